@@ -1,0 +1,155 @@
+"""Turn model objects into bytes: valid images, or images broken exactly as asked.
+
+The writer never "fixes" a model: a declared length, flag or padding that lies is
+written as given. That is what lets corpus recipes and fuzzers build invalid images
+whose defect is known in advance.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from typing import BinaryIO
+
+from .constants import LibxlRecType
+from .model import (
+    DomainHeader,
+    Image,
+    ImageHeader,
+    LibxcStream,
+    LibxlHeader,
+    LibxlStream,
+    Record,
+    XlFile,
+    padding_for,
+)
+
+
+def _endian(big: bool) -> str:
+    return ">" if big else "<"
+
+
+def encode_image_header(h: ImageHeader) -> bytes:
+    return struct.pack(">QIIHHI", h.marker, h.ident, h.version, h.options, h.reserved1, h.reserved2)
+
+
+def encode_domain_header(h: DomainHeader, endian: str) -> bytes:
+    return struct.pack(f"{endian}IHHII", h.type, h.page_shift, h.reserved, h.xen_major, h.xen_minor)
+
+
+def encode_libxl_header(h: LibxlHeader) -> bytes:
+    return struct.pack(">QII", h.ident, h.version, h.options)
+
+
+def encode_record(rec: Record, endian: str) -> bytes:
+    body = rec.body_bytes(endian)
+    length = len(body) if rec.length is None else rec.length
+    pad = b"\x00" * padding_for(len(body)) if rec.padding is None else rec.padding
+    return struct.pack(f"{endian}II", rec.type, length) + body + pad
+
+
+class RecordWriter:
+    """Writes records one by one to a file, for images too large to model in memory."""
+
+    def __init__(self, out: BinaryIO, big_endian: bool = False) -> None:
+        self.out = out
+        self.endian = _endian(big_endian)
+        self.written = 0
+
+    def raw(self, data: bytes) -> None:
+        self.out.write(data)
+        self.written += len(data)
+
+    def record(self, rec: Record) -> None:
+        self.raw(encode_record(rec, self.endian))
+
+    def page_data_record(self, entries_blob: bytes, count: int, pages: bytes) -> None:
+        """A PAGE_DATA record from pre-packed parts, without building one big bytes."""
+        body_len = 8 + len(entries_blob) + len(pages)
+        self.raw(struct.pack(f"{self.endian}IIII", 1, body_len, count, 0))
+        self.raw(entries_blob)
+        self.raw(pages)
+        self.raw(b"\x00" * padding_for(body_len))
+
+
+def _write_libxc(s: LibxcStream, w: RecordWriter, big: bool) -> None:
+    if s.image_header is not None:
+        w.raw(encode_image_header(s.image_header))
+    if s.domain_header is not None:
+        w.raw(encode_domain_header(s.domain_header, _endian(big)))
+    for rec in s.records:
+        w.record(rec)
+
+
+def libxc_big_endian(s: LibxcStream, default: bool = False) -> bool:
+    """The byte order of a libxc stream's records: its header says, else the section's."""
+    if s.image_header is not None:
+        return s.image_header.big_endian
+    return default if s.big_endian is None else s.big_endian
+
+
+def _write_libxl(s: LibxlStream, out: BinaryIO) -> None:
+    big = s.header.big_endian
+    w = RecordWriter(out, big)
+    w.raw(encode_libxl_header(s.header))
+    xc_big = big
+    for item in s.items:
+        if isinstance(item, LibxcStream):
+            xc_big = libxc_big_endian(item, xc_big)
+            _write_libxc(item, RecordWriter(out, xc_big), xc_big)
+        else:
+            w.record(item)
+    out.write(s.trailer)
+
+
+def _write_xl(f: XlFile, out: BinaryIO) -> None:
+    e = _endian(f.big_endian)
+    opt = b""
+    if f.config is not None:
+        clen = len(f.config) if f.config_len is None else f.config_len
+        opt = struct.pack(f"{e}I", clen) + f.config
+    opt += f.optional_extra
+    opt_len = len(opt) if f.optional_data_len is None else f.optional_data_len
+    out.write(f.magic)
+    out.write(
+        struct.pack(
+            f"{e}IIII", f.byteorder, f.effective_mandatory_flags(), f.optional_flags, opt_len
+        )
+    )
+    out.write(opt)
+    if isinstance(f.payload, LibxlStream):
+        _write_libxl(f.payload, out)
+    else:
+        out.write(f.payload)
+    out.write(f.trailer)
+
+
+def write(image: Image, out: BinaryIO) -> None:
+    """Write any image model to a binary file object."""
+    if isinstance(image, XlFile):
+        _write_xl(image, out)
+    elif isinstance(image, LibxlStream):
+        _write_libxl(image, out)
+    else:
+        big = libxc_big_endian(image)
+        _write_libxc(image, RecordWriter(out, big), big)
+        out.write(image.trailer)
+
+
+def to_bytes(image: Image) -> bytes:
+    buf = io.BytesIO()
+    write(image, buf)
+    return buf.getvalue()
+
+
+def libxl_wrap(
+    xc: LibxcStream,
+    after: list[Record] | None = None,
+    options: int = 0,
+) -> LibxlStream:
+    """The usual libxl stream around one libxc stream: LIBXC_CONTEXT, the stream, then
+    ``after`` (emulator records), then END."""
+    items: list[Record | LibxcStream] = [Record(LibxlRecType.LIBXC_CONTEXT), xc]
+    items += after or []
+    items.append(Record(LibxlRecType.END))
+    return LibxlStream(LibxlHeader(options=options), items)
