@@ -274,7 +274,7 @@ def broken_samples() -> list[tuple[Sample, str]]:
     add("xl_bad-magic", "xl", "xl magic", f)
     f = build("hvm", 3, "xl")
     assert isinstance(f, XlFile)
-    f.byteorder = 0x04030201
+    f.byteorder = 0xDEADBEEF
     add("xl_bad-byteorder", "xl", "xl byte-order word", f)
     return cases
 

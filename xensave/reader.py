@@ -1,0 +1,615 @@
+"""Streaming reader: walks an image of any layer and yields what it meets, in order.
+
+The reader frames; it does not judge. It reports what the bytes say (headers as
+read, records with their declared lengths and padding) and stops only where the
+framing itself is lost (truncation, an unrecognised outer format). Judging is the
+checker's job. Page contents are skipped unless asked for: on a seekable file by
+seeking, on a pipe by reading into one reusable buffer. No allocation is sized by a
+length field the bytes do not back.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO, Literal
+
+from .constants import (
+    LIBVIRT_MAGIC,
+    LIBXL_IDENT_BYTES,
+    REC_HEADER_SIZE,
+    XAPI_MAGIC,
+    XC_ID,
+    XL_BYTEORDER_VALUE,
+    XL_MAGIC,
+    LibxlRecType,
+    PageType,
+    XcRecType,
+    XlMandatoryFlag,
+)
+from .model import padding_for
+
+Layer = Literal["xl", "libvirt", "xapi", "libxl", "libxc"]
+
+#: Bodies up to this size are read whole; larger ones keep only a prefix.
+BODY_KEEP_MAX = 16 << 20
+BODY_PREFIX = 64 << 10
+_CHUNK = 1 << 20
+_XL_MAGIC_PREFIX = XL_MAGIC[:16]
+
+
+class ReadError(Exception):
+    """The framing is lost: nothing after ``offset`` can be located."""
+
+    def __init__(
+        self,
+        offset: int,
+        message: str,
+        *,
+        layer: str | None = None,
+        index: int | None = None,
+        rtype: int | None = None,
+        rule: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.message = message
+        self.layer = layer
+        self.index = index
+        self.rtype = rtype
+        self.rule = rule
+
+
+class Source:
+    """A byte source that counts its offset and can skip without keeping bytes."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+        self.offset = 0
+        self._buf = bytearray(_CHUNK)
+        self._view = memoryview(self._buf)
+        self.size: int | None = None
+        try:
+            if f.seekable():
+                here = f.tell()
+                self.size = os.fstat(f.fileno()).st_size if _has_fileno(f) else None
+                if self.size is None:
+                    self.size = f.seek(0, io.SEEK_END)
+                    f.seek(here)
+                self.offset = here
+        except (OSError, ValueError):
+            self.size = None
+
+    def remaining(self) -> int | None:
+        return None if self.size is None else max(0, self.size - self.offset)
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` bytes (fewer only at EOF), read in bounded chunks."""
+        if n <= _CHUNK:
+            data = self.f.read(n) or b""
+            while len(data) < n:
+                more = self.f.read(n - len(data))
+                if not more:
+                    break
+                data += more
+        else:
+            parts = []
+            got = 0
+            while got < n:
+                more = self.f.read(min(_CHUNK, n - got))
+                if not more:
+                    break
+                parts.append(more)
+                got += len(more)
+            data = b"".join(parts)
+        self.offset += len(data)
+        return data
+
+    def skip(self, n: int) -> int:
+        """Skip ``n`` bytes; return how many were really there."""
+        if n <= 0:
+            return 0
+        if self.size is not None:
+            n = min(n, self.size - self.offset)
+            self.f.seek(n, io.SEEK_CUR)
+            self.offset += n
+            return n
+        readinto = getattr(self.f, "readinto", None)
+        done = 0
+        while done < n:
+            want = min(_CHUNK, n - done)
+            if readinto is not None:
+                got = readinto(self._view[:want])
+            else:
+                chunk = self.f.read(want)
+                got = len(chunk)
+            if not got:
+                break
+            done += got
+        self.offset += done
+        return done
+
+
+def _has_fileno(f: BinaryIO) -> bool:
+    try:
+        f.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation, AttributeError):
+        return False
+    return True
+
+
+# --- events -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class XlHeader:
+    offset: int
+    magic: bytes
+    byteorder: int
+    big_endian: bool
+    mandatory_flags: int
+    optional_flags: int
+    optional_data_len: int
+    optional_data: bytes  # as much as the file holds of it
+    config_len: int | None  # None: no config length word present
+    config: bytes | None  # the configuration bytes present (may be truncated)
+
+    @property
+    def stream_v2(self) -> bool:
+        return bool(self.mandatory_flags & XlMandatoryFlag.STREAM_V2)
+
+
+@dataclass(slots=True)
+class LibvirtHeader:
+    offset: int
+    magic: bytes
+    version: int
+    xml_len: int
+    unused: bytes
+    xml: bytes
+
+
+@dataclass(slots=True)
+class XapiHeader:
+    """One typed header of a XAPI suspend image (``XenSavedDomv2-`` framing)."""
+
+    offset: int
+    kind: int
+    length: int
+
+
+@dataclass(slots=True)
+class LibxlHeader:
+    offset: int
+    ident: bytes
+    version: int
+    options: int
+
+    @property
+    def big_endian(self) -> bool:
+        return bool(self.options & 1)
+
+
+@dataclass(slots=True)
+class XcImageHeader:
+    offset: int
+    marker: int
+    ident: int
+    version: int
+    options: int
+    reserved1: int
+    reserved2: int
+
+    @property
+    def big_endian(self) -> bool:
+        return bool(self.options & 1)
+
+
+@dataclass(slots=True)
+class XcDomainHeader:
+    offset: int
+    type: int
+    page_shift: int
+    reserved: int
+    xen_major: int
+    xen_minor: int
+
+
+@dataclass(slots=True)
+class RecordEvent:
+    """One record. ``body`` is the whole body, except: for PAGE_DATA only the count,
+    reserved word and pfn array (``page_bytes`` tells how much page data followed),
+    and for bodies over BODY_KEEP_MAX only a prefix (``body_complete`` False)."""
+
+    layer: Literal["libxl", "libxc"]
+    offset: int
+    index: int
+    type: int
+    length: int
+    endian: str
+    body: bytes
+    padding: bytes
+    body_complete: bool = True
+    page_bytes: int = 0
+    pages: bytes | None = None  # page contents, only when asked for
+
+    @property
+    def name(self) -> str:
+        return record_name(self.layer, self.type)
+
+    @property
+    def optional(self) -> bool:
+        return bool(self.type & 0x80000000)
+
+    @property
+    def body_offset(self) -> int:
+        return self.offset + REC_HEADER_SIZE
+
+
+@dataclass(slots=True)
+class Trailer:
+    """Bytes after the outermost stream's end."""
+
+    offset: int
+    length: int
+    layer: str
+
+
+Event = (
+    XlHeader
+    | LibvirtHeader
+    | XapiHeader
+    | LibxlHeader
+    | XcImageHeader
+    | XcDomainHeader
+    | RecordEvent
+    | Trailer
+)
+
+
+def record_name(layer: str, rtype: int) -> str:
+    enum: type[XcRecType] | type[LibxlRecType] = XcRecType if layer == "libxc" else LibxlRecType
+    try:
+        return enum(rtype).name
+    except ValueError:
+        kind = "optional" if rtype & 0x80000000 else "mandatory"
+        return f"UNKNOWN_{kind.upper()}_{rtype:#010x}"
+
+
+# --- detection ----------------------------------------------------------------
+
+
+def detect(head: bytes) -> Layer | None:
+    """The outer layer from the first bytes, tolerant of a damaged magic so the checker
+    can say *what* is wrong rather than "unknown format"."""
+    if head.startswith(_XL_MAGIC_PREFIX) or head[:32] == XL_MAGIC:
+        return "xl"
+    if head.startswith(LIBVIRT_MAGIC[:11]):
+        return "libvirt"
+    if head.startswith(XAPI_MAGIC[:13]):
+        return "xapi"
+    if head.startswith(LIBXL_IDENT_BYTES[:5]):
+        return "libxl"
+    if head[:8] == b"\xff" * 8 or (len(head) >= 12 and head[8:12] == XC_ID.to_bytes(4, "big")):
+        return "libxc"
+    return None
+
+
+# --- the reader -----------------------------------------------------------------
+
+
+@dataclass
+class ReadOptions:
+    want_pages: bool = False
+    layer: Layer | None = None  # force the outer layer instead of detecting it
+
+
+@dataclass
+class _State:
+    xc_index: int = 0
+    xl_index: int = 0
+    xc_endian: str = "<"
+    page_size: int = 4096
+    xc_checkpointed: bool = False
+    stack: list[str] = field(default_factory=list)
+
+
+class Reader:
+    """Iterate ``Reader(f)`` for events; raises ReadError where framing is lost."""
+
+    def __init__(self, f: BinaryIO, options: ReadOptions | None = None) -> None:
+        self.src = Source(f)
+        self.opts = options or ReadOptions()
+        self.st = _State()
+        self.layer: Layer | None = None
+
+    def __iter__(self) -> Iterator[Event]:
+        head = self.src.read(32)
+        self._head = head
+        layer = self.opts.layer or detect(head)
+        if layer is None:
+            raise ReadError(
+                0,
+                "not a Xen save image: no xl, libvirt, XAPI, libxl or libxc header "
+                "(a legacy pre-4.6 image has none; legacy support is not implemented yet)",
+            )
+        self.layer = layer
+        if layer == "xl":
+            yield from self._xl()
+        elif layer == "libvirt":
+            yield from self._libvirt()
+        elif layer == "xapi":
+            yield from self._xapi()
+        elif layer == "libxl":
+            yield from self._libxl(0)
+        else:
+            yield from self._libxc_stream(0, top=True)
+
+    # -- helpers
+
+    def _take(self, n: int) -> bytes:
+        """Bytes from the already-read head first, then the source."""
+        if self._head:
+            part, self._head = self._head[:n], self._head[n:]
+            if len(part) == n:
+                return part
+            return part + self.src.read(n - len(part))
+        return self.src.read(n)
+
+    def _pos(self) -> int:
+        return self.src.offset - len(self._head)
+
+    def _need(self, n: int, what: str, **ctx: object) -> bytes:
+        start = self._pos()
+        data = self._take(n)
+        if len(data) < n:
+            raise ReadError(
+                start,
+                f"truncated {what}: {len(data)} of {n} bytes present",
+                **ctx,  # type: ignore[arg-type]
+            )
+        return data
+
+    def _trailer(self, layer: str) -> Iterator[Trailer]:
+        start = self._pos()
+        n = len(self._head)
+        self._head = b""
+        n += self.src.skip(1 << 62)
+        if n:
+            yield Trailer(start, n, layer)
+
+    # -- xl save file
+
+    def _xl(self) -> Iterator[Event]:
+        raw = self._need(48, "xl header", layer="xl")
+        magic = raw[:32]
+        le = struct.unpack_from("<I", raw, 32)[0]
+        big = le != XL_BYTEORDER_VALUE and le == 0x04030201
+        e = ">" if big else "<"
+        byteorder, mflags, oflags, olen = struct.unpack_from(f"{e}IIII", raw, 32)
+        opt_start = self._pos()
+        opt = self._take(min(olen, BODY_KEEP_MAX))
+        config_len = config = None
+        if len(opt) >= 4:
+            config_len = struct.unpack_from(f"{e}I", opt)[0]
+            config = opt[4 : 4 + config_len]
+        hdr = XlHeader(0, magic, byteorder, big, mflags, oflags, olen, opt, config_len, config)
+        yield hdr
+        if len(opt) < min(olen, BODY_KEEP_MAX):
+            raise ReadError(
+                opt_start,
+                f"truncated xl optional data: {len(opt)} of {olen} bytes present",
+                layer="xl",
+                rule="XLF-OPT-002",
+            )
+        if olen > BODY_KEEP_MAX:
+            skipped = self.src.skip(olen - BODY_KEEP_MAX)
+            if skipped < olen - BODY_KEEP_MAX:
+                raise ReadError(opt_start, "truncated xl optional data", layer="xl")
+        if not hdr.stream_v2:
+            raise ReadError(
+                self._pos(),
+                "this xl save file carries a legacy (pre-Xen 4.6) stream: the STREAMv2 flag "
+                "is clear; reading legacy streams is not implemented yet",
+                layer="xl",
+                rule="XLF-FLAG-004",
+            )
+        yield from self._libxl(self._pos())
+
+    # -- libvirt wrapper
+
+    def _libvirt(self) -> Iterator[Event]:
+        raw = self._need(64, "libvirt header", layer="libvirt")
+        version, xml_len = struct.unpack_from("<II", raw, 16)
+        xml = self._take(min(xml_len, BODY_KEEP_MAX))
+        yield LibvirtHeader(0, raw[:16], version, xml_len, raw[24:64], xml)
+        if len(xml) < xml_len:
+            raise ReadError(64, "truncated libvirt XML description", layer="libvirt")
+        yield from self._libxl(self._pos())
+
+    # -- XAPI wrapper
+
+    def _xapi(self) -> Iterator[Event]:
+        self._need(len(XAPI_MAGIC), "XAPI signature", layer="xapi")
+        raise ReadError(
+            0,
+            "XAPI suspend images are recognised but not read yet",
+            layer="xapi",
+        )
+
+    # -- libxl stream
+
+    def _libxl(self, start: int) -> Iterator[Event]:
+        raw = self._need(16, "libxl header", layer="libxl")
+        ident = raw[:8]
+        version, options = struct.unpack_from(">II", raw, 8)
+        hdr = LibxlHeader(start, ident, version, options)
+        yield hdr
+        e = ">" if hdr.big_endian else "<"
+        self.st.xc_endian = e
+        xc_started = False
+        while True:
+            ev = self._record("libxl", e)
+            yield ev
+            if ev.type == LibxlRecType.END:
+                break
+            if ev.type == LibxlRecType.LIBXC_CONTEXT:
+                if xc_started:
+                    # a second LIBXC_CONTEXT: a whole new libxc stream follows
+                    pass
+                xc_started = True
+                yield from self._libxc_stream(self._pos(), top=False)
+            elif ev.type == LibxlRecType.CHECKPOINT_END and xc_started:
+                yield from self._libxc_records()
+        yield from self._trailer("libxl")
+
+    # -- libxc stream
+
+    def _libxc_stream(self, start: int, top: bool) -> Iterator[Event]:
+        raw = self._need(24, "libxc image header", layer="libxc")
+        marker, ident, version, options, r1, r2 = struct.unpack(">QIIHHI", raw)
+        ih = XcImageHeader(start, marker, ident, version, options, r1, r2)
+        yield ih
+        e = ">" if ih.big_endian else "<"
+        self.st.xc_endian = e
+        dstart = self._pos()
+        draw = self._need(16, "libxc domain header", layer="libxc")
+        dtype, shift, dres, major, minor = struct.unpack(f"{e}IHHII", draw)
+        yield XcDomainHeader(dstart, dtype, shift, dres, major, minor)
+        self.st.page_size = 1 << shift if 9 <= shift <= 30 else 4096
+        yield from self._libxc_records()
+        if top:
+            yield from self._trailer("libxc")
+
+    def _libxc_records(self) -> Iterator[Event]:
+        """Records until END or CHECKPOINT (which hands the stream back to libxl)."""
+        e = self.st.xc_endian
+        while True:
+            ev = self._record("libxc", e)
+            yield ev
+            if ev.type in (XcRecType.END, XcRecType.CHECKPOINT):
+                return
+
+    # -- one record
+
+    def _record(self, layer: Literal["libxl", "libxc"], e: str) -> RecordEvent:
+        st = self.st
+        if layer == "libxc":
+            index = st.xc_index
+            st.xc_index += 1
+        else:
+            index = st.xl_index
+            st.xl_index += 1
+        off = self._pos()
+        raw = self._take(8)
+        if len(raw) < 8:
+            what = "end of stream" if not raw else "record header"
+            raise ReadError(
+                off,
+                f"truncated {what}: {len(raw)} of 8 header bytes present (no END record)"
+                if raw
+                else f"the {layer} stream ends without an END record",
+                layer=layer,
+                index=index,
+                rule="XC-REC-001" if layer == "libxc" else "XL-REC-001",
+            )
+        rtype, length = struct.unpack(f"{e}II", raw)
+        ctx = {"layer": layer, "index": index, "rtype": rtype}
+        name = record_name(layer, rtype)
+        remaining = self.src.remaining()
+        if remaining is not None and remaining + len(self._head) < length:
+            raise ReadError(
+                off,
+                f"record #{index} {name}: body_length {length} but only "
+                f"{remaining + len(self._head)} bytes follow",
+                **ctx,  # type: ignore[arg-type]
+            )
+        ev = RecordEvent(layer, off, index, rtype, length, e, b"", b"")
+        if layer == "libxc" and rtype == XcRecType.PAGE_DATA and length >= 8:
+            self._page_data(ev, length)
+        elif length <= BODY_KEEP_MAX:
+            ev.body = self._take(length)
+            if len(ev.body) < length:
+                raise ReadError(
+                    off,
+                    f"record #{index} {name}: truncated body: {len(ev.body)} of {length} bytes",
+                    **ctx,  # type: ignore[arg-type]
+                )
+        else:
+            ev.body = self._take(BODY_PREFIX)
+            ev.body_complete = False
+            got = len(ev.body) + self.src.skip(length - BODY_PREFIX)
+            if got < length:
+                raise ReadError(
+                    off,
+                    f"record #{index} {name}: truncated body: {got} of {length} bytes",
+                    **ctx,  # type: ignore[arg-type]
+                )
+        pad = padding_for(length)
+        ev.padding = self._take(pad)
+        if len(ev.padding) < pad:
+            raise ReadError(
+                off,
+                f"record #{index} {name}: truncated padding: {len(ev.padding)} of {pad} bytes",
+                **ctx,  # type: ignore[arg-type]
+            )
+        return ev
+
+    def _page_data(self, ev: RecordEvent, length: int) -> None:
+        e = ev.endian
+        head = self._take(8)
+        if len(head) < 8:
+            raise ReadError(ev.offset, "truncated PAGE_DATA header", layer="libxc", index=ev.index)
+        count = struct.unpack_from(f"{e}I", head)[0]
+        n_entries = min(count, (length - 8) // 8)
+        pfns = self._take(8 * n_entries)
+        if len(pfns) < 8 * n_entries:
+            raise ReadError(
+                ev.offset,
+                f"record #{ev.index} PAGE_DATA: truncated pfn array",
+                layer="libxc",
+                index=ev.index,
+                rtype=ev.type,
+            )
+        ev.body = head + pfns
+        rest = length - 8 - 8 * n_entries
+        ev.page_bytes = rest
+        if self.opts.want_pages:
+            ev.pages = self._take(rest)
+            got = len(ev.pages)
+        else:
+            got = self._skip(rest)
+        if got < rest:
+            raise ReadError(
+                ev.offset,
+                f"record #{ev.index} PAGE_DATA: truncated page data: {got} of {rest} bytes",
+                layer="libxc",
+                index=ev.index,
+                rtype=ev.type,
+            )
+
+    def _skip(self, n: int) -> int:
+        if self._head:
+            k = min(n, len(self._head))
+            self._head = self._head[k:]
+            return k + self.src.skip(n - k)
+        return self.src.skip(n)
+
+
+_NO_DATA_TOP = bytes(
+    1 if (b >> 4) in (PageType.BROKEN, PageType.XALLOC, PageType.XTAB) else 0 for b in range(256)
+)
+
+
+def data_pfn_count(entries: bytes, endian: str) -> int:
+    """How many entries of a packed pfn array carry page data (types other than
+    BROKEN, XALLOC, XTAB), judged on the top byte of each u64 without unpacking."""
+    tops = entries[7::8] if endian == "<" else entries[0::8]
+    return len(tops) - tops.translate(_NO_DATA_TOP).count(1)
+
+
+def read_events(f: BinaryIO, options: ReadOptions | None = None) -> Iterator[Event]:
+    return iter(Reader(f, options))
