@@ -142,8 +142,9 @@ def hvm_records(version: int, vcpus: int = 2) -> list[Record]:
         (HvmParam.CONSOLE_PFN, 0xFEFFD),
         (HvmParam.NR_IOREQ_SERVER_PAGES, 0),
     ]
-    recs.append(Record(XcRecType.HVM_PARAMS, HvmParams([(int(i), v) for i, v in params])))
+    # Xen's saver writes HVM_CONTEXT before HVM_PARAMS; its restorer applies both at the end.
     recs.append(Record(XcRecType.HVM_CONTEXT, hvm_context_blob(vcpus)))
+    recs.append(Record(XcRecType.HVM_PARAMS, HvmParams([(int(i), v) for i, v in params])))
     recs.append(Record(XcRecType.END))
     return recs
 
