@@ -15,6 +15,7 @@ import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import BinaryIO, Literal
 
 from .constants import (
@@ -169,16 +170,55 @@ class LibvirtHeader:
     version: int
     xml_len: int
     unused: bytes
-    xml: bytes
+    xml: bytes  # as much of the XML as is kept (a prefix when xml_len > BODY_KEEP_MAX)
+    big_endian: bool = False  # the header words read big-endian (a big-endian host)
+
+
+class XapiKind(IntEnum):
+    """Section types of a XAPI (xenopsd) suspend image, as xenopsd numbers them."""
+
+    XENOPS = 0x000F  # xenopsd metadata (an S-expression), length-framed
+    LIBXC = 0x00F0  # a libxc stream follows; the length word is not used (0)
+    LIBXL = 0x00F1  # a libxl stream follows; the length word is not used
+    LIBXC_LEGACY = 0x00F2  # a legacy (pre-4.6) libxc stream follows
+    QEMU_TRAD = 0x0F00  # qemu-traditional device model state, length-framed
+    QEMU_XEN = 0x0F01  # qemu-upstream device model state, length-framed
+    DEMU = 0x0F10  # vGPU emulator state; no length, format not described
+    VARSTORED = 0x0F11  # UEFI variable store, length-framed
+    END_OF_IMAGE = 0xFFFF  # the footer: nothing follows
+
+
+#: Sections whose length word frames an opaque body.
+XAPI_LENGTH_FRAMED = frozenset(
+    {XapiKind.XENOPS, XapiKind.QEMU_TRAD, XapiKind.QEMU_XEN, XapiKind.VARSTORED}
+)
+XAPI_SECTION_HEADER_SIZE = 16
+XAPI_LEGACY_MAGIC = b"XenSavedDomain\n"
 
 
 @dataclass(slots=True)
 class XapiHeader:
-    """One typed header of a XAPI suspend image (``XenSavedDomv2-`` framing)."""
+    """One typed header of a XAPI suspend image (``XenSavedDomv2-`` framing): two
+    little-endian u64 words, type then length. For a length-framed section ``data``
+    holds the body (a prefix of at most BODY_PREFIX bytes when ``data_complete`` is
+    False); a LIBXC or LIBXL section's stream follows as its own events."""
 
     offset: int
     kind: int
     length: int
+    data: bytes = b""
+    data_complete: bool = True
+
+    @property
+    def name(self) -> str:
+        try:
+            return XapiKind(self.kind).name
+        except ValueError:
+            return f"UNKNOWN_{self.kind:#06x}"
+
+    @property
+    def body_offset(self) -> int:
+        return self.offset + XAPI_SECTION_HEADER_SIZE
 
 
 @dataclass(slots=True)
@@ -281,6 +321,25 @@ def record_name(layer: str, rtype: int) -> str:
 
 # --- detection ----------------------------------------------------------------
 
+LEGACY_NOT_IMPLEMENTED = "reading legacy (pre-Xen 4.6) images is not implemented yet"
+
+
+def legacy_guess(head: bytes) -> str | None:
+    """Why ``head`` (the first bytes of an image no known header claims) looks like a
+    legacy pre-4.6 image, or None. Legacy images have no magic; Xen's libxc stream
+    spec tells them apart by octets 4-7: zero for a 64-bit toolstack (the high half of
+    a u64 p2m_size), 0xFFFFFFFF for a 32-bit toolstack's PV extended-info marker."""
+    if head.startswith(XAPI_LEGACY_MAGIC):
+        return "it starts with the legacy XAPI signature 'XenSavedDomain\\n'"
+    if len(head) < 8:
+        return None
+    word = head[4:8]
+    if word == b"\x00" * 4 and head[:4] != b"\x00" * 4:
+        return "octets 4-7 are zero, as in a 64-bit toolstack's legacy p2m_size"
+    if word == b"\xff" * 4:
+        return "octets 4-7 are 0xFFFFFFFF, as in a 32-bit toolstack's legacy extended-info chunk"
+    return None
+
 
 def detect(head: bytes) -> Layer | None:
     """The outer layer from the first bytes, tolerant of a damaged magic so the checker
@@ -331,10 +390,18 @@ class Reader:
         self._head = head
         layer = self.opts.layer or detect(head)
         if layer is None:
+            why = legacy_guess(head)
+            if why is not None:
+                raise ReadError(
+                    0,
+                    f"this looks like a legacy (pre-Xen 4.6) image: {why}; "
+                    f"{LEGACY_NOT_IMPLEMENTED}",
+                    layer="legacy",
+                )
             raise ReadError(
                 0,
-                "not a Xen save image: no xl, libvirt, XAPI, libxl or libxc header "
-                "(a legacy pre-4.6 image has none; legacy support is not implemented yet)",
+                "not a Xen save image: no xl, libvirt, XAPI, libxl or libxc header, "
+                "and not recognisably a legacy (pre-Xen 4.6) image either",
             )
         self.layer = layer
         if layer == "xl":
@@ -403,46 +470,139 @@ class Reader:
                 opt_start,
                 f"truncated xl optional data: {len(opt)} of {olen} bytes present",
                 layer="xl",
-                rule="XLF-OPT-002",
+                rule="XLF-OPT-001",
             )
         if olen > BODY_KEEP_MAX:
             skipped = self.src.skip(olen - BODY_KEEP_MAX)
             if skipped < olen - BODY_KEEP_MAX:
-                raise ReadError(opt_start, "truncated xl optional data", layer="xl")
+                raise ReadError(
+                    opt_start,
+                    f"truncated xl optional data: {BODY_KEEP_MAX + skipped} of {olen} "
+                    "bytes present",
+                    layer="xl",
+                    rule="XLF-OPT-001",
+                )
         if not hdr.stream_v2:
             raise ReadError(
                 self._pos(),
                 "this xl save file carries a legacy (pre-Xen 4.6) stream: the STREAMv2 flag "
-                "is clear; reading legacy streams is not implemented yet",
+                f"is clear; {LEGACY_NOT_IMPLEMENTED}",
                 layer="xl",
-                rule="XLF-FLAG-004",
+                rule="XLF-STR-001",
             )
         yield from self._libxl(self._pos())
 
     # -- libvirt wrapper
 
     def _libvirt(self) -> Iterator[Event]:
+        """libvirt's libxl driver: a 64-byte header (16-byte magic, u32 version, u32
+        xmlLen counting the XML's NUL, ten unused u32), the domain XML, then the stream
+        libxl wrote: a legacy one for version 1, a libxl v2 stream for version 2. The
+        words are in the saving host's byte order."""
         raw = self._need(64, "libvirt header", layer="libvirt")
         version, xml_len = struct.unpack_from("<II", raw, 16)
+        big = False
+        if version not in (1, 2):
+            be_version = struct.unpack_from(">I", raw, 16)[0]
+            if be_version in (1, 2):
+                big = True
+                version, xml_len = struct.unpack_from(">II", raw, 16)
         xml = self._take(min(xml_len, BODY_KEEP_MAX))
-        yield LibvirtHeader(0, raw[:16], version, xml_len, raw[24:64], xml)
-        if len(xml) < xml_len:
-            raise ReadError(64, "truncated libvirt XML description", layer="libvirt")
+        yield LibvirtHeader(0, raw[:16], version, xml_len, raw[24:64], xml, big)
+        got = len(xml)
+        if got == BODY_KEEP_MAX and xml_len > BODY_KEEP_MAX:
+            got += self.src.skip(xml_len - BODY_KEEP_MAX)
+        if got < xml_len:
+            raise ReadError(
+                64,
+                f"truncated libvirt XML description: {got} of {xml_len} bytes present",
+                layer="libvirt",
+            )
+        if version == 1:
+            raise ReadError(
+                self._pos(),
+                "this libvirt save file has version 1: a legacy (pre-Xen 4.6) libxl "
+                f"stream follows; {LEGACY_NOT_IMPLEMENTED}",
+                layer="libvirt",
+            )
         yield from self._libxl(self._pos())
 
     # -- XAPI wrapper
 
     def _xapi(self) -> Iterator[Event]:
-        self._need(len(XAPI_MAGIC), "XAPI signature", layer="xapi")
-        raise ReadError(
-            0,
-            "XAPI suspend images are recognised but not read yet",
-            layer="xapi",
-        )
+        """xenopsd's suspend image: the 15-byte signature, then sections, each a header
+        of two little-endian u64 words (type, length) and a body. Metadata and device
+        model sections are framed by their length; LIBXC and LIBXL sections hold a
+        stream that delimits itself (xenopsd writes length 0). END_OF_IMAGE closes."""
+        sig = self._need(len(XAPI_MAGIC), "XAPI signature", layer="xapi")
+        if sig == XAPI_LEGACY_MAGIC:
+            raise ReadError(
+                0,
+                "this XAPI suspend image has the legacy signature 'XenSavedDomain\\n'; "
+                f"{LEGACY_NOT_IMPLEMENTED}",
+                layer="xapi",
+            )
+        while True:
+            off = self._pos()
+            raw = self._need(XAPI_SECTION_HEADER_SIZE, "XAPI section header", layer="xapi")
+            kind, length = struct.unpack("<QQ", raw)
+            hdr = XapiHeader(off, kind, length)
+            if kind in XAPI_LENGTH_FRAMED:
+                remaining = self.src.remaining()
+                if remaining is not None and remaining + len(self._head) < length:
+                    yield hdr
+                    raise ReadError(
+                        off,
+                        f"XAPI {hdr.name} section: length {length} but only "
+                        f"{remaining + len(self._head)} bytes follow",
+                        layer="xapi",
+                    )
+                hdr.data = self._take(min(length, BODY_PREFIX))
+                got = len(hdr.data)
+                if length > BODY_PREFIX and got == BODY_PREFIX:
+                    hdr.data_complete = False
+                    got += self._skip(length - BODY_PREFIX)
+                yield hdr
+                if got < length:
+                    raise ReadError(
+                        off,
+                        f"XAPI {hdr.name} section: truncated body: {got} of {length} bytes",
+                        layer="xapi",
+                    )
+                continue
+            yield hdr
+            if kind == XapiKind.LIBXC:
+                yield from self._libxc_stream(self._pos(), top=False)
+            elif kind == XapiKind.LIBXL:
+                yield from self._libxl(self._pos(), top=False)
+            elif kind == XapiKind.END_OF_IMAGE:
+                break
+            elif kind == XapiKind.LIBXC_LEGACY:
+                raise ReadError(
+                    off,
+                    "XAPI LIBXC_LEGACY section: a legacy (pre-Xen 4.6) libxc stream "
+                    f"follows; {LEGACY_NOT_IMPLEMENTED}",
+                    layer="xapi",
+                )
+            elif kind == XapiKind.DEMU:
+                raise ReadError(
+                    off,
+                    "XAPI DEMU (vGPU) section: its stream has no length and no published "
+                    "format, so nothing after it can be located",
+                    layer="xapi",
+                )
+            else:
+                raise ReadError(
+                    off,
+                    f"XAPI section header has unknown type {kind:#x} (xenopsd refuses it); "
+                    "nothing after it can be located",
+                    layer="xapi",
+                )
+        yield from self._trailer("xapi")
 
     # -- libxl stream
 
-    def _libxl(self, start: int) -> Iterator[Event]:
+    def _libxl(self, start: int, top: bool = True) -> Iterator[Event]:
         raw = self._need(16, "libxl header", layer="libxl")
         ident = raw[:8]
         version, options = struct.unpack_from(">II", raw, 8)
@@ -457,14 +617,14 @@ class Reader:
             if ev.type == LibxlRecType.END:
                 break
             if ev.type == LibxlRecType.LIBXC_CONTEXT:
-                if xc_started:
-                    # a second LIBXC_CONTEXT: a whole new libxc stream follows
-                    pass
+                # every LIBXC_CONTEXT (a second one is the checker's business) is
+                # followed inline by a whole libxc stream
                 xc_started = True
                 yield from self._libxc_stream(self._pos(), top=False)
             elif ev.type == LibxlRecType.CHECKPOINT_END and xc_started:
                 yield from self._libxc_records()
-        yield from self._trailer("libxl")
+        if top:
+            yield from self._trailer("libxl")
 
     # -- libxc stream
 
@@ -506,26 +666,26 @@ class Reader:
         off = self._pos()
         raw = self._take(8)
         if len(raw) < 8:
-            what = "end of stream" if not raw else "record header"
-            raise ReadError(
-                off,
-                f"truncated {what}: {len(raw)} of 8 header bytes present (no END record)"
-                if raw
-                else f"the {layer} stream ends without an END record",
-                layer=layer,
-                index=index,
-                rule="XC-REC-001" if layer == "libxc" else "XL-REC-001",
-            )
+            xc = layer == "libxc"
+            if raw:
+                msg = f"truncated record header: {len(raw)} of 8 bytes present (no END record)"
+                rule = "XC-REC-001" if xc else "XL-REC-001"
+            else:
+                msg = f"the {layer} stream ends without an END record"
+                rule = "XC-END-002" if xc else "XL-END-002"
+            raise ReadError(off, msg, layer=layer, index=index, rule=rule)
         rtype, length = struct.unpack(f"{e}II", raw)
-        ctx = {"layer": layer, "index": index, "rtype": rtype}
+        rule = "XC-REC-003" if layer == "libxc" else "XL-REC-003"
+
+        def lost(message: str) -> ReadError:
+            return ReadError(off, message, layer=layer, index=index, rtype=rtype, rule=rule)
+
         name = record_name(layer, rtype)
         remaining = self.src.remaining()
         if remaining is not None and remaining + len(self._head) < length:
-            raise ReadError(
-                off,
+            raise lost(
                 f"record #{index} {name}: body_length {length} but only "
-                f"{remaining + len(self._head)} bytes follow",
-                **ctx,  # type: ignore[arg-type]
+                f"{remaining + len(self._head)} bytes follow"
             )
         ev = RecordEvent(layer, off, index, rtype, length, e, b"", b"")
         if layer == "libxc" and rtype == XcRecType.PAGE_DATA and length >= 8:
@@ -533,28 +693,20 @@ class Reader:
         elif length <= BODY_KEEP_MAX:
             ev.body = self._take(length)
             if len(ev.body) < length:
-                raise ReadError(
-                    off,
-                    f"record #{index} {name}: truncated body: {len(ev.body)} of {length} bytes",
-                    **ctx,  # type: ignore[arg-type]
+                raise lost(
+                    f"record #{index} {name}: truncated body: {len(ev.body)} of {length} bytes"
                 )
         else:
             ev.body = self._take(BODY_PREFIX)
             ev.body_complete = False
-            got = len(ev.body) + self.src.skip(length - BODY_PREFIX)
+            got = len(ev.body) + self._skip(length - BODY_PREFIX)
             if got < length:
-                raise ReadError(
-                    off,
-                    f"record #{index} {name}: truncated body: {got} of {length} bytes",
-                    **ctx,  # type: ignore[arg-type]
-                )
+                raise lost(f"record #{index} {name}: truncated body: {got} of {length} bytes")
         pad = padding_for(length)
         ev.padding = self._take(pad)
         if len(ev.padding) < pad:
-            raise ReadError(
-                off,
-                f"record #{index} {name}: truncated padding: {len(ev.padding)} of {pad} bytes",
-                **ctx,  # type: ignore[arg-type]
+            raise lost(
+                f"record #{index} {name}: truncated padding: {len(ev.padding)} of {pad} bytes"
             )
         return ev
 
@@ -562,17 +714,26 @@ class Reader:
         e = ev.endian
         head = self._take(8)
         if len(head) < 8:
-            raise ReadError(ev.offset, "truncated PAGE_DATA header", layer="libxc", index=ev.index)
+            raise ReadError(
+                ev.offset,
+                f"record #{ev.index} PAGE_DATA: truncated body: {len(head)} of {length} bytes",
+                layer="libxc",
+                index=ev.index,
+                rtype=ev.type,
+                rule="XC-REC-003",
+            )
         count = struct.unpack_from(f"{e}I", head)[0]
         n_entries = min(count, (length - 8) // 8)
         pfns = self._take(8 * n_entries)
         if len(pfns) < 8 * n_entries:
             raise ReadError(
                 ev.offset,
-                f"record #{ev.index} PAGE_DATA: truncated pfn array",
+                f"record #{ev.index} PAGE_DATA: truncated pfn array: "
+                f"{len(pfns) // 8} of {n_entries} entries present",
                 layer="libxc",
                 index=ev.index,
                 rtype=ev.type,
+                rule="XC-REC-003",
             )
         ev.body = head + pfns
         rest = length - 8 - 8 * n_entries
@@ -589,6 +750,7 @@ class Reader:
                 layer="libxc",
                 index=ev.index,
                 rtype=ev.type,
+                rule="XC-REC-003",
             )
 
     def _skip(self, n: int) -> int:
