@@ -1,0 +1,318 @@
+"""The ``xensave`` command: ``verify`` and ``dump``.
+
+Exit codes (everywhere): 0 valid, 1 invalid, 2 usage or I/O error. Bad input never
+produces a traceback; the input is only ever opened for reading. Imports are lazy so
+that ``xensave verify`` loads the reader and checker and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import stat
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
+
+if TYPE_CHECKING:
+    from .progress import Progress
+
+EXIT_VALID = 0
+EXIT_INVALID = 1
+EXIT_ERROR = 2
+
+STDIN_NAME = "<stdin>"
+_PIPE_SIZE = 1 << 20  # ask the kernel for a 1 MiB pipe when reading one
+_F_SETPIPE_SZ = 1031  # Linux fcntl; absent from the fcntl module before Python 3.10 on some builds
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors print one usage line and the message, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+VERIFY_EPILOG = """\
+exit status: 0 valid, 1 invalid, 2 usage or I/O error
+
+examples:
+  xensave verify guest.xl                  # diagnostics, then a summary line
+  xensave verify -q guest.xl && echo ok    # only the exit status
+  xensave verify --json guest.xl | jq '.diagnostics[].rule'
+  cat guest.xl | xensave verify -          # read a pipe (or a socket) on stdin
+
+A diagnostic reads FILE:OFFSET: record #N TYPE: RULE-ID: message, e.g.
+  guest.xl:0x1a2b8: record #37 PAGE_DATA: XC-PAGE-004: pfn[12] has reserved bits 52-59 set
+"""
+
+DUMP_EPILOG = """\
+exit status: 0 the whole image was read, 1 its framing is lost (the listing stops
+there and the reason is printed on stderr), 2 usage or I/O error
+
+examples:
+  xensave dump guest.xl                    # layers and records, PAGE_DATA runs folded
+  xensave dump --all guest.xl              # every PAGE_DATA record on its own line
+  xensave dump --json guest.xl | jq '.items[] | select(.kind == "record") | .name'
+  ssh host cat /var/lib/xen/save/vm | xensave dump -
+
+Offsets are from the start of the input. Page contents are never printed.
+"""
+
+MAIN_EPILOG = """\
+examples:
+  xensave verify guest.xl
+  xensave dump guest.xl
+  xensave COMMAND --help                   # options and examples of one command
+
+exit status: 0 valid, 1 invalid, 2 usage or I/O error
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog="xensave",
+        description="Reference tools for the Xen domain save image "
+        "(xl save files, libvirt and XAPI wrappers, libxl and libxc streams).",
+        epilog=MAIN_EPILOG,
+        formatter_class=fmt,
+    )
+    parser.add_argument("--version", action="version", version=f"xensave {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    verify = sub.add_parser(
+        "verify",
+        help="check an image against the spec's rules",
+        description="Check a save image against every rule of the spec and report each "
+        "violation with its offset, record and rule ID.",
+        epilog=VERIFY_EPILOG,
+        formatter_class=fmt,
+    )
+    verify.add_argument("file", metavar="FILE", help="the image, or - for stdin")
+    out = verify.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the report as JSON")
+    out.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing; only the exit status"
+    )
+
+    dump = sub.add_parser(
+        "dump",
+        help="list the layers and records of an image",
+        description="List every layer and record of a save image with its offset and "
+        "decoded fields (headers, page counts and pfn ranges, vCPUs, HVM params by "
+        "name, xenstore keys, policies).",
+        epilog=DUMP_EPILOG,
+        formatter_class=fmt,
+    )
+    dump.add_argument("file", metavar="FILE", help="the image, or - for stdin")
+    dump.add_argument("--json", action="store_true", help="print the full structure as JSON")
+    dump.add_argument(
+        "--all", action="store_true", help="list each PAGE_DATA record instead of runs"
+    )
+    return parser
+
+
+# --- input ------------------------------------------------------------------------
+
+
+class InputError(Exception):
+    """The input cannot be opened or read (exit 2)."""
+
+
+def open_input(path: str) -> tuple[BinaryIO, str, int | None]:
+    """(binary file, display name, size or None). Never opens for writing."""
+    if path == "-":
+        try:
+            fd = sys.stdin.fileno()
+            st = os.fstat(fd)
+        except (AttributeError, OSError, ValueError) as exc:
+            raise InputError(f"cannot read stdin: {_reason(exc)}") from None
+        if stat.S_ISFIFO(st.st_mode):
+            _grow_pipe(fd)
+        regular = stat.S_ISREG(st.st_mode)
+        # a large buffer for pipes (few system calls); a small one for files, which
+        # the reader seeks through
+        f = open(fd, "rb", buffering=(1 << 16) if regular else _PIPE_SIZE, closefd=False)  # noqa: SIM115
+        return f, STDIN_NAME, st.st_size if regular else None
+    try:
+        f = open(path, "rb", buffering=1 << 16)  # noqa: SIM115
+        st = os.fstat(f.fileno())
+    except OSError as exc:
+        raise InputError(f"cannot open {path}: {_reason(exc)}") from None
+    if stat.S_ISDIR(st.st_mode):
+        f.close()
+        raise InputError(f"cannot read {path}: it is a directory")
+    return f, path, st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def _grow_pipe(fd: int) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", _F_SETPIPE_SZ), _PIPE_SIZE)
+    except (ImportError, OSError):
+        pass  # not Linux, or over the unprivileged limit: the default size works too
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _progress(size: int | None, label: str) -> Progress:
+    from .progress import Progress
+
+    return Progress(size, label)
+
+
+# --- commands ---------------------------------------------------------------------
+
+
+def _count(x: Any) -> int:
+    return x if isinstance(x, int) else len(x)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    import json
+
+    from .checker import check_stream
+    from .dump import error_json, format_read_error
+    from .reader import ReadError
+
+    f, name, size = open_input(args.file)
+    progress = _progress(size, "verifying: ") if not args.quiet else None
+    try:
+        with f:
+            try:
+                report = check_stream(f, progress=progress.update if progress else None)
+            except ReadError as exc:  # the checker normally reports these itself
+                if progress:
+                    progress.close()
+                if args.json:
+                    print(json.dumps({"file": name, "valid": False, "error": error_json(exc)}))
+                elif not args.quiet:
+                    print(format_read_error(exc, name))
+                return EXIT_INVALID
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise InputError(f"cannot read {name}: {_reason(exc)}") from None
+    finally:
+        if progress:
+            progress.close()
+    if args.quiet:
+        return EXIT_VALID if report.valid else EXIT_INVALID
+    if args.json:
+        data = report.to_json()
+        if isinstance(data, str):
+            data = json.loads(data)
+        if isinstance(data, dict):
+            data = {"file": name, **data}
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        write = sys.stdout.write
+        for d in report.diagnostics:
+            write(d.format(name) + "\n")
+        errors, warnings = _count(report.errors), _count(report.warnings)
+        notes = _count(report.notes)
+        verdict = "valid" if report.valid else "INVALID"
+        layer = f"{report.layer} image" if report.layer else "image"
+        write(
+            f"{name}: {verdict} {layer}: {_plural(errors, 'error')}, "
+            f"{_plural(warnings, 'warning')}, {_plural(notes, 'note')} "
+            f"({report.bytes_read} bytes read)\n"
+        )
+    sys.stdout.flush()
+    return EXIT_VALID if report.valid else EXIT_INVALID
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    from .dump import dump, format_read_error
+
+    f, name, size = open_input(args.file)
+    progress = _progress(size, "reading: ")
+    try:
+        with f:
+            try:
+                result = dump(
+                    f,
+                    sys.stdout,
+                    name=name,
+                    as_json=args.json,
+                    fold=not args.all,
+                    progress=progress.update,
+                )
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise InputError(f"cannot read {name}: {_reason(exc)}") from None
+    finally:
+        progress.close()
+    sys.stdout.flush()
+    if result.error is not None:
+        print(f"xensave: {format_read_error(result.error, name)}", file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_VALID
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "verify": cmd_verify,
+    "dump": cmd_dump,
+}
+
+
+def _quiet_stdout() -> None:
+    """After EPIPE on stdout: point it at /dev/null so the interpreter's final flush
+    does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # argparse: --help, --version, usage errors
+            code = exc.code
+            rc = code if isinstance(code, int) else (EXIT_ERROR if code else EXIT_VALID)
+        else:
+            rc = COMMANDS[args.command](args)
+        sys.stdout.flush()
+        return rc
+    except InputError as exc:
+        print(f"xensave: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("xensave: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not bad input; still no traceback by default
+        if os.environ.get("XENSAVE_TRACEBACK"):
+            raise
+        print(
+            f"xensave: internal error: {type(exc).__name__}: {exc} "
+            "(a bug in xensave; set XENSAVE_TRACEBACK=1 for details and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR

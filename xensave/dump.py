@@ -1,0 +1,707 @@
+"""``xensave dump``: every layer and record of an image, with offsets and decoded fields.
+
+Built on the streaming reader, so memory stays flat whatever the image size: page
+contents are never read (they are skipped by seek, or through one reusable buffer on
+a pipe), and both outputs are written as the events arrive. The text output folds
+runs of consecutive PAGE_DATA records into one line (``--all`` lists each); the JSON
+output lists every item.
+
+This module describes what the bytes say; it does not judge (``xensave verify`` does).
+A field that cannot be decoded (a body too short for it) is shown as such rather
+than raising.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any, BinaryIO
+
+from .bodies import decode_xenstore
+from .constants import (
+    PAGE_DATA_PFN_MASK,
+    PV_VCPU_CONTEXT_SIZE,
+    CheckpointControl,
+    DomainType,
+    EmulatorId,
+    HvmParam,
+    LibxlRecType,
+    PageType,
+    TscMode,
+    XcRecType,
+    XlMandatoryFlag,
+)
+from .reader import (
+    Event,
+    LibvirtHeader,
+    LibxlHeader,
+    Reader,
+    ReadError,
+    RecordEvent,
+    Trailer,
+    XapiHeader,
+    XapiKind,
+    XcDomainHeader,
+    XcImageHeader,
+    XlHeader,
+    record_name,
+)
+
+Item = dict[str, Any]
+
+#: HVM save record type codes (xen/include/public/arch-x86/hvm/save.h).
+HVM_SAVE_TYPES = {
+    0: "END",
+    1: "HEADER",
+    2: "CPU",
+    3: "PIC",
+    4: "IOAPIC",
+    5: "LAPIC",
+    6: "LAPIC_REGS",
+    7: "PCI_IRQ",
+    8: "ISA_IRQ",
+    9: "PCI_LINK",
+    10: "PIT",
+    11: "RTC",
+    12: "HPET",
+    13: "PMTIMER",
+    14: "MTRR",
+    15: "VIRIDIAN_DOMAIN",
+    16: "CPU_XSAVE",
+    17: "VIRIDIAN_VCPU",
+    18: "VMCE_VCPU",
+    19: "TSC_ADJUST",
+    20: "CPU_MSR",
+}
+
+_VCPU_RECORDS = frozenset(
+    {
+        XcRecType.X86_PV_VCPU_BASIC,
+        XcRecType.X86_PV_VCPU_EXTENDED,
+        XcRecType.X86_PV_VCPU_XSAVE,
+        XcRecType.X86_PV_VCPU_MSRS,
+    }
+)
+_PAGE_TYPE_NAMES = {int(t): t.name for t in PageType}
+#: The type nibble of each possible top byte of a pfn entry, as a translate table.
+_TOP_TO_TYPE = bytes(b >> 4 for b in range(256))
+_DESCRIPTOR_LIMIT = 4096  # HVM context descriptors listed at most
+
+
+def _enum_name(enum: Any, value: int) -> str:
+    try:
+        return str(enum(value).name)
+    except ValueError:
+        return f"unknown ({value:#x})"
+
+
+# --- decoding record bodies -------------------------------------------------------
+
+
+@dataclass
+class PageStats:
+    """What a PAGE_DATA record (or a run of them) holds, without its page contents."""
+
+    records: int = 0
+    count: int = 0  # sum of the declared counts
+    entries: int = 0  # pfn entries present
+    pages: int = 0  # entries whose type carries data
+    page_bytes: int = 0
+    pfn_min: int | None = None
+    pfn_max: int | None = None
+    types: dict[int, int] = field(default_factory=dict)
+    reserved_nonzero: int = 0  # records whose reserved word is not zero
+
+    def add_record(self, ev: RecordEvent) -> None:
+        self.records += 1
+        self.page_bytes += ev.page_bytes
+        body = ev.body
+        if len(body) < 8:
+            return
+        count, reserved = struct.unpack_from(f"{ev.endian}II", body)
+        self.count += count
+        if reserved:
+            self.reserved_nonzero += 1
+        n = (len(body) - 8) // 8
+        if not n:
+            return
+        self.entries += n
+        raw = body[8 : 8 + 8 * n]
+        tops = raw[7::8] if ev.endian == "<" else raw[0::8]
+        nibbles = tops.translate(_TOP_TO_TYPE)
+        for t in set(nibbles):
+            c = nibbles.count(t)
+            self.types[t] = self.types.get(t, 0) + c
+            if t not in (PageType.BROKEN, PageType.XALLOC, PageType.XTAB):
+                self.pages += c
+        values = struct.unpack(f"{ev.endian}{n}Q", raw)
+        lo = min(v & PAGE_DATA_PFN_MASK for v in values)
+        hi = max(v & PAGE_DATA_PFN_MASK for v in values)
+        self.pfn_min = lo if self.pfn_min is None else min(self.pfn_min, lo)
+        self.pfn_max = hi if self.pfn_max is None else max(self.pfn_max, hi)
+
+    def type_counts(self) -> dict[str, int]:
+        return {
+            _PAGE_TYPE_NAMES.get(t, f"RESERVED_{t}"): c
+            for t, c in sorted(self.types.items(), key=lambda kv: (-kv[1], kv[0]))
+        }
+
+    def to_json(self) -> Item:
+        return {
+            "count": self.count,
+            "entries": self.entries,
+            "pages": self.pages,
+            "page_bytes": self.page_bytes,
+            "pfn_min": self.pfn_min,
+            "pfn_max": self.pfn_max,
+            "types": self.type_counts(),
+            **(
+                {"records_with_reserved_set": self.reserved_nonzero}
+                if self.reserved_nonzero
+                else {}
+            ),
+        }
+
+    def text(self) -> str:
+        pfns = f"{self.entries} pfns"
+        if self.pfn_min is not None:
+            pfns += f" {self.pfn_min:#x}-{self.pfn_max:#x}"
+        if self.count != self.entries:
+            pfns += f" (counts declare {self.count})"
+        types = ", ".join(f"{k} {v}" for k, v in self.type_counts().items())
+        out = f"{pfns}, {self.pages} pages"
+        if types:
+            out += f", types: {types}"
+        if self.reserved_nonzero:
+            out += f", reserved word set in {self.reserved_nonzero}"
+        return out
+
+
+def _hvm_descriptors(blob: bytes) -> tuple[list[tuple[int, int, int]], int]:
+    """(typecode, instance, length) of each HVM context descriptor the blob holds, and
+    the number of bytes they account for."""
+    out: list[tuple[int, int, int]] = []
+    pos = 0
+    while pos + 8 <= len(blob) and len(out) < _DESCRIPTOR_LIMIT:
+        code, inst, length = struct.unpack_from("<HHI", blob, pos)
+        out.append((code, inst, length))
+        pos += 8 + length
+        if code == 0:
+            break
+    return out, min(pos, len(blob))
+
+
+def _compress(names: list[str]) -> str:
+    """ "CPU, CPU, PIC" -> "CPU x2, PIC"."""
+    parts: list[str] = []
+    prev, n = None, 0
+    for name in [*names, None]:
+        if name == prev:
+            n += 1
+            continue
+        if prev is not None:
+            parts.append(prev if n == 1 else f"{prev} x{n}")
+        prev, n = name, 1
+    return ", ".join(parts)
+
+
+def decode_record(ev: RecordEvent) -> tuple[Item, str, list[str]]:
+    """Decoded fields (for JSON), a one-line summary, and detail lines, of one record.
+    PAGE_DATA is handled by PageStats instead."""
+    try:
+        if ev.layer == "libxc":
+            return _decode_xc(ev)
+        return _decode_xl(ev)
+    except (struct.error, ValueError, IndexError) as exc:
+        return {"undecodable": str(exc)}, f"undecodable body ({exc})", []
+
+
+def _decode_xc(ev: RecordEvent) -> tuple[Item, str, list[str]]:
+    e, body, t = ev.endian, ev.body, ev.type
+    if t == XcRecType.X86_PV_INFO:
+        width, levels = body[0], body[1]
+        return (
+            {"guest_width": width, "pt_levels": levels},
+            f"guest width {width} ({width * 8}-bit), {levels} page-table levels",
+            [],
+        )
+    if t == XcRecType.X86_PV_P2M_FRAMES:
+        start, end = struct.unpack_from(f"{e}II", body)
+        frames = (len(body) - 8) // 8
+        return (
+            {"p2m_start_pfn": start, "p2m_end_pfn": end, "frames": frames},
+            f"p2m pfns {start:#x}-{end:#x}, {frames} frames",
+            [],
+        )
+    if t in _VCPU_RECORDS:
+        vcpu, reserved = struct.unpack_from(f"{e}II", body)
+        size = ev.length - 8
+        fields: Item = {"vcpu_id": vcpu, "context_bytes": size}
+        text = f"vcpu {vcpu}, context {size} bytes"
+        if t == XcRecType.X86_PV_VCPU_BASIC:
+            widths = [w for w, s in PV_VCPU_CONTEXT_SIZE.items() if s == size]
+            if widths:
+                text += f" ({widths[0] * 8}-bit vcpu_guest_context)"
+        if t == XcRecType.X86_PV_VCPU_MSRS and size % 16 == 0:
+            fields["msrs"] = size // 16
+            text += f", {size // 16} MSR{'' if size == 16 else 's'}"
+        if reserved:
+            fields["reserved"] = reserved
+            text += f", reserved {reserved:#x}"
+        return fields, text, []
+    if t == XcRecType.X86_TSC_INFO:
+        mode, khz, nsec, incarnation, reserved = struct.unpack_from(f"{e}IIQII", body)
+        fields = {
+            "mode": mode,
+            "mode_name": _enum_name(TscMode, mode),
+            "khz": khz,
+            "nsec": nsec,
+            "incarnation": incarnation,
+        }
+        text = (
+            f"mode {_enum_name(TscMode, mode)}, {khz} kHz, nsec {nsec}, incarnation {incarnation}"
+        )
+        if reserved:
+            fields["reserved"] = reserved
+            text += f", reserved {reserved:#x}"
+        return fields, text, []
+    if t == XcRecType.HVM_PARAMS:
+        count, _reserved = struct.unpack_from(f"{e}II", body)
+        n = min(count, (len(body) - 8) // 16)
+        flat = struct.unpack_from(f"{e}{2 * n}Q", body, 8)
+        params = [
+            {"index": i, "name": _enum_name(HvmParam, i), "value": v}
+            for i, v in zip(flat[0::2], flat[1::2], strict=True)
+        ]
+        text = f"{count} params"
+        if n != count:
+            text += f" ({n} present)"
+        details = [f"{p['name']} = {p['value']:#x}" for p in params]
+        return {"count": count, "params": params}, text, details
+    if t == XcRecType.HVM_CONTEXT:
+        descs, _ = _hvm_descriptors(body)
+        names = [HVM_SAVE_TYPES.get(c, f"type{c}") for c, _i, _l in descs]
+        fields = {
+            "bytes": ev.length,
+            "descriptors": [
+                {"typecode": c, "name": HVM_SAVE_TYPES.get(c), "instance": i, "length": n}
+                for c, i, n in descs
+            ],
+        }
+        text = f"{len(descs)} descriptor{'' if len(descs) == 1 else 's'}"
+        if names:
+            text += f": {_compress(names)}"
+        return fields, text, []
+    if t == XcRecType.X86_CPUID_POLICY:
+        return {"leaves": ev.length // 24}, f"{ev.length // 24} leaves", []
+    if t == XcRecType.X86_MSR_POLICY:
+        return {"entries": ev.length // 16}, f"{ev.length // 16} MSRs", []
+    if t == XcRecType.CHECKPOINT_DIRTY_PFN_LIST:
+        return {"pfns": ev.length // 8}, f"{ev.length // 8} pfns", []
+    if t in (XcRecType.SHARED_INFO, XcRecType.TOOLSTACK) or ev.length:
+        return {"bytes": ev.length}, f"{ev.length} bytes", []
+    return {}, "", []
+
+
+def _decode_xl(ev: RecordEvent) -> tuple[Item, str, list[str]]:
+    e, body, t = ev.endian, ev.body, ev.type
+    if t in (LibxlRecType.EMULATOR_XENSTORE_DATA, LibxlRecType.EMULATOR_CONTEXT):
+        eid, index = struct.unpack_from(f"{e}II", body)
+        fields: Item = {
+            "emulator_id": eid,
+            "emulator": _enum_name(EmulatorId, eid),
+            "index": index,
+        }
+        text = f"emulator {_enum_name(EmulatorId, eid)}, index {index}"
+        details: list[str] = []
+        if t == LibxlRecType.EMULATOR_XENSTORE_DATA:
+            pairs, leftover = decode_xenstore(body[8:])
+            fields["xenstore"] = [
+                [k.decode("utf-8", "replace"), v.decode("utf-8", "replace")] for k, v in pairs
+            ]
+            text += f", {len(pairs)} xenstore keys"
+            details = [f"{k} = {v}" for k, v in fields["xenstore"]]
+            if leftover:
+                fields["leftover"] = leftover.decode("utf-8", "replace")
+                text += f", {len(leftover)} bytes left over"
+        else:
+            fields["state_bytes"] = ev.length - 8
+            text += f", state {ev.length - 8} bytes"
+        return fields, text, details
+    if t == LibxlRecType.CHECKPOINT_STATE:
+        (control,) = struct.unpack_from(f"{e}I", body)
+        return (
+            {"control_id": control, "control": _enum_name(CheckpointControl, control)},
+            f"control {_enum_name(CheckpointControl, control)}",
+            [],
+        )
+    if ev.length:
+        return {"bytes": ev.length}, f"{ev.length} bytes", []
+    return {}, "", []
+
+
+# --- events -> items ----------------------------------------------------------------
+
+
+def _flags(value: int) -> str:
+    names = [f.name for f in XlMandatoryFlag if value & f]
+    unknown = value & ~sum(XlMandatoryFlag)
+    if unknown:
+        names.append(f"{unknown:#x}")
+    return "|".join(n.replace("STREAM_V2", "STREAMv2") for n in names if n) or "none"
+
+
+def _endian_word(big: bool) -> str:
+    return "big-endian" if big else "little-endian"
+
+
+def _text_preview(data: bytes, limit: int = 72) -> str:
+    text = data[:limit].decode("utf-8", "replace")
+    text = "".join(c if c.isprintable() else "." for c in text)
+    return text + ("..." if len(data) > limit else "")
+
+
+def header_item(ev: Event) -> tuple[Item, str]:
+    """JSON item and text line of a non-record event."""
+    if isinstance(ev, XlHeader):
+        item: Item = {
+            "kind": "xl_header",
+            "offset": ev.offset,
+            "byteorder": ev.byteorder,
+            "big_endian": ev.big_endian,
+            "mandatory_flags": ev.mandatory_flags,
+            "optional_flags": ev.optional_flags,
+            "optional_data_len": ev.optional_data_len,
+            "config_len": ev.config_len,
+        }
+        text = (
+            f"xl save file: byteorder {ev.byteorder:#010x} ({_endian_word(ev.big_endian)}), "
+            f"mandatory flags {ev.mandatory_flags:#x} [{_flags(ev.mandatory_flags)}], "
+            f"optional flags {ev.optional_flags:#x}, optional data {ev.optional_data_len} bytes"
+        )
+        if ev.config_len is not None:
+            text += f", config {ev.config_len} bytes"
+            if ev.config:
+                name = _config_name(ev.config)
+                if name:
+                    item["domain_name"] = name
+                    text += f" (domain {name!r})"
+        return item, text
+    if isinstance(ev, LibvirtHeader):
+        name = _xml_name(ev.xml)
+        item = {
+            "kind": "libvirt_header",
+            "offset": ev.offset,
+            "version": ev.version,
+            "xml_len": ev.xml_len,
+            "big_endian": ev.big_endian,
+            "unused_zero": not any(ev.unused),
+        }
+        text = f"libvirt save file: version {ev.version}, XML {ev.xml_len} bytes"
+        if name:
+            item["domain_name"] = name
+            text += f" (domain {name!r})"
+        if ev.big_endian:
+            text += ", big-endian"
+        if any(ev.unused):
+            text += ", unused words not zero"
+        return item, text
+    if isinstance(ev, XapiHeader):
+        item = {
+            "kind": "xapi_section",
+            "offset": ev.offset,
+            "type": ev.kind,
+            "name": ev.name,
+            "length": ev.length,
+        }
+        text = f"XAPI section {ev.name} (type {ev.kind:#06x}), length {ev.length}"
+        if ev.kind == XapiKind.XENOPS and ev.data:
+            item["text"] = ev.data.decode("utf-8", "replace")
+            text += f": {_text_preview(ev.data)}"
+        return item, text
+    if isinstance(ev, LibxlHeader):
+        item = {
+            "kind": "libxl_header",
+            "offset": ev.offset,
+            "ident": ev.ident.decode("latin-1"),
+            "version": ev.version,
+            "options": ev.options,
+            "big_endian": ev.big_endian,
+        }
+        text = (
+            f"libxl stream: ident {ev.ident.decode('latin-1')!r}, version {ev.version}, "
+            f"options {ev.options:#x} ({_endian_word(ev.big_endian)}"
+            f"{', converted from legacy' if ev.options & 2 else ''})"
+        )
+        return item, text
+    if isinstance(ev, XcImageHeader):
+        ident = ev.ident.to_bytes(4, "big").decode("latin-1")
+        item = {
+            "kind": "libxc_image_header",
+            "offset": ev.offset,
+            "marker": ev.marker,
+            "ident": ev.ident,
+            "version": ev.version,
+            "options": ev.options,
+            "big_endian": ev.big_endian,
+            "reserved1": ev.reserved1,
+            "reserved2": ev.reserved2,
+        }
+        text = (
+            f"libxc stream: marker {ev.marker:#x}, id {ident!r}, version {ev.version}, "
+            f"options {ev.options:#x} ({_endian_word(ev.big_endian)})"
+        )
+        if ev.reserved1 or ev.reserved2:
+            text += f", reserved {ev.reserved1:#x} {ev.reserved2:#x}"
+        return item, text
+    if isinstance(ev, XcDomainHeader):
+        item = {
+            "kind": "libxc_domain_header",
+            "offset": ev.offset,
+            "type": ev.type,
+            "type_name": _enum_name(DomainType, ev.type),
+            "page_shift": ev.page_shift,
+            "reserved": ev.reserved,
+            "xen_major": ev.xen_major,
+            "xen_minor": ev.xen_minor,
+        }
+        text = (
+            f"domain: {_enum_name(DomainType, ev.type)}, page_shift {ev.page_shift}, "
+            f"saved by Xen {ev.xen_major}.{ev.xen_minor}"
+        )
+        if ev.xen_major == 0:
+            text += " (converted from a legacy image)"
+        return item, text
+    assert isinstance(ev, Trailer)
+    return (
+        {"kind": "trailer", "offset": ev.offset, "length": ev.length, "layer": ev.layer},
+        f"{ev.length} bytes after the end of the {ev.layer} stream",
+    )
+
+
+def _config_name(config: bytes) -> str | None:
+    try:
+        cfg = json.loads(config.rstrip(b"\x00"))
+        name = cfg["c_info"]["name"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return name if isinstance(name, str) else None
+
+
+def _xml_name(xml: bytes) -> str | None:
+    m = re.search(rb"<name>([^<]{1,256})</name>", xml[:65536])
+    return m.group(1).decode("utf-8", "replace") if m else None
+
+
+def record_item(ev: RecordEvent, fields: Item) -> Item:
+    item: Item = {
+        "kind": "record",
+        "layer": ev.layer,
+        "offset": ev.offset,
+        "index": ev.index,
+        "type": ev.type,
+        "name": ev.name,
+        "length": ev.length,
+    }
+    if ev.padding.strip(b"\x00"):
+        item["padding"] = ev.padding.hex()
+    if not ev.body_complete:
+        item["body_kept"] = len(ev.body)
+    item["fields"] = fields
+    return item
+
+
+# --- the dump -----------------------------------------------------------------------
+
+
+@dataclass
+class DumpResult:
+    error: ReadError | None
+    bytes_read: int
+
+
+class _Depth:
+    """Indentation: wrappers at 0, streams one deeper than what holds them."""
+
+    def __init__(self) -> None:
+        self.wrapped = False
+        self.xapi = False
+        self.libxl: int | None = None
+
+    def of(self, ev: Event) -> int:
+        if isinstance(ev, XlHeader | LibvirtHeader):
+            self.wrapped = True
+            return 0
+        if isinstance(ev, XapiHeader):
+            self.xapi = True
+            return 1
+        base = 2 if self.xapi else (1 if self.wrapped else 0)
+        if isinstance(ev, LibxlHeader):
+            self.libxl = base
+            return base
+        if isinstance(ev, Trailer):
+            return 0
+        xc = base if self.libxl is None else self.libxl + 2
+        if isinstance(ev, XcImageHeader | XcDomainHeader):
+            return xc
+        assert isinstance(ev, RecordEvent)
+        if ev.layer == "libxl":
+            return (self.libxl if self.libxl is not None else base) + 1
+        return xc + 1
+
+
+class TextDump:
+    """Writes the human-readable listing, folding runs of PAGE_DATA records."""
+
+    def __init__(self, out: IO[str], fold: bool = True) -> None:
+        self.out = out
+        self.fold = fold
+        self.width = 8
+        self._run: PageStats | None = None
+        self._run_first: RecordEvent | None = None
+        self._run_last: RecordEvent | None = None
+        self._run_depth = 0
+        self._seen_xapi = False
+
+    def line(self, offset: int | None, depth: int, text: str) -> None:
+        where = f"{offset:#0{self.width + 2}x}" if offset is not None else " " * (self.width + 2)
+        self.out.write(f"{where}  {'  ' * depth}{text}\n")
+
+    def event(self, ev: Event, depth: int) -> None:
+        if isinstance(ev, RecordEvent) and ev.layer == "libxc" and ev.type == XcRecType.PAGE_DATA:
+            if self.fold:
+                if self._run is None:
+                    self._run = PageStats()
+                    self._run_first = ev
+                    self._run_depth = depth
+                self._run.add_record(ev)
+                self._run_last = ev
+                return
+            stats = PageStats()
+            stats.add_record(ev)
+            self.line(
+                ev.offset, depth, f"#{ev.index} PAGE_DATA ({ev.length} bytes): {stats.text()}"
+            )
+            return
+        self.flush()
+        if isinstance(ev, RecordEvent):
+            _fields, summary, details = decode_record(ev)
+            text = f"#{ev.index} {ev.name}"
+            if ev.length:
+                text += f" ({ev.length} bytes)"
+            if summary and summary != f"{ev.length} bytes":
+                text += f": {summary}"
+            if ev.padding.strip(b"\x00"):
+                text += f" [padding {ev.padding.hex()}]"
+            self.line(ev.offset, depth, text)
+            for d in details:
+                self.line(None, depth + 1, d)
+            return
+        if isinstance(ev, XapiHeader) and not self._seen_xapi:
+            self._seen_xapi = True
+            self.line(0, 0, "XAPI suspend image: signature 'XenSavedDomv2-\\n'")
+        _item, text = header_item(ev)
+        self.line(ev.offset, depth, text)
+
+    def flush(self) -> None:
+        run, first, last = self._run, self._run_first, self._run_last
+        if run is None or first is None or last is None:
+            return
+        self._run = self._run_first = self._run_last = None
+        if run.records == 1:
+            head = f"#{first.index} PAGE_DATA ({first.length} bytes)"
+        else:
+            head = f"#{first.index}-#{last.index} PAGE_DATA x{run.records}"
+        self.line(first.offset, self._run_depth, f"{head}: {run.text()}")
+
+
+class JsonDump:
+    """Writes one JSON document, item by item, so memory does not grow with the image."""
+
+    def __init__(self, out: IO[str], name: str, size: int | None) -> None:
+        self.out = out
+        self._first = True
+        head = json.dumps({"file": name, "size": size})[:-1]
+        out.write(head + ', "items": [\n')
+
+    def event(self, ev: Event, depth: int) -> None:
+        if isinstance(ev, RecordEvent):
+            if ev.layer == "libxc" and ev.type == XcRecType.PAGE_DATA:
+                stats = PageStats()
+                stats.add_record(ev)
+                fields = stats.to_json()
+            else:
+                fields = decode_record(ev)[0]
+            item = record_item(ev, fields)
+        else:
+            item = header_item(ev)[0]
+        item["depth"] = depth
+        self.out.write(("" if self._first else ",\n") + json.dumps(item))
+        self._first = False
+
+    def finish(self, err: ReadError | None, bytes_read: int) -> None:
+        error = None if err is None else error_json(err)
+        tail = json.dumps({"complete": err is None, "bytes_read": bytes_read, "error": error})
+        self.out.write("\n], " + tail[1:] + "\n")
+
+
+def error_json(err: ReadError) -> Item:
+    return {
+        "offset": err.offset,
+        "message": err.message,
+        "rule": err.rule,
+        "layer": err.layer,
+        "record_index": err.index,
+        "record_type": err.rtype,
+    }
+
+
+def format_read_error(err: ReadError, name: str) -> str:
+    """``FILE:0x1a2b8: record #37 PAGE_DATA: XC-REC-003: message``, the diagnostic form."""
+    message = err.message
+    where = ""
+    if err.index is not None and err.layer in ("libxl", "libxc"):
+        if err.rtype is not None:
+            where = f"record #{err.index} {record_name(err.layer, err.rtype)}: "
+        else:
+            where = f"record #{err.index}: "
+        # reader messages may already name the record: say it once, before the rule
+        if message.startswith(where):
+            message = message[len(where) :]
+    rule = f"{err.rule}: " if err.rule else ""
+    return f"{name}:{err.offset:#x}: {where}{rule}{message}"
+
+
+def dump(
+    f: BinaryIO,
+    out: IO[str],
+    *,
+    name: str,
+    as_json: bool = False,
+    fold: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> DumpResult:
+    """Write the listing of ``f`` to ``out``; framing errors end it and are returned."""
+    reader = Reader(f)
+    depth = _Depth()
+    sink: TextDump | JsonDump
+    sink = JsonDump(out, name, reader.src.size) if as_json else TextDump(out, fold)
+    if isinstance(sink, TextDump) and reader.src.size is not None:
+        sink.width = max(8, len(f"{reader.src.size:x}"))
+    err: ReadError | None = None
+    events: Iterator[Event] = iter(reader)
+    try:
+        for ev in events:
+            sink.event(ev, depth.of(ev))
+            if progress is not None:
+                progress(reader.src.offset)
+    except ReadError as exc:
+        err = exc
+    if isinstance(sink, JsonDump):
+        sink.finish(err, reader.src.offset)
+    else:
+        sink.flush()
+    return DumpResult(err, reader.src.offset)
