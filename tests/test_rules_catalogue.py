@@ -1,0 +1,244 @@
+"""The rules catalogue, the spec chapters and the ksy must not drift apart.
+
+Every rule lives in two places (a line in a chapter, a table in
+``spec/rules.toml``) and may point into a third (the ksy). These tests hold
+the three together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xensave.rules import Level, Rule, load_rules, parse_catalogue, rule
+
+yaml = pytest.importorskip("yaml")
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "spec"
+KSY = ROOT / "ksy"
+
+ID_RE = re.compile(r"^(XLF|XL|XC)-[A-Z0-9]+-\d{3}$")
+LAYER_OF_PREFIX = {"XLF": "xl-file", "XL": "libxl", "XC": "libxc"}
+# A rule line: anchor, bold ID, level in parentheses, then the rule text.
+RULE_LINE_RE = re.compile(
+    r"^<a id=\"(?P<anchor>[a-z0-9-]+)\"></a>\*\*(?P<id>[A-Z]+-[A-Z0-9]+-\d{3})\*\* "
+    r"\((?P<level>MUST|SHOULD|MAY)\): (?P<text>\S.*)$"
+)
+# Anything that looks like a bold rule ID, to catch malformed rule lines.
+BOLD_ID_RE = re.compile(r"\*\*[A-Z]+-[A-Z0-9]+-\d{3}\*\*")
+KSY_POINTER_RE = re.compile(
+    r"^(?P<file>[a-z0-9_]+\.ksy)#(?P<type>[a-z0-9_]+)(?:\.(?P<field>[a-z0-9_]+))?$"
+)
+
+RULES = load_rules()
+
+
+def chapters() -> list[Path]:
+    """Every spec chapter; README.md explains conventions and holds no rules."""
+    return sorted(p for p in SPEC.glob("*.md") if p.name != "README.md")
+
+
+@cache
+def rule_lines() -> list[tuple[str, int, re.Match[str]]]:
+    """(chapter, line number, match) for every rule line outside code fences."""
+    found: list[tuple[str, int, re.Match[str]]] = []
+    for path in chapters():
+        in_fence = False
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.lstrip().startswith("```"):
+                in_fence = not in_fence
+                continue
+            if in_fence or not BOLD_ID_RE.search(line):
+                continue
+            match = RULE_LINE_RE.match(line)
+            assert match, f"{path.name}:{number}: malformed rule line: {line[:100]}"
+            found.append((path.name, number, match))
+    return found
+
+
+# --- the catalogue itself ---------------------------------------------------
+
+
+def test_catalogue_is_not_empty() -> None:
+    assert len(RULES) >= 100
+
+
+@pytest.mark.parametrize("r", RULES.values(), ids=list(RULES))
+def test_rule_fields_are_valid(r: Rule) -> None:
+    assert ID_RE.match(r.id), r.id
+    assert r.layer == LAYER_OF_PREFIX[r.id.split("-")[0]]
+    assert isinstance(r.level, Level)
+    assert r.subject in ("image", "reader", "writer")
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", r.area), r.area
+    assert r.summary.strip() == r.summary and r.summary and "\n" not in r.summary
+    assert r.spec == f"{r.spec.split('#')[0]}#{r.id.lower()}"
+    assert (SPEC / r.spec.split("#")[0]).is_file(), r.spec
+    assert r.ksy == "" or KSY_POINTER_RE.match(r.ksy), r.ksy
+    assert not (r.kaitai and not r.ksy), "kaitai = true needs a ksy pointer"
+    assert not (r.kaitai and r.subject != "image"), "only image rules can be enforced by the ksy"
+    if r.versions:
+        assert r.layer == "libxc", "versions are libxc stream versions"
+        assert set(r.versions) <= {2, 3}
+
+
+def test_every_table_has_every_required_key() -> None:
+    import tomllib
+
+    data = tomllib.loads((SPEC / "rules.toml").read_text(encoding="utf-8"))
+    required = {"id", "level", "layer", "area", "subject", "summary", "ksy", "kaitai", "spec"}
+    for table in data["rule"]:
+        assert required <= set(table), f"{table.get('id')}: missing {required - set(table)}"
+
+
+def test_ids_are_unique_in_the_file() -> None:
+    # parse_catalogue would refuse duplicates; count the raw text too, so a
+    # duplicate cannot hide behind a loader change.
+    text = (SPEC / "rules.toml").read_text(encoding="utf-8")
+    ids = re.findall(r'^id = "([^"]+)"$', text, flags=re.M)
+    assert len(ids) == len(RULES)
+    assert [i for i, n in Counter(ids).items() if n > 1] == []
+
+
+# --- catalogue and chapters ---------------------------------------------------
+
+
+def test_every_rule_line_is_in_the_catalogue_with_the_same_level() -> None:
+    for chapter, number, m in rule_lines():
+        rid = m["id"]
+        assert rid in RULES, f"{chapter}:{number}: {rid} is not in spec/rules.toml"
+        assert m["anchor"] == rid.lower(), f"{chapter}:{number}: anchor must be {rid.lower()}"
+        assert m["level"] == RULES[rid].level, (
+            f"{chapter}:{number}: {rid} is {m['level']} in prose, {RULES[rid].level} in catalogue"
+        )
+        assert RULES[rid].spec == f"{chapter}#{rid.lower()}", f"{rid}: spec points elsewhere"
+
+
+def test_every_catalogue_rule_has_exactly_one_rule_line() -> None:
+    counts = Counter(m["id"] for _, _, m in rule_lines())
+    missing = [rid for rid in RULES if counts[rid] == 0]
+    repeated = [rid for rid, n in counts.items() if n > 1]
+    assert missing == [], f"rules with no line in any chapter: {missing}"
+    assert repeated == [], f"rules with more than one line: {repeated}"
+
+
+def test_prose_keyword_matches_level() -> None:
+    # The rule text should use its own key word, so a reader of the prose
+    # and a reader of the catalogue see the same strength.
+    for chapter, number, m in rule_lines():
+        assert m["level"] in m["text"], f"{chapter}:{number}: {m['id']} text lacks {m['level']}"
+
+
+# --- catalogue and ksy --------------------------------------------------------
+
+
+@cache
+def load_ksy(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((KSY / name).read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def ksy_types(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """All types of a ksy by name, the root type under its meta id, nested types included."""
+    found: dict[str, dict[str, Any]] = {spec["meta"]["id"]: spec}
+
+    def walk(node: dict[str, Any]) -> None:
+        for tname, tspec in (node.get("types") or {}).items():
+            found[tname] = tspec
+            walk(tspec)
+
+    walk(spec)
+    return found
+
+
+def ksy_field(tspec: dict[str, Any], field: str) -> dict[str, Any] | None:
+    for attr in tspec.get("seq") or []:
+        if attr.get("id") == field:
+            return dict(attr)
+    instance = (tspec.get("instances") or {}).get(field)
+    return dict(instance) if instance is not None else None
+
+
+POINTED = [r for r in RULES.values() if r.ksy]
+
+
+@pytest.mark.parametrize("r", POINTED, ids=[r.id for r in POINTED])
+def test_ksy_pointer_resolves(r: Rule) -> None:
+    m = KSY_POINTER_RE.match(r.ksy)
+    assert m, r.ksy
+    assert (KSY / m["file"]).is_file(), f"{r.id}: no file ksy/{m['file']}"
+    types = ksy_types(load_ksy(m["file"]))
+    assert m["type"] in types, f"{r.id}: no type {m['type']} in {m['file']}"
+    if m["field"]:
+        field = ksy_field(types[m["type"]], m["field"])
+        assert field is not None, f"{r.id}: no field {m['type']}.{m['field']} in {m['file']}"
+        if r.kaitai:
+            assert "valid" in field or "contents" in field, (
+                f"{r.id}: kaitai = true but {m['type']}.{m['field']} has no valid/contents"
+            )
+    else:
+        assert not r.kaitai, f"{r.id}: kaitai = true needs a field, not a whole type"
+
+
+# --- the loader ---------------------------------------------------------------
+
+
+def test_rule_lookup() -> None:
+    assert rule("XC-PAGE-004").level is Level.MUST
+    assert rule("XC-PAGE-004") is RULES["XC-PAGE-004"]
+    assert load_rules() is load_rules()
+
+
+def test_unknown_rule_raises_key_error_naming_the_id() -> None:
+    with pytest.raises(KeyError, match="XC-NOPE-999"):
+        rule("XC-NOPE-999")
+
+
+def test_versions_gate_rules() -> None:
+    assert rule("XC-SDE-002").applies_to_version(3)
+    assert not rule("XC-SDE-002").applies_to_version(2)
+    assert rule("XC-PAGE-004").applies_to_version(2)
+
+
+TABLE = """
+[[rule]]
+id = "XC-TEST-001"
+level = "MUST"
+layer = "libxc"
+area = "test"
+subject = "image"
+summary = "s"
+ksy = ""
+kaitai = false
+spec = "libxc-stream.md#xc-test-001"
+"""
+
+
+def test_parse_catalogue_accepts_a_minimal_rule() -> None:
+    parsed = parse_catalogue(TABLE)
+    assert parsed["XC-TEST-001"].versions == ()
+    assert parsed["XC-TEST-001"].errata is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        TABLE + TABLE,  # duplicate ID
+        TABLE.replace('level = "MUST"', 'level = "MUST NOT"'),
+        TABLE.replace('layer = "libxc"', 'layer = "xen"'),
+        TABLE.replace('subject = "image"', 'subject = "checker"'),
+        TABLE.replace("kaitai = false\n", ""),
+        TABLE.replace("kaitai = false", 'kaitai = "no"'),
+        TABLE + "versions = 3\n",
+        TABLE + "colour = 1\n",
+    ],
+)
+def test_parse_catalogue_rejects_bad_entries(text: str) -> None:
+    with pytest.raises(ValueError, match="rules catalogue"):
+        parse_catalogue(text)
