@@ -139,9 +139,9 @@ def open_input(path: str) -> tuple[BinaryIO, str, int | None]:
         if stat.S_ISFIFO(st.st_mode):
             _grow_pipe(fd)
         regular = stat.S_ISREG(st.st_mode)
-        # a large buffer for pipes (few system calls); a small one for files, which
-        # the reader seeks through
-        f = open(fd, "rb", buffering=(1 << 16) if regular else _PIPE_SIZE, closefd=False)  # noqa: SIM115
+        # Unbuffered for pipes: the reader then splices skipped page data straight to
+        # /dev/null. Buffered (small) for files, which the reader seeks through.
+        f: BinaryIO = open(fd, "rb", buffering=(1 << 16) if regular else 0, closefd=False)  # noqa: SIM115
         return f, STDIN_NAME, st.st_size if regular else None
     try:
         f = open(path, "rb", buffering=1 << 16)  # noqa: SIM115

@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import re
 import struct
+import sys
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO
 
-from .bodies import decode_xenstore
 from .constants import (
-    PAGE_DATA_PFN_MASK,
     PV_VCPU_CONTEXT_SIZE,
     CheckpointControl,
     DomainType,
@@ -88,7 +88,12 @@ _VCPU_RECORDS = frozenset(
 _PAGE_TYPE_NAMES = {int(t): t.name for t in PageType}
 #: The type nibble of each possible top byte of a pfn entry, as a translate table.
 _TOP_TO_TYPE = bytes(b >> 4 for b in range(256))
+_LOW_NIBBLE = bytes(b & 0x0F for b in range(256))
 _DESCRIPTOR_LIMIT = 4096  # HVM context descriptors listed at most
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _enum_name(enum: Any, value: int) -> str:
@@ -137,9 +142,7 @@ class PageStats:
             self.types[t] = self.types.get(t, 0) + c
             if t not in (PageType.BROKEN, PageType.XALLOC, PageType.XTAB):
                 self.pages += c
-        values = struct.unpack(f"{ev.endian}{n}Q", raw)
-        lo = min(v & PAGE_DATA_PFN_MASK for v in values)
-        hi = max(v & PAGE_DATA_PFN_MASK for v in values)
+        lo, hi = _pfn_min_max(raw, ev.endian)
         self.pfn_min = lo if self.pfn_min is None else min(self.pfn_min, lo)
         self.pfn_max = hi if self.pfn_max is None else max(self.pfn_max, hi)
 
@@ -178,6 +181,19 @@ class PageStats:
         if self.reserved_nonzero:
             out += f", reserved word set in {self.reserved_nonzero}"
         return out
+
+
+def _pfn_min_max(raw: bytes, endian: str) -> tuple[int, int]:
+    """Smallest and largest pfn (bits 0-51) of packed u64 entries, at C speed: clear
+    the type and reserved bits (52-63) in a copy, then let an array compare."""
+    buf = bytearray(raw)
+    top, next_byte = (7, 6) if endian == "<" else (0, 1)
+    buf[top::8] = bytes(len(buf) // 8)
+    buf[next_byte::8] = buf[next_byte::8].translate(_LOW_NIBBLE)
+    values = array("Q", buf)
+    if (endian == "<") != (sys.byteorder == "little"):
+        values.byteswap()
+    return min(values), max(values)
 
 
 def _hvm_descriptors(blob: bytes) -> tuple[list[tuple[int, int, int]], int]:
@@ -233,7 +249,7 @@ def _decode_xc(ev: RecordEvent) -> tuple[Item, str, list[str]]:
         frames = (len(body) - 8) // 8
         return (
             {"p2m_start_pfn": start, "p2m_end_pfn": end, "frames": frames},
-            f"p2m pfns {start:#x}-{end:#x}, {frames} frames",
+            f"p2m pfns {start:#x}-{end:#x}, {_plural(frames, 'frame')}",
             [],
         )
     if t in _VCPU_RECORDS:
@@ -247,7 +263,7 @@ def _decode_xc(ev: RecordEvent) -> tuple[Item, str, list[str]]:
                 text += f" ({widths[0] * 8}-bit vcpu_guest_context)"
         if t == XcRecType.X86_PV_VCPU_MSRS and size % 16 == 0:
             fields["msrs"] = size // 16
-            text += f", {size // 16} MSR{'' if size == 16 else 's'}"
+            text += f", {_plural(size // 16, 'MSR')}"
         if reserved:
             fields["reserved"] = reserved
             text += f", reserved {reserved:#x}"
@@ -276,7 +292,7 @@ def _decode_xc(ev: RecordEvent) -> tuple[Item, str, list[str]]:
             {"index": i, "name": _enum_name(HvmParam, i), "value": v}
             for i, v in zip(flat[0::2], flat[1::2], strict=True)
         ]
-        text = f"{count} params"
+        text = _plural(count, "param")
         if n != count:
             text += f" ({n} present)"
         details = [f"{p['name']} = {p['value']:#x}" for p in params]
@@ -291,16 +307,19 @@ def _decode_xc(ev: RecordEvent) -> tuple[Item, str, list[str]]:
                 for c, i, n in descs
             ],
         }
-        text = f"{len(descs)} descriptor{'' if len(descs) == 1 else 's'}"
+        text = _plural(len(descs), "descriptor")
         if names:
             text += f": {_compress(names)}"
         return fields, text, []
     if t == XcRecType.X86_CPUID_POLICY:
-        return {"leaves": ev.length // 24}, f"{ev.length // 24} leaves", []
+        n = ev.length // 24
+        return {"leaves": n}, f"{n} leaf" if n == 1 else f"{n} leaves", []
     if t == XcRecType.X86_MSR_POLICY:
-        return {"entries": ev.length // 16}, f"{ev.length // 16} MSRs", []
+        n = ev.length // 16
+        return {"entries": n}, _plural(n, "MSR"), []
     if t == XcRecType.CHECKPOINT_DIRTY_PFN_LIST:
-        return {"pfns": ev.length // 8}, f"{ev.length // 8} pfns", []
+        n = ev.length // 8
+        return {"pfns": n}, _plural(n, "pfn"), []
     if t in (XcRecType.SHARED_INFO, XcRecType.TOOLSTACK) or ev.length:
         return {"bytes": ev.length}, f"{ev.length} bytes", []
     return {}, "", []
@@ -318,11 +337,13 @@ def _decode_xl(ev: RecordEvent) -> tuple[Item, str, list[str]]:
         text = f"emulator {_enum_name(EmulatorId, eid)}, index {index}"
         details: list[str] = []
         if t == LibxlRecType.EMULATOR_XENSTORE_DATA:
+            from .bodies import decode_xenstore
+
             pairs, leftover = decode_xenstore(body[8:])
             fields["xenstore"] = [
                 [k.decode("utf-8", "replace"), v.decode("utf-8", "replace")] for k, v in pairs
             ]
-            text += f", {len(pairs)} xenstore keys"
+            text += f", {_plural(len(pairs), 'xenstore key')}"
             details = [f"{k} = {v}" for k, v in fields["xenstore"]]
             if leftover:
                 fields["leftover"] = leftover.decode("utf-8", "replace")

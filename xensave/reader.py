@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -21,6 +23,7 @@ from typing import BinaryIO, Literal
 from .constants import (
     LIBVIRT_MAGIC,
     LIBXL_IDENT_BYTES,
+    REC_ALIGN,
     REC_HEADER_SIZE,
     XAPI_MAGIC,
     XC_ID,
@@ -31,7 +34,6 @@ from .constants import (
     XcRecType,
     XlMandatoryFlag,
 )
-from .model import padding_for
 
 Layer = Literal["xl", "libvirt", "xapi", "libxl", "libxc"]
 
@@ -65,24 +67,39 @@ class ReadError(Exception):
 
 
 class Source:
-    """A byte source that counts its offset and can skip without keeping bytes."""
+    """A byte source that counts its offset and can skip without keeping bytes.
+
+    Skipping seeks where the source seeks. On a pipe or socket read through an
+    unbuffered ``io.FileIO`` (as the CLI opens stdin) it splices the bytes to
+    /dev/null, so page data never crosses into user space; otherwise it reads into
+    one reusable buffer."""
 
     def __init__(self, f: BinaryIO) -> None:
         self.f = f
         self.offset = 0
-        self._buf = bytearray(_CHUNK)
-        self._view = memoryview(self._buf)
+        self._view: memoryview | None = None  # the reusable skip buffer, made on demand
+        self._null: int | None = None  # /dev/null, for splicing skipped bytes away
+        self._splice = False
+        self._eof = False
         self.size: int | None = None
         try:
             if f.seekable():
                 here = f.tell()
-                self.size = os.fstat(f.fileno()).st_size if _has_fileno(f) else None
-                if self.size is None:
+                st = os.fstat(f.fileno()) if _has_fileno(f) else None
+                if st is not None and stat.S_ISREG(st.st_mode):
+                    self.size = st.st_size
+                else:  # a block device's st_size is 0: ask by seeking
                     self.size = f.seek(0, io.SEEK_END)
                     f.seek(here)
                 self.offset = here
         except (OSError, ValueError):
             self.size = None
+        if self.size is None and isinstance(f, io.FileIO) and hasattr(os, "splice"):
+            try:
+                mode = os.fstat(f.fileno()).st_mode
+            except (OSError, ValueError):
+                mode = 0
+            self._splice = stat.S_ISFIFO(mode)
 
     def remaining(self) -> int | None:
         return None if self.size is None else max(0, self.size - self.offset)
@@ -118,19 +135,40 @@ class Source:
             self.f.seek(n, io.SEEK_CUR)
             self.offset += n
             return n
+        done = self._splice_skip(n) if self._splice else 0
+        if done < n and not self._eof:
+            done += self._read_skip(n - done)
+        self.offset += done
+        return done
+
+    def _splice_skip(self, n: int) -> int:
+        done = 0
+        try:
+            if self._null is None:
+                self._null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+                weakref.finalize(self, os.close, self._null)
+            fd = self.f.fileno()
+            while done < n:
+                got = os.splice(fd, self._null, min(n - done, 1 << 30))
+                if not got:
+                    self._eof = True
+                    break
+                done += got
+        except OSError:
+            self._splice = False  # not spliceable after all: read from here on
+        return done
+
+    def _read_skip(self, n: int) -> int:
+        if self._view is None:
+            self._view = memoryview(bytearray(_CHUNK))
         readinto = getattr(self.f, "readinto", None)
         done = 0
         while done < n:
             want = min(_CHUNK, n - done)
-            if readinto is not None:
-                got = readinto(self._view[:want])
-            else:
-                chunk = self.f.read(want)
-                got = len(chunk)
+            got = readinto(self._view[:want]) if readinto else len(self.f.read(want))
             if not got:
                 break
             done += got
-        self.offset += done
         return done
 
 
@@ -702,7 +740,7 @@ class Reader:
             got = len(ev.body) + self._skip(length - BODY_PREFIX)
             if got < length:
                 raise lost(f"record #{index} {name}: truncated body: {got} of {length} bytes")
-        pad = padding_for(length)
+        pad = -length % REC_ALIGN  # zero to seven bytes up to the next 8-byte boundary
         ev.padding = self._take(pad)
         if len(ev.padding) < pad:
             raise lost(
