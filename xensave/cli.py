@@ -189,17 +189,19 @@ def _plural(n: int, word: str) -> str:
 def cmd_verify(args: argparse.Namespace) -> int:
     import json
 
+    f, name, size = open_input(args.file)
+
     from .checker import check_stream
-    from .dump import error_json, format_read_error
     from .reader import ReadError
 
-    f, name, size = open_input(args.file)
     progress = _progress(size, "verifying: ") if not args.quiet else None
     try:
         with f:
             try:
                 report = check_stream(f, progress=progress.update if progress else None)
             except ReadError as exc:  # the checker normally reports these itself
+                from .dump import error_json, format_read_error
+
                 if progress:
                     progress.close()
                 if args.json:
