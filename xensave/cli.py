@@ -136,6 +136,8 @@ def open_input(path: str) -> tuple[BinaryIO, str, int | None]:
             st = os.fstat(fd)
         except (AttributeError, OSError, ValueError) as exc:
             raise InputError(f"cannot read stdin: {_reason(exc)}") from None
+        if os.isatty(fd):
+            raise InputError("stdin is a terminal: give a FILE, or pipe an image into '-'")
         if stat.S_ISFIFO(st.st_mode):
             _grow_pipe(fd)
         regular = stat.S_ISREG(st.st_mode)
