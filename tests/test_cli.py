@@ -389,3 +389,30 @@ def test_verify_wrapped_and_legacy(tmp_path: Path) -> None:
     legacy = _file(tmp_path, "old.img", struct.pack("<I", 0x40000) + b"\xff" * 4 + bytes(64))
     r = xensave("verify", legacy)
     assert r.returncode == 1 and "legacy" in r.stdout
+
+
+# --- progress -----------------------------------------------------------------------
+
+
+def test_progress_only_on_a_terminal() -> None:
+    import io
+
+    from xensave.progress import Progress, human
+
+    buf = io.StringIO()  # not a terminal
+    p = Progress(1000, "x: ", stream=buf)
+    p._next = 0.0
+    p.update(500)
+    assert buf.getvalue() == ""
+    p = Progress(4 << 30, "reading: ", stream=buf, enabled=True)
+    p._next = 0.0
+    p.update(1 << 30)
+    assert "reading: 1.0 GiB / 4.0 GiB (25%)" in buf.getvalue()
+    p.close()
+    assert buf.getvalue().endswith("\r\x1b[K")
+    buf2 = io.StringIO()
+    unknown = Progress(None, "", stream=buf2, enabled=True)
+    unknown._next = 0.0
+    unknown.update(2048)
+    assert "2.0 KiB" in buf2.getvalue() and "%" not in buf2.getvalue()
+    assert human(1536) == "1.5 KiB" and human(12) == "12 B"
