@@ -1,0 +1,1936 @@
+"""The reference checker: applies every image rule of the catalogue to an image.
+
+The reader frames, the checker judges. ``check_stream`` walks the reader's events
+once, keeps a small amount of state per layer (nothing proportional to the image)
+and turns every broken rule into a :class:`Diagnostic` that cites the rule's ID,
+level, byte offset and record. Framing loss (``ReadError``) ends the walk with a
+final diagnostic; everything else is reported and the walk goes on, so one run
+shows every problem the framing lets it find.
+
+Every rule ID this module can cite is a key of :data:`CHECKS`; every image rule of
+the catalogue is either there or in :data:`UNCHECKED` with the reason.
+``tests/test_checker.py`` holds the three in step.
+
+Speed: per record the work is a handful of Python operations; a PAGE_DATA pfn array
+is judged with bytes slicing and ``translate``/``count`` and only walked entry by
+entry once a violation is known to be there.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from .constants import (
+    PV_VCPU_CONTEXT_SIZE,
+    REC_LENGTH_MAX,
+    XC_ID,
+    XC_MARKER,
+    XL_BYTEORDER_VALUE,
+    XL_MAGIC,
+    DomainType,
+    LibxlRecType,
+    XcRecType,
+    XlMandatoryFlag,
+)
+from .reader import (
+    Event,
+    LibvirtHeader,
+    LibxlHeader,
+    Reader,
+    ReadError,
+    RecordEvent,
+    Trailer,
+    XapiHeader,
+    XcDomainHeader,
+    XcImageHeader,
+    XlHeader,
+    data_pfn_count,
+)
+from .rules import Rule, load_rules
+
+__all__ = [
+    "CHECKS",
+    "UNCHECKED",
+    "Diagnostic",
+    "Report",
+    "check_bytes",
+    "check_events",
+    "check_stream",
+]
+
+# --- the rule table -----------------------------------------------------------------
+
+#: Every rule the checker can cite, with the check that cites it. The keys are the
+#: only rule IDs that appear in this module's diagnostics.
+CHECKS: dict[str, str] = {
+    # xl save file
+    "XLF-HDR-001": "xl header: the 32-byte magic (first differing byte); truncated magic",
+    "XLF-HDR-002": "xl header: byteorder word 0x01020304 in either byte order",
+    "XLF-HDR-003": "xl header: note a big-endian file",
+    "XLF-HDR-004": "xl header: mandatory_flags has only JSON and STREAMv2",
+    "XLF-HDR-006": "xl header: optional_flags zero (warning)",
+    "XLF-OPT-001": "xl optional data: present in full (framing loss)",
+    "XLF-OPT-002": "xl optional data: optional_data_len is 0 or >= 4",
+    "XLF-OPT-003": "xl optional data: 4 + config_len <= optional_data_len",
+    "XLF-OPT-004": "xl optional data: note trailing optional data after the config",
+    "XLF-CFG-001": "xl config: JSON flag => config_len > 0",
+    "XLF-CFG-002": "xl config: JSON flag => last config byte NUL",
+    "XLF-CFG-003": "xl config: JSON flag => UTF-8 JSON object before the NUL",
+    "XLF-CFG-004": "xl config: note a config without the JSON flag",
+    "XLF-CFG-005": "xl config: note a file without config",
+    "XLF-STR-001": "xl header: note a legacy stream (STREAMv2 clear)",
+    "XLF-NEST-001": "xl file: a libxl header (ident, complete) at 48 + optional_data_len",
+    "XLF-NEST-002": "xl file: xl byte order equals the libxl options byte order",
+    # libxl stream
+    "XL-HDR-001": "libxl header: ident; truncated ident",
+    "XL-HDR-002": "libxl header: version 2; truncated version",
+    "XL-HDR-003": "libxl header: options bits 2-31 zero; truncated options",
+    "XL-HDR-004": "libxl header: note a big-endian stream",
+    "XL-HDR-006": "libxl header: note the legacy-conversion bit",
+    "XL-REC-001": "libxl record: truncated record header (framing loss)",
+    "XL-REC-002": "libxl record: padding zero",
+    "XL-REC-003": "libxl record: body and padding within the stream (framing loss)",
+    "XL-REC-004": "libxl record: no type in the reserved mandatory range",
+    "XL-REC-006": "libxl record: note an optional record",
+    "XL-END-001": "libxl END: body_length 0",
+    "XL-END-002": "libxl stream: ends with END (EOF at a record boundary)",
+    "XL-END-003": "libxl stream: no bytes after END (Trailer event)",
+    "XL-CTX-001": "LIBXC_CONTEXT: body_length 0",
+    "XL-CTX-002": "libxl stream: exactly one LIBXC_CONTEXT (second one; none at END)",
+    "XL-CTX-003": "libxl stream: LIBXC_CONTEXT is the first record (warning)",
+    "XL-EMU-001": "emulator records: body_length >= 8",
+    "XL-EMU-002": "emulator records: emulator_id 0, 1 or 2",
+    "XL-EMU-003": "emulator records: id 0 only with the legacy bit (warning)",
+    "XL-EMU-004": "emulator records: none in an x86 PV stream (cross-layer, deferred)",
+    "XL-XSD-001": "xenstore data: ends with NUL",
+    "XL-XSD-002": "xenstore data: even number of strings",
+    "XL-XSD-003": "xenstore data: keys non-empty",
+    "XL-XSD-004": "xenstore data: keys relative",
+    "XL-XSD-005": "xenstore data: key alphabet",
+    "XL-XSD-006": "xenstore data: values printable ASCII (warning)",
+    "XL-XSD-007": "xenstore data: at least one pair (warning)",
+    "XL-EMC-001": "libxl stream: an HVM stream has EMULATOR_CONTEXT (warning, at END)",
+    "XL-CKE-001": "CHECKPOINT_END: body_length 0",
+    "XL-CKS-001": "CHECKPOINT_STATE: body_length >= 4",
+    "XL-CKS-002": "CHECKPOINT_STATE: body_length exactly 4 (warning)",
+    "XL-CKS-003": "CHECKPOINT_STATE: control_id 0-3",
+    "XL-CKS-004": "CHECKPOINT_STATE: control_id 0 in a forward stream (values 1-3)",
+    "XL-CKS-005": "CHECKPOINT_STATE: directly after CHECKPOINT_END",
+    "XL-NEST-001": "libxl stream: LIBXC_CONTEXT followed by a libxc image header",
+    "XL-NEST-002": "libxl stream: libxc byte order equals libxl byte order",
+    "XL-NEST-003": "checkpoint sections: closed by CHECKPOINT_END, no new libxc headers",
+    "XL-NEST-004": "CHECKPOINT_END: only in a section a libxc CHECKPOINT opened",
+    "XL-NEST-005": "libxl END: not inside a checkpoint section",
+    "XL-NEST-006": "legacy bit <=> xen_major 0 (warning)",
+    # libxc stream
+    "XC-HDR-001": "image header: marker; truncated marker",
+    "XC-HDR-002": "image header: id; truncated id",
+    "XC-HDR-003": "image header: version 2 or 3; truncated version",
+    "XC-HDR-004": "image header: options bits 1-15 zero; truncated options",
+    "XC-HDR-005": "image header: reserved fields zero; truncated reserved",
+    "XC-HDR-006": "image header: note a big-endian stream",
+    "XC-DOM-001": "domain header: type 1 or 2; truncated type",
+    "XC-DOM-002": "domain header: page_shift 12 for x86; truncated page_shift",
+    "XC-DOM-003": "domain header: reserved zero; truncated reserved",
+    "XC-DOM-004": "domain header: note xen_major 0",
+    "XC-REC-001": "libxc record: truncated record header (framing loss)",
+    "XC-REC-002": "libxc record: padding zero",
+    "XC-REC-003": "libxc record: body and padding within the stream (framing loss)",
+    "XC-REC-004": "libxc record: no type in the reserved mandatory range",
+    "XC-REC-006": "libxc record: note an optional record (skipped)",
+    "XC-REC-008": "libxc record: body_length <= 128 MiB (warning)",
+    "XC-END-001": "libxc END: body_length 0",
+    "XC-END-002": "libxc stream: ends with END (EOF at a record boundary, or in the "
+    "domain header's version words)",
+    "XC-END-003": "bare libxc stream: no bytes after END (Trailer event)",
+    "XC-PAGE-001": "PAGE_DATA: body_length >= 8",
+    "XC-PAGE-002": "PAGE_DATA: count >= 1",
+    "XC-PAGE-003": "PAGE_DATA: reserved word zero",
+    "XC-PAGE-004": "PAGE_DATA: pfn bits 52-59 zero (vectorised)",
+    "XC-PAGE-005": "PAGE_DATA: no reserved page type 5-8 (vectorised)",
+    "XC-PAGE-006": "PAGE_DATA: body_length == 8 + 8*count + page_size*N",
+    "XC-PVI-001": "X86_PV_INFO: body_length 8",
+    "XC-PVI-002": "X86_PV_INFO: guest_width 4 or 8",
+    "XC-PVI-003": "X86_PV_INFO: pt_levels 3 or 4",
+    "XC-PVI-004": "X86_PV_INFO: width/levels pairing",
+    "XC-PVI-005": "X86_PV_INFO: reserved bytes zero",
+    "XC-PVI-006": "PV stream: exactly one X86_PV_INFO (second one; none at END)",
+    "XC-PVI-007": "v3: X86_PV_INFO before STATIC_DATA_END (warning)",
+    "XC-P2M-001": "X86_PV_P2M_FRAMES: body_length >= 8",
+    "XC-P2M-002": "X86_PV_P2M_FRAMES: start <= end",
+    "XC-P2M-003": "X86_PV_P2M_FRAMES: body_length from start, end and fpp",
+    "XC-P2M-004": "PV stream: at least one X86_PV_P2M_FRAMES (at END)",
+    "XC-VCPU-001": "X86_PV_VCPU_*: body_length >= 8",
+    "XC-VCPU-002": "X86_PV_VCPU_*: reserved zero",
+    "XC-VCPU-003": "X86_PV_VCPU_BASIC: context size for the guest width",
+    "XC-VCPU-004": "X86_PV_VCPU_EXTENDED: context <= 128",
+    "XC-VCPU-005": "X86_PV_VCPU_XSAVE: non-empty context >= 16",
+    "XC-VCPU-006": "X86_PV_VCPU_MSRS: context multiple of 16",
+    "XC-VCPU-007": "X86_PV_VCPU_{EXTENDED,XSAVE,MSRS}: empty context (warning, erratum)",
+    "XC-VCPU-009": "PV stream: X86_PV_VCPU_BASIC for vCPU 0 (at END)",
+    "XC-SHI-001": "SHARED_INFO: body_length == page size",
+    "XC-TSC-001": "X86_TSC_INFO: body_length 24",
+    "XC-TSC-002": "X86_TSC_INFO: reserved zero",
+    "XC-HVMC-001": "HVM_CONTEXT: non-empty",
+    "XC-HVMC-002": "HVM stream: at least one HVM_CONTEXT (at END)",
+    "XC-HVMP-001": "HVM_PARAMS: body_length >= 8",
+    "XC-HVMP-002": "HVM_PARAMS: body_length == 8 + 16*count",
+    "XC-HVMP-003": "HVM_PARAMS: reserved zero",
+    "XC-HVMP-004": "HVM_PARAMS: count not zero (warning, erratum)",
+    "XC-TOOL-001": "TOOLSTACK: deprecated (warning)",
+    "XC-VER-001": "VERIFY: body_length 0",
+    "XC-VER-002": "VERIFY: at most one (warning)",
+    "XC-VER-003": "VERIFY: not in a checkpointed stream (warning)",
+    "XC-CKPT-001": "CHECKPOINT: body_length 0",
+    "XC-CKPT-003": "checkpointed stream: note an end without END after a checkpoint",
+    "XC-DIRTY-001": "CHECKPOINT_DIRTY_PFN_LIST: never in an image (forward stream)",
+    "XC-DIRTY-002": "CHECKPOINT_DIRTY_PFN_LIST: body_length multiple of 8",
+    "XC-SDE-001": "STATIC_DATA_END: body_length 0",
+    "XC-SDE-002": "v3: exactly one STATIC_DATA_END (second one; none at END)",
+    "XC-SDE-003": "v3: STATIC_DATA_END before the first PAGE_DATA / X86_PV_P2M_FRAMES",
+    "XC-SDE-004": "v3: STATIC_DATA_END before state records (warning)",
+    "XC-SDE-005": "v2: no STATIC_DATA_END (warning)",
+    "XC-POL-001": "X86_CPUID_POLICY: non-zero multiple of 24",
+    "XC-POL-002": "X86_MSR_POLICY: non-zero multiple of 16",
+    "XC-POL-003": "policies before (explicit or inferred) STATIC_DATA_END",
+    "XC-POL-004": "at most one policy record of each kind (warning)",
+    "XC-POL-005": "v2: no policy records (warning)",
+    "XC-POL-006": "X86_MSR_POLICY: every entry's flags zero (vectorised)",
+    "XC-GUEST-001": "no PV-only record in an HVM stream",
+    "XC-GUEST-002": "no HVM-only record in a PV stream",
+    "XC-ORD-001": "PV: X86_PV_INFO before the first X86_PV_P2M_FRAMES",
+    "XC-ORD-002": "PV: X86_PV_P2M_FRAMES before the first PAGE_DATA",
+    "XC-ORD-003": "PV: no vCPU record before the first PAGE_DATA",
+    "XC-ORD-004": "PV: X86_PV_INFO before every SHARED_INFO",
+    "XC-ORD-005": "PV: no PAGE_DATA after a vCPU record in one section (warning)",
+    "XC-ORD-006": "HVM: note HVM_CONTEXT before HVM_PARAMS",
+}
+
+#: Image rules of the catalogue that the checker does not cite, with the reason.
+UNCHECKED: dict[str, str] = {}
+
+#: Rules whose ``versions`` key gates them; the checker skips them in streams of
+#: other (or unknown) versions, whatever the code path.
+_SEVERITY = {"MUST": "error", "SHOULD": "warning", "MAY": "note"}
+
+#: How many diagnostics of one rule are listed before the rest are only counted.
+MAX_PER_RULE = 100
+#: How many offending items one diagnostic names before it only counts the rest.
+MAX_NAMED = 4
+PROGRESS_STEP = 64 << 20
+
+
+# --- results --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One broken (or, for a note, exercised) rule at one place in the image.
+
+    ``rule`` is a catalogue ID; it is empty only for problems no rule covers yet
+    (an input that is no Xen image at all, wrapper framing, a legacy stream that
+    is not checked), which are always errors.
+    """
+
+    rule: str
+    level: str
+    severity: str
+    offset: int
+    layer: str
+    record_index: int | None
+    record_type: str | None
+    message: str
+
+    def format(self, filename: str) -> str:
+        """``FILE:0xOFF: [warning: |note: ][libxl ]record #N TYPE: RULE: message``."""
+        parts = [f"{filename}:{self.offset:#x}: "]
+        if self.severity != "error":
+            parts.append(f"{self.severity}: ")
+        if self.record_index is not None:
+            prefix = "libxl " if self.layer == "libxl" else ""
+            parts.append(f"{prefix}record #{self.record_index} {self.record_type}: ")
+        if self.rule:
+            parts.append(f"{self.rule}: ")
+        parts.append(self.message)
+        return "".join(parts)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "level": self.level,
+            "severity": self.severity,
+            "offset": self.offset,
+            "layer": self.layer,
+            "record_index": self.record_index,
+            "record_type": self.record_type,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Report:
+    diagnostics: list[Diagnostic]
+    layer: str | None
+    bytes_read: int
+
+    @property
+    def valid(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def notes(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "note"]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "valid": self.valid,
+            "layer": self.layer,
+            "bytes_read": self.bytes_read,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "notes": len(self.notes),
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+        }
+
+
+# --- byte tables for vectorised checks -------------------------------------------------
+
+_ZEROS = bytes(8)
+#: Top byte of a LE pfn entry (bits 56-63) that is fine: bits 56-59 clear, type not 5-8.
+_GOOD_TOP = bytes(b for b in range(256) if not b & 0x0F and not 5 <= b >> 4 <= 8)
+#: Byte of bits 48-55 that is fine: bits 52-55 clear.
+_GOOD_SECOND = bytes(range(16))
+_XS_KEY_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-/_@"
+_PRINTABLE = bytes(range(0x20, 0x7F))
+
+_VCPU_TYPES = frozenset(
+    {
+        XcRecType.X86_PV_VCPU_BASIC,
+        XcRecType.X86_PV_VCPU_EXTENDED,
+        XcRecType.X86_PV_VCPU_XSAVE,
+        XcRecType.X86_PV_VCPU_MSRS,
+    }
+)
+_PV_ONLY = frozenset(
+    {XcRecType.X86_PV_INFO, XcRecType.X86_PV_P2M_FRAMES, XcRecType.SHARED_INFO} | _VCPU_TYPES
+)
+_HVM_ONLY = frozenset({XcRecType.HVM_CONTEXT, XcRecType.HVM_PARAMS})
+#: Records that carry running state: STATIC_DATA_END should precede them (v3).
+_AFTER_STATIC = frozenset(
+    {
+        XcRecType.SHARED_INFO,
+        XcRecType.X86_TSC_INFO,
+        XcRecType.HVM_CONTEXT,
+        XcRecType.HVM_PARAMS,
+        XcRecType.VERIFY,
+        XcRecType.CHECKPOINT,
+    }
+    | _VCPU_TYPES
+)
+_XC_KNOWN_MAX = max(XcRecType)
+_XL_KNOWN_MAX = max(LibxlRecType)
+
+# Truncated headers: (end of field, rule) for the first field that is incomplete.
+_XL_HDR_FIELDS = ((32, "XLF-HDR-001"), (36, "XLF-HDR-002"), (40, "XLF-HDR-004"))
+_LIBXL_HDR_FIELDS = ((8, "XL-HDR-001"), (12, "XL-HDR-002"), (16, "XL-HDR-003"))
+_XC_IHDR_FIELDS = (
+    (8, "XC-HDR-001"),
+    (12, "XC-HDR-002"),
+    (16, "XC-HDR-003"),
+    (18, "XC-HDR-004"),
+    (24, "XC-HDR-005"),
+)
+_XC_DHDR_FIELDS = ((4, "XC-DOM-001"), (6, "XC-DOM-002"), (8, "XC-DOM-003"))
+
+
+def _field_rule(fields: tuple[tuple[int, str], ...], present: int, default: str) -> str:
+    for end, rid in fields:
+        if present < end:
+            return rid
+    return default
+
+
+def _named(indexes: list[int], total: int, what: str) -> str:
+    shown = ", ".join(f"{what}[{i}]" for i in indexes)
+    more = total - len(indexes)
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _first_nonzero(data: bytes) -> int:
+    return len(data) - len(data.lstrip(b"\x00"))
+
+
+# --- per-layer state -----------------------------------------------------------------
+
+
+@dataclass
+class _Libxl:
+    """One libxl stream."""
+
+    offset: int
+    carrier: str | None
+    big: bool
+    legacy: bool
+    records: int = 0
+    contexts: int = 0
+    in_section: bool = False  # after a libxc CHECKPOINT, before CHECKPOINT_END
+    emulator_context: bool = False
+    last_type: int | None = None  # last libxl record type, None once libxc records follow
+    xc_started: bool = False
+    pending_emu: list[RecordEvent] = field(default_factory=list)
+
+
+@dataclass
+class _Xc:
+    """One libxc stream."""
+
+    offset: int
+    carrier: str | None
+    big: bool
+    version: int | None
+    guest: int | None = None  # DomainType value, None when unknown
+    page_size: int = 4096
+    width: int | None = None
+    pv_info: int = 0
+    p2m: bool = False
+    page: bool = False
+    sde_count: int = 0
+    sde_seen: bool = False  # explicit (v3) or inferred (v2)
+    cpuid: int = 0
+    msr: int = 0
+    verify: int = 0
+    checkpointed: bool = False
+    basic0: bool = False
+    hvm_context: int = 0
+    hvm_context_in_section: bool = False
+    vcpu_in_section: bool = False
+    last_type: int | None = None
+    ended: bool = False
+    once: set[str] = field(default_factory=set)
+
+
+# --- the checker -------------------------------------------------------------------------
+
+
+class _Stop(Exception):
+    """Checking cannot usefully go on (an inner stream is not where it should be)."""
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.rules: dict[str, Rule] = load_rules()
+        self.diags: list[Diagnostic] = []
+        self.per_rule: dict[str, int] = {}
+        self.suppressed: dict[str, tuple[int, Diagnostic]] = {}
+        self.layer: str | None = None
+        self.carrier: str | None = None  # what the next inner stream is carried by
+        self.xl: XlHeader | None = None
+        self.xl_big: bool | None = None
+        self.libxl: _Libxl | None = None
+        self.xc: _Xc | None = None
+        self.guest: int | None = None  # of the latest libxc domain header
+        self.in_dom_hdr = False
+        self.pos = 0  # end of the last event seen
+        self.last_progress = 0
+
+    # -- emitting
+
+    def emit(
+        self,
+        rid: str,
+        offset: int,
+        layer: str,
+        message: str,
+        ev: RecordEvent | None = None,
+    ) -> None:
+        rule = self.rules[rid]
+        if rule.versions:
+            version = self.xc.version if self.xc is not None else None
+            if version not in rule.versions:
+                return
+        level = str(rule.level)
+        d = Diagnostic(
+            rid,
+            level,
+            _SEVERITY[level],
+            offset,
+            layer,
+            None if ev is None else ev.index,
+            None if ev is None else ev.name,
+            message,
+        )
+        n = self.per_rule.get(rid, 0) + 1
+        self.per_rule[rid] = n
+        if n <= MAX_PER_RULE:
+            self.diags.append(d)
+        else:
+            first = self.suppressed.get(rid)
+            self.suppressed[rid] = (n - MAX_PER_RULE, d if first is None else first[1])
+
+    def emit_once(
+        self, rid: str, offset: int, layer: str, message: str, ev: RecordEvent | None = None
+    ) -> None:
+        xc = self.xc
+        assert xc is not None
+        if rid not in xc.once:
+            xc.once.add(rid)
+            self.emit(rid, offset, layer, message, ev)
+
+    def unruled(self, offset: int, layer: str, message: str) -> None:
+        self.diags.append(Diagnostic("", "MUST", "error", offset, layer, None, None, message))
+
+    def finish(self) -> list[Diagnostic]:
+        for rid, (count, d) in self.suppressed.items():
+            self.diags.append(
+                Diagnostic(
+                    rid,
+                    d.level,
+                    d.severity,
+                    d.offset,
+                    d.layer,
+                    d.record_index,
+                    d.record_type,
+                    f"{count} further violation{'s' if count != 1 else ''} of this rule "
+                    f"not listed (the first of them is here)",
+                )
+            )
+        return self.diags
+
+    # -- dispatch
+
+    def event(self, ev: Event) -> None:
+        if isinstance(ev, RecordEvent):
+            if ev.layer == "libxc":
+                self.xc_record(ev)
+            else:
+                self.xl_record(ev)
+            self.pos = ev.body_offset + ev.length + len(ev.padding)
+        elif isinstance(ev, XcImageHeader):
+            self.xc_image_header(ev)
+            self.pos = ev.offset + 24
+        elif isinstance(ev, XcDomainHeader):
+            self.xc_domain_header(ev)
+            self.pos = ev.offset + 16
+        elif isinstance(ev, LibxlHeader):
+            self.libxl_header(ev)
+            self.pos = ev.offset + 16
+        elif isinstance(ev, XlHeader):
+            self.xl_header(ev)
+            self.pos = 48 + len(ev.optional_data)
+        elif isinstance(ev, Trailer):
+            self.trailer(ev)
+            self.pos = ev.offset + ev.length
+        elif isinstance(ev, LibvirtHeader):
+            # Wrappers have no rules yet (spec/nesting.md): pass through to the stream.
+            self.layer = self.layer or "libvirt"
+            self.carrier = "libvirt"
+            self.pos = 64 + len(ev.xml)
+        elif isinstance(ev, XapiHeader):
+            self.layer = self.layer or "xapi"
+            self.carrier = "xapi"
+            self.pos = ev.offset + 16 + len(ev.data)
+
+    # -- xl save file
+
+    def xl_header(self, h: XlHeader) -> None:
+        self.layer = self.layer or "xl"
+        self.carrier = "xl"
+        self.xl = h
+        if h.magic != XL_MAGIC:
+            at = next(i for i in range(32) if h.magic[i] != XL_MAGIC[i])
+            self.emit(
+                "XLF-HDR-001",
+                at,
+                "xl",
+                f"the magic differs from 'Xen saved domain, xl format\\n \\0 \\r' at byte {at}",
+            )
+        if h.byteorder != XL_BYTEORDER_VALUE:
+            self.emit(
+                "XLF-HDR-002",
+                0x20,
+                "xl",
+                f"byteorder word is {h.byteorder:#010x}: 0x01020304 in neither byte order",
+            )
+            self.xl_big = None
+        else:
+            self.xl_big = h.big_endian
+            if h.big_endian:
+                self.emit("XLF-HDR-003", 0x20, "xl", "the header words are big-endian")
+        mflags = h.mandatory_flags
+        if mflags & ~int(XlMandatoryFlag.JSON | XlMandatoryFlag.STREAM_V2):
+            self.emit(
+                "XLF-HDR-004",
+                0x24,
+                "xl",
+                f"mandatory_flags {mflags:#010x} has unknown bits "
+                f"{mflags & ~3:#010x} set (only JSON 0x1 and STREAMv2 0x2 are defined)",
+            )
+        if h.optional_flags:
+            self.emit(
+                "XLF-HDR-006",
+                0x28,
+                "xl",
+                f"optional_flags is {h.optional_flags:#010x}; no optional flag is defined",
+            )
+        if not mflags & XlMandatoryFlag.STREAM_V2:
+            self.emit(
+                "XLF-STR-001", 0x24, "xl", "the STREAMv2 flag is clear: a legacy stream follows"
+            )
+        self.xl_optional_data(h)
+
+    def xl_optional_data(self, h: XlHeader) -> None:
+        olen = h.optional_data_len
+        json_flag = bool(h.mandatory_flags & XlMandatoryFlag.JSON)
+        if olen == 0:
+            if json_flag:
+                self.emit(
+                    "XLF-CFG-001",
+                    0x24,
+                    "xl",
+                    "the JSON flag is set but there is no optional data, so no config",
+                )
+            else:
+                self.emit("XLF-CFG-005", 0x2C, "xl", "the file carries no domain config")
+            return
+        if olen < 4:
+            self.emit(
+                "XLF-OPT-002",
+                0x2C,
+                "xl",
+                f"optional_data_len is {olen}: too short for the 4-byte config_len word",
+            )
+            return
+        if h.config_len is None:  # optional data truncated below 4 bytes: framing error
+            return
+        clen = h.config_len
+        if 4 + clen > olen:
+            self.emit(
+                "XLF-OPT-003",
+                0x30,
+                "xl",
+                f"config_len {clen} does not fit in optional_data_len {olen} "
+                f"(4 + config_len = {4 + clen})",
+            )
+            return
+        if len(h.optional_data) < 4 + clen:  # truncated file: a framing error follows
+            return
+        if olen > 4 + clen:
+            self.emit(
+                "XLF-OPT-004",
+                0x34 + clen,
+                "xl",
+                f"{olen - 4 - clen} bytes of optional data follow the config",
+            )
+        config = h.config or b""
+        if clen == 0:
+            if json_flag:
+                self.emit("XLF-CFG-001", 0x30, "xl", "the JSON flag is set but config_len is 0")
+            else:
+                self.emit("XLF-CFG-005", 0x30, "xl", "config_len is 0: no domain config")
+            return
+        if not json_flag:
+            self.emit(
+                "XLF-CFG-004",
+                0x34,
+                "xl",
+                "a config is present without the JSON flag (xl configuration-file text)",
+            )
+            return
+        if config[-1] != 0:
+            self.emit(
+                "XLF-CFG-002",
+                0x34 + clen - 1,
+                "xl",
+                f"the JSON config does not end with NUL (last byte {config[-1]:#04x})",
+            )
+            return
+        problem = _json_object_problem(config[:-1])
+        if problem is not None:
+            self.emit("XLF-CFG-003", 0x34, "xl", f"the config is not a JSON object: {problem}")
+
+    # -- libxl stream
+
+    def libxl_header(self, h: LibxlHeader) -> None:
+        self.layer = self.layer or "libxl"
+        carrier = self.carrier
+        off = h.offset
+        if h.ident != b"LibxlFmt":
+            if carrier == "xl":
+                self.emit(
+                    "XLF-NEST-001",
+                    off,
+                    "xl",
+                    f"no libxl stream at offset {off:#x}: ident is {h.ident!r}, not b'LibxlFmt'",
+                )
+                raise _Stop
+            self.emit("XL-HDR-001", off, "libxl", f"ident is {h.ident!r}, not b'LibxlFmt'")
+        if h.version != 2:
+            self.emit("XL-HDR-002", off + 8, "libxl", f"version is {h.version}, not 2")
+        if h.options & ~3:
+            self.emit(
+                "XL-HDR-003",
+                off + 12,
+                "libxl",
+                f"options {h.options:#010x} has reserved bits {h.options & ~3:#010x} set",
+            )
+        if h.big_endian:
+            self.emit("XL-HDR-004", off + 12, "libxl", "the records are big-endian")
+        if h.options & 2:
+            self.emit(
+                "XL-HDR-006", off + 12, "libxl", "the stream was converted from a legacy image"
+            )
+        if carrier == "xl" and self.xl_big is not None and self.xl_big != h.big_endian:
+            self.emit(
+                "XLF-NEST-002",
+                off + 12,
+                "xl",
+                f"the xl header is {_order(self.xl_big)} but the libxl stream declares "
+                f"{_order(h.big_endian)} records",
+            )
+        self.libxl = _Libxl(off, carrier, h.big_endian, bool(h.options & 2))
+        self.carrier = None
+
+    def xl_record(self, ev: RecordEvent) -> None:
+        s = self.libxl
+        if s is None:  # a reader never yields one without a header
+            return
+        s.records += 1
+        rtype, length = ev.type, ev.length
+        if ev.padding and ev.padding != _ZEROS[: len(ev.padding)]:
+            at = _first_nonzero(ev.padding)
+            self.emit(
+                "XL-REC-002",
+                ev.body_offset + length + at,
+                "libxl",
+                f"padding byte {at} is {ev.padding[at]:#04x}, not zero",
+                ev,
+            )
+        if rtype == LibxlRecType.END:
+            self.xl_end(s, ev)
+        elif rtype == LibxlRecType.LIBXC_CONTEXT:
+            self.xl_libxc_context(s, ev)
+        elif rtype in (LibxlRecType.EMULATOR_XENSTORE_DATA, LibxlRecType.EMULATOR_CONTEXT):
+            self.xl_emulator(s, ev)
+        elif rtype == LibxlRecType.CHECKPOINT_END:
+            if length:
+                self.emit(
+                    "XL-CKE-001", ev.offset + 4, "libxl", f"body_length is {length}, not 0", ev
+                )
+            if s.in_section:
+                s.in_section = False
+            else:
+                self.emit(
+                    "XL-NEST-004",
+                    ev.offset,
+                    "libxl",
+                    "CHECKPOINT_END outside a checkpoint section (no libxc CHECKPOINT opened one)",
+                    ev,
+                )
+        elif rtype == LibxlRecType.CHECKPOINT_STATE:
+            self.xl_checkpoint_state(s, ev)
+        elif rtype & 0x80000000:
+            self.emit(
+                "XL-REC-006",
+                ev.offset,
+                "libxl",
+                f"optional record type {rtype:#010x} (unknown; a reader may skip it)",
+                ev,
+            )
+        else:
+            self.emit(
+                "XL-REC-004",
+                ev.offset,
+                "libxl",
+                f"type {rtype:#010x} is in the reserved mandatory range",
+                ev,
+            )
+        s.last_type = rtype
+
+    def xl_end(self, s: _Libxl, ev: RecordEvent) -> None:
+        if ev.length:
+            self.emit(
+                "XL-END-001", ev.offset + 4, "libxl", f"body_length is {ev.length}, not 0", ev
+            )
+        if s.in_section:
+            self.emit(
+                "XL-NEST-005",
+                ev.offset,
+                "libxl",
+                "the libxl END comes inside a checkpoint section, before CHECKPOINT_END "
+                "and without a libxc END",
+                ev,
+            )
+        if s.contexts == 0:
+            self.emit(
+                "XL-CTX-002",
+                ev.offset,
+                "libxl",
+                "the libxl stream has no LIBXC_CONTEXT record (no libxc stream)",
+                ev,
+            )
+        self.xl_stream_complete(s, ev.offset, ev)
+
+    def xl_stream_complete(self, s: _Libxl, offset: int, ev: RecordEvent | None) -> None:
+        if self.guest == DomainType.X86_HVM and s.xc_started and not s.emulator_context:
+            self.emit(
+                "XL-EMC-001",
+                offset,
+                "libxl",
+                "the stream holds an x86 HVM guest but no EMULATOR_CONTEXT record",
+                ev,
+            )
+
+    def xl_libxc_context(self, s: _Libxl, ev: RecordEvent) -> None:
+        if ev.length:
+            self.emit(
+                "XL-CTX-001", ev.offset + 4, "libxl", f"body_length is {ev.length}, not 0", ev
+            )
+        s.contexts += 1
+        if s.contexts > 1:
+            if s.in_section:
+                self.emit(
+                    "XL-NEST-003",
+                    ev.offset,
+                    "libxl",
+                    "a LIBXC_CONTEXT (and new libxc headers) inside a checkpoint section; "
+                    "the section must end with CHECKPOINT_END and libxc resume headerless",
+                    ev,
+                )
+            else:
+                self.emit(
+                    "XL-CTX-002",
+                    ev.offset,
+                    "libxl",
+                    f"a second LIBXC_CONTEXT (number {s.contexts}): a libxl stream has exactly one",
+                    ev,
+                )
+        elif s.records != 1:
+            self.emit(
+                "XL-CTX-003",
+                ev.offset,
+                "libxl",
+                f"LIBXC_CONTEXT is record {s.records} of the libxl stream, not the first",
+                ev,
+            )
+        s.xc_started = True
+        self.carrier = "libxl"
+
+    def xl_emulator(self, s: _Libxl, ev: RecordEvent) -> None:
+        if ev.type == LibxlRecType.EMULATOR_CONTEXT:
+            s.emulator_context = True
+        if self.guest is None:
+            if len(s.pending_emu) < MAX_NAMED:
+                s.pending_emu.append(ev)
+        elif self.guest == DomainType.X86_PV:
+            self.emu_in_pv(ev)
+        if ev.length < 8:
+            self.emit(
+                "XL-EMU-001",
+                ev.offset + 4,
+                "libxl",
+                f"body_length {ev.length} is too short for the 8-byte emulator sub-header",
+                ev,
+            )
+            return
+        body = ev.body
+        eid = struct.unpack_from(ev.endian + "I", body)[0]
+        if eid > 2:
+            self.emit(
+                "XL-EMU-002",
+                ev.body_offset,
+                "libxl",
+                f"emulator_id {eid} is not 0 (unknown), 1 (qemu-traditional) or 2 (qemu-upstream)",
+                ev,
+            )
+        elif eid == 0 and not s.legacy:
+            self.emit(
+                "XL-EMU-003",
+                ev.body_offset,
+                "libxl",
+                "emulator_id 0 (unknown) in a stream without the legacy option bit",
+                ev,
+            )
+        if ev.type == LibxlRecType.EMULATOR_XENSTORE_DATA and ev.body_complete:
+            self.xenstore_data(ev, body[8 : ev.length], ev.body_offset + 8)
+
+    def emu_in_pv(self, ev: RecordEvent) -> None:
+        self.emit(
+            "XL-EMU-004",
+            ev.offset,
+            "libxl",
+            "an emulator record in a stream whose libxc domain type is x86 PV",
+            ev,
+        )
+
+    def xenstore_data(self, ev: RecordEvent, data: bytes, base: int) -> None:
+        if not data:
+            self.emit(
+                "XL-XSD-007", base, "libxl", "the record carries no xenstore key/value pair", ev
+            )
+            return
+        strings = data.split(b"\x00")
+        tail = strings.pop()  # after the last NUL: empty when terminated
+        if tail:
+            self.emit(
+                "XL-XSD-001",
+                base + len(data) - 1,
+                "libxl",
+                f"the xenstore data does not end with NUL (unterminated {tail[:32]!r})",
+                ev,
+            )
+        if len(strings) % 2:
+            dangling = len(data) - len(tail) - len(strings[-1]) - 1
+            self.emit(
+                "XL-XSD-002",
+                base + dangling,
+                "libxl",
+                f"{len(strings)} NUL-terminated strings: key {strings[-1][:64]!r} has no value",
+                ev,
+            )
+        if len(strings) < 2:
+            self.emit(
+                "XL-XSD-007",
+                base,
+                "libxl",
+                "the record carries no complete xenstore key/value pair",
+                ev,
+            )
+        # Offsets of each string, computed only when some key or value is bad.
+        keys, values = strings[0::2], strings[1::2]
+        bad_empty = b"" in keys
+        bad_abs = any(k[:1] == b"/" for k in keys)
+        bad_chars = any(k.translate(None, _XS_KEY_CHARS) for k in keys)
+        bad_vals = any(v.translate(None, _PRINTABLE) for v in values)
+        if not (bad_empty or bad_abs or bad_chars or bad_vals):
+            return
+        found: dict[str, list[tuple[int, int, bytes]]] = {}
+        pos = 0
+        for i, s in enumerate(strings):
+            if i % 2 == 0:
+                if not s:
+                    found.setdefault("XL-XSD-003", []).append((i // 2, pos, s))
+                else:
+                    if s[:1] == b"/":
+                        found.setdefault("XL-XSD-004", []).append((i // 2, pos, s))
+                    if s.translate(None, _XS_KEY_CHARS):
+                        found.setdefault("XL-XSD-005", []).append((i // 2, pos, s))
+            elif s.translate(None, _PRINTABLE):
+                found.setdefault("XL-XSD-006", []).append((i // 2, pos, s))
+            pos += len(s) + 1
+        what = {
+            "XL-XSD-003": "is an empty key",
+            "XL-XSD-004": "has an absolute key (starts with '/')",
+            "XL-XSD-005": "has a key with characters outside A-Z a-z 0-9 - / _ @",
+            "XL-XSD-006": "has a value that is not printable ASCII",
+        }
+        for rid, hits in found.items():
+            first = hits[0]
+            names = _named([h[0] for h in hits[:MAX_NAMED]], len(hits), "pair")
+            self.emit(
+                rid, base + first[1], "libxl", f"{names} {what[rid]} (first: {first[2][:64]!r})", ev
+            )
+
+    def xl_checkpoint_state(self, s: _Libxl, ev: RecordEvent) -> None:
+        if ev.length < 4:
+            self.emit(
+                "XL-CKS-001",
+                ev.offset + 4,
+                "libxl",
+                f"body_length {ev.length} is too short for control_id",
+                ev,
+            )
+        else:
+            if ev.length != 4:
+                self.emit(
+                    "XL-CKS-002",
+                    ev.offset + 4,
+                    "libxl",
+                    f"body_length is {ev.length}, not 4",
+                    ev,
+                )
+            cid = struct.unpack_from(ev.endian + "I", ev.body)[0]
+            if cid > 3:
+                self.emit("XL-CKS-003", ev.body_offset, "libxl", f"control_id {cid} is not 0-3", ev)
+            elif cid:
+                self.emit(
+                    "XL-CKS-004",
+                    ev.body_offset,
+                    "libxl",
+                    f"control_id {cid} belongs to the back channel; an image (a forward "
+                    "stream) only carries 0 (NEW)",
+                    ev,
+                )
+        if s.last_type != LibxlRecType.CHECKPOINT_END:
+            self.emit(
+                "XL-CKS-005",
+                ev.offset,
+                "libxl",
+                "CHECKPOINT_STATE does not come directly after a CHECKPOINT_END",
+                ev,
+            )
+
+    # -- libxc stream
+
+    def xc_image_header(self, h: XcImageHeader) -> None:
+        self.layer = self.layer or "libxc"
+        carrier = self.carrier
+        self.carrier = None
+        off = h.offset
+        if carrier == "libxl" and h.marker != XC_MARKER and h.ident != XC_ID:
+            self.emit(
+                "XL-NEST-001",
+                off,
+                "libxl",
+                f"LIBXC_CONTEXT is not followed by a libxc image header (marker "
+                f"{h.marker:#018x}, id {h.ident:#010x})",
+            )
+            raise _Stop
+        version = h.version if h.version in (2, 3) else None
+        self.xc = _Xc(off, carrier, h.big_endian, version)
+        self.in_dom_hdr = True
+        if self.libxl is not None and carrier == "libxl":
+            self.libxl.last_type = None
+        if h.marker != XC_MARKER:
+            self.emit("XC-HDR-001", off, "libxc", f"marker is {h.marker:#018x}, not all ones")
+        if h.ident != XC_ID:
+            self.emit(
+                "XC-HDR-002",
+                off + 8,
+                "libxc",
+                f"id is {h.ident:#010x} ({h.ident.to_bytes(4, 'big')!r}), not 0x58454e46 (b'XENF')",
+            )
+        if version is None:
+            self.emit("XC-HDR-003", off + 12, "libxc", f"version is {h.version}, not 2 or 3")
+        if h.options & 0xFFFE:
+            self.emit(
+                "XC-HDR-004",
+                off + 16,
+                "libxc",
+                f"options {h.options:#06x} has reserved bits {h.options & 0xFFFE:#06x} set",
+            )
+        if h.reserved1:
+            self.emit(
+                "XC-HDR-005",
+                off + 18,
+                "libxc",
+                f"the reserved 16-bit field is {h.reserved1:#06x}, not zero",
+            )
+        if h.reserved2:
+            self.emit(
+                "XC-HDR-005",
+                off + 20,
+                "libxc",
+                f"the reserved 32-bit field is {h.reserved2:#010x}, not zero",
+            )
+        if h.big_endian:
+            self.emit(
+                "XC-HDR-006", off + 16, "libxc", "the domain header and records are big-endian"
+            )
+        if carrier == "libxl" and self.libxl is not None and self.libxl.big != h.big_endian:
+            self.emit(
+                "XL-NEST-002",
+                off + 16,
+                "libxl",
+                f"the libxc stream is {_order(h.big_endian)} but the libxl stream that "
+                f"carries it is {_order(self.libxl.big)}",
+            )
+
+    def xc_domain_header(self, h: XcDomainHeader) -> None:
+        self.in_dom_hdr = False
+        xc = self.xc
+        if xc is None:
+            return
+        off = h.offset
+        if h.type in (DomainType.X86_PV, DomainType.X86_HVM):
+            xc.guest = h.type
+            if h.page_shift != 12:
+                self.emit(
+                    "XC-DOM-002",
+                    off + 4,
+                    "libxc",
+                    f"page_shift is {h.page_shift}, not 12 (x86 pages are 4096 bytes)",
+                )
+        else:
+            self.emit(
+                "XC-DOM-001",
+                off,
+                "libxc",
+                f"domain type {h.type:#x} is not 1 (x86 PV) or 2 (x86 HVM)",
+            )
+        xc.page_size = 1 << h.page_shift if 9 <= h.page_shift <= 30 else 4096
+        self.guest = xc.guest
+        if h.reserved:
+            self.emit(
+                "XC-DOM-003", off + 6, "libxc", f"the reserved field is {h.reserved:#06x}, not 0"
+            )
+        if h.xen_major == 0:
+            self.emit(
+                "XC-DOM-004",
+                off + 8,
+                "libxc",
+                f"xen_major is 0: converted from a legacy image by converter version {h.xen_minor}",
+            )
+        s = self.libxl
+        if xc.carrier == "libxl" and s is not None:
+            if s.legacy != (h.xen_major == 0):
+                self.emit(
+                    "XL-NEST-006",
+                    off + 8,
+                    "libxc",
+                    f"xen_major is {h.xen_major} but the libxl legacy bit is "
+                    f"{'set' if s.legacy else 'clear'}",
+                )
+            if xc.guest == DomainType.X86_PV:
+                for ev in s.pending_emu:
+                    self.emu_in_pv(ev)
+            s.pending_emu.clear()
+
+    def xc_record(self, ev: RecordEvent) -> None:
+        xc = self.xc
+        if xc is None:
+            return
+        if self.libxl is not None and xc.carrier == "libxl":
+            self.libxl.last_type = None
+        rtype, length = ev.type, ev.length
+        if ev.padding and ev.padding != _ZEROS[: len(ev.padding)]:
+            at = _first_nonzero(ev.padding)
+            self.emit(
+                "XC-REC-002",
+                ev.body_offset + length + at,
+                "libxc",
+                f"padding byte {at} is {ev.padding[at]:#04x}, not zero",
+                ev,
+            )
+        if length > REC_LENGTH_MAX:
+            self.emit(
+                "XC-REC-008",
+                ev.offset + 4,
+                "libxc",
+                f"body_length {length} exceeds Xen's 128 MiB record limit "
+                f"({REC_LENGTH_MAX}); Xen will not restore it",
+                ev,
+            )
+        if rtype > _XC_KNOWN_MAX:
+            if rtype & 0x80000000:
+                self.emit(
+                    "XC-REC-006",
+                    ev.offset,
+                    "libxc",
+                    f"optional record type {rtype:#010x} is not known; skipped",
+                    ev,
+                )
+            else:
+                self.emit(
+                    "XC-REC-004",
+                    ev.offset,
+                    "libxc",
+                    f"type {rtype:#010x} is in the reserved mandatory range",
+                    ev,
+                )
+            xc.last_type = rtype
+            return
+        guest = xc.guest
+        if guest == DomainType.X86_HVM and rtype in _PV_ONLY:
+            self.emit(
+                "XC-GUEST-001", ev.offset, "libxc", "a PV-only record in an x86 HVM stream", ev
+            )
+        elif guest == DomainType.X86_PV and rtype in _HVM_ONLY:
+            self.emit(
+                "XC-GUEST-002", ev.offset, "libxc", "an HVM-only record in an x86 PV stream", ev
+            )
+        if rtype in _AFTER_STATIC and xc.version == 3 and xc.sde_count == 0:
+            self.emit_once(
+                "XC-SDE-004",
+                ev.offset,
+                "libxc",
+                f"{ev.name} comes before STATIC_DATA_END (the first record of running "
+                "state to do so)",
+                ev,
+            )
+        _XC_HANDLERS[rtype](self, xc, ev)
+        xc.last_type = rtype
+
+    # Each handler: (checker, stream, record).
+
+    def xc_end(self, xc: _Xc, ev: RecordEvent) -> None:
+        if ev.length:
+            self.emit(
+                "XC-END-001", ev.offset + 4, "libxc", f"body_length is {ev.length}, not 0", ev
+            )
+        xc.ended = True
+        self.xc_complete(xc, ev.offset, ev)
+
+    def xc_complete(self, xc: _Xc, offset: int, ev: RecordEvent | None) -> None:
+        """Checks of what a whole stream must contain, at its END (or clean end)."""
+        if xc.guest == DomainType.X86_PV:
+            if xc.pv_info == 0:
+                self.emit("XC-PVI-006", offset, "libxc", "the PV stream has no X86_PV_INFO", ev)
+            if not xc.p2m:
+                self.emit(
+                    "XC-P2M-004", offset, "libxc", "the PV stream has no X86_PV_P2M_FRAMES", ev
+                )
+            if not xc.basic0:
+                self.emit(
+                    "XC-VCPU-009",
+                    offset,
+                    "libxc",
+                    "the PV stream has no X86_PV_VCPU_BASIC record for vCPU 0",
+                    ev,
+                )
+        elif xc.guest == DomainType.X86_HVM and xc.hvm_context == 0:
+            self.emit("XC-HVMC-002", offset, "libxc", "the HVM stream has no HVM_CONTEXT", ev)
+        if xc.version == 3 and xc.sde_count == 0:
+            self.emit(
+                "XC-SDE-002",
+                offset,
+                "libxc",
+                "the version 3 stream has no STATIC_DATA_END record",
+                ev,
+            )
+
+    def xc_static_point(self, xc: _Xc, ev: RecordEvent) -> None:
+        """PAGE_DATA and X86_PV_P2M_FRAMES: STATIC_DATA_END must be behind us."""
+        if xc.sde_seen:
+            return
+        if xc.version == 3:
+            self.emit_once(
+                "XC-SDE-003",
+                ev.offset,
+                "libxc",
+                f"{ev.name} comes before STATIC_DATA_END",
+                ev,
+            )
+        elif xc.version == 2:
+            xc.sde_seen = True  # the inferred position (XC-SDE-006)
+
+    def xc_page_data(self, xc: _Xc, ev: RecordEvent) -> None:
+        pv = xc.guest == DomainType.X86_PV
+        self.xc_static_point(xc, ev)
+        if pv:
+            if not xc.p2m:
+                self.emit_once(
+                    "XC-ORD-002",
+                    ev.offset,
+                    "libxc",
+                    "PAGE_DATA before the first X86_PV_P2M_FRAMES",
+                    ev,
+                )
+            if xc.vcpu_in_section:
+                self.emit_once(
+                    "XC-ORD-005",
+                    ev.offset,
+                    "libxc",
+                    "PAGE_DATA after a vCPU record in the same checkpoint section",
+                    ev,
+                )
+        xc.page = True
+        length = ev.length
+        if length < 8:
+            self.emit(
+                "XC-PAGE-001",
+                ev.offset + 4,
+                "libxc",
+                f"body_length {length} is too short for count and reserved",
+                ev,
+            )
+            return
+        body = ev.body
+        e = ev.endian
+        base = ev.body_offset
+        count, reserved = struct.unpack_from(e + "II", body)
+        if count == 0:
+            self.emit("XC-PAGE-002", base, "libxc", "count is 0", ev)
+        if reserved:
+            self.emit("XC-PAGE-003", base + 4, "libxc", f"reserved is {reserved:#010x}, not 0", ev)
+        entries = body[8:]
+        n = len(entries) >> 3
+        if e == "<":
+            top, second = entries[7::8], entries[6::8]
+        else:
+            top, second = entries[0::8], entries[1::8]
+        reserved_types = 0
+        if top.translate(None, _GOOD_TOP) or second.translate(None, _GOOD_SECOND):
+            reserved_types = self.pfn_violations(ev, entries, n, base + 8)
+        if count > n:
+            self.emit(
+                "XC-PAGE-006",
+                ev.offset + 4,
+                "libxc",
+                f"body_length {length} is too short for count {count}: the pfn array alone "
+                f"needs {8 + 8 * count}",
+                ev,
+            )
+            return
+        with_data = data_pfn_count(entries, e) - reserved_types
+        expected = 8 + 8 * count + xc.page_size * with_data
+        if length != expected:
+            self.emit(
+                "XC-PAGE-006",
+                ev.offset + 4,
+                "libxc",
+                f"body_length is {length}, expected {expected} = 8 + 8*{count} pfns + "
+                f"{xc.page_size}*{with_data} pages with data",
+                ev,
+            )
+
+    def pfn_violations(self, ev: RecordEvent, entries: bytes, n: int, base: int) -> int:
+        """Name the entries with reserved bits or types (slow path, only on a violation);
+        return how many have a reserved type."""
+        e = ev.endian
+        bad_bits: list[int] = []
+        bad_types: list[int] = []
+        for i, (entry,) in enumerate(struct.iter_unpack(e + "Q", entries[: n * 8])):
+            if entry & 0x0FF0_0000_0000_0000:
+                bad_bits.append(i)
+            if 5 <= entry >> 60 <= 8:
+                bad_types.append(i)
+        if bad_bits:
+            i = bad_bits[0]
+            bits = (struct.unpack_from(e + "Q", entries, i * 8)[0] >> 52) & 0xFF
+            self.emit(
+                "XC-PAGE-004",
+                base + 8 * i,
+                "libxc",
+                f"{_named(bad_bits[:MAX_NAMED], len(bad_bits), 'pfn')} "
+                f"{'has' if len(bad_bits) == 1 else 'have'} reserved bits 52-59 set "
+                f"(pfn[{i}]: {bits:#04x})",
+                ev,
+            )
+        if bad_types:
+            i = bad_types[0]
+            ptype = struct.unpack_from(e + "Q", entries, i * 8)[0] >> 60
+            self.emit(
+                "XC-PAGE-005",
+                base + 8 * i,
+                "libxc",
+                f"{_named(bad_types[:MAX_NAMED], len(bad_types), 'pfn')} "
+                f"{'has' if len(bad_types) == 1 else 'have'} a reserved page type "
+                f"(pfn[{i}]: {ptype:#x})",
+                ev,
+            )
+        return len(bad_types)
+
+    def xc_pv_info(self, xc: _Xc, ev: RecordEvent) -> None:
+        xc.pv_info += 1
+        if xc.pv_info > 1 and xc.guest == DomainType.X86_PV:
+            self.emit(
+                "XC-PVI-006",
+                ev.offset,
+                "libxc",
+                f"a second X86_PV_INFO (number {xc.pv_info}); a PV stream has exactly one",
+                ev,
+            )
+        if xc.sde_count and xc.version == 3:
+            self.emit("XC-PVI-007", ev.offset, "libxc", "X86_PV_INFO after STATIC_DATA_END", ev)
+        body, base = ev.body, ev.body_offset
+        if ev.length != 8:
+            self.emit(
+                "XC-PVI-001", ev.offset + 4, "libxc", f"body_length is {ev.length}, not 8", ev
+            )
+        if len(body) < 2:
+            return
+        width, levels = body[0], body[1]
+        ok = True
+        if width not in (4, 8):
+            self.emit("XC-PVI-002", base, "libxc", f"guest_width is {width}, not 4 or 8", ev)
+            ok = False
+        if levels not in (3, 4):
+            self.emit("XC-PVI-003", base + 1, "libxc", f"pt_levels is {levels}, not 3 or 4", ev)
+            ok = False
+        if ok and levels != (4 if width == 8 else 3):
+            self.emit(
+                "XC-PVI-004",
+                base,
+                "libxc",
+                f"guest_width {width} with pt_levels {levels} (8 goes with 4, 4 with 3)",
+                ev,
+            )
+        if width in (4, 8) and xc.width is None:
+            xc.width = width
+        rest = body[2:8]
+        if rest.strip(b"\x00"):
+            at = _first_nonzero(rest)
+            self.emit(
+                "XC-PVI-005",
+                base + 2 + at,
+                "libxc",
+                f"reserved byte {at} is {rest[at]:#04x}, not zero",
+                ev,
+            )
+
+    def xc_p2m_frames(self, xc: _Xc, ev: RecordEvent) -> None:
+        if xc.guest == DomainType.X86_PV and xc.pv_info == 0:
+            self.emit_once(
+                "XC-ORD-001", ev.offset, "libxc", "X86_PV_P2M_FRAMES before X86_PV_INFO", ev
+            )
+        self.xc_static_point(xc, ev)
+        xc.p2m = True
+        if ev.length < 8:
+            self.emit(
+                "XC-P2M-001",
+                ev.offset + 4,
+                "libxc",
+                f"body_length {ev.length} is too short for p2m_start_pfn and p2m_end_pfn",
+                ev,
+            )
+            return
+        start, end = struct.unpack_from(ev.endian + "II", ev.body)
+        if start > end:
+            self.emit(
+                "XC-P2M-002",
+                ev.body_offset,
+                "libxc",
+                f"p2m_start_pfn {start:#x} is greater than p2m_end_pfn {end:#x}",
+                ev,
+            )
+        elif xc.width is not None:
+            fpp = xc.page_size // xc.width
+            frames = end // fpp - start // fpp + 1
+            if ev.length != 8 + 8 * frames:
+                self.emit(
+                    "XC-P2M-003",
+                    ev.offset + 4,
+                    "libxc",
+                    f"body_length is {ev.length}, expected {8 + 8 * frames} for {frames} "
+                    f"frames covering pfns {start:#x}-{end:#x} ({fpp} entries per frame)",
+                    ev,
+                )
+
+    def xc_vcpu(self, xc: _Xc, ev: RecordEvent) -> None:
+        rtype = ev.type
+        if xc.guest == DomainType.X86_PV and not xc.page:
+            self.emit_once(
+                "XC-ORD-003", ev.offset, "libxc", "a vCPU record before the first PAGE_DATA", ev
+            )
+        xc.vcpu_in_section = True
+        length = ev.length
+        if length < 8:
+            self.emit(
+                "XC-VCPU-001",
+                ev.offset + 4,
+                "libxc",
+                f"body_length {length} is too short for vcpu_id and reserved",
+                ev,
+            )
+            return
+        vcpu, reserved = struct.unpack_from(ev.endian + "II", ev.body)
+        if reserved:
+            self.emit(
+                "XC-VCPU-002",
+                ev.body_offset + 4,
+                "libxc",
+                f"reserved is {reserved:#010x}, not 0",
+                ev,
+            )
+        size = length - 8
+        at = ev.offset + 4
+        if rtype == XcRecType.X86_PV_VCPU_BASIC:
+            if vcpu == 0:
+                xc.basic0 = True
+            if xc.width is not None and size != PV_VCPU_CONTEXT_SIZE[xc.width]:
+                self.emit(
+                    "XC-VCPU-003",
+                    at,
+                    "libxc",
+                    f"vCPU {vcpu}: context is {size} bytes, not "
+                    f"{PV_VCPU_CONTEXT_SIZE[xc.width]} for guest_width {xc.width}",
+                    ev,
+                )
+            return
+        if size == 0:
+            self.emit(
+                "XC-VCPU-007",
+                at,
+                "libxc",
+                f"vCPU {vcpu}: empty context (an erratum of Xen 4.6-4.8; readers ignore it)",
+                ev,
+            )
+        elif rtype == XcRecType.X86_PV_VCPU_EXTENDED and size > 128:
+            self.emit(
+                "XC-VCPU-004", at, "libxc", f"vCPU {vcpu}: context is {size} bytes, over 128", ev
+            )
+        elif rtype == XcRecType.X86_PV_VCPU_XSAVE and size < 16:
+            self.emit(
+                "XC-VCPU-005",
+                at,
+                "libxc",
+                f"vCPU {vcpu}: context is {size} bytes, under 16",
+                ev,
+            )
+        elif rtype == XcRecType.X86_PV_VCPU_MSRS and size % 16:
+            self.emit(
+                "XC-VCPU-006",
+                at,
+                "libxc",
+                f"vCPU {vcpu}: context is {size} bytes, not a multiple of 16",
+                ev,
+            )
+
+    def xc_shared_info(self, xc: _Xc, ev: RecordEvent) -> None:
+        if xc.guest == DomainType.X86_PV and xc.pv_info == 0:
+            self.emit("XC-ORD-004", ev.offset, "libxc", "SHARED_INFO before X86_PV_INFO", ev)
+        if ev.length != xc.page_size:
+            self.emit(
+                "XC-SHI-001",
+                ev.offset + 4,
+                "libxc",
+                f"body_length is {ev.length}, not the page size {xc.page_size}",
+                ev,
+            )
+
+    def xc_tsc_info(self, xc: _Xc, ev: RecordEvent) -> None:
+        if ev.length != 24:
+            self.emit(
+                "XC-TSC-001", ev.offset + 4, "libxc", f"body_length is {ev.length}, not 24", ev
+            )
+        if len(ev.body) >= 24:
+            reserved = struct.unpack_from(ev.endian + "I", ev.body, 20)[0]
+            if reserved:
+                self.emit(
+                    "XC-TSC-002",
+                    ev.body_offset + 20,
+                    "libxc",
+                    f"reserved is {reserved:#010x}, not 0",
+                    ev,
+                )
+
+    def xc_hvm_context(self, xc: _Xc, ev: RecordEvent) -> None:
+        xc.hvm_context += 1
+        xc.hvm_context_in_section = True
+        if ev.length == 0:
+            self.emit("XC-HVMC-001", ev.offset + 4, "libxc", "the HVM context is empty", ev)
+
+    def xc_hvm_params(self, xc: _Xc, ev: RecordEvent) -> None:
+        if xc.guest == DomainType.X86_HVM and xc.hvm_context_in_section:
+            self.emit_once(
+                "XC-ORD-006",
+                ev.offset,
+                "libxc",
+                "HVM_PARAMS follows HVM_CONTEXT (as Xen's saver writes them)",
+                ev,
+            )
+        if ev.length < 8:
+            self.emit(
+                "XC-HVMP-001",
+                ev.offset + 4,
+                "libxc",
+                f"body_length {ev.length} is too short for count and reserved",
+                ev,
+            )
+            return
+        count, reserved = struct.unpack_from(ev.endian + "II", ev.body)
+        if reserved:
+            self.emit(
+                "XC-HVMP-003",
+                ev.body_offset + 4,
+                "libxc",
+                f"reserved is {reserved:#010x}, not 0",
+                ev,
+            )
+        if ev.length != 8 + 16 * count:
+            self.emit(
+                "XC-HVMP-002",
+                ev.offset + 4,
+                "libxc",
+                f"body_length is {ev.length}, expected {8 + 16 * count} for count {count}",
+                ev,
+            )
+        if count == 0:
+            self.emit(
+                "XC-HVMP-004",
+                ev.body_offset,
+                "libxc",
+                "count is 0 (an erratum of Xen 4.6-4.8; readers ignore the record)",
+                ev,
+            )
+
+    def xc_toolstack(self, xc: _Xc, ev: RecordEvent) -> None:
+        self.emit(
+            "XC-TOOL-001",
+            ev.offset,
+            "libxc",
+            "TOOLSTACK is deprecated; Xen's restorer refuses it",
+            ev,
+        )
+
+    def xc_verify(self, xc: _Xc, ev: RecordEvent) -> None:
+        if ev.length:
+            self.emit(
+                "XC-VER-001", ev.offset + 4, "libxc", f"body_length is {ev.length}, not 0", ev
+            )
+        xc.verify += 1
+        if xc.verify > 1:
+            self.emit(
+                "XC-VER-002",
+                ev.offset,
+                "libxc",
+                f"a VERIFY record again (number {xc.verify})",
+                ev,
+            )
+        if xc.checkpointed:
+            self.emit_once("XC-VER-003", ev.offset, "libxc", "VERIFY in a checkpointed stream", ev)
+
+    def xc_checkpoint(self, xc: _Xc, ev: RecordEvent) -> None:
+        if ev.length:
+            self.emit(
+                "XC-CKPT-001", ev.offset + 4, "libxc", f"body_length is {ev.length}, not 0", ev
+            )
+        xc.checkpointed = True
+        if xc.verify:
+            self.emit_once(
+                "XC-VER-003",
+                ev.offset,
+                "libxc",
+                "a CHECKPOINT in a stream that has a VERIFY record",
+                ev,
+            )
+        xc.vcpu_in_section = False
+        xc.hvm_context_in_section = False
+        xc.once.discard("XC-ORD-005")
+        xc.once.discard("XC-ORD-006")
+        if self.libxl is not None and xc.carrier == "libxl":
+            self.libxl.in_section = True
+
+    def xc_dirty_pfn_list(self, xc: _Xc, ev: RecordEvent) -> None:
+        self.emit(
+            "XC-DIRTY-001",
+            ev.offset,
+            "libxc",
+            "CHECKPOINT_DIRTY_PFN_LIST belongs to the back channel, never to an image",
+            ev,
+        )
+        if ev.length % 8:
+            self.emit(
+                "XC-DIRTY-002",
+                ev.offset + 4,
+                "libxc",
+                f"body_length {ev.length} is not a multiple of 8",
+                ev,
+            )
+
+    def xc_static_data_end(self, xc: _Xc, ev: RecordEvent) -> None:
+        if ev.length:
+            self.emit(
+                "XC-SDE-001", ev.offset + 4, "libxc", f"body_length is {ev.length}, not 0", ev
+            )
+        xc.sde_count += 1
+        if xc.version == 2:
+            self.emit("XC-SDE-005", ev.offset, "libxc", "STATIC_DATA_END in a version 2 stream", ev)
+        elif xc.sde_count > 1:
+            self.emit(
+                "XC-SDE-002",
+                ev.offset,
+                "libxc",
+                f"a second STATIC_DATA_END (number {xc.sde_count})",
+                ev,
+            )
+        xc.sde_seen = True
+
+    def xc_policy(self, xc: _Xc, ev: RecordEvent) -> None:
+        cpuid = ev.type == XcRecType.X86_CPUID_POLICY
+        size = 24 if cpuid else 16
+        if ev.length == 0 or ev.length % size:
+            self.emit(
+                "XC-POL-001" if cpuid else "XC-POL-002",
+                ev.offset + 4,
+                "libxc",
+                f"body_length {ev.length} is not a non-zero multiple of {size}",
+                ev,
+            )
+        if cpuid:
+            xc.cpuid += 1
+            nth = xc.cpuid
+        else:
+            xc.msr += 1
+            nth = xc.msr
+        if nth > 1:
+            self.emit("XC-POL-004", ev.offset, "libxc", f"{ev.name} again (number {nth})", ev)
+        if xc.version == 2:
+            self.emit("XC-POL-005", ev.offset, "libxc", f"{ev.name} in a version 2 stream", ev)
+        if xc.sde_seen:
+            where = "STATIC_DATA_END" if xc.sde_count else "the inferred STATIC_DATA_END"
+            self.emit(
+                "XC-POL-003",
+                ev.offset,
+                "libxc",
+                f"{ev.name} after {where}: Xen has already applied the policy",
+                ev,
+            )
+        if not cpuid:
+            body = ev.body[: (len(ev.body) >> 4) << 4]
+            flags = body[4::16] + body[5::16] + body[6::16] + body[7::16]
+            if flags.count(0) != len(flags):
+                bad = [
+                    i
+                    for i, (_idx, fl, _val) in enumerate(
+                        struct.iter_unpack(ev.endian + "IIQ", body)
+                    )
+                    if fl
+                ]
+                self.emit(
+                    "XC-POL-006",
+                    ev.body_offset + 16 * bad[0] + 4,
+                    "libxc",
+                    f"{_named(bad[:MAX_NAMED], len(bad), 'entry')} "
+                    f"{'has' if len(bad) == 1 else 'have'} non-zero flags",
+                    ev,
+                )
+
+    # -- end of input
+
+    def trailer(self, t: Trailer) -> None:
+        if t.layer == "libxc":
+            xc = self.xc
+            if xc is not None and xc.last_type == XcRecType.CHECKPOINT:
+                self.unruled(
+                    t.offset,
+                    "libxc",
+                    f"{t.length} bytes after CHECKPOINT in a bare libxc stream were not "
+                    "checked (the reader stops at CHECKPOINT)",
+                )
+                return
+            self.emit(
+                "XC-END-003", t.offset, "libxc", f"{t.length} bytes follow the libxc END record"
+            )
+        elif t.layer == "libxl":
+            self.emit(
+                "XL-END-003", t.offset, "libxl", f"{t.length} bytes follow the libxl END record"
+            )
+        else:
+            self.unruled(
+                t.offset, t.layer, f"{t.length} bytes follow the end of the {t.layer} image"
+            )
+
+    def read_error(self, e: ReadError, eof: int | None) -> None:
+        """Turn the framing loss into the final diagnostic(s)."""
+        layer = e.layer
+        present = None if eof is None else max(0, eof - e.offset)
+        if layer == "libxc" and e.index is not None:
+            self.xc_read_error(e)
+        elif layer == "libxl" and e.index is not None:
+            self.xl_read_error(e)
+        elif layer == "libxc":
+            if self.in_dom_hdr:
+                rid = _field_rule(_XC_DHDR_FIELDS, present or 0, "XC-END-002")
+            elif self.carrier == "libxl":
+                rid = "XL-NEST-001"
+            else:
+                rid = _field_rule(_XC_IHDR_FIELDS, present or 0, "XC-HDR-005")
+            self.emit(rid, e.offset, "libxc" if rid != "XL-NEST-001" else "libxl", e.message)
+        elif layer == "libxl":
+            if self.carrier == "xl":
+                self.emit("XLF-NEST-001", e.offset, "xl", f"no libxl stream: {e.message}")
+            else:
+                rid = _field_rule(_LIBXL_HDR_FIELDS, present or 0, "XL-HDR-003")
+                self.emit(rid, e.offset, "libxl", e.message)
+        elif layer == "xl":
+            if self.xl is None:
+                rid = _field_rule(_XL_HDR_FIELDS, present or 0, "XLF-OPT-001")
+                self.emit(rid, e.offset, "xl", e.message)
+            elif e.rule == "XLF-STR-001":
+                self.unruled(
+                    e.offset,
+                    "xl",
+                    "a legacy (pre-Xen 4.6) stream follows the optional data; it is not "
+                    "checked (legacy streams are not implemented yet)",
+                )
+            else:
+                self.emit("XLF-OPT-001", 0x2C, "xl", e.message)
+        else:
+            self.unruled(e.offset, layer or "xl", e.message)
+
+    def xc_read_error(self, e: ReadError) -> None:
+        xc = self.xc
+        rtype = e.rtype
+        name = None if rtype is None else _xc_name(rtype)
+        if e.rule == "XC-END-002":  # the input ends where a record header should be
+            s = self.libxl
+            if xc is not None and xc.checkpointed:
+                bare_done = xc.carrier is None and xc.last_type == XcRecType.CHECKPOINT
+                carried_done = (
+                    xc.carrier == "libxl"
+                    and s is not None
+                    and s.last_type in (LibxlRecType.CHECKPOINT_END, LibxlRecType.CHECKPOINT_STATE)
+                )
+                if bare_done or carried_done:
+                    self.emit(
+                        "XC-CKPT-003",
+                        e.offset,
+                        "libxc",
+                        "the checkpointed stream ends after a complete checkpoint, without END",
+                    )
+                    self.xc_complete(xc, e.offset, None)
+                    if carried_done and s is not None:
+                        self.xl_stream_complete(s, e.offset, None)
+                    return
+            self.emit("XC-END-002", e.offset, "libxc", "the libxc stream ends without END")
+            return
+        rid = "XC-REC-001" if e.rule == "XC-REC-001" else "XC-REC-003"
+        at = e.offset if rid == "XC-REC-001" else e.offset + 4
+        self.diag_at_record(rid, at, "libxc", e.message, e.index, name)
+
+    def xl_read_error(self, e: ReadError) -> None:
+        s = self.libxl
+        name = None if e.rtype is None else _xl_name(e.rtype)
+        if e.rule == "XL-END-002":
+            if s is not None and s.in_section:
+                self.emit(
+                    "XL-NEST-003",
+                    e.offset,
+                    "libxl",
+                    "the stream ends inside a checkpoint section, before its CHECKPOINT_END",
+                )
+            else:
+                self.emit("XL-END-002", e.offset, "libxl", "the libxl stream ends without END")
+            return
+        rid = "XL-REC-001" if e.rule == "XL-REC-001" else "XL-REC-003"
+        at = e.offset if rid == "XL-REC-001" else e.offset + 4
+        self.diag_at_record(rid, at, "libxl", e.message, e.index, name)
+
+    def diag_at_record(
+        self, rid: str, offset: int, layer: str, message: str, index: int | None, name: str | None
+    ) -> None:
+        rule = self.rules[rid]
+        level = str(rule.level)
+        self.diags.append(
+            Diagnostic(rid, level, _SEVERITY[level], offset, layer, index, name, message)
+        )
+
+    # -- progress
+
+    def tick(self, progress: Callable[[int], None] | None) -> None:
+        if progress is not None and self.pos - self.last_progress >= PROGRESS_STEP:
+            self.last_progress = self.pos
+            progress(self.pos)
+
+
+def _order(big: bool) -> str:
+    return "big-endian" if big else "little-endian"
+
+
+def _xc_name(rtype: int) -> str:
+    try:
+        return XcRecType(rtype).name
+    except ValueError:
+        kind = "OPTIONAL" if rtype & 0x80000000 else "MANDATORY"
+        return f"UNKNOWN_{kind}_{rtype:#010x}"
+
+
+def _xl_name(rtype: int) -> str:
+    try:
+        return LibxlRecType(rtype).name
+    except ValueError:
+        kind = "OPTIONAL" if rtype & 0x80000000 else "MANDATORY"
+        return f"UNKNOWN_{kind}_{rtype:#010x}"
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_object_problem(text: bytes) -> str | None:
+    try:
+        s = text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 ({exc.reason} at byte {exc.start})"
+    try:
+        value = json.loads(s, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        return str(exc)
+    if not isinstance(value, dict):
+        return f"the top-level value is a {type(value).__name__}, not an object"
+    return None
+
+
+_Handler = Callable[[_Checker, _Xc, RecordEvent], None]
+_XC_HANDLERS: dict[int, _Handler] = {
+    XcRecType.END: _Checker.xc_end,
+    XcRecType.PAGE_DATA: _Checker.xc_page_data,
+    XcRecType.X86_PV_INFO: _Checker.xc_pv_info,
+    XcRecType.X86_PV_P2M_FRAMES: _Checker.xc_p2m_frames,
+    XcRecType.X86_PV_VCPU_BASIC: _Checker.xc_vcpu,
+    XcRecType.X86_PV_VCPU_EXTENDED: _Checker.xc_vcpu,
+    XcRecType.X86_PV_VCPU_XSAVE: _Checker.xc_vcpu,
+    XcRecType.SHARED_INFO: _Checker.xc_shared_info,
+    XcRecType.X86_TSC_INFO: _Checker.xc_tsc_info,
+    XcRecType.HVM_CONTEXT: _Checker.xc_hvm_context,
+    XcRecType.HVM_PARAMS: _Checker.xc_hvm_params,
+    XcRecType.TOOLSTACK: _Checker.xc_toolstack,
+    XcRecType.X86_PV_VCPU_MSRS: _Checker.xc_vcpu,
+    XcRecType.VERIFY: _Checker.xc_verify,
+    XcRecType.CHECKPOINT: _Checker.xc_checkpoint,
+    XcRecType.CHECKPOINT_DIRTY_PFN_LIST: _Checker.xc_dirty_pfn_list,
+    XcRecType.STATIC_DATA_END: _Checker.xc_static_data_end,
+    XcRecType.X86_CPUID_POLICY: _Checker.xc_policy,
+    XcRecType.X86_MSR_POLICY: _Checker.xc_policy,
+}
+assert len(_XC_HANDLERS) == _XC_KNOWN_MAX + 1
+assert _XL_KNOWN_MAX == LibxlRecType.CHECKPOINT_STATE
+
+
+# --- entry points ----------------------------------------------------------------------
+
+
+def _run(
+    events: Iterable[Event],
+    progress: Callable[[int], None] | None,
+    reader: Reader | None,
+) -> Report:
+    c = _Checker()
+    it: Iterator[Event] = iter(events)
+    try:
+        for ev in it:
+            c.event(ev)
+            c.tick(progress)
+    except ReadError as e:
+        eof = reader.src.offset if reader is not None else None
+        c.read_error(e, eof)
+    except _Stop:
+        pass
+    except OSError:
+        raise
+    except Exception as exc:  # a checker bug must not become a traceback for the user
+        c.unruled(c.pos, c.layer or "xl", f"internal error in the checker: {exc!r}")
+    layer = c.layer
+    if reader is not None:
+        layer = layer or reader.layer
+        bytes_read = reader.src.offset
+    else:
+        bytes_read = c.pos
+    if progress is not None:
+        progress(bytes_read)
+    return Report(c.finish(), layer, bytes_read)
+
+
+def check_stream(f: BinaryIO, *, progress: Callable[[int], None] | None = None) -> Report:
+    """Check the image that ``f`` holds (a file, a pipe or a socket), reading it once.
+
+    ``progress(bytes_so_far)`` is called about every 64 MiB and once at the end.
+    Never raises on bad input; I/O errors (``OSError``) propagate.
+    """
+    reader = Reader(f)
+    return _run(reader, progress, reader)
+
+
+def check_bytes(data: bytes) -> Report:
+    """Check an image held in memory."""
+    return check_stream(io.BytesIO(data))
+
+
+def check_events(events: Iterable[Event]) -> Report:
+    """Check a sequence of reader events (a ``ReadError`` raised while iterating ends
+    the check, as in ``check_stream``). ``bytes_read`` is the end of the last event."""
+    return _run(events, None, None)
