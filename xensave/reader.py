@@ -678,17 +678,20 @@ class Reader:
         dtype, shift, dres, major, minor = struct.unpack(f"{e}IHHII", draw)
         yield XcDomainHeader(dstart, dtype, shift, dres, major, minor)
         self.st.page_size = 1 << shift if 9 <= shift <= 30 else 4096
-        yield from self._libxc_records()
+        # A bare stream has no libxl layer to hand a CHECKPOINT to: read on to END.
+        yield from self._libxc_records(through_checkpoints=top)
         if top:
             yield from self._trailer("libxc")
 
-    def _libxc_records(self) -> Iterator[Event]:
+    def _libxc_records(self, through_checkpoints: bool = False) -> Iterator[Event]:
         """Records until END or CHECKPOINT (which hands the stream back to libxl)."""
         e = self.st.xc_endian
         while True:
             ev = self._record("libxc", e)
             yield ev
-            if ev.type in (XcRecType.END, XcRecType.CHECKPOINT):
+            if ev.type == XcRecType.END or (
+                ev.type == XcRecType.CHECKPOINT and not through_checkpoints
+            ):
                 return
 
     # -- one record
