@@ -122,6 +122,7 @@ CHECKS: dict[str, str] = {
     "XL-CKS-003": "CHECKPOINT_STATE: control_id 0-3",
     "XL-CKS-004": "CHECKPOINT_STATE: control_id 0 in a forward stream (values 1-3)",
     "XL-CKS-005": "CHECKPOINT_STATE: directly after CHECKPOINT_END",
+    "XL-CKS-006": "CHECKPOINT_STATE: body octets after control_id zero",
     "XL-NEST-001": "libxl stream: LIBXC_CONTEXT followed by a libxc image header",
     "XL-NEST-002": "libxl stream: libxc byte order equals libxl byte order",
     "XL-NEST-003": "checkpoint sections: closed by CHECKPOINT_END, no new libxc headers",
@@ -960,6 +961,16 @@ class _Checker:
                     ev.offset + 4,
                     "libxl",
                     f"body_length is {ev.length}, not 4",
+                    ev,
+                )
+            extra = ev.body[4:]
+            if extra.strip(b"\x00"):
+                at = _first_nonzero(extra)
+                self.emit(
+                    "XL-CKS-006",
+                    ev.body_offset + 4 + at,
+                    "libxl",
+                    f"body byte {4 + at} after control_id is {extra[at]:#04x}, not zero",
                     ev,
                 )
             cid = struct.unpack_from(ev.endian + "I", ev.body)[0]
