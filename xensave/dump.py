@@ -681,19 +681,15 @@ def error_json(err: ReadError) -> Item:
 
 
 def format_read_error(err: ReadError, name: str) -> str:
-    """``FILE:0x1a2b8: record #37 PAGE_DATA: XC-REC-003: message``, the diagnostic form."""
-    message = err.message
+    """``FILE:0x1a2b8: [libxl ]record #37 PAGE_DATA: XC-REC-003: message``, the form of
+    the checker's diagnostics."""
     where = ""
     if err.index is not None and err.layer in ("libxl", "libxc"):
-        if err.rtype is not None:
-            where = f"record #{err.index} {record_name(err.layer, err.rtype)}: "
-        else:
-            where = f"record #{err.index}: "
-        # reader messages may already name the record: say it once, before the rule
-        if message.startswith(where):
-            message = message[len(where) :]
+        prefix = "libxl " if err.layer == "libxl" else ""
+        rtype = "" if err.rtype is None else f" {record_name(err.layer, err.rtype)}"
+        where = f"{prefix}record #{err.index}{rtype}: "
     rule = f"{err.rule}: " if err.rule else ""
-    return f"{name}:{err.offset:#x}: {where}{rule}{message}"
+    return f"{name}:{err.offset:#x}: {where}{rule}{err.message}"
 
 
 def dump(

@@ -721,34 +721,26 @@ class Reader:
         def lost(message: str) -> ReadError:
             return ReadError(off, message, layer=layer, index=index, rtype=rtype, rule=rule)
 
-        name = record_name(layer, rtype)
         remaining = self.src.remaining()
         if remaining is not None and remaining + len(self._head) < length:
-            raise lost(
-                f"record #{index} {name}: body_length {length} but only "
-                f"{remaining + len(self._head)} bytes follow"
-            )
+            raise lost(f"body_length {length} but only {remaining + len(self._head)} bytes follow")
         ev = RecordEvent(layer, off, index, rtype, length, e, b"", b"")
         if layer == "libxc" and rtype == XcRecType.PAGE_DATA and length >= 8:
             self._page_data(ev, length)
         elif length <= BODY_KEEP_MAX:
             ev.body = self._take(length)
             if len(ev.body) < length:
-                raise lost(
-                    f"record #{index} {name}: truncated body: {len(ev.body)} of {length} bytes"
-                )
+                raise lost(f"truncated body: {len(ev.body)} of {length} bytes")
         else:
             ev.body = self._take(BODY_PREFIX)
             ev.body_complete = False
             got = len(ev.body) + self._skip(length - BODY_PREFIX)
             if got < length:
-                raise lost(f"record #{index} {name}: truncated body: {got} of {length} bytes")
+                raise lost(f"truncated body: {got} of {length} bytes")
         pad = -length % REC_ALIGN  # zero to seven bytes up to the next 8-byte boundary
         ev.padding = self._take(pad)
         if len(ev.padding) < pad:
-            raise lost(
-                f"record #{index} {name}: truncated padding: {len(ev.padding)} of {pad} bytes"
-            )
+            raise lost(f"truncated padding: {len(ev.padding)} of {pad} bytes")
         return ev
 
     def _page_data(self, ev: RecordEvent, length: int) -> None:
@@ -757,7 +749,7 @@ class Reader:
         if len(head) < 8:
             raise ReadError(
                 ev.offset,
-                f"record #{ev.index} PAGE_DATA: truncated body: {len(head)} of {length} bytes",
+                f"truncated body: {len(head)} of {length} bytes",
                 layer="libxc",
                 index=ev.index,
                 rtype=ev.type,
@@ -769,8 +761,7 @@ class Reader:
         if len(pfns) < 8 * n_entries:
             raise ReadError(
                 ev.offset,
-                f"record #{ev.index} PAGE_DATA: truncated pfn array: "
-                f"{len(pfns) // 8} of {n_entries} entries present",
+                f"truncated pfn array: {len(pfns) // 8} of {n_entries} entries present",
                 layer="libxc",
                 index=ev.index,
                 rtype=ev.type,
@@ -787,7 +778,7 @@ class Reader:
         if got < rest:
             raise ReadError(
                 ev.offset,
-                f"record #{ev.index} PAGE_DATA: truncated page data: {got} of {rest} bytes",
+                f"truncated page data: {got} of {rest} bytes",
                 layer="libxc",
                 index=ev.index,
                 rtype=ev.type,
