@@ -12,7 +12,6 @@ import hashlib
 import json
 import struct
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,31 +205,15 @@ class Sample:
     data: bytes
 
 
-def _sample(name: str, wrap: str, guest: str, version: int, image: Callable[[], Image]) -> Sample:
-    return Sample(name, wrap, guest, version, to_bytes(image()))
+def _sample(wrap: str, guest: str, version: int, big_endian: bool = False) -> Sample:
+    name = f"{wrap}-v{version}_{guest}" + ("_big-endian" if big_endian else "")
+    return Sample(name, wrap, guest, version, to_bytes(build(guest, version, wrap, big_endian)))
 
 
 def valid_samples() -> list[Sample]:
     """Every guest x version x wrapping, plus a big-endian stream."""
-    out = []
-    for wrap in WRAPS:
-        for version in VERSIONS:
-            for guest in GUESTS:
-                name = f"{wrap}-v{version}_{guest}"
-                out.append(
-                    _sample(
-                        name,
-                        wrap,
-                        guest,
-                        version,
-                        lambda g=guest, v=version, w=wrap: build(g, v, w),
-                    )
-                )
-    out.append(
-        _sample(
-            "libxc-v3_hvm_big-endian", "libxc", "hvm", 3, lambda: build("hvm", 3, "libxc", True)
-        )
-    )
+    out = [_sample(w, g, v) for w in WRAPS for v in VERSIONS for g in GUESTS]
+    out.append(_sample("libxc", "hvm", 3, big_endian=True))
     return out
 
 
