@@ -1,0 +1,222 @@
+"""The ksy files follow the Kaitai style guide and the project's own rules.
+
+The style guide: https://doc.kaitai.io/ksy_style_guide.html (key order, ids, docs).
+The project adds: a doc on everything (fields, instances, params, types, enum
+values), MIT licence, quoted ks-version, relative imports, no bare YAML integer of
+2^31 or more (JavaScript), no bit field wider than 32 bits, and a `valid` (or
+`contents`) on every magic, version, reserved and padding field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+KSY_DIR = Path(__file__).resolve().parent.parent / "ksy"
+KSY_FILES = sorted(KSY_DIR.glob("*.ksy"))
+EXPECTED = {"xen_libxc_stream", "xen_libxl_stream", "xen_xl_save_file"}
+
+# snake_case with no underscore before a digit: the generated JavaScript spells
+# ids in lowerCamelCase, and dump.js turns them back; `a_1` would not round-trip.
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z][a-z0-9]*)*$")
+
+META_ORDER = [
+    "id",
+    "title",
+    "application",
+    "file-extension",
+    "xref",
+    "tags",
+    "license",
+    "ks-version",
+    "imports",
+    "encoding",
+    "endian",
+    "bit-endian",
+]
+TYPE_ORDER = ["meta", "doc", "doc-ref", "to-string", "params", "seq", "instances", "types", "enums"]
+ATTR_ORDER = [
+    "id",
+    "-orig-id",
+    "io",
+    "pos",
+    "value",
+    "size",
+    "size-eos",
+    "type",
+    "enum",
+    "terminator",
+    "include",
+    "consume",
+    "eos-error",
+    "pad-right",
+    "encoding",
+    "process",
+    "valid",
+    "contents",
+    "repeat",
+    "repeat-expr",
+    "repeat-until",
+    "if",
+    "doc",
+    "doc-ref",
+]
+#: Fields whose ids say they hold fixed values; each needs `valid` or `contents`.
+MUST_VALIDATE = re.compile(r"^(magic\d*|marker|version|reserved\w*|padding|byteorder)$")
+
+
+@cache
+def load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{path.name}: not a YAML mapping"
+    return data
+
+
+def walk_types(spec: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every type spec (the top level included) with a readable path."""
+    yield path or "/", spec
+    for name, sub in (spec.get("types") or {}).items():
+        yield from walk_types(sub, f"{path}/types/{name}")
+
+
+def all_enums(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[Any, Any]]]:
+    for tpath, t in walk_types(spec):
+        for name, values in (t.get("enums") or {}).items():
+            yield tpath, name, values
+
+
+def attrs(t: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for i, a in enumerate(t.get("seq") or []):
+        yield f"seq/{i}({a.get('id')})", a
+    for name, a in (t.get("instances") or {}).items():
+        yield f"instances/{name}", a
+
+
+def in_order(keys: list[str], order: list[str]) -> bool:
+    known = [k for k in keys if k in order]
+    return known == sorted(known, key=order.index)
+
+
+def all_scalars(node: Any, where: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield f"{where}/{k}(key)", k
+            yield from all_scalars(v, f"{where}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from all_scalars(v, f"{where}[{i}]")
+    else:
+        yield where, node
+
+
+@pytest.fixture(params=KSY_FILES, ids=[p.name for p in KSY_FILES])
+def ksy(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
+    path: Path = request.param
+    return path, load(path)
+
+
+def test_the_three_layers_are_there() -> None:
+    assert {p.stem for p in KSY_FILES} == EXPECTED
+
+
+def test_meta_is_complete(ksy: tuple[Path, dict[str, Any]]) -> None:
+    path, spec = ksy
+    meta = spec["meta"]
+    assert meta["id"] == path.stem
+    for key in ("title", "application", "file-extension", "license", "ks-version", "endian"):
+        assert meta.get(key), f"{path.name}: meta/{key} missing"
+    assert meta["license"] == "MIT"
+    assert meta["ks-version"] == "0.11" and isinstance(meta["ks-version"], str)
+    assert re.search(r"^  ks-version: '0\.11'$", path.read_text(), re.M), (
+        "ks-version must be quoted"
+    )
+    assert in_order(list(meta), META_ORDER), f"{path.name}: meta keys out of order: {list(meta)}"
+    assert set(meta) <= set(META_ORDER), f"{path.name}: unexpected meta keys"
+    for imp in meta.get("imports") or []:
+        assert not imp.startswith("/") and "/" not in imp, f"{path.name}: import {imp} not relative"
+        assert (KSY_DIR / f"{imp}.ksy").is_file()
+    assert spec.get("doc") and spec.get("doc-ref"), f"{path.name}: top-level doc / doc-ref"
+
+
+def test_file_is_plain_yaml(ksy: tuple[Path, dict[str, Any]]) -> None:
+    path, _ = ksy
+    text = path.read_text(encoding="utf-8")
+    assert text.endswith("\n") and "\r" not in text and "\t" not in text
+    assert not text.startswith("---") and not text.startswith("%")
+
+
+def test_types_have_docs_and_order(ksy: tuple[Path, dict[str, Any]]) -> None:
+    path, spec = ksy
+    for tpath, t in walk_types(spec):
+        keys = list(t)
+        assert in_order(keys, TYPE_ORDER), f"{path.name}{tpath}: sections out of order: {keys}"
+        assert t.get("doc"), f"{path.name}{tpath}: no doc"
+        for name in t.get("types") or {}:
+            assert SNAKE.match(name), f"{path.name}{tpath}: type id {name}"
+        for p in t.get("params") or []:
+            assert SNAKE.match(p["id"]), f"{path.name}{tpath}: param id {p['id']}"
+            assert p.get("doc"), f"{path.name}{tpath}: param {p['id']} has no doc"
+
+
+def test_fields_and_instances_have_docs_ids_and_order(ksy: tuple[Path, dict[str, Any]]) -> None:
+    path, spec = ksy
+    for tpath, t in walk_types(spec):
+        for where, a in attrs(t):
+            loc = f"{path.name}{tpath}/{where}"
+            if where.startswith("seq/"):
+                assert "id" in a and SNAKE.match(a["id"]), f"{loc}: id"
+            else:
+                assert SNAKE.match(where.split("/", 1)[1]), f"{loc}: id"
+            assert a.get("doc"), f"{loc}: no doc"
+            assert in_order(list(a), ATTR_ORDER), f"{loc}: keys out of order: {list(a)}"
+            assert set(a) <= set(ATTR_ORDER), f"{loc}: unexpected keys {set(a) - set(ATTR_ORDER)}"
+
+
+def test_fixed_fields_are_validated(ksy: tuple[Path, dict[str, Any]]) -> None:
+    path, spec = ksy
+    for tpath, t in walk_types(spec):
+        for a in t.get("seq") or []:
+            if MUST_VALIDATE.match(a["id"]):
+                assert "valid" in a or "contents" in a, f"{path.name}{tpath}: {a['id']} unchecked"
+
+
+def test_enum_values_have_ids_and_docs(ksy: tuple[Path, dict[str, Any]]) -> None:
+    path, spec = ksy
+    for tpath, name, values in all_enums(spec):
+        assert SNAKE.match(name), f"{path.name}{tpath}: enum id {name}"
+        assert values, f"{path.name}: enum {name} is empty"
+        for value, entry in values.items():
+            loc = f"{path.name}{tpath}/enums/{name}/{value}"
+            assert isinstance(value, int) and not isinstance(value, bool), loc
+            assert isinstance(entry, dict), f"{loc}: needs the long form with a doc"
+            assert SNAKE.match(entry["id"]), f"{loc}: id {entry['id']}"
+            assert entry.get("doc"), f"{loc}: no doc"
+
+
+def test_no_bare_integer_of_2_pow_31_or_more(ksy: tuple[Path, dict[str, Any]]) -> None:
+    path, spec = ksy
+    for where, value in all_scalars(spec):
+        if isinstance(value, int) and not isinstance(value, bool):
+            assert -(1 << 31) <= value < (1 << 31), f"{path.name}{where}: bare {value}"
+
+
+def test_no_bit_field_wider_than_32(ksy: tuple[Path, dict[str, Any]]) -> None:
+    path, spec = ksy
+    for tpath, t in walk_types(spec):
+        for where, a in attrs(t):
+            m = re.fullmatch(r"b(\d+)(le|be)?", str(a.get("type", "")))
+            if m:
+                assert int(m.group(1)) <= 32, f"{path.name}{tpath}/{where}: {a['type']}"
+
+
+def test_enums_are_used(ksy: tuple[Path, dict[str, Any]]) -> None:
+    path, spec = ksy
+    text = path.read_text()
+    for _, name, _ in all_enums(spec):
+        assert re.search(rf"enum: {name}$", text, re.M), f"{path.name}: enum {name} unused"
