@@ -48,7 +48,9 @@ from xensave.checker import (
     check_stream,
 )
 from xensave.constants import (
+    LIBVIRT_MAGIC,
     REC_LENGTH_MAX,
+    XAPI_MAGIC,
     XL_MAGIC,
     LibxlRecType,
     PageType,
@@ -1267,6 +1269,23 @@ def case_tsc_reserved(big: bool) -> Built:
 
 
 @case(*BOTH)
+def case_tsc_mode(big: bool) -> Built:
+    s = hvm(big=big)
+    i = find(s.records, X.X86_TSC_INFO)
+    s.records[i] = Record(X.X86_TSC_INFO, TscInfo(mode=4))
+    return bare(s, ("XC-TSC-003", i, 8))
+
+
+@case(*BOTH)
+def case_tsc_mode_pvrdtscp(big: bool) -> Built:
+    # Mode 3 is in the image's range; only readers may refuse it (XC-TSC-004).
+    s = hvm(big=big)
+    i = find(s.records, X.X86_TSC_INFO)
+    s.records[i] = Record(X.X86_TSC_INFO, TscInfo(mode=3))
+    return bare(s)
+
+
+@case(*BOTH)
 def case_hvm_context_empty(big: bool) -> Built:
     s = hvm(big=big)
     i = find(s.records, X.HVM_CONTEXT)
@@ -1920,3 +1939,61 @@ def test_never_raises_on_corrupted_images(
     report = _check(bytes(data[: max(cut, len(data) // 2)]))
     if not report.valid:
         assert report.errors
+
+
+# wrappers: no rules of their own yet; the stream inside is checked as usual
+
+
+def _libvirt(inner: bytes) -> bytes:
+    xml = b"<domain type='xen'><name>w</name></domain>\x00"
+    return LIBVIRT_MAGIC + struct.pack("<II", 2, len(xml)) + bytes(40) + xml + inner
+
+
+def _xapi(inner: bytes, tail: bytes = b"") -> bytes:
+    meta = b"((word_size 64))"
+    return (
+        XAPI_MAGIC
+        + struct.pack("<QQ", 0x000F, len(meta))
+        + meta
+        + struct.pack("<QQ", 0x00F0, 0)
+        + inner
+        + struct.pack("<QQ", 0xFFFF, 0)
+        + tail
+    )
+
+
+def test_libvirt_wrapped_stream_is_checked() -> None:
+    inner = pv_libxl()
+    inner.header.options = 1 << 5
+    data = _libvirt(to_bytes(inner))
+    report = _check(data)
+    assert report.layer == "libvirt"
+    offset = len(data) - len(to_bytes(inner))
+    assert keys(report) == {("XL-HDR-003", offset + 12, None)}
+
+
+def test_xapi_wrapped_stream_is_checked() -> None:
+    assert _check(_xapi(to_bytes(pv()))).valid
+    broken = pv()
+    broken.records[-1] = Record(X.END, bytes(8))
+    data = _xapi(to_bytes(broken))
+    start = data.index(to_bytes(broken))
+    end_at = start + layout(broken).xc[-1]
+    report = _check(data)
+    assert report.layer == "xapi"
+    assert keys(report) == {("XC-END-001", end_at + 4, len(broken.records) - 1)}
+
+
+def test_wrapper_framing_has_no_rule_but_is_an_error() -> None:
+    data = _xapi(to_bytes(pv()), tail=b"tail")
+    report = _check(data)
+    assert [(d.rule, d.offset, d.layer) for d in report.diagnostics] == [
+        ("", len(data) - 4, "xapi")
+    ]
+    assert not report.valid
+
+
+def test_legacy_image_is_not_passed_as_valid() -> None:
+    # Octets 4-7 zero: what a 64-bit toolstack's legacy image starts with.
+    report = _check(struct.pack("<Q", 0x40000) + bytes(64))
+    assert [(d.rule, d.layer, d.severity) for d in report.diagnostics] == [("", "libxc", "error")]

@@ -178,6 +178,7 @@ CHECKS: dict[str, str] = {
     "XC-SHI-001": "SHARED_INFO: body_length == page size",
     "XC-TSC-001": "X86_TSC_INFO: body_length 24",
     "XC-TSC-002": "X86_TSC_INFO: reserved zero",
+    "XC-TSC-003": "X86_TSC_INFO: mode 0-3",
     "XC-HVMC-001": "HVM_CONTEXT: non-empty",
     "XC-HVMC-002": "HVM stream: at least one HVM_CONTEXT (at END)",
     "XC-HVMP-001": "HVM_PARAMS: body_length >= 8",
@@ -242,8 +243,8 @@ class Diagnostic:
     rule: str
     level: str
     severity: str
-    offset: int
-    layer: str
+    offset: int  # of the offending field, where one can be named
+    layer: str  # whose bytes ``offset`` points into (the carrier, for a missing stream)
     record_index: int | None
     record_type: str | None
     message: str
@@ -552,7 +553,10 @@ class _Checker:
         self.carrier = "xl"
         self.xl = h
         if h.magic != XL_MAGIC:
-            at = next(i for i in range(32) if h.magic[i] != XL_MAGIC[i])
+            at = next(
+                (i for i, (a, b) in enumerate(zip(h.magic, XL_MAGIC, strict=False)) if a != b),
+                min(len(h.magic), 32),
+            )
             self.emit(
                 "XLF-HDR-001",
                 at,
@@ -698,7 +702,7 @@ class _Checker:
             self.emit(
                 "XLF-NEST-002",
                 off + 12,
-                "xl",
+                "libxl",
                 f"the xl header is {_order(self.xl_big)} but the libxl stream declares "
                 f"{_order(h.big_endian)} records",
             )
@@ -1055,7 +1059,7 @@ class _Checker:
             self.emit(
                 "XL-NEST-002",
                 off + 16,
-                "libxl",
+                "libxc",
                 f"the libxc stream is {_order(h.big_endian)} but the libxl stream that "
                 f"carries it is {_order(self.libxl.big)}",
             )
@@ -1232,9 +1236,9 @@ class _Checker:
             xc.sde_seen = True  # the inferred position (XC-SDE-006)
 
     def xc_page_data(self, xc: _Xc, ev: RecordEvent) -> None:
-        pv = xc.guest == DomainType.X86_PV
-        self.xc_static_point(xc, ev)
-        if pv:
+        if not xc.sde_seen:
+            self.xc_static_point(xc, ev)
+        if xc.guest == DomainType.X86_PV:
             if not xc.p2m:
                 self.emit_once(
                     "XC-ORD-002",
@@ -1511,6 +1515,17 @@ class _Checker:
             self.emit(
                 "XC-TSC-001", ev.offset + 4, "libxc", f"body_length is {ev.length}, not 24", ev
             )
+        if len(ev.body) >= 4:
+            mode = struct.unpack_from(ev.endian + "I", ev.body)[0]
+            if mode > 3:
+                self.emit(
+                    "XC-TSC-003",
+                    ev.body_offset,
+                    "libxc",
+                    f"mode {mode} is not 0 (default), 1 (always emulate), 2 (never emulate) "
+                    "or 3 (PVRDTSCP)",
+                    ev,
+                )
         if len(ev.body) >= 24:
             reserved = struct.unpack_from(ev.endian + "I", ev.body, 20)[0]
             if reserved:
@@ -1708,15 +1723,6 @@ class _Checker:
 
     def trailer(self, t: Trailer) -> None:
         if t.layer == "libxc":
-            xc = self.xc
-            if xc is not None and xc.last_type == XcRecType.CHECKPOINT:
-                self.unruled(
-                    t.offset,
-                    "libxc",
-                    f"{t.length} bytes after CHECKPOINT in a bare libxc stream were not "
-                    "checked (the reader stops at CHECKPOINT)",
-                )
-                return
             self.emit(
                 "XC-END-003", t.offset, "libxc", f"{t.length} bytes follow the libxc END record"
             )
@@ -1765,7 +1771,9 @@ class _Checker:
             else:
                 self.emit("XLF-OPT-001", 0x2C, "xl", e.message)
         else:
-            self.unruled(e.offset, layer or "xl", e.message)
+            # libvirt/XAPI framing, a bare legacy image, or no image at all: no rule yet.
+            where = {"legacy": "libxc", None: "xl"}.get(layer, layer)
+            self.unruled(e.offset, where or "xl", e.message)
 
     def xc_read_error(self, e: ReadError) -> None:
         xc = self.xc
