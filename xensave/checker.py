@@ -18,6 +18,7 @@ entry once a violation is known to be there.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import struct
@@ -838,8 +839,8 @@ class _Checker:
         if ev.type == LibxlRecType.EMULATOR_CONTEXT:
             s.emulator_context = True
         if self.guest is None:
-            if len(s.pending_emu) < MAX_NAMED:
-                s.pending_emu.append(ev)
+            if len(s.pending_emu) < MAX_NAMED:  # judged at the domain header; no body kept
+                s.pending_emu.append(dataclasses.replace(ev, body=b"", padding=b""))
         elif self.guest == DomainType.X86_PV:
             self.emu_in_pv(ev)
         if ev.length < 8:
