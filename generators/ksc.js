@@ -11,7 +11,9 @@
 //       Print the targets --all-targets compiles.
 //
 // Any error or warning the compiler reports fails the run (exit 1) with a
-// message naming the ksy file and the target. Output is deterministic: files
+// message naming the ksy file and the target (set KSC_JS_DEBUG=1 for the
+// compiler's own stack trace). Targets listed in EXPECTED_FAILURES must fail
+// in the way recorded there, or the run fails. Output is deterministic: files
 // are written in sorted order, nothing depends on time or on the machine.
 //
 // The npm build of the compiler only has `compile(lang, yaml, importer,

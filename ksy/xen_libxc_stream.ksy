@@ -63,9 +63,10 @@ types:
         valid:
           any-of: [2, 3]
         doc: |
-          Revision of the format the stream follows. Version 3 requires a
-          STATIC_DATA_END record ahead of any memory or register contents;
-          for a version 2 stream a reader infers where it would have been.
+          Revision of the format the stream follows. In version 3,
+          STATIC_DATA_END must come before the first record that carries
+          guest memory or register state; a reader of version 2 assumes it
+          where that first record is.
       - id: options
         type: u2
         valid:
