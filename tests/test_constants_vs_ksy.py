@@ -21,10 +21,9 @@ from xensave import constants as c
 KSY_DIR = Path(__file__).resolve().parent.parent / "ksy"
 
 #: Constants whose Python name differs from the ksy enum id on purpose, as
-#: (enum class, Python name) -> ksy id. Xen calls TSC mode 3 PVRDTSCP
-#: (XEN_CPUID_TSC_MODE_PVRDTSCP); constants.py spells it PVRDTSC. Each entry must
-#: still be needed (see test_name_aliases_are_still_needed).
-NAME_ALIASES: dict[tuple[str, str], str] = {("TscMode", "PVRDTSC"): "pvrdtscp"}
+#: (enum class, Python name) -> ksy id. None today; each entry must still be
+#: needed (see test_name_aliases_are_still_needed).
+NAME_ALIASES: dict[tuple[str, str], str] = {}
 
 
 @cache

@@ -130,7 +130,7 @@ class TscMode(IntEnum):
     DEFAULT = 0
     ALWAYS_EMULATE = 1
     NEVER_EMULATE = 2
-    PVRDTSC = 3
+    PVRDTSCP = 3
 
 
 class HvmParam(IntEnum):
