@@ -16,23 +16,29 @@ from .model import (
     DomainHeader,
     Image,
     ImageHeader,
+    LibvirtFile,
     LibxcStream,
     LibxlHeader,
     LibxlStream,
     Record,
+    XapiImage,
+    XapiSection,
     XlFile,
     padding_for,
 )
-from .reader import LibxlHeader as LibxlHeaderEvent
 from .reader import (
+    LibvirtHeader,
     Reader,
     ReadOptions,
     RecordEvent,
     Trailer,
+    XapiHeader,
+    XapiKind,
     XcDomainHeader,
     XcImageHeader,
     XlHeader,
 )
+from .reader import LibxlHeader as LibxlHeaderEvent
 from .writer import libxc_big_endian
 
 
@@ -45,6 +51,9 @@ def _record(ev: RecordEvent) -> Record:
 def read_image(f: BinaryIO) -> Image:
     """The whole image as a model (page contents included)."""
     xl: XlFile | None = None
+    libvirt: LibvirtFile | None = None
+    xapi: XapiImage | None = None
+    section: XapiSection | None = None  # the XAPI stream section waiting for its stream
     libxl: LibxlStream | None = None
     xc: LibxcStream | None = None  # the libxc stream or section being filled
     top: LibxcStream | None = None
@@ -65,12 +74,36 @@ def read_image(f: BinaryIO) -> Image:
                 optional_data_len=None,
                 optional_extra=extra,
             )
+        elif isinstance(ev, LibvirtHeader):
+            libvirt = LibvirtFile(
+                payload=LibxlStream(),
+                xml=ev.xml,
+                big_endian=ev.big_endian,
+                magic=ev.magic,
+                version=ev.version,
+                xml_len=None if ev.xml_len == len(ev.xml) else ev.xml_len,
+                unused=ev.unused,
+            )
+        elif isinstance(ev, XapiHeader):
+            if xapi is None:
+                xapi = XapiImage()
+            libxl = xc = None  # any stream of an earlier section is complete
+            if ev.kind in (XapiKind.LIBXC, XapiKind.LIBXL):
+                section = XapiSection(ev.kind, b"", ev.length or None)
+            else:
+                framed = len(ev.data) == ev.length
+                section = XapiSection(ev.kind, ev.data, None if framed else ev.length)
+            xapi.sections.append(section)
         elif isinstance(ev, LibxlHeaderEvent):
             libxl = LibxlStream(
                 LibxlHeader(ev.options, int.from_bytes(ev.ident, "big"), ev.version), []
             )
             if xl is not None:
                 xl.payload = libxl
+            elif libvirt is not None:
+                libvirt.payload = libxl
+            elif section is not None:
+                section.body = libxl
         elif isinstance(ev, XcImageHeader):
             xc = LibxcStream(
                 ImageHeader(
@@ -81,6 +114,8 @@ def read_image(f: BinaryIO) -> Image:
             )
             if libxl is not None:
                 libxl.items.append(xc)
+            elif section is not None:
+                section.body = xc
             else:
                 top = xc
         elif isinstance(ev, XcDomainHeader):
@@ -105,6 +140,10 @@ def read_image(f: BinaryIO) -> Image:
     result: Image
     if xl is not None:
         result = xl
+    elif libvirt is not None:
+        result = libvirt
+    elif xapi is not None:
+        result = xapi
     elif libxl is not None:
         result = libxl
     else:
@@ -148,6 +187,24 @@ def _norm_libxc(s: LibxcStream, big_default: bool) -> tuple[LibxcStream, bool]:
 def normalise(image: Image) -> Image:
     """A copy with typed bodies encoded and derived fields made explicit."""
     image = copy.deepcopy(image)
+    if isinstance(image, LibvirtFile):
+        if image.xml_len == len(image.xml):
+            image.xml_len = None
+        if isinstance(image.payload, LibxlStream):
+            image.payload = _norm_libxl(image.payload)
+        return image
+    if isinstance(image, XapiImage):
+        for sec in image.sections:
+            if isinstance(sec.body, LibxlStream):
+                sec.body = _norm_libxl(sec.body)
+            elif isinstance(sec.body, LibxcStream):
+                sec.body = _norm_libxc(sec.body, False)[0]
+            if (
+                sec.length is not None
+                and sec.length == XapiSection(sec.kind, sec.body).effective_length()
+            ):
+                sec.length = None
+        return image
     if isinstance(image, XlFile):
         image.mandatory_flags = image.effective_mandatory_flags()
         if isinstance(image.payload, LibxlStream):

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 
 from .bodies import Body
 from .constants import (
+    LIBVIRT_MAGIC,
     LIBXL_IDENT,
     LIBXL_OPT_BIG_ENDIAN,
     LIBXL_VERSION,
     REC_ALIGN,
     REC_TYPE_OPTIONAL,
+    XAPI_MAGIC,
     XC_ID,
     XC_MARKER,
     XC_OPT_BIG_ENDIAN,
@@ -131,4 +133,61 @@ class XlFile:
         return int(flags)
 
 
-Image = XlFile | LibxlStream | LibxcStream
+#: The save-image layers proper, outermost first: what ``xl save`` and libxl write.
+StreamImage = XlFile | LibxlStream | LibxcStream
+
+
+#: libvirt's save file version whose payload is a libxl (migration v2) stream; version 1
+#: carried a legacy (pre-Xen 4.6) stream.
+LIBVIRT_VERSION = 2
+#: The header's ten unused 32-bit words.
+LIBVIRT_UNUSED_SIZE = 40
+
+
+@dataclass
+class LibvirtFile:
+    """The save file of libvirt's libxl driver: a 64-octet header (16-octet magic, then
+    the u32 words version and xml_len, then ten unused u32 words, all in the saving
+    host's byte order), the domain XML (``xml_len`` octets counting its NUL), then the
+    stream libxl wrote."""
+
+    payload: LibxlStream | bytes = field(default_factory=LibxlStream)  # bytes: raw/legacy
+    xml: bytes = b""  # the domain XML as stored, NUL included
+    big_endian: bool = False
+    magic: bytes = LIBVIRT_MAGIC
+    version: int = LIBVIRT_VERSION
+    xml_len: int | None = None  # None: len(xml)
+    unused: bytes = bytes(LIBVIRT_UNUSED_SIZE)
+    trailer: bytes = b""
+
+
+@dataclass
+class XapiSection:
+    """One section of a XAPI (xenopsd) suspend image: a header of two little-endian u64
+    words (kind, length) and what follows it. ``kind`` takes the values of
+    :class:`xensave.reader.XapiKind`. A section whose body is a stream (LIBXC, LIBXL)
+    is not framed by its length: xenopsd writes 0 there and the stream delimits itself."""
+
+    kind: int
+    body: bytes | LibxcStream | LibxlStream = b""
+    length: int | None = None  # None: len(body) for bytes, 0 for a stream
+
+    def effective_length(self) -> int:
+        if self.length is not None:
+            return self.length
+        return len(self.body) if isinstance(self.body, bytes) else 0
+
+
+@dataclass
+class XapiImage:
+    """A XAPI suspend image: the 15-octet signature ``XenSavedDomv2-\\n``, then sections
+    up to and including END_OF_IMAGE."""
+
+    sections: list[XapiSection] = field(default_factory=list)
+    magic: bytes = XAPI_MAGIC
+    trailer: bytes = b""
+
+
+#: Anything the writer can write: a stream image, or one inside a wrapper seen in the
+#: field (libvirt, XAPI).
+Image = StreamImage | LibvirtFile | XapiImage

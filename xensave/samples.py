@@ -26,6 +26,7 @@ from .bodies import (
     TscInfo,
     VcpuContext,
     encode_xenstore,
+    pfn_entry,
 )
 from .constants import (
     PV_VCPU_CONTEXT_SIZE,
@@ -37,7 +38,7 @@ from .constants import (
     TscMode,
     XcRecType,
 )
-from .model import DomainHeader, Image, ImageHeader, LibxcStream, Record, XlFile
+from .model import DomainHeader, Image, ImageHeader, LibxcStream, Record, StreamImage, XlFile
 from .writer import libxl_wrap, to_bytes
 
 PAGE = 4096
@@ -69,38 +70,93 @@ def _policies() -> list[Record]:
     return [Record(XcRecType.X86_CPUID_POLICY, cpuid), Record(XcRecType.X86_MSR_POLICY, msr)]
 
 
-def pv_records(width: int, version: int, vcpus: int = 2) -> list[Record]:
-    """A PV guest's records in the order Xen's saver emits them."""
+def _page_table(entries: dict[int, int], flags: int = 0x67) -> bytes:
+    """A page-table page as a saver sends it: entries hold pfns (the saver rewrites
+    machine frames to pfns), shifted to bit 12 and or-ed with ``flags`` (0x67: present,
+    writable, user, accessed, dirty)."""
+    page = bytearray(PAGE)
+    for slot, pfn in entries.items():
+        struct.pack_into("<Q", page, 8 * slot, (pfn << 12) | flags)
+    return bytes(page)
+
+
+def _small_pv_pages(width: int) -> tuple[list[tuple[int, int]], bytes | None, PageData]:
+    """The eight pfns of a small PV guest: one page table of each level (the top one
+    pinned), its p2m frame, data, one XTAB and one BROKEN pfn; each table page points at
+    the next level, the L1 table at the data pages."""
     levels = 4 if width == 8 else 3
     top = PageType.L4TAB_PIN if levels == 4 else PageType.L3TAB_PIN
-    # 32 pfns: page tables at the low end, a p2m frame, data, and the odd special pfn.
-    layout: list[tuple[int, int]] = [(0, top)]
-    for lvl, pfn in zip(range(levels - 1, 0, -1), (1, 2, 3), strict=False):
-        layout.append((pfn, PageType(lvl)))
-    layout += [(pfn, PageType.NOTAB) for pfn in range(len(layout), 28)]
-    layout += [(28, PageType.XTAB), (29, PageType.BROKEN), (30, PageType.XALLOC)]
-    layout += [(31, PageType.NOTAB)]
+    tables = [top, *(PageType(lvl) for lvl in range(levels - 1, 0, -1))]
+    n = len(tables)
+    p2m_pfn = n
+    data = list(range(n + 1, 6))
+    layout = [(pfn, int(t)) for pfn, t in enumerate(tables)]
+    layout += [(p2m_pfn, PageType.NOTAB), *((pfn, PageType.NOTAB) for pfn in data)]
+    layout += [(6, PageType.XTAB), (7, PageType.BROKEN)]
+    pages: list[bytes] = []
+    for pfn in range(n):
+        if pfn < n - 1:  # PAE's top level (the PDPT) only has the present bit
+            flags = 0x1 if levels == 3 and pfn == 0 else 0x67
+            pages.append(_page_table({0: pfn + 1}, flags))
+        else:
+            pages.append(_page_table({i: d for i, d in enumerate([p2m_pfn, *data])}))
+    # The p2m frame: one entry per pfn 0-7, guest_width octets each (machine frames).
+    p2m = b"".join((0x1A2B00 + pfn).to_bytes(width, "little") for pfn in range(8)).ljust(
+        PAGE, b"\x00"
+    )
+    pages.append(p2m)
+    pages += [struct.pack("<Q", pfn) * (PAGE // 8) for pfn in data]
+    record = PageData([pfn_entry(pfn, t) for pfn, t in layout], pages)
+    return layout, p2m, record
+
+
+def pv_vcpu_records(width: int, vcpu: int) -> list[Record]:
+    """The four records of one PV vCPU, as Xen's saver emits them."""
+    return [
+        Record(
+            XcRecType.X86_PV_VCPU_BASIC,
+            VcpuContext(vcpu, _blob(f"basic{vcpu}", PV_VCPU_CONTEXT_SIZE[width])),
+        ),
+        Record(XcRecType.X86_PV_VCPU_EXTENDED, VcpuContext(vcpu, _blob(f"ext{vcpu}", 128))),
+        Record(XcRecType.X86_PV_VCPU_XSAVE, VcpuContext(vcpu, _blob(f"xsave{vcpu}", 16 + 832))),
+        Record(
+            XcRecType.X86_PV_VCPU_MSRS,
+            VcpuContext(vcpu, struct.pack("<IIQ", 0xC0000103, 0, vcpu)),
+        ),
+    ]
+
+
+def pv_records(width: int, version: int, vcpus: int = 2, *, small: bool = False) -> list[Record]:
+    """A PV guest's records in the order Xen's saver emits them.
+
+    ``small`` gives eight pfns in one PAGE_DATA record (page tables that point at one
+    another, the p2m frame, data, an XTAB and a BROKEN pfn) instead of 32 in two.
+    """
+    levels = 4 if width == 8 else 3
     recs: list[Record] = [Record(XcRecType.X86_PV_INFO, PvInfo(width, levels))]
     if version >= 3:
         recs += [*_policies(), Record(XcRecType.STATIC_DATA_END)]
-    recs.append(Record(XcRecType.X86_PV_P2M_FRAMES, P2mFrames(0, 31, [27])))
-    recs.append(Record(XcRecType.PAGE_DATA, PageData.of(layout[:16])))
-    recs.append(Record(XcRecType.PAGE_DATA, PageData.of(layout[16:])))
+    if small:
+        layout, _, page_data = _small_pv_pages(width)
+        p2m_pfn = next(pfn for pfn, t in layout if t == PageType.NOTAB)
+        recs.append(Record(XcRecType.X86_PV_P2M_FRAMES, P2mFrames(0, 7, [p2m_pfn])))
+        recs.append(Record(XcRecType.PAGE_DATA, page_data))
+    else:
+        top = PageType.L4TAB_PIN if levels == 4 else PageType.L3TAB_PIN
+        # 32 pfns: page tables at the low end, a p2m frame, data, and the odd special pfn.
+        big: list[tuple[int, int]] = [(0, top)]
+        for lvl, pfn in zip(range(levels - 1, 0, -1), (1, 2, 3), strict=False):
+            big.append((pfn, PageType(lvl)))
+        big += [(pfn, PageType.NOTAB) for pfn in range(len(big), 28)]
+        big += [(28, PageType.XTAB), (29, PageType.BROKEN), (30, PageType.XALLOC)]
+        big += [(31, PageType.NOTAB)]
+        recs.append(Record(XcRecType.X86_PV_P2M_FRAMES, P2mFrames(0, 31, [27])))
+        recs.append(Record(XcRecType.PAGE_DATA, PageData.of(big[:16])))
+        recs.append(Record(XcRecType.PAGE_DATA, PageData.of(big[16:])))
     recs.append(Record(XcRecType.X86_TSC_INFO, TscInfo(TscMode.DEFAULT, 2_400_000, 123_456_789)))
     recs.append(Record(XcRecType.SHARED_INFO, _blob("shared_info", PAGE)))
     for v in range(vcpus):
-        recs += [
-            Record(
-                XcRecType.X86_PV_VCPU_BASIC,
-                VcpuContext(v, _blob(f"basic{v}", PV_VCPU_CONTEXT_SIZE[width])),
-            ),
-            Record(XcRecType.X86_PV_VCPU_EXTENDED, VcpuContext(v, _blob(f"ext{v}", 128))),
-            Record(XcRecType.X86_PV_VCPU_XSAVE, VcpuContext(v, _blob(f"xsave{v}", 16 + 832))),
-            Record(
-                XcRecType.X86_PV_VCPU_MSRS,
-                VcpuContext(v, struct.pack("<IIQ", 0xC0000103, 0, v)),
-            ),
-        ]
+        recs += pv_vcpu_records(width, v)
     recs.append(Record(XcRecType.END))
     return recs
 
@@ -118,48 +174,152 @@ def hvm_context_blob(vcpus: int = 2) -> bytes:
     return out + desc(0, 0, b"")
 
 
-def hvm_records(version: int, vcpus: int = 2) -> list[Record]:
-    """An HVM guest's records in the order Xen's saver emits them."""
-    recs: list[Record] = []
-    if version >= 3:
-        recs += [*_policies(), Record(XcRecType.STATIC_DATA_END)]
+#: The HVM parameters Xen's saver sends, in the order it sends them, from the release
+#: that introduced each list (it leaves out parameters whose value is zero).
+HVM_PARAMS_SAVED: dict[tuple[int, int], tuple[int, ...]] = {
+    (4, 6): (
+        HvmParam.STORE_PFN,
+        HvmParam.IOREQ_PFN,
+        HvmParam.BUFIOREQ_PFN,
+        HvmParam.PAGING_RING_PFN,
+        HvmParam.MONITOR_RING_PFN,
+        HvmParam.SHARING_RING_PFN,
+        HvmParam.VM86_TSS,
+        HvmParam.CONSOLE_PFN,
+        HvmParam.ACPI_IOPORTS_LOCATION,
+        HvmParam.VIRIDIAN,
+        HvmParam.IDENT_PT,
+        HvmParam.PAE_ENABLED,
+        HvmParam.VM_GENERATION_ID_ADDR,
+        HvmParam.IOREQ_SERVER_PFN,
+        HvmParam.NR_IOREQ_SERVER_PAGES,
+    ),
+}
+_P = HVM_PARAMS_SAVED
+_P[(4, 7)] = (*_P[(4, 6)], HvmParam.X87_FIP_WIDTH)  # 4.7 and 4.8
+_P[(4, 9)] = tuple(HvmParam.VM86_TSS_SIZED if i == HvmParam.VM86_TSS else i for i in _P[(4, 7)])
+_P[(4, 10)] = (*_P[(4, 9)], HvmParam.MCA_CAP)  # 4.10 to 4.13
+_P[(4, 14)] = tuple(i for i in _P[(4, 10)] if i != HvmParam.PAE_ENABLED)  # 4.14 onward
+
+#: Values of a small guest's parameters (zero ones are not sent).
+_HVM_PARAM_VALUES: dict[int, int] = {
+    HvmParam.STORE_PFN: 0xFEFFC,
+    HvmParam.IOREQ_PFN: 0xFEFFF,
+    HvmParam.BUFIOREQ_PFN: 0xFEFFE,
+    HvmParam.VM86_TSS: 0xFC00A000,
+    HvmParam.VM86_TSS_SIZED: (0x80 << 32) | 0xFC00A000,
+    HvmParam.CONSOLE_PFN: 0xFEFFD,
+    HvmParam.ACPI_IOPORTS_LOCATION: 1,
+    HvmParam.VIRIDIAN: 0,
+    HvmParam.IDENT_PT: 0xFC009000,
+    HvmParam.PAE_ENABLED: 1,
+    HvmParam.IOREQ_SERVER_PFN: 0xFEFF0,
+    HvmParam.NR_IOREQ_SERVER_PAGES: 8,
+    HvmParam.X87_FIP_WIDTH: 8,
+}
+
+
+def release_hvm_params(release: tuple[int, int]) -> list[tuple[int, int]]:
+    """The (index, value) pairs Xen ``release`` puts in HVM_PARAMS, in its order."""
+    first = max(r for r in HVM_PARAMS_SAVED if r <= release)
+    return [
+        (int(i), _HVM_PARAM_VALUES[i])
+        for i in HVM_PARAMS_SAVED[first]
+        if _HVM_PARAM_VALUES.get(i, 0)
+    ]
+
+
+def hvm_pages(small: bool = False) -> list[PageData]:
+    """The PAGE_DATA bodies of an HVM guest: low memory, then the special pages below
+    4 GiB; ``small`` keeps one low page, the xenstore and console pages and an XTAB."""
+    if small:
+        return [
+            PageData.of(
+                [
+                    (0, PageType.NOTAB),
+                    (0xFEFFB, PageType.XTAB),
+                    (0xFEFFC, PageType.NOTAB),
+                    (0xFEFFD, PageType.NOTAB),
+                ]
+            )
+        ]
     low = [(pfn, PageType.NOTAB) for pfn in range(0, 24)]
     high = [(0xFEFFC + i, PageType.NOTAB) for i in range(4)]  # special pages below 4 GiB
     high += [(0xFEFFB, PageType.XTAB), (0x100000, PageType.XALLOC)]
-    recs.append(Record(XcRecType.PAGE_DATA, PageData.of(low)))
-    recs.append(Record(XcRecType.PAGE_DATA, PageData.of(high)))
+    return [PageData.of(low), PageData.of(high)]
+
+
+def hvm_records(
+    version: int,
+    vcpus: int = 2,
+    *,
+    small: bool = False,
+    release: tuple[int, int] | None = None,
+) -> list[Record]:
+    """An HVM guest's records in the order Xen's saver emits them.
+
+    ``small``: four pfns and a smaller context (see :func:`hvm_pages`); ``release``: the
+    HVM parameters that Xen release sends (:func:`release_hvm_params`) instead of the
+    sample set.
+    """
+    recs: list[Record] = []
+    if version >= 3:
+        recs += [*_policies(), Record(XcRecType.STATIC_DATA_END)]
+    recs += [Record(XcRecType.PAGE_DATA, body) for body in hvm_pages(small)]
     recs.append(Record(XcRecType.X86_TSC_INFO, TscInfo(TscMode.DEFAULT, 2_400_000, 987_654_321)))
-    params = [
-        (HvmParam.CALLBACK_IRQ, 1 << 56 | 0x5C),
-        (HvmParam.STORE_PFN, 0xFEFFC),
-        (HvmParam.STORE_EVTCHN, 1),
-        (HvmParam.PAE_ENABLED, 1),
-        (HvmParam.IOREQ_PFN, 0xFEFFF),
-        (HvmParam.BUFIOREQ_PFN, 0xFEFFE),
-        (HvmParam.VIRIDIAN, 0),
-        (HvmParam.TIMER_MODE, 1),
-        (HvmParam.CONSOLE_PFN, 0xFEFFD),
-        (HvmParam.NR_IOREQ_SERVER_PAGES, 0),
-    ]
+    if release is not None:
+        params = release_hvm_params(release)
+    else:
+        params = [
+            (int(i), v)
+            for i, v in (
+                (HvmParam.CALLBACK_IRQ, 1 << 56 | 0x5C),
+                (HvmParam.STORE_PFN, 0xFEFFC),
+                (HvmParam.STORE_EVTCHN, 1),
+                (HvmParam.PAE_ENABLED, 1),
+                (HvmParam.IOREQ_PFN, 0xFEFFF),
+                (HvmParam.BUFIOREQ_PFN, 0xFEFFE),
+                (HvmParam.VIRIDIAN, 0),
+                (HvmParam.TIMER_MODE, 1),
+                (HvmParam.CONSOLE_PFN, 0xFEFFD),
+                (HvmParam.NR_IOREQ_SERVER_PAGES, 0),
+            )
+        ]
     # Xen's saver writes HVM_CONTEXT before HVM_PARAMS; its restorer applies both at the end.
     recs.append(Record(XcRecType.HVM_CONTEXT, hvm_context_blob(vcpus)))
-    recs.append(Record(XcRecType.HVM_PARAMS, HvmParams([(int(i), v) for i, v in params])))
+    recs.append(Record(XcRecType.HVM_PARAMS, HvmParams(params)))
     recs.append(Record(XcRecType.END))
     return recs
 
 
-def libxc_stream(guest: str, version: int, big_endian: bool = False) -> LibxcStream:
+def libxc_stream(
+    guest: str,
+    version: int,
+    big_endian: bool = False,
+    *,
+    vcpus: int = 2,
+    small: bool = False,
+    release: tuple[int, int] | None = None,
+) -> LibxcStream:
+    """A whole libxc stream of ``guest``; ``release`` (major, minor) sets the domain
+    header's Xen version and, for HVM, the parameters that release sends."""
     dom_type = DomainType.X86_HVM if guest == "hvm" else DomainType.X86_PV
     if guest == "hvm":
-        recs = hvm_records(version)
+        recs = hvm_records(version, vcpus, small=small, release=release)
     else:
-        recs = pv_records(4 if guest == "x86_32-pv" else 8, version)
-    xen = (4, 19) if version >= 3 else (4, 11)
+        recs = pv_records(4 if guest == "x86_32-pv" else 8, version, vcpus, small=small)
+    xen = release if release is not None else (4, 19) if version >= 3 else (4, 11)
     return LibxcStream(
         ImageHeader(version=version, options=1 if big_endian else 0),
         DomainHeader(dom_type, 12, *xen),
         recs,
     )
+
+
+def emulator_records(guest: str) -> list[Record]:
+    """What libxl writes for the device model after the libxc stream: an HVM guest's
+    xenstore keys and qemu state; nothing for a PV guest."""
+    return _emulator_records(guest)
 
 
 def _emulator_records(guest: str) -> list[Record]:
@@ -186,8 +346,19 @@ def domain_config(guest: str) -> bytes:
     return json.dumps(cfg, sort_keys=True, indent=4).encode() + b"\x00"
 
 
-def build(guest: str, version: int, wrap: str, big_endian: bool = False) -> Image:
-    xc = libxc_stream(guest, version, big_endian)
+def build(
+    guest: str,
+    version: int,
+    wrap: str,
+    big_endian: bool = False,
+    *,
+    vcpus: int = 2,
+    small: bool = False,
+    release: tuple[int, int] | None = None,
+) -> StreamImage:
+    """A valid image of ``guest`` with a libxc stream of ``version``, bare ("libxc") or
+    wrapped ("libxl", "xl"); the keywords as for :func:`libxc_stream`."""
+    xc = libxc_stream(guest, version, big_endian, vcpus=vcpus, small=small, release=release)
     if wrap == "libxc":
         return xc
     xl = libxl_wrap(xc, _emulator_records(guest), options=1 if big_endian else 0)

@@ -16,10 +16,12 @@ from .model import (
     DomainHeader,
     Image,
     ImageHeader,
+    LibvirtFile,
     LibxcStream,
     LibxlHeader,
     LibxlStream,
     Record,
+    XapiImage,
     XlFile,
     padding_for,
 )
@@ -124,10 +126,44 @@ def _write_xl(f: XlFile, out: BinaryIO) -> None:
     out.write(f.trailer)
 
 
+def _write_libvirt(f: LibvirtFile, out: BinaryIO) -> None:
+    e = _endian(f.big_endian)
+    xml_len = len(f.xml) if f.xml_len is None else f.xml_len
+    out.write(f.magic)
+    out.write(struct.pack(f"{e}II", f.version, xml_len))
+    out.write(f.unused)
+    out.write(f.xml)
+    if isinstance(f.payload, LibxlStream):
+        _write_libxl(f.payload, out)
+    else:
+        out.write(f.payload)
+    out.write(f.trailer)
+
+
+def _write_xapi(x: XapiImage, out: BinaryIO) -> None:
+    out.write(x.magic)
+    for sec in x.sections:
+        out.write(struct.pack("<QQ", sec.kind, sec.effective_length()))
+        body = sec.body
+        if isinstance(body, LibxlStream):
+            _write_libxl(body, out)
+        elif isinstance(body, LibxcStream):
+            big = libxc_big_endian(body)
+            _write_libxc(body, RecordWriter(out, big), big)
+            out.write(body.trailer)
+        else:
+            out.write(body)
+    out.write(x.trailer)
+
+
 def write(image: Image, out: BinaryIO) -> None:
     """Write any image model to a binary file object."""
     if isinstance(image, XlFile):
         _write_xl(image, out)
+    elif isinstance(image, LibvirtFile):
+        _write_libvirt(image, out)
+    elif isinstance(image, XapiImage):
+        _write_xapi(image, out)
     elif isinstance(image, LibxlStream):
         _write_libxl(image, out)
     else:
