@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xensave import samples
+from xensave._slots import replace
 from xensave.bodies import (
     CpuidPolicy,
     EmulatorRecord,
@@ -1902,7 +1903,7 @@ def test_check_events_takes_a_synthetic_record() -> None:
     i = next(k for k, ev in enumerate(events) if isinstance(ev, RecordEvent) and ev.type == 9)
     ev = events[i]
     assert isinstance(ev, RecordEvent)
-    events[i] = dataclasses.replace(ev, length=0xFFFFFFF8, body_complete=False)
+    events[i] = replace(ev, length=0xFFFFFFF8, body_complete=False)
     report = check_events(events)
     assert ("XC-REC-008", ev.offset + 4, ev.index) in keys(report)
 

@@ -18,14 +18,13 @@ entry once a violation is known to be there.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import struct
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from ._slots import Struct, field, replace
 from .constants import (
     PV_VCPU_CONTEXT_SIZE,
     REC_LENGTH_MAX,
@@ -232,8 +231,7 @@ PROGRESS_STEP = 64 << 20
 # --- results --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(Struct, frozen=True):
     """One broken (or, for a note, exercised) rule at one place in the image.
 
     ``rule`` is a catalogue ID; it is empty only for problems no rule covers yet
@@ -276,8 +274,7 @@ class Diagnostic:
         }
 
 
-@dataclass
-class Report:
+class Report(Struct):
     diagnostics: list[Diagnostic]
     layer: str | None
     bytes_read: int
@@ -380,8 +377,7 @@ def _first_nonzero(data: bytes) -> int:
 # --- per-layer state -----------------------------------------------------------------
 
 
-@dataclass
-class _Libxl:
+class _Libxl(Struct):
     """One libxl stream."""
 
     offset: int
@@ -397,8 +393,7 @@ class _Libxl:
     pending_emu: list[RecordEvent] = field(default_factory=list)
 
 
-@dataclass
-class _Xc:
+class _Xc(Struct):
     """One libxc stream."""
 
     offset: int
@@ -435,7 +430,6 @@ class _Stop(Exception):
 
 class _Checker:
     def __init__(self) -> None:
-        self.rules: dict[str, Rule] = load_rules()
         self.diags: list[Diagnostic] = []
         self.per_rule: dict[str, int] = {}
         self.suppressed: dict[str, tuple[int, Diagnostic]] = {}
@@ -449,6 +443,11 @@ class _Checker:
         self.in_dom_hdr = False
         self.pos = 0  # end of the last event seen
         self.last_progress = 0
+
+    @property
+    def rules(self) -> dict[str, Rule]:
+        """The catalogue, loaded at the first diagnostic (a clean image never needs it)."""
+        return load_rules()
 
     # -- emitting
 
@@ -840,7 +839,7 @@ class _Checker:
             s.emulator_context = True
         if self.guest is None:
             if len(s.pending_emu) < MAX_NAMED:  # judged at the domain header; no body kept
-                s.pending_emu.append(dataclasses.replace(ev, body=b"", padding=b""))
+                s.pending_emu.append(replace(ev, body=b"", padding=b""))
         elif self.guest == DomainType.X86_PV:
             self.emu_in_pv(ev)
         if ev.length < 8:

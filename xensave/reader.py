@@ -16,10 +16,10 @@ import stat
 import struct
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import BinaryIO, Literal
 
+from ._slots import Struct, field
 from .constants import (
     LIBVIRT_MAGIC,
     LIBXL_IDENT_BYTES,
@@ -183,8 +183,7 @@ def _has_fileno(f: BinaryIO) -> bool:
 # --- events -------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class XlHeader:
+class XlHeader(Struct):
     offset: int
     magic: bytes
     byteorder: int
@@ -201,8 +200,7 @@ class XlHeader:
         return bool(self.mandatory_flags & XlMandatoryFlag.STREAM_V2)
 
 
-@dataclass(slots=True)
-class LibvirtHeader:
+class LibvirtHeader(Struct):
     offset: int
     magic: bytes
     version: int
@@ -234,8 +232,7 @@ XAPI_SECTION_HEADER_SIZE = 16
 XAPI_LEGACY_MAGIC = b"XenSavedDomain\n"
 
 
-@dataclass(slots=True)
-class XapiHeader:
+class XapiHeader(Struct):
     """One typed header of a XAPI suspend image (``XenSavedDomv2-`` framing): two
     little-endian u64 words, type then length. For a length-framed section ``data``
     holds the body (a prefix of at most BODY_PREFIX bytes when ``data_complete`` is
@@ -259,8 +256,7 @@ class XapiHeader:
         return self.offset + XAPI_SECTION_HEADER_SIZE
 
 
-@dataclass(slots=True)
-class LibxlHeader:
+class LibxlHeader(Struct):
     offset: int
     ident: bytes
     version: int
@@ -271,8 +267,7 @@ class LibxlHeader:
         return bool(self.options & 1)
 
 
-@dataclass(slots=True)
-class XcImageHeader:
+class XcImageHeader(Struct):
     offset: int
     marker: int
     ident: int
@@ -286,8 +281,7 @@ class XcImageHeader:
         return bool(self.options & 1)
 
 
-@dataclass(slots=True)
-class XcDomainHeader:
+class XcDomainHeader(Struct):
     offset: int
     type: int
     page_shift: int
@@ -296,8 +290,7 @@ class XcDomainHeader:
     xen_minor: int
 
 
-@dataclass(slots=True)
-class RecordEvent:
+class RecordEvent(Struct):
     """One record. ``body`` is the whole body, except: for PAGE_DATA only the count,
     reserved word and pfn array (``page_bytes`` tells how much page data followed),
     and for bodies over BODY_KEEP_MAX only a prefix (``body_complete`` False)."""
@@ -327,8 +320,7 @@ class RecordEvent:
         return self.offset + REC_HEADER_SIZE
 
 
-@dataclass(slots=True)
-class Trailer:
+class Trailer(Struct):
     """Bytes after the outermost stream's end."""
 
     offset: int
@@ -398,14 +390,12 @@ def detect(head: bytes) -> Layer | None:
 # --- the reader -----------------------------------------------------------------
 
 
-@dataclass
-class ReadOptions:
+class ReadOptions(Struct):
     want_pages: bool = False
     layer: Layer | None = None  # force the outer layer instead of detecting it
 
 
-@dataclass
-class _State:
+class _State(Struct):
     xc_index: int = 0
     xl_index: int = 0
     xc_endian: str = "<"

@@ -3,18 +3,20 @@
 The checker cites rules, the corpus manifest names them and the docs index
 them; all of them read the one catalogue through this module so that a rule
 has a single definition. Only the standard library is used (``tomllib``), so
-the catalogue loads wherever the package does.
+the catalogue loads wherever the package does. A generated table
+(``xensave/_catalogue.py``) stands in for the TOML parse while it matches the
+catalogue byte for byte, because every ``xensave verify`` run pays for loading.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
+import os
+import zlib
 from enum import StrEnum
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any, Literal, cast
+
+from ._slots import Struct
 
 __all__ = [
     "CATALOGUE_NAME",
@@ -61,8 +63,7 @@ class Level(StrEnum):
     MAY = "MAY"
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Struct, frozen=True):
     """One numbered rule of the specification.
 
     ``versions`` is empty when the rule applies to every libxc stream
@@ -87,29 +88,31 @@ class Rule:
         return not self.versions or version in self.versions
 
 
-def _source_checkout_path() -> Path:
-    # In a source checkout the package sits next to spec/.
-    return Path(__file__).resolve().parent.parent / "spec" / CATALOGUE_NAME
+_HERE = os.path.dirname(os.path.abspath(__file__))
+#: Where a wheel puts the catalogue (pyproject force-includes it as package data).
+PACKAGED_PATH = os.path.join(_HERE, "data", CATALOGUE_NAME)
+#: Where it is in a source checkout or an editable install.
+SOURCE_PATH = os.path.join(os.path.dirname(_HERE), "spec", CATALOGUE_NAME)
+
+
+def catalogue_bytes() -> bytes:
+    """The catalogue's TOML as stored: package data in a wheel, ``spec/rules.toml``
+    in a source checkout (so edits to the spec take effect at once)."""
+    for path in (PACKAGED_PATH, SOURCE_PATH):
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            continue
+    raise FileNotFoundError(
+        f"rules catalogue not found: neither package data xensave/data/{CATALOGUE_NAME} "
+        f"nor {SOURCE_PATH} exists"
+    )
 
 
 def catalogue_text() -> str:
-    """Return the catalogue's TOML text.
-
-    Wheels carry the catalogue as package data (``xensave/data/rules.toml``,
-    force-included by pyproject); a source checkout or editable install reads
-    ``spec/rules.toml`` directly, so edits to the spec take effect at once.
-    """
-    packaged = resources.files("xensave").joinpath("data").joinpath(CATALOGUE_NAME)
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    path = _source_checkout_path()
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"rules catalogue not found: neither package data xensave/data/{CATALOGUE_NAME} "
-            f"nor {path} exists"
-        ) from None
+    """Return the catalogue's TOML text."""
+    return catalogue_bytes().decode("utf-8")
 
 
 def _expect(cond: bool, rid: str, message: str) -> None:
@@ -162,6 +165,8 @@ def parse_catalogue(text: str) -> dict[str, Rule]:
     Raises ``ValueError`` for a malformed entry or a duplicate ID, so a bad
     edit to the catalogue fails loudly instead of dropping a rule.
     """
+    import tomllib  # only when the generated table is stale or missing
+
     data = tomllib.loads(text)
     tables = data.get("rule", [])
     if not isinstance(tables, list):
@@ -177,10 +182,31 @@ def parse_catalogue(text: str) -> dict[str, Rule]:
     return rules
 
 
+def _from_table(raw: bytes) -> dict[str, Rule] | None:
+    """The generated table's rules, or None unless it was made from exactly ``raw``."""
+    try:
+        from . import _catalogue
+    except ImportError:
+        return None
+    if len(raw) != _catalogue.SIZE or zlib.crc32(raw) != _catalogue.CRC32:
+        return None
+    rules = {}
+    for row in _catalogue.RULES:
+        rid, level, layer, area, subject, summary, ksy, kaitai, spec, versions, errata, since = row
+        rules[rid] = Rule(
+            rid, Level(level), cast(Layer, layer), area, cast(Subject, subject), summary,
+            ksy, kaitai, spec,
+            tuple(versions), errata, since,
+        )  # fmt: skip
+    return rules
+
+
 @cache
 def load_rules() -> dict[str, Rule]:
     """Load the catalogue once per process; callers must not mutate the result."""
-    return parse_catalogue(catalogue_text())
+    raw = catalogue_bytes()
+    table = _from_table(raw)
+    return table if table is not None else parse_catalogue(raw.decode("utf-8"))
 
 
 def rule(rule_id: str) -> Rule:
