@@ -264,12 +264,15 @@ class EmulatorRecord:
 
 @dataclass
 class CheckpointState:
+    """CHECKPOINT_STATE: libxl writes only the 4-byte control_id (the record padding
+    follows); ``extra`` lets a test append the octets a longer body would carry."""
+
     control_id: int = 0
-    reserved: int = 0
+    extra: bytes = b""
 
     def encode(self, endian: Endian) -> bytes:
-        return struct.pack(f"{endian}II", self.control_id, self.reserved)
+        return struct.pack(f"{endian}I", self.control_id) + self.extra
 
     @classmethod
     def decode(cls, body: bytes, endian: Endian) -> Self:
-        return cls(*struct.unpack_from(f"{endian}II", body))
+        return cls(struct.unpack_from(f"{endian}I", body)[0], bytes(body[4:]))

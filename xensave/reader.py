@@ -650,9 +650,23 @@ class Reader:
                 xc_started = True
                 yield from self._libxc_stream(self._pos(), top=False)
             elif ev.type == LibxlRecType.CHECKPOINT_END and xc_started:
+                if self._colo_checkpoint_state_follows(e):
+                    yield self._record("libxl", e)
                 yield from self._libxc_records()
         if top:
             yield from self._trailer("libxl")
+
+    def _colo_checkpoint_state_follows(self, e: str) -> bool:
+        """After CHECKPOINT_END, COLO's primary sends a libxl CHECKPOINT_STATE (NEW)
+        before the libxc records resume; nothing in the stream says which layer the next
+        record belongs to. A libxc record of that type (5, X86_PV_VCPU_EXTENDED) needs
+        at least 8 bytes of body and CHECKPOINT_STATE has 4, so the length decides."""
+        raw = self._take(8)
+        self._head = raw + self._head
+        if len(raw) < 8:
+            return False
+        rtype, length = struct.unpack(f"{e}II", raw)
+        return bool(rtype == LibxlRecType.CHECKPOINT_STATE and length < 8)
 
     # -- libxc stream
 
