@@ -14,6 +14,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
+from .conformance.cli import main as cmd_conformance
+from .conformance.cli import register as register_conformance
+
 if TYPE_CHECKING:
     from .progress import Progress
 
@@ -118,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument(
         "--all", action="store_true", help="list each PAGE_DATA record instead of runs"
     )
+    register_conformance(sub)
     return parser
 
 
@@ -277,6 +281,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "verify": cmd_verify,
     "dump": cmd_dump,
+    "conformance": cmd_conformance,
 }
 
 

@@ -1,0 +1,379 @@
+"""``xensave conformance``: run the corpus against implementations and report.
+
+:func:`register` adds the sub-command to the ``xensave`` parser; :func:`main` runs it.
+This module imports nothing heavy at load time, so ``xensave verify`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "register"]
+
+EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+DEFAULT_HTML = Path("out") / "conformance.html"
+
+RUN_EPILOG = """\
+exit status: 0 every implementation matches its expected-failure list, 1 it does not
+(an unexpected failure, an unexpected pass, or a stale list entry), 2 usage or I/O
+error, or a corpus that does not match its manifest.
+
+implementations (any number; without any, every bundled adapter runs):
+  --impl NAME='CMD {file}'      one process per case; {file} is the image, or it comes
+                                on stdin when there is no {file}; exit 0 accepts,
+                                1 rejects, anything else is a crash
+  --persistent-impl NAME='CMD'  one long-lived process speaking the persistent protocol
+                                (spec/harness-protocol.md)
+  --adapter NAME|FILE           an adapter file: command, protocol, claimed support
+                                and an expected-failure list (conformance/adapters/)
+
+examples:
+  xensave conformance run                                   # the main job
+  xensave conformance run --impl mine='./mychecker {file}' --junit out/junit.xml
+  xensave conformance run --adapter kaitai-js -k 'n_libxc-*' --layer libxc
+  xensave conformance run --adapter my-adapter.json --update-expected-failures
+"""
+
+
+def _size(text: str) -> int:
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    mult = units.get(t[-1:], 1)
+    if t[-1:] in units:
+        t = t[:-1]
+    try:
+        n = int(float(t) * mult)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 1048576, 512K, 1M)") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive size: {text!r}")
+    return n
+
+
+def _positive(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"not positive: {text!r}")
+    return v
+
+
+def _jobs(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError("-j needs at least 1")
+    return v
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("case filters (values of one filter are alternatives)")
+    g.add_argument(
+        "-k",
+        "--case",
+        dest="names",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="case names matching GLOB, e.g. 'n_libxc-v3_*'",
+    )
+    g.add_argument("--tag", dest="tags", action="append", default=[], metavar="TAG")
+    g.add_argument(
+        "--layer",
+        dest="layers",
+        action="append",
+        default=[],
+        metavar="LAYER",
+        help="outermost layer: xl, libvirt, xapi, libxl, libxc",
+    )
+    g.add_argument(
+        "--version",
+        dest="versions",
+        action="append",
+        default=[],
+        metavar="V",
+        help="libxc stream version: 2, 3 or none",
+    )
+    g.add_argument(
+        "--guest",
+        dest="guests",
+        action="append",
+        default=[],
+        metavar="GUEST",
+        help="x86_32-pv, x86_64-pv, hvm or none",
+    )
+    g.add_argument(
+        "--level", dest="levels", action="append", default=[], choices=("required", "recommended")
+    )
+    p.add_argument(
+        "--manifest",
+        metavar="FILE",
+        help="the corpus manifest (default: conformance/manifest.json here or above)",
+    )
+
+
+def register(subparsers: Any) -> None:
+    """Add ``conformance`` (with ``run`` and ``list``) to the ``xensave`` parser."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    conf = subparsers.add_parser(
+        "conformance",
+        help="run the conformance corpus against implementations",
+        description="Run the conformance corpus against any implementation (a command "
+        "in any language) and report where it deviates from the spec.",
+        formatter_class=fmt,
+    )
+    sub = conf.add_subparsers(dest="conformance_command", metavar="ACTION", parser_class=type(conf))
+    sub.required = True
+    run = sub.add_parser(
+        "run",
+        help="run the corpus (no arguments: every bundled adapter, HTML matrix)",
+        description="Run the corpus against implementations; print a summary; write "
+        "JSON, JUnit XML and an HTML matrix on request (the HTML by default).",
+        epilog=RUN_EPILOG,
+        formatter_class=fmt,
+    )
+    g = run.add_argument_group("implementations")
+    g.add_argument("-a", "--adapter", action="append", default=[], metavar="NAME|FILE")
+    g.add_argument("--impl", action="append", default=[], metavar="NAME=CMD")
+    g.add_argument("--persistent-impl", action="append", default=[], metavar="NAME=CMD")
+    g.add_argument(
+        "--expected-failures",
+        action="append",
+        default=[],
+        metavar="[NAME=]FILE",
+        help="expected-failure list for an --impl (NAME= may be left out "
+        "when there is one implementation)",
+    )
+    g.add_argument(
+        "--update-expected-failures",
+        action="store_true",
+        help="rewrite each implementation's list to what it fails now",
+    )
+    _filters(run)
+    e = run.add_argument_group("execution")
+    e.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="run N cases at a time (default: %(default)s, the number of CPUs)",
+    )
+    e.add_argument(
+        "--timeout",
+        type=_positive,
+        metavar="SECONDS",
+        help="per case (default: the adapter's, else 10)",
+    )
+    e.add_argument(
+        "--output-cap",
+        type=_size,
+        default=1 << 20,
+        metavar="BYTES",
+        help="keep at most this much of each output stream (default 1M)",
+    )
+    e.add_argument(
+        "--memory-limit",
+        type=_size,
+        metavar="BYTES",
+        help="address-space limit of each testee process, e.g. 512M",
+    )
+    e.add_argument(
+        "--strict",
+        action="store_true",
+        help="SHOULD-level (recommended) cases fail instead of warning",
+    )
+    o = run.add_argument_group("reports")
+    o.add_argument("--json", action="store_true", help="print the JSON report instead")
+    o.add_argument("--junit", metavar="FILE", help="write JUnit XML for CI systems")
+    h = o.add_mutually_exclusive_group()
+    h.add_argument("--html", metavar="FILE", help=f"the HTML matrix (default {DEFAULT_HTML})")
+    h.add_argument("--no-html", action="store_true", help="do not write the HTML matrix")
+    o.add_argument("-v", "--verbose", action="store_true", help="list every failure and rule")
+    o.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+
+    lst = sub.add_parser(
+        "list",
+        help="list the bundled adapters and the cases a filter selects",
+        description="List the bundled adapters (name, protocol, claimed support) and "
+        "the cases the filters select.",
+        formatter_class=fmt,
+    )
+    _filters(lst)
+
+
+class _Progress:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.last < 0.1 and done != total):
+            return
+        self.last = now
+        sys.stderr.write(f"\r\x1b[Kconformance: {done}/{total} {name}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def _err(msg: str) -> int:
+    print(f"xensave conformance: error: {msg}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _manifest_path(arg: str | None) -> Path | None:
+    from .manifest import find_manifest
+
+    return Path(arg) if arg else find_manifest()
+
+
+def main(args: argparse.Namespace) -> int:
+    from .adapters import AdapterError
+    from .manifest import CorpusError
+
+    try:
+        if args.conformance_command == "list":
+            return _list(args)
+        return _run(args)
+    except (CorpusError, AdapterError) as exc:
+        return _err(str(exc))
+
+
+def _filters_of(args: argparse.Namespace) -> Any:
+    from .manifest import Filters
+
+    return Filters(
+        names=args.names,
+        tags=args.tags,
+        layers=args.layers,
+        versions=[v.lower() for v in args.versions],
+        guests=args.guests,
+        levels=args.levels,
+    )
+
+
+def _list(args: argparse.Namespace) -> int:
+    from .adapters import bundled_adapters
+    from .manifest import load_manifest
+
+    mpath = _manifest_path(args.manifest)
+    if mpath is None:
+        return _err("no corpus manifest found (conformance/manifest.json); pass --manifest")
+    manifest = load_manifest(mpath)
+    print("adapters:")
+    for a in bundled_adapters(manifest.root / "adapters"):
+        claims = "; ".join(f"{k}: {', '.join(v)}" for k, v in a.supports.items()) or "everything"
+        print(f"  {a.name:<16} {a.protocol:<10} claims {claims}")
+        print(f"  {'':<16} {a.display_command()}")
+    cases = _filters_of(args).apply(manifest.cases)
+    print(f"cases: {len(cases)} of {len(manifest.cases)}")
+    for c in cases:
+        print(f"  {c.name}  [{c.verdict}, {c.level}; {', '.join(c.rules) or 'no rule'}]")
+    return EXIT_OK
+
+
+def _adapters(args: argparse.Namespace, root: Path) -> list[Any]:
+    from .adapters import (
+        AdapterError,
+        adapter_from_command,
+        bundled_adapters,
+        find_adapter,
+    )
+
+    adapters_dir = root / "adapters"
+    chosen = [find_adapter(spec, adapters_dir) for spec in args.adapter]
+    chosen += [adapter_from_command(s, "exit-code") for s in args.impl]
+    chosen += [adapter_from_command(s, "persistent") for s in args.persistent_impl]
+    if not chosen:
+        chosen = bundled_adapters(adapters_dir)
+        if not chosen:
+            raise AdapterError(f"no adapter files in {adapters_dir}; give --impl NAME=CMD")
+    names = [a.name for a in chosen]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise AdapterError(f"two implementations named {', '.join(sorted(dup))}")
+    for spec in args.expected_failures:
+        name, sep, file = spec.partition("=")
+        if not sep:
+            if len(chosen) != 1:
+                raise AdapterError(
+                    "--expected-failures FILE needs NAME=FILE with several implementations"
+                )
+            name, file = chosen[0].name, spec
+        target = next((a for a in chosen if a.name == name), None)
+        if target is None:
+            raise AdapterError(f"--expected-failures {spec}: no implementation named {name}")
+        target.expected_failures = Path(file)
+        target.origin = [*target.origin, "--expected-failures", f"{name}={file}"]
+    if args.update_expected_failures:
+        missing = [a.name for a in chosen if a.expected_failures is None]
+        if missing:
+            raise AdapterError(
+                f"--update-expected-failures: no list to write for {', '.join(missing)} "
+                "(give --expected-failures NAME=FILE)"
+            )
+    return chosen
+
+
+def _run(args: argparse.Namespace) -> int:
+    import json
+
+    from .execute import ExecOptions
+    from .html import write_html
+    from .manifest import load_manifest
+    from .report import to_json, write_junit, write_terminal
+    from .runner import RunOptions, run
+
+    mpath = _manifest_path(args.manifest)
+    if mpath is None:
+        return _err(
+            "no corpus manifest found (looked for conformance/manifest.json here and in "
+            "the directories above); pass --manifest FILE"
+        )
+    manifest = load_manifest(mpath)
+    adapters = _adapters(args, manifest.root)
+    opts = RunOptions(
+        jobs=args.jobs,
+        exec=ExecOptions(
+            timeout=args.timeout or 10.0,
+            output_cap=args.output_cap,
+            memory_limit=args.memory_limit,
+        ),
+        timeout_given=args.timeout is not None,
+        strict=args.strict,
+        update_expected=args.update_expected_failures,
+    )
+    progress = _Progress(not args.quiet and not args.json and sys.stderr.isatty())
+    try:
+        result = run(manifest, adapters, _filters_of(args), opts, progress)
+    finally:
+        progress.close()
+    info = sys.stderr if args.json else sys.stdout
+    if args.json:
+        json.dump(to_json(result), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        write_terminal(result, sys.stdout, verbose=args.verbose)
+    if args.junit:
+        write_junit(result, Path(args.junit))
+        print(f"JUnit XML: {args.junit}", file=info)
+    if not args.no_html:
+        html_path = Path(args.html) if args.html else DEFAULT_HTML
+        write_html(result, html_path)
+        print(f"HTML matrix: {html_path}", file=info)
+    sys.stdout.flush()
+    return EXIT_OK if result.ok else EXIT_FAIL

@@ -1,0 +1,414 @@
+"""A conformance run: every selected case against every implementation, judged.
+
+The corpus is read and hash-checked first; each case is handed to each testee as a
+private read-only copy (:class:`~xensave.conformance.execute.Workspace`); ``jobs``
+worker threads share the work, each with its own persistent testees; afterwards the
+corpus is hash-checked again. Then each answer becomes an *outcome* (what happened
+against the declared verdict) and a *status* (what it means for the run, given the
+case's level, ``strict`` and the implementation's expected-failure list).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .adapters import (
+    Adapter,
+    AdapterError,
+    Entry,
+    ExpectedFailures,
+    read_expected_failures,
+    write_expected_failures,
+)
+from .execute import (
+    ExecOptions,
+    PersistentSession,
+    RawResult,
+    StartError,
+    Workspace,
+    kill_all,
+    run_exit_code,
+)
+from .manifest import Case, CorpusError, Filters, Manifest, snapshot
+
+__all__ = [
+    "FAILURE_OUTCOMES",
+    "OUTCOMES",
+    "STATUSES",
+    "CaseResult",
+    "ImplRun",
+    "RunOptions",
+    "RunResult",
+    "run",
+]
+
+#: What happened, per case and implementation.
+OUTCOMES = (
+    "pass",
+    "false-accept",  # accepted an image that must be rejected
+    "false-reject",  # rejected an image that must be accepted
+    "crash",  # exit code other than 0/1, or a persistent testee that exited mid-case
+    "signal",  # killed by a signal
+    "timeout",
+    "protocol-error",  # garbage or half a frame from a persistent testee
+    "error",  # the testee answered "error" (its own failure)
+    "input-modified",  # deleted or rewrote its (private) input
+    "unsupported",  # outside the claimed support, or the testee declined
+)
+FAILURE_OUTCOMES = frozenset(OUTCOMES) - {"pass", "unsupported"}
+#: What it means for the run.
+STATUSES = ("pass", "fail", "warning", "xfail", "xpass", "unsupported")
+_BAD_STATUSES = frozenset({"fail", "xpass"})
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    outcome: str
+    status: str = "pass"
+    answer: str | None = None  # "accept" / "reject" when the testee gave a verdict
+    message: str = ""
+    raw: RawResult | None = None
+    listed: bool = False
+    cites: bool | None = None  # n_ case: did a diagnostic cite one of its rules?
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in FAILURE_OUTCOMES
+
+
+@dataclass
+class ImplRun:
+    adapter: Adapter
+    results: list[CaseResult]
+    expected: ExpectedFailures
+    stale: list[tuple[str, str]] = field(default_factory=list)  # (entry, why)
+    updated: Path | None = None
+    starts: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.stale and not any(r.status in _BAD_STATUSES for r in self.results)
+
+    def outcome_counts(self) -> Counter[str]:
+        return Counter(r.outcome for r in self.results)
+
+    def status_counts(self) -> Counter[str]:
+        return Counter(r.status for r in self.results)
+
+    def rule_counts(self) -> dict[str, Counter[str]]:
+        """rule -> status counts, over the cases that exercise it."""
+        out: dict[str, Counter[str]] = {}
+        for r in self.results:
+            for rule in r.case.rules:
+                out.setdefault(rule, Counter())[r.status] += 1
+        return out
+
+
+@dataclass
+class RunOptions:
+    jobs: int = 1
+    exec: ExecOptions = field(default_factory=ExecOptions)
+    timeout_given: bool = False  # --timeout on the command line beats adapter files
+    strict: bool = False
+    update_expected: bool = False
+
+
+@dataclass
+class RunResult:
+    manifest: Manifest
+    cases: list[Case]
+    impls: list[ImplRun]
+    filters: Filters
+    options: RunOptions
+    data: dict[str, bytes]
+    corpus_error: str | None = None  # the corpus changed during the run
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.corpus_error is None and all(i.ok for i in self.impls)
+
+
+# --- judging ------------------------------------------------------------------------
+
+
+def classify(case: Case, raw: RawResult) -> tuple[str, str | None, str]:
+    """(outcome, answer, message) for one answer."""
+    if raw.input_modified:
+        return "input-modified", None, f"the testee {raw.input_modified} its input copy"
+    if raw.kind in ("accept", "reject"):
+        answer = raw.kind
+        if case.verdict in ("either", answer):
+            return "pass", answer, raw.message
+        want = case.verdict
+        outcome = "false-accept" if answer == "accept" else "false-reject"
+        detail = f"{answer}ed; expected {want}"
+        errors = [d for d in raw.diagnostics if d.get("severity", "error") == "error"]
+        if answer == "reject" and errors:
+            d = errors[0]
+            rule = f"{d['rule']}: " if d.get("rule") else ""
+            detail += f"; first error: {rule}{d.get('message', '')}"
+        if raw.message and raw.message not in ("exit code 0", "exit code 1"):
+            detail += f" ({raw.message})"
+        return outcome, answer, detail
+    if raw.kind == "unsupported":
+        return "unsupported", None, raw.message or "the testee declined the case"
+    if raw.kind == "error":
+        return "error", None, raw.message or "the testee reported an error"
+    return raw.kind, None, raw.message
+
+
+def status_of(case: Case, outcome: str, listed: bool, strict: bool) -> str:
+    if outcome == "unsupported":
+        return "unsupported"
+    failed = outcome in FAILURE_OUTCOMES
+    if listed:
+        return "xfail" if failed else "xpass"
+    if not failed:
+        return "pass"
+    if case.level == "recommended" and not strict and outcome in ("false-accept", "false-reject"):
+        return "warning"
+    return "fail"
+
+
+def _cites(case: Case, raw: RawResult) -> bool | None:
+    if case.verdict != "reject" or not case.rules or raw.kind != "reject" or not raw.diagnostics:
+        return None
+    cited = {d.get("rule") for d in raw.diagnostics}
+    return bool(cited & set(case.rules))
+
+
+def _judge_all(impl: ImplRun, by_name: dict[str, Case], strict: bool, run_names: set[str]) -> None:
+    entries = impl.expected.entries
+    for r in impl.results:
+        r.listed = r.case.name in entries and r.outcome != "unsupported"
+        r.status = status_of(r.case, r.outcome, r.listed, strict)
+    impl.stale = []
+    for name in entries:
+        case = by_name.get(name)
+        if case is None:
+            impl.stale.append((name, "no case of that name in the manifest"))
+            continue
+        ok, why = impl.adapter.supported(case)
+        if not ok:
+            impl.stale.append((name, f"outside the claimed support: {why}"))
+        elif name in run_names:
+            r = next(x for x in impl.results if x.case.name == name)
+            if r.outcome == "unsupported":
+                impl.stale.append((name, f"the testee declined it: {r.message}"))
+
+
+def _entry_note(r: CaseResult) -> str:
+    msg = r.message.replace("\n", " ")
+    if len(msg) > 100:
+        msg = msg[:97] + "..."
+    return f"{r.outcome}: {msg}" if msg else r.outcome
+
+
+def _update_list(
+    impl: ImplRun, by_name: dict[str, Case], run_names: set[str], opts: RunOptions
+) -> None:
+    from ..rules import load_rules
+
+    adapter = impl.adapter
+    path = adapter.expected_failures
+    if path is None:
+        return
+    keep: dict[str, Entry] = {}
+    for name in impl.expected.entries:  # entries for cases this run did not select
+        case = by_name.get(name)
+        if case is not None and name not in run_names and adapter.supported(case)[0]:
+            keep[name] = Entry(name, case.rules, "(not run this time; kept)")
+    for r in impl.results:
+        if r.failed:
+            keep[r.case.name] = Entry(r.case.name, r.case.rules, _entry_note(r))
+    info = {rid: (str(rule.level), rule.summary, rule.kaitai) for rid, rule in load_rules().items()}
+    command = ["xensave", "conformance", "run", *adapter.origin, "--update-expected-failures"]
+    write_expected_failures(path, adapter.name, keep.values(), info, command)
+    impl.expected = read_expected_failures(path)
+    impl.updated = path
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Task:
+    impl: int
+    case: Case
+
+
+def _exec_options(adapter: Adapter, opts: RunOptions) -> ExecOptions:
+    e = opts.exec
+    if adapter.timeout is not None and not opts.timeout_given:
+        return ExecOptions(adapter.timeout, e.output_cap, e.memory_limit, e.startup_grace)
+    return e
+
+
+def run(
+    manifest: Manifest,
+    adapters: Sequence[Adapter],
+    filters: Filters,
+    opts: RunOptions,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> RunResult:
+    """Run, judge and (with ``update_expected``) rewrite the expected-failure lists.
+    Raises CorpusError when the corpus does not match its manifest before the run,
+    AdapterError when a testee cannot be started at all."""
+    t0 = time.monotonic()
+    before = snapshot(manifest)
+    cases = filters.apply(manifest.cases)
+    by_name = manifest.by_name()
+    run_names = {c.name for c in cases}
+    impls = [ImplRun(a, [], read_expected_failures(a.expected_failures)) for a in adapters]
+
+    results: dict[tuple[int, str], RawResult] = {}
+    tasks: queue.SimpleQueue[_Task] = queue.SimpleQueue()
+    unsupported: dict[tuple[int, str], str] = {}
+    total = 0
+    for i, a in enumerate(adapters):
+        for c in cases:
+            ok, why = a.supported(c)
+            if ok:
+                tasks.put(_Task(i, c))
+                total += 1
+            else:
+                unsupported[(i, c.name)] = why
+    exec_opts = [_exec_options(a, opts) for a in adapters]
+    workspace = Workspace()
+    lock = threading.Lock()
+    done = [0]
+    errors: list[str] = []
+    stop = threading.Event()
+    starts = [0] * len(adapters)
+    elapsed = [0.0] * len(adapters)
+
+    def worker() -> None:
+        sessions: dict[int, PersistentSession] = {}
+        try:
+            while not stop.is_set():
+                try:
+                    task = tasks.get_nowait()
+                except queue.Empty:
+                    return
+                a = adapters[task.impl]
+                data = before.data[task.case.name]
+                path = workspace.hand_over(os.path.basename(task.case.file), data)
+                try:
+                    if a.protocol == "persistent":
+                        for other in [k for k in sessions if k != task.impl]:
+                            sessions.pop(other).close()
+                        sess = sessions.get(task.impl)
+                        if sess is None:
+                            sess = sessions[task.impl] = PersistentSession(
+                                a.command, exec_opts[task.impl]
+                            )
+                        header = {
+                            "protocol": 1,
+                            "name": task.case.name,
+                            "file": str(path),
+                            "size": len(data),
+                        }
+                        before_starts = sess.starts
+                        raw = sess.run(header, data)
+                        with lock:
+                            starts[task.impl] += sess.starts - before_starts
+                    else:
+                        if a.takes_file:
+                            raw = run_exit_code(a.argv(str(path)), None, exec_opts[task.impl])
+                        else:
+                            raw = run_exit_code(a.command, str(path), exec_opts[task.impl])
+                        with lock:
+                            starts[task.impl] += 1
+                except StartError as exc:
+                    with lock:
+                        errors.append(f"{a.name}: {exc}")
+                    stop.set()
+                    return
+                finally:
+                    modified = workspace.take_back(path, data)
+                if modified:
+                    raw.input_modified = modified
+                with lock:
+                    results[(task.impl, task.case.name)] = raw
+                    elapsed[task.impl] += raw.seconds
+                    done[0] += 1
+                    n = done[0]
+                if progress:
+                    progress(n, total, a.name)
+        finally:
+            for s in sessions.values():
+                s.close()
+
+    threads = [
+        threading.Thread(target=worker, name=f"conformance-{k}", daemon=True)
+        for k in range(max(1, min(opts.jobs, total or 1)))
+    ]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)
+    except BaseException:
+        stop.set()
+        kill_all()
+        raise
+    finally:
+        workspace.close()
+    if errors:
+        raise AdapterError("; ".join(errors))
+
+    corpus_error = None
+    try:
+        after = snapshot(manifest)
+        if after.manifest_sha256 != before.manifest_sha256:
+            corpus_error = "the manifest changed during the run"
+    except CorpusError as exc:
+        corpus_error = f"the corpus changed during the run: {exc}"
+
+    for i, impl in enumerate(impls):
+        impl.starts = starts[i]
+        impl.seconds = elapsed[i]
+        for c in cases:
+            key = (i, c.name)
+            if key in unsupported:
+                impl.results.append(CaseResult(c, "unsupported", message=unsupported[key]))
+                continue
+            raw = results[key]
+            outcome, answer, message = classify(c, raw)
+            impl.results.append(
+                CaseResult(
+                    c, outcome, answer=answer, message=message, raw=raw, cites=_cites(c, raw)
+                )
+            )
+        if opts.update_expected:
+            _update_list(impl, by_name, run_names, opts)
+        _judge_all(impl, by_name, opts.strict, run_names)
+    return RunResult(
+        manifest=manifest,
+        cases=cases,
+        impls=impls,
+        filters=filters,
+        options=opts,
+        data=before.data,
+        corpus_error=corpus_error,
+        seconds=time.monotonic() - t0,
+    )
+
+
+def rule_catalogue() -> dict[str, Any]:
+    """rule ID -> catalogue entry (level, summary, kaitai), for the reports."""
+    from ..rules import load_rules
+
+    return dict(load_rules())
