@@ -113,7 +113,7 @@ def test_verdicts_levels_and_expected_lists(corpus: Path) -> None:
     from xensave.conformance.execute import RawResult
 
     y, n, i = by["y_libxc-v3_hvm"], by["n_libxc_bad-id"], by["i_libxc-v3_hvm_big-endian"]
-    rec = by["n_libxl-v3_hvm_context-not-first"]
+    rec = by["y_libxl-v3_hvm_context-not-first"]
     assert classify(y, RawResult("accept"))[0] == "pass"
     assert classify(y, RawResult("reject"))[0] == "false-reject"
     assert classify(n, RawResult("accept"))[0] == "false-accept"
@@ -125,8 +125,8 @@ def test_verdicts_levels_and_expected_lists(corpus: Path) -> None:
     assert classify(y, RawResult("error"))[0] == "error"
     # MUST decides, SHOULD warns unless strict; crashes fail at any level
     assert status_of(n, "false-accept", False, False) == "fail"
-    assert status_of(rec, "false-accept", False, False) == "warning"
-    assert status_of(rec, "false-accept", False, True) == "fail"
+    assert status_of(rec, "false-reject", False, False) == "warning"
+    assert status_of(rec, "false-reject", False, True) == "fail"
     assert status_of(rec, "crash", False, False) == "fail"
     assert status_of(n, "false-accept", True, False) == "xfail"
     assert status_of(n, "pass", True, False) == "xpass"
@@ -147,12 +147,12 @@ def test_exit_code_protocol_file_and_stdin(intact: Path) -> None:
 
 
 def test_recommended_failure_warns_unless_strict(intact: Path) -> None:
-    wrong = impl("w", "wrong:n_libxl-v3_hvm_context-not-first")
+    wrong = impl("w", "wrong:y_libxl-v3_hvm_context-not-first")
     result = go(intact, [wrong])
-    assert statuses(result)["n_libxl-v3_hvm_context-not-first"] == "warning"
+    assert statuses(result)["y_libxl-v3_hvm_context-not-first"] == "warning"
     assert result.ok
     result = go(intact, [wrong], strict=True)
-    assert statuses(result)["n_libxl-v3_hvm_context-not-first"] == "fail"
+    assert statuses(result)["y_libxl-v3_hvm_context-not-first"] == "fail"
     assert not result.ok
 
 
@@ -197,7 +197,7 @@ def test_unsupported_cases_are_not_failures(intact: Path, tmp_path: Path) -> Non
     result = go(intact, [a])
     st = statuses(result)
     assert st["y_xl-v2_x86_64-pv"] == "unsupported"
-    assert st["n_libxl-v3_hvm_context-not-first"] == "unsupported"
+    assert st["y_libxl-v3_hvm_context-not-first"] == "unsupported"
     assert st["y_libxc-v3_hvm"] == "fail"  # exit 3: a crash, inside the claim
     r = next(r for r in result.impls[0].results if r.case.name == "y_xl-v2_x86_64-pv")
     assert r.raw is None and "layer xl is outside the claimed layers" in r.message
@@ -231,7 +231,7 @@ def test_filters(corpus: Path) -> None:
     assert names(tags=["trailing-data"]) == {"n_libxc-v3_hvm_data-after-end"}
     assert all(n.split("_")[1].startswith("xl") for n in names(layers=["xl"]))
     assert names(versions=["2"], guests=["x86_32-pv"], layers=["libxc"]) == {"y_libxc-v2_x86_32-pv"}
-    assert names(levels=["recommended"]) == {"n_libxl-v3_hvm_context-not-first"}
+    assert names(levels=["recommended"]) == {"y_libxl-v3_hvm_context-not-first"}
     assert names(names=["y_libxc-v3_hvm", "n_libxc_bad-id"], tags=["header"]) == {"n_libxc_bad-id"}
 
 

@@ -25,7 +25,7 @@ SMALL = [
     "y_xl-v2_x86_64-pv",
     "n_libxc_bad-id",
     "n_libxc-v3_hvm_data-after-end",
-    "n_libxl-v3_hvm_context-not-first",
+    "y_libxl-v3_hvm_context-not-first",
     "i_libxc-v3_hvm_big-endian",
 ]
 
