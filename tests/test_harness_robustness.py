@@ -232,3 +232,12 @@ def test_persistent_testee_that_talks_on_stdout_at_start(intact: Path) -> None:
 
 def test_exit_testee_module_is_the_one_used() -> None:
     assert Path(EXIT_TESTEE).is_file() and os.access(EXIT_TESTEE, os.R_OK)
+
+
+def test_persistent_testee_that_never_reads(intact: Path) -> None:
+    """The request does not fit in the pipe: the harness must not block writing it."""
+    a = Adapter("deaf", ["sleep", "30"], protocol="persistent")
+    t0 = time.monotonic()
+    result = go(intact, [a], names=["y_libxc-v3_hvm"], jobs=1, timeout=0.5)
+    assert time.monotonic() - t0 < 4
+    assert result.impls[0].results[0].outcome == "timeout"
