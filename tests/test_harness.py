@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -489,7 +490,7 @@ def test_cli_run_impl_reports_and_exit_codes(intact: Path, tmp_path: Path) -> No
     assert repro.startswith("xensave conformance run --persistent-impl 'p=")
     assert "-k n_libxc_bad-id" in repro
     # the reproduction command reproduces
-    again = xs(*repro.split(" ", 3)[3:] and __import__("shlex").split(repro)[2:])
+    again = xs(*shlex.split(repro)[2:])
     assert again.returncode == 1 and "false-accept" in again.stdout
 
 
