@@ -142,7 +142,7 @@ types:
         if: has_domain_header
         doc: Guest type, page size and the saving Xen's version.
       - id: records
-        type: record(is_be, page_size)
+        type: record(is_be, page_size, _io.pos)
         repeat: until
         repeat-until: _.is_end or (stop_at_checkpoint and _.is_checkpoint)
         doc: |
@@ -209,6 +209,11 @@ types:
           - id: page_size
             type: u4
             doc: Octets in one page of the stream, needed for PAGE_DATA.
+          - id: ofs_record
+            type: s8
+            doc: |
+              Where the record starts in the stream (the section passes
+              `_io.pos`), so that `rec_type_raw` can read the type again.
         seq:
           - id: rec_type
             -orig-id: type
@@ -249,9 +254,20 @@ types:
             repeat-expr: (8 - len_body % 8) % 8
             doc: Zero octets that bring the record to a multiple of 8 octets.
         instances:
+          rec_type_raw:
+            pos: ofs_record
+            type: u4
+            doc: |
+              The type word read again, as a plain unsigned number. `rec_type`
+              cannot give bit 31 in every target: an optional type is never
+              in the enum, and C++ and C# then hold it as a negative number,
+              Java not at all (null).
           is_optional:
-            value: rec_type.to_i > 0x7fffffff
-            doc: True when bit 31 of the type is set, so a restorer may ignore the record.
+            value: rec_type_raw >> 31 != 0
+            doc: |
+              True when bit 31 of the type is set, so a restorer may ignore the
+              record. (A shift rather than a comparison with 0x7fffffff: the
+              Rust target compares 32-bit values as signed.)
           is_end:
             value: rec_type == rec_type::end
             doc: True for the END record that closes the stream.
@@ -465,12 +481,15 @@ types:
             doc: Reserved, must be zero.
           - id: params
             -orig-id: param
-            type: hvm_param
+            type: hvm_param_entry
             repeat: expr
             repeat-expr: num_params
             doc: The parameters.
-      hvm_param:
-        doc: One HVM parameter.
+      hvm_param_entry:
+        doc: |
+          One HVM parameter. (Not named `hvm_param`: that is the enum of
+          parameter indices, and several targets, C++, C# and Java among
+          them, put types and enums in one namespace.)
         seq:
           - id: index
             type: u8

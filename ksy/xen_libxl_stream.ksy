@@ -48,7 +48,8 @@ seq:
       record(is_big_endian,
       _index == 0 ? false : records[_index - 1].libxc_open_after,
       _index == 0 ? false : records[_index - 1].libxc_is_be_after,
-      _index == 0 ? 0 : records[_index - 1].libxc_page_shift_after)
+      _index == 0 ? 0 : records[_index - 1].libxc_page_shift_after,
+      _io.pos)
     repeat: until
     repeat-until: _.is_end
     doc: |
@@ -87,6 +88,11 @@ types:
       - id: libxc_page_shift_before
         type: u2
         doc: Page shift of the libxc stream seen so far (meaningful once it has started).
+      - id: ofs_record
+        type: s8
+        doc: |
+          Where the record starts in the stream (the top level passes
+          `_io.pos`), so that `rec_type_raw` can read the type again.
     seq:
       - id: rec_type
         -orig-id: type
@@ -133,9 +139,20 @@ types:
           CHECKPOINT_END when the libxc stream stopped at a CHECKPOINT:
           records only, up to the next CHECKPOINT or to END.
     instances:
+      rec_type_raw:
+        pos: ofs_record
+        type: u4
+        doc: |
+          The type word read again, as a plain unsigned number. `rec_type`
+          cannot give bit 31 in every target: an optional type is never in
+          the enum, and C++ and C# then hold it as a negative number, Java
+          not at all (null).
       is_optional:
-        value: rec_type.to_i > 0x7fffffff
-        doc: True when bit 31 of the type is set, so a restorer may ignore the record.
+        value: rec_type_raw >> 31 != 0
+        doc: |
+          True when bit 31 of the type is set, so a restorer may ignore the
+          record. (A shift rather than a comparison with 0x7fffffff: the Rust
+          target compares 32-bit values as signed.)
       is_end:
         value: rec_type == rec_type::end
         doc: True for the END record that closes the stream.

@@ -148,6 +148,25 @@ def test_libxl_checkpointed(big: bool) -> None:
 
 
 @pytest.mark.parametrize("big", [False, True])
+def test_optional_bit_in_every_layer(big: bool) -> None:
+    # is_optional reads the type word again from where the record starts
+    # (rec_type_raw); check that start in every place records are read: libxl
+    # records inside an xl file, a libxc stream, and its resumed sections.
+    e = ">" if big else "<"
+    optional = rec(e, 0xFFFFFFFF, b"x") + rec(e, 0x7FFFFFFF)
+    stream = libxl(big, checkpointed=True)
+    f = XenXlSaveFile.from_bytes(xl_file(stream[:-8] + optional + stream[-8:], big))
+    records = f.stream.records
+    assert [int(r.rec_type) for r in records][-3:] == [0xFFFFFFFF, 0x7FFFFFFF, 0]
+    assert [r.is_optional for r in records] == [False] * 6 + [True, False, False]
+    sections = [records[0].libxc_stream.section, records[2].libxc_resumed, records[3].libxc_resumed]
+    for r in records + [r for s in sections for r in s.records]:
+        assert r.rec_type_raw == int(r.rec_type)
+        assert r.is_optional == (r.rec_type_raw >= 0x80000000)
+    assert [r.is_optional for r in sections[0].records].count(True) == 1
+
+
+@pytest.mark.parametrize("big", [False, True])
 def test_xl(big: bool) -> None:
     f = XenXlSaveFile.from_bytes(xl_file(libxl(big), big))
     assert f.header.is_le != big and f.header.byteorder == 0x01020304

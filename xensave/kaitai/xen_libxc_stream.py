@@ -240,7 +240,7 @@ class XenLibxcStream(KaitaiStruct):
             self.records = []
             i = 0
             while True:
-                _ = XenLibxcStream.Section.Record(self.is_be, self.page_size, self._io, self, self._root, self._is_le)
+                _ = XenLibxcStream.Section.Record(self.is_be, self.page_size, self._io.pos(), self._io, self, self._root, self._is_le)
                 self.records.append(_)
                 if  ((_.is_end) or ( ((self.stop_at_checkpoint) and (_.is_checkpoint)) )) :
                     break
@@ -254,7 +254,7 @@ class XenLibxcStream(KaitaiStruct):
             self.records = []
             i = 0
             while True:
-                _ = XenLibxcStream.Section.Record(self.is_be, self.page_size, self._io, self, self._root, self._is_le)
+                _ = XenLibxcStream.Section.Record(self.is_be, self.page_size, self._io.pos(), self._io, self, self._root, self._is_le)
                 self.records.append(_)
                 if  ((_.is_end) or ( ((self.stop_at_checkpoint) and (_.is_checkpoint)) )) :
                     break
@@ -403,10 +403,13 @@ class XenLibxcStream(KaitaiStruct):
                 pass
 
 
-        class HvmParam(KaitaiStruct):
-            """One HVM parameter."""
+        class HvmParamEntry(KaitaiStruct):
+            """One HVM parameter. (Not named `hvm_param`: that is the enum of
+            parameter indices, and several targets, C++, C# and Java among
+            them, put types and enums in one namespace.)
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.HvmParam, self).__init__(_io)
+                super(XenLibxcStream.Section.HvmParamEntry, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -414,7 +417,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/hvm_param")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/hvm_param_entry")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -457,7 +460,7 @@ class XenLibxcStream(KaitaiStruct):
                     raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/hvm_params/seq/1")
                 self.params = []
                 for i in range(self.num_params):
-                    self.params.append(XenLibxcStream.Section.HvmParam(self._io, self, self._root, self._is_le))
+                    self.params.append(XenLibxcStream.Section.HvmParamEntry(self._io, self, self._root, self._is_le))
 
 
             def _read_be(self):
@@ -467,7 +470,7 @@ class XenLibxcStream(KaitaiStruct):
                     raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/hvm_params/seq/1")
                 self.params = []
                 for i in range(self.num_params):
-                    self.params.append(XenLibxcStream.Section.HvmParam(self._io, self, self._root, self._is_le))
+                    self.params.append(XenLibxcStream.Section.HvmParamEntry(self._io, self, self._root, self._is_le))
 
 
 
@@ -795,13 +798,14 @@ class XenLibxcStream(KaitaiStruct):
             boundary. A body of a type not listed here, or of a type whose body
             this description leaves opaque, is kept as raw octets.
             """
-            def __init__(self, is_be, page_size, _io, _parent=None, _root=None, _is_le=None):
+            def __init__(self, is_be, page_size, ofs_record, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.Section.Record, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
                 self.is_be = is_be
                 self.page_size = page_size
+                self.ofs_record = ofs_record
                 self._read()
 
             def _read(self):
@@ -1005,6 +1009,10 @@ class XenLibxcStream(KaitaiStruct):
                 for i in range(len(self.padding)):
                     pass
 
+                _ = self.rec_type_raw
+                if hasattr(self, '_m_rec_type_raw'):
+                    pass
+
 
             @property
             def is_checkpoint(self):
@@ -1026,12 +1034,34 @@ class XenLibxcStream(KaitaiStruct):
 
             @property
             def is_optional(self):
-                """True when bit 31 of the type is set, so a restorer may ignore the record."""
+                """True when bit 31 of the type is set, so a restorer may ignore the
+                record. (A shift rather than a comparison with 0x7fffffff: the
+                Rust target compares 32-bit values as signed.)
+                """
                 if hasattr(self, '_m_is_optional'):
                     return self._m_is_optional
 
-                self._m_is_optional = int(self.rec_type) > 2147483647
+                self._m_is_optional = self.rec_type_raw >> 31 != 0
                 return getattr(self, '_m_is_optional', None)
+
+            @property
+            def rec_type_raw(self):
+                """The type word read again, as a plain unsigned number. `rec_type`
+                cannot give bit 31 in every target: an optional type is never
+                in the enum, and C++ and C# then hold it as a negative number,
+                Java not at all (null).
+                """
+                if hasattr(self, '_m_rec_type_raw'):
+                    return self._m_rec_type_raw
+
+                _pos = self._io.pos()
+                self._io.seek(self.ofs_record)
+                if self._is_le:
+                    self._m_rec_type_raw = self._io.read_u4le()
+                else:
+                    self._m_rec_type_raw = self._io.read_u4be()
+                self._io.seek(_pos)
+                return getattr(self, '_m_rec_type_raw', None)
 
 
         class X86CpuidPolicy(KaitaiStruct):

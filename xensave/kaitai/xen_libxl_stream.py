@@ -67,7 +67,7 @@ class XenLibxlStream(KaitaiStruct):
         self.records = []
         i = 0
         while True:
-            _ = XenLibxlStream.Record(self.is_big_endian, (False if i == 0 else self.records[i - 1].libxc_open_after), (False if i == 0 else self.records[i - 1].libxc_is_be_after), (0 if i == 0 else self.records[i - 1].libxc_page_shift_after), self._io, self, self._root)
+            _ = XenLibxlStream.Record(self.is_big_endian, (False if i == 0 else self.records[i - 1].libxc_open_after), (False if i == 0 else self.records[i - 1].libxc_is_be_after), (0 if i == 0 else self.records[i - 1].libxc_page_shift_after), self._io.pos(), self._io, self, self._root)
             self.records.append(_)
             if _.is_end:
                 break
@@ -85,7 +85,7 @@ class XenLibxlStream(KaitaiStruct):
         """One libxl record, and the libxc data that follows it inline when it
         is LIBXC_CONTEXT or a CHECKPOINT_END that resumes the libxc stream.
         """
-        def __init__(self, is_be, libxc_open_before, libxc_is_be_before, libxc_page_shift_before, _io, _parent=None, _root=None):
+        def __init__(self, is_be, libxc_open_before, libxc_is_be_before, libxc_page_shift_before, ofs_record, _io, _parent=None, _root=None):
             super(XenLibxlStream.Record, self).__init__(_io)
             self._parent = _parent
             self._root = _root
@@ -93,6 +93,7 @@ class XenLibxlStream(KaitaiStruct):
             self.libxc_open_before = libxc_open_before
             self.libxc_is_be_before = libxc_is_be_before
             self.libxc_page_shift_before = libxc_page_shift_before
+            self.ofs_record = ofs_record
             self._read()
 
         def _read(self):
@@ -209,6 +210,10 @@ class XenLibxlStream(KaitaiStruct):
             if  ((self.rec_type == XenLibxlStream.RecType.checkpoint_end) and (self.libxc_open_before)) :
                 pass
                 self.libxc_resumed._fetch_instances()
+
+            _ = self.rec_type_raw
+            if hasattr(self, '_m_rec_type_raw'):
+                pass
 
 
         class CheckpointState(KaitaiStruct):
@@ -387,11 +392,14 @@ class XenLibxlStream(KaitaiStruct):
 
         @property
         def is_optional(self):
-            """True when bit 31 of the type is set, so a restorer may ignore the record."""
+            """True when bit 31 of the type is set, so a restorer may ignore the
+            record. (A shift rather than a comparison with 0x7fffffff: the Rust
+            target compares 32-bit values as signed.)
+            """
             if hasattr(self, '_m_is_optional'):
                 return self._m_is_optional
 
-            self._m_is_optional = int(self.rec_type) > 2147483647
+            self._m_is_optional = self.rec_type_raw >> 31 != 0
             return getattr(self, '_m_is_optional', None)
 
         @property
@@ -420,6 +428,25 @@ class XenLibxlStream(KaitaiStruct):
 
             self._m_libxc_page_shift_after = (self.libxc_stream.section.page_shift if self.rec_type == XenLibxlStream.RecType.libxc_context else self.libxc_page_shift_before)
             return getattr(self, '_m_libxc_page_shift_after', None)
+
+        @property
+        def rec_type_raw(self):
+            """The type word read again, as a plain unsigned number. `rec_type`
+            cannot give bit 31 in every target: an optional type is never in
+            the enum, and C++ and C# then hold it as a negative number, Java
+            not at all (null).
+            """
+            if hasattr(self, '_m_rec_type_raw'):
+                return self._m_rec_type_raw
+
+            _pos = self._io.pos()
+            self._io.seek(self.ofs_record)
+            if self._is_le:
+                self._m_rec_type_raw = self._io.read_u4le()
+            else:
+                self._m_rec_type_raw = self._io.read_u4be()
+            self._io.seek(_pos)
+            return getattr(self, '_m_rec_type_raw', None)
 
 
     @property

@@ -372,7 +372,7 @@ var XenLibxcStream = (function() {
       this.records = [];
       var i = 0;
       do {
-        var _ = new Record(this._io, this, this._root, this._is_le, this.isBe, this.pageSize);
+        var _ = new Record(this._io, this, this._root, this._is_le, this.isBe, this.pageSize, this._io.pos);
         this.records.push(_);
         i++;
       } while (!( ((_.isEnd) || ( ((this.stopAtCheckpoint) && (_.isCheckpoint)) )) ));
@@ -384,7 +384,7 @@ var XenLibxcStream = (function() {
       this.records = [];
       var i = 0;
       do {
-        var _ = new Record(this._io, this, this._root, this._is_le, this.isBe, this.pageSize);
+        var _ = new Record(this._io, this, this._root, this._is_le, this.isBe, this.pageSize, this._io.pos);
         this.records.push(_);
         i++;
       } while (!( ((_.isEnd) || ( ((this.stopAtCheckpoint) && (_.isCheckpoint)) )) ));
@@ -590,11 +590,13 @@ var XenLibxcStream = (function() {
     })();
 
     /**
-     * One HVM parameter.
+     * One HVM parameter. (Not named `hvm_param`: that is the enum of
+     * parameter indices, and several targets, C++, C# and Java among
+     * them, put types and enums in one namespace.)
      */
 
-    var HvmParam = Section.HvmParam = (function() {
-      function HvmParam(_io, _parent, _root, _is_le) {
+    var HvmParamEntry = Section.HvmParamEntry = (function() {
+      function HvmParamEntry(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
         this._root = _root;
@@ -602,7 +604,7 @@ var XenLibxcStream = (function() {
 
         this._read();
       }
-      HvmParam.prototype._read = function() {
+      HvmParamEntry.prototype._read = function() {
 
         if (this._is_le === true) {
           this._readLE();
@@ -612,11 +614,11 @@ var XenLibxcStream = (function() {
           throw new KaitaiStream.UndecidedEndiannessError();
         }
       }
-      HvmParam.prototype._readLE = function() {
+      HvmParamEntry.prototype._readLE = function() {
         this.index = this._io.readU8le();
         this.value = this._io.readU8le();
       }
-      HvmParam.prototype._readBE = function() {
+      HvmParamEntry.prototype._readBE = function() {
         this.index = this._io.readU8be();
         this.value = this._io.readU8be();
       }
@@ -629,7 +631,7 @@ var XenLibxcStream = (function() {
        * Its value.
        */
 
-      return HvmParam;
+      return HvmParamEntry;
     })();
 
     /**
@@ -663,7 +665,7 @@ var XenLibxcStream = (function() {
         }
         this.params = [];
         for (var i = 0; i < this.numParams; i++) {
-          this.params.push(new HvmParam(this._io, this, this._root, this._is_le));
+          this.params.push(new HvmParamEntry(this._io, this, this._root, this._is_le));
         }
       }
       HvmParams.prototype._readBE = function() {
@@ -674,7 +676,7 @@ var XenLibxcStream = (function() {
         }
         this.params = [];
         for (var i = 0; i < this.numParams; i++) {
-          this.params.push(new HvmParam(this._io, this, this._root, this._is_le));
+          this.params.push(new HvmParamEntry(this._io, this, this._root, this._is_le));
         }
       }
 
@@ -1087,13 +1089,14 @@ var XenLibxcStream = (function() {
      */
 
     var Record = Section.Record = (function() {
-      function Record(_io, _parent, _root, _is_le, isBe, pageSize) {
+      function Record(_io, _parent, _root, _is_le, isBe, pageSize, ofsRecord) {
         this._io = _io;
         this._parent = _parent;
         this._root = _root;
         this._is_le = _is_le;
         this.isBe = isBe;
         this.pageSize = pageSize;
+        this.ofsRecord = ofsRecord;
 
         this._read();
       }
@@ -1285,14 +1288,38 @@ var XenLibxcStream = (function() {
       });
 
       /**
-       * True when bit 31 of the type is set, so a restorer may ignore the record.
+       * True when bit 31 of the type is set, so a restorer may ignore the
+       * record. (A shift rather than a comparison with 0x7fffffff: the
+       * Rust target compares 32-bit values as signed.)
        */
       Object.defineProperty(Record.prototype, 'isOptional', {
         get: function() {
           if (this._m_isOptional !== undefined)
             return this._m_isOptional;
-          this._m_isOptional = this.recType > 2147483647;
+          this._m_isOptional = this.recTypeRaw >>> 31 != 0;
           return this._m_isOptional;
+        }
+      });
+
+      /**
+       * The type word read again, as a plain unsigned number. `rec_type`
+       * cannot give bit 31 in every target: an optional type is never
+       * in the enum, and C++ and C# then hold it as a negative number,
+       * Java not at all (null).
+       */
+      Object.defineProperty(Record.prototype, 'recTypeRaw', {
+        get: function() {
+          if (this._m_recTypeRaw !== undefined)
+            return this._m_recTypeRaw;
+          var _pos = this._io.pos;
+          this._io.seek(this.ofsRecord);
+          if (this._is_le) {
+            this._m_recTypeRaw = this._io.readU4le();
+          } else {
+            this._m_recTypeRaw = this._io.readU4be();
+          }
+          this._io.seek(_pos);
+          return this._m_recTypeRaw;
         }
       });
 
@@ -1321,6 +1348,11 @@ var XenLibxcStream = (function() {
 
       /**
        * Octets in one page of the stream, needed for PAGE_DATA.
+       */
+
+      /**
+       * Where the record starts in the stream (the section passes
+       * `_io.pos`), so that `rec_type_raw` can read the type again.
        */
 
       return Record;

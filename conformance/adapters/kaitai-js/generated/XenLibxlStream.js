@@ -89,7 +89,7 @@ var XenLibxlStream = (function() {
     this.records = [];
     var i = 0;
     do {
-      var _ = new Record(this._io, this, this._root, this.isBigEndian, (i == 0 ? false : this.records[i - 1].libxcOpenAfter), (i == 0 ? false : this.records[i - 1].libxcIsBeAfter), (i == 0 ? 0 : this.records[i - 1].libxcPageShiftAfter));
+      var _ = new Record(this._io, this, this._root, this.isBigEndian, (i == 0 ? false : this.records[i - 1].libxcOpenAfter), (i == 0 ? false : this.records[i - 1].libxcIsBeAfter), (i == 0 ? 0 : this.records[i - 1].libxcPageShiftAfter), this._io.pos);
       this.records.push(_);
       i++;
     } while (!(_.isEnd));
@@ -101,7 +101,7 @@ var XenLibxlStream = (function() {
    */
 
   var Record = XenLibxlStream.Record = (function() {
-    function Record(_io, _parent, _root, isBe, libxcOpenBefore, libxcIsBeBefore, libxcPageShiftBefore) {
+    function Record(_io, _parent, _root, isBe, libxcOpenBefore, libxcIsBeBefore, libxcPageShiftBefore, ofsRecord) {
       this._io = _io;
       this._parent = _parent;
       this._root = _root;
@@ -109,6 +109,7 @@ var XenLibxlStream = (function() {
       this.libxcOpenBefore = libxcOpenBefore;
       this.libxcIsBeBefore = libxcIsBeBefore;
       this.libxcPageShiftBefore = libxcPageShiftBefore;
+      this.ofsRecord = ofsRecord;
 
       this._read();
     }
@@ -438,13 +439,15 @@ var XenLibxlStream = (function() {
     });
 
     /**
-     * True when bit 31 of the type is set, so a restorer may ignore the record.
+     * True when bit 31 of the type is set, so a restorer may ignore the
+     * record. (A shift rather than a comparison with 0x7fffffff: the Rust
+     * target compares 32-bit values as signed.)
      */
     Object.defineProperty(Record.prototype, 'isOptional', {
       get: function() {
         if (this._m_isOptional !== undefined)
           return this._m_isOptional;
-        this._m_isOptional = this.recType > 2147483647;
+        this._m_isOptional = this.recTypeRaw >>> 31 != 0;
         return this._m_isOptional;
       }
     });
@@ -482,6 +485,28 @@ var XenLibxlStream = (function() {
           return this._m_libxcPageShiftAfter;
         this._m_libxcPageShiftAfter = (this.recType == XenLibxlStream.RecType.LIBXC_CONTEXT ? this.libxcStream.section.pageShift : this.libxcPageShiftBefore);
         return this._m_libxcPageShiftAfter;
+      }
+    });
+
+    /**
+     * The type word read again, as a plain unsigned number. `rec_type`
+     * cannot give bit 31 in every target: an optional type is never in
+     * the enum, and C++ and C# then hold it as a negative number, Java
+     * not at all (null).
+     */
+    Object.defineProperty(Record.prototype, 'recTypeRaw', {
+      get: function() {
+        if (this._m_recTypeRaw !== undefined)
+          return this._m_recTypeRaw;
+        var _pos = this._io.pos;
+        this._io.seek(this.ofsRecord);
+        if (this._is_le) {
+          this._m_recTypeRaw = this._io.readU4le();
+        } else {
+          this._m_recTypeRaw = this._io.readU4be();
+        }
+        this._io.seek(_pos);
+        return this._m_recTypeRaw;
       }
     });
 
@@ -530,6 +555,11 @@ var XenLibxlStream = (function() {
 
     /**
      * Page shift of the libxc stream seen so far (meaningful once it has started).
+     */
+
+    /**
+     * Where the record starts in the stream (the top level passes
+     * `_io.pos`), so that `rec_type_raw` can read the type again.
      */
 
     return Record;
