@@ -1,0 +1,367 @@
+"""Checkpointed streams (Remus and COLO): libxc sections separated by CHECKPOINT,
+libxl CHECKPOINT_END, COLO's CHECKPOINT_STATE, and what must not appear in them
+(``XC-CKPT``, ``XC-DIRTY``, ``XC-VER-003``, ``XL-CKE``, ``XL-CKS``, ``XL-NEST-003`` to
+``-005``).
+
+Xen's saver never closes a checkpointed stream with END: the stream stops after a
+complete checkpoint (XC-CKPT-003). The ``closed-with-end`` cases show the ending the
+Xen text also allows.
+"""
+
+from __future__ import annotations
+
+from xensave import samples
+from xensave.bodies import CheckpointState, PageData, PfnList, TscInfo
+from xensave.constants import CheckpointControl, PageType, TscMode
+from xensave.model import LibxcStream, LibxlHeader, LibxlStream, Record, XlFile
+
+from . import bases as B
+from .bases import L, X
+from .framework import Built, recipe
+
+# --- building blocks --------------------------------------------------------------------------
+
+
+def first_section(guest: str) -> tuple[LibxcStream, list[Record]]:
+    """The headers and the first checkpoint's records (everything but END), of a small
+    guest with one vCPU."""
+    s = B.xc(guest, 3)
+    return LibxcStream(s.image_header, s.domain_header, []), s.records[:-1]
+
+
+def later_section(guest: str, n: int) -> list[Record]:
+    """Checkpoint ``n`` (2, 3, ...): the pages dirtied since the last one, then the vCPU
+    and platform state again."""
+    fill = bytes([0x40 + n]) * 8
+    tsc = Record(X.X86_TSC_INFO, TscInfo(TscMode.DEFAULT, 2_400_000, 987_654_321 + n * 10**8))
+    if guest == "hvm":
+        pages = PageData.of([(0, PageType.NOTAB), (0xFEFFC, PageType.NOTAB)], fill=fill)
+        return [
+            Record(X.PAGE_DATA, pages),
+            tsc,
+            Record(X.HVM_CONTEXT, samples.hvm_context_blob(1)),
+            B.get(B.xc("hvm", 3).records, X.HVM_PARAMS),
+        ]
+    width = 4 if guest == "x86_32-pv" else 8
+    pages = PageData.of([(5, PageType.NOTAB)], fill=fill)
+    shared = B.get(B.xc(guest, 3).records, X.SHARED_INFO)
+    return [Record(X.PAGE_DATA, pages), tsc, shared, *samples.pv_vcpu_records(width, 0)]
+
+
+def bare(guest: str, checkpoints: int = 3) -> LibxcStream:
+    """A bare checkpointed libxc stream: ``checkpoints`` sections, each ending with
+    CHECKPOINT, and no END."""
+    s, recs = first_section(guest)
+    s.records = [*recs, Record(X.CHECKPOINT)]
+    for n in range(2, checkpoints + 1):
+        s.records += [*later_section(guest, n), Record(X.CHECKPOINT)]
+    return s
+
+
+def carried(guest: str, checkpoints: int = 2, colo: bool = False, end: bool = False) -> LibxlStream:
+    """A checkpointed libxl stream: the libxc stream stops at each CHECKPOINT, libxl sends
+    the emulator records (HVM) and CHECKPOINT_END, in COLO a CHECKPOINT_STATE (NEW), and
+    the libxc stream resumes headerless. ``end``: after the last checkpoint the libxc
+    stream sends one more section closed by END, and libxl its END."""
+    head, recs = first_section(guest)
+    head.records = [*recs, Record(X.CHECKPOINT)]
+    items: list[Record | LibxcStream] = [Record(L.LIBXC_CONTEXT), head]
+
+    def libxl_part() -> None:
+        items.extend(samples.emulator_records(guest))
+        items.append(Record(L.CHECKPOINT_END))
+        if colo:
+            items.append(Record(L.CHECKPOINT_STATE, CheckpointState(CheckpointControl.NEW)))
+
+    libxl_part()
+    for n in range(2, checkpoints + 1):
+        items.append(LibxcStream(None, None, [*later_section(guest, n), Record(X.CHECKPOINT)]))
+        libxl_part()
+    if end:
+        n = checkpoints + 1
+        items.append(LibxcStream(None, None, [*later_section(guest, n), Record(X.END)]))
+        items.extend(samples.emulator_records(guest))
+        items.append(Record(L.END))
+    return LibxlStream(LibxlHeader(), items)
+
+
+def _xl_records(s: LibxlStream) -> list[tuple[int, Record]]:
+    return [(k, i) for k, i in enumerate(s.items) if isinstance(i, Record)]
+
+
+def _find(s: LibxlStream, rtype: int, nth: int = 0) -> int:
+    return [k for k, i in _xl_records(s) if i.type == rtype][nth]
+
+
+CKPT_RULES = ("XC-CKPT-001", "XC-CKPT-003")
+CARRIED_RULES = (*CKPT_RULES, "XL-NEST-003", "XL-NEST-004", "XL-CKE-001", "XC-DIRTY-001")
+
+# --- valid checkpointed streams -----------------------------------------------------------------
+
+
+@recipe(
+    "remus-three-checkpoints",
+    "a bare checkpointed libxc stream: three checkpoints (all memory, then dirty pages, "
+    "each with the vCPU and platform state) separated by CHECKPOINT, no END",
+    tags=("checkpointed",),
+    args=("hvm",),
+    exercises=CKPT_RULES,
+)
+@recipe(
+    "remus-three-checkpoints",
+    "a 64-bit PV guest's bare checkpointed libxc stream: three checkpoints separated by "
+    "CHECKPOINT, no END",
+    tags=("checkpointed",),
+    args=("x86_64-pv",),
+    exercises=(*CKPT_RULES, "XC-ORD-005"),
+)
+def remus_bare(guest: str) -> LibxcStream:
+    return bare(guest)
+
+
+@recipe(
+    "remus",
+    "a Remus stream: two checkpoints, each closed by libxc CHECKPOINT and, after the "
+    "emulator records, libxl CHECKPOINT_END; it stops after the last one",
+    tags=("checkpointed", "emulator", "nesting"),
+    args=("hvm", False, False),
+    exercises=CARRIED_RULES,
+)
+@recipe(
+    "remus",
+    "a 64-bit PV guest's Remus stream: two checkpoints, each CHECKPOINT answered by "
+    "CHECKPOINT_END (no emulator), stopping after the last",
+    tags=("checkpointed", "nesting"),
+    args=("x86_64-pv", False, False),
+    exercises=CARRIED_RULES,
+)
+@recipe(
+    "remus-closed-with-end",
+    "a Remus stream whose libxc stream ends with END after a third section, followed by "
+    "the emulator records and the libxl END",
+    tags=("checkpointed", "emulator", "nesting", "end-record"),
+    args=("hvm", False, True),
+    exercises=(*CARRIED_RULES, "XL-NEST-005", "XC-END-002", "XL-END-002"),
+)
+@recipe(
+    "colo",
+    "a COLO stream: after each CHECKPOINT_END the primary's CHECKPOINT_STATE (NEW, 4-octet "
+    "body), then the next checkpoint's libxc records",
+    tags=("checkpointed", "colo", "emulator", "nesting"),
+    args=("hvm", True, False),
+    exercises=(
+        *CARRIED_RULES,
+        "XL-CKS-001",
+        "XL-CKS-003",
+        "XL-CKS-004",
+        "XL-CKS-005",
+        "XL-CKS-006",
+        "XC-DIRTY-002",
+    ),
+)
+def remus(guest: str, colo: bool, end: bool) -> LibxlStream:
+    return carried(guest, colo=colo, end=end)
+
+
+@recipe(
+    "remus",
+    "what xl remus sends for a 32-bit PV guest: the xl header and configuration, then a "
+    "checkpointed libxl stream of two checkpoints",
+    tags=("checkpointed", "nesting"),
+    exercises=CARRIED_RULES,
+)
+def remus_xl() -> XlFile:
+    return XlFile(carried("x86_32-pv"), config=samples.domain_config("x86_32-pv"))
+
+
+# --- invalid and implementation-defined ones ---------------------------------------------------
+
+
+@recipe(
+    "checkpoint-with-body",
+    "a CHECKPOINT record with an 8-octet body in a bare checkpointed stream",
+    tags=("checkpointed",),
+    breaks=("XC-CKPT-001",),
+)
+def checkpoint_with_body() -> LibxcStream:
+    s = bare("hvm")
+    s.records[B.index(s.records, X.CHECKPOINT)] = Record(X.CHECKPOINT, bytes(8))
+    return s
+
+
+@recipe(
+    "stops-inside-checkpoint",
+    "a bare checkpointed stream that stops after the second checkpoint's pages and state, "
+    "before its CHECKPOINT",
+    tags=("checkpointed", "truncated", "missing-record"),
+    breaks=("XC-END-002",),
+)
+def stops_inside_checkpoint() -> LibxcStream:
+    s = bare("hvm", 2)
+    s.records.pop()
+    return s
+
+
+@recipe(
+    "dirty-pfn-list",
+    "CHECKPOINT_DIRTY_PFN_LIST (a back-channel record) at the start of the second "
+    "checkpoint of a forward stream",
+    tags=("checkpointed", "dirty-pfn-list", "colo"),
+    args=(None,),
+    breaks=("XC-DIRTY-001",),
+)
+@recipe(
+    "dirty-pfn-list-length-12",
+    "a 12-octet CHECKPOINT_DIRTY_PFN_LIST in a forward stream",
+    tags=("checkpointed", "dirty-pfn-list", "colo"),
+    args=(12,),
+    breaks=("XC-DIRTY-001", "XC-DIRTY-002"),
+)
+def dirty_pfn_list(length: int | None) -> LibxcStream:
+    s = bare("hvm", 2)
+    pfns = PfnList([0, 0xFEFFC])
+    body: PfnList | bytes = pfns if length is None else pfns.encode("<")[:length]
+    s.records.insert(
+        B.index(s.records, X.CHECKPOINT) + 1, Record(X.CHECKPOINT_DIRTY_PFN_LIST, body)
+    )
+    return s
+
+
+@recipe(
+    "verify-in-checkpointed-stream",
+    "a VERIFY phase (VERIFY and the pages again) inside the first checkpoint of a "
+    "checkpointed stream",
+    tags=("checkpointed", "verify"),
+    breaks=("XC-VER-003",),
+)
+def verify_in_checkpointed_stream() -> LibxcStream:
+    s = bare("hvm", 2)
+    pages = B.get(s.records, X.PAGE_DATA)
+    B.insert_before(s.records, X.X86_TSC_INFO, Record(X.VERIFY), pages)
+    return s
+
+
+@recipe(
+    "checkpoint-end-with-body",
+    "CHECKPOINT_END has an 8-octet body",
+    tags=("checkpointed",),
+    breaks=("XL-CKE-001",),
+)
+def checkpoint_end_with_body() -> LibxlStream:
+    s = carried("hvm")
+    s.items[_find(s, L.CHECKPOINT_END)] = Record(L.CHECKPOINT_END, bytes(8))
+    return s
+
+
+def _colo_state(body: CheckpointState | bytes) -> LibxlStream:
+    s = carried("hvm", colo=True)
+    s.items[_find(s, L.CHECKPOINT_STATE)] = Record(L.CHECKPOINT_STATE, body)
+    return s
+
+
+@recipe(
+    "checkpoint-state-empty",
+    "COLO's CHECKPOINT_STATE after the first CHECKPOINT_END has an empty body (no control_id)",
+    tags=("checkpointed", "colo"),
+    args=(b"",),
+    breaks=("XL-CKS-001",),
+)
+@recipe(
+    "checkpoint-state-control-7",
+    "COLO's CHECKPOINT_STATE carries control_id 7, which is not defined",
+    tags=("checkpointed", "colo"),
+    args=(CheckpointState(7),),
+    breaks=("XL-CKS-003",),
+)
+@recipe(
+    "checkpoint-state-svm-ready",
+    "the forward stream carries CHECKPOINT_STATE SVM_READY (2), a back-channel message",
+    tags=("checkpointed", "colo"),
+    args=(CheckpointState(CheckpointControl.SVM_READY),),
+    breaks=("XL-CKS-004",),
+)
+@recipe(
+    "checkpoint-state-body-8",
+    "COLO's CHECKPOINT_STATE has an 8-octet body: control_id NEW and four zero octets",
+    tags=("checkpointed", "colo"),
+    args=(bytes(8),),
+    breaks=("XL-CKS-002",),
+)
+@recipe(
+    "checkpoint-state-trailing-nonzero",
+    "COLO's CHECKPOINT_STATE has an 8-octet body whose last four octets are not zero",
+    tags=("checkpointed", "colo", "reserved-bits"),
+    args=(bytes(4) + b"\x00\x00\x00\x01",),
+    breaks=("XL-CKS-002", "XL-CKS-006"),
+)
+def colo_state(body: CheckpointState | bytes) -> LibxlStream:
+    return _colo_state(body)
+
+
+@recipe(
+    "checkpoint-state-before-checkpoint-end",
+    "COLO's CHECKPOINT_STATE comes before CHECKPOINT_END instead of directly after it",
+    tags=("checkpointed", "colo", "ordering"),
+    breaks=("XL-CKS-005",),
+)
+def checkpoint_state_before_checkpoint_end() -> LibxlStream:
+    s = carried("hvm", colo=True)
+    k = _find(s, L.CHECKPOINT_STATE)
+    state = s.items.pop(k)
+    s.items.insert(_find(s, L.CHECKPOINT_END), state)
+    return s
+
+
+@recipe(
+    "stops-before-checkpoint-end",
+    "a Remus stream that stops after the emulator records of a checkpoint, before its "
+    "CHECKPOINT_END",
+    tags=("checkpointed", "truncated", "missing-record"),
+    breaks=("XL-NEST-003",),
+)
+def stops_before_checkpoint_end() -> LibxlStream:
+    s = carried("hvm")
+    s.items = s.items[: _find(s, L.CHECKPOINT_END, 1)]
+    return s
+
+
+@recipe(
+    "libxc-context-in-checkpoint",
+    "after a libxc CHECKPOINT, a second LIBXC_CONTEXT and a new libxc stream with headers "
+    "instead of CHECKPOINT_END and a headerless resume",
+    tags=("checkpointed", "nesting", "duplicate-record"),
+    breaks=("XL-NEST-003", "XL-CTX-002"),
+)
+def libxc_context_in_checkpoint() -> LibxlStream:
+    s = carried("hvm")
+    k = _find(s, L.CHECKPOINT_END)
+    head, recs = first_section("hvm")
+    head.records = [*recs, Record(X.END)]
+    s.items[k:] = [Record(L.LIBXC_CONTEXT), head, *samples.emulator_records("hvm"), Record(L.END)]
+    return s
+
+
+@recipe(
+    "checkpoint-end-in-plain-stream",
+    "CHECKPOINT_END in a stream with no checkpoint: after the libxc END, before the libxl END",
+    tags=("checkpointed", "nesting"),
+    breaks=("XL-NEST-004",),
+)
+def checkpoint_end_in_plain_stream() -> LibxlStream:
+    s = B.libxl("hvm", 3)
+    k = _find(s, L.END)
+    s.items.insert(k, Record(L.CHECKPOINT_END))
+    return s
+
+
+@recipe(
+    "libxl-end-inside-checkpoint",
+    "the libxl END record comes right after a libxc CHECKPOINT, inside the checkpoint",
+    tags=("checkpointed", "nesting", "end-record"),
+    breaks=("XL-NEST-005",),
+)
+def libxl_end_inside_checkpoint() -> Built:
+    s = carried("hvm")
+    k = _find(s, L.EMULATOR_XENSTORE_DATA)
+    s.items[k:] = [Record(L.END)]
+    return Built(s)

@@ -1,0 +1,353 @@
+"""Recipes, the declarations they make, and how a case's verdict follows from them.
+
+A recipe is a function that builds one image through the writer; the ``@recipe``
+decorator registers it with what the image *declares*:
+
+``breaks``
+    image rules the image breaks (MUST or SHOULD; a MAY rule cannot be broken).
+``permits``
+    MAY or SHOULD rules (of the image or of readers) that allow a conforming reader
+    to refuse the image, such as a big-endian stream (XC-HDR-006) or TSC mode 3
+    (XC-TSC-004).
+``relies``
+    SHOULD rules for readers that acceptance relies on (XC-REC-007: skip unknown
+    optional records): the case must be accepted, at the *recommended* level.
+``exercises``
+    rules whose boundary a valid image sits on (count 1, a context of exactly 128
+    octets, a record ending at the last octet of the file...).
+
+The verdict is a function of those declarations and of the catalogue's levels,
+:func:`derive`; no recipe states a verdict and nothing here runs the checker.
+The file name's prefix (``y_``, ``n_``, ``i_``) is derived from the verdict, and the
+layer, version and guest parts from the model the recipe returns.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xensave.constants import DomainType, XcRecType
+from xensave.model import (
+    Image,
+    LibvirtFile,
+    LibxcStream,
+    LibxlStream,
+    XapiImage,
+    XlFile,
+)
+from xensave.rules import Level, Rule, load_rules
+from xensave.writer import to_bytes
+
+from .policy import PROFILES, RESERVED, TAGS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a recipe made: the model (which the metadata is read from) and, when the
+    bytes are not simply that model written out (a cut, appended octets), the bytes."""
+
+    image: Image
+    data: bytes | None = None
+
+    def bytes(self) -> bytes:
+        return to_bytes(self.image) if self.data is None else self.data
+
+
+Builder = Callable[..., "Image | Built"]
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One corpus case: a recipe call and its declarations."""
+
+    slug: str
+    builder: Builder
+    args: tuple[Any, ...]
+    recipe: str
+    description: str
+    tags: tuple[str, ...]
+    breaks: tuple[str, ...] = ()
+    permits: tuple[str, ...] = ()
+    relies: tuple[str, ...] = ()
+    exercises: tuple[str, ...] = ()
+    guest: str | None = None  # None: read from the model
+    version: int | None = None  # None: read from the model
+    profile: str | None = _UNSET  # _UNSET: read from the model
+    layers: tuple[str, ...] | None = None  # None: read from the model
+
+    def build(self) -> Built:
+        out = self.builder(*self.args)
+        return out if isinstance(out, Built) else Built(out)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    prefix: str  # y, n or i
+    verdict: str  # accept, reject, either
+    level: str  # required, recommended
+
+
+def derive(
+    breaks: tuple[str, ...],
+    permits: tuple[str, ...],
+    relies: tuple[str, ...],
+    rules: dict[str, Rule] | None = None,
+) -> Verdict:
+    """The verdict that the declarations imply.
+
+    * an image that breaks a MUST image rule is rejected, unless every MUST rule it
+      breaks only asks for zero in a reserved field or padding: restoring readers must
+      ignore those (XC-REC-010, spec/README.md "Reserved bits and padding") while
+      validating readers reject them, so either answer conforms;
+    * an image that breaks only SHOULD rules, or shows a variation some rule lets a
+      reader refuse, may be accepted or rejected (recommended level);
+    * otherwise it must be accepted (recommended level when acceptance rests on a
+      SHOULD rule for readers).
+    """
+    rules = load_rules() if rules is None else rules
+    must = [r for r in breaks if rules[r].level == Level.MUST]
+    if any(r not in RESERVED for r in must):
+        return Verdict("n", "reject", "required")
+    if must:
+        return Verdict("i", "either", "required")
+    if breaks or permits:
+        return Verdict("i", "either", "recommended")
+    return Verdict("y", "accept", "recommended" if relies else "required")
+
+
+# --- registry ---------------------------------------------------------------------------
+
+REGISTRY: list[Case] = []
+
+
+def recipe(
+    slug: str,
+    description: str,
+    *,
+    tags: tuple[str, ...] | list[str],
+    args: tuple[Any, ...] = (),
+    breaks: tuple[str, ...] | list[str] = (),
+    permits: tuple[str, ...] | list[str] = (),
+    relies: tuple[str, ...] | list[str] = (),
+    exercises: tuple[str, ...] | list[str] = (),
+    guest: str | None = None,
+    version: int | None = None,
+    profile: str | None = _UNSET,
+    layers: tuple[str, ...] | None = None,
+) -> Callable[[Builder], Builder]:
+    """Register ``fn(*args)`` as a case. Stack the decorator for several variants."""
+
+    def deco(fn: Builder) -> Builder:
+        module = Path(inspect.getfile(fn)).resolve().relative_to(ROOT).as_posix()
+        REGISTRY.append(
+            Case(
+                slug=slug,
+                builder=fn,
+                args=tuple(args),
+                recipe=f"{module}:{fn.__name__}",
+                description=description,
+                tags=tuple(tags),
+                breaks=tuple(breaks),
+                permits=tuple(permits),
+                relies=tuple(relies),
+                exercises=tuple(exercises),
+                guest=guest,
+                version=version,
+                profile=profile,
+                layers=layers,
+            )
+        )
+        return fn
+
+    return deco
+
+
+# --- metadata read from the model -------------------------------------------------------
+
+
+def layers_of(image: Image | bytes) -> list[str]:
+    """Every layer present, outermost first."""
+    if isinstance(image, bytes):
+        return []
+    if isinstance(image, XlFile):
+        return ["xl", *layers_of(image.payload)]
+    if isinstance(image, LibvirtFile):
+        return ["libvirt", *layers_of(image.payload)]
+    if isinstance(image, XapiImage):
+        inner: list[str] = []
+        for sec in image.sections:
+            if not isinstance(sec.body, bytes):
+                inner += [x for x in layers_of(sec.body) if x not in inner]
+        return ["xapi", *sorted(inner, key=["libxl", "libxc"].index)]
+    if isinstance(image, LibxlStream):
+        has_xc = any(isinstance(i, LibxcStream) for i in image.items)
+        return ["libxl", "libxc"] if has_xc else ["libxl"]
+    return ["libxc"]
+
+
+def libxc_of(image: Image | bytes) -> LibxcStream | None:
+    """The first libxc stream (with headers) inside an image."""
+    if isinstance(image, bytes):
+        return None
+    if isinstance(image, LibxcStream):
+        return image
+    if isinstance(image, XlFile | LibvirtFile):
+        return libxc_of(image.payload)
+    if isinstance(image, XapiImage):
+        for sec in image.sections:
+            found = libxc_of(sec.body)
+            if found is not None:
+                return found
+        return None
+    for item in image.items:
+        if isinstance(item, LibxcStream) and item.image_header is not None:
+            return item
+    return None
+
+
+def guest_of(image: Image) -> str | None:
+    xc = libxc_of(image)
+    if xc is None or xc.domain_header is None:
+        return None
+    if xc.domain_header.type == DomainType.X86_HVM:
+        return "hvm"
+    if xc.domain_header.type != DomainType.X86_PV:
+        return None
+    for rec in xc.records:
+        if rec.type == XcRecType.X86_PV_INFO:
+            width = rec.body_bytes("<")[0]
+            return {4: "x86_32-pv", 8: "x86_64-pv"}.get(width)
+    return None
+
+
+def version_of(image: Image) -> int | None:
+    xc = libxc_of(image)
+    if xc is None or xc.image_header is None or xc.image_header.version not in (2, 3):
+        return None
+    return xc.image_header.version
+
+
+def profile_of(image: Image) -> str | None:
+    """The Xen release profile whose saver writes what this stream's headers say."""
+    xc = libxc_of(image)
+    if xc is None or xc.image_header is None or xc.domain_header is None:
+        return None
+    release = (xc.domain_header.xen_major, xc.domain_header.xen_minor)
+    for name, (version, first, last) in PROFILES.items():
+        if xc.image_header.version == version and first <= release <= last:
+            return name
+    return None
+
+
+# --- cases resolved into manifest entries ------------------------------------------------
+
+
+@dataclass
+class Resolved:
+    case: Case
+    name: str
+    data: bytes
+    verdict: Verdict
+    layer: str
+    layers: list[str]
+    version: int | None
+    guest: str | None
+    profile: str | None
+    rules: list[str] = field(default_factory=list)
+
+    def entry(self, sha256: str) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "file": f"corpus/{self.name}.bin",
+            "sha256": sha256,
+            "size": len(self.data),
+            "verdict": self.verdict.verdict,
+            "level": self.verdict.level,
+            "rules": self.rules,
+            "layer": self.layer,
+            "layers": self.layers,
+            "version": self.version,
+            "guest": self.guest,
+            "profile": self.profile,
+            "tags": sorted(self.case.tags),
+            "description": self.case.description,
+            "recipe": self.case.recipe,
+        }
+
+
+def _unique(seq: Iterator[str] | list[str] | tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for x in seq:
+        if x not in out:
+            out.append(x)
+    return out
+
+
+def validate(case: Case, rules: dict[str, Rule]) -> None:
+    """Declarations that cannot be right, caught when the corpus is built."""
+    where = f"{case.recipe} ({case.slug})"
+    declared = (*case.breaks, *case.permits, *case.relies, *case.exercises)
+    for rid in declared:
+        if rid not in rules:
+            raise ValueError(f"{where}: unknown rule {rid}")
+    for rid in case.breaks:
+        r = rules[rid]
+        if r.subject != "image" or r.level == Level.MAY:
+            raise ValueError(f"{where}: {rid} ({r.level} {r.subject}) cannot be broken")
+    for rid in case.permits:
+        if rules[rid].level == Level.MUST:
+            raise ValueError(f"{where}: {rid} is a MUST; it permits nothing")
+    for rid in case.relies:
+        r = rules[rid]
+        if r.subject != "reader" or r.level != Level.SHOULD:
+            raise ValueError(f"{where}: {rid} is not a SHOULD rule for readers")
+    for tag in case.tags:
+        if tag not in TAGS:
+            raise ValueError(f"{where}: tag {tag!r} is not in the controlled list")
+    if not case.tags:
+        raise ValueError(f"{where}: no tags")
+    if not case.description or "\n" in case.description:
+        raise ValueError(f"{where}: the description must be one line")
+
+
+def resolve(case: Case, rules: dict[str, Rule] | None = None) -> Resolved:
+    rules = load_rules() if rules is None else rules
+    validate(case, rules)
+    built = case.build()
+    image = built.image
+    verdict = derive(case.breaks, case.permits, case.relies, rules)
+    layers = list(case.layers) if case.layers is not None else layers_of(image)
+    version = case.version if case.version is not None else version_of(image)
+    guest = case.guest if case.guest is not None else guest_of(image)
+    profile = profile_of(image) if case.profile is _UNSET else case.profile
+    if guest is None:
+        raise ValueError(f"{case.recipe} ({case.slug}): cannot tell the guest; declare it")
+    layer = layers[0]
+    stem = f"{layer}-v{version}" if version is not None else f"{layer}-legacy"
+    name = f"{verdict.prefix}_{stem}_{guest}_{case.slug}"
+    if verdict.prefix == "n":
+        listed = list(case.breaks)
+    elif verdict.prefix == "i":
+        listed = [*case.breaks, *case.permits]
+    else:
+        listed = [*case.exercises, *case.relies]
+    return Resolved(
+        case=case,
+        name=name,
+        data=built.bytes(),
+        verdict=verdict,
+        layer=layer,
+        layers=layers,
+        version=version,
+        guest=guest,
+        profile=profile,
+        rules=_unique(listed),
+    )
