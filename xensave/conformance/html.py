@@ -18,7 +18,7 @@ from typing import Any
 from .. import __version__
 from .manifest import Case
 from .report import reproduce
-from .runner import CaseResult, ImplRun, RunResult, rule_catalogue
+from .runner import FOCUS_MAX, CaseResult, ImplRun, RunResult, focus_rules, rule_catalogue
 
 __all__ = ["render_html", "write_html"]
 
@@ -250,7 +250,8 @@ def render_html(run: RunResult) -> str:
         w("</tr></thead><tbody>")
         groups: dict[str, list[Case]] = {}
         for c in cases:
-            groups.setdefault(c.rules[0] if c.rules else "", []).append(c)
+            focus = focus_rules(c)
+            groups.setdefault(focus[0] if focus else "", []).append(c)
         for rid in sorted(groups, key=lambda r: (r != "", r)):
             if rid:
                 rule = rules.get(rid)
@@ -262,7 +263,11 @@ def render_html(run: RunResult) -> str:
                 w(f'<tr class="rule"><th colspan={ncols}><code>{_e(rid)}</code> ')
                 w(f"{_e(text)}</th></tr>")
             else:
-                w(f'<tr class="rule"><th colspan={ncols}>no rule broken</th></tr>')
+                w(
+                    f'<tr class="rule"><th colspan={ncols}>no rule in particular: images that '
+                    f"name no rule or more than {FOCUS_MAX} (valid images of a whole layer)"
+                    "</th></tr>"
+                )
             folded: Counter[str] = Counter()
             for c in sorted(groups[rid], key=lambda c: c.name):
                 row = results.get(c.name, [])

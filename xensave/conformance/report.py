@@ -63,6 +63,11 @@ def _one_line(s: str, n: int = 160) -> str:
     return s if len(s) <= n else s[: n - 3] + "..."
 
 
+def _rules_short(rules: tuple[str, ...], n: int = 4) -> str:
+    more = f", ... (+{len(rules) - n})" if len(rules) > n else ""
+    return ", ".join(rules[:n]) + more
+
+
 def _stderr_line(r: CaseResult) -> str:
     if r.raw is None or not r.raw.stderr:
         return ""
@@ -89,15 +94,20 @@ def write_terminal(run: RunResult, out: TextIO, verbose: bool = False) -> None:
         w(f"   {n_run} cases run in {impl.seconds:.2f} s of testee time, {impl.starts} {procs}\n")
         w(f"   outcomes: {_counts(impl.outcome_counts(), OUTCOMES) or 'none'}\n")
         w(f"   statuses: {_counts(impl.status_counts(), STATUSES) or 'none'}\n")
-        per_rule = impl.rule_counts()
-        bad_rules = {rid: c for rid, c in per_rule.items() if any(k != "pass" for k in c if c[k])}
+        per_rule = impl.rule_counts(focused=True)
+        bad_rules = {
+            rid: c
+            for rid, c in per_rule.items()
+            if any(c[k] for k in ("fail", "warning", "xfail", "xpass"))
+        }
         if bad_rules:
             items = []
             for rid in sorted(bad_rules):
                 c = bad_rules[rid]
                 lvl = rules[rid].level if rid in rules else "?"
+                label = f"{rid} ({lvl})" if rid else "cases naming no rule or many"
                 items.append(
-                    f"{rid} ({lvl}): "
+                    f"{label}: "
                     + ", ".join(
                         f"{c[k]} {k}"
                         for k in STATUSES
@@ -126,7 +136,7 @@ def write_terminal(run: RunResult, out: TextIO, verbose: bool = False) -> None:
                 what = f"unexpected pass: listed in {_rel(xf.path) if xf.path else 'the list'}"
             else:
                 what = f"{r.outcome}: {_one_line(r.message, 120)}"
-            rule_s = f" [{', '.join(r.case.rules)}]" if r.case.rules else ""
+            rule_s = f" [{_rules_short(r.case.rules)}]" if r.case.rules else ""
             w(f"     {r.case.name}{rule_s}\n       {what}\n")
             err = _stderr_line(r)
             if err and r.status == "fail":

@@ -67,6 +67,14 @@ FAILURE_OUTCOMES = frozenset(OUTCOMES) - {"pass", "unsupported"}
 #: What it means for the run.
 STATUSES = ("pass", "fail", "warning", "xfail", "xpass", "unsupported")
 _BAD_STATUSES = frozenset({"fail", "xpass"})
+#: A case naming more rules than this is about no rule in particular (a valid image
+#: that exercises a whole layer): reports group and count it on its own.
+FOCUS_MAX = 3
+
+
+def focus_rules(case: Case) -> tuple[str, ...]:
+    """The rules a case is about: all it names, or none when it names many."""
+    return case.rules if len(case.rules) <= FOCUS_MAX else ()
 
 
 @dataclass
@@ -105,11 +113,14 @@ class ImplRun:
     def status_counts(self) -> Counter[str]:
         return Counter(r.status for r in self.results)
 
-    def rule_counts(self) -> dict[str, Counter[str]]:
-        """rule -> status counts, over the cases that exercise it."""
+    def rule_counts(self, focused: bool = False) -> dict[str, Counter[str]]:
+        """rule -> status counts, over the cases that exercise it. ``focused``: only
+        cases that name at most :data:`FOCUS_MAX` rules count for their rules; the
+        others (valid images that touch a whole layer) count under ``""``."""
         out: dict[str, Counter[str]] = {}
         for r in self.results:
-            for rule in r.case.rules:
+            rules = focus_rules(r.case) if focused else r.case.rules
+            for rule in rules or (("",) if focused else ()):
                 out.setdefault(rule, Counter())[r.status] += 1
         return out
 
@@ -226,10 +237,10 @@ def _update_list(
     for name in impl.expected.entries:  # entries for cases this run did not select
         case = by_name.get(name)
         if case is not None and name not in run_names and adapter.supported(case)[0]:
-            keep[name] = Entry(name, case.rules, "(not run this time; kept)")
+            keep[name] = Entry(name, focus_rules(case), "(not run this time; kept)")
     for r in impl.results:
         if r.failed:
-            keep[r.case.name] = Entry(r.case.name, r.case.rules, _entry_note(r))
+            keep[r.case.name] = Entry(r.case.name, focus_rules(r.case), _entry_note(r))
     catalogue = rule_catalogue()
     info = {rid: (str(r.level), r.summary, r.kaitai) for rid, r in catalogue.items()}
     command = ["xensave", "conformance", "run", *adapter.origin, "--update-expected-failures"]

@@ -87,7 +87,7 @@ def judge_kaitai(image: bytes, header: dict[str, Any]) -> dict[str, Any]:
         tree(parser_class(layer).from_bytes(image))
     except Exception as exc:  # the generated parser's rejection, whatever its class
         err = error_tree(exc)
-        return {"verdict": "reject", "message": f"{err.get('kind')}: {err.get('error')}"}
+        return {"verdict": "reject", "message": str(err.get("error"))}
     return {"verdict": "accept", "summary": {"layer": layer}}
 
 
