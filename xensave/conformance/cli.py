@@ -10,13 +10,15 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["main", "register"]
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
-DEFAULT_HTML = Path("out") / "conformance.html"
+DEFAULT_HTML = "out/conformance.html"
 
 RUN_EPILOG = """\
 exit status: 0 every implementation matches its expected-failure list, 1 it does not
@@ -236,6 +238,8 @@ def _err(msg: str) -> int:
 
 
 def _manifest_path(arg: str | None) -> Path | None:
+    from pathlib import Path
+
     from .manifest import find_manifest
 
     return Path(arg) if arg else find_manifest()
@@ -287,6 +291,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _adapters(args: argparse.Namespace, root: Path) -> list[Any]:
+    from pathlib import Path
+
     from .adapters import (
         AdapterError,
         adapter_from_command,
@@ -331,6 +337,7 @@ def _adapters(args: argparse.Namespace, root: Path) -> list[Any]:
 
 def _run(args: argparse.Namespace) -> int:
     import json
+    from pathlib import Path
 
     from .execute import ExecOptions
     from .html import write_html
@@ -372,7 +379,7 @@ def _run(args: argparse.Namespace) -> int:
         write_junit(result, Path(args.junit))
         print(f"JUnit XML: {args.junit}", file=info)
     if not args.no_html:
-        html_path = Path(args.html) if args.html else DEFAULT_HTML
+        html_path = Path(args.html or DEFAULT_HTML)
         write_html(result, html_path)
         print(f"HTML matrix: {html_path}", file=info)
     sys.stdout.flush()
