@@ -116,6 +116,10 @@ def _cell(r: CaseResult) -> str:
     return f'<td class="cell {" ".join(classes)}" title="{_e(title)}">{_e(text)}</td>'
 
 
+def _what(counts: Counter[str]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+
+
 def _agrees(results: list[CaseResult]) -> bool:
     ran = {(r.outcome, r.answer) for r in results if r.outcome != "unsupported"}
     return len(ran) <= 1
@@ -252,7 +256,14 @@ def render_html(run: RunResult) -> str:
         for c in cases:
             focus = focus_rules(c)
             groups.setdefault(focus[0] if focus else "", []).append(c)
+        whole_groups: Counter[str] = Counter()
+        whole_rules = 0
         for rid in sorted(groups, key=lambda r: (r != "", r)):
+            members = sorted(groups[rid], key=lambda c: c.name)
+            rows = [(c, results.get(c.name, [])) for c in members]
+            agrees = [_agrees([r for _, r in row]) for _, row in rows]
+            all_agree = all(agrees)
+            head_cls = "rule agree" if all_agree else "rule"
             if rid:
                 rule = rules.get(rid)
                 text = (
@@ -260,18 +271,16 @@ def render_html(run: RunResult) -> str:
                     if rule is not None
                     else "(not in the catalogue)"
                 )
-                w(f'<tr class="rule"><th colspan={ncols}><code>{_e(rid)}</code> ')
+                w(f'<tr class="{head_cls}"><th colspan={ncols}><code>{_e(rid)}</code> ')
                 w(f"{_e(text)}</th></tr>")
             else:
                 w(
-                    f'<tr class="rule"><th colspan={ncols}>no rule in particular: images that '
-                    f"name no rule or more than {FOCUS_MAX} (valid images of a whole layer)"
-                    "</th></tr>"
+                    f'<tr class="{head_cls}"><th colspan={ncols}>no rule in particular: images '
+                    f"that name no rule or more than {FOCUS_MAX} (valid images of a whole "
+                    "layer)</th></tr>"
                 )
             folded: Counter[str] = Counter()
-            for c in sorted(groups[rid], key=lambda c: c.name):
-                row = results.get(c.name, [])
-                agree = _agrees([r for _, r in row])
+            for (c, row), agree in zip(rows, agrees, strict=True):
                 if agree:
                     first = next((r for _, r in row if r.outcome != "unsupported"), None)
                     folded[first.status if first else "unsupported"] += 1
@@ -281,13 +290,22 @@ def render_html(run: RunResult) -> str:
                 w(f'<td class="want">{_e(c.prefix)}</td>')
                 w("".join(_cell(r) for _, r in row))
                 w("</tr>")
-            if folded:
+            if all_agree:
+                whole_rules += 1
+                whole_groups.update(folded)
+            elif folded:
                 n = sum(folded.values())
-                what = ", ".join(f"{v} {k}" for k, v in sorted(folded.items()))
                 w(
-                    f'<tr class="fold"><td colspan={ncols}>{n} case{"s" if n != 1 else ""} '
-                    f"where every implementation agrees ({_e(what)}) folded</td></tr>"
+                    f'<tr class="fold"><td colspan={ncols}>{n} more case{"s" if n != 1 else ""} '
+                    f"where every implementation agrees ({_e(_what(folded))}) folded</td></tr>"
                 )
+        if whole_rules:
+            n = sum(whole_groups.values())
+            w(
+                f'<tr class="fold"><td colspan={ncols}>{whole_rules} rule group'
+                f"{'s' if whole_rules != 1 else ''} whose {n} case{'s' if n != 1 else ''} "
+                f"every implementation agrees on ({_e(_what(whole_groups))}) folded</td></tr>"
+            )
         w("</tbody></table></section>")
     w("</body></html>\n")
     return "".join(out)
