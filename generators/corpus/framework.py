@@ -336,7 +336,7 @@ def resolve(case: Case, rules: dict[str, Rule] | None = None) -> Resolved:
     if verdict.prefix == "n":
         listed = list(case.breaks)
     elif verdict.prefix == "i":
-        listed = [*case.breaks, *case.permits]
+        listed = [*case.breaks, *case.permits, *case.relies]
     else:
         listed = [*case.exercises, *case.relies]
     return Resolved(

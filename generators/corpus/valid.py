@@ -185,12 +185,17 @@ for _wrap in samples.WRAPS:
     for _version in samples.VERSIONS:
         for _guest in samples.GUESTS:
             extra = " with emulator xenstore data and context" if _guest == "hvm" else ""
+            content = (
+                "28 pages of low memory and special pages, XTAB and XALLOC pfns, an HVM "
+                "context for two vCPUs"
+                if _guest == "hvm"
+                else "page tables of every level, a P2M frame, XTAB/BROKEN/XALLOC pfns, two vCPUs"
+            )
             recipe(
                 "typical",
                 f"{GUEST_TEXT[_guest]} guest, libxc v{_version} (Xen "
                 f"{'.'.join(map(str, RELEASE_OF_VERSION[_version]))}), in "
-                f"{WRAP_TEXT[_wrap]}{extra if _wrap != 'libxc' else ''}: page tables, "
-                f"XTAB/BROKEN/XALLOC pfns, two vCPUs",
+                f"{WRAP_TEXT[_wrap]}{extra if _wrap != 'libxc' else ''}: {content}",
                 tags=("cell",),
                 args=(_guest, _version, _wrap),
                 exercises=exercised(_wrap, _guest, _version),
