@@ -200,6 +200,14 @@ def test_persistent_stderr_flood_is_capped(intact: Path) -> None:
     assert r.raw is not None and len(r.raw.stderr) == 1 << 20
     assert r.raw.stderr_total >= 1 << 20
     assert set(outcomes(result).values()) == {"pass"}
+    # the reports stay small
+    import json
+
+    from xensave.conformance.html import render_html
+    from xensave.conformance.report import to_json
+
+    assert len(render_html(result)) < 300_000
+    assert len(json.dumps(to_json(result))) < 100_000
 
 
 def test_persistent_many_misdeeds_in_parallel(intact: Path) -> None:

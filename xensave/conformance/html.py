@@ -169,8 +169,10 @@ def _details(
                 rid = d.get("rule") or "-"
                 sub.append(f"<code>{_e(rid)}</code> {_e(d.get('message', ''))}")
             if r.raw.stderr:
-                tail = r.raw.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-                sub.append("stderr: <code>" + _e(" / ".join(tail)) + "</code>")
+                tail = " / ".join(r.raw.stderr[-2000:].decode("utf-8", "replace").splitlines()[-3:])
+                if len(tail) > 300:
+                    tail = "…" + tail[-300:]
+                sub.append("stderr: <code>" + _e(tail) + "</code>")
         if r.status != "unsupported":
             sub.append(f"<code>$ {_e(reproduce(run, impl, r))}</code>")
         if sub:
