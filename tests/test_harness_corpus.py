@@ -33,7 +33,12 @@ def test_bundled_adapters_match_their_expected_failure_lists() -> None:
             for r in impl.results
             if r.status in ("fail", "xpass")
         ]
-        assert not bad and not impl.stale, (impl.adapter.name, bad[:5], impl.stale[:5])
+        fix = (
+            f"{impl.adapter.name} does not match its expected-failure list (after a corpus or "
+            "ksy change, review and run: xensave conformance run -a kaitai-python -a kaitai-js "
+            "-a reference --update-expected-failures; commit conformance/expected-failures/)"
+        )
+        assert not bad and not impl.stale, (fix, bad[:5], impl.stale[:5])
 
 
 def test_reference_exit_code_adapter_on_a_sample() -> None:
