@@ -23,8 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec"
 KSY = ROOT / "ksy"
 
-ID_RE = re.compile(r"^(XLF|XL|XC)-[A-Z0-9]+-\d{3}$")
-LAYER_OF_PREFIX = {"XLF": "xl-file", "XL": "libxl", "XC": "libxc"}
+ID_RE = re.compile(r"^(XLF|XL|XC|LVF|XAPI|IMG)-[A-Z0-9]+-\d{3}$")
+LAYER_OF_PREFIX = {
+    "XLF": "xl-file",
+    "XL": "libxl",
+    "XC": "libxc",
+    "LVF": "libvirt",
+    "XAPI": "xapi",
+    "IMG": "image",
+}
 # A rule line: anchor, bold ID, level in parentheses, then the rule text.
 RULE_LINE_RE = re.compile(
     r"^<a id=\"(?P<anchor>[a-z0-9-]+)\"></a>\*\*(?P<id>[A-Z]+-[A-Z0-9]+-\d{3})\*\* "

@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0x9d0d30d0
-SIZE = 45528
+CRC32 = 0x98cde657
+SIZE = 52653
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, ''),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, ''),
@@ -172,4 +172,33 @@ RULES = (
     ('XC-ORD-005', 'SHOULD', 'libxc', 'order', 'image', 'In an x86 PV stream, within one checkpoint section no PAGE_DATA follows an X86_PV_VCPU_* record.', '', False, 'libxc-stream.md#xc-ord-005', (), False, ''),
     ('XC-ORD-006', 'MAY', 'libxc', 'order', 'image', "In an x86 HVM stream, HVM_CONTEXT may precede HVM_PARAMS (Xen's own saver writes it first).", '', False, 'libxc-stream.md#xc-ord-006', (), True, ''),
     ('XC-ORD-007', 'MUST', 'libxc', 'order', 'reader', "A reader applies a checkpoint's HVM_PARAMS before loading its HVM_CONTEXT, whatever their order in the stream.", '', False, 'libxc-stream.md#xc-ord-007', (), True, ''),
+    ('LVF-HDR-001', 'MUST', 'libvirt', 'header', 'image', 'The file starts with the 16-byte magic "libvirt-xml\\n \\0 \\r".', '', False, 'wrappers.md#lvf-hdr-001', (), False, ''),
+    ('LVF-HDR-002', 'MUST', 'libvirt', 'header', 'image', 'The file holds the whole 64-byte header.', '', False, 'wrappers.md#lvf-hdr-002', (), False, ''),
+    ('LVF-HDR-003', 'MUST', 'libvirt', 'header', 'image', 'version is 1 or 2.', '', False, 'wrappers.md#lvf-hdr-003', (), False, ''),
+    ('LVF-HDR-004', 'MAY', 'libvirt', 'header', 'image', 'The header words may be big-endian; a reader may refuse a file whose byte order is not its own (libvirt does).', '', False, 'wrappers.md#lvf-hdr-004', (), False, ''),
+    ('LVF-HDR-005', 'MUST', 'libvirt', 'header', 'image', 'The ten unused header words are zero.', '', False, 'wrappers.md#lvf-hdr-005', (), False, ''),
+    ('LVF-HDR-006', 'MAY', 'libvirt', 'header', 'reader', 'A reader may ignore the unused header words (libvirt does) or reject a file in which they are not zero.', '', False, 'wrappers.md#lvf-hdr-006', (), False, ''),
+    ('LVF-XML-001', 'MUST', 'libvirt', 'xml', 'image', 'xml_len is greater than zero.', '', False, 'wrappers.md#lvf-xml-001', (), False, ''),
+    ('LVF-XML-002', 'MUST', 'libvirt', 'xml', 'image', 'The file holds at least xml_len bytes after the 64-byte header.', '', False, 'wrappers.md#lvf-xml-002', (), False, ''),
+    ('LVF-XML-003', 'MUST', 'libvirt', 'xml', 'image', 'The last byte of the XML is NUL.', '', False, 'wrappers.md#lvf-xml-003', (), False, ''),
+    ('LVF-XML-004', 'MUST', 'libvirt', 'xml', 'image', 'The XML bytes before the final NUL hold no NUL and are a well-formed XML document whose root element is domain.', '', False, 'wrappers.md#lvf-xml-004', (), False, ''),
+    ('LVF-STR-001', 'MAY', 'libvirt', 'stream', 'image', 'When version is 1, a legacy (pre-4.6) stream follows the XML.', '', False, 'wrappers.md#lvf-str-001', (), False, ''),
+    ('LVF-STR-002', 'MUST', 'libvirt', 'stream', 'image', 'When version is 2, a libxl stream starts at offset 64 + xml_len.', '', False, 'wrappers.md#lvf-str-002', (), False, ''),
+    ('LVF-STR-003', 'MUST', 'libvirt', 'stream', 'image', 'The byte order of the header words equals the byte order declared by the libxl stream header.', '', False, 'wrappers.md#lvf-str-003', (), False, ''),
+    ('LVF-STR-004', 'MUST', 'libvirt', 'stream', 'image', "No bytes follow the libxl stream's END record.", '', False, 'wrappers.md#lvf-str-004', (), False, ''),
+    ('XAPI-HDR-001', 'MUST', 'xapi', 'header', 'image', 'The image starts with the 15-byte signature "XenSavedDomv2-\\n".', '', False, 'wrappers.md#xapi-hdr-001', (), False, ''),
+    ('XAPI-SEC-001', 'MUST', 'xapi', 'section', 'image', 'Every section header is complete: 16 bytes, type and length, little-endian u64 each.', '', False, 'wrappers.md#xapi-sec-001', (), False, ''),
+    ('XAPI-SEC-002', 'MUST', 'xapi', 'section', 'image', 'Every section type is one xenopsd defines (0x000F, 0x00F0, 0x00F1, 0x00F2, 0x0F00, 0x0F01, 0x0F10, 0x0F11, 0xFFFF).', '', False, 'wrappers.md#xapi-sec-002', (), False, ''),
+    ('XAPI-SEC-003', 'MUST', 'xapi', 'section', 'image', 'The image holds the whole body (length bytes) of every XENOPS, QEMU_TRAD, QEMU_XEN and VARSTORED section.', '', False, 'wrappers.md#xapi-sec-003', (), False, ''),
+    ('XAPI-SEC-004', 'MUST', 'xapi', 'section', 'image', 'The length of a LIBXC, LIBXL, LIBXC_LEGACY, DEMU or END_OF_IMAGE section is zero (the word is not used).', '', False, 'wrappers.md#xapi-sec-004', (), False, ''),
+    ('XAPI-SEC-005', 'MAY', 'xapi', 'section', 'reader', 'A reader may ignore the length of LIBXC, LIBXL, LIBXC_LEGACY, DEMU and END_OF_IMAGE sections (xenopsd does) or reject it when not 0.', '', False, 'wrappers.md#xapi-sec-005', (), False, ''),
+    ('XAPI-SEC-006', 'SHOULD', 'xapi', 'section', 'image', 'No LIBXL or QEMU_XEN section: xenopsd defines them but refuses to restore either.', '', False, 'wrappers.md#xapi-sec-006', (), False, ''),
+    ('XAPI-SEC-007', 'SHOULD', 'xapi', 'section', 'image', "A QEMU_TRAD or QEMU_XEN section is at most 1 MiB long, the most xenopsd's restorer accepts.", '', False, 'wrappers.md#xapi-sec-007', (), False, ''),
+    ('XAPI-STR-001', 'MUST', 'xapi', 'stream', 'image', 'A LIBXC section header is followed directly by a whole libxc stream, a LIBXL one by a whole libxl stream.', '', False, 'wrappers.md#xapi-str-001', (), False, ''),
+    ('XAPI-STR-002', 'MUST', 'xapi', 'stream', 'image', "The image has exactly one section carrying the domain's memory (LIBXC, LIBXL or LIBXC_LEGACY).", '', False, 'wrappers.md#xapi-str-002', (), False, ''),
+    ('XAPI-STR-003', 'MAY', 'xapi', 'stream', 'image', 'A LIBXC_LEGACY section carries a legacy (pre-4.6) libxc stream.', '', False, 'wrappers.md#xapi-str-003', (), False, ''),
+    ('XAPI-STR-004', 'MAY', 'xapi', 'stream', 'image', 'A DEMU section carries vGPU state with no length and no published format; a reader may refuse the image.', '', False, 'wrappers.md#xapi-str-004', (), False, ''),
+    ('XAPI-END-001', 'MUST', 'xapi', 'end', 'image', 'The image has an END_OF_IMAGE section; it does not end at a section boundary before one.', '', False, 'wrappers.md#xapi-end-001', (), False, ''),
+    ('XAPI-END-002', 'MUST', 'xapi', 'end', 'image', 'No bytes follow the END_OF_IMAGE section header.', '', False, 'wrappers.md#xapi-end-002', (), False, ''),
+    ('IMG-FMT-001', 'MUST', 'image', 'format', 'image', 'The input begins with the identifying bytes of a layer this specification defines, or is a legacy stream.', '', False, 'image.md#img-fmt-001', (), False, ''),
 )

@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from ._slots import Struct, field, replace
 from .constants import (
+    LIBVIRT_MAGIC,
     PV_VCPU_CONTEXT_SIZE,
     REC_LENGTH_MAX,
     XC_ID,
@@ -39,6 +40,7 @@ from .constants import (
 )
 from .reader import (
     BODY_KEEP_MAX,
+    XAPI_LENGTH_FRAMED,
     Event,
     LibvirtHeader,
     LibxlHeader,
@@ -47,6 +49,7 @@ from .reader import (
     RecordEvent,
     Trailer,
     XapiHeader,
+    XapiKind,
     XcDomainHeader,
     XcImageHeader,
     XlHeader,
@@ -212,6 +215,36 @@ CHECKS: dict[str, str] = {
     "XC-ORD-004": "PV: X86_PV_INFO before every SHARED_INFO",
     "XC-ORD-005": "PV: no PAGE_DATA after a vCPU record in one section (warning)",
     "XC-ORD-006": "HVM: note HVM_CONTEXT before HVM_PARAMS",
+    # libvirt save file
+    "LVF-HDR-001": "libvirt header: the 16-byte magic (first differing byte); truncated magic",
+    "LVF-HDR-002": "libvirt header: the whole 64-byte header present (framing loss)",
+    "LVF-HDR-003": "libvirt header: version 1 or 2 in either byte order",
+    "LVF-HDR-004": "libvirt header: note big-endian header words",
+    "LVF-HDR-005": "libvirt header: the ten unused words zero",
+    "LVF-XML-001": "libvirt XML: xml_len > 0",
+    "LVF-XML-002": "libvirt XML: xml_len bytes present (framing loss)",
+    "LVF-XML-003": "libvirt XML: last byte NUL",
+    "LVF-XML-004": "libvirt XML: no NUL before the last byte; well-formed, root element domain",
+    "LVF-STR-001": "libvirt header: note a legacy stream (version 1)",
+    "LVF-STR-002": "libvirt file, version 2: a libxl header (ident, complete) at 64 + xml_len",
+    "LVF-STR-003": "libvirt file: header byte order equals the libxl options byte order",
+    "LVF-STR-004": "libvirt file: no bytes after the libxl END (Trailer event)",
+    # XAPI suspend image
+    "XAPI-HDR-001": "XAPI: the 15-byte signature (framing loss, first differing byte)",
+    "XAPI-SEC-001": "XAPI section header: complete (framing loss)",
+    "XAPI-SEC-002": "XAPI section header: known type (framing loss)",
+    "XAPI-SEC-003": "XAPI length-framed section: body present in full (framing loss)",
+    "XAPI-SEC-004": "XAPI LIBXC/LIBXL/LIBXC_LEGACY/DEMU/END_OF_IMAGE section: length 0",
+    "XAPI-SEC-006": "XAPI: no LIBXL or QEMU_XEN section (warning)",
+    "XAPI-SEC-007": "XAPI QEMU_TRAD/QEMU_XEN section: length <= 1 MiB (warning)",
+    "XAPI-STR-001": "XAPI LIBXC/LIBXL section: a libxc/libxl header (complete) follows",
+    "XAPI-STR-002": "XAPI: exactly one memory section (second one; none at END_OF_IMAGE)",
+    "XAPI-STR-003": "XAPI: note a LIBXC_LEGACY section (not checked)",
+    "XAPI-STR-004": "XAPI: note a DEMU section (nothing after it is checked)",
+    "XAPI-END-001": "XAPI: END_OF_IMAGE present (EOF at a section boundary)",
+    "XAPI-END-002": "XAPI: no bytes after END_OF_IMAGE (Trailer event)",
+    # the image as a whole
+    "IMG-FMT-001": "input: some layer's identifying bytes, or a legacy guess (framing loss)",
 }
 
 #: Image rules of the catalogue that the checker does not cite, with the reason.
@@ -234,9 +267,10 @@ PROGRESS_STEP = 64 << 20
 class Diagnostic(Struct, frozen=True):
     """One broken (or, for a note, exercised) rule at one place in the image.
 
-    ``rule`` is a catalogue ID; it is empty only for problems no rule covers yet
-    (an input that is no Xen image at all, wrapper framing, a legacy stream that
-    is not checked), which are always errors.
+    ``rule`` is a catalogue ID; it is empty only where the checker cannot judge:
+    a legacy stream (not implemented yet), what follows a XAPI DEMU section (no
+    published format), or an internal error of the checker. Those are always
+    errors, so that an image nobody checked is never called valid.
     """
 
     rule: str
@@ -355,6 +389,22 @@ _XC_IHDR_FIELDS = (
     (24, "XC-HDR-005"),
 )
 _XC_DHDR_FIELDS = ((4, "XC-DOM-001"), (6, "XC-DOM-002"), (8, "XC-DOM-003"))
+_LIBVIRT_HDR_FIELDS = ((16, "LVF-HDR-001"),)
+
+#: XAPI sections whose length word is not used (xenopsd writes 0 and ignores it).
+_XAPI_UNFRAMED = frozenset(
+    {
+        XapiKind.LIBXC,
+        XapiKind.LIBXL,
+        XapiKind.LIBXC_LEGACY,
+        XapiKind.DEMU,
+        XapiKind.END_OF_IMAGE,
+    }
+)
+#: XAPI sections that carry the domain's memory image.
+_XAPI_MEMORY = frozenset({XapiKind.LIBXC, XapiKind.LIBXL, XapiKind.LIBXC_LEGACY})
+#: The longest device model section xenopsd's restorer accepts.
+XAPI_QEMU_MAX = 1 << 20
 
 
 def _field_rule(fields: tuple[tuple[int, str], ...], present: int, default: str) -> str:
@@ -437,6 +487,8 @@ class _Checker:
         self.carrier: str | None = None  # what the next inner stream is carried by
         self.xl: XlHeader | None = None
         self.xl_big: bool | None = None
+        self.lv: LibvirtHeader | None = None
+        self.xapi_memory = 0  # XAPI sections that carry the memory image so far
         self.libxl: _Libxl | None = None
         self.xc: _Xc | None = None
         self.guest: int | None = None  # of the latest libxc domain header
@@ -537,14 +589,137 @@ class _Checker:
             self.trailer(ev)
             self.pos = ev.offset + ev.length
         elif isinstance(ev, LibvirtHeader):
-            # Wrappers have no rules yet (spec/nesting.md): pass through to the stream.
-            self.layer = self.layer or "libvirt"
-            self.carrier = "libvirt"
+            self.libvirt_header(ev)
             self.pos = 64 + len(ev.xml)
         elif isinstance(ev, XapiHeader):
-            self.layer = self.layer or "xapi"
-            self.carrier = "xapi"
-            self.pos = ev.offset + 16 + len(ev.data)
+            self.xapi_section(ev)
+            framed = ev.kind in XAPI_LENGTH_FRAMED
+            self.pos = ev.body_offset + (ev.length if framed else 0)
+
+    # -- libvirt save file (spec/wrappers.md)
+
+    def libvirt_header(self, h: LibvirtHeader) -> None:
+        self.layer = self.layer or "libvirt"
+        self.carrier = "libvirt"
+        self.lv = h
+        if h.magic != LIBVIRT_MAGIC:
+            at = next(
+                (i for i, (a, b) in enumerate(zip(h.magic, LIBVIRT_MAGIC, strict=False)) if a != b),
+                min(len(h.magic), 16),
+            )
+            self.emit(
+                "LVF-HDR-001",
+                at,
+                "libvirt",
+                f"magic is {h.magic!r}, not {LIBVIRT_MAGIC!r} (first difference at byte {at})",
+            )
+        if h.version not in (1, 2):
+            self.emit(
+                "LVF-HDR-003",
+                0x10,
+                "libvirt",
+                f"version is {h.version:#x} read little-endian, and not 1 or 2 read big-endian",
+            )
+        elif h.big_endian:
+            self.emit("LVF-HDR-004", 0x10, "libvirt", "the header words are big-endian")
+        if any(h.unused):
+            at = _first_nonzero(h.unused)
+            self.emit(
+                "LVF-HDR-005",
+                0x18 + at,
+                "libvirt",
+                f"unused word {at // 4} is not zero (byte {at} of the unused words is "
+                f"{h.unused[at]:#04x})",
+            )
+        if h.version == 1:
+            self.emit(
+                "LVF-STR-001", 0x10, "libvirt", "version is 1: a legacy stream follows the XML"
+            )
+        xml, n = h.xml, h.xml_len
+        if n == 0:
+            self.emit("LVF-XML-001", 0x14, "libvirt", "xml_len is 0: the file holds no XML")
+            return
+        if len(xml) != n:  # truncated (reported as LVF-XML-002), or only a prefix is kept
+            return
+        if xml[-1]:
+            self.emit(
+                "LVF-XML-003",
+                0x40 + n - 1,
+                "libvirt",
+                f"the XML does not end with NUL (last byte {xml[-1]:#04x})",
+            )
+            return
+        nul = xml.find(0, 0, n - 1)
+        if nul >= 0:
+            self.emit(
+                "LVF-XML-004",
+                0x40 + nul,
+                "libvirt",
+                f"the XML has a NUL at byte {nul}, before its last byte: a reader stops there",
+            )
+            return
+        problem = _xml_domain_problem(xml[:-1])
+        if problem is not None:
+            self.emit(
+                "LVF-XML-004", 0x40, "libvirt", f"the XML is not a domain document: {problem}"
+            )
+
+    # -- XAPI suspend image (spec/wrappers.md)
+
+    def xapi_section(self, h: XapiHeader) -> None:
+        self.layer = self.layer or "xapi"
+        kind, off, length = h.kind, h.offset, h.length
+        self.carrier = "xapi" if kind in (XapiKind.LIBXC, XapiKind.LIBXL) else None
+        if kind in _XAPI_UNFRAMED and length:
+            self.emit(
+                "XAPI-SEC-004",
+                off + 8,
+                "xapi",
+                f"{h.name} section: length is {length}, not 0 (the word is not used)",
+            )
+        if kind in (XapiKind.LIBXL, XapiKind.QEMU_XEN):
+            self.emit(
+                "XAPI-SEC-006",
+                off,
+                "xapi",
+                f"{h.name} section: xenopsd defines the type but refuses to restore it",
+            )
+        if kind in (XapiKind.QEMU_TRAD, XapiKind.QEMU_XEN) and length > XAPI_QEMU_MAX:
+            self.emit(
+                "XAPI-SEC-007",
+                off + 8,
+                "xapi",
+                f"{h.name} section: length {length} is over 1 MiB ({XAPI_QEMU_MAX}), "
+                "which xenopsd's restorer refuses",
+            )
+        if kind in _XAPI_MEMORY:
+            self.xapi_memory += 1
+            if self.xapi_memory > 1:
+                self.emit(
+                    "XAPI-STR-002",
+                    off,
+                    "xapi",
+                    f"{h.name} section: a second section carrying the domain's memory "
+                    f"(number {self.xapi_memory})",
+                )
+        if kind == XapiKind.LIBXC_LEGACY:
+            self.emit(
+                "XAPI-STR-003", off, "xapi", "LIBXC_LEGACY section: a legacy libxc stream follows"
+            )
+        elif kind == XapiKind.DEMU:
+            self.emit(
+                "XAPI-STR-004",
+                off,
+                "xapi",
+                "DEMU section: vGPU state with no length and no published format follows",
+            )
+        elif kind == XapiKind.END_OF_IMAGE and self.xapi_memory == 0:
+            self.emit(
+                "XAPI-STR-002",
+                off,
+                "xapi",
+                "the image has no LIBXC, LIBXL or LIBXC_LEGACY section: no memory image",
+            )
 
     # -- xl save file
 
@@ -674,13 +849,16 @@ class _Checker:
         carrier = self.carrier
         off = h.offset
         if h.ident != b"LibxlFmt":
+            where = f"no libxl stream at offset {off:#x}: ident is {h.ident!r}, not b'LibxlFmt'"
             if carrier == "xl":
-                self.emit(
-                    "XLF-NEST-001",
-                    off,
-                    "xl",
-                    f"no libxl stream at offset {off:#x}: ident is {h.ident!r}, not b'LibxlFmt'",
-                )
+                self.emit("XLF-NEST-001", off, "xl", where)
+                raise _Stop
+            if carrier == "libvirt":
+                if self.lv is not None and self.lv.version == 2:
+                    self.emit("LVF-STR-002", off, "libvirt", where)
+                raise _Stop  # any other version: LVF-HDR-003 said what is wrong
+            if carrier == "xapi":
+                self.emit("XAPI-STR-001", off, "xapi", f"LIBXL section: {where}")
                 raise _Stop
             self.emit("XL-HDR-001", off, "libxl", f"ident is {h.ident!r}, not b'LibxlFmt'")
         if h.version != 2:
@@ -705,6 +883,20 @@ class _Checker:
                 "libxl",
                 f"the xl header is {_order(self.xl_big)} but the libxl stream declares "
                 f"{_order(h.big_endian)} records",
+            )
+        lv = self.lv
+        if (
+            carrier == "libvirt"
+            and lv is not None
+            and lv.version in (1, 2)
+            and lv.big_endian != h.big_endian
+        ):
+            self.emit(
+                "LVF-STR-003",
+                off + 12,
+                "libxl",
+                f"the libvirt header words are {_order(lv.big_endian)} but the libxl stream "
+                f"declares {_order(h.big_endian)} records",
             )
         self.libxl = _Libxl(off, carrier, h.big_endian, bool(h.options & 2))
         self.carrier = None
@@ -1012,6 +1204,15 @@ class _Checker:
                 "libxl",
                 f"LIBXC_CONTEXT is not followed by a libxc image header (marker "
                 f"{h.marker:#018x}, id {h.ident:#010x})",
+            )
+            raise _Stop
+        if carrier == "xapi" and h.marker != XC_MARKER and h.ident != XC_ID:
+            self.emit(
+                "XAPI-STR-001",
+                off,
+                "xapi",
+                f"LIBXC section: no libxc image header follows (marker {h.marker:#018x}, "
+                f"id {h.ident:#010x})",
             )
             raise _Stop
         version = h.version if h.version in (2, 3) else None
@@ -1730,7 +1931,21 @@ class _Checker:
             self.emit(
                 "XL-END-003", t.offset, "libxl", f"{t.length} bytes follow the libxl END record"
             )
-        else:
+        elif t.layer == "libvirt":
+            self.emit(
+                "LVF-STR-004",
+                t.offset,
+                "libvirt",
+                f"{t.length} bytes follow the libxl END record that ends the libvirt file",
+            )
+        elif t.layer == "xapi":
+            self.emit(
+                "XAPI-END-002",
+                t.offset,
+                "xapi",
+                f"{t.length} bytes follow the END_OF_IMAGE section header",
+            )
+        else:  # a layer with no rules yet (legacy)
             self.unruled(
                 t.offset, t.layer, f"{t.length} bytes follow the end of the {t.layer} image"
             )
@@ -1748,12 +1963,20 @@ class _Checker:
                 rid = _field_rule(_XC_DHDR_FIELDS, present or 0, "XC-END-002")
             elif self.carrier == "libxl":
                 rid = "XL-NEST-001"
+            elif self.carrier == "xapi":
+                rid = "XAPI-STR-001"
             else:
                 rid = _field_rule(_XC_IHDR_FIELDS, present or 0, "XC-HDR-005")
-            self.emit(rid, e.offset, "libxc" if rid != "XL-NEST-001" else "libxl", e.message)
+            where = {"XL-NEST-001": "libxl", "XAPI-STR-001": "xapi"}.get(rid, "libxc")
+            self.emit(rid, e.offset, where, e.message)
         elif layer == "libxl":
             if self.carrier == "xl":
                 self.emit("XLF-NEST-001", e.offset, "xl", f"no libxl stream: {e.message}")
+            elif self.carrier == "libvirt":
+                if self.lv is not None and self.lv.version == 2:
+                    self.emit("LVF-STR-002", e.offset, "libvirt", f"no libxl stream: {e.message}")
+            elif self.carrier == "xapi":
+                self.emit("XAPI-STR-001", e.offset, "xapi", f"LIBXL section: {e.message}")
             else:
                 rid = _field_rule(_LIBXL_HDR_FIELDS, present or 0, "XL-HDR-003")
                 self.emit(rid, e.offset, "libxl", e.message)
@@ -1770,10 +1993,26 @@ class _Checker:
                 )
             else:
                 self.emit("XLF-OPT-001", 0x2C, "xl", e.message)
+        elif layer == "libvirt":
+            if e.rule == "LVF-XML-002":
+                self.emit("LVF-XML-002", 0x14, "libvirt", e.message)
+            elif self.lv is None:
+                rid = _field_rule(_LIBVIRT_HDR_FIELDS, present or 0, "LVF-HDR-002")
+                self.emit(rid, e.offset, "libvirt", e.message)
+            else:  # version 1: a legacy stream follows (LVF-STR-001)
+                self.unruled(e.offset, "libvirt", f"{e.message}; it is not checked")
+        elif layer == "xapi":
+            if e.rule == "XAPI-SEC-003":  # at the length word of the section header
+                self.emit("XAPI-SEC-003", e.offset + 8, "xapi", e.message)
+            elif e.rule in _XAPI_FRAMING:
+                self.emit(e.rule, e.offset, "xapi", e.message)
+            else:  # a legacy signature or section, or DEMU state: nothing more to check
+                self.unruled(e.offset, "xapi", f"{e.message}; the rest is not checked")
+        elif e.rule == "IMG-FMT-001":
+            self.emit("IMG-FMT-001", e.offset, "image", e.message)
         else:
-            # libvirt/XAPI framing, a bare legacy image, or no image at all: no rule yet.
-            where = {"legacy": "libxc", None: "xl"}.get(layer, layer)
-            self.unruled(e.offset, where or "xl", e.message)
+            # a bare legacy image (not implemented yet)
+            self.unruled(e.offset, "libxc" if layer == "legacy" else layer or "image", e.message)
 
     def xc_read_error(self, e: ReadError) -> None:
         xc = self.xc
@@ -1858,6 +2097,29 @@ def _xl_name(rtype: int) -> str:
     except ValueError:
         kind = "OPTIONAL" if rtype & 0x80000000 else "MANDATORY"
         return f"UNKNOWN_{kind}_{rtype:#010x}"
+
+
+#: XAPI framing losses the reader names a rule for (XAPI-SEC-003 is placed apart).
+_XAPI_FRAMING = frozenset({"XAPI-HDR-001", "XAPI-SEC-001", "XAPI-SEC-002", "XAPI-END-001"})
+
+
+def _xml_domain_problem(text: bytes) -> str | None:
+    """Why ``text`` is not a well-formed XML document with root element ``domain``.
+    Expat refuses entity expansion beyond a small amplification, and ElementTree
+    never fetches external entities, so hostile XML costs little."""
+    from xml.etree.ElementTree import ParseError, XMLParser
+
+    parser = XMLParser()
+    try:
+        parser.feed(text)
+        root = parser.close()
+    except ParseError as exc:
+        return f"not well-formed XML ({exc})"
+    except (ValueError, LookupError) as exc:  # e.g. an unknown declared encoding
+        return f"not readable XML ({exc})"
+    if root.tag != "domain":
+        return f"the root element is <{root.tag}>, not <domain>"
+    return None
 
 
 def _reject_constant(name: str) -> object:

@@ -430,6 +430,7 @@ class Reader:
                 0,
                 "not a Xen save image: no xl, libvirt, XAPI, libxl or libxc header, "
                 "and not recognisably a legacy (pre-Xen 4.6) image either",
+                rule="IMG-FMT-001",
             )
         self.layer = layer
         if layer == "xl":
@@ -545,6 +546,7 @@ class Reader:
                 64,
                 f"truncated libvirt XML description: {got} of {xml_len} bytes present",
                 layer="libvirt",
+                rule="LVF-XML-002",
             )
         if version == 1:
             raise ReadError(
@@ -553,7 +555,8 @@ class Reader:
                 f"stream follows; {LEGACY_NOT_IMPLEMENTED}",
                 layer="libvirt",
             )
-        yield from self._libxl(self._pos())
+        yield from self._libxl(self._pos(), top=False)
+        yield from self._trailer("libvirt")
 
     # -- XAPI wrapper
 
@@ -562,7 +565,7 @@ class Reader:
         of two little-endian u64 words (type, length) and a body. Metadata and device
         model sections are framed by their length; LIBXC and LIBXL sections hold a
         stream that delimits itself (xenopsd writes length 0). END_OF_IMAGE closes."""
-        sig = self._need(len(XAPI_MAGIC), "XAPI signature", layer="xapi")
+        sig = self._need(len(XAPI_MAGIC), "XAPI signature", layer="xapi", rule="XAPI-HDR-001")
         if sig == XAPI_LEGACY_MAGIC:
             raise ReadError(
                 0,
@@ -570,9 +573,32 @@ class Reader:
                 f"{LEGACY_NOT_IMPLEMENTED}",
                 layer="xapi",
             )
+        if sig != XAPI_MAGIC:
+            at = next(i for i, (a, b) in enumerate(zip(sig, XAPI_MAGIC, strict=True)) if a != b)
+            raise ReadError(
+                at,
+                f"the XAPI signature is {sig!r}, not {XAPI_MAGIC!r}",
+                layer="xapi",
+                rule="XAPI-HDR-001",
+            )
         while True:
             off = self._pos()
-            raw = self._need(XAPI_SECTION_HEADER_SIZE, "XAPI section header", layer="xapi")
+            raw = self._take(XAPI_SECTION_HEADER_SIZE)
+            if len(raw) < XAPI_SECTION_HEADER_SIZE:
+                if raw:
+                    raise ReadError(
+                        off,
+                        f"truncated XAPI section header: {len(raw)} of "
+                        f"{XAPI_SECTION_HEADER_SIZE} bytes present",
+                        layer="xapi",
+                        rule="XAPI-SEC-001",
+                    )
+                raise ReadError(
+                    off,
+                    "the XAPI image ends without END_OF_IMAGE",
+                    layer="xapi",
+                    rule="XAPI-END-001",
+                )
             kind, length = struct.unpack("<QQ", raw)
             hdr = XapiHeader(off, kind, length)
             if kind in XAPI_LENGTH_FRAMED:
@@ -584,6 +610,7 @@ class Reader:
                         f"XAPI {hdr.name} section: length {length} but only "
                         f"{remaining + len(self._head)} bytes follow",
                         layer="xapi",
+                        rule="XAPI-SEC-003",
                     )
                 hdr.data = self._take(min(length, BODY_PREFIX))
                 got = len(hdr.data)
@@ -596,6 +623,7 @@ class Reader:
                         off,
                         f"XAPI {hdr.name} section: truncated body: {got} of {length} bytes",
                         layer="xapi",
+                        rule="XAPI-SEC-003",
                     )
                 continue
             yield hdr
@@ -625,6 +653,7 @@ class Reader:
                     f"XAPI section header has unknown type {kind:#x} (xenopsd refuses it); "
                     "nothing after it can be located",
                     layer="xapi",
+                    rule="XAPI-SEC-002",
                 )
         yield from self._trailer("xapi")
 

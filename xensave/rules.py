@@ -32,10 +32,10 @@ __all__ = [
 
 CATALOGUE_NAME = "rules.toml"
 
-Layer = Literal["xl-file", "libxl", "libxc"]
+Layer = Literal["xl-file", "libxl", "libxc", "libvirt", "xapi", "image"]
 Subject = Literal["image", "reader", "writer"]
 
-_LAYERS: frozenset[str] = frozenset({"xl-file", "libxl", "libxc"})
+_LAYERS: frozenset[str] = frozenset({"xl-file", "libxl", "libxc", "libvirt", "xapi", "image"})
 _SUBJECTS: frozenset[str] = frozenset({"image", "reader", "writer"})
 _REQUIRED_KEYS = (
     "id",

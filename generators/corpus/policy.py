@@ -30,6 +30,8 @@ RESERVED: frozenset[str] = frozenset(
         "XC-VCPU-002",  # vCPU record reserved word
         "XC-TSC-002",  # X86_TSC_INFO reserved word
         "XC-HVMP-003",  # HVM_PARAMS reserved word
+        "LVF-HDR-005",  # libvirt header's unused words: libvirt never reads them
+        "XAPI-SEC-004",  # length of XAPI stream sections and the footer: xenopsd ignores it
     }
 )
 
@@ -113,7 +115,9 @@ TAGS: dict[str, str] = {
     "checkpointed mode, since a plain restore must refuse CHECKPOINT (XC-CKPT-002)",
     "colo": "COLO: CHECKPOINT_STATE records on the forward stream",
     "dirty-pfn-list": "CHECKPOINT_DIRTY_PFN_LIST, a back-channel record",
-    "legacy-stream": "a legacy (pre-Xen 4.6) stream after the xl header",
+    "legacy-stream": "a legacy (pre-Xen 4.6) stream after the xl header or inside a wrapper",
     "libvirt": "inside libvirt's libxl-driver save file (libvirt-xml header)",
     "xapi": "inside a XAPI (xenopsd) suspend image (XenSavedDomv2- framing)",
+    "domain-xml": "the domain XML stored in a libvirt save file",
+    "section-framing": "a XAPI section header, or the length of a section's body",
 }

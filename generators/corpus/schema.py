@@ -10,7 +10,7 @@ from .policy import PROFILES, TAGS
 
 SCHEMA_ID = "https://xensave.invalid/conformance/manifest.schema.json"
 
-RULE_ID = r"^(XLF|XL|XC|LEG|HVM|PV)-[A-Z0-9]+-[0-9]{3}$"
+RULE_ID = r"^(XLF|XL|XC|LVF|XAPI|IMG|LEG|HVM|PV)-[A-Z0-9]+-[0-9]{3}$"
 LAYERS = ["xl", "libvirt", "xapi", "libxl", "libxc"]
 GUESTS = ["x86_32-pv", "x86_64-pv", "hvm"]
 NAME = (

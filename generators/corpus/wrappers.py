@@ -1,19 +1,56 @@
 """Images inside the wrappers seen in the field: libvirt's libxl-driver save file
 (``libvirt-xml`` header, domain XML, libxl stream) and XAPI's (xenopsd's) suspend
-image (``XenSavedDomv2-`` signature, typed sections). The wrappers have no rules of
-their own yet (spec/nesting.md); these cases show the layers inside them."""
+image (``XenSavedDomv2-`` signature, typed sections). The valid cases show the layers
+inside them; the others break one rule of the wrappers themselves (spec/wrappers.md,
+``LVF`` and ``XAPI`` rules) or of the image as a whole (spec/image.md)."""
 
 from __future__ import annotations
 
+import struct
+
 from xensave import samples
 from xensave.bodies import PageData, pfn_entry, split_pfn_entry
+from xensave.constants import LIBVIRT_MAGIC, XAPI_MAGIC
 from xensave.model import LibvirtFile, LibxcStream, LibxlStream, XapiImage, XapiSection
 from xensave.reader import XapiKind
+from xensave.writer import to_bytes
 
 from . import bases as B
 from .bases import X
-from .framework import recipe
+from .framework import Built, recipe
 from .valid import XC, XC_HVM, XC_PV, XC_V3, exercised
+from .xl_file import legacy_hvm_stream
+
+K = XapiKind
+
+#: The MUST rules of the libvirt file that every valid one exercises.
+LVF = (
+    "LVF-HDR-001",
+    "LVF-HDR-002",
+    "LVF-HDR-003",
+    "LVF-HDR-005",
+    "LVF-XML-001",
+    "LVF-XML-002",
+    "LVF-XML-003",
+    "LVF-XML-004",
+    "LVF-STR-002",
+    "LVF-STR-003",
+    "LVF-STR-004",
+    "IMG-FMT-001",
+)
+#: The MUST rules of the XAPI image that every valid one exercises.
+XAPI = (
+    "XAPI-HDR-001",
+    "XAPI-SEC-001",
+    "XAPI-SEC-002",
+    "XAPI-SEC-003",
+    "XAPI-SEC-004",
+    "XAPI-STR-001",
+    "XAPI-STR-002",
+    "XAPI-END-001",
+    "XAPI-END-002",
+    "IMG-FMT-001",
+)
 
 GUEST_OS = {
     "hvm": "<type arch='x86_64' machine='xenfv'>hvm</type>\n"
@@ -103,14 +140,14 @@ def xapi_image(
     "domain XML, then libxl's stream",
     tags=("libvirt",),
     args=("hvm", 3),
-    exercises=exercised("libvirt", "hvm", 3),
+    exercises=(*LVF, *exercised("libvirt", "hvm", 3)),
 )
 @recipe(
     "in-libvirt",
     "a 64-bit PV guest saved by libvirt's libxl driver (libxc v2 inside)",
     tags=("libvirt",),
     args=("x86_64-pv", 2),
-    exercises=exercised("libvirt", "x86_64-pv", 2),
+    exercises=(*LVF, *exercised("libvirt", "x86_64-pv", 2)),
 )
 def in_libvirt(guest: str, version: int) -> LibvirtFile:
     return libvirt_file(guest, version)
@@ -122,14 +159,14 @@ def in_libvirt(guest: str, version: int) -> LibvirtFile:
     "libxc stream, the device model's state (QEMU_TRAD), END_OF_IMAGE",
     tags=("xapi",),
     args=("hvm", 3, XapiKind.LIBXC, False),
-    exercises=(*XC, *XC_HVM, *XC_V3),
+    exercises=(*XAPI, *XC, *XC_HVM, *XC_V3),
 )
 @recipe(
     "in-xapi",
     "a 64-bit PV guest suspended by XAPI (libxc v2): metadata, LIBXC section, END_OF_IMAGE",
     tags=("xapi",),
     args=("x86_64-pv", 2, XapiKind.LIBXC, False),
-    exercises=(*XC, *XC_PV),
+    exercises=(*XAPI, *XC, *XC_PV),
 )
 @recipe(
     "in-xapi-uefi",
@@ -137,7 +174,7 @@ def in_libvirt(guest: str, version: int) -> LibvirtFile:
     "libxc stream, then the qemu state",
     tags=("xapi",),
     args=("hvm", 3, XapiKind.LIBXC, True),
-    exercises=(*XC, *XC_HVM, *XC_V3),
+    exercises=(*XAPI, *XC, *XC_HVM, *XC_V3),
 )
 def in_xapi(guest: str, version: int, kind: int, uefi: bool) -> XapiImage:
     return xapi_image(guest, version, kind=kind, uefi=uefi)
@@ -174,3 +211,385 @@ def in_xapi_page_type_7() -> XapiImage:
     i = next(k for k, e in enumerate(pd.entries) if split_pfn_entry(e)[1] == 0xF)
     pd.entries[i] = pfn_entry(split_pfn_entry(pd.entries[i])[0], 7)
     return x
+
+
+# --- the libvirt save file (spec/wrappers.md) ----------------------------------------------
+
+
+@recipe(
+    "magic",
+    "the libvirt magic's thirteenth octet is 'X' instead of the NUL",
+    tags=("libvirt", "magic"),
+    breaks=("LVF-HDR-001",),
+)
+def libvirt_magic() -> LibvirtFile:
+    f = libvirt_file("hvm", 3)
+    f.magic = LIBVIRT_MAGIC[:13] + b"X" + LIBVIRT_MAGIC[14:]
+    return f
+
+
+@recipe(
+    "header-truncated",
+    "the file ends 40 octets into the 64-octet libvirt header",
+    tags=("libvirt", "truncated"),
+    breaks=("LVF-HDR-002",),
+    layers=("libvirt", "libxl", "libxc"),
+)
+def libvirt_header_truncated() -> Built:
+    f = libvirt_file("hvm", 3)
+    return Built(f, to_bytes(f)[:40])
+
+
+@recipe(
+    "version-3",
+    "the libvirt header's version is 3 (only 1 and 2 are defined)",
+    tags=("libvirt", "version", "off-by-one"),
+    args=(3,),
+    breaks=("LVF-HDR-003",),
+)
+@recipe(
+    "version-0",
+    "the libvirt header's version is 0 (libvirt's own reader lets it through to libxl)",
+    tags=("libvirt", "version", "off-by-one"),
+    args=(0,),
+    breaks=("LVF-HDR-003",),
+)
+def libvirt_version(version: int) -> LibvirtFile:
+    f = libvirt_file("hvm", 3)
+    f.version = version
+    return f
+
+
+@recipe(
+    "big-endian",
+    "a libvirt save file written on a big-endian host: header words and the streams "
+    "inside big-endian",
+    tags=("libvirt", "big-endian"),
+    permits=("LVF-HDR-004", "XL-HDR-004", "XC-HDR-006"),
+)
+def libvirt_big_endian() -> LibvirtFile:
+    stream = samples.build("x86_64-pv", 3, "libxl", True, small=True, vcpus=1)
+    assert isinstance(stream, LibxlStream)
+    return LibvirtFile(stream, domain_xml("x86_64-pv"), big_endian=True)
+
+
+@recipe(
+    "unused-nonzero",
+    "the seventh unused word of the libvirt header is 1 (libvirt writes zeros, never reads them)",
+    tags=("libvirt", "reserved-bits"),
+    breaks=("LVF-HDR-005",),
+    permits=("LVF-HDR-006",),
+)
+def libvirt_unused_nonzero() -> LibvirtFile:
+    f = libvirt_file("hvm", 3)
+    f.unused = bytes(24) + struct.pack("<I", 1) + bytes(12)
+    return f
+
+
+@recipe(
+    "xml-len-zero",
+    "xml_len is 0: no domain XML, the libxl stream follows the header directly",
+    tags=("libvirt", "domain-xml"),
+    breaks=("LVF-XML-001",),
+)
+def libvirt_xml_len_zero() -> LibvirtFile:
+    f = libvirt_file("hvm", 3)
+    f.xml = b""
+    return f
+
+
+@recipe(
+    "xml-beyond-file",
+    "xml_len claims one octet more than the whole rest of the file",
+    tags=("libvirt", "domain-xml", "declared-only"),
+    breaks=("LVF-XML-002",),
+)
+def libvirt_xml_beyond_file() -> LibvirtFile:
+    f = libvirt_file("hvm", 3)
+    f.xml_len = len(to_bytes(f)) - 64 + 1
+    return f
+
+
+@recipe(
+    "xml-without-nul",
+    "the domain XML does not end with NUL (xml_len counts only the text)",
+    tags=("libvirt", "domain-xml"),
+    breaks=("LVF-XML-003",),
+)
+def libvirt_xml_without_nul() -> LibvirtFile:
+    f = libvirt_file("hvm", 3)
+    f.xml = f.xml[:-1]
+    return f
+
+
+@recipe(
+    "xml-inner-nul",
+    "a NUL in the middle of the domain XML cuts the document short",
+    tags=("libvirt", "domain-xml"),
+    breaks=("LVF-XML-004",),
+)
+def libvirt_xml_inner_nul() -> LibvirtFile:
+    f = libvirt_file("hvm", 3)
+    at = f.xml.index(b"<devices>")
+    f.xml = f.xml[:at] + b"\x00" + f.xml[at:]
+    return f
+
+
+@recipe(
+    "xml-not-a-domain",
+    "the XML is a well-formed libvirt network definition, not a domain definition",
+    tags=("libvirt", "domain-xml"),
+    breaks=("LVF-XML-004",),
+)
+def libvirt_xml_not_a_domain() -> LibvirtFile:
+    f = libvirt_file("hvm", 3)
+    f.xml = b"<network>\n  <name>default</name>\n  <bridge name='xenbr0'/>\n</network>\n\x00"
+    return f
+
+
+@recipe(
+    "legacy-stream",
+    "libvirt header version 1: a legacy (Xen 4.5) HVM stream follows the domain XML",
+    tags=("libvirt", "legacy-stream", "version"),
+    permits=("LVF-STR-001",),
+    guest="hvm",
+    profile=None,
+    layers=("libvirt",),
+)
+def libvirt_legacy_stream() -> LibvirtFile:
+    return LibvirtFile(legacy_hvm_stream(), domain_xml("hvm"), version=1)
+
+
+@recipe(
+    "no-libxl-stream",
+    "libvirt header version 2, but a bare libxc stream follows the XML instead of a libxl stream",
+    tags=("libvirt", "nesting"),
+    breaks=("LVF-STR-002",),
+    guest="hvm",
+    version=3,
+    layers=("libvirt", "libxc"),
+)
+def libvirt_no_libxl_stream() -> LibvirtFile:
+    return LibvirtFile(to_bytes(B.xc("hvm", 3)), domain_xml("hvm"))
+
+
+@recipe(
+    "byte-order-mismatch",
+    "little-endian libvirt header words around a big-endian libxl stream",
+    tags=("libvirt", "nesting", "big-endian"),
+    breaks=("LVF-STR-003",),
+    permits=("XL-HDR-004", "XC-HDR-006"),
+)
+def libvirt_byte_order_mismatch() -> LibvirtFile:
+    stream = samples.build("x86_64-pv", 3, "libxl", True, small=True, vcpus=1)
+    assert isinstance(stream, LibxlStream)
+    return LibvirtFile(stream, domain_xml("x86_64-pv"))
+
+
+@recipe(
+    "trailing-data",
+    "16 octets follow the libxl END record at the end of the libvirt file",
+    tags=("libvirt", "trailing-data"),
+    breaks=("LVF-STR-004",),
+)
+def libvirt_trailing_data() -> LibvirtFile:
+    f = libvirt_file("hvm", 3)
+    f.trailer = b"\x00" * 8 + b"trailing"
+    return f
+
+
+# --- the XAPI suspend image (spec/wrappers.md) ----------------------------------------------
+
+
+@recipe(
+    "signature",
+    "the XAPI signature ends in a carriage return instead of the newline",
+    tags=("xapi", "magic"),
+    breaks=("XAPI-HDR-001",),
+)
+def xapi_signature() -> XapiImage:
+    x = xapi_image("hvm", 3)
+    x.magic = XAPI_MAGIC[:14] + b"\r"
+    return x
+
+
+@recipe(
+    "section-header-truncated",
+    "the image ends 5 octets into the END_OF_IMAGE section header",
+    tags=("xapi", "section-framing", "truncated"),
+    breaks=("XAPI-SEC-001",),
+)
+def xapi_section_header_truncated() -> Built:
+    x = xapi_image("hvm", 3)
+    return Built(x, to_bytes(x)[: -16 + 5])
+
+
+@recipe(
+    "unknown-section",
+    "a section of type 0x0F20, which xenopsd does not define, before END_OF_IMAGE",
+    tags=("xapi", "section-framing", "unknown-record"),
+    breaks=("XAPI-SEC-002",),
+)
+def xapi_unknown_section() -> XapiImage:
+    x = xapi_image("hvm", 3)
+    x.sections.insert(-1, XapiSection(0x0F20, b"\x00" * 8))
+    return x
+
+
+@recipe(
+    "xenops-beyond-file",
+    "the XENOPS section's length claims 1 MiB, more than the whole image",
+    tags=("xapi", "section-framing", "declared-only"),
+    breaks=("XAPI-SEC-003",),
+)
+def xapi_xenops_beyond_file() -> XapiImage:
+    x = xapi_image("hvm", 3)
+    x.sections[0].length = 1 << 20
+    return x
+
+
+@recipe(
+    "libxc-length-nonzero",
+    "the LIBXC section header's length word, which is not used, is 8 instead of 0",
+    tags=("xapi", "section-framing", "reserved-bits"),
+    breaks=("XAPI-SEC-004",),
+    permits=("XAPI-SEC-005",),
+)
+def xapi_libxc_length_nonzero() -> XapiImage:
+    x = xapi_image("hvm", 3)
+    x.sections[1].length = 8
+    return x
+
+
+@recipe(
+    "libxl-section",
+    "a LIBXL section with a libxl stream: the type is defined, but xenopsd refuses it",
+    tags=("xapi", "nesting"),
+    breaks=("XAPI-SEC-006",),
+    args=("x86_64-pv", 3),
+)
+def xapi_libxl_section(guest: str, version: int) -> XapiImage:
+    return xapi_image(guest, version, kind=K.LIBXL)
+
+
+@recipe(
+    "qemu-over-1mib",
+    "the QEMU_TRAD section holds 1 MiB + 1 octets, one more than xenopsd's restorer takes",
+    tags=("xapi", "section-framing", "off-by-one"),
+    breaks=("XAPI-SEC-007",),
+)
+def xapi_qemu_over_1mib() -> XapiImage:
+    x = xapi_image("hvm", 3)
+    qemu = next(s for s in x.sections if s.kind == K.QEMU_TRAD)
+    qemu.body = QEMU_STATE + bytes((1 << 20) + 1 - len(QEMU_STATE))
+    return x
+
+
+@recipe(
+    "libxc-section-without-stream",
+    "a LIBXC section header followed by the device model's state instead of a libxc stream",
+    tags=("xapi", "nesting"),
+    breaks=("XAPI-STR-001",),
+    guest="hvm",
+)
+def xapi_libxc_section_without_stream() -> XapiImage:
+    x = xapi_image("hvm", 3)
+    x.sections[1] = XapiSection(K.LIBXC, QEMU_STATE, length=0)
+    return x
+
+
+@recipe(
+    "two-memory-sections",
+    "two LIBXC sections, each with a whole libxc stream",
+    tags=("xapi", "duplicate-record"),
+    breaks=("XAPI-STR-002",),
+)
+def xapi_two_memory_sections() -> XapiImage:
+    x = xapi_image("x86_64-pv", 3)
+    x.sections.insert(2, XapiSection(K.LIBXC, B.xc("x86_64-pv", 3)))
+    return x
+
+
+@recipe(
+    "no-memory-section",
+    "metadata and the device model's state but no LIBXC section: no memory image",
+    tags=("xapi", "missing-record"),
+    breaks=("XAPI-STR-002",),
+    guest="hvm",
+    profile=None,
+)
+def xapi_no_memory_section() -> XapiImage:
+    x = xapi_image("hvm", 3)
+    del x.sections[1]
+    return x
+
+
+@recipe(
+    "libxc-legacy",
+    "a LIBXC_LEGACY section: a legacy (Xen 4.5) HVM stream with its device model record",
+    tags=("xapi", "legacy-stream"),
+    permits=("XAPI-STR-003",),
+    guest="hvm",
+    profile=None,
+    layers=("xapi",),
+)
+def xapi_libxc_legacy() -> XapiImage:
+    return XapiImage(
+        [
+            XapiSection(K.XENOPS, XENOPS_META),
+            XapiSection(K.LIBXC_LEGACY, legacy_hvm_stream(), length=0),
+            XapiSection(K.END_OF_IMAGE),
+        ]
+    )
+
+
+@recipe(
+    "demu",
+    "a DEMU section (vGPU state, no length, no published format) after the libxc stream",
+    tags=("xapi", "nesting"),
+    permits=("XAPI-STR-004",),
+)
+def xapi_demu() -> XapiImage:
+    x = xapi_image("hvm", 3)
+    x.sections.insert(2, XapiSection(K.DEMU, b"vGPU migration state" + bytes(44), length=0))
+    return x
+
+
+@recipe(
+    "without-end-of-image",
+    "the image ends after the device model's state, without an END_OF_IMAGE section",
+    tags=("xapi", "missing-record", "truncated"),
+    breaks=("XAPI-END-001",),
+)
+def xapi_without_end_of_image() -> XapiImage:
+    x = xapi_image("hvm", 3)
+    x.sections.pop()
+    return x
+
+
+@recipe(
+    "trailing-data",
+    "16 octets follow the END_OF_IMAGE section header",
+    tags=("xapi", "trailing-data"),
+    breaks=("XAPI-END-002",),
+)
+def xapi_trailing_data() -> XapiImage:
+    x = xapi_image("hvm", 3)
+    x.trailer = b"\x00" * 8 + b"trailing"
+    return x
+
+
+# --- the image as a whole (spec/image.md) ----------------------------------------------------
+
+
+@recipe(
+    "not-an-image",
+    "a libxc stream whose first 16 octets (marker, id, version) are a ZIP file's local "
+    "header: no layer's identifying octets are there",
+    tags=("magic",),
+    breaks=("IMG-FMT-001",),
+)
+def not_an_image() -> Built:
+    s = B.xc("hvm", 3)
+    data = to_bytes(s)
+    return Built(s, b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x21\x5c\x7a\x58\x00\x00" + data[16:])
