@@ -584,12 +584,14 @@ def xapi_trailing_data() -> XapiImage:
 
 @recipe(
     "not-an-image",
-    "a libxc stream whose first 16 octets (marker, id, version) are a ZIP file's local "
-    "header: no layer's identifying octets are there",
-    tags=("magic",),
+    "the JSON domain configuration of an xl save file on its own, without the xl header "
+    "and without a stream: no layer's identifying octets",
+    tags=("magic", "config"),
     breaks=("IMG-FMT-001",),
+    layers=("xl",),
+    profile=None,
 )
 def not_an_image() -> Built:
-    s = B.xc("hvm", 3)
-    data = to_bytes(s)
-    return Built(s, b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x21\x5c\x7a\x58\x00\x00" + data[16:])
+    f = B.xl("hvm", 3)
+    assert f.config is not None
+    return Built(f, f.config[:-1] + b"\n")
