@@ -20,7 +20,14 @@ import yaml
 
 KSY_DIR = Path(__file__).resolve().parent.parent / "ksy"
 KSY_FILES = sorted(KSY_DIR.glob("*.ksy"))
-EXPECTED = {"xen_libxc_stream", "xen_libxl_stream", "xen_xl_save_file"}
+EXPECTED = {
+    "xen_libxc_stream",
+    "xen_libxl_stream",
+    "xen_xl_save_file",
+    "xen_legacy_libxc_image",
+    "xen_legacy_libxl_toolstack",
+    "xen_legacy_xl_save_file",
+}
 
 # snake_case with no underscore before a digit: the generated JavaScript spells
 # ids in lowerCamelCase, and dump.js turns them back; `a_1` would not round-trip.

@@ -399,8 +399,10 @@ def test_legacy_images_are_refused(head: bytes) -> None:
     assert detect(head[:32]) is None and legacy_guess(head[:32]) is not None
     with pytest.raises(ReadError) as exc:
         events_of(head)
-    assert "legacy" in exc.value.message and "not implemented" in exc.value.message
-    assert exc.value.offset == 0
+    # a legacy-looking head that parses as no legacy variant (xensave.legacy), or the
+    # XAPI legacy wrapper, which is not read yet
+    # (these heads are fragments: truncated, ambiguous or unparseable legacy images)
+    assert exc.value.layer == "legacy"
 
 
 def test_xl_without_streamv2_is_legacy() -> None:
@@ -410,8 +412,8 @@ def test_xl_without_streamv2_is_legacy() -> None:
     data = to_bytes(f)
     with pytest.raises(ReadError) as exc:
         events_of(data)
-    assert "legacy" in exc.value.message and "not implemented" in exc.value.message
-    assert exc.value.rule == "XLF-STR-001"
+    # read as a legacy image (xensave.legacy), which here is truncated
+    assert exc.value.layer == "legacy" and exc.value.rule == "LEG-END-001"
 
 
 def test_unknown_format() -> None:

@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0x98cde657
-SIZE = 52653
+CRC32 = 0xfe244e11
+SIZE = 62110
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, ''),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, ''),
@@ -201,4 +201,39 @@ RULES = (
     ('XAPI-END-001', 'MUST', 'xapi', 'end', 'image', 'The image has an END_OF_IMAGE section; it does not end at a section boundary before one.', '', False, 'wrappers.md#xapi-end-001', (), False, ''),
     ('XAPI-END-002', 'MUST', 'xapi', 'end', 'image', 'No bytes follow the END_OF_IMAGE section header.', '', False, 'wrappers.md#xapi-end-002', (), False, ''),
     ('IMG-FMT-001', 'MUST', 'image', 'format', 'image', 'The input begins with the identifying bytes of a layer this specification defines, or is a legacy stream.', '', False, 'image.md#img-fmt-001', (), False, ''),
+    ('LEG-HDR-001', 'MUST', 'legacy', 'header', 'image', 'p2m_size is not zero.', 'xen_legacy_libxc_image.ksy#xen_legacy_libxc_image.p2m_size', False, 'legacy.md#leg-hdr-001', (), False, ''),
+    ('LEG-HDR-002', 'MUST', 'legacy', 'header', 'image', 'In an image from a 64-bit toolstack, bits 32-63 of p2m_size are zero.', 'xen_legacy_libxc_image.ksy#xen_legacy_libxc_image.p2m_size', False, 'legacy.md#leg-hdr-002', (), False, ''),
+    ('LEG-EXT-001', 'MAY', 'legacy', 'ext-info', 'reader', 'A reader may refuse a PV image without the extended-info list (saved before Xen 3.0).', 'xen_legacy_libxc_image.ksy#ext_info.signature', False, 'legacy.md#leg-ext-001', (), False, ''),
+    ('LEG-EXT-002', 'MUST', 'legacy', 'ext-info', 'image', 'The extended-info blocks, 8 octets of header each plus their data, fill len_blocks exactly.', 'xen_legacy_libxc_image.ksy#ext_info.len_blocks', False, 'legacy.md#leg-ext-002', (), False, ''),
+    ('LEG-EXT-003', 'MUST', 'legacy', 'ext-info', 'image', 'The extended info has exactly one vcpu block, of 2800 octets (x86_32 guest) or 5168 (x86_64 guest).', 'xen_legacy_libxc_image.ksy#ext_block.body', False, 'legacy.md#leg-ext-003', (), False, ''),
+    ('LEG-EXT-004', 'MUST', 'legacy', 'ext-info', 'image', 'An extv block has no data.', 'xen_legacy_libxc_image.ksy#ext_block.len_body', False, 'legacy.md#leg-ext-004', (), False, ''),
+    ('LEG-EXT-005', 'MUST', 'legacy', 'ext-info', 'image', 'An xcnt block holds one u32 of at least 16.', 'xen_legacy_libxc_image.ksy#ext_block.len_body', False, 'legacy.md#leg-ext-005', (), False, ''),
+    ('LEG-EXT-006', 'SHOULD', 'legacy', 'ext-info', 'image', 'Extended-info block ids are vcpu, extv or xcnt.', 'xen_legacy_libxc_image.ksy#ext_block.block_id', False, 'legacy.md#leg-ext-006', (), False, ''),
+    ('LEG-P2M-001', 'MUST', 'legacy', 'p2m', 'image', 'Every p2m frame list entry names a pfn below p2m_size.', 'xen_legacy_libxc_image.ksy#xen_legacy_libxc_image.p2m_frames', False, 'legacy.md#leg-p2m-001', (), False, ''),
+    ('LEG-CHK-001', 'MUST', 'legacy', 'chunk', 'image', 'Every chunk type is 0, a page count 1-1024, or a defined negative type -1 to -20.', 'xen_legacy_libxc_image.ksy#chunk.chunk_type', False, 'legacy.md#leg-chk-001', (), False, ''),
+    ('LEG-CHK-002', 'MUST', 'legacy', 'chunk', 'image', 'HVM parameter chunks do not appear in a PV image.', 'xen_legacy_libxc_image.ksy#chunk.chunk_type', False, 'legacy.md#leg-chk-002', (), False, ''),
+    ('LEG-CHK-003', 'MUST', 'legacy', 'chunk', 'image', 'The padding word of every HVM parameter chunk is zero.', 'xen_legacy_libxc_image.ksy#hvm_param.padding', False, 'legacy.md#leg-chk-003', (), False, ''),
+    ('LEG-CHK-004', 'MUST', 'legacy', 'chunk', 'image', "VCPU_INFO's max_vcpu_id is 0 to 4095.", 'xen_legacy_libxc_image.ksy#vcpu_info.max_vcpu_id', False, 'legacy.md#leg-chk-004', (), False, ''),
+    ('LEG-CHK-005', 'MUST', 'legacy', 'chunk', 'image', "VCPU_INFO's map has at least one bit set and none above max_vcpu_id.", 'xen_legacy_libxc_image.ksy#vcpu_info.vcpu_map', False, 'legacy.md#leg-chk-005', (), False, ''),
+    ('LEG-CHK-006', 'MUST', 'legacy', 'chunk', 'image', 'The TSC_INFO mode is 0 to 3.', 'xen_legacy_libxc_image.ksy#tsc_info.mode', False, 'legacy.md#leg-chk-006', (), False, ''),
+    ('LEG-CHK-007', 'MAY', 'legacy', 'chunk', 'reader', 'A reader may refuse an image with TMEM or TMEM_EXTRA chunks.', 'xen_legacy_libxc_image.ksy#chunk.chunk_type', False, 'legacy.md#leg-chk-007', (), False, ''),
+    ('LEG-CHK-008', 'SHOULD', 'legacy', 'chunk', 'image', "The TOOLSTACK data of an HVM image decodes as libxl's physmap record.", 'xen_legacy_libxl_toolstack.ksy#xen_legacy_libxl_toolstack', False, 'legacy.md#leg-chk-008', (), False, ''),
+    ('LEG-PAGE-001', 'MUST', 'legacy', 'page-batch', 'image', 'No pfn word has a page type of 5 to 8.', 'xen_legacy_libxc_image.ksy#page_batch.pfn_words', False, 'legacy.md#leg-page-001', (), False, ''),
+    ('LEG-PAGE-002', 'MUST', 'legacy', 'page-batch', 'image', 'The pfn (bits 0-27) of every pfn word is below p2m_size.', 'xen_legacy_libxc_image.ksy#page_batch.pfn_words', False, 'legacy.md#leg-page-002', (), False, ''),
+    ('LEG-PAGE-003', 'MUST', 'legacy', 'page-batch', 'image', 'In an image from a 64-bit toolstack, bits 32-63 of every pfn word are zero.', 'xen_legacy_libxc_image.ksy#page_batch.pfn_words', False, 'legacy.md#leg-page-003', (), False, ''),
+    ('LEG-PAGE-004', 'MAY', 'legacy', 'page-batch', 'image', 'A batch may hold filler words 0xF0000000 for pfns the saver could not map.', 'xen_legacy_libxc_image.ksy#page_batch.pfn_words', False, 'legacy.md#leg-page-004', (), False, ''),
+    ('LEG-PAGE-005', 'MUST', 'legacy', 'page-batch', 'image', 'No pfn appears twice in one batch, filler words aside.', 'xen_legacy_libxc_image.ksy#page_batch.pfn_words', False, 'legacy.md#leg-page-005', (), False, ''),
+    ('LEG-CMP-001', 'MUST', 'legacy', 'compression', 'image', 'COMPRESSED_DATA appears only in a body after the checkpoint whose body had ENABLE_COMPRESSION.', 'xen_legacy_libxc_image.ksy#compressed_data.data', False, 'legacy.md#leg-cmp-001', (), False, ''),
+    ('LEG-CMP-002', 'MUST', 'legacy', 'compression', 'image', 'Compressed data splits into whole pages: empty, full, or runs of non-zero length that end at 4096 octets.', 'xen_legacy_libxc_image.ksy#compressed_data.data', False, 'legacy.md#leg-cmp-002', (), False, ''),
+    ('LEG-CMP-003', 'MUST', 'legacy', 'compression', 'image', "A compressed body's pages match its data-bearing pfns in number.", 'xen_legacy_libxc_image.ksy#compressed_data.data', False, 'legacy.md#leg-cmp-003', (), False, ''),
+    ('LEG-TAIL-001', 'MUST', 'legacy', 'tail', 'image', "The PV tail's unmapped pfn count is at most 2^28.", 'xen_legacy_libxc_image.ksy#pv_tail.num_unmapped', False, 'legacy.md#leg-tail-001', (), False, ''),
+    ('LEG-TAIL-002', 'MUST', 'legacy', 'tail', 'image', "Each vCPU's XSAVE size field is the xcnt value less 16.", 'xen_legacy_libxc_image.ksy#vcpu_state.xsave', False, 'legacy.md#leg-tail-002', (), False, ''),
+    ('LEG-DM-001', 'MUST', 'legacy', 'device-model', 'image', 'The device-model signature is QemuDeviceModelRecord, DeviceModelRecord0002 or RemusDeviceModelState.', 'xen_legacy_libxc_image.ksy#device_model.signature', False, 'legacy.md#leg-dm-001', (), False, ''),
+    ('LEG-DM-002', 'MUST', 'legacy', 'device-model', 'image', 'qemu state after QemuDeviceModelRecord starts with QEVM.', 'xen_legacy_libxc_image.ksy#device_model.data', False, 'legacy.md#leg-dm-002', (), False, ''),
+    ('LEG-END-001', 'MUST', 'legacy', 'end', 'image', 'The image does not end inside its header, a chunk or a tail.', '', False, 'legacy.md#leg-end-001', (), False, ''),
+    ('LEG-END-002', 'MUST', 'legacy', 'end', 'image', 'Nothing follows the tail of a checkpoint whose body had LAST_CHECKPOINT.', '', False, 'legacy.md#leg-end-002', (), False, ''),
+    ('LEG-END-003', 'MAY', 'legacy', 'end', 'image', 'An image may lack LAST_CHECKPOINT (Remus streams, Xen before 4.1); it then ends where the input ends.', '', False, 'legacy.md#leg-end-003', (), False, ''),
+    ('LEG-GUEST-001', 'MAY', 'legacy', 'guest', 'image', 'A 32-bit PV image may describe a 2-level (non-PAE) guest; it cannot be converted.', '', False, 'legacy.md#leg-guest-001', (), False, ''),
+    ('LEG-CONV-001', 'MUST', 'legacy', 'conversion', 'writer', 'A converter writes xen_major 0 and its own version as xen_minor, and sets the libxl legacy bit.', '', False, 'legacy.md#leg-conv-001', (), False, ''),
+    ('LEG-CONV-002', 'MUST', 'legacy', 'conversion', 'writer', 'A converter drops filler words, moves page types to bits 60-63 and writes no partial output.', '', False, 'legacy.md#leg-conv-002', (), False, ''),
 )

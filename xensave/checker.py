@@ -215,6 +215,38 @@ CHECKS: dict[str, str] = {
     "XC-ORD-004": "PV: X86_PV_INFO before every SHARED_INFO",
     "XC-ORD-005": "PV: no PAGE_DATA after a vCPU record in one section (warning)",
     "XC-ORD-006": "HVM: note HVM_CONTEXT before HVM_PARAMS",
+    # legacy images (xensave.legacy: the reader's framing and legacy.check)
+    "LEG-HDR-001": "p2m_size is not zero.",
+    "LEG-HDR-002": "In an image from a 64-bit toolstack, bits 32-63 of p2m_size are zero.",
+    "LEG-EXT-002": "The extended-info blocks, 8 octets of header each plus their data, fill len...",
+    "LEG-EXT-003": "The extended info has exactly one vcpu block, of 2800 octets (x86_32 guest)...",
+    "LEG-EXT-004": "An extv block has no data.",
+    "LEG-EXT-005": "An xcnt block holds one u32 of at least 16.",
+    "LEG-EXT-006": "Extended-info block ids are vcpu, extv or xcnt.",
+    "LEG-P2M-001": "Every p2m frame list entry names a pfn below p2m_size.",
+    "LEG-CHK-001": "Every chunk type is 0, a page count 1-1024, or a defined negative type -1 t...",
+    "LEG-CHK-002": "HVM parameter chunks do not appear in a PV image.",
+    "LEG-CHK-003": "The padding word of every HVM parameter chunk is zero.",
+    "LEG-CHK-004": "VCPU_INFO's max_vcpu_id is 0 to 4095.",
+    "LEG-CHK-005": "VCPU_INFO's map has at least one bit set and none above max_vcpu_id.",
+    "LEG-CHK-006": "The TSC_INFO mode is 0 to 3.",
+    "LEG-CHK-008": "The TOOLSTACK data of an HVM image decodes as libxl's physmap record.",
+    "LEG-PAGE-001": "No pfn word has a page type of 5 to 8.",
+    "LEG-PAGE-002": "The pfn (bits 0-27) of every pfn word is below p2m_size.",
+    "LEG-PAGE-003": "In an image from a 64-bit toolstack, bits 32-63 of every pfn word are zero.",
+    "LEG-PAGE-004": "A batch may hold filler words 0xF0000000 for pfns the saver could not map.",
+    "LEG-PAGE-005": "No pfn appears twice in one batch, filler words aside.",
+    "LEG-CMP-001": "COMPRESSED_DATA appears only in a body after the checkpoint whose body had...",
+    "LEG-CMP-002": "Compressed data splits into whole pages: empty, full, or runs of non-zero l...",
+    "LEG-CMP-003": "A compressed body's pages match its data-bearing pfns in number.",
+    "LEG-TAIL-001": "The PV tail's unmapped pfn count is at most 2^28.",
+    "LEG-TAIL-002": "Each vCPU's XSAVE size field is the xcnt value less 16.",
+    "LEG-DM-001": "The device-model signature is QemuDeviceModelRecord, DeviceModelRecord0002 o...",
+    "LEG-DM-002": "qemu state after QemuDeviceModelRecord starts with QEVM.",
+    "LEG-END-001": "The image does not end inside its header, a chunk or a tail.",
+    "LEG-END-002": "Nothing follows the tail of a checkpoint whose body had LAST_CHECKPOINT.",
+    "LEG-END-003": "An image may lack LAST_CHECKPOINT (Remus streams, Xen before 4.1); it then...",
+    "LEG-GUEST-001": "A 32-bit PV image may describe a 2-level (non-PAE) guest; it cannot be co...",
     # libvirt save file
     "LVF-HDR-001": "libvirt header: the 16-byte magic (first differing byte); truncated magic",
     "LVF-HDR-002": "libvirt header: the whole 64-byte header present (framing loss)",
@@ -595,6 +627,18 @@ class _Checker:
             self.xapi_section(ev)
             framed = ev.kind in XAPI_LENGTH_FRAMED
             self.pos = ev.body_offset + (ev.length if framed else 0)
+        else:  # a legacy image's events: the LEG- rules live in xensave.legacy.check
+            self.legacy_event(ev)
+
+    def legacy_event(self, ev: object) -> None:
+        from .legacy.check import LegacyChecker
+
+        lc = getattr(self, "_legacy", None)
+        if lc is None:
+            lc = self._legacy = LegacyChecker(lambda r, o, m: self.emit(r, o, "legacy", m))
+            self.layer = self.layer or "legacy"
+        lc.event(ev)  # type: ignore[arg-type]  # the reader yields only legacy events here
+        self.pos = max(self.pos, getattr(ev, "offset", 0))
 
     # -- libvirt save file (spec/wrappers.md)
 
@@ -1954,7 +1998,9 @@ class _Checker:
         """Turn the framing loss into the final diagnostic(s)."""
         layer = e.layer
         present = None if eof is None else max(0, eof - e.offset)
-        if layer == "libxc" and e.index is not None:
+        if layer == "legacy" and e.rule:
+            self.emit(e.rule, e.offset, "legacy", e.message)
+        elif layer == "libxc" and e.index is not None:
             self.xc_read_error(e)
         elif layer == "libxl" and e.index is not None:
             self.xl_read_error(e)

@@ -712,6 +712,9 @@ def dump(
     events: Iterator[Event] = iter(reader)
     try:
         for ev in events:
+            if type(ev).__name__.startswith("Legacy"):  # xensave.legacy's events
+                _legacy(sink, ev, 1 if depth.wrapped else 0)
+                continue
             sink.event(ev, depth.of(ev))
             if progress is not None:
                 progress(reader.src.offset)
@@ -722,3 +725,16 @@ def dump(
     else:
         sink.flush()
     return DumpResult(err, reader.src.offset)
+
+
+def _legacy(sink: TextDump | JsonDump, ev: Any, depth: int) -> None:
+    from .legacy.dump import item
+
+    fields, text = item(ev)
+    if isinstance(sink, TextDump):
+        sink.flush()
+        sink.line(ev.offset, depth, text)
+    else:
+        fields["depth"] = depth
+        sink.out.write(("" if sink._first else ",\n") + json.dumps(fields))
+        sink._first = False

@@ -35,7 +35,7 @@ from .constants import (
     XlMandatoryFlag,
 )
 
-Layer = Literal["xl", "libvirt", "xapi", "libxl", "libxc"]
+Layer = Literal["xl", "libvirt", "xapi", "libxl", "libxc", "legacy"]
 
 #: Bodies up to this size are read whole; larger ones keep only a prefix.
 BODY_KEEP_MAX = 16 << 20
@@ -419,13 +419,17 @@ class Reader:
         layer = self.opts.layer or detect(head)
         if layer is None:
             why = legacy_guess(head)
-            if why is not None:
+            if head.startswith(XAPI_LEGACY_MAGIC):
                 raise ReadError(
                     0,
                     f"this looks like a legacy (pre-Xen 4.6) image: {why}; "
                     f"{LEGACY_NOT_IMPLEMENTED}",
                     layer="legacy",
                 )
+            if len(head) >= 8:
+                self.layer = "legacy"
+                yield from _legacy(self, "unknown" if why is None else "guessed")
+                return
             raise ReadError(
                 0,
                 "not a Xen save image: no xl, libvirt, XAPI, libxl or libxc header, "
@@ -512,13 +516,8 @@ class Reader:
                     rule="XLF-OPT-001",
                 )
         if not hdr.stream_v2:
-            raise ReadError(
-                self._pos(),
-                "this xl save file carries a legacy (pre-Xen 4.6) stream: the STREAMv2 flag "
-                f"is clear; {LEGACY_NOT_IMPLEMENTED}",
-                layer="xl",
-                rule="XLF-STR-001",
-            )
+            yield from _legacy(self, "xl")  # the STREAMv2 flag is clear (XLF-STR-001)
+            return
         yield from self._libxl(self._pos())
 
     # -- libvirt wrapper
@@ -836,6 +835,13 @@ def data_pfn_count(entries: bytes, endian: str) -> int:
     BROKEN, XALLOC, XTAB), judged on the top byte of each u64 without unpacking."""
     tops = entries[7::8] if endian == "<" else entries[0::8]
     return len(tops) - tops.translate(_NO_DATA_TOP).count(1)
+
+
+def _legacy(reader: Reader, how: str) -> Iterator[Event]:
+    """Legacy images are read by xensave.legacy (imported late: it imports this module)."""
+    from .legacy.read import legacy_events
+
+    yield from legacy_events(reader, how)  # type: ignore[misc]
 
 
 def read_events(f: BinaryIO, options: ReadOptions | None = None) -> Iterator[Event]:

@@ -32,10 +32,12 @@ __all__ = [
 
 CATALOGUE_NAME = "rules.toml"
 
-Layer = Literal["xl-file", "libxl", "libxc", "libvirt", "xapi", "image"]
+Layer = Literal["xl-file", "libxl", "libxc", "libvirt", "xapi", "image", "legacy"]
 Subject = Literal["image", "reader", "writer"]
 
-_LAYERS: frozenset[str] = frozenset({"xl-file", "libxl", "libxc", "libvirt", "xapi", "image"})
+_LAYERS: frozenset[str] = frozenset(
+    {"xl-file", "libxl", "libxc", "libvirt", "xapi", "image", "legacy"}
+)
 _SUBJECTS: frozenset[str] = frozenset({"image", "reader", "writer"})
 _REQUIRED_KEYS = (
     "id",

@@ -28,6 +28,7 @@ MODULES = (
     "libxc_order",
     "checkpoint",
     "wrappers",
+    "legacy",
 )
 
 CONFORMANCE = ROOT / "conformance"

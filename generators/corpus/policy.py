@@ -19,6 +19,7 @@ RESERVED: frozenset[str] = frozenset(
         "XLF-HDR-006",  # optional_flags: xl never reads it (XLF-HDR-007)
         "XL-HDR-003",  # libxl options bits 2-31: libxl tests bits 0 and 1 only
         "XL-REC-002",  # libxl record padding
+        "LEG-CHK-003",  # legacy HVM parameter chunks: the restorer reads the padding over
         "XL-CKS-006",  # CHECKPOINT_STATE octets after control_id: libxl reads 4 octets
         "XC-HDR-004",  # libxc options bits 1-15: Xen tests bit 0 only
         "XC-HDR-005",  # image header reserved words
@@ -43,6 +44,8 @@ ACCEPTED_VARIATIONS: dict[str, str] = {
     "XLF-CFG-004": "xl restores from a configuration in its own syntax",
     "XL-HDR-006": "libxl restores converted streams; the bit only informs",
     "XC-DOM-004": "Xen's restorer accepts xen_major 0 and only logs it",
+    "LEG-PAGE-004": "Xen's legacy saver wrote filler words and its restorer skipped them",
+    "LEG-END-003": "Xen's legacy restorer reads checkpoints until the input ends",
     "XC-REC-006": "readers should skip unknown optional records (XC-REC-007): y_ at the "
     "recommended level",
     "XC-CKPT-003": "how every checkpointed stream Xen writes ends; readers apply the last "

@@ -11,10 +11,10 @@ from .policy import PROFILES, TAGS
 SCHEMA_ID = "https://xensave.invalid/conformance/manifest.schema.json"
 
 RULE_ID = r"^(XLF|XL|XC|LVF|XAPI|IMG|LEG|HVM|PV)-[A-Z0-9]+-[0-9]{3}$"
-LAYERS = ["xl", "libvirt", "xapi", "libxl", "libxc"]
+LAYERS = ["xl", "libvirt", "xapi", "libxl", "libxc", "legacy"]
 GUESTS = ["x86_32-pv", "x86_64-pv", "hvm"]
 NAME = (
-    r"^(y|n|i)_(xl|libvirt|xapi|libxl|libxc)-(v[23]|legacy)_(x86_32-pv|x86_64-pv|hvm)"
+    r"^(y|n|i)_(xl|libvirt|xapi|libxl|libxc|legacy)-(v[23]|legacy)_(x86_32-pv|x86_64-pv|hvm)"
     r"_[a-z0-9]+(-[a-z0-9]+)*$"
 )
 

@@ -1,0 +1,529 @@
+"""Legacy (Xen 4.5 and older) images, bare and inside a legacy xl file, and what
+converting them gives: valid images of each guest from 32- and 64-bit toolstacks,
+one broken image per LEG rule, and the v3 conversions (spec/legacy.md)."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+from xensave.legacy.format import (
+    Chunk,
+    HvmTail,
+    LegacyImage,
+    PageBatch,
+    PvTail,
+    RawChunk,
+    compressed,
+    encode,
+    ext_xcnt_block,
+    hvm_param,
+    toolstack,
+    tsc_info,
+    vcpu_info,
+)
+from xensave.legacy.samples import XL_CONFIG, build
+from xensave.model import XlFile
+from xensave.writer import to_bytes
+
+from .framework import Built, recipe
+
+#: The MUST rules every valid legacy image exercises.
+LEG = (
+    "LEG-HDR-001",
+    "LEG-HDR-002",
+    "LEG-CHK-001",
+    "LEG-CHK-003",
+    "LEG-CHK-004",
+    "LEG-CHK-005",
+    "LEG-CHK-006",
+    "LEG-PAGE-001",
+    "LEG-PAGE-002",
+    "LEG-PAGE-003",
+    "LEG-PAGE-005",
+    "LEG-END-001",
+    "LEG-END-002",
+)
+LEG_PV = (
+    *LEG,
+    "LEG-EXT-002",
+    "LEG-EXT-003",
+    "LEG-EXT-004",
+    "LEG-EXT-005",
+    "LEG-P2M-001",
+    "LEG-TAIL-001",
+    "LEG-TAIL-002",
+    "LEG-PAGE-004",
+)
+LEG_HVM = (*LEG, "LEG-CHK-002", "LEG-DM-001", "LEG-PAGE-004")
+GUEST = {4: "x86_64-pv", 3: "x86_32-pv", 2: "x86_32-pv"}
+
+
+def _guest(kind: str) -> str:
+    return "hvm" if kind == "hvm" else GUEST[int(kind[-1])]
+
+
+def _sample(width: int, kind: str, xl: bool = False) -> LegacyImage | XlFile:
+    s = build(
+        32 if width == 32 else 64,
+        "hvm" if kind == "hvm" else "pv",
+        levels=None if kind == "hvm" else int(kind[-1]),
+        xl_config=XL_CONFIG if xl else None,
+    )
+    if xl:
+        return XlFile(encode(s.image), config=XL_CONFIG, mandatory_flags=1)
+    return s.image
+
+
+def _bytes(image: LegacyImage | XlFile) -> Built:
+    data = to_bytes(image) if isinstance(image, XlFile) else encode(image)
+    return Built(XlFile(b""), data)
+
+
+# --- valid images ------------------------------------------------------------------------
+
+
+def legacy_image(width: int, kind: str) -> Built:
+    return _bytes(_sample(width, kind))
+
+
+def legacy_xl_file(width: int, kind: str) -> Built:
+    return _bytes(_sample(width, kind, xl=True))
+
+
+for _w in (32, 64):
+    for _kind in ("pv4", "pv3", "hvm"):
+        _g = _guest(_kind)
+        _ex = LEG_HVM if _kind == "hvm" else LEG_PV
+        _name = {"pv4": "", "pv3": "pae-", "hvm": ""}[_kind]
+        recipe(
+            f"{_name}toolstack-{_w}",
+            f"a saved {_g} guest from a {_w}-bit toolstack (Xen 4.5 layout)",
+            tags=("legacy-stream", "page-data"),
+            args=(_w, _kind),
+            exercises=_ex,
+            guest=_g,
+            profile=None,
+            layers=("legacy",),
+        )(legacy_image)
+        recipe(
+            f"{_name}xl-toolstack-{_w}",
+            f"a legacy xl save file (STREAMv2 clear) holding a {_g} guest "
+            f"from a {_w}-bit toolstack",
+            tags=("legacy-stream", "xl-header"),
+            args=(_w, _kind),
+            exercises=_ex,
+            permits=("XLF-STR-001",),
+            guest=_g,
+            profile=None,
+            layers=("xl",),
+        )(legacy_xl_file)
+    recipe(
+        f"non-pae-toolstack-{_w}",
+        f"a 2-level (non-PAE) 32-bit PV guest from a {_w}-bit toolstack: valid, not convertible",
+        tags=("legacy-stream", "page-type"),
+        args=(_w, "pv2"),
+        exercises=LEG_PV,
+        permits=("LEG-GUEST-001",),
+        guest="x86_32-pv",
+        profile=None,
+        layers=("legacy",),
+    )(legacy_image)
+
+
+@recipe(
+    "remus-compressed",
+    "a Remus stream of two checkpoints, the second compressed (no LAST_CHECKPOINT)",
+    tags=("legacy-stream", "checkpointed"),
+    exercises=(*LEG_PV, "LEG-CMP-001", "LEG-CMP-002", "LEG-CMP-003", "LEG-END-003"),
+    guest="x86_64-pv",
+    profile=None,
+    layers=("legacy",),
+)
+def remus() -> Built:
+    return _bytes(build(64, "pv", remus=True).image)
+
+
+@recipe(
+    "qemu-to-eof",
+    "an HVM image whose device-model record runs to the end of the file (xend)",
+    tags=("legacy-stream", "emulator"),
+    exercises=(*LEG_HVM, "LEG-DM-002"),
+    guest="hvm",
+    profile=None,
+    layers=("legacy",),
+)
+def qemu_to_eof() -> Built:
+    return _bytes(build(32, "hvm", dm=b"QemuDeviceModelRecord").image)
+
+
+# --- one broken image per rule ------------------------------------------------------------------
+
+Mutation = Callable[[LegacyImage], None]
+
+
+def _broken(
+    slug: str,
+    what: str,
+    kind: str,
+    breaks: tuple[str, ...],
+    tags: tuple[str, ...],
+    mutate: Mutation,
+    *,
+    cut: int = 0,
+    permits: tuple[str, ...] = (),
+    xl: bool = False,
+    patch: Callable[[bytes], bytes] | None = None,
+) -> None:
+    """``xl``: inside a legacy xl file, for faults that stop a bare image from being
+    recognised as legacy at all (the xl file says a legacy image follows)."""
+
+    def make() -> Built:
+        s = build(64, "hvm" if kind == "hvm" else "pv", levels=None if kind == "hvm" else 4)
+        mutate(s.image)
+        data = encode(s.image)
+        data = data[: len(data) - cut] if cut else data
+        if patch is not None:
+            data = patch(data)
+        if xl:
+            data = to_bytes(XlFile(data, config=XL_CONFIG, mandatory_flags=1))
+        return Built(XlFile(b""), data)
+
+    make.__name__ = "broken_" + slug.replace("-", "_")
+    recipe(
+        slug,
+        what,
+        tags=("legacy-stream", *tags) + (("xl-header",) if xl else ()),
+        breaks=breaks,
+        permits=permits + (("XLF-STR-001",) if xl else ()),
+        guest=_guest(kind),
+        profile=None,
+        layers=("xl",) if xl else ("legacy",),
+    )(make)
+
+
+def _first_body(img: LegacyImage) -> list[PageBatch | RawChunk]:
+    return img.checkpoints[0].body
+
+
+def _set(attr: str, value: object) -> Mutation:
+    return lambda img: setattr(img, attr, value)
+
+
+_broken(
+    "p2m-size-zero",
+    "p2m_size is 0, so every pfn lies beyond it",
+    "hvm",
+    ("LEG-HDR-001", "LEG-PAGE-002"),
+    ("off-by-one",),
+    _set("p2m_size", 0),
+)
+_broken(
+    "p2m-size-high",
+    "a 64-bit toolstack's p2m_size with bit 32 set",
+    "hvm",
+    ("LEG-HDR-002",),
+    ("off-by-one",),
+    _set("p2m_size", (1 << 32) + 64),
+)
+
+
+def _no_sig(img: LegacyImage) -> None:
+    img.guest = "hvm"  # written without the extended info: a PV image must have it
+
+
+_broken(
+    "ext-info-overrun",
+    "an extended-info length shorter than its blocks",
+    "pv4",
+    ("LEG-EXT-002",),
+    ("declared-only",),
+    _set("ext_total", 100),
+    xl=True,
+)
+
+
+def _second_vcpu(img: LegacyImage) -> None:
+    img.ext_blocks.append(img.ext_blocks[0])
+    img.ext_total = None
+
+
+_broken(
+    "two-vcpu-blocks",
+    "the extended info has two 'vcpu' blocks",
+    "pv4",
+    ("LEG-EXT-003",),
+    ("duplicate-record",),
+    _second_vcpu,
+)
+_broken(
+    "extv-with-data",
+    "an 'extv' block with 4 octets of data",
+    "pv4",
+    ("LEG-EXT-004",),
+    ("reserved-bits",),
+    lambda img: img.ext_blocks.__setitem__(1, (b"extv", b"\x00" * 4)),
+)
+
+
+def _xcnt_small(img: LegacyImage) -> None:
+    img.ext_blocks[2] = ext_xcnt_block(8)
+    tail = img.checkpoints[0].tail
+    assert isinstance(tail, PvTail)
+    tail.xsave = [(0, b"")] * 0
+    # the tail then holds 8 octets of XSAVE state per vCPU
+    tail.extended = [e + b"\x00" * 8 for e in tail.extended]
+
+
+_broken(
+    "xcnt-below-16",
+    "an 'xcnt' size of 8, less than its own header",
+    "pv4",
+    ("LEG-EXT-005",),
+    ("off-by-one",),
+    _xcnt_small,
+)
+_broken(
+    "unknown-ext-block",
+    "an extended-info block 'abcd' the restorer would skip",
+    "pv4",
+    ("LEG-EXT-006",),
+    ("unknown-record",),
+    lambda img: (img.ext_blocks.append((b"abcd", b"\x01\x02")), setattr(img, "ext_total", None)),
+)
+_broken(
+    "p2m-frame-beyond",
+    "a p2m frame list entry beyond p2m_size",
+    "pv4",
+    ("LEG-P2M-001",),
+    ("p2m",),
+    lambda img: img.p2m_frames.__setitem__(0, 0x1000),
+)
+_broken(
+    "chunk-type-unknown",
+    "a chunk of type -21",
+    "hvm",
+    ("LEG-CHK-001",),
+    ("unknown-record",),
+    lambda img: _first_body(img).insert(0, RawChunk(-21, b"")),
+    xl=True,
+)
+_broken(
+    "batch-over-1024",
+    "a page batch announcing 1025 pfns",
+    "hvm",
+    ("LEG-CHK-001",),
+    ("off-by-one",),
+    lambda img: _first_body(img).insert(0, PageBatch([1], [], count=1025)),
+    xl=True,
+)
+_broken(
+    "hvm-chunk-in-pv",
+    "an HVM_VIRIDIAN chunk in a PV image",
+    "pv4",
+    ("LEG-CHK-002",),
+    ("wrong-guest",),
+    lambda img: _first_body(img).insert(0, hvm_param(Chunk.HVM_VIRIDIAN, 1)),
+)
+_broken(
+    "hvm-param-padding",
+    "a non-zero padding word in an HVM parameter chunk",
+    "hvm",
+    ("LEG-CHK-003",),
+    ("reserved-bits",),
+    lambda img: _first_body(img).insert(0, hvm_param(Chunk.HVM_VIRIDIAN, 1, pad=1)),
+)
+_broken(
+    "vcpu-id-4096",
+    "VCPU_INFO with max_vcpu_id 4096",
+    "hvm",
+    ("LEG-CHK-004",),
+    ("off-by-one",),
+    lambda img: _first_body(img).insert(
+        0, RawChunk(Chunk.VCPU_INFO, struct.pack("<i", 4096) + bytes(8 * 65))
+    ),
+    xl=True,
+)
+_broken(
+    "vcpu-map-beyond",
+    "a VCPU_INFO map with a vCPU above max_vcpu_id",
+    "hvm",
+    ("LEG-CHK-005",),
+    ("vcpu",),
+    lambda img: _first_body(img).__setitem__(
+        2, RawChunk(Chunk.VCPU_INFO, struct.pack("<iQ", 1, 7))
+    ),
+)
+_broken(
+    "tsc-mode-4",
+    "TSC_INFO with mode 4",
+    "hvm",
+    ("LEG-CHK-006",),
+    ("tsc",),
+    lambda img: _first_body(img).insert(0, tsc_info(4, 0, 0, 0)),
+)
+_broken(
+    "toolstack-not-physmap",
+    "TOOLSTACK data that is not libxl's physmap record",
+    "hvm",
+    ("LEG-CHK-008",),
+    ("toolstack",),
+    lambda img: _first_body(img).insert(0, toolstack(b"xend data")),
+)
+_broken(
+    "page-type-5",
+    "a pfn word with the reserved page type 5",
+    "hvm",
+    ("LEG-PAGE-001",),
+    ("page-type",),
+    lambda img: _first_body(img).insert(0, PageBatch([(5 << 28) | 1], [bytes(4096)])),
+)
+_broken(
+    "pfn-beyond-p2m",
+    "a pfn at p2m_size",
+    "hvm",
+    ("LEG-PAGE-002",),
+    ("off-by-one",),
+    lambda img: _first_body(img).insert(0, PageBatch([64], [bytes(4096)])),
+)
+_broken(
+    "pfn-high-bits",
+    "a 64-bit toolstack's pfn word with bit 32 set",
+    "hvm",
+    ("LEG-PAGE-003",),
+    ("reserved-bits",),
+    lambda img: _first_body(img).insert(0, PageBatch([(1 << 32) | 1], [bytes(4096)])),
+)
+_broken(
+    "pfn-twice",
+    "the same pfn twice in one batch",
+    "hvm",
+    ("LEG-PAGE-005",),
+    ("duplicate-record",),
+    lambda img: _first_body(img).insert(0, PageBatch([1, 1], [bytes(4096)] * 2)),
+)
+_broken(
+    "compressed-without-enable",
+    "COMPRESSED_DATA in an image that never enabled compression",
+    "hvm",
+    ("LEG-CMP-001",),
+    ("page-data",),
+    lambda img: _first_body(img).insert(0, compressed(b"\x00", 64)),
+)
+
+
+def _remus_mutation(kind: str) -> Callable[[], Built]:
+    def make() -> Built:
+        s = build(64, "pv", remus=True)
+        body = s.image.checkpoints[1].body
+        if kind == "encoding":
+            body[1] = compressed(b"\x05" + b"\x00" * 8, 64)  # a 5-word run, then nothing
+        else:
+            body.insert(1, compressed(b"\x00", 64))  # one page more than the pfns
+        return Built(XlFile(b""), encode(s.image))
+
+    make.__name__ = f"remus_{kind}"
+    return make
+
+
+recipe(
+    "compressed-run-short",
+    "compressed data whose page stops before 4096 octets",
+    tags=("legacy-stream", "checkpointed", "truncated"),
+    breaks=("LEG-CMP-002", "LEG-CMP-003"),
+    guest="x86_64-pv",
+    profile=None,
+    layers=("legacy",),
+)(_remus_mutation("encoding"))
+recipe(
+    "compressed-too-many",
+    "more compressed pages than pfns waiting for them",
+    tags=("legacy-stream", "checkpointed"),
+    breaks=("LEG-CMP-003",),
+    guest="x86_64-pv",
+    profile=None,
+    layers=("legacy",),
+)(_remus_mutation("count"))
+
+
+def _unmapped(img: LegacyImage) -> None:
+    tail = img.checkpoints[0].tail
+    assert isinstance(tail, PvTail)
+    tail.unmapped_count = (1 << 28) + 1
+
+
+_broken(
+    "unmapped-over-2-28",
+    "an unmapped pfn count of 2^28 + 1",
+    "pv4",
+    ("LEG-TAIL-001",),
+    ("off-by-one",),
+    _unmapped,
+    xl=True,
+)
+
+
+def _xsave_size(img: LegacyImage) -> None:
+    tail = img.checkpoints[0].tail
+    assert isinstance(tail, PvTail)
+    mask, area = tail.xsave[0]
+    tail.xsave[0] = (mask, area[:-8])
+    tail.extended[0] = tail.extended[0] + b"\x00" * 8  # keeps the framing
+
+
+_broken(
+    "xsave-size-mismatch",
+    "a vCPU's XSAVE size that disagrees with 'xcnt'",
+    "pv4",
+    ("LEG-TAIL-002",),
+    ("vcpu",),
+    _xsave_size,
+)
+
+
+def _dm(sig: bytes, data: bytes | None = None) -> Mutation:
+    def m(img: LegacyImage) -> None:
+        tail = img.checkpoints[0].tail
+        assert isinstance(tail, HvmTail)
+        tail.dm_signature = sig
+        if data is not None:
+            tail.dm_data = data
+
+    return m
+
+
+_broken(
+    "dm-signature",
+    "an unknown device-model signature",
+    "hvm",
+    ("LEG-DM-001",),
+    ("magic",),
+    _dm(b"DeviceModelRecord0003"),
+    xl=True,
+)
+_broken(
+    "qemu-magic",
+    "qemu state after QemuDeviceModelRecord without 'QEVM'",
+    "hvm",
+    ("LEG-DM-002",),
+    ("magic",),
+    _dm(b"QemuDeviceModelRecord", b"QEMU" + bytes(60)),
+)
+_broken(
+    "truncated-tail",
+    "an HVM image cut inside its HVM context",
+    "hvm",
+    ("LEG-END-001",),
+    ("truncated",),
+    lambda img: None,
+    cut=3200,
+)
+_broken(
+    "trailing-data",
+    "octets after the tail of the last checkpoint",
+    "hvm",
+    ("LEG-END-002",),
+    ("trailing-data",),
+    _set("trailer", b"\x00" * 8),
+)
+_ = (vcpu_info, _no_sig)

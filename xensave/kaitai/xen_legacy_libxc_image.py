@@ -1,0 +1,694 @@
+# This is a generated file! Please edit source .ksy file and use kaitai-struct-compiler to rebuild
+# type: ignore
+
+import kaitaistruct
+from kaitaistruct import KaitaiStruct, KaitaiStream, BytesIO
+
+
+if getattr(kaitaistruct, 'API_VERSION', (0, 9)) < (0, 11):
+    raise Exception("Incompatible Kaitai Struct Python API: 0.11 or later is required, but you have %s" % (kaitaistruct.__version__))
+
+class XenLegacyLibxcImage(KaitaiStruct):
+    """The domain state as libxc saved it before Xen 4.6: no magic, no version
+    and no record framing. The reader must be told the width of the
+    toolstack's `unsigned long` (called a word here: 4 octets from a 32-bit
+    toolstack, 8 from a 64-bit one) and whether the guest is PV or HVM;
+    xensave works both out by trying each. PV images also need the number of
+    online vCPUs for their tail, which is the population count of the
+    VCPU_INFO map (Kaitai has no such operator, so the caller passes it).
+    
+    This description covers one checkpoint (a saved file), then any further
+    checkpoints of a Remus stream. Compressed (Remus) bodies are described by
+    `spec/legacy.md`; here the page batches of every checkpoint after the
+    first carry no page data when the first enabled compression.
+    
+    .. seealso::
+       Source - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/python/xen/migration/legacy.py;hb=HEAD
+    """
+    def __init__(self, toolstack_width, is_hvm, num_vcpus, _io, _parent=None, _root=None):
+        super(XenLegacyLibxcImage, self).__init__(_io)
+        self._parent = _parent
+        self._root = _root or self
+        self.toolstack_width = toolstack_width
+        self.is_hvm = is_hvm
+        self.num_vcpus = num_vcpus
+        self._read()
+
+    def _read(self):
+        self.p2m_size = XenLegacyLibxcImage.Word(self._io, self, self._root)
+        if (not (self.is_hvm)):
+            pass
+            self.ext_info = XenLegacyLibxcImage.ExtInfo(self._io, self, self._root)
+
+        if (not (self.is_hvm)):
+            pass
+            self.p2m_frames = []
+            for i in range(((self.p2m_size.value + self.pfns_per_frame) - 1) // self.pfns_per_frame):
+                self.p2m_frames.append(XenLegacyLibxcImage.Word(self._io, self, self._root))
+
+
+        self.first_checkpoint = XenLegacyLibxcImage.Checkpoint(False, self._io, self, self._root)
+        self.further_checkpoints = []
+        i = 0
+        while not self._io.is_eof():
+            self.further_checkpoints.append(XenLegacyLibxcImage.Checkpoint(self.first_checkpoint.body[-1].chunk_type == -13, self._io, self, self._root))
+            i += 1
+
+
+
+    def _fetch_instances(self):
+        pass
+        self.p2m_size._fetch_instances()
+        if (not (self.is_hvm)):
+            pass
+            self.ext_info._fetch_instances()
+
+        if (not (self.is_hvm)):
+            pass
+            for i in range(len(self.p2m_frames)):
+                pass
+                self.p2m_frames[i]._fetch_instances()
+
+
+        self.first_checkpoint._fetch_instances()
+        for i in range(len(self.further_checkpoints)):
+            pass
+            self.further_checkpoints[i]._fetch_instances()
+
+
+    class Checkpoint(KaitaiStruct):
+        """One body and its tail."""
+        def __init__(self, is_compressed, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.Checkpoint, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self.is_compressed = is_compressed
+            self._read()
+
+        def _read(self):
+            self.body = []
+            i = 0
+            while True:
+                _ = XenLegacyLibxcImage.Chunk(self.is_compressed, self._io, self, self._root)
+                self.body.append(_)
+                if _.chunk_type == 0:
+                    break
+                i += 1
+            if (not (self._root.is_hvm)):
+                pass
+                self.pv_tail = XenLegacyLibxcImage.PvTail(self._io, self, self._root)
+
+            if self._root.is_hvm:
+                pass
+                self.hvm_tail = XenLegacyLibxcImage.HvmTail(self._io, self, self._root)
+
+
+
+        def _fetch_instances(self):
+            pass
+            for i in range(len(self.body)):
+                pass
+                self.body[i]._fetch_instances()
+
+            if (not (self._root.is_hvm)):
+                pass
+                self.pv_tail._fetch_instances()
+
+            if self._root.is_hvm:
+                pass
+                self.hvm_tail._fetch_instances()
+
+
+
+    class Chunk(KaitaiStruct):
+        """One chunk of the body."""
+        def __init__(self, is_compressed, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.Chunk, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self.is_compressed = is_compressed
+            self._read()
+
+        def _read(self):
+            self.chunk_type = self._io.read_s4le()
+            if not self.chunk_type >= -20:
+                raise kaitaistruct.ValidationLessThanError(-20, self.chunk_type, self._io, u"/types/chunk/seq/0")
+            if not self.chunk_type <= 1024:
+                raise kaitaistruct.ValidationGreaterThanError(1024, self.chunk_type, self._io, u"/types/chunk/seq/0")
+            if self.chunk_type < 0:
+                pass
+                _on = self.chunk_type
+                if _on == -10:
+                    pass
+                    self.payload = XenLegacyLibxcImage.HvmParam(self._io, self, self._root)
+                elif _on == -11:
+                    pass
+                    self.payload = XenLegacyLibxcImage.HvmParam(self._io, self, self._root)
+                elif _on == -12:
+                    pass
+                    self.payload = XenLegacyLibxcImage.CompressedData(self._io, self, self._root)
+                elif _on == -14:
+                    pass
+                    self.payload = XenLegacyLibxcImage.HvmParam(self._io, self, self._root)
+                elif _on == -15:
+                    pass
+                    self.payload = XenLegacyLibxcImage.HvmParam(self._io, self, self._root)
+                elif _on == -16:
+                    pass
+                    self.payload = XenLegacyLibxcImage.HvmParam(self._io, self, self._root)
+                elif _on == -17:
+                    pass
+                    self.payload = XenLegacyLibxcImage.HvmParam(self._io, self, self._root)
+                elif _on == -18:
+                    pass
+                    self.payload = XenLegacyLibxcImage.Toolstack(self._io, self, self._root)
+                elif _on == -19:
+                    pass
+                    self.payload = XenLegacyLibxcImage.HvmParam(self._io, self, self._root)
+                elif _on == -2:
+                    pass
+                    self.payload = XenLegacyLibxcImage.VcpuInfo(self._io, self, self._root)
+                elif _on == -20:
+                    pass
+                    self.payload = XenLegacyLibxcImage.HvmParam(self._io, self, self._root)
+                elif _on == -3:
+                    pass
+                    self.payload = XenLegacyLibxcImage.HvmParam(self._io, self, self._root)
+                elif _on == -4:
+                    pass
+                    self.payload = XenLegacyLibxcImage.HvmParam(self._io, self, self._root)
+                elif _on == -7:
+                    pass
+                    self.payload = XenLegacyLibxcImage.TscInfo(self._io, self, self._root)
+                elif _on == -8:
+                    pass
+                    self.payload = XenLegacyLibxcImage.HvmParam(self._io, self, self._root)
+
+            if self.chunk_type > 0:
+                pass
+                self.batch = XenLegacyLibxcImage.PageBatch(self.chunk_type, self.is_compressed, self._io, self, self._root)
+
+
+
+        def _fetch_instances(self):
+            pass
+            if self.chunk_type < 0:
+                pass
+                _on = self.chunk_type
+                if _on == -10:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -11:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -12:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -14:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -15:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -16:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -17:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -18:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -19:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -2:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -20:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -3:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -4:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -7:
+                    pass
+                    self.payload._fetch_instances()
+                elif _on == -8:
+                    pass
+                    self.payload._fetch_instances()
+
+            if self.chunk_type > 0:
+                pass
+                self.batch._fetch_instances()
+
+
+
+    class CompressedData(KaitaiStruct):
+        """COMPRESSED_DATA (-12), compressed pages of a Remus body."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.CompressedData, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.len_data = XenLegacyLibxcImage.Word(self._io, self, self._root)
+            self.data = self._io.read_bytes(self.len_data.value)
+
+
+        def _fetch_instances(self):
+            pass
+            self.len_data._fetch_instances()
+
+
+    class DeviceModel(KaitaiStruct):
+        """The device-model record of the HVM tail."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.DeviceModel, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.signature = (self._io.read_bytes(21)).decode(u"ASCII")
+            if not  ((self.signature == u"QemuDeviceModelRecord") or (self.signature == u"DeviceModelRecord0002") or (self.signature == u"RemusDeviceModelState")) :
+                raise kaitaistruct.ValidationNotAnyOfError(self.signature, self._io, u"/types/device_model/seq/0")
+            if self.signature != u"QemuDeviceModelRecord":
+                pass
+                self.len_data = self._io.read_u4le()
+
+            self.data = self._io.read_bytes((self._io.size() - self._io.pos() if self.signature == u"QemuDeviceModelRecord" else self.len_data))
+
+
+        def _fetch_instances(self):
+            pass
+            if self.signature != u"QemuDeviceModelRecord":
+                pass
+
+
+
+    class ExtBlock(KaitaiStruct):
+        """One extended-info block."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.ExtBlock, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.block_id = (self._io.read_bytes(4)).decode(u"ASCII")
+            self.len_body = self._io.read_u4le()
+            _on = self.block_id
+            if _on == u"xcnt":
+                pass
+                self._raw_body = self._io.read_bytes(self.len_body)
+                _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
+                self.body = XenLegacyLibxcImage.XcntBody(_io__raw_body, self, self._root)
+            else:
+                pass
+                self.body = self._io.read_bytes(self.len_body)
+
+
+        def _fetch_instances(self):
+            pass
+            _on = self.block_id
+            if _on == u"xcnt":
+                pass
+                self.body._fetch_instances()
+            else:
+                pass
+
+
+    class ExtBlocks(KaitaiStruct):
+        """The extended-info blocks; Xen writes `vcpu`, `extv`, then `xcnt` when present."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.ExtBlocks, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.items = []
+            i = 0
+            while not self._io.is_eof():
+                self.items.append(XenLegacyLibxcImage.ExtBlock(self._io, self, self._root))
+                i += 1
+
+
+
+        def _fetch_instances(self):
+            pass
+            for i in range(len(self.items)):
+                pass
+                self.items[i]._fetch_instances()
+
+
+
+    class ExtInfo(KaitaiStruct):
+        """The PV extended-info list."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.ExtInfo, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.signature = self._io.read_bytes(self._root.word_size)
+            _ = self.signature
+            if not len(_) == self._root.word_size:
+                raise kaitaistruct.ValidationExprError(self.signature, self._io, u"/types/ext_info/seq/0")
+            self.len_blocks = self._io.read_u4le()
+            self._raw_blocks = self._io.read_bytes(self.len_blocks)
+            _io__raw_blocks = KaitaiStream(BytesIO(self._raw_blocks))
+            self.blocks = XenLegacyLibxcImage.ExtBlocks(_io__raw_blocks, self, self._root)
+
+
+        def _fetch_instances(self):
+            pass
+            self.blocks._fetch_instances()
+
+
+    class HvmParam(KaitaiStruct):
+        """A chunk that carries one HVM parameter."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.HvmParam, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.padding = self._io.read_u4le()
+            if not self.padding == 0:
+                raise kaitaistruct.ValidationNotEqualError(0, self.padding, self._io, u"/types/hvm_param/seq/0")
+            self.value = self._io.read_u8le()
+
+
+        def _fetch_instances(self):
+            pass
+
+
+    class HvmTail(KaitaiStruct):
+        """The HVM tail."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.HvmTail, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.ioreq_pfn = self._io.read_u8le()
+            self.bufioreq_pfn = self._io.read_u8le()
+            self.store_pfn = self._io.read_u8le()
+            self.len_context = self._io.read_u4le()
+            self.context = self._io.read_bytes(self.len_context)
+            self.device_model = XenLegacyLibxcImage.DeviceModel(self._io, self, self._root)
+
+
+        def _fetch_instances(self):
+            pass
+            self.device_model._fetch_instances()
+
+
+    class PageBatch(KaitaiStruct):
+        """Pfn words, then one page for each word whose type carries data."""
+        def __init__(self, num_pfn_words, is_compressed, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.PageBatch, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self.num_pfn_words = num_pfn_words
+            self.is_compressed = is_compressed
+            self._read()
+
+        def _read(self):
+            self.pfn_words = []
+            for i in range(self.num_pfn_words):
+                self.pfn_words.append(XenLegacyLibxcImage.Word(self._io, self, self._root))
+
+            self.pages = []
+            for i in range(len(self.pfn_words)):
+                self.pages.append(XenLegacyLibxcImage.PageBatch.PageSlot(i, self._io, self, self._root))
+
+
+
+        def _fetch_instances(self):
+            pass
+            for i in range(len(self.pfn_words)):
+                pass
+                self.pfn_words[i]._fetch_instances()
+
+            for i in range(len(self.pages)):
+                pass
+                self.pages[i]._fetch_instances()
+
+
+        class PageSlot(KaitaiStruct):
+            """The page data (if any) belonging to one pfn word."""
+            def __init__(self, i, _io, _parent=None, _root=None):
+                super(XenLegacyLibxcImage.PageBatch.PageSlot, self).__init__(_io)
+                self._parent = _parent
+                self._root = _root
+                self.i = i
+                self._read()
+
+            def _read(self):
+                self.contents = self._io.read_bytes((4096 if  ((self.has_data) and ((not (self._parent.is_compressed))))  else 0))
+
+
+            def _fetch_instances(self):
+                pass
+
+            @property
+            def has_data(self):
+                """True unless the type is 13 (broken), 14 (allocate only) or 15 (invalid)."""
+                if hasattr(self, '_m_has_data'):
+                    return self._m_has_data
+
+                self._m_has_data = self._parent.pfn_words[self.i].value >> 28 & 15 < 13
+                return getattr(self, '_m_has_data', None)
+
+
+
+    class PvTail(KaitaiStruct):
+        """The PV tail."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.PvTail, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.num_unmapped = self._io.read_u4le()
+            self.unmapped = []
+            for i in range(self.num_unmapped):
+                self.unmapped.append(XenLegacyLibxcImage.Word(self._io, self, self._root))
+
+            self.vcpus = []
+            for i in range(self._root.num_vcpus):
+                self.vcpus.append(XenLegacyLibxcImage.VcpuState(self._io, self, self._root))
+
+            self.shared_info = self._io.read_bytes(4096)
+
+
+        def _fetch_instances(self):
+            pass
+            for i in range(len(self.unmapped)):
+                pass
+                self.unmapped[i]._fetch_instances()
+
+            for i in range(len(self.vcpus)):
+                pass
+                self.vcpus[i]._fetch_instances()
+
+
+
+    class Toolstack(KaitaiStruct):
+        """TOOLSTACK (-18), data for the toolstack."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.Toolstack, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.len_data = self._io.read_u4le()
+            self.data = self._io.read_bytes(self.len_data)
+
+
+        def _fetch_instances(self):
+            pass
+
+
+    class TscInfo(KaitaiStruct):
+        """TSC_INFO (-7)."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.TscInfo, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.mode = self._io.read_u4le()
+            self.nsec = self._io.read_u8le()
+            self.khz = self._io.read_u4le()
+            self.incarnation = self._io.read_u4le()
+
+
+        def _fetch_instances(self):
+            pass
+
+
+    class VcpuInfo(KaitaiStruct):
+        """VCPU_INFO (-2), the online-vCPU map."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.VcpuInfo, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.max_vcpu_id = self._io.read_s4le()
+            self.vcpu_map = []
+            for i in range(self.max_vcpu_id // 64 + 1):
+                self.vcpu_map.append(self._io.read_u8le())
+
+
+
+        def _fetch_instances(self):
+            pass
+            for i in range(len(self.vcpu_map)):
+                pass
+
+
+
+    class VcpuState(KaitaiStruct):
+        """One vCPU's state in the PV tail."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.VcpuState, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.context = self._io.read_bytes(self._root.vcpu_size)
+            if self._root.has_extv:
+                pass
+                self.extended = self._io.read_bytes(128)
+
+            if self._root.xsave_size != 0:
+                pass
+                self.xsave = self._io.read_bytes(self._root.xsave_size)
+
+
+
+        def _fetch_instances(self):
+            pass
+            if self._root.has_extv:
+                pass
+
+            if self._root.xsave_size != 0:
+                pass
+
+
+
+    class Word(KaitaiStruct):
+        """One toolstack `unsigned long`."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.Word, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            _on = self._root.toolstack_width
+            if _on == 32:
+                pass
+                self.value = self._io.read_u4le()
+            elif _on == 64:
+                pass
+                self.value = self._io.read_u8le()
+
+
+        def _fetch_instances(self):
+            pass
+            _on = self._root.toolstack_width
+            if _on == 32:
+                pass
+            elif _on == 64:
+                pass
+
+
+    class XcntBody(KaitaiStruct):
+        """The data of an `xcnt` block."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.XcntBody, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.xsave_size = self._io.read_u4le()
+
+
+        def _fetch_instances(self):
+            pass
+
+
+    @property
+    def guest_width(self):
+        """Octets in one guest word, from the vCPU context size."""
+        if hasattr(self, '_m_guest_width'):
+            return self._m_guest_width
+
+        self._m_guest_width = (8 if self.vcpu_size == 5168 else 4)
+        return getattr(self, '_m_guest_width', None)
+
+    @property
+    def has_extv(self):
+        """True when each vCPU of the tail has a 128-octet extended context."""
+        if hasattr(self, '_m_has_extv'):
+            return self._m_has_extv
+
+        self._m_has_extv =  (((not (self.is_hvm))) and (len(self.ext_info.blocks.items) > 1) and (self.ext_info.blocks.items[1].block_id == u"extv")) 
+        return getattr(self, '_m_has_extv', None)
+
+    @property
+    def pfns_per_frame(self):
+        """p2m entries held by one page of the p2m table."""
+        if hasattr(self, '_m_pfns_per_frame'):
+            return self._m_pfns_per_frame
+
+        self._m_pfns_per_frame = 4096 // self.guest_width
+        return getattr(self, '_m_pfns_per_frame', None)
+
+    @property
+    def vcpu_size(self):
+        """Octets of one vCPU context, from the `vcpu` block (Xen writes it first)."""
+        if hasattr(self, '_m_vcpu_size'):
+            return self._m_vcpu_size
+
+        self._m_vcpu_size = (0 if self.is_hvm else self.ext_info.blocks.items[0].len_body)
+        return getattr(self, '_m_vcpu_size', None)
+
+    @property
+    def word_size(self):
+        """Octets in one toolstack word."""
+        if hasattr(self, '_m_word_size'):
+            return self._m_word_size
+
+        self._m_word_size = (4 if self.toolstack_width == 32 else 8)
+        return getattr(self, '_m_word_size', None)
+
+    @property
+    def xsave_size(self):
+        """Octets of each vCPU's XSAVE state in the tail, 0 when none."""
+        if hasattr(self, '_m_xsave_size'):
+            return self._m_xsave_size
+
+        self._m_xsave_size = (self.ext_info.blocks.items[2].body.xsave_size if  (((not (self.is_hvm))) and (len(self.ext_info.blocks.items) > 2) and (self.ext_info.blocks.items[2].block_id == u"xcnt"))  else 0)
+        return getattr(self, '_m_xsave_size', None)
+
+

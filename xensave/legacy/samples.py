@@ -1,0 +1,325 @@
+"""Deterministic legacy images, each with the v2/v3 content it stands for.
+
+``build`` returns a legacy image model and, built independently from the same
+parameters, the libxc records and libxl emulator records a faithful conversion must
+produce. Tests compare a converter's output with ``Expected``, never with the
+converter's own earlier output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass, field
+
+from ..bodies import EmulatorRecord, HvmParams, P2mFrames, PageData, PvInfo, TscInfo, VcpuContext
+from ..constants import DomainType, EmulatorId, HvmParam, LibxlRecType, XcRecType
+from ..model import DomainHeader, ImageHeader, LibxcStream, LibxlHeader, LibxlStream, Record, XlFile
+from .format import (
+    DM_QEMU_TO_EOF,
+    DM_RECORD_0002,
+    EXT_VCPU_SIZE,
+    HVM_PARAM_CHUNKS,
+    PAGE_SIZE,
+    VCPU_SIZE_X86_32,
+    VCPU_SIZE_X86_64,
+    XTAB_FILLER,
+    Checkpoint,
+    Chunk,
+    Guest,
+    HvmTail,
+    LegacyImage,
+    PageBatch,
+    PhysmapEntry,
+    PvTail,
+    RawChunk,
+    Width,
+    compress_page,
+    compressed,
+    encode_physmap,
+    ext_vcpu_block,
+    ext_xcnt_block,
+    has_data,
+    hvm_param,
+    marker,
+    p2m_frame_count,
+    physmap_xenstore,
+    toolstack,
+    tsc_info,
+    vcpu_info,
+)
+
+#: What a conversion writes as the libxc domain header's xen_minor (xen_major is 0).
+CONVERTER_VERSION = 1
+LIBXL_OPT_LEGACY = 2
+
+
+def blob(seed: str, size: int) -> bytes:
+    out = bytearray()
+    n = 0
+    while len(out) < size:
+        out += hashlib.sha256(f"{seed}/{n}".encode()).digest()
+        n += 1
+    return bytes(out[:size])
+
+
+def page(pfn: int, generation: int = 0) -> bytes:
+    return struct.pack("<QQ", pfn, generation) * (PAGE_SIZE // 16)
+
+
+def to_entry(word: int) -> int:
+    return ((word & 0xF0000000) << 32) | (word & 0x0FFFFFFF)
+
+
+@dataclass
+class Expected:
+    """The content a conversion must carry: libxc records after the headers (without
+    STATIC_DATA_END, which depends on the version), emulator records, config."""
+
+    guest: Guest
+    records: list[Record] = field(default_factory=list)
+    emulator: list[Record] = field(default_factory=list)
+    config: bytes | None = None
+
+    def libxc(self, version: int = 3) -> LibxcStream:
+        recs = list(self.records)
+        if version >= 3:
+            at = 1 if recs and recs[0].type == XcRecType.X86_PV_INFO else 0
+            recs.insert(at, Record(XcRecType.STATIC_DATA_END))
+        dtype = DomainType.X86_PV if self.guest == "pv" else DomainType.X86_HVM
+        return LibxcStream(
+            ImageHeader(version=version),
+            DomainHeader(dtype, 12, 0, CONVERTER_VERSION),
+            recs,
+        )
+
+    def libxl(self, version: int = 3) -> LibxlStream:
+        items: list[Record | LibxcStream] = [
+            Record(LibxlRecType.LIBXC_CONTEXT),
+            self.libxc(version),
+        ]
+        items += self.emulator
+        items.append(Record(LibxlRecType.END))
+        return LibxlStream(LibxlHeader(options=LIBXL_OPT_LEGACY), items)
+
+    def xl(self, version: int = 3) -> XlFile:
+        return XlFile(self.libxl(version), config=self.config)
+
+
+@dataclass
+class Sample:
+    name: str
+    image: LegacyImage
+    expected: Expected
+    xl_config: bytes | None = None  # wrap in a legacy xl file with this config
+
+    def data(self) -> bytes:
+        from .format import encode
+
+        raw = encode(self.image)
+        if self.xl_config is None:
+            return raw
+        from ..writer import to_bytes
+
+        return to_bytes(XlFile(raw, config=self.xl_config, mandatory_flags=1))
+
+
+def _pv_types(levels: int) -> list[int]:
+    """Page-type nibbles of the first pfns: a top-level table pinned, then tables."""
+    if levels == 4:
+        return [0xC, 0x3, 0x2, 0x1, 0x1]
+    if levels == 3:
+        return [0xB, 0x2, 0x2, 0x1, 0x1]
+    return [0xA, 0x1, 0x1, 0x1, 0x1]
+
+
+def build(
+    width: Width,
+    guest: Guest,
+    *,
+    levels: int | None = None,
+    vcpus: int = 2,
+    xsave: bool = True,
+    remus: bool = False,
+    dm: bytes = DM_RECORD_0002,
+    physmap: bool = True,
+    xl_config: bytes | None = None,
+    unmapped: tuple[int, ...] = (),
+) -> Sample:
+    """A legacy image and what it converts to. ``levels`` (PV): 4 for an x86_64 guest,
+    3 (PAE) or 2 (non-PAE) for an x86_32 guest."""
+    p2m_size = 64
+    exp = Expected(guest, config=xl_config)
+    img = LegacyImage(width, guest, p2m_size)
+    seed = f"{width}-{guest}-{levels}"
+    if guest == "pv":
+        levels = levels or 4
+        gw = 8 if levels == 4 else 4
+        vsize = VCPU_SIZE_X86_64 if gw == 8 else VCPU_SIZE_X86_32
+        ctxs = [blob(f"{seed}/vcpu{v}", vsize) for v in range(vcpus)]
+        img.ext_blocks = [ext_vcpu_block(ctxs[0]), (b"extv", b"")]
+        xs_area = 576 + 64
+        if xsave:
+            img.ext_blocks.append(ext_xcnt_block(xs_area + 16))
+        nframes = p2m_frame_count(p2m_size, gw)
+        img.p2m_frames = [40 + i for i in range(nframes)]
+        exp.records.append(Record(XcRecType.X86_PV_INFO, PvInfo(gw, levels)))
+        exp.records.append(
+            Record(XcRecType.X86_PV_P2M_FRAMES, P2mFrames(0, p2m_size - 1, img.p2m_frames))
+        )
+    cps = 2 if remus else 1
+    history: dict[int, bytes] = {}
+    for c in range(cps):
+        cp = Checkpoint()
+        compressing = remus and c > 0
+        types = _pv_types(levels or 4) if guest == "pv" else []
+        # batch 1: 16 pfns from 8*c, with tables first (PV), a ballooned pfn and fillers
+        pfns = list(range(8 * c, 8 * c + 16))
+        words = []
+        for i, pfn in enumerate(pfns):
+            t = types[i] if i < len(types) and c == 0 else 0
+            words.append((t << 28) | pfn)
+        words.append((0xF << 28) | 50)  # a real XTAB entry: kept
+        words += [XTAB_FILLER, XTAB_FILLER]  # spurious: dropped
+        new_pages = {
+            pfn: page(pfn, c)
+            if not compressing or pfn % 2
+            else page(pfn, 0)[:2048] + page(pfn, c)[2048:]
+            for pfn in pfns
+        }
+        kept = [w for w in words if w != XTAB_FILLER]
+        data_pfns = [w & 0x0FFFFFFF for w in kept if has_data(w)]
+        if not compressing:
+            cp.body.append(PageBatch(words, [new_pages[p] for p in data_pfns]))
+        else:
+            cp.body.append(PageBatch(words))
+        batch2 = [] if compressing else [pfn for pfn in range(32, 40)]
+        if batch2:
+            cp.body.append(PageBatch(batch2, [page(p, c) for p in batch2]))
+            for p in batch2:
+                new_pages[p] = page(p, c)
+        if compressing:
+            comp = b"".join(compress_page(new_pages[p], history.get(p)) for p in data_pfns)
+            cp.body.append(compressed(comp, width))
+        exp.records.append(
+            Record(
+                XcRecType.PAGE_DATA,
+                PageData([to_entry(w) for w in kept], [new_pages[p] for p in data_pfns]),
+            )
+        )
+        if batch2:
+            exp.records.append(
+                Record(
+                    XcRecType.PAGE_DATA,
+                    PageData([to_entry(p) for p in batch2], [page(p, c) for p in batch2]),
+                )
+            )
+        history.update(new_pages)
+        online = list(range(vcpus))
+        cp.body.append(vcpu_info(max(online), online))
+        params: list[tuple[int, int]] = []
+        if guest == "hvm":
+            for ctype in (Chunk.HVM_IDENT_PT, Chunk.HVM_CONSOLE_PFN, Chunk.HVM_VIRIDIAN):
+                value = 0xFEFFC000 + int(-ctype) + c
+                cp.body.append(hvm_param(ctype, value))
+                params.append((HVM_PARAM_CHUNKS[ctype], value))
+        if c == cps - 1:
+            cp.body.append(tsc_info(0, 123456789 + c, 2400000, 7))
+            exp.records.append(
+                Record(XcRecType.X86_TSC_INFO, TscInfo(0, 2400000, 123456789 + c, 7))
+            )
+        phys = [
+            PhysmapEntry(0xF0000000, 0xF0000000, 0x800000, b"vga.vram"),
+            PhysmapEntry(0xF1000000, 0xC0000, 0x20000, b"xen.rom"),
+        ]
+        if guest == "hvm" and physmap:
+            cp.body.append(toolstack(encode_physmap(phys, width)))
+        if remus and c == 0:
+            cp.body.append(marker(Chunk.ENABLE_COMPRESSION))
+        if not remus:
+            cp.body.append(marker(Chunk.LAST_CHECKPOINT))
+        if guest == "pv":
+            tail = PvTail(
+                list(unmapped),
+                [blob(f"{seed}/vcpu{v}/{c}", len(ctxs[0])) for v in range(vcpus)],
+                [blob(f"{seed}/ext{v}/{c}", EXT_VCPU_SIZE) for v in range(vcpus)],
+                [(3, blob(f"{seed}/xs{v}/{c}", xs_area)) for v in range(vcpus)] if xsave else [],
+                blob(f"{seed}/shinfo/{c}", PAGE_SIZE),
+            )
+            cp.tail = tail
+            if c == cps - 1:
+                if unmapped:
+                    exp.records.append(
+                        Record(
+                            XcRecType.PAGE_DATA,
+                            PageData([to_entry((0xF << 28) | p) for p in unmapped]),
+                        )
+                    )
+                for v in range(vcpus):
+                    exp.records.append(
+                        Record(XcRecType.X86_PV_VCPU_BASIC, VcpuContext(v, tail.vcpus[v]))
+                    )
+                    exp.records.append(
+                        Record(XcRecType.X86_PV_VCPU_EXTENDED, VcpuContext(v, tail.extended[v]))
+                    )
+                    if xsave:
+                        exp.records.append(
+                            Record(XcRecType.X86_PV_VCPU_XSAVE, VcpuContext(v, tail.xsave[v][1]))
+                        )
+                exp.records.append(Record(XcRecType.SHARED_INFO, tail.shared_info))
+        else:
+            ctx = blob(f"{seed}/hvmctx/{c}", 1000 + c)
+            dm_data = b"QEVM" + blob(f"{seed}/qemu/{c}", 3000)
+            sig = dm if c == cps - 1 else b"RemusDeviceModelState"
+            magic = (0xFEFF0 + c, 0xFEFF1, 0xFEFF2)
+            cp.tail = HvmTail(magic, ctx, sig, dm_data)
+            if c == cps - 1:
+                exp.records.append(Record(XcRecType.HVM_CONTEXT, ctx))
+                allp = [
+                    *params,
+                    (HvmParam.IOREQ_PFN, magic[0]),
+                    (HvmParam.BUFIOREQ_PFN, magic[1]),
+                    (HvmParam.STORE_PFN, magic[2]),
+                ]
+                exp.records.append(Record(XcRecType.HVM_PARAMS, HvmParams(allp)))
+                if physmap:
+                    exp.emulator.append(
+                        Record(
+                            LibxlRecType.EMULATOR_XENSTORE_DATA,
+                            EmulatorRecord(EmulatorId.UNKNOWN, 0, physmap_xenstore(phys)),
+                        )
+                    )
+                exp.emulator.append(
+                    Record(
+                        LibxlRecType.EMULATOR_CONTEXT,
+                        EmulatorRecord(EmulatorId.UNKNOWN, 0, dm_data),
+                    )
+                )
+        img.checkpoints.append(cp)
+    exp.records.append(Record(XcRecType.END))
+    name = f"{'pv' if guest == 'pv' else 'hvm'}"
+    if guest == "pv":
+        name = {4: "x86_64-pv", 3: "x86_32-pae-pv", 2: "x86_32-nonpae-pv"}[levels or 4]
+    name = f"{name}_ts{width}" + ("_remus" if remus else "") + ("_xl" if xl_config else "")
+    if dm == DM_QEMU_TO_EOF and guest == "hvm":
+        name += "_qemu-to-eof"
+    return Sample(name, img, exp, xl_config)
+
+
+XL_CONFIG = b'{"c_info": {"name": "legacy-guest"}}\x00'
+
+
+def standard_samples() -> list[Sample]:
+    out = []
+    for width in (32, 64):
+        w: Width = 32 if width == 32 else 64
+        out.append(build(w, "pv", levels=4))
+        out.append(build(w, "pv", levels=3))
+        out.append(build(w, "pv", levels=2))
+        out.append(build(w, "hvm"))
+        out.append(build(w, "hvm", xl_config=XL_CONFIG))
+        out.append(build(w, "pv", levels=4, xl_config=XL_CONFIG))
+    return out
+
+
+_ = RawChunk  # re-exported for callers building odd bodies
