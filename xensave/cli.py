@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 from .conformance.cli import main as cmd_conformance
 from .conformance.cli import register as register_conformance
+from .convert import cmd_convert
+from .convert import register as register_convert
 
 if TYPE_CHECKING:
     from .progress import Progress
@@ -122,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="list each PAGE_DATA record instead of runs"
     )
     register_conformance(sub)
+    register_convert(sub)
     return parser
 
 
@@ -282,6 +285,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "verify": cmd_verify,
     "dump": cmd_dump,
     "conformance": cmd_conformance,
+    "convert": cmd_convert,
 }
 
 

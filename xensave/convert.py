@@ -1,0 +1,752 @@
+"""``xensave convert``: legacy images to libxc v3/v2, libxl or xl; libxc v3 <-> v2.
+
+Safety first: the input is opened read-only and never written; the output goes to a
+temporary file beside OUT, which is checked with the reference checker and renamed
+over OUT only when complete and clean. Converting onto the input is refused.
+
+Page data is never decoded on the way: on regular files it moves with
+``copy_file_range`` (as ``cp`` does), elsewhere through one bounded buffer. Memory
+stays bounded by the largest single chunk (a 4 MiB page batch, a Remus compression
+buffer, a device-model record) plus a pfn -> output offset table that Remus
+decompression needs (8 octets per guest pfn).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import struct
+import tempfile
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO, Literal
+
+from .constants import (
+    LIBXL_OPT_LEGACY,
+    XL_MAGIC,
+    DomainType,
+    EmulatorId,
+    HvmParam,
+    LibxlRecType,
+    XcRecType,
+    XlMandatoryFlag,
+)
+from .legacy.format import (
+    HVM_PARAM_CHUNKS as LEGACY_HVM_PARAMS,
+)
+from .legacy.format import (
+    PAGE_SIZE,
+    XTAB_FILLER,
+    CompressionError,
+    PhysmapError,
+    apply_compressed,
+    decode_physmap,
+    has_data,
+    physmap_xenstore,
+    split_compressed,
+)
+from .legacy.format import (
+    Chunk as LegacyChunkType,
+)
+from .legacy.read import (
+    LegacyBatch,
+    LegacyBodyEnd,
+    LegacyChunk,
+    LegacyEnd,
+    LegacyExtInfo,
+    LegacyHeader,
+    LegacyHvmTail,
+    LegacyOptions,
+    LegacyP2mFrames,
+    LegacyPvTail,
+    LegacyTrailer,
+)
+from .legacy.samples import CONVERTER_VERSION
+from .reader import (
+    Event,
+    LibxlHeader,
+    Reader,
+    ReadError,
+    RecordEvent,
+    Trailer,
+    XcDomainHeader,
+    XcImageHeader,
+    XlHeader,
+)
+
+Target = Literal["libxc-v3", "libxc-v2", "libxl", "xl"]
+TARGETS: tuple[Target, ...] = ("libxc-v3", "libxc-v2", "libxl", "xl")
+_STATIC = frozenset({XcRecType.X86_PV_INFO, XcRecType.X86_CPUID_POLICY, XcRecType.X86_MSR_POLICY})
+_COPY_CHUNK = 1 << 24
+
+
+class ConvertError(Exception):
+    """The conversion is refused or failed; nothing was written to OUT."""
+
+
+@dataclass
+class ConvertResult:
+    source: str  # what the input was
+    target: str
+    bytes_written: int
+    notes: list[str] = field(default_factory=list)
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+class _Out:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pos = 0
+
+    def write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+            self.pos += n
+
+    def record(self, rtype: int, body: bytes, endian: str = "<") -> None:
+        pad = -len(body) % 8
+        self.write(struct.pack(f"{endian}II", rtype, len(body)) + body + b"\x00" * pad)
+
+    def copy_in(self, in_fd: int, offset: int, n: int) -> None:
+        """Copy ``n`` input octets from ``offset`` (positioned reads: the input's own
+        file position is left alone)."""
+        while n > 0:
+            got = 0
+            try:
+                got = os.copy_file_range(in_fd, self.fd, min(n, 1 << 30), offset)
+            except OSError:
+                got = 0
+            if got <= 0:
+                data = os.pread(in_fd, min(n, _COPY_CHUNK), offset)
+                if not data:
+                    raise ConvertError("the input ended early while copying page data")
+                self.write(data)
+                got = len(data)
+            else:
+                self.pos += got
+            offset += got
+            n -= got
+
+
+def _feed(reader: Reader, out: _Out, n: int) -> None:
+    """Move the next ``n`` octets of the reader's input to ``out``."""
+    head = reader._head
+    if head:
+        k = min(n, len(head))
+        out.write(head[:k])
+        reader._head = head[k:]
+        n -= k
+    src = reader.src
+    if not n:
+        return
+    if src.size is not None and _fileno(src.f) is not None:
+        fd = _fileno(src.f)
+        assert fd is not None
+        if src.size - src.offset < n:
+            raise ConvertError("the input ended inside page data")
+        out.copy_in(fd, src.offset, n)
+        src.skip(n)
+        return
+    while n:
+        data = src.read(min(n, _COPY_CHUNK))
+        if not data:
+            raise ConvertError("the input ended inside page data")
+        out.write(data)
+        n -= len(data)
+
+
+def _fileno(f: BinaryIO) -> int | None:
+    try:
+        return f.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+# --- legacy -> v2/v3 --------------------------------------------------------------------------
+
+
+def _entry(word: int) -> int:
+    return ((word & 0xF0000000) << 32) | (word & 0x0FFFFFFF)
+
+
+class _Legacy:
+    """Turns legacy events into a libxc stream (wrapped as the target asks)."""
+
+    def __init__(
+        self, reader: Reader, out: _Out, target: Target, xl: XlHeader | None, allow_loss: bool
+    ) -> None:
+        self.reader = reader
+        self.out = out
+        self.target = target
+        self.version = 2 if target == "libxc-v2" else 3
+        self.wrap = target in ("libxl", "xl")
+        self.xl = xl
+        self.allow_loss = allow_loss
+        self.notes: list[str] = []
+        self.guest = "hvm"
+        self.p2m_size = 0
+        self.where: array[int] = array("q")  # pfn -> output offset of its latest page
+        self.pending: list[int] = []  # compressed body: pfn words awaiting pages
+        self.params: dict[int, int] = {}
+        self.toolstack: bytes | None = None
+        self.pv_tail: LegacyPvTail | None = None
+        self.hvm_tail: LegacyHvmTail | None = None
+        self.width = 64
+
+    def lost(self, what: str) -> None:
+        if not self.allow_loss:
+            raise ConvertError(
+                f"{what}; converting to {self.target} would lose it (use --to libxl or "
+                "--to xl, or --allow-loss to convert anyway)"
+            )
+        self.notes.append(f"dropped: {what}")
+
+    def run(self, events: Iterator[Event]) -> None:
+        for ev in events:
+            handler = getattr(self, "on_" + type(ev).__name__, None)
+            if handler is None:
+                raise ConvertError(f"unexpected {type(ev).__name__} in a legacy image")
+            handler(ev)
+
+    # -- events
+
+    def on_LegacyHeader(self, ev: LegacyHeader) -> None:
+        self.guest = ev.guest
+        self.width = ev.width
+        self.p2m_size = ev.p2m_size
+        self.notes.append(
+            f"legacy image: {ev.guest.upper()} guest, {ev.width}-bit toolstack ({ev.how})"
+        )
+        out = self.out
+        if self.xl is not None:
+            if self.target == "xl":
+                h = self.xl
+                e = ">" if h.big_endian else "<"
+                flags = h.mandatory_flags | XlMandatoryFlag.STREAM_V2
+                out.write(XL_MAGIC)
+                out.write(
+                    struct.pack(
+                        f"{e}IIII", h.byteorder, flags, h.optional_flags, h.optional_data_len
+                    )
+                )
+                if len(h.optional_data) != h.optional_data_len:
+                    raise ConvertError("the xl optional data is too large to carry over")
+                out.write(h.optional_data)
+            elif h_config(self.xl):
+                self.lost("the xl file's domain configuration")
+        elif self.target == "xl":
+            raise ConvertError(
+                "a bare legacy stream has no domain configuration for an xl file; "
+                "use --to libxl (or libxc-v3)"
+            )
+        if self.wrap:
+            out.write(struct.pack(">QII", 0x4C6962786C466D74, 2, LIBXL_OPT_LEGACY))
+            out.record(LibxlRecType.LIBXC_CONTEXT, b"")
+        out.write(struct.pack(">QIIHHI", 0xFFFFFFFFFFFFFFFF, 0x58454E46, self.version, 0, 0, 0))
+        dtype = DomainType.X86_PV if ev.guest == "pv" else DomainType.X86_HVM
+        out.write(struct.pack("<IHHII", dtype, 12, 0, 0, CONVERTER_VERSION))
+        if ev.guest == "hvm" and self.version >= 3:
+            out.record(XcRecType.STATIC_DATA_END, b"")
+
+    def on_LegacyExtInfo(self, ev: LegacyExtInfo) -> None:
+        gw = 8
+        for _off, bid, data in ev.blocks:
+            if bid == b"vcpu":
+                gw = 8 if len(data) == 5168 else 4
+            elif bid not in (b"extv", b"xcnt"):
+                self.notes.append(f"ignored extended-info block {bid!r}")
+        self.gw = gw
+        self.out.record(XcRecType.X86_PV_INFO, struct.pack("BB6x", gw, 4 if gw == 8 else 3))
+        if self.version >= 3:
+            self.out.record(XcRecType.STATIC_DATA_END, b"")
+
+    def on_LegacyP2mFrames(self, ev: LegacyP2mFrames) -> None:
+        body = struct.pack(f"<II{len(ev.frames)}Q", 0, self.p2m_size - 1, *ev.frames)
+        self.out.record(XcRecType.X86_PV_P2M_FRAMES, body)
+
+    def _remember(self, pfns: list[int], start: int) -> None:
+        where = self.where
+        top = max(pfns) + 1 if pfns else 0
+        if top > len(where):
+            where.extend([-1] * (top - len(where)))
+        for i, pfn in enumerate(pfns):
+            where[pfn] = start + i * PAGE_SIZE
+
+    def on_LegacyBatch(self, ev: LegacyBatch) -> None:
+        kept = [w for w in ev.words if w != XTAB_FILLER]
+        if ev.data_pages == 0 and any(has_data(w) for w in kept):  # compressed body
+            self.pending += kept
+            return
+        if not kept:
+            return
+        nbytes = ev.data_pages * PAGE_SIZE
+        body_len = 8 + 8 * len(kept) + nbytes
+        entries = [_entry(w) for w in kept]
+        self.out.write(
+            struct.pack(f"<IIII{len(kept)}Q", XcRecType.PAGE_DATA, body_len, len(kept), 0, *entries)
+        )
+        data_pfns = [w & 0x0FFFFFFF for w in kept if has_data(w)]
+        self._remember(data_pfns, self.out.pos)
+        if ev.pages is not None:
+            self.out.write(ev.pages)
+        # otherwise the reader's page sink copies the pages right after this returns
+
+    def on_LegacyChunk(self, ev: LegacyChunk) -> None:
+        t = ev.type
+        p = ev.payload
+        if t in LEGACY_HVM_PARAMS:
+            self.params.pop(LEGACY_HVM_PARAMS[t], None)
+            self.params[LEGACY_HVM_PARAMS[t]] = struct.unpack_from("<Q", p, 4)[0]
+        elif t == LegacyChunkType.TSC_INFO:
+            mode, nsec, khz, inc = struct.unpack("<IQII", p)
+            self.out.record(XcRecType.X86_TSC_INFO, struct.pack("<IIQII", mode, khz, nsec, inc, 0))
+        elif t == LegacyChunkType.TOOLSTACK:
+            self.toolstack = p[4:]
+        elif t == LegacyChunkType.ENABLE_VERIFY_MODE:
+            self.out.record(XcRecType.VERIFY, b"")
+        elif t == LegacyChunkType.COMPRESSED_DATA:
+            self._decompress(p[4 if self.width == 32 else 8 :], ev.offset)
+
+    def _decompress(self, data: bytes, offset: int) -> None:
+        try:
+            spans = split_compressed(data)
+        except CompressionError as e:
+            raise ConvertError(f"{offset:#x}: broken Remus compressed data: {e}") from None
+        take: list[int] = []
+        got = 0
+        while self.pending and got < len(spans):
+            w = self.pending.pop(0)
+            take.append(w)
+            if has_data(w):
+                got += 1
+        while self.pending and not has_data(self.pending[0]):
+            take.append(self.pending.pop(0))
+        if got < len(spans):
+            raise ConvertError(
+                f"{offset:#x}: compressed data holds {len(spans)} pages but only {got} "
+                "pfns are waiting for them"
+            )
+        pages = []
+        for (start, end, kind), pfn in zip(
+            spans, [w & 0x0FFFFFFF for w in take if has_data(w)], strict=True
+        ):
+            old = bytes(PAGE_SIZE)
+            if kind != 1:
+                at = self.where[pfn] if pfn < len(self.where) else -1
+                if at < 0 and (kind == 2 or kind == 0):
+                    raise ConvertError(
+                        f"{offset:#x}: compressed page for pfn {pfn:#x} is a delta, "
+                        "but no earlier contents of that page are in the image"
+                    )
+                old = os.pread(self.out.fd, PAGE_SIZE, at)
+            pages.append(apply_compressed(data, start, end, kind, old))
+        self._page_record(take, pages)
+
+    def _page_record(self, words: list[int], pages: list[bytes]) -> None:
+        entries = [_entry(w) for w in words]
+        body = struct.pack(f"<II{len(entries)}Q", len(entries), 0, *entries)
+        self.out.write(struct.pack("<II", XcRecType.PAGE_DATA, len(body) + PAGE_SIZE * len(pages)))
+        self.out.write(body)
+        self._remember([w & 0x0FFFFFFF for w in words if has_data(w)], self.out.pos)
+        for pg in pages:
+            self.out.write(pg)
+
+    def on_LegacyBodyEnd(self, ev: LegacyBodyEnd) -> None:
+        if any(has_data(w) for w in self.pending):
+            n = sum(1 for w in self.pending if has_data(w))
+            raise ConvertError(
+                f"{ev.offset:#x}: the compressed body ends with {n} pfns whose pages never came"
+            )
+        if self.pending:
+            self._page_record(self.pending, [])
+            self.pending = []
+
+    def on_LegacyPvTail(self, ev: LegacyPvTail) -> None:
+        self.pv_tail = ev
+
+    def on_LegacyHvmTail(self, ev: LegacyHvmTail) -> None:
+        self.hvm_tail = ev
+
+    def on_LegacyTrailer(self, ev: LegacyTrailer) -> None:
+        raise ConvertError(f"{ev.offset:#x}: {ev.length} octets follow the end of the legacy image")
+
+    def on_LegacyEnd(self, ev: LegacyEnd) -> None:
+        out = self.out
+        if self.guest == "pv":
+            if ev.pt_levels == 2:
+                raise ConvertError(
+                    "this is a 32-bit PV guest with 2-level (non-PAE) page tables: its page "
+                    "types show L2 but no L3 tables. Xen 4.6 and later run 32-bit PV guests "
+                    "only in PAE mode and the v2 format has no way to describe 2 levels, so "
+                    "it cannot be converted"
+                )
+            t = self.pv_tail
+            if t is None:
+                raise ConvertError("the legacy image has no PV tail")
+            if t.unmapped:
+                for i in range(0, len(t.unmapped), 1024):
+                    part = t.unmapped[i : i + 1024]
+                    self._page_record([0xF0000000 | (p & 0x0FFFFFFF) for p in part], [])
+                self.notes.append(
+                    f"{len(t.unmapped)} unmapped pfns of the PV tail written as XTAB entries"
+                )
+            for v in t.vcpus:
+                head = struct.pack("<II", v.vcpu_id, 0)
+                out.record(XcRecType.X86_PV_VCPU_BASIC, head + v.basic)
+                if v.extended is not None:
+                    out.record(XcRecType.X86_PV_VCPU_EXTENDED, head + v.extended)
+                if v.xsave is not None:
+                    mask, size = struct.unpack_from("<QQ", v.xsave.ljust(16, b"\x00"))
+                    if size != len(v.xsave) - 16:
+                        raise ConvertError(
+                            f"vCPU {v.vcpu_id}: XSAVE size {size} does not match the "
+                            f"'xcnt' block ({len(v.xsave)} octets with its header)"
+                        )
+                    if mask:
+                        out.record(XcRecType.X86_PV_VCPU_XSAVE, head + v.xsave[16:])
+            out.record(XcRecType.SHARED_INFO, t.shared_info)
+            if self.params:
+                self.lost("HVM parameters in a PV image")
+        else:
+            h = self.hvm_tail
+            if h is None:
+                raise ConvertError("the legacy image has no HVM tail")
+            out.record(XcRecType.HVM_CONTEXT, h.context)
+            params = [
+                *list(self.params.items()),
+                (HvmParam.IOREQ_PFN, h.magic_pfns[0]),
+                (HvmParam.BUFIOREQ_PFN, h.magic_pfns[1]),
+                (HvmParam.STORE_PFN, h.magic_pfns[2]),
+            ]
+            flat = [x for kv in params for x in kv]
+            out.record(XcRecType.HVM_PARAMS, struct.pack(f"<II{len(flat)}Q", len(params), 0, *flat))
+        out.record(XcRecType.END, b"")
+        emu: list[tuple[int, bytes]] = []
+        if self.toolstack:
+            try:
+                entries = decode_physmap(self.toolstack, self.width)
+            except PhysmapError as e:
+                self.lost(f"toolstack data that is not libxl's physmap record ({e})")
+            else:
+                if entries:
+                    emu.append((LibxlRecType.EMULATOR_XENSTORE_DATA, physmap_xenstore(entries)))
+        if self.hvm_tail is not None and self.hvm_tail.dm_data:
+            emu.append((LibxlRecType.EMULATOR_CONTEXT, self.hvm_tail.dm_data))
+        if self.wrap:
+            for rtype, data in emu:
+                out.record(rtype, struct.pack("<II", EmulatorId.UNKNOWN, 0) + data)
+            out.record(LibxlRecType.END, b"")
+        elif emu:
+            self.lost("the device-model state and toolstack data (they need a libxl stream)")
+
+
+def h_config(h: XlHeader) -> bool:
+    return bool(h.optional_data_len)
+
+
+# --- v3 <-> v2 -----------------------------------------------------------------------------------
+
+
+class _Version:
+    def __init__(self, reader: Reader, out: _Out, version: int, in_fd: int | None) -> None:
+        self.reader = reader
+        self.out = out
+        self.version = version
+        self.in_fd = in_fd
+        self.notes: list[str] = []
+        self.src_versions: set[int] = set()
+        self.sde_done = True
+        self.dropped: dict[str, int] = {}
+        self.guest = 0
+
+    def run(self, events: Iterator[Event]) -> None:
+        for ev in events:
+            self.event(ev)
+        for name, n in self.dropped.items():
+            self.notes.append(
+                f"dropped {n} {name} record{'s' if n != 1 else ''} (a Xen < 4.14 receiver "
+                "does not know it; the domain's CPU policy is then the receiver's default)"
+                if name != "STATIC_DATA_END"
+                else f"dropped {n} STATIC_DATA_END record{'s' if n != 1 else ''} (implied in v2)"
+            )
+
+    def event(self, ev: Event) -> None:
+        out = self.out
+        if isinstance(ev, XlHeader):
+            e = ">" if ev.big_endian else "<"
+            out.write(ev.magic)
+            out.write(
+                struct.pack(
+                    f"{e}IIII",
+                    ev.byteorder,
+                    ev.mandatory_flags,
+                    ev.optional_flags,
+                    ev.optional_data_len,
+                )
+            )
+            if len(ev.optional_data) != ev.optional_data_len:
+                raise ConvertError("the xl optional data is too large to carry over")
+            out.write(ev.optional_data)
+        elif isinstance(ev, LibxlHeader):
+            out.write(struct.pack(">8sII", ev.ident, ev.version, ev.options))
+        elif isinstance(ev, XcImageHeader):
+            self.src_versions.add(ev.version)
+            out.write(
+                struct.pack(
+                    ">QIIHHI",
+                    ev.marker,
+                    ev.ident,
+                    self.version,
+                    ev.options,
+                    ev.reserved1,
+                    ev.reserved2,
+                )
+            )
+            self.sde_done = self.version < 3
+            self.endian = ">" if ev.big_endian else "<"
+        elif isinstance(ev, XcDomainHeader):
+            self.guest = ev.type
+            out.write(
+                struct.pack(
+                    f"{self.endian}IHHII",
+                    ev.type,
+                    ev.page_shift,
+                    ev.reserved,
+                    ev.xen_major,
+                    ev.xen_minor,
+                )
+            )
+        elif isinstance(ev, RecordEvent):
+            self.record(ev)
+        elif isinstance(ev, Trailer):
+            raise ConvertError(f"{ev.offset:#x}: {ev.length} octets follow the end of the image")
+        else:
+            raise ConvertError(f"cannot convert {type(ev).__name__}")
+
+    def record(self, ev: RecordEvent) -> None:
+        out = self.out
+        if ev.layer == "libxc":
+            t = ev.type
+            if self.version < 3 and t in (
+                XcRecType.STATIC_DATA_END,
+                XcRecType.X86_CPUID_POLICY,
+                XcRecType.X86_MSR_POLICY,
+            ):
+                name = XcRecType(t).name
+                self.dropped[name] = self.dropped.get(name, 0) + 1
+                return
+            if t == XcRecType.STATIC_DATA_END:
+                if self.sde_done:
+                    return  # one is enough (a v2 source may carry a stray one)
+                self.sde_done = True
+            elif not self.sde_done and t not in _STATIC:
+                out.record(XcRecType.STATIC_DATA_END, b"", ev.endian)
+                self.sde_done = True
+        out.write(struct.pack(f"{ev.endian}II", ev.type, ev.length))
+        if ev.page_bytes:
+            out.write(ev.body)
+            if ev.pages is not None:
+                out.write(ev.pages)
+            else:
+                assert self.in_fd is not None
+                out.copy_in(self.in_fd, ev.body_offset + len(ev.body), ev.page_bytes)
+        elif ev.body_complete:
+            out.write(ev.body)
+        else:
+            if self.in_fd is None:
+                raise ConvertError("a record too large to buffer on a non-seekable input")
+            out.copy_in(self.in_fd, ev.body_offset, ev.length)
+        out.write(ev.padding)
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def convert(
+    src: str,
+    dst: str,
+    to: Target | None = None,
+    *,
+    legacy_width: Literal[32, 64] | None = None,
+    legacy_guest: Literal["pv", "hvm"] | None = None,
+    allow_loss: bool = False,
+    verify: bool = True,
+) -> ConvertResult:
+    """Convert the image at ``src`` into ``dst``. Raises ConvertError (nothing written)
+    or OSError."""
+    if src != "-" and _same_file(src, dst):
+        raise ConvertError("the output is the input: refusing to convert a file onto itself")
+    fin: BinaryIO = (
+        open(src, "rb", buffering=0)  # noqa: SIM115 (closed in the finally below)
+        if src != "-"
+        else open(0, "rb", buffering=0, closefd=False)  # noqa: SIM115
+    )
+    d = os.path.dirname(os.path.abspath(dst))
+    fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(dst) + ".", suffix=".partial")
+    ok = False
+    try:
+        out = _Out(fd)
+        result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss)
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        if verify:
+            from .checker import check_stream
+
+            with open(tmp, "rb") as check:
+                report = check_stream(check)
+            if not report.valid:
+                first = "; ".join(x.format("OUT") for x in report.errors[:3])
+                raise ConvertError(f"the converted image does not verify clean: {first}")
+        os.replace(tmp, dst)
+        ok = True
+        return result
+    except ReadError as e:
+        raise ConvertError(f"{e.offset:#x}: {e.rule + ': ' if e.rule else ''}{e.message}") from None
+    finally:
+        fin.close()
+        if fd >= 0:
+            os.close(fd)
+        if not ok:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _convert(
+    fin: BinaryIO,
+    out: _Out,
+    to: Target | None,
+    width: Literal[32, 64] | None,
+    guest: Literal["pv", "hvm"] | None,
+    allow_loss: bool,
+) -> ConvertResult:
+    reader = Reader(fin)
+    in_fd = _fileno(fin) if reader.src.size is not None else None
+    opts = LegacyOptions(width, guest, want_pages=True)
+    opts.page_sink = lambda n: _feed(reader, out, n)
+    reader.legacy_options = opts  # type: ignore[attr-defined]
+    events = iter(reader)
+    first = next(events, None)
+    if first is None:
+        raise ConvertError("empty input")
+    xl: XlHeader | None = None
+    ahead: list[Event] = [first]
+    if isinstance(first, XlHeader):
+        xl = first
+        second = next(events, None)
+        if second is None:
+            raise ConvertError("the xl file holds no stream")
+        ahead = [second] if isinstance(second, LegacyHeader) else [first, second]
+    if isinstance(ahead[0], LegacyHeader):
+        target: Target = to or ("xl" if xl is not None else "libxl")
+        lc = _Legacy(reader, out, target, xl, allow_loss)
+        lc.run(_chain(ahead, events))
+        return ConvertResult("legacy", target, out.pos, lc.notes)
+    if to in ("libxl", "xl"):
+        raise ConvertError(
+            f"--to {to} converts legacy images; for this image choose libxc-v3 or libxc-v2 "
+            "(its other layers are kept as they are)"
+        )
+    version = {"libxc-v3": 3, "libxc-v2": 2}.get(to or "", 0)
+    vc = _Version(reader, out, version or 3, in_fd)
+    if in_fd is None:
+        raise ConvertError("converting between v2 and v3 needs a regular file as input")
+    if not version:
+        # no --to: flip the version, found on the first libxc image header
+        pre = list(ahead)
+        while not any(isinstance(e, XcImageHeader) for e in pre):
+            nxt = next(events, None)
+            if nxt is None:
+                raise ConvertError("no libxc stream in this image")
+            pre.append(nxt)
+        ih = next(e for e in pre if isinstance(e, XcImageHeader))
+        vc.version = 2 if ih.version >= 3 else 3
+        ahead = pre
+    vc.run(_chain(ahead, events))
+    target_name = f"libxc-v{vc.version}"
+    if vc.src_versions == {vc.version}:
+        vc.notes.append(f"the image already is {target_name}: copied unchanged")
+    return ConvertResult(
+        "/".join(f"libxc-v{v}" for v in sorted(vc.src_versions)), target_name, out.pos, vc.notes
+    )
+
+
+def _chain(first: list[Event], rest: Iterator[Event]) -> Iterator[Event]:
+    yield from first
+    yield from rest
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def register(sub: object) -> None:
+    """Add the ``convert`` subcommand to the CLI's subparsers."""
+    import argparse
+
+    p = sub.add_parser(  # type: ignore[attr-defined]
+        "convert",
+        help="convert a legacy image to v3/v2 (libxc, libxl, xl), or libxc v3 <-> v2",
+        description="Convert IN into OUT. A legacy (Xen 4.5 and older) image becomes a "
+        "libxc v3 or v2 stream, a libxl stream or an xl save file (default: xl for a "
+        "legacy xl file, libxl otherwise); its toolstack width and guest type are "
+        "detected. A libxc v3 image becomes v2 and a v2 image v3 (default: the other "
+        "version), its other layers kept. IN is never modified; OUT is written only "
+        "when the conversion is complete and verifies clean.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", metavar="IN", help="the image to convert")
+    p.add_argument("output", metavar="OUT", help="where to write the converted image")
+    p.add_argument("--to", choices=TARGETS, help="the output format")
+    p.add_argument(
+        "--legacy-width",
+        type=int,
+        choices=(32, 64),
+        help="settle an ambiguous legacy image: toolstack width",
+    )
+    p.add_argument(
+        "--legacy-guest", choices=("pv", "hvm"), help="settle an ambiguous legacy image: guest type"
+    )
+    p.add_argument(
+        "--allow-loss",
+        action="store_true",
+        help="convert even where OUT cannot hold everything IN has (said on stderr)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+
+def cmd_convert(args: object) -> int:
+    import sys
+
+    a = args
+    try:
+        r = convert(
+            a.input,  # type: ignore[attr-defined]
+            a.output,  # type: ignore[attr-defined]
+            a.to,  # type: ignore[attr-defined]
+            legacy_width=a.legacy_width,  # type: ignore[attr-defined]
+            legacy_guest=a.legacy_guest,  # type: ignore[attr-defined]
+            allow_loss=a.allow_loss,  # type: ignore[attr-defined]
+        )
+    except ConvertError as e:
+        print(f"xensave: convert: {a.input}: {e}", file=sys.stderr)  # type: ignore[attr-defined]
+        return 1
+    except OSError as e:
+        print(f"xensave: convert: {e}", file=sys.stderr)
+        return 2
+    if not a.quiet:  # type: ignore[attr-defined]
+        print(f"{a.output}: {r.source} -> {r.target}, {r.bytes_written} bytes")  # type: ignore[attr-defined]
+        for note in r.notes:
+            print(f"  {note}")
+    return 0
