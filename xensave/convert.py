@@ -174,6 +174,33 @@ def _entry(word: int) -> int:
     return ((word & 0xF0000000) << 32) | (word & 0x0FFFFFFF)
 
 
+_LOW_NIBBLE = bytes(b & 0x0F for b in range(256))
+_HIGH_NIBBLE = bytes(b & 0xF0 for b in range(256))
+_NO_DATA = bytes(1 if (b >> 4) in (0xD, 0xE, 0xF) else 0 for b in range(256))
+
+
+def _no_data_only(raw: bytes, ws: int) -> bool:
+    tops = raw[3::ws]
+    return tops.translate(_NO_DATA).count(1) == len(tops)
+
+
+def _entries(raw: bytes, ws: int) -> tuple[bytes, int | None]:
+    """The v2 pfn entries (type moved from bits 28-31 to 60-63) of a batch's pfn words,
+    without unpacking them; (b"", None) when filler words must be dropped first."""
+    n = len(raw) // ws
+    if XTAB_FILLER.to_bytes(ws, "little") in raw:
+        return b"", None
+    if ws == 8 and any(raw[i::8] != bytes(n) for i in (4, 5, 6, 7)):
+        return b"", None  # bits 32-63 set (LEG-PAGE-003): the slow path keeps them
+    out = bytearray(8 * n)
+    out[0::8] = raw[0::ws]
+    out[1::8] = raw[1::ws]
+    out[2::8] = raw[2::ws]
+    out[3::8] = raw[3::ws].translate(_LOW_NIBBLE)
+    out[7::8] = raw[3::ws].translate(_HIGH_NIBBLE)
+    return bytes(out), n
+
+
 class _Legacy:
     """Turns legacy events into a libxc stream (wrapped as the target asks)."""
 
@@ -190,7 +217,9 @@ class _Legacy:
         self.notes: list[str] = []
         self.guest = "hvm"
         self.p2m_size = 0
-        self.where: array[int] = array("q")  # pfn -> output offset of its latest page
+        # pfn -> output offset of its latest page; built when Remus compression needs it
+        self.where: array[int] | None = None
+        self.xc_start = 0
         self.pending: list[int] = []  # compressed body: pfn words awaiting pages
         self.params: dict[int, int] = {}
         self.toolstack: bytes | None = None
@@ -250,6 +279,7 @@ class _Legacy:
         out.write(struct.pack(">QIIHHI", 0xFFFFFFFFFFFFFFFF, 0x58454E46, self.version, 0, 0, 0))
         dtype = DomainType.X86_PV if ev.guest == "pv" else DomainType.X86_HVM
         out.write(struct.pack("<IHHII", dtype, 12, 0, 0, CONVERTER_VERSION))
+        self.xc_start = out.pos
         if ev.guest == "hvm" and self.version >= 3:
             out.record(XcRecType.STATIC_DATA_END, b"")
 
@@ -269,8 +299,24 @@ class _Legacy:
         body = struct.pack(f"<II{len(ev.frames)}Q", 0, self.p2m_size - 1, *ev.frames)
         self.out.record(XcRecType.X86_PV_P2M_FRAMES, body)
 
+    def _build_index(self) -> None:
+        """Index the pages written so far by reading back the PAGE_DATA records."""
+        self.where = array("q")
+        pos = self.xc_start
+        fd = self.out.fd
+        while pos + 8 <= self.out.pos:
+            rtype, length = struct.unpack("<II", os.pread(fd, 8, pos))
+            if rtype == XcRecType.PAGE_DATA:
+                (count,) = struct.unpack("<I", os.pread(fd, 4, pos + 8))
+                raw = os.pread(fd, 8 * count, pos + 16)
+                ents = struct.unpack(f"<{count}Q", raw)
+                pfns = [e & 0x0FFFFFFF for e in ents if (e >> 60) not in (0xD, 0xE, 0xF)]
+                self._remember(pfns, pos + 16 + 8 * count)
+            pos += 8 + length + (-length % 8)
+
     def _remember(self, pfns: list[int], start: int) -> None:
         where = self.where
+        assert where is not None
         top = max(pfns) + 1 if pfns else 0
         if top > len(where):
             where.extend([-1] * (top - len(where)))
@@ -278,20 +324,22 @@ class _Legacy:
             where[pfn] = start + i * PAGE_SIZE
 
     def on_LegacyBatch(self, ev: LegacyBatch) -> None:
-        kept = [w for w in ev.words if w != XTAB_FILLER]
-        if ev.data_pages == 0 and any(has_data(w) for w in kept):  # compressed body
-            self.pending += kept
+        ws = 4 if self.width == 32 else 8
+        if ev.data_pages == 0 and not _no_data_only(ev.raw, ws):  # a compressed body
+            self.pending += [w for w in ev.words if w != XTAB_FILLER]
             return
-        if not kept:
+        entries, n = _entries(ev.raw, ws)
+        if n is None:  # filler words to drop: the slow way
+            kept = [w for w in ev.words if w != XTAB_FILLER]
+            entries = struct.pack(f"<{len(kept)}Q", *[_entry(w) for w in kept])
+            n = len(kept)
+        if not n:
             return
         nbytes = ev.data_pages * PAGE_SIZE
-        body_len = 8 + 8 * len(kept) + nbytes
-        entries = [_entry(w) for w in kept]
-        self.out.write(
-            struct.pack(f"<IIII{len(kept)}Q", XcRecType.PAGE_DATA, body_len, len(kept), 0, *entries)
-        )
-        data_pfns = [w & 0x0FFFFFFF for w in kept if has_data(w)]
-        self._remember(data_pfns, self.out.pos)
+        self.out.write(struct.pack("<IIII", XcRecType.PAGE_DATA, 8 + 8 * n + nbytes, n, 0))
+        self.out.write(entries)
+        if self.where is not None:
+            self._remember([w & 0x0FFFFFFF for w in ev.words if has_data(w)], self.out.pos)
         if ev.pages is not None:
             self.out.write(ev.pages)
         # otherwise the reader's page sink copies the pages right after this returns
@@ -313,6 +361,9 @@ class _Legacy:
             self._decompress(p[4 if self.width == 32 else 8 :], ev.offset)
 
     def _decompress(self, data: bytes, offset: int) -> None:
+        if self.where is None:
+            self._build_index()
+        assert self.where is not None
         try:
             spans = split_compressed(data)
         except CompressionError as e:
@@ -352,7 +403,8 @@ class _Legacy:
         body = struct.pack(f"<II{len(entries)}Q", len(entries), 0, *entries)
         self.out.write(struct.pack("<II", XcRecType.PAGE_DATA, len(body) + PAGE_SIZE * len(pages)))
         self.out.write(body)
-        self._remember([w & 0x0FFFFFFF for w in words if has_data(w)], self.out.pos)
+        if self.where is not None:
+            self._remember([w & 0x0FFFFFFF for w in words if has_data(w)], self.out.pos)
         for pg in pages:
             self.out.write(pg)
 
@@ -583,6 +635,7 @@ def convert(
     legacy_guest: Literal["pv", "hvm"] | None = None,
     allow_loss: bool = False,
     verify: bool = True,
+    sync: bool = True,
 ) -> ConvertResult:
     """Convert the image at ``src`` into ``dst``. Raises ConvertError (nothing written)
     or OSError."""
@@ -599,7 +652,8 @@ def convert(
     try:
         out = _Out(fd)
         result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss)
-        os.fsync(fd)
+        if sync:  # on disk before it takes OUT's name, so a crash cannot leave half an OUT
+            os.fsync(fd)
         os.close(fd)
         fd = -1
         if verify:
@@ -723,6 +777,12 @@ def register(sub: object) -> None:
         action="store_true",
         help="convert even where OUT cannot hold everything IN has (said on stderr)",
     )
+    p.add_argument(
+        "--no-sync",
+        action="store_true",
+        help="do not fsync OUT before renaming it into place (faster; a crash may then "
+        "leave an incomplete OUT)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
 
@@ -738,6 +798,7 @@ def cmd_convert(args: object) -> int:
             legacy_width=a.legacy_width,  # type: ignore[attr-defined]
             legacy_guest=a.legacy_guest,  # type: ignore[attr-defined]
             allow_loss=a.allow_loss,  # type: ignore[attr-defined]
+            sync=not a.no_sync,  # type: ignore[attr-defined]
         )
     except ConvertError as e:
         print(f"xensave: convert: {a.input}: {e}", file=sys.stderr)  # type: ignore[attr-defined]

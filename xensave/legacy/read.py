@@ -31,7 +31,6 @@ from .format import (
     Chunk,
     Guest,
     Width,
-    has_data,
     p2m_frame_count,
     word_fmt,
     word_size,
@@ -53,6 +52,11 @@ FIXED_PAYLOAD = {
     **{c: 12 for c in HVM_PARAM_CHUNKS},
 }
 
+#: Per top byte of a pfn word (bits 24-31): 1 when its type carries no page data.
+_NO_DATA_TOP = bytes(1 if (b >> 4) in (0xD, 0xE, 0xF) else 0 for b in range(256))
+#: Per top byte: the page-table level of its type (pinned or not), 0 for none.
+_LEVEL_OF_TOP = bytes((b >> 4) & 7 if (b >> 4) not in (0xD, 0xE, 0xF) else 0 for b in range(256))
+
 CANDIDATES: tuple[tuple[Width, Guest], ...] = ((64, "pv"), (64, "hvm"), (32, "pv"), (32, "hvm"))
 
 
@@ -62,6 +66,7 @@ class LegacyOptions:
     guest: Guest | None = None
     want_pages: bool = False  # keep page contents and whole device-model data
     page_sink: Callable[[int], None] | None = None  # consumes n page octets itself
+    light: bool = False  # leave LegacyBatch.words empty (probing: framing only)
 
 
 # --- events ----------------------------------------------------------------------------
@@ -98,6 +103,7 @@ class LegacyBatch:
     words: list[int]
     data_pages: int  # pages that follow (0 in a compressed body)
     pages: bytes | None = None
+    raw: bytes = b""  # the pfn words as stored
 
 
 @dataclass
@@ -330,16 +336,14 @@ def parse(inp: _In, width: Width, guest: Guest, opts: LegacyOptions) -> Iterator
                         index,
                     )
                 raw = _need(inp, ctype * ws, f"pfn array of chunk {index}")
-                words = list(struct.unpack(f"<{ctype}{word_fmt(width)}", raw))
+                tops = raw[3::ws]  # bits 24-31 of each word: the type nibble on top
                 if guest == "pv" and st.guest_width == 4:
-                    for w in words:
-                        t = (w >> 28) & 0x7
-                        if t == 3:
-                            st.seen_l3 = True
-                        elif t == 2:
-                            st.seen_l2 = True
-                ndata = 0 if compressing else sum(1 for w in words if has_data(w))
-                ev = LegacyBatch(off, index, cp, ctype, words, ndata)
+                    tables = set(tops.translate(_LEVEL_OF_TOP))
+                    st.seen_l3 = st.seen_l3 or 3 in tables
+                    st.seen_l2 = st.seen_l2 or 2 in tables
+                ndata = 0 if compressing else ctype - tops.translate(_NO_DATA_TOP).count(1)
+                words = [] if opts.light else list(struct.unpack(f"<{ctype}{word_fmt(width)}", raw))
+                ev = LegacyBatch(off, index, cp, ctype, words, ndata, raw=raw)
                 nbytes = ndata * PAGE_SIZE
                 if opts.page_sink is not None and nbytes:
                     yield ev
@@ -553,7 +557,7 @@ class _Probe:
 def _probe(inp: _In, width: Width, guest: Guest) -> _Probe:
     bodies = 0
     try:
-        for ev in parse(inp, width, guest, LegacyOptions()):
+        for ev in parse(inp, width, guest, LegacyOptions(light=True)):
             if isinstance(ev, LegacyBodyEnd):
                 bodies += 1
     except _Exhausted:
