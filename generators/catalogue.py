@@ -38,8 +38,18 @@ def render(text: bytes) -> str:
     lines = [HEADER, f"CRC32 = {zlib.crc32(text):#010x}", f"SIZE = {len(text)}", "RULES = ("]
     for r in rules.values():
         row = (
-            r.id, str(r.level), r.layer, r.area, r.subject, r.summary, r.ksy, r.kaitai, r.spec,
-            r.versions, r.errata, r.since,
+            r.id,
+            str(r.level),
+            r.layer,
+            r.area,
+            r.subject,
+            r.summary,
+            r.ksy,
+            r.kaitai,
+            r.spec,
+            r.versions,
+            r.errata,
+            r.since,
         )
         lines.append(f"    {row!r},")
     lines.append(")")

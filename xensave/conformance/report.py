@@ -33,7 +33,8 @@ def _rel(p: Path) -> str:
         r = os.path.relpath(p)
     except ValueError:
         return str(p)
-    return r if not r.startswith("../..") else str(p)
+    # relative only below the working directory; anything else reads better absolute
+    return r if not r.startswith("..") else str(p)
 
 
 def reproduce(run: RunResult, impl: ImplRun, r: CaseResult) -> str:
