@@ -18,6 +18,8 @@ from .conformance.cli import main as cmd_conformance
 from .conformance.cli import register as register_conformance
 from .convert import cmd_convert
 from .convert import register as register_convert
+from .export import cmd_export, cmd_pages
+from .export import register as register_export
 
 if TYPE_CHECKING:
     from .progress import Progress
@@ -125,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     register_conformance(sub)
     register_convert(sub)
+    register_export(sub)
     return parser
 
 
@@ -286,6 +289,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "dump": cmd_dump,
     "conformance": cmd_conformance,
     "convert": cmd_convert,
+    "export": cmd_export,
+    "pages": cmd_pages,
 }
 
 
