@@ -94,7 +94,7 @@ def test_raw_is_sparse(tmp_path: Path) -> None:
     out = tmp_path / "out.raw"
     assert run("export", "raw", "-q", str(src), str(out)) == 0
     st_ = out.stat()
-    assert st_.st_size > 4 << 30 - 1  # the special pages just below 4 GiB
+    assert st_.st_size == 0xFF000000  # up to the special pages just below 4 GiB
     assert st_.st_blocks * 512 < 16 << 20  # but only the sent pages take space
 
 
@@ -182,6 +182,13 @@ def test_truncated_input_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFi
     assert run("export", "elf", str(src), str(tmp_path / "out")) == 1
     assert "xensave: export:" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.xl", "whole"]
+
+
+def test_refuses_stdout_as_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src, _ = write_image(tmp_path, "in.xl", samples.build("hvm", 3, "xl"))
+    assert run("export", "elf", str(src), "-") == 2
+    assert "OUT must be a file" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.xl"]
 
 
 def test_missing_input(tmp_path: Path) -> None:

@@ -411,6 +411,8 @@ def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
 
 
 def check_paths(inp: str, out: str, force: bool) -> None:
+    if out == "-":
+        raise ExportError("OUT must be a file (the output is written out of order), not -")
     if inp != "-" and os.path.abspath(inp) == os.path.abspath(out):
         raise ExportError(f"{out}: refusing to write over the input")
     try:
