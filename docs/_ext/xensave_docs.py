@@ -15,7 +15,6 @@ are checked by Sphinx like any other cross-reference.
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import os
 import re
@@ -55,6 +54,17 @@ LAYER_TITLES = {
 ANCHOR_RE = re.compile(r'^<a id="([A-Za-z0-9_.-]+)">(</a>)?$')
 
 
+_RULE_IDS: set[str] = set()
+
+
+def rule_ids() -> set[str]:
+    if not _RULE_IDS:
+        from xensave.rules import load_rules
+
+        _RULE_IDS.update(load_rules())
+    return _RULE_IDS
+
+
 class RawAnchors(Transform):
     """Give every ``<a id="X"></a>`` raw node a docutils id and a MyST slug."""
 
@@ -84,13 +94,30 @@ class RawAnchors(Transform):
             entry = (line, anchor, anchor.upper())
             slugs[anchor] = entry
             meta["myst_slugs"][anchor] = entry
+            rid = anchor.upper()
+            para = target.parent
+            if rid in rule_ids() and isinstance(para, nodes.paragraph):
+                para += nodes.Text(" ")
+                para += addnodes.pending_xref(
+                    "",
+                    nodes.inline("", "[index and cases]", classes=["rule-index-link"]),
+                    refdomain="std",
+                    reftype="ref",
+                    reftarget=rule_label(rid),
+                    refexplicit=True,
+                    refdoc=env.docname,
+                )
         # the spec's link to the machine-readable catalogue goes to the rule index
         for x in list(self.document.findall(addnodes.pending_xref)):
             if x.get("reftype") == "myst" and x.get("reftarget") == "rules.toml":
                 x.replace_self(
                     addnodes.pending_xref(
-                        "", *x.children, refdomain="std", reftype="doc",
-                        reftarget="/_gen/rules", refexplicit=True,
+                        "",
+                        *x.children,
+                        refdomain="std",
+                        reftype="doc",
+                        reftarget="/_gen/rules",
+                        refexplicit=True,
                         refdoc=env.docname,
                     )
                 )
@@ -180,6 +207,21 @@ class Reference:
     def __init__(self) -> None:
         self.ksys = {p.stem: Ksy(p) for p in sorted((ROOT / "ksy").glob("*.ksy"))}
         self._size_memo: dict[tuple[str, str], int | None] = {}
+        # (ksy stem, type or ksy id, field or "") -> rule IDs whose `ksy` points there
+        self.rules_at: dict[tuple[str, str, str], list[str]] = {}
+        from xensave.rules import load_rules
+
+        for r in load_rules().values():
+            if not r.ksy or "#" not in r.ksy:
+                continue
+            kfile, _, path = r.ksy.partition("#")
+            tname, _, field = path.partition(".")
+            key = (kfile.removesuffix(".ksy"), tname, field)
+            self.rules_at.setdefault(key, []).append(r.id)
+
+    def rules_cell(self, ksy: Ksy, tname: str, field: str) -> str:
+        ids = self.rules_at.get((ksy.path.stem, tname or ksy.id, field), [])
+        return ", ".join(f"{{ref}}`{i} <{rule_label(i)}>`" for i in ids)
 
     def owner(self, ksy: Ksy, tname: str) -> tuple[Ksy, str] | None:
         base = tname.split("(")[0].strip()
@@ -294,10 +336,7 @@ class Reference:
             for k in ("eq", "min", "max", "any-of", "expr", "in-enum"):
                 if k in v:
                     val = v[k]
-                    if k == "any-of":
-                        val = ", ".join(num(x) for x in val)
-                    else:
-                        val = num(val)
+                    val = ", ".join(num(x) for x in val) if k == "any-of" else num(val)
                     parts.append(f"{k} {code(val)}")
             return "; ".join(parts)
         return f"= {code(num(v))}"
@@ -315,10 +354,10 @@ class Reference:
             return f"{t[1:]} bits"
         return "varies"
 
-    def seq_table(self, ksy: Ksy, seq: list[dict[str, Any]]) -> list[str]:
+    def seq_table(self, ksy: Ksy, tname: str, seq: list[dict[str, Any]]) -> list[str]:
         out = [
-            "| offset | size | field | type | valid values | doc |",
-            "|---|---|---|---|---|---|",
+            "| offset | size | field | type | valid values | doc | rules |",
+            "|---|---|---|---|---|---|---|",
         ]
         off: int | None = 0
         for f in seq:
@@ -330,21 +369,21 @@ class Reference:
             out.append(
                 f"| {offtxt} | {cell(self.size_text(ksy, f))} | {name} | "
                 f"{cell(self.type_text(ksy, f))} | {cell(self.valid_text(f))} | "
-                f"{cell(f.get('doc', ''))} |"
+                f"{cell(f.get('doc', ''))} | {self.rules_cell(ksy, tname, f.get('id', ''))} |"
             )
             off = off + s if (off is not None and s is not None) else None
         return out
 
-    def instances_table(self, ksy: Ksy, inst: dict[str, Any]) -> list[str]:
-        out = ["| instance | position or value | type | doc |", "|---|---|---|---|"]
+    def instances_table(self, ksy: Ksy, tname: str, inst: dict[str, Any]) -> list[str]:
+        out = [
+            "| instance | position or value | type | doc | rules |",
+            "|---|---|---|---|---|",
+        ]
         for name, i in inst.items():
-            if "value" in i:
-                where = "value " + code(i["value"])
-            else:
-                where = "at " + code(i.get("pos", "?"))
+            where = "value " + code(i["value"]) if "value" in i else "at " + code(i.get("pos", "?"))
             out.append(
                 f"| {code(name)} | {cell(where)} | {cell(self.type_text(ksy, i))} | "
-                f"{cell(i.get('doc', ''))} |"
+                f"{cell(i.get('doc', ''))} | {self.rules_cell(ksy, tname, name)} |"
             )
         return out
 
@@ -371,19 +410,20 @@ class Reference:
             lines.append("")
             if tname and spec.get("doc"):
                 lines += [spec["doc"].strip(), ""]
+            whole = self.rules_cell(ksy, tname, "")
+            if whole:
+                lines += [f"Rules about the type as a whole: {whole}.", ""]
             if spec.get("params"):
-                ps = ", ".join(
-                    f"{code(p['id'])} ({p.get('type', 'any')})" for p in spec["params"]
-                )
+                ps = ", ".join(f"{code(p['id'])} ({p.get('type', 'any')})" for p in spec["params"])
                 lines += [f"Parameters: {ps}.", ""]
             size = self.fixed_size(ksy, tname)
             if size is not None:
                 lines += [f"Fixed size: {size} octets.", ""]
             if spec.get("seq"):
-                lines += self.seq_table(ksy, spec["seq"]) + [""]
+                lines += [*self.seq_table(ksy, tname, spec["seq"]), ""]
             if spec.get("instances"):
                 lines += ["Computed values and fields read elsewhere:", ""]
-                lines += self.instances_table(ksy, spec["instances"]) + [""]
+                lines += [*self.instances_table(ksy, tname, spec["instances"]), ""]
         if ksy.enums:
             lines += ["## Enumerations", ""]
             for ename, e in ksy.enums.items():
@@ -461,9 +501,7 @@ def gen_reference() -> Reference:
         "|---|---|",
     ]
     for stem, ksy in ref.ksys.items():
-        idx.append(
-            f"| [`{stem}.ksy`]({stem}.md) | {cell(ksy.data['meta'].get('title', ''))} |"
-        )
+        idx.append(f"| [`{stem}.ksy`]({stem}.md) | {cell(ksy.data['meta'].get('title', ''))} |")
     idx += ["", "```{toctree}", ":hidden:", "", *toc, "```", ""]
     write(GEN / "reference" / "index.md", "\n".join(idx))
     return ref
@@ -525,9 +563,7 @@ def gen_rules_and_corpus(ref: Reference) -> None:
                 else:
                     label = f"ksy-{stem}"
                 meta.append(f"layout {{ref}}`{cell(r.ksy)} <{label}>`")
-            meta.append(
-                "the ksy enforces it" if r.kaitai else "beyond what the ksy expresses"
-            )
+            meta.append("the ksy enforces it" if r.kaitai else "beyond what the ksy expresses")
             if r.versions:
                 meta.append("versions " + ", ".join(str(v) for v in r.versions))
             if r.errata:
@@ -566,8 +602,7 @@ def gen_rules_and_corpus(ref: Reference) -> None:
         page = [
             f"# Corpus: outermost layer `{layer}`",
             "",
-            f"{len(cases and cs)} cases. Verdicts: `accept` (y_), `reject` (n_), "
-            "`either` (i_).",
+            f"{len(cs)} cases. Verdicts: `accept` (y_), `reject` (n_), `either` (i_).",
             "",
         ]
         for c in cs:
@@ -576,8 +611,7 @@ def gen_rules_and_corpus(ref: Reference) -> None:
             sha = hashlib.sha256(data).hexdigest()
             status = "" if sha == c["sha256"] else " **(differs from the manifest!)**"
             rules_txt = ", ".join(
-                f"{{ref}}`{r} <{rule_label(r)}>`" if r in rules else code(r)
-                for r in c["rules"]
+                f"{{ref}}`{r} <{rule_label(r)}>`" if r in rules else code(r) for r in c["rules"]
             )
             page += [
                 f"({case_label(c['name'])})=",
@@ -595,8 +629,7 @@ def gen_rules_and_corpus(ref: Reference) -> None:
                 f"| size | {c['size']} octets |",
                 f"| sha256 | `{sha}`{status} |",
                 f"| recipe | `{c.get('recipe', '')}` |",
-                f"| download | {{download}}`{c['name']}.bin "
-                f"<../../../conformance/{c['file']}>` |",
+                f"| download | {{download}}`{c['name']}.bin <../../../conformance/{c['file']}>` |",
                 "",
                 "```text",
                 hexdump(data[:64]),
@@ -660,9 +693,7 @@ def gen_conformance(extra: Path) -> None:
         rule_heads = re.findall(r"^# ([A-Z]+-[A-Z]+-\d+) ", p.read_text(), re.M)
         fa = sum(1 for e in entries if e.startswith("n_"))
         fr = sum(1 for e in entries if e.startswith("y_"))
-        lines.append(
-            f"| `{name}` | {len(entries)} | {fa} | {fr} | {len(set(rule_heads))} |"
-        )
+        lines.append(f"| `{name}` | {len(entries)} | {fa} | {fr} | {len(set(rule_heads))} |")
     not_kaitai = [r for r in rules.values() if not r.kaitai and r.subject == "image"]
     by_area: dict[str, int] = {}
     for r in not_kaitai:
@@ -698,8 +729,7 @@ def gen_cli() -> None:
     lines = [
         "# CLI reference",
         "",
-        "The text below is what `xensave … --help` prints, captured when this site "
-        "was built.",
+        "The text below is what `xensave … --help` prints, captured when this site was built.",
         "",
     ]
     for c in cmds:
@@ -728,13 +758,11 @@ def gen_guide_outputs() -> None:
         (imgdir / name).write_bytes(data)
 
     def show(args: list[str], fname: str, limit: int = 60) -> None:
-        r = subprocess.run(
-            [*xensave_cmd(), *args], capture_output=True, text=True, cwd=imgdir
-        )
+        r = subprocess.run([*xensave_cmd(), *args], capture_output=True, text=True, cwd=imgdir)
         text = (r.stdout + r.stderr).rstrip().splitlines()
         if len(text) > limit:
-            text = text[:limit] + [f"… ({len(text) - limit} more lines)"]
-        body = "\n".join(["$ xensave " + " ".join(args), *text, f"$ echo $?", str(r.returncode)])
+            text = [*text[:limit], f"… ({len(text) - limit} more lines)"]
+        body = "\n".join(["$ xensave " + " ".join(args), *text, "$ echo $?", str(r.returncode)])
         write(out / fname, body + "\n")
 
     # the guide's node testee, judged by the harness on part of the corpus
@@ -742,8 +770,17 @@ def gen_guide_outputs() -> None:
     if node is None:
         raise RuntimeError("node is needed to run the guide's testee (docs/guides/testee.js)")
     r = run(
-        [*xensave_cmd(), "conformance", "run", "-q", "--no-html", "--persistent-impl",
-         "mini=node docs/guides/testee.js", "-k", "*_libxc-v3_hvm_*"]
+        [
+            *xensave_cmd(),
+            "conformance",
+            "run",
+            "-q",
+            "--no-html",
+            "--persistent-impl",
+            "mini=node docs/guides/testee.js",
+            "-k",
+            "*_libxc-v3_hvm_*",
+        ]
     )
     text = r.stdout.rstrip().splitlines()
     keep = text[:14] + (["…"] if len(text) > 20 else []) + text[-6:]

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sitecheck import broken_links, check_links, parse  # noqa: E402
+from sitecheck import broken_links, check_links, parse
 
 FLAGS = [
     "--headless",
@@ -93,7 +93,9 @@ def main() -> int:
         )
         return 2
     if not (site / "index.html").exists():
-        print(f"browser_check: no built site at {site} (run the Sphinx build first)", file=sys.stderr)
+        print(
+            f"browser_check: no built site at {site} (run the Sphinx build first)", file=sys.stderr
+        )
         return 2
     problems: list[str] = []
     for rel, frag, needles in PAGES:
@@ -114,8 +116,10 @@ def main() -> int:
             problems.append(f"{rel}: the rendered page holds almost no text")
         links = broken_links(site, page, dom)
         problems += [f"(rendered) {b}" for b in links]
-        print(f"  {rel}{'#' + frag if frag else ''}: {len(dom)} characters of DOM, "
-              f"{len(missing)} missing, {len(links)} broken links")
+        print(
+            f"  {rel}{'#' + frag if frag else ''}: {len(dom)} characters of DOM, "
+            f"{len(missing)} missing, {len(links)} broken links"
+        )
     site_links = check_links(site)
     problems += site_links
     pages = len(list(site.rglob("*.html")))
