@@ -285,8 +285,18 @@ def test_register_offsets() -> None:
     hw = bytearray(1024)
     struct.pack_into("<Q", hw, 640, 0xFFF0)  # rip
     struct.pack_into("<I", hw, 736, 0xF000)  # cs_sel
+    struct.pack_into("<Q", hw, 672, 0x1000)  # cr3
+    struct.pack_into("<Q", hw, 808 + 8 * 3, 0x7000)  # fs_base
+    struct.pack_into("<I", hw, 888, 0xA9B)  # cs_arbytes: code, s, p, l, g
+    struct.pack_into("<Q", hw, 944, 0xFFFF8000)  # shadow_gs
     regs = hvm_cpu_regs(bytes(hw), "<")
     assert regs is not None and regs["rip"] == 0xFFF0 and regs["cs"] == 0xF000
+    assert regs["cr3"] == 0x1000 and regs["fs_base"] == 0x7000
+    assert regs["cs_flags"] == 0xA09B00  # descriptor high word: G, L, P, S, type B
+    assert regs["kernel_gs_base"] == 0xFFFF8000
+    struct.pack_into("<I", ctx32, 2716 + 12, (0x123456 << 12 | 0x123456 >> 20) & 0xFFFFFFFF)
+    got = pv_regs(bytes(ctx32), "<")
+    assert got is not None and got[1]["cr3"] == 0x123456 << 12  # xen_pfn_to_cr3_32 undone
 
 
 @pytest.mark.parametrize("wrap", ["libxc", "xl"])
@@ -316,8 +326,18 @@ def test_elf_with_pyelftools(tmp_path: Path, guest: str, wrap: str) -> None:
         assert sum(s["p_memsz"] for s in loads) == len(pages) * PAGE
         notes = list(segs[0].iter_notes())
     expected = _expected_regs(guest, data)
-    assert len(notes) == len(expected) == 3
-    for n, (vid, regs) in zip(notes, sorted(expected.items()), strict=True):
+    assert len(notes) == 2 * len(expected) == 6  # as QEMU: all NT_PRSTATUS, then all QEMU
+    assert [n["n_name"] for n in notes] == ["CORE"] * 3 + ["QEMU"] * 3
+    for n, (_, regs) in zip(notes[3:], sorted(expected.items()), strict=True):
+        q = n["n_desc"]
+        assert isinstance(q, bytes) and len(q) == 440
+        assert struct.unpack_from("<II", q) == (1, 440)
+        gp = struct.unpack_from("<18Q", q, 8)
+        assert gp[16] == regs["rip"] and gp[0] == regs["rax"] and gp[6] == regs["rsp"]
+        cs_sel, _, _, _, _ = struct.unpack_from("<IIIIQ", q, 8 + 144)
+        assert cs_sel == regs["cs"]
+        assert struct.unpack_from("<5Q", q, 8 + 144 + 240)[3] == regs["cr3"]
+    for n, (vid, regs) in zip(notes[:3], sorted(expected.items()), strict=True):
         assert n["n_name"] == "CORE" and n["n_type"] == "NT_PRSTATUS"
         raw = n["n_desc"]
         assert isinstance(raw, bytes) and len(raw) == 336  # x86_64 elf_prstatus
@@ -341,7 +361,7 @@ def test_elf_no_vcpu_context_gives_zero_prstatus(
     assert "no vCPU context" in capsys.readouterr().err
     with open(out, "rb") as f:
         notes = list(next(ELFFile(f).iter_segments()).iter_notes())
-    assert len(notes) == 1 and notes[0]["n_type"] == "NT_PRSTATUS"
+    assert len(notes) == 2 and notes[0]["n_type"] == "NT_PRSTATUS"
 
 
 @pytest.mark.parametrize(
@@ -440,7 +460,8 @@ def test_other_layers(tmp_path: Path, kind: str, guest: str) -> None:
             assert mem[pfn * PAGE : (pfn + 1) * PAGE] == page
     with open(tmp_path / "out.elf", "rb") as f:
         notes = list(next(ELFFile(f).iter_segments()).iter_notes())
-    rips = [struct.unpack_from("<27Q", n["n_desc"], 112)[PR_REGS.index("rip")] for n in notes]
+    prs = [n for n in notes if n["n_name"] == "CORE"]
+    rips = [struct.unpack_from("<27Q", n["n_desc"], 112)[PR_REGS.index("rip")] for n in prs]
     assert len(rips) == 2 and all(rips)
 
 

@@ -13,7 +13,8 @@ when complete; the input is opened read-only and is never the output (same path 
 same inode is refused); an existing output is refused unless ``force``.
 
 The ELF core follows QEMU's ``dump-guest-memory`` (without paging): ET_CORE,
-EM_X86_64, a PT_NOTE first with one NT_PRSTATUS per vCPU, then one PT_LOAD per
+EM_X86_64, a PT_NOTE first holding every vCPU's NT_PRSTATUS and then every vCPU's
+"QEMU" note (QEMUCPUState v1: segments, control registers), then one PT_LOAD per
 contiguous guest-physical range with p_paddr = p_vaddr = the guest-physical address
 (so gdb reads guest-physical addresses), PN_XNUM via section header 0 past 65534
 segments. The ELF is written with ``struct``: pyelftools only reads, and lief
@@ -79,7 +80,7 @@ PR_REGS = [
 _PV64_SIZE = 5168
 _PV32_SIZE = 2800
 _HVM_CPU_TYPECODE = 2
-_HVM_CPU_MIN = 848  # through gs_base
+_HVM_CPU_MIN = 952  # through shadow_gs
 
 
 class ExportError(Exception):
@@ -130,8 +131,13 @@ def pv_regs(ctx: bytes, endian: str) -> tuple[str, dict[str, int]] | None:
         r["gs"] = struct.unpack_from(f"{endian}H", ctx, 520 + 192)[0]
         flags = struct.unpack_from(f"{endian}Q", ctx, 512)[0]
         fs_base, gs_kernel, gs_user = struct.unpack_from(f"{endian}3Q", ctx, 5144)
+        in_kernel = flags & 4  # VGCF_in_kernel
         r["fs_base"] = fs_base
-        r["gs_base"] = gs_kernel if flags & 4 else gs_user  # VGCF_in_kernel
+        r["gs_base"] = gs_kernel if in_kernel else gs_user
+        r["kernel_gs_base"] = gs_user if in_kernel else gs_kernel  # the swapped-out one
+        cr = struct.unpack_from(f"{endian}5Q", ctx, 4984)  # ctrlreg[0..4]
+        r["cr0"], r["cr2"], r["cr4"] = cr[0], cr[2], cr[4]
+        r["cr3"] = cr[3]  # the saver stores xen_pfn_to_cr3(pfn): pfn << 12, a guest address
         return "pv64", r
     if len(ctx) >= _PV32_SIZE:
         d = struct.unpack_from(f"{endian}7I", ctx, 516)
@@ -142,6 +148,11 @@ def pv_regs(ctx: bytes, endian: str) -> tuple[str, dict[str, int]] | None:
         )
         for name, o in (("cs", 36), ("ss", 48), ("es", 52), ("ds", 56), ("fs", 60), ("gs", 64)):
             r[name] = struct.unpack_from(f"{endian}H", ctx, 516 + o)[0]
+        cr = struct.unpack_from(f"{endian}5I", ctx, 2716)  # ctrlreg[0..4]
+        r["cr0"], r["cr2"], r["cr4"] = cr[0], cr[2], cr[4]
+        # xen_pfn_to_cr3_32 folds pfn bits 20+ into the low 12 bits; unfold to an address
+        pfn = ((cr[3] >> 12) | (cr[3] << 20)) & 0xFFFFFFFF
+        r["cr3"] = pfn << 12
         return "pv32", r
     return None
 
@@ -171,10 +182,20 @@ def hvm_cpu_regs(payload: bytes, endian: str) -> dict[str, int] | None:
         "eflags",
     ]
     r = dict(zip(names, struct.unpack_from(f"{endian}18Q", payload, 512), strict=True))
-    sels = struct.unpack_from(f"{endian}6I", payload, 736)
-    for name, v in zip(("cs", "ds", "es", "fs", "gs", "ss"), sels, strict=True):
-        r[name] = v & 0xFFFF
-    r["fs_base"], r["gs_base"] = struct.unpack_from(f"{endian}2Q", payload, 832)
+    segs = ("cs", "ds", "es", "fs", "gs", "ss", "tr", "ldt")
+    sels = struct.unpack_from(f"{endian}8I", payload, 736)
+    limits = struct.unpack_from(f"{endian}10I", payload, 768)
+    bases = struct.unpack_from(f"{endian}10Q", payload, 808)
+    arbytes = struct.unpack_from(f"{endian}8I", payload, 888)
+    for i, name in enumerate((*segs, "idt", "gdt")):
+        if i < 8:
+            r[name] = sels[i] & 0xFFFF
+            ar = arbytes[i]  # Xen's packed attributes: type s dpl p (0-7), avl l db g (8-11)
+            r[f"{name}_flags"] = ((ar & 0xFF) << 8) | ((ar & 0xF00) << 12)
+        r[f"{name}_limit"] = limits[i]
+        r[f"{name}_base"] = bases[i]
+    r["cr0"], r["cr2"], r["cr3"], r["cr4"] = struct.unpack_from(f"{endian}4Q", payload, 656)
+    r["kernel_gs_base"] = struct.unpack_from(f"{endian}Q", payload, 944)[0]  # shadow_gs
     return r
 
 
@@ -666,6 +687,50 @@ def prstatus(vcpu_id: int, regs: dict[str, int]) -> bytes:
     return bytes(head) + reg + b"\x00" * 8
 
 
+QEMU_SEGS = ("cs", "ds", "es", "fs", "gs", "ss", "ldt", "tr", "gdt", "idt")
+QEMU_CPUSTATE_SIZE = 440  # version 1 with kernel_gs_base
+
+
+def qemu_cpustate(regs: dict[str, int]) -> bytes:
+    """QEMU's QEMUCPUState (version 1, with kernel_gs_base), the desc of its "QEMU"
+    note: general registers, rip, rflags, ten segments (selector, limit, flags in
+    descriptor-high-word form, base), cr0-cr4."""
+    m = 0xFFFFFFFFFFFFFFFF
+    gp = [
+        "rax",
+        "rbx",
+        "rcx",
+        "rdx",
+        "rsi",
+        "rdi",
+        "rsp",
+        "rbp",
+        "r8",
+        "r9",
+        "r10",
+        "r11",
+        "r12",
+        "r13",
+        "r14",
+        "r15",
+        "rip",
+        "eflags",
+    ]
+    out = struct.pack("<II", 1, QEMU_CPUSTATE_SIZE)
+    out += struct.pack("<18Q", *(regs.get(n, 0) & m for n in gp))
+    for sg in QEMU_SEGS:
+        out += struct.pack(
+            "<IIIIQ",
+            regs.get(sg, 0) & 0xFFFFFFFF,
+            regs.get(f"{sg}_limit", 0) & 0xFFFFFFFF,
+            regs.get(f"{sg}_flags", 0) & 0xFFFFFFFF,
+            0,
+            regs.get(f"{sg}_base", 0) & m,
+        )
+    out += struct.pack("<5Q", *(regs.get(f"cr{i}", 0) & m for i in range(5)))
+    return out + struct.pack("<Q", regs.get("kernel_gs_base", 0) & m)
+
+
 def elf_note(name: bytes, ntype: int, desc: bytes) -> bytes:
     n = name + b"\x00"
     return (
@@ -679,10 +744,10 @@ def elf_layout(
     ranges: list[tuple[int, int]], vcpus: dict[int, Vcpu], ps: int
 ) -> tuple[bytes, list[int]]:
     """The ELF headers and notes, and each range's file offset."""
-    notes = b"".join(
-        elf_note(b"CORE", NT_PRSTATUS, prstatus(v.vcpu_id, v.regs))
-        for v in (sorted(vcpus.values(), key=lambda v: v.vcpu_id) or [Vcpu(0, "none")])
-    )
+    cpus = sorted(vcpus.values(), key=lambda v: v.vcpu_id) or [Vcpu(0, "none")]
+    # as QEMU: every vCPU's NT_PRSTATUS, then every vCPU's QEMU CPU state
+    notes = b"".join(elf_note(b"CORE", NT_PRSTATUS, prstatus(v.vcpu_id, v.regs)) for v in cpus)
+    notes += b"".join(elf_note(b"QEMU", 0, qemu_cpustate(v.regs)) for v in cpus)
     phnum = 1 + len(ranges)
     xnum = phnum >= PN_XNUM
     phoff = _EHDR.size
