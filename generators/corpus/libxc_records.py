@@ -488,7 +488,7 @@ def no_basic_for_vcpu_0() -> LibxcStream:
 
 
 def _errata_vcpu(guest: str) -> XlFile:
-    f = B.xl(guest, 2, release=(4, 7), vcpus=2, small=False)
+    f = B.xl(guest, 2, release=(4, 7), vcpus=2, small=True)
     xc = B.inner_xc(f)
     for rec in xc.records:
         if rec.type in (X.X86_PV_VCPU_EXTENDED, X.X86_PV_VCPU_XSAVE, X.X86_PV_VCPU_MSRS):
@@ -676,7 +676,7 @@ def hvm_params_reserved_nonzero() -> LibxcStream:
     relies=("XC-HVMP-005",),
 )
 def errata_empty_hvm_params() -> XlFile:
-    f = B.xl("hvm", 2, release=(4, 7), vcpus=2, small=False)
+    f = B.xl("hvm", 2, release=(4, 7), vcpus=2, small=True)
     B.get(B.inner_xc(f).records, X.HVM_PARAMS).body = HvmParams([])
     return f
 
