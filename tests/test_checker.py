@@ -773,7 +773,8 @@ def case_checkpoint_section_new_headers() -> Built:
     s = checkpointed()
     s.items[2:5] = [Record(L.LIBXC_CONTEXT), pv(), Record(L.CHECKPOINT_END)]
     lay = layout(s)
-    return lay.data, {lay.at("XL-NEST-003", "xl", 1)}
+    # a second LIBXC_CONTEXT also breaks "exactly one LIBXC_CONTEXT"
+    return lay.data, {lay.at("XL-NEST-003", "xl", 1), lay.at("XL-CTX-002", "xl", 1)}
 
 
 @case()

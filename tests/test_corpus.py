@@ -59,22 +59,7 @@ from generators.corpus.policy import (  # noqa: E402
 Case = dict[str, Any]
 
 #: Cases where the reference checker does not (yet) say what the recipe declares.
-CHECKER_DISAGREES: dict[str, str] = {
-    "i_libxl-v3_hvm_checkpoint-state-body-8": (
-        "the reader takes a record of type 5 after CHECKPOINT_END for COLO's "
-        "CHECKPOINT_STATE only when its body is under 8 octets, so an 8-octet "
-        "CHECKPOINT_STATE is read as a libxc X86_PV_VCPU_EXTENDED (XC-GUEST-001) instead "
-        "of drawing the XL-CKS-002 warning; in an HVM stream type 5 cannot be libxc"
-    ),
-    "i_libxl-v3_hvm_checkpoint-state-trailing-nonzero": (
-        "as above: the 8-octet CHECKPOINT_STATE is misread as a libxc record, so neither "
-        "XL-CKS-002 nor XL-CKS-006 is cited"
-    ),
-    "n_libxl-v3_hvm_libxc-context-in-checkpoint": (
-        "a second LIBXC_CONTEXT inside a checkpoint section draws XL-NEST-003 but not "
-        "XL-CTX-002, which the image breaks too (exactly one LIBXC_CONTEXT)"
-    ),
-}
+CHECKER_DISAGREES: dict[str, str] = {}
 
 #: y_ cases the generated Kaitai parsers cannot read (layers xl, libxl, libxc).
 KAITAI_REJECTS: dict[str, str] = {

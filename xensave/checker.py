@@ -1051,14 +1051,13 @@ class _Checker:
                     "the section must end with CHECKPOINT_END and libxc resume headerless",
                     ev,
                 )
-            else:
-                self.emit(
-                    "XL-CTX-002",
-                    ev.offset,
-                    "libxl",
-                    f"a second LIBXC_CONTEXT (number {s.contexts}): a libxl stream has exactly one",
-                    ev,
-                )
+            self.emit(
+                "XL-CTX-002",
+                ev.offset,
+                "libxl",
+                f"a second LIBXC_CONTEXT (number {s.contexts}): a libxl stream has exactly one",
+                ev,
+            )
         elif s.records != 1:
             self.emit(
                 "XL-CTX-003",

@@ -29,6 +29,7 @@ from .constants import (
     XC_ID,
     XL_BYTEORDER_VALUE,
     XL_MAGIC,
+    DomainType,
     LibxlRecType,
     PageType,
     XcRecType,
@@ -401,6 +402,7 @@ class _State(Struct):
     xc_endian: str = "<"
     page_size: int = 4096
     xc_checkpointed: bool = False
+    xc_guest: int = 0  # domain type of the latest libxc domain header
     stack: list[str] = field(default_factory=list)
 
 
@@ -687,14 +689,17 @@ class Reader:
     def _colo_checkpoint_state_follows(self, e: str) -> bool:
         """After CHECKPOINT_END, COLO's primary sends a libxl CHECKPOINT_STATE (NEW)
         before the libxc records resume; nothing in the stream says which layer the next
-        record belongs to. A libxc record of that type (5, X86_PV_VCPU_EXTENDED) needs
-        at least 8 bytes of body and CHECKPOINT_STATE has 4, so the length decides."""
+        record belongs to. A libxc record of that type (5, X86_PV_VCPU_EXTENDED) exists
+        only for PV guests and needs at least 8 bytes of body, while CHECKPOINT_STATE
+        has 4: so the guest type decides, and for PV the length."""
         raw = self._take(8)
         self._head = raw + self._head
         if len(raw) < 8:
             return False
         rtype, length = struct.unpack(f"{e}II", raw)
-        return bool(rtype == LibxlRecType.CHECKPOINT_STATE and length < 8)
+        if rtype != LibxlRecType.CHECKPOINT_STATE:
+            return False
+        return self.st.xc_guest != DomainType.X86_PV or length < 8
 
     # -- libxc stream
 
@@ -709,6 +714,7 @@ class Reader:
         draw = self._need(16, "libxc domain header", layer="libxc")
         dtype, shift, dres, major, minor = struct.unpack(f"{e}IHHII", draw)
         yield XcDomainHeader(dstart, dtype, shift, dres, major, minor)
+        self.st.xc_guest = dtype
         self.st.page_size = 1 << shift if 9 <= shift <= 30 else 4096
         # A bare stream has no libxl layer to hand a CHECKPOINT to: read on to END.
         yield from self._libxc_records(through_checkpoints=top)
