@@ -77,7 +77,7 @@ CHECKS: dict[str, str] = {
     "XLF-HDR-002": "xl header: byteorder word 0x01020304 in either byte order",
     "XLF-HDR-003": "xl header: note a big-endian file",
     "XLF-HDR-004": "xl header: mandatory_flags has only JSON and STREAMv2",
-    "XLF-HDR-006": "xl header: optional_flags zero (warning)",
+    "XLF-HDR-006": "xl header: optional_flags zero",
     "XLF-OPT-001": "xl optional data: present in full (framing loss)",
     "XLF-OPT-002": "xl optional data: optional_data_len is 0 or >= 4",
     "XLF-OPT-003": "xl optional data: 4 + config_len <= optional_data_len",
