@@ -159,7 +159,11 @@ def contents_text(c: Any) -> str:
     return code(" ".join(out))
 
 
+_WRITTEN: set[Path] = set()
+
+
 def write(path: Path, text: str) -> None:
+    _WRITTEN.add(path.resolve())
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and path.read_text() == text:
         return  # unchanged pages are not rebuilt
@@ -657,7 +661,7 @@ def hexdump(data: bytes) -> str:
 
 
 def gen_conformance(extra: Path) -> None:
-    html_out = extra / "conformance.html"
+    html_out = extra / "conformance-matrix.html"
     extra.mkdir(parents=True, exist_ok=True)
     if os.environ.get("XENSAVE_DOCS_SKIP_CONFORMANCE") and html_out.exists():
         r = None
@@ -665,8 +669,9 @@ def gen_conformance(extra: Path) -> None:
         r = run([*xensave_cmd(), "conformance", "run", "-q", "--html", str(html_out)])
         if r.returncode not in (0, 1):
             raise RuntimeError("xensave conformance run failed:\n" + r.stdout + r.stderr)
-    summary = r.stdout.strip() if r is not None else "(summary not rerun)"
-    write(GEN / "conformance-summary.txt", summary + "\n")
+    summary_file = GEN / "conformance-summary.txt"
+    if r is not None or not summary_file.exists():
+        write(summary_file, (r.stdout.strip() if r is not None else "(not run)") + "\n")
     verdict = (
         "every bundled implementation failed exactly its expected-failure list"
         if r is None or r.returncode == 0
@@ -816,6 +821,10 @@ def generate(app: Any, config: Any) -> None:
     gen_conformance(GEN / "_extra")
     gen_cli()
     gen_guide_outputs()
+    # pages of a ksy, layer or command that no longer exists must not linger
+    for page in GEN.rglob("*.md"):
+        if page.resolve() not in _WRITTEN:
+            page.unlink()
 
 
 def setup(app: Any) -> dict[str, Any]:

@@ -55,7 +55,8 @@ PAGES = [
         [r"<table", r"marker", r"XENF|0x58454e46", r"rec_type", r"<img[^>]+xen_libxc_stream"],
     ),
     ("_gen/corpus/libxc.html", "", [r"sha256", r"_downloads/", r"00000000  ff ff ff ff"]),
-    ("conformance.html", "", [r"<table", r"kaitai-js", r"kaitai-python", r"reference"]),
+    ("conformance.html", "", [r"conformance-matrix\.html", r"What Kaitai can and cannot express"]),
+    ("conformance-matrix.html", "", [r"<table", r"kaitai-js", r"kaitai-python", r"reference"]),
     ("_gen/cli.html", "", [r"usage: xensave", r"conformance run"]),
 ]
 
