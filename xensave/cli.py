@@ -20,6 +20,8 @@ from .convert import cmd_convert
 from .convert import register as register_convert
 from .export import cmd_export, cmd_pages
 from .export import register as register_export
+from .fuzz.cli import main as cmd_fuzz
+from .fuzz.cli import register as register_fuzz
 
 if TYPE_CHECKING:
     from .progress import Progress
@@ -128,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_conformance(sub)
     register_convert(sub)
     register_export(sub)
+    register_fuzz(sub)
     return parser
 
 
@@ -291,6 +294,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "convert": cmd_convert,
     "export": cmd_export,
     "pages": cmd_pages,
+    "fuzz": cmd_fuzz,
 }
 
 

@@ -29,6 +29,7 @@ MODULES = (
     "checkpoint",
     "wrappers",
     "legacy",
+    "regressions",
 )
 
 CONFORMANCE = ROOT / "conformance"
