@@ -808,6 +808,25 @@ def gen_guide_outputs() -> None:
         show(["convert", "--to", "libxc-v2", "pv64.libxc", "pv64-v2.libxc"], "convert.txt")
     else:
         write(out / "convert.txt", "(this build of xensave has no --to option)\n")
+    # a legacy (Xen <= 4.5) image from the corpus, converted to libxc v3 and verified
+    manifest = json.loads((ROOT / "conformance" / "manifest.json").read_text())
+    legacy = [
+        c
+        for c in manifest["cases"]
+        if c["name"].startswith("y_legacy-")
+        and "x86_64-pv" in c["name"]
+        and "checkpointed" not in c["tags"]
+        and "remus" not in c["name"]
+    ]
+    if not legacy:
+        raise RuntimeError("no valid legacy x86_64 PV case in the corpus for the guide")
+    shutil.copyfile(ROOT / "conformance" / legacy[0]["file"], imgdir / "old.legacy")
+    for f in imgdir.glob("new.libxc"):
+        f.unlink()
+    write(out / "legacy-source.txt", f"old.legacy is the corpus case {legacy[0]['name']}\n")
+    show(["verify", "old.legacy"], "legacy-verify.txt")
+    show(["convert", "--to", "libxc-v3", "old.legacy", "new.libxc"], "legacy-convert.txt")
+    show(["verify", "new.libxc"], "legacy-verify-new.txt")
 
 
 # --------------------------------------------------------------------------
