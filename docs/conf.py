@@ -15,7 +15,15 @@ release = "0.1.0"
 extensions = ["myst_parser", "xensave_docs"]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["README.md", "_build", "_gen/guide/images", "_gen/_extra", "tests", "Thumbs.db"]
+exclude_patterns = [
+    "README.md",
+    "_build",
+    "_gen/guide/images",
+    "_gen/_extra",
+    "_gen/include",
+    "tests",
+    "Thumbs.db",
+]
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]
 

@@ -677,7 +677,9 @@ def gen_conformance(extra: Path) -> None:
         if r is None or r.returncode == 0
         else "**at least one implementation deviated from its expected-failure list**"
     )
-    write(GEN / "conformance-verdict.md", f"In the run made for this build, {verdict}.\n")
+    write(
+        GEN / "include" / "conformance-verdict.md", f"In the run made for this build, {verdict}.\n"
+    )
 
     # what the Kaitai lists say
     from xensave.rules import load_rules
@@ -713,7 +715,7 @@ def gen_conformance(extra: Path) -> None:
         "|---|---|",
     ]
     lines += [f"| {k} | {v} |" for k, v in sorted(by_area.items())]
-    write(GEN / "kaitai-table.md", "\n".join(lines) + "\n")
+    write(GEN / "include" / "kaitai-table.md", "\n".join(lines) + "\n")
 
 
 # --------------------------------------------------------------------------
