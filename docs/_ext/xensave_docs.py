@@ -623,7 +623,7 @@ def gen_rules_and_corpus(ref: Reference) -> None:
                 "",
                 c["description"],
                 "",
-                "| | |",
+                "| property | value |",
                 "|---|---|",
                 f"| verdict | **{c['verdict']}** ({c['level']}) |",
                 f"| rules | {rules_txt} |",
