@@ -40,7 +40,8 @@ seq:
     doc: |
       The domain header and the records up to END. A stream read on its
       own does not stop at CHECKPOINT: with no upper layer to hand over to,
-      the records simply go on.
+      the records simply go on, unless the data ends right after the
+      CHECKPOINT, which closes a checkpointed stream (XC-CKPT-003).
 types:
   image_header:
     meta:
@@ -144,10 +145,14 @@ types:
       - id: records
         type: record(is_be, page_size, _io.pos)
         repeat: until
-        repeat-until: _.is_end or (stop_at_checkpoint and _.is_checkpoint)
+        repeat-until: >-
+          _.is_end or (_.is_checkpoint and (stop_at_checkpoint or _io.eof))
         doc: |
           The records, the last being END or, when `stop_at_checkpoint`,
-          possibly CHECKPOINT.
+          possibly CHECKPOINT. A stream read on its own may also stop at
+          the end of the data right after a CHECKPOINT, the way Xen's
+          saver ends every checkpointed stream (XC-CKPT-003); the data
+          running out anywhere else is still an error.
     instances:
       page_shift:
         value: 'has_domain_header ? domain_header.page_shift : resumed_page_shift'

@@ -23,8 +23,14 @@ doc: |
   as `libxc_stream`. In a checkpointed (Remus/COLO) stream the libxc
   stream stops at each CHECKPOINT record; libxl records follow up to a
   CHECKPOINT_END, after which the libxc stream resumes with records only
-  (attached to that CHECKPOINT_END as `libxc_resumed`). Once the libxc
-  stream has reached its END, libxl records go on until the libxl END.
+  (attached to that CHECKPOINT_END as `libxc_resumed`). In COLO a
+  CHECKPOINT_STATE record comes between the CHECKPOINT_END and the
+  resumed libxc records (`colo_checkpoint_state`). Once the libxc stream
+  has reached its END, libxl records go on until the libxl END. Xen's
+  saver never ends a checkpointed stream that way: it stops right after
+  a complete checkpoint, so the data may end after a CHECKPOINT_END (or
+  the CHECKPOINT_STATE that follows it) that resumes nothing
+  (XC-CKPT-003).
 doc-ref: https://xenbits.xen.org/docs/unstable/specs/libxl-migration-stream.html
 seq:
   - id: magic
@@ -49,12 +55,15 @@ seq:
       _index == 0 ? false : records[_index - 1].libxc_open_after,
       _index == 0 ? false : records[_index - 1].libxc_is_be_after,
       _index == 0 ? 0 : records[_index - 1].libxc_page_shift_after,
+      _index == 0 ? false : records[_index - 1].libxc_is_pv_after,
       _io.pos)
     repeat: until
-    repeat-until: _.is_end
+    repeat-until: _.is_end or _.ends_at_checkpoint
     doc: |
       The records up to and including END, each carrying along what the
-      records before it left open of the libxc stream.
+      records before it left open of the libxc stream. A checkpointed
+      stream may instead stop at the end of the data after a complete
+      checkpoint (see `ends_at_checkpoint`).
 instances:
   is_big_endian:
     value: (options & 1) != 0
@@ -88,6 +97,12 @@ types:
       - id: libxc_page_shift_before
         type: u2
         doc: Page shift of the libxc stream seen so far (meaningful once it has started).
+      - id: libxc_is_pv_before
+        type: bool
+        doc: |
+          True when the libxc stream seen so far is of an x86 PV guest
+          (meaningful once it has started); it decides what a type-5
+          record after CHECKPOINT_END is.
       - id: ofs_record
         type: s8
         doc: |
@@ -129,15 +144,25 @@ types:
         doc: |
           The libxc stream that follows a LIBXC_CONTEXT record: its headers
           and its records up to END or to the first CHECKPOINT.
+      - id: colo_checkpoint_state
+        type: >-
+          record(is_be, false, libxc_is_be_before, libxc_page_shift_before,
+          libxc_is_pv_before, _io.pos)
+        if: has_colo_checkpoint_state
+        doc: |
+          The libxl CHECKPOINT_STATE record that COLO's primary sends after
+          a CHECKPOINT_END, before the libxc records resume (see
+          `has_colo_checkpoint_state`).
       - id: libxc_resumed
         type: >-
           xen_libxc_stream::section(libxc_is_be_before, false,
           libxc_page_shift_before, true)
-        if: rec_type == rec_type::checkpoint_end and libxc_open_before
+        if: resumes_libxc and reads_libxc_resumed
         doc: |
           The next section of a checkpointed libxc stream, which follows a
           CHECKPOINT_END when the libxc stream stopped at a CHECKPOINT:
-          records only, up to the next CHECKPOINT or to END.
+          records only, up to the next CHECKPOINT or to END. Absent when
+          the data ends there, after a complete checkpoint.
     instances:
       rec_type_raw:
         pos: ofs_record
@@ -156,11 +181,61 @@ types:
       is_end:
         value: rec_type == rec_type::end
         doc: True for the END record that closes the stream.
+      resumes_libxc:
+        value: rec_type == rec_type::checkpoint_end and libxc_open_before
+        doc: |
+          True for a CHECKPOINT_END that closes the libxl part of a
+          checkpoint, after which the libxc stream resumes (or the data
+          ends).
+      ofs_next:
+        value: ofs_record + 8 + len_body + (8 - len_body % 8) % 8
+        doc: Where the octets after this record (padding included) start.
+      next_rec_type_raw:
+        pos: ofs_next
+        type: u4
+        doc: |
+          The type word of the record after this one, peeked at (only
+          read when `resumes_libxc` and eight octets follow).
+      next_len_body:
+        pos: ofs_next + 4
+        type: u4
+        doc: |
+          The body length of the record after this one, peeked at (only
+          read when `resumes_libxc` and eight octets follow).
+      has_colo_checkpoint_state:
+        value: >-
+          resumes_libxc and _io.size - ofs_next >= 8
+          and next_rec_type_raw == rec_type::checkpoint_state.to_i
+          and (not libxc_is_pv_before or next_len_body < 8)
+        doc: |
+          True when a libxl CHECKPOINT_STATE record follows this
+          CHECKPOINT_END. Nothing in the stream names the layer of the next
+          record: a libxc record of type 5 (X86_PV_VCPU_EXTENDED) exists
+          only for x86 PV guests and has a body of at least 8 octets,
+          while CHECKPOINT_STATE has 4. So a type-5 record is libxl's
+          unless the guest is x86 PV and its body is 8 octets or more.
+      ofs_libxc_resumed:
+        value: >-
+          has_colo_checkpoint_state
+          ? ofs_next + 8 + next_len_body + (8 - next_len_body % 8) % 8
+          : ofs_next
+        doc: Where the resumed libxc records start, after any CHECKPOINT_STATE.
+      reads_libxc_resumed:
+        value: resumes_libxc and _io.size > ofs_libxc_resumed
+        doc: |
+          True when data follows the checkpoint, so the libxc stream
+          resumes; false when the data ends there.
+      ends_at_checkpoint:
+        value: resumes_libxc and not reads_libxc_resumed
+        doc: |
+          True when the stream stops here, after a complete checkpoint,
+          with no END (XC-CKPT-003): the last record is this
+          CHECKPOINT_END, or the CHECKPOINT_STATE attached to it.
       libxc_open_after:
         value: >-
           rec_type == rec_type::libxc_context
           ? libxc_stream.section.ended_at_checkpoint
-          : (rec_type == rec_type::checkpoint_end and libxc_open_before
+          : (reads_libxc_resumed
           ? libxc_resumed.ended_at_checkpoint
           : libxc_open_before)
         doc: Whether the libxc stream waits at a CHECKPOINT after this record.
@@ -176,6 +251,13 @@ types:
           ? libxc_stream.section.page_shift
           : libxc_page_shift_before
         doc: Page shift of the libxc stream as known after this record.
+      libxc_is_pv_after:
+        value: >-
+          rec_type == rec_type::libxc_context
+          ? libxc_stream.section.domain_header.guest_type
+          == xen_libxc_stream::domain_type::x86_pv
+          : libxc_is_pv_before
+        doc: Whether the libxc stream is of an x86 PV guest, as known after this record.
     types:
       emulator_xenstore_data:
         doc: |

@@ -62,21 +62,7 @@ Case = dict[str, Any]
 CHECKER_DISAGREES: dict[str, str] = {}
 
 #: y_ cases the generated Kaitai parsers cannot read (layers xl, libxl, libxc).
-KAITAI_REJECTS: dict[str, str] = {
-    name: (
-        "a checkpointed stream that stops after a complete checkpoint, without END "
-        "(XC-CKPT-003, how Xen's saver ends every such stream): the ksy repeats records "
-        "until END and runs out of data"
-    )
-    for name in (
-        "y_libxc-v3_hvm_remus-three-checkpoints",
-        "y_libxc-v3_x86_64-pv_remus-three-checkpoints",
-        "y_libxl-v3_hvm_colo",
-        "y_libxl-v3_hvm_remus",
-        "y_libxl-v3_x86_64-pv_remus",
-        "y_xl-v3_x86_32-pv_remus",
-    )
-}
+KAITAI_REJECTS: dict[str, str] = {}
 
 KAITAI_REJECTS["y_legacy-legacy_x86_64-pv_remus-compressed"] = (
     "Remus's compressed page bodies (legacy chunks -12/-13) are specified in prose only: "

@@ -242,7 +242,7 @@ class XenLibxcStream(KaitaiStruct):
             while True:
                 _ = XenLibxcStream.Section.Record(self.is_be, self.page_size, self._io.pos(), self._io, self, self._root, self._is_le)
                 self.records.append(_)
-                if  ((_.is_end) or ( ((self.stop_at_checkpoint) and (_.is_checkpoint)) )) :
+                if  ((_.is_end) or ( ((_.is_checkpoint) and ( ((self.stop_at_checkpoint) or (self._io.is_eof())) )) )) :
                     break
                 i += 1
 
@@ -256,7 +256,7 @@ class XenLibxcStream(KaitaiStruct):
             while True:
                 _ = XenLibxcStream.Section.Record(self.is_be, self.page_size, self._io.pos(), self._io, self, self._root, self._is_le)
                 self.records.append(_)
-                if  ((_.is_end) or ( ((self.stop_at_checkpoint) and (_.is_checkpoint)) )) :
+                if  ((_.is_end) or ( ((_.is_checkpoint) and ( ((self.stop_at_checkpoint) or (self._io.is_eof())) )) )) :
                     break
                 i += 1
 

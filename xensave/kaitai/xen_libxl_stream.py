@@ -23,8 +23,14 @@ class XenLibxlStream(KaitaiStruct):
     as `libxc_stream`. In a checkpointed (Remus/COLO) stream the libxc
     stream stops at each CHECKPOINT record; libxl records follow up to a
     CHECKPOINT_END, after which the libxc stream resumes with records only
-    (attached to that CHECKPOINT_END as `libxc_resumed`). Once the libxc
-    stream has reached its END, libxl records go on until the libxl END.
+    (attached to that CHECKPOINT_END as `libxc_resumed`). In COLO a
+    CHECKPOINT_STATE record comes between the CHECKPOINT_END and the
+    resumed libxc records (`colo_checkpoint_state`). Once the libxc stream
+    has reached its END, libxl records go on until the libxl END. Xen's
+    saver never ends a checkpointed stream that way: it stops right after
+    a complete checkpoint, so the data may end after a CHECKPOINT_END (or
+    the CHECKPOINT_STATE that follows it) that resumes nothing
+    (XC-CKPT-003).
     
     .. seealso::
        Source - https://xenbits.xen.org/docs/unstable/specs/libxl-migration-stream.html
@@ -67,9 +73,9 @@ class XenLibxlStream(KaitaiStruct):
         self.records = []
         i = 0
         while True:
-            _ = XenLibxlStream.Record(self.is_big_endian, (False if i == 0 else self.records[i - 1].libxc_open_after), (False if i == 0 else self.records[i - 1].libxc_is_be_after), (0 if i == 0 else self.records[i - 1].libxc_page_shift_after), self._io.pos(), self._io, self, self._root)
+            _ = XenLibxlStream.Record(self.is_big_endian, (False if i == 0 else self.records[i - 1].libxc_open_after), (False if i == 0 else self.records[i - 1].libxc_is_be_after), (0 if i == 0 else self.records[i - 1].libxc_page_shift_after), (False if i == 0 else self.records[i - 1].libxc_is_pv_after), self._io.pos(), self._io, self, self._root)
             self.records.append(_)
-            if _.is_end:
+            if  ((_.is_end) or (_.ends_at_checkpoint)) :
                 break
             i += 1
 
@@ -85,7 +91,7 @@ class XenLibxlStream(KaitaiStruct):
         """One libxl record, and the libxc data that follows it inline when it
         is LIBXC_CONTEXT or a CHECKPOINT_END that resumes the libxc stream.
         """
-        def __init__(self, is_be, libxc_open_before, libxc_is_be_before, libxc_page_shift_before, ofs_record, _io, _parent=None, _root=None):
+        def __init__(self, is_be, libxc_open_before, libxc_is_be_before, libxc_page_shift_before, libxc_is_pv_before, ofs_record, _io, _parent=None, _root=None):
             super(XenLibxlStream.Record, self).__init__(_io)
             self._parent = _parent
             self._root = _root
@@ -93,6 +99,7 @@ class XenLibxlStream(KaitaiStruct):
             self.libxc_open_before = libxc_open_before
             self.libxc_is_be_before = libxc_is_be_before
             self.libxc_page_shift_before = libxc_page_shift_before
+            self.libxc_is_pv_before = libxc_is_pv_before
             self.ofs_record = ofs_record
             self._read()
 
@@ -143,7 +150,11 @@ class XenLibxlStream(KaitaiStruct):
                 pass
                 self.libxc_stream = xen_libxc_stream.XenLibxcStream.EmbeddedStream(self._io)
 
-            if  ((self.rec_type == XenLibxlStream.RecType.checkpoint_end) and (self.libxc_open_before)) :
+            if self.has_colo_checkpoint_state:
+                pass
+                self.colo_checkpoint_state = XenLibxlStream.Record(self.is_be, False, self.libxc_is_be_before, self.libxc_page_shift_before, self.libxc_is_pv_before, self._io.pos(), self._io, self, self._root)
+
+            if  ((self.resumes_libxc) and (self.reads_libxc_resumed)) :
                 pass
                 self.libxc_resumed = xen_libxc_stream.XenLibxcStream.Section(self.libxc_is_be_before, False, self.libxc_page_shift_before, True, self._io)
 
@@ -180,7 +191,11 @@ class XenLibxlStream(KaitaiStruct):
                 pass
                 self.libxc_stream = xen_libxc_stream.XenLibxcStream.EmbeddedStream(self._io)
 
-            if  ((self.rec_type == XenLibxlStream.RecType.checkpoint_end) and (self.libxc_open_before)) :
+            if self.has_colo_checkpoint_state:
+                pass
+                self.colo_checkpoint_state = XenLibxlStream.Record(self.is_be, False, self.libxc_is_be_before, self.libxc_page_shift_before, self.libxc_is_pv_before, self._io.pos(), self._io, self, self._root)
+
+            if  ((self.resumes_libxc) and (self.reads_libxc_resumed)) :
                 pass
                 self.libxc_resumed = xen_libxc_stream.XenLibxcStream.Section(self.libxc_is_be_before, False, self.libxc_page_shift_before, True, self._io)
 
@@ -207,9 +222,21 @@ class XenLibxlStream(KaitaiStruct):
                 pass
                 self.libxc_stream._fetch_instances()
 
-            if  ((self.rec_type == XenLibxlStream.RecType.checkpoint_end) and (self.libxc_open_before)) :
+            if self.has_colo_checkpoint_state:
+                pass
+                self.colo_checkpoint_state._fetch_instances()
+
+            if  ((self.resumes_libxc) and (self.reads_libxc_resumed)) :
                 pass
                 self.libxc_resumed._fetch_instances()
+
+            _ = self.next_len_body
+            if hasattr(self, '_m_next_len_body'):
+                pass
+
+            _ = self.next_rec_type_raw
+            if hasattr(self, '_m_next_rec_type_raw'):
+                pass
 
             _ = self.rec_type_raw
             if hasattr(self, '_m_rec_type_raw'):
@@ -382,6 +409,33 @@ class XenLibxlStream(KaitaiStruct):
 
 
         @property
+        def ends_at_checkpoint(self):
+            """True when the stream stops here, after a complete checkpoint,
+            with no END (XC-CKPT-003): the last record is this
+            CHECKPOINT_END, or the CHECKPOINT_STATE attached to it.
+            """
+            if hasattr(self, '_m_ends_at_checkpoint'):
+                return self._m_ends_at_checkpoint
+
+            self._m_ends_at_checkpoint =  ((self.resumes_libxc) and ((not (self.reads_libxc_resumed)))) 
+            return getattr(self, '_m_ends_at_checkpoint', None)
+
+        @property
+        def has_colo_checkpoint_state(self):
+            """True when a libxl CHECKPOINT_STATE record follows this
+            CHECKPOINT_END. Nothing in the stream names the layer of the next
+            record: a libxc record of type 5 (X86_PV_VCPU_EXTENDED) exists
+            only for x86 PV guests and has a body of at least 8 octets,
+            while CHECKPOINT_STATE has 4. So a type-5 record is libxl's
+            unless the guest is x86 PV and its body is 8 octets or more.
+            """
+            if hasattr(self, '_m_has_colo_checkpoint_state'):
+                return self._m_has_colo_checkpoint_state
+
+            self._m_has_colo_checkpoint_state =  ((self.resumes_libxc) and (self._io.size() - self.ofs_next >= 8) and (self.next_rec_type_raw == int(XenLibxlStream.RecType.checkpoint_state)) and ( (((not (self.libxc_is_pv_before))) or (self.next_len_body < 8)) )) 
+            return getattr(self, '_m_has_colo_checkpoint_state', None)
+
+        @property
         def is_end(self):
             """True for the END record that closes the stream."""
             if hasattr(self, '_m_is_end'):
@@ -412,12 +466,21 @@ class XenLibxlStream(KaitaiStruct):
             return getattr(self, '_m_libxc_is_be_after', None)
 
         @property
+        def libxc_is_pv_after(self):
+            """Whether the libxc stream is of an x86 PV guest, as known after this record."""
+            if hasattr(self, '_m_libxc_is_pv_after'):
+                return self._m_libxc_is_pv_after
+
+            self._m_libxc_is_pv_after = (self.libxc_stream.section.domain_header.guest_type == xen_libxc_stream.XenLibxcStream.DomainType.x86_pv if self.rec_type == XenLibxlStream.RecType.libxc_context else self.libxc_is_pv_before)
+            return getattr(self, '_m_libxc_is_pv_after', None)
+
+        @property
         def libxc_open_after(self):
             """Whether the libxc stream waits at a CHECKPOINT after this record."""
             if hasattr(self, '_m_libxc_open_after'):
                 return self._m_libxc_open_after
 
-            self._m_libxc_open_after = (self.libxc_stream.section.ended_at_checkpoint if self.rec_type == XenLibxlStream.RecType.libxc_context else (self.libxc_resumed.ended_at_checkpoint if  ((self.rec_type == XenLibxlStream.RecType.checkpoint_end) and (self.libxc_open_before))  else self.libxc_open_before))
+            self._m_libxc_open_after = (self.libxc_stream.section.ended_at_checkpoint if self.rec_type == XenLibxlStream.RecType.libxc_context else (self.libxc_resumed.ended_at_checkpoint if self.reads_libxc_resumed else self.libxc_open_before))
             return getattr(self, '_m_libxc_open_after', None)
 
         @property
@@ -428,6 +491,69 @@ class XenLibxlStream(KaitaiStruct):
 
             self._m_libxc_page_shift_after = (self.libxc_stream.section.page_shift if self.rec_type == XenLibxlStream.RecType.libxc_context else self.libxc_page_shift_before)
             return getattr(self, '_m_libxc_page_shift_after', None)
+
+        @property
+        def next_len_body(self):
+            """The body length of the record after this one, peeked at (only
+            read when `resumes_libxc` and eight octets follow).
+            """
+            if hasattr(self, '_m_next_len_body'):
+                return self._m_next_len_body
+
+            _pos = self._io.pos()
+            self._io.seek(self.ofs_next + 4)
+            if self._is_le:
+                self._m_next_len_body = self._io.read_u4le()
+            else:
+                self._m_next_len_body = self._io.read_u4be()
+            self._io.seek(_pos)
+            return getattr(self, '_m_next_len_body', None)
+
+        @property
+        def next_rec_type_raw(self):
+            """The type word of the record after this one, peeked at (only
+            read when `resumes_libxc` and eight octets follow).
+            """
+            if hasattr(self, '_m_next_rec_type_raw'):
+                return self._m_next_rec_type_raw
+
+            _pos = self._io.pos()
+            self._io.seek(self.ofs_next)
+            if self._is_le:
+                self._m_next_rec_type_raw = self._io.read_u4le()
+            else:
+                self._m_next_rec_type_raw = self._io.read_u4be()
+            self._io.seek(_pos)
+            return getattr(self, '_m_next_rec_type_raw', None)
+
+        @property
+        def ofs_libxc_resumed(self):
+            """Where the resumed libxc records start, after any CHECKPOINT_STATE."""
+            if hasattr(self, '_m_ofs_libxc_resumed'):
+                return self._m_ofs_libxc_resumed
+
+            self._m_ofs_libxc_resumed = (((self.ofs_next + 8) + self.next_len_body) + (8 - self.next_len_body % 8) % 8 if self.has_colo_checkpoint_state else self.ofs_next)
+            return getattr(self, '_m_ofs_libxc_resumed', None)
+
+        @property
+        def ofs_next(self):
+            """Where the octets after this record (padding included) start."""
+            if hasattr(self, '_m_ofs_next'):
+                return self._m_ofs_next
+
+            self._m_ofs_next = ((self.ofs_record + 8) + self.len_body) + (8 - self.len_body % 8) % 8
+            return getattr(self, '_m_ofs_next', None)
+
+        @property
+        def reads_libxc_resumed(self):
+            """True when data follows the checkpoint, so the libxc stream
+            resumes; false when the data ends there.
+            """
+            if hasattr(self, '_m_reads_libxc_resumed'):
+                return self._m_reads_libxc_resumed
+
+            self._m_reads_libxc_resumed =  ((self.resumes_libxc) and (self._io.size() > self.ofs_libxc_resumed)) 
+            return getattr(self, '_m_reads_libxc_resumed', None)
 
         @property
         def rec_type_raw(self):
@@ -447,6 +573,18 @@ class XenLibxlStream(KaitaiStruct):
                 self._m_rec_type_raw = self._io.read_u4be()
             self._io.seek(_pos)
             return getattr(self, '_m_rec_type_raw', None)
+
+        @property
+        def resumes_libxc(self):
+            """True for a CHECKPOINT_END that closes the libxl part of a
+            checkpoint, after which the libxc stream resumes (or the data
+            ends).
+            """
+            if hasattr(self, '_m_resumes_libxc'):
+                return self._m_resumes_libxc
+
+            self._m_resumes_libxc =  ((self.rec_type == XenLibxlStream.RecType.checkpoint_end) and (self.libxc_open_before)) 
+            return getattr(self, '_m_resumes_libxc', None)
 
 
     @property

@@ -375,7 +375,7 @@ var XenLibxcStream = (function() {
         var _ = new Record(this._io, this, this._root, this._is_le, this.isBe, this.pageSize, this._io.pos);
         this.records.push(_);
         i++;
-      } while (!( ((_.isEnd) || ( ((this.stopAtCheckpoint) && (_.isCheckpoint)) )) ));
+      } while (!( ((_.isEnd) || ( ((_.isCheckpoint) && ( ((this.stopAtCheckpoint) || (this._io.isEof())) )) )) ));
     }
     Section.prototype._readBE = function() {
       if (this.hasDomainHeader) {
@@ -387,7 +387,7 @@ var XenLibxcStream = (function() {
         var _ = new Record(this._io, this, this._root, this._is_le, this.isBe, this.pageSize, this._io.pos);
         this.records.push(_);
         i++;
-      } while (!( ((_.isEnd) || ( ((this.stopAtCheckpoint) && (_.isCheckpoint)) )) ));
+      } while (!( ((_.isEnd) || ( ((_.isCheckpoint) && ( ((this.stopAtCheckpoint) || (this._io.isEof())) )) )) ));
     }
 
     /**
@@ -1755,7 +1755,10 @@ var XenLibxcStream = (function() {
 
     /**
      * The records, the last being END or, when `stop_at_checkpoint`,
-     * possibly CHECKPOINT.
+     * possibly CHECKPOINT. A stream read on its own may also stop at
+     * the end of the data right after a CHECKPOINT, the way Xen's
+     * saver ends every checkpointed stream (XC-CKPT-003); the data
+     * running out anywhere else is still an error.
      */
 
     /**
@@ -1789,7 +1792,8 @@ var XenLibxcStream = (function() {
   /**
    * The domain header and the records up to END. A stream read on its
    * own does not stop at CHECKPOINT: with no upper layer to hand over to,
-   * the records simply go on.
+   * the records simply go on, unless the data ends right after the
+   * CHECKPOINT, which closes a checkpointed stream (XC-CKPT-003).
    */
 
   return XenLibxcStream;

@@ -22,8 +22,14 @@
  * as `libxc_stream`. In a checkpointed (Remus/COLO) stream the libxc
  * stream stops at each CHECKPOINT record; libxl records follow up to a
  * CHECKPOINT_END, after which the libxc stream resumes with records only
- * (attached to that CHECKPOINT_END as `libxc_resumed`). Once the libxc
- * stream has reached its END, libxl records go on until the libxl END.
+ * (attached to that CHECKPOINT_END as `libxc_resumed`). In COLO a
+ * CHECKPOINT_STATE record comes between the CHECKPOINT_END and the
+ * resumed libxc records (`colo_checkpoint_state`). Once the libxc stream
+ * has reached its END, libxl records go on until the libxl END. Xen's
+ * saver never ends a checkpointed stream that way: it stops right after
+ * a complete checkpoint, so the data may end after a CHECKPOINT_END (or
+ * the CHECKPOINT_STATE that follows it) that resumes nothing
+ * (XC-CKPT-003).
  * @see {@link https://xenbits.xen.org/docs/unstable/specs/libxl-migration-stream.html|Source}
  */
 
@@ -89,10 +95,10 @@ var XenLibxlStream = (function() {
     this.records = [];
     var i = 0;
     do {
-      var _ = new Record(this._io, this, this._root, this.isBigEndian, (i == 0 ? false : this.records[i - 1].libxcOpenAfter), (i == 0 ? false : this.records[i - 1].libxcIsBeAfter), (i == 0 ? 0 : this.records[i - 1].libxcPageShiftAfter), this._io.pos);
+      var _ = new Record(this._io, this, this._root, this.isBigEndian, (i == 0 ? false : this.records[i - 1].libxcOpenAfter), (i == 0 ? false : this.records[i - 1].libxcIsBeAfter), (i == 0 ? 0 : this.records[i - 1].libxcPageShiftAfter), (i == 0 ? false : this.records[i - 1].libxcIsPvAfter), this._io.pos);
       this.records.push(_);
       i++;
-    } while (!(_.isEnd));
+    } while (!( ((_.isEnd) || (_.endsAtCheckpoint)) ));
   }
 
   /**
@@ -101,7 +107,7 @@ var XenLibxlStream = (function() {
    */
 
   var Record = XenLibxlStream.Record = (function() {
-    function Record(_io, _parent, _root, isBe, libxcOpenBefore, libxcIsBeBefore, libxcPageShiftBefore, ofsRecord) {
+    function Record(_io, _parent, _root, isBe, libxcOpenBefore, libxcIsBeBefore, libxcPageShiftBefore, libxcIsPvBefore, ofsRecord) {
       this._io = _io;
       this._parent = _parent;
       this._root = _root;
@@ -109,6 +115,7 @@ var XenLibxlStream = (function() {
       this.libxcOpenBefore = libxcOpenBefore;
       this.libxcIsBeBefore = libxcIsBeBefore;
       this.libxcPageShiftBefore = libxcPageShiftBefore;
+      this.libxcIsPvBefore = libxcIsPvBefore;
       this.ofsRecord = ofsRecord;
 
       this._read();
@@ -164,7 +171,10 @@ var XenLibxlStream = (function() {
       if (this.recType == XenLibxlStream.RecType.LIBXC_CONTEXT) {
         this.libxcStream = new XenLibxcStream_.XenLibxcStream.EmbeddedStream(this._io, null, null);
       }
-      if ( ((this.recType == XenLibxlStream.RecType.CHECKPOINT_END) && (this.libxcOpenBefore)) ) {
+      if (this.hasColoCheckpointState) {
+        this.coloCheckpointState = new Record(this._io, this, this._root, this.isBe, false, this.libxcIsBeBefore, this.libxcPageShiftBefore, this.libxcIsPvBefore, this._io.pos);
+      }
+      if ( ((this.resumesLibxc) && (this.readsLibxcResumed)) ) {
         this.libxcResumed = new XenLibxcStream_.XenLibxcStream.Section(this._io, null, null, this.libxcIsBeBefore, false, this.libxcPageShiftBefore, true);
       }
     }
@@ -201,7 +211,10 @@ var XenLibxlStream = (function() {
       if (this.recType == XenLibxlStream.RecType.LIBXC_CONTEXT) {
         this.libxcStream = new XenLibxcStream_.XenLibxcStream.EmbeddedStream(this._io, null, null);
       }
-      if ( ((this.recType == XenLibxlStream.RecType.CHECKPOINT_END) && (this.libxcOpenBefore)) ) {
+      if (this.hasColoCheckpointState) {
+        this.coloCheckpointState = new Record(this._io, this, this._root, this.isBe, false, this.libxcIsBeBefore, this.libxcPageShiftBefore, this.libxcIsPvBefore, this._io.pos);
+      }
+      if ( ((this.resumesLibxc) && (this.readsLibxcResumed)) ) {
         this.libxcResumed = new XenLibxcStream_.XenLibxcStream.Section(this._io, null, null, this.libxcIsBeBefore, false, this.libxcPageShiftBefore, true);
       }
     }
@@ -427,6 +440,37 @@ var XenLibxlStream = (function() {
     })();
 
     /**
+     * True when the stream stops here, after a complete checkpoint,
+     * with no END (XC-CKPT-003): the last record is this
+     * CHECKPOINT_END, or the CHECKPOINT_STATE attached to it.
+     */
+    Object.defineProperty(Record.prototype, 'endsAtCheckpoint', {
+      get: function() {
+        if (this._m_endsAtCheckpoint !== undefined)
+          return this._m_endsAtCheckpoint;
+        this._m_endsAtCheckpoint =  ((this.resumesLibxc) && (!(this.readsLibxcResumed))) ;
+        return this._m_endsAtCheckpoint;
+      }
+    });
+
+    /**
+     * True when a libxl CHECKPOINT_STATE record follows this
+     * CHECKPOINT_END. Nothing in the stream names the layer of the next
+     * record: a libxc record of type 5 (X86_PV_VCPU_EXTENDED) exists
+     * only for x86 PV guests and has a body of at least 8 octets,
+     * while CHECKPOINT_STATE has 4. So a type-5 record is libxl's
+     * unless the guest is x86 PV and its body is 8 octets or more.
+     */
+    Object.defineProperty(Record.prototype, 'hasColoCheckpointState', {
+      get: function() {
+        if (this._m_hasColoCheckpointState !== undefined)
+          return this._m_hasColoCheckpointState;
+        this._m_hasColoCheckpointState =  ((this.resumesLibxc) && (this._io.size - this.ofsNext >= 8) && (this.nextRecTypeRaw == XenLibxlStream.RecType.CHECKPOINT_STATE) && ( ((!(this.libxcIsPvBefore)) || (this.nextLenBody < 8)) )) ;
+        return this._m_hasColoCheckpointState;
+      }
+    });
+
+    /**
      * True for the END record that closes the stream.
      */
     Object.defineProperty(Record.prototype, 'isEnd', {
@@ -465,13 +509,25 @@ var XenLibxlStream = (function() {
     });
 
     /**
+     * Whether the libxc stream is of an x86 PV guest, as known after this record.
+     */
+    Object.defineProperty(Record.prototype, 'libxcIsPvAfter', {
+      get: function() {
+        if (this._m_libxcIsPvAfter !== undefined)
+          return this._m_libxcIsPvAfter;
+        this._m_libxcIsPvAfter = (this.recType == XenLibxlStream.RecType.LIBXC_CONTEXT ? this.libxcStream.section.domainHeader.guestType == XenLibxcStream_.XenLibxcStream.DomainType.X86_PV : this.libxcIsPvBefore);
+        return this._m_libxcIsPvAfter;
+      }
+    });
+
+    /**
      * Whether the libxc stream waits at a CHECKPOINT after this record.
      */
     Object.defineProperty(Record.prototype, 'libxcOpenAfter', {
       get: function() {
         if (this._m_libxcOpenAfter !== undefined)
           return this._m_libxcOpenAfter;
-        this._m_libxcOpenAfter = (this.recType == XenLibxlStream.RecType.LIBXC_CONTEXT ? this.libxcStream.section.endedAtCheckpoint : ( ((this.recType == XenLibxlStream.RecType.CHECKPOINT_END) && (this.libxcOpenBefore))  ? this.libxcResumed.endedAtCheckpoint : this.libxcOpenBefore));
+        this._m_libxcOpenAfter = (this.recType == XenLibxlStream.RecType.LIBXC_CONTEXT ? this.libxcStream.section.endedAtCheckpoint : (this.readsLibxcResumed ? this.libxcResumed.endedAtCheckpoint : this.libxcOpenBefore));
         return this._m_libxcOpenAfter;
       }
     });
@@ -485,6 +541,83 @@ var XenLibxlStream = (function() {
           return this._m_libxcPageShiftAfter;
         this._m_libxcPageShiftAfter = (this.recType == XenLibxlStream.RecType.LIBXC_CONTEXT ? this.libxcStream.section.pageShift : this.libxcPageShiftBefore);
         return this._m_libxcPageShiftAfter;
+      }
+    });
+
+    /**
+     * The body length of the record after this one, peeked at (only
+     * read when `resumes_libxc` and eight octets follow).
+     */
+    Object.defineProperty(Record.prototype, 'nextLenBody', {
+      get: function() {
+        if (this._m_nextLenBody !== undefined)
+          return this._m_nextLenBody;
+        var _pos = this._io.pos;
+        this._io.seek(this.ofsNext + 4);
+        if (this._is_le) {
+          this._m_nextLenBody = this._io.readU4le();
+        } else {
+          this._m_nextLenBody = this._io.readU4be();
+        }
+        this._io.seek(_pos);
+        return this._m_nextLenBody;
+      }
+    });
+
+    /**
+     * The type word of the record after this one, peeked at (only
+     * read when `resumes_libxc` and eight octets follow).
+     */
+    Object.defineProperty(Record.prototype, 'nextRecTypeRaw', {
+      get: function() {
+        if (this._m_nextRecTypeRaw !== undefined)
+          return this._m_nextRecTypeRaw;
+        var _pos = this._io.pos;
+        this._io.seek(this.ofsNext);
+        if (this._is_le) {
+          this._m_nextRecTypeRaw = this._io.readU4le();
+        } else {
+          this._m_nextRecTypeRaw = this._io.readU4be();
+        }
+        this._io.seek(_pos);
+        return this._m_nextRecTypeRaw;
+      }
+    });
+
+    /**
+     * Where the resumed libxc records start, after any CHECKPOINT_STATE.
+     */
+    Object.defineProperty(Record.prototype, 'ofsLibxcResumed', {
+      get: function() {
+        if (this._m_ofsLibxcResumed !== undefined)
+          return this._m_ofsLibxcResumed;
+        this._m_ofsLibxcResumed = (this.hasColoCheckpointState ? ((this.ofsNext + 8) + this.nextLenBody) + KaitaiStream.mod(8 - KaitaiStream.mod(this.nextLenBody, 8), 8) : this.ofsNext);
+        return this._m_ofsLibxcResumed;
+      }
+    });
+
+    /**
+     * Where the octets after this record (padding included) start.
+     */
+    Object.defineProperty(Record.prototype, 'ofsNext', {
+      get: function() {
+        if (this._m_ofsNext !== undefined)
+          return this._m_ofsNext;
+        this._m_ofsNext = ((this.ofsRecord + 8) + this.lenBody) + KaitaiStream.mod(8 - KaitaiStream.mod(this.lenBody, 8), 8);
+        return this._m_ofsNext;
+      }
+    });
+
+    /**
+     * True when data follows the checkpoint, so the libxc stream
+     * resumes; false when the data ends there.
+     */
+    Object.defineProperty(Record.prototype, 'readsLibxcResumed', {
+      get: function() {
+        if (this._m_readsLibxcResumed !== undefined)
+          return this._m_readsLibxcResumed;
+        this._m_readsLibxcResumed =  ((this.resumesLibxc) && (this._io.size > this.ofsLibxcResumed)) ;
+        return this._m_readsLibxcResumed;
       }
     });
 
@@ -507,6 +640,20 @@ var XenLibxlStream = (function() {
         }
         this._io.seek(_pos);
         return this._m_recTypeRaw;
+      }
+    });
+
+    /**
+     * True for a CHECKPOINT_END that closes the libxl part of a
+     * checkpoint, after which the libxc stream resumes (or the data
+     * ends).
+     */
+    Object.defineProperty(Record.prototype, 'resumesLibxc', {
+      get: function() {
+        if (this._m_resumesLibxc !== undefined)
+          return this._m_resumesLibxc;
+        this._m_resumesLibxc =  ((this.recType == XenLibxlStream.RecType.CHECKPOINT_END) && (this.libxcOpenBefore)) ;
+        return this._m_resumesLibxc;
       }
     });
 
@@ -535,9 +682,16 @@ var XenLibxlStream = (function() {
      */
 
     /**
+     * The libxl CHECKPOINT_STATE record that COLO's primary sends after
+     * a CHECKPOINT_END, before the libxc records resume (see
+     * `has_colo_checkpoint_state`).
+     */
+
+    /**
      * The next section of a checkpointed libxc stream, which follows a
      * CHECKPOINT_END when the libxc stream stopped at a CHECKPOINT:
-     * records only, up to the next CHECKPOINT or to END.
+     * records only, up to the next CHECKPOINT or to END. Absent when
+     * the data ends there, after a complete checkpoint.
      */
 
     /**
@@ -555,6 +709,12 @@ var XenLibxlStream = (function() {
 
     /**
      * Page shift of the libxc stream seen so far (meaningful once it has started).
+     */
+
+    /**
+     * True when the libxc stream seen so far is of an x86 PV guest
+     * (meaningful once it has started); it decides what a type-5
+     * record after CHECKPOINT_END is.
      */
 
     /**
@@ -605,7 +765,9 @@ var XenLibxlStream = (function() {
 
   /**
    * The records up to and including END, each carrying along what the
-   * records before it left open of the libxc stream.
+   * records before it left open of the libxc stream. A checkpointed
+   * stream may instead stop at the end of the data after a complete
+   * checkpoint (see `ends_at_checkpoint`).
    */
 
   return XenLibxlStream;
