@@ -93,8 +93,10 @@ types:
       - id: signature
         size: _root.word_size
         valid:
-          expr: _.size == _root.word_size
-        doc: A word with every bit set.
+          any-of:
+            - '[0xff, 0xff, 0xff, 0xff]'
+            - '[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]'
+        doc: A toolstack word with every bit set (4 or 8 octets).
       - id: len_blocks
         type: u4
         doc: Octets of the blocks that follow.

@@ -358,9 +358,8 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
         def _read(self):
             self.signature = self._io.read_bytes(self._root.word_size)
-            _ = self.signature
-            if not len(_) == self._root.word_size:
-                raise kaitaistruct.ValidationExprError(self.signature, self._io, u"/types/ext_info/seq/0")
+            if not  ((self.signature == b"\xFF\xFF\xFF\xFF") or (self.signature == b"\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF")) :
+                raise kaitaistruct.ValidationNotAnyOfError(self.signature, self._io, u"/types/ext_info/seq/0")
             self.len_blocks = self._io.read_u4le()
             self._raw_blocks = self._io.read_bytes(self.len_blocks)
             _io__raw_blocks = KaitaiStream(BytesIO(self._raw_blocks))

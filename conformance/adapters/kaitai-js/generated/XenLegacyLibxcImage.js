@@ -348,9 +348,8 @@ var XenLegacyLibxcImage = (function() {
     }
     ExtInfo.prototype._read = function() {
       this.signature = this._io.readBytes(this._root.wordSize);
-      var _ = this.signature;
-      if (!(_.length == this._root.wordSize)) {
-        throw new KaitaiStream.ValidationExprError(this.signature, this._io, "/types/ext_info/seq/0");
+      if (!( (((KaitaiStream.byteArrayCompare(this.signature, new Uint8Array([255, 255, 255, 255])) == 0)) || ((KaitaiStream.byteArrayCompare(this.signature, new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255])) == 0))) )) {
+        throw new KaitaiStream.ValidationNotAnyOfError(this.signature, this._io, "/types/ext_info/seq/0");
       }
       this.lenBlocks = this._io.readU4le();
       this._raw_blocks = this._io.readBytes(this.lenBlocks);
@@ -359,7 +358,7 @@ var XenLegacyLibxcImage = (function() {
     }
 
     /**
-     * A word with every bit set.
+     * A toolstack word with every bit set (4 or 8 octets).
      */
 
     /**
