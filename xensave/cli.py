@@ -8,20 +8,12 @@ that ``xensave verify`` loads the reader and checker and nothing else.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import stat
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
-
-from .conformance.cli import main as cmd_conformance
-from .conformance.cli import register as register_conformance
-from .convert import cmd_convert
-from .convert import register as register_convert
-from .export import cmd_export, cmd_pages
-from .export import register as register_export
-from .fuzz.cli import main as cmd_fuzz
-from .fuzz.cli import register as register_fuzz
 
 if TYPE_CHECKING:
     from .progress import Progress
@@ -83,7 +75,34 @@ exit status: 0 valid, 1 invalid, 2 usage or I/O error
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: Commands whose code is imported only when they run, so that ``xensave verify``
+#: starts fast: module, its ``register(subparsers)`` function, {command: handler}, and
+#: the one-line help the top-level listing shows (a test holds it equal to the
+#: module's own).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "conformance": ("xensave.conformance.cli", "register", "main"),
+    "convert": ("xensave.convert", "register", "cmd_convert"),
+    "export": ("xensave.export", "register", "cmd_export"),
+    "pages": ("xensave.export", "register", "cmd_pages"),
+    "fuzz": ("xensave.fuzz.cli", "register", "main"),
+}
+LAZY_HELP: dict[str, str] = {
+    "conformance": "run the conformance corpus against implementations",
+    "convert": "convert a legacy image to v3/v2 (libxc, libxl, xl), or libxc v3 <-> v2",
+    "export": "write guest memory as an ELF core (gdb) or a sparse raw image",
+    "pages": "write chosen guest pages and say which were never sent",
+    "fuzz": "fuzz an implementation; shrink and keep what fails",
+}
+
+
+def _requested(argv: Sequence[str] | None) -> str | None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    return next((a for a in args if not a.startswith("-")), None)
+
+
+def build_parser(command: str | None = None, *, full: bool = False) -> argparse.ArgumentParser:
+    """The parser; a lazy command gets its real sub-parser only when it is the one
+    asked for (or ``full``), the others a placeholder that only lists it."""
     from . import __version__
 
     fmt = argparse.RawDescriptionHelpFormatter
@@ -127,10 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument(
         "--all", action="store_true", help="list each PAGE_DATA record instead of runs"
     )
-    register_conformance(sub)
-    register_convert(sub)
-    register_export(sub)
-    register_fuzz(sub)
+    wanted = {m for n, (m, _r, _h) in LAZY_COMMANDS.items() if full or n == command}
+    registered: set[str] = set()
+    for name, (module, register, _handler) in LAZY_COMMANDS.items():
+        if module in wanted:
+            if module not in registered:
+                getattr(importlib.import_module(module), register)(sub)
+                registered.add(module)
+        else:
+            sub.add_parser(name, help=LAZY_HELP[name], add_help=False)
     return parser
 
 
@@ -290,12 +314,15 @@ def cmd_dump(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "verify": cmd_verify,
     "dump": cmd_dump,
-    "conformance": cmd_conformance,
-    "convert": cmd_convert,
-    "export": cmd_export,
-    "pages": cmd_pages,
-    "fuzz": cmd_fuzz,
 }
+
+
+def _handler(name: str) -> Callable[[argparse.Namespace], int]:
+    if name in COMMANDS:
+        return COMMANDS[name]
+    module, _register, handler = LAZY_COMMANDS[name]
+    fn: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), handler)
+    return fn
 
 
 def _quiet_stdout() -> None:
@@ -312,12 +339,12 @@ def _quiet_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         try:
-            args = build_parser().parse_args(argv)
+            args = build_parser(_requested(argv)).parse_args(argv)
         except SystemExit as exc:  # argparse: --help, --version, usage errors
             code = exc.code
             rc = code if isinstance(code, int) else (EXIT_ERROR if code else EXIT_VALID)
         else:
-            rc = COMMANDS[args.command](args)
+            rc = _handler(args.command)(args)
         sys.stdout.flush()
         return rc
     except InputError as exc:

@@ -1,0 +1,40 @@
+"""Commands other than verify and dump load only when asked for (verify's start-up is
+most of its run time on large images), and their listing stays true to the modules."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from xensave import cli, samples
+
+
+def _subcommand_help(parser: argparse.ArgumentParser) -> dict[str, str]:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {a.dest: str(a.help) for a in sub._choices_actions}
+
+
+def test_listing_help_equals_each_module_help() -> None:
+    lazy = _subcommand_help(cli.build_parser())
+    real = _subcommand_help(cli.build_parser(full=True))
+    assert set(lazy) == set(real)
+    for name in cli.LAZY_COMMANDS:
+        assert lazy[name] == real[name], name
+
+
+def test_verify_loads_no_other_command(tmp_path: Path) -> None:
+    image = tmp_path / "i.bin"
+    image.write_bytes(samples.valid_samples()[0].data)
+    code = (
+        "import sys, xensave.cli as c; rc = c.main(['verify', '-q', sys.argv[1]]); "
+        "print(rc, ' '.join(sorted(m for m in sys.modules if m.startswith('xensave'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(image)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[0] == "0"
+    loaded = set(out[1:])
+    for heavy in ("conformance", "convert", "export", "fuzz", "legacy", "kaitai", "model"):
+        assert not [m for m in loaded if m.split(".")[1:2] == [heavy]], (heavy, sorted(loaded))
