@@ -216,3 +216,17 @@ def test_a_lying_count_allocates_nothing() -> None:
     dom = struct.pack("<IHHII", 2, 12, 0, 4, 19)
     rec = struct.pack("<IIII", 1, 8, 0xFFFFFFFF, 0)
     _bounded(head + dom + rec)
+
+
+def test_the_atheris_target_holds_for_the_corpus_and_arbitrary_bytes() -> None:
+    """``tox -e atheris`` fuzzes :func:`check_one`; it holds on its seeds."""
+    from pathlib import Path
+
+    from xensave.fuzz.atheris_target import check_one
+
+    corpus = Path(__file__).resolve().parents[1] / "conformance" / "corpus"
+    seeds = sorted(corpus.glob("*.bin"))[::20]
+    for path in seeds:
+        check_one(path.read_bytes()[:65536])
+    check_one(b"")
+    check_one(b"\xff" * 8 + b"XENF")

@@ -23,11 +23,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import random
 import shlex
+import tempfile
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +74,21 @@ MANIFEST_FORMAT = "xensave-corpus"
 # --- the implementation under test -------------------------------------------------------
 
 
+def _workspace() -> Workspace:
+    """The harness's workspace for private copies, in RAM where Linux offers it
+    (``/dev/shm``) unless ``TMPDIR`` says otherwise: a fuzz run makes and removes a
+    directory per case, which on a disk file system costs more than the case."""
+    shm = "/dev/shm"
+    if "TMPDIR" in os.environ or not (os.path.isdir(shm) and os.access(shm, os.W_OK)):
+        return Workspace()
+    saved = tempfile.tempdir
+    tempfile.tempdir = shm
+    try:
+        return Workspace()
+    finally:
+        tempfile.tempdir = saved
+
+
 class Testee:
     """One implementation, run case by case as the conformance harness runs it: a
     private read-only copy of each image, the adapter's protocol, a persistent
@@ -79,7 +97,7 @@ class Testee:
     def __init__(self, adapter: Adapter, opts: ExecOptions) -> None:
         self.adapter = adapter
         self.opts = opts
-        self.workspace = Workspace()
+        self.workspace = _workspace()
         self.session: PersistentSession | None = None
         self.runs = 0
         self._warm: bytes | None = None
@@ -326,6 +344,60 @@ def _case_rng(seed: int, index: int) -> random.Random:
     return random.Random(f"xensave-fuzz:{seed}:{index}")
 
 
+class _Builder:
+    """Builds the search's cases ahead in a thread of its own, in order: while the
+    harness waits for the testee's answer to one case, the next ones are built and
+    written. Each case comes from its own seeded chooser, so the cases are the same
+    whatever the timing."""
+
+    _DONE = object()
+
+    def __init__(self, config: FuzzConfig, pool: Sequence[Mutation]) -> None:
+        self.config = config
+        self.pool = pool
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=16)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._work, name="fuzz-builder", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        c = self.config
+        try:
+            for index in range(c.max_examples):
+                ch = RandomChooser(_case_rng(c.seed, index))
+                case = build_case(ch, c.spec, role=c.role, mutate=c.mutate, pool=self.pool)
+                while not self.stop.is_set():
+                    try:
+                        self.queue.put((index, case, ch.choices), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if self.stop.is_set():
+                    return
+            item: Any = self._DONE
+        except BaseException as exc:  # handed to the consumer, raised there
+            item = exc
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Iterator[tuple[int, Case, list[int | bytes]]]:
+        while True:
+            item = self.queue.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
 def fuzz(adapter: Adapter, config: FuzzConfig, progress: ProgressFn | None = None) -> FuzzResult:
     """Search, then shrink each distinct failure. Raises
     :class:`xensave.conformance.execute.StartError` when the testee cannot be run."""
@@ -337,8 +409,9 @@ def fuzz(adapter: Adapter, config: FuzzConfig, progress: ProgressFn | None = Non
     found: dict[tuple[str, ...], Failure] = {}
     first_failure_at: float | None = None
     last_report = 0.0
+    builder = _Builder(config, pool)
     try:
-        for index in range(config.max_examples):
+        for index, case, choices in builder:
             now = time.monotonic()
             if config.max_time is not None and now - t0 >= config.max_time:
                 result.stopped = f"--max-time {config.max_time:g} s reached"
@@ -349,8 +422,6 @@ def fuzz(adapter: Adapter, config: FuzzConfig, progress: ProgressFn | None = Non
                     "of other kinds"
                 )
                 break
-            ch = RandomChooser(_case_rng(config.seed, index))
-            case = build_case(ch, config.spec, role=config.role, mutate=config.mutate, pool=pool)
             out = runner.run(case, f"fuzz-{index}")
             result.cases += 1
             result.outcomes[out.outcome] += 1
@@ -361,11 +432,11 @@ def fuzz(adapter: Adapter, config: FuzzConfig, progress: ProgressFn | None = Non
                     f = found[sig]
                     f.count += 1
                     if len(case.data) < len(f.case.data):  # shrink from the smallest seen
-                        f.index, f.case, f.outcome, f.choices = index, case, out, ch.choices
+                        f.index, f.case, f.outcome, f.choices = index, case, out, choices
                         f.original_size = len(case.data)
                 else:
                     found[sig] = Failure(
-                        sig, index, case, out, ch.choices, first=index,
+                        sig, index, case, out, choices, first=index,
                         original_size=len(case.data),
                     )  # fmt: skip
                     (result.failures if verdict else result.warnings).append(found[sig])
@@ -380,6 +451,7 @@ def fuzz(adapter: Adapter, config: FuzzConfig, progress: ProgressFn | None = Non
                 )
         else:
             result.stopped = f"--max-examples {config.max_examples} reached"
+        builder.close()
         result.search_seconds = time.monotonic() - t0
         runner.cache = {}
         if config.shrink:
@@ -393,6 +465,7 @@ def fuzz(adapter: Adapter, config: FuzzConfig, progress: ProgressFn | None = Non
                     progress(f"fuzz: shrinking failure {k + 1} of {len(todo)}: {failure.title()}")
                 _shrink(failure, runner, config, pool, left / (len(todo) - k))
     finally:
+        builder.close()
         result.starts = testee.starts
         testee.close()
     result.seconds = time.monotonic() - t0
