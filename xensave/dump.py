@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO
 
 from .constants import (
+    PAGE_TYPES_WITHOUT_DATA,
     PV_VCPU_CONTEXT_SIZE,
     CheckpointControl,
     DomainType,
@@ -140,7 +141,7 @@ class PageStats:
         for t in set(nibbles):
             c = nibbles.count(t)
             self.types[t] = self.types.get(t, 0) + c
-            if t not in (PageType.BROKEN, PageType.XALLOC, PageType.XTAB):
+            if t not in PAGE_TYPES_WITHOUT_DATA:
                 self.pages += c
         lo, hi = _pfn_min_max(raw, ev.endian)
         self.pfn_min = lo if self.pfn_min is None else min(self.pfn_min, lo)

@@ -23,6 +23,7 @@ from ._slots import Struct, field
 from .constants import (
     LIBVIRT_MAGIC,
     LIBXL_IDENT_BYTES,
+    PAGE_TYPES_WITHOUT_DATA,
     REC_ALIGN,
     REC_HEADER_SIZE,
     XAPI_MAGIC,
@@ -31,7 +32,6 @@ from .constants import (
     XL_MAGIC,
     DomainType,
     LibxlRecType,
-    PageType,
     XcRecType,
     XlMandatoryFlag,
 )
@@ -831,9 +831,7 @@ class Reader:
         return self.src.skip(n)
 
 
-_NO_DATA_TOP = bytes(
-    1 if (b >> 4) in (PageType.BROKEN, PageType.XALLOC, PageType.XTAB) else 0 for b in range(256)
-)
+_NO_DATA_TOP = bytes(1 if (b >> 4) in PAGE_TYPES_WITHOUT_DATA else 0 for b in range(256))
 
 
 def data_pfn_count(entries: bytes, endian: str) -> int:

@@ -57,7 +57,8 @@ def _size(text: str) -> int:
     return n
 
 
-def _positive(text: str) -> float:
+def positive_number(text: str) -> float:
+    """argparse type: a number above zero (shared by conformance and fuzz)."""
     try:
         v = float(text)
     except ValueError:
@@ -172,7 +173,7 @@ def register(subparsers: Any) -> None:
     )
     e.add_argument(
         "--timeout",
-        type=_positive,
+        type=positive_number,
         metavar="SECONDS",
         help="per case (default: the adapter's, else 10)",
     )

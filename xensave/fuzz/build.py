@@ -34,6 +34,7 @@ from ..bodies import (
 )
 from ..constants import (
     PAGE_DATA_PFN_MASK,
+    PAGE_TYPES_WITHOUT_DATA,
     PV_VCPU_CONTEXT_SIZE,
     DomainType,
     EmulatorId,
@@ -238,7 +239,7 @@ def _one_page_record(ch: Chooser, types: Sequence[PageType], pfn: int) -> tuple[
         for _ in range(ch.integer(1, 6)):
             ptype = types[ch.integer(0, len(types) - 1)]
             entries.append(pfn_entry(pfn, ptype))
-            if ptype not in (PageType.XTAB, PageType.BROKEN, PageType.XALLOC):
+            if ptype not in PAGE_TYPES_WITHOUT_DATA:
                 pages.append(fill(ch.integer(0, 3), PAGE))
             pfn += 1 + ch.integer(0, 2)
     return PageData(entries, pages), pfn

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..conformance.cli import positive_number
+
 __all__ = ["main", "register"]
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
@@ -46,16 +48,6 @@ examples:
   xensave fuzz --impl mine='./restore --dry-run {file}' --role restorer
   xensave fuzz --list-mutations
 """
-
-
-def _positive(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"not positive: {text!r}")
-    return v
 
 
 def _count(text: str) -> int:
@@ -136,21 +128,21 @@ def register(subparsers: Any) -> None:
     )
     b.add_argument(
         "--max-time",
-        type=_positive,
+        type=positive_number,
         default=DEFAULT_MAX_TIME,
         metavar="SECONDS",
         help="search for at most this long (default %(default)g)",
     )
     b.add_argument(
         "--shrink-time",
-        type=_positive,
+        type=positive_number,
         default=DEFAULT_SHRINK_TIME,
         metavar="SECONDS",
         help="time to shrink all failures, shared among them (default %(default)g)",
     )
     b.add_argument(
         "--explore-time",
-        type=_positive,
+        type=positive_number,
         default=DEFAULT_EXPLORE_TIME,
         metavar="SECONDS",
         help="after the first failure, search on this long for failures of other "
@@ -187,7 +179,7 @@ def register(subparsers: Any) -> None:
     e = p.add_argument_group("execution")
     e.add_argument(
         "--timeout",
-        type=_positive,
+        type=positive_number,
         metavar="SECONDS",
         help=f"per case (default: the adapter's, else {DEFAULT_TIMEOUT:g})",
     )
