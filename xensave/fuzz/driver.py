@@ -626,13 +626,15 @@ def _shrink(
             runs[0] += 1
         out = runner.run(case, f"shrink-h{runs[0]}")
         if _is_failure(out, case, True) is not False and out.signature(case) == target:
+            # Hypothesis orders candidates by their choices, not by image size, so a
+            # "simpler" candidate can be a larger image: keep the smallest image seen.
+            if len(case.data) < len(failure.case.data):
+                failure.case, failure.outcome = case, out
             raise _Reproduced(case, out)
 
     try:
         reproduce()
-    except _Reproduced as r:
-        failure.case, failure.outcome = r.case, r.outcome
-    except Exception:  # hypothesis gave up (a flaky testee): keep the case so far
+    except Exception:  # _Reproduced, or hypothesis gave up (a flaky testee): keep the best
         pass
     failure.shrunk = failure.case.data != before
     failure.shrink_runs += runs[0]
