@@ -41,7 +41,9 @@ __all__ = [
     "AdapterError",
     "ExpectedFailures",
     "adapter_from_command",
+    "add_implementation_options",
     "bundled_adapters",
+    "chosen_adapters",
     "find_adapter",
     "load_adapter",
     "read_expected_failures",
@@ -218,6 +220,23 @@ def adapter_from_command(spec: str, protocol: str) -> Adapter:
         description=f"{opt} {spec}",
         origin=[opt, spec],
     )
+
+
+def add_implementation_options(group: Any) -> None:
+    """The options that name implementations, shared by ``conformance run`` and
+    ``xensave fuzz`` so that both spell and read them alike."""
+    group.add_argument("-a", "--adapter", action="append", default=[], metavar="NAME|FILE")
+    group.add_argument("--impl", action="append", default=[], metavar="NAME=CMD")
+    group.add_argument("--persistent-impl", action="append", default=[], metavar="NAME=CMD")
+
+
+def chosen_adapters(args: Any, directory: Path) -> list[Adapter]:
+    """The implementations named by :func:`add_implementation_options`, adapters first;
+    bare adapter names are looked up in ``directory``."""
+    chosen = [find_adapter(spec, directory) for spec in args.adapter]
+    chosen += [adapter_from_command(s, "exit-code") for s in args.impl]
+    chosen += [adapter_from_command(s, "persistent") for s in args.persistent_impl]
+    return chosen
 
 
 # --- expected-failure lists --------------------------------------------------------

@@ -126,6 +126,8 @@ def _filters(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add ``conformance`` (with ``run`` and ``list``) to the ``xensave`` parser."""
+    from .adapters import add_implementation_options
+
     fmt = argparse.RawDescriptionHelpFormatter
     conf = subparsers.add_parser(
         "conformance",
@@ -145,9 +147,7 @@ def register(subparsers: Any) -> None:
         formatter_class=fmt,
     )
     g = run.add_argument_group("implementations")
-    g.add_argument("-a", "--adapter", action="append", default=[], metavar="NAME|FILE")
-    g.add_argument("--impl", action="append", default=[], metavar="NAME=CMD")
-    g.add_argument("--persistent-impl", action="append", default=[], metavar="NAME=CMD")
+    add_implementation_options(g)
     g.add_argument(
         "--expected-failures",
         action="append",
@@ -294,17 +294,10 @@ def _list(args: argparse.Namespace) -> int:
 def _adapters(args: argparse.Namespace, root: Path) -> list[Any]:
     from pathlib import Path
 
-    from .adapters import (
-        AdapterError,
-        adapter_from_command,
-        bundled_adapters,
-        find_adapter,
-    )
+    from .adapters import AdapterError, bundled_adapters, chosen_adapters
 
     adapters_dir = root / "adapters"
-    chosen = [find_adapter(spec, adapters_dir) for spec in args.adapter]
-    chosen += [adapter_from_command(s, "exit-code") for s in args.impl]
-    chosen += [adapter_from_command(s, "persistent") for s in args.persistent_impl]
+    chosen = chosen_adapters(args, adapters_dir)
     if not chosen:
         chosen = bundled_adapters(adapters_dir)
         if not chosen:

@@ -48,6 +48,7 @@ __all__ = [
     "RunOptions",
     "RunResult",
     "run",
+    "run_one",
 ]
 
 #: What happened, per case and implementation.
@@ -265,6 +266,38 @@ def _exec_options(adapter: Adapter, opts: RunOptions) -> ExecOptions:
     return e
 
 
+def run_one(
+    adapter: Adapter,
+    name: str,
+    data: bytes,
+    workspace: Workspace,
+    opts: ExecOptions,
+    session: PersistentSession | None = None,
+    *,
+    file_name: str | None = None,
+) -> RawResult:
+    """Hand one image to one implementation exactly as a conformance run does (a
+    private read-only copy, the adapter's protocol, the copy checked afterwards), so
+    that other drivers such as ``xensave fuzz`` judge testees the same way. A
+    persistent adapter needs its ``session``; :class:`StartError` propagates."""
+    path = workspace.hand_over(file_name or f"{name}.bin", data)
+    try:
+        if adapter.protocol == "persistent":
+            if session is None:
+                raise ValueError(f"{adapter.name}: a persistent adapter needs a session")
+            header = {"protocol": 1, "name": name, "file": str(path), "size": len(data)}
+            raw = session.run(header, data)
+        elif adapter.takes_file:
+            raw = run_exit_code(adapter.argv(str(path)), None, opts)
+        else:
+            raw = run_exit_code(adapter.command, str(path), opts)
+    finally:
+        modified = workspace.take_back(path, data)
+    if modified:
+        raw.input_modified = modified
+    return raw
+
+
 def run(
     manifest: Manifest,
     adapters: Sequence[Adapter],
@@ -313,42 +346,33 @@ def run(
                     return
                 a = adapters[task.impl]
                 data = before.data[task.case.name]
-                path = workspace.hand_over(os.path.basename(task.case.file), data)
+                sess = None
+                if a.protocol == "persistent":
+                    for other in [k for k in sessions if k != task.impl]:
+                        sessions.pop(other).close()
+                    sess = sessions.get(task.impl)
+                    if sess is None:
+                        sess = sessions[task.impl] = PersistentSession(
+                            a.command, exec_opts[task.impl]
+                        )
+                before_starts = sess.starts if sess is not None else 0
                 try:
-                    if a.protocol == "persistent":
-                        for other in [k for k in sessions if k != task.impl]:
-                            sessions.pop(other).close()
-                        sess = sessions.get(task.impl)
-                        if sess is None:
-                            sess = sessions[task.impl] = PersistentSession(
-                                a.command, exec_opts[task.impl]
-                            )
-                        header = {
-                            "protocol": 1,
-                            "name": task.case.name,
-                            "file": str(path),
-                            "size": len(data),
-                        }
-                        before_starts = sess.starts
-                        raw = sess.run(header, data)
-                        with lock:
-                            starts[task.impl] += sess.starts - before_starts
-                    else:
-                        if a.takes_file:
-                            raw = run_exit_code(a.argv(str(path)), None, exec_opts[task.impl])
-                        else:
-                            raw = run_exit_code(a.command, str(path), exec_opts[task.impl])
-                        with lock:
-                            starts[task.impl] += 1
+                    raw = run_one(
+                        a,
+                        task.case.name,
+                        data,
+                        workspace,
+                        exec_opts[task.impl],
+                        sess,
+                        file_name=os.path.basename(task.case.file),
+                    )
                 except StartError as exc:
                     with lock:
                         errors.append(f"{a.name}: {exc}")
                     stop.set()
                     return
-                finally:
-                    modified = workspace.take_back(path, data)
-                if modified:
-                    raw.input_modified = modified
+                with lock:
+                    starts[task.impl] += sess.starts - before_starts if sess is not None else 1
                 with lock:
                     results[(task.impl, task.case.name)] = raw
                     elapsed[task.impl] += raw.seconds

@@ -88,6 +88,7 @@ def _size(text: str) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``fuzz`` to the ``xensave`` parser."""
+    from ..conformance.adapters import add_implementation_options
     from .defaults import (
         DEFAULT_EXPLORE_TIME,
         DEFAULT_MAX_EXAMPLES,
@@ -107,9 +108,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     g = p.add_argument_group("implementation")
-    g.add_argument("--impl", action="append", default=[], metavar="NAME=CMD")
-    g.add_argument("--persistent-impl", action="append", default=[], metavar="NAME=CMD")
-    g.add_argument("-a", "--adapter", action="append", default=[], metavar="NAME|FILE")
+    add_implementation_options(g)
     g.add_argument(
         "--role",
         choices=("validator", "restorer"),
@@ -252,15 +251,12 @@ class _Progress:
 
 
 def _adapter(args: argparse.Namespace) -> Any:
-    from ..conformance.adapters import AdapterError, adapter_from_command, find_adapter
+    from ..conformance.adapters import AdapterError, chosen_adapters
     from ..conformance.manifest import find_manifest
 
-    chosen = [adapter_from_command(s, "exit-code") for s in args.impl]
-    chosen += [adapter_from_command(s, "persistent") for s in args.persistent_impl]
-    if args.adapter:
-        manifest = find_manifest()
-        directory = manifest.parent / "adapters" if manifest else Path("conformance/adapters")
-        chosen += [find_adapter(spec, directory) for spec in args.adapter]
+    manifest = find_manifest() if args.adapter else None
+    directory = manifest.parent / "adapters" if manifest else Path("conformance/adapters")
+    chosen = chosen_adapters(args, directory)
     if len(chosen) != 1:
         raise AdapterError(
             "give exactly one implementation: --impl NAME=CMD, --persistent-impl NAME=CMD "

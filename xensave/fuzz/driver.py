@@ -20,6 +20,7 @@ reruns them; ``--add-to-corpus`` files them into ``conformance/regressions/``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -41,10 +42,9 @@ from ..conformance.execute import (
     PersistentSession,
     RawResult,
     Workspace,
-    run_exit_code,
 )
 from ..conformance.manifest import Case as ManifestCase
-from ..conformance.runner import FAILURE_OUTCOMES, classify
+from ..conformance.runner import FAILURE_OUTCOMES, classify, run_one
 from .build import GUESTS, LAYERS, VERSIONS, Spec
 from .cases import Case, build_case, select_mutations
 from .choices import RandomChooser, ReplayChooser
@@ -110,24 +110,12 @@ class Testee:
         return self.runs
 
     def run(self, name: str, data: bytes) -> RawResult:
-        a = self.adapter
-        path = self.workspace.hand_over(f"{name}.bin", data)
-        try:
-            if a.protocol == "persistent":
-                if self.session is None:
-                    self.session = PersistentSession(a.command, self.opts)
-                if self.session.proc is None and self._warm_ok:
-                    self._warm_up(self.session)
-                header = {"protocol": 1, "name": name, "file": str(path), "size": len(data)}
-                raw = self.session.run(header, data)
-            elif a.takes_file:
-                raw = run_exit_code(a.argv(str(path)), None, self.opts)
-            else:
-                raw = run_exit_code(a.command, str(path), self.opts)
-        finally:
-            modified = self.workspace.take_back(path, data)
-        if modified:
-            raw.input_modified = modified
+        if self.adapter.protocol == "persistent":
+            if self.session is None:
+                self.session = PersistentSession(self.adapter.command, self.opts)
+            if self.session.proc is None and self._warm_ok:
+                self._warm_up(self.session)
+        raw = run_one(self.adapter, name, data, self.workspace, self.opts, self.session)
         self.runs += 1
         return raw
 
@@ -632,10 +620,10 @@ def _shrink(
                 failure.case, failure.outcome = case, out
             raise _Reproduced(case, out)
 
-    try:
+    # _Reproduced ends the search; hypothesis giving up (a flaky testee) also leaves the
+    # smallest failing image seen so far in ``failure``.
+    with contextlib.suppress(Exception):
         reproduce()
-    except Exception:  # _Reproduced, or hypothesis gave up (a flaky testee): keep the best
-        pass
     failure.shrunk = failure.case.data != before
     failure.shrink_runs += runs[0]
     failure.hypothesis_runs += runs[0]
