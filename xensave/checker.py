@@ -1524,9 +1524,8 @@ class _Checker:
             top, second = entries[7::8], entries[6::8]
         else:
             top, second = entries[0::8], entries[1::8]
-        reserved_types = 0
         if top.translate(None, _GOOD_TOP) or second.translate(None, _GOOD_SECOND):
-            reserved_types = self.pfn_violations(ev, entries, n, base + 8)
+            self.pfn_violations(ev, entries, n, base + 8)
         if count > n:
             self.emit(
                 "XC-PAGE-006",
@@ -1537,7 +1536,7 @@ class _Checker:
                 ev,
             )
             return
-        with_data = data_pfn_count(entries, e) - reserved_types
+        with_data = data_pfn_count(entries, e)  # reserved types count as sending none
         expected = 8 + 8 * count + xc.page_size * with_data
         if length != expected:
             self.emit(
