@@ -79,8 +79,6 @@ PR_REGS = [
 
 _PV64_SIZE = 5168
 _PV32_SIZE = 2800
-_HVM_CPU_TYPECODE = 2
-_HVM_CPU_MIN = 952  # through shadow_gs
 
 
 class ExportError(Exception):
@@ -158,60 +156,58 @@ def pv_regs(ctx: bytes, endian: str) -> tuple[str, dict[str, int]] | None:
 
 
 def hvm_cpu_regs(payload: bytes, endian: str) -> dict[str, int] | None:
-    """Registers from an HVM context CPU entry (struct hvm_hw_cpu)."""
-    if len(payload) < _HVM_CPU_MIN:
+    """Registers from an HVM context CPU entry (struct hvm_hw_cpu), named for the notes.
+
+    The decoding is xensave.hvm_context's; the blob is x86 hypervisor state and
+    little-endian whatever the stream's byte order, so ``endian`` is not used.
+    """
+    from xensave import hvm_context
+
+    d = hvm_context.cpu_registers(payload)
+    if d is None:
         return None
-    names = [
-        "rax",
-        "rbx",
-        "rcx",
-        "rdx",
-        "rbp",
-        "rsi",
-        "rdi",
-        "rsp",
-        "r8",
-        "r9",
-        "r10",
-        "r11",
-        "r12",
-        "r13",
-        "r14",
-        "r15",
-        "rip",
-        "eflags",
-    ]
-    r = dict(zip(names, struct.unpack_from(f"{endian}18Q", payload, 512), strict=True))
+    r = {name: d[name] for name in (*_HVM_GPRS, "rip")}
+    r["eflags"] = d["rflags"]
     segs = ("cs", "ds", "es", "fs", "gs", "ss", "tr", "ldt")
-    sels = struct.unpack_from(f"{endian}8I", payload, 736)
-    limits = struct.unpack_from(f"{endian}10I", payload, 768)
-    bases = struct.unpack_from(f"{endian}10Q", payload, 808)
-    arbytes = struct.unpack_from(f"{endian}8I", payload, 888)
-    for i, name in enumerate((*segs, "idt", "gdt")):
-        if i < 8:
-            r[name] = sels[i] & 0xFFFF
-            ar = arbytes[i]  # Xen's packed attributes: type s dpl p (0-7), avl l db g (8-11)
+    for name in (*segs, "idt", "gdt"):
+        xen = (
+            "ldtr"
+            if name == "ldt"
+            else "idtr"
+            if name == "idt"
+            else "gdtr"
+            if name == "gdt"
+            else name
+        )
+        if name in segs:
+            r[name] = d[f"{xen}_sel"] & 0xFFFF
+            ar = d[
+                f"{xen}_arbytes"
+            ]  # Xen's packed attributes: type s dpl p (0-7), avl l db g (8-11)
             r[f"{name}_flags"] = ((ar & 0xFF) << 8) | ((ar & 0xF00) << 12)
-        r[f"{name}_limit"] = limits[i]
-        r[f"{name}_base"] = bases[i]
-    r["cr0"], r["cr2"], r["cr3"], r["cr4"] = struct.unpack_from(f"{endian}4Q", payload, 656)
-    r["kernel_gs_base"] = struct.unpack_from(f"{endian}Q", payload, 944)[0]  # shadow_gs
+        r[f"{name}_limit"] = d[f"{xen}_limit"]
+        r[f"{name}_base"] = d[f"{xen}_base"]
+    for cr in ("cr0", "cr2", "cr3", "cr4"):
+        r[cr] = d[cr]
+    r["kernel_gs_base"] = d["shadow_gs"]
     return r
 
 
+_HVM_GPRS: tuple[str, ...] = ("rax", "rbx", "rcx", "rdx", "rbp", "rsi", "rdi", "rsp")
+_HVM_GPRS += ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
+
+
 def hvm_context_cpus(blob: bytes, endian: str) -> Iterator[tuple[int, dict[str, int]]]:
-    """(vcpu id, registers) of each CPU entry of an HVM context blob."""
-    off = 0
-    while off + 8 <= len(blob):
-        code, inst, length = struct.unpack_from(f"{endian}HHI", blob, off)
-        off += 8
-        if code == 0 or off + length > len(blob):
-            return
-        if code == _HVM_CPU_TYPECODE:
-            regs = hvm_cpu_regs(blob[off : off + length], endian)
+    """(vcpu id, registers) of each CPU entry of an HVM context blob (little-endian
+    whatever ``endian`` says: see hvm_cpu_regs)."""
+    from xensave import hvm_context
+
+    ctx = hvm_context.decode(blob)
+    for e in ctx.entries:
+        if e.typecode == hvm_context.Typecode.CPU and not e.truncated:
+            regs = hvm_cpu_regs(e.raw, endian)
             if regs is not None:
-                yield inst, regs
-        off += length
+                yield e.instance, regs
 
 
 # --- the index ------------------------------------------------------------------------

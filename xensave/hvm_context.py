@@ -1,0 +1,727 @@
+"""The HVM context blob: the hypervisor's save records for an x86 HVM guest.
+
+The blob is what ``XEN_DOMCTL_gethvmcontext`` hands out and what libxc carries
+as the body of an HVM_CONTEXT record (the legacy format carries it after the
+HVM parameters). It is a run of entries, each an 8-octet descriptor
+``{u16 typecode, u16 instance, u32 length}`` followed by ``length`` octets of
+payload, opened by a HEADER entry and closed by an END entry (typecode 0).
+Layout: ``ksy/xen_hvm_context.ksy``; rules: ``spec/hvm-context.md``.
+
+The blob is x86 hypervisor state and always little-endian, whatever byte order
+the stream around it uses. :func:`decode` walks it without trusting a length
+beyond the bytes there are, and never raises on bad input: what is wrong is
+returned as :class:`Problem` values naming the rule. Nothing here imports the
+generated Kaitai parsers (importing this module costs a few milliseconds).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+__all__ = [
+    "CPU_COMPAT_SIZE",
+    "DESCRIPTOR_SIZE",
+    "HVM_FILE_MAGIC",
+    "HVM_FILE_VERSION",
+    "MSR_ENTRY_SIZE",
+    "MSR_HEADER_SIZE",
+    "PER_VCPU",
+    "SIZES",
+    "XSAVE_MIN_SIZE",
+    "Entry",
+    "Fit",
+    "HvmContext",
+    "Problem",
+    "Typecode",
+    "cpu_registers",
+    "decode",
+    "decode_payload",
+    "typecode_name",
+    "vcpu_registers",
+]
+
+#: HEADER.magic, Xen's HVM_FILE_MAGIC.
+HVM_FILE_MAGIC = 0x54381286
+#: HEADER.version, Xen's HVM_FILE_VERSION (the only one there has been).
+HVM_FILE_VERSION = 1
+#: struct hvm_save_descriptor: u16 typecode, u16 instance, u32 length.
+DESCRIPTOR_SIZE = 8
+
+
+class Typecode(IntEnum):
+    """The x86 typecodes (Xen's HVM_SAVE_CODE values; 22-34 are reserved for Amazon)."""
+
+    END = 0
+    HEADER = 1
+    CPU = 2
+    PIC = 3
+    IOAPIC = 4
+    LAPIC = 5
+    LAPIC_REGS = 6
+    PCI_IRQ = 7
+    ISA_IRQ = 8
+    PCI_LINK = 9
+    PIT = 10
+    RTC = 11
+    HPET = 12
+    PMTIMER = 13
+    MTRR = 14
+    VIRIDIAN_DOMAIN = 15
+    CPU_XSAVE = 16
+    VIRIDIAN_VCPU = 17
+    VMCE_VCPU = 18
+    TSC_ADJUST = 19
+    CPU_MSR = 20
+
+
+#: The highest typecode Xen's x86 restore has a handler for (HVM_SAVE_CODE_MAX).
+TYPECODE_MAX = 20
+
+
+class Fit(IntEnum):
+    """How Xen's restore matches an entry's length against its structure."""
+
+    EXACT = 0  #: hvm_load_entry / hvm_get_entry: the length must equal the size
+    AT_MOST = 1  #: hvm_load_entry_zeroextend: shorter entries are zero-extended
+    VARIABLE = 2  #: CPU_XSAVE and CPU_MSR: their own length rules
+
+
+#: (size of the current structure, how the length must fit) per typecode.
+SIZES: dict[int, tuple[int, Fit]] = {
+    Typecode.END: (0, Fit.EXACT),
+    Typecode.HEADER: (24, Fit.EXACT),
+    Typecode.CPU: (1032, Fit.AT_MOST),
+    Typecode.PIC: (8, Fit.EXACT),
+    Typecode.IOAPIC: (400, Fit.EXACT),
+    Typecode.LAPIC: (32, Fit.AT_MOST),
+    Typecode.LAPIC_REGS: (1024, Fit.EXACT),
+    Typecode.PCI_IRQ: (16, Fit.EXACT),
+    Typecode.ISA_IRQ: (8, Fit.EXACT),
+    Typecode.PCI_LINK: (8, Fit.EXACT),
+    Typecode.PIT: (56, Fit.EXACT),
+    Typecode.RTC: (24, Fit.AT_MOST),
+    Typecode.HPET: (1048, Fit.EXACT),
+    Typecode.PMTIMER: (8, Fit.EXACT),
+    Typecode.MTRR: (240, Fit.EXACT),
+    Typecode.VIRIDIAN_DOMAIN: (32, Fit.AT_MOST),
+    Typecode.CPU_XSAVE: (600, Fit.VARIABLE),
+    Typecode.VIRIDIAN_VCPU: (216, Fit.AT_MOST),
+    Typecode.VMCE_VCPU: (32, Fit.AT_MOST),
+    Typecode.TSC_ADJUST: (8, Fit.EXACT),
+    Typecode.CPU_MSR: (24, Fit.VARIABLE),
+}
+
+#: Typecodes saved once per vCPU, whose instance is the vCPU id.
+PER_VCPU: frozenset[int] = frozenset(
+    {
+        Typecode.CPU,
+        Typecode.LAPIC,
+        Typecode.LAPIC_REGS,
+        Typecode.MTRR,
+        Typecode.CPU_XSAVE,
+        Typecode.VIRIDIAN_VCPU,
+        Typecode.VMCE_VCPU,
+        Typecode.TSC_ADJUST,
+        Typecode.CPU_MSR,
+    }
+)
+
+#: struct hvm_hw_cpu_compat (no msr_tsc_aux, flags, pad0), which Xen converts on load.
+CPU_COMPAT_SIZE = 1016
+#: CPU_XSAVE: xfeature_mask, xcr0, xcr0_accum, the 512-octet legacy area, the 64-octet header.
+XSAVE_MIN_SIZE = 24 + 512 + 64
+#: CPU_MSR: u32 count, 4 octets of alignment, then 16 octets per MSR.
+MSR_HEADER_SIZE = 8
+MSR_ENTRY_SIZE = 16
+#: xcomp_bv bit 63: the XSAVE area is in the compacted format.
+XSTATE_COMPACTION_ENABLED = 1 << 63
+
+
+def typecode_name(typecode: int) -> str:
+    """Xen's name for a typecode, or ``TYPE_<n>`` for one x86 Xen does not know."""
+    try:
+        return Typecode(typecode).name
+    except ValueError:
+        return f"TYPE_{typecode}"
+
+
+# --- payload layouts ------------------------------------------------------------------
+#
+# Each layout is a list of (name, struct code) in order, little-endian, no implicit
+# padding ('x' codes are explicit). A code with a count ("16Q") gives a list, "Ns" bytes.
+
+_Layout = list[tuple[str, str]]
+
+_SEGS = ("cs", "ds", "es", "fs", "gs", "ss", "tr", "ldtr")
+_GPRS: tuple[str, ...] = ("rax", "rbx", "rcx", "rdx", "rbp", "rsi", "rdi", "rsp")
+_GPRS += ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
+
+_CPU: _Layout = [
+    ("fpu_regs", "512s"),
+    *((r, "Q") for r in (*_GPRS, "rip", "rflags", "cr0", "cr2", "cr3", "cr4")),
+    *((f"dr{i}", "Q") for i in (0, 1, 2, 3, 6, 7)),
+    *((f"{s}_sel", "I") for s in _SEGS),
+    *((f"{s}_limit", "I") for s in (*_SEGS, "idtr", "gdtr")),
+    *((f"{s}_base", "Q") for s in (*_SEGS, "idtr", "gdtr")),
+    *((f"{s}_arbytes", "I") for s in _SEGS),
+    ("sysenter_cs", "Q"),
+    ("sysenter_esp", "Q"),
+    ("sysenter_eip", "Q"),
+    ("shadow_gs", "Q"),
+    ("msr_flags", "Q"),
+    ("msr_lstar", "Q"),
+    ("msr_star", "Q"),
+    ("msr_cstar", "Q"),
+    ("msr_syscall_mask", "Q"),
+    ("msr_efer", "Q"),
+    ("msr_tsc_aux", "Q"),
+    ("tsc", "Q"),
+    ("pending_event", "I"),
+    ("error_code", "I"),
+    ("flags", "I"),
+    ("pad0", "I"),
+]
+
+_LAYOUTS: dict[int, _Layout] = {
+    Typecode.HEADER: [
+        ("magic", "I"),
+        ("version", "I"),
+        ("changeset", "Q"),
+        ("cpuid", "I"),
+        ("gtsc_khz", "I"),
+    ],
+    Typecode.CPU: _CPU,
+    Typecode.PIC: [
+        ("irr", "B"),
+        ("imr", "B"),
+        ("isr", "B"),
+        ("irq_base", "B"),
+        ("init_bits", "B"),
+        ("mode_bits", "B"),
+        ("elcr", "B"),
+        ("int_output", "B"),
+    ],
+    Typecode.IOAPIC: [
+        ("base_address", "Q"),
+        ("ioregsel", "I"),
+        ("id", "I"),
+        ("redirtbl", "48Q"),
+    ],
+    Typecode.LAPIC: [
+        ("apic_base_msr", "Q"),
+        ("disabled", "I"),
+        ("timer_divisor", "I"),
+        ("tdt_msr", "Q"),
+        ("pending_esr", "I"),
+        ("pad", "4s"),
+    ],
+    Typecode.LAPIC_REGS: [("data", "1024s")],
+    Typecode.PCI_IRQ: [("pad", "2Q")],
+    Typecode.ISA_IRQ: [("pad", "Q")],
+    Typecode.PCI_LINK: [("route", "4B"), ("pad0", "4B")],
+    Typecode.PIT: [
+        *(
+            (f"channels_{c}_{n}", code)
+            for c in range(3)
+            for n, code in (
+                ("count", "I"),
+                ("latched_count", "H"),
+                ("count_latched", "B"),
+                ("status_latched", "B"),
+                ("status", "B"),
+                ("read_state", "B"),
+                ("write_state", "B"),
+                ("write_latch", "B"),
+                ("rw_mode", "B"),
+                ("mode", "B"),
+                ("bcd", "B"),
+                ("gate", "B"),
+            )
+        ),
+        ("speaker_data_on", "I"),
+        ("pad0", "I"),
+    ],
+    Typecode.RTC: [
+        ("cmos_data", "14s"),
+        ("cmos_index", "B"),
+        ("pad0", "B"),
+        ("rtc_offset", "q"),
+    ],
+    Typecode.HPET: [
+        ("capability", "Q"),
+        ("res0", "Q"),
+        ("config", "Q"),
+        ("res1", "Q"),
+        ("isr", "Q"),
+        ("res2", "25Q"),
+        ("mc64", "Q"),
+        ("res3", "Q"),
+        *((f"timers_{t}_{n}", "Q") for t in range(3) for n in ("config", "cmp", "fsb", "res4")),
+        ("res5", "84Q"),
+        ("period", "3Q"),
+    ],
+    Typecode.PMTIMER: [("tmr_val", "I"), ("pm1a_sts", "H"), ("pm1a_en", "H")],
+    Typecode.MTRR: [
+        ("msr_pat_cr", "Q"),
+        ("msr_mtrr_var", "16Q"),
+        ("msr_mtrr_fixed", "11Q"),
+        ("msr_mtrr_cap", "Q"),
+        ("msr_mtrr_def_type", "Q"),
+    ],
+    Typecode.VIRIDIAN_DOMAIN: [
+        ("hypercall_gpa", "Q"),
+        ("guest_os_id", "Q"),
+        ("time_ref_count", "Q"),
+        ("reference_tsc", "Q"),
+    ],
+    Typecode.VIRIDIAN_VCPU: [
+        ("vp_assist_msr", "Q"),
+        ("apic_assist_pending", "B"),
+        ("pad", "7s"),
+        ("simp_msr", "Q"),
+        ("sint_msr", "16Q"),
+        ("stimer_config_msr", "4Q"),
+        ("stimer_count_msr", "4Q"),
+    ],
+    Typecode.VMCE_VCPU: [
+        ("caps", "Q"),
+        ("mci_ctl2_bank0", "Q"),
+        ("mci_ctl2_bank1", "Q"),
+        ("mcg_ext_ctl", "Q"),
+    ],
+    Typecode.TSC_ADJUST: [("tsc_adjust", "Q")],
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    fmt: struct.Struct
+    names: tuple[tuple[str, int, bool], ...]  # name, number of values, is a list
+
+
+def _compile(layout: _Layout) -> _Compiled:
+    names = []
+    for name, code in layout:
+        count = int(code[:-1]) if len(code) > 1 else 1
+        kind = code[-1]
+        if kind == "s":
+            names.append((name, 1, False))
+        else:
+            names.append((name, count, count > 1))
+    return _Compiled(struct.Struct("<" + "".join(c for _, c in layout)), tuple(names))
+
+
+_COMPILED: dict[int, _Compiled] = {tc: _compile(lay) for tc, lay in _LAYOUTS.items()}
+assert all(_COMPILED[tc].fmt.size == SIZES[tc][0] for tc in _COMPILED), "layout size drift"
+
+
+def _unpack(c: _Compiled, data: bytes) -> dict[str, Any]:
+    values = c.fmt.unpack(data)
+    out: dict[str, Any] = {}
+    i = 0
+    for name, n, is_list in c.names:
+        out[name] = list(values[i : i + n]) if is_list else values[i]
+        i += n
+    return out
+
+
+def _pic_bits(d: dict[str, Any]) -> None:
+    """Split the two bit-field octets of struct hvm_hw_vpic (GCC x86 order: LSB first)."""
+    a, b = d["init_bits"], d["mode_bits"]
+    d["init_state"], d["priority_add"] = a & 0xF, a >> 4
+    for i, name in enumerate(
+        (
+            "readsel_isr",
+            "poll",
+            "auto_eoi",
+            "rotate_on_auto_eoi",
+            "special_fully_nested_mode",
+            "special_mask_mode",
+            "is_master",
+        )
+    ):
+        d[name] = (b >> i) & 1
+
+
+def _cpu_pending(d: dict[str, Any]) -> None:
+    """Split pending_event: vector 0-7, type 8-10, error_valid 11, valid 31."""
+    p = d["pending_event"]
+    d["pending_vector"] = p & 0xFF
+    d["pending_type"] = (p >> 8) & 7
+    d["pending_error_valid"] = (p >> 11) & 1
+    d["pending_valid"] = p >> 31
+
+
+def decode_payload(typecode: int, payload: bytes) -> dict[str, Any] | None:
+    """The named fields of one entry's payload, or None when it cannot be decoded.
+
+    Fixed-size structures decode only at their exact size. Those Xen loads
+    zero-extended (CPU, LAPIC, RTC, the Viridian and VMCE entries) decode from
+    any length up to their size, zero-extended as Xen does; a CPU entry of the
+    compat size (1016) is first moved into the current layout as Xen does.
+    CPU_XSAVE gives its three words, its XSAVE header words (when present) and
+    the save area as bytes; CPU_MSR its count and the MSRs that fit.
+    """
+    payload = bytes(payload)
+    n = len(payload)
+    if typecode == Typecode.CPU_XSAVE:
+        return _decode_xsave(payload)
+    if typecode == Typecode.CPU_MSR:
+        return _decode_msrs(payload)
+    c = _COMPILED.get(typecode)
+    if c is None:
+        return None
+    size, fit = SIZES[typecode]
+    if n > size or (fit == Fit.EXACT and n != size):
+        return None
+    if typecode == Typecode.CPU and n == CPU_COMPAT_SIZE:
+        # compat layout: tsc, pending_event, error_code sit 8 octets lower (no msr_tsc_aux)
+        payload = payload[:1000] + bytes(8) + payload[1000:]
+    d = _unpack(c, payload + bytes(size - len(payload)))
+    if typecode == Typecode.PIC:
+        _pic_bits(d)
+    elif typecode == Typecode.CPU:
+        _cpu_pending(d)
+    return d
+
+
+def _decode_xsave(p: bytes) -> dict[str, Any] | None:
+    if len(p) < 24:
+        return None
+    d: dict[str, Any] = dict(
+        zip(("xfeature_mask", "xcr0", "xcr0_accum"), struct.unpack_from("<3Q", p), strict=True)
+    )
+    if len(p) >= XSAVE_MIN_SIZE:
+        d["xstate_bv"], d["xcomp_bv"] = struct.unpack_from("<2Q", p, 24 + 512)
+    d["save_area"] = p[24:]
+    return d
+
+
+def _decode_msrs(p: bytes) -> dict[str, Any] | None:
+    if len(p) < 4:
+        return None
+    count = struct.unpack_from("<I", p)[0]
+    fit = max(0, (len(p) - MSR_HEADER_SIZE) // MSR_ENTRY_SIZE)
+    msrs = []
+    for i in range(min(count, fit)):
+        index, rsvd, val = struct.unpack_from("<IIQ", p, MSR_HEADER_SIZE + MSR_ENTRY_SIZE * i)
+        msrs.append({"index": index, "_rsvd": rsvd, "val": val})
+    return {"count": count, "msr": msrs}
+
+
+# --- the walk -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A broken rule: ``offset`` is from the start of the blob; ``entry`` its index."""
+
+    rule: str
+    offset: int
+    message: str
+    entry: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One descriptor and its payload. ``offset`` is the descriptor's, in the blob.
+
+    ``raw`` is the payload as far as the blob holds it (shorter than ``length``
+    only for a truncated last entry); ``fields`` is :func:`decode_payload`'s
+    answer (None for an unknown typecode or a size it cannot decode).
+    """
+
+    index: int
+    offset: int
+    typecode: int
+    instance: int
+    length: int
+    raw: bytes = field(repr=False)
+    fields: dict[str, Any] | None = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        """Xen's name of the typecode (``TYPE_<n>`` if unknown)."""
+        return typecode_name(self.typecode)
+
+    @property
+    def payload_offset(self) -> int:
+        """Where the payload starts in the blob."""
+        return self.offset + DESCRIPTOR_SIZE
+
+    @property
+    def truncated(self) -> bool:
+        """True when the blob ends before the payload does."""
+        return len(self.raw) < self.length
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready view: octet strings as hex, the raw payload only when undecoded."""
+        out: dict[str, Any] = {
+            "offset": self.offset,
+            "typecode": self.typecode,
+            "name": self.name,
+            "instance": self.instance,
+            "length": self.length,
+        }
+        if self.fields is not None:
+            out["fields"] = {k: _jsonable(v) for k, v in self.fields.items()}
+        elif self.typecode != Typecode.END:
+            out["raw"] = self.raw.hex()
+        return out
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, bytes):
+        return v.hex()
+    if isinstance(v, list):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    return v
+
+
+@dataclass(slots=True)
+class HvmContext:
+    """A decoded blob: its entries in order, and what is wrong with it.
+
+    ``end`` is the index of the END entry in ``entries`` (None when there is
+    none); ``trailing`` counts the octets after END.
+    """
+
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    end: int | None = None
+    trailing: int = 0
+
+    @property
+    def header(self) -> Entry | None:
+        """The first entry when it is a HEADER."""
+        if self.entries and self.entries[0].typecode == Typecode.HEADER:
+            return self.entries[0]
+        return None
+
+    def of_type(self, typecode: int) -> list[Entry]:
+        """The entries with this typecode, in blob order."""
+        return [e for e in self.entries if e.typecode == typecode]
+
+    def vcpus(self) -> list[int]:
+        """The vCPU ids with a CPU entry, in blob order, each once."""
+        return list(dict.fromkeys(e.instance for e in self.of_type(Typecode.CPU)))
+
+    def cpu_registers(self) -> dict[int, dict[str, int]]:
+        """vCPU id -> :func:`cpu_registers` of its (last) CPU entry."""
+        out: dict[int, dict[str, int]] = {}
+        for e in self.of_type(Typecode.CPU):
+            regs = cpu_registers(e.raw) if not e.truncated else None
+            if regs is not None:
+                out[e.instance] = regs
+        return out
+
+    def per_vcpu(self) -> dict[int, list[Entry]]:
+        """vCPU id -> its per-vCPU entries (CPU, LAPIC, MTRR, XSAVE, MSRs...), in blob order."""
+        out: dict[int, list[Entry]] = {}
+        for e in self.entries:
+            if e.typecode in PER_VCPU:
+                out.setdefault(e.instance, []).append(e)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready view of the whole blob."""
+        return {
+            "entries": [e.to_json() for e in self.entries],
+            "trailing": self.trailing,
+            "problems": [
+                {"rule": p.rule, "offset": p.offset, "entry": p.entry, "message": p.message}
+                for p in self.problems
+            ],
+        }
+
+
+def decode(blob: bytes) -> HvmContext:
+    """Walk a blob: every entry up to END (or until the bytes run out), and the problems.
+
+    Never raises on any input, and allocates nothing a length field asks for
+    beyond the bytes the blob holds.
+    """
+    blob = bytes(blob)
+    ctx = HvmContext()
+    probs = ctx.problems
+    off = 0
+    n = len(blob)
+    seen_header = False
+    while True:
+        if n - off < DESCRIPTOR_SIZE:
+            what = "no octets" if off == n else f"{n - off} octet(s), less than a descriptor,"
+            probs.append(Problem("HVM-FRAME-002", off, f"{what} left and no END entry"))
+            break
+        code, inst, length = struct.unpack_from("<HHI", blob, off)
+        i = len(ctx.entries)
+        start = off + DESCRIPTOR_SIZE
+        raw = blob[start : start + length]
+        if code == Typecode.END:
+            ctx.entries.append(Entry(i, off, code, inst, length, b"", None))
+            ctx.end = i
+            if inst or length:
+                probs.append(
+                    Problem(
+                        "HVM-FRAME-003",
+                        off,
+                        f"END has instance {inst} and length {length} (Xen writes 0 and 0)",
+                        i,
+                    )
+                )
+            ctx.trailing = n - start
+            if ctx.trailing:
+                probs.append(
+                    Problem("HVM-FRAME-004", start, f"{ctx.trailing} octet(s) follow END", i)
+                )
+            if i == 0:
+                probs.append(Problem("HVM-HDR-001", off, "the blob opens with END, not HEADER", i))
+            break
+        fields = decode_payload(code, raw) if len(raw) == length else None
+        e = Entry(i, off, code, inst, length, raw, fields)
+        ctx.entries.append(e)
+        if len(raw) < length:
+            probs.append(
+                Problem(
+                    "HVM-FRAME-001",
+                    off,
+                    f"{e.name} instance {inst} declares {length} octet(s), "
+                    f"only {len(raw)} left in the blob",
+                    i,
+                )
+            )
+            break
+        probs.extend(_entry_problems(e, i == 0, seen_header))
+        seen_header = seen_header or (i == 0 and code == Typecode.HEADER)
+        off = start + length
+    if not ctx.entries:
+        probs.append(Problem("HVM-HDR-001", 0, "the blob has no HEADER entry"))
+    return ctx
+
+
+def _entry_problems(e: Entry, first: bool, seen_header: bool) -> Iterator[Problem]:
+    """What is wrong with one complete entry."""
+    tc, off, i, n = e.typecode, e.offset, e.index, e.length
+    label = f"{e.name} instance {e.instance}"
+    if first and tc != Typecode.HEADER:
+        yield Problem("HVM-HDR-001", off, f"the first entry is {e.name}, not HEADER", i)
+    if tc == Typecode.HEADER and not first:
+        yield Problem(
+            "HVM-HDR-004",
+            off,
+            "a HEADER entry after the first entry (a restorer has no handler for it)",
+            i,
+        )
+        return
+    if tc > TYPECODE_MAX:
+        yield Problem("HVM-TYPE-001", off, f"typecode {tc} is not one x86 Xen restores", i)
+        return
+    size, fit = SIZES[tc]
+    if fit == Fit.EXACT and n != size:
+        rule = "HVM-HDR-001" if tc == Typecode.HEADER else "HVM-SIZE-001"
+        yield Problem(rule, off, f"{label} is {n} octets, not {size}", i)
+        return
+    if fit == Fit.AT_MOST and n > size:
+        yield Problem("HVM-SIZE-002", off, f"{label} is {n} octets, more than {size}", i)
+        return
+    d = e.fields
+    p = e.payload_offset
+    if tc == Typecode.HEADER and d is not None:
+        if d["magic"] != HVM_FILE_MAGIC:
+            yield Problem(
+                "HVM-HDR-002", p, f"magic is {d['magic']:#010x}, not {HVM_FILE_MAGIC:#x}", i
+            )
+        if d["version"] != HVM_FILE_VERSION:
+            yield Problem(
+                "HVM-HDR-003", p + 4, f"version is {d['version']}, not {HVM_FILE_VERSION}", i
+            )
+    elif tc == Typecode.CPU and d is not None:
+        if n >= 1032 and d["pad0"]:
+            yield Problem("HVM-CPU-001", p + 1028, f"{label}: pad0 is {d['pad0']:#x}, not 0", i)
+    elif tc == Typecode.PIC:
+        if e.instance > 1:
+            yield Problem("HVM-PIC-001", off, f"PIC instance {e.instance} (only 0 and 1 exist)", i)
+    elif tc == Typecode.PCI_LINK and d is not None:
+        if any(d["pad0"]):
+            yield Problem("HVM-LINK-001", p + 4, "PCI_LINK: pad0 is not zero", i)
+        for k, r in enumerate(d["route"]):
+            if r >= 16:
+                yield Problem(
+                    "HVM-LINK-001", p + k, f"PCI_LINK: route[{k}] is {r}, not an ISA IRQ (0-15)", i
+                )
+    elif tc == Typecode.PIT and d is not None:
+        if d["speaker_data_on"] > 1 or d["pad0"]:
+            yield Problem(
+                "HVM-PIT-001",
+                p + 48,
+                f"PIT: speaker_data_on {d['speaker_data_on']}, pad0 {d['pad0']:#x} "
+                "(want 0 or 1, and 0)",
+                i,
+            )
+    elif tc == Typecode.CPU_XSAVE:
+        if n < XSAVE_MIN_SIZE:
+            yield Problem(
+                "HVM-XSAVE-001", off, f"{label} is {n} octets, less than {XSAVE_MIN_SIZE}", i
+            )
+        elif d is not None and d["xcomp_bv"] & XSTATE_COMPACTION_ENABLED:
+            yield Problem(
+                "HVM-XSAVE-002",
+                p + 24 + 512 + 8,
+                f"{label}: the XSAVE area is compacted (xcomp_bv bit 63)",
+                i,
+            )
+    elif tc == Typecode.CPU_MSR:
+        count: int | None = d["count"] if d is not None else None
+        need = None if count is None else MSR_HEADER_SIZE + MSR_ENTRY_SIZE * count
+        if n < MSR_HEADER_SIZE + MSR_ENTRY_SIZE or n != need:
+            yield Problem(
+                "HVM-MSR-001",
+                off,
+                f"{label} is {n} octets; count {count} needs {need}, and at least one MSR",
+                i,
+            )
+        elif d is not None:
+            for k, m in enumerate(d["msr"]):
+                if m["_rsvd"]:
+                    yield Problem(
+                        "HVM-MSR-002",
+                        p + 8 + 16 * k + 4,
+                        f"{label}: msr[{k}]._rsvd is {m['_rsvd']:#x}",
+                        i,
+                    )
+
+
+# --- registers ------------------------------------------------------------------------
+
+#: Octets of struct hvm_hw_cpu through shadow_gs: what :func:`cpu_registers` needs.
+CPU_REGISTERS_MIN = 952
+
+
+def cpu_registers(payload: bytes) -> dict[str, int] | None:
+    """The registers of one CPU entry, named as in struct hvm_hw_cpu (no fpu_regs).
+
+    None when the payload is too short to hold them all (under 952 octets) or
+    longer than the structure. pending_event is also given split up.
+    """
+    if len(payload) < CPU_REGISTERS_MIN:
+        return None
+    d = decode_payload(Typecode.CPU, payload)
+    if d is None:
+        return None
+    del d["fpu_regs"]
+    return d
+
+
+def vcpu_registers(blob: bytes) -> Iterator[tuple[int, dict[str, int]]]:
+    """(vCPU id, :func:`cpu_registers`) for each complete CPU entry before END."""
+    ctx = decode(blob)
+    for e in ctx.entries:
+        if e.typecode == Typecode.CPU and not e.truncated:
+            regs = cpu_registers(e.raw)
+            if regs is not None:
+                yield e.instance, regs
