@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import struct
+from pathlib import Path
 
 import pytest
 from kaitaistruct import KaitaiStream
 
 from xensave.checker import check_bytes
+from xensave.cli import main
 from xensave.kaitai.xen_legacy_libxc_image import XenLegacyLibxcImage
 from xensave.legacy.format import (
     XTAB_FILLER,
@@ -23,7 +25,7 @@ from xensave.legacy.format import (
     encode_physmap,
     split_compressed,
 )
-from xensave.legacy.read import LegacyEnd, LegacyHeader
+from xensave.legacy.read import LegacyEnd, LegacyHeader, LegacyHvmTail, LegacyOptions
 from xensave.legacy.samples import Sample, build, standard_samples
 from xensave.reader import Reader, ReadError
 
@@ -155,3 +157,91 @@ def test_ksy_parses_the_writer_output(s: Sample) -> None:
     assert [[w.value for w in b.batch.pfn_words] for b in batches] == [m.words for m in model]
     pages = [p.contents for b in batches for p in b.batch.pages if p.contents]
     assert pages == [pg for m in model for pg in m.pages]
+
+
+# --- an image that two variants read completely ------------------------------------------
+
+
+#: The smallest well-formed HVM context blob (xen/include/public/arch-x86/hvm/save.h):
+#: a HEADER descriptor {typecode 1, instance 0, length 24} with magic 0x54381286,
+#: version 1, changeset, cpuid and gtsc_khz; then END {0, 0, 0}.
+HVM_CTX = struct.pack("<HHI", 1, 0, 24) + struct.pack("<IIQII", 0x54381286, 1, 0, 0, 0)
+HVM_CTX += struct.pack("<HHI", 0, 0, 0)
+#: Where each reading of the ambiguous image finds its HVM context and device model.
+AMB_CTX_AT = {32: 36, 64: 40}
+AMB_DM_AT = 40 + len(HVM_CTX)
+
+
+def _ambiguous_hvm() -> bytes:
+    """Built by hand from the layout in spec/legacy.md, so that a 32-bit and a 64-bit
+    toolstack's HVM reading both parse it to the end.
+
+    32-bit reading: u32 p2m_size, chunk 0 (empty body) at 4, magic pfns at 8-31, u32
+    context length at 32 (4 more than the 64-bit reading's), context from 36.
+    64-bit reading: u64 p2m_size, chunk 0 at 8, magic pfns at 12-35, u32 context
+    length at 36, context (well formed) from 40.
+    Both contexts end where the same ``QemuDeviceModelRecord`` starts, whose state
+    runs to EOF."""
+    head = struct.pack("<II", 0x100, 0)  # p2m_size; 32: end of body / 64: high half
+    head += struct.pack("<I", 0)  # 32: low half of the first magic pfn / 64: end of body
+    head += struct.pack("<IQQ", 0xFEFF1, 0xFEFF2, 0xFEFF3)  # the rest of the magic pfns
+    assert len(head) == 32
+    ctx32 = struct.pack("<I", len(HVM_CTX)) + HVM_CTX
+    dm = b"QemuDeviceModelRecord" + b"QEVM" + bytes(60)
+    return head + struct.pack("<I", len(ctx32)) + ctx32 + dm
+
+
+@pytest.mark.parametrize("command", ["verify", "dump", "convert"])
+def test_ambiguous_image_names_the_candidates_and_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    src = tmp_path / "amb.bin"
+    src.write_bytes(_ambiguous_hvm())
+    out = tmp_path / "out.bin"
+    argv = [command, str(src)] + ([str(out)] if command == "convert" else [])
+    assert main(argv) == 2  # a usage matter: the image is not invalid, it needs a choice
+    err = capsys.readouterr().err
+    assert "ambiguous" in err
+    assert "HVM guest from a 64-bit toolstack (--legacy-width 64)" in err
+    assert "HVM guest from a 32-bit toolstack (--legacy-width 32)" in err
+    assert "PV guest" not in err and "Traceback" not in err
+    assert not out.exists()
+    extra = [str(out)] if command == "convert" else ["-q"] if command == "verify" else []
+    # the 64-bit reading is the one whose HVM context is well formed: it goes through
+    assert main([command, "--legacy-width", "64", str(src), *extra]) == 0, capsys.readouterr()
+    if command == "convert":
+        assert check_bytes(out.read_bytes()).valid
+        out.unlink()
+    # the 32-bit reading is taken as told: no ambiguity left, whatever it then finds
+    rc = main([command, "--legacy-width", "32", "--legacy-guest", "hvm", str(src), *extra])
+    res = capsys.readouterr()
+    assert rc in (0, 1) and "ambiguous legacy image" not in res.err + res.out
+    if command == "dump":
+        assert rc == 0 and "32-bit toolstack" in res.out
+
+
+def test_ambiguous_image_read_as_told() -> None:
+    data = _ambiguous_hvm()
+    for width in (32, 64):
+        r = Reader(io.BytesIO(data))
+        r.legacy_options = LegacyOptions(width=width)  # type: ignore[attr-defined]
+        evs = list(r)
+        hdr = next(e for e in evs if isinstance(e, LegacyHeader))
+        assert (hdr.width, hdr.guest) == (width, "hvm")
+        tail = next(e for e in evs if isinstance(e, LegacyHvmTail))
+        assert tail.context_offset == AMB_CTX_AT[width] and tail.dm_offset == AMB_DM_AT
+    # without options the library reports the ambiguity as a finding, never raises
+    report = check_bytes(data)
+    assert not report.valid
+    assert any("ambiguous" in d.message for d in report.errors)
+
+
+def test_both_flags_skip_detection_and_cite_rules() -> None:
+    """Told the variant outright, a broken image gets the rule of its fault, not a
+    'parses as none of the variants'."""
+    data = build(64, "pv").data()[:-100]
+    with pytest.raises(ReadError) as e:
+        r = Reader(io.BytesIO(data))
+        r.legacy_options = LegacyOptions(64, "pv")  # type: ignore[attr-defined]
+        list(r)
+    assert e.value.rule == "LEG-END-001"

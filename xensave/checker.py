@@ -22,7 +22,7 @@ import io
 import json
 import struct
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ._slots import Struct, field, replace
 from .constants import (
@@ -56,6 +56,9 @@ from .reader import (
     data_pfn_count,
 )
 from .rules import Rule, load_rules
+
+if TYPE_CHECKING:
+    from .legacy.read import LegacyOptions
 
 __all__ = [
     "CHECKS",
@@ -2217,6 +2220,7 @@ def _run(
     events: Iterable[Event],
     progress: Callable[[int], None] | None,
     reader: Reader | None,
+    ambiguous_raises: bool = False,
 ) -> Report:
     c = _Checker()
     it: Iterator[Event] = iter(events)
@@ -2225,6 +2229,8 @@ def _run(
             c.event(ev)
             c.tick(progress)
     except ReadError as e:
+        if ambiguous_raises and hasattr(e, "candidates"):  # legacy.read.Ambiguous
+            raise
         eof = reader.src.offset if reader is not None else None
         c.read_error(e, eof)
     except _Stop:
@@ -2244,14 +2250,26 @@ def _run(
     return Report(c.finish(), layer, bytes_read)
 
 
-def check_stream(f: BinaryIO, *, progress: Callable[[int], None] | None = None) -> Report:
+def check_stream(
+    f: BinaryIO,
+    *,
+    progress: Callable[[int], None] | None = None,
+    legacy: LegacyOptions | None = None,
+    ambiguous_raises: bool = False,
+) -> Report:
     """Check the image that ``f`` holds (a file, a pipe or a socket), reading it once.
 
     ``progress(bytes_so_far)`` is called about every 64 MiB and once at the end.
-    Never raises on bad input; I/O errors (``OSError``) propagate.
+    Never raises on bad input; I/O errors (``OSError``) propagate. ``legacy`` narrows
+    a legacy image's toolstack width and guest type (the command line's flags). With
+    ``ambiguous_raises`` a legacy image that reads as several variants raises
+    ``xensave.legacy.read.Ambiguous`` (the caller must choose) instead of being
+    reported as invalid.
     """
     reader = Reader(f)
-    return _run(reader, progress, reader)
+    if legacy is not None:
+        reader.legacy_options = legacy  # type: ignore[attr-defined]
+    return _run(reader, progress, reader, ambiguous_raises)
 
 
 def check_bytes(data: bytes) -> Report:

@@ -40,7 +40,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 VERIFY_EPILOG = """\
-exit status: 0 valid, 1 invalid, 2 usage or I/O error
+exit status: 0 valid, 1 invalid, 2 usage or I/O error (also a legacy image that
+reads as several toolstack widths or guest types: the message names them and the
+--legacy-width/--legacy-guest options that choose one)
 
 examples:
   xensave verify guest.xl                  # diagnostics, then a summary line
@@ -54,7 +56,8 @@ A diagnostic reads FILE:OFFSET: record #N TYPE: RULE-ID: message, e.g.
 
 DUMP_EPILOG = """\
 exit status: 0 the whole image was read, 1 its framing is lost (the listing stops
-there and the reason is printed on stderr), 2 usage or I/O error
+there and the reason is printed on stderr), 2 usage or I/O error, or a legacy image
+whose variant is ambiguous (settle it with --legacy-width/--legacy-guest)
 
 examples:
   xensave dump guest.xl                    # layers and records, PAGE_DATA runs folded
@@ -126,6 +129,7 @@ def build_parser(command: str | None = None, *, full: bool = False) -> argparse.
         formatter_class=fmt,
     )
     verify.add_argument("file", metavar="FILE", help="the image, or - for stdin")
+    add_legacy_flags(verify)
     out = verify.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the report as JSON")
     out.add_argument(
@@ -142,6 +146,7 @@ def build_parser(command: str | None = None, *, full: bool = False) -> argparse.
         formatter_class=fmt,
     )
     dump.add_argument("file", metavar="FILE", help="the image, or - for stdin")
+    add_legacy_flags(dump)
     dump.add_argument("--json", action="store_true", help="print the full structure as JSON")
     dump.add_argument(
         "--all", action="store_true", help="list each PAGE_DATA record instead of runs"
@@ -156,6 +161,38 @@ def build_parser(command: str | None = None, *, full: bool = False) -> argparse.
         else:
             sub.add_parser(name, help=LAZY_HELP[name], add_help=False)
     return parser
+
+
+def add_legacy_flags(p: argparse.ArgumentParser) -> None:
+    """--legacy-width and --legacy-guest: settle a legacy image that reads as several
+    variants (they are detected otherwise)."""
+    p.add_argument(
+        "--legacy-width",
+        type=int,
+        choices=(32, 64),
+        help="a legacy image's toolstack width, when detection finds it ambiguous",
+    )
+    p.add_argument(
+        "--legacy-guest",
+        choices=("pv", "hvm"),
+        help="a legacy image's guest type, when detection finds it ambiguous",
+    )
+
+
+def legacy_options(args: argparse.Namespace) -> Any:
+    """The reader's LegacyOptions from the --legacy-* flags (None without any, so
+    that a non-legacy image loads no legacy code)."""
+    if args.legacy_width is None and args.legacy_guest is None:
+        return None
+    from .legacy.read import LegacyOptions
+
+    return LegacyOptions(args.legacy_width, args.legacy_guest)
+
+
+def is_ambiguous(exc: BaseException) -> bool:
+    """A legacy image that reads as several variants (legacy.read.Ambiguous): a usage
+    matter, exit 2, not an invalid image."""
+    return hasattr(exc, "candidates")
 
 
 # --- input ------------------------------------------------------------------------
@@ -237,12 +274,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
     try:
         with f:
             try:
-                report = check_stream(f, progress=progress.update if progress else None)
-            except ReadError as exc:  # the checker normally reports these itself
+                report = check_stream(
+                    f,
+                    progress=progress.update if progress else None,
+                    legacy=legacy_options(args),
+                    ambiguous_raises=True,
+                )
+            except ReadError as exc:  # the checker reports all but ambiguity itself
                 from .dump import error_json, format_read_error
 
                 if progress:
                     progress.close()
+                if is_ambiguous(exc):
+                    print(f"xensave: {format_read_error(exc, name)}", file=sys.stderr)
+                    return EXIT_ERROR
                 if args.json:
                     print(json.dumps({"file": name, "valid": False, "error": error_json(exc)}))
                 elif not args.quiet:
@@ -297,6 +342,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
                     as_json=args.json,
                     fold=not args.all,
                     progress=progress.update,
+                    legacy=legacy_options(args),
                 )
             except BrokenPipeError:
                 raise
@@ -307,7 +353,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if result.error is not None:
         print(f"xensave: {format_read_error(result.error, name)}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_ERROR if is_ambiguous(result.error) else EXIT_INVALID
     return EXIT_VALID
 
 

@@ -50,6 +50,7 @@ from .legacy.format import (
     Chunk as LegacyChunkType,
 )
 from .legacy.read import (
+    Ambiguous,
     LegacyBatch,
     LegacyBodyEnd,
     LegacyChunk,
@@ -668,6 +669,8 @@ def convert(
         ok = True
         return result
     except ReadError as e:
+        if isinstance(e, Ambiguous):
+            raise  # not a fault of the image: the caller must choose (exit status 2)
         raise ConvertError(f"{e.offset:#x}: {e.rule + ': ' if e.rule else ''}{e.message}") from None
     finally:
         fin.close()
@@ -745,6 +748,19 @@ def _chain(first: list[Event], rest: Iterator[Event]) -> Iterator[Event]:
 # --- command line ------------------------------------------------------------------------------
 
 
+CONVERT_EPILOG = """\
+exit status: 0 OUT written, 1 refused or failed (OUT untouched), 2 usage or I/O
+error, or a legacy image that reads as several variants (the message names them
+and the --legacy-width/--legacy-guest options that choose one)
+
+examples:
+  xensave convert old.img new.libxl                 # legacy -> libxl stream (detected)
+  xensave convert --to libxc-v3 old.img new.xc      # legacy -> bare libxc v3
+  xensave convert --legacy-width 32 --legacy-guest hvm odd.img new.libxl
+  xensave convert --to libxc-v2 guest.xl guest-v2.xl  # v3 -> v2 for Xen < 4.14
+"""
+
+
 def register(sub: object) -> None:
     """Add the ``convert`` subcommand to the CLI's subparsers."""
     import argparse
@@ -758,20 +774,15 @@ def register(sub: object) -> None:
         "detected. A libxc v3 image becomes v2 and a v2 image v3 (default: the other "
         "version), its other layers kept. IN is never modified; OUT is written only "
         "when the conversion is complete and verifies clean.",
+        epilog=CONVERT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", metavar="IN", help="the image to convert")
     p.add_argument("output", metavar="OUT", help="where to write the converted image")
     p.add_argument("--to", choices=TARGETS, help="the output format")
-    p.add_argument(
-        "--legacy-width",
-        type=int,
-        choices=(32, 64),
-        help="settle an ambiguous legacy image: toolstack width",
-    )
-    p.add_argument(
-        "--legacy-guest", choices=("pv", "hvm"), help="settle an ambiguous legacy image: guest type"
-    )
+    from .cli import add_legacy_flags
+
+    add_legacy_flags(p)
     p.add_argument(
         "--allow-loss",
         action="store_true",
@@ -800,6 +811,9 @@ def cmd_convert(args: object) -> int:
             allow_loss=a.allow_loss,  # type: ignore[attr-defined]
             sync=not a.no_sync,  # type: ignore[attr-defined]
         )
+    except Ambiguous as e:
+        print(f"xensave: convert: {a.input}: {e.message}", file=sys.stderr)  # type: ignore[attr-defined]
+        return 2
     except ConvertError as e:
         print(f"xensave: convert: {a.input}: {e}", file=sys.stderr)  # type: ignore[attr-defined]
         return 1

@@ -20,7 +20,7 @@ import sys
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from .constants import (
     PAGE_TYPES_WITHOUT_DATA,
@@ -50,6 +50,9 @@ from .reader import (
     XlHeader,
     record_name,
 )
+
+if TYPE_CHECKING:
+    from .legacy.read import LegacyOptions
 
 Item = dict[str, Any]
 
@@ -701,9 +704,13 @@ def dump(
     as_json: bool = False,
     fold: bool = True,
     progress: Callable[[int], None] | None = None,
+    legacy: LegacyOptions | None = None,
 ) -> DumpResult:
-    """Write the listing of ``f`` to ``out``; framing errors end it and are returned."""
+    """Write the listing of ``f`` to ``out``; framing errors end it and are returned.
+    ``legacy`` narrows a legacy image's toolstack width and guest type."""
     reader = Reader(f)
+    if legacy is not None:
+        reader.legacy_options = legacy  # type: ignore[attr-defined]
     depth = _Depth()
     sink: TextDump | JsonDump
     sink = JsonDump(out, name, reader.src.size) if as_json else TextDump(out, fold)

@@ -379,7 +379,8 @@ def parse(inp: _In, width: Width, guest: Guest, opts: LegacyOptions) -> Iterator
         else:
             ev_h = _hvm_tail(inp, cp, opts)
             yield ev_h
-            if ev_h.dm_signature == DM_QEMU_TO_EOF:
+            if ev_h.dm_signature == DM_QEMU_TO_EOF:  # qemu's state ran to the end
+                cp += 1
                 break
         cp += 1
         if last_seen or inp.at_eof():
@@ -574,7 +575,38 @@ def _name(width: int, guest: str) -> str:
     return f"{guest.upper()} guest from a {width}-bit toolstack"
 
 
+def settling_flags(candidates: list[tuple[Width, Guest]]) -> list[str]:
+    """Per candidate, the command-line options that choose it among the others (only
+    those on which the candidates differ)."""
+    widths = {w for w, _g in candidates}
+    guests = {g for _w, g in candidates}
+    out = []
+    for w, g in candidates:
+        flags = []
+        if len(widths) > 1:
+            flags.append(f"--legacy-width {w}")
+        if len(guests) > 1:
+            flags.append(f"--legacy-guest {g}")
+        out.append(" ".join(flags))
+    return out
+
+
+def ambiguity_message(candidates: list[tuple[Width, Guest]]) -> str:
+    """Why the variant cannot be chosen, each candidate with the options that pick it."""
+    parts = [
+        f"a {_name(w, g)} ({flags})"
+        for (w, g), flags in zip(candidates, settling_flags(candidates), strict=True)
+    ]
+    return (
+        f"ambiguous legacy image: it parses completely as each of {len(parts)} variants: "
+        f"{'; '.join(parts)}. Say which it is with the options shown"
+    )
+
+
 class Ambiguous(ReadError):
+    """More than one toolstack width and guest type read the image without a fault;
+    the caller must be told which (exit status 2 on the command line)."""
+
     def __init__(self, offset: int, message: str, candidates: list[tuple[Width, Guest]]):
         super().__init__(offset, message, layer="legacy", rule=None)
         self.candidates = candidates
@@ -596,6 +628,8 @@ def detect(
         for c in order
         if (opts.width is None or c[0] == opts.width) and (opts.guest is None or c[1] == opts.guest)
     ]
+    if len(cands) == 1:  # told outright: parse it so, and let its faults cite rules
+        return cands[0][0], cands[0][1], "as told"
     src = reader.src
     results: list[_Probe] = []
     if src.size is not None:
@@ -627,16 +661,11 @@ def detect(
         p = good[0]
         how = f"{why}; only a {_name(p.width, p.guest)} parses"
         if len(cands) < 4:
-            how = "as told" if len(cands) == 1 else f"{how} (narrowed as told)"
+            how = f"{how} (narrowed as told)"
         return p.width, p.guest, how
     if len(good) > 1:
-        names = ", ".join(f"{p.width}-bit {p.guest.upper()}" for p in good)
-        raise Ambiguous(
-            start,
-            f"ambiguous legacy image: it parses as each of: {names}; settle it with "
-            "--legacy-width 32|64 and --legacy-guest pv|hvm",
-            [(p.width, p.guest) for p in good],
-        )
+        found = [(p.width, p.guest) for p in good]
+        raise Ambiguous(start, ambiguity_message(found), found)
     if not results:
         raise _err(start, "no candidate width and guest type left to try")
     if strict:
