@@ -263,11 +263,15 @@ async function compileAll(compiler, lang, options) {
   return new Map([...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+// Writes only files whose content changes: tox environments running at the same
+// time (./dev test) read the committed parsers while regen rewrites them.
 function writeFiles(dir, files) {
   for (const [name, text] of files) {
     const file = path.join(dir, name);
+    const content = text.endsWith('\n') ? text : text + '\n';
+    if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === content) continue;
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text.endsWith('\n') ? text : text + '\n');
+    fs.writeFileSync(file, content);
   }
 }
 
