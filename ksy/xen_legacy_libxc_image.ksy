@@ -18,9 +18,11 @@ doc: |
   VCPU_INFO map (Kaitai has no such operator, so the caller passes it).
 
   This description covers one checkpoint (a saved file), then any further
-  checkpoints of a Remus stream. Compressed (Remus) bodies are described by
-  `spec/legacy.md`; here the page batches of every checkpoint after the
-  first carry no page data when the first enabled compression.
+  checkpoints of a Remus stream. Once a body has had ENABLE_COMPRESSION
+  (-13), the page batches of every later body carry pfn words only; their
+  pages come in COMPRESSED_DATA (-12) chunks, each page encoded against the
+  receiver's earlier copy of it as an empty page, a full page, or runs of
+  copied and skipped 4-octet words (`compressed_page`).
 doc-ref: https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/python/xen/migration/legacy.py;hb=HEAD
 params:
   - id: toolstack_width
@@ -52,9 +54,14 @@ seq:
     type: checkpoint(false)
     doc: The body and tail of the (only, for a saved file) checkpoint.
   - id: further_checkpoints
-    type: checkpoint(first_checkpoint.body.last.chunk_type == -13)
+    type: |
+      checkpoint(_index == 0
+        ? first_checkpoint.compresses_next
+        : further_checkpoints[_index - 1].compresses_next)
     repeat: eos
-    doc: Further checkpoints of a Remus stream.
+    doc: |
+      Further checkpoints of a Remus stream; each is compressed when an
+      earlier body had ENABLE_COMPRESSION.
 instances:
   word_size:
     value: 'toolstack_width == 32 ? 4 : 8'
@@ -74,7 +81,7 @@ instances:
   xsave_size:
     value: |
       (not is_hvm and ext_info.blocks.items.size > 2 and ext_info.blocks.items[2].block_id == "xcnt")
-      ? ext_info.blocks.items[2].body.as<xcnt_body>.xsave_size : 0
+      ? ext_info.blocks.items[2].xsave_size : 0
     doc: Octets of each vCPU's XSAVE state in the tail, 0 when none.
 types:
   word:
@@ -122,19 +129,17 @@ types:
       - id: len_body
         type: u4
         doc: Octets of data.
-      - id: body
-        size: len_body
-        type:
-          switch-on: block_id
-          cases:
-            '"xcnt"': xcnt_body
-        doc: The data; vCPU 0's context for `vcpu`, nothing for `extv`.
-  xcnt_body:
-    doc: The data of an `xcnt` block.
-    seq:
       - id: xsave_size
         type: u4
-        doc: Octets of each vCPU's XSAVE state in the tail, its 16-octet header included.
+        if: block_id == "xcnt"
+        doc: |
+          The data of an `xcnt` block: octets of each vCPU's XSAVE state in
+          the tail, its 16-octet header included.
+      - id: body
+        size: 'block_id == "xcnt" ? len_body - 4 : len_body'
+        doc: |
+          The data of the other blocks (vCPU 0's context for `vcpu`, nothing
+          for `extv`); after an `xcnt` block's u32, nothing.
   checkpoint:
     doc: One body and its tail.
     params:
@@ -143,7 +148,7 @@ types:
         doc: True when page batches carry no page data (a compressed Remus body).
     seq:
       - id: body
-        type: chunk(is_compressed)
+        type: 'chunk(is_compressed, _index == 0 ? false : body[_index - 1].enables_compression)'
         repeat: until
         repeat-until: _.chunk_type == 0
         doc: The chunks, up to and including the one of type 0.
@@ -155,12 +160,19 @@ types:
         type: hvm_tail
         if: _root.is_hvm
         doc: The HVM tail.
+    instances:
+      compresses_next:
+        value: is_compressed or body.last.enables_compression
+        doc: True when the bodies after this one are compressed.
   chunk:
     doc: One chunk of the body.
     params:
       - id: is_compressed
         type: bool
         doc: True when a page batch carries no page data.
+      - id: enabled_before
+        type: bool
+        doc: True when an earlier chunk of the same body was ENABLE_COMPRESSION.
     seq:
       - id: chunk_type
         type: s4
@@ -193,6 +205,10 @@ types:
         type: page_batch(chunk_type, is_compressed)
         if: chunk_type > 0
         doc: A page batch.
+    instances:
+      enables_compression:
+        value: enabled_before or chunk_type == -13
+        doc: True when this chunk or an earlier one of its body is ENABLE_COMPRESSION.
   page_batch:
     doc: Pfn words, then one page for each word whose type carries data.
     params:
@@ -274,7 +290,58 @@ types:
         doc: Octets of compressed data.
       - id: data
         size: len_data.value
-        doc: The compressed pages (see spec/legacy.md).
+        type: compressed_pages
+        doc: Whole compressed pages, for the next data-bearing pfns announced.
+  compressed_pages:
+    doc: The compressed pages of one COMPRESSED_DATA chunk.
+    seq:
+      - id: items
+        type: compressed_page
+        repeat: eos
+        doc: The pages in order.
+  compressed_page:
+    doc: |
+      One page, encoded against the receiver's copy of it: runs that cover
+      exactly 4096 octets, or the single octet of an empty (unchanged) or
+      full page.
+    seq:
+      - id: runs
+        type: 'compressed_run(_index == 0 ? 0 : runs[_index - 1].page_end)'
+        repeat: until
+        repeat-until: _.page_end >= 4096
+        doc: The runs, in page order.
+  compressed_run:
+    doc: One run of a compressed page.
+    params:
+      - id: page_start
+        type: u2
+        doc: Offset in the page where this run starts.
+    seq:
+      - id: head
+        type: u1
+        doc: |
+          Bit 7: skip (1) or copy (0); bits 0-6: the run's length in 4-octet
+          words (1 to 127). As a page's only octet, 0x00 marks an unchanged
+          page and 0x80 a full page.
+      - id: data
+        size: 'is_copy ? len_run : 0'
+        doc: The new contents of a copy run (of a full page, the whole page).
+    instances:
+      is_unchanged_page:
+        value: page_start == 0 and head == 0
+        doc: True for the one-octet mark of a page that did not change.
+      is_full_page:
+        value: page_start == 0 and head == 0x80
+        doc: True for a full page (4096 octets follow).
+      is_copy:
+        value: is_full_page or ((head & 0x80) == 0 and not is_unchanged_page)
+        doc: True when new data follows the head.
+      len_run:
+        value: 'is_full_page ? 4096 : (head & 0x7f) * 4'
+        doc: Octets of the page the run covers.
+      page_end:
+        value: 'is_unchanged_page or is_full_page ? 4096 : page_start + len_run'
+        doc: Offset in the page where this run ends.
   toolstack:
     doc: TOOLSTACK (-18), data for the toolstack.
     seq:

@@ -64,11 +64,6 @@ CHECKER_DISAGREES: dict[str, str] = {}
 #: y_ cases the generated Kaitai parsers cannot read (layers xl, libxl, libxc).
 KAITAI_REJECTS: dict[str, str] = {}
 
-KAITAI_REJECTS["y_legacy-legacy_x86_64-pv_remus-compressed"] = (
-    "Remus's compressed page bodies (legacy chunks -12/-13) are specified in prose only: "
-    "the legacy ksy reads an uncompressed batch's pages and runs out of data"
-)
-
 #: Reader rules cannot be cited by a checker of images.
 RULES = load_rules()
 

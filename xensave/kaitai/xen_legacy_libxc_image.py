@@ -18,9 +18,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
     VCPU_INFO map (Kaitai has no such operator, so the caller passes it).
     
     This description covers one checkpoint (a saved file), then any further
-    checkpoints of a Remus stream. Compressed (Remus) bodies are described by
-    `spec/legacy.md`; here the page batches of every checkpoint after the
-    first carry no page data when the first enabled compression.
+    checkpoints of a Remus stream. Once a body has had ENABLE_COMPRESSION
+    (-13), the page batches of every later body carry pfn words only; their
+    pages come in COMPRESSED_DATA (-12) chunks, each page encoded against the
+    receiver's earlier copy of it as an empty page, a full page, or runs of
+    copied and skipped 4-octet words (`compressed_page`).
     
     .. seealso::
        Source - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/python/xen/migration/legacy.py;hb=HEAD
@@ -51,7 +53,7 @@ class XenLegacyLibxcImage(KaitaiStruct):
         self.further_checkpoints = []
         i = 0
         while not self._io.is_eof():
-            self.further_checkpoints.append(XenLegacyLibxcImage.Checkpoint(self.first_checkpoint.body[-1].chunk_type == -13, self._io, self, self._root))
+            self.further_checkpoints.append(XenLegacyLibxcImage.Checkpoint((self.first_checkpoint.compresses_next if i == 0 else self.further_checkpoints[i - 1].compresses_next), self._io, self, self._root))
             i += 1
 
 
@@ -89,7 +91,7 @@ class XenLegacyLibxcImage(KaitaiStruct):
             self.body = []
             i = 0
             while True:
-                _ = XenLegacyLibxcImage.Chunk(self.is_compressed, self._io, self, self._root)
+                _ = XenLegacyLibxcImage.Chunk(self.is_compressed, (False if i == 0 else self.body[i - 1].enables_compression), self._io, self, self._root)
                 self.body.append(_)
                 if _.chunk_type == 0:
                     break
@@ -119,14 +121,24 @@ class XenLegacyLibxcImage(KaitaiStruct):
                 self.hvm_tail._fetch_instances()
 
 
+        @property
+        def compresses_next(self):
+            """True when the bodies after this one are compressed."""
+            if hasattr(self, '_m_compresses_next'):
+                return self._m_compresses_next
+
+            self._m_compresses_next =  ((self.is_compressed) or (self.body[-1].enables_compression)) 
+            return getattr(self, '_m_compresses_next', None)
+
 
     class Chunk(KaitaiStruct):
         """One chunk of the body."""
-        def __init__(self, is_compressed, _io, _parent=None, _root=None):
+        def __init__(self, is_compressed, enabled_before, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.Chunk, self).__init__(_io)
             self._parent = _parent
             self._root = _root
             self.is_compressed = is_compressed
+            self.enabled_before = enabled_before
             self._read()
 
         def _read(self):
@@ -246,6 +258,15 @@ class XenLegacyLibxcImage(KaitaiStruct):
                 self.batch._fetch_instances()
 
 
+        @property
+        def enables_compression(self):
+            """True when this chunk or an earlier one of its body is ENABLE_COMPRESSION."""
+            if hasattr(self, '_m_enables_compression'):
+                return self._m_enables_compression
+
+            self._m_enables_compression =  ((self.enabled_before) or (self.chunk_type == -13)) 
+            return getattr(self, '_m_enables_compression', None)
+
 
     class CompressedData(KaitaiStruct):
         """COMPRESSED_DATA (-12), compressed pages of a Remus body."""
@@ -257,12 +278,133 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
         def _read(self):
             self.len_data = XenLegacyLibxcImage.Word(self._io, self, self._root)
-            self.data = self._io.read_bytes(self.len_data.value)
+            self._raw_data = self._io.read_bytes(self.len_data.value)
+            _io__raw_data = KaitaiStream(BytesIO(self._raw_data))
+            self.data = XenLegacyLibxcImage.CompressedPages(_io__raw_data, self, self._root)
 
 
         def _fetch_instances(self):
             pass
             self.len_data._fetch_instances()
+            self.data._fetch_instances()
+
+
+    class CompressedPage(KaitaiStruct):
+        """One page, encoded against the receiver's copy of it: runs that cover
+        exactly 4096 octets, or the single octet of an empty (unchanged) or
+        full page.
+        """
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.CompressedPage, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.runs = []
+            i = 0
+            while True:
+                _ = XenLegacyLibxcImage.CompressedRun((0 if i == 0 else self.runs[i - 1].page_end), self._io, self, self._root)
+                self.runs.append(_)
+                if _.page_end >= 4096:
+                    break
+                i += 1
+
+
+        def _fetch_instances(self):
+            pass
+            for i in range(len(self.runs)):
+                pass
+                self.runs[i]._fetch_instances()
+
+
+
+    class CompressedPages(KaitaiStruct):
+        """The compressed pages of one COMPRESSED_DATA chunk."""
+        def __init__(self, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.CompressedPages, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self._read()
+
+        def _read(self):
+            self.items = []
+            i = 0
+            while not self._io.is_eof():
+                self.items.append(XenLegacyLibxcImage.CompressedPage(self._io, self, self._root))
+                i += 1
+
+
+
+        def _fetch_instances(self):
+            pass
+            for i in range(len(self.items)):
+                pass
+                self.items[i]._fetch_instances()
+
+
+
+    class CompressedRun(KaitaiStruct):
+        """One run of a compressed page."""
+        def __init__(self, page_start, _io, _parent=None, _root=None):
+            super(XenLegacyLibxcImage.CompressedRun, self).__init__(_io)
+            self._parent = _parent
+            self._root = _root
+            self.page_start = page_start
+            self._read()
+
+        def _read(self):
+            self.head = self._io.read_u1()
+            self.data = self._io.read_bytes((self.len_run if self.is_copy else 0))
+
+
+        def _fetch_instances(self):
+            pass
+
+        @property
+        def is_copy(self):
+            """True when new data follows the head."""
+            if hasattr(self, '_m_is_copy'):
+                return self._m_is_copy
+
+            self._m_is_copy =  ((self.is_full_page) or ( ((self.head & 128 == 0) and ((not (self.is_unchanged_page)))) )) 
+            return getattr(self, '_m_is_copy', None)
+
+        @property
+        def is_full_page(self):
+            """True for a full page (4096 octets follow)."""
+            if hasattr(self, '_m_is_full_page'):
+                return self._m_is_full_page
+
+            self._m_is_full_page =  ((self.page_start == 0) and (self.head == 128)) 
+            return getattr(self, '_m_is_full_page', None)
+
+        @property
+        def is_unchanged_page(self):
+            """True for the one-octet mark of a page that did not change."""
+            if hasattr(self, '_m_is_unchanged_page'):
+                return self._m_is_unchanged_page
+
+            self._m_is_unchanged_page =  ((self.page_start == 0) and (self.head == 0)) 
+            return getattr(self, '_m_is_unchanged_page', None)
+
+        @property
+        def len_run(self):
+            """Octets of the page the run covers."""
+            if hasattr(self, '_m_len_run'):
+                return self._m_len_run
+
+            self._m_len_run = (4096 if self.is_full_page else (self.head & 127) * 4)
+            return getattr(self, '_m_len_run', None)
+
+        @property
+        def page_end(self):
+            """Offset in the page where this run ends."""
+            if hasattr(self, '_m_page_end'):
+                return self._m_page_end
+
+            self._m_page_end = (4096 if  ((self.is_unchanged_page) or (self.is_full_page))  else self.page_start + self.len_run)
+            return getattr(self, '_m_page_end', None)
 
 
     class DeviceModel(KaitaiStruct):
@@ -302,25 +444,18 @@ class XenLegacyLibxcImage(KaitaiStruct):
         def _read(self):
             self.block_id = (self._io.read_bytes(4)).decode(u"ASCII")
             self.len_body = self._io.read_u4le()
-            _on = self.block_id
-            if _on == u"xcnt":
+            if self.block_id == u"xcnt":
                 pass
-                self._raw_body = self._io.read_bytes(self.len_body)
-                _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                self.body = XenLegacyLibxcImage.XcntBody(_io__raw_body, self, self._root)
-            else:
-                pass
-                self.body = self._io.read_bytes(self.len_body)
+                self.xsave_size = self._io.read_u4le()
+
+            self.body = self._io.read_bytes((self.len_body - 4 if self.block_id == u"xcnt" else self.len_body))
 
 
         def _fetch_instances(self):
             pass
-            _on = self.block_id
-            if _on == u"xcnt":
+            if self.block_id == u"xcnt":
                 pass
-                self.body._fetch_instances()
-            else:
-                pass
+
 
 
     class ExtBlocks(KaitaiStruct):
@@ -620,22 +755,6 @@ class XenLegacyLibxcImage(KaitaiStruct):
                 pass
 
 
-    class XcntBody(KaitaiStruct):
-        """The data of an `xcnt` block."""
-        def __init__(self, _io, _parent=None, _root=None):
-            super(XenLegacyLibxcImage.XcntBody, self).__init__(_io)
-            self._parent = _parent
-            self._root = _root
-            self._read()
-
-        def _read(self):
-            self.xsave_size = self._io.read_u4le()
-
-
-        def _fetch_instances(self):
-            pass
-
-
     @property
     def guest_width(self):
         """Octets in one guest word, from the vCPU context size."""
@@ -687,7 +806,7 @@ class XenLegacyLibxcImage(KaitaiStruct):
         if hasattr(self, '_m_xsave_size'):
             return self._m_xsave_size
 
-        self._m_xsave_size = (self.ext_info.blocks.items[2].body.xsave_size if  (((not (self.is_hvm))) and (len(self.ext_info.blocks.items) > 2) and (self.ext_info.blocks.items[2].block_id == u"xcnt"))  else 0)
+        self._m_xsave_size = (self.ext_info.blocks.items[2].xsave_size if  (((not (self.is_hvm))) and (len(self.ext_info.blocks.items) > 2) and (self.ext_info.blocks.items[2].block_id == u"xcnt"))  else 0)
         return getattr(self, '_m_xsave_size', None)
 
 

@@ -19,9 +19,11 @@
  * VCPU_INFO map (Kaitai has no such operator, so the caller passes it).
  * 
  * This description covers one checkpoint (a saved file), then any further
- * checkpoints of a Remus stream. Compressed (Remus) bodies are described by
- * `spec/legacy.md`; here the page batches of every checkpoint after the
- * first carry no page data when the first enabled compression.
+ * checkpoints of a Remus stream. Once a body has had ENABLE_COMPRESSION
+ * (-13), the page batches of every later body carry pfn words only; their
+ * pages come in COMPRESSED_DATA (-12) chunks, each page encoded against the
+ * receiver's earlier copy of it as an empty page, a full page, or runs of
+ * copied and skipped 4-octet words (`compressed_page`).
  * @see {@link https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/python/xen/migration/legacy.py;hb=HEAD|Source}
  */
 
@@ -51,7 +53,7 @@ var XenLegacyLibxcImage = (function() {
     this.furtherCheckpoints = [];
     var i = 0;
     while (!this._io.isEof()) {
-      this.furtherCheckpoints.push(new Checkpoint(this._io, this, this._root, this.firstCheckpoint.body[this.firstCheckpoint.body.length - 1].chunkType == -13));
+      this.furtherCheckpoints.push(new Checkpoint(this._io, this, this._root, (i == 0 ? this.firstCheckpoint.compressesNext : this.furtherCheckpoints[i - 1].compressesNext)));
       i++;
     }
   }
@@ -73,7 +75,7 @@ var XenLegacyLibxcImage = (function() {
       this.body = [];
       var i = 0;
       do {
-        var _ = new Chunk(this._io, this, this._root, this.isCompressed);
+        var _ = new Chunk(this._io, this, this._root, this.isCompressed, (i == 0 ? false : this.body[i - 1].enablesCompression));
         this.body.push(_);
         i++;
       } while (!(_.chunkType == 0));
@@ -84,6 +86,18 @@ var XenLegacyLibxcImage = (function() {
         this.hvmTail = new HvmTail(this._io, this, this._root);
       }
     }
+
+    /**
+     * True when the bodies after this one are compressed.
+     */
+    Object.defineProperty(Checkpoint.prototype, 'compressesNext', {
+      get: function() {
+        if (this._m_compressesNext !== undefined)
+          return this._m_compressesNext;
+        this._m_compressesNext =  ((this.isCompressed) || (this.body[this.body.length - 1].enablesCompression)) ;
+        return this._m_compressesNext;
+      }
+    });
 
     /**
      * The chunks, up to and including the one of type 0.
@@ -109,11 +123,12 @@ var XenLegacyLibxcImage = (function() {
    */
 
   var Chunk = XenLegacyLibxcImage.Chunk = (function() {
-    function Chunk(_io, _parent, _root, isCompressed) {
+    function Chunk(_io, _parent, _root, isCompressed, enabledBefore) {
       this._io = _io;
       this._parent = _parent;
       this._root = _root;
       this.isCompressed = isCompressed;
+      this.enabledBefore = enabledBefore;
 
       this._read();
     }
@@ -180,6 +195,18 @@ var XenLegacyLibxcImage = (function() {
     }
 
     /**
+     * True when this chunk or an earlier one of its body is ENABLE_COMPRESSION.
+     */
+    Object.defineProperty(Chunk.prototype, 'enablesCompression', {
+      get: function() {
+        if (this._m_enablesCompression !== undefined)
+          return this._m_enablesCompression;
+        this._m_enablesCompression =  ((this.enabledBefore) || (this.chunkType == -13)) ;
+        return this._m_enablesCompression;
+      }
+    });
+
+    /**
      * A page count (1 to 1024), 0 for the end of the body, or a chunk type.
      */
 
@@ -193,6 +220,10 @@ var XenLegacyLibxcImage = (function() {
 
     /**
      * True when a page batch carries no page data.
+     */
+
+    /**
+     * True when an earlier chunk of the same body was ENABLE_COMPRESSION.
      */
 
     return Chunk;
@@ -212,7 +243,9 @@ var XenLegacyLibxcImage = (function() {
     }
     CompressedData.prototype._read = function() {
       this.lenData = new Word(this._io, this, this._root);
-      this.data = this._io.readBytes(this.lenData.value);
+      this._raw_data = this._io.readBytes(this.lenData.value);
+      var _io__raw_data = new KaitaiStream(this._raw_data);
+      this.data = new CompressedPages(_io__raw_data, this, this._root);
     }
 
     /**
@@ -220,10 +253,164 @@ var XenLegacyLibxcImage = (function() {
      */
 
     /**
-     * The compressed pages (see spec/legacy.md).
+     * Whole compressed pages, for the next data-bearing pfns announced.
      */
 
     return CompressedData;
+  })();
+
+  /**
+   * One page, encoded against the receiver's copy of it: runs that cover
+   * exactly 4096 octets, or the single octet of an empty (unchanged) or
+   * full page.
+   */
+
+  var CompressedPage = XenLegacyLibxcImage.CompressedPage = (function() {
+    function CompressedPage(_io, _parent, _root) {
+      this._io = _io;
+      this._parent = _parent;
+      this._root = _root;
+
+      this._read();
+    }
+    CompressedPage.prototype._read = function() {
+      this.runs = [];
+      var i = 0;
+      do {
+        var _ = new CompressedRun(this._io, this, this._root, (i == 0 ? 0 : this.runs[i - 1].pageEnd));
+        this.runs.push(_);
+        i++;
+      } while (!(_.pageEnd >= 4096));
+    }
+
+    /**
+     * The runs, in page order.
+     */
+
+    return CompressedPage;
+  })();
+
+  /**
+   * The compressed pages of one COMPRESSED_DATA chunk.
+   */
+
+  var CompressedPages = XenLegacyLibxcImage.CompressedPages = (function() {
+    function CompressedPages(_io, _parent, _root) {
+      this._io = _io;
+      this._parent = _parent;
+      this._root = _root;
+
+      this._read();
+    }
+    CompressedPages.prototype._read = function() {
+      this.items = [];
+      var i = 0;
+      while (!this._io.isEof()) {
+        this.items.push(new CompressedPage(this._io, this, this._root));
+        i++;
+      }
+    }
+
+    /**
+     * The pages in order.
+     */
+
+    return CompressedPages;
+  })();
+
+  /**
+   * One run of a compressed page.
+   */
+
+  var CompressedRun = XenLegacyLibxcImage.CompressedRun = (function() {
+    function CompressedRun(_io, _parent, _root, pageStart) {
+      this._io = _io;
+      this._parent = _parent;
+      this._root = _root;
+      this.pageStart = pageStart;
+
+      this._read();
+    }
+    CompressedRun.prototype._read = function() {
+      this.head = this._io.readU1();
+      this.data = this._io.readBytes((this.isCopy ? this.lenRun : 0));
+    }
+
+    /**
+     * True when new data follows the head.
+     */
+    Object.defineProperty(CompressedRun.prototype, 'isCopy', {
+      get: function() {
+        if (this._m_isCopy !== undefined)
+          return this._m_isCopy;
+        this._m_isCopy =  ((this.isFullPage) || ( (((this.head & 128) == 0) && (!(this.isUnchangedPage))) )) ;
+        return this._m_isCopy;
+      }
+    });
+
+    /**
+     * True for a full page (4096 octets follow).
+     */
+    Object.defineProperty(CompressedRun.prototype, 'isFullPage', {
+      get: function() {
+        if (this._m_isFullPage !== undefined)
+          return this._m_isFullPage;
+        this._m_isFullPage =  ((this.pageStart == 0) && (this.head == 128)) ;
+        return this._m_isFullPage;
+      }
+    });
+
+    /**
+     * True for the one-octet mark of a page that did not change.
+     */
+    Object.defineProperty(CompressedRun.prototype, 'isUnchangedPage', {
+      get: function() {
+        if (this._m_isUnchangedPage !== undefined)
+          return this._m_isUnchangedPage;
+        this._m_isUnchangedPage =  ((this.pageStart == 0) && (this.head == 0)) ;
+        return this._m_isUnchangedPage;
+      }
+    });
+
+    /**
+     * Octets of the page the run covers.
+     */
+    Object.defineProperty(CompressedRun.prototype, 'lenRun', {
+      get: function() {
+        if (this._m_lenRun !== undefined)
+          return this._m_lenRun;
+        this._m_lenRun = (this.isFullPage ? 4096 : (this.head & 127) * 4);
+        return this._m_lenRun;
+      }
+    });
+
+    /**
+     * Offset in the page where this run ends.
+     */
+    Object.defineProperty(CompressedRun.prototype, 'pageEnd', {
+      get: function() {
+        if (this._m_pageEnd !== undefined)
+          return this._m_pageEnd;
+        this._m_pageEnd = ( ((this.isUnchangedPage) || (this.isFullPage))  ? 4096 : this.pageStart + this.lenRun);
+        return this._m_pageEnd;
+      }
+    });
+
+    /**
+     * Bit 7: skip (1) or copy (0); bits 0-6: the run's length in 4-octet
+     * words (1 to 127). As a page's only octet, 0x00 marks an unchanged
+     * page and 0x80 a full page.
+     */
+
+    /**
+     * The new contents of a copy run (of a full page, the whole page).
+     */
+
+    /**
+     * Offset in the page where this run starts.
+     */
+
+    return CompressedRun;
   })();
 
   /**
@@ -279,16 +466,10 @@ var XenLegacyLibxcImage = (function() {
     ExtBlock.prototype._read = function() {
       this.blockId = KaitaiStream.bytesToStr(this._io.readBytes(4), "ASCII");
       this.lenBody = this._io.readU4le();
-      switch (this.blockId) {
-      case "xcnt":
-        this._raw_body = this._io.readBytes(this.lenBody);
-        var _io__raw_body = new KaitaiStream(this._raw_body);
-        this.body = new XcntBody(_io__raw_body, this, this._root);
-        break;
-      default:
-        this.body = this._io.readBytes(this.lenBody);
-        break;
+      if (this.blockId == "xcnt") {
+        this.xsaveSize = this._io.readU4le();
       }
+      this.body = this._io.readBytes((this.blockId == "xcnt" ? this.lenBody - 4 : this.lenBody));
     }
 
     /**
@@ -300,7 +481,13 @@ var XenLegacyLibxcImage = (function() {
      */
 
     /**
-     * The data; vCPU 0's context for `vcpu`, nothing for `extv`.
+     * The data of an `xcnt` block: octets of each vCPU's XSAVE state in
+     * the tail, its 16-octet header included.
+     */
+
+    /**
+     * The data of the other blocks (vCPU 0's context for `vcpu`, nothing
+     * for `extv`); after an `xcnt` block's u32, nothing.
      */
 
     return ExtBlock;
@@ -745,29 +932,6 @@ var XenLegacyLibxcImage = (function() {
   })();
 
   /**
-   * The data of an `xcnt` block.
-   */
-
-  var XcntBody = XenLegacyLibxcImage.XcntBody = (function() {
-    function XcntBody(_io, _parent, _root) {
-      this._io = _io;
-      this._parent = _parent;
-      this._root = _root;
-
-      this._read();
-    }
-    XcntBody.prototype._read = function() {
-      this.xsaveSize = this._io.readU4le();
-    }
-
-    /**
-     * Octets of each vCPU's XSAVE state in the tail, its 16-octet header included.
-     */
-
-    return XcntBody;
-  })();
-
-  /**
    * Octets in one guest word, from the vCPU context size.
    */
   Object.defineProperty(XenLegacyLibxcImage.prototype, 'guestWidth', {
@@ -834,7 +998,7 @@ var XenLegacyLibxcImage = (function() {
     get: function() {
       if (this._m_xsaveSize !== undefined)
         return this._m_xsaveSize;
-      this._m_xsaveSize = ( ((!(this.isHvm)) && (this.extInfo.blocks.items.length > 2) && (this.extInfo.blocks.items[2].blockId == "xcnt"))  ? this.extInfo.blocks.items[2].body.xsaveSize : 0);
+      this._m_xsaveSize = ( ((!(this.isHvm)) && (this.extInfo.blocks.items.length > 2) && (this.extInfo.blocks.items[2].blockId == "xcnt"))  ? this.extInfo.blocks.items[2].xsaveSize : 0);
       return this._m_xsaveSize;
     }
   });
@@ -856,7 +1020,8 @@ var XenLegacyLibxcImage = (function() {
    */
 
   /**
-   * Further checkpoints of a Remus stream.
+   * Further checkpoints of a Remus stream; each is compressed when an
+   * earlier body had ENABLE_COMPRESSION.
    */
 
   /**
