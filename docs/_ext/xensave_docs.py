@@ -5,7 +5,10 @@ committed): the layout reference from ``ksy/*.ksy``, the rule index from
 ``spec/rules.toml``, the corpus browser from ``conformance/manifest.json``, the
 conformance results from a harness run, the CLI reference from the CLI's own
 ``--help``, and the captured output the guides include. Nothing in those pages
-is written by hand, so they cannot drift from their sources.
+is written by hand, so they cannot drift from their sources. It also writes
+``docs/spec/<chapter>.md`` (an include of each ``spec/*.md``) and the landing
+page's Specification toctree of them. What exists (chapters, ksy files, CLI
+commands) is found by ``xensave_docs_plan``; nothing is listed by hand.
 
 It also turns the ``<a id="xc-page-004"></a>`` anchors of the spec chapters
 into real targets, so that Markdown links such as ``libxc-stream.md#xc-page-004``
@@ -25,6 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import xensave_docs_plan as plan
 import yaml
 from docutils import nodes
 from docutils.transforms import Transform
@@ -33,8 +37,8 @@ from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 
-DOCS = Path(__file__).resolve().parent.parent
-ROOT = DOCS.parent
+DOCS = plan.DOCS
+ROOT = plan.ROOT
 GEN = DOCS / "_gen"
 
 LAYER_TITLES = {
@@ -209,7 +213,7 @@ class Ksy:
 
 class Reference:
     def __init__(self) -> None:
-        self.ksys = {p.stem: Ksy(p) for p in sorted((ROOT / "ksy").glob("*.ksy"))}
+        self.ksys = {p.stem: Ksy(p) for p in plan.ksy_files()}
         self._size_memo: dict[tuple[str, str], int | None] = {}
         # (ksy stem, type or ksy id, field or "") -> rule IDs whose `ksy` points there
         self.rules_at: dict[tuple[str, str, str], list[str]] = {}
@@ -464,7 +468,7 @@ def diagrams(static: Path) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         r = run([node, "generators/ksc.js", "--all-targets", "--out", tmp])
         dots = {p.stem for p in Path(tmp, "graphviz").glob("*.dot")}
-        stems = {p.stem for p in (ROOT / "ksy").glob("*.ksy")}
+        stems = {p.stem for p in plan.ksy_files()}
         if r.returncode != 0 and not stems <= dots:
             raise RuntimeError("node generators/ksc.js --all-targets failed:\n" + r.stderr)
         if r.returncode != 0:
@@ -490,6 +494,8 @@ def gen_reference() -> Reference:
     dia = diagrams(GEN / "_static" / "diagrams")
     toc = []
     for stem, ksy in ref.ksys.items():
+        if stem not in dia and "*" not in dia:
+            raise RuntimeError(f"no Graphviz output for ksy/{stem}.ksy (is its meta.id {stem}?)")
         write(GEN / "reference" / f"{stem}.md", ref.page(ksy, dia.get(stem, dia.get("*", ""))))
         toc.append(stem)
     idx = [
@@ -524,6 +530,20 @@ def rule_label(rid: str) -> str:
     return "rule-" + rid.lower()
 
 
+def layer_title(layer: str, rules: list[Any]) -> str:
+    """The heading of a layer in the rule index: a known title, else the title of
+    the chapter that states the layer's first rule (so a new layer needs no edit)."""
+    if layer in LAYER_TITLES:
+        return LAYER_TITLES[layer]
+    for r in rules:
+        chapter = ROOT / "spec" / (r.spec or "").split("#")[0]
+        if r.spec and chapter.is_file():
+            for line in chapter.read_text(encoding="utf-8").splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return layer
+
+
 def gen_rules_and_corpus(ref: Reference) -> None:
     from xensave.rules import load_rules
 
@@ -548,7 +568,7 @@ def gen_rules_and_corpus(ref: Reference) -> None:
     for r in rules.values():
         by_layer.setdefault(r.layer, []).append(r)
     for layer, rs in by_layer.items():
-        lines += [f"## {LAYER_TITLES.get(layer, layer)}", ""]
+        lines += [f"## {layer_title(layer, rs)}", ""]
         for r in rs:
             level = r.level.value if hasattr(r.level, "value") else str(r.level)
             lines += [f"({rule_label(r.id)})=", f"### {r.id}", ""]
@@ -724,15 +744,7 @@ def gen_conformance(extra: Path) -> None:
 
 
 def gen_cli() -> None:
-    cmds: list[list[str]] = [[]]
-    top = run([*xensave_cmd(), "--help"]).stdout
-    sub = re.findall(r"^    (\w[\w-]*)\s", top, re.M)
-    for s in sub:
-        cmds.append([s])
-        h = run([*xensave_cmd(), s, "--help"]).stdout
-        if "ACTION" in h.split("\n")[0]:
-            for a in re.findall(r"^    (\w[\w-]*)\s", h, re.M):
-                cmds.append([s, a])
+    cmds = plan.cli_commands()  # every command the parser has, none listed by hand
     lines = [
         "# CLI reference",
         "",
@@ -834,16 +846,26 @@ def gen_guide_outputs() -> None:
 # --------------------------------------------------------------------------
 
 
+def gen_spec() -> None:
+    """One page per spec chapter (an include of it) and the landing page's toctree
+    of them, so a chapter added to spec/ is published without editing docs/."""
+    chapters = plan.spec_chapters()
+    for stem in chapters:
+        write(plan.SPEC_PAGES / f"{stem}.md", plan.spec_page(stem))
+    write(DOCS / plan.SPEC_TOCTREE, plan.spec_toctree(chapters))
+
+
 def generate(app: Any, config: Any) -> None:
     sys.path.insert(0, str(ROOT))
     GEN.mkdir(exist_ok=True)
+    gen_spec()
     ref = gen_reference()
     gen_rules_and_corpus(ref)
     gen_conformance(GEN / "_extra")
     gen_cli()
     gen_guide_outputs()
     # pages of a ksy, layer or command that no longer exists must not linger
-    for page in GEN.rglob("*.md"):
+    for page in [*GEN.rglob("*.md"), *plan.SPEC_PAGES.glob("*.md")]:
         if page.resolve() not in _WRITTEN:
             page.unlink()
 
