@@ -172,7 +172,8 @@ def _bounded(data: bytes) -> None:
         d.message for d in report.diagnostics
     ]
     assert peak <= 4 * len(data) + (8 << 20), f"{peak} bytes allocated for {len(data)}"
-    assert time.monotonic() - start < 5
+    # a hang guard, not a benchmark: milliseconds are normal, a loaded CI machine is slow
+    assert time.monotonic() - start < 30
 
 
 @budget(150)

@@ -386,7 +386,7 @@ def mixed(corpus: Path) -> RunResult:
         impl("bad", "wrong:n_libxc_bad-id,y_libxc-v3_hvm", supports={"layers": ["libxc"]}),
         impl("p", "segv:n_libxc_bad-id hang:y_xl-v2_x86_64-pv", "persistent"),
     ]
-    return go(corpus, adapters, timeout=1.0)
+    return go(corpus, adapters, timeout=2.0)
 
 
 def test_terminal_report(mixed: RunResult) -> None:

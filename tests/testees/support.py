@@ -54,7 +54,8 @@ def go(
     timeout: float = 5.0,
     **kw: object,
 ) -> RunResult:
-    opts = RunOptions(jobs=kw.pop("jobs", 2), exec=ExecOptions(timeout=timeout, startup_grace=1.0))  # type: ignore[arg-type]
+    # a generous start-up grace: a loaded machine (CI) can take seconds to start Python
+    opts = RunOptions(jobs=kw.pop("jobs", 2), exec=ExecOptions(timeout=timeout, startup_grace=5.0))  # type: ignore[arg-type]
     for k, v in kw.items():
         setattr(opts, k, v)
     filters = Filters(names=names if names is not None else SMALL)
