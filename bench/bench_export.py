@@ -5,7 +5,10 @@ bench/bench.py), then alternates ``cp``, ``xensave export raw`` and ``xensave ex
 elf`` on it RUNS times (and once each from a pipe) under ``/usr/bin/time -v``;
 reports median wall time, throughput, the ratio to cp and peak RSS. With ``--big
 GIB`` a second, larger image shows whether RSS grows with image size. Goal (issue 9):
->= 50% of cp throughput, memory bounded by the pfn index.
+export with its default settings at >= 50% of cp's throughput, memory bounded by the
+pfn index. The default writes a new OUT atomically without fsync, as cp does;
+``--sync`` (fsync before the rename) is measured against ``cp`` followed by ``sync``
+of the copy, which is bound by the disk's write speed the same way.
 
     python bench/bench_export.py [--size-mib 1024] [--runs 5] [--big 4] [--dir DIR]
 """
@@ -34,8 +37,8 @@ def measure(img: Path, tmp: Path, runs: int) -> dict[str, list[Run]]:
         "cp + sync OUT": ["sh", "-c", f"cp {img} {out} && sync {out}"],
         "export raw": [*xs, "raw", "-q", str(img), str(out)],
         "export elf": [*xs, "elf", "-q", str(img), str(out)],
-        "export raw --no-sync": [*xs, "raw", "-q", "--no-sync", str(img), str(out)],
-        "export elf --no-sync": [*xs, "elf", "-q", "--no-sync", str(img), str(out)],
+        "export raw --sync": [*xs, "raw", "-q", "--sync", str(img), str(out)],
+        "export elf --sync": [*xs, "elf", "-q", "--sync", str(img), str(out)],
     }
     res: dict[str, list[Run]] = {k: [] for k in cmds}
     for _ in range(runs):
@@ -71,16 +74,15 @@ def report(size: int, res: dict[str, list[Run]]) -> dict[str, float]:
         ratio = cp / wall
         print(f"{name:<22} {wall:>9.3f} {size / MIB / wall:>8.0f} {ratio:>6.0%} {peak:>13.1f}")
     cps = statistics.median(r.wall for r in res["cp + sync OUT"])
-    for name, base, label in (
-        ("export raw", cps, "cp + sync"),
-        ("export elf", cps, "cp + sync"),
-        ("export raw --no-sync", cp, "cp"),
-        ("export elf --no-sync", cp, "cp"),
+    for name, base, label, goal in (
+        ("export raw", cp, "cp", True),
+        ("export elf", cp, "cp", True),
+        ("export raw --sync", cps, "cp + sync", False),
+        ("export elf --sync", cps, "cp + sync", False),
     ):
         wall = statistics.median(r.wall for r in res[name])
-        ok = base / wall >= 0.5
-        verdict = "OK" if ok else "BELOW"
-        print(f"  {name}: {base / wall:.0%} of {label} throughput: {verdict} (goal 50%)")
+        verdict = ("OK" if base / wall >= 0.5 else "BELOW") + " (goal 50%)" if goal else ""
+        print(f"  {name}: {base / wall:.0%} of {label} throughput {verdict}".rstrip())
     return rss
 
 

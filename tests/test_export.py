@@ -7,7 +7,6 @@ The ELF checks here use pyelftools only; readelf and gdb are in test_export_tool
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import os
 import struct
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
+from export_images import CASES, LEGACY, Planted, case, planted, planted_legacy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +25,6 @@ from xensave.bodies import PageData, has_data, pfn_entry, split_pfn_entry
 from xensave.cli import main
 from xensave.constants import PageType, XcRecType
 from xensave.export import PR_REGS, hvm_cpu_regs, pv_regs
-from xensave.legacy import samples as legacy_samples
 from xensave.model import Record
 from xensave.reader import Reader, ReadOptions, RecordEvent
 
@@ -242,30 +241,6 @@ def _elf_memory(path: Path) -> bytes:
     return bytes(mem)
 
 
-def _expected_regs(guest: str, data: bytes) -> dict[int, dict[str, int]]:
-    """vCPU registers straight from the sample's context blobs."""
-    out: dict[int, dict[str, int]] = {}
-    for ev in Reader(io.BytesIO(data)):
-        if not isinstance(ev, RecordEvent) or ev.layer != "libxc":
-            continue
-        if ev.type == XcRecType.X86_PV_VCPU_BASIC:
-            vid = struct.unpack_from("<I", ev.body)[0]
-            got = pv_regs(ev.body[8:], "<")
-            assert got is not None
-            assert got[0] == ("pv64" if guest == "x86_64-pv" else "pv32")
-            out[vid] = got[1]
-        elif ev.type == XcRecType.HVM_CONTEXT:
-            off = 0
-            while off < len(ev.body):
-                code, inst, length = struct.unpack_from("<HHI", ev.body, off)
-                if code == 2:
-                    regs = hvm_cpu_regs(ev.body[off + 8 : off + 8 + length], "<")
-                    assert regs is not None
-                    out[inst] = regs
-                off += 8 + length
-    return out
-
-
 def test_register_offsets() -> None:
     """Spot checks of the struct offsets against Xen's public headers."""
     ctx = bytearray(5168)
@@ -299,55 +274,139 @@ def test_register_offsets() -> None:
     assert got is not None and got[1]["cr3"] == 0x123456 << 12  # xen_pfn_to_cr3_32 undone
 
 
-@pytest.mark.parametrize("wrap", ["libxc", "xl"])
-@pytest.mark.parametrize("guest", GUESTS)
-def test_elf_with_pyelftools(tmp_path: Path, guest: str, wrap: str) -> None:
-    src, data = write_image(tmp_path, "in", samples.build(guest, 3, wrap, vcpus=3))
-    out = tmp_path / "out.core"
-    assert run("export", "elf", "-q", str(src), str(out)) == 0
-    pages = model_pages(data)
-    with open(out, "rb") as f:
+# QEMU's QEMUCPUState (target/i386/arch_dump.c), the desc of its "QEMU" note: version,
+# size, rax rbx rcx rdx rsi rdi rsp rbp r8-r15 rip rflags, ten segments {u32 selector,
+# limit, flags, pad; u64 base} (cs ds es fs gs ss ldt tr gdt idt), cr[5], kernel_gs_base
+QEMU_GP = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rsp", "rbp", *(f"r{i}" for i in range(8, 16)))
+QEMU_SEGS = ("cs", "ds", "es", "fs", "gs", "ss", "ldt", "tr", "gdt", "idt")
+# x86 segment descriptor bits as QEMU keeps them (the descriptor's high word): type at
+# 8, S 12, DPL 13, P 15, AVL 20, L 21, D/B 22, G 23
+CODE64_FLAGS = 0xB << 8 | 1 << 12 | 1 << 15 | 1 << 21 | 1 << 23
+DATA_FLAGS = 0x3 << 8 | 1 << 12 | 1 << 15 | 1 << 22 | 1 << 23
+
+
+def qemu_note(desc: bytes) -> dict[str, int]:
+    """A QEMUCPUState as a dict (segments as NAME, NAME_limit, NAME_flags, NAME_base)."""
+    assert len(desc) == 440
+    out = dict(zip(("version", "size"), struct.unpack_from("<II", desc), strict=True))
+    out.update(zip((*QEMU_GP, "rip", "eflags"), struct.unpack_from("<18Q", desc, 8), strict=True))
+    for i, sg in enumerate(QEMU_SEGS):
+        sel, limit, flags, _, base = struct.unpack_from("<IIIIQ", desc, 152 + 24 * i)
+        out.update({sg: sel, f"{sg}_limit": limit, f"{sg}_flags": flags, f"{sg}_base": base})
+    cr = struct.unpack_from("<5Q", desc, 392)
+    out.update({f"cr{i}": cr[i] for i in range(5)})
+    out["k_gs_base"] = struct.unpack_from("<Q", desc, 432)[0]
+    return out
+
+
+def prstatus_regs(desc: bytes) -> tuple[int, dict[str, int]]:
+    """(pr_pid, pr_reg by name) of an x86_64 elf_prstatus (336 octets: pr_reg at 112)."""
+    assert len(desc) == 336
+    pid = struct.unpack_from("<I", desc, 32)[0]
+    names = (
+        *("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8"),
+        *("rax", "rcx", "rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss"),
+        *("fs_base", "gs_base", "ds", "es", "fs", "gs"),
+    )  # struct user_regs_struct, from Linux's asm/user_64.h
+    return pid, dict(zip(names, struct.unpack_from("<27Q", desc, 112), strict=True))
+
+
+def check_core(path: Path, p: Planted, pages: dict[int, bytes] | None = None) -> None:
+    """The core at ``path`` as pyelftools reads it: ET_CORE for x86_64, a PT_NOTE first
+    with every vCPU's NT_PRSTATUS then every vCPU's QEMU note holding the planted
+    registers, then one PT_LOAD per contiguous range of pages sent (``pages``, when
+    given, is every page), the marker page in its place."""
+    with open(path, "rb") as f:
         elf = ELFFile(f)
         assert elf["e_type"] == "ET_CORE" and elf["e_machine"] == "EM_X86_64"
+        assert elf.elfclass == 64 and elf.little_endian
         segs = list(elf.iter_segments())
         assert segs[0]["p_type"] == "PT_NOTE"
+        notes = [(n["n_name"], n["n_type"], n["n_desc"]) for n in segs[0].iter_notes()]
         loads = segs[1:]
         assert all(s["p_type"] == "PT_LOAD" for s in loads)
-        # one PT_LOAD per contiguous range, sorted, not touching
+        spans = [(s["p_paddr"], s["p_paddr"] + s["p_memsz"]) for s in loads]
         for s in loads:
             assert s["p_vaddr"] == s["p_paddr"]
             assert s["p_filesz"] == s["p_memsz"] and s["p_memsz"] % PAGE == 0
-        for a, b in itertools.pairwise(loads):
-            assert a["p_paddr"] + a["p_memsz"] < b["p_paddr"]
+            assert s["p_offset"] % PAGE == 0
+        mem = {}
         for s in loads:
             seg = s.data()
             for i in range(s["p_memsz"] // PAGE):
-                assert seg[i * PAGE : (i + 1) * PAGE] == pages[s["p_paddr"] // PAGE + i]
-        assert sum(s["p_memsz"] for s in loads) == len(pages) * PAGE
-        notes = list(segs[0].iter_notes())
-    expected = _expected_regs(guest, data)
-    assert len(notes) == 2 * len(expected) == 6  # as QEMU: all NT_PRSTATUS, then all QEMU
-    assert [n["n_name"] for n in notes] == ["CORE"] * 3 + ["QEMU"] * 3
-    for n, (_, regs) in zip(notes[3:], sorted(expected.items()), strict=True):
-        q = n["n_desc"]
-        assert isinstance(q, bytes) and len(q) == 440
-        assert struct.unpack_from("<II", q) == (1, 440)
-        gp = struct.unpack_from("<18Q", q, 8)
-        assert gp[16] == regs["rip"] and gp[0] == regs["rax"] and gp[6] == regs["rsp"]
-        cs_sel, _, _, _, _ = struct.unpack_from("<IIIIQ", q, 8 + 144)
-        assert cs_sel == regs["cs"]
-        assert struct.unpack_from("<5Q", q, 8 + 144 + 240)[3] == regs["cr3"]
-    for n, (vid, regs) in zip(notes[:3], sorted(expected.items()), strict=True):
-        assert n["n_name"] == "CORE" and n["n_type"] == "NT_PRSTATUS"
-        raw = n["n_desc"]
-        assert isinstance(raw, bytes) and len(raw) == 336  # x86_64 elf_prstatus
-        assert struct.unpack_from("<I", raw, 32)[0] == vid + 1
-        pr = struct.unpack_from("<27Q", raw, 112)
-        assert pr[PR_REGS.index("rip")] == regs["rip"]
-        for name in ("rip", "rsp", "rax", "rbx", "r15", "cs", "eflags"):
-            if name in regs:
-                assert pr[PR_REGS.index(name)] == regs[name], name
-        assert regs["rip"] != 0
+                mem[s["p_paddr"] // PAGE + i] = seg[i * PAGE : (i + 1) * PAGE]
+    assert mem[p.mark_pfn] == p.mark_page
+    if pages is not None:
+        assert mem == pages
+        runs: list[tuple[int, int]] = []  # contiguous pfn ranges, built from the model
+        for pfn in sorted(pages):
+            if runs and runs[-1][1] == pfn:
+                runs[-1] = (runs[-1][0], pfn + 1)
+            else:
+                runs.append((pfn, pfn + 1))
+        assert spans == [(a * PAGE, b * PAGE) for a, b in runs]
+    n = len(p.regs)
+    assert [(name, t) for name, t, _ in notes] == [("CORE", "NT_PRSTATUS")] * n + [("QEMU", 0)] * n
+    gp = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp")
+    gp += () if p.kind == "pv32" else tuple(f"r{i}" for i in range(8, 16))
+    segregs = ("cs", "ss", "ds", "es", "fs", "gs")
+    bases = () if p.kind == "pv32" else ("fs_base", "gs_base")
+    for v, (_, _, desc) in zip(sorted(p.regs), notes[:n], strict=True):
+        want = p.regs[v]
+        pid, pr = prstatus_regs(desc)  # type: ignore[arg-type]
+        assert pid == v + 1  # as QEMU numbers vCPUs
+        for name in (*gp, "rip", "eflags", *segregs, *bases):
+            assert pr[name] == want[name], (v, name)
+        zero = ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "fs_base", "gs_base")
+        if p.kind == "pv32":
+            assert all(pr[name] == 0 for name in zero)
+    for v, (_, _, desc) in zip(sorted(p.regs), notes[n:], strict=True):
+        want = p.regs[v]
+        q = qemu_note(desc)  # type: ignore[arg-type]
+        assert (q["version"], q["size"]) == (1, 440)
+        for name in (*gp, "rip", "eflags", *segregs, "cr0", "cr2", "cr3", "cr4"):
+            assert q[name] == want[name], (v, name)
+        if p.kind != "pv32":
+            assert q["fs_base"] == want["fs_base"] and q["gs_base"] == want["gs_base"]
+            assert q["k_gs_base"] == want["k_gs_base"]
+        if p.kind == "hvm":
+            assert q["cs_flags"] == CODE64_FLAGS
+            assert all(q[f"{sg}_flags"] == DATA_FLAGS for sg in ("ds", "es", "ss", "fs", "gs"))
+            assert all(q[f"{sg}_limit"] == 0xFFFFFFFF for sg in segregs)
+
+
+@pytest.mark.parametrize("wrap", ["libxc", "libxl", "xl"])
+@pytest.mark.parametrize("guest", GUESTS)
+def test_elf_with_pyelftools(tmp_path: Path, guest: str, wrap: str) -> None:
+    p = planted(guest, wrap, vcpus=3)
+    src = tmp_path / "in"
+    src.write_bytes(p.data)
+    out = tmp_path / "out.core"
+    assert run("export", "elf", "-q", str(src), str(out)) == 0
+    check_core(out, p, model_pages(p.data))
+
+
+@pytest.mark.parametrize("guest", GUESTS)
+def test_elf_live_migration_last_copy(tmp_path: Path, guest: str) -> None:
+    p = planted(guest, resend=True)
+    src = tmp_path / "in"
+    src.write_bytes(p.data)
+    out = tmp_path / "out.core"
+    assert run("export", "elf", "-q", str(src), str(out)) == 0
+    assert p.stale != p.mark_page and p.stale in p.data  # both copies are in the image
+    check_core(out, p, model_pages(p.data))
+
+
+@pytest.mark.parametrize("name", sorted(LEGACY))
+def test_elf_from_legacy(tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    p = planted_legacy(name)
+    src = tmp_path / "legacy.img"
+    src.write_bytes(p.data)
+    out = tmp_path / "out.core"
+    assert run("export", "elf", str(src), str(out)) == 0
+    assert "legacy (Xen <= 4.5) image: converted" in capsys.readouterr().err
+    check_core(out, p)
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["legacy.img", "out.core"]
 
 
 def test_elf_no_vcpu_context_gives_zero_prstatus(
@@ -362,22 +421,6 @@ def test_elf_no_vcpu_context_gives_zero_prstatus(
     with open(out, "rb") as f:
         notes = list(next(ELFFile(f).iter_segments()).iter_notes())
     assert len(notes) == 2 and notes[0]["n_type"] == "NT_PRSTATUS"
-
-
-@pytest.mark.parametrize(
-    ("width", "guest", "levels"), [(64, "pv", 4), (32, "pv", 3), (64, "hvm", None)]
-)
-def test_legacy_input(
-    tmp_path: Path, width: int, guest: str, levels: int | None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    sample = legacy_samples.build(width, guest, levels=levels)  # type: ignore[arg-type]
-    src = tmp_path / "legacy.img"
-    src.write_bytes(sample.data())
-    out = tmp_path / "out.core"
-    assert run("export", "elf", str(src), str(out)) == 0
-    assert "legacy" in capsys.readouterr().err
-    assert _elf_memory(out)[:4] != b""
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["legacy.img", "out.core"]
 
 
 # --- property: any sequence of PAGE_DATA rounds --------------------------------------
@@ -465,7 +508,57 @@ def test_other_layers(tmp_path: Path, kind: str, guest: str) -> None:
     assert len(rips) == 2 and all(rips)
 
 
-def test_no_sync_option(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("flags", "existing", "synced"),
+    [
+        ((), False, False),  # a new file: nothing to lose, no fsync
+        (("--force",), True, True),  # replacing: the old file goes only for a synced one
+        (("--sync",), False, True),
+        (("--no-sync", "--force"), True, False),
+    ],
+)
+def test_fsync_policy(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flags: tuple[str, ...],
+    existing: bool,
+    synced: bool,
+) -> None:
+    import xensave.export as export_mod
+
     src, _ = write_image(tmp_path, "in", samples.build("x86_64-pv", 3, "xl"))
-    assert run("export", "elf", "-q", "--no-sync", str(src), str(tmp_path / "o")) == 0
-    assert (tmp_path / "o").read_bytes()[:4] == b"\x7fELF"
+    out = tmp_path / "o"
+    if existing:
+        out.write_bytes(b"old")
+    calls: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(export_mod.os, "fsync", lambda fd: (calls.append(fd), real(fd))[1])
+    assert run("export", "elf", "-q", *flags, str(src), str(out)) == 0
+    assert out.read_bytes()[:4] == b"\x7fELF"
+    assert bool(calls) == synced
+
+
+def test_writeback_started_while_copying(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With fsync due, writeback of OUT is started as the copy goes (sync_file_range),
+    so the fsync at the end finds little left to write."""
+    import xensave.export as export_mod
+
+    kicks: list[tuple[int, int, int, int]] = []
+    monkeypatch.setattr(export_mod, "_WRITEBACK_STEP", 2 * PAGE)
+    monkeypatch.setattr(export_mod, "_sync_file_range", lambda: lambda *a: kicks.append(a) or 0)
+    src, _ = write_image(tmp_path, "in", samples.build("x86_64-pv", 3, "xl"))
+    assert run("export", "raw", "-q", "--sync", str(src), str(tmp_path / "a")) == 0
+    assert kicks and all(k[1:] == (0, 0, 2) for k in kicks)  # whole file, WRITE only
+    kicks.clear()
+    assert run("export", "raw", "-q", str(src), str(tmp_path / "b")) == 0
+    assert kicks == []  # no fsync due: the kernel writes back when it likes
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_planted_images_are_valid(tmp_path: Path, name: str) -> None:
+    """The images the tool tests export are valid, so a tool's view is judged on real
+    input (their registers are plausible: canonical addresses, cr3 and rdx name pfns)."""
+    src = tmp_path / "in"
+    src.write_bytes(case(name).data)
+    assert run("verify", str(src)) == 0

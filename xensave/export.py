@@ -344,6 +344,20 @@ def _page_data(
                 src = base + run_k * ps
             idx.ops.extend((src, run_pfn, run_n))
 
+    n = len(entries)
+    if (
+        n
+        and n <= avail
+        and entries[-1] - entries[0] == n - 1
+        and max(entries) <= PAGE_DATA_PFN_MASK
+        and entries == list(range(entries[0], entries[0] + n))
+    ):
+        # the usual batch, checked at C speed: consecutive pfns of plain data pages
+        # (type bits and reserved bits zero), one run
+        run_pfn, run_n = entries[0], n
+        flush()
+        idx.copies += n
+        return
     for ent in entries:
         ptype = ent >> PAGE_DATA_TYPE_SHIFT
         if not has_data(ptype):
@@ -371,15 +385,55 @@ def _page_data(
 _CHUNK = 8 << 20
 
 
+_WRITEBACK_STEP = 32 << 20
+_SYNC_FILE_RANGE_WRITE = 2  # start writeback of dirty pages, do not wait
+
+
+def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    """Linux's sync_file_range(2) from the C library (``os`` has no binding), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+class Writeback:
+    """Start writing OUT to disk while it is still being filled, every 32 MiB copied,
+    so the fsync before the rename has little left to wait for: the disk works while
+    the copy goes on instead of after it."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending = 0
+        self.fn = _sync_file_range()
+
+    def wrote(self, n: int) -> None:
+        self.pending += n
+        if self.pending >= _WRITEBACK_STEP and self.fn is not None:
+            self.pending = 0
+            if self.fn(self.fd, 0, 0, _SYNC_FILE_RANGE_WRITE) != 0:
+                self.fn = None  # not supported here: the fsync does it all
+
+
 class Copier:
     """Copy byte ranges between file descriptors: copy_file_range where possible."""
 
-    def __init__(self, src: int, dst: int) -> None:
+    def __init__(self, src: int, dst: int, writeback: Writeback | None = None) -> None:
         self.src = src
         self.dst = dst
         self.cfr = hasattr(os, "copy_file_range")
+        self.writeback = writeback
 
     def copy(self, src_off: int, dst_off: int, n: int) -> None:
+        if self.writeback is not None:
+            self.writeback.wrote(n)
         while n > 0 and self.cfr:
             try:
                 done = os.copy_file_range(self.src, self.dst, min(n, 1 << 30), src_off, dst_off)
@@ -408,11 +462,12 @@ def replay(
     src_fd: int,
     dst_fd: int,
     place: Callable[[int, int], Iterator[tuple[int, int, int]]],
+    writeback: Writeback | None = None,
 ) -> None:
     """Copy every op in stream order; ``place(pfn, n)`` yields (page offset in the
     run, output offset, pages) for the parts of the run that go to the output."""
     ps = idx.page_size
-    cp = Copier(src_fd, dst_fd)
+    cp = Copier(src_fd, dst_fd, writeback)
     ops = idx.ops
     for i in range(0, len(ops), 3):
         src, pfn, n = ops[i], ops[i + 1], ops[i + 2]
@@ -451,12 +506,18 @@ def check_paths(inp: str, out: str, force: bool) -> None:
 
 
 class AtomicOutput:
-    """A temporary file next to ``path``; ``commit`` renames it into place."""
+    """A temporary file next to ``path``; ``commit`` renames it into place.
 
-    def __init__(self, path: str, force: bool, sync: bool = True) -> None:
+    ``sync`` says whether to fsync it first: True always, False never, None (the
+    default) only when it replaces an existing ``path``. A replaced file is then never
+    lost to a crash before the new one is on disk; a new file costs no fsync, whose
+    price is the disk's write speed (a 1 GiB export would wait seconds for it), and a
+    crash can lose only the new file, which the untouched input can make again."""
+
+    def __init__(self, path: str, force: bool, sync: bool | None = True) -> None:
         self.path = path
         self.force = force
-        self.sync = sync
+        self.sync = os.path.lexists(path) if sync is None else sync
         d = os.path.dirname(os.path.abspath(path))
         fd, self.tmp = tempfile.mkstemp(dir=d, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
         self.fd = fd
@@ -591,8 +652,15 @@ class Summary:
 
 
 def export(
-    kind: Literal["raw", "elf"], inp: str, out: str, *, force: bool = False, sync: bool = True
+    kind: Literal["raw", "elf"],
+    inp: str,
+    out: str,
+    *,
+    force: bool = False,
+    sync: bool | None = None,
 ) -> Summary:
+    """Write the guest memory of ``inp`` to ``out`` as ``kind``; ``sync`` as for
+    :class:`AtomicOutput` (None: fsync only when replacing an existing ``out``)."""
     check_paths(inp, out, force)
     out_dir = os.path.dirname(os.path.abspath(out))
     src = Input(inp, out_dir)
@@ -604,10 +672,11 @@ def export(
             src.spool.flush()
         ranges = idx.ranges()
         dst = AtomicOutput(out, force, sync)
+        wb = Writeback(dst.fd) if dst.sync else None
         if kind == "raw":
-            size = _write_raw(idx, ranges, src.src_fd, dst.fd)
+            size = _write_raw(idx, ranges, src.src_fd, dst.fd, wb)
         else:
-            size = _write_elf(idx, ranges, src.src_fd, dst.fd)
+            size = _write_elf(idx, ranges, src.src_fd, dst.fd, wb)
         dst.commit()
     except OSError as e:
         raise ExportError(f"{e.filename or out}: {e.strerror or e}") from e
@@ -636,7 +705,9 @@ def export(
     )
 
 
-def _write_raw(idx: Index, ranges: list[tuple[int, int]], src_fd: int, dst_fd: int) -> int:
+def _write_raw(
+    idx: Index, ranges: list[tuple[int, int]], src_fd: int, dst_fd: int, wb: Writeback | None
+) -> int:
     ps = idx.page_size
     size = ranges[-1][1] * ps if ranges else 0
     os.ftruncate(dst_fd, size)
@@ -644,7 +715,7 @@ def _write_raw(idx: Index, ranges: list[tuple[int, int]], src_fd: int, dst_fd: i
     def place(pfn: int, n: int) -> Iterator[tuple[int, int, int]]:
         yield 0, pfn * ps, n
 
-    replay(idx, src_fd, dst_fd, place)
+    replay(idx, src_fd, dst_fd, place, wb)
     return size
 
 
@@ -785,7 +856,9 @@ def elf_layout(
     return bytes(out), offsets
 
 
-def _write_elf(idx: Index, ranges: list[tuple[int, int]], src_fd: int, dst_fd: int) -> int:
+def _write_elf(
+    idx: Index, ranges: list[tuple[int, int]], src_fd: int, dst_fd: int, wb: Writeback | None
+) -> int:
     ps = idx.page_size
     head, offsets = elf_layout(ranges, idx.vcpus, ps)
     size = (offsets[-1] + (ranges[-1][1] - ranges[-1][0]) * ps) if ranges else len(head)
@@ -797,7 +870,7 @@ def _write_elf(idx: Index, ranges: list[tuple[int, int]], src_fd: int, dst_fd: i
         i = bisect.bisect_right(starts, pfn) - 1  # a run of sent pfns lies in one range
         yield 0, offsets[i] + (pfn - starts[i]) * ps, n
 
-    replay(idx, src_fd, dst_fd, place)
+    replay(idx, src_fd, dst_fd, place, wb)
     return size
 
 
@@ -902,14 +975,19 @@ exit status: 0 written, 1 the image is unreadable (framing lost), 2 usage or I/O
 or refused (OUT is the input, OUT exists without --force)
 
 examples:
-  xensave export elf guest.xl guest.core   # then: gdb -ex 'core-file guest.core'
+  xensave export elf guest.xl guest.core
+  gdb -batch -ex 'core-file guest.core' -ex 'x/s 0x1000' -ex 'info registers rip'
+  vol -f guest.core banners.Banners        # Volatility 3 (pip install volatility3)
   xensave export raw guest.xl guest.mem    # pfn N at offset N*4096, holes sparse
   xensave export raw --json guest.xl guest.mem | jq .never_sent
   cat guest.xl | xensave export raw - guest.mem
 
-Page contents are copied, never held in memory. When a page was sent several times
-(live migration) the last copy wins. PFNs the image never sent are listed on stderr
-(holes in the raw image, gaps between PT_LOAD segments in the core).
+In the core, addresses are guest-physical (p_paddr = p_vaddr) and gdb's thread N is
+vCPU N-1. Page contents are copied, never held in memory. When a page was sent
+several times (live migration) the last copy wins. PFNs the image never sent are
+listed on stderr (holes in the raw image, gaps between PT_LOAD segments in the core).
+OUT is written under a temporary name next to it and renamed when complete, so it
+never exists half-written; a legacy (Xen <= 4.5) image is converted there first.
 """
 
 PAGES_EPILOG = """\
@@ -941,11 +1019,19 @@ def register(sub: object) -> None:
     p.add_argument("input", metavar="IN", help="the image, or - for stdin")
     p.add_argument("output", metavar="OUT", help="the file to write")
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
-    p.add_argument(
+    durable = p.add_mutually_exclusive_group()
+    durable.add_argument(
+        "--sync",
+        action="store_true",
+        help="fsync OUT before renaming it into place even when it is a new file (by "
+        "default only a replaced OUT is synced first); the disk's write speed then "
+        "bounds the export",
+    )
+    durable.add_argument(
         "--no-sync",
         action="store_true",
-        help="do not fsync OUT before renaming it into place (faster; a crash may then "
-        "leave an incomplete OUT)",
+        help="never fsync OUT, not even when --force replaces a file (a crash may then "
+        "leave an incomplete OUT in place of the old one)",
     )
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -973,7 +1059,8 @@ def cmd_export(args: object) -> int:
     a = args
     kind, inp, out = a.kind, a.input, a.output  # type: ignore[attr-defined]
     try:
-        s = export(kind, inp, out, force=a.force, sync=not a.no_sync)  # type: ignore[attr-defined]
+        sync = True if a.sync else False if a.no_sync else None  # type: ignore[attr-defined]
+        s = export(kind, inp, out, force=a.force, sync=sync)  # type: ignore[attr-defined]
     except ExportError as e:
         print(f"xensave: export: {e}", file=sys.stderr)
         return e.code
