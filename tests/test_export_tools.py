@@ -1,31 +1,30 @@
 """The exported core opened with real tools: readelf (binutils) and gdb.
 
-These need system packages pip cannot install, so the default suite (what .ci/run
-runs) does not run them: they run in ``tox -e export-tools`` (which sets
-XENSAVE_EXPORT_TOOLS=1 and installs binutils and gdb with apt-get when it can).
-Without that variable each test is reported as skipped with this reason; with it, a
-missing tool fails the test with the install command.
+They need system packages pip cannot install, so they run in ``tox -e export-tools``
+(which sets XENSAVE_EXPORT_TOOLS=1 and installs binutils and gdb with apt-get when
+they are missing); tests/conftest.py leaves this file out of any other run. In that
+environment a missing tool fails the test with the install command.
+
+Every image here has a banner planted in one guest page and registers planted in its
+vCPU records (tests/export_images.py, offsets from Xen's headers): gdb must show
+exactly those bytes at that guest-physical address, and exactly those registers for
+each vCPU. The cases cover HVM, x86_64 PV and x86_32 PAE PV guests in xl files, live
+migration (the marker page sent twice: the last copy wins) and legacy images.
 """
 
 from __future__ import annotations
 
-import os
+import itertools
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from export_images import CASES, GP32, GP64, PAGE, SEGS, Planted, case
 
-from xensave import samples, writer
 from xensave.cli import main
 
-ENABLED = os.environ.get("XENSAVE_EXPORT_TOOLS") == "1"
-pytestmark = pytest.mark.skipif(
-    not ENABLED,
-    reason="readelf/gdb checks of export: run `./dev tox -e export-tools` "
-    "(or XENSAVE_EXPORT_TOOLS=1 pytest tests/test_export_tools.py)",
-)
 HINT = "not installed: apt-get install -y binutils gdb (Debian/Ubuntu), dnf install binutils gdb"
 
 
@@ -36,13 +35,12 @@ def tool(name: str) -> str:
     return path
 
 
-def core(tmp_path: Path, guest: str) -> tuple[Path, bytes]:
-    data = writer.to_bytes(samples.build(guest, 3, "xl", vcpus=2))
-    src = tmp_path / "in.xl"
-    src.write_bytes(data)
-    out = tmp_path / "guest.core"
+def export(tmp_path: Path, p: Planted) -> Path:
+    src = tmp_path / f"{p.name}.img"
+    src.write_bytes(p.data)
+    out = tmp_path / f"{p.name}.core"
     assert main(["export", "elf", "-q", str(src), str(out)]) == 0
-    return out, data
+    return out
 
 
 def gdb(path: Path, *commands: str) -> str:
@@ -51,12 +49,19 @@ def gdb(path: Path, *commands: str) -> str:
         argv += ["-ex", c]
     r = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0, r.stderr
+    assert "error" not in r.stderr.lower(), r.stderr
     return r.stdout
 
 
-@pytest.mark.parametrize("guest", ["hvm", "x86_64-pv", "x86_32-pv"])
-def test_readelf(tmp_path: Path, guest: str) -> None:
-    out, _ = core(tmp_path, guest)
+def info_registers(text: str) -> dict[str, int]:
+    """``info registers`` lines (``name  0xhex  natural``) as a dict."""
+    return {m[1]: int(m[2], 16) for m in re.finditer(r"^(\w+)\s+(0x[0-9a-f]+)", text, re.M)}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_readelf(tmp_path: Path, name: str) -> None:
+    p = case(name)
+    out = export(tmp_path, p)
     r = subprocess.run(
         [tool("readelf"), "-W", "-h", "-l", "-n", str(out)],
         capture_output=True,
@@ -64,50 +69,57 @@ def test_readelf(tmp_path: Path, guest: str) -> None:
         check=False,
     )
     assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # no warnings about the layout
     assert "CORE (Core file)" in r.stdout
     assert "Advanced Micro Devices X86-64" in r.stdout
-    assert r.stdout.count("NT_PRSTATUS") == 2
-    assert "warning" not in r.stderr.lower()
-    loads = re.findall(r"^\s*LOAD\s+(0x\w+)\s+(0x\w+)\s+(0x\w+)", r.stdout, re.M)
-    assert loads and all(v == p for _, v, p in loads)  # p_vaddr = p_paddr
-    if guest == "hvm":
-        assert {int(p, 16) for _, _, p in loads} == {0, 0xFEFFC000}
+    # every vCPU's NT_PRSTATUS, then every vCPU's QEMU CPU state, as QEMU writes them
+    notes = re.findall(r"^\s+(CORE|QEMU)\s+0x[0-9a-f]+\s+(\S+)", r.stdout, re.M)
+    assert [n for n, _ in notes] == ["CORE"] * len(p.regs) + ["QEMU"] * len(p.regs)
+    assert all(t == "NT_PRSTATUS" for n, t in notes if n == "CORE")
+    loads = re.findall(r"^\s*LOAD\s+(0x\w+)\s+(0x\w+)\s+(0x\w+)\s+(0x\w+)", r.stdout, re.M)
+    assert loads and all(v == pa for _, v, pa, _ in loads)  # p_vaddr = p_paddr
+    spans = [(int(pa, 16), int(pa, 16) + int(size, 16)) for _, _, pa, size in loads]
+    assert any(a <= p.mark_addr < b for a, b in spans)
+    assert all(b1 < a2 for (_, b1), (a2, _) in itertools.pairwise(spans))
 
 
-@pytest.mark.parametrize("guest", ["hvm", "x86_64-pv"])
-def test_gdb_memory_and_registers(tmp_path: Path, guest: str) -> None:
-    out, _ = core(tmp_path, guest)
-    # sample data pages hold their own pfn in every u64
-    addr, pfn = (0xFEFFC000, 0xFEFFC) if guest == "hvm" else (0x5000, 5)
-    text = gdb(out, f"x/4gx {addr:#x}", "info registers rip", "thread 2", "info registers rip")
-    words = re.findall(r"0x[0-9a-f]{16}", text)
-    assert f"{addr:#x}:" in text
-    assert words.count(f"{pfn:#018x}") >= 4
-    rips = re.findall(r"^rip\s+(0x[0-9a-f]+)", text, re.M)
-    assert len(rips) == 2
-    # compare with the registers the exporter read (checked against Xen's layout in
-    # test_export.py)
-    from xensave.export import build_index
+@pytest.mark.parametrize("name", CASES)
+def test_gdb_reads_planted_memory_and_registers(tmp_path: Path, name: str) -> None:
+    p = case(name)
+    out = export(tmp_path, p)
+    page = p.mark_pfn * PAGE
+    dumped = tmp_path / "page.bin"
+    commands = [f"dump binary memory {dumped} {page:#x} {page + PAGE:#x}", f"x/s {p.mark_addr:#x}"]
+    names = [*(GP64 if p.kind != "pv32" else GP32), "rip", "eflags", *SEGS]
+    if p.kind != "pv32":
+        names += ["fs_base", "gs_base"]
+    for v in sorted(p.regs):
+        commands += [f"thread {v + 1}", "echo ---\\n", f"info registers {' '.join(names)}"]
+    text = gdb(out, *commands)
+    # the whole page, byte for byte, and the banner as a string
+    assert dumped.read_bytes() == p.mark_page
+    banner = p.mark.rstrip(b"\0").decode()
+    assert f'{p.mark_addr:#x}:\t"{banner}"' in text
+    if p.stale:
+        assert dumped.read_bytes() != p.stale  # the first copy sent lost
+    # each thread (gdb numbers vCPU n as thread n+1) shows that vCPU's registers
+    blocks = text.split("---\n")[1:]
+    assert len(blocks) == len(p.regs)
+    for v, block in zip(sorted(p.regs), blocks, strict=True):
+        shown = info_registers(block)
+        want = {n: p.regs[v][n] for n in names}
+        assert shown == want, f"vCPU {v}"
+    if p.kind == "pv32":  # a 32-bit guest: the upper registers are zero, eip in rip
+        shown = info_registers(gdb(out, "info registers r8 r15"))
+        assert shown == {"r8": 0, "r15": 0}
 
-    with open(tmp_path / "in.xl", "rb") as f:
-        idx = build_index(f, None)
-    assert [int(r, 16) for r in rips] == [idx.vcpus[0].regs["rip"], idx.vcpus[1].regs["rip"]]
 
+def test_gdb_threads_one_per_vcpu(tmp_path: Path) -> None:
+    from export_images import planted
 
-def test_gdb_reads_last_copy(tmp_path: Path) -> None:
-    from xensave.bodies import PageData
-    from xensave.constants import PageType, XcRecType
-    from xensave.model import Record
-
-    xc = samples.libxc_stream("x86_64-pv", 3)
-    end = next(i for i, r in enumerate(xc.records) if r.type == XcRecType.X86_TSC_INFO)
-    for n, fill in enumerate((b"\x11", b"\x22")):
-        xc.records.insert(
-            end + n, Record(XcRecType.PAGE_DATA, PageData.of([(7, PageType.NOTAB)], fill=fill))
-        )
-    src = tmp_path / "in"
-    src.write_bytes(writer.to_bytes(xc))
-    out = tmp_path / "c.core"
-    assert main(["export", "elf", "-q", str(src), str(out)]) == 0
-    text = gdb(out, "x/2gx 0x7000")
-    assert text.count("0x2222222222222222") == 2
+    p = planted("hvm", vcpus=4)
+    text = gdb(export(tmp_path, p), "info threads")
+    rips = re.findall(r"^\*?\s+\d+\s+LWP (\d+)\s+(0x[0-9a-f]+) in", text, re.M)
+    assert [(int(lwp), int(rip, 16)) for lwp, rip in rips] == [
+        (v + 1, p.regs[v]["rip"]) for v in range(4)
+    ]
