@@ -23,7 +23,7 @@ from xensave.legacy.format import (
     vcpu_info,
 )
 from xensave.legacy.samples import XL_CONFIG, build
-from xensave.model import XlFile
+from xensave.model import Image, XlFile
 from xensave.writer import to_bytes
 
 from .framework import Built, recipe
@@ -155,6 +155,36 @@ def remus() -> Built:
 )
 def qemu_to_eof() -> Built:
     return _bytes(build(32, "hvm", dm=b"QemuDeviceModelRecord").image)
+
+
+# --- what the valid images convert to -----------------------------------------------------------
+
+
+def expected_conversions() -> dict[str, tuple[str, Image]]:
+    """Each valid legacy case (bare or in a legacy xl file) -> the target ``xensave
+    convert`` picks by default and the image it must then write, as the sample that
+    built the case declares it (``xensave.legacy.samples.Expected``: never the
+    converter's output). tests/test_convert.py converts every case and compares."""
+    out: dict[str, tuple[str, Image]] = {}
+    for w in (32, 64):
+        for kind in ("pv4", "pv3", "hvm"):
+            g = _guest(kind)
+            name = {"pv4": "", "pv3": "pae-", "hvm": ""}[kind]
+            guest = "hvm" if kind == "hvm" else "pv"
+            levels = None if kind == "hvm" else int(kind[-1])
+            s = build(w, guest, levels=levels)  # type: ignore[arg-type]
+            out[f"y_legacy-legacy_{g}_{name}toolstack-{w}"] = ("libxl", s.expected.libxl(3))
+            s = build(w, guest, levels=levels, xl_config=XL_CONFIG)  # type: ignore[arg-type]
+            out[f"i_xl-legacy_{g}_{name}xl-toolstack-{w}"] = ("xl", s.expected.xl(3))
+    s = build(64, "pv", remus=True)
+    out["y_legacy-legacy_x86_64-pv_remus-compressed"] = ("libxl", s.expected.libxl(3))
+    s = build(32, "hvm", dm=b"QemuDeviceModelRecord")
+    out["y_legacy-legacy_hvm_qemu-to-eof"] = ("libxl", s.expected.libxl(3))
+    return out
+
+
+#: Valid legacy cases that cannot be converted, and what the refusal must say.
+NOT_CONVERTIBLE = {f"i_legacy-legacy_x86_32-pv_non-pae-toolstack-{w}": "non-PAE" for w in (32, 64)}
 
 
 # --- one broken image per rule ------------------------------------------------------------------
