@@ -49,6 +49,7 @@ examples:
   xensave verify -q guest.xl && echo ok    # only the exit status
   xensave verify --json guest.xl | jq '.diagnostics[].rule'
   cat guest.xl | xensave verify -          # read a pipe (or a socket) on stdin
+  xensave verify --target-xen 4.13 guest.xl  # could Xen 4.13 restore it? why not?
 
 A diagnostic reads FILE:OFFSET: record #N TYPE: RULE-ID: message, e.g.
   guest.xl:0x1a2b8: record #37 PAGE_DATA: XC-PAGE-004: pfn[12] has reserved bits 52-59 set
@@ -134,6 +135,13 @@ def build_parser(command: str | None = None, *, full: bool = False) -> argparse.
     out.add_argument("--json", action="store_true", help="print the report as JSON")
     out.add_argument(
         "-q", "--quiet", action="store_true", help="print nothing; only the exit status"
+    )
+    verify.add_argument(
+        "--target-xen",
+        metavar="X.Y",
+        type=_target_release,
+        help="also say whether Xen release X.Y could restore the image, with each reason "
+        "it would refuse it (exit 1 when it would)",
     )
 
     dump = sub.add_parser(
@@ -262,8 +270,19 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _target_release(text: str) -> tuple[int, int]:
+    from .target import argparse_release  # only when --target-xen is given
+
+    return argparse_release(text)
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     import json
+
+    if getattr(args, "target_xen", None) is not None:
+        from .target import cmd_verify_target
+
+        return cmd_verify_target(args)
 
     f, name, size = open_input(args.file)
 

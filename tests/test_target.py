@@ -1,0 +1,210 @@
+"""verify --target-xen: the verdict of one Xen release on an image, with its reasons.
+
+Expected verdicts come from the corpus manifest's release profiles (declared by the
+recipes from the headers they write) and from facts of Xen's history stated here:
+libxc stream v2 arrived in 4.6 and v3 in 4.14, the restorer's record limit went from
+8 MiB to 128 MiB in 4.10, qemu-traditional left libxl in 4.21, and every restorer
+refuses big-endian streams and mandatory records it has no handler for.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generators.corpus.policy import PROFILES
+from xensave import cli, samples, target
+from xensave.constants import XcRecType
+from xensave.model import Record
+from xensave.writer import to_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "conformance"
+MANIFEST = json.loads((CORPUS / "manifest.json").read_text())
+CASES = {c["name"]: c for c in MANIFEST["cases"]}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    rc = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def corpus_file(name: str) -> str:
+    return str(CORPUS / CASES[name]["file"])
+
+
+def _profiled_valid() -> list[tuple[str, str]]:
+    return [
+        (c["name"], c["profile"])
+        for c in MANIFEST["cases"]
+        if c["verdict"] == "accept" and c["profile"]
+    ]
+
+
+def _rel(r: tuple[int, int]) -> str:
+    return f"{r[0]}.{min(r, target.LAST_RELEASE)[1]}"
+
+
+@pytest.mark.parametrize(("name", "profile"), _profiled_valid())
+def test_each_release_profile_restores_on_its_own_releases(
+    name: str, profile: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _version, first, last = PROFILES[profile]
+    for rel in (first, min(last, target.LAST_RELEASE)):
+        _rc, out, _ = run(capsys, "verify", "--target-xen", _rel(rel), corpus_file(name))
+        assert f": restorable by Xen {_rel(rel)}\n" in out, out  # (rc also holds the spec check)
+        with open(corpus_file(name), "rb") as f:
+            assert target.judge_stream(f, rel).restorable
+
+
+@pytest.mark.parametrize(("name", "profile"), _profiled_valid())
+def test_releases_before_a_profile_refuse_its_images(
+    name: str, profile: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    version, _first, _last = PROFILES[profile]
+    rc, out, _ = run(capsys, "verify", "--target-xen", "4.5", corpus_file(name))
+    assert rc == 1
+    assert "NOT restorable by Xen 4.5" in out
+    if version == 3:
+        rc, out, _ = run(capsys, "verify", "--target-xen", "4.13", corpus_file(name))
+        assert rc == 1
+        assert "NOT restorable by Xen 4.13" in out
+        assert "version 3" in out
+
+
+def _judge(data: bytes, rel: str) -> target.TargetReport:
+    return target.judge_stream(io.BytesIO(data), target.parse_release(rel))
+
+
+def test_v2_images_restore_on_later_releases_too() -> None:
+    data = samples.valid_samples()[0].data  # libxc v2
+    assert samples.valid_samples()[0].version == 2
+    for rel in ("4.6", "4.9", "4.13", "4.14", "4.22"):
+        assert _judge(data, rel).restorable, rel
+
+
+def _with_record(rec: Record, version: int = 2) -> bytes:
+    xc = samples.libxc_stream("hvm", version, release=(4, 11) if version == 2 else (4, 19))
+    xc.records.insert(-1, rec)
+    return to_bytes(xc)
+
+
+def test_record_length_limit_rose_in_4_10() -> None:
+    big = Record(0x80000123, b"\x00" * ((8 << 20) + 8))  # optional: only its length matters
+    data = _with_record(big)
+    old = _judge(data, "4.9")
+    assert not old.restorable
+    (reason,) = old.reasons
+    assert "8 MiB" in reason.message and reason.record is not None
+    assert _judge(data, "4.10").restorable
+
+
+def test_unknown_optional_record_is_skipped_unknown_mandatory_is_not() -> None:
+    assert _judge(_with_record(Record(0x80000123, b"abc")), "4.6").restorable
+    report = _judge(_with_record(Record(0x123, b"abc")), "4.22")
+    assert not report.restorable
+    assert report.reasons[0].record == "UNKNOWN_MANDATORY_0x00000123"
+
+
+def test_policy_records_need_4_14() -> None:
+    data = to_bytes(samples.libxc_stream("hvm", 2, release=(4, 11)))
+    xc = samples.libxc_stream("hvm", 2, release=(4, 11))
+    xc.records.insert(0, samples._policies()[0])
+    data = to_bytes(xc)
+    r = _judge(data, "4.13")
+    assert [x.record for x in r.reasons] == ["X86_CPUID_POLICY"]
+    assert _judge(data, "4.14").restorable
+
+
+def test_pv_records_in_an_hvm_stream_are_refused() -> None:
+    report = _judge(_with_record(Record(XcRecType.SHARED_INFO, bytes(4096))), "4.11")
+    assert [r.record for r in report.reasons] == ["SHARED_INFO"]
+    assert "HVM" in report.reasons[0].message
+
+
+@pytest.mark.parametrize(
+    ("name", "refused_by", "restored_by", "word"),
+    [
+        ("i_libxl-v3_hvm_qemu-traditional", "4.21", "4.20", "qemu-traditional"),
+        ("i_libxc-v2_hvm_toolstack-record", "4.6", None, "TOOLSTACK"),
+        ("i_libxc-v2_hvm_toolstack-record", "4.22", None, "TOOLSTACK"),
+        ("i_libxc-v3_hvm_big-endian", "4.22", None, "big-endian"),
+        ("i_xl-v3_hvm_big-endian", "4.14", None, "big-endian"),
+        ("n_libxl-v3_hvm_emulator-id-3", "4.14", None, "emulator id 3"),
+        ("n_libxc-v3_hvm_without-static-data-end", "4.14", None, "STATIC_DATA_END"),
+        ("n_libxc-v3_hvm_static-data-end-after-page-data", "4.22", None, "STATIC_DATA_END"),
+        ("n_libxc-v3_x86_64-pv_static-data-end-after-p2m", "4.14", None, "STATIC_DATA_END"),
+        ("n_libxc-v3_hvm_static-data-end-twice", "4.14", None, "second STATIC_DATA_END"),
+        ("n_libxc-v3_hvm_dirty-pfn-list", "4.14", None, "back channel"),
+    ],
+)
+def test_named_reasons(
+    name: str,
+    refused_by: str,
+    restored_by: str | None,
+    word: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rc, out, _ = run(capsys, "verify", "--target-xen", refused_by, corpus_file(name))
+    assert rc == 1
+    assert f"NOT restorable by Xen {refused_by}" in out
+    assert word in out
+    if restored_by is not None:
+        rc, out, _ = run(capsys, "verify", "--target-xen", restored_by, corpus_file(name))
+        assert f": restorable by Xen {restored_by}\n" in out
+
+
+def test_reason_names_offset_and_record(capsys: pytest.CaptureFixture[str]) -> None:
+    name = "i_libxc-v2_hvm_toolstack-record"
+    rc, out, _ = run(capsys, "verify", "--json", "--target-xen", "4.8", corpus_file(name))
+    assert rc == 1
+    data = json.loads(out)
+    assert data["target_xen"] == "4.8" and data["restorable"] is False
+    (reason,) = data["reasons"]
+    assert reason["record"] == "TOOLSTACK" and reason["layer"] == "libxc"
+    raw = Path(corpus_file(name)).read_bytes()
+    # the record header at that offset holds type TOOLSTACK (0xb), little-endian
+    assert int.from_bytes(raw[reason["offset"] : reason["offset"] + 4], "little") == 0xB
+
+
+def test_legacy_images(capsys: pytest.CaptureFixture[str]) -> None:
+    legacy = next(
+        c for c in MANIFEST["cases"] if c["layer"] == "legacy" and c["verdict"] == "accept"
+    )
+    path = str(CORPUS / legacy["file"])
+    _rc, out, _ = run(capsys, "verify", "--target-xen", "4.5", path)
+    assert ": restorable by Xen 4.5\n" in out
+    _rc, out, _ = run(capsys, "verify", "--target-xen", "4.19", path)
+    assert ": restorable by Xen 4.19\n" in out and "convert-legacy-stream" in out
+
+
+@pytest.mark.parametrize("bad", ["4", "4.x", "four.six", "4.14.1", "", "5.0", "4.23", "3.4"])
+def test_bad_release_is_a_usage_error(bad: str, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = run(capsys, "verify", "--target-xen", bad, corpus_file("y_xl-v3_hvm_typical"))
+    assert rc == 2
+    assert out == ""
+    assert "--target-xen" in err and "Traceback" not in err
+
+
+def test_quiet_gives_only_the_status(capsys: pytest.CaptureFixture[str]) -> None:
+    path = corpus_file("y_xl-v3_hvm_typical")
+    assert run(capsys, "verify", "-q", "--target-xen", "4.14", path) == (0, "", "")
+    assert run(capsys, "verify", "-q", "--target-xen", "4.13", path) == (1, "", "")
+
+
+def test_target_reads_a_pipe() -> None:
+    data = Path(corpus_file("y_xl-v3_hvm_typical")).read_bytes()
+    p = subprocess.run(
+        [sys.executable, "-m", "xensave", "verify", "--target-xen", "4.13", "-"],
+        input=data,
+        capture_output=True,
+        check=False,
+    )
+    assert p.returncode == 1
+    assert b"NOT restorable by Xen 4.13" in p.stdout
