@@ -36,5 +36,26 @@ def test_verify_loads_no_other_command(tmp_path: Path) -> None:
     ).stdout.split()
     assert out[0] == "0"
     loaded = set(out[1:])
-    for heavy in ("conformance", "convert", "export", "fuzz", "legacy", "kaitai", "model"):
+    heavy_modules = ("conformance", "convert", "export", "fuzz", "legacy", "kaitai", "model")
+    for heavy in (*heavy_modules, "diff", "target"):
         assert not [m for m in loaded if m.split(".")[1:2] == [heavy]], (heavy, sorted(loaded))
+
+
+def test_target_xen_loads_its_module_only_when_given(tmp_path: Path) -> None:
+    image = tmp_path / "i.bin"
+    image.write_bytes(samples.valid_samples()[0].data)
+    code = (
+        "import sys, xensave.cli as c; rc = c.main(sys.argv[2:] + [sys.argv[1]]); "
+        "print(rc, 'xensave.target' in sys.modules)"
+    )
+    for args, loaded in (
+        (["verify", "-q"], "False"),
+        (["verify", "-q", "--target-xen", "4.6"], "True"),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(image), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert out == ["0", loaded], args

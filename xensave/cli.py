@@ -73,6 +73,7 @@ MAIN_EPILOG = """\
 examples:
   xensave verify guest.xl
   xensave dump guest.xl
+  xensave diff before.xl after.xl
   xensave COMMAND --help                   # options and examples of one command
 
 exit status: 0 valid, 1 invalid, 2 usage or I/O error
@@ -89,6 +90,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("xensave.export", "register", "cmd_export"),
     "pages": ("xensave.export", "register", "cmd_pages"),
     "fuzz": ("xensave.fuzz.cli", "register", "main"),
+    "diff": ("xensave.diff", "register", "cmd_diff"),
 }
 LAZY_HELP: dict[str, str] = {
     "conformance": "run the conformance corpus against implementations",
@@ -96,6 +98,7 @@ LAZY_HELP: dict[str, str] = {
     "export": "write guest memory as an ELF core (gdb) or a sparse raw image",
     "pages": "write chosen guest pages and say which were never sent",
     "fuzz": "fuzz an implementation; shrink and keep what fails",
+    "diff": "compare two images: headers, config, records, registers, policies, pages",
 }
 
 

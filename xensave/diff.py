@@ -1,0 +1,780 @@
+"""``xensave diff A B``: what differs between two save images.
+
+Each image is read once by the streaming reader, the two one after the other. What
+is compared: the layers and their headers, the xl configuration (JSON, key by key)
+or libvirt XML, the record sequence (counts by type, records added and removed, and
+every non-page record's body by digest), HVM parameters by name, registers per vCPU,
+CPUID and MSR policy entries, page-type counts, and guest memory page by page.
+
+Memory is bounded by the pfn index, never by page contents: each page is hashed as
+it is read (a 16-byte BLAKE2b that also covers its page type) into a table keyed by
+pfn, where a later copy of the same pfn replaces the earlier one (the last copy
+wins, as on restore). The table is kept in blocks of 16 pfns (16 bytes each plus a
+presence mask), so a dense guest costs about 20 bytes a page. On a regular file
+page contents are read with ``pread`` in small batches; on a pipe the reader hands
+over one record's pages at a time.
+
+Exit status as ``cmp`` and ``diff``: 0 when the images are the same, 1 when they
+differ, 2 on trouble (usage, I/O, an image whose framing is lost, a legacy image).
+Two byte-identical regular files are recognised without reading them as images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import hashlib
+import json
+import os
+import stat
+import struct
+import sys
+from array import array
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from .constants import (
+    PAGE_DATA_PFN_MASK,
+    PAGE_DATA_TYPE_SHIFT,
+    PAGE_TYPES_WITHOUT_DATA,
+    HvmParam,
+    PageType,
+    XcRecType,
+    XlMandatoryFlag,
+)
+
+EXIT_SAME = 0
+EXIT_DIFFERENT = 1
+EXIT_ERROR = 2
+
+#: pfns per block of the page index.
+BLOCK = 16
+_MASK_BYTES = BLOCK // 8
+_DIGEST = 16
+_BLOCK_BYTES = _MASK_BYTES + BLOCK * _DIGEST
+#: Pages fetched per pread on a regular file.
+_BATCH = 64
+#: Record sequences longer than this are compared by counts only (difflib is quadratic).
+SEQ_MAX = 20000
+#: Lines of each list the text output shows (--json lists everything).
+TEXT_LIMIT = 20
+
+_PERSON = [f"xensave-pt{t}".encode() for t in range(16)]
+_NO_DATA_DIGEST = [hashlib.blake2b(b"", digest_size=_DIGEST, person=p).digest() for p in _PERSON]
+_MISSING_DIGEST = [
+    hashlib.blake2b(b"\x00missing", digest_size=_DIGEST, person=p).digest() for p in _PERSON
+]
+_PAGE_TYPE_NAMES = {int(t): t.name for t in PageType}
+_VCPU_RECORDS = frozenset(
+    {
+        XcRecType.X86_PV_VCPU_BASIC,
+        XcRecType.X86_PV_VCPU_EXTENDED,
+        XcRecType.X86_PV_VCPU_XSAVE,
+        XcRecType.X86_PV_VCPU_MSRS,
+    }
+)
+
+
+class DiffError(Exception):
+    """One image cannot be compared (exit 2)."""
+
+
+# --- the page index -----------------------------------------------------------------
+
+
+class PageIndex:
+    """pfn -> 16-byte digest, in blocks of BLOCK pfns: {pfn // BLOCK: bytearray of a
+    presence mask then BLOCK digests}. Setting a pfn again replaces its digest."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[int, bytearray] = {}
+        self.count = 0
+
+    def set(self, pfn: int, digest: bytes) -> None:
+        hi, lo = divmod(pfn, BLOCK)
+        blk = self.blocks.get(hi)
+        if blk is None:
+            blk = self.blocks[hi] = bytearray(_BLOCK_BYTES)
+        bit = 1 << (lo & 7)
+        if not blk[lo >> 3] & bit:
+            blk[lo >> 3] |= bit
+            self.count += 1
+        at = _MASK_BYTES + lo * _DIGEST
+        blk[at : at + _DIGEST] = digest
+
+    def get(self, pfn: int) -> bytes | None:
+        hi, lo = divmod(pfn, BLOCK)
+        blk = self.blocks.get(hi)
+        if blk is None or not blk[lo >> 3] & (1 << (lo & 7)):
+            return None
+        at = _MASK_BYTES + lo * _DIGEST
+        return bytes(blk[at : at + _DIGEST])
+
+
+class _Runs:
+    """[start, end) runs of pfns, appended in increasing order and merged."""
+
+    def __init__(self) -> None:
+        self.runs = array("Q")
+        self.count = 0
+
+    def add(self, pfn: int) -> None:
+        self.count += 1
+        if self.runs and self.runs[-1] == pfn:
+            self.runs[-1] = pfn + 1
+        else:
+            self.runs.extend((pfn, pfn + 1))
+
+    def pairs(self, limit: int | None = None) -> list[tuple[int, int]]:
+        r = self.runs
+        n = len(r) // 2 if limit is None else min(limit, len(r) // 2)
+        return [(r[2 * i], r[2 * i + 1]) for i in range(n)]
+
+    @property
+    def nruns(self) -> int:
+        return len(self.runs) // 2
+
+
+@dataclass
+class PageDiff:
+    a_pfns: int = 0
+    b_pfns: int = 0
+    same: int = 0
+    differ: _Runs = field(default_factory=_Runs)
+    only_a: _Runs = field(default_factory=_Runs)
+    only_b: _Runs = field(default_factory=_Runs)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.differ.count or self.only_a.count or self.only_b.count)
+
+
+def compare_pages(a: PageIndex, b: PageIndex) -> PageDiff:
+    """Which pfns differ, and which only one image sent (blocks equal as a whole are
+    skipped at C speed)."""
+    out = PageDiff(a.count, b.count)
+    for hi in sorted(a.blocks.keys() | b.blocks.keys()):
+        ba, bb = a.blocks.get(hi), b.blocks.get(hi)
+        if ba is not None and ba == bb:
+            out.same += sum(bin(x).count("1") for x in ba[:_MASK_BYTES])
+            continue
+        for lo in range(BLOCK):
+            bit, byte = 1 << (lo & 7), lo >> 3
+            in_a = ba is not None and ba[byte] & bit
+            in_b = bb is not None and bb[byte] & bit
+            pfn = hi * BLOCK + lo
+            if in_a and in_b:
+                at = _MASK_BYTES + lo * _DIGEST
+                assert ba is not None and bb is not None
+                if ba[at : at + _DIGEST] == bb[at : at + _DIGEST]:
+                    out.same += 1
+                else:
+                    out.differ.add(pfn)
+            elif in_a:
+                out.only_a.add(pfn)
+            elif in_b:
+                out.only_b.add(pfn)
+    return out
+
+
+# --- one image ----------------------------------------------------------------------
+
+
+@dataclass
+class Side:
+    """What one image holds, as far as the comparison needs it."""
+
+    name: str
+    layer: str = ""
+    layers: list[str] = field(default_factory=list)
+    headers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    config: Any = None  # the xl configuration: a JSON value, or text
+    xml: str | None = None  # libvirt's domain XML
+    counts: Counter[str] = field(default_factory=Counter)
+    seq: list[str] | None = field(default_factory=list)  # non-page records, in order
+    bodies: dict[str, bytes] = field(default_factory=dict)  # record key -> digest
+    params: dict[str, int] = field(default_factory=dict)
+    regs: dict[int, dict[str, int]] = field(default_factory=dict)
+    cpuid: dict[str, str] = field(default_factory=dict)
+    msr: dict[str, str] = field(default_factory=dict)
+    page_types: Counter[str] = field(default_factory=Counter)
+    page_copies: int = 0
+    pages: PageIndex = field(default_factory=PageIndex)
+    trailers: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _regular_fd(f: BinaryIO) -> int | None:
+    try:
+        fd = f.fileno()
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def collect(f: BinaryIO, name: str) -> Side:
+    """Read one image into a Side. DiffError for lost framing or a legacy image."""
+    from .dump import format_read_error, header_item
+    from .reader import (
+        LibvirtHeader,
+        Reader,
+        ReadError,
+        ReadOptions,
+        RecordEvent,
+        Trailer,
+        XapiHeader,
+        XcDomainHeader,
+        XlHeader,
+    )
+
+    side = Side(name)
+    fd = _regular_fd(f)
+    reader = Reader(f, ReadOptions(want_pages=fd is None))
+    occurrences: Counter[str] = Counter()
+    try:
+        for ev in reader:
+            if isinstance(ev, RecordEvent):
+                _record(side, ev, occurrences, reader.st.page_size, fd)
+                continue
+            if isinstance(ev, Trailer):
+                side.trailers.append((ev.layer, ev.length))
+                continue
+            if not hasattr(ev, "offset") or type(ev).__module__ != "xensave.reader":
+                raise DiffError(
+                    f"{name}: a legacy (pre-Xen 4.6) image; xensave diff compares v2/v3 "
+                    "images: convert it first (xensave convert --to libxc-v3 IN OUT)"
+                )
+            item, _text = header_item(ev)
+            kind = str(item.pop("kind"))
+            item.pop("offset", None)
+            if isinstance(ev, XapiHeader):
+                kind = f"xapi_section {ev.name}"
+                if ev.data:
+                    item["data_blake2b"] = hashlib.blake2b(ev.data, digest_size=16).hexdigest()
+            layer = "xapi" if isinstance(ev, XapiHeader) else _LAYER_OF_KIND.get(kind, kind)
+            if kind == "libxc_image_header":
+                layer = f"libxc v{item.get('version')}"
+            if layer not in side.layers and kind != "libxc_domain_header":
+                side.layers.append(layer)
+            if isinstance(ev, XlHeader):
+                side.config = _config(ev.config, ev.mandatory_flags)
+                # the configuration is compared key by key; what follows it only by digest
+                extra = ev.optional_data[4 + (ev.config_len or 0) :]
+                if ev.config_len is None:
+                    extra = ev.optional_data
+                if extra:
+                    item["optional_extra_blake2b"] = hashlib.blake2b(
+                        extra, digest_size=16
+                    ).hexdigest()
+            elif isinstance(ev, LibvirtHeader):
+                side.xml = ev.xml.rstrip(b"\x00").decode("utf-8", "replace")
+                item["unused"] = ev.unused.hex()
+            elif isinstance(ev, XcDomainHeader):
+                pass
+            key = kind
+            n = 1
+            while key in side.headers:  # a second libxc stream (checkpoints) etc.
+                n += 1
+                key = f"{kind}[{n}]"
+            side.headers[key] = item
+    except ReadError as exc:
+        raise DiffError(format_read_error(exc, name)) from None
+    side.layer = reader.layer or ""
+    return side
+
+
+_LAYER_OF_KIND = {
+    "xl_header": "xl",
+    "libvirt_header": "libvirt",
+    "libxl_header": "libxl",
+}
+
+
+def _config(config: bytes | None, flags: int) -> Any:
+    if config is None:
+        return None
+    raw = config.rstrip(b"\x00")
+    if flags & XlMandatoryFlag.JSON:
+        try:
+            return json.loads(raw)
+        except ValueError:
+            pass
+    return raw.decode("utf-8", "replace")
+
+
+def _record(side: Side, ev: Any, occ: Counter[str], ps: int, fd: int | None) -> None:
+    label = f"{ev.layer} {ev.name}"
+    side.counts[label] += 1
+    if ev.layer == "libxc" and ev.type == XcRecType.PAGE_DATA:
+        _pages(side, ev, ps, fd)
+        return
+    if side.seq is not None:
+        side.seq.append(label)
+        if len(side.seq) > SEQ_MAX:
+            side.seq = None
+    e, body = ev.endian, ev.body
+    key = label
+    if ev.layer == "libxc" and ev.type in _VCPU_RECORDS and len(body) >= 4:
+        key += f" vcpu {struct.unpack_from(f'{e}I', body)[0]}"
+    n = occ[key]
+    occ[key] += 1
+    h = hashlib.blake2b(body, digest_size=16)
+    h.update(ev.padding)
+    if not ev.body_complete:
+        h.update(ev.length.to_bytes(8, "little"))
+    side.bodies[f"{key} #{n}" if n else key] = h.digest()
+    if ev.layer != "libxc":
+        return
+    with contextlib.suppress(struct.error, ValueError, IndexError):
+        _decode(side, ev)  # an undecodable body still counts through its digest
+
+
+def _decode(side: Side, ev: Any) -> None:
+    from .export import hvm_context_cpus, pv_regs
+
+    e, body, t = ev.endian, ev.body, ev.type
+    if t == XcRecType.HVM_PARAMS and len(body) >= 8:
+        count = struct.unpack_from(f"{e}I", body)[0]
+        n = min(count, (len(body) - 8) // 16)
+        flat = struct.unpack_from(f"{e}{2 * n}Q", body, 8)
+        for i, v in zip(flat[0::2], flat[1::2], strict=True):
+            try:
+                pname = HvmParam(i).name
+            except ValueError:
+                pname = f"param_{i}"
+            side.params[pname] = v
+    elif t == XcRecType.X86_PV_VCPU_BASIC and len(body) >= 8:
+        vid = struct.unpack_from(f"{e}I", body)[0]
+        got = pv_regs(body[8:], e)
+        if got is not None:
+            side.regs[vid] = got[1]
+    elif t == XcRecType.HVM_CONTEXT:
+        for vid, regs in hvm_context_cpus(body, e):
+            side.regs[vid] = regs
+    elif t == XcRecType.X86_CPUID_POLICY:
+        for off in range(0, len(body) - 23, 24):
+            leaf, sub, a, b, c, d = struct.unpack_from(f"{e}6I", body, off)
+            side.cpuid[f"{leaf:#x}/{sub:#x}"] = f"{a:#010x} {b:#010x} {c:#010x} {d:#010x}"
+    elif t == XcRecType.X86_MSR_POLICY:
+        for off in range(0, len(body) - 15, 16):
+            idx, flags, val = struct.unpack_from(f"{e}IIQ", body, off)
+            side.msr[f"{idx:#x}"] = f"{val:#x}" + (f" flags {flags:#x}" if flags else "")
+
+
+def _pages(side: Side, ev: Any, ps: int, fd: int | None) -> None:
+    body = ev.body
+    if len(body) < 8:
+        return
+    n = (len(body) - 8) // 8
+    entries = array("Q", body[8 : 8 + 8 * n])
+    if (ev.endian == "<") != (sys.byteorder == "little"):
+        entries.byteswap()
+    pages = _page_source(ev, ps, fd)
+    index, types, blake = side.pages, side.page_types, hashlib.blake2b
+    for ent in entries:
+        ptype = ent >> PAGE_DATA_TYPE_SHIFT
+        pfn = ent & PAGE_DATA_PFN_MASK
+        types[_PAGE_TYPE_NAMES.get(ptype, f"RESERVED_{ptype}")] += 1
+        if ptype in PAGE_TYPES_WITHOUT_DATA:
+            index.set(pfn, _NO_DATA_DIGEST[ptype])
+            continue
+        page = next(pages, None)
+        if page is None:
+            index.set(pfn, _MISSING_DIGEST[ptype])
+            continue
+        side.page_copies += 1
+        index.set(pfn, blake(page, digest_size=_DIGEST, person=_PERSON[ptype]).digest())
+
+
+def _page_source(ev: Any, ps: int, fd: int | None) -> Iterator[memoryview]:
+    """The record's pages in order: from the reader's copy (a pipe) or by pread."""
+    avail = ev.page_bytes // ps
+    if ev.pages is not None or fd is None:
+        mv = memoryview(ev.pages or b"")
+        for k in range(min(avail, len(mv) // ps)):
+            yield mv[k * ps : (k + 1) * ps]
+        return
+    base = ev.body_offset + len(ev.body)
+    k = 0
+    while k < avail:
+        want = min(_BATCH, avail - k)
+        buf = os.pread(fd, want * ps, base + k * ps)
+        got = len(buf) // ps
+        mv = memoryview(buf)
+        for j in range(got):
+            yield mv[j * ps : (j + 1) * ps]
+        if got < want:
+            return
+        k += got
+
+
+# --- comparing --------------------------------------------------------------------
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out or {prefix: {}}
+    if isinstance(value, list):
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_flatten(v, f"{prefix}[{i}]"))
+        return out or {prefix: []}
+    return {prefix: value}
+
+
+_ABSENT = object()
+
+
+def _dict_diff(a: dict[str, Any], b: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    """Entries whose values differ or that only one side has (absent: None + only_in)."""
+    out: list[dict[str, Any]] = []
+    keys = list(a) + [k for k in b if k not in a]
+    for k in keys:
+        va, vb = a.get(k, _ABSENT), b.get(k, _ABSENT)
+        if va == vb:
+            continue
+        item: dict[str, Any] = {what: k, "a": None if va is _ABSENT else va}
+        item["b"] = None if vb is _ABSENT else vb
+        if va is _ABSENT:
+            item["only_in"] = "b"
+        elif vb is _ABSENT:
+            item["only_in"] = "a"
+        out.append(item)
+    return out
+
+
+def compare(a: Side, b: Side) -> dict[str, Any]:
+    """The differences between two images, as JSON-ready sections (empty: the same)."""
+    d: dict[str, Any] = {}
+    if a.layers != b.layers:
+        d["layers"] = {"a": a.layers, "b": b.layers}
+    headers: list[dict[str, Any]] = []
+    for key in list(a.headers) + [k for k in b.headers if k not in a.headers]:
+        ha, hb = a.headers.get(key), b.headers.get(key)
+        if ha is None or hb is None:
+            headers.append({"header": key, "only_in": "a" if hb is None else "b"})
+            continue
+        for item in _dict_diff(ha, hb, "field"):
+            headers.append({"header": key, **item})
+    if headers:
+        d["headers"] = headers
+    if a.config != b.config:
+        if isinstance(a.config, dict | list) and isinstance(b.config, dict | list):
+            d["config"] = _dict_diff(_flatten(a.config), _flatten(b.config), "key")
+        else:
+            d["config"] = [{"key": "(whole configuration)", "a": a.config, "b": b.config}]
+    if a.xml != b.xml:
+        d["xml"] = list(
+            difflib.unified_diff(
+                (a.xml or "").splitlines(), (b.xml or "").splitlines(), "a", "b", lineterm="", n=0
+            )
+        )
+    records: dict[str, Any] = {}
+    counts = _dict_diff(dict(a.counts), dict(b.counts), "record")
+    if counts:
+        records["counts"] = [
+            {"record": c["record"], "a": c["a"] or 0, "b": c["b"] or 0} for c in counts
+        ]
+    if a.seq is not None and b.seq is not None and a.seq != b.seq:
+        removed, added = [], []
+        sm = difflib.SequenceMatcher(None, a.seq, b.seq, autojunk=False)
+        for op, i1, i2, j1, j2 in sm.get_opcodes():
+            if op in ("delete", "replace"):
+                removed += [{"position": i, "record": a.seq[i]} for i in range(i1, i2)]
+            if op in ("insert", "replace"):
+                added += [{"position": j, "record": b.seq[j]} for j in range(j1, j2)]
+        if removed:
+            records["removed"] = removed
+        if added:
+            records["added"] = added
+        if not removed and not added:
+            records["order"] = True
+    elif (a.seq is None or b.seq is None) and a.counts != b.counts:
+        records["sequence_not_compared"] = f"over {SEQ_MAX} records"
+    bodies = [k for k in a.bodies if k in b.bodies and a.bodies[k] != b.bodies[k]]
+    if bodies:
+        records["bodies_differ"] = bodies
+    if records:
+        d["records"] = records
+    params = _dict_diff(a.params, b.params, "param")
+    if params:
+        d["hvm_params"] = params
+    regs: list[dict[str, Any]] = []
+    for vid in sorted(a.regs.keys() | b.regs.keys()):
+        ra, rb = a.regs.get(vid), b.regs.get(vid)
+        if ra is None or rb is None:
+            regs.append({"vcpu": vid, "only_in": "a" if rb is None else "b"})
+            continue
+        regs += [{"vcpu": vid, **x} for x in _dict_diff(ra, rb, "register")]
+    if regs:
+        d["registers"] = regs
+    for name, pa, pb in (("cpuid", a.cpuid, b.cpuid), ("msr", a.msr, b.msr)):
+        entries = _dict_diff(pa, pb, "leaf" if name == "cpuid" else "msr")
+        if entries:
+            d[name] = entries
+    types = _dict_diff(dict(a.page_types), dict(b.page_types), "type")
+    if types:
+        d["page_types"] = [{"type": t["type"], "a": t["a"] or 0, "b": t["b"] or 0} for t in types]
+    pages = compare_pages(a.pages, b.pages)
+    if not pages.empty:
+        d["pages"] = pages_json(pages)
+    if a.trailers != b.trailers:
+        d["trailing_bytes"] = {"a": a.trailers, "b": b.trailers}
+    return d
+
+
+def pages_json(p: PageDiff) -> dict[str, Any]:
+    return {
+        "a_pfns": p.a_pfns,
+        "b_pfns": p.b_pfns,
+        "same": p.same,
+        "differ": p.differ.count,
+        "only_in_a": p.only_a.count,
+        "only_in_b": p.only_b.count,
+        "differ_ranges": [[s, e - 1] for s, e in p.differ.pairs()],
+        "only_in_a_ranges": [[s, e - 1] for s, e in p.only_a.pairs()],
+        "only_in_b_ranges": [[s, e - 1] for s, e in p.only_b.pairs()],
+    }
+
+
+# --- byte identity --------------------------------------------------------------------
+
+
+def first_difference(fa: BinaryIO, fb: BinaryIO) -> int | None:
+    """Offset of the first differing byte of two regular files of the same size (None:
+    identical). Reads both from the start in 1 MiB steps and leaves them at 0."""
+    off = 0
+    try:
+        while True:
+            ca, cb = fa.read(1 << 20), fb.read(1 << 20)
+            if ca != cb:
+                n = min(len(ca), len(cb))
+                i = next((k for k in range(n) if ca[k] != cb[k]), n)
+                return off + i
+            if not ca:
+                return None
+            off += len(ca)
+    finally:
+        fa.seek(0)
+        fb.seek(0)
+
+
+# --- text ------------------------------------------------------------------------------
+
+
+def _v(x: Any) -> str:
+    if isinstance(x, bool) or x is None:
+        return json.dumps(x)
+    if isinstance(x, int):
+        return f"{x:#x}" if x >= 0x10000 else str(x)
+    return x if isinstance(x, str) else json.dumps(x)
+
+
+def _change(item: dict[str, Any], key: str, v: Any = _v) -> str:
+    if item.get("only_in") == "a":
+        return f"{item[key]}: {v(item['a'])} only in A"
+    if item.get("only_in") == "b":
+        return f"{item[key]}: {v(item['b'])} only in B"
+    return f"{item[key]}: {v(item['a'])} -> {v(item['b'])}"
+
+
+def _ranges(pairs: list[list[int]]) -> str:
+    parts = [f"{s:#x}" if s == e else f"{s:#x}-{e:#x}" for s, e in pairs[:TEXT_LIMIT]]
+    if len(pairs) > TEXT_LIMIT:
+        parts.append(f"... {len(pairs) - TEXT_LIMIT} more ranges (--json lists all)")
+    return ", ".join(parts)
+
+
+def _limited(lines: list[str], indent: str = "  ") -> list[str]:
+    out = [indent + x for x in lines[:TEXT_LIMIT]]
+    if len(lines) > TEXT_LIMIT:
+        out.append(f"{indent}... {len(lines) - TEXT_LIMIT} more (--json lists all)")
+    return out
+
+
+def format_text(d: dict[str, Any], a: Side, b: Side) -> list[str]:
+    lines = [
+        f"--- A: {a.name} ({', '.join(a.layers)})",
+        f"+++ B: {b.name} ({', '.join(b.layers)})",
+    ]
+    if "layers" in d:
+        lines.append(f"layers: {' > '.join(a.layers)} -> {' > '.join(b.layers)}")
+    if "headers" in d:
+        lines.append("headers:")
+        lines += _limited(
+            [
+                f"{h['header']}: only in {h['only_in'].upper()}"
+                if "field" not in h
+                else f"{h['header']}.{_change(h, 'field')}"
+                for h in d["headers"]
+            ]
+        )
+    if "config" in d:
+        lines.append("xl configuration:")
+        lines += _limited([_change(c, "key", json.dumps) for c in d["config"]])
+    if "xml" in d:
+        lines.append("libvirt XML:")
+        lines += _limited(d["xml"])
+    if "records" in d:
+        r = d["records"]
+        lines.append("records:")
+        if "counts" in r:
+            lines += _limited([f"{c['record']}: {c['a']} -> {c['b']}" for c in r["counts"]])
+        for key, word in (("removed", "only in A"), ("added", "only in B")):
+            if key in r:
+                lines += _limited(
+                    [f"{word}: {x['record']} (non-page record {x['position']})" for x in r[key]]
+                )
+        if r.get("order"):
+            lines.append("  the same records in another order")
+        if "bodies_differ" in r:
+            lines += _limited([f"body differs: {k}" for k in r["bodies_differ"]])
+        if "sequence_not_compared" in r:
+            lines.append(f"  (order not compared: {r['sequence_not_compared']})")
+    if "hvm_params" in d:
+        lines.append("HVM parameters:")
+        lines += _limited([_change(p, "param") for p in d["hvm_params"]])
+    if "registers" in d:
+        lines.append("registers:")
+        lines += _limited(
+            [
+                f"vcpu {x['vcpu']}: only in {x['only_in'].upper()}"
+                if "register" not in x
+                else f"vcpu {x['vcpu']} {_change(x, 'register')}"
+                for x in d["registers"]
+            ]
+        )
+    for key, title, field_ in (("cpuid", "CPUID policy", "leaf"), ("msr", "MSR policy", "msr")):
+        if key in d:
+            lines.append(f"{title}:")
+            lines += _limited([_change(x, field_) for x in d[key]])
+    if "page_types" in d:
+        lines.append("page types (pfn entries, repeats included):")
+        lines += _limited([f"{t['type']}: {t['a']} -> {t['b']}" for t in d["page_types"]])
+    if "pages" in d:
+        p = d["pages"]
+        lines.append(
+            f"pages: A has {p['a_pfns']} pfns, B {p['b_pfns']}: {p['same']} the same, "
+            f"{p['differ']} differ, {p['only_in_a']} only in A, {p['only_in_b']} only in B"
+        )
+        for key, word in (
+            ("differ_ranges", "differ"),
+            ("only_in_a_ranges", "only in A"),
+            ("only_in_b_ranges", "only in B"),
+        ):
+            if p[key]:
+                lines.append(f"  {word}: {_ranges(p[key])}")
+    if "trailing_bytes" in d:
+        t = d["trailing_bytes"]
+        lines.append(f"bytes after the stream: {t['a'] or 'none'} -> {t['b'] or 'none'}")
+    if "bytes" in d:
+        lines.append(
+            f"the images read the same, but their bytes differ from {d['bytes']['first']:#x} "
+            "(in fields not compared: reserved words, pfn entry reserved bits...)"
+        )
+    return lines
+
+
+# --- the command ---------------------------------------------------------------------
+
+DIFF_EPILOG = """\
+exit status (as cmp and diff): 0 the images are the same, 1 they differ,
+2 trouble: usage, I/O, an image whose framing is lost, or a legacy image
+
+examples:
+  xensave diff before.xl after.xl          # what changed, section by section
+  xensave diff --json a.xl b.xl | jq .differences.pages
+  xensave diff -q a.xl b.xl || echo differ
+  ssh host cat /var/lib/xen/save/vm | xensave diff - local.xl
+
+Pages are compared by a 16-byte BLAKE2b of each one (its page type included), the
+last copy of a pfn sent several times winning; page contents are never held, so
+memory follows the number of pfns, not the size of the guest.
+"""
+
+
+def register(sub: Any) -> None:
+    """Add the ``diff`` subcommand to the CLI's subparsers."""
+    p = sub.add_parser(
+        "diff",
+        help="compare two images: headers, config, records, registers, policies, pages",
+        description="Compare two save images of any layer (xl, libvirt, XAPI, libxl, "
+        "libxc v2/v3): layers and headers, the xl configuration key by key, the record "
+        "sequence, HVM parameters, registers per vCPU, CPUID and MSR policies, page "
+        "types, and which pages differ or were sent by one image only.",
+        epilog=DIFF_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("a", metavar="A", help="the first image, or - for stdin")
+    p.add_argument("b", metavar="B", help="the second image, or - for stdin")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the differences as JSON")
+    out.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing; only the exit status"
+    )
+
+
+def diff_files(path_a: str, path_b: str) -> tuple[dict[str, Any], Side | None, Side | None]:
+    """(differences, side A, side B); the sides are None when the files are one and the
+    same or byte-identical (then the differences are empty)."""
+    from .cli import InputError, _reason, open_input
+
+    if path_a == "-" and path_b == "-":
+        raise InputError("only one of A and B can be stdin")
+    fa, name_a, size_a = open_input(path_a)
+    with fa:
+        fb, name_b, size_b = open_input(path_b)
+        with fb:
+            first: int | None = None
+            try:
+                regular = _regular_fd(fa) is not None and _regular_fd(fb) is not None
+                if regular and size_a == size_b:
+                    sa, sb = os.fstat(fa.fileno()), os.fstat(fb.fileno())
+                    if (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino):
+                        return {}, None, None
+                    first = first_difference(fa, fb)
+                    if first is None:
+                        return {}, None, None
+                a = collect(fa, name_a)
+                b = collect(fb, name_b)
+            except OSError as exc:
+                raise InputError(f"cannot read {name_a} or {name_b}: {_reason(exc)}") from None
+    d = compare(a, b)
+    if not d and first is not None:
+        d["bytes"] = {"first": first}
+    return d, a, b
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    try:
+        d, a, b = diff_files(args.a, args.b)
+    except DiffError as exc:
+        print(f"xensave: diff: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    same = not d
+    if args.quiet:
+        return EXIT_SAME if same else EXIT_DIFFERENT
+    if args.json:
+        out: dict[str, Any] = {"a": args.a, "b": args.b, "same": same}
+        if a is None:
+            out["byte_identical"] = True
+        else:
+            assert b is not None
+            out["layers"] = {"a": a.layers, "b": b.layers}
+            out["differences"] = d
+        json.dump(out, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif a is None:
+        print(f"{args.a} and {args.b} are identical (byte for byte)")
+    else:
+        assert b is not None
+        if same:
+            print(f"{a.name} and {b.name}: no differences")
+        else:
+            print("\n".join(format_text(d, a, b)))
+    return EXIT_SAME if same else EXIT_DIFFERENT
