@@ -227,3 +227,41 @@ def test_same_file_by_another_name_refused(tmp_path: Path) -> None:
             convert(str(p), str(tmp_path / other))
     assert p.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["a", "hard", "soft"]
+
+
+def test_fsync_only_where_a_crash_could_lose_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new OUT is renamed into place without fsync (the untouched IN can make it
+    again); one that replaces a file is synced first; --sync and --no-sync decide."""
+    synced: list[int] = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    src = tmp_path / "a"
+    src.write_bytes(build(64, "hvm").data())
+    out = tmp_path / "b"
+    for argv, existed, want in (
+        ([], False, 0),
+        ([], True, 1),
+        (["--sync"], False, 1),
+        (["--no-sync"], True, 0),
+    ):
+        if existed:
+            out.write_bytes(b"old")
+        elif out.exists():
+            out.unlink()
+        synced.clear()
+        assert main(["convert", "-q", *argv, str(src), str(out)]) == 0
+        assert len(synced) == want, (argv, existed)
+        assert out.read_bytes()[:8] != b"old"
+
+
+def test_output_mode_is_a_new_file_s(tmp_path: Path) -> None:
+    """Not mkstemp's 0600: OUT gets the mode any new file gets under the umask."""
+    umask = os.umask(0o022)
+    try:
+        (tmp_path / "a").write_bytes(build(64, "pv").data())
+        convert(str(tmp_path / "a"), str(tmp_path / "b"))
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "b").stat().st_mode & 0o777 == 0o644

@@ -2,7 +2,8 @@
 
 Safety first: the input is opened read-only and never written; the output goes to a
 temporary file beside OUT, which is checked with the reference checker and renamed
-over OUT only when complete and clean. Converting onto the input is refused.
+over OUT only when complete and clean; an OUT it replaces is on disk first (fsync).
+Converting onto the input is refused.
 
 Page data is never decoded on the way: on regular files it moves with
 ``copy_file_range`` (as ``cp`` does), elsewhere through one bounded buffer. The
@@ -123,10 +124,10 @@ def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
 class _Out:
     """The output file, written strictly in order.
 
-    With ``writeback``, each completed 32 MiB is handed to the kernel for writing as
-    soon as it is complete, so the disk works while the conversion goes on and the
-    fsync before the rename only waits for the last stretch (instead of the whole
-    image: that fsync was half of a default conversion's time)."""
+    With ``writeback`` (when OUT is to be fsynced), each completed 32 MiB is handed to
+    the kernel for writing as soon as it is complete, so the disk works while the
+    conversion goes on and the fsync before the rename waits for what the disk has not
+    yet written, not for the whole image."""
 
     def __init__(self, fd: int, writeback: bool = False) -> None:
         self.fd = fd
@@ -680,10 +681,16 @@ def convert(
     legacy_guest: Literal["pv", "hvm"] | None = None,
     allow_loss: bool = False,
     verify: bool = True,
-    sync: bool = True,
+    sync: bool | None = None,
 ) -> ConvertResult:
     """Convert the image at ``src`` into ``dst``. Raises ConvertError (nothing written)
-    or OSError."""
+    or OSError.
+
+    ``sync``: fsync the output before it takes ``dst``'s name: True always, False
+    never, None (the default, as ``xensave export`` does) only when it replaces an
+    existing ``dst``. A replaced file is then never lost to a crash before the new one
+    is on disk; a new file costs no fsync, whose price is the disk's write speed, and a
+    crash can lose only the new file, which the untouched input can make again."""
     if src != "-" and _same_file(src, dst):
         raise ConvertError("the output is the input: refusing to convert a file onto itself")
     fin: BinaryIO = (
@@ -691,13 +698,18 @@ def convert(
         if src != "-"
         else open(0, "rb", buffering=0, closefd=False)  # noqa: SIM115
     )
+    if sync is None:
+        sync = os.path.lexists(dst)
     d = os.path.dirname(os.path.abspath(dst))
     fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(dst) + ".", suffix=".partial")
     ok = False
     try:
         out = _Out(fd, writeback=sync)
         result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss)
-        if sync:  # on disk before it takes OUT's name, so a crash cannot leave half an OUT
+        umask = os.umask(0)  # the mode a new file gets (mkstemp's is 0600)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        if sync:  # on disk before it takes OUT's name: a crash cannot leave half an OUT
             os.fsync(fd)
         os.close(fd)
         fd = -1
@@ -832,11 +844,19 @@ def register(sub: object) -> None:
         action="store_true",
         help="convert even where OUT cannot hold everything IN has (said on stderr)",
     )
-    p.add_argument(
+    durable = p.add_mutually_exclusive_group()
+    durable.add_argument(
+        "--sync",
+        action="store_true",
+        help="fsync OUT before renaming it into place even when it is a new file (by "
+        "default only a replaced OUT is synced first); the disk's write speed then "
+        "bounds the conversion",
+    )
+    durable.add_argument(
         "--no-sync",
         action="store_true",
-        help="do not fsync OUT before renaming it into place (faster; a crash may then "
-        "leave an incomplete OUT)",
+        help="never fsync OUT, not even when it replaces a file (a crash may then leave "
+        "an incomplete OUT in place of the old one)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
@@ -853,7 +873,7 @@ def cmd_convert(args: object) -> int:
             legacy_width=a.legacy_width,  # type: ignore[attr-defined]
             legacy_guest=a.legacy_guest,  # type: ignore[attr-defined]
             allow_loss=a.allow_loss,  # type: ignore[attr-defined]
-            sync=not a.no_sync,  # type: ignore[attr-defined]
+            sync=True if a.sync else False if a.no_sync else None,  # type: ignore[attr-defined]
         )
     except Ambiguous as e:
         print(f"xensave: convert: {a.input}: {e.message}", file=sys.stderr)  # type: ignore[attr-defined]
