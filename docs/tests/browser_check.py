@@ -27,6 +27,7 @@ FLAGS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
+    "--disable-dev-shm-usage",  # containers (CI) often give /dev/shm only 64 MiB
     "--disable-quic",
     "--no-first-run",
     "--disable-background-networking",
