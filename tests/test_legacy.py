@@ -295,3 +295,41 @@ def test_ksy_reads_remus_compressed_bodies(s: Sample) -> None:
         assert got == want, pfn
     kinds = {("full" if p.runs[0].is_full_page else "runs") for p in pages}
     assert kinds == {"full", "runs"}  # both encodings are exercised
+
+
+@pytest.mark.parametrize("s", [s for s in SAMPLES if s.xl_config], ids=lambda s: s.name)
+def test_legacy_xl_ksy_reads_the_xl_file_and_its_image(s: Sample) -> None:
+    from xensave.kaitai.xen_legacy_xl_save_file import XenLegacyXlSaveFile
+
+    data = s.data()
+    ks = KaitaiStream(io.BytesIO(data))
+    k = XenLegacyXlSaveFile(s.image.width, s.image.guest == "hvm", 2, ks)
+    assert ks.pos() == len(data)
+    assert not k.header.has_stream_v2
+    assert k.header.optional_data.config == s.xl_config
+    assert k.image.p2m_size.value == s.image.p2m_size
+
+
+@pytest.mark.parametrize("width", [32, 64])
+def test_physmap_ksy_reads_the_toolstack_record(width: int) -> None:
+    """The layout of libxl's physmap record, built here from its C structure: three u64,
+    a u32 name length, the name and its NUL, and on a 64-bit toolstack 4 octets of the
+    structure's tail padding after each name."""
+    from xensave.kaitai.xen_legacy_libxl_toolstack import XenLegacyLibxlToolstack
+
+    names = [b"vga.vram\x00", b"xen.rom\x00"]
+    raw = struct.pack("<II", 1, len(names))
+    for i, name in enumerate(names):
+        raw += struct.pack("<QQQI", 0xF0000000 + i, 0xC0000 * i, 0x800000 >> i, len(name))
+        raw += name + (bytes(4) if width == 64 else b"")
+    ks = KaitaiStream(io.BytesIO(raw))
+    k = XenLegacyLibxlToolstack(width == 64, ks)
+    assert ks.pos() == len(raw)
+    got = [(e.phys_offset, e.start_addr, e.size, e.name) for e in k.entries]
+    assert got == [
+        (0xF0000000, 0, 0x800000, "vga.vram"),
+        (0xF0000001, 0xC0000, 0x400000, "xen.rom"),
+    ]
+    # and the writer the samples use agrees with that layout, octet for octet
+    entries = [PhysmapEntry(*g[:3], g[3].encode()) for g in got]
+    assert encode_physmap(entries, width) == raw

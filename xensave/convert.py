@@ -842,7 +842,7 @@ def register(sub: object) -> None:
     p.add_argument(
         "--allow-loss",
         action="store_true",
-        help="convert even where OUT cannot hold everything IN has (said on stderr)",
+        help="convert even where OUT cannot hold everything IN has (each loss is listed)",
     )
     durable = p.add_mutually_exclusive_group()
     durable.add_argument(
