@@ -355,3 +355,20 @@ def test_memory_follows_the_pfn_index_not_the_pages(tmp_path: Path) -> None:
     assert d["pages"]["same"] == npages - 1
     # two indexes of 4096 sparse pfns, a pread batch: far below the 32 MiB of pages
     assert peak < page_bytes // 4, peak
+
+
+def _valid_corpus() -> list[str]:
+    manifest = json.loads((CORPUS.parent / "manifest.json").read_text())
+    return [
+        c["file"] for c in manifest["cases"] if c["verdict"] == "accept" and c["layer"] != "legacy"
+    ]
+
+
+@pytest.mark.parametrize("file", _valid_corpus())
+def test_every_valid_corpus_image_compares_equal_to_itself(file: str) -> None:
+    """Checkpointed streams that stop after a complete checkpoint (XC-CKPT-003) too."""
+    path = CORPUS.parent / file
+    with path.open("rb") as fa, path.open("rb") as fb:  # files: pages read by pread
+        a, b = diff.collect(fa, "a"), diff.collect(fb, "b")
+    assert diff.compare(a, b) == {}
+    assert a.layers
