@@ -7,6 +7,8 @@ meta:
   file-extension: legacy
   license: MIT
   ks-version: '0.11'
+  imports:
+    - xen_hvm_context
   endian: le
 doc: |
   The domain state as libxc saved it before Xen 4.6: no magic, no version
@@ -401,7 +403,8 @@ types:
         doc: Octets of HVM context.
       - id: context
         size: len_context
-        doc: The HVM context blob.
+        type: xen_hvm_context
+        doc: The HVM context blob (xen_hvm_context.ksy).
       - id: device_model
         type: device_model
         doc: The device model's state.

@@ -7,6 +7,8 @@ meta:
   file-extension: libxc
   license: MIT
   ks-version: '0.11'
+  imports:
+    - xen_hvm_context
   endian: be
 doc: |
   The lowest layer of a Xen domain save image: the memory, vCPU and
@@ -244,14 +246,16 @@ types:
                 rec_type::x86_pv_vcpu_xsave: x86_pv_vcpu_context
                 rec_type::x86_pv_vcpu_msrs: x86_pv_vcpu_context
                 rec_type::x86_tsc_info: x86_tsc_info
+                rec_type::hvm_context: xen_hvm_context
                 rec_type::hvm_params: hvm_params
                 rec_type::checkpoint_dirty_pfn_list: checkpoint_dirty_pfn_list
                 rec_type::x86_cpuid_policy: x86_cpuid_policy
                 rec_type::x86_msr_policy: x86_msr_policy
             doc: |
-              The record's contents, decoded for the types listed; raw octets
-              for SHARED_INFO, HVM_CONTEXT, TOOLSTACK, the empty signalling
-              records and every unknown type.
+              The record's contents, decoded for the types listed (HVM_CONTEXT
+              by xen_hvm_context.ksy, little-endian whatever the stream's byte
+              order); raw octets for SHARED_INFO, TOOLSTACK, the empty
+              signalling records and every unknown type.
           - id: padding
             type: u1
             valid: 0

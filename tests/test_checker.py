@@ -1667,6 +1667,8 @@ COVERED_ELSEWHERE = {
     **{r: "tests/test_wrappers.py" for r in CHECKS if r.startswith(("LVF-", "XAPI-", "IMG-"))},
     # the legacy rules: one case each in tests/test_legacy.py
     **{r: "tests/test_legacy.py" for r in CHECKS if r.startswith("LEG-")},
+    # the HVM context rules: the corpus cases and tests/test_hvm_context.py
+    **{r: "tests/test_hvm_context.py" for r in CHECKS if r.startswith("HVM-")},
 }
 
 

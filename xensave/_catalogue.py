@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0xfe244e11
-SIZE = 62110
+CRC32 = 0x72007251
+SIZE = 67986
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, ''),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, ''),
@@ -236,4 +236,24 @@ RULES = (
     ('LEG-GUEST-001', 'MAY', 'legacy', 'guest', 'image', 'A 32-bit PV image may describe a 2-level (non-PAE) guest; it cannot be converted.', '', False, 'legacy.md#leg-guest-001', (), False, ''),
     ('LEG-CONV-001', 'MUST', 'legacy', 'conversion', 'writer', 'A converter writes xen_major 0 and its own version as xen_minor, and sets the libxl legacy bit.', '', False, 'legacy.md#leg-conv-001', (), False, ''),
     ('LEG-CONV-002', 'MUST', 'legacy', 'conversion', 'writer', 'A converter drops filler words, moves page types to bits 60-63 and writes no partial output.', '', False, 'legacy.md#leg-conv-002', (), False, ''),
+    ('HVM-FRAME-001', 'MUST', 'libxc', 'hvm-context', 'image', "Every entry's payload (the length its descriptor declares) lies within the blob.", 'xen_hvm_context.ksy#entry.payload', False, 'hvm-context.md#hvm-frame-001', (), False, ''),
+    ('HVM-FRAME-002', 'MUST', 'libxc', 'hvm-context', 'image', 'The entries end with an END entry (typecode 0); a blob that runs out first is refused.', 'xen_hvm_context.ksy#xen_hvm_context.entries', False, 'hvm-context.md#hvm-frame-002', (), False, ''),
+    ('HVM-FRAME-003', 'SHOULD', 'libxc', 'hvm-context', 'image', 'The END descriptor has instance 0 and length 0 (a restorer reads only its typecode).', 'xen_hvm_context.ksy#entry.len_payload', False, 'hvm-context.md#hvm-frame-003', (), False, ''),
+    ('HVM-FRAME-004', 'SHOULD', 'libxc', 'hvm-context', 'image', 'Nothing follows the END entry in the blob (a restorer ignores what does).', 'xen_hvm_context.ksy#xen_hvm_context.trailing', False, 'hvm-context.md#hvm-frame-004', (), False, ''),
+    ('HVM-HDR-001', 'MUST', 'libxc', 'hvm-context', 'image', 'The first entry is a HEADER (typecode 1) of length 24.', 'xen_hvm_context.ksy#header_entry.typecode', True, 'hvm-context.md#hvm-hdr-001', (), False, ''),
+    ('HVM-HDR-002', 'MUST', 'libxc', 'hvm-context', 'image', 'HEADER.magic is 0x54381286 (HVM_FILE_MAGIC).', 'xen_hvm_context.ksy#hvm_save_header.magic', True, 'hvm-context.md#hvm-hdr-002', (), False, ''),
+    ('HVM-HDR-003', 'MUST', 'libxc', 'hvm-context', 'image', 'HEADER.version is 1 (HVM_FILE_VERSION).', 'xen_hvm_context.ksy#hvm_save_header.version', True, 'hvm-context.md#hvm-hdr-003', (), False, ''),
+    ('HVM-HDR-004', 'MUST', 'libxc', 'hvm-context', 'image', 'No entry after the first has typecode 1 (HEADER).', 'xen_hvm_context.ksy#entry.typecode', False, 'hvm-context.md#hvm-hdr-004', (), False, ''),
+    ('HVM-TYPE-001', 'MUST', 'libxc', 'hvm-context', 'image', 'Every typecode is one x86 Xen restores: 0 (END) to 20 (CPU_MSR).', 'xen_hvm_context.ksy#entry.typecode', False, 'hvm-context.md#hvm-type-001', (), False, ''),
+    ('HVM-SIZE-001', 'MUST', 'libxc', 'hvm-context', 'image', 'An entry of a fixed-size typecode (HEADER, PIC, IOAPIC, LAPIC_REGS, PCI_IRQ, ISA_IRQ, PCI_LINK, PIT, HPET, PMTIMER, MTRR, TSC_ADJUST) is exactly the size of its structure.', 'xen_hvm_context.ksy#entry.len_payload', False, 'hvm-context.md#hvm-size-001', (), False, ''),
+    ('HVM-SIZE-002', 'MUST', 'libxc', 'hvm-context', 'image', 'An entry of a zero-extended typecode (CPU 1032, LAPIC 32, RTC 24, VIRIDIAN_DOMAIN 32, VIRIDIAN_VCPU 216, VMCE_VCPU 32) is no longer than its structure.', 'xen_hvm_context.ksy#entry.len_payload', False, 'hvm-context.md#hvm-size-002', (), False, ''),
+    ('HVM-CPU-001', 'MUST', 'libxc', 'hvm-context', 'image', 'pad0 of a 1032-octet CPU entry is zero.', 'xen_hvm_context.ksy#hvm_hw_cpu.pad0', True, 'hvm-context.md#hvm-cpu-001', (), False, ''),
+    ('HVM-PIC-001', 'MUST', 'libxc', 'hvm-context', 'image', "A PIC entry's instance is 0 (master) or 1 (slave).", 'xen_hvm_context.ksy#entry.instance', False, 'hvm-context.md#hvm-pic-001', (), False, ''),
+    ('HVM-LINK-001', 'MUST', 'libxc', 'hvm-context', 'image', 'Each PCI_LINK route is an ISA IRQ (0-15) and its pad0 octets are zero.', 'xen_hvm_context.ksy#hvm_hw_pci_link.route', True, 'hvm-context.md#hvm-link-001', (), False, ''),
+    ('HVM-PIT-001', 'MUST', 'libxc', 'hvm-context', 'image', 'PIT.speaker_data_on is 0 or 1 and PIT.pad0 is zero.', 'xen_hvm_context.ksy#hvm_hw_pit.speaker_data_on', True, 'hvm-context.md#hvm-pit-001', (), False, ''),
+    ('HVM-XSAVE-001', 'MUST', 'libxc', 'hvm-context', 'image', 'A CPU_XSAVE entry is at least 600 octets: three words, the 512-octet legacy area and the 64-octet XSAVE header.', 'xen_hvm_context.ksy#hvm_hw_cpu_xsave.extended', False, 'hvm-context.md#hvm-xsave-001', (), False, ''),
+    ('HVM-XSAVE-002', 'MUST', 'libxc', 'hvm-context', 'image', "A CPU_XSAVE entry's xcomp_bv and the six reserved words of its XSAVE header are zero (standard format only).", 'xen_hvm_context.ksy#hvm_hw_cpu_xsave.xcomp_bv', True, 'hvm-context.md#hvm-xsave-002', (), False, ''),
+    ('HVM-XSAVE-003', 'MUST', 'libxc', 'hvm-context', 'image', "A CPU_XSAVE entry's xcr0 has bit 0 (x87) set, and xcr0 and xstate_bv have no bit outside xcr0_accum.", 'xen_hvm_context.ksy#hvm_hw_cpu_xsave.xcr0_accum', False, 'hvm-context.md#hvm-xsave-003', (), False, ''),
+    ('HVM-MSR-001', 'MUST', 'libxc', 'hvm-context', 'image', 'A CPU_MSR entry holds at least one MSR and is exactly 8 + 16 * count octets.', 'xen_hvm_context.ksy#hvm_msr.num_msr', True, 'hvm-context.md#hvm-msr-001', (), False, ''),
+    ('HVM-MSR-002', 'MUST', 'libxc', 'hvm-context', 'image', 'The reserved word of every MSR in a CPU_MSR entry is zero.', 'xen_hvm_context.ksy#hvm_one_msr.rsvd', True, 'hvm-context.md#hvm-msr-002', (), False, ''),
 )

@@ -187,6 +187,27 @@ CHECKS: dict[str, str] = {
     "XC-TSC-003": "X86_TSC_INFO: mode 0-3",
     "XC-HVMC-001": "HVM_CONTEXT: non-empty",
     "XC-HVMC-002": "HVM stream: at least one HVM_CONTEXT (at END)",
+    # HVM context blob (spec/hvm-context.md), in each non-empty HVM_CONTEXT body
+    "HVM-FRAME-001": "HVM context: each payload within the blob",
+    "HVM-FRAME-002": "HVM context: ends with an END entry",
+    "HVM-FRAME-003": "HVM context: END has instance 0 and length 0 (warning)",
+    "HVM-FRAME-004": "HVM context: nothing after END (warning)",
+    "HVM-HDR-001": "HVM context: HEADER first, 24 octets",
+    "HVM-HDR-002": "HVM context: HEADER magic 0x54381286",
+    "HVM-HDR-003": "HVM context: HEADER version 1",
+    "HVM-HDR-004": "HVM context: no second HEADER",
+    "HVM-TYPE-001": "HVM context: typecodes 0-20 only",
+    "HVM-SIZE-001": "HVM context: fixed-size typecodes at their exact size",
+    "HVM-SIZE-002": "HVM context: zero-extended typecodes no longer than their structure",
+    "HVM-CPU-001": "HVM context: CPU pad0 zero",
+    "HVM-PIC-001": "HVM context: PIC instance 0 or 1",
+    "HVM-LINK-001": "HVM context: PCI_LINK routes 0-15, pad0 zero",
+    "HVM-PIT-001": "HVM context: PIT speaker_data_on 0/1, pad0 zero",
+    "HVM-XSAVE-001": "HVM context: CPU_XSAVE >= 600 octets",
+    "HVM-XSAVE-002": "HVM context: CPU_XSAVE standard format (xcomp_bv, reserved zero)",
+    "HVM-XSAVE-003": "HVM context: CPU_XSAVE xcr0 has x87; xcr0, xstate_bv within xcr0_accum",
+    "HVM-MSR-001": "HVM context: CPU_MSR count >= 1, length 8 + 16 * count",
+    "HVM-MSR-002": "HVM context: CPU_MSR reserved words zero",
     "XC-HVMP-001": "HVM_PARAMS: body_length >= 8",
     "XC-HVMP-002": "HVM_PARAMS: body_length == 8 + 16*count",
     "XC-HVMP-003": "HVM_PARAMS: reserved zero",
@@ -1788,6 +1809,16 @@ class _Checker:
         xc.hvm_context_in_section = True
         if ev.length == 0:
             self.emit("XC-HVMC-001", ev.offset + 4, "libxc", "the HVM context is empty", ev)
+            return
+        if not ev.body_complete:
+            return  # only a prefix of a body over BODY_KEEP_MAX is kept: nothing to judge
+        from . import hvm_context  # loaded only for an image with an HVM context
+
+        for p in hvm_context.decode(ev.body).problems:
+            where = "" if p.entry is None else f"entry #{p.entry}: "
+            self.emit(
+                p.rule, ev.body_offset + p.offset, "libxc", f"HVM context {where}{p.message}", ev
+            )
 
     def xc_hvm_params(self, xc: _Xc, ev: RecordEvent) -> None:
         if xc.guest == DomainType.X86_HVM and xc.hvm_context_in_section:

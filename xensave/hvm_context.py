@@ -137,8 +137,6 @@ XSAVE_MIN_SIZE = 24 + 512 + 64
 #: CPU_MSR: u32 count, 4 octets of alignment, then 16 octets per MSR.
 MSR_HEADER_SIZE = 8
 MSR_ENTRY_SIZE = 16
-#: xcomp_bv bit 63: the XSAVE area is in the compacted format.
-XSTATE_COMPACTION_ENABLED = 1 << 63
 
 
 def typecode_name(typecode: int) -> str:
@@ -347,6 +345,23 @@ def _pic_bits(d: dict[str, Any]) -> None:
         d[name] = (b >> i) & 1
 
 
+def _group(d: dict[str, Any], name: str) -> None:
+    """Fold ``<name>_<i>_<field>`` keys into a list of dicts under ``name``, in place."""
+    items: list[dict[str, Any]] = []
+    for key in [k for k in d if k.startswith(name + "_")]:
+        i, f = key[len(name) + 1 :].split("_", 1)
+        while len(items) <= int(i):
+            items.append({})
+        items[int(i)][f] = d.pop(key)
+    rebuilt = {}
+    for k, v in d.items():
+        if name not in rebuilt and (k in ("speaker_data_on", "res5")):
+            rebuilt[name] = items
+        rebuilt[k] = v
+    d.clear()
+    d.update(rebuilt)
+
+
 def _cpu_pending(d: dict[str, Any]) -> None:
     """Split pending_event: vector 0-7, type 8-10, error_valid 11, valid 31."""
     p = d["pending_event"]
@@ -384,6 +399,8 @@ def decode_payload(typecode: int, payload: bytes) -> dict[str, Any] | None:
     d = _unpack(c, payload + bytes(size - len(payload)))
     if typecode == Typecode.PIC:
         _pic_bits(d)
+    elif typecode in (Typecode.PIT, Typecode.HPET):
+        _group(d, "channels" if typecode == Typecode.PIT else "timers")
     elif typecode == Typecode.CPU:
         _cpu_pending(d)
     return d
@@ -392,11 +409,11 @@ def decode_payload(typecode: int, payload: bytes) -> dict[str, Any] | None:
 def _decode_xsave(p: bytes) -> dict[str, Any] | None:
     if len(p) < 24:
         return None
-    d: dict[str, Any] = dict(
-        zip(("xfeature_mask", "xcr0", "xcr0_accum"), struct.unpack_from("<3Q", p), strict=True)
-    )
+    names = ("xfeature_mask", "xcr0", "xcr0_accum")
+    d: dict[str, Any] = dict(zip(names, struct.unpack_from("<3Q", p), strict=True))
     if len(p) >= XSAVE_MIN_SIZE:
-        d["xstate_bv"], d["xcomp_bv"] = struct.unpack_from("<2Q", p, 24 + 512)
+        hdr = struct.unpack_from("<8Q", p, 24 + 512)
+        d["xstate_bv"], d["xcomp_bv"], d["reserved"] = hdr[0], hdr[1], list(hdr[2:])
     d["save_area"] = p[24:]
     return d
 
@@ -668,13 +685,24 @@ def _entry_problems(e: Entry, first: bool, seen_header: bool) -> Iterator[Proble
             yield Problem(
                 "HVM-XSAVE-001", off, f"{label} is {n} octets, less than {XSAVE_MIN_SIZE}", i
             )
-        elif d is not None and d["xcomp_bv"] & XSTATE_COMPACTION_ENABLED:
-            yield Problem(
-                "HVM-XSAVE-002",
-                p + 24 + 512 + 8,
-                f"{label}: the XSAVE area is compacted (xcomp_bv bit 63)",
-                i,
-            )
+        elif d is not None:
+            if d["xcomp_bv"] or any(d["reserved"]):
+                yield Problem(
+                    "HVM-XSAVE-002",
+                    p + 24 + 512 + 8,
+                    f"{label}: xcomp_bv {d['xcomp_bv']:#x} or a reserved header word is not "
+                    "zero (only the standard format is accepted)",
+                    i,
+                )
+            accum = d["xcr0_accum"]
+            if d["xcr0"] & ~accum or d["xstate_bv"] & ~accum or not d["xcr0"] & 1:
+                yield Problem(
+                    "HVM-XSAVE-003",
+                    p,
+                    f"{label}: xcr0 {d['xcr0']:#x} and xstate_bv {d['xstate_bv']:#x} must lie "
+                    f"within xcr0_accum {accum:#x}, and xcr0 must have bit 0 (x87)",
+                    i,
+                )
     elif tc == Typecode.CPU_MSR:
         count: int | None = d["count"] if d is not None else None
         need = None if count is None else MSR_HEADER_SIZE + MSR_ENTRY_SIZE * count

@@ -26,6 +26,7 @@ MODULES = (
     "libxc_headers",
     "libxc_records",
     "libxc_order",
+    "hvm_context",
     "checkpoint",
     "wrappers",
     "legacy",

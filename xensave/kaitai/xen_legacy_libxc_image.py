@@ -3,6 +3,7 @@
 
 import kaitaistruct
 from kaitaistruct import KaitaiStruct, KaitaiStream, BytesIO
+from xensave.kaitai import xen_hvm_context
 
 
 if getattr(kaitaistruct, 'API_VERSION', (0, 9)) < (0, 11):
@@ -538,12 +539,15 @@ class XenLegacyLibxcImage(KaitaiStruct):
             self.bufioreq_pfn = self._io.read_u8le()
             self.store_pfn = self._io.read_u8le()
             self.len_context = self._io.read_u4le()
-            self.context = self._io.read_bytes(self.len_context)
+            self._raw_context = self._io.read_bytes(self.len_context)
+            _io__raw_context = KaitaiStream(BytesIO(self._raw_context))
+            self.context = xen_hvm_context.XenHvmContext(_io__raw_context)
             self.device_model = XenLegacyLibxcImage.DeviceModel(self._io, self, self._root)
 
 
         def _fetch_instances(self):
             pass
+            self.context._fetch_instances()
             self.device_model._fetch_instances()
 
 

@@ -3,8 +3,8 @@
 
 import kaitaistruct
 from kaitaistruct import KaitaiStruct, KaitaiStream, BytesIO
-from xensave.kaitai import xen_xl_save_file
 from xensave.kaitai import xen_legacy_libxc_image
+from xensave.kaitai import xen_xl_save_file
 
 
 if getattr(kaitaistruct, 'API_VERSION', (0, 9)) < (0, 11):

@@ -3,6 +3,7 @@
 
 import kaitaistruct
 from kaitaistruct import KaitaiStruct, KaitaiStream, BytesIO
+from xensave.kaitai import xen_hvm_context
 from enum import IntEnum
 
 
@@ -825,6 +826,11 @@ class XenLibxcStream(KaitaiStruct):
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
                     self.body = XenLibxcStream.Section.CheckpointDirtyPfnList(_io__raw_body, self, self._root, self._is_le)
+                elif _on == XenLibxcStream.RecType.hvm_context:
+                    pass
+                    self._raw_body = self._io.read_bytes(self.len_body)
+                    _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
+                    self.body = xen_hvm_context.XenHvmContext(_io__raw_body)
                 elif _on == XenLibxcStream.RecType.hvm_params:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
@@ -899,6 +905,11 @@ class XenLibxcStream(KaitaiStruct):
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
                     self.body = XenLibxcStream.Section.CheckpointDirtyPfnList(_io__raw_body, self, self._root, self._is_le)
+                elif _on == XenLibxcStream.RecType.hvm_context:
+                    pass
+                    self._raw_body = self._io.read_bytes(self.len_body)
+                    _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
+                    self.body = xen_hvm_context.XenHvmContext(_io__raw_body)
                 elif _on == XenLibxcStream.RecType.hvm_params:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
@@ -969,6 +980,9 @@ class XenLibxcStream(KaitaiStruct):
                 pass
                 _on = self.rec_type
                 if _on == XenLibxcStream.RecType.checkpoint_dirty_pfn_list:
+                    pass
+                    self.body._fetch_instances()
+                elif _on == XenLibxcStream.RecType.hvm_context:
                     pass
                     self.body._fetch_instances()
                 elif _on == XenLibxcStream.RecType.hvm_params:

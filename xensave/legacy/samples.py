@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..bodies import EmulatorRecord, HvmParams, P2mFrames, PageData, PvInfo, TscInfo, VcpuContext
 from ..constants import DomainType, EmulatorId, HvmParam, LibxlRecType, XcRecType
 from ..model import DomainHeader, ImageHeader, LibxcStream, LibxlHeader, LibxlStream, Record, XlFile
+from ..samples import hvm_context_blob
 from .format import (
     DM_QEMU_TO_EOF,
     DM_RECORD_0002,
@@ -268,7 +269,7 @@ def build(
                         )
                 exp.records.append(Record(XcRecType.SHARED_INFO, tail.shared_info))
         else:
-            ctx = blob(f"{seed}/hvmctx/{c}", 1000 + c)
+            ctx = hvm_context_blob(1 + c)  # well-formed (HVM-*), one vCPU more each time
             dm_data = b"QEVM" + blob(f"{seed}/qemu/{c}", 3000)
             sig = dm if c == cps - 1 else b"RemusDeviceModelState"
             magic = (0xFEFF0 + c, 0xFEFF1, 0xFEFF2)

@@ -2,13 +2,13 @@
 
 (function (root, factory) {
   if (typeof define === 'function' && define.amd) {
-    define(['exports', 'kaitai-struct/KaitaiStream'], factory);
+    define(['exports', 'kaitai-struct/KaitaiStream', './XenHvmContext'], factory);
   } else if (typeof exports === 'object' && exports !== null && typeof exports.nodeType !== 'number') {
-    factory(exports, require('kaitai-struct/KaitaiStream'));
+    factory(exports, require('kaitai-struct/KaitaiStream'), require('./XenHvmContext'));
   } else {
-    factory(root.XenLegacyLibxcImage || (root.XenLegacyLibxcImage = {}), root.KaitaiStream);
+    factory(root.XenLegacyLibxcImage || (root.XenLegacyLibxcImage = {}), root.KaitaiStream, root.XenHvmContext || (root.XenHvmContext = {}));
   }
-})(typeof self !== 'undefined' ? self : this, function (XenLegacyLibxcImage_, KaitaiStream) {
+})(typeof self !== 'undefined' ? self : this, function (XenLegacyLibxcImage_, KaitaiStream, XenHvmContext_) {
 /**
  * The domain state as libxc saved it before Xen 4.6: no magic, no version
  * and no record framing. The reader must be told the width of the
@@ -607,7 +607,9 @@ var XenLegacyLibxcImage = (function() {
       this.bufioreqPfn = this._io.readU8le();
       this.storePfn = this._io.readU8le();
       this.lenContext = this._io.readU4le();
-      this.context = this._io.readBytes(this.lenContext);
+      this._raw_context = this._io.readBytes(this.lenContext);
+      var _io__raw_context = new KaitaiStream(this._raw_context);
+      this.context = new XenHvmContext_.XenHvmContext(_io__raw_context, null, null);
       this.deviceModel = new DeviceModel(this._io, this, this._root);
     }
 
@@ -628,7 +630,7 @@ var XenLegacyLibxcImage = (function() {
      */
 
     /**
-     * The HVM context blob.
+     * The HVM context blob (xen_hvm_context.ksy).
      */
 
     /**

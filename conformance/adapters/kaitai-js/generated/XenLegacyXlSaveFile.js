@@ -2,13 +2,13 @@
 
 (function (root, factory) {
   if (typeof define === 'function' && define.amd) {
-    define(['exports', 'kaitai-struct/KaitaiStream', './XenXlSaveFile', './XenLegacyLibxcImage'], factory);
+    define(['exports', 'kaitai-struct/KaitaiStream', './XenLegacyLibxcImage', './XenXlSaveFile'], factory);
   } else if (typeof exports === 'object' && exports !== null && typeof exports.nodeType !== 'number') {
-    factory(exports, require('kaitai-struct/KaitaiStream'), require('./XenXlSaveFile'), require('./XenLegacyLibxcImage'));
+    factory(exports, require('kaitai-struct/KaitaiStream'), require('./XenLegacyLibxcImage'), require('./XenXlSaveFile'));
   } else {
-    factory(root.XenLegacyXlSaveFile || (root.XenLegacyXlSaveFile = {}), root.KaitaiStream, root.XenXlSaveFile || (root.XenXlSaveFile = {}), root.XenLegacyLibxcImage || (root.XenLegacyLibxcImage = {}));
+    factory(root.XenLegacyXlSaveFile || (root.XenLegacyXlSaveFile = {}), root.KaitaiStream, root.XenLegacyLibxcImage || (root.XenLegacyLibxcImage = {}), root.XenXlSaveFile || (root.XenXlSaveFile = {}));
   }
-})(typeof self !== 'undefined' ? self : this, function (XenLegacyXlSaveFile_, KaitaiStream, XenXlSaveFile_, XenLegacyLibxcImage_) {
+})(typeof self !== 'undefined' ? self : this, function (XenLegacyXlSaveFile_, KaitaiStream, XenLegacyLibxcImage_, XenXlSaveFile_) {
 /**
  * An xl save file whose STREAMv2 flag is clear: the xl header and the domain
  * configuration, then a legacy libxc image. The image's variant is not

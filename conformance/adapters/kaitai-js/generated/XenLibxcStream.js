@@ -2,13 +2,13 @@
 
 (function (root, factory) {
   if (typeof define === 'function' && define.amd) {
-    define(['exports', 'kaitai-struct/KaitaiStream'], factory);
+    define(['exports', 'kaitai-struct/KaitaiStream', './XenHvmContext'], factory);
   } else if (typeof exports === 'object' && exports !== null && typeof exports.nodeType !== 'number') {
-    factory(exports, require('kaitai-struct/KaitaiStream'));
+    factory(exports, require('kaitai-struct/KaitaiStream'), require('./XenHvmContext'));
   } else {
-    factory(root.XenLibxcStream || (root.XenLibxcStream = {}), root.KaitaiStream);
+    factory(root.XenLibxcStream || (root.XenLibxcStream = {}), root.KaitaiStream, root.XenHvmContext || (root.XenHvmContext = {}));
   }
-})(typeof self !== 'undefined' ? self : this, function (XenLibxcStream_, KaitaiStream) {
+})(typeof self !== 'undefined' ? self : this, function (XenLibxcStream_, KaitaiStream, XenHvmContext_) {
 /**
  * The lowest layer of a Xen domain save image: the memory, vCPU and
  * platform state of one guest, written by libxenguest (historically
@@ -1119,6 +1119,11 @@ var XenLibxcStream = (function() {
           var _io__raw_body = new KaitaiStream(this._raw_body);
           this.body = new CheckpointDirtyPfnList(_io__raw_body, this, this._root, this._is_le);
           break;
+        case XenLibxcStream.RecType.HVM_CONTEXT:
+          this._raw_body = this._io.readBytes(this.lenBody);
+          var _io__raw_body = new KaitaiStream(this._raw_body);
+          this.body = new XenHvmContext_.XenHvmContext(_io__raw_body, null, null);
+          break;
         case XenLibxcStream.RecType.HVM_PARAMS:
           this._raw_body = this._io.readBytes(this.lenBody);
           var _io__raw_body = new KaitaiStream(this._raw_body);
@@ -1194,6 +1199,11 @@ var XenLibxcStream = (function() {
           this._raw_body = this._io.readBytes(this.lenBody);
           var _io__raw_body = new KaitaiStream(this._raw_body);
           this.body = new CheckpointDirtyPfnList(_io__raw_body, this, this._root, this._is_le);
+          break;
+        case XenLibxcStream.RecType.HVM_CONTEXT:
+          this._raw_body = this._io.readBytes(this.lenBody);
+          var _io__raw_body = new KaitaiStream(this._raw_body);
+          this.body = new XenHvmContext_.XenHvmContext(_io__raw_body, null, null);
           break;
         case XenLibxcStream.RecType.HVM_PARAMS:
           this._raw_body = this._io.readBytes(this.lenBody);
@@ -1333,9 +1343,10 @@ var XenLibxcStream = (function() {
        */
 
       /**
-       * The record's contents, decoded for the types listed; raw octets
-       * for SHARED_INFO, HVM_CONTEXT, TOOLSTACK, the empty signalling
-       * records and every unknown type.
+       * The record's contents, decoded for the types listed (HVM_CONTEXT
+       * by xen_hvm_context.ksy, little-endian whatever the stream's byte
+       * order); raw octets for SHARED_INFO, TOOLSTACK, the empty
+       * signalling records and every unknown type.
        */
 
       /**
