@@ -595,9 +595,13 @@ def cmd_verify_target(args: argparse.Namespace) -> int:
     write = sys.stdout.write
     for d in report.diagnostics:
         write(d.format(name) + "\n")
-    errors = len(report.errors)
     verdict = "valid" if report.valid else "INVALID"
-    write(f"{name}: {verdict} image: {_plural(errors, 'error')} against the spec\n")
+    layer = f"{report.layer} image" if report.layer else "image"
+    write(
+        f"{name}: {verdict} {layer}: {_plural(len(report.errors), 'error')}, "
+        f"{_plural(len(report.warnings), 'warning')}, {_plural(len(report.notes), 'note')} "
+        f"({report.bytes_read} bytes read)\n"
+    )
     r = fmt_release(rel)
     if target.read_error is not None and not target.reasons:
         write(

@@ -822,6 +822,12 @@ def gen_guide_outputs() -> None:
         show(["convert", "--to", "libxc-v2", "pv64.libxc", "pv64-v2.libxc"], "convert.txt")
     else:
         write(out / "convert.txt", "(this build of xensave has no --to option)\n")
+    # could an older Xen restore the v3 sample, and what did the conversion change?
+    show(["verify", "--target-xen", "4.13", "guest.xl"], "verify-target.txt")
+    if (imgdir / "pv64-v2.libxc").is_file():
+        show(["diff", "pv64.libxc", "pv64-v2.libxc"], "diff.txt", limit=40)
+    else:
+        write(out / "diff.txt", "(no converted image to compare)\n")
     # a legacy (Xen <= 4.5) image from the corpus, converted to libxc v3 and verified
     manifest = json.loads((ROOT / "conformance" / "manifest.json").read_text())
     legacy = [
