@@ -28,13 +28,16 @@ _LINK = re.compile(r"\]\(([A-Za-z0-9_.-]+)\.md(?:#[^)]*)?\)")
 
 def spec_chapters() -> list[str]:
     """Every ``spec/*.md`` by stem, in reading order: ``README`` first, then the
-    chapters in the order ``spec/README.md`` first links to them, then any other
-    by name (a chapter nobody has linked to yet is still published)."""
+    chapters in the order of the table in ``spec/README.md``, then those its text
+    links to, then any other by name (a chapter nobody has linked to yet is still
+    published)."""
     stems = sorted(p.stem for p in SPEC.glob("*.md"))
     order = [s for s in ("README",) if s in stems]
     readme = SPEC / "README.md"
     if readme.is_file():
-        for m in _LINK.finditer(readme.read_text(encoding="utf-8")):
+        lines = readme.read_text(encoding="utf-8").splitlines()
+        table = [ln for ln in lines if ln.startswith("|")]
+        for m in _LINK.finditer("\n".join([*table, *lines])):
             if m.group(1) in stems and m.group(1) not in order:
                 order.append(m.group(1))
     return order + [s for s in stems if s not in order]
