@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kaitaistruct import KaitaiStruct
@@ -414,3 +415,31 @@ def test_verify_names_rule_offset_and_record() -> None:
     text = out.stdout + out.stderr
     assert "HVM-HDR-002" in text and f"{ev.body_offset + 8:#x}" in text
     assert f"record #{ev.index}" in text and "HVM_CONTEXT" in text
+
+
+# --- the decoder's constants against the ksy ----------------------------------------------------
+
+
+def test_typecodes_and_header_constants_match_the_ksy() -> None:
+    ksy = yaml.safe_load((ROOT / "ksy" / "xen_hvm_context.ksy").read_text(encoding="utf-8"))
+    codes = {v: e["id"] for v, e in ksy["enums"]["typecode"].items()}
+    assert codes == {t.value: t.name.lower() for t in Typecode}
+    types = ksy["types"]
+    seq = {a["id"]: a for a in types["hvm_save_header"]["seq"]}
+    assert int(str(seq["magic"]["valid"]), 0) == hvm_context.HVM_FILE_MAGIC
+    assert seq["version"]["valid"] == hvm_context.HVM_FILE_VERSION
+    hdr = {a["id"]: a for a in types["header_entry"]["seq"]}
+    assert hdr["len_payload"]["valid"] == hvm_context.SIZES[Typecode.HEADER][0]
+    # the zero-extended structures: their ksy types say how long they are at most
+    for code, name in (
+        (Typecode.CPU, "hvm_hw_cpu"),
+        (Typecode.LAPIC, "hvm_hw_lapic"),
+        (Typecode.RTC, "hvm_hw_rtc"),
+        (Typecode.VIRIDIAN_DOMAIN, "hvm_viridian_domain_context"),
+        (Typecode.VIRIDIAN_VCPU, "hvm_viridian_vcpu_context"),
+        (Typecode.VMCE_VCPU, "hvm_vmce_vcpu"),
+    ):
+        size, fit = hvm_context.SIZES[code]
+        assert fit == hvm_context.Fit.AT_MOST
+        excess = {a["id"]: a for a in types[name]["seq"]}["excess"]
+        assert excess["if"] == f"_io.size > {size}", name
