@@ -19,6 +19,7 @@ import pytest
 
 from generators.corpus.policy import PROFILES
 from xensave import cli, samples, target
+from xensave.bodies import CpuidPolicy
 from xensave.constants import XcRecType
 from xensave.model import Record
 from xensave.writer import to_bytes
@@ -113,9 +114,9 @@ def test_unknown_optional_record_is_skipped_unknown_mandatory_is_not() -> None:
 
 
 def test_policy_records_need_4_14() -> None:
-    data = to_bytes(samples.libxc_stream("hvm", 2, release=(4, 11)))
     xc = samples.libxc_stream("hvm", 2, release=(4, 11))
-    xc.records.insert(0, samples._policies()[0])
+    leaf = (0x0, 0xFFFFFFFF, 0xD, 0x756E6547, 0x6C65746E, 0x49656E69)
+    xc.records.insert(0, Record(XcRecType.X86_CPUID_POLICY, CpuidPolicy([leaf])))
     data = to_bytes(xc)
     r = _judge(data, "4.13")
     assert [x.record for x in r.reasons] == ["X86_CPUID_POLICY"]
@@ -208,3 +209,11 @@ def test_target_reads_a_pipe() -> None:
     )
     assert p.returncode == 1
     assert b"NOT restorable by Xen 4.13" in p.stdout
+
+
+def test_repeated_reasons_are_listed_once_and_counted() -> None:
+    xc = samples.libxc_stream("hvm", 2, release=(4, 11))
+    for _ in range(3):
+        xc.records.insert(-1, Record(XcRecType.TOOLSTACK, b"abcd"))
+    (reason,) = _judge(to_bytes(xc), "4.11").reasons
+    assert reason.record == "TOOLSTACK" and reason.message.endswith("(and 2 more like it)")

@@ -15,8 +15,12 @@ far apart (one per block) up to about 400 bytes each. On a regular file
 page contents are read with ``pread`` in small batches; on a pipe the reader hands
 over one record's pages at a time.
 
-Exit status as ``cmp`` and ``diff``: 0 when the images are the same, 1 when they
-differ, 2 on trouble (usage, I/O, an image whose framing is lost, a legacy image).
+A legacy (Xen <= 4.5) image given as a file is converted to a libxl stream in a
+temporary directory first, as ``xensave export`` does; on a pipe it is refused.
+
+Exit status as ``cmp`` and ``diff``: 0 when nothing compared differs (a note says
+when the files' bytes still do), 1 when something does, 2 on trouble (usage, I/O,
+an image whose framing is lost, a legacy image on a pipe).
 Two byte-identical regular files are recognised without reading them as images.
 """
 
@@ -90,6 +94,10 @@ _VCPU_RECORDS = frozenset(
 
 class DiffError(Exception):
     """One image cannot be compared (exit 2)."""
+
+
+class _LegacyImage(DiffError):
+    """A legacy image: compared after conversion when it is a file, refused on a pipe."""
 
 
 # --- the page index -----------------------------------------------------------------
@@ -215,6 +223,7 @@ class Side:
     pages: PageIndex = field(default_factory=PageIndex)
     trailers: list[tuple[str, int]] = field(default_factory=list)
     last: tuple[str, int] = ("", -1)  # (layer, type) of the latest record
+    notes: list[str] = field(default_factory=list)
 
 
 def _regular_fd(f: BinaryIO) -> int | None:
@@ -253,9 +262,10 @@ def collect(f: BinaryIO, name: str) -> Side:
                 side.trailers.append((ev.layer, ev.length))
                 continue
             if not hasattr(ev, "offset") or type(ev).__module__ != "xensave.reader":
-                raise DiffError(
-                    f"{name}: a legacy (pre-Xen 4.6) image; xensave diff compares v2/v3 "
-                    "images: convert it first (xensave convert --to libxc-v3 IN OUT)"
+                raise _LegacyImage(
+                    f"{name}: a legacy (pre-Xen 4.6) image, which diff converts only when "
+                    "it is a file: give a file, or convert it first "
+                    "(xensave convert --to libxc-v3 IN OUT)"
                 )
             item, _text = header_item(ev)
             kind = str(item.pop("kind"))
@@ -303,6 +313,32 @@ _LAYER_OF_KIND = {
     "libvirt_header": "libvirt",
     "libxl_header": "libxl",
 }
+
+
+def _side(f: BinaryIO, name: str, path: str) -> Side:
+    """collect(), converting a legacy image given as a file to a libxl stream first (in
+    a temporary directory, removed afterwards), as ``xensave export`` does."""
+    try:
+        return collect(f, name)
+    except _LegacyImage:
+        if path == "-":
+            raise
+    import tempfile
+
+    from .convert import ConvertError, convert
+
+    with tempfile.TemporaryDirectory(prefix="xensave-diff.") as tmp:
+        out = os.path.join(tmp, "converted")
+        try:
+            convert(path, out, "libxl")
+        except ConvertError as exc:
+            raise DiffError(f"{name}: a legacy (pre-Xen 4.6) image: {exc}") from None
+        with open(out, "rb") as g:
+            side = collect(g, name)
+    side.notes.append(
+        f"{name}: legacy (Xen <= 4.5) image, compared after conversion to a libxl stream"
+    )
+    return side
 
 
 def _config(config: bytes | None, flags: int) -> Any:
@@ -615,6 +651,7 @@ def format_text(d: dict[str, Any], a: Side, b: Side) -> list[str]:
     lines = [
         f"--- A: {a.name} ({', '.join(a.layers)})",
         f"+++ B: {b.name} ({', '.join(b.layers)})",
+        *(f"note: {n}" for n in a.notes + b.notes),
     ]
     if "layers" in d:
         lines.append(f"layers: {' > '.join(a.layers)} -> {' > '.join(b.layers)}")
@@ -686,19 +723,15 @@ def format_text(d: dict[str, Any], a: Side, b: Side) -> list[str]:
     if "trailing_bytes" in d:
         t = d["trailing_bytes"]
         lines.append(f"bytes after the stream: {t['a'] or 'none'} -> {t['b'] or 'none'}")
-    if "bytes" in d:
-        lines.append(
-            f"the images read the same, but their bytes differ from {d['bytes']['first']:#x} "
-            "(in fields not compared: reserved words, pfn entry reserved bits...)"
-        )
     return lines
 
 
 # --- the command ---------------------------------------------------------------------
 
 DIFF_EPILOG = """\
-exit status (as cmp and diff): 0 the images are the same, 1 they differ,
-2 trouble: usage, I/O, an image whose framing is lost, or a legacy image
+exit status (as cmp and diff): 0 nothing compared differs (when the files' bytes
+still differ, a note says so), 1 the images differ,
+2 trouble: usage, I/O, an image whose framing is lost, a legacy image on a pipe
 
 examples:
   xensave diff before.xl after.xl          # what changed, section by section
@@ -745,6 +778,7 @@ def diff_files(path_a: str, path_b: str) -> tuple[dict[str, Any], Side | None, S
         fb, name_b, size_b = open_input(path_b)
         with fb:
             first: int | None = None
+            regular = False
             try:
                 regular = _regular_fd(fa) is not None and _regular_fd(fb) is not None
                 if regular and size_a == size_b:
@@ -754,13 +788,17 @@ def diff_files(path_a: str, path_b: str) -> tuple[dict[str, Any], Side | None, S
                     first = first_difference(fa, fb)
                     if first is None:
                         return {}, None, None
-                a = collect(fa, name_a)
-                b = collect(fb, name_b)
+                a = _side(fa, name_a, path_a)
+                b = _side(fb, name_b, path_b)
             except OSError as exc:
                 raise InputError(f"cannot read {name_a} or {name_b}: {_reason(exc)}") from None
     d = compare(a, b)
-    if not d and first is not None:
-        d["bytes"] = {"first": first}
+    if not d and regular:
+        where = f"from offset {first:#x}" if first is not None else f"sizes {size_a} and {size_b}"
+        a.notes.append(
+            f"the files' bytes differ ({where}), but only in what diff does not compare: "
+            "the order and grouping of pages, reserved bits of pfn entries, legacy framing"
+        )
     return d, a, b
 
 
@@ -780,6 +818,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         else:
             assert b is not None
             out["layers"] = {"a": a.layers, "b": b.layers}
+            if a.notes or b.notes:
+                out["notes"] = a.notes + b.notes
             out["differences"] = d
         json.dump(out, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -788,6 +828,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     else:
         assert b is not None
         if same:
+            for n in a.notes + b.notes:
+                print(f"note: {n}")
             print(f"{a.name} and {b.name}: no differences")
         else:
             print("\n".join(format_text(d, a, b)))

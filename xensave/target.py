@@ -251,6 +251,7 @@ class Judge:
         self.rel = rel
         self.report = TargetReport(rel)
         self._seen: dict[tuple[str, int], int] = {}
+        self._first: dict[tuple[str, int], Reason] = {}
         self.xc_version = 0
         self.domain_type = 0
         self.static_data_end = False  # seen or (v2, 4.14+) inferred
@@ -274,6 +275,8 @@ class Judge:
         else:
             reason = Reason(getattr(ev, "offset", 0), message, _layer_of(ev))
         self.report.reasons.append(reason)
+        if key is not None:
+            self._first[key] = reason
 
     def note(self, text: str) -> None:
         if text not in self.report.notes:
@@ -497,8 +500,10 @@ class Judge:
             self.refuse(ev, msg, ("emu", eid))
 
     def finish(self) -> TargetReport:
-        if self.legacy and self.rel >= STREAM_V2_SINCE:
-            pass  # restorable through conversion (noted)
+        for key, n in self._seen.items():
+            if n > _MAX_SAME:
+                more = n - _MAX_SAME
+                self._first[key].message += f" (and {more} more like it)"
         if self.checkpointed:
             self.note(
                 "a checkpointed (Remus/COLO) stream: only a checkpointed receiver "
