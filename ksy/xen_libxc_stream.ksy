@@ -9,6 +9,7 @@ meta:
   ks-version: '0.11'
   imports:
     - xen_hvm_context
+    - xen_pv_vcpu_context
   endian: be
 doc: |
   The lowest layer of a Xen domain save image: the memory, vCPU and
@@ -241,10 +242,10 @@ types:
                 rec_type::page_data: page_data(is_be, page_size)
                 rec_type::x86_pv_info: x86_pv_info
                 rec_type::x86_pv_p2m_frames: x86_pv_p2m_frames
-                rec_type::x86_pv_vcpu_basic: x86_pv_vcpu_context
-                rec_type::x86_pv_vcpu_extended: x86_pv_vcpu_context
-                rec_type::x86_pv_vcpu_xsave: x86_pv_vcpu_context
-                rec_type::x86_pv_vcpu_msrs: x86_pv_vcpu_context
+                rec_type::x86_pv_vcpu_basic: x86_pv_vcpu_context(is_be, true)
+                rec_type::x86_pv_vcpu_extended: x86_pv_vcpu_context(is_be, false)
+                rec_type::x86_pv_vcpu_xsave: x86_pv_vcpu_context(is_be, false)
+                rec_type::x86_pv_vcpu_msrs: x86_pv_vcpu_context(is_be, false)
                 rec_type::x86_tsc_info: x86_tsc_info
                 rec_type::hvm_context: xen_hvm_context
                 rec_type::hvm_params: hvm_params
@@ -436,8 +437,16 @@ types:
       x86_pv_vcpu_context:
         doc: |
           Shared layout of the four x86 PV vCPU records (BASIC, EXTENDED,
-          XSAVE, MSRS): the vCPU it belongs to and an opaque block of state as
-          the matching domctl hypercall exchanges it.
+          XSAVE, MSRS): the vCPU it belongs to and a block of state as the
+          matching domctl hypercall exchanges it. BASIC's block is decoded
+          (xen_pv_vcpu_context.ksy); the others are kept as octets.
+        params:
+          - id: is_be
+            type: bool
+            doc: Byte order of the stream, handed on to the decoded vcpu_guest_context.
+          - id: is_basic
+            type: bool
+            doc: True for X86_PV_VCPU_BASIC, whose context is a vcpu_guest_context.
         seq:
           - id: vcpu_id
             type: u4
@@ -449,10 +458,18 @@ types:
             doc: Reserved, must be zero.
           - id: context
             size-eos: true
+            type:
+              switch-on: 'is_basic ? _io.size - 8 : 0'
+              cases:
+                2800: xen_pv_vcpu_context(is_be, 4)
+                5168: xen_pv_vcpu_context(is_be, 8)
             doc: |
               The state itself, to the end of the body: a vcpu_guest_context
               for BASIC, the extended context for EXTENDED, the xsave area for
-              XSAVE, a list of MSR entries for MSRS.
+              XSAVE, a list of MSR entries for MSRS. The guest width of
+              X86_PV_INFO is out of reach here, so BASIC's layout is chosen by
+              its size (2800 octets x86_32, 5168 x86_64); a context of any
+              other size stays raw. XC-VCPU-003 ties the size to the width.
       x86_tsc_info:
         doc: How the guest's time stamp counter behaves and where it stood when saved.
         seq:

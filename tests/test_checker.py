@@ -1669,6 +1669,8 @@ COVERED_ELSEWHERE = {
     **{r: "tests/test_legacy.py" for r in CHECKS if r.startswith("LEG-")},
     # the HVM context rules: the corpus cases and tests/test_hvm_context.py
     **{r: "tests/test_hvm_context.py" for r in CHECKS if r.startswith("HVM-")},
+    # the PV vCPU context rules: one case each in tests/test_pv_context.py
+    **{r: "tests/test_pv_context.py" for r in CHECKS if r.startswith("PV-")},
 }
 
 

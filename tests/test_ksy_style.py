@@ -28,6 +28,7 @@ EXPECTED = {
     "xen_legacy_libxl_toolstack",
     "xen_legacy_xl_save_file",
     "xen_hvm_context",
+    "xen_pv_vcpu_context",
 }
 
 # snake_case with no underscore before a digit: the generated JavaScript spells

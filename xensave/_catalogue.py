@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0x72007251
-SIZE = 67986
+CRC32 = 0x68a317d1
+SIZE = 72154
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, ''),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, ''),
@@ -172,6 +172,19 @@ RULES = (
     ('XC-ORD-005', 'SHOULD', 'libxc', 'order', 'image', 'In an x86 PV stream, within one checkpoint section no PAGE_DATA follows an X86_PV_VCPU_* record.', '', False, 'libxc-stream.md#xc-ord-005', (), False, ''),
     ('XC-ORD-006', 'MAY', 'libxc', 'order', 'image', "In an x86 HVM stream, HVM_CONTEXT may precede HVM_PARAMS (Xen's own saver writes it first).", '', False, 'libxc-stream.md#xc-ord-006', (), True, ''),
     ('XC-ORD-007', 'MUST', 'libxc', 'order', 'reader', "A reader applies a checkpoint's HVM_PARAMS before loading its HVM_CONTEXT, whatever their order in the stream.", '', False, 'libxc-stream.md#xc-ord-007', (), True, ''),
+    ('PV-GDT-001', 'MUST', 'libxc', 'pv-context', 'image', 'gdt_ents of a PV vCPU context is at most 7168 (FIRST_RESERVED_GDT_ENTRY).', 'xen_pv_vcpu_context.ksy#context64.gdt_ents', True, 'pv-context.md#pv-gdt-001', (), False, ''),
+    ('PV-GDT-002', 'MUST', 'libxc', 'pv-context', 'image', 'Each gdt_frames entry the GDT occupies (gdt_ents rounded up to 512-entry frames) is a pfn no higher than p2m_end_pfn, sent in PAGE_DATA, last with type NOTAB.', 'xen_pv_vcpu_context.ksy#context64.gdt_frames', False, 'pv-context.md#pv-gdt-002', (), False, ''),
+    ('PV-GDT-003', 'SHOULD', 'libxc', 'pv-context', 'image', 'The gdt_frames entries past those the GDT occupies are zero.', 'xen_pv_vcpu_context.ksy#context64.gdt_frames', False, 'pv-context.md#pv-gdt-003', (), False, ''),
+    ('PV-CR3-001', 'MUST', 'libxc', 'pv-context', 'image', "ctrlreg[3], read with the guest width's xen_cr3_to_pfn, names a pfn no higher than p2m_end_pfn, sent in PAGE_DATA, last as a page table of level pt_levels (pinned or not).", 'xen_pv_vcpu_context.ksy#context64.ctrlreg', False, 'pv-context.md#pv-cr3-001', (), False, ''),
+    ('PV-CR3-002', 'MUST', 'libxc', 'pv-context', 'image', 'In a 64-bit context whose ctrlreg[1] has bit 0 set, ctrlreg[1] >> 12 is a pfn no higher than p2m_end_pfn, sent in PAGE_DATA, last as an L4 page table.', 'xen_pv_vcpu_context.ksy#context64.ctrlreg', False, 'pv-context.md#pv-cr3-002', (), False, ''),
+    ('PV-CR3-003', 'MUST', 'libxc', 'pv-context', 'image', 'A 64-bit context with VGCF_in_kernel clear in flags has a non-zero ctrlreg[1] (a user page table).', 'xen_pv_vcpu_context.ksy#context64.ctrlreg', False, 'pv-context.md#pv-cr3-003', (), False, ''),
+    ('PV-SIF-001', 'MUST', 'libxc', 'pv-context', 'image', "vCPU 0's edx (x86_32) or rdx (x86_64) is the pfn of the start-info page: no higher than p2m_end_pfn, sent in PAGE_DATA, last with type NOTAB.", 'xen_pv_vcpu_context.ksy#user_regs64.rdx', False, 'pv-context.md#pv-sif-001', (), False, ''),
+    ('PV-LDT-001', 'MUST', 'libxc', 'pv-context', 'image', 'ldt_ents of a PV vCPU context is at most 8192.', 'xen_pv_vcpu_context.ksy#context64.ldt_ents', True, 'pv-context.md#pv-ldt-001', (), False, ''),
+    ('PV-LDT-002', 'MUST', 'libxc', 'pv-context', 'image', 'ldt_base of a PV vCPU context is a multiple of 4096.', 'xen_pv_vcpu_context.ksy#context64.ldt_base', False, 'pv-context.md#pv-ldt-002', (), False, ''),
+    ('PV-ADR-001', 'MUST', 'libxc', 'pv-context', 'image', 'In a 64-bit context rip, rsp, kernel_sp, fs_base, gs_base_kernel, gs_base_user, the three callback addresses, every trap_ctxt address, and ldt_base when ldt_ents is not zero, are canonical (bits 47-63 all equal).', 'xen_pv_vcpu_context.ksy#context64', False, 'pv-context.md#pv-adr-001', (), False, ''),
+    ('PV-DBG-001', 'MUST', 'libxc', 'pv-context', 'image', 'In a 64-bit context debugreg[6] and debugreg[7] fit in 32 bits.', 'xen_pv_vcpu_context.ksy#context64.debugreg', False, 'pv-context.md#pv-dbg-001', (), False, ''),
+    ('PV-FLG-001', 'SHOULD', 'libxc', 'pv-context', 'image', 'flags has no bits set other than the VGCF_* bits of the guest width (0, 2-5; and 8 on x86_64).', 'xen_pv_vcpu_context.ksy#context64.flags', False, 'pv-context.md#pv-flg-001', (), False, ''),
+    ('PV-FLG-002', 'MUST', 'libxc', 'pv-context', 'image', 'In a 32-bit context eflags has bit 17 (VM, virtual-8086 mode) clear.', 'xen_pv_vcpu_context.ksy#user_regs32.eflags', False, 'pv-context.md#pv-flg-002', (), False, ''),
     ('LVF-HDR-001', 'MUST', 'libvirt', 'header', 'image', 'The file starts with the 16-byte magic "libvirt-xml\\n \\0 \\r".', '', False, 'wrappers.md#lvf-hdr-001', (), False, ''),
     ('LVF-HDR-002', 'MUST', 'libvirt', 'header', 'image', 'The file holds the whole 64-byte header.', '', False, 'wrappers.md#lvf-hdr-002', (), False, ''),
     ('LVF-HDR-003', 'MUST', 'libvirt', 'header', 'image', 'version is 1 or 2.', '', False, 'wrappers.md#lvf-hdr-003', (), False, ''),

@@ -136,6 +136,22 @@ class VcpuContext:
 
 
 @dataclass
+class PvBasicContext(VcpuContext):
+    """X86_PV_VCPU_BASIC built from a little-endian vcpu_guest_context: written in the
+    stream's byte order (the sample and corpus builders use it; a loaded image keeps
+    its context as :class:`VcpuContext` octets)."""
+
+    def encode(self, endian: Endian) -> bytes:
+        from . import pv_context
+
+        ctx = self.context
+        width = pv_context.width_of_size(len(ctx))
+        if endian == ">" and width is not None:
+            ctx = pv_context.byteswap(ctx, width)
+        return struct.pack(f"{endian}II", self.vcpu_id, self.reserved) + ctx
+
+
+@dataclass
 class TscInfo:
     TYPE: ClassVar[int] = XcRecType.X86_TSC_INFO
     mode: int = 0

@@ -21,9 +21,12 @@ from __future__ import annotations
 import io
 import json
 import struct
+import sys
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
+from . import pv_context
 from ._slots import Struct, field, replace
 from .constants import (
     LIBVIRT_MAGIC,
@@ -35,6 +38,7 @@ from .constants import (
     XL_MAGIC,
     DomainType,
     LibxlRecType,
+    PageType,
     XcRecType,
     XlMandatoryFlag,
 )
@@ -181,6 +185,19 @@ CHECKS: dict[str, str] = {
     "XC-VCPU-006": "X86_PV_VCPU_MSRS: context multiple of 16",
     "XC-VCPU-007": "X86_PV_VCPU_{EXTENDED,XSAVE,MSRS}: empty context (warning, erratum)",
     "XC-VCPU-009": "PV stream: X86_PV_VCPU_BASIC for vCPU 0 (at END)",
+    "PV-GDT-001": "PV context: gdt_ents <= 7168",
+    "PV-GDT-002": "PV context: GDT frames in use are sent NOTAB pfns <= p2m_end_pfn",
+    "PV-GDT-003": "PV context: unused gdt_frames zero (warning)",
+    "PV-CR3-001": "PV context: CR3 pfn sent as a top-level page table",
+    "PV-CR3-002": "PV context: x86_64 CR1 (bit 0 set) pfn sent as an L4 table",
+    "PV-CR3-003": "PV context: x86_64 in user mode has a CR1",
+    "PV-SIF-001": "PV context: vCPU 0 start-info pfn sent NOTAB",
+    "PV-LDT-001": "PV context: ldt_ents <= 8192",
+    "PV-LDT-002": "PV context: ldt_base page aligned",
+    "PV-ADR-001": "PV context: x86_64 addresses canonical",
+    "PV-DBG-001": "PV context: x86_64 DR6/DR7 fit in 32 bits",
+    "PV-FLG-001": "PV context: flags only VGCF_* bits (warning)",
+    "PV-FLG-002": "PV context: x86_32 eflags.VM clear",
     "XC-SHI-001": "SHARED_INFO: body_length == page size",
     "XC-TSC-001": "X86_TSC_INFO: body_length 24",
     "XC-TSC-002": "X86_TSC_INFO: reserved zero",
@@ -499,6 +516,11 @@ class _Libxl(Struct):
     pending_emu: list[RecordEvent] = field(default_factory=list)
 
 
+#: A frame a PV context names: rule, offset, what it is, pfn, the page types it may have.
+_FrameRef = tuple[str, int, str, int, tuple[PageType, ...]]
+_NOTAB = (PageType.NOTAB,)
+
+
 class _Xc(Struct):
     """One libxc stream."""
 
@@ -509,6 +531,10 @@ class _Xc(Struct):
     guest: int | None = None  # DomainType value, None when unknown
     page_size: int = 4096
     width: int | None = None
+    #: PV: the last page type sent for each pfn up to p2m_end_pfn (0xff: never sent).
+    pfn_types: bytearray | None = None
+    #: PV: per vCPU, its last BASIC record and the frames its context names.
+    pv_frames: dict[int, tuple[RecordEvent, list[_FrameRef]]] = field(default_factory=dict)
     pv_info: int = 0
     p2m: bool = False
     page: bool = False
@@ -1458,6 +1484,8 @@ class _Checker:
                 "XC-END-001", ev.offset + 4, "libxc", f"body_length is {ev.length}, not 0", ev
             )
         xc.ended = True
+        if xc.pfn_types is not None:
+            self.pv_frames_at_end(xc)
         self.xc_complete(xc, ev.offset, ev)
 
     def xc_complete(self, xc: _Xc, offset: int, ev: RecordEvent | None) -> None:
@@ -1533,6 +1561,7 @@ class _Checker:
                 f"body_length {length} is too short for count and reserved",
                 ev,
             )
+            xc.pfn_types = None  # the restorer stops here: no telling what it holds
             return
         body = ev.body
         e = ev.endian
@@ -1540,6 +1569,7 @@ class _Checker:
         count, reserved = struct.unpack_from(e + "II", body)
         if count == 0:
             self.emit("XC-PAGE-002", base, "libxc", "count is 0", ev)
+            xc.pfn_types = None
         if reserved:
             self.emit("XC-PAGE-003", base + 4, "libxc", f"reserved is {reserved:#010x}, not 0", ev)
         entries = body[8:]
@@ -1548,8 +1578,9 @@ class _Checker:
             top, second = entries[7::8], entries[6::8]
         else:
             top, second = entries[0::8], entries[1::8]
-        if top.translate(None, _GOOD_TOP) or second.translate(None, _GOOD_SECOND):
-            self.pfn_violations(ev, entries, n, base + 8)
+        bad = top.translate(None, _GOOD_TOP) or second.translate(None, _GOOD_SECOND)
+        if bad and self.pfn_violations(ev, entries, n, base + 8):
+            xc.pfn_types = None  # a reserved type: the restorer stops here
         if count > n:
             self.emit(
                 "XC-PAGE-006",
@@ -1559,6 +1590,7 @@ class _Checker:
                 f"needs {8 + 8 * count}",
                 ev,
             )
+            xc.pfn_types = None
             return
         with_data = data_pfn_count(entries, e)  # reserved types count as sending none
         expected = 8 + 8 * count + xc.page_size * with_data
@@ -1571,6 +1603,10 @@ class _Checker:
                 f"{xc.page_size}*{with_data} pages with data",
                 ev,
             )
+            xc.pfn_types = None
+        elif xc.pfn_types is not None:
+            # A record the restorer accepts: its pfns now have these types.
+            _note_pfn_types(xc.pfn_types, body, e)
 
     def pfn_violations(self, ev: RecordEvent, entries: bytes, n: int, base: int) -> int:
         """Name the entries with reserved bits or types (slow path, only on a violation);
@@ -1694,6 +1730,13 @@ class _Checker:
                     f"frames covering pfns {start:#x}-{end:#x} ({fpp} entries per frame)",
                     ev,
                 )
+            elif xc.guest == DomainType.X86_PV and end < _PFN_TABLE_LIMIT and not xc.page:
+                # The frames back the table: one octet per pfn the record's frames cover.
+                # (After PAGE_DATA, which XC-ORD-002 reports, there is no telling.)
+                table = xc.pfn_types if xc.pfn_types is not None else bytearray()
+                if len(table) <= end:
+                    table += b"\xff" * (end + 1 - len(table))
+                xc.pfn_types = table
 
     def xc_vcpu(self, xc: _Xc, ev: RecordEvent) -> None:
         rtype = ev.type
@@ -1735,6 +1778,8 @@ class _Checker:
                     f"{PV_VCPU_CONTEXT_SIZE[xc.width]} for guest_width {xc.width}",
                     ev,
                 )
+            elif xc.width is not None and len(ev.body) == length:
+                self.pv_context(xc, ev, vcpu)
             return
         if size == 0:
             self.emit(
@@ -1764,6 +1809,131 @@ class _Checker:
                 f"vCPU {vcpu}: context is {size} bytes, not a multiple of 16",
                 ev,
             )
+
+    def pv_context(self, xc: _Xc, ev: RecordEvent, vcpu: int) -> None:
+        """The PV-* rules on one vcpu_guest_context (spec/pv-context.md)."""
+        width = xc.width
+        assert width is not None
+        ctx = pv_context.decode(ev.body[8:], width, ev.endian)
+        base = ev.body_offset + 8
+
+        def at(name: str) -> int:
+            return base + pv_context.offset_of(width, name)
+
+        def emit(rid: str, name: str, message: str) -> None:
+            self.emit(rid, at(name), "libxc", f"vCPU {vcpu}: {message}", ev)
+
+        ents = ctx.gdt_ents
+        if ents > pv_context.GDT_ENTRIES_MAX:
+            emit("PV-GDT-001", "gdt_ents", f"gdt_ents is {ents}, over {pv_context.GDT_ENTRIES_MAX}")
+        # Over the limit, the restorer stops there: the frames are not looked at.
+        used = ctx.gdt_frames_used if ents <= pv_context.GDT_ENTRIES_MAX else 0
+        # The frames are judged when the stream ends: the restorer applies the contexts
+        # then, against every page the stream has sent (see pv_frames_at_end).
+        refs: list[_FrameRef] = [
+            ("PV-GDT-002", at(f"gdt_frames[{i}]"), f"GDT frame {i} (pfn {pfn:#x})", pfn, _NOTAB)
+            for i, pfn in enumerate(ctx.gdt_frames[:used])
+        ]
+        unused = [i for i, pfn in enumerate(ctx.gdt_frames) if i >= used and pfn]
+        if unused and ents <= pv_context.GDT_ENTRIES_MAX:
+            i = unused[0]
+            emit(
+                "PV-GDT-003",
+                f"gdt_frames[{i}]",
+                f"gdt_frames[{i}] is {ctx.gdt_frames[i]:#x} but the GDT "
+                f"({ents} entries) uses {used} frame{'' if used == 1 else 's'}",
+            )
+        # pt_levels goes with the width (XC-PVI-004 reports a stream where it does not)
+        levels = 4 if width == 8 else 3
+        tables = (PageType(levels), PageType(levels | 0x8))
+        refs.append(
+            (
+                "PV-CR3-001",
+                at("ctrlreg[3]"),
+                f"ctrlreg[3] {ctx.ctrlreg[3]:#x} names pfn {ctx.cr3_pfn:#x}, which",
+                ctx.cr3_pfn,
+                tables,
+            )
+        )
+        if width == 8:
+            cr1 = ctx.ctrlreg[1]
+            if ctx.cr1_pfn is not None:
+                refs.append(
+                    (
+                        "PV-CR3-002",
+                        at("ctrlreg[1]"),
+                        f"ctrlreg[1] {cr1:#x} names pfn {ctx.cr1_pfn:#x}, which",
+                        ctx.cr1_pfn,
+                        (PageType.L4TAB, PageType.L4TAB_PIN),
+                    )
+                )
+            if not cr1 and not ctx.flags & pv_context.VGCF_IN_KERNEL:
+                emit("PV-CR3-003", "flags", "in user mode (in_kernel clear) with ctrlreg[1] zero")
+        if vcpu == 0:
+            reg = "user_regs.edx" if width == 4 else "user_regs.rdx"
+            pfn = ctx.start_info_pfn
+            refs.append(
+                ("PV-SIF-001", at(reg), f"start-info pfn {pfn:#x} ({reg[10:]})", pfn, _NOTAB)
+            )
+        xc.pv_frames[vcpu] = (ev, refs)  # a later context of the vCPU replaces it
+        ldt_ents, ldt_base = ctx.word("ldt_ents"), ctx.word("ldt_base")
+        if ldt_ents > 8192:
+            emit("PV-LDT-001", "ldt_ents", f"ldt_ents is {ldt_ents}, over 8192")
+        if ldt_base % 4096:
+            emit("PV-LDT-002", "ldt_base", f"ldt_base {ldt_base:#x} is not page aligned")
+        if width == 8:
+            for name, value in _canonical_fields(ctx):
+                if not -(1 << 47) <= (value ^ (1 << 63)) - (1 << 63) < 1 << 47:
+                    emit("PV-ADR-001", name, f"{name} {value:#x} is not canonical")
+                    break
+            for n in (6, 7):
+                value = ctx.words_list("debugreg")[n]
+                if value >> 32:
+                    emit(
+                        "PV-DBG-001", f"debugreg[{n}]", f"debugreg[{n}] {value:#x} is over 32 bits"
+                    )
+        unknown = ctx.flags & ~sum(1 << b for b in pv_context.vgcf_bits(width))
+        if unknown:
+            emit("PV-FLG-001", "flags", f"flags {ctx.flags:#x} has undefined bits {unknown:#x}")
+        if width == 4 and ctx.user_regs["eflags"] & (1 << 17):
+            emit(
+                "PV-FLG-002",
+                "user_regs.eflags",
+                f"eflags {ctx.user_regs['eflags']:#x} has VM (bit 17) set",
+            )
+
+    def pv_frames_at_end(self, xc: _Xc) -> None:
+        """PV-GDT-002, PV-CR3-001/-002, PV-SIF-001: the frames the last context of each
+        vCPU names, against the page types the whole stream has sent (the restorer
+        applies the contexts when the stream completes). One GDT-002 per context."""
+        for vcpu, (ev, refs) in sorted(xc.pv_frames.items()):
+            found = [(r, p) for r in refs if (p := self.pfn_problem(xc, r[3], r[4]))]
+            gdt = sum(1 for r, _p in found if r[0] == "PV-GDT-002")
+            gdt_done = False
+            for (rid, offset, what, _pfn, _types), problem in found:
+                if rid == "PV-GDT-002":
+                    if gdt_done:
+                        continue
+                    gdt_done = True
+                    problem += f" (and {gdt - 1} more)" if gdt > 1 else ""
+                self.emit(rid, offset, "libxc", f"vCPU {vcpu}: {what} {problem}", ev)
+        xc.pv_frames.clear()
+
+    def pfn_problem(self, xc: _Xc, pfn: int, types: tuple[PageType, ...]) -> str | None:
+        """What is wrong with ``pfn`` as a frame of one of ``types`` (None: nothing, or
+        no table to judge by)."""
+        table = xc.pfn_types
+        if table is None:
+            return None
+        if pfn >= len(table):
+            return f"is above p2m_end_pfn {len(table) - 1:#x}"
+        got = table[pfn]
+        if got == 0xFF:
+            return "was never sent in PAGE_DATA"
+        if got not in types:
+            want = " or ".join(t.name for t in types)
+            return f"was last sent as {_page_type_name(got)}, not {want}"
+        return None
 
     def xc_shared_info(self, xc: _Xc, ev: RecordEvent) -> None:
         if xc.guest == DomainType.X86_PV and xc.pv_info == 0:
@@ -2155,6 +2325,67 @@ class _Checker:
         if progress is not None and self.pos - self.last_progress >= PROGRESS_STEP:
             self.last_progress = self.pos
             progress(self.pos)
+
+
+#: The most pfns the checker keeps a page type for (16 TiB of 4 KiB pages).
+_PFN_TABLE_LIMIT = 1 << 32
+
+
+def _note_pfn_types(table: bytearray, body: bytes, endian: str) -> None:
+    """Record the page type of every pfn entry of a PAGE_DATA body in ``table``: at C
+    speed for a batch of consecutive pfns (what Xen's saver sends), else entry by entry."""
+    (count,) = struct.unpack_from(endian + "I", body)
+    n = min(count, (len(body) - 8) >> 3)
+    if not n:
+        return
+    raw = bytearray(body[8 : 8 + 8 * n])
+    top, second = (7, 6) if endian == "<" else (0, 1)
+    types = bytes(raw[top::8]).translate(_HIGH_NIBBLE)
+    raw[top::8] = bytes(n)  # clear bits 52-63, leaving the pfn
+    raw[second::8] = raw[second::8].translate(_LOW_NIBBLE)
+    pfns = array("Q", raw)
+    if (endian == "<") != (sys.byteorder == "little"):
+        pfns.byteswap()
+    first, limit = pfns[0], len(table)
+    if first + n <= limit and pfns.tobytes() == array("Q", range(first, first + n)).tobytes():
+        table[first : first + n] = types
+        return
+    for pfn, ptype in zip(pfns, types, strict=True):
+        if pfn < limit:
+            table[pfn] = ptype
+
+
+_HIGH_NIBBLE = bytes(b >> 4 for b in range(256))
+_LOW_NIBBLE = bytes(b & 0x0F for b in range(256))
+
+
+def _page_type_name(value: int) -> str:
+    try:
+        return PageType(value).name
+    except ValueError:
+        return f"type {value:#x}"
+
+
+def _canonical_fields(ctx: pv_context.PvContext) -> Iterator[tuple[str, int]]:
+    """The addresses of a 64-bit context that the hypervisor wants canonical."""
+    u = ctx.user_regs
+    yield "user_regs.rip", u["rip"]
+    yield "user_regs.rsp", u["rsp"]
+    for name in (
+        "kernel_sp",
+        "fs_base",
+        "gs_base_kernel",
+        "gs_base_user",
+        "event_callback_eip",
+        "failsafe_callback_eip",
+        "syscall_callback_eip",
+    ):
+        yield name, ctx.word(name)
+    for i, (_v, _f, _cs, address) in enumerate(ctx.trap_ctxt):
+        if address:
+            yield f"trap_ctxt[{i}]", address
+    if ctx.word("ldt_ents"):
+        yield "ldt_base", ctx.word("ldt_base")
 
 
 def _order(big: bool) -> str:

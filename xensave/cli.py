@@ -151,8 +151,9 @@ def build_parser(command: str | None = None, *, full: bool = False) -> argparse.
         "dump",
         help="list the layers and records of an image",
         description="List every layer and record of a save image with its offset and "
-        "decoded fields (headers, page counts and pfn ranges, vCPUs, HVM params by "
-        "name, xenstore keys, policies).",
+        "decoded fields (headers, page counts and pfn ranges, the registers of each vCPU "
+        "from PV contexts and HVM CPU entries, HVM context entries, HVM params by name, "
+        "xenstore keys, CPUID and MSR policy entries).",
         epilog=DUMP_EPILOG,
         formatter_class=fmt,
     )

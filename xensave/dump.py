@@ -6,6 +6,12 @@ a pipe), and both outputs are written as the events arrive. The text output fold
 runs of consecutive PAGE_DATA records into one line (``--all`` lists each); the JSON
 output lists every item.
 
+Register state is decoded too: each X86_PV_VCPU_BASIC through :mod:`.pv_context` (the
+guest width from X86_PV_INFO), each HVM_CONTEXT through :mod:`.hvm_context` (every
+entry, and the registers of each vCPU's CPU entry); CPUID and MSR policies are listed
+entry by entry and HVM parameters by name. The text shows the main registers; the JSON
+holds every decoded field.
+
 This module describes what the bytes say; it does not judge (``xensave verify`` does).
 A field that cannot be decoded (a body too short for it) is shown as such rather
 than raising.
@@ -22,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
+from . import pv_context
 from .constants import (
     PAGE_TYPES_WITHOUT_DATA,
     PV_VCPU_CONTEXT_SIZE,
@@ -228,18 +235,111 @@ def _compress(names: list[str]) -> str:
     return ", ".join(parts)
 
 
-def decode_record(ev: RecordEvent) -> tuple[Item, str, list[str]]:
+def decode_record(ev: RecordEvent, guest_width: int | None = None) -> tuple[Item, str, list[str]]:
     """Decoded fields (for JSON), a one-line summary, and detail lines, of one record.
-    PAGE_DATA is handled by PageStats instead."""
+    PAGE_DATA is handled by PageStats instead. ``guest_width``: that of the stream's
+    X86_PV_INFO, which picks the layout of X86_PV_VCPU_BASIC (without it, the size does)."""
     try:
         if ev.layer == "libxc":
-            return _decode_xc(ev)
+            return _decode_xc(ev, guest_width)
         return _decode_xl(ev)
     except (struct.error, ValueError, IndexError) as exc:
         return {"undecodable": str(exc)}, f"undecodable body ({exc})", []
 
 
-def _decode_xc(ev: RecordEvent) -> tuple[Item, str, list[str]]:
+def _hex(value: int) -> str:
+    return f"{value:#x}"
+
+
+def _pv_basic(ctx: bytes, width: int | None, endian: str) -> tuple[Item | None, list[str]]:
+    """JSON fields and text lines of a vcpu_guest_context (None, [] if it cannot be read
+    in the guest's layout)."""
+    c = pv_context.decode_or_none(ctx, width, endian)
+    if c is None:
+        return None, []
+    r, u, w = c.registers(), c.user_regs, c.width
+    item = c.to_json()
+    item["fpu_ctxt"] = ctx[: pv_context.FPU_SIZE].hex()
+    item["registers"] = r
+    flags = "|".join(pv_context.flag_names(c.flags, w)) or "none"
+    p = "e" if w == 4 else "r"
+    lines = [
+        f"{p}ip {_hex(r['rip'])}  {p}sp {_hex(r['rsp'])}  {p}flags {_hex(r['rflags'])}  "
+        f"flags {_hex(c.flags)} [{flags}]",
+        f"cr0 {_hex(r['cr0'])}  cr2 {_hex(r['cr2'])}  cr3 {_hex(c.ctrlreg[3])} "
+        f"(pfn {_hex(c.cr3_pfn)})  cr4 {_hex(r['cr4'])}"
+        + (f"  cr1 {_hex(c.ctrlreg[1])}" if c.ctrlreg[1] else ""),
+        "  ".join(f"{s} {u[s]:#06x}" for s in ("cs", "ss", "ds", "es", "fs", "gs")),
+    ]
+    if w == 8:
+        lines.append(
+            f"fs_base {_hex(r['fs_base'])}  gs_base {_hex(r['gs_base'])}  "
+            f"kernel_gs_base {_hex(r['kernel_gs_base'])}"
+        )
+    frames = ", ".join(_hex(f) for f in c.gdt_frames[: min(c.gdt_frames_used, 16)])
+    lines.append(
+        f"gdt {c.gdt_ents} entries in pfns [{frames}]  "
+        f"ldt {c.word('ldt_ents')} entries at {_hex(c.word('ldt_base'))}  "
+        f"kernel ss:sp {c.word('kernel_ss'):#x}:{_hex(c.word('kernel_sp'))}"
+    )
+    if w == 4:
+        calls = (
+            f"event {c.word('event_callback_cs'):#x}:{_hex(c.word('event_callback_eip'))}  "
+            f"failsafe {c.word('failsafe_callback_cs'):#x}:"
+            f"{_hex(c.word('failsafe_callback_eip'))}"
+        )
+    else:
+        calls = "  ".join(
+            f"{n} {_hex(c.word(n + '_callback_eip'))}" for n in ("event", "failsafe", "syscall")
+        )
+    traps = sum(1 for t in c.trap_ctxt if t[3])
+    lines.append(f"callbacks: {calls}  traps {traps}  vm_assist {_hex(c.word('vm_assist'))}")
+    return item, lines
+
+
+def _hvm_regs_lines(vcpu: int, r: dict[str, int]) -> list[str]:
+    """The main registers of an HVM CPU entry, in the layout of the PV lines."""
+    return [
+        f"vcpu {vcpu}: rip {_hex(r['rip'])}  rsp {_hex(r['rsp'])}  rflags {_hex(r['rflags'])}",
+        f"  cr0 {_hex(r['cr0'])}  cr2 {_hex(r['cr2'])}  cr3 {_hex(r['cr3'])}  "
+        f"cr4 {_hex(r['cr4'])}  efer {_hex(r['msr_efer'])}",
+        "  "
+        + "  ".join(
+            f"{s} {r[s + '_sel']:#06x}" for s in ("cs", "ss", "ds", "es", "fs", "gs", "tr")
+        ),
+        f"  fs_base {_hex(r['fs_base'])}  gs_base {_hex(r['gs_base'])}  "
+        f"shadow_gs {_hex(r['shadow_gs'])}",
+    ]
+
+
+def _hvm_context(body: bytes) -> tuple[Item, str, list[str]]:
+    from . import hvm_context
+
+    ctx = hvm_context.decode(body)
+    names = [e.name for e in ctx.entries]
+    text = _plural(len(ctx.entries), "descriptor")
+    if names:
+        text += f": {_compress(names)}"
+    if ctx.problems:
+        text += f" ({_plural(len(ctx.problems), 'problem')})"
+    fields: Item = {
+        "bytes": len(body),
+        "descriptors": [
+            {"typecode": e.typecode, "name": e.name, "instance": e.instance, "length": e.length}
+            for e in ctx.entries
+        ],
+        **ctx.to_json(),
+    }
+    regs = ctx.cpu_registers()
+    fields["registers"] = {str(v): r for v, r in regs.items()}
+    labels = [f"{e.name}/{e.instance} ({e.length})" for e in ctx.entries]
+    lines = ["entries: " + ", ".join(labels[i : i + 8]) for i in range(0, len(labels), 8)]
+    for v, r in regs.items():
+        lines += _hvm_regs_lines(v, r)
+    return fields, text, lines
+
+
+def _decode_xc(ev: RecordEvent, guest_width: int | None = None) -> tuple[Item, str, list[str]]:
     e, body, t = ev.endian, ev.body, ev.type
     if t == XcRecType.X86_PV_INFO:
         width, levels = body[0], body[1]
@@ -261,17 +361,28 @@ def _decode_xc(ev: RecordEvent) -> tuple[Item, str, list[str]]:
         size = ev.length - 8
         fields: Item = {"vcpu_id": vcpu, "context_bytes": size}
         text = f"vcpu {vcpu}, context {size} bytes"
+        details: list[str] = []
         if t == XcRecType.X86_PV_VCPU_BASIC:
             widths = [w for w, s in PV_VCPU_CONTEXT_SIZE.items() if s == size]
             if widths:
                 text += f" ({widths[0] * 8}-bit vcpu_guest_context)"
-        if t == XcRecType.X86_PV_VCPU_MSRS and size % 16 == 0:
+            if ev.body_complete:
+                ctx_fields, details = _pv_basic(body[8:], guest_width, e)
+                if ctx_fields is not None:
+                    fields["context"] = ctx_fields
+        elif t == XcRecType.X86_PV_VCPU_MSRS and size % 16 == 0:
             fields["msrs"] = size // 16
             text += f", {_plural(size // 16, 'MSR')}"
+            n = (len(body) - 8) // 16
+            msrs = list(struct.iter_unpack(f"{e}IIQ", body[8 : 8 + 16 * n]))
+            fields["msr_list"] = [{"index": i, "flags": f, "value": v} for i, f, v in msrs]
+            details = _columns([f"{i:#x} = {v:#x}" for i, _f, v in msrs])
+        elif ev.body_complete:
+            fields["context_hex"] = body[8:].hex()  # EXTENDED, XSAVE: opaque state
         if reserved:
             fields["reserved"] = reserved
             text += f", reserved {reserved:#x}"
-        return fields, text, []
+        return fields, text, details
     if t == XcRecType.X86_TSC_INFO:
         mode, khz, nsec, incarnation, reserved = struct.unpack_from(f"{e}IIQII", body)
         fields = {
@@ -302,31 +413,49 @@ def _decode_xc(ev: RecordEvent) -> tuple[Item, str, list[str]]:
         details = [f"{p['name']} = {p['value']:#x}" for p in params]
         return {"count": count, "params": params}, text, details
     if t == XcRecType.HVM_CONTEXT:
-        descs, _ = _hvm_descriptors(body)
-        names = [HVM_SAVE_TYPES.get(c, f"type{c}") for c, _i, _l in descs]
-        fields = {
-            "bytes": ev.length,
-            "descriptors": [
-                {"typecode": c, "name": HVM_SAVE_TYPES.get(c), "instance": i, "length": n}
-                for c, i, n in descs
-            ],
-        }
-        text = _plural(len(descs), "descriptor")
-        if names:
-            text += f": {_compress(names)}"
-        return fields, text, []
+        if not ev.body_complete:
+            descs, _ = _hvm_descriptors(body)
+            names = [HVM_SAVE_TYPES.get(c, f"type{c}") for c, _i, _l in descs]
+            text = _plural(len(descs), "descriptor") + (f": {_compress(names)}" if names else "")
+            return {"bytes": ev.length}, text, []
+        fields, text, details = _hvm_context(body)
+        fields["bytes"] = ev.length
+        return fields, text, details
     if t == XcRecType.X86_CPUID_POLICY:
         n = ev.length // 24
-        return {"leaves": n}, f"{n} leaf" if n == 1 else f"{n} leaves", []
+        leaves = list(struct.iter_unpack(f"{e}6I", body[: 24 * (len(body) // 24)]))
+        fields = {
+            "leaves": n,
+            "leaf_list": [
+                {"leaf": lf, "subleaf": sub, "a": a, "b": b, "c": c, "d": d}
+                for lf, sub, a, b, c, d in leaves
+            ],
+        }
+        details = [
+            f"{lf:#010x}{'' if sub == 0xFFFFFFFF else f'/{sub:#x}'}: "
+            f"a {a:#010x} b {b:#010x} c {c:#010x} d {d:#010x}"
+            for lf, sub, a, b, c, d in leaves
+        ]
+        return fields, f"{n} leaf" if n == 1 else f"{n} leaves", details
     if t == XcRecType.X86_MSR_POLICY:
         n = ev.length // 16
-        return {"entries": n}, _plural(n, "MSR"), []
+        msrs = list(struct.iter_unpack(f"{e}IIQ", body[: 16 * (len(body) // 16)]))
+        fields = {
+            "entries": n,
+            "msr_list": [{"index": i, "flags": f, "value": v} for i, f, v in msrs],
+        }
+        return fields, _plural(n, "MSR"), _columns([f"{i:#x} = {v:#x}" for i, _f, v in msrs])
     if t == XcRecType.CHECKPOINT_DIRTY_PFN_LIST:
         n = ev.length // 8
         return {"pfns": n}, _plural(n, "pfn"), []
     if t in (XcRecType.SHARED_INFO, XcRecType.TOOLSTACK) or ev.length:
         return {"bytes": ev.length}, f"{ev.length} bytes", []
     return {}, "", []
+
+
+def _columns(cells: list[str], per_line: int = 4) -> list[str]:
+    """Short items, ``per_line`` to a line."""
+    return ["  ".join(cells[i : i + per_line]) for i in range(0, len(cells), per_line)]
 
 
 def _decode_xl(ev: RecordEvent) -> tuple[Item, str, list[str]]:
@@ -590,6 +719,7 @@ class TextDump:
         self._run_last: RecordEvent | None = None
         self._run_depth = 0
         self._seen_xapi = False
+        self.guest_width: int | None = None
 
     def line(self, offset: int | None, depth: int, text: str) -> None:
         where = f"{offset:#0{self.width + 2}x}" if offset is not None else " " * (self.width + 2)
@@ -613,7 +743,8 @@ class TextDump:
             return
         self.flush()
         if isinstance(ev, RecordEvent):
-            _fields, summary, details = decode_record(ev)
+            self.guest_width = _guest_width(ev, self.guest_width)
+            _fields, summary, details = decode_record(ev, self.guest_width)
             text = f"#{ev.index} {ev.name}"
             if ev.length:
                 text += f" ({ev.length} bytes)"
@@ -643,12 +774,25 @@ class TextDump:
         self.line(first.offset, self._run_depth, f"{head}: {run.text()}")
 
 
+def _guest_width(ev: RecordEvent, width: int | None) -> int | None:
+    """The guest width in force after ``ev``: set by X86_PV_INFO, reset by a new
+    stream's first record."""
+    if ev.layer != "libxc":
+        return width
+    if ev.index == 0:
+        width = None
+    if ev.type == XcRecType.X86_PV_INFO and ev.body[:1] in (b"\x04", b"\x08"):
+        return ev.body[0]
+    return width
+
+
 class JsonDump:
     """Writes one JSON document, item by item, so memory does not grow with the image."""
 
     def __init__(self, out: IO[str], name: str, size: int | None) -> None:
         self.out = out
         self._first = True
+        self.guest_width: int | None = None
         head = json.dumps({"file": name, "size": size})[:-1]
         out.write(head + ', "items": [\n')
 
@@ -659,7 +803,8 @@ class JsonDump:
                 stats.add_record(ev)
                 fields = stats.to_json()
             else:
-                fields = decode_record(ev)[0]
+                self.guest_width = _guest_width(ev, self.guest_width)
+                fields = decode_record(ev, self.guest_width)[0]
             item = record_item(ev, fields)
         else:
             item = header_item(ev)[0]

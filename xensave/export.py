@@ -100,59 +100,29 @@ class Vcpu:
 
 
 def pv_regs(ctx: bytes, endian: str) -> tuple[str, dict[str, int]] | None:
-    """Registers from a PV vcpu_guest_context (x86_64: 5168 bytes, x86_32: 2800)."""
-    if len(ctx) >= _PV64_SIZE:
-        q = struct.unpack_from(f"{endian}15Q", ctx, 520)
-        names = [
-            "r15",
-            "r14",
-            "r13",
-            "r12",
-            "rbp",
-            "rbx",
-            "r11",
-            "r10",
-            "r9",
-            "r8",
-            "rax",
-            "rcx",
-            "rdx",
-            "rsi",
-            "rdi",
-        ]
-        r = dict(zip(names, q, strict=True))
-        r["rip"], r["eflags"], r["rsp"] = (
-            struct.unpack_from(f"{endian}Q", ctx, 520 + o)[0] for o in (128, 144, 152)
-        )
-        for name, o in (("cs", 136), ("ss", 160), ("es", 168), ("ds", 176), ("fs", 184)):
-            r[name] = struct.unpack_from(f"{endian}H", ctx, 520 + o)[0]
-        r["gs"] = struct.unpack_from(f"{endian}H", ctx, 520 + 192)[0]
-        flags = struct.unpack_from(f"{endian}Q", ctx, 512)[0]
-        fs_base, gs_kernel, gs_user = struct.unpack_from(f"{endian}3Q", ctx, 5144)
-        in_kernel = flags & 4  # VGCF_in_kernel
-        r["fs_base"] = fs_base
-        r["gs_base"] = gs_kernel if in_kernel else gs_user
-        r["kernel_gs_base"] = gs_user if in_kernel else gs_kernel  # the swapped-out one
-        cr = struct.unpack_from(f"{endian}5Q", ctx, 4984)  # ctrlreg[0..4]
-        r["cr0"], r["cr2"], r["cr4"] = cr[0], cr[2], cr[4]
-        r["cr3"] = cr[3]  # the saver stores xen_pfn_to_cr3(pfn): pfn << 12, a guest address
-        return "pv64", r
-    if len(ctx) >= _PV32_SIZE:
-        d = struct.unpack_from(f"{endian}7I", ctx, 516)
-        names = ["rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rax"]
-        r = dict(zip(names, d, strict=True))
-        r["rip"], r["eflags"], r["rsp"] = (
-            struct.unpack_from(f"{endian}I", ctx, 516 + o)[0] for o in (32, 40, 44)
-        )
-        for name, o in (("cs", 36), ("ss", 48), ("es", 52), ("ds", 56), ("fs", 60), ("gs", 64)):
-            r[name] = struct.unpack_from(f"{endian}H", ctx, 516 + o)[0]
-        cr = struct.unpack_from(f"{endian}5I", ctx, 2716)  # ctrlreg[0..4]
-        r["cr0"], r["cr2"], r["cr4"] = cr[0], cr[2], cr[4]
-        # xen_pfn_to_cr3_32 folds pfn bits 20+ into the low 12 bits; unfold to an address
-        pfn = ((cr[3] >> 12) | (cr[3] << 20)) & 0xFFFFFFFF
-        r["cr3"] = pfn << 12
-        return "pv32", r
-    return None
+    """Registers from a PV vcpu_guest_context (x86_64: 5168 bytes, x86_32: 2800), under
+    the 64-bit names the core notes use; decoded by :mod:`xensave.pv_context`."""
+    from .pv_context import CONTEXT_SIZE, decode
+
+    width = 8 if len(ctx) >= _PV64_SIZE else 4 if len(ctx) >= _PV32_SIZE else None
+    if width is None:
+        return None
+    c = decode(ctx[: CONTEXT_SIZE[width]], width, endian)
+    u, main = c.user_regs, c.registers()
+    if width == 8:
+        names = ["r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8"]
+        r = {n: u[n] for n in [*names, "rax", "rcx", "rdx", "rsi", "rdi"]}
+    else:
+        r = {"r" + n[1:]: u[n] for n in ("ebx", "ecx", "edx", "esi", "edi", "ebp", "eax")}
+    r["rip"], r["eflags"], r["rsp"] = main["rip"], main["rflags"], main["rsp"]
+    for name in ("cs", "ss", "es", "ds", "fs", "gs"):
+        r[name] = main[name]
+    if width == 8:
+        for name in ("fs_base", "gs_base", "kernel_gs_base"):
+            r[name] = main[name]
+    r["cr0"], r["cr2"], r["cr4"] = main["cr0"], main["cr2"], main["cr4"]
+    r["cr3"] = main["cr3"]  # the pfn the saver stored, unfolded to an address
+    return ("pv64" if width == 8 else "pv32"), r
 
 
 def hvm_cpu_regs(payload: bytes, endian: str) -> dict[str, int] | None:

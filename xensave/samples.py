@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import pv_context
 from .bodies import (
     CpuidPolicy,
     EmulatorRecord,
@@ -22,6 +23,7 @@ from .bodies import (
     MsrPolicy,
     P2mFrames,
     PageData,
+    PvBasicContext,
     PvInfo,
     TscInfo,
     VcpuContext,
@@ -29,7 +31,6 @@ from .bodies import (
     pfn_entry,
 )
 from .constants import (
-    PV_VCPU_CONTEXT_SIZE,
     DomainType,
     EmulatorId,
     HvmParam,
@@ -115,7 +116,12 @@ def pv_vcpu_records(width: int, vcpu: int) -> list[Record]:
     return [
         Record(
             XcRecType.X86_PV_VCPU_BASIC,
-            VcpuContext(vcpu, _blob(f"basic{vcpu}", PV_VCPU_CONTEXT_SIZE[width])),
+            PvBasicContext(
+                vcpu,
+                # Page tables from pfn 0 (the top level first), a GDT and the
+                # start-info page on NOTAB pfns of both the small and the full layout.
+                pv_context.sample(width, vcpu, top_pfn=0, gdt_pfn=5, start_info_pfn=5),
+            ),
         ),
         Record(XcRecType.X86_PV_VCPU_EXTENDED, VcpuContext(vcpu, _blob(f"ext{vcpu}", 128))),
         Record(XcRecType.X86_PV_VCPU_XSAVE, VcpuContext(vcpu, _blob(f"xsave{vcpu}", 16 + 832))),

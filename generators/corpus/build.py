@@ -27,6 +27,7 @@ MODULES = (
     "libxc_records",
     "libxc_order",
     "hvm_context",
+    "pv_context",
     "checkpoint",
     "wrappers",
     "legacy",

@@ -102,6 +102,7 @@ TAGS: dict[str, str] = {
     "page-type": "the page type bits of a PAGE_DATA pfn entry",
     "pv-info": "X86_PV_INFO",
     "p2m": "X86_PV_P2M_FRAMES",
+    "pv-context": "the PV vCPU context inside X86_PV_VCPU_BASIC: registers, CR3, GDT frames",
     "vcpu": "X86_PV_VCPU_BASIC, _EXTENDED, _XSAVE or _MSRS",
     "shared-info": "SHARED_INFO",
     "tsc": "X86_TSC_INFO",

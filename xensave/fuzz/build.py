@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from .. import pv_context
 from ..bodies import (
     CpuidPolicy,
     EmulatorRecord,
@@ -26,6 +27,7 @@ from ..bodies import (
     MsrPolicy,
     P2mFrames,
     PageData,
+    PvBasicContext,
     PvInfo,
     TscInfo,
     VcpuContext,
@@ -35,7 +37,6 @@ from ..bodies import (
 from ..constants import (
     PAGE_DATA_PFN_MASK,
     PAGE_TYPES_WITHOUT_DATA,
-    PV_VCPU_CONTEXT_SIZE,
     DomainType,
     EmulatorId,
     HvmParam,
@@ -305,9 +306,32 @@ def tsc_record(ch: Chooser, permits: list[str]) -> Record:
     return Record(X.X86_TSC_INFO, TscInfo(mode, *_TSC_VALUES[ch.integer(0, 3)]))
 
 
-def _pv_vcpu(ch: Chooser, width: int, v: int) -> list[Record]:
+def _pv_anchors(pages: list[PageData], levels: int) -> tuple[int, int]:
+    """The pfns a vCPU context names: the last top-level page table and the last NOTAB
+    page the records send (PV-CR3-001, PV-GDT-002, PV-SIF-001). When the chosen pages
+    have none, one more PAGE_DATA record sends them after the others (no choice made)."""
+    last: dict[int, int] = {}
+    for pd in pages:
+        for e in pd.entries:
+            last[e & PAGE_DATA_PFN_MASK] = e >> 60
+    tops = [p for p, t in last.items() if t in (levels, levels | 0x8)]
+    notabs = [p for p, t in last.items() if t == PageType.NOTAB]
+    if tops and notabs:
+        return tops[-1], notabs[-1]
+    nxt = max_pfn(pages) + 1
+    pages.append(
+        PageData(
+            [pfn_entry(nxt, levels | 0x8), pfn_entry(nxt + 1, PageType.NOTAB)],
+            [bytes(PAGE), fill(0, PAGE)],
+        )
+    )
+    return nxt, nxt + 1
+
+
+def _pv_vcpu(ch: Chooser, width: int, v: int, top: int, notab: int) -> list[Record]:
     seed = ch.integer(0, 3)
-    recs = [Record(X.X86_PV_VCPU_BASIC, VcpuContext(v, fill(seed, PV_VCPU_CONTEXT_SIZE[width])))]
+    basic = pv_context.sample(width, v, top_pfn=top, gdt_pfn=notab, start_info_pfn=notab)
+    recs = [Record(X.X86_PV_VCPU_BASIC, PvBasicContext(v, basic))]
     if ch.integer(0, 1):
         recs.append(Record(X.X86_PV_VCPU_EXTENDED, VcpuContext(v, fill(seed, ch.integer(1, 128)))))
     if ch.integer(0, 1):
@@ -373,6 +397,7 @@ def _pv_records(ch: Chooser, width: int, static: list[Record], permits: list[str
     levels = 4 if width == 8 else 3
     recs = [Record(X.X86_PV_INFO, PvInfo(width, levels)), *static]
     pages = ch.sub(page_records, pv_types(levels))
+    top, notab = _pv_anchors(pages, levels)
     fpp = PAGE // width
     end = max_pfn(pages)
     start = ch.integer(0, end) if ch.integer(0, 3) == 3 else 0
@@ -382,7 +407,7 @@ def _pv_records(ch: Chooser, width: int, static: list[Record], permits: list[str
     recs.append(tsc_record(ch, permits))
     recs.append(Record(X.SHARED_INFO, fill(ch.integer(0, 3), PAGE)))
     for v in range(ch.integer(1, 3)):
-        recs += ch.sub(_pv_vcpu, width, v)
+        recs += ch.sub(_pv_vcpu, width, v, top, notab)
     return recs
 
 

@@ -24,8 +24,9 @@ import json
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from .. import pv_context
 from ..bodies import (
     CpuidPolicy,
     EmulatorRecord,
@@ -34,6 +35,7 @@ from ..bodies import (
     P2mFrames,
     PageData,
     PfnList,
+    PvBasicContext,
     PvInfo,
     TscInfo,
     VcpuContext,
@@ -907,6 +909,148 @@ def _(ch: Chooser, g: Generated) -> str:
     i = next(k for k in _vcpus(g, X.X86_PV_VCPU_BASIC) if typed(recs[k], VcpuContext).vcpu_id == 0)
     del recs[i]
     return f"record #{i} dropped"
+
+
+# --- the PV vCPU context (spec/pv-context.md) ------------------------------------------------
+
+PVC = ("pv-context", "vcpu")
+
+
+def _basic(g: Generated, vcpu0: bool = False) -> list[int]:
+    recs = xc_recs(g)
+    return [
+        k
+        for k in _vcpus(g, X.X86_PV_VCPU_BASIC)
+        if isinstance(recs[k].body, PvBasicContext)
+        and (not vcpu0 or typed(recs[k], PvBasicContext).vcpu_id == 0)
+    ]
+
+
+def _width(g: Generated) -> int:
+    return 4 if g.guest == "x86_32-pv" else 8
+
+
+def _p2m_end(g: Generated) -> int:
+    body = next(r.body for r in xc_recs(g) if r.type == X.X86_PV_P2M_FRAMES)
+    assert isinstance(body, P2mFrames)
+    return body.end_pfn
+
+
+def _pv_field(
+    name: str,
+    rule: str,
+    doc: str,
+    change: Callable[[Chooser, Generated, pv_context.PvContext], dict[str, Any]],
+    *,
+    width: int | None = None,
+    vcpu0: bool = False,
+) -> None:
+    """A mutation that changes fields of one vCPU's BASIC context."""
+
+    @mutation(
+        name,
+        [rule],
+        doc,
+        tags=PVC,
+        when=lambda g: (
+            is_pv(g) and (width is None or _width(g) == width) and bool(_basic(g, vcpu0))
+        ),
+    )
+    def _(ch: Chooser, g: Generated) -> str:
+        i = pick(ch, _basic(g, vcpu0))
+        body = typed(xc_recs(g)[i], PvBasicContext)
+        w = _width(g)
+        changes = change(ch, g, pv_context.decode(body.context, w))
+        body.context = pv_context.replace(body.context, w, **changes)
+        return f"record #{i} " + ", ".join(f"{k} {v}" for k, v in changes.items())
+
+
+_pv_field(
+    "pv-gdt-ents-over",
+    "PV-GDT-001",
+    "gdt_ents over 7168",
+    lambda ch, g, c: {"gdt_ents": ch.integer(7169, 1 << 16)},
+)
+_pv_field(
+    "pv-gdt-frame-page-table",
+    "PV-GDT-002",
+    "the first GDT frame is the top-level page table's pfn",
+    lambda ch, g, c: {"gdt_frames": {0: c.cr3_pfn}},
+)
+_pv_field(
+    "pv-gdt-unused-frame",
+    "PV-GDT-003",
+    "the last gdt_frames entry set though the GDT uses one frame (SHOULD)",
+    lambda ch, g, c: {"gdt_frames": {15: c.gdt_frames[0] or 1}},
+)
+_pv_field(
+    "pv-cr3-above-p2m",
+    "PV-CR3-001",
+    "ctrlreg[3] names a pfn above p2m_end_pfn",
+    lambda ch, g, c: {
+        "ctrlreg": {3: pv_context.pfn_to_cr3(_p2m_end(g) + ch.integer(1, 64), _width(g))}
+    },
+)
+_pv_field(
+    "pv-cr1-data-page",
+    "PV-CR3-002",
+    "ctrlreg[1] (bit 0 set) names the GDT's NOTAB page as the user page table",
+    lambda ch, g, c: {"ctrlreg": {1: (c.gdt_frames[0] << 12) | 1}},
+    width=8,
+)
+_pv_field(
+    "pv-user-mode-without-cr1",
+    "PV-CR3-003",
+    "a 64-bit vCPU in user mode (in_kernel clear) with ctrlreg[1] zero",
+    lambda ch, g, c: {"flags": c.flags & ~pv_context.VGCF_IN_KERNEL, "ctrlreg": {1: 0}},
+    width=8,
+)
+_pv_field(
+    "pv-start-info-page-table",
+    "PV-SIF-001",
+    "vCPU 0's start-info pfn is the top-level page table",
+    lambda ch, g, c: {("rdx" if c.width == 8 else "edx"): c.cr3_pfn},
+    vcpu0=True,
+)
+_pv_field(
+    "pv-ldt-ents-over",
+    "PV-LDT-001",
+    "ldt_ents over 8192",
+    lambda ch, g, c: {"ldt_ents": ch.integer(8193, 1 << 16)},
+)
+_pv_field(
+    "pv-ldt-base-unaligned",
+    "PV-LDT-002",
+    "ldt_base not a multiple of 4096",
+    lambda ch, g, c: {"ldt_base": 0x10000 + ch.integer(1, 4095)},
+)
+_pv_field(
+    "pv-rip-non-canonical",
+    "PV-ADR-001",
+    "a 64-bit rip with bits 47-63 not all equal",
+    lambda ch, g, c: {"rip": (1 << 47) + ch.integer(0, 1 << 20)},
+    width=8,
+)
+_pv_field(
+    "pv-dr7-high",
+    "PV-DBG-001",
+    "debugreg[7] of a 64-bit context over 32 bits",
+    lambda ch, g, c: {"debugreg": {7: 1 << ch.integer(32, 63)}},
+    width=8,
+)
+_pv_field(
+    "pv-flags-undefined",
+    "PV-FLG-001",
+    "flags has a bit that is no VGCF_* flag (SHOULD)",
+    lambda ch, g, c: {"flags": c.flags | 1 << ch.integer(9, 31)},
+)
+_pv_field(
+    "pv-eflags-vm",
+    "PV-FLG-002",
+    "a 32-bit eflags with VM (bit 17) set",
+    lambda ch, g, c: {"eflags": c.user_regs["eflags"] | 1 << 17},
+    width=4,
+)
 
 
 @mutation(

@@ -4,6 +4,7 @@
 import kaitaistruct
 from kaitaistruct import KaitaiStruct, KaitaiStream, BytesIO
 from xensave.kaitai import xen_hvm_context
+from xensave.kaitai import xen_pv_vcpu_context
 from enum import IntEnum
 
 
@@ -865,22 +866,22 @@ class XenLibxcStream(KaitaiStruct):
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, True, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_extended:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_msrs:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_xsave:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_tsc_info:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
@@ -944,22 +945,22 @@ class XenLibxcStream(KaitaiStruct):
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, True, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_extended:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_msrs:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_xsave:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_tsc_info:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
@@ -1255,14 +1256,17 @@ class XenLibxcStream(KaitaiStruct):
 
         class X86PvVcpuContext(KaitaiStruct):
             """Shared layout of the four x86 PV vCPU records (BASIC, EXTENDED,
-            XSAVE, MSRS): the vCPU it belongs to and an opaque block of state as
-            the matching domctl hypercall exchanges it.
+            XSAVE, MSRS): the vCPU it belongs to and a block of state as the
+            matching domctl hypercall exchanges it. BASIC's block is decoded
+            (xen_pv_vcpu_context.ksy); the others are kept as octets.
             """
-            def __init__(self, _io, _parent=None, _root=None, _is_le=None):
+            def __init__(self, is_be, is_basic, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.Section.X86PvVcpuContext, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
+                self.is_be = is_be
+                self.is_basic = is_basic
                 self._read()
 
             def _read(self):
@@ -1278,18 +1282,53 @@ class XenLibxcStream(KaitaiStruct):
                 self.reserved = self._io.read_u4le()
                 if not self.reserved == 0:
                     raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/x86_pv_vcpu_context/seq/1")
-                self.context = self._io.read_bytes_full()
+                _on = (self._io.size() - 8 if self.is_basic else 0)
+                if _on == 2800:
+                    pass
+                    self._raw_context = self._io.read_bytes_full()
+                    _io__raw_context = KaitaiStream(BytesIO(self._raw_context))
+                    self.context = xen_pv_vcpu_context.XenPvVcpuContext(self.is_be, 4, _io__raw_context)
+                elif _on == 5168:
+                    pass
+                    self._raw_context = self._io.read_bytes_full()
+                    _io__raw_context = KaitaiStream(BytesIO(self._raw_context))
+                    self.context = xen_pv_vcpu_context.XenPvVcpuContext(self.is_be, 8, _io__raw_context)
+                else:
+                    pass
+                    self.context = self._io.read_bytes_full()
 
             def _read_be(self):
                 self.vcpu_id = self._io.read_u4be()
                 self.reserved = self._io.read_u4be()
                 if not self.reserved == 0:
                     raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/x86_pv_vcpu_context/seq/1")
-                self.context = self._io.read_bytes_full()
+                _on = (self._io.size() - 8 if self.is_basic else 0)
+                if _on == 2800:
+                    pass
+                    self._raw_context = self._io.read_bytes_full()
+                    _io__raw_context = KaitaiStream(BytesIO(self._raw_context))
+                    self.context = xen_pv_vcpu_context.XenPvVcpuContext(self.is_be, 4, _io__raw_context)
+                elif _on == 5168:
+                    pass
+                    self._raw_context = self._io.read_bytes_full()
+                    _io__raw_context = KaitaiStream(BytesIO(self._raw_context))
+                    self.context = xen_pv_vcpu_context.XenPvVcpuContext(self.is_be, 8, _io__raw_context)
+                else:
+                    pass
+                    self.context = self._io.read_bytes_full()
 
 
             def _fetch_instances(self):
                 pass
+                _on = (self._io.size() - 8 if self.is_basic else 0)
+                if _on == 2800:
+                    pass
+                    self.context._fetch_instances()
+                elif _on == 5168:
+                    pass
+                    self.context._fetch_instances()
+                else:
+                    pass
 
 
         class X86TscInfo(KaitaiStruct):

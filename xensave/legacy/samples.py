@@ -12,6 +12,7 @@ import hashlib
 import struct
 from dataclasses import dataclass, field
 
+from .. import pv_context
 from ..bodies import EmulatorRecord, HvmParams, P2mFrames, PageData, PvInfo, TscInfo, VcpuContext
 from ..constants import DomainType, EmulatorId, HvmParam, LibxlRecType, XcRecType
 from ..model import DomainHeader, ImageHeader, LibxcStream, LibxlHeader, LibxlStream, Record, XlFile
@@ -134,6 +135,16 @@ def _pv_types(levels: int) -> list[int]:
     return [0xA, 0x1, 0x1, 0x1, 0x1]
 
 
+def _vcpu_context(guest_width: int, vcpu: int, checkpoint: int) -> bytes:
+    """A realistic vcpu_guest_context (xensave.pv_context.sample): CR3 on the top-level
+    table at pfn 0, the GDT on pfn 5 and the start-info page on pfn 6 (NOTAB pfns of
+    the first batch); rax/eax counts the checkpoint."""
+    ctx = pv_context.sample(guest_width, vcpu, top_pfn=0, gdt_pfn=5, start_info_pfn=6)
+    if guest_width == 8:
+        return pv_context.replace(ctx, 8, rax=checkpoint)
+    return pv_context.replace(ctx, 4, eax=checkpoint)
+
+
 def build(
     width: Width,
     guest: Guest,
@@ -157,7 +168,8 @@ def build(
         levels = levels or 4
         gw = 8 if levels == 4 else 4
         vsize = VCPU_SIZE_X86_64 if gw == 8 else VCPU_SIZE_X86_32
-        ctxs = [blob(f"{seed}/vcpu{v}", vsize) for v in range(vcpus)]
+        ctxs = [_vcpu_context(gw, v, 0) for v in range(vcpus)]
+        assert len(ctxs[0]) == vsize
         img.ext_blocks = [ext_vcpu_block(ctxs[0]), (b"extv", b"")]
         xs_area = 576 + 64
         if xsave:
@@ -242,7 +254,7 @@ def build(
         if guest == "pv":
             tail = PvTail(
                 list(unmapped),
-                [blob(f"{seed}/vcpu{v}/{c}", len(ctxs[0])) for v in range(vcpus)],
+                [_vcpu_context(gw, v, c) for v in range(vcpus)],
                 [blob(f"{seed}/ext{v}/{c}", EXT_VCPU_SIZE) for v in range(vcpus)],
                 [(3, blob(f"{seed}/xs{v}/{c}", xs_area)) for v in range(vcpus)] if xsave else [],
                 blob(f"{seed}/shinfo/{c}", PAGE_SIZE),

@@ -2,13 +2,13 @@
 
 (function (root, factory) {
   if (typeof define === 'function' && define.amd) {
-    define(['exports', 'kaitai-struct/KaitaiStream', './XenHvmContext'], factory);
+    define(['exports', 'kaitai-struct/KaitaiStream', './XenHvmContext', './XenPvVcpuContext'], factory);
   } else if (typeof exports === 'object' && exports !== null && typeof exports.nodeType !== 'number') {
-    factory(exports, require('kaitai-struct/KaitaiStream'), require('./XenHvmContext'));
+    factory(exports, require('kaitai-struct/KaitaiStream'), require('./XenHvmContext'), require('./XenPvVcpuContext'));
   } else {
-    factory(root.XenLibxcStream || (root.XenLibxcStream = {}), root.KaitaiStream, root.XenHvmContext || (root.XenHvmContext = {}));
+    factory(root.XenLibxcStream || (root.XenLibxcStream = {}), root.KaitaiStream, root.XenHvmContext || (root.XenHvmContext = {}), root.XenPvVcpuContext || (root.XenPvVcpuContext = {}));
   }
-})(typeof self !== 'undefined' ? self : this, function (XenLibxcStream_, KaitaiStream, XenHvmContext_) {
+})(typeof self !== 'undefined' ? self : this, function (XenLibxcStream_, KaitaiStream, XenHvmContext_, XenPvVcpuContext_) {
 /**
  * The lowest layer of a Xen domain save image: the memory, vCPU and
  * platform state of one guest, written by libxenguest (historically
@@ -1157,22 +1157,22 @@ var XenLibxcStream = (function() {
         case XenLibxcStream.RecType.X86_PV_VCPU_BASIC:
           this._raw_body = this._io.readBytes(this.lenBody);
           var _io__raw_body = new KaitaiStream(this._raw_body);
-          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le);
+          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le, this.isBe, true);
           break;
         case XenLibxcStream.RecType.X86_PV_VCPU_EXTENDED:
           this._raw_body = this._io.readBytes(this.lenBody);
           var _io__raw_body = new KaitaiStream(this._raw_body);
-          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le);
+          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le, this.isBe, false);
           break;
         case XenLibxcStream.RecType.X86_PV_VCPU_MSRS:
           this._raw_body = this._io.readBytes(this.lenBody);
           var _io__raw_body = new KaitaiStream(this._raw_body);
-          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le);
+          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le, this.isBe, false);
           break;
         case XenLibxcStream.RecType.X86_PV_VCPU_XSAVE:
           this._raw_body = this._io.readBytes(this.lenBody);
           var _io__raw_body = new KaitaiStream(this._raw_body);
-          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le);
+          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le, this.isBe, false);
           break;
         case XenLibxcStream.RecType.X86_TSC_INFO:
           this._raw_body = this._io.readBytes(this.lenBody);
@@ -1238,22 +1238,22 @@ var XenLibxcStream = (function() {
         case XenLibxcStream.RecType.X86_PV_VCPU_BASIC:
           this._raw_body = this._io.readBytes(this.lenBody);
           var _io__raw_body = new KaitaiStream(this._raw_body);
-          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le);
+          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le, this.isBe, true);
           break;
         case XenLibxcStream.RecType.X86_PV_VCPU_EXTENDED:
           this._raw_body = this._io.readBytes(this.lenBody);
           var _io__raw_body = new KaitaiStream(this._raw_body);
-          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le);
+          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le, this.isBe, false);
           break;
         case XenLibxcStream.RecType.X86_PV_VCPU_MSRS:
           this._raw_body = this._io.readBytes(this.lenBody);
           var _io__raw_body = new KaitaiStream(this._raw_body);
-          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le);
+          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le, this.isBe, false);
           break;
         case XenLibxcStream.RecType.X86_PV_VCPU_XSAVE:
           this._raw_body = this._io.readBytes(this.lenBody);
           var _io__raw_body = new KaitaiStream(this._raw_body);
-          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le);
+          this.body = new X86PvVcpuContext(_io__raw_body, this, this._root, this._is_le, this.isBe, false);
           break;
         case XenLibxcStream.RecType.X86_TSC_INFO:
           this._raw_body = this._io.readBytes(this.lenBody);
@@ -1592,16 +1592,19 @@ var XenLibxcStream = (function() {
 
     /**
      * Shared layout of the four x86 PV vCPU records (BASIC, EXTENDED,
-     * XSAVE, MSRS): the vCPU it belongs to and an opaque block of state as
-     * the matching domctl hypercall exchanges it.
+     * XSAVE, MSRS): the vCPU it belongs to and a block of state as the
+     * matching domctl hypercall exchanges it. BASIC's block is decoded
+     * (xen_pv_vcpu_context.ksy); the others are kept as octets.
      */
 
     var X86PvVcpuContext = Section.X86PvVcpuContext = (function() {
-      function X86PvVcpuContext(_io, _parent, _root, _is_le) {
+      function X86PvVcpuContext(_io, _parent, _root, _is_le, isBe, isBasic) {
         this._io = _io;
         this._parent = _parent;
         this._root = _root;
         this._is_le = _is_le;
+        this.isBe = isBe;
+        this.isBasic = isBasic;
 
         this._read();
       }
@@ -1621,7 +1624,21 @@ var XenLibxcStream = (function() {
         if (!(this.reserved == 0)) {
           throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/section/types/x86_pv_vcpu_context/seq/1");
         }
-        this.context = this._io.readBytesFull();
+        switch ((this.isBasic ? this._io.size - 8 : 0)) {
+        case 2800:
+          this._raw_context = this._io.readBytesFull();
+          var _io__raw_context = new KaitaiStream(this._raw_context);
+          this.context = new XenPvVcpuContext_.XenPvVcpuContext(_io__raw_context, null, null, this.isBe, 4);
+          break;
+        case 5168:
+          this._raw_context = this._io.readBytesFull();
+          var _io__raw_context = new KaitaiStream(this._raw_context);
+          this.context = new XenPvVcpuContext_.XenPvVcpuContext(_io__raw_context, null, null, this.isBe, 8);
+          break;
+        default:
+          this.context = this._io.readBytesFull();
+          break;
+        }
       }
       X86PvVcpuContext.prototype._readBE = function() {
         this.vcpuId = this._io.readU4be();
@@ -1629,7 +1646,21 @@ var XenLibxcStream = (function() {
         if (!(this.reserved == 0)) {
           throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/section/types/x86_pv_vcpu_context/seq/1");
         }
-        this.context = this._io.readBytesFull();
+        switch ((this.isBasic ? this._io.size - 8 : 0)) {
+        case 2800:
+          this._raw_context = this._io.readBytesFull();
+          var _io__raw_context = new KaitaiStream(this._raw_context);
+          this.context = new XenPvVcpuContext_.XenPvVcpuContext(_io__raw_context, null, null, this.isBe, 4);
+          break;
+        case 5168:
+          this._raw_context = this._io.readBytesFull();
+          var _io__raw_context = new KaitaiStream(this._raw_context);
+          this.context = new XenPvVcpuContext_.XenPvVcpuContext(_io__raw_context, null, null, this.isBe, 8);
+          break;
+        default:
+          this.context = this._io.readBytesFull();
+          break;
+        }
       }
 
       /**
@@ -1643,7 +1674,18 @@ var XenLibxcStream = (function() {
       /**
        * The state itself, to the end of the body: a vcpu_guest_context
        * for BASIC, the extended context for EXTENDED, the xsave area for
-       * XSAVE, a list of MSR entries for MSRS.
+       * XSAVE, a list of MSR entries for MSRS. The guest width of
+       * X86_PV_INFO is out of reach here, so BASIC's layout is chosen by
+       * its size (2800 octets x86_32, 5168 x86_64); a context of any
+       * other size stays raw. XC-VCPU-003 ties the size to the width.
+       */
+
+      /**
+       * Byte order of the stream, handed on to the decoded vcpu_guest_context.
+       */
+
+      /**
+       * True for X86_PV_VCPU_BASIC, whose context is a vcpu_guest_context.
        */
 
       return X86PvVcpuContext;
