@@ -363,7 +363,9 @@ def test_bundled_adapters_persistent_and_exit_code_agree(intact: Path) -> None:
     assert by["kaitai-python"]["n_libxc_bad-id"] == ("pass", "reject")
     assert by["kaitai-python"]["y_libxc-v3_hvm"] == ("pass", "accept")
     ref = {i.adapter.name: i for i in result.impls}["reference"]
-    assert ref.starts == min(2, len(result.cases))  # one process per worker
+    # One process per worker that took a case, never one per case: which of the two
+    # workers picks up reference cases depends on scheduling.
+    assert 1 <= ref.starts <= min(2, len(result.cases)) < len(ref.results)
 
 
 def test_example_testees_speak_the_protocol(intact: Path) -> None:
@@ -373,7 +375,7 @@ def test_example_testees_speak_the_protocol(intact: Path) -> None:
     out = outcomes(result)
     assert out["y_libxc-v3_hvm"] == "pass"
     assert out["n_libxc_bad-id"] == "false-accept"  # the toy only looks at the magic
-    assert result.impls[0].starts == 2
+    assert 1 <= result.impls[0].starts <= 2 < len(result.impls[0].results)
 
 
 # --- reports --------------------------------------------------------------------------------
