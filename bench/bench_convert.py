@@ -35,6 +35,7 @@ from xensave.legacy.format import (
     tsc_info,
     vcpu_info,
 )
+from xensave.samples import hvm_context_blob
 
 PAGE = 4096
 BATCH = 1024
@@ -59,7 +60,7 @@ def write_image(path: Path, size: int) -> int:
         ):
             f.write(struct.pack("<i", chunk.type) + chunk.payload)
         f.write(struct.pack("<i", 0))
-        ctx = bytes(4096)
+        ctx = hvm_context_blob(2)  # well-formed: the output must verify clean
         f.write(struct.pack("<3QI", 0xFEFF0, 0xFEFF1, 0xFEFF2, len(ctx)) + ctx)
         qemu = b"QEVM" + bytes(100_000)
         f.write(b"DeviceModelRecord0002" + struct.pack("<I", len(qemu)) + qemu)
