@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from xensave import samples
 from xensave.bodies import PageData, has_data, pfn_entry, split_pfn_entry
-from xensave.constants import LibxlRecType, PageType, XcRecType
+from xensave.constants import DomainType, LibxlRecType, PageType, XcRecType
 from xensave.loader import load_bytes, normalise, read_image
 from xensave.model import (
     DomainHeader,
@@ -75,9 +75,13 @@ def libxl_streams(draw: st.DrawFn) -> LibxlStream:
         xc.records[-1] = Record(XcRecType.CHECKPOINT)
         items += draw(records(xl_types, LibxlRecType.CHECKPOINT_END))
         resumed = draw(records(xc_types, XcRecType.END))
-        # A short type-5 record right after CHECKPOINT_END is read as libxl's COLO
-        # CHECKPOINT_STATE (the stream cannot say otherwise); libxc's type 5 needs 8+.
-        assume(not (resumed[0].type == 5 and len(resumed[0].body_bytes("<")) < 8))
+        # A type-5 record right after CHECKPOINT_END is read as libxl's COLO
+        # CHECKPOINT_STATE (the stream cannot say otherwise) unless the guest is x86 PV
+        # and the body has 8+ octets, as libxc's type 5 (PV only) needs.
+        libxc_type_5 = xc.domain_header.type == DomainType.X86_PV and (
+            len(resumed[0].body_bytes("<")) >= 8
+        )
+        assume(not (resumed[0].type == 5 and not libxc_type_5))
         items.append(LibxcStream(None, None, resumed))
     items += draw(records(xl_types, LibxlRecType.END))
     return LibxlStream(LibxlHeader(options), items)
