@@ -40,6 +40,7 @@ __all__ = [
     "cpu_registers",
     "decode",
     "decode_payload",
+    "encode_payload",
     "typecode_name",
     "vcpu_registers",
 ]
@@ -325,6 +326,27 @@ def _unpack(c: _Compiled, data: bytes) -> dict[str, Any]:
         out[name] = list(values[i : i + n]) if is_list else values[i]
         i += n
     return out
+
+
+def encode_payload(typecode: int, fields: dict[str, Any], size: int | None = None) -> bytes:
+    """The payload of a fixed-layout typecode from named fields (others zero), cut to
+    ``size`` for the shorter forms older Xen wrote: writers of samples and corpus
+    images name registers instead of counting offsets."""
+    c = _COMPILED[typecode]
+    unknown = set(fields) - {n for n, _, _ in c.names}
+    if unknown:
+        raise KeyError(f"{typecode_name(typecode)} has no field {', '.join(sorted(unknown))}")
+    values: list[Any] = []
+    for (name, n, is_list), (_, code) in zip(c.names, _LAYOUTS[typecode], strict=True):
+        v = fields.get(name)
+        if code.endswith("s"):
+            values.append(bytes(v or b""))
+        elif is_list:
+            values.extend(list(v) if v is not None else [0] * n)
+        else:
+            values.append(v or 0)
+    data = c.fmt.pack(*values)
+    return data if size is None else data[:size]
 
 
 def _pic_bits(d: dict[str, Any]) -> None:

@@ -167,6 +167,53 @@ def pv_records(width: int, version: int, vcpus: int = 2, *, small: bool = False)
     return recs
 
 
+def hvm_cpu_entry(vcpu: int, size: int = 1024) -> bytes:
+    """The CPU record of a 64-bit Linux guest's vCPU idling in the kernel (long mode,
+    flat kernel segments, paging on), in the 1024-octet form of Xen 4.1 to 4.x: a
+    sample whose registers gdb and dump show as a real guest's would look."""
+    from .hvm_context import Typecode, encode_payload
+
+    fpu = bytearray(512)
+    struct.pack_into("<H", fpu, 0, 0x037F)  # fcw
+    struct.pack_into("<II", fpu, 24, 0x1F80, 0xFFFF)  # mxcsr, mxcsr_mask
+    stack = 0xFFFFC90000080000 + vcpu * 0x4000
+    fields: dict[str, object] = {
+        "fpu_regs": bytes(fpu),
+        "rip": 0xFFFFFFFF81A0F3D2,  # the idle loop's hlt
+        "rsp": stack - 0x48,
+        "rbp": stack - 0x20,
+        "rflags": 0x246,
+        "cr0": 0x80050033,
+        "cr3": 0x0000000001E0A000,
+        "cr4": 0x003606F0,
+        "dr6": 0xFFFF0FF0,
+        "dr7": 0x400,
+        "msr_efer": 0xD01,
+        "msr_lstar": 0xFFFFFFFF81C00080,
+        "msr_star": 0x0023001000000000,
+        "msr_cstar": 0xFFFFFFFF81C01600,
+        "msr_syscall_mask": 0x47700,
+        "shadow_gs": 0,
+        "gs_base": 0xFFFF88807FC00000 + vcpu * 0x40000,
+        "sysenter_cs": 0x10,
+        "tsc": 0x1D5F2A6B3C + vcpu,
+        "gdtr_base": 0xFFFFFE0000001000 + vcpu * 0x13000,
+        "gdtr_limit": 0x7F,
+        "idtr_base": 0xFFFFFE0000000000,
+        "idtr_limit": 0xFFF,
+        "tr_sel": 0x40,
+        "tr_base": 0xFFFFFE0000003000 + vcpu * 0x13000,
+        "tr_limit": 0x206F,
+        "tr_arbytes": 0x8B,
+        "ldtr_arbytes": 0x10000,  # unusable
+    }
+    for seg, sel, ar in (("cs", 0x10, 0xA09B), ("ss", 0x18, 0xC093)):
+        fields.update({f"{seg}_sel": sel, f"{seg}_limit": 0xFFFFFFFF, f"{seg}_arbytes": ar})
+    for seg in ("ds", "es", "fs", "gs"):
+        fields[f"{seg}_arbytes"] = 0x10000  # null selectors: unusable
+    return encode_payload(Typecode.CPU, fields, size)
+
+
 def hvm_context_blob(vcpus: int = 2) -> bytes:
     """A plausible HVM context: HEADER, per-vCPU CPU entries, PIC, then END."""
 
@@ -175,7 +222,7 @@ def hvm_context_blob(vcpus: int = 2) -> bytes:
 
     out = desc(1, 0, struct.pack("<IIQII", 0x54381286, 1, 0, 0x000806EC, 2_400_000))
     for v in range(vcpus):
-        out += desc(2, v, _blob(f"hvmcpu{v}", 1024))
+        out += desc(2, v, hvm_cpu_entry(v))
     out += desc(3, 0, _blob("pic0", 8)) + desc(3, 1, _blob("pic1", 8))
     return out + desc(0, 0, b"")
 
