@@ -544,8 +544,8 @@ def test_writeback_started_while_copying(tmp_path: Path, monkeypatch: pytest.Mon
     import xensave.export as export_mod
 
     kicks: list[tuple[int, int, int, int]] = []
-    monkeypatch.setattr(export_mod, "_WRITEBACK_STEP", 2 * PAGE)
-    monkeypatch.setattr(export_mod, "_sync_file_range", lambda: lambda *a: kicks.append(a) or 0)
+    monkeypatch.setattr(export_mod, "WRITEBACK_STEP", 2 * PAGE)
+    monkeypatch.setattr(export_mod, "sync_file_range", lambda: lambda *a: kicks.append(a) or 0)
     src, _ = write_image(tmp_path, "in", samples.build("x86_64-pv", 3, "xl"))
     assert run("export", "raw", "-q", "--sync", str(src), str(tmp_path / "a")) == 0
     assert kicks and all(k[1:] == (0, 0, 2) for k in kicks)  # whole file, WRITE only

@@ -21,10 +21,11 @@ import os
 import struct
 import tempfile
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
+from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
 from .constants import (
     LIBXL_OPT_LEGACY,
     XL_MAGIC,
@@ -100,27 +101,6 @@ class ConvertResult:
 # --- output --------------------------------------------------------------------------------
 
 
-#: Start the disk write of each completed stretch of output this long (early writeback).
-_WRITEBACK_STEP = 32 << 20
-_SYNC_FILE_RANGE_WRITE = 2  # linux/fs.h: start writeback of dirty pages, do not wait
-
-
-def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
-    """libc's sync_file_range (Linux), or None where there is none."""
-    import ctypes
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    return fn
-
-
 class _Out:
     """The output file, written strictly in order.
 
@@ -133,7 +113,7 @@ class _Out:
         self.fd = fd
         self.pos = 0
         self.flushed = 0  # output below this offset has had its writeback started
-        self.sfr = _sync_file_range() if writeback else None
+        self.sfr = sync_file_range() if writeback else None
 
     def write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
@@ -141,13 +121,13 @@ class _Out:
             n = os.write(self.fd, view)
             view = view[n:]
             self.pos += n
-        if self.sfr is not None and self.pos - self.flushed >= _WRITEBACK_STEP:
+        if self.sfr is not None and self.pos - self.flushed >= WRITEBACK_STEP:
             self.writeback()
 
     def writeback(self) -> None:
         """Start (not wait for) the disk write of what was written since the last call."""
         assert self.sfr is not None
-        if self.sfr(self.fd, self.flushed, self.pos - self.flushed, _SYNC_FILE_RANGE_WRITE):
+        if self.sfr(self.fd, self.flushed, self.pos - self.flushed, SYNC_FILE_RANGE_WRITE):
             self.sfr = None  # unsupported here (or failed): the final fsync does it all
         self.flushed = self.pos
 
@@ -173,7 +153,7 @@ class _Out:
                 got = len(data)
             else:
                 self.pos += got
-                if self.sfr is not None and self.pos - self.flushed >= _WRITEBACK_STEP:
+                if self.sfr is not None and self.pos - self.flushed >= WRITEBACK_STEP:
                     self.writeback()
             offset += got
             n -= got

@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
+from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
 from .bodies import has_data
 from .constants import PAGE_DATA_PFN_MASK, PAGE_DATA_TYPE_SHIFT, XcRecType
 
@@ -355,25 +356,6 @@ def _page_data(
 _CHUNK = 8 << 20
 
 
-_WRITEBACK_STEP = 32 << 20
-_SYNC_FILE_RANGE_WRITE = 2  # start writeback of dirty pages, do not wait
-
-
-def _sync_file_range() -> Callable[[int, int, int, int], int] | None:
-    """Linux's sync_file_range(2) from the C library (``os`` has no binding), or None."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    return fn
-
-
 class Writeback:
     """Start writing OUT to disk while it is still being filled, every 32 MiB copied,
     so the fsync before the rename has little left to wait for: the disk works while
@@ -382,13 +364,13 @@ class Writeback:
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.pending = 0
-        self.fn = _sync_file_range()
+        self.fn = sync_file_range()
 
     def wrote(self, n: int) -> None:
         self.pending += n
-        if self.pending >= _WRITEBACK_STEP and self.fn is not None:
+        if self.pending >= WRITEBACK_STEP and self.fn is not None:
             self.pending = 0
-            if self.fn(self.fd, 0, 0, _SYNC_FILE_RANGE_WRITE) != 0:
+            if self.fn(self.fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0:
                 self.fn = None  # not supported here: the fsync does it all
 
 
