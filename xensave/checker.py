@@ -50,6 +50,7 @@ from .reader import (
     LibxlHeader,
     Reader,
     ReadError,
+    ReadOptions,
     RecordEvent,
     Trailer,
     XapiHeader,
@@ -2518,6 +2519,7 @@ def check_stream(
     progress: Callable[[int], None] | None = None,
     legacy: LegacyOptions | None = None,
     ambiguous_raises: bool = False,
+    stop_at_end: bool = False,
 ) -> Report:
     """Check the image that ``f`` holds (a file, a pipe or a socket), reading it once.
 
@@ -2526,9 +2528,10 @@ def check_stream(
     a legacy image's toolstack width and guest type (the command line's flags). With
     ``ambiguous_raises`` a legacy image that reads as several variants raises
     ``xensave.legacy.read.Ambiguous`` (the caller must choose) instead of being
-    reported as invalid.
+    reported as invalid. With ``stop_at_end`` reading stops at the outermost END (a
+    live migration socket stays open after it), so bytes after it go unchecked.
     """
-    reader = Reader(f)
+    reader = Reader(f, ReadOptions(stop_at_end=stop_at_end))
     if legacy is not None:
         reader.legacy_options = legacy  # type: ignore[attr-defined]
     return _run(reader, progress, reader, ambiguous_raises)

@@ -140,6 +140,12 @@ def build_parser(command: str | None = None, *, full: bool = False) -> argparse.
         "-q", "--quiet", action="store_true", help="print nothing; only the exit status"
     )
     verify.add_argument(
+        "--stop-at-end",
+        action="store_true",
+        help="stop reading at the outermost END instead of at end of input (for a live "
+        "migration socket, which stays open after END); bytes after END go unchecked",
+    )
+    verify.add_argument(
         "--target-xen",
         metavar="X.Y",
         type=_target_release,
@@ -302,6 +308,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                     progress=progress.update if progress else None,
                     legacy=legacy_options(args),
                     ambiguous_raises=True,
+                    stop_at_end=args.stop_at_end,
                 )
             except ReadError as exc:  # the checker reports all but ambiguity itself
                 from .dump import error_json, format_read_error

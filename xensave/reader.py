@@ -394,6 +394,9 @@ def detect(head: bytes) -> Layer | None:
 class ReadOptions(Struct):
     want_pages: bool = False
     layer: Layer | None = None  # force the outer layer instead of detecting it
+    # Stop at the outermost END instead of reading to EOF for trailing bytes: a live
+    # migration socket stays open after END (the sender waits for the receiver).
+    stop_at_end: bool = False
 
 
 class _State(Struct):
@@ -479,7 +482,8 @@ class Reader:
         start = self._pos()
         n = len(self._head)
         self._head = b""
-        n += self.src.skip(1 << 62)
+        if not self.opts.stop_at_end:
+            n += self.src.skip(1 << 62)
         if n:
             yield Trailer(start, n, layer)
 

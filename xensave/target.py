@@ -44,6 +44,7 @@ from .reader import (
     LibxlHeader,
     Reader,
     ReadError,
+    ReadOptions,
     RecordEvent,
     Trailer,
     XapiHeader,
@@ -561,7 +562,7 @@ def cmd_verify_target(args: argparse.Namespace) -> int:
     rel: Release = args.target_xen
     f, name, _size = open_input(args.file)
     judge = Judge(rel)
-    reader = Reader(f)
+    reader = Reader(f, ReadOptions(stop_at_end=getattr(args, "stop_at_end", False)))
     width, guest = getattr(args, "legacy_width", None), getattr(args, "legacy_guest", None)
     if width is not None or guest is not None:
         from .legacy.read import LegacyOptions
