@@ -169,6 +169,12 @@ def build_parser(command: str | None = None, *, full: bool = False) -> argparse.
     dump.add_argument(
         "--all", action="store_true", help="list each PAGE_DATA record instead of runs"
     )
+    dump.add_argument(
+        "--stop-at-end",
+        action="store_true",
+        help="stop reading at the outermost END instead of at end of input (for a live "
+        "migration socket, which stays open after END)",
+    )
     wanted = {m for n, (m, _r, _h) in LAZY_COMMANDS.items() if full or n == command}
     registered: set[str] = set()
     for name, (module, register, _handler) in LAZY_COMMANDS.items():
@@ -373,6 +379,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
                     fold=not args.all,
                     progress=progress.update,
                     legacy=legacy_options(args),
+                    stop_at_end=args.stop_at_end,
                 )
             except BrokenPipeError:
                 raise

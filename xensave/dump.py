@@ -48,6 +48,7 @@ from .reader import (
     LibxlHeader,
     Reader,
     ReadError,
+    ReadOptions,
     RecordEvent,
     Trailer,
     XapiHeader,
@@ -850,10 +851,12 @@ def dump(
     fold: bool = True,
     progress: Callable[[int], None] | None = None,
     legacy: LegacyOptions | None = None,
+    stop_at_end: bool = False,
 ) -> DumpResult:
     """Write the listing of ``f`` to ``out``; framing errors end it and are returned.
-    ``legacy`` narrows a legacy image's toolstack width and guest type."""
-    reader = Reader(f)
+    ``legacy`` narrows a legacy image's toolstack width and guest type; with
+    ``stop_at_end`` reading ends at the outermost END (a live socket stays open)."""
+    reader = Reader(f, ReadOptions(stop_at_end=stop_at_end))
     if legacy is not None:
         reader.legacy_options = legacy  # type: ignore[attr-defined]
     depth = _Depth()
