@@ -28,6 +28,7 @@ from typing import BinaryIO, Literal
 from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
 from .constants import (
     LIBXL_OPT_LEGACY,
+    PV_VCPU_CONTEXT_SIZE,
     XL_MAGIC,
     DomainType,
     EmulatorId,
@@ -313,7 +314,7 @@ class _Legacy:
         gw = 8
         for _off, bid, data in ev.blocks:
             if bid == b"vcpu":
-                gw = 8 if len(data) == 5168 else 4
+                gw = 8 if len(data) == PV_VCPU_CONTEXT_SIZE[8] else 4
             elif bid not in (b"extv", b"xcnt"):
                 self.notes.append(f"ignored extended-info block {bid!r}")
         self.gw = gw

@@ -78,9 +78,6 @@ PR_REGS = [
     "gs",
 ]
 
-_PV64_SIZE = 5168
-_PV32_SIZE = 2800
-
 
 class ExportError(Exception):
     """The export is refused or cannot be done; ``code`` is the exit status."""
@@ -105,7 +102,7 @@ def pv_regs(ctx: bytes, endian: str) -> tuple[str, dict[str, int]] | None:
     the 64-bit names the core notes use; decoded by :mod:`xensave.pv_context`."""
     from .pv_context import CONTEXT_SIZE, decode
 
-    width = 8 if len(ctx) >= _PV64_SIZE else 4 if len(ctx) >= _PV32_SIZE else None
+    width = 8 if len(ctx) >= CONTEXT_SIZE[8] else 4 if len(ctx) >= CONTEXT_SIZE[4] else None
     if width is None:
         return None
     c = decode(ctx[: CONTEXT_SIZE[width]], width, endian)

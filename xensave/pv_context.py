@@ -22,8 +22,10 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
+from .constants import PV_VCPU_CONTEXT_SIZE
+
 #: Octets of vcpu_guest_context per guest width (tools/include/xen-foreign).
-CONTEXT_SIZE = {4: 2800, 8: 5168}
+CONTEXT_SIZE = PV_VCPU_CONTEXT_SIZE
 FPU_SIZE = 512
 TRAP_ENTRIES = 256
 GDT_FRAMES = 16
