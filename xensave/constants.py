@@ -196,17 +196,18 @@ VCPU_HEADER_SIZE = 8
 #: sizeof(vcpu_guest_context) for PV guests, by guest width in octets.
 PV_VCPU_CONTEXT_SIZE = {4: 2800, 8: 5168}
 
+#: The four per-vCPU PV records: a vcpu_id word, a pad word, then the context.
+VCPU_RECORD_TYPES = (
+    XcRecType.X86_PV_VCPU_BASIC,
+    XcRecType.X86_PV_VCPU_EXTENDED,
+    XcRecType.X86_PV_VCPU_XSAVE,
+    XcRecType.X86_PV_VCPU_MSRS,
+)
+VCPU_RECORDS = frozenset(VCPU_RECORD_TYPES)
+
 #: Records that only make sense for one kind of guest.
 PV_ONLY_RECORDS = frozenset(
-    {
-        XcRecType.X86_PV_INFO,
-        XcRecType.X86_PV_P2M_FRAMES,
-        XcRecType.X86_PV_VCPU_BASIC,
-        XcRecType.X86_PV_VCPU_EXTENDED,
-        XcRecType.X86_PV_VCPU_XSAVE,
-        XcRecType.X86_PV_VCPU_MSRS,
-        XcRecType.SHARED_INFO,
-    }
+    {XcRecType.X86_PV_INFO, XcRecType.X86_PV_P2M_FRAMES, XcRecType.SHARED_INFO} | VCPU_RECORDS
 )
 HVM_ONLY_RECORDS = frozenset({XcRecType.HVM_CONTEXT, XcRecType.HVM_PARAMS})
 
