@@ -7,34 +7,19 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
-from ...bodies import (
-    HvmParams,
-)
-from ...constants import (
-    LibxlRecType,
-    XcRecType,
-)
-from ...model import (
-    Record,
-)
+from ...bodies import HvmParams
+from ...constants import LibxlRecType, XcRecType
+from ...model import Record
 from ..build import Generated
 from ..choices import Chooser
 from . import mutation
-from .helpers import (
-    is_hvm,
-    nonzero,
-    other_than,
-    pick,
-    typed,
-    where,
-    xc_recs,
-)
+from .helpers import is_hvm, nonzero, other_than, pick, typed, where, xc_recs
 
 X = XcRecType
 L = LibxlRecType
 
 
-# --- HVM records -------------------------------------------------------------------------------
+# --- HVM_CONTEXT -------------------------------------------------------------------------
 
 
 @mutation(
@@ -397,6 +382,8 @@ def cpu_msr_reserved_word(ch: Chooser, g: Generated) -> str:
     )
     return _hvm_insert(ch, g, 20, 0, struct.pack("<I4x", count) + body)
 
+
+# --- HVM_PARAMS --------------------------------------------------------------------------
 
 HP = ("hvm-params",)
 

@@ -5,22 +5,9 @@ TOOLSTACK, VERIFY and CHECKPOINT_DIRTY_PFN_LIST."""
 
 from __future__ import annotations
 
-from ...bodies import (
-    CpuidPolicy,
-    HvmParams,
-    MsrPolicy,
-    PfnList,
-    TscInfo,
-)
-from ...constants import (
-    LibxlRecType,
-    XcRecType,
-)
-from ...model import (
-    LibxcStream,
-    Record,
-    padding_for,
-)
+from ...bodies import CpuidPolicy, HvmParams, MsrPolicy, PfnList, TscInfo
+from ...constants import LibxlRecType, XcRecType
+from ...model import LibxcStream, Record, padding_for
 from ...writer import encode_record, to_bytes
 from ..build import OPTIONAL, PAGE, Generated, fill
 from ..choices import Chooser
@@ -294,6 +281,8 @@ def cut_in_record_body(ch: Chooser, g: Generated) -> Applied:
     cut = ch.integer(h, e - 1)
     return Applied(f"cut {cut - h} octets into record #{i}'s body", data[:cut])
 
+
+# --- X86_TSC_INFO ------------------------------------------------------------------------
 
 TSC = ("tsc",)
 

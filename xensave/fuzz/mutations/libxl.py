@@ -7,20 +7,9 @@ from __future__ import annotations
 
 import struct
 
-from ...bodies import (
-    EmulatorRecord,
-    encode_xenstore,
-)
-from ...constants import (
-    EmulatorId,
-    LibxlRecType,
-    XcRecType,
-)
-from ...model import (
-    LibxcStream,
-    Record,
-    padding_for,
-)
+from ...bodies import EmulatorRecord, encode_xenstore
+from ...constants import EmulatorId, LibxlRecType, XcRecType
+from ...model import LibxcStream, Record, padding_for
 from ...writer import encode_record, to_bytes
 from ..build import OPTIONAL, Generated
 from ..choices import Chooser
@@ -44,7 +33,7 @@ X = XcRecType
 L = LibxlRecType
 
 
-# --- libxl stream ----------------------------------------------------------------------------
+# --- header, records, END, LIBXC_CONTEXT -------------------------------------------------
 
 
 def libxl_in(g: Generated) -> bool:
@@ -188,6 +177,8 @@ def libxc_context_with_body(ch: Chooser, g: Generated) -> str:
     return f"LIBXC_CONTEXT body of {len(ctx.body_bytes('<'))} octets"
 
 
+# --- emulator records --------------------------------------------------------------------
+
 EMU = ("emulator",)
 
 
@@ -261,6 +252,8 @@ def emulator_context_dropped(ch: Chooser, g: Generated) -> str:
     items[:] = [i for i in items if not (isinstance(i, Record) and i.type == L.EMULATOR_CONTEXT)]
     return "EMULATOR_CONTEXT dropped"
 
+
+# --- xenstore data -----------------------------------------------------------------------
 
 XS = ("xenstore", *EMU)
 
@@ -362,6 +355,9 @@ def xenstore_no_pairs(ch: Chooser, g: Generated) -> str:
     return "no pairs"
 
 
+# --- how the libxc stream nests (spec/nesting.md), checkpoints ---------------------------
+
+
 @mutation(
     "xl-libxc-byte-order",
     ["XL-NEST-002"],
@@ -404,7 +400,7 @@ def checkpoint_end_stray(ch: Chooser, g: Generated) -> str:
     return "CHECKPOINT_END before libxl END"
 
 
-# --- more framing: libxl cuts, wrappers' own framing ----------------------------------------------
+# --- cuts inside libxl records, LIBXC_CONTEXT's place, a stray CHECKPOINT_STATE ----------
 
 
 def _xl_record_offsets(g: Generated) -> tuple[bytes, list[tuple[int, int, int]]]:

@@ -9,21 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import pv_context
-from ...bodies import (
-    P2mFrames,
-    PvBasicContext,
-    PvInfo,
-    VcpuContext,
-)
-from ...constants import (
-    PV_VCPU_CONTEXT_SIZE,
-    VCPU_RECORD_TYPES,
-    LibxlRecType,
-    XcRecType,
-)
-from ...model import (
-    Record,
-)
+from ...bodies import P2mFrames, PvBasicContext, PvInfo, VcpuContext
+from ...constants import PV_VCPU_CONTEXT_SIZE, VCPU_RECORD_TYPES, LibxlRecType, XcRecType
+from ...model import Record
 from ..build import PAGE, Generated
 from ..choices import Chooser
 from . import Applied, Mutation, mutation
@@ -243,7 +231,7 @@ def p2m_frames_dropped(ch: Chooser, g: Generated) -> str:
     return f"record #{i} dropped"
 
 
-# --- vCPU records, SHARED_INFO, TSC ---------------------------------------------------------
+# --- the vCPU records --------------------------------------------------------------------
 
 VC = ("vcpu",)
 
@@ -513,6 +501,9 @@ eflags_vm_set = _pv_field(
     lambda ch, g, c: {"eflags": c.user_regs["eflags"] | 1 << 17},
     width=4,
 )
+
+
+# --- order of the PV records, SHARED_INFO ------------------------------------------------
 
 
 @mutation(

@@ -3,33 +3,19 @@ the libvirt save file and the XAPI image."""
 
 from __future__ import annotations
 
-from ...constants import (
-    LibxlRecType,
-    XcRecType,
-)
-from ...model import (
-    LibvirtFile,
-    XapiImage,
-    XapiSection,
-)
+from ...constants import LibxlRecType, XcRecType
+from ...model import LibvirtFile, XapiImage, XapiSection
 from ...writer import to_bytes
 from ..build import Generated
 from ..choices import Chooser
 from . import Applied, mutation
-from .helpers import (
-    XLH,
-    damage_libxl_ident,
-    is_hvm,
-    nonzero,
-    other_than,
-    pick,
-)
+from .helpers import XLH, damage_libxl_ident, is_hvm, nonzero, other_than, pick
 
 X = XcRecType
 L = LibxlRecType
 
 
-# --- wrappers ------------------------------------------------------------------------------------
+# --- the libvirt save file ------------------------------------------------------------------
 
 
 def lv_of(g: Generated) -> LibvirtFile:
@@ -119,6 +105,76 @@ def libvirt_octets_after_end(ch: Chooser, g: Generated) -> str:
     return f"{len(lv_of(g).trailer)} octets after END"
 
 
+@mutation(
+    "lvf-magic",
+    ["LVF-HDR-001"],
+    "libvirt magic damaged after its first 11 octets",
+    tags=("libvirt", "magic"),
+    when=is_lv,
+)
+def libvirt_magic(ch: Chooser, g: Generated) -> str:
+    f = lv_of(g)
+    raw = bytearray(f.magic)
+    k = ch.integer(11, 15)
+    raw[k] ^= ch.integer(1, 255)
+    f.magic = bytes(raw)
+    return f"magic octet {k} = {raw[k]:#x}"
+
+
+@mutation(
+    "lvf-byte-order-mismatch",
+    ["LVF-STR-003"],
+    "libvirt header words big-endian over a little-endian libxl stream",
+    tags=("libvirt", "big-endian"),
+    when=is_lv,
+    permits=["LVF-HDR-004"],
+)
+def libvirt_byte_order_mismatch(ch: Chooser, g: Generated) -> str:
+    lv_of(g).big_endian = True
+    return "libvirt header big-endian"
+
+
+@mutation(
+    "lvf-cut-in-header",
+    ["LVF-HDR-002"],
+    "a libvirt file cut inside its 64-octet header, after the magic",
+    tags=("libvirt", "truncated"),
+    when=is_lv,
+)
+def libvirt_cut_in_header(ch: Chooser, g: Generated) -> Applied:
+    cut = ch.integer(16, 63)
+    return Applied(f"cut at octet {cut}", to_bytes(g.image)[:cut])
+
+
+@mutation(
+    "lvf-xml-beyond-file",
+    ["LVF-XML-002"],
+    "libvirt xml_len larger than the rest of the file",
+    tags=("libvirt", "declared-only"),
+    when=is_lv,
+)
+def libvirt_xml_beyond_file(ch: Chooser, g: Generated) -> str:
+    f = lv_of(g)
+    rest = len(to_bytes(g.image)) - 64
+    f.xml_len = ch.integer(rest + 1, 0xFFFFFFFF)
+    return f"xml_len {f.xml_len} with {rest} octets left"
+
+
+@mutation(
+    "lvf-xml-empty",
+    ["LVF-XML-001"],
+    "a libvirt file with no XML (xml_len 0, the libxl stream right after the header)",
+    tags=("libvirt",),
+    when=is_lv,
+)
+def libvirt_xml_empty(ch: Chooser, g: Generated) -> str:
+    lv_of(g).xml = b""
+    return "xml_len 0"
+
+
+# --- the XAPI image -------------------------------------------------------------------------
+
+
 def xapi_of(g: Generated) -> XapiImage:
     assert isinstance(g.image, XapiImage)
     return g.image
@@ -178,61 +234,6 @@ def xapi_qemu_xen_section(ch: Chooser, g: Generated) -> str:
     secs = xapi_of(g).sections
     secs.insert(len(secs) - 1, XapiSection(0x0F01, b"QEVM" + ch.binary(28)))
     return "QEMU_XEN section before END_OF_IMAGE"
-
-
-@mutation(
-    "lvf-magic",
-    ["LVF-HDR-001"],
-    "libvirt magic damaged after its first 11 octets",
-    tags=("libvirt", "magic"),
-    when=is_lv,
-)
-def libvirt_magic(ch: Chooser, g: Generated) -> str:
-    f = lv_of(g)
-    raw = bytearray(f.magic)
-    k = ch.integer(11, 15)
-    raw[k] ^= ch.integer(1, 255)
-    f.magic = bytes(raw)
-    return f"magic octet {k} = {raw[k]:#x}"
-
-
-@mutation(
-    "lvf-byte-order-mismatch",
-    ["LVF-STR-003"],
-    "libvirt header words big-endian over a little-endian libxl stream",
-    tags=("libvirt", "big-endian"),
-    when=is_lv,
-    permits=["LVF-HDR-004"],
-)
-def libvirt_byte_order_mismatch(ch: Chooser, g: Generated) -> str:
-    lv_of(g).big_endian = True
-    return "libvirt header big-endian"
-
-
-@mutation(
-    "lvf-cut-in-header",
-    ["LVF-HDR-002"],
-    "a libvirt file cut inside its 64-octet header, after the magic",
-    tags=("libvirt", "truncated"),
-    when=is_lv,
-)
-def libvirt_cut_in_header(ch: Chooser, g: Generated) -> Applied:
-    cut = ch.integer(16, 63)
-    return Applied(f"cut at octet {cut}", to_bytes(g.image)[:cut])
-
-
-@mutation(
-    "lvf-xml-beyond-file",
-    ["LVF-XML-002"],
-    "libvirt xml_len larger than the rest of the file",
-    tags=("libvirt", "declared-only"),
-    when=is_lv,
-)
-def libvirt_xml_beyond_file(ch: Chooser, g: Generated) -> str:
-    f = lv_of(g)
-    rest = len(to_bytes(g.image)) - 64
-    f.xml_len = ch.integer(rest + 1, 0xFFFFFFFF)
-    return f"xml_len {f.xml_len} with {rest} octets left"
 
 
 def is_xapi_hvm(g: Generated) -> bool:
@@ -324,18 +325,6 @@ def xapi_libxc_section_missing(ch: Chooser, g: Generated) -> str:
     x = xapi_of(g)
     x.sections = [s for s in x.sections if s.kind != 0x00F0]
     return "LIBXC section dropped"
-
-
-@mutation(
-    "lvf-xml-empty",
-    ["LVF-XML-001"],
-    "a libvirt file with no XML (xml_len 0, the libxl stream right after the header)",
-    tags=("libvirt",),
-    when=is_lv,
-)
-def libvirt_xml_empty(ch: Chooser, g: Generated) -> str:
-    lv_of(g).xml = b""
-    return "xml_len 0"
 
 
 @mutation(
