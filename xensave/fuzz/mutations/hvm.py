@@ -8,7 +8,7 @@ import struct
 from collections.abc import Sequence
 
 from ...bodies import HvmParams
-from ...constants import LibxlRecType, XcRecType
+from ...constants import XcRecType
 from ...model import Record
 from ..build import Generated
 from ..choices import Chooser
@@ -16,7 +16,6 @@ from . import mutation
 from .helpers import is_hvm, nonzero, other_than, pick, typed, where, xc_recs
 
 X = XcRecType
-L = LibxlRecType
 
 
 # --- HVM_CONTEXT -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ TOOLSTACK, VERIFY and CHECKPOINT_DIRTY_PFN_LIST."""
 from __future__ import annotations
 
 from ...bodies import CpuidPolicy, HvmParams, MsrPolicy, PfnList, TscInfo
-from ...constants import LibxlRecType, XcRecType
+from ...constants import XcRecType
 from ...model import LibxcStream, Record, padding_for
 from ...writer import encode_record, to_bytes
 from ..build import OPTIONAL, PAGE, Generated, fill
@@ -35,7 +35,6 @@ from .helpers import (
 )
 
 X = XcRecType
-L = LibxlRecType
 
 
 # --- libxc image and domain headers -------------------------------------------------------

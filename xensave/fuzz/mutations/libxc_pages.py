@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from ...bodies import PageData, pfn_entry, split_pfn_entry
-from ...constants import PAGE_TYPES_WITHOUT_DATA, LibxlRecType, XcRecType
+from ...constants import PAGE_TYPES_WITHOUT_DATA
 from ..build import PAGE, Generated, fill
 from ..choices import Chooser
 from . import mutation
 from .helpers import PD, nonzero, pages, pick, typed, xc_recs
-
-X = XcRecType
-L = LibxlRecType
-
 
 # --- PAGE_DATA ----------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import struct
 
 from ...bodies import EmulatorRecord, encode_xenstore
-from ...constants import EmulatorId, LibxlRecType, XcRecType
+from ...constants import EmulatorId, LibxlRecType
 from ...model import LibxcStream, Record, padding_for
 from ...writer import encode_record, to_bytes
 from ..build import OPTIONAL, Generated
@@ -29,7 +29,6 @@ from .helpers import (
     xl_recs,
 )
 
-X = XcRecType
 L = LibxlRecType
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ... import pv_context
 from ...bodies import P2mFrames, PvBasicContext, PvInfo, VcpuContext
-from ...constants import PV_VCPU_CONTEXT_SIZE, VCPU_RECORD_TYPES, LibxlRecType, XcRecType
+from ...constants import PV_VCPU_CONTEXT_SIZE, VCPU_RECORD_TYPES, XcRecType
 from ...model import Record
 from ..build import PAGE, Generated
 from ..choices import Chooser
@@ -31,7 +31,6 @@ from .helpers import (
 )
 
 X = XcRecType
-L = LibxlRecType
 
 
 # --- X86_PV_INFO, X86_PV_P2M_FRAMES ---------------------------------------------------------

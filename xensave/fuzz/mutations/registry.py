@@ -3,7 +3,7 @@
 Fuzzing picks a mutation by its index among those that apply to an image, and
 hypothesis runs are derandomized: the order of :data:`MUTATIONS` decides which cases
 a seed yields, so a new mutation goes at the end and none moves.
-``tests/test_fuzz_mutations.py`` holds that every mutation a layer module defines is
+``tests/test_fuzz_layout.py`` holds that every mutation a layer module defines is
 listed here, once.
 """
 

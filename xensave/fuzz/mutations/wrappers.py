@@ -3,17 +3,12 @@ the libvirt save file and the XAPI image."""
 
 from __future__ import annotations
 
-from ...constants import LibxlRecType, XcRecType
 from ...model import LibvirtFile, XapiImage, XapiSection
 from ...writer import to_bytes
 from ..build import Generated
 from ..choices import Chooser
 from . import Applied, mutation
 from .helpers import XLH, damage_libxl_ident, is_hvm, nonzero, other_than, pick
-
-X = XcRecType
-L = LibxlRecType
-
 
 # --- the libvirt save file ------------------------------------------------------------------
 

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import json
 
-from ...constants import LibxlRecType, XcRecType
 from ...model import XlFile
 from ...writer import to_bytes
 from ..build import Generated
 from ..choices import Chooser
 from . import Applied, mutation
 from .helpers import XLH, damage_libxl_ident, nonzero, other_than, pick
-
-X = XcRecType
-L = LibxlRecType
-
 
 # --- xl save file ------------------------------------------------------------------------------
 
