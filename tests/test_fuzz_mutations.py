@@ -20,7 +20,8 @@ from xensave.checker import check_bytes
 from xensave.fuzz.build import LAYERS, Spec, build_image
 from xensave.fuzz.cases import Case, build_case
 from xensave.fuzz.choices import RandomChooser, ReplayChooser
-from xensave.fuzz.mutations import BY_NAME, MUTATIONS, Mutation
+from xensave.fuzz.mutations import Mutation
+from xensave.fuzz.mutations.registry import BY_NAME, MUTATIONS
 from xensave.fuzz.strategies import cases
 from xensave.fuzz.verdicts import RESERVED, derive
 from xensave.rules import Level, load_rules

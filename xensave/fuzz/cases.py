@@ -8,7 +8,8 @@ from typing import Any
 
 from .build import Generated, Spec, build_image
 from .choices import Chooser
-from .mutations import BY_NAME, MUTATIONS, Mutation, applicable
+from .mutations import Mutation
+from .mutations.registry import BY_NAME, MUTATIONS, applicable
 from .verdicts import Verdict, derive
 
 __all__ = ["Case", "build_case", "select_mutations"]

@@ -215,7 +215,7 @@ def _err(msg: str) -> int:
 
 def _list_mutations(out: TextIO) -> int:
     from ..rules import load_rules
-    from .mutations import MUTATIONS
+    from .mutations.registry import MUTATIONS
 
     rules = load_rules()
     for m in MUTATIONS:

@@ -39,7 +39,7 @@ ROLES = ("validator", "restorer")
 
 #: MUST image rules that only ask for zero in a reserved field, reserved flag bits or
 #: padding: the same set as the corpus's policy (``generators/corpus/policy.py``;
-#: ``tests/test_fuzz_verdicts.py`` keeps the two equal).
+#: ``tests/test_fuzz_mutations.py`` keeps the two equal).
 RESERVED: frozenset[str] = frozenset(
     {
         "XLF-HDR-006",
