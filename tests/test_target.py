@@ -331,3 +331,26 @@ def test_release_ranges() -> None:
     for bad in ("4.6-4.5", "3.9-", "4.6-5.0", "4.x", ""):
         with pytest.raises(ValueError):
             rs(bad)
+
+
+# --- every corpus case's declared restorability (from its recipe) -------------------
+
+AGREEMENT_RELEASES = ("4.5", "4.6", "4.11", "4.12", "4.14", "4.17", "4.22")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_target_agrees_with_the_declared_restorability(name: str) -> None:
+    """The manifest's ``restorable`` is declared by the recipe (the rules it breaks,
+    their catalogue ``xen_refuses``, the layers' release facts, or the recipe's own
+    Restore); verify --target-xen must reach the same verdict on its own."""
+    case = CASES[name]
+    declared = target.release_set(case["restorable"])
+    rels = [target.parse_release(r) for r in AGREEMENT_RELEASES]
+    with open(corpus_file(name), "rb") as f:
+        reports = target.judge_releases(f, rels)
+    wrong = {
+        target.fmt_release(rel): [f"{x.rule or '-'} {x.message}" for x in rep.reasons]
+        for rel, rep in reports.items()
+        if rep.restorable != (rel in declared)
+    }
+    assert not wrong, f"declared restorable by {case['restorable']}; the judge differs: {wrong}"

@@ -234,7 +234,8 @@ def emulators_known(rel: Release) -> frozenset[int]:
     return frozenset(ids)
 
 
-def _first_release_with(rtype: int) -> Release | None:
+def first_release_with(rtype: int) -> Release | None:
+    """The first release whose restorer knows libxc record type ``rtype`` (None: none)."""
     if rtype in _V3_RECORDS:
         return STREAM_V3_SINCE
     if rtype in {int(t) for t in XcRecType}:
@@ -554,7 +555,7 @@ class Judge:
                 "CHECKPOINT_DIRTY_PFN_LIST belongs to COLO's back channel; no restorer "
                 "handles it in a forward stream"
             )
-        first = _first_release_with(t)
+        first = first_release_with(t)
         if first is None:
             return f"mandatory record type {t:#x} is defined by no Xen release"
         if first > self.rel:
@@ -638,6 +639,22 @@ class Judge:
         self.report.reasons.sort(key=lambda x: x.offset)
 
     def finish(self) -> TargetReport:
+        layer = self.report.layer
+        if (
+            self.rel < STREAM_V2_SINCE
+            and layer in ("libxc", "libxl")
+            and ("old", 0) not in self._seen
+        ):
+            # cut short before its header was whole: still not a legacy image
+            self.report.reasons.insert(
+                0,
+                Reason(
+                    0,
+                    f"Xen {self.r} restores only legacy images; a {layer} stream came with Xen 4.6",
+                    layer,
+                    function=_XL,
+                ),
+            )
         for key, n in self._seen.items():
             if n > _MAX_SAME:
                 more = n - _MAX_SAME
@@ -685,24 +702,36 @@ def judge_stream(f: BinaryIO, rel: Release, rules: dict[str, Rule] | None = None
     """Judge the image ``f`` holds against release ``rel``: the release's facts and the
     spec rules it enforces, in one pass beside the checker. A lost framing ends the
     judgement and is kept in ``read_error``."""
+    return judge_releases(f, [rel], rules)[rel]
+
+
+def judge_releases(
+    f: BinaryIO, releases: Iterable[Release], rules: dict[str, Rule] | None = None
+) -> dict[Release, TargetReport]:
+    """:func:`judge_stream` for several releases at once, still in one pass."""
     from .checker import check_events  # the checker sits above the reader, as we do
 
     reader = Reader(f)
-    judge = Judge(rel)
+    judges = [Judge(rel) for rel in releases]
 
     def tee() -> Any:
         try:
             for ev in reader:
-                judge.event(ev)
+                for judge in judges:
+                    judge.event(ev)
                 yield ev
         except ReadError as exc:
-            judge.stopped(exc)
+            for judge in judges:
+                judge.stopped(exc)
             raise
 
     report = check_events(tee())
-    judge.report.layer = reader.layer
-    judge.rules_broken(report.diagnostics, rules)
-    return judge.finish()
+    out = {}
+    for judge in judges:
+        judge.report.layer = reader.layer
+        judge.rules_broken(report.diagnostics, rules)
+        out[judge.rel] = judge.finish()
+    return out
 
 
 # --- the command ---------------------------------------------------------------------
