@@ -354,3 +354,34 @@ def test_target_agrees_with_the_declared_restorability(name: str) -> None:
         if rep.restorable != (rel in declared)
     }
     assert not wrong, f"declared restorable by {case['restorable']}; the judge differs: {wrong}"
+
+
+def test_declared_restorability_follows_the_recipe_not_the_checker() -> None:
+    """generators.corpus.framework.derive_restore: the releases that read the layers,
+    less the releases refusing a declared broken rule; or the recipe's own Restore."""
+    from generators.corpus.framework import Case, Restore, derive_restore
+
+    def case(**kw: object) -> Case:
+        return Case("x", lambda: None, (), "r", "d", ("valid",), **kw)  # type: ignore[arg-type]
+
+    rs = target.release_set
+    rels, by = derive_restore(case(), ["libxc"], 3)
+    assert rels == rs("4.14-") and by == ["tools/libs/guest/xg_sr_restore.c:read_headers"]
+    assert derive_restore(case(), ["xl", "libxl", "libxc"], 2)[0] == rs("4.6-")
+    assert derive_restore(case(), ["legacy"], None)[0] == rs("4.0-")
+    # a rule Xen tolerates leaves every reading release; one it enforces removes its own
+    rels, by = derive_restore(case(breaks=("XC-END-001",)), ["libxc"], 3)
+    assert rels == rs("4.14-") and "tools/libs/guest/xg_sr_restore.c:process_record" in by
+    rels, by = derive_restore(case(breaks=("XC-HVMC-002",)), ["libxc"], 2)
+    assert rels == frozenset() and by[-1].endswith("x86_hvm_stream_complete")
+    rels, _ = derive_restore(case(breaks=("XC-SDE-005",)), ["libxc"], 2)
+    assert rels == rs("4.14-")  # 4.6-4.13 do not know STATIC_DATA_END
+    own = Restore("4.6-4.11", ("tools/libs/guest/xg_sr_restore_x86_pv.c:handle_x86_pv_info",))
+    assert derive_restore(case(breaks=("XC-END-001",), restore=own), ["libxc"], 2) == (
+        rs("4.6-4.11"),
+        list(own.by),
+    )
+    with pytest.raises(ValueError):
+        Restore("4.6-", ())
+    with pytest.raises(ValueError):
+        Restore("from 4.6", ("a/b.c:f",))

@@ -14,8 +14,11 @@ byte order, the record types its restorers handle for the guest type (a mandator
 record nobody handles stops a restore; an optional one is skipped; libxl refuses any
 record it does not know), the per-record length limit, STATIC_DATA_END placement in
 version 3 streams, and device models (qemu-traditional left in 4.21). The table is
-in ``spec/releases.md``. What is not judged: hypervisor-side limits (CPU features,
-memory, HVM parameter values), which depend on the host rather than the release.
+in ``spec/releases.md``. Beside those facts, every diagnostic of the spec check whose
+rule the release's restore path enforces (the catalogue's ``xen_refuses``) is a reason
+to refuse, naming the Xen function (``xen_function``); a rule Xen tolerates is none.
+What is not judged: host-dependent limits (CPU features against the host's, memory),
+which depend on the host rather than the release.
 """
 
 from __future__ import annotations

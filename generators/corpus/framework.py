@@ -215,11 +215,9 @@ def derive_restore(
         r = rules[rid]
         if not r.xen_refuses:
             continue
-        refused = release_set(r.xen_refuses) & rels
-        if refused:
-            rels -= refused
-            if r.xen_function not in by:
-                by.append(r.xen_function)
+        rels -= release_set(r.xen_refuses)
+        if r.xen_function not in by:  # it decides, by refusing or by tolerating
+            by.append(r.xen_function)
     return rels, by
 
 

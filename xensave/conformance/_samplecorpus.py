@@ -72,7 +72,7 @@ def _restorable(version: int | None, broken: list[str]) -> tuple[str, list[str]]
     rules = load_rules()
     for rid in broken:
         r = rules[rid]
-        if r.xen_refuses and rels & release_set(r.xen_refuses):
+        if r.xen_refuses:
             rels -= release_set(r.xen_refuses)
             by.append(r.xen_function)
     return format_releases(rels), list(dict.fromkeys(by))
