@@ -205,18 +205,16 @@ def load_adapter(path: str | os.PathLike[str]) -> Adapter:
     role = obj.get("role", "validator")
     if role not in ROLES:
         raise AdapterError(f"{where}: role {role!r} is not one of {ROLES}")
-    release = obj.get("xen_release")
-    if role == "restorer":
+    release = obj.get("xen_release")  # a validator may name one too; only a restorer uses it
+    if role == "restorer" and not isinstance(release, str):
+        raise AdapterError(f'{where}: a restorer needs "xen_release": "X.Y"')
+    if release is not None:
         from ..target import parse_release
 
-        if not isinstance(release, str):
-            raise AdapterError(f'{where}: a restorer needs "xen_release": "X.Y"')
         try:
-            parse_release(release)
+            parse_release(release if isinstance(release, str) else "")
         except ValueError as exc:
             raise AdapterError(f"{where}: xen_release: {exc}") from None
-    elif release is not None:
-        raise AdapterError(f'{where}: xen_release goes with "role": "restorer" only')
     return Adapter(
         name=name,
         command=argv,
