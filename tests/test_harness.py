@@ -526,6 +526,8 @@ def test_cli_list(intact: Path) -> None:
     r = xs("list", "--manifest", str(intact), "--tag", "trailing-data")
     assert r.returncode == 0
     assert "cases: 1 of" in r.stdout and "n_libxc-v3_hvm_data-after-end" in r.stdout
+    # invalid (XC-END-003) but restorable: Xen stops reading at END
+    assert "reject, required; XC-END-003; restorable by Xen 4.14-]" in r.stdout
 
 
 def test_cli_help_mentions_protocols() -> None:
