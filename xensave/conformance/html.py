@@ -91,6 +91,13 @@ def _hexdump(data: bytes) -> str:
     return "\n".join(lines) + more
 
 
+def _role_note(impl: ImplRun) -> str:
+    """Under a restorer's column head: its cells answer "restorable?", not "valid?"."""
+    if impl.adapter.role == "validator":
+        return ""
+    return f"<br><small>{_e(impl.adapter.role_label)}</small>"
+
+
 def _label(r: CaseResult) -> str:
     if r.outcome == "pass":
         if r.expected == "either":
@@ -258,7 +265,7 @@ def render_html(run: RunResult) -> str:
         w('<table class="matrix"><colgroup><col class="case"><col class="want">')
         w('<col class="impl">' * len(impls) + "</colgroup>")
         w("<thead><tr><th>case</th><th>want</th>")
-        w("".join(f"<th>{_e(i.adapter.name)}</th>" for i in impls))
+        w("".join(f"<th>{_e(i.adapter.name)}{_role_note(i)}</th>" for i in impls))
         w("</tr></thead><tbody>")
         groups: dict[str, list[Case]] = {}
         for c in cases:
