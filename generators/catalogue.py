@@ -50,6 +50,8 @@ def render(text: bytes) -> str:
             r.versions,
             r.errata,
             r.since,
+            r.xen_refuses,
+            r.xen_function,
         )
         lines.append(f"    {row!r},")
     lines.append(")")

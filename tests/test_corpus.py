@@ -157,6 +157,8 @@ def test_manifest_shape_without_jsonschema() -> None:
         "version",
         "guest",
         "profile",
+        "restorable",
+        "restore_decided_by",
         "tags",
         "description",
         "recipe",

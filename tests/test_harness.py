@@ -395,7 +395,7 @@ def test_terminal_report(mixed: RunResult) -> None:
     buf = io.StringIO()
     write_terminal(mixed, buf)
     text = buf.getvalue()
-    assert "== good (exit-code)" in text and "== bad (exit-code)" in text
+    assert "== good (exit-code, validator)" in text and "== bad (exit-code, validator)" in text
     assert "outcomes: pass 2, false-accept 1, false-reject 1, unsupported 2" in text
     assert "false-accept: accepted; expected reject" in text
     assert "XC-HDR-002 (MUST): 1 fail" in text
@@ -526,6 +526,8 @@ def test_cli_list(intact: Path) -> None:
     r = xs("list", "--manifest", str(intact), "--tag", "trailing-data")
     assert r.returncode == 0
     assert "cases: 1 of" in r.stdout and "n_libxc-v3_hvm_data-after-end" in r.stdout
+    # invalid (XC-END-003) but restorable: Xen stops reading at END
+    assert "reject, required; XC-END-003; restorable by Xen 4.14-]" in r.stdout
 
 
 def test_cli_help_mentions_protocols() -> None:
@@ -557,3 +559,127 @@ def test_main_job_without_corpus_says_what_is_missing(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=tmp_path, env=env,
     )  # fmt: skip
     assert r.returncode == 2 and "no corpus manifest found" in r.stderr
+
+
+# --- the restorer role ----------------------------------------------------------------
+
+
+def _restored_by(corpus: Path, release: str) -> list[str]:
+    """The cases the manifest declares restorable by ``release`` (declared by the sample
+    corpus from the rules each case breaks, never computed by a checker)."""
+    from xensave.target import parse_release, release_set
+
+    rel = parse_release(release)
+    return [c.name for c in load_manifest(corpus).cases if rel in release_set(c.restorable or "")]
+
+
+def _restorer(name: str, mode: str, release: str = "4.17") -> Adapter:
+    return impl(name, mode, role="restorer", xen_release=release)
+
+
+def test_restorer_is_judged_by_declared_restorability(intact: Path) -> None:
+    names = [c.name for c in load_manifest(intact).cases]
+    good = _restored_by(intact, "4.17")
+    # the sample corpus has cases where validity and restorability part ways
+    assert "n_libxc-v3_hvm_data-after-end" in good  # invalid (XC-END-003), Xen restores it
+    assert "i_libxc-v3_hvm_big-endian" not in good  # a validator may accept; Xen refuses
+    assert "y_libxc-v2_hvm" in good and "y_libxc-v3_hvm" in good
+    result = go(
+        intact,
+        [
+            _restorer("fake-xen", "accept:" + ",".join(good)),
+            _restorer("validator-as-restorer", "oracle"),
+            impl("fake-xen-as-validator", "accept:" + ",".join(good)),
+        ],
+        names=names,
+    )
+    fake, oracle_, validator = result.impls
+    assert set(outcomes(result, 0).values()) == {"pass"} and fake.ok
+    assert all(r.status == "pass" and r.level == "required" for r in fake.results)
+    # the file-name oracle accepts i_/y_ and rejects n_: wrong for a restorer here
+    wrong = {n for n, o in outcomes(result, 1).items() if o != "pass"}
+    assert wrong == {
+        "n_libxc-v3_hvm_data-after-end",
+        "n_libxc_reserved-nonzero",
+        "n_libxl_reserved-nonzero",
+        "i_libxc-v3_hvm_big-endian",
+    }
+    assert outcomes(result, 1)["i_libxc-v3_hvm_big-endian"] == "false-accept"
+    assert statuses(result, 1)["n_libxc-v3_hvm_data-after-end"] == "fail"
+    assert not oracle_.ok
+    # the same fake restorer judged as a validator (the default role) fails on validity
+    assert outcomes(result, 2)["n_libxc-v3_hvm_data-after-end"] == "false-accept"
+    assert not validator.ok
+
+
+def test_restorer_release_changes_the_verdicts(intact: Path) -> None:
+    good = _restored_by(intact, "4.17")
+    result = go(intact, [_restorer("fake-4.17-as-4.11", "accept:" + ",".join(good), "4.11")])
+    wrong = {n for n, o in outcomes(result).items() if o != "pass"}
+    # v3 streams came with 4.14: Xen 4.11 must refuse what 4.17 restores
+    assert wrong == {n for n in SMALL if "-v3_" in n and n in good}
+    assert wrong and all(outcomes(result)[n] == "false-accept" for n in wrong)
+
+
+def test_restorer_without_declarations_is_unsupported(tmp_path: Path) -> None:
+    from xensave.conformance._samplecorpus import write_sample_corpus
+
+    path = write_sample_corpus(tmp_path)
+    m = json.loads(path.read_text())
+    for c in m["cases"]:
+        c.pop("restorable")
+        c.pop("restore_decided_by")
+    path.write_text(json.dumps(m))
+    result = go(path, [_restorer("r", "oracle"), impl("v", "oracle")])
+    assert set(statuses(result, 0).values()) == {"unsupported"}
+    assert "restorability" in result.impls[0].results[0].message
+    assert set(outcomes(result, 1).values()) == {"pass"}  # a validator does not need it
+
+
+def test_restorer_adapter_files(tmp_path: Path) -> None:
+    def write(obj: dict[str, object]) -> Path:
+        p = tmp_path / "a.json"
+        p.write_text(json.dumps({"name": "x", "command": "true {file}", **obj}))
+        return p
+
+    a = load_adapter(write({"role": "restorer", "xen_release": "4.17"}))
+    assert (a.role, a.xen_release, a.role_label) == ("restorer", "4.17", "restorer (Xen 4.17)")
+    assert a.to_json()["role"] == "restorer" and a.to_json()["xen_release"] == "4.17"
+    assert load_adapter(write({})).role == "validator"
+    # a validator may say which release it embodies; it is still judged by validity
+    v = load_adapter(write({"xen_release": "4.17"}))
+    assert (v.role, v.role_label) == ("validator", "validator")
+    for bad, word in (
+        ({"role": "restorer"}, "xen_release"),
+        ({"role": "restorer", "xen_release": "4.99"}, "xen_release"),
+        ({"role": "restorer", "xen_release": 4.17}, "xen_release"),
+        ({"role": "checker"}, "role"),
+        ({"xen_release": "4.x"}, "xen_release"),
+    ):
+        with pytest.raises(AdapterError, match=word):
+            load_adapter(write(bad))
+
+
+def test_reports_show_the_role(corpus: Path, tmp_path: Path) -> None:
+    good = _restored_by(corpus, "4.17")
+    result = go(corpus, [_restorer("fake-xen", "accept:" + ",".join(good)), impl("v", "oracle")])
+    buf = io.StringIO()
+    write_terminal(result, buf)
+    text = buf.getvalue()
+    assert "== fake-xen (exit-code, restorer (Xen 4.17))" in text
+    assert "== v (exit-code, validator)" in text
+    data = to_json(result)
+    impls = {i["name"]: i for i in data["implementations"]}
+    assert impls["fake-xen"]["role"] == "restorer" and impls["fake-xen"]["xen_release"] == "4.17"
+    assert impls["v"]["role"] == "validator"
+    big = "i_libxc-v3_hvm_big-endian"
+    by_case = {r["case"]: r for r in impls["fake-xen"]["results"]}
+    assert by_case[big]["expected"] == "reject"  # Xen refuses it; the case's verdict is "either"
+    assert {r["case"]: r for r in impls["v"]["results"]}[big]["expected"] == "either"
+    junit = tmp_path / "j.xml"
+    write_junit(result, junit)
+    suites = {s.get("name"): s for s in ET.parse(junit).getroot().iter("testsuite")}
+    props = {p.get("name"): p.get("value") for p in suites["fake-xen"].iter("property")}
+    assert props["role"] == "restorer (Xen 4.17)"
+    html = render_html(result)
+    assert "restorer (Xen 4.17)" in html and "restored by Xen" in html

@@ -11,6 +11,7 @@ catalogue byte for byte, because every ``xensave verify`` run pays for loading.
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from enum import StrEnum
 from functools import cache
@@ -50,7 +51,11 @@ _REQUIRED_KEYS = (
     "kaitai",
     "spec",
 )
-_OPTIONAL_KEYS = ("versions", "since", "errata")
+_OPTIONAL_KEYS = ("versions", "since", "errata", "xen_refuses", "xen_function")
+#: ``xen_refuses``: "none", or comma-separated releases and ranges ("4.6-", "4.0-4.5,4.14-",
+#: "4.12"). Only the syntax is checked here; ``xensave.target.release_set`` gives the
+#: releases (it knows the first and last release xensave describes).
+XEN_REFUSES_RE = re.compile(r"^(none|\d+\.\d+(-(\d+\.\d+)?)?(,\d+\.\d+(-(\d+\.\d+)?)?)*)$")
 
 
 class Level(StrEnum):
@@ -69,7 +74,10 @@ class Rule(Struct, frozen=True):
     """One numbered rule of the specification.
 
     ``versions`` is empty when the rule applies to every libxc stream
-    version; otherwise it lists the versions it applies to.
+    version; otherwise it lists the versions it applies to. ``xen_refuses`` says
+    which Xen releases' restore path refuses an image breaking the rule ("none":
+    Xen tolerates it, the spec is stricter on purpose; "" not recorded), and
+    ``xen_function`` names the Xen ``file:function`` that decides it.
     """
 
     id: str
@@ -84,6 +92,13 @@ class Rule(Struct, frozen=True):
     versions: tuple[int, ...] = ()
     errata: bool = False
     since: str = ""
+    xen_refuses: str = ""
+    xen_function: str = ""
+
+    @property
+    def xen_tolerates(self) -> bool:
+        """Xen's restore path accepts an image that breaks this rule (in every release)."""
+        return self.xen_refuses == "none"
 
     def applies_to_version(self, version: int) -> bool:
         """Whether the rule constrains a libxc stream of ``version``."""
@@ -145,6 +160,18 @@ def _rule_from_table(table: dict[str, Any]) -> Rule:
     _expect(isinstance(errata, bool), rid, "'errata' must be a boolean")
     since = table.get("since", "")
     _expect(isinstance(since, str), rid, "'since' must be a string")
+    xen_refuses = table.get("xen_refuses", "")
+    xen_function = table.get("xen_function", "")
+    _expect(
+        isinstance(xen_refuses, str)
+        and (not xen_refuses or bool(XEN_REFUSES_RE.match(xen_refuses))),
+        rid,
+        f'\'xen_refuses\' must be "none" or release ranges like "4.6-", not {xen_refuses!r}',
+    )
+    _expect(isinstance(xen_function, str), rid, "'xen_function' must be a string")
+    _expect(
+        bool(xen_refuses) == bool(xen_function), rid, "xen_refuses and xen_function go together"
+    )
     return Rule(
         id=rid,
         level=Level(table["level"]),
@@ -158,6 +185,8 @@ def _rule_from_table(table: dict[str, Any]) -> Rule:
         versions=tuple(versions),
         errata=errata,
         since=since,
+        xen_refuses=xen_refuses,
+        xen_function=xen_function,
     )
 
 
@@ -194,11 +223,26 @@ def _from_table(raw: bytes) -> dict[str, Rule] | None:
         return None
     rules = {}
     for row in _catalogue.RULES:
-        rid, level, layer, area, subject, summary, ksy, kaitai, spec, versions, errata, since = row
+        (
+            rid,
+            level,
+            layer,
+            area,
+            subject,
+            summary,
+            ksy,
+            kaitai,
+            spec,
+            versions,
+            errata,
+            since,
+            xen_refuses,
+            xen_function,
+        ) = row
         rules[rid] = Rule(
             rid, Level(level), cast(Layer, layer), area, cast(Subject, subject), summary,
             ksy, kaitai, spec,
-            tuple(versions), errata, since,
+            tuple(versions), errata, since, xen_refuses, xen_function,
         )  # fmt: skip
     return rules
 

@@ -14,8 +14,11 @@ byte order, the record types its restorers handle for the guest type (a mandator
 record nobody handles stops a restore; an optional one is skipped; libxl refuses any
 record it does not know), the per-record length limit, STATIC_DATA_END placement in
 version 3 streams, and device models (qemu-traditional left in 4.21). The table is
-in ``spec/releases.md``. What is not judged: hypervisor-side limits (CPU features,
-memory, HVM parameter values), which depend on the host rather than the release.
+in ``spec/releases.md``. Beside those facts, every diagnostic of the spec check whose
+rule the release's restore path enforces (the catalogue's ``xen_refuses``) is a reason
+to refuse, naming the Xen function (``xen_function``); a rule Xen tolerates is none.
+What is not judged: host-dependent limits (CPU features against the host's, memory),
+which depend on the host rather than the release.
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ import json
 import re
 import struct
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from functools import cache
+from typing import Any, BinaryIO, Protocol
 
 from .constants import (
     XC_ID,
@@ -53,6 +58,7 @@ from .reader import (
     XcImageHeader,
     XlHeader,
 )
+from .rules import Rule, load_rules
 
 Release = tuple[int, int]
 
@@ -110,6 +116,53 @@ def parse_release(text: str) -> Release:
             f"not {fmt_release(rel)}"
         )
     return rel
+
+
+def all_releases() -> list[Release]:
+    """Every release the table describes, oldest first (4.0 ... 4.5, 4.6 ... LAST)."""
+    return [(4, minor) for minor in range(FIRST_RELEASE[1], LAST_RELEASE[1] + 1)]
+
+
+@cache
+def release_set(text: str) -> frozenset[Release]:
+    """The releases a catalogue ``xen_refuses`` value names: "none", or comma-separated
+    ``X.Y`` and ``X.Y-[X.Y]`` ranges (an open range runs to LAST_RELEASE). ValueError
+    for bad syntax, a reversed range or a release outside FIRST..LAST_RELEASE."""
+    text = text.strip()
+    if text == "none":
+        return frozenset()
+    out: set[Release] = set()
+    for part in text.split(","):
+        lo_text, dash, hi_text = part.partition("-")
+        lo = parse_release(lo_text)
+        hi = (parse_release(hi_text) if hi_text else LAST_RELEASE) if dash else lo
+        if hi < lo:
+            raise ValueError(f"release range {part!r} runs backwards")
+        out.update(r for r in all_releases() if lo <= r <= hi)
+    return frozenset(out)
+
+
+def format_releases(releases: frozenset[Release] | set[Release]) -> str:
+    """The inverse of :func:`release_set`: the shortest range list, or "none"."""
+    ordered = all_releases()
+    parts: list[str] = []
+    i = 0
+    while i < len(ordered):
+        if ordered[i] not in releases:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] in releases:
+            j += 1
+        lo, hi = ordered[i], ordered[j]
+        if hi == LAST_RELEASE and lo != hi:
+            parts.append(f"{fmt_release(lo)}-")
+        elif lo == hi:
+            parts.append(fmt_release(lo))
+        else:
+            parts.append(f"{fmt_release(lo)}-{fmt_release(hi)}")
+        i = j + 1
+    return ",".join(parts) or "none"
 
 
 def argparse_release(text: str) -> Release:
@@ -184,7 +237,8 @@ def emulators_known(rel: Release) -> frozenset[int]:
     return frozenset(ids)
 
 
-def _first_release_with(rtype: int) -> Release | None:
+def first_release_with(rtype: int) -> Release | None:
+    """The first release whose restorer knows libxc record type ``rtype`` (None: none)."""
     if rtype in _V3_RECORDS:
         return STREAM_V3_SINCE
     if rtype in {int(t) for t in XcRecType}:
@@ -204,18 +258,49 @@ class Reason:
     layer: str
     index: int | None = None
     record: str | None = None
+    rule: str = ""  # the catalogue rule, when a broken rule is the reason
+    function: str = ""  # the Xen file:function that refuses
 
     def format(self, name: str) -> str:
         where = f"record #{self.index} {self.record}: " if self.record is not None else ""
-        return f"{name}:{self.offset:#x}: {where}{self.message}"
+        rule = f"{self.rule}: " if self.rule else ""
+        by = f" [{self.function}]" if self.function else ""
+        return f"{name}:{self.offset:#x}: {where}{rule}{self.message}{by}"
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"offset": self.offset, "layer": self.layer}
         if self.record is not None:
             out["index"] = self.index
             out["record"] = self.record
+        out["rule"] = self.rule or None
+        out["function"] = self.function or None
         out["message"] = self.message
         return out
+
+
+class _Diagnostic(Protocol):
+    """What the judgement reads of a checker diagnostic."""
+
+    @property
+    def rule(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def layer(self) -> str: ...
+    @property
+    def record_index(self) -> int | None: ...
+    @property
+    def record_type(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+
+
+def refuses(r: Rule, rel: Release) -> bool:
+    """Whether release ``rel``'s restore path refuses an image that breaks rule ``r``
+    (the catalogue's ``xen_refuses``; a rule without it is not counted)."""
+    return bool(r.xen_refuses) and rel in release_set(r.xen_refuses)
 
 
 @dataclass
@@ -265,16 +350,18 @@ class Judge:
     def r(self) -> str:
         return fmt_release(self.rel)
 
-    def refuse(self, ev: Any, message: str, key: tuple[str, int] | None = None) -> None:
+    def refuse(
+        self, ev: Any, message: str, key: tuple[str, int] | None = None, function: str = ""
+    ) -> None:
         if key is not None:
             n = self._seen.get(key, 0)
             self._seen[key] = n + 1
             if n >= _MAX_SAME:
                 return
         if isinstance(ev, RecordEvent):
-            reason = Reason(ev.offset, message, ev.layer, ev.index, ev.name)
+            reason = Reason(ev.offset, message, ev.layer, ev.index, ev.name, function=function)
         else:
-            reason = Reason(getattr(ev, "offset", 0), message, _layer_of(ev))
+            reason = Reason(getattr(ev, "offset", 0), message, _layer_of(ev), function=function)
         self.report.reasons.append(reason)
         if key is not None:
             self._first[key] = reason
@@ -322,6 +409,7 @@ class Judge:
             ev,
             f"Xen {self.r} restores only legacy images; {what} came with Xen 4.6",
             ("old", 0),
+            _XL,
         )
 
     def _xl(self, ev: XlHeader) -> None:
@@ -332,6 +420,7 @@ class Judge:
                 "order (x86 is little-endian; these are big-endian)"
                 if ev.big_endian
                 else f"xl refuses a save file whose byte-order word is {ev.byteorder:#010x}",
+                function=_XL,
             )
         unknown = ev.mandatory_flags & ~xl_mandatory_known(self.rel)
         if unknown:
@@ -339,6 +428,7 @@ class Judge:
                 ev,
                 f"xl of Xen {self.r} does not know mandatory flag(s) {unknown:#x} "
                 "and refuses the file",
+                function=_XL,
             )
         if ev.config and ev.mandatory_flags & XlMandatoryFlag.JSON:
             dm = _device_model(ev.config)
@@ -354,9 +444,13 @@ class Judge:
             self._too_old(ev, "the libxl stream")
             return
         if ev.version != 2:
-            self.refuse(ev, f"libxl of Xen {self.r} reads libxl stream version 2, not {ev.version}")
+            self.refuse(
+                ev,
+                f"libxl of Xen {self.r} reads libxl stream version 2, not {ev.version}",
+                function=_LIBXL_HDR,
+            )
         if ev.big_endian:
-            self.refuse(ev, "libxl refuses a big-endian libxl stream")
+            self.refuse(ev, "libxl refuses a big-endian libxl stream", function=_LIBXL_HDR)
 
     def _xc_header(self, ev: XcImageHeader) -> None:
         self.xc_version = ev.version
@@ -364,7 +458,7 @@ class Judge:
             self._too_old(ev, "libxc stream version 2")
             return
         if ev.marker != XC_MARKER or ev.ident != XC_ID:
-            self.refuse(ev, "the libxc image header's marker or id is not Xen's")
+            self.refuse(ev, "the libxc image header's marker or id is not Xen's", function=_XC_HDR)
         versions = xc_versions(self.rel)
         if ev.version not in versions:
             if ev.version == 3:
@@ -376,9 +470,9 @@ class Judge:
                 accepted = " and ".join(str(v) for v in versions)
                 msg = f"Xen {self.r}'s restorer accepts libxc stream version {accepted}, "
                 msg += f"not {ev.version}"
-            self.refuse(ev, msg)
+            self.refuse(ev, msg, function=_XC_HDR)
         if ev.big_endian:
-            self.refuse(ev, "Xen's restorer refuses a big-endian libxc stream")
+            self.refuse(ev, "Xen's restorer refuses a big-endian libxc stream", function=_XC_HDR)
 
     def _domain(self, ev: XcDomainHeader) -> None:
         self.domain_type = ev.type
@@ -388,6 +482,7 @@ class Judge:
             self.refuse(
                 ev,
                 f"domain type {ev.type}: Xen restores x86 PV (1) and x86 HVM (2) guests only",
+                function=_GUEST + "xg_sr_restore_x86_hvm.c:x86_hvm_setup",
             )
         if ev.xen_major:
             self.saved_by = (ev.xen_major, ev.xen_minor)
@@ -420,6 +515,7 @@ class Judge:
                 ev,
                 f"body_length {ev.length} exceeds Xen {self.r}'s record limit of "
                 f"{limit >> 20} MiB{' (raised to 128 MiB in 4.10)' if limit < 128 << 20 else ''}",
+                function=_GUEST + "xg_sr_common.c:read_record",
             )
         if t == XcRecType.CHECKPOINT:
             self.checkpointed = True
@@ -432,6 +528,7 @@ class Judge:
                     f"{self.r} already inferred one at the first page data)"
                     if self.xc_version == 2
                     else "a second STATIC_DATA_END: the restorer refuses it",
+                    function=_GUEST + "xg_sr_restore.c:handle_static_data_end",
                 )
             self.static_data_end = True
         boundary = t == XcRecType.PAGE_DATA or (
@@ -443,13 +540,14 @@ class Judge:
                     ev,
                     f"no STATIC_DATA_END before the first {ev.name}: Xen {self.r}'s restorer "
                     "stops here in a version 3 stream",
+                    function=_GUEST + "xg_sr_restore.c:handle_page_data",
                 )
             self.static_data_end = True  # v2: the restorer infers it here
         if t & 0x80000000:
             return  # an optional record the restorer does not handle is skipped
         if t in xc_handled(rel, self.domain_type):
             return
-        self.refuse(ev, self._unhandled(t), ("xc", t))
+        self.refuse(ev, self._unhandled(t), ("xc", t), _GUEST + "xg_sr_restore.c:restore")
 
     def _unhandled(self, t: int) -> str:
         r = self.r
@@ -460,7 +558,7 @@ class Judge:
                 "CHECKPOINT_DIRTY_PFN_LIST belongs to COLO's back channel; no restorer "
                 "handles it in a forward stream"
             )
-        first = _first_release_with(t)
+        first = first_release_with(t)
         if first is None:
             return f"mandatory record type {t:#x} is defined by no Xen release"
         if first > self.rel:
@@ -481,26 +579,85 @@ class Judge:
                 msg = f"libxl of Xen {self.r} does not know CHECKPOINT_STATE (COLO, Xen 4.7)"
             else:
                 msg = f"libxl of Xen {self.r} refuses a record type it does not know ({t:#x})"
-            self.refuse(ev, msg, ("xl", t))
+            self.refuse(ev, msg, ("xl", t), _LIBXL_READ + "process_record")
             return
         if t == LibxlRecType.CHECKPOINT_END:
             self.checkpointed = True
+        # libxl never reads an emulator record's emulator_id (write_emulator_blob and
+        # libxl__restore_emulator_xenstore_data skip the sub-header): the device model
+        # comes from the domain configuration, which _xl judges. Only a note here.
         if t in (LibxlRecType.EMULATOR_XENSTORE_DATA, LibxlRecType.EMULATOR_CONTEXT):
             if len(ev.body) < 4:
                 return
             eid = struct.unpack_from(f"{ev.endian}I", ev.body)[0]
-            if eid in emulators_known(rel):
-                return
-            if eid == EmulatorId.QEMU_TRADITIONAL:
-                msg = (
-                    f"emulator qemu-traditional (id 1): support for it left xl and libxl in "
-                    f"Xen 4.21, so Xen {self.r} cannot start that device model"
+            if eid == EmulatorId.QEMU_TRADITIONAL and eid not in emulators_known(rel):
+                self.note(
+                    "the emulator records say qemu-traditional, which left xl and libxl in "
+                    f"Xen 4.21; libxl of Xen {self.r} does not read the id, so the device "
+                    "model the configuration names decides"
                 )
-            else:
-                msg = f"emulator id {eid} is known to no Xen release"
-            self.refuse(ev, msg, ("emu", eid))
+
+    def rules_broken(
+        self, diagnostics: Iterable[_Diagnostic], rules: dict[str, Rule] | None = None
+    ) -> None:
+        """Add a reason for every diagnostic whose rule this release's restore path
+        enforces (``xen_refuses`` covers it); a rule Xen tolerates adds none."""
+        rules = load_rules() if rules is None else rules
+        unrecorded: set[str] = set()
+        for d in diagnostics:
+            r = rules.get(d.rule) if d.rule else None
+            if r is None:
+                if d.severity == "error":
+                    self.note(
+                        "part of the image could not be checked against the spec, so what "
+                        f"Xen {self.r} does with it is not judged"
+                    )
+                continue
+            if not r.xen_refuses:
+                if d.severity == "error":
+                    unrecorded.add(r.id)
+                continue
+            if not refuses(r, self.rel):
+                continue
+            key = ("rule:" + r.id, 0)
+            n = self._seen.get(key, 0)
+            self._seen[key] = n + 1
+            if n >= _MAX_SAME:
+                continue
+            same = [x for x in self.report.reasons if x.offset == d.offset and not x.rule]
+            if same:  # a release fact already said it: name the rule there
+                same[0].rule = r.id
+                self._first[key] = same[0]
+                continue
+            reason = Reason(
+                d.offset, d.message, d.layer, d.record_index, d.record_type, r.id, r.xen_function
+            )
+            self.report.reasons.append(reason)
+            self._first[key] = reason
+        if unrecorded:
+            self.note(
+                f"the catalogue does not record what Xen does with {', '.join(sorted(unrecorded))}"
+                "; not counted"
+            )
+        self.report.reasons.sort(key=lambda x: x.offset)
 
     def finish(self) -> TargetReport:
+        layer = self.report.layer
+        if (
+            self.rel < STREAM_V2_SINCE
+            and layer in ("libxc", "libxl")
+            and ("old", 0) not in self._seen
+        ):
+            # cut short before its header was whole: still not a legacy image
+            self.report.reasons.insert(
+                0,
+                Reason(
+                    0,
+                    f"Xen {self.r} restores only legacy images; a {layer} stream came with Xen 4.6",
+                    layer,
+                    function=_XL,
+                ),
+            )
         for key, n in self._seen.items():
             if n > _MAX_SAME:
                 more = n - _MAX_SAME
@@ -512,6 +669,13 @@ class Judge:
                 "its first CHECKPOINT"
             )
         return self.report
+
+
+_XL = "tools/xl/xl_vmcontrol.c:create_domain"
+_LIBXL_READ = "tools/libs/light/libxl_stream_read.c:"
+_LIBXL_HDR = _LIBXL_READ + "stream_header_done"
+_GUEST = "tools/libs/guest/"
+_XC_HDR = _GUEST + "xg_sr_restore.c:read_headers"
 
 
 def _layer_of(ev: Any) -> str:
@@ -537,18 +701,40 @@ def _device_model(config: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def judge_stream(f: BinaryIO, rel: Release) -> TargetReport:
-    """Judge the image ``f`` holds against release ``rel`` (one pass, pages skipped).
-    A lost framing ends the judgement and is kept in ``read_error``."""
+def judge_stream(f: BinaryIO, rel: Release, rules: dict[str, Rule] | None = None) -> TargetReport:
+    """Judge the image ``f`` holds against release ``rel``: the release's facts and the
+    spec rules it enforces, in one pass beside the checker. A lost framing ends the
+    judgement and is kept in ``read_error``."""
+    return judge_releases(f, [rel], rules)[rel]
+
+
+def judge_releases(
+    f: BinaryIO, releases: Iterable[Release], rules: dict[str, Rule] | None = None
+) -> dict[Release, TargetReport]:
+    """:func:`judge_stream` for several releases at once, still in one pass."""
+    from .checker import check_events  # the checker sits above the reader, as we do
+
     reader = Reader(f)
-    judge = Judge(rel)
-    try:
-        for ev in reader:
-            judge.event(ev)
-    except ReadError as exc:
-        judge.stopped(exc)
-    judge.report.layer = reader.layer
-    return judge.finish()
+    judges = [Judge(rel) for rel in releases]
+
+    def tee() -> Any:
+        try:
+            for ev in reader:
+                for judge in judges:
+                    judge.event(ev)
+                yield ev
+        except ReadError as exc:
+            for judge in judges:
+                judge.stopped(exc)
+            raise
+
+    report = check_events(tee())
+    out = {}
+    for judge in judges:
+        judge.report.layer = reader.layer
+        judge.rules_broken(report.diagnostics, rules)
+        out[judge.rel] = judge.finish()
+    return out
 
 
 # --- the command ---------------------------------------------------------------------
@@ -586,6 +772,7 @@ def cmd_verify_target(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise InputError(f"cannot read {name}: {_reason(exc)}") from None
     judge.report.layer = reader.layer
+    judge.rules_broken(report.diagnostics)
     target = judge.finish()
     ok = report.valid and target.restorable
     if args.quiet:

@@ -560,8 +560,11 @@ def gen_rules_and_corpus(ref: Reference) -> None:
         "",
         f"Every rule of `spec/rules.toml` ({len(rules)} rules), generated at build "
         "time. Each entry gives the rule's level and text, the chapter that states "
-        "it, the ksy field it concerns, and the corpus cases that exercise it: "
-        "`y_` cases must be accepted, `n_` rejected, and `i_` may go either way.",
+        "it, the ksy field it concerns, what Xen's restore path does with an image "
+        "that breaks it (which releases refuse it, and the Xen function that decides; "
+        "*tolerated* where the spec is stricter than Xen on purpose), and the corpus "
+        "cases that exercise it: `y_` cases must be accepted, `n_` rejected, and `i_` "
+        "may go either way.",
         "",
     ]
     by_layer: dict[str, list[Any]] = {}
@@ -593,6 +596,19 @@ def gen_rules_and_corpus(ref: Reference) -> None:
             if r.errata:
                 meta.append("erratum")
             lines += ["; ".join(meta) + ".", ""]
+            if r.xen_refuses == "none":
+                lines += [
+                    f"Xen's restorer tolerates an image that breaks it (`{r.xen_function}`): "
+                    "the spec is stricter than Xen here, so such an image is invalid but "
+                    "restorable.",
+                    "",
+                ]
+            elif r.xen_refuses:
+                lines += [
+                    f"Refused by Xen's restore path in releases **{r.xen_refuses}** "
+                    f"(`{r.xen_function}`).",
+                    "",
+                ]
             cs = by_rule.get(r.id, {"y": [], "n": [], "i": []})
             for kind, what in (("y", "accepted"), ("n", "rejected"), ("i", "either")):
                 names = cs[kind]
@@ -612,8 +628,10 @@ def gen_rules_and_corpus(ref: Reference) -> None:
         "# Corpus browser",
         "",
         f"The {len(cases)} images of `conformance/corpus/`, from its manifest, by "
-        "outermost layer. Each case shows its expected verdict, the rules it "
-        "exercises, its tags, size, SHA-256, the first 64 octets and a download link.",
+        "outermost layer. Each case shows its expected verdict, the Xen releases that "
+        "restore it (declared by its recipe, with the Xen functions that decide), the "
+        "rules it exercises, its tags, size, SHA-256, the first 64 octets and a "
+        "download link.",
         "",
         "| layer | y_ | n_ | i_ |",
         "|---|---|---|---|",
@@ -646,6 +664,8 @@ def gen_rules_and_corpus(ref: Reference) -> None:
                 "| property | value |",
                 "|---|---|",
                 f"| verdict | **{c['verdict']}** ({c['level']}) |",
+                f"| restorable by Xen | **{c.get('restorable', '?')}** "
+                f"({', '.join(code(f) for f in c.get('restore_decided_by', []))}) |",
                 f"| rules | {rules_txt} |",
                 f"| tags | {', '.join(code(t) for t in c['tags'])} |",
                 f"| layers | {', '.join(c['layers'])}; version {c['version']}; guest "

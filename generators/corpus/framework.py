@@ -16,8 +16,17 @@ decorator registers it with what the image *declares*:
     rules whose boundary a valid image sits on (count 1, a context of exactly 128
     octets, a record ending at the last octet of the file...).
 
+``restore``
+    a :class:`Restore`: which Xen releases restore the image and the Xen function(s)
+    that decide it, where the recipe knows better than the default (a release fact the
+    catalogue cannot carry, such as a record type a release does not know).
+
 The verdict is a function of those declarations and of the catalogue's levels,
-:func:`derive`; no recipe states a verdict and nothing here runs the checker.
+:func:`derive`; no recipe states a verdict and nothing here runs the checker. So is
+the restorability, :func:`derive_restore`: the releases that read the image's layers
+and libxc version at all (``xensave.target``'s release facts), less those whose
+restore path refuses a rule the image breaks or shows (the catalogue's
+``xen_refuses``).
 The file name's prefix (``y_``, ``n_``, ``i_``) is derived from the verdict, and the
 layer, version and guest parts from the model the recipe returns.
 """
@@ -40,6 +49,15 @@ from xensave.model import (
     XlFile,
 )
 from xensave.rules import Level, Rule, load_rules
+from xensave.target import (
+    STREAM_V2_SINCE,
+    Release,
+    all_releases,
+    first_release_with,
+    format_releases,
+    release_set,
+    xc_versions,
+)
 from xensave.writer import to_bytes
 
 from .policy import PROFILES, RESERVED, TAGS
@@ -60,6 +78,22 @@ class Built:
 
 
 Builder = Callable[..., "Image | Built"]
+
+
+@dataclass(frozen=True)
+class Restore:
+    """A recipe's own restorability: ``releases`` as in the catalogue's ``xen_refuses``
+    syntax but naming the releases that *restore* the image ("none", "4.6-4.11,4.14-"),
+    and ``by``, the Xen ``file:function`` (one or more) that decides it."""
+
+    releases: str
+    by: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        release_set(self.releases)  # raises for a malformed list
+        if not self.by or not all(":" in f for f in self.by):
+            raise ValueError(f"Restore({self.releases!r}): name the Xen file:function(s)")
+
 
 _UNSET: Any = object()
 
@@ -82,6 +116,7 @@ class Case:
     version: int | None = None  # None: read from the model
     profile: str | None = _UNSET  # _UNSET: read from the model
     layers: tuple[str, ...] | None = None  # None: read from the model
+    restore: Restore | None = None  # None: derive_restore
 
     def build(self) -> Built:
         out = self.builder(*self.args)
@@ -123,6 +158,69 @@ def derive(
     return Verdict("y", "accept", "recommended" if relies else "required")
 
 
+#: Who reads each kind of image at all, by release (the functions behind target.py's facts).
+_READS_V2 = "tools/libs/guest/xg_sr_restore.c:read_headers"
+_READS_LEGACY = (
+    "tools/libxc/xc_domain_restore.c:xc_domain_restore",
+    "tools/python/scripts/convert-legacy-stream:read_legacy_stream",
+)
+_XL_FLAGS = "tools/xl/xl_vmcontrol.c:create_domain"
+_RECORD_TYPES = "tools/libs/guest/xg_sr_restore.c:restore"
+
+
+def readable(
+    layers: list[str], version: int | None, image: Image | None = None
+) -> tuple[frozenset[Release], list[str]]:
+    """The releases whose restore path reads an image of these layers and libxc version
+    at all, and the Xen functions that decide it (xensave.target's release facts: libxc
+    v2 and libxl streams from 4.6, v3 from 4.14, a mandatory record type from the
+    release that brought it; a legacy stream is read natively up to 4.5 and through
+    convert-legacy-stream after)."""
+    every = frozenset(all_releases())
+    if version is not None:
+        rels = frozenset(r for r in every if version in xc_versions(r))
+        by = [_READS_V2]
+        if "xl" in layers:
+            by.append(_XL_FLAGS)
+        xc = libxc_of(image) if image is not None else None
+        for rec in xc.records if xc is not None else ():
+            first = first_release_with(rec.type)
+            if first is not None and not rec.type & 0x80000000 and any(r < first for r in rels):
+                rels = frozenset(r for r in rels if r >= first)
+                if _RECORD_TYPES not in by:
+                    by.append(_RECORD_TYPES)
+        return rels, by
+    if "libxl" in layers:  # a libxl stream with no libxc stream in it
+        return frozenset(r for r in every if r >= STREAM_V2_SINCE), [_XL_FLAGS]
+    return every, list(_READS_LEGACY)
+
+
+def derive_restore(
+    case: Case,
+    layers: list[str],
+    version: int | None,
+    rules: dict[str, Rule] | None = None,
+    image: Image | None = None,
+) -> tuple[frozenset[Release], list[str]]:
+    """The releases that restore the case's image, and the Xen functions that decide it:
+    the recipe's own :class:`Restore` if it has one; otherwise the releases that read
+    the image (:func:`readable`) less every release whose restore path refuses a rule
+    the recipe declares broken or shown (``breaks``, ``permits``: the catalogue's
+    ``xen_refuses``). Never computed by running the checker."""
+    if case.restore is not None:
+        return release_set(case.restore.releases), list(case.restore.by)
+    rules = load_rules() if rules is None else rules
+    rels, by = readable(layers, version, image)
+    for rid in (*case.breaks, *case.permits):
+        r = rules[rid]
+        if not r.xen_refuses:
+            continue
+        rels -= release_set(r.xen_refuses)
+        if r.xen_function not in by:  # it decides, by refusing or by tolerating
+            by.append(r.xen_function)
+    return rels, by
+
+
 # --- registry ---------------------------------------------------------------------------
 
 REGISTRY: list[Case] = []
@@ -142,6 +240,7 @@ def recipe(
     version: int | None = None,
     profile: str | None = _UNSET,
     layers: tuple[str, ...] | None = None,
+    restore: Restore | None = None,
 ) -> Callable[[Builder], Builder]:
     """Register ``fn(*args)`` as a case. Stack the decorator for several variants."""
 
@@ -163,6 +262,7 @@ def recipe(
                 version=version,
                 profile=profile,
                 layers=layers,
+                restore=restore,
             )
         )
         return fn
@@ -262,6 +362,8 @@ class Resolved:
     guest: str | None
     profile: str | None
     rules: list[str] = field(default_factory=list)
+    restorable: frozenset[Release] = frozenset()
+    restore_decided_by: list[str] = field(default_factory=list)
 
     def entry(self, sha256: str) -> dict[str, object]:
         return {
@@ -277,6 +379,8 @@ class Resolved:
             "version": self.version,
             "guest": self.guest,
             "profile": self.profile,
+            "restorable": format_releases(self.restorable),
+            "restore_decided_by": self.restore_decided_by,
             "tags": sorted(self.case.tags),
             "description": self.case.description,
             "recipe": self.case.recipe,
@@ -339,6 +443,7 @@ def resolve(case: Case, rules: dict[str, Rule] | None = None) -> Resolved:
         listed = [*case.breaks, *case.permits, *case.relies]
     else:
         listed = [*case.exercises, *case.relies]
+    restorable, decided_by = derive_restore(case, layers, version, rules, image)
     return Resolved(
         case=case,
         name=name,
@@ -350,4 +455,6 @@ def resolve(case: Case, rules: dict[str, Rule] | None = None) -> Resolved:
         guest=guest,
         profile=profile,
         rules=_unique(listed),
+        restorable=restorable,
+        restore_decided_by=decided_by,
     )

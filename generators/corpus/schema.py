@@ -13,6 +13,7 @@ SCHEMA_ID = "https://xensave.invalid/conformance/manifest.schema.json"
 RULE_ID = r"^(XLF|XL|XC|LVF|XAPI|IMG|LEG|HVM|PV)-[A-Z0-9]+-[0-9]{3}$"
 LAYERS = ["xl", "libvirt", "xapi", "libxl", "libxc", "legacy"]
 GUESTS = ["x86_32-pv", "x86_64-pv", "hvm"]
+RELEASES = r"^(none|4\.\d+(-(4\.\d+)?)?(,4\.\d+(-(4\.\d+)?)?)*)$"
 NAME = (
     r"^(y|n|i)_(xl|libvirt|xapi|libxl|libxc|legacy)-(v[23]|legacy)_(x86_32-pv|x86_64-pv|hvm)"
     r"_[a-z0-9]+(-[a-z0-9]+)*$"
@@ -37,6 +38,8 @@ def schema() -> dict[str, object]:
             "version",
             "guest",
             "profile",
+            "restorable",
+            "restore_decided_by",
             "tags",
             "description",
             "recipe",
@@ -95,6 +98,23 @@ def schema() -> dict[str, object]:
                 "description": "The range of Xen releases whose saver writes what the "
                 "image's libxc headers claim, or null.",
                 "enum": [*PROFILES, None],
+            },
+            "restorable": {
+                "description": "The Xen releases whose restore path (xl, libxl, libxenguest, "
+                "the hypervisor's load handlers) restores the image, declared by the recipe: "
+                "'none', or comma-separated releases and ranges, an open range running to "
+                "the newest release xensave describes (e.g. '4.6-4.11,4.14-'). A verdict of "
+                "its own, beside 'verdict': an invalid image may be restorable.",
+                "type": "string",
+                "pattern": RELEASES,
+            },
+            "restore_decided_by": {
+                "description": "The Xen file:function(s) that decide which releases restore "
+                "the image (a wrapper's reader is prefixed libvirt: or xenopsd:).",
+                "type": "array",
+                "items": {"type": "string", "pattern": r"^[a-z][A-Za-z0-9_./:+-]*:[A-Za-z_]\w*$"},
+                "uniqueItems": True,
+                "minItems": 1,
             },
             "tags": {
                 "description": "Tags from the controlled list (the manifest's 'tags').",

@@ -6,7 +6,8 @@ the name), ``wrong:NAME,...`` (oracle, but the other way round for those cases),
 grandchild that sleeps, write both pids to $TESTEE_PIDS, sleep), ``flood:MB``
 (write that many MB to stdout, then act as oracle), ``tamper`` (delete, then
 recreate and rewrite its input, then act as oracle), ``stdin`` (read the image
-from stdin; exit 0 if it is not empty).
+from stdin; exit 0 if it is not empty), ``accept:NAME,...`` (exit 0 for those cases,
+1 for every other: a fake restorer that restores exactly the images named).
 """
 
 import os
@@ -31,6 +32,9 @@ def main():
         return oracle(path)
     if kind == "wrong":
         return oracle(path, set(arg.split(",")))
+    if kind == "accept":
+        name = os.path.basename(path).rsplit(".", 1)[0]
+        return 0 if name in arg.split(",") else 1
     if kind == "code":
         return int(arg)
     if kind == "signal":

@@ -2,7 +2,9 @@
 
 For the harness's own tests and benchmark, so they do not depend on the real
 corpus (``conformance/``), which another part of the project builds. The verdicts
-are declared here by what each sample changes, never computed.
+are declared here by what each sample changes, never computed; so is which Xen
+releases restore each (the releases that read its libxc version, less those whose
+restore path refuses the rule it breaks, as the rules catalogue records).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..rules import load_rules
 from ..samples import broken_samples, build, valid_samples
+from ..target import all_releases, format_releases, release_set, xc_versions
 from ..writer import to_bytes
 
 # What each broken sample breaks (by its construction in xensave.samples).
@@ -56,7 +60,22 @@ def _case(
         "recipe": "xensave/conformance/_samplecorpus.py",
     }
     assert not kw, kw
+    entry["restorable"], entry["restore_decided_by"] = _restorable(version, entry["rules"])
     return entry, data
+
+
+def _restorable(version: int | None, broken: list[str]) -> tuple[str, list[str]]:
+    """Declared restorability: the releases that read a libxc stream of ``version``
+    (xg_sr_restore.c:read_headers), less those refusing a rule the case names."""
+    rels = {r for r in all_releases() if version in xc_versions(r)}
+    by = ["tools/libs/guest/xg_sr_restore.c:read_headers"]
+    rules = load_rules()
+    for rid in broken:
+        r = rules[rid]
+        if r.xen_refuses:
+            rels -= release_set(r.xen_refuses)
+            by.append(r.xen_function)
+    return format_releases(rels), list(dict.fromkeys(by))
 
 
 def sample_cases(copies: int = 1) -> list[tuple[dict[str, Any], bytes]]:

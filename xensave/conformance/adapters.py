@@ -9,8 +9,16 @@ An adapter file (``conformance/adapters/*.json``) describes one implementation::
       "command": ["{python}", "-m", "xensave.conformance.testee", "reference"],
       "supports": {"layers": ["xl", "libxl", "libxc"], "versions": [2, 3], "guests": null},
       "expected_failures": "../expected-failures/reference.txt",
-      "timeout": 10
+      "timeout": 10,
+      "role": "validator"                            # or "restorer", with "xen_release"
     }
+
+``role`` says what the implementation is judged by. A *validator* (the default) by
+each case's ``verdict``: accept a valid image, reject an invalid one. A *restorer*
+(``"role": "restorer", "xen_release": "4.17"``) stands for that Xen release's restore
+path and is judged by the case's declared ``restorable`` releases: it must accept
+exactly the images that release restores (every such verdict is required), whether or
+not they are valid.
 
 ``command`` is a list of arguments or one string split like a shell would (no shell
 runs it). Placeholders: ``{file}`` the case's private read-only copy (exit-code
@@ -51,6 +59,7 @@ __all__ = [
 ]
 
 PROTOCOLS = ("exit-code", "persistent")
+ROLES = ("validator", "restorer")
 DEFAULT_TIMEOUT = 10.0
 _SUPPORT_KEYS = ("layers", "versions", "guests")
 
@@ -70,6 +79,25 @@ class Adapter:
     timeout: float | None = None
     source: Path | None = None  # the adapter file, if any
     origin: list[str] = field(default_factory=list)  # options that name it on a command line
+    role: str = "validator"  # or "restorer"
+    xen_release: str | None = None  # a restorer's Xen release, "X.Y"
+
+    @property
+    def role_label(self) -> str:
+        """``validator``, or ``restorer (Xen X.Y)``."""
+        return f"restorer (Xen {self.xen_release})" if self.role == "restorer" else self.role
+
+    def expects(self, case: Case) -> tuple[str, str] | None:
+        """(verdict, level) this implementation is judged by for ``case``; None when the
+        manifest gives nothing to judge it by (a restorer and no ``restorable``)."""
+        if self.role != "restorer":
+            return case.verdict, case.level
+        if case.restorable is None or self.xen_release is None:
+            return None
+        from ..target import parse_release, release_set
+
+        restores = parse_release(self.xen_release) in release_set(case.restorable)
+        return ("accept" if restores else "reject"), "required"
 
     @property
     def takes_file(self) -> bool:
@@ -80,6 +108,8 @@ class Adapter:
 
     def supported(self, case: Case) -> tuple[bool, str]:
         """Whether the case is inside the claimed support, and if not why."""
+        if self.role == "restorer" and case.restorable is None:
+            return False, "the manifest declares no restorability for it"
         for key, attr in (("layers", "layer"), ("versions", "version"), ("guests", "guest")):
             allowed = self.supports.get(key)
             if allowed is None:
@@ -101,6 +131,8 @@ class Adapter:
             "protocol": self.protocol,
             "command": self.command,
             "supports": self.supports or None,
+            "role": self.role,
+            "xen_release": self.xen_release,
             "expected_failures": str(self.expected_failures) if self.expected_failures else None,
             "adapter_file": str(self.source) if self.source else None,
         }
@@ -143,6 +175,7 @@ def load_adapter(path: str | os.PathLike[str]) -> Adapter:
     if not isinstance(obj, dict):
         raise AdapterError(f"{where}: not a JSON object")
     known = {"name", "description", "protocol", "command", "supports", "expected_failures"}
+    known |= {"role", "xen_release"}
     unknown = set(obj) - known - {"timeout", "$comment"}
     if unknown:
         raise AdapterError(f"{where}: unknown keys {sorted(unknown)}")
@@ -169,6 +202,19 @@ def load_adapter(path: str | os.PathLike[str]) -> Adapter:
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
         raise AdapterError(f"{where}: timeout is not a positive number")
     description = obj.get("description", "")
+    role = obj.get("role", "validator")
+    if role not in ROLES:
+        raise AdapterError(f"{where}: role {role!r} is not one of {ROLES}")
+    release = obj.get("xen_release")  # a validator may name one too; only a restorer uses it
+    if role == "restorer" and not isinstance(release, str):
+        raise AdapterError(f'{where}: a restorer needs "xen_release": "X.Y"')
+    if release is not None:
+        from ..target import parse_release
+
+        try:
+            parse_release(release if isinstance(release, str) else "")
+        except ValueError as exc:
+            raise AdapterError(f"{where}: xen_release: {exc}") from None
     return Adapter(
         name=name,
         command=argv,
@@ -179,6 +225,8 @@ def load_adapter(path: str | os.PathLike[str]) -> Adapter:
         timeout=float(timeout) if timeout is not None else None,
         source=p,
         origin=["--adapter", str(p)],
+        role=role,
+        xen_release=release.strip() if isinstance(release, str) else None,
     )
 
 

@@ -282,12 +282,13 @@ def _list(args: argparse.Namespace) -> int:
     print("adapters:")
     for a in bundled_adapters(manifest.root / "adapters"):
         claims = "; ".join(f"{k}: {', '.join(v)}" for k, v in a.supports.items()) or "everything"
-        print(f"  {a.name:<16} {a.protocol:<10} claims {claims}")
+        print(f"  {a.name:<16} {a.protocol:<10} {a.role_label}, claims {claims}")
         print(f"  {'':<16} {a.display_command()}")
     cases = _filters_of(args).apply(manifest.cases)
     print(f"cases: {len(cases)} of {len(manifest.cases)}")
     for c in cases:
-        print(f"  {c.name}  [{c.verdict}, {c.level}; {', '.join(c.rules) or 'no rule'}]")
+        xen = f"; restorable by Xen {c.restorable}" if c.restorable is not None else ""
+        print(f"  {c.name}  [{c.verdict}, {c.level}; {', '.join(c.rules) or 'no rule'}{xen}]")
     return EXIT_OK
 
 

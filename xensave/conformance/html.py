@@ -91,9 +91,16 @@ def _hexdump(data: bytes) -> str:
     return "\n".join(lines) + more
 
 
+def _role_note(impl: ImplRun) -> str:
+    """Under a restorer's column head: its cells answer "restorable?", not "valid?"."""
+    if impl.adapter.role == "validator":
+        return ""
+    return f"<br><small>{_e(impl.adapter.role_label)}</small>"
+
+
 def _label(r: CaseResult) -> str:
     if r.outcome == "pass":
-        if r.case.verdict == "either":
+        if r.expected == "either":
             return "accepted" if r.answer == "accept" else "rejected"
         return "✓"
     if r.outcome == "signal" and r.raw is not None and r.raw.signal:
@@ -103,7 +110,7 @@ def _label(r: CaseResult) -> str:
 
 def _cell(r: CaseResult) -> str:
     classes = [f"s-{r.status}"]
-    if r.outcome == "pass" and r.case.verdict == "either" and r.answer:
+    if r.outcome == "pass" and r.expected == "either" and r.answer:
         classes.append(f"a-{r.answer}")
     if r.outcome in ("crash", "signal", "timeout", "protocol-error", "error", "input-modified"):
         classes.append("hard")
@@ -137,6 +144,9 @@ def _details(
     ]
     if case.profile:
         meta.append(f"profile {_e(case.profile)}")
+    if case.restorable is not None:
+        by = ", ".join(f"<code>{_e(f)}</code>" for f in case.restore_decided_by)
+        meta.append(f"restored by Xen <b>{_e(case.restorable)}</b>" + (f" ({by})" if by else ""))
     if case.tags:
         meta.append("tags " + ", ".join(f"<code>{_e(t)}</code>" for t in case.tags))
     parts.append("<p>" + " · ".join(meta) + "</p>")
@@ -157,6 +167,8 @@ def _details(
     items = []
     for impl, r in row:
         line = f"<b>{_e(impl.adapter.name)}</b>: {_e(r.status)} — {_e(r.outcome)}"
+        if impl.adapter.role != "validator":
+            line += f" (as {_e(impl.adapter.role_label)}: expected {_e(r.expected)})"
         if r.message:
             line += f": {_e(r.message)}"
         if r.cites is not None:
@@ -218,7 +230,8 @@ def render_html(run: RunResult) -> str:
         counts = impl.status_counts()
         res = '<span class="ok">OK</span>' if impl.ok else '<span class="bad">FAIL</span>'
         w(
-            f"<tr><td><b>{_e(impl.adapter.name)}</b><br><small>{_e(impl.adapter.description)}</small></td>"
+            f"<tr><td><b>{_e(impl.adapter.name)}</b> <i>{_e(impl.adapter.role_label)}</i>"
+            f"<br><small>{_e(impl.adapter.description)}</small></td>"
         )
         w(f"<td>{_e(impl.adapter.protocol)}</td>")
         w(
@@ -252,7 +265,7 @@ def render_html(run: RunResult) -> str:
         w('<table class="matrix"><colgroup><col class="case"><col class="want">')
         w('<col class="impl">' * len(impls) + "</colgroup>")
         w("<thead><tr><th>case</th><th>want</th>")
-        w("".join(f"<th>{_e(i.adapter.name)}</th>" for i in impls))
+        w("".join(f"<th>{_e(i.adapter.name)}{_role_note(i)}</th>" for i in impls))
         w("</tr></thead><tbody>")
         groups: dict[str, list[Case]] = {}
         for c in cases:

@@ -54,6 +54,8 @@ class Case:
     tags: tuple[str, ...] = ()
     description: str = ""
     recipe: str = ""
+    restorable: str | None = None  # the Xen releases that restore it ("4.6-", "none")
+    restore_decided_by: tuple[str, ...] = ()
 
     @property
     def prefix(self) -> str:
@@ -130,6 +132,10 @@ def _case(obj: object, index: int) -> Case:
         tags=_str_tuple(obj.get("tags"), f"{where}: tags"),
         description=obj.get("description") or "",
         recipe=obj.get("recipe") or "",
+        restorable=_opt_str(obj.get("restorable"), f"{where}: restorable"),
+        restore_decided_by=_str_tuple(
+            obj.get("restore_decided_by"), f"{where}: restore_decided_by"
+        ),
     )
 
 
@@ -276,6 +282,7 @@ def as_jsonable(case: Case) -> dict[str, Any]:
         "version": case.version,
         "guest": case.guest,
         "profile": case.profile,
+        "restorable": case.restorable,
         "tags": list(case.tags),
         "description": case.description,
     }

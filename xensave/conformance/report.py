@@ -87,7 +87,7 @@ def write_terminal(run: RunResult, out: TextIO, verbose: bool = False) -> None:
     )
     for impl in run.impls:
         a = impl.adapter
-        w(f"\n== {a.name} ({a.protocol})  {a.display_command()}\n")
+        w(f"\n== {a.name} ({a.protocol}, {a.role_label})  {a.display_command()}\n")
         if a.source:
             w(f"   adapter {_rel(a.source)}\n")
         n_run = sum(1 for r in impl.results if r.outcome != "unsupported" or r.raw is not None)
@@ -184,6 +184,7 @@ def _text(b: bytes, limit: int = 4096) -> str:
 def _result_json(run: RunResult, impl: ImplRun, r: CaseResult) -> dict[str, Any]:
     d: dict[str, Any] = {
         "case": r.case.name,
+        "expected": r.expected,
         "outcome": r.outcome,
         "status": r.status,
         "answer": r.answer,
@@ -259,6 +260,7 @@ def write_junit(run: RunResult, path: Path) -> None:
         props = ET.SubElement(suite, "properties")
         for k, v in (
             ("protocol", impl.adapter.protocol),
+            ("role", impl.adapter.role_label),
             ("command", impl.adapter.display_command()),
             ("manifest", str(run.manifest.path)),
             ("expected_failures", str(impl.expected.path or "")),
@@ -275,8 +277,11 @@ def write_junit(run: RunResult, path: Path) -> None:
                 time=f"{r.raw.seconds:.6f}" if r.raw else "0",
             )
             rules = ", ".join(r.case.rules) or "none"
+            role = impl.adapter
+            as_role = f", as {role.role_label}" if role.role != "validator" else ""
             info = (
-                f"{r.case.description}\nexpected: {r.case.verdict} ({r.case.level}); "
+                f"{r.case.description}\nexpected: {r.expected} ({r.level or r.case.level}"
+                f"{as_role}); "
                 f"rules: {rules}\n{r.outcome}: {r.message}"
             )
             if r.status == "fail":

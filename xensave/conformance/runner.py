@@ -88,6 +88,14 @@ class CaseResult:
     raw: RawResult | None = None
     listed: bool = False
     cites: bool | None = None  # n_ case: did a diagnostic cite one of its rules?
+    want: str = ""  # the verdict it was judged by ("" = the case's own)
+    level: str = ""  # the level it was judged at ("" = the case's own)
+
+    @property
+    def expected(self) -> str:
+        """What the implementation had to answer: the case's verdict for a validator,
+        the declared restorability for a restorer."""
+        return self.want or self.case.verdict
 
     @property
     def failed(self) -> bool:
@@ -154,15 +162,16 @@ class RunResult:
 # --- judging ------------------------------------------------------------------------
 
 
-def classify(case: Case, raw: RawResult) -> tuple[str, str | None, str]:
-    """(outcome, answer, message) for one answer."""
+def classify(case: Case, raw: RawResult, want: str | None = None) -> tuple[str, str | None, str]:
+    """(outcome, answer, message) for one answer, against ``want`` (default: the
+    case's verdict)."""
+    want = case.verdict if want is None else want
     if raw.input_modified:
         return "input-modified", None, f"the testee {raw.input_modified} its input copy"
     if raw.kind in ("accept", "reject"):
         answer = raw.kind
-        if case.verdict in ("either", answer):
+        if want in ("either", answer):
             return "pass", answer, raw.message
-        want = case.verdict
         outcome = "false-accept" if answer == "accept" else "false-reject"
         detail = f"{answer}ed; expected {want}"
         errors = [d for d in raw.diagnostics if d.get("severity", "error") == "error"]
@@ -180,7 +189,9 @@ def classify(case: Case, raw: RawResult) -> tuple[str, str | None, str]:
     return raw.kind, None, raw.message
 
 
-def status_of(case: Case, outcome: str, listed: bool, strict: bool) -> str:
+def status_of(
+    case: Case, outcome: str, listed: bool, strict: bool, level: str | None = None
+) -> str:
     if outcome == "unsupported":
         return "unsupported"
     failed = outcome in FAILURE_OUTCOMES
@@ -188,7 +199,8 @@ def status_of(case: Case, outcome: str, listed: bool, strict: bool) -> str:
         return "xfail" if failed else "xpass"
     if not failed:
         return "pass"
-    if case.level == "recommended" and not strict and outcome in ("false-accept", "false-reject"):
+    level = case.level if level is None else level
+    if level == "recommended" and not strict and outcome in ("false-accept", "false-reject"):
         return "warning"
     return "fail"
 
@@ -204,7 +216,7 @@ def _judge_all(impl: ImplRun, by_name: dict[str, Case], strict: bool, run_names:
     entries = impl.expected.entries
     for r in impl.results:
         r.listed = r.case.name in entries and r.outcome != "unsupported"
-        r.status = status_of(r.case, r.outcome, r.listed, strict)
+        r.status = status_of(r.case, r.outcome, r.listed, strict, r.level or None)
     impl.stale = []
     for name in entries:
         case = by_name.get(name)
@@ -420,10 +432,24 @@ def run(
                 impl.results.append(CaseResult(c, "unsupported", message=unsupported[key]))
                 continue
             raw = results[key]
-            outcome, answer, message = classify(c, raw)
+            expects = impl.adapter.expects(c)
+            if expects is None:
+                why = "the manifest declares no restorability for it"
+                impl.results.append(CaseResult(c, "unsupported", message=why, raw=raw))
+                continue
+            want, level = expects
+            outcome, answer, message = classify(c, raw, want)
+            cites = _cites(c, raw) if impl.adapter.role == "validator" else None
             impl.results.append(
                 CaseResult(
-                    c, outcome, answer=answer, message=message, raw=raw, cites=_cites(c, raw)
+                    c,
+                    outcome,
+                    answer=answer,
+                    message=message,
+                    raw=raw,
+                    cites=cites,
+                    want=want,
+                    level=level,
                 )
             )
         if opts.update_expected:
