@@ -43,13 +43,13 @@ seq:
     type: word
     doc: Entries of the guest's pfn-to-machine table; every pfn in the image is below it.
   - id: ext_info
-    type: ext_info
+    type: ext_info_list
     if: not is_hvm
     doc: The extended-info block list (PV only).
   - id: p2m_frames
     type: word
     repeat: expr
-    repeat-expr: (p2m_size.value + pfns_per_frame - 1) / pfns_per_frame
+    repeat-expr: ((p2m_size.value + pfns_per_frame - 1) / pfns_per_frame).as<u4>
     if: not is_hvm
     doc: The pfn of each page of the guest's p2m table (PV only).
   - id: first_checkpoint
@@ -75,7 +75,7 @@ instances:
     value: 'vcpu_size == 5168 ? 8 : 4'
     doc: Octets in one guest word, from the vCPU context size.
   pfns_per_frame:
-    value: 4096 / guest_width
+    value: (4096 / guest_width).as<u4>
     doc: p2m entries held by one page of the p2m table.
   has_extv:
     value: not is_hvm and ext_info.blocks.items.size > 1 and ext_info.blocks.items[1].block_id == "extv"
@@ -96,8 +96,10 @@ types:
             32: u4
             64: u8
         doc: The word's value.
-  ext_info:
-    doc: The PV extended-info list.
+  ext_info_list:
+    doc: |
+      The PV extended-info list. (Held by the field `ext_info`; a type may
+      not share its name in C#.)
     seq:
       - id: signature
         size: _root.word_size
@@ -308,7 +310,7 @@ types:
       full page.
     seq:
       - id: runs
-        type: 'compressed_run(_index == 0 ? 0 : runs[_index - 1].page_end)'
+        type: 'compressed_run((_index == 0 ? 0 : runs[_index - 1].page_end).as<u2>)'
         repeat: until
         repeat-until: _.page_end >= 4096
         doc: The runs, in page order.
@@ -426,5 +428,5 @@ types:
         if: signature != "QemuDeviceModelRecord"
         doc: Octets of state.
       - id: data
-        size: 'signature == "QemuDeviceModelRecord" ? _io.size - _io.pos : len_data'
+        size: 'signature == "QemuDeviceModelRecord" ? _io.size - _io.pos : len_data.as<u4>'
         doc: qemu's state; to the end of the input for QemuDeviceModelRecord.

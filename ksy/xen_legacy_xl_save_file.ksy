@@ -30,7 +30,7 @@ seq:
     contents: ["Xen saved domain, xl format", 0x0a, " ", 0x00, " ", 0x0d]
     doc: The xl magic, as in a v2 xl save file.
   - id: header
-    type: xen_xl_save_file::header(true)
+    type: xen_xl_save_file::save_file_header(true)
     doc: The header words (little-endian) and the optional data.
   - id: image
     type: xen_legacy_libxc_image(toolstack_width, is_hvm, num_vcpus)

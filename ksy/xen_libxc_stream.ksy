@@ -27,7 +27,7 @@ doc: |
   image splits the records into sections: each section but the last stops
   at a CHECKPOINT record, the libxl layer then has its say, and the
   following section carries records only, with no headers again (see
-  `embedded_stream` and `section`).
+  `embedded_stream` and `stream_section`).
 
   Byte strings and 64-bit values are read whole. The one place where the
   layout packs fields into a 64-bit value, the PFN entries of PAGE_DATA,
@@ -36,23 +36,26 @@ doc: |
 doc-ref: https://xenbits.xen.org/docs/unstable/specs/libxc-migration-stream.html
 seq:
   - id: image_header
-    type: image_header
+    type: ihdr
     doc: Identifies the stream, its format version and its byte order.
   - id: section
-    type: section(image_header.is_big_endian, true, 0, false)
+    type: stream_section(image_header.is_big_endian, true, 0, false)
     doc: |
       The domain header and the records up to END. A stream read on its
       own does not stop at CHECKPOINT: with no upper layer to hand over to,
       the records simply go on, unless the data ends right after the
       CHECKPOINT, which closes a checkpointed stream (XC-CKPT-003).
 types:
-  image_header:
+  ihdr:
     meta:
       endian: be
     doc: |
-      Fixed 24-octet header, big-endian whatever the options say. Tools
-      tell this format from the legacy one by the marker: a legacy image
-      always has a zero bit somewhere in its first 8 octets.
+      The image header (Xen's struct xc_sr_ihdr): fixed 24 octets,
+      big-endian whatever the options say. Tools tell this format from the
+      legacy one by the marker: a legacy image always has a zero bit
+      somewhere in its first 8 octets. (Named after Xen's structure, not
+      after the field `image_header` that holds it: a type named like a
+      field of the same type clashes in C#.)
     seq:
       - id: marker
         contents: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
@@ -102,12 +105,12 @@ types:
       the first CHECKPOINT, whichever comes first.
     seq:
       - id: image_header
-        type: image_header
+        type: ihdr
         doc: Identifies the stream, its format version and its byte order.
       - id: section
-        type: section(image_header.is_big_endian, true, 0, true)
+        type: stream_section(image_header.is_big_endian, true, 0, true)
         doc: The domain header and the first section of records.
-  section:
+  stream_section:
     meta:
       endian:
         switch-on: is_be
@@ -118,7 +121,8 @@ types:
       The part of the stream in the byte order the image header names: the
       domain header and records up to END, or one section of a
       checkpointed stream. Every type nested here inherits that byte
-      order.
+      order. (Held by the field `section`; a type may not share its name
+      in C#.)
     params:
       - id: is_be
         type: bool
@@ -142,7 +146,7 @@ types:
           own, whose records run to END.
     seq:
       - id: domain_header
-        type: domain_header
+        type: dhdr
         if: has_domain_header
         doc: Guest type, page size and the saving Xen's version.
       - id: records
@@ -161,7 +165,7 @@ types:
         value: 'has_domain_header ? domain_header.page_shift : resumed_page_shift'
         doc: Page size of the stream as a power of two.
       page_size:
-        value: 'page_shift == 31 ? 0x80000000 : 1 << page_shift'
+        value: '(page_shift == 31 ? 0x80000000 : (1 << page_shift).as<u4>).as<u4>'
         doc: |
           Octets in one guest page, and so in each page of PAGE_DATA. (The
           shift is at most 31; the largest case is spelled out so that no
@@ -170,10 +174,12 @@ types:
         value: records.last.is_checkpoint
         doc: True when these records stopped at a CHECKPOINT rather than at END.
     types:
-      domain_header:
+      dhdr:
         doc: |
-          What kind of guest the stream holds, its page size and the Xen
-          release that wrote it. Uses the stream's byte order.
+          The domain header (Xen's struct xc_sr_dhdr): what kind of guest
+          the stream holds, its page size and the Xen release that wrote
+          it. Uses the stream's byte order. (Held by the field
+          `domain_header`; a type may not share its name in C#.)
         seq:
           - id: guest_type
             -orig-id: type

@@ -54,7 +54,7 @@ seq:
       record(is_big_endian,
       _index == 0 ? false : records[_index - 1].libxc_open_after,
       _index == 0 ? false : records[_index - 1].libxc_is_be_after,
-      _index == 0 ? 0 : records[_index - 1].libxc_page_shift_after,
+      (_index == 0 ? 0 : records[_index - 1].libxc_page_shift_after).as<u2>,
       _index == 0 ? false : records[_index - 1].libxc_is_pv_after,
       _io.pos)
     repeat: until
@@ -155,7 +155,7 @@ types:
           `has_colo_checkpoint_state`).
       - id: libxc_resumed
         type: >-
-          xen_libxc_stream::section(libxc_is_be_before, false,
+          xen_libxc_stream::stream_section(libxc_is_be_before, false,
           libxc_page_shift_before, true)
         if: resumes_libxc and reads_libxc_resumed
         doc: |

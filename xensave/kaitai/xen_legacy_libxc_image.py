@@ -41,12 +41,12 @@ class XenLegacyLibxcImage(KaitaiStruct):
         self.p2m_size = XenLegacyLibxcImage.Word(self._io, self, self._root)
         if (not (self.is_hvm)):
             pass
-            self.ext_info = XenLegacyLibxcImage.ExtInfo(self._io, self, self._root)
+            self.ext_info = XenLegacyLibxcImage.ExtInfoList(self._io, self, self._root)
 
         if (not (self.is_hvm)):
             pass
             self.p2m_frames = []
-            for i in range(((self.p2m_size.value + self.pfns_per_frame) - 1) // self.pfns_per_frame):
+            for i in range((((self.p2m_size.value + self.pfns_per_frame) - 1) // self.pfns_per_frame)):
                 self.p2m_frames.append(XenLegacyLibxcImage.Word(self._io, self, self._root))
 
 
@@ -484,10 +484,12 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
 
-    class ExtInfo(KaitaiStruct):
-        """The PV extended-info list."""
+    class ExtInfoList(KaitaiStruct):
+        """The PV extended-info list. (Held by the field `ext_info`; a type may
+        not share its name in C#.)
+        """
         def __init__(self, _io, _parent=None, _root=None):
-            super(XenLegacyLibxcImage.ExtInfo, self).__init__(_io)
+            super(XenLegacyLibxcImage.ExtInfoList, self).__init__(_io)
             self._parent = _parent
             self._root = _root
             self._read()
@@ -495,7 +497,7 @@ class XenLegacyLibxcImage(KaitaiStruct):
         def _read(self):
             self.signature = self._io.read_bytes(self._root.word_size)
             if not  ((self.signature == b"\xFF\xFF\xFF\xFF") or (self.signature == b"\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF")) :
-                raise kaitaistruct.ValidationNotAnyOfError(self.signature, self._io, u"/types/ext_info/seq/0")
+                raise kaitaistruct.ValidationNotAnyOfError(self.signature, self._io, u"/types/ext_info_list/seq/0")
             self.len_blocks = self._io.read_u4le()
             self._raw_blocks = self._io.read_bytes(self.len_blocks)
             _io__raw_blocks = KaitaiStream(BytesIO(self._raw_blocks))
@@ -783,7 +785,7 @@ class XenLegacyLibxcImage(KaitaiStruct):
         if hasattr(self, '_m_pfns_per_frame'):
             return self._m_pfns_per_frame
 
-        self._m_pfns_per_frame = 4096 // self.guest_width
+        self._m_pfns_per_frame = (4096 // self.guest_width)
         return getattr(self, '_m_pfns_per_frame', None)
 
     @property

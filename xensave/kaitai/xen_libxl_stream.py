@@ -156,7 +156,7 @@ class XenLibxlStream(KaitaiStruct):
 
             if  ((self.resumes_libxc) and (self.reads_libxc_resumed)) :
                 pass
-                self.libxc_resumed = xen_libxc_stream.XenLibxcStream.Section(self.libxc_is_be_before, False, self.libxc_page_shift_before, True, self._io)
+                self.libxc_resumed = xen_libxc_stream.XenLibxcStream.StreamSection(self.libxc_is_be_before, False, self.libxc_page_shift_before, True, self._io)
 
 
         def _read_be(self):
@@ -197,7 +197,7 @@ class XenLibxlStream(KaitaiStruct):
 
             if  ((self.resumes_libxc) and (self.reads_libxc_resumed)) :
                 pass
-                self.libxc_resumed = xen_libxc_stream.XenLibxcStream.Section(self.libxc_is_be_before, False, self.libxc_page_shift_before, True, self._io)
+                self.libxc_resumed = xen_libxc_stream.XenLibxcStream.StreamSection(self.libxc_is_be_before, False, self.libxc_page_shift_before, True, self._io)
 
 
 

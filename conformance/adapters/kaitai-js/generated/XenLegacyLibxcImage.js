@@ -41,7 +41,7 @@ var XenLegacyLibxcImage = (function() {
   XenLegacyLibxcImage.prototype._read = function() {
     this.p2mSize = new Word(this._io, this, this._root);
     if (!(this.isHvm)) {
-      this.extInfo = new ExtInfo(this._io, this, this._root);
+      this.extInfo = new ExtInfoList(this._io, this, this._root);
     }
     if (!(this.isHvm)) {
       this.p2mFrames = [];
@@ -522,21 +522,22 @@ var XenLegacyLibxcImage = (function() {
   })();
 
   /**
-   * The PV extended-info list.
+   * The PV extended-info list. (Held by the field `ext_info`; a type may
+   * not share its name in C#.)
    */
 
-  var ExtInfo = XenLegacyLibxcImage.ExtInfo = (function() {
-    function ExtInfo(_io, _parent, _root) {
+  var ExtInfoList = XenLegacyLibxcImage.ExtInfoList = (function() {
+    function ExtInfoList(_io, _parent, _root) {
       this._io = _io;
       this._parent = _parent;
       this._root = _root;
 
       this._read();
     }
-    ExtInfo.prototype._read = function() {
+    ExtInfoList.prototype._read = function() {
       this.signature = this._io.readBytes(this._root.wordSize);
       if (!( (((KaitaiStream.byteArrayCompare(this.signature, new Uint8Array([255, 255, 255, 255])) == 0)) || ((KaitaiStream.byteArrayCompare(this.signature, new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255])) == 0))) )) {
-        throw new KaitaiStream.ValidationNotAnyOfError(this.signature, this._io, "/types/ext_info/seq/0");
+        throw new KaitaiStream.ValidationNotAnyOfError(this.signature, this._io, "/types/ext_info_list/seq/0");
       }
       this.lenBlocks = this._io.readU4le();
       this._raw_blocks = this._io.readBytes(this.lenBlocks);
@@ -556,7 +557,7 @@ var XenLegacyLibxcImage = (function() {
      * The blocks, as one substream.
      */
 
-    return ExtInfo;
+    return ExtInfoList;
   })();
 
   /**

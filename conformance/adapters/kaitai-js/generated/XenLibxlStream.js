@@ -175,7 +175,7 @@ var XenLibxlStream = (function() {
         this.coloCheckpointState = new Record(this._io, this, this._root, this.isBe, false, this.libxcIsBeBefore, this.libxcPageShiftBefore, this.libxcIsPvBefore, this._io.pos);
       }
       if ( ((this.resumesLibxc) && (this.readsLibxcResumed)) ) {
-        this.libxcResumed = new XenLibxcStream_.XenLibxcStream.Section(this._io, null, null, this.libxcIsBeBefore, false, this.libxcPageShiftBefore, true);
+        this.libxcResumed = new XenLibxcStream_.XenLibxcStream.StreamSection(this._io, null, null, this.libxcIsBeBefore, false, this.libxcPageShiftBefore, true);
       }
     }
     Record.prototype._readBE = function() {
@@ -215,7 +215,7 @@ var XenLibxlStream = (function() {
         this.coloCheckpointState = new Record(this._io, this, this._root, this.isBe, false, this.libxcIsBeBefore, this.libxcPageShiftBefore, this.libxcIsPvBefore, this._io.pos);
       }
       if ( ((this.resumesLibxc) && (this.readsLibxcResumed)) ) {
-        this.libxcResumed = new XenLibxcStream_.XenLibxcStream.Section(this._io, null, null, this.libxcIsBeBefore, false, this.libxcPageShiftBefore, true);
+        this.libxcResumed = new XenLibxcStream_.XenLibxcStream.StreamSection(this._io, null, null, this.libxcIsBeBefore, false, this.libxcPageShiftBefore, true);
       }
     }
 
