@@ -225,7 +225,9 @@ def test_pfn_entry_layout() -> None:
 def test_page_types() -> None:
     types = enum(XC, "page_type")
     assert_enum(c.PageType, types)
-    m = re.fullmatch(r"page_type\.to_i < (\d+)", instance(XC, "stream_section/pfn_entry", "has_data"))
+    m = re.fullmatch(
+        r"page_type\.to_i < (\d+)", instance(XC, "stream_section/pfn_entry", "has_data")
+    )
     assert m
     without = {v for v in types if v >= int(m.group(1))}
     reserved = set(range(16)) - set(types)

@@ -10,6 +10,8 @@ values), MIT licence, quoted ks-version, relative imports, no bare YAML integer 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -18,7 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-KSY_DIR = Path(__file__).resolve().parent.parent / "ksy"
+ROOT = Path(__file__).resolve().parent.parent
+KSY_DIR = ROOT / "ksy"
 KSY_FILES = sorted(KSY_DIR.glob("*.ksy"))
 EXPECTED = {
     "xen_libxc_stream",
@@ -229,3 +232,91 @@ def test_enums_are_used(ksy: tuple[Path, dict[str, Any]]) -> None:
     text = path.read_text()
     for _, name, _ in all_enums(spec):
         assert re.search(rf"enum: {name}$", text, re.M), f"{path.name}: enum {name} unused"
+
+
+# --- names that some compiler targets cannot compile ----------------------------------
+
+
+def upper_camel(name: str) -> str:
+    """The compiler's UpperCamelCase of an id: the C# and Java class and property name."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def name_clashes(spec: dict[str, Any], chain: tuple[str, ...] = ()) -> Iterator[str]:
+    """Clashes C# (and for nesting, Java) refuses, within each type: a member (field,
+    instance, parameter) named like a nested type or enum or like the type itself,
+    two nested types or enums spelled alike, a type named like one enclosing it."""
+    chain = chain or (spec["meta"]["id"],)
+    where = "::".join(chain)
+    members = [a["id"] for a in spec.get("seq") or [] if "id" in a]
+    members += list(spec.get("instances") or {})
+    members += [p["id"] for p in spec.get("params") or []]
+    nested = [*(spec.get("types") or {}), *(spec.get("enums") or {})]
+    for m in members:
+        for n in nested:
+            if upper_camel(m) == upper_camel(n):
+                yield f"{where}: {m} and nested {n} are both {upper_camel(m)}"
+        if upper_camel(m) == upper_camel(chain[-1]):
+            yield f"{where}: {m} is named like its own type"
+    seen: dict[str, str] = {}
+    for n in nested:
+        if upper_camel(n) in seen:
+            yield f"{where}: nested {seen[upper_camel(n)]} and {n} are both {upper_camel(n)}"
+        seen[upper_camel(n)] = n
+    for n, sub in (spec.get("types") or {}).items():
+        if upper_camel(n) in {upper_camel(c) for c in chain}:
+            yield f"{where}: type {n} is named like a type enclosing it"
+        yield from name_clashes(sub, (*chain, n))
+
+
+def test_no_name_that_a_target_cannot_compile(ksy: tuple[Path, dict[str, Any]]) -> None:
+    path, spec = ksy
+    assert list(name_clashes(spec)) == [], path.name
+
+
+CLASHING = """\
+meta:
+  id: clash
+seq:
+  - id: header
+    type: header
+  - id: clash
+    type: u1
+types:
+  header:
+    seq:
+      - id: body
+        type: u1
+    types:
+      header:
+        seq: []
+    enums:
+      body:
+        0: zero
+"""
+
+
+def test_the_name_lint_catches_each_clash() -> None:
+    found = list(name_clashes(yaml.safe_load(CLASHING)))
+    assert len(found) == 4, found
+    assert any("header and nested header" in f for f in found)
+    assert any("clash is named like its own type" in f for f in found)
+    assert any("clash::header: body and nested body" in f for f in found)
+    assert any("type header is named like a type enclosing it" in f for f in found)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_ksc_js_lints_the_same(tmp_path: Path) -> None:
+    """generators/ksc.js holds its own copy of the lint (the regen environment has
+    no pytest); it passes ksy/ and refuses the same planted clashes."""
+    ksc = [str(shutil.which("node")), str(ROOT / "generators" / "ksc.js"), "--lint"]
+    ok = subprocess.run(ksc, capture_output=True, text=True, cwd=ROOT, check=False)
+    assert ok.returncode == 0, ok.stderr
+    bad = tmp_path / "clash.ksy"
+    bad.write_text(CLASHING)
+    r = subprocess.run([*ksc, str(bad)], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert r.returncode == 1
+    lines = [x for x in r.stderr.splitlines() if x.startswith("clash.ksy: ")]
+    assert len(lines) == 4, r.stderr
+    assert "clash: field `header` and type `header`" in r.stderr
+    assert "clash::header: field `body` and enum `body`" in r.stderr
