@@ -33,7 +33,12 @@ doc: |
   layout packs fields into a 64-bit value, the PFN entries of PAGE_DATA,
   is read as a 32-bit half and bit fields of at most 20 bits, so that no
   target language needs 64-bit arithmetic.
-doc-ref: https://xenbits.xen.org/docs/unstable/specs/libxc-migration-stream.html
+
+  Specification: spec/libxc-stream.md (rules XC-*); the doc-ref of each
+  type names its section there.
+doc-ref:
+  - spec/libxc-stream.md#overview
+  - https://xenbits.xen.org/docs/unstable/specs/libxc-migration-stream.html
 seq:
   - id: image_header
     type: ihdr
@@ -56,6 +61,7 @@ types:
       somewhere in its first 8 octets. (Named after Xen's structure, not
       after the field `image_header` that holds it: a type named like a
       field of the same type clashes in C#.)
+    doc-ref: spec/libxc-stream.md#image-header
     seq:
       - id: marker
         contents: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
@@ -103,6 +109,7 @@ types:
       A libxc stream as it appears inside a libxl stream right after the
       LIBXC_CONTEXT record: both headers, then records up to END or up to
       the first CHECKPOINT, whichever comes first.
+    doc-ref: spec/nesting.md#libxl-stream-and-libxc-stream
     seq:
       - id: image_header
         type: ihdr
@@ -123,6 +130,7 @@ types:
       checkpointed stream. Every type nested here inherits that byte
       order. (Held by the field `section`; a type may not share its name
       in C#.)
+    doc-ref: spec/libxc-stream.md#records
     params:
       - id: is_be
         type: bool
@@ -180,6 +188,7 @@ types:
           the stream holds, its page size and the Xen release that wrote
           it. Uses the stream's byte order. (Held by the field
           `domain_header`; a type may not share its name in C#.)
+        doc-ref: spec/libxc-stream.md#domain-header
         seq:
           - id: guest_type
             -orig-id: type
@@ -216,6 +225,7 @@ types:
           One record: type, body length, body, then zero padding to an 8-octet
           boundary. A body of a type not listed here, or of a type whose body
           this description leaves opaque, is kept as raw octets.
+        doc-ref: spec/libxc-stream.md#framing
         params:
           - id: is_be
             type: bool
@@ -295,6 +305,7 @@ types:
           Guest memory: a list of PFNs with their page types, then the
           contents of every listed page whose type carries data, in list
           order. Pages typed BROKEN, XALLOC or XTAB have no contents here.
+        doc-ref: spec/libxc-stream.md#page_data
         params:
           - id: is_be
             type: bool
@@ -334,6 +345,7 @@ types:
           needs 64-bit arithmetic it is read as its low 32-bit half and the
           three fields of its high half, in the order the stream's byte
           order puts them; the fields of the other byte order are absent.
+        doc-ref: spec/libxc-stream.md#page_data
         params:
           - id: is_be
             type: bool
@@ -394,6 +406,7 @@ types:
             doc: True when a page of contents follows for this entry (types below BROKEN).
       page_slot:
         doc: The place of one PFN entry in the run of page contents.
+        doc-ref: spec/libxc-stream.md#page_data
         params:
           - id: has_data
             type: bool
@@ -408,6 +421,7 @@ types:
             doc: The page's contents, present only for types that carry data.
       x86_pv_info:
         doc: Width and paging depth of an x86 PV guest; must precede the records that depend on them.
+        doc-ref: spec/libxc-stream.md#x86_pv_info
         seq:
           - id: guest_width
             type: u1
@@ -427,6 +441,7 @@ types:
         doc: |
           Where an x86 PV guest keeps its physical-to-machine table: the
           frames holding the table entries for a range of PFNs.
+        doc-ref: spec/libxc-stream.md#x86_pv_p2m_frames
         seq:
           - id: p2m_start_pfn
             -orig-id: start_pfn
@@ -446,6 +461,7 @@ types:
           XSAVE, MSRS): the vCPU it belongs to and a block of state as the
           matching domctl hypercall exchanges it. BASIC's block is decoded
           (xen_pv_vcpu_context.ksy); the others are kept as octets.
+        doc-ref: spec/libxc-stream.md#x86_pv_vcpu_basic-_extended-_xsave-_msrs
         params:
           - id: is_be
             type: bool
@@ -478,6 +494,7 @@ types:
               other size stays raw. XC-VCPU-003 ties the size to the width.
       x86_tsc_info:
         doc: How the guest's time stamp counter behaves and where it stood when saved.
+        doc-ref: spec/libxc-stream.md#x86_tsc_info
         seq:
           - id: mode
             type: u4
@@ -501,6 +518,7 @@ types:
             doc: Reserved, must be zero.
       hvm_params:
         doc: HVM parameters, each an index and a 64-bit value as HVMOP_set_param takes them.
+        doc-ref: spec/libxc-stream.md#hvm_params
         seq:
           - id: num_params
             -orig-id: count
@@ -522,6 +540,7 @@ types:
           One HVM parameter. (Not named `hvm_param`: that is the enum of
           parameter indices, and several targets, C++, C# and Java among
           them, put types and enums in one namespace.)
+        doc-ref: spec/libxc-stream.md#hvm_params
         seq:
           - id: index
             type: u8
@@ -534,6 +553,7 @@ types:
         doc: |
           PFNs the secondary of a COLO pair dirtied, sent back to the primary
           over the back channel; in no particular order.
+        doc-ref: spec/libxc-stream.md#checkpoint_dirty_pfn_list
         seq:
           - id: pfns
             -orig-id: pfn
@@ -542,6 +562,7 @@ types:
             doc: The PFNs, one 64-bit value each, filling the body.
       x86_cpuid_policy:
         doc: The guest's CPUID policy as a list of leaves.
+        doc-ref: spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
         seq:
           - id: leaves
             type: cpuid_leaf
@@ -550,6 +571,7 @@ types:
       cpuid_leaf:
         -orig-id: xen_cpuid_leaf_t
         doc: One CPUID leaf and the four registers it reports.
+        doc-ref: spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
         seq:
           - id: leaf
             type: u4
@@ -571,6 +593,7 @@ types:
             doc: Value reported in EDX.
       x86_msr_policy:
         doc: The guest's MSR policy as a list of entries.
+        doc-ref: spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
         seq:
           - id: entries
             type: msr_entry
@@ -579,6 +602,7 @@ types:
       msr_entry:
         -orig-id: xen_msr_entry_t
         doc: One model-specific register of the policy and its value.
+        doc-ref: spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
         seq:
           - id: index
             -orig-id: idx

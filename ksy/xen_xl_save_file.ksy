@@ -24,7 +24,12 @@ doc: |
 
   Xen defines no file name extension for these files; `xl` is this
   project's convention.
-doc-ref: https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl.h;hb=HEAD
+
+  Specification: spec/xl-file.md (rules XLF-*); the doc-ref of each type
+  names its section there.
+doc-ref:
+  - spec/xl-file.md#layout
+  - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl.h;hb=HEAD
 seq:
   - id: magic
     contents: ["Xen saved domain, xl format", 0x0a, " ", 0x00, " ", 0x0d]
@@ -65,6 +70,7 @@ types:
       the saving host's byte order. (The type is named after Xen's
       structure rather than `header`, the field that holds it: a type
       named like a field of the same type clashes in C#.)
+    doc-ref: spec/xl-file.md#header
     params:
       - id: is_le
         type: bool
@@ -111,6 +117,7 @@ types:
           configuration, length first; whatever follows the configuration
           is for future use and may be skipped. (Held by the field
           `optional_data`; a type may not share its name in C#.)
+        doc-ref: spec/xl-file.md#optional-data
         seq:
           - id: len_config
             type: u4

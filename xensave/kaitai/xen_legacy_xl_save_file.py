@@ -15,6 +15,13 @@ class XenLegacyXlSaveFile(KaitaiStruct):
     configuration, then a legacy libxc image. The image's variant is not
     recorded, so it comes in as parameters.
     
+    Specification: spec/legacy.md (the image) and spec/xl-file.md (the xl
+    header, rules XLF-*).
+    
+    .. seealso::
+       spec/legacy.md#overall-shape
+    
+    
     .. seealso::
        Source - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl_saverestore.c;hb=HEAD
     """

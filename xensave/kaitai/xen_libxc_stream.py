@@ -34,6 +34,13 @@ class XenLibxcStream(KaitaiStruct):
     is read as a 32-bit half and bit fields of at most 20 bits, so that no
     target language needs 64-bit arithmetic.
     
+    Specification: spec/libxc-stream.md (rules XC-*); the doc-ref of each
+    type names its section there.
+    
+    .. seealso::
+       spec/libxc-stream.md#overview
+    
+    
     .. seealso::
        Source - https://xenbits.xen.org/docs/unstable/specs/libxc-migration-stream.html
     """
@@ -140,6 +147,9 @@ class XenLibxcStream(KaitaiStruct):
         """A libxc stream as it appears inside a libxl stream right after the
         LIBXC_CONTEXT record: both headers, then records up to END or up to
         the first CHECKPOINT, whichever comes first.
+        
+        .. seealso::
+           spec/nesting.md#libxl-stream-and-libxc-stream
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLibxcStream.EmbeddedStream, self).__init__(_io)
@@ -165,6 +175,9 @@ class XenLibxcStream(KaitaiStruct):
         somewhere in its first 8 octets. (Named after Xen's structure, not
         after the field `image_header` that holds it: a type named like a
         field of the same type clashes in C#.)
+        
+        .. seealso::
+           spec/libxc-stream.md#image-header
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLibxcStream.Ihdr, self).__init__(_io)
@@ -212,6 +225,9 @@ class XenLibxcStream(KaitaiStruct):
         checkpointed stream. Every type nested here inherits that byte
         order. (Held by the field `section`; a type may not share its name
         in C#.)
+        
+        .. seealso::
+           spec/libxc-stream.md#records
         """
         def __init__(self, is_be, has_domain_header, resumed_page_shift, stop_at_checkpoint, _io, _parent=None, _root=None):
             super(XenLibxcStream.StreamSection, self).__init__(_io)
@@ -281,6 +297,9 @@ class XenLibxcStream(KaitaiStruct):
         class CheckpointDirtyPfnList(KaitaiStruct):
             """PFNs the secondary of a COLO pair dirtied, sent back to the primary
             over the back channel; in no particular order.
+            
+            .. seealso::
+               spec/libxc-stream.md#checkpoint_dirty_pfn_list
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.CheckpointDirtyPfnList, self).__init__(_io)
@@ -322,7 +341,11 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class CpuidLeaf(KaitaiStruct):
-            """One CPUID leaf and the four registers it reports."""
+            """One CPUID leaf and the four registers it reports.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.CpuidLeaf, self).__init__(_io)
                 self._parent = _parent
@@ -364,6 +387,9 @@ class XenLibxcStream(KaitaiStruct):
             the stream holds, its page size and the Xen release that wrote
             it. Uses the stream's byte order. (Held by the field
             `domain_header`; a type may not share its name in C#.)
+            
+            .. seealso::
+               spec/libxc-stream.md#domain-header
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.Dhdr, self).__init__(_io)
@@ -415,6 +441,9 @@ class XenLibxcStream(KaitaiStruct):
             """One HVM parameter. (Not named `hvm_param`: that is the enum of
             parameter indices, and several targets, C++, C# and Java among
             them, put types and enums in one namespace.)
+            
+            .. seealso::
+               spec/libxc-stream.md#hvm_params
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.HvmParamEntry, self).__init__(_io)
@@ -445,7 +474,11 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class HvmParams(KaitaiStruct):
-            """HVM parameters, each an index and a 64-bit value as HVMOP_set_param takes them."""
+            """HVM parameters, each an index and a 64-bit value as HVMOP_set_param takes them.
+            
+            .. seealso::
+               spec/libxc-stream.md#hvm_params
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.HvmParams, self).__init__(_io)
                 self._parent = _parent
@@ -491,7 +524,11 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class MsrEntry(KaitaiStruct):
-            """One model-specific register of the policy and its value."""
+            """One model-specific register of the policy and its value.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.MsrEntry, self).__init__(_io)
                 self._parent = _parent
@@ -530,6 +567,9 @@ class XenLibxcStream(KaitaiStruct):
             """Guest memory: a list of PFNs with their page types, then the
             contents of every listed page whose type carries data, in list
             order. Pages typed BROKEN, XALLOC or XTAB have no contents here.
+            
+            .. seealso::
+               spec/libxc-stream.md#page_data
             """
             def __init__(self, is_be, page_size, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.PageData, self).__init__(_io)
@@ -590,7 +630,11 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class PageSlot(KaitaiStruct):
-            """The place of one PFN entry in the run of page contents."""
+            """The place of one PFN entry in the run of page contents.
+            
+            .. seealso::
+               spec/libxc-stream.md#page_data
+            """
             def __init__(self, has_data, len_page, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.PageSlot, self).__init__(_io)
                 self._parent = _parent
@@ -635,6 +679,9 @@ class XenLibxcStream(KaitaiStruct):
             needs 64-bit arithmetic it is read as its low 32-bit half and the
             three fields of its high half, in the order the stream's byte
             order puts them; the fields of the other byte order are absent.
+            
+            .. seealso::
+               spec/libxc-stream.md#page_data
             """
             def __init__(self, is_be, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.PfnEntry, self).__init__(_io)
@@ -805,6 +852,9 @@ class XenLibxcStream(KaitaiStruct):
             """One record: type, body length, body, then zero padding to an 8-octet
             boundary. A body of a type not listed here, or of a type whose body
             this description leaves opaque, is kept as raw octets.
+            
+            .. seealso::
+               spec/libxc-stream.md#framing
             """
             def __init__(self, is_be, page_size, ofs_record, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.Record, self).__init__(_io)
@@ -1086,7 +1136,11 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class X86CpuidPolicy(KaitaiStruct):
-            """The guest's CPUID policy as a list of leaves."""
+            """The guest's CPUID policy as a list of leaves.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.X86CpuidPolicy, self).__init__(_io)
                 self._parent = _parent
@@ -1128,7 +1182,11 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class X86MsrPolicy(KaitaiStruct):
-            """The guest's MSR policy as a list of entries."""
+            """The guest's MSR policy as a list of entries.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.X86MsrPolicy, self).__init__(_io)
                 self._parent = _parent
@@ -1170,7 +1228,11 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class X86PvInfo(KaitaiStruct):
-            """Width and paging depth of an x86 PV guest; must precede the records that depend on them."""
+            """Width and paging depth of an x86 PV guest; must precede the records that depend on them.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_pv_info
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.X86PvInfo, self).__init__(_io)
                 self._parent = _parent
@@ -1216,6 +1278,9 @@ class XenLibxcStream(KaitaiStruct):
         class X86PvP2mFrames(KaitaiStruct):
             """Where an x86 PV guest keeps its physical-to-machine table: the
             frames holding the table entries for a range of PFNs.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_pv_p2m_frames
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.X86PvP2mFrames, self).__init__(_io)
@@ -1265,6 +1330,9 @@ class XenLibxcStream(KaitaiStruct):
             XSAVE, MSRS): the vCPU it belongs to and a block of state as the
             matching domctl hypercall exchanges it. BASIC's block is decoded
             (xen_pv_vcpu_context.ksy); the others are kept as octets.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_pv_vcpu_basic-_extended-_xsave-_msrs
             """
             def __init__(self, is_be, is_basic, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.X86PvVcpuContext, self).__init__(_io)
@@ -1338,7 +1406,11 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class X86TscInfo(KaitaiStruct):
-            """How the guest's time stamp counter behaves and where it stood when saved."""
+            """How the guest's time stamp counter behaves and where it stood when saved.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_tsc_info
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxcStream.StreamSection.X86TscInfo, self).__init__(_io)
                 self._parent = _parent

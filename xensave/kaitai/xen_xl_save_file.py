@@ -24,6 +24,13 @@ class XenXlSaveFile(KaitaiStruct):
     Xen defines no file name extension for these files; `xl` is this
     project's convention.
     
+    Specification: spec/xl-file.md (rules XLF-*); the doc-ref of each type
+    names its section there.
+    
+    .. seealso::
+       spec/xl-file.md#layout
+    
+    
     .. seealso::
        Source - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl.h;hb=HEAD
     """
@@ -69,6 +76,9 @@ class XenXlSaveFile(KaitaiStruct):
         the saving host's byte order. (The type is named after Xen's
         structure rather than `header`, the field that holds it: a type
         named like a field of the same type clashes in C#.)
+        
+        .. seealso::
+           spec/xl-file.md#header
         """
         def __init__(self, is_le, _io, _parent=None, _root=None):
             super(XenXlSaveFile.SaveFileHeader, self).__init__(_io)
@@ -132,6 +142,9 @@ class XenXlSaveFile(KaitaiStruct):
             configuration, length first; whatever follows the configuration
             is for future use and may be skipped. (Held by the field
             `optional_data`; a type may not share its name in C#.)
+            
+            .. seealso::
+               spec/xl-file.md#optional-data
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenXlSaveFile.SaveFileHeader.OptionalDataBlock, self).__init__(_io)

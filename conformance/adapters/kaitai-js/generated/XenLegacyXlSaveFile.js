@@ -13,6 +13,10 @@
  * An xl save file whose STREAMv2 flag is clear: the xl header and the domain
  * configuration, then a legacy libxc image. The image's variant is not
  * recorded, so it comes in as parameters.
+ * 
+ * Specification: spec/legacy.md (the image) and spec/xl-file.md (the xl
+ * header, rules XLF-*).
+ * @see spec/legacy.md#overall-shape
  * @see {@link https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl_saverestore.c;hb=HEAD|Source}
  */
 

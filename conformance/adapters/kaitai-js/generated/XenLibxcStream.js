@@ -31,6 +31,10 @@
  * layout packs fields into a 64-bit value, the PFN entries of PAGE_DATA,
  * is read as a 32-bit half and bit fields of at most 20 bits, so that no
  * target language needs 64-bit arithmetic.
+ * 
+ * Specification: spec/libxc-stream.md (rules XC-*); the doc-ref of each
+ * type names its section there.
+ * @see spec/libxc-stream.md#overview
  * @see {@link https://xenbits.xen.org/docs/unstable/specs/libxc-migration-stream.html|Source}
  */
 
@@ -217,6 +221,7 @@ var XenLibxcStream = (function() {
    * A libxc stream as it appears inside a libxl stream right after the
    * LIBXC_CONTEXT record: both headers, then records up to END or up to
    * the first CHECKPOINT, whichever comes first.
+   * @see spec/nesting.md#libxl-stream-and-libxc-stream
    */
 
   var EmbeddedStream = XenLibxcStream.EmbeddedStream = (function() {
@@ -250,6 +255,7 @@ var XenLibxcStream = (function() {
    * somewhere in its first 8 octets. (Named after Xen's structure, not
    * after the field `image_header` that holds it: a type named like a
    * field of the same type clashes in C#.)
+   * @see spec/libxc-stream.md#image-header
    */
 
   var Ihdr = XenLibxcStream.Ihdr = (function() {
@@ -337,6 +343,7 @@ var XenLibxcStream = (function() {
    * checkpointed stream. Every type nested here inherits that byte
    * order. (Held by the field `section`; a type may not share its name
    * in C#.)
+   * @see spec/libxc-stream.md#records
    */
 
   var StreamSection = XenLibxcStream.StreamSection = (function() {
@@ -397,6 +404,7 @@ var XenLibxcStream = (function() {
     /**
      * PFNs the secondary of a COLO pair dirtied, sent back to the primary
      * over the back channel; in no particular order.
+     * @see spec/libxc-stream.md#checkpoint_dirty_pfn_list
      */
 
     var CheckpointDirtyPfnList = StreamSection.CheckpointDirtyPfnList = (function() {
@@ -444,6 +452,7 @@ var XenLibxcStream = (function() {
 
     /**
      * One CPUID leaf and the four registers it reports.
+     * @see spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
      */
 
     var CpuidLeaf = StreamSection.CpuidLeaf = (function() {
@@ -514,6 +523,7 @@ var XenLibxcStream = (function() {
      * the stream holds, its page size and the Xen release that wrote
      * it. Uses the stream's byte order. (Held by the field
      * `domain_header`; a type may not share its name in C#.)
+     * @see spec/libxc-stream.md#domain-header
      */
 
     var Dhdr = StreamSection.Dhdr = (function() {
@@ -599,6 +609,7 @@ var XenLibxcStream = (function() {
      * One HVM parameter. (Not named `hvm_param`: that is the enum of
      * parameter indices, and several targets, C++, C# and Java among
      * them, put types and enums in one namespace.)
+     * @see spec/libxc-stream.md#hvm_params
      */
 
     var HvmParamEntry = StreamSection.HvmParamEntry = (function() {
@@ -642,6 +653,7 @@ var XenLibxcStream = (function() {
 
     /**
      * HVM parameters, each an index and a 64-bit value as HVMOP_set_param takes them.
+     * @see spec/libxc-stream.md#hvm_params
      */
 
     var HvmParams = StreamSection.HvmParams = (function() {
@@ -703,6 +715,7 @@ var XenLibxcStream = (function() {
 
     /**
      * One model-specific register of the policy and its value.
+     * @see spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
      */
 
     var MsrEntry = StreamSection.MsrEntry = (function() {
@@ -760,6 +773,7 @@ var XenLibxcStream = (function() {
      * Guest memory: a list of PFNs with their page types, then the
      * contents of every listed page whose type carries data, in list
      * order. Pages typed BROKEN, XALLOC or XTAB have no contents here.
+     * @see spec/libxc-stream.md#page_data
      */
 
     var PageData = StreamSection.PageData = (function() {
@@ -844,6 +858,7 @@ var XenLibxcStream = (function() {
 
     /**
      * The place of one PFN entry in the run of page contents.
+     * @see spec/libxc-stream.md#page_data
      */
 
     var PageSlot = StreamSection.PageSlot = (function() {
@@ -900,6 +915,7 @@ var XenLibxcStream = (function() {
      * needs 64-bit arithmetic it is read as its low 32-bit half and the
      * three fields of its high half, in the order the stream's byte
      * order puts them; the fields of the other byte order are absent.
+     * @see spec/libxc-stream.md#page_data
      */
 
     var PfnEntry = StreamSection.PfnEntry = (function() {
@@ -1092,6 +1108,7 @@ var XenLibxcStream = (function() {
      * One record: type, body length, body, then zero padding to an 8-octet
      * boundary. A body of a type not listed here, or of a type whose body
      * this description leaves opaque, is kept as raw octets.
+     * @see spec/libxc-stream.md#framing
      */
 
     var Record = StreamSection.Record = (function() {
@@ -1377,6 +1394,7 @@ var XenLibxcStream = (function() {
 
     /**
      * The guest's CPUID policy as a list of leaves.
+     * @see spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
      */
 
     var X86CpuidPolicy = StreamSection.X86CpuidPolicy = (function() {
@@ -1424,6 +1442,7 @@ var XenLibxcStream = (function() {
 
     /**
      * The guest's MSR policy as a list of entries.
+     * @see spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
      */
 
     var X86MsrPolicy = StreamSection.X86MsrPolicy = (function() {
@@ -1471,6 +1490,7 @@ var XenLibxcStream = (function() {
 
     /**
      * Width and paging depth of an x86 PV guest; must precede the records that depend on them.
+     * @see spec/libxc-stream.md#x86_pv_info
      */
 
     var X86PvInfo = StreamSection.X86PvInfo = (function() {
@@ -1539,6 +1559,7 @@ var XenLibxcStream = (function() {
     /**
      * Where an x86 PV guest keeps its physical-to-machine table: the
      * frames holding the table entries for a range of PFNs.
+     * @see spec/libxc-stream.md#x86_pv_p2m_frames
      */
 
     var X86PvP2mFrames = StreamSection.X86PvP2mFrames = (function() {
@@ -1601,6 +1622,7 @@ var XenLibxcStream = (function() {
      * XSAVE, MSRS): the vCPU it belongs to and a block of state as the
      * matching domctl hypercall exchanges it. BASIC's block is decoded
      * (xen_pv_vcpu_context.ksy); the others are kept as octets.
+     * @see spec/libxc-stream.md#x86_pv_vcpu_basic-_extended-_xsave-_msrs
      */
 
     var X86PvVcpuContext = StreamSection.X86PvVcpuContext = (function() {
@@ -1699,6 +1721,7 @@ var XenLibxcStream = (function() {
 
     /**
      * How the guest's time stamp counter behaves and where it stood when saved.
+     * @see spec/libxc-stream.md#x86_tsc_info
      */
 
     var X86TscInfo = StreamSection.X86TscInfo = (function() {

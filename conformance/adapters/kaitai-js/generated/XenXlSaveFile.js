@@ -23,6 +23,10 @@
  * 
  * Xen defines no file name extension for these files; `xl` is this
  * project's convention.
+ * 
+ * Specification: spec/xl-file.md (rules XLF-*); the doc-ref of each type
+ * names its section there.
+ * @see spec/xl-file.md#layout
  * @see {@link https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl.h;hb=HEAD|Source}
  */
 
@@ -54,6 +58,7 @@ var XenXlSaveFile = (function() {
    * the saving host's byte order. (The type is named after Xen's
    * structure rather than `header`, the field that holds it: a type
    * named like a field of the same type clashes in C#.)
+   * @see spec/xl-file.md#header
    */
 
   var SaveFileHeader = XenXlSaveFile.SaveFileHeader = (function() {
@@ -125,6 +130,7 @@ var XenXlSaveFile = (function() {
      * configuration, length first; whatever follows the configuration
      * is for future use and may be skipped. (Held by the field
      * `optional_data`; a type may not share its name in C#.)
+     * @see spec/xl-file.md#optional-data
      */
 
     var OptionalDataBlock = SaveFileHeader.OptionalDataBlock = (function() {
