@@ -339,7 +339,11 @@ class Reference:
         own = self.owner(ksy, t)
         if own is None:
             return code(t)
-        return f"{{ref}}`{cell(t)} <{self.type_label(*own)}>`"
+        # the arguments go after the link: a `<` in them (`.as<u2>`) would end the
+        # role's title
+        name, paren, args = t.partition("(")
+        link = f"{{ref}}`{cell(name.strip())} <{self.type_label(*own)}>`"
+        return f"{link} {code(paren + args)}" if paren else link
 
     def enum_label(self, ksy: Ksy, name: str) -> str:
         base = name.split("::")[-1]
