@@ -481,7 +481,7 @@ types:
           - id: context
             size-eos: true
             type:
-              switch-on: 'is_basic ? _io.size - 8 : 0'
+              switch-on: '(is_basic ? _io.size - 8 : 0).as<s4>'
               cases:
                 2800: xen_pv_vcpu_context(is_be, 4)
                 5168: xen_pv_vcpu_context(is_be, 8)
