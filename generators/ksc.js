@@ -443,7 +443,7 @@ function compileCsharp(dir) {
       throw new Error('csharp: mcs not found; install it (Debian: apt-get install mono-mcs) or drop --compile-csharp');
     }
     if (r.status !== 0) {
-      throw new Error(`csharp: mcs rejects the generated C#:\n${(r.stdout + r.stderr).trim()}`);
+      throw new Error(`csharp: mcs rejects the generated C#:\n${(r.stderr + r.stdout).trim()}`);
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
