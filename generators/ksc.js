@@ -7,8 +7,22 @@
 //       JavaScript parsers into conformance/adapters/kaitai-js/generated/.
 //   node generators/ksc.js --all-targets --out DIR
 //       Every ksy for every target the compiler offers, into DIR/<target>/.
+//   node generators/ksc.js --all-targets --out DIR --compile-csharp
+//       The same, then compile DIR/csharp with the Mono C# compiler (mcs)
+//       against generators/ksc_csharp_stub.cs, a stub of the Kaitai C# runtime's
+//       API (signatures only): the compiler's C# output must be valid C#.
+//   node generators/ksc.js --lint [FILE.ksy...]
+//       Only the name-clash lint (below), on ksy/ or on the files given.
 //   node generators/ksc.js --list-targets
 //       Print the targets --all-targets compiles.
+//
+// Before compiling anything, every run lints the ksy files for a name clash
+// the compiler lets through but some targets cannot compile: within one type,
+// a field, instance or parameter whose UpperCamelCase form equals that of a
+// type or enum declared in the same type, or of the type itself; two nested
+// types or enums spelled the same; a nested type named like a type that
+// encloses it. C# makes every one of them a member of the same class (CS0102,
+// CS0542) and Java refuses a nested class named like its enclosing class.
 //
 // Any error or warning the compiler reports fails the run (exit 1) with a
 // message naming the ksy file and the target (set KSC_JS_DEBUG=1 for the
@@ -26,7 +40,9 @@
 // pinned 0.11.0 is refused.
 'use strict';
 
+const childProcess = require('child_process');
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const vm = require('vm');
 const yaml = require('js-yaml');
@@ -37,6 +53,7 @@ const PY_OUT = path.join(ROOT, 'xensave', 'kaitai');
 const JS_OUT = path.join(ROOT, 'conformance', 'adapters', 'kaitai-js', 'generated');
 const PY_PACKAGE = 'xensave.kaitai';
 const COMPILER_VERSION = '0.11.0';
+const CSHARP_STUB = path.join(__dirname, 'ksc_csharp_stub.cs');
 
 // The compiler's languages, except that cpp_stl is compiled twice, once per
 // C++ standard the command-line compiler offers (--cpp-standard 98 / 11).
@@ -188,6 +205,69 @@ function listKsy() {
     .readdirSync(KSY_DIR)
     .filter((f) => f.endsWith('.ksy'))
     .sort();
+}
+
+// --- the name-clash lint ----------------------------------------------------------
+
+// The compiler's UpperCamelCase of an id (its Utils.upperCamelCase): every
+// `_`-separated part with its first letter upper-cased.
+function upperCamel(id) {
+  return String(id)
+    .split('_')
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');
+}
+
+// Every clash in one parsed ksy, as messages naming the file and the type path.
+function nameClashes(file, spec) {
+  const out = [];
+  const walk = (t, chain) => {
+    const where = `${file}: ${chain.join('::')}`;
+    const members = [];
+    for (const a of t.seq || []) if (a && a.id !== undefined) members.push(['field', a.id]);
+    for (const id of Object.keys(t.instances || {})) members.push(['instance', id]);
+    for (const p of t.params || []) if (p && p.id !== undefined) members.push(['parameter', p.id]);
+    const nested = [];
+    for (const id of Object.keys(t.types || {})) nested.push(['type', id]);
+    for (const id of Object.keys(t.enums || {})) nested.push(['enum', id]);
+    const own = chain[chain.length - 1];
+    for (const [kind, id] of members) {
+      for (const [nkind, nid] of nested) {
+        if (upperCamel(id) === upperCamel(nid)) {
+          out.push(`${where}: ${kind} \`${id}\` and ${nkind} \`${nid}\` are both ${upperCamel(id)} in C#; rename the ${nkind}`);
+        }
+      }
+      if (upperCamel(id) === upperCamel(own)) {
+        out.push(`${where}: ${kind} \`${id}\` is named like its own type (${upperCamel(id)}); rename one`);
+      }
+    }
+    for (let i = 0; i < nested.length; i++) {
+      for (let j = i + 1; j < nested.length; j++) {
+        if (upperCamel(nested[i][1]) === upperCamel(nested[j][1])) {
+          out.push(`${where}: ${nested[i][0]} \`${nested[i][1]}\` and ${nested[j][0]} \`${nested[j][1]}\` are both ${upperCamel(nested[i][1])}`);
+        }
+      }
+      if (nested[i][0] === 'type' && chain.some((c) => upperCamel(c) === upperCamel(nested[i][1]))) {
+        out.push(`${where}: type \`${nested[i][1]}\` is named like a type that encloses it`);
+      }
+    }
+    for (const [id, sub] of Object.entries(t.types || {})) walk(sub || {}, [...chain, id]);
+  };
+  walk(spec, [(spec.meta && spec.meta.id) || path.basename(file, '.ksy')]);
+  return out;
+}
+
+// Lints the given ksy files (default: ksy/*.ksy); throws listing every clash.
+function lint(files) {
+  const paths = files && files.length ? files : listKsy().map((f) => path.join(KSY_DIR, f));
+  const problems = [];
+  for (const file of paths) {
+    const spec = yaml.load(fs.readFileSync(file, 'utf8'), { filename: file });
+    problems.push(...nameClashes(path.basename(file), spec || {}));
+  }
+  if (problems.length > 0) {
+    throw new Error(`name clashes (some targets cannot compile them):\n${problems.join('\n')}`);
+  }
 }
 
 function readKsy(name) {
@@ -343,21 +423,61 @@ async function allTargets(compiler, outDir) {
   }
 }
 
+// Compiles dir/*.cs with mcs against the runtime stub; the assembly goes to a
+// temporary directory, so DIR holds only the compiler's output.
+function compileCsharp(dir) {
+  const sources = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.cs'))
+    .sort()
+    .map((f) => path.join(dir, f));
+  if (sources.length === 0) throw new Error(`csharp: no .cs files in ${dir}`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ksc-csharp-'));
+  try {
+    const r = childProcess.spawnSync(
+      'mcs',
+      ['-target:library', '-warnaserror+', `-out:${path.join(tmp, 'check.dll')}`, CSHARP_STUB, ...sources],
+      { encoding: 'utf8' },
+    );
+    if (r.error && r.error.code === 'ENOENT') {
+      throw new Error('csharp: mcs not found; install it (Debian: apt-get install mono-mcs) or drop --compile-csharp');
+    }
+    if (r.status !== 0) {
+      throw new Error(`csharp: mcs rejects the generated C#:\n${(r.stderr + r.stdout).trim()}`);
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  console.log(`csharp: ${sources.length} files compile with mcs`);
+}
+
 function parseArgs(argv) {
-  const args = { regen: false, allTargets: false, listTargets: false, out: null };
+  const args = {
+    regen: false,
+    allTargets: false,
+    listTargets: false,
+    compileCsharp: false,
+    lint: false,
+    lintFiles: [],
+    out: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--regen') args.regen = true;
     else if (a === '--all-targets') args.allTargets = true;
     else if (a === '--list-targets') args.listTargets = true;
+    else if (a === '--compile-csharp') args.compileCsharp = true;
+    else if (a === '--lint') args.lint = true;
     else if (a === '--out' && i + 1 < argv.length) args.out = argv[++i];
     else if (a.startsWith('--out=')) args.out = a.slice('--out='.length);
+    else if (args.lint && !a.startsWith('-')) args.lintFiles.push(path.resolve(a));
     else throw new UsageError(`unknown argument: ${a}`);
   }
-  if (!args.regen && !args.allTargets && !args.listTargets) {
+  if (!args.regen && !args.allTargets && !args.listTargets && !args.lint) {
     throw new UsageError('nothing to do');
   }
   if (args.allTargets && !args.out) throw new UsageError('--all-targets needs --out DIR');
+  if (args.compileCsharp && !args.allTargets) throw new UsageError('--compile-csharp needs --all-targets');
   return args;
 }
 
@@ -368,14 +488,28 @@ async function main() {
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`ksc.js: ${err.message}`);
-    console.error('usage: node generators/ksc.js [--regen] [--all-targets --out DIR] [--list-targets]');
+    console.error(
+      'usage: node generators/ksc.js [--regen] [--all-targets --out DIR [--compile-csharp]] ' +
+        '[--list-targets] [--lint [FILE.ksy...]]',
+    );
     return 2;
+  }
+  if (args.lint) {
+    lint(args.lintFiles);
+    console.log('lint: no name clashes');
+    if (!args.regen && !args.allTargets && !args.listTargets) return 0;
+  } else if (args.regen || args.allTargets) {
+    lint([]);
   }
   const compiler = loadCompiler();
   if (args.listTargets) {
     for (const t of targets(compiler)) console.log(t.name);
   }
-  if (args.allTargets) await allTargets(compiler, path.resolve(args.out));
+  if (args.allTargets) {
+    const out = path.resolve(args.out);
+    await allTargets(compiler, out);
+    if (args.compileCsharp) compileCsharp(path.join(out, 'csharp'));
+  }
   if (args.regen) await regen(compiler);
   return 0;
 }

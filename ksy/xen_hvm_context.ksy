@@ -27,7 +27,9 @@ doc: |
   zero-extends, and two (CPU_XSAVE, CPU_MSR) have a variable length.
   Fields a shorter entry does not reach are absent here; the octets of a
   field cut short are in `partial`. Rules HVM-*: spec/hvm-context.md.
-doc-ref: https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=xen/include/public/arch-x86/hvm/save.h
+doc-ref:
+  - spec/hvm-context.md#overview
+  - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=xen/include/public/arch-x86/hvm/save.h
 seq:
   - id: header
     type: header_entry
@@ -49,6 +51,7 @@ types:
     doc: |
       The first entry: a descriptor with typecode 1 and length 24, and the
       header it announces.
+    doc-ref: spec/hvm-context.md#header
     seq:
       - id: typecode
         type: u2
@@ -70,6 +73,7 @@ types:
     doc: |
       One entry: descriptor and payload. The payload of a typecode this
       description does not list is kept as raw octets.
+    doc-ref: spec/hvm-context.md#descriptor
     seq:
       - id: typecode
         type: u2
@@ -123,6 +127,7 @@ types:
     doc: |
       HEADER (typecode 1): identifies the blob and the machine that saved
       it.
+    doc-ref: spec/hvm-context.md#header
     seq:
       - id: magic
         type: u4
@@ -151,6 +156,7 @@ types:
       compat layout without msr_tsc_aux, flags and pad0, whose last three
       fields sit 8 octets lower (see `compat`). Fields past the end of a
       shorter entry are absent.
+    doc-ref: spec/hvm-context.md#cpu
     seq:
       - id: fpu_regs
         size: 512
@@ -470,6 +476,7 @@ types:
       The fields of struct hvm_hw_cpu_compat after msr_efer: the compat
       layout has no msr_tsc_aux, so these sit 8 octets lower than in the
       current layout.
+    doc-ref: spec/hvm-context.md#cpu
     seq:
       - id: tsc
         type: u8
@@ -485,6 +492,7 @@ types:
     doc: |
       PIC (typecode 3, instance 0 master, 1 slave): one 8259 interrupt
       controller, 8 octets.
+    doc-ref: spec/hvm-context.md#platform-devices
     seq:
       - id: irr
         type: u1
@@ -551,6 +559,7 @@ types:
     doc: |
       IOAPIC (typecode 4): the single virtual IO-APIC with its 48 pins,
       400 octets.
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: base_address
         type: u8
@@ -585,6 +594,7 @@ types:
       LAPIC (typecode 5, per vCPU): local APIC state outside the register
       page. 32 octets (28 of fields and 4 of tail padding); Xen zero-
       extends a shorter entry.
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: apic_base_msr
         type: u8
@@ -630,6 +640,7 @@ types:
     doc: |
       LAPIC_REGS (typecode 6, per vCPU): the local APIC's 1 KiB register
       page.
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: data
         size: 1024
@@ -648,6 +659,7 @@ types:
     -orig-id: hvm_hw_pci_irqs
     doc: |
       PCI_IRQ (typecode 7): the level of each PCI INTx wire, 16 octets.
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: pad
         type: u8
@@ -668,6 +680,7 @@ types:
     -orig-id: hvm_hw_isa_irqs
     doc: |
       ISA_IRQ (typecode 8): the level of each ISA IRQ wire, 8 octets.
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: pad
         type: u8
@@ -687,6 +700,7 @@ types:
     doc: |
       PCI_LINK (typecode 9): the routing of the four PCI-ISA links, 8
       octets.
+    doc-ref: spec/hvm-context.md#platform-devices
     seq:
       - id: route
         type: u1
@@ -715,6 +729,7 @@ types:
     -orig-id: hvm_hw_pit
     doc: |
       PIT (typecode 10): the 8254 programmable interval timer, 56 octets.
+    doc-ref: spec/hvm-context.md#platform-devices
     seq:
       - id: channels
         type: hvm_hw_pit_channel
@@ -744,6 +759,7 @@ types:
     -orig-id: hvm_hw_pit_channel
     doc: |
       One PIT counter, 16 octets.
+    doc-ref: spec/hvm-context.md#platform-devices
     seq:
       - id: count
         type: u4
@@ -786,6 +802,7 @@ types:
     doc: |
       RTC (typecode 11): the CMOS real-time clock, 24 octets; Xen zero-
       extends a shorter entry (older ones had no rtc_offset).
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: cmos_data
         size: 14
@@ -822,6 +839,7 @@ types:
     doc: |
       HPET (typecode 12): the high precision event timer's register block
       and the comparator periods, 1048 octets.
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: capability
         type: u8
@@ -877,6 +895,7 @@ types:
   hvm_hw_hpet_timer:
     doc: |
       The registers of one HPET timer, 32 octets.
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: config
         type: u8
@@ -894,6 +913,7 @@ types:
     -orig-id: hvm_hw_pmtimer
     doc: |
       PMTIMER (typecode 13): the ACPI power-management timer, 8 octets.
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: tmr_val
         type: u4
@@ -919,6 +939,7 @@ types:
     doc: |
       MTRR (typecode 14, per vCPU): PAT and memory type range registers,
       240 octets.
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: msr_pat_cr
         type: u8
@@ -954,6 +975,7 @@ types:
     doc: |
       VIRIDIAN_DOMAIN (typecode 15): Hyper-V enlightenment state of the
       domain, 32 octets; Xen zero-extends a shorter entry.
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: hypercall_gpa
         type: u8
@@ -992,6 +1014,7 @@ types:
       CPU_XSAVE (typecode 16, per vCPU): the extended state of one vCPU in
       the standard (uncompacted) XSAVE format; its length depends on the
       features in xcr0_accum, at least 600 octets (HVM-XSAVE-001).
+    doc-ref: spec/hvm-context.md#cpu_xsave
     seq:
       - id: xfeature_mask
         type: u8
@@ -1031,6 +1054,7 @@ types:
       VIRIDIAN_VCPU (typecode 17, per vCPU): Hyper-V enlightenment state
       of one vCPU, 216 octets; Xen zero-extends a shorter entry (older
       ones stopped after the padding, at 16).
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: vp_assist_msr
         type: u8
@@ -1087,6 +1111,7 @@ types:
     doc: |
       VMCE_VCPU (typecode 18, per vCPU): virtual machine-check state, 32
       octets; Xen zero-extends a shorter entry.
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: caps
         type: u8
@@ -1124,6 +1149,7 @@ types:
     doc: |
       TSC_ADJUST (typecode 19, per vCPU): the IA32_TSC_ADJUST MSR, 8
       octets.
+    doc-ref: spec/hvm-context.md#typecodes
     seq:
       - id: tsc_adjust
         type: u8
@@ -1143,6 +1169,7 @@ types:
     doc: |
       CPU_MSR (typecode 20, per vCPU): model-specific registers Xen saves
       beyond the CPU entry, 8 octets plus 16 per MSR (HVM-MSR-001).
+    doc-ref: spec/hvm-context.md#cpu_msr
     seq:
       - id: num_msr
         -orig-id: count
@@ -1172,6 +1199,7 @@ types:
     -orig-id: hvm_one_msr
     doc: |
       One MSR, 16 octets.
+    doc-ref: spec/hvm-context.md#cpu_msr
     seq:
       - id: index
         type: u4

@@ -25,7 +25,12 @@ doc: |
   pages come in COMPRESSED_DATA (-12) chunks, each page encoded against the
   receiver's earlier copy of it as an empty page, a full page, or runs of
   copied and skipped 4-octet words (`compressed_page`).
-doc-ref: https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/python/xen/migration/legacy.py;hb=HEAD
+
+  Specification: spec/legacy.md (rules LEG-*); the doc-ref of each type
+  names its section there.
+doc-ref:
+  - spec/legacy.md#overall-shape
+  - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/python/xen/migration/legacy.py;hb=HEAD
 params:
   - id: toolstack_width
     type: u1
@@ -43,13 +48,13 @@ seq:
     type: word
     doc: Entries of the guest's pfn-to-machine table; every pfn in the image is below it.
   - id: ext_info
-    type: ext_info
+    type: ext_info_list
     if: not is_hvm
     doc: The extended-info block list (PV only).
   - id: p2m_frames
     type: word
     repeat: expr
-    repeat-expr: (p2m_size.value + pfns_per_frame - 1) / pfns_per_frame
+    repeat-expr: ((p2m_size.value + pfns_per_frame - 1) / pfns_per_frame).as<u4>
     if: not is_hvm
     doc: The pfn of each page of the guest's p2m table (PV only).
   - id: first_checkpoint
@@ -75,7 +80,7 @@ instances:
     value: 'vcpu_size == 5168 ? 8 : 4'
     doc: Octets in one guest word, from the vCPU context size.
   pfns_per_frame:
-    value: 4096 / guest_width
+    value: (4096 / guest_width).as<u4>
     doc: p2m entries held by one page of the p2m table.
   has_extv:
     value: not is_hvm and ext_info.blocks.items.size > 1 and ext_info.blocks.items[1].block_id == "extv"
@@ -88,6 +93,7 @@ instances:
 types:
   word:
     doc: One toolstack `unsigned long`.
+    doc-ref: spec/legacy.md#header
     seq:
       - id: value
         type:
@@ -96,8 +102,11 @@ types:
             32: u4
             64: u8
         doc: The word's value.
-  ext_info:
-    doc: The PV extended-info list.
+  ext_info_list:
+    doc: |
+      The PV extended-info list. (Held by the field `ext_info`; a type may
+      not share its name in C#.)
+    doc-ref: spec/legacy.md#extended-info-pv-only
     seq:
       - id: signature
         size: _root.word_size
@@ -115,6 +124,7 @@ types:
         doc: The blocks, as one substream.
   ext_blocks:
     doc: The extended-info blocks; Xen writes `vcpu`, `extv`, then `xcnt` when present.
+    doc-ref: spec/legacy.md#extended-info-pv-only
     seq:
       - id: items
         type: ext_block
@@ -122,6 +132,7 @@ types:
         doc: The blocks in order.
   ext_block:
     doc: One extended-info block.
+    doc-ref: spec/legacy.md#extended-info-pv-only
     seq:
       - id: block_id
         size: 4
@@ -144,6 +155,7 @@ types:
           for `extv`); after an `xcnt` block's u32, nothing.
   checkpoint:
     doc: One body and its tail.
+    doc-ref: spec/legacy.md#body
     params:
       - id: is_compressed
         type: bool
@@ -168,6 +180,7 @@ types:
         doc: True when the bodies after this one are compressed.
   chunk:
     doc: One chunk of the body.
+    doc-ref: spec/legacy.md#body
     params:
       - id: is_compressed
         type: bool
@@ -213,6 +226,7 @@ types:
         doc: True when this chunk or an earlier one of its body is ENABLE_COMPRESSION.
   page_batch:
     doc: Pfn words, then one page for each word whose type carries data.
+    doc-ref: spec/legacy.md#page-batches
     params:
       - id: num_pfn_words
         type: s4
@@ -236,6 +250,7 @@ types:
     types:
       page_slot:
         doc: The page data (if any) belonging to one pfn word.
+        doc-ref: spec/legacy.md#page-batches
         params:
           - id: i
             type: s4
@@ -250,6 +265,7 @@ types:
             doc: True unless the type is 13 (broken), 14 (allocate only) or 15 (invalid).
   vcpu_info:
     doc: VCPU_INFO (-2), the online-vCPU map.
+    doc-ref: spec/legacy.md#body
     seq:
       - id: max_vcpu_id
         type: s4
@@ -261,6 +277,7 @@ types:
         doc: Bit v of word v / 64 is set when vCPU v is online.
   hvm_param:
     doc: A chunk that carries one HVM parameter.
+    doc-ref: spec/legacy.md#body
     seq:
       - id: padding
         type: u4
@@ -271,6 +288,7 @@ types:
         doc: The parameter's value.
   tsc_info:
     doc: TSC_INFO (-7).
+    doc-ref: spec/legacy.md#body
     seq:
       - id: mode
         type: u4
@@ -286,6 +304,7 @@ types:
         doc: Times the TSC has been migrated.
   compressed_data:
     doc: COMPRESSED_DATA (-12), compressed pages of a Remus body.
+    doc-ref: spec/legacy.md#remus-compression
     seq:
       - id: len_data
         type: word
@@ -296,6 +315,7 @@ types:
         doc: Whole compressed pages, for the next data-bearing pfns announced.
   compressed_pages:
     doc: The compressed pages of one COMPRESSED_DATA chunk.
+    doc-ref: spec/legacy.md#remus-compression
     seq:
       - id: items
         type: compressed_page
@@ -306,14 +326,16 @@ types:
       One page, encoded against the receiver's copy of it: runs that cover
       exactly 4096 octets, or the single octet of an empty (unchanged) or
       full page.
+    doc-ref: spec/legacy.md#remus-compression
     seq:
       - id: runs
-        type: 'compressed_run(_index == 0 ? 0 : runs[_index - 1].page_end)'
+        type: 'compressed_run((_index == 0 ? 0 : runs[_index - 1].page_end).as<u2>)'
         repeat: until
         repeat-until: _.page_end >= 4096
         doc: The runs, in page order.
   compressed_run:
     doc: One run of a compressed page.
+    doc-ref: spec/legacy.md#remus-compression
     params:
       - id: page_start
         type: u2
@@ -346,6 +368,7 @@ types:
         doc: Offset in the page where this run ends.
   toolstack:
     doc: TOOLSTACK (-18), data for the toolstack.
+    doc-ref: spec/legacy.md#body
     seq:
       - id: len_data
         type: u4
@@ -355,6 +378,7 @@ types:
         doc: The data; libxl's is described by xen_legacy_libxl_toolstack.ksy.
   pv_tail:
     doc: The PV tail.
+    doc-ref: spec/legacy.md#pv-tail
     seq:
       - id: num_unmapped
         type: u4
@@ -374,6 +398,7 @@ types:
         doc: The shared info page.
   vcpu_state:
     doc: One vCPU's state in the PV tail.
+    doc-ref: spec/legacy.md#pv-tail
     seq:
       - id: context
         size: _root.vcpu_size
@@ -388,6 +413,7 @@ types:
         doc: u64 feature mask, u64 size, then the XSAVE area.
   hvm_tail:
     doc: The HVM tail.
+    doc-ref: spec/legacy.md#hvm-tail
     seq:
       - id: ioreq_pfn
         type: u8
@@ -410,6 +436,7 @@ types:
         doc: The device model's state.
   device_model:
     doc: The device-model record of the HVM tail.
+    doc-ref: spec/legacy.md#hvm-tail
     seq:
       - id: signature
         size: 21
@@ -426,5 +453,5 @@ types:
         if: signature != "QemuDeviceModelRecord"
         doc: Octets of state.
       - id: data
-        size: 'signature == "QemuDeviceModelRecord" ? _io.size - _io.pos : len_data'
+        size: 'signature == "QemuDeviceModelRecord" ? _io.size - _io.pos : len_data.as<u4>'
         doc: qemu's state; to the end of the input for QemuDeviceModelRecord.

@@ -11,7 +11,11 @@ doc: |
   The data libxl stored in the TOOLSTACK chunk of a legacy HVM image: qemu's
   physmap. A 64-bit toolstack leaves four stray octets after each name's NUL
   (the C structure's tail padding); a 32-bit one does not.
-doc-ref: https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/python/xen/migration/legacy.py;hb=HEAD
+
+  Specification: spec/legacy.md, section "libxl's toolstack record".
+doc-ref:
+  - spec/legacy.md#libxls-toolstack-record
+  - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/python/xen/migration/legacy.py;hb=HEAD
 params:
   - id: is_wide
     type: bool
@@ -34,6 +38,7 @@ types:
   entry:
     -orig-id: libxl__physmap_info
     doc: One physmap entry.
+    doc-ref: spec/legacy.md#libxls-toolstack-record
     seq:
       - id: phys_offset
         type: u8

@@ -14,7 +14,12 @@ doc: |
   An xl save file whose STREAMv2 flag is clear: the xl header and the domain
   configuration, then a legacy libxc image. The image's variant is not
   recorded, so it comes in as parameters.
-doc-ref: https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl_saverestore.c;hb=HEAD
+
+  Specification: spec/legacy.md (the image) and spec/xl-file.md (the xl
+  header, rules XLF-*).
+doc-ref:
+  - spec/legacy.md#overall-shape
+  - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl_saverestore.c;hb=HEAD
 params:
   - id: toolstack_width
     type: u1
@@ -30,7 +35,7 @@ seq:
     contents: ["Xen saved domain, xl format", 0x0a, " ", 0x00, " ", 0x0d]
     doc: The xl magic, as in a v2 xl save file.
   - id: header
-    type: xen_xl_save_file::header(true)
+    type: xen_xl_save_file::save_file_header(true)
     doc: The header words (little-endian) and the optional data.
   - id: image
     type: xen_legacy_libxc_image(toolstack_width, is_hvm, num_vcpus)

@@ -27,32 +27,41 @@ doc: |
   image splits the records into sections: each section but the last stops
   at a CHECKPOINT record, the libxl layer then has its say, and the
   following section carries records only, with no headers again (see
-  `embedded_stream` and `section`).
+  `embedded_stream` and `stream_section`).
 
   Byte strings and 64-bit values are read whole. The one place where the
   layout packs fields into a 64-bit value, the PFN entries of PAGE_DATA,
   is read as a 32-bit half and bit fields of at most 20 bits, so that no
   target language needs 64-bit arithmetic.
-doc-ref: https://xenbits.xen.org/docs/unstable/specs/libxc-migration-stream.html
+
+  Specification: spec/libxc-stream.md (rules XC-*); the doc-ref of each
+  type names its section there.
+doc-ref:
+  - spec/libxc-stream.md#overview
+  - https://xenbits.xen.org/docs/unstable/specs/libxc-migration-stream.html
 seq:
   - id: image_header
-    type: image_header
+    type: ihdr
     doc: Identifies the stream, its format version and its byte order.
   - id: section
-    type: section(image_header.is_big_endian, true, 0, false)
+    type: stream_section(image_header.is_big_endian, true, 0, false)
     doc: |
       The domain header and the records up to END. A stream read on its
       own does not stop at CHECKPOINT: with no upper layer to hand over to,
       the records simply go on, unless the data ends right after the
       CHECKPOINT, which closes a checkpointed stream (XC-CKPT-003).
 types:
-  image_header:
+  ihdr:
     meta:
       endian: be
     doc: |
-      Fixed 24-octet header, big-endian whatever the options say. Tools
-      tell this format from the legacy one by the marker: a legacy image
-      always has a zero bit somewhere in its first 8 octets.
+      The image header (Xen's struct xc_sr_ihdr): fixed 24 octets,
+      big-endian whatever the options say. Tools tell this format from the
+      legacy one by the marker: a legacy image always has a zero bit
+      somewhere in its first 8 octets. (Named after Xen's structure, not
+      after the field `image_header` that holds it: a type named like a
+      field of the same type clashes in C#.)
+    doc-ref: spec/libxc-stream.md#image-header
     seq:
       - id: marker
         contents: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
@@ -100,14 +109,15 @@ types:
       A libxc stream as it appears inside a libxl stream right after the
       LIBXC_CONTEXT record: both headers, then records up to END or up to
       the first CHECKPOINT, whichever comes first.
+    doc-ref: spec/nesting.md#libxl-stream-and-libxc-stream
     seq:
       - id: image_header
-        type: image_header
+        type: ihdr
         doc: Identifies the stream, its format version and its byte order.
       - id: section
-        type: section(image_header.is_big_endian, true, 0, true)
+        type: stream_section(image_header.is_big_endian, true, 0, true)
         doc: The domain header and the first section of records.
-  section:
+  stream_section:
     meta:
       endian:
         switch-on: is_be
@@ -118,7 +128,9 @@ types:
       The part of the stream in the byte order the image header names: the
       domain header and records up to END, or one section of a
       checkpointed stream. Every type nested here inherits that byte
-      order.
+      order. (Held by the field `section`; a type may not share its name
+      in C#.)
+    doc-ref: spec/libxc-stream.md#records
     params:
       - id: is_be
         type: bool
@@ -142,7 +154,7 @@ types:
           own, whose records run to END.
     seq:
       - id: domain_header
-        type: domain_header
+        type: dhdr
         if: has_domain_header
         doc: Guest type, page size and the saving Xen's version.
       - id: records
@@ -161,7 +173,7 @@ types:
         value: 'has_domain_header ? domain_header.page_shift : resumed_page_shift'
         doc: Page size of the stream as a power of two.
       page_size:
-        value: 'page_shift == 31 ? 0x80000000 : 1 << page_shift'
+        value: '(page_shift == 31 ? 0x80000000 : (1 << page_shift).as<u4>).as<u4>'
         doc: |
           Octets in one guest page, and so in each page of PAGE_DATA. (The
           shift is at most 31; the largest case is spelled out so that no
@@ -170,10 +182,13 @@ types:
         value: records.last.is_checkpoint
         doc: True when these records stopped at a CHECKPOINT rather than at END.
     types:
-      domain_header:
+      dhdr:
         doc: |
-          What kind of guest the stream holds, its page size and the Xen
-          release that wrote it. Uses the stream's byte order.
+          The domain header (Xen's struct xc_sr_dhdr): what kind of guest
+          the stream holds, its page size and the Xen release that wrote
+          it. Uses the stream's byte order. (Held by the field
+          `domain_header`; a type may not share its name in C#.)
+        doc-ref: spec/libxc-stream.md#domain-header
         seq:
           - id: guest_type
             -orig-id: type
@@ -210,6 +225,7 @@ types:
           One record: type, body length, body, then zero padding to an 8-octet
           boundary. A body of a type not listed here, or of a type whose body
           this description leaves opaque, is kept as raw octets.
+        doc-ref: spec/libxc-stream.md#framing
         params:
           - id: is_be
             type: bool
@@ -289,6 +305,7 @@ types:
           Guest memory: a list of PFNs with their page types, then the
           contents of every listed page whose type carries data, in list
           order. Pages typed BROKEN, XALLOC or XTAB have no contents here.
+        doc-ref: spec/libxc-stream.md#page_data
         params:
           - id: is_be
             type: bool
@@ -328,6 +345,7 @@ types:
           needs 64-bit arithmetic it is read as its low 32-bit half and the
           three fields of its high half, in the order the stream's byte
           order puts them; the fields of the other byte order are absent.
+        doc-ref: spec/libxc-stream.md#page_data
         params:
           - id: is_be
             type: bool
@@ -388,6 +406,7 @@ types:
             doc: True when a page of contents follows for this entry (types below BROKEN).
       page_slot:
         doc: The place of one PFN entry in the run of page contents.
+        doc-ref: spec/libxc-stream.md#page_data
         params:
           - id: has_data
             type: bool
@@ -402,6 +421,7 @@ types:
             doc: The page's contents, present only for types that carry data.
       x86_pv_info:
         doc: Width and paging depth of an x86 PV guest; must precede the records that depend on them.
+        doc-ref: spec/libxc-stream.md#x86_pv_info
         seq:
           - id: guest_width
             type: u1
@@ -421,6 +441,7 @@ types:
         doc: |
           Where an x86 PV guest keeps its physical-to-machine table: the
           frames holding the table entries for a range of PFNs.
+        doc-ref: spec/libxc-stream.md#x86_pv_p2m_frames
         seq:
           - id: p2m_start_pfn
             -orig-id: start_pfn
@@ -440,6 +461,7 @@ types:
           XSAVE, MSRS): the vCPU it belongs to and a block of state as the
           matching domctl hypercall exchanges it. BASIC's block is decoded
           (xen_pv_vcpu_context.ksy); the others are kept as octets.
+        doc-ref: spec/libxc-stream.md#x86_pv_vcpu_basic-_extended-_xsave-_msrs
         params:
           - id: is_be
             type: bool
@@ -459,7 +481,7 @@ types:
           - id: context
             size-eos: true
             type:
-              switch-on: 'is_basic ? _io.size - 8 : 0'
+              switch-on: '(is_basic ? _io.size - 8 : 0).as<s4>'
               cases:
                 2800: xen_pv_vcpu_context(is_be, 4)
                 5168: xen_pv_vcpu_context(is_be, 8)
@@ -472,6 +494,7 @@ types:
               other size stays raw. XC-VCPU-003 ties the size to the width.
       x86_tsc_info:
         doc: How the guest's time stamp counter behaves and where it stood when saved.
+        doc-ref: spec/libxc-stream.md#x86_tsc_info
         seq:
           - id: mode
             type: u4
@@ -495,6 +518,7 @@ types:
             doc: Reserved, must be zero.
       hvm_params:
         doc: HVM parameters, each an index and a 64-bit value as HVMOP_set_param takes them.
+        doc-ref: spec/libxc-stream.md#hvm_params
         seq:
           - id: num_params
             -orig-id: count
@@ -516,6 +540,7 @@ types:
           One HVM parameter. (Not named `hvm_param`: that is the enum of
           parameter indices, and several targets, C++, C# and Java among
           them, put types and enums in one namespace.)
+        doc-ref: spec/libxc-stream.md#hvm_params
         seq:
           - id: index
             type: u8
@@ -528,6 +553,7 @@ types:
         doc: |
           PFNs the secondary of a COLO pair dirtied, sent back to the primary
           over the back channel; in no particular order.
+        doc-ref: spec/libxc-stream.md#checkpoint_dirty_pfn_list
         seq:
           - id: pfns
             -orig-id: pfn
@@ -536,6 +562,7 @@ types:
             doc: The PFNs, one 64-bit value each, filling the body.
       x86_cpuid_policy:
         doc: The guest's CPUID policy as a list of leaves.
+        doc-ref: spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
         seq:
           - id: leaves
             type: cpuid_leaf
@@ -544,6 +571,7 @@ types:
       cpuid_leaf:
         -orig-id: xen_cpuid_leaf_t
         doc: One CPUID leaf and the four registers it reports.
+        doc-ref: spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
         seq:
           - id: leaf
             type: u4
@@ -565,6 +593,7 @@ types:
             doc: Value reported in EDX.
       x86_msr_policy:
         doc: The guest's MSR policy as a list of entries.
+        doc-ref: spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
         seq:
           - id: entries
             type: msr_entry
@@ -573,6 +602,7 @@ types:
       msr_entry:
         -orig-id: xen_msr_entry_t
         doc: One model-specific register of the policy and its value.
+        doc-ref: spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
         seq:
           - id: index
             -orig-id: idx

@@ -31,7 +31,12 @@ doc: |
   a complete checkpoint, so the data may end after a CHECKPOINT_END (or
   the CHECKPOINT_STATE that follows it) that resumes nothing
   (XC-CKPT-003).
-doc-ref: https://xenbits.xen.org/docs/unstable/specs/libxl-migration-stream.html
+
+  Specification: spec/libxl-stream.md (rules XL-*); the doc-ref of each
+  type names its section there.
+doc-ref:
+  - spec/libxl-stream.md#header
+  - https://xenbits.xen.org/docs/unstable/specs/libxl-migration-stream.html
 seq:
   - id: magic
     -orig-id: ident
@@ -54,7 +59,7 @@ seq:
       record(is_big_endian,
       _index == 0 ? false : records[_index - 1].libxc_open_after,
       _index == 0 ? false : records[_index - 1].libxc_is_be_after,
-      _index == 0 ? 0 : records[_index - 1].libxc_page_shift_after,
+      (_index == 0 ? 0 : records[_index - 1].libxc_page_shift_after).as<u2>,
       _index == 0 ? false : records[_index - 1].libxc_is_pv_after,
       _io.pos)
     repeat: until
@@ -82,6 +87,7 @@ types:
     doc: |
       One libxl record, and the libxc data that follows it inline when it
       is LIBXC_CONTEXT or a CHECKPOINT_END that resumes the libxc stream.
+    doc-ref: spec/libxl-stream.md#records
     params:
       - id: is_be
         type: bool
@@ -155,7 +161,7 @@ types:
           `has_colo_checkpoint_state`).
       - id: libxc_resumed
         type: >-
-          xen_libxc_stream::section(libxc_is_be_before, false,
+          xen_libxc_stream::stream_section(libxc_is_be_before, false,
           libxc_page_shift_before, true)
         if: resumes_libxc and reads_libxc_resumed
         doc: |
@@ -264,6 +270,7 @@ types:
           Xenstore entries for one device model, as key/value pairs of
           NUL-terminated strings packed one after another. Keys are
           relative to the device model's own xenstore directory.
+        doc-ref: spec/libxl-stream.md#emulator_xenstore_data
         seq:
           - id: emulator_id
             -orig-id: id
@@ -279,6 +286,7 @@ types:
             doc: The key/value pairs, filling the rest of the body.
       xenstore_entry:
         doc: One xenstore key and its value.
+        doc-ref: spec/libxl-stream.md#emulator_xenstore_data
         seq:
           - id: key
             terminator: 0
@@ -288,6 +296,7 @@ types:
             doc: The value, without its terminating NUL.
       emulator_context:
         doc: The saved state of one device model, opaque to libxl.
+        doc-ref: spec/libxl-stream.md#emulator_context
         seq:
           - id: emulator_id
             -orig-id: id
@@ -306,6 +315,7 @@ types:
           A COLO control message. Xen writes a body of four octets (the
           record padding then fills the rest of the 8); a body of eight
           octets carries four reserved zero octets after the control id.
+        doc-ref: spec/libxl-stream.md#checkpoint_state
         seq:
           - id: control_id
             -orig-id: id

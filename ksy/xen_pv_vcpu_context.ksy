@@ -34,6 +34,7 @@ doc: |
   octets); that the size matches guest_width is rule XC-VCPU-003, and
   the rules on the contents are PV-* in spec/pv-context.md.
 doc-ref:
+  - spec/pv-context.md#layout
   - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=xen/include/public/arch-x86/xen.h
   - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/libs/guest/xg_sr_restore_x86_pv.c
 params:
@@ -55,6 +56,7 @@ types:
   context32:
     -orig-id: vcpu_guest_context
     doc: vcpu_guest_context of a 32-bit guest (2800 octets).
+    doc-ref: spec/pv-context.md#layout
     seq:
       - id: fpu_ctxt
         size: 512
@@ -140,6 +142,7 @@ types:
   context64:
     -orig-id: vcpu_guest_context
     doc: vcpu_guest_context of a 64-bit guest (5168 octets).
+    doc-ref: spec/pv-context.md#layout
     seq:
       - id: fpu_ctxt
         size: 512
@@ -231,6 +234,7 @@ types:
   user_regs32:
     -orig-id: cpu_user_regs
     doc: The user-visible registers of a 32-bit guest vCPU.
+    doc-ref: spec/pv-context.md#layout
     seq:
       - id: ebx
         type: u4
@@ -316,6 +320,7 @@ types:
   user_regs64:
     -orig-id: cpu_user_regs
     doc: The user-visible registers of a 64-bit guest vCPU.
+    doc-ref: spec/pv-context.md#layout
     seq:
       - id: r15
         type: u8
@@ -429,6 +434,7 @@ types:
   trap_info32:
     -orig-id: trap_info
     doc: One entry of the virtual IDT.
+    doc-ref: spec/pv-context.md#layout
     seq:
       - id: vector
         type: u1
@@ -445,6 +451,7 @@ types:
   trap_info64:
     -orig-id: trap_info
     doc: One entry of the virtual IDT.
+    doc-ref: spec/pv-context.md#layout
     seq:
       - id: vector
         type: u1

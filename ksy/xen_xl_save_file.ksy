@@ -24,7 +24,12 @@ doc: |
 
   Xen defines no file name extension for these files; `xl` is this
   project's convention.
-doc-ref: https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl.h;hb=HEAD
+
+  Specification: spec/xl-file.md (rules XLF-*); the doc-ref of each type
+  names its section there.
+doc-ref:
+  - spec/xl-file.md#layout
+  - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl.h;hb=HEAD
 seq:
   - id: magic
     contents: ["Xen saved domain, xl format", 0x0a, " ", 0x00, " ", 0x0d]
@@ -32,7 +37,7 @@ seq:
       The 32 octets "Xen saved domain, xl format", a newline, a space, a
       NUL, a space and a carriage return.
   - id: header
-    type: header(byteorder_probe == 0x01020304)
+    type: save_file_header(byteorder_probe == 0x01020304)
     doc: The four header words and the optional data, in the saving host's byte order.
   - id: stream
     type: xen_libxl_stream
@@ -52,7 +57,7 @@ instances:
       The first header word read as little-endian: 0x01020304 for a file
       saved on a little-endian host, 0x04030201 for a big-endian one.
 types:
-  header:
+  save_file_header:
     meta:
       endian:
         switch-on: is_le
@@ -60,9 +65,12 @@ types:
           'true': le
           'false': be
     doc: |
-      What xl calls the save file header, less its magic, and the optional
-      data it announces. All four words are in the saving host's byte
-      order.
+      What xl calls the save file header (struct save_file_header), less
+      its magic, and the optional data it announces. All four words are in
+      the saving host's byte order. (The type is named after Xen's
+      structure rather than `header`, the field that holds it: a type
+      named like a field of the same type clashes in C#.)
+    doc-ref: spec/xl-file.md#header
     params:
       - id: is_le
         type: bool
@@ -93,7 +101,7 @@ types:
         doc: Octets of optional data after these four words.
       - id: optional_data
         size: len_optional_data
-        type: optional_data
+        type: optional_data_block
         doc: The optional data, normally the domain configuration.
     instances:
       has_json_config:
@@ -103,18 +111,20 @@ types:
         value: (mandatory_flags & 2) != 0
         doc: True when a libxl stream follows; false when a legacy stream does.
     types:
-      optional_data:
+      optional_data_block:
         doc: |
           The optional data. When not empty it opens with the domain
           configuration, length first; whatever follows the configuration
-          is for future use and may be skipped.
+          is for future use and may be skipped. (Held by the field
+          `optional_data`; a type may not share its name in C#.)
+        doc-ref: spec/xl-file.md#optional-data
         seq:
           - id: len_config
             type: u4
             if: _io.size != 0
             doc: Octets in the configuration.
           - id: config
-            size: len_config
+            size: len_config.as<u4>
             if: _io.size != 0
             doc: |
               The domain configuration: JSON followed by a NUL when

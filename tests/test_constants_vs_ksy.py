@@ -37,7 +37,7 @@ XC, XL, XLF = "xen_libxc_stream", "xen_libxl_stream", "xen_xl_save_file"
 
 
 def typ(ksy: str, path: str) -> dict[str, Any]:
-    """A type by its nesting path, e.g. "section/record"; "" is the top level."""
+    """A type by its nesting path, e.g. "stream_section/record"; "" is the top level."""
     t = spec(ksy)
     for part in filter(None, path.split("/")):
         t = t["types"][part]
@@ -115,16 +115,16 @@ def assert_enum(py: type[IntEnum], ksy_values: dict[int, str]) -> None:
 
 def test_xl_magic_and_header() -> None:
     assert contents(field(XLF, "", "magic")) == c.XL_MAGIC
-    hdr = "header"
+    hdr = "save_file_header"
     assert field(XLF, hdr, "byteorder")["valid"] == c.XL_BYTEORDER_VALUE
     probe = f"byteorder_probe == 0x{c.XL_BYTEORDER_VALUE:08x}"
-    assert field(XLF, "", "header")["type"] == f"header({probe})"
+    assert field(XLF, "", "header")["type"] == f"save_file_header({probe})"
     words = octets(XLF, hdr, lambda a: a["id"] != "optional_data")
     assert len(c.XL_MAGIC) + words == c.XL_HEADER_SIZE
 
 
 def test_xl_flags() -> None:
-    hdr = "header"
+    hdr = "save_file_header"
     assert mask_in(instance(XLF, hdr, "has_json_config")) == c.XlMandatoryFlag.JSON
     assert mask_in(instance(XLF, hdr, "has_stream_v2")) == c.XlMandatoryFlag.STREAM_V2
     # `max` stands for "no bit outside the known ones": the known bits are the low ones.
@@ -158,7 +158,7 @@ def test_libxl_enums() -> None:
 
 
 def test_libxc_image_header() -> None:
-    ih = "image_header"
+    ih = "ihdr"
     marker = contents(field(XC, ih, "marker"))
     assert int.from_bytes(marker, "big") == c.XC_MARKER
     assert field(XC, ih, "magic")["valid"] == c.XC_ID
@@ -169,13 +169,13 @@ def test_libxc_image_header() -> None:
 
 
 def test_libxc_domain_header() -> None:
-    assert octets(XC, "section/domain_header") == c.XC_DOMAIN_HEADER_SIZE
+    assert octets(XC, "stream_section/dhdr") == c.XC_DOMAIN_HEADER_SIZE
     assert_enum(c.DomainType, enum(XC, "domain_type"))
 
 
 @pytest.mark.parametrize("ksy", [XC, XL])
 def test_record_framing(ksy: str) -> None:
-    rec = "section/record" if ksy == XC else "record"
+    rec = "stream_section/record" if ksy == XC else "record"
     header = octets(ksy, rec, lambda a: a["id"] in ("rec_type", "len_body"))
     assert header == c.REC_HEADER_SIZE
     pad = field(ksy, rec, "padding")
@@ -194,7 +194,7 @@ def test_libxc_record_types() -> None:
 
 
 def test_pfn_entry_layout() -> None:
-    pe = "section/pfn_entry"
+    pe = "stream_section/pfn_entry"
 
     def little(a: dict[str, Any]) -> bool:
         return bool(a.get("if") == "not is_be")
@@ -225,7 +225,9 @@ def test_pfn_entry_layout() -> None:
 def test_page_types() -> None:
     types = enum(XC, "page_type")
     assert_enum(c.PageType, types)
-    m = re.fullmatch(r"page_type\.to_i < (\d+)", instance(XC, "section/pfn_entry", "has_data"))
+    m = re.fullmatch(
+        r"page_type\.to_i < (\d+)", instance(XC, "stream_section/pfn_entry", "has_data")
+    )
     assert m
     without = {v for v in types if v >= int(m.group(1))}
     reserved = set(range(16)) - set(types)
@@ -242,22 +244,22 @@ def test_other_enums() -> None:
 
 
 def test_entry_sizes() -> None:
-    assert octets(XC, "section/hvm_param_entry") == c.HVM_PARAM_ENTRY_SIZE
-    assert octets(XC, "section/cpuid_leaf") == c.CPUID_LEAF_SIZE
-    assert octets(XC, "section/msr_entry") == c.MSR_ENTRY_SIZE
-    head = octets(XC, "section/x86_pv_vcpu_context", lambda a: a["id"] != "context")
+    assert octets(XC, "stream_section/hvm_param_entry") == c.HVM_PARAM_ENTRY_SIZE
+    assert octets(XC, "stream_section/cpuid_leaf") == c.CPUID_LEAF_SIZE
+    assert octets(XC, "stream_section/msr_entry") == c.MSR_ENTRY_SIZE
+    head = octets(XC, "stream_section/x86_pv_vcpu_context", lambda a: a["id"] != "context")
     assert head == c.VCPU_HEADER_SIZE
 
 
 def test_fixed_body_sizes() -> None:
-    cases = typ(XC, "section/record")["seq"][2]["type"]["cases"]
+    cases = typ(XC, "stream_section/record")["seq"][2]["type"]["cases"]
     decoded = {key.split("::")[1]: str(val).split("(")[0] for key, val in cases.items()}
     for rec, size in c.XC_FIXED_BODY.items():
         name = rec.name.lower()
         if size == 0:
             assert name not in decoded, f"{rec.name} has an empty body, so no body type"
         else:
-            assert octets(XC, f"section/{decoded[name]}") == size, rec.name
+            assert octets(XC, f"stream_section/{decoded[name]}") == size, rec.name
 
 
 def test_name_aliases_are_still_needed() -> None:

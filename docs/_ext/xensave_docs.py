@@ -244,6 +244,20 @@ class Reference:
                 return other, base
         return None
 
+    @staticmethod
+    def doc_ref_links(spec: dict[str, Any]) -> str:
+        """A type's doc-refs as links: ``spec/<chapter>.md#<section>`` to that section
+        of the chapter's page (docs/spec/<chapter>.md, two levels up from the
+        reference pages), a URL as itself."""
+        refs = spec.get("doc-ref") or []
+        out = []
+        for ref in [refs] if isinstance(refs, str) else refs:
+            if ref.startswith("spec/") and ".md" in ref:
+                out.append(f"[{ref}](../../{ref})")
+            else:
+                out.append(f"<{ref}>")
+        return ", ".join(out)
+
     def type_label(self, ksy: Ksy, tname: str) -> str:
         return f"ksy-{ksy.id}-{tname}" if tname else f"ksy-{ksy.id}"
 
@@ -325,7 +339,11 @@ class Reference:
         own = self.owner(ksy, t)
         if own is None:
             return code(t)
-        return f"{{ref}}`{cell(t)} <{self.type_label(*own)}>`"
+        # the arguments go after the link: a `<` in them (`.as<u2>`) would end the
+        # role's title
+        name, paren, args = t.partition("(")
+        link = f"{{ref}}`{cell(name.strip())} <{self.type_label(*own)}>`"
+        return f"{link} {code(paren + args)}" if paren else link
 
     def enum_label(self, ksy: Ksy, name: str) -> str:
         base = name.split("::")[-1]
@@ -410,7 +428,7 @@ class Reference:
             "",
         ]
         if d.get("doc-ref"):
-            lines += [f"Xen's description: <{d['doc-ref']}>", ""]
+            lines += [f"Specification and Xen's description: {self.doc_ref_links(d)}", ""]
         sections = [(ksy.id, "", d)] + [(n, n, t) for n, t in ksy.types.items()]
         for heading, tname, spec in sections:
             lines.append(f"({self.type_label(ksy, tname)})=" if tname else "")
@@ -418,6 +436,8 @@ class Reference:
             lines.append("")
             if tname and spec.get("doc"):
                 lines += [spec["doc"].strip(), ""]
+            if tname and spec.get("doc-ref"):
+                lines += [f"Specification: {self.doc_ref_links(spec)}.", ""]
             whole = self.rules_cell(ksy, tname, "")
             if whole:
                 lines += [f"Rules about the type as a whole: {whole}.", ""]

@@ -29,6 +29,10 @@ class XenHvmContext(KaitaiStruct):
     field cut short are in `partial`. Rules HVM-*: spec/hvm-context.md.
     
     .. seealso::
+       spec/hvm-context.md#overview
+    
+    
+    .. seealso::
        Source - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=xen/include/public/arch-x86/hvm/save.h
     """
 
@@ -84,6 +88,9 @@ class XenHvmContext(KaitaiStruct):
     class Entry(KaitaiStruct):
         """One entry: descriptor and payload. The payload of a typecode this
         description does not list is kept as raw octets.
+        
+        .. seealso::
+           spec/hvm-context.md#descriptor
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.Entry, self).__init__(_io)
@@ -280,6 +287,9 @@ class XenHvmContext(KaitaiStruct):
     class HeaderEntry(KaitaiStruct):
         """The first entry: a descriptor with typecode 1 and length 24, and the
         header it announces.
+        
+        .. seealso::
+           spec/hvm-context.md#header
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HeaderEntry, self).__init__(_io)
@@ -310,6 +320,9 @@ class XenHvmContext(KaitaiStruct):
         compat layout without msr_tsc_aux, flags and pad0, whose last three
         fields sit 8 octets lower (see `compat`). Fields past the end of a
         shorter entry are absent.
+        
+        .. seealso::
+           spec/hvm-context.md#cpu
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwCpu, self).__init__(_io)
@@ -565,6 +578,9 @@ class XenHvmContext(KaitaiStruct):
         """The fields of struct hvm_hw_cpu_compat after msr_efer: the compat
         layout has no msr_tsc_aux, so these sit 8 octets lower than in the
         current layout.
+        
+        .. seealso::
+           spec/hvm-context.md#cpu
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwCpuCompatTail, self).__init__(_io)
@@ -586,6 +602,9 @@ class XenHvmContext(KaitaiStruct):
         """CPU_XSAVE (typecode 16, per vCPU): the extended state of one vCPU in
         the standard (uncompacted) XSAVE format; its length depends on the
         features in xcr0_accum, at least 600 octets (HVM-XSAVE-001).
+        
+        .. seealso::
+           spec/hvm-context.md#cpu_xsave
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwCpuXsave, self).__init__(_io)
@@ -621,6 +640,9 @@ class XenHvmContext(KaitaiStruct):
     class HvmHwHpet(KaitaiStruct):
         """HPET (typecode 12): the high precision event timer's register block
         and the comparator periods, 1048 octets.
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwHpet, self).__init__(_io)
@@ -686,6 +708,9 @@ class XenHvmContext(KaitaiStruct):
 
     class HvmHwHpetTimer(KaitaiStruct):
         """The registers of one HPET timer, 32 octets.
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwHpetTimer, self).__init__(_io)
@@ -706,6 +731,9 @@ class XenHvmContext(KaitaiStruct):
 
     class HvmHwIsaIrqs(KaitaiStruct):
         """ISA_IRQ (typecode 8): the level of each ISA IRQ wire, 8 octets.
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwIsaIrqs, self).__init__(_io)
@@ -738,6 +766,9 @@ class XenHvmContext(KaitaiStruct):
         """LAPIC (typecode 5, per vCPU): local APIC state outside the register
         page. 32 octets (28 of fields and 4 of tail padding); Xen zero-
         extends a shorter entry.
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwLapic, self).__init__(_io)
@@ -823,6 +854,9 @@ class XenHvmContext(KaitaiStruct):
     class HvmHwLapicRegs(KaitaiStruct):
         """LAPIC_REGS (typecode 6, per vCPU): the local APIC's 1 KiB register
         page.
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwLapicRegs, self).__init__(_io)
@@ -854,6 +888,9 @@ class XenHvmContext(KaitaiStruct):
     class HvmHwMtrr(KaitaiStruct):
         """MTRR (typecode 14, per vCPU): PAT and memory type range registers,
         240 octets.
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwMtrr, self).__init__(_io)
@@ -900,6 +937,9 @@ class XenHvmContext(KaitaiStruct):
 
     class HvmHwPciIrqs(KaitaiStruct):
         """PCI_IRQ (typecode 7): the level of each PCI INTx wire, 16 octets.
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwPciIrqs, self).__init__(_io)
@@ -937,6 +977,9 @@ class XenHvmContext(KaitaiStruct):
     class HvmHwPciLink(KaitaiStruct):
         """PCI_LINK (typecode 9): the routing of the four PCI-ISA links, 8
         octets.
+        
+        .. seealso::
+           spec/hvm-context.md#platform-devices
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwPciLink, self).__init__(_io)
@@ -984,6 +1027,9 @@ class XenHvmContext(KaitaiStruct):
 
     class HvmHwPit(KaitaiStruct):
         """PIT (typecode 10): the 8254 programmable interval timer, 56 octets.
+        
+        .. seealso::
+           spec/hvm-context.md#platform-devices
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwPit, self).__init__(_io)
@@ -1027,6 +1073,9 @@ class XenHvmContext(KaitaiStruct):
 
     class HvmHwPitChannel(KaitaiStruct):
         """One PIT counter, 16 octets.
+        
+        .. seealso::
+           spec/hvm-context.md#platform-devices
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwPitChannel, self).__init__(_io)
@@ -1055,6 +1104,9 @@ class XenHvmContext(KaitaiStruct):
 
     class HvmHwPmtimer(KaitaiStruct):
         """PMTIMER (typecode 13): the ACPI power-management timer, 8 octets.
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwPmtimer, self).__init__(_io)
@@ -1088,6 +1140,9 @@ class XenHvmContext(KaitaiStruct):
     class HvmHwRtc(KaitaiStruct):
         """RTC (typecode 11): the CMOS real-time clock, 24 octets; Xen zero-
         extends a shorter entry (older ones had no rtc_offset).
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwRtc, self).__init__(_io)
@@ -1153,6 +1208,9 @@ class XenHvmContext(KaitaiStruct):
     class HvmHwVioapic(KaitaiStruct):
         """IOAPIC (typecode 4): the single virtual IO-APIC with its 48 pins,
         400 octets.
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwVioapic, self).__init__(_io)
@@ -1193,6 +1251,9 @@ class XenHvmContext(KaitaiStruct):
     class HvmHwVpic(KaitaiStruct):
         """PIC (typecode 3, instance 0 master, 1 slave): one 8259 interrupt
         controller, 8 octets.
+        
+        .. seealso::
+           spec/hvm-context.md#platform-devices
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmHwVpic, self).__init__(_io)
@@ -1239,6 +1300,9 @@ class XenHvmContext(KaitaiStruct):
     class HvmMsr(KaitaiStruct):
         """CPU_MSR (typecode 20, per vCPU): model-specific registers Xen saves
         beyond the CPU entry, 8 octets plus 16 per MSR (HVM-MSR-001).
+        
+        .. seealso::
+           spec/hvm-context.md#cpu_msr
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmMsr, self).__init__(_io)
@@ -1280,6 +1344,9 @@ class XenHvmContext(KaitaiStruct):
 
     class HvmOneMsr(KaitaiStruct):
         """One MSR, 16 octets.
+        
+        .. seealso::
+           spec/hvm-context.md#cpu_msr
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmOneMsr, self).__init__(_io)
@@ -1302,6 +1369,9 @@ class XenHvmContext(KaitaiStruct):
     class HvmSaveHeader(KaitaiStruct):
         """HEADER (typecode 1): identifies the blob and the machine that saved
         it.
+        
+        .. seealso::
+           spec/hvm-context.md#header
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmSaveHeader, self).__init__(_io)
@@ -1328,6 +1398,9 @@ class XenHvmContext(KaitaiStruct):
     class HvmTscAdjust(KaitaiStruct):
         """TSC_ADJUST (typecode 19, per vCPU): the IA32_TSC_ADJUST MSR, 8
         octets.
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmTscAdjust, self).__init__(_io)
@@ -1359,6 +1432,9 @@ class XenHvmContext(KaitaiStruct):
     class HvmViridianDomainContext(KaitaiStruct):
         """VIRIDIAN_DOMAIN (typecode 15): Hyper-V enlightenment state of the
         domain, 32 octets; Xen zero-extends a shorter entry.
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmViridianDomainContext, self).__init__(_io)
@@ -1431,6 +1507,9 @@ class XenHvmContext(KaitaiStruct):
         """VIRIDIAN_VCPU (typecode 17, per vCPU): Hyper-V enlightenment state
         of one vCPU, 216 octets; Xen zero-extends a shorter entry (older
         ones stopped after the padding, at 16).
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmViridianVcpuContext, self).__init__(_io)
@@ -1541,6 +1620,9 @@ class XenHvmContext(KaitaiStruct):
     class HvmVmceVcpu(KaitaiStruct):
         """VMCE_VCPU (typecode 18, per vCPU): virtual machine-check state, 32
         octets; Xen zero-extends a shorter entry.
+        
+        .. seealso::
+           spec/hvm-context.md#typecodes
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenHvmContext.HvmVmceVcpu, self).__init__(_io)

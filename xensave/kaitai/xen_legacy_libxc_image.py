@@ -25,6 +25,13 @@ class XenLegacyLibxcImage(KaitaiStruct):
     receiver's earlier copy of it as an empty page, a full page, or runs of
     copied and skipped 4-octet words (`compressed_page`).
     
+    Specification: spec/legacy.md (rules LEG-*); the doc-ref of each type
+    names its section there.
+    
+    .. seealso::
+       spec/legacy.md#overall-shape
+    
+    
     .. seealso::
        Source - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/python/xen/migration/legacy.py;hb=HEAD
     """
@@ -41,12 +48,12 @@ class XenLegacyLibxcImage(KaitaiStruct):
         self.p2m_size = XenLegacyLibxcImage.Word(self._io, self, self._root)
         if (not (self.is_hvm)):
             pass
-            self.ext_info = XenLegacyLibxcImage.ExtInfo(self._io, self, self._root)
+            self.ext_info = XenLegacyLibxcImage.ExtInfoList(self._io, self, self._root)
 
         if (not (self.is_hvm)):
             pass
             self.p2m_frames = []
-            for i in range(((self.p2m_size.value + self.pfns_per_frame) - 1) // self.pfns_per_frame):
+            for i in range((((self.p2m_size.value + self.pfns_per_frame) - 1) // self.pfns_per_frame)):
                 self.p2m_frames.append(XenLegacyLibxcImage.Word(self._io, self, self._root))
 
 
@@ -80,7 +87,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class Checkpoint(KaitaiStruct):
-        """One body and its tail."""
+        """One body and its tail.
+        
+        .. seealso::
+           spec/legacy.md#body
+        """
         def __init__(self, is_compressed, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.Checkpoint, self).__init__(_io)
             self._parent = _parent
@@ -133,7 +144,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class Chunk(KaitaiStruct):
-        """One chunk of the body."""
+        """One chunk of the body.
+        
+        .. seealso::
+           spec/legacy.md#body
+        """
         def __init__(self, is_compressed, enabled_before, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.Chunk, self).__init__(_io)
             self._parent = _parent
@@ -270,7 +285,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class CompressedData(KaitaiStruct):
-        """COMPRESSED_DATA (-12), compressed pages of a Remus body."""
+        """COMPRESSED_DATA (-12), compressed pages of a Remus body.
+        
+        .. seealso::
+           spec/legacy.md#remus-compression
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.CompressedData, self).__init__(_io)
             self._parent = _parent
@@ -294,6 +313,9 @@ class XenLegacyLibxcImage(KaitaiStruct):
         """One page, encoded against the receiver's copy of it: runs that cover
         exactly 4096 octets, or the single octet of an empty (unchanged) or
         full page.
+        
+        .. seealso::
+           spec/legacy.md#remus-compression
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.CompressedPage, self).__init__(_io)
@@ -321,7 +343,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class CompressedPages(KaitaiStruct):
-        """The compressed pages of one COMPRESSED_DATA chunk."""
+        """The compressed pages of one COMPRESSED_DATA chunk.
+        
+        .. seealso::
+           spec/legacy.md#remus-compression
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.CompressedPages, self).__init__(_io)
             self._parent = _parent
@@ -346,7 +372,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class CompressedRun(KaitaiStruct):
-        """One run of a compressed page."""
+        """One run of a compressed page.
+        
+        .. seealso::
+           spec/legacy.md#remus-compression
+        """
         def __init__(self, page_start, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.CompressedRun, self).__init__(_io)
             self._parent = _parent
@@ -409,7 +439,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class DeviceModel(KaitaiStruct):
-        """The device-model record of the HVM tail."""
+        """The device-model record of the HVM tail.
+        
+        .. seealso::
+           spec/legacy.md#hvm-tail
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.DeviceModel, self).__init__(_io)
             self._parent = _parent
@@ -435,7 +469,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class ExtBlock(KaitaiStruct):
-        """One extended-info block."""
+        """One extended-info block.
+        
+        .. seealso::
+           spec/legacy.md#extended-info-pv-only
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.ExtBlock, self).__init__(_io)
             self._parent = _parent
@@ -460,7 +498,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class ExtBlocks(KaitaiStruct):
-        """The extended-info blocks; Xen writes `vcpu`, `extv`, then `xcnt` when present."""
+        """The extended-info blocks; Xen writes `vcpu`, `extv`, then `xcnt` when present.
+        
+        .. seealso::
+           spec/legacy.md#extended-info-pv-only
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.ExtBlocks, self).__init__(_io)
             self._parent = _parent
@@ -484,10 +526,15 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
 
-    class ExtInfo(KaitaiStruct):
-        """The PV extended-info list."""
+    class ExtInfoList(KaitaiStruct):
+        """The PV extended-info list. (Held by the field `ext_info`; a type may
+        not share its name in C#.)
+        
+        .. seealso::
+           spec/legacy.md#extended-info-pv-only
+        """
         def __init__(self, _io, _parent=None, _root=None):
-            super(XenLegacyLibxcImage.ExtInfo, self).__init__(_io)
+            super(XenLegacyLibxcImage.ExtInfoList, self).__init__(_io)
             self._parent = _parent
             self._root = _root
             self._read()
@@ -495,7 +542,7 @@ class XenLegacyLibxcImage(KaitaiStruct):
         def _read(self):
             self.signature = self._io.read_bytes(self._root.word_size)
             if not  ((self.signature == b"\xFF\xFF\xFF\xFF") or (self.signature == b"\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF")) :
-                raise kaitaistruct.ValidationNotAnyOfError(self.signature, self._io, u"/types/ext_info/seq/0")
+                raise kaitaistruct.ValidationNotAnyOfError(self.signature, self._io, u"/types/ext_info_list/seq/0")
             self.len_blocks = self._io.read_u4le()
             self._raw_blocks = self._io.read_bytes(self.len_blocks)
             _io__raw_blocks = KaitaiStream(BytesIO(self._raw_blocks))
@@ -508,7 +555,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class HvmParam(KaitaiStruct):
-        """A chunk that carries one HVM parameter."""
+        """A chunk that carries one HVM parameter.
+        
+        .. seealso::
+           spec/legacy.md#body
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.HvmParam, self).__init__(_io)
             self._parent = _parent
@@ -527,7 +578,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class HvmTail(KaitaiStruct):
-        """The HVM tail."""
+        """The HVM tail.
+        
+        .. seealso::
+           spec/legacy.md#hvm-tail
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.HvmTail, self).__init__(_io)
             self._parent = _parent
@@ -552,7 +607,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class PageBatch(KaitaiStruct):
-        """Pfn words, then one page for each word whose type carries data."""
+        """Pfn words, then one page for each word whose type carries data.
+        
+        .. seealso::
+           spec/legacy.md#page-batches
+        """
         def __init__(self, num_pfn_words, is_compressed, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.PageBatch, self).__init__(_io)
             self._parent = _parent
@@ -584,7 +643,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
         class PageSlot(KaitaiStruct):
-            """The page data (if any) belonging to one pfn word."""
+            """The page data (if any) belonging to one pfn word.
+            
+            .. seealso::
+               spec/legacy.md#page-batches
+            """
             def __init__(self, i, _io, _parent=None, _root=None):
                 super(XenLegacyLibxcImage.PageBatch.PageSlot, self).__init__(_io)
                 self._parent = _parent
@@ -611,7 +674,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class PvTail(KaitaiStruct):
-        """The PV tail."""
+        """The PV tail.
+        
+        .. seealso::
+           spec/legacy.md#pv-tail
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.PvTail, self).__init__(_io)
             self._parent = _parent
@@ -644,7 +711,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class Toolstack(KaitaiStruct):
-        """TOOLSTACK (-18), data for the toolstack."""
+        """TOOLSTACK (-18), data for the toolstack.
+        
+        .. seealso::
+           spec/legacy.md#body
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.Toolstack, self).__init__(_io)
             self._parent = _parent
@@ -661,7 +732,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class TscInfo(KaitaiStruct):
-        """TSC_INFO (-7)."""
+        """TSC_INFO (-7).
+        
+        .. seealso::
+           spec/legacy.md#body
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.TscInfo, self).__init__(_io)
             self._parent = _parent
@@ -680,7 +755,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class VcpuInfo(KaitaiStruct):
-        """VCPU_INFO (-2), the online-vCPU map."""
+        """VCPU_INFO (-2), the online-vCPU map.
+        
+        .. seealso::
+           spec/legacy.md#body
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.VcpuInfo, self).__init__(_io)
             self._parent = _parent
@@ -703,7 +782,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class VcpuState(KaitaiStruct):
-        """One vCPU's state in the PV tail."""
+        """One vCPU's state in the PV tail.
+        
+        .. seealso::
+           spec/legacy.md#pv-tail
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.VcpuState, self).__init__(_io)
             self._parent = _parent
@@ -733,7 +816,11 @@ class XenLegacyLibxcImage(KaitaiStruct):
 
 
     class Word(KaitaiStruct):
-        """One toolstack `unsigned long`."""
+        """One toolstack `unsigned long`.
+        
+        .. seealso::
+           spec/legacy.md#header
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxcImage.Word, self).__init__(_io)
             self._parent = _parent
@@ -783,7 +870,7 @@ class XenLegacyLibxcImage(KaitaiStruct):
         if hasattr(self, '_m_pfns_per_frame'):
             return self._m_pfns_per_frame
 
-        self._m_pfns_per_frame = 4096 // self.guest_width
+        self._m_pfns_per_frame = (4096 // self.guest_width)
         return getattr(self, '_m_pfns_per_frame', None)
 
     @property

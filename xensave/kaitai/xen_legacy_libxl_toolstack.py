@@ -13,6 +13,12 @@ class XenLegacyLibxlToolstack(KaitaiStruct):
     physmap. A 64-bit toolstack leaves four stray octets after each name's NUL
     (the C structure's tail padding); a 32-bit one does not.
     
+    Specification: spec/legacy.md, section "libxl's toolstack record".
+    
+    .. seealso::
+       spec/legacy.md#libxls-toolstack-record
+    
+    
     .. seealso::
        Source - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/python/xen/migration/legacy.py;hb=HEAD
     """
@@ -42,7 +48,11 @@ class XenLegacyLibxlToolstack(KaitaiStruct):
 
 
     class Entry(KaitaiStruct):
-        """One physmap entry."""
+        """One physmap entry.
+        
+        .. seealso::
+           spec/legacy.md#libxls-toolstack-record
+        """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLegacyLibxlToolstack.Entry, self).__init__(_io)
             self._parent = _parent

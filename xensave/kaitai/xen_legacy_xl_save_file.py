@@ -15,6 +15,13 @@ class XenLegacyXlSaveFile(KaitaiStruct):
     configuration, then a legacy libxc image. The image's variant is not
     recorded, so it comes in as parameters.
     
+    Specification: spec/legacy.md (the image) and spec/xl-file.md (the xl
+    header, rules XLF-*).
+    
+    .. seealso::
+       spec/legacy.md#overall-shape
+    
+    
     .. seealso::
        Source - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl_saverestore.c;hb=HEAD
     """
@@ -31,7 +38,7 @@ class XenLegacyXlSaveFile(KaitaiStruct):
         self.magic = self._io.read_bytes(32)
         if not self.magic == b"\x58\x65\x6E\x20\x73\x61\x76\x65\x64\x20\x64\x6F\x6D\x61\x69\x6E\x2C\x20\x78\x6C\x20\x66\x6F\x72\x6D\x61\x74\x0A\x20\x00\x20\x0D":
             raise kaitaistruct.ValidationNotEqualError(b"\x58\x65\x6E\x20\x73\x61\x76\x65\x64\x20\x64\x6F\x6D\x61\x69\x6E\x2C\x20\x78\x6C\x20\x66\x6F\x72\x6D\x61\x74\x0A\x20\x00\x20\x0D", self.magic, self._io, u"/seq/0")
-        self.header = xen_xl_save_file.XenXlSaveFile.Header(True, self._io)
+        self.header = xen_xl_save_file.XenXlSaveFile.SaveFileHeader(True, self._io)
         if (not (self.header.has_stream_v2)):
             pass
             self.image = xen_legacy_libxc_image.XenLegacyLibxcImage(self.toolstack_width, self.is_hvm, self.num_vcpus, self._io)

@@ -27,12 +27,19 @@ class XenLibxcStream(KaitaiStruct):
     image splits the records into sections: each section but the last stops
     at a CHECKPOINT record, the libxl layer then has its say, and the
     following section carries records only, with no headers again (see
-    `embedded_stream` and `section`).
+    `embedded_stream` and `stream_section`).
     
     Byte strings and 64-bit values are read whole. The one place where the
     layout packs fields into a 64-bit value, the PFN entries of PAGE_DATA,
     is read as a 32-bit half and bit fields of at most 20 bits, so that no
     target language needs 64-bit arithmetic.
+    
+    Specification: spec/libxc-stream.md (rules XC-*); the doc-ref of each
+    type names its section there.
+    
+    .. seealso::
+       spec/libxc-stream.md#overview
+    
     
     .. seealso::
        Source - https://xenbits.xen.org/docs/unstable/specs/libxc-migration-stream.html
@@ -127,8 +134,8 @@ class XenLibxcStream(KaitaiStruct):
         self._read()
 
     def _read(self):
-        self.image_header = XenLibxcStream.ImageHeader(self._io, self, self._root)
-        self.section = XenLibxcStream.Section(self.image_header.is_big_endian, True, 0, False, self._io, self, self._root)
+        self.image_header = XenLibxcStream.Ihdr(self._io, self, self._root)
+        self.section = XenLibxcStream.StreamSection(self.image_header.is_big_endian, True, 0, False, self._io, self, self._root)
 
 
     def _fetch_instances(self):
@@ -140,6 +147,9 @@ class XenLibxcStream(KaitaiStruct):
         """A libxc stream as it appears inside a libxl stream right after the
         LIBXC_CONTEXT record: both headers, then records up to END or up to
         the first CHECKPOINT, whichever comes first.
+        
+        .. seealso::
+           spec/nesting.md#libxl-stream-and-libxc-stream
         """
         def __init__(self, _io, _parent=None, _root=None):
             super(XenLibxcStream.EmbeddedStream, self).__init__(_io)
@@ -148,8 +158,8 @@ class XenLibxcStream(KaitaiStruct):
             self._read()
 
         def _read(self):
-            self.image_header = XenLibxcStream.ImageHeader(self._io, self, self._root)
-            self.section = XenLibxcStream.Section(self.image_header.is_big_endian, True, 0, True, self._io, self, self._root)
+            self.image_header = XenLibxcStream.Ihdr(self._io, self, self._root)
+            self.section = XenLibxcStream.StreamSection(self.image_header.is_big_endian, True, 0, True, self._io, self, self._root)
 
 
         def _fetch_instances(self):
@@ -158,13 +168,19 @@ class XenLibxcStream(KaitaiStruct):
             self.section._fetch_instances()
 
 
-    class ImageHeader(KaitaiStruct):
-        """Fixed 24-octet header, big-endian whatever the options say. Tools
-        tell this format from the legacy one by the marker: a legacy image
-        always has a zero bit somewhere in its first 8 octets.
+    class Ihdr(KaitaiStruct):
+        """The image header (Xen's struct xc_sr_ihdr): fixed 24 octets,
+        big-endian whatever the options say. Tools tell this format from the
+        legacy one by the marker: a legacy image always has a zero bit
+        somewhere in its first 8 octets. (Named after Xen's structure, not
+        after the field `image_header` that holds it: a type named like a
+        field of the same type clashes in C#.)
+        
+        .. seealso::
+           spec/libxc-stream.md#image-header
         """
         def __init__(self, _io, _parent=None, _root=None):
-            super(XenLibxcStream.ImageHeader, self).__init__(_io)
+            super(XenLibxcStream.Ihdr, self).__init__(_io)
             self._parent = _parent
             self._root = _root
             self._read()
@@ -172,22 +188,22 @@ class XenLibxcStream(KaitaiStruct):
         def _read(self):
             self.marker = self._io.read_bytes(8)
             if not self.marker == b"\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF":
-                raise kaitaistruct.ValidationNotEqualError(b"\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", self.marker, self._io, u"/types/image_header/seq/0")
+                raise kaitaistruct.ValidationNotEqualError(b"\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", self.marker, self._io, u"/types/ihdr/seq/0")
             self.magic = self._io.read_u4be()
             if not self.magic == 1480937030:
-                raise kaitaistruct.ValidationNotEqualError(1480937030, self.magic, self._io, u"/types/image_header/seq/1")
+                raise kaitaistruct.ValidationNotEqualError(1480937030, self.magic, self._io, u"/types/ihdr/seq/1")
             self.version = self._io.read_u4be()
             if not  ((self.version == 2) or (self.version == 3)) :
-                raise kaitaistruct.ValidationNotAnyOfError(self.version, self._io, u"/types/image_header/seq/2")
+                raise kaitaistruct.ValidationNotAnyOfError(self.version, self._io, u"/types/ihdr/seq/2")
             self.options = self._io.read_u2be()
             if not self.options <= 1:
-                raise kaitaistruct.ValidationGreaterThanError(1, self.options, self._io, u"/types/image_header/seq/3")
+                raise kaitaistruct.ValidationGreaterThanError(1, self.options, self._io, u"/types/ihdr/seq/3")
             self.reserved1 = self._io.read_u2be()
             if not self.reserved1 == 0:
-                raise kaitaistruct.ValidationNotEqualError(0, self.reserved1, self._io, u"/types/image_header/seq/4")
+                raise kaitaistruct.ValidationNotEqualError(0, self.reserved1, self._io, u"/types/ihdr/seq/4")
             self.reserved2 = self._io.read_u4be()
             if not self.reserved2 == 0:
-                raise kaitaistruct.ValidationNotEqualError(0, self.reserved2, self._io, u"/types/image_header/seq/5")
+                raise kaitaistruct.ValidationNotEqualError(0, self.reserved2, self._io, u"/types/ihdr/seq/5")
 
 
         def _fetch_instances(self):
@@ -203,14 +219,18 @@ class XenLibxcStream(KaitaiStruct):
             return getattr(self, '_m_is_big_endian', None)
 
 
-    class Section(KaitaiStruct):
+    class StreamSection(KaitaiStruct):
         """The part of the stream in the byte order the image header names: the
         domain header and records up to END, or one section of a
         checkpointed stream. Every type nested here inherits that byte
-        order.
+        order. (Held by the field `section`; a type may not share its name
+        in C#.)
+        
+        .. seealso::
+           spec/libxc-stream.md#records
         """
         def __init__(self, is_be, has_domain_header, resumed_page_shift, stop_at_checkpoint, _io, _parent=None, _root=None):
-            super(XenLibxcStream.Section, self).__init__(_io)
+            super(XenLibxcStream.StreamSection, self).__init__(_io)
             self._parent = _parent
             self._root = _root
             self.is_be = is_be
@@ -228,7 +248,7 @@ class XenLibxcStream(KaitaiStruct):
                 pass
                 self._is_le = True
             if not hasattr(self, '_is_le'):
-                raise kaitaistruct.UndecidedEndiannessError("/types/section")
+                raise kaitaistruct.UndecidedEndiannessError("/types/stream_section")
             elif self._is_le == True:
                 self._read_le()
             elif self._is_le == False:
@@ -237,12 +257,12 @@ class XenLibxcStream(KaitaiStruct):
         def _read_le(self):
             if self.has_domain_header:
                 pass
-                self.domain_header = XenLibxcStream.Section.DomainHeader(self._io, self, self._root, self._is_le)
+                self.domain_header = XenLibxcStream.StreamSection.Dhdr(self._io, self, self._root, self._is_le)
 
             self.records = []
             i = 0
             while True:
-                _ = XenLibxcStream.Section.Record(self.is_be, self.page_size, self._io.pos(), self._io, self, self._root, self._is_le)
+                _ = XenLibxcStream.StreamSection.Record(self.is_be, self.page_size, self._io.pos(), self._io, self, self._root, self._is_le)
                 self.records.append(_)
                 if  ((_.is_end) or ( ((_.is_checkpoint) and ( ((self.stop_at_checkpoint) or (self._io.is_eof())) )) )) :
                     break
@@ -251,12 +271,12 @@ class XenLibxcStream(KaitaiStruct):
         def _read_be(self):
             if self.has_domain_header:
                 pass
-                self.domain_header = XenLibxcStream.Section.DomainHeader(self._io, self, self._root, self._is_le)
+                self.domain_header = XenLibxcStream.StreamSection.Dhdr(self._io, self, self._root, self._is_le)
 
             self.records = []
             i = 0
             while True:
-                _ = XenLibxcStream.Section.Record(self.is_be, self.page_size, self._io.pos(), self._io, self, self._root, self._is_le)
+                _ = XenLibxcStream.StreamSection.Record(self.is_be, self.page_size, self._io.pos(), self._io, self, self._root, self._is_le)
                 self.records.append(_)
                 if  ((_.is_end) or ( ((_.is_checkpoint) and ( ((self.stop_at_checkpoint) or (self._io.is_eof())) )) )) :
                     break
@@ -277,9 +297,12 @@ class XenLibxcStream(KaitaiStruct):
         class CheckpointDirtyPfnList(KaitaiStruct):
             """PFNs the secondary of a COLO pair dirtied, sent back to the primary
             over the back channel; in no particular order.
+            
+            .. seealso::
+               spec/libxc-stream.md#checkpoint_dirty_pfn_list
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.CheckpointDirtyPfnList, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.CheckpointDirtyPfnList, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -287,7 +310,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/checkpoint_dirty_pfn_list")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/checkpoint_dirty_pfn_list")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -318,9 +341,13 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class CpuidLeaf(KaitaiStruct):
-            """One CPUID leaf and the four registers it reports."""
+            """One CPUID leaf and the four registers it reports.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.CpuidLeaf, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.CpuidLeaf, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -328,7 +355,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/cpuid_leaf")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/cpuid_leaf")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -355,12 +382,17 @@ class XenLibxcStream(KaitaiStruct):
                 pass
 
 
-        class DomainHeader(KaitaiStruct):
-            """What kind of guest the stream holds, its page size and the Xen
-            release that wrote it. Uses the stream's byte order.
+        class Dhdr(KaitaiStruct):
+            """The domain header (Xen's struct xc_sr_dhdr): what kind of guest
+            the stream holds, its page size and the Xen release that wrote
+            it. Uses the stream's byte order. (Held by the field
+            `domain_header`; a type may not share its name in C#.)
+            
+            .. seealso::
+               spec/libxc-stream.md#domain-header
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.DomainHeader, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.Dhdr, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -368,7 +400,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/domain_header")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/dhdr")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -377,26 +409,26 @@ class XenLibxcStream(KaitaiStruct):
             def _read_le(self):
                 self.guest_type = KaitaiStream.resolve_enum(XenLibxcStream.DomainType, self._io.read_u4le())
                 if not isinstance(self.guest_type, XenLibxcStream.DomainType):
-                    raise kaitaistruct.ValidationNotInEnumError(self.guest_type, self._io, u"/types/section/types/domain_header/seq/0")
+                    raise kaitaistruct.ValidationNotInEnumError(self.guest_type, self._io, u"/types/stream_section/types/dhdr/seq/0")
                 self.page_shift = self._io.read_u2le()
                 if not self.page_shift <= 31:
-                    raise kaitaistruct.ValidationGreaterThanError(31, self.page_shift, self._io, u"/types/section/types/domain_header/seq/1")
+                    raise kaitaistruct.ValidationGreaterThanError(31, self.page_shift, self._io, u"/types/stream_section/types/dhdr/seq/1")
                 self.reserved = self._io.read_u2le()
                 if not self.reserved == 0:
-                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/domain_header/seq/2")
+                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/stream_section/types/dhdr/seq/2")
                 self.xen_major = self._io.read_u4le()
                 self.xen_minor = self._io.read_u4le()
 
             def _read_be(self):
                 self.guest_type = KaitaiStream.resolve_enum(XenLibxcStream.DomainType, self._io.read_u4be())
                 if not isinstance(self.guest_type, XenLibxcStream.DomainType):
-                    raise kaitaistruct.ValidationNotInEnumError(self.guest_type, self._io, u"/types/section/types/domain_header/seq/0")
+                    raise kaitaistruct.ValidationNotInEnumError(self.guest_type, self._io, u"/types/stream_section/types/dhdr/seq/0")
                 self.page_shift = self._io.read_u2be()
                 if not self.page_shift <= 31:
-                    raise kaitaistruct.ValidationGreaterThanError(31, self.page_shift, self._io, u"/types/section/types/domain_header/seq/1")
+                    raise kaitaistruct.ValidationGreaterThanError(31, self.page_shift, self._io, u"/types/stream_section/types/dhdr/seq/1")
                 self.reserved = self._io.read_u2be()
                 if not self.reserved == 0:
-                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/domain_header/seq/2")
+                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/stream_section/types/dhdr/seq/2")
                 self.xen_major = self._io.read_u4be()
                 self.xen_minor = self._io.read_u4be()
 
@@ -409,9 +441,12 @@ class XenLibxcStream(KaitaiStruct):
             """One HVM parameter. (Not named `hvm_param`: that is the enum of
             parameter indices, and several targets, C++, C# and Java among
             them, put types and enums in one namespace.)
+            
+            .. seealso::
+               spec/libxc-stream.md#hvm_params
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.HvmParamEntry, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.HvmParamEntry, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -419,7 +454,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/hvm_param_entry")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/hvm_param_entry")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -439,9 +474,13 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class HvmParams(KaitaiStruct):
-            """HVM parameters, each an index and a 64-bit value as HVMOP_set_param takes them."""
+            """HVM parameters, each an index and a 64-bit value as HVMOP_set_param takes them.
+            
+            .. seealso::
+               spec/libxc-stream.md#hvm_params
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.HvmParams, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.HvmParams, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -449,7 +488,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/hvm_params")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/hvm_params")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -459,20 +498,20 @@ class XenLibxcStream(KaitaiStruct):
                 self.num_params = self._io.read_u4le()
                 self.reserved = self._io.read_u4le()
                 if not self.reserved == 0:
-                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/hvm_params/seq/1")
+                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/stream_section/types/hvm_params/seq/1")
                 self.params = []
                 for i in range(self.num_params):
-                    self.params.append(XenLibxcStream.Section.HvmParamEntry(self._io, self, self._root, self._is_le))
+                    self.params.append(XenLibxcStream.StreamSection.HvmParamEntry(self._io, self, self._root, self._is_le))
 
 
             def _read_be(self):
                 self.num_params = self._io.read_u4be()
                 self.reserved = self._io.read_u4be()
                 if not self.reserved == 0:
-                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/hvm_params/seq/1")
+                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/stream_section/types/hvm_params/seq/1")
                 self.params = []
                 for i in range(self.num_params):
-                    self.params.append(XenLibxcStream.Section.HvmParamEntry(self._io, self, self._root, self._is_le))
+                    self.params.append(XenLibxcStream.StreamSection.HvmParamEntry(self._io, self, self._root, self._is_le))
 
 
 
@@ -485,9 +524,13 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class MsrEntry(KaitaiStruct):
-            """One model-specific register of the policy and its value."""
+            """One model-specific register of the policy and its value.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.MsrEntry, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.MsrEntry, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -495,7 +538,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/msr_entry")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/msr_entry")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -505,14 +548,14 @@ class XenLibxcStream(KaitaiStruct):
                 self.index = self._io.read_u4le()
                 self.flags = self._io.read_u4le()
                 if not self.flags == 0:
-                    raise kaitaistruct.ValidationNotEqualError(0, self.flags, self._io, u"/types/section/types/msr_entry/seq/1")
+                    raise kaitaistruct.ValidationNotEqualError(0, self.flags, self._io, u"/types/stream_section/types/msr_entry/seq/1")
                 self.value = self._io.read_u8le()
 
             def _read_be(self):
                 self.index = self._io.read_u4be()
                 self.flags = self._io.read_u4be()
                 if not self.flags == 0:
-                    raise kaitaistruct.ValidationNotEqualError(0, self.flags, self._io, u"/types/section/types/msr_entry/seq/1")
+                    raise kaitaistruct.ValidationNotEqualError(0, self.flags, self._io, u"/types/stream_section/types/msr_entry/seq/1")
                 self.value = self._io.read_u8be()
 
 
@@ -524,9 +567,12 @@ class XenLibxcStream(KaitaiStruct):
             """Guest memory: a list of PFNs with their page types, then the
             contents of every listed page whose type carries data, in list
             order. Pages typed BROKEN, XALLOC or XTAB have no contents here.
+            
+            .. seealso::
+               spec/libxc-stream.md#page_data
             """
             def __init__(self, is_be, page_size, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.PageData, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.PageData, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -536,7 +582,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/page_data")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/page_data")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -546,28 +592,28 @@ class XenLibxcStream(KaitaiStruct):
                 self.num_pfns = self._io.read_u4le()
                 self.reserved = self._io.read_u4le()
                 if not self.reserved == 0:
-                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/page_data/seq/1")
+                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/stream_section/types/page_data/seq/1")
                 self.pfns = []
                 for i in range(self.num_pfns):
-                    self.pfns.append(XenLibxcStream.Section.PfnEntry(self.is_be, self._io, self, self._root, self._is_le))
+                    self.pfns.append(XenLibxcStream.StreamSection.PfnEntry(self.is_be, self._io, self, self._root, self._is_le))
 
                 self.pages = []
                 for i in range(len(self.pfns)):
-                    self.pages.append(XenLibxcStream.Section.PageSlot(self.pfns[i].has_data, self.page_size, self._io, self, self._root, self._is_le))
+                    self.pages.append(XenLibxcStream.StreamSection.PageSlot(self.pfns[i].has_data, self.page_size, self._io, self, self._root, self._is_le))
 
 
             def _read_be(self):
                 self.num_pfns = self._io.read_u4be()
                 self.reserved = self._io.read_u4be()
                 if not self.reserved == 0:
-                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/page_data/seq/1")
+                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/stream_section/types/page_data/seq/1")
                 self.pfns = []
                 for i in range(self.num_pfns):
-                    self.pfns.append(XenLibxcStream.Section.PfnEntry(self.is_be, self._io, self, self._root, self._is_le))
+                    self.pfns.append(XenLibxcStream.StreamSection.PfnEntry(self.is_be, self._io, self, self._root, self._is_le))
 
                 self.pages = []
                 for i in range(len(self.pfns)):
-                    self.pages.append(XenLibxcStream.Section.PageSlot(self.pfns[i].has_data, self.page_size, self._io, self, self._root, self._is_le))
+                    self.pages.append(XenLibxcStream.StreamSection.PageSlot(self.pfns[i].has_data, self.page_size, self._io, self, self._root, self._is_le))
 
 
 
@@ -584,9 +630,13 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class PageSlot(KaitaiStruct):
-            """The place of one PFN entry in the run of page contents."""
+            """The place of one PFN entry in the run of page contents.
+            
+            .. seealso::
+               spec/libxc-stream.md#page_data
+            """
             def __init__(self, has_data, len_page, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.PageSlot, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.PageSlot, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -596,7 +646,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/page_slot")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/page_slot")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -629,9 +679,12 @@ class XenLibxcStream(KaitaiStruct):
             needs 64-bit arithmetic it is read as its low 32-bit half and the
             three fields of its high half, in the order the stream's byte
             order puts them; the fields of the other byte order are absent.
+            
+            .. seealso::
+               spec/libxc-stream.md#page_data
             """
             def __init__(self, is_be, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.PfnEntry, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.PfnEntry, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -640,7 +693,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/pfn_entry")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/pfn_entry")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -659,25 +712,25 @@ class XenLibxcStream(KaitaiStruct):
                     pass
                     self.reserved_le = self._io.read_bits_int_le(8)
                     if not self.reserved_le == 0:
-                        raise kaitaistruct.ValidationNotEqualError(0, self.reserved_le, self._io, u"/types/section/types/pfn_entry/seq/2")
+                        raise kaitaistruct.ValidationNotEqualError(0, self.reserved_le, self._io, u"/types/stream_section/types/pfn_entry/seq/2")
 
                 if (not (self.is_be)):
                     pass
                     self.page_type_le = KaitaiStream.resolve_enum(XenLibxcStream.PageType, self._io.read_bits_int_le(4))
                     if not isinstance(self.page_type_le, XenLibxcStream.PageType):
-                        raise kaitaistruct.ValidationNotInEnumError(self.page_type_le, self._io, u"/types/section/types/pfn_entry/seq/3")
+                        raise kaitaistruct.ValidationNotInEnumError(self.page_type_le, self._io, u"/types/stream_section/types/pfn_entry/seq/3")
 
                 if self.is_be:
                     pass
                     self.page_type_be = KaitaiStream.resolve_enum(XenLibxcStream.PageType, self._io.read_bits_int_be(4))
                     if not isinstance(self.page_type_be, XenLibxcStream.PageType):
-                        raise kaitaistruct.ValidationNotInEnumError(self.page_type_be, self._io, u"/types/section/types/pfn_entry/seq/4")
+                        raise kaitaistruct.ValidationNotInEnumError(self.page_type_be, self._io, u"/types/stream_section/types/pfn_entry/seq/4")
 
                 if self.is_be:
                     pass
                     self.reserved_be = self._io.read_bits_int_be(8)
                     if not self.reserved_be == 0:
-                        raise kaitaistruct.ValidationNotEqualError(0, self.reserved_be, self._io, u"/types/section/types/pfn_entry/seq/5")
+                        raise kaitaistruct.ValidationNotEqualError(0, self.reserved_be, self._io, u"/types/stream_section/types/pfn_entry/seq/5")
 
                 if self.is_be:
                     pass
@@ -701,25 +754,25 @@ class XenLibxcStream(KaitaiStruct):
                     pass
                     self.reserved_le = self._io.read_bits_int_le(8)
                     if not self.reserved_le == 0:
-                        raise kaitaistruct.ValidationNotEqualError(0, self.reserved_le, self._io, u"/types/section/types/pfn_entry/seq/2")
+                        raise kaitaistruct.ValidationNotEqualError(0, self.reserved_le, self._io, u"/types/stream_section/types/pfn_entry/seq/2")
 
                 if (not (self.is_be)):
                     pass
                     self.page_type_le = KaitaiStream.resolve_enum(XenLibxcStream.PageType, self._io.read_bits_int_le(4))
                     if not isinstance(self.page_type_le, XenLibxcStream.PageType):
-                        raise kaitaistruct.ValidationNotInEnumError(self.page_type_le, self._io, u"/types/section/types/pfn_entry/seq/3")
+                        raise kaitaistruct.ValidationNotInEnumError(self.page_type_le, self._io, u"/types/stream_section/types/pfn_entry/seq/3")
 
                 if self.is_be:
                     pass
                     self.page_type_be = KaitaiStream.resolve_enum(XenLibxcStream.PageType, self._io.read_bits_int_be(4))
                     if not isinstance(self.page_type_be, XenLibxcStream.PageType):
-                        raise kaitaistruct.ValidationNotInEnumError(self.page_type_be, self._io, u"/types/section/types/pfn_entry/seq/4")
+                        raise kaitaistruct.ValidationNotInEnumError(self.page_type_be, self._io, u"/types/stream_section/types/pfn_entry/seq/4")
 
                 if self.is_be:
                     pass
                     self.reserved_be = self._io.read_bits_int_be(8)
                     if not self.reserved_be == 0:
-                        raise kaitaistruct.ValidationNotEqualError(0, self.reserved_be, self._io, u"/types/section/types/pfn_entry/seq/5")
+                        raise kaitaistruct.ValidationNotEqualError(0, self.reserved_be, self._io, u"/types/stream_section/types/pfn_entry/seq/5")
 
                 if self.is_be:
                     pass
@@ -799,9 +852,12 @@ class XenLibxcStream(KaitaiStruct):
             """One record: type, body length, body, then zero padding to an 8-octet
             boundary. A body of a type not listed here, or of a type whose body
             this description leaves opaque, is kept as raw octets.
+            
+            .. seealso::
+               spec/libxc-stream.md#framing
             """
             def __init__(self, is_be, page_size, ofs_record, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.Record, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.Record, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -812,7 +868,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/record")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/record")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -826,7 +882,7 @@ class XenLibxcStream(KaitaiStruct):
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.CheckpointDirtyPfnList(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.CheckpointDirtyPfnList(_io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.hvm_context:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
@@ -836,57 +892,57 @@ class XenLibxcStream(KaitaiStruct):
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.HvmParams(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.HvmParams(_io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.page_data:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.PageData(self.is_be, self.page_size, _io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.PageData(self.is_be, self.page_size, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_cpuid_policy:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86CpuidPolicy(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86CpuidPolicy(_io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_msr_policy:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86MsrPolicy(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86MsrPolicy(_io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_info:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvInfo(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86PvInfo(_io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_p2m_frames:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvP2mFrames(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86PvP2mFrames(_io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_basic:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, True, _io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86PvVcpuContext(self.is_be, True, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_extended:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_msrs:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_xsave:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_tsc_info:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86TscInfo(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86TscInfo(_io__raw_body, self, self._root, self._is_le)
                 else:
                     pass
                     self.body = self._io.read_bytes(self.len_body)
@@ -894,7 +950,7 @@ class XenLibxcStream(KaitaiStruct):
                 for i in range((8 - self.len_body % 8) % 8):
                     self.padding.append(self._io.read_u1())
                     if not self.padding[i] == 0:
-                        raise kaitaistruct.ValidationNotEqualError(0, self.padding[i], self._io, u"/types/section/types/record/seq/3")
+                        raise kaitaistruct.ValidationNotEqualError(0, self.padding[i], self._io, u"/types/stream_section/types/record/seq/3")
 
 
             def _read_be(self):
@@ -905,7 +961,7 @@ class XenLibxcStream(KaitaiStruct):
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.CheckpointDirtyPfnList(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.CheckpointDirtyPfnList(_io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.hvm_context:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
@@ -915,57 +971,57 @@ class XenLibxcStream(KaitaiStruct):
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.HvmParams(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.HvmParams(_io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.page_data:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.PageData(self.is_be, self.page_size, _io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.PageData(self.is_be, self.page_size, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_cpuid_policy:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86CpuidPolicy(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86CpuidPolicy(_io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_msr_policy:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86MsrPolicy(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86MsrPolicy(_io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_info:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvInfo(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86PvInfo(_io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_p2m_frames:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvP2mFrames(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86PvP2mFrames(_io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_basic:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, True, _io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86PvVcpuContext(self.is_be, True, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_extended:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_msrs:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_pv_vcpu_xsave:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86PvVcpuContext(self.is_be, False, _io__raw_body, self, self._root, self._is_le)
                 elif _on == XenLibxcStream.RecType.x86_tsc_info:
                     pass
                     self._raw_body = self._io.read_bytes(self.len_body)
                     _io__raw_body = KaitaiStream(BytesIO(self._raw_body))
-                    self.body = XenLibxcStream.Section.X86TscInfo(_io__raw_body, self, self._root, self._is_le)
+                    self.body = XenLibxcStream.StreamSection.X86TscInfo(_io__raw_body, self, self._root, self._is_le)
                 else:
                     pass
                     self.body = self._io.read_bytes(self.len_body)
@@ -973,7 +1029,7 @@ class XenLibxcStream(KaitaiStruct):
                 for i in range((8 - self.len_body % 8) % 8):
                     self.padding.append(self._io.read_u1())
                     if not self.padding[i] == 0:
-                        raise kaitaistruct.ValidationNotEqualError(0, self.padding[i], self._io, u"/types/section/types/record/seq/3")
+                        raise kaitaistruct.ValidationNotEqualError(0, self.padding[i], self._io, u"/types/stream_section/types/record/seq/3")
 
 
 
@@ -1080,9 +1136,13 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class X86CpuidPolicy(KaitaiStruct):
-            """The guest's CPUID policy as a list of leaves."""
+            """The guest's CPUID policy as a list of leaves.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.X86CpuidPolicy, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.X86CpuidPolicy, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -1090,7 +1150,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/x86_cpuid_policy")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/x86_cpuid_policy")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -1100,7 +1160,7 @@ class XenLibxcStream(KaitaiStruct):
                 self.leaves = []
                 i = 0
                 while not self._io.is_eof():
-                    self.leaves.append(XenLibxcStream.Section.CpuidLeaf(self._io, self, self._root, self._is_le))
+                    self.leaves.append(XenLibxcStream.StreamSection.CpuidLeaf(self._io, self, self._root, self._is_le))
                     i += 1
 
 
@@ -1108,7 +1168,7 @@ class XenLibxcStream(KaitaiStruct):
                 self.leaves = []
                 i = 0
                 while not self._io.is_eof():
-                    self.leaves.append(XenLibxcStream.Section.CpuidLeaf(self._io, self, self._root, self._is_le))
+                    self.leaves.append(XenLibxcStream.StreamSection.CpuidLeaf(self._io, self, self._root, self._is_le))
                     i += 1
 
 
@@ -1122,9 +1182,13 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class X86MsrPolicy(KaitaiStruct):
-            """The guest's MSR policy as a list of entries."""
+            """The guest's MSR policy as a list of entries.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.X86MsrPolicy, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.X86MsrPolicy, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -1132,7 +1196,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/x86_msr_policy")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/x86_msr_policy")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -1142,7 +1206,7 @@ class XenLibxcStream(KaitaiStruct):
                 self.entries = []
                 i = 0
                 while not self._io.is_eof():
-                    self.entries.append(XenLibxcStream.Section.MsrEntry(self._io, self, self._root, self._is_le))
+                    self.entries.append(XenLibxcStream.StreamSection.MsrEntry(self._io, self, self._root, self._is_le))
                     i += 1
 
 
@@ -1150,7 +1214,7 @@ class XenLibxcStream(KaitaiStruct):
                 self.entries = []
                 i = 0
                 while not self._io.is_eof():
-                    self.entries.append(XenLibxcStream.Section.MsrEntry(self._io, self, self._root, self._is_le))
+                    self.entries.append(XenLibxcStream.StreamSection.MsrEntry(self._io, self, self._root, self._is_le))
                     i += 1
 
 
@@ -1164,9 +1228,13 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class X86PvInfo(KaitaiStruct):
-            """Width and paging depth of an x86 PV guest; must precede the records that depend on them."""
+            """Width and paging depth of an x86 PV guest; must precede the records that depend on them.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_pv_info
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.X86PvInfo, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.X86PvInfo, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -1174,7 +1242,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/x86_pv_info")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/x86_pv_info")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -1183,24 +1251,24 @@ class XenLibxcStream(KaitaiStruct):
             def _read_le(self):
                 self.guest_width = self._io.read_u1()
                 if not  ((self.guest_width == 4) or (self.guest_width == 8)) :
-                    raise kaitaistruct.ValidationNotAnyOfError(self.guest_width, self._io, u"/types/section/types/x86_pv_info/seq/0")
+                    raise kaitaistruct.ValidationNotAnyOfError(self.guest_width, self._io, u"/types/stream_section/types/x86_pv_info/seq/0")
                 self.pt_levels = self._io.read_u1()
                 if not  ((self.pt_levels == 3) or (self.pt_levels == 4)) :
-                    raise kaitaistruct.ValidationNotAnyOfError(self.pt_levels, self._io, u"/types/section/types/x86_pv_info/seq/1")
+                    raise kaitaistruct.ValidationNotAnyOfError(self.pt_levels, self._io, u"/types/stream_section/types/x86_pv_info/seq/1")
                 self.reserved = self._io.read_bytes(6)
                 if not self.reserved == b"\x00\x00\x00\x00\x00\x00":
-                    raise kaitaistruct.ValidationNotEqualError(b"\x00\x00\x00\x00\x00\x00", self.reserved, self._io, u"/types/section/types/x86_pv_info/seq/2")
+                    raise kaitaistruct.ValidationNotEqualError(b"\x00\x00\x00\x00\x00\x00", self.reserved, self._io, u"/types/stream_section/types/x86_pv_info/seq/2")
 
             def _read_be(self):
                 self.guest_width = self._io.read_u1()
                 if not  ((self.guest_width == 4) or (self.guest_width == 8)) :
-                    raise kaitaistruct.ValidationNotAnyOfError(self.guest_width, self._io, u"/types/section/types/x86_pv_info/seq/0")
+                    raise kaitaistruct.ValidationNotAnyOfError(self.guest_width, self._io, u"/types/stream_section/types/x86_pv_info/seq/0")
                 self.pt_levels = self._io.read_u1()
                 if not  ((self.pt_levels == 3) or (self.pt_levels == 4)) :
-                    raise kaitaistruct.ValidationNotAnyOfError(self.pt_levels, self._io, u"/types/section/types/x86_pv_info/seq/1")
+                    raise kaitaistruct.ValidationNotAnyOfError(self.pt_levels, self._io, u"/types/stream_section/types/x86_pv_info/seq/1")
                 self.reserved = self._io.read_bytes(6)
                 if not self.reserved == b"\x00\x00\x00\x00\x00\x00":
-                    raise kaitaistruct.ValidationNotEqualError(b"\x00\x00\x00\x00\x00\x00", self.reserved, self._io, u"/types/section/types/x86_pv_info/seq/2")
+                    raise kaitaistruct.ValidationNotEqualError(b"\x00\x00\x00\x00\x00\x00", self.reserved, self._io, u"/types/stream_section/types/x86_pv_info/seq/2")
 
 
             def _fetch_instances(self):
@@ -1210,9 +1278,12 @@ class XenLibxcStream(KaitaiStruct):
         class X86PvP2mFrames(KaitaiStruct):
             """Where an x86 PV guest keeps its physical-to-machine table: the
             frames holding the table entries for a range of PFNs.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_pv_p2m_frames
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.X86PvP2mFrames, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.X86PvP2mFrames, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -1220,7 +1291,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/x86_pv_p2m_frames")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/x86_pv_p2m_frames")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -1259,9 +1330,12 @@ class XenLibxcStream(KaitaiStruct):
             XSAVE, MSRS): the vCPU it belongs to and a block of state as the
             matching domctl hypercall exchanges it. BASIC's block is decoded
             (xen_pv_vcpu_context.ksy); the others are kept as octets.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_pv_vcpu_basic-_extended-_xsave-_msrs
             """
             def __init__(self, is_be, is_basic, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.X86PvVcpuContext, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.X86PvVcpuContext, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -1271,7 +1345,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/x86_pv_vcpu_context")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/x86_pv_vcpu_context")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -1281,7 +1355,7 @@ class XenLibxcStream(KaitaiStruct):
                 self.vcpu_id = self._io.read_u4le()
                 self.reserved = self._io.read_u4le()
                 if not self.reserved == 0:
-                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/x86_pv_vcpu_context/seq/1")
+                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/stream_section/types/x86_pv_vcpu_context/seq/1")
                 _on = (self._io.size() - 8 if self.is_basic else 0)
                 if _on == 2800:
                     pass
@@ -1301,7 +1375,7 @@ class XenLibxcStream(KaitaiStruct):
                 self.vcpu_id = self._io.read_u4be()
                 self.reserved = self._io.read_u4be()
                 if not self.reserved == 0:
-                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/x86_pv_vcpu_context/seq/1")
+                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/stream_section/types/x86_pv_vcpu_context/seq/1")
                 _on = (self._io.size() - 8 if self.is_basic else 0)
                 if _on == 2800:
                     pass
@@ -1332,9 +1406,13 @@ class XenLibxcStream(KaitaiStruct):
 
 
         class X86TscInfo(KaitaiStruct):
-            """How the guest's time stamp counter behaves and where it stood when saved."""
+            """How the guest's time stamp counter behaves and where it stood when saved.
+            
+            .. seealso::
+               spec/libxc-stream.md#x86_tsc_info
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenLibxcStream.Section.X86TscInfo, self).__init__(_io)
+                super(XenLibxcStream.StreamSection.X86TscInfo, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -1342,7 +1420,7 @@ class XenLibxcStream(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/section/types/x86_tsc_info")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/stream_section/types/x86_tsc_info")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:
@@ -1351,24 +1429,24 @@ class XenLibxcStream(KaitaiStruct):
             def _read_le(self):
                 self.mode = KaitaiStream.resolve_enum(XenLibxcStream.TscMode, self._io.read_u4le())
                 if not isinstance(self.mode, XenLibxcStream.TscMode):
-                    raise kaitaistruct.ValidationNotInEnumError(self.mode, self._io, u"/types/section/types/x86_tsc_info/seq/0")
+                    raise kaitaistruct.ValidationNotInEnumError(self.mode, self._io, u"/types/stream_section/types/x86_tsc_info/seq/0")
                 self.khz = self._io.read_u4le()
                 self.nsec = self._io.read_u8le()
                 self.incarnation = self._io.read_u4le()
                 self.reserved = self._io.read_u4le()
                 if not self.reserved == 0:
-                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/x86_tsc_info/seq/4")
+                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/stream_section/types/x86_tsc_info/seq/4")
 
             def _read_be(self):
                 self.mode = KaitaiStream.resolve_enum(XenLibxcStream.TscMode, self._io.read_u4be())
                 if not isinstance(self.mode, XenLibxcStream.TscMode):
-                    raise kaitaistruct.ValidationNotInEnumError(self.mode, self._io, u"/types/section/types/x86_tsc_info/seq/0")
+                    raise kaitaistruct.ValidationNotInEnumError(self.mode, self._io, u"/types/stream_section/types/x86_tsc_info/seq/0")
                 self.khz = self._io.read_u4be()
                 self.nsec = self._io.read_u8be()
                 self.incarnation = self._io.read_u4be()
                 self.reserved = self._io.read_u4be()
                 if not self.reserved == 0:
-                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/section/types/x86_tsc_info/seq/4")
+                    raise kaitaistruct.ValidationNotEqualError(0, self.reserved, self._io, u"/types/stream_section/types/x86_tsc_info/seq/4")
 
 
             def _fetch_instances(self):
@@ -1402,7 +1480,7 @@ class XenLibxcStream(KaitaiStruct):
             if hasattr(self, '_m_page_size'):
                 return self._m_page_size
 
-            self._m_page_size = (2147483648 if self.page_shift == 31 else 1 << self.page_shift)
+            self._m_page_size = (2147483648 if self.page_shift == 31 else (1 << self.page_shift))
             return getattr(self, '_m_page_size', None)
 
 

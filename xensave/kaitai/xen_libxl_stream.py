@@ -32,6 +32,13 @@ class XenLibxlStream(KaitaiStruct):
     the CHECKPOINT_STATE that follows it) that resumes nothing
     (XC-CKPT-003).
     
+    Specification: spec/libxl-stream.md (rules XL-*); the doc-ref of each
+    type names its section there.
+    
+    .. seealso::
+       spec/libxl-stream.md#header
+    
+    
     .. seealso::
        Source - https://xenbits.xen.org/docs/unstable/specs/libxl-migration-stream.html
     """
@@ -90,6 +97,9 @@ class XenLibxlStream(KaitaiStruct):
     class Record(KaitaiStruct):
         """One libxl record, and the libxc data that follows it inline when it
         is LIBXC_CONTEXT or a CHECKPOINT_END that resumes the libxc stream.
+        
+        .. seealso::
+           spec/libxl-stream.md#records
         """
         def __init__(self, is_be, libxc_open_before, libxc_is_be_before, libxc_page_shift_before, libxc_is_pv_before, ofs_record, _io, _parent=None, _root=None):
             super(XenLibxlStream.Record, self).__init__(_io)
@@ -156,7 +166,7 @@ class XenLibxlStream(KaitaiStruct):
 
             if  ((self.resumes_libxc) and (self.reads_libxc_resumed)) :
                 pass
-                self.libxc_resumed = xen_libxc_stream.XenLibxcStream.Section(self.libxc_is_be_before, False, self.libxc_page_shift_before, True, self._io)
+                self.libxc_resumed = xen_libxc_stream.XenLibxcStream.StreamSection(self.libxc_is_be_before, False, self.libxc_page_shift_before, True, self._io)
 
 
         def _read_be(self):
@@ -197,7 +207,7 @@ class XenLibxlStream(KaitaiStruct):
 
             if  ((self.resumes_libxc) and (self.reads_libxc_resumed)) :
                 pass
-                self.libxc_resumed = xen_libxc_stream.XenLibxcStream.Section(self.libxc_is_be_before, False, self.libxc_page_shift_before, True, self._io)
+                self.libxc_resumed = xen_libxc_stream.XenLibxcStream.StreamSection(self.libxc_is_be_before, False, self.libxc_page_shift_before, True, self._io)
 
 
 
@@ -247,6 +257,9 @@ class XenLibxlStream(KaitaiStruct):
             """A COLO control message. Xen writes a body of four octets (the
             record padding then fills the rest of the 8); a body of eight
             octets carries four reserved zero octets after the control id.
+            
+            .. seealso::
+               spec/libxl-stream.md#checkpoint_state
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxlStream.Record.CheckpointState, self).__init__(_io)
@@ -298,7 +311,11 @@ class XenLibxlStream(KaitaiStruct):
 
 
         class EmulatorContext(KaitaiStruct):
-            """The saved state of one device model, opaque to libxl."""
+            """The saved state of one device model, opaque to libxl.
+            
+            .. seealso::
+               spec/libxl-stream.md#emulator_context
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxlStream.Record.EmulatorContext, self).__init__(_io)
                 self._parent = _parent
@@ -333,6 +350,9 @@ class XenLibxlStream(KaitaiStruct):
             """Xenstore entries for one device model, as key/value pairs of
             NUL-terminated strings packed one after another. Keys are
             relative to the device model's own xenstore directory.
+            
+            .. seealso::
+               spec/libxl-stream.md#emulator_xenstore_data
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxlStream.Record.EmulatorXenstoreData, self).__init__(_io)
@@ -379,7 +399,11 @@ class XenLibxlStream(KaitaiStruct):
 
 
         class XenstoreEntry(KaitaiStruct):
-            """One xenstore key and its value."""
+            """One xenstore key and its value.
+            
+            .. seealso::
+               spec/libxl-stream.md#emulator_xenstore_data
+            """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
                 super(XenLibxlStream.Record.XenstoreEntry, self).__init__(_io)
                 self._parent = _parent

@@ -31,6 +31,10 @@ class XenPvVcpuContext(KaitaiStruct):
     the rules on the contents are PV-* in spec/pv-context.md.
     
     .. seealso::
+       spec/pv-context.md#layout
+    
+    
+    .. seealso::
        Source - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=xen/include/public/arch-x86/xen.h
     
     
@@ -90,7 +94,11 @@ class XenPvVcpuContext(KaitaiStruct):
             self.context._fetch_instances()
 
     class Context32(KaitaiStruct):
-        """vcpu_guest_context of a 32-bit guest (2800 octets)."""
+        """vcpu_guest_context of a 32-bit guest (2800 octets).
+        
+        .. seealso::
+           spec/pv-context.md#layout
+        """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(XenPvVcpuContext.Context32, self).__init__(_io)
             self._parent = _parent
@@ -216,7 +224,11 @@ class XenPvVcpuContext(KaitaiStruct):
 
 
     class Context64(KaitaiStruct):
-        """vcpu_guest_context of a 64-bit guest (5168 octets)."""
+        """vcpu_guest_context of a 64-bit guest (5168 octets).
+        
+        .. seealso::
+           spec/pv-context.md#layout
+        """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(XenPvVcpuContext.Context64, self).__init__(_io)
             self._parent = _parent
@@ -344,7 +356,11 @@ class XenPvVcpuContext(KaitaiStruct):
 
 
     class TrapInfo32(KaitaiStruct):
-        """One entry of the virtual IDT."""
+        """One entry of the virtual IDT.
+        
+        .. seealso::
+           spec/pv-context.md#layout
+        """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(XenPvVcpuContext.TrapInfo32, self).__init__(_io)
             self._parent = _parent
@@ -378,7 +394,11 @@ class XenPvVcpuContext(KaitaiStruct):
 
 
     class TrapInfo64(KaitaiStruct):
-        """One entry of the virtual IDT."""
+        """One entry of the virtual IDT.
+        
+        .. seealso::
+           spec/pv-context.md#layout
+        """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(XenPvVcpuContext.TrapInfo64, self).__init__(_io)
             self._parent = _parent
@@ -414,7 +434,11 @@ class XenPvVcpuContext(KaitaiStruct):
 
 
     class UserRegs32(KaitaiStruct):
-        """The user-visible registers of a 32-bit guest vCPU."""
+        """The user-visible registers of a 32-bit guest vCPU.
+        
+        .. seealso::
+           spec/pv-context.md#layout
+        """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(XenPvVcpuContext.UserRegs32, self).__init__(_io)
             self._parent = _parent
@@ -490,7 +514,11 @@ class XenPvVcpuContext(KaitaiStruct):
 
 
     class UserRegs64(KaitaiStruct):
-        """The user-visible registers of a 64-bit guest vCPU."""
+        """The user-visible registers of a 64-bit guest vCPU.
+        
+        .. seealso::
+           spec/pv-context.md#layout
+        """
         def __init__(self, _io, _parent=None, _root=None, _is_le=None):
             super(XenPvVcpuContext.UserRegs64, self).__init__(_io)
             self._parent = _parent

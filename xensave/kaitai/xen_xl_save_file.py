@@ -24,6 +24,13 @@ class XenXlSaveFile(KaitaiStruct):
     Xen defines no file name extension for these files; `xl` is this
     project's convention.
     
+    Specification: spec/xl-file.md (rules XLF-*); the doc-ref of each type
+    names its section there.
+    
+    .. seealso::
+       spec/xl-file.md#layout
+    
+    
     .. seealso::
        Source - https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl.h;hb=HEAD
     """
@@ -37,7 +44,7 @@ class XenXlSaveFile(KaitaiStruct):
         self.magic = self._io.read_bytes(32)
         if not self.magic == b"\x58\x65\x6E\x20\x73\x61\x76\x65\x64\x20\x64\x6F\x6D\x61\x69\x6E\x2C\x20\x78\x6C\x20\x66\x6F\x72\x6D\x61\x74\x0A\x20\x00\x20\x0D":
             raise kaitaistruct.ValidationNotEqualError(b"\x58\x65\x6E\x20\x73\x61\x76\x65\x64\x20\x64\x6F\x6D\x61\x69\x6E\x2C\x20\x78\x6C\x20\x66\x6F\x72\x6D\x61\x74\x0A\x20\x00\x20\x0D", self.magic, self._io, u"/seq/0")
-        self.header = XenXlSaveFile.Header(self.byteorder_probe == 16909060, self._io, self, self._root)
+        self.header = XenXlSaveFile.SaveFileHeader(self.byteorder_probe == 16909060, self._io, self, self._root)
         if self.header.has_stream_v2:
             pass
             self.stream = xen_libxl_stream.XenLibxlStream(self._io)
@@ -63,13 +70,18 @@ class XenXlSaveFile(KaitaiStruct):
             pass
 
 
-    class Header(KaitaiStruct):
-        """What xl calls the save file header, less its magic, and the optional
-        data it announces. All four words are in the saving host's byte
-        order.
+    class SaveFileHeader(KaitaiStruct):
+        """What xl calls the save file header (struct save_file_header), less
+        its magic, and the optional data it announces. All four words are in
+        the saving host's byte order. (The type is named after Xen's
+        structure rather than `header`, the field that holds it: a type
+        named like a field of the same type clashes in C#.)
+        
+        .. seealso::
+           spec/xl-file.md#header
         """
         def __init__(self, is_le, _io, _parent=None, _root=None):
-            super(XenXlSaveFile.Header, self).__init__(_io)
+            super(XenXlSaveFile.SaveFileHeader, self).__init__(_io)
             self._parent = _parent
             self._root = _root
             self.is_le = is_le
@@ -84,7 +96,7 @@ class XenXlSaveFile(KaitaiStruct):
                 pass
                 self._is_le = False
             if not hasattr(self, '_is_le'):
-                raise kaitaistruct.UndecidedEndiannessError("/types/header")
+                raise kaitaistruct.UndecidedEndiannessError("/types/save_file_header")
             elif self._is_le == True:
                 self._read_le()
             elif self._is_le == False:
@@ -93,45 +105,49 @@ class XenXlSaveFile(KaitaiStruct):
         def _read_le(self):
             self.byteorder = self._io.read_u4le()
             if not self.byteorder == 16909060:
-                raise kaitaistruct.ValidationNotEqualError(16909060, self.byteorder, self._io, u"/types/header/seq/0")
+                raise kaitaistruct.ValidationNotEqualError(16909060, self.byteorder, self._io, u"/types/save_file_header/seq/0")
             self.mandatory_flags = self._io.read_u4le()
             if not self.mandatory_flags <= 3:
-                raise kaitaistruct.ValidationGreaterThanError(3, self.mandatory_flags, self._io, u"/types/header/seq/1")
+                raise kaitaistruct.ValidationGreaterThanError(3, self.mandatory_flags, self._io, u"/types/save_file_header/seq/1")
             self.optional_flags = self._io.read_u4le()
             if not self.optional_flags == 0:
-                raise kaitaistruct.ValidationNotEqualError(0, self.optional_flags, self._io, u"/types/header/seq/2")
+                raise kaitaistruct.ValidationNotEqualError(0, self.optional_flags, self._io, u"/types/save_file_header/seq/2")
             self.len_optional_data = self._io.read_u4le()
             self._raw_optional_data = self._io.read_bytes(self.len_optional_data)
             _io__raw_optional_data = KaitaiStream(BytesIO(self._raw_optional_data))
-            self.optional_data = XenXlSaveFile.Header.OptionalData(_io__raw_optional_data, self, self._root, self._is_le)
+            self.optional_data = XenXlSaveFile.SaveFileHeader.OptionalDataBlock(_io__raw_optional_data, self, self._root, self._is_le)
 
         def _read_be(self):
             self.byteorder = self._io.read_u4be()
             if not self.byteorder == 16909060:
-                raise kaitaistruct.ValidationNotEqualError(16909060, self.byteorder, self._io, u"/types/header/seq/0")
+                raise kaitaistruct.ValidationNotEqualError(16909060, self.byteorder, self._io, u"/types/save_file_header/seq/0")
             self.mandatory_flags = self._io.read_u4be()
             if not self.mandatory_flags <= 3:
-                raise kaitaistruct.ValidationGreaterThanError(3, self.mandatory_flags, self._io, u"/types/header/seq/1")
+                raise kaitaistruct.ValidationGreaterThanError(3, self.mandatory_flags, self._io, u"/types/save_file_header/seq/1")
             self.optional_flags = self._io.read_u4be()
             if not self.optional_flags == 0:
-                raise kaitaistruct.ValidationNotEqualError(0, self.optional_flags, self._io, u"/types/header/seq/2")
+                raise kaitaistruct.ValidationNotEqualError(0, self.optional_flags, self._io, u"/types/save_file_header/seq/2")
             self.len_optional_data = self._io.read_u4be()
             self._raw_optional_data = self._io.read_bytes(self.len_optional_data)
             _io__raw_optional_data = KaitaiStream(BytesIO(self._raw_optional_data))
-            self.optional_data = XenXlSaveFile.Header.OptionalData(_io__raw_optional_data, self, self._root, self._is_le)
+            self.optional_data = XenXlSaveFile.SaveFileHeader.OptionalDataBlock(_io__raw_optional_data, self, self._root, self._is_le)
 
 
         def _fetch_instances(self):
             pass
             self.optional_data._fetch_instances()
 
-        class OptionalData(KaitaiStruct):
+        class OptionalDataBlock(KaitaiStruct):
             """The optional data. When not empty it opens with the domain
             configuration, length first; whatever follows the configuration
-            is for future use and may be skipped.
+            is for future use and may be skipped. (Held by the field
+            `optional_data`; a type may not share its name in C#.)
+            
+            .. seealso::
+               spec/xl-file.md#optional-data
             """
             def __init__(self, _io, _parent=None, _root=None, _is_le=None):
-                super(XenXlSaveFile.Header.OptionalData, self).__init__(_io)
+                super(XenXlSaveFile.SaveFileHeader.OptionalDataBlock, self).__init__(_io)
                 self._parent = _parent
                 self._root = _root
                 self._is_le = _is_le
@@ -139,7 +155,7 @@ class XenXlSaveFile(KaitaiStruct):
 
             def _read(self):
                 if not hasattr(self, '_is_le'):
-                    raise kaitaistruct.UndecidedEndiannessError("/types/header/types/optional_data")
+                    raise kaitaistruct.UndecidedEndiannessError("/types/save_file_header/types/optional_data_block")
                 elif self._is_le == True:
                     self._read_le()
                 elif self._is_le == False:

@@ -27,6 +27,7 @@
  * zero-extends, and two (CPU_XSAVE, CPU_MSR) have a variable length.
  * Fields a shorter entry does not reach are absent here; the octets of a
  * field cut short are in `partial`. Rules HVM-*: spec/hvm-context.md.
+ * @see spec/hvm-context.md#overview
  * @see {@link https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=xen/include/public/arch-x86/hvm/save.h|Source}
  */
 
@@ -99,6 +100,7 @@ var XenHvmContext = (function() {
   /**
    * One entry: descriptor and payload. The payload of a typecode this
    * description does not list is kept as raw octets.
+   * @see spec/hvm-context.md#descriptor
    */
 
   var Entry = XenHvmContext.Entry = (function() {
@@ -258,6 +260,7 @@ var XenHvmContext = (function() {
   /**
    * The first entry: a descriptor with typecode 1 and length 24, and the
    * header it announces.
+   * @see spec/hvm-context.md#header
    */
 
   var HeaderEntry = XenHvmContext.HeaderEntry = (function() {
@@ -307,6 +310,7 @@ var XenHvmContext = (function() {
    * compat layout without msr_tsc_aux, flags and pad0, whose last three
    * fields sit 8 octets lower (see `compat`). Fields past the end of a
    * shorter entry are absent.
+   * @see spec/hvm-context.md#cpu
    */
 
   var HvmHwCpu = XenHvmContext.HvmHwCpu = (function() {
@@ -859,6 +863,7 @@ var XenHvmContext = (function() {
    * The fields of struct hvm_hw_cpu_compat after msr_efer: the compat
    * layout has no msr_tsc_aux, so these sit 8 octets lower than in the
    * current layout.
+   * @see spec/hvm-context.md#cpu
    */
 
   var HvmHwCpuCompatTail = XenHvmContext.HvmHwCpuCompatTail = (function() {
@@ -894,6 +899,7 @@ var XenHvmContext = (function() {
    * CPU_XSAVE (typecode 16, per vCPU): the extended state of one vCPU in
    * the standard (uncompacted) XSAVE format; its length depends on the
    * features in xcr0_accum, at least 600 octets (HVM-XSAVE-001).
+   * @see spec/hvm-context.md#cpu_xsave
    */
 
   var HvmHwCpuXsave = XenHvmContext.HvmHwCpuXsave = (function() {
@@ -963,6 +969,7 @@ var XenHvmContext = (function() {
   /**
    * HPET (typecode 12): the high precision event timer's register block
    * and the comparator periods, 1048 octets.
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmHwHpet = XenHvmContext.HvmHwHpet = (function() {
@@ -1066,6 +1073,7 @@ var XenHvmContext = (function() {
 
   /**
    * The registers of one HPET timer, 32 octets.
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmHwHpetTimer = XenHvmContext.HvmHwHpetTimer = (function() {
@@ -1104,6 +1112,7 @@ var XenHvmContext = (function() {
 
   /**
    * ISA_IRQ (typecode 8): the level of each ISA IRQ wire, 8 octets.
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmHwIsaIrqs = XenHvmContext.HvmHwIsaIrqs = (function() {
@@ -1147,6 +1156,7 @@ var XenHvmContext = (function() {
    * LAPIC (typecode 5, per vCPU): local APIC state outside the register
    * page. 32 octets (28 of fields and 4 of tail padding); Xen zero-
    * extends a shorter entry.
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmHwLapic = XenHvmContext.HvmHwLapic = (function() {
@@ -1235,6 +1245,7 @@ var XenHvmContext = (function() {
   /**
    * LAPIC_REGS (typecode 6, per vCPU): the local APIC's 1 KiB register
    * page.
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmHwLapicRegs = XenHvmContext.HvmHwLapicRegs = (function() {
@@ -1277,6 +1288,7 @@ var XenHvmContext = (function() {
   /**
    * MTRR (typecode 14, per vCPU): PAT and memory type range registers,
    * 240 octets.
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmHwMtrr = XenHvmContext.HvmHwMtrr = (function() {
@@ -1344,6 +1356,7 @@ var XenHvmContext = (function() {
 
   /**
    * PCI_IRQ (typecode 7): the level of each PCI INTx wire, 16 octets.
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmHwPciIrqs = XenHvmContext.HvmHwPciIrqs = (function() {
@@ -1389,6 +1402,7 @@ var XenHvmContext = (function() {
   /**
    * PCI_LINK (typecode 9): the routing of the four PCI-ISA links, 8
    * octets.
+   * @see spec/hvm-context.md#platform-devices
    */
 
   var HvmHwPciLink = XenHvmContext.HvmHwPciLink = (function() {
@@ -1447,6 +1461,7 @@ var XenHvmContext = (function() {
 
   /**
    * PIT (typecode 10): the 8254 programmable interval timer, 56 octets.
+   * @see spec/hvm-context.md#platform-devices
    */
 
   var HvmHwPit = XenHvmContext.HvmHwPit = (function() {
@@ -1507,6 +1522,7 @@ var XenHvmContext = (function() {
 
   /**
    * One PIT counter, 16 octets.
+   * @see spec/hvm-context.md#platform-devices
    */
 
   var HvmHwPitChannel = XenHvmContext.HvmHwPitChannel = (function() {
@@ -1585,6 +1601,7 @@ var XenHvmContext = (function() {
 
   /**
    * PMTIMER (typecode 13): the ACPI power-management timer, 8 octets.
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmHwPmtimer = XenHvmContext.HvmHwPmtimer = (function() {
@@ -1637,6 +1654,7 @@ var XenHvmContext = (function() {
   /**
    * RTC (typecode 11): the CMOS real-time clock, 24 octets; Xen zero-
    * extends a shorter entry (older ones had no rtc_offset).
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmHwRtc = XenHvmContext.HvmHwRtc = (function() {
@@ -1709,6 +1727,7 @@ var XenHvmContext = (function() {
   /**
    * IOAPIC (typecode 4): the single virtual IO-APIC with its 48 pins,
    * 400 octets.
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmHwVioapic = XenHvmContext.HvmHwVioapic = (function() {
@@ -1771,6 +1790,7 @@ var XenHvmContext = (function() {
   /**
    * PIC (typecode 3, instance 0 master, 1 slave): one 8259 interrupt
    * controller, 8 octets.
+   * @see spec/hvm-context.md#platform-devices
    */
 
   var HvmHwVpic = XenHvmContext.HvmHwVpic = (function() {
@@ -1890,6 +1910,7 @@ var XenHvmContext = (function() {
   /**
    * CPU_MSR (typecode 20, per vCPU): model-specific registers Xen saves
    * beyond the CPU entry, 8 octets plus 16 per MSR (HVM-MSR-001).
+   * @see spec/hvm-context.md#cpu_msr
    */
 
   var HvmMsr = XenHvmContext.HvmMsr = (function() {
@@ -1947,6 +1968,7 @@ var XenHvmContext = (function() {
 
   /**
    * One MSR, 16 octets.
+   * @see spec/hvm-context.md#cpu_msr
    */
 
   var HvmOneMsr = XenHvmContext.HvmOneMsr = (function() {
@@ -1984,6 +2006,7 @@ var XenHvmContext = (function() {
   /**
    * HEADER (typecode 1): identifies the blob and the machine that saved
    * it.
+   * @see spec/hvm-context.md#header
    */
 
   var HvmSaveHeader = XenHvmContext.HvmSaveHeader = (function() {
@@ -2034,6 +2057,7 @@ var XenHvmContext = (function() {
   /**
    * TSC_ADJUST (typecode 19, per vCPU): the IA32_TSC_ADJUST MSR, 8
    * octets.
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmTscAdjust = XenHvmContext.HvmTscAdjust = (function() {
@@ -2076,6 +2100,7 @@ var XenHvmContext = (function() {
   /**
    * VIRIDIAN_DOMAIN (typecode 15): Hyper-V enlightenment state of the
    * domain, 32 octets; Xen zero-extends a shorter entry.
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmViridianDomainContext = XenHvmContext.HvmViridianDomainContext = (function() {
@@ -2151,6 +2176,7 @@ var XenHvmContext = (function() {
    * VIRIDIAN_VCPU (typecode 17, per vCPU): Hyper-V enlightenment state
    * of one vCPU, 216 octets; Xen zero-extends a shorter entry (older
    * ones stopped after the padding, at 16).
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmViridianVcpuContext = XenHvmContext.HvmViridianVcpuContext = (function() {
@@ -2255,6 +2281,7 @@ var XenHvmContext = (function() {
   /**
    * VMCE_VCPU (typecode 18, per vCPU): virtual machine-check state, 32
    * octets; Xen zero-extends a shorter entry.
+   * @see spec/hvm-context.md#typecodes
    */
 
   var HvmVmceVcpu = XenHvmContext.HvmVmceVcpu = (function() {

@@ -24,6 +24,10 @@
  * pages come in COMPRESSED_DATA (-12) chunks, each page encoded against the
  * receiver's earlier copy of it as an empty page, a full page, or runs of
  * copied and skipped 4-octet words (`compressed_page`).
+ * 
+ * Specification: spec/legacy.md (rules LEG-*); the doc-ref of each type
+ * names its section there.
+ * @see spec/legacy.md#overall-shape
  * @see {@link https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/python/xen/migration/legacy.py;hb=HEAD|Source}
  */
 
@@ -41,7 +45,7 @@ var XenLegacyLibxcImage = (function() {
   XenLegacyLibxcImage.prototype._read = function() {
     this.p2mSize = new Word(this._io, this, this._root);
     if (!(this.isHvm)) {
-      this.extInfo = new ExtInfo(this._io, this, this._root);
+      this.extInfo = new ExtInfoList(this._io, this, this._root);
     }
     if (!(this.isHvm)) {
       this.p2mFrames = [];
@@ -60,6 +64,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * One body and its tail.
+   * @see spec/legacy.md#body
    */
 
   var Checkpoint = XenLegacyLibxcImage.Checkpoint = (function() {
@@ -120,6 +125,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * One chunk of the body.
+   * @see spec/legacy.md#body
    */
 
   var Chunk = XenLegacyLibxcImage.Chunk = (function() {
@@ -231,6 +237,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * COMPRESSED_DATA (-12), compressed pages of a Remus body.
+   * @see spec/legacy.md#remus-compression
    */
 
   var CompressedData = XenLegacyLibxcImage.CompressedData = (function() {
@@ -263,6 +270,7 @@ var XenLegacyLibxcImage = (function() {
    * One page, encoded against the receiver's copy of it: runs that cover
    * exactly 4096 octets, or the single octet of an empty (unchanged) or
    * full page.
+   * @see spec/legacy.md#remus-compression
    */
 
   var CompressedPage = XenLegacyLibxcImage.CompressedPage = (function() {
@@ -292,6 +300,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * The compressed pages of one COMPRESSED_DATA chunk.
+   * @see spec/legacy.md#remus-compression
    */
 
   var CompressedPages = XenLegacyLibxcImage.CompressedPages = (function() {
@@ -320,6 +329,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * One run of a compressed page.
+   * @see spec/legacy.md#remus-compression
    */
 
   var CompressedRun = XenLegacyLibxcImage.CompressedRun = (function() {
@@ -415,6 +425,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * The device-model record of the HVM tail.
+   * @see spec/legacy.md#hvm-tail
    */
 
   var DeviceModel = XenLegacyLibxcImage.DeviceModel = (function() {
@@ -453,6 +464,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * One extended-info block.
+   * @see spec/legacy.md#extended-info-pv-only
    */
 
   var ExtBlock = XenLegacyLibxcImage.ExtBlock = (function() {
@@ -495,6 +507,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * The extended-info blocks; Xen writes `vcpu`, `extv`, then `xcnt` when present.
+   * @see spec/legacy.md#extended-info-pv-only
    */
 
   var ExtBlocks = XenLegacyLibxcImage.ExtBlocks = (function() {
@@ -522,21 +535,23 @@ var XenLegacyLibxcImage = (function() {
   })();
 
   /**
-   * The PV extended-info list.
+   * The PV extended-info list. (Held by the field `ext_info`; a type may
+   * not share its name in C#.)
+   * @see spec/legacy.md#extended-info-pv-only
    */
 
-  var ExtInfo = XenLegacyLibxcImage.ExtInfo = (function() {
-    function ExtInfo(_io, _parent, _root) {
+  var ExtInfoList = XenLegacyLibxcImage.ExtInfoList = (function() {
+    function ExtInfoList(_io, _parent, _root) {
       this._io = _io;
       this._parent = _parent;
       this._root = _root;
 
       this._read();
     }
-    ExtInfo.prototype._read = function() {
+    ExtInfoList.prototype._read = function() {
       this.signature = this._io.readBytes(this._root.wordSize);
       if (!( (((KaitaiStream.byteArrayCompare(this.signature, new Uint8Array([255, 255, 255, 255])) == 0)) || ((KaitaiStream.byteArrayCompare(this.signature, new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255])) == 0))) )) {
-        throw new KaitaiStream.ValidationNotAnyOfError(this.signature, this._io, "/types/ext_info/seq/0");
+        throw new KaitaiStream.ValidationNotAnyOfError(this.signature, this._io, "/types/ext_info_list/seq/0");
       }
       this.lenBlocks = this._io.readU4le();
       this._raw_blocks = this._io.readBytes(this.lenBlocks);
@@ -556,11 +571,12 @@ var XenLegacyLibxcImage = (function() {
      * The blocks, as one substream.
      */
 
-    return ExtInfo;
+    return ExtInfoList;
   })();
 
   /**
    * A chunk that carries one HVM parameter.
+   * @see spec/legacy.md#body
    */
 
   var HvmParam = XenLegacyLibxcImage.HvmParam = (function() {
@@ -592,6 +608,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * The HVM tail.
+   * @see spec/legacy.md#hvm-tail
    */
 
   var HvmTail = XenLegacyLibxcImage.HvmTail = (function() {
@@ -642,6 +659,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * Pfn words, then one page for each word whose type carries data.
+   * @see spec/legacy.md#page-batches
    */
 
   var PageBatch = XenLegacyLibxcImage.PageBatch = (function() {
@@ -667,6 +685,7 @@ var XenLegacyLibxcImage = (function() {
 
     /**
      * The page data (if any) belonging to one pfn word.
+     * @see spec/legacy.md#page-batches
      */
 
     var PageSlot = PageBatch.PageSlot = (function() {
@@ -727,6 +746,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * The PV tail.
+   * @see spec/legacy.md#pv-tail
    */
 
   var PvTail = XenLegacyLibxcImage.PvTail = (function() {
@@ -771,6 +791,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * TOOLSTACK (-18), data for the toolstack.
+   * @see spec/legacy.md#body
    */
 
   var Toolstack = XenLegacyLibxcImage.Toolstack = (function() {
@@ -799,6 +820,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * TSC_INFO (-7).
+   * @see spec/legacy.md#body
    */
 
   var TscInfo = XenLegacyLibxcImage.TscInfo = (function() {
@@ -837,6 +859,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * VCPU_INFO (-2), the online-vCPU map.
+   * @see spec/legacy.md#body
    */
 
   var VcpuInfo = XenLegacyLibxcImage.VcpuInfo = (function() {
@@ -868,6 +891,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * One vCPU's state in the PV tail.
+   * @see spec/legacy.md#pv-tail
    */
 
   var VcpuState = XenLegacyLibxcImage.VcpuState = (function() {
@@ -905,6 +929,7 @@ var XenLegacyLibxcImage = (function() {
 
   /**
    * One toolstack `unsigned long`.
+   * @see spec/legacy.md#header
    */
 
   var Word = XenLegacyLibxcImage.Word = (function() {

@@ -13,6 +13,9 @@
  * The data libxl stored in the TOOLSTACK chunk of a legacy HVM image: qemu's
  * physmap. A 64-bit toolstack leaves four stray octets after each name's NUL
  * (the C structure's tail padding); a 32-bit one does not.
+ * 
+ * Specification: spec/legacy.md, section "libxl's toolstack record".
+ * @see spec/legacy.md#libxls-toolstack-record
  * @see {@link https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/python/xen/migration/legacy.py;hb=HEAD|Source}
  */
 
@@ -39,6 +42,7 @@ var XenLegacyLibxlToolstack = (function() {
 
   /**
    * One physmap entry.
+   * @see spec/legacy.md#libxls-toolstack-record
    */
 
   var Entry = XenLegacyLibxlToolstack.Entry = (function() {

@@ -13,6 +13,10 @@
  * An xl save file whose STREAMv2 flag is clear: the xl header and the domain
  * configuration, then a legacy libxc image. The image's variant is not
  * recorded, so it comes in as parameters.
+ * 
+ * Specification: spec/legacy.md (the image) and spec/xl-file.md (the xl
+ * header, rules XLF-*).
+ * @see spec/legacy.md#overall-shape
  * @see {@link https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl_saverestore.c;hb=HEAD|Source}
  */
 
@@ -32,7 +36,7 @@ var XenLegacyXlSaveFile = (function() {
     if (!((KaitaiStream.byteArrayCompare(this.magic, new Uint8Array([88, 101, 110, 32, 115, 97, 118, 101, 100, 32, 100, 111, 109, 97, 105, 110, 44, 32, 120, 108, 32, 102, 111, 114, 109, 97, 116, 10, 32, 0, 32, 13])) == 0))) {
       throw new KaitaiStream.ValidationNotEqualError(new Uint8Array([88, 101, 110, 32, 115, 97, 118, 101, 100, 32, 100, 111, 109, 97, 105, 110, 44, 32, 120, 108, 32, 102, 111, 114, 109, 97, 116, 10, 32, 0, 32, 13]), this.magic, this._io, "/seq/0");
     }
-    this.header = new XenXlSaveFile_.XenXlSaveFile.Header(this._io, null, null, true);
+    this.header = new XenXlSaveFile_.XenXlSaveFile.SaveFileHeader(this._io, null, null, true);
     if (!(this.header.hasStreamV2)) {
       this.image = new XenLegacyLibxcImage_.XenLegacyLibxcImage(this._io, null, null, this.toolstackWidth, this.isHvm, this.numVcpus);
     }

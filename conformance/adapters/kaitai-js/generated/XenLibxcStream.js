@@ -25,12 +25,16 @@
  * image splits the records into sections: each section but the last stops
  * at a CHECKPOINT record, the libxl layer then has its say, and the
  * following section carries records only, with no headers again (see
- * `embedded_stream` and `section`).
+ * `embedded_stream` and `stream_section`).
  * 
  * Byte strings and 64-bit values are read whole. The one place where the
  * layout packs fields into a 64-bit value, the PFN entries of PAGE_DATA,
  * is read as a 32-bit half and bit fields of at most 20 bits, so that no
  * target language needs 64-bit arithmetic.
+ * 
+ * Specification: spec/libxc-stream.md (rules XC-*); the doc-ref of each
+ * type names its section there.
+ * @see spec/libxc-stream.md#overview
  * @see {@link https://xenbits.xen.org/docs/unstable/specs/libxc-migration-stream.html|Source}
  */
 
@@ -209,14 +213,15 @@ var XenLibxcStream = (function() {
     this._read();
   }
   XenLibxcStream.prototype._read = function() {
-    this.imageHeader = new ImageHeader(this._io, this, this._root);
-    this.section = new Section(this._io, this, this._root, this.imageHeader.isBigEndian, true, 0, false);
+    this.imageHeader = new Ihdr(this._io, this, this._root);
+    this.section = new StreamSection(this._io, this, this._root, this.imageHeader.isBigEndian, true, 0, false);
   }
 
   /**
    * A libxc stream as it appears inside a libxl stream right after the
    * LIBXC_CONTEXT record: both headers, then records up to END or up to
    * the first CHECKPOINT, whichever comes first.
+   * @see spec/nesting.md#libxl-stream-and-libxc-stream
    */
 
   var EmbeddedStream = XenLibxcStream.EmbeddedStream = (function() {
@@ -228,8 +233,8 @@ var XenLibxcStream = (function() {
       this._read();
     }
     EmbeddedStream.prototype._read = function() {
-      this.imageHeader = new ImageHeader(this._io, this, this._root);
-      this.section = new Section(this._io, this, this._root, this.imageHeader.isBigEndian, true, 0, true);
+      this.imageHeader = new Ihdr(this._io, this, this._root);
+      this.section = new StreamSection(this._io, this, this._root, this.imageHeader.isBigEndian, true, 0, true);
     }
 
     /**
@@ -244,50 +249,54 @@ var XenLibxcStream = (function() {
   })();
 
   /**
-   * Fixed 24-octet header, big-endian whatever the options say. Tools
-   * tell this format from the legacy one by the marker: a legacy image
-   * always has a zero bit somewhere in its first 8 octets.
+   * The image header (Xen's struct xc_sr_ihdr): fixed 24 octets,
+   * big-endian whatever the options say. Tools tell this format from the
+   * legacy one by the marker: a legacy image always has a zero bit
+   * somewhere in its first 8 octets. (Named after Xen's structure, not
+   * after the field `image_header` that holds it: a type named like a
+   * field of the same type clashes in C#.)
+   * @see spec/libxc-stream.md#image-header
    */
 
-  var ImageHeader = XenLibxcStream.ImageHeader = (function() {
-    function ImageHeader(_io, _parent, _root) {
+  var Ihdr = XenLibxcStream.Ihdr = (function() {
+    function Ihdr(_io, _parent, _root) {
       this._io = _io;
       this._parent = _parent;
       this._root = _root;
 
       this._read();
     }
-    ImageHeader.prototype._read = function() {
+    Ihdr.prototype._read = function() {
       this.marker = this._io.readBytes(8);
       if (!((KaitaiStream.byteArrayCompare(this.marker, new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255])) == 0))) {
-        throw new KaitaiStream.ValidationNotEqualError(new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255]), this.marker, this._io, "/types/image_header/seq/0");
+        throw new KaitaiStream.ValidationNotEqualError(new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255]), this.marker, this._io, "/types/ihdr/seq/0");
       }
       this.magic = this._io.readU4be();
       if (!(this.magic == 1480937030)) {
-        throw new KaitaiStream.ValidationNotEqualError(1480937030, this.magic, this._io, "/types/image_header/seq/1");
+        throw new KaitaiStream.ValidationNotEqualError(1480937030, this.magic, this._io, "/types/ihdr/seq/1");
       }
       this.version = this._io.readU4be();
       if (!( ((this.version == 2) || (this.version == 3)) )) {
-        throw new KaitaiStream.ValidationNotAnyOfError(this.version, this._io, "/types/image_header/seq/2");
+        throw new KaitaiStream.ValidationNotAnyOfError(this.version, this._io, "/types/ihdr/seq/2");
       }
       this.options = this._io.readU2be();
       if (!(this.options <= 1)) {
-        throw new KaitaiStream.ValidationGreaterThanError(1, this.options, this._io, "/types/image_header/seq/3");
+        throw new KaitaiStream.ValidationGreaterThanError(1, this.options, this._io, "/types/ihdr/seq/3");
       }
       this.reserved1 = this._io.readU2be();
       if (!(this.reserved1 == 0)) {
-        throw new KaitaiStream.ValidationNotEqualError(0, this.reserved1, this._io, "/types/image_header/seq/4");
+        throw new KaitaiStream.ValidationNotEqualError(0, this.reserved1, this._io, "/types/ihdr/seq/4");
       }
       this.reserved2 = this._io.readU4be();
       if (!(this.reserved2 == 0)) {
-        throw new KaitaiStream.ValidationNotEqualError(0, this.reserved2, this._io, "/types/image_header/seq/5");
+        throw new KaitaiStream.ValidationNotEqualError(0, this.reserved2, this._io, "/types/ihdr/seq/5");
       }
     }
 
     /**
      * True when the domain header and the records are big-endian.
      */
-    Object.defineProperty(ImageHeader.prototype, 'isBigEndian', {
+    Object.defineProperty(Ihdr.prototype, 'isBigEndian', {
       get: function() {
         if (this._m_isBigEndian !== undefined)
           return this._m_isBigEndian;
@@ -325,18 +334,20 @@ var XenLibxcStream = (function() {
      * Reserved, must be zero.
      */
 
-    return ImageHeader;
+    return Ihdr;
   })();
 
   /**
    * The part of the stream in the byte order the image header names: the
    * domain header and records up to END, or one section of a
    * checkpointed stream. Every type nested here inherits that byte
-   * order.
+   * order. (Held by the field `section`; a type may not share its name
+   * in C#.)
+   * @see spec/libxc-stream.md#records
    */
 
-  var Section = XenLibxcStream.Section = (function() {
-    function Section(_io, _parent, _root, isBe, hasDomainHeader, resumedPageShift, stopAtCheckpoint) {
+  var StreamSection = XenLibxcStream.StreamSection = (function() {
+    function StreamSection(_io, _parent, _root, isBe, hasDomainHeader, resumedPageShift, stopAtCheckpoint) {
       this._io = _io;
       this._parent = _parent;
       this._root = _root;
@@ -347,7 +358,7 @@ var XenLibxcStream = (function() {
 
       this._read();
     }
-    Section.prototype._read = function() {
+    StreamSection.prototype._read = function() {
       switch (this.isBe) {
       case true:
         this._is_le = false;
@@ -365,9 +376,9 @@ var XenLibxcStream = (function() {
         throw new KaitaiStream.UndecidedEndiannessError();
       }
     }
-    Section.prototype._readLE = function() {
+    StreamSection.prototype._readLE = function() {
       if (this.hasDomainHeader) {
-        this.domainHeader = new DomainHeader(this._io, this, this._root, this._is_le);
+        this.domainHeader = new Dhdr(this._io, this, this._root, this._is_le);
       }
       this.records = [];
       var i = 0;
@@ -377,9 +388,9 @@ var XenLibxcStream = (function() {
         i++;
       } while (!( ((_.isEnd) || ( ((_.isCheckpoint) && ( ((this.stopAtCheckpoint) || (this._io.isEof())) )) )) ));
     }
-    Section.prototype._readBE = function() {
+    StreamSection.prototype._readBE = function() {
       if (this.hasDomainHeader) {
-        this.domainHeader = new DomainHeader(this._io, this, this._root, this._is_le);
+        this.domainHeader = new Dhdr(this._io, this, this._root, this._is_le);
       }
       this.records = [];
       var i = 0;
@@ -393,9 +404,10 @@ var XenLibxcStream = (function() {
     /**
      * PFNs the secondary of a COLO pair dirtied, sent back to the primary
      * over the back channel; in no particular order.
+     * @see spec/libxc-stream.md#checkpoint_dirty_pfn_list
      */
 
-    var CheckpointDirtyPfnList = Section.CheckpointDirtyPfnList = (function() {
+    var CheckpointDirtyPfnList = StreamSection.CheckpointDirtyPfnList = (function() {
       function CheckpointDirtyPfnList(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
@@ -440,9 +452,10 @@ var XenLibxcStream = (function() {
 
     /**
      * One CPUID leaf and the four registers it reports.
+     * @see spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
      */
 
-    var CpuidLeaf = Section.CpuidLeaf = (function() {
+    var CpuidLeaf = StreamSection.CpuidLeaf = (function() {
       function CpuidLeaf(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
@@ -506,12 +519,15 @@ var XenLibxcStream = (function() {
     })();
 
     /**
-     * What kind of guest the stream holds, its page size and the Xen
-     * release that wrote it. Uses the stream's byte order.
+     * The domain header (Xen's struct xc_sr_dhdr): what kind of guest
+     * the stream holds, its page size and the Xen release that wrote
+     * it. Uses the stream's byte order. (Held by the field
+     * `domain_header`; a type may not share its name in C#.)
+     * @see spec/libxc-stream.md#domain-header
      */
 
-    var DomainHeader = Section.DomainHeader = (function() {
-      function DomainHeader(_io, _parent, _root, _is_le) {
+    var Dhdr = StreamSection.Dhdr = (function() {
+      function Dhdr(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
         this._root = _root;
@@ -519,7 +535,7 @@ var XenLibxcStream = (function() {
 
         this._read();
       }
-      DomainHeader.prototype._read = function() {
+      Dhdr.prototype._read = function() {
 
         if (this._is_le === true) {
           this._readLE();
@@ -529,34 +545,34 @@ var XenLibxcStream = (function() {
           throw new KaitaiStream.UndecidedEndiannessError();
         }
       }
-      DomainHeader.prototype._readLE = function() {
+      Dhdr.prototype._readLE = function() {
         this.guestType = this._io.readU4le();
         if (!Object.prototype.hasOwnProperty.call(XenLibxcStream.DomainType, this.guestType)) {
-          throw new KaitaiStream.ValidationNotInEnumError(this.guestType, this._io, "/types/section/types/domain_header/seq/0");
+          throw new KaitaiStream.ValidationNotInEnumError(this.guestType, this._io, "/types/stream_section/types/dhdr/seq/0");
         }
         this.pageShift = this._io.readU2le();
         if (!(this.pageShift <= 31)) {
-          throw new KaitaiStream.ValidationGreaterThanError(31, this.pageShift, this._io, "/types/section/types/domain_header/seq/1");
+          throw new KaitaiStream.ValidationGreaterThanError(31, this.pageShift, this._io, "/types/stream_section/types/dhdr/seq/1");
         }
         this.reserved = this._io.readU2le();
         if (!(this.reserved == 0)) {
-          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/section/types/domain_header/seq/2");
+          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/stream_section/types/dhdr/seq/2");
         }
         this.xenMajor = this._io.readU4le();
         this.xenMinor = this._io.readU4le();
       }
-      DomainHeader.prototype._readBE = function() {
+      Dhdr.prototype._readBE = function() {
         this.guestType = this._io.readU4be();
         if (!Object.prototype.hasOwnProperty.call(XenLibxcStream.DomainType, this.guestType)) {
-          throw new KaitaiStream.ValidationNotInEnumError(this.guestType, this._io, "/types/section/types/domain_header/seq/0");
+          throw new KaitaiStream.ValidationNotInEnumError(this.guestType, this._io, "/types/stream_section/types/dhdr/seq/0");
         }
         this.pageShift = this._io.readU2be();
         if (!(this.pageShift <= 31)) {
-          throw new KaitaiStream.ValidationGreaterThanError(31, this.pageShift, this._io, "/types/section/types/domain_header/seq/1");
+          throw new KaitaiStream.ValidationGreaterThanError(31, this.pageShift, this._io, "/types/stream_section/types/dhdr/seq/1");
         }
         this.reserved = this._io.readU2be();
         if (!(this.reserved == 0)) {
-          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/section/types/domain_header/seq/2");
+          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/stream_section/types/dhdr/seq/2");
         }
         this.xenMajor = this._io.readU4be();
         this.xenMinor = this._io.readU4be();
@@ -586,16 +602,17 @@ var XenLibxcStream = (function() {
        * legacy image, the version of the conversion tool.
        */
 
-      return DomainHeader;
+      return Dhdr;
     })();
 
     /**
      * One HVM parameter. (Not named `hvm_param`: that is the enum of
      * parameter indices, and several targets, C++, C# and Java among
      * them, put types and enums in one namespace.)
+     * @see spec/libxc-stream.md#hvm_params
      */
 
-    var HvmParamEntry = Section.HvmParamEntry = (function() {
+    var HvmParamEntry = StreamSection.HvmParamEntry = (function() {
       function HvmParamEntry(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
@@ -636,9 +653,10 @@ var XenLibxcStream = (function() {
 
     /**
      * HVM parameters, each an index and a 64-bit value as HVMOP_set_param takes them.
+     * @see spec/libxc-stream.md#hvm_params
      */
 
-    var HvmParams = Section.HvmParams = (function() {
+    var HvmParams = StreamSection.HvmParams = (function() {
       function HvmParams(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
@@ -661,7 +679,7 @@ var XenLibxcStream = (function() {
         this.numParams = this._io.readU4le();
         this.reserved = this._io.readU4le();
         if (!(this.reserved == 0)) {
-          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/section/types/hvm_params/seq/1");
+          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/stream_section/types/hvm_params/seq/1");
         }
         this.params = [];
         for (var i = 0; i < this.numParams; i++) {
@@ -672,7 +690,7 @@ var XenLibxcStream = (function() {
         this.numParams = this._io.readU4be();
         this.reserved = this._io.readU4be();
         if (!(this.reserved == 0)) {
-          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/section/types/hvm_params/seq/1");
+          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/stream_section/types/hvm_params/seq/1");
         }
         this.params = [];
         for (var i = 0; i < this.numParams; i++) {
@@ -697,9 +715,10 @@ var XenLibxcStream = (function() {
 
     /**
      * One model-specific register of the policy and its value.
+     * @see spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
      */
 
-    var MsrEntry = Section.MsrEntry = (function() {
+    var MsrEntry = StreamSection.MsrEntry = (function() {
       function MsrEntry(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
@@ -722,7 +741,7 @@ var XenLibxcStream = (function() {
         this.index = this._io.readU4le();
         this.flags = this._io.readU4le();
         if (!(this.flags == 0)) {
-          throw new KaitaiStream.ValidationNotEqualError(0, this.flags, this._io, "/types/section/types/msr_entry/seq/1");
+          throw new KaitaiStream.ValidationNotEqualError(0, this.flags, this._io, "/types/stream_section/types/msr_entry/seq/1");
         }
         this.value = this._io.readU8le();
       }
@@ -730,7 +749,7 @@ var XenLibxcStream = (function() {
         this.index = this._io.readU4be();
         this.flags = this._io.readU4be();
         if (!(this.flags == 0)) {
-          throw new KaitaiStream.ValidationNotEqualError(0, this.flags, this._io, "/types/section/types/msr_entry/seq/1");
+          throw new KaitaiStream.ValidationNotEqualError(0, this.flags, this._io, "/types/stream_section/types/msr_entry/seq/1");
         }
         this.value = this._io.readU8be();
       }
@@ -754,9 +773,10 @@ var XenLibxcStream = (function() {
      * Guest memory: a list of PFNs with their page types, then the
      * contents of every listed page whose type carries data, in list
      * order. Pages typed BROKEN, XALLOC or XTAB have no contents here.
+     * @see spec/libxc-stream.md#page_data
      */
 
-    var PageData = Section.PageData = (function() {
+    var PageData = StreamSection.PageData = (function() {
       function PageData(_io, _parent, _root, _is_le, isBe, pageSize) {
         this._io = _io;
         this._parent = _parent;
@@ -781,7 +801,7 @@ var XenLibxcStream = (function() {
         this.numPfns = this._io.readU4le();
         this.reserved = this._io.readU4le();
         if (!(this.reserved == 0)) {
-          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/section/types/page_data/seq/1");
+          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/stream_section/types/page_data/seq/1");
         }
         this.pfns = [];
         for (var i = 0; i < this.numPfns; i++) {
@@ -796,7 +816,7 @@ var XenLibxcStream = (function() {
         this.numPfns = this._io.readU4be();
         this.reserved = this._io.readU4be();
         if (!(this.reserved == 0)) {
-          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/section/types/page_data/seq/1");
+          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/stream_section/types/page_data/seq/1");
         }
         this.pfns = [];
         for (var i = 0; i < this.numPfns; i++) {
@@ -838,9 +858,10 @@ var XenLibxcStream = (function() {
 
     /**
      * The place of one PFN entry in the run of page contents.
+     * @see spec/libxc-stream.md#page_data
      */
 
-    var PageSlot = Section.PageSlot = (function() {
+    var PageSlot = StreamSection.PageSlot = (function() {
       function PageSlot(_io, _parent, _root, _is_le, hasData, lenPage) {
         this._io = _io;
         this._parent = _parent;
@@ -894,9 +915,10 @@ var XenLibxcStream = (function() {
      * needs 64-bit arithmetic it is read as its low 32-bit half and the
      * three fields of its high half, in the order the stream's byte
      * order puts them; the fields of the other byte order are absent.
+     * @see spec/libxc-stream.md#page_data
      */
 
-    var PfnEntry = Section.PfnEntry = (function() {
+    var PfnEntry = StreamSection.PfnEntry = (function() {
       function PfnEntry(_io, _parent, _root, _is_le, isBe) {
         this._io = _io;
         this._parent = _parent;
@@ -926,25 +948,25 @@ var XenLibxcStream = (function() {
         if (!(this.isBe)) {
           this.reservedLe = this._io.readBitsIntLe(8);
           if (!(this.reservedLe == 0)) {
-            throw new KaitaiStream.ValidationNotEqualError(0, this.reservedLe, this._io, "/types/section/types/pfn_entry/seq/2");
+            throw new KaitaiStream.ValidationNotEqualError(0, this.reservedLe, this._io, "/types/stream_section/types/pfn_entry/seq/2");
           }
         }
         if (!(this.isBe)) {
           this.pageTypeLe = this._io.readBitsIntLe(4);
           if (!Object.prototype.hasOwnProperty.call(XenLibxcStream.PageType, this.pageTypeLe)) {
-            throw new KaitaiStream.ValidationNotInEnumError(this.pageTypeLe, this._io, "/types/section/types/pfn_entry/seq/3");
+            throw new KaitaiStream.ValidationNotInEnumError(this.pageTypeLe, this._io, "/types/stream_section/types/pfn_entry/seq/3");
           }
         }
         if (this.isBe) {
           this.pageTypeBe = this._io.readBitsIntBe(4);
           if (!Object.prototype.hasOwnProperty.call(XenLibxcStream.PageType, this.pageTypeBe)) {
-            throw new KaitaiStream.ValidationNotInEnumError(this.pageTypeBe, this._io, "/types/section/types/pfn_entry/seq/4");
+            throw new KaitaiStream.ValidationNotInEnumError(this.pageTypeBe, this._io, "/types/stream_section/types/pfn_entry/seq/4");
           }
         }
         if (this.isBe) {
           this.reservedBe = this._io.readBitsIntBe(8);
           if (!(this.reservedBe == 0)) {
-            throw new KaitaiStream.ValidationNotEqualError(0, this.reservedBe, this._io, "/types/section/types/pfn_entry/seq/5");
+            throw new KaitaiStream.ValidationNotEqualError(0, this.reservedBe, this._io, "/types/stream_section/types/pfn_entry/seq/5");
           }
         }
         if (this.isBe) {
@@ -965,25 +987,25 @@ var XenLibxcStream = (function() {
         if (!(this.isBe)) {
           this.reservedLe = this._io.readBitsIntLe(8);
           if (!(this.reservedLe == 0)) {
-            throw new KaitaiStream.ValidationNotEqualError(0, this.reservedLe, this._io, "/types/section/types/pfn_entry/seq/2");
+            throw new KaitaiStream.ValidationNotEqualError(0, this.reservedLe, this._io, "/types/stream_section/types/pfn_entry/seq/2");
           }
         }
         if (!(this.isBe)) {
           this.pageTypeLe = this._io.readBitsIntLe(4);
           if (!Object.prototype.hasOwnProperty.call(XenLibxcStream.PageType, this.pageTypeLe)) {
-            throw new KaitaiStream.ValidationNotInEnumError(this.pageTypeLe, this._io, "/types/section/types/pfn_entry/seq/3");
+            throw new KaitaiStream.ValidationNotInEnumError(this.pageTypeLe, this._io, "/types/stream_section/types/pfn_entry/seq/3");
           }
         }
         if (this.isBe) {
           this.pageTypeBe = this._io.readBitsIntBe(4);
           if (!Object.prototype.hasOwnProperty.call(XenLibxcStream.PageType, this.pageTypeBe)) {
-            throw new KaitaiStream.ValidationNotInEnumError(this.pageTypeBe, this._io, "/types/section/types/pfn_entry/seq/4");
+            throw new KaitaiStream.ValidationNotInEnumError(this.pageTypeBe, this._io, "/types/stream_section/types/pfn_entry/seq/4");
           }
         }
         if (this.isBe) {
           this.reservedBe = this._io.readBitsIntBe(8);
           if (!(this.reservedBe == 0)) {
-            throw new KaitaiStream.ValidationNotEqualError(0, this.reservedBe, this._io, "/types/section/types/pfn_entry/seq/5");
+            throw new KaitaiStream.ValidationNotEqualError(0, this.reservedBe, this._io, "/types/stream_section/types/pfn_entry/seq/5");
           }
         }
         if (this.isBe) {
@@ -1086,9 +1108,10 @@ var XenLibxcStream = (function() {
      * One record: type, body length, body, then zero padding to an 8-octet
      * boundary. A body of a type not listed here, or of a type whose body
      * this description leaves opaque, is kept as raw octets.
+     * @see spec/libxc-stream.md#framing
      */
 
-    var Record = Section.Record = (function() {
+    var Record = StreamSection.Record = (function() {
       function Record(_io, _parent, _root, _is_le, isBe, pageSize, ofsRecord) {
         this._io = _io;
         this._parent = _parent;
@@ -1187,7 +1210,7 @@ var XenLibxcStream = (function() {
         for (var i = 0; i < KaitaiStream.mod(8 - KaitaiStream.mod(this.lenBody, 8), 8); i++) {
           this.padding.push(this._io.readU1());
           if (!(this.padding[i] == 0)) {
-            throw new KaitaiStream.ValidationNotEqualError(0, this.padding[i], this._io, "/types/section/types/record/seq/3");
+            throw new KaitaiStream.ValidationNotEqualError(0, this.padding[i], this._io, "/types/stream_section/types/record/seq/3");
           }
         }
       }
@@ -1268,7 +1291,7 @@ var XenLibxcStream = (function() {
         for (var i = 0; i < KaitaiStream.mod(8 - KaitaiStream.mod(this.lenBody, 8), 8); i++) {
           this.padding.push(this._io.readU1());
           if (!(this.padding[i] == 0)) {
-            throw new KaitaiStream.ValidationNotEqualError(0, this.padding[i], this._io, "/types/section/types/record/seq/3");
+            throw new KaitaiStream.ValidationNotEqualError(0, this.padding[i], this._io, "/types/stream_section/types/record/seq/3");
           }
         }
       }
@@ -1371,9 +1394,10 @@ var XenLibxcStream = (function() {
 
     /**
      * The guest's CPUID policy as a list of leaves.
+     * @see spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
      */
 
-    var X86CpuidPolicy = Section.X86CpuidPolicy = (function() {
+    var X86CpuidPolicy = StreamSection.X86CpuidPolicy = (function() {
       function X86CpuidPolicy(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
@@ -1418,9 +1442,10 @@ var XenLibxcStream = (function() {
 
     /**
      * The guest's MSR policy as a list of entries.
+     * @see spec/libxc-stream.md#x86_cpuid_policy-and-x86_msr_policy
      */
 
-    var X86MsrPolicy = Section.X86MsrPolicy = (function() {
+    var X86MsrPolicy = StreamSection.X86MsrPolicy = (function() {
       function X86MsrPolicy(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
@@ -1465,9 +1490,10 @@ var XenLibxcStream = (function() {
 
     /**
      * Width and paging depth of an x86 PV guest; must precede the records that depend on them.
+     * @see spec/libxc-stream.md#x86_pv_info
      */
 
-    var X86PvInfo = Section.X86PvInfo = (function() {
+    var X86PvInfo = StreamSection.X86PvInfo = (function() {
       function X86PvInfo(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
@@ -1489,29 +1515,29 @@ var XenLibxcStream = (function() {
       X86PvInfo.prototype._readLE = function() {
         this.guestWidth = this._io.readU1();
         if (!( ((this.guestWidth == 4) || (this.guestWidth == 8)) )) {
-          throw new KaitaiStream.ValidationNotAnyOfError(this.guestWidth, this._io, "/types/section/types/x86_pv_info/seq/0");
+          throw new KaitaiStream.ValidationNotAnyOfError(this.guestWidth, this._io, "/types/stream_section/types/x86_pv_info/seq/0");
         }
         this.ptLevels = this._io.readU1();
         if (!( ((this.ptLevels == 3) || (this.ptLevels == 4)) )) {
-          throw new KaitaiStream.ValidationNotAnyOfError(this.ptLevels, this._io, "/types/section/types/x86_pv_info/seq/1");
+          throw new KaitaiStream.ValidationNotAnyOfError(this.ptLevels, this._io, "/types/stream_section/types/x86_pv_info/seq/1");
         }
         this.reserved = this._io.readBytes(6);
         if (!((KaitaiStream.byteArrayCompare(this.reserved, new Uint8Array([0, 0, 0, 0, 0, 0])) == 0))) {
-          throw new KaitaiStream.ValidationNotEqualError(new Uint8Array([0, 0, 0, 0, 0, 0]), this.reserved, this._io, "/types/section/types/x86_pv_info/seq/2");
+          throw new KaitaiStream.ValidationNotEqualError(new Uint8Array([0, 0, 0, 0, 0, 0]), this.reserved, this._io, "/types/stream_section/types/x86_pv_info/seq/2");
         }
       }
       X86PvInfo.prototype._readBE = function() {
         this.guestWidth = this._io.readU1();
         if (!( ((this.guestWidth == 4) || (this.guestWidth == 8)) )) {
-          throw new KaitaiStream.ValidationNotAnyOfError(this.guestWidth, this._io, "/types/section/types/x86_pv_info/seq/0");
+          throw new KaitaiStream.ValidationNotAnyOfError(this.guestWidth, this._io, "/types/stream_section/types/x86_pv_info/seq/0");
         }
         this.ptLevels = this._io.readU1();
         if (!( ((this.ptLevels == 3) || (this.ptLevels == 4)) )) {
-          throw new KaitaiStream.ValidationNotAnyOfError(this.ptLevels, this._io, "/types/section/types/x86_pv_info/seq/1");
+          throw new KaitaiStream.ValidationNotAnyOfError(this.ptLevels, this._io, "/types/stream_section/types/x86_pv_info/seq/1");
         }
         this.reserved = this._io.readBytes(6);
         if (!((KaitaiStream.byteArrayCompare(this.reserved, new Uint8Array([0, 0, 0, 0, 0, 0])) == 0))) {
-          throw new KaitaiStream.ValidationNotEqualError(new Uint8Array([0, 0, 0, 0, 0, 0]), this.reserved, this._io, "/types/section/types/x86_pv_info/seq/2");
+          throw new KaitaiStream.ValidationNotEqualError(new Uint8Array([0, 0, 0, 0, 0, 0]), this.reserved, this._io, "/types/stream_section/types/x86_pv_info/seq/2");
         }
       }
 
@@ -1533,9 +1559,10 @@ var XenLibxcStream = (function() {
     /**
      * Where an x86 PV guest keeps its physical-to-machine table: the
      * frames holding the table entries for a range of PFNs.
+     * @see spec/libxc-stream.md#x86_pv_p2m_frames
      */
 
-    var X86PvP2mFrames = Section.X86PvP2mFrames = (function() {
+    var X86PvP2mFrames = StreamSection.X86PvP2mFrames = (function() {
       function X86PvP2mFrames(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
@@ -1595,9 +1622,10 @@ var XenLibxcStream = (function() {
      * XSAVE, MSRS): the vCPU it belongs to and a block of state as the
      * matching domctl hypercall exchanges it. BASIC's block is decoded
      * (xen_pv_vcpu_context.ksy); the others are kept as octets.
+     * @see spec/libxc-stream.md#x86_pv_vcpu_basic-_extended-_xsave-_msrs
      */
 
-    var X86PvVcpuContext = Section.X86PvVcpuContext = (function() {
+    var X86PvVcpuContext = StreamSection.X86PvVcpuContext = (function() {
       function X86PvVcpuContext(_io, _parent, _root, _is_le, isBe, isBasic) {
         this._io = _io;
         this._parent = _parent;
@@ -1622,7 +1650,7 @@ var XenLibxcStream = (function() {
         this.vcpuId = this._io.readU4le();
         this.reserved = this._io.readU4le();
         if (!(this.reserved == 0)) {
-          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/section/types/x86_pv_vcpu_context/seq/1");
+          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/stream_section/types/x86_pv_vcpu_context/seq/1");
         }
         switch ((this.isBasic ? this._io.size - 8 : 0)) {
         case 2800:
@@ -1644,7 +1672,7 @@ var XenLibxcStream = (function() {
         this.vcpuId = this._io.readU4be();
         this.reserved = this._io.readU4be();
         if (!(this.reserved == 0)) {
-          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/section/types/x86_pv_vcpu_context/seq/1");
+          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/stream_section/types/x86_pv_vcpu_context/seq/1");
         }
         switch ((this.isBasic ? this._io.size - 8 : 0)) {
         case 2800:
@@ -1693,9 +1721,10 @@ var XenLibxcStream = (function() {
 
     /**
      * How the guest's time stamp counter behaves and where it stood when saved.
+     * @see spec/libxc-stream.md#x86_tsc_info
      */
 
-    var X86TscInfo = Section.X86TscInfo = (function() {
+    var X86TscInfo = StreamSection.X86TscInfo = (function() {
       function X86TscInfo(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
@@ -1717,27 +1746,27 @@ var XenLibxcStream = (function() {
       X86TscInfo.prototype._readLE = function() {
         this.mode = this._io.readU4le();
         if (!Object.prototype.hasOwnProperty.call(XenLibxcStream.TscMode, this.mode)) {
-          throw new KaitaiStream.ValidationNotInEnumError(this.mode, this._io, "/types/section/types/x86_tsc_info/seq/0");
+          throw new KaitaiStream.ValidationNotInEnumError(this.mode, this._io, "/types/stream_section/types/x86_tsc_info/seq/0");
         }
         this.khz = this._io.readU4le();
         this.nsec = this._io.readU8le();
         this.incarnation = this._io.readU4le();
         this.reserved = this._io.readU4le();
         if (!(this.reserved == 0)) {
-          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/section/types/x86_tsc_info/seq/4");
+          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/stream_section/types/x86_tsc_info/seq/4");
         }
       }
       X86TscInfo.prototype._readBE = function() {
         this.mode = this._io.readU4be();
         if (!Object.prototype.hasOwnProperty.call(XenLibxcStream.TscMode, this.mode)) {
-          throw new KaitaiStream.ValidationNotInEnumError(this.mode, this._io, "/types/section/types/x86_tsc_info/seq/0");
+          throw new KaitaiStream.ValidationNotInEnumError(this.mode, this._io, "/types/stream_section/types/x86_tsc_info/seq/0");
         }
         this.khz = this._io.readU4be();
         this.nsec = this._io.readU8be();
         this.incarnation = this._io.readU4be();
         this.reserved = this._io.readU4be();
         if (!(this.reserved == 0)) {
-          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/section/types/x86_tsc_info/seq/4");
+          throw new KaitaiStream.ValidationNotEqualError(0, this.reserved, this._io, "/types/stream_section/types/x86_tsc_info/seq/4");
         }
       }
 
@@ -1767,7 +1796,7 @@ var XenLibxcStream = (function() {
     /**
      * True when these records stopped at a CHECKPOINT rather than at END.
      */
-    Object.defineProperty(Section.prototype, 'endedAtCheckpoint', {
+    Object.defineProperty(StreamSection.prototype, 'endedAtCheckpoint', {
       get: function() {
         if (this._m_endedAtCheckpoint !== undefined)
           return this._m_endedAtCheckpoint;
@@ -1779,7 +1808,7 @@ var XenLibxcStream = (function() {
     /**
      * Page size of the stream as a power of two.
      */
-    Object.defineProperty(Section.prototype, 'pageShift', {
+    Object.defineProperty(StreamSection.prototype, 'pageShift', {
       get: function() {
         if (this._m_pageShift !== undefined)
           return this._m_pageShift;
@@ -1793,11 +1822,11 @@ var XenLibxcStream = (function() {
      * shift is at most 31; the largest case is spelled out so that no
      * target computes it with a signed 32-bit shift.)
      */
-    Object.defineProperty(Section.prototype, 'pageSize', {
+    Object.defineProperty(StreamSection.prototype, 'pageSize', {
       get: function() {
         if (this._m_pageSize !== undefined)
           return this._m_pageSize;
-        this._m_pageSize = (this.pageShift == 31 ? 2147483648 : 1 << this.pageShift);
+        this._m_pageSize = (this.pageShift == 31 ? 2147483648 : (1 << this.pageShift));
         return this._m_pageSize;
       }
     });
@@ -1835,7 +1864,7 @@ var XenLibxcStream = (function() {
      * own, whose records run to END.
      */
 
-    return Section;
+    return StreamSection;
   })();
 
   /**

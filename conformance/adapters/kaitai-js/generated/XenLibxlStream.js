@@ -30,6 +30,10 @@
  * a complete checkpoint, so the data may end after a CHECKPOINT_END (or
  * the CHECKPOINT_STATE that follows it) that resumes nothing
  * (XC-CKPT-003).
+ * 
+ * Specification: spec/libxl-stream.md (rules XL-*); the doc-ref of each
+ * type names its section there.
+ * @see spec/libxl-stream.md#header
  * @see {@link https://xenbits.xen.org/docs/unstable/specs/libxl-migration-stream.html|Source}
  */
 
@@ -104,6 +108,7 @@ var XenLibxlStream = (function() {
   /**
    * One libxl record, and the libxc data that follows it inline when it
    * is LIBXC_CONTEXT or a CHECKPOINT_END that resumes the libxc stream.
+   * @see spec/libxl-stream.md#records
    */
 
   var Record = XenLibxlStream.Record = (function() {
@@ -175,7 +180,7 @@ var XenLibxlStream = (function() {
         this.coloCheckpointState = new Record(this._io, this, this._root, this.isBe, false, this.libxcIsBeBefore, this.libxcPageShiftBefore, this.libxcIsPvBefore, this._io.pos);
       }
       if ( ((this.resumesLibxc) && (this.readsLibxcResumed)) ) {
-        this.libxcResumed = new XenLibxcStream_.XenLibxcStream.Section(this._io, null, null, this.libxcIsBeBefore, false, this.libxcPageShiftBefore, true);
+        this.libxcResumed = new XenLibxcStream_.XenLibxcStream.StreamSection(this._io, null, null, this.libxcIsBeBefore, false, this.libxcPageShiftBefore, true);
       }
     }
     Record.prototype._readBE = function() {
@@ -215,7 +220,7 @@ var XenLibxlStream = (function() {
         this.coloCheckpointState = new Record(this._io, this, this._root, this.isBe, false, this.libxcIsBeBefore, this.libxcPageShiftBefore, this.libxcIsPvBefore, this._io.pos);
       }
       if ( ((this.resumesLibxc) && (this.readsLibxcResumed)) ) {
-        this.libxcResumed = new XenLibxcStream_.XenLibxcStream.Section(this._io, null, null, this.libxcIsBeBefore, false, this.libxcPageShiftBefore, true);
+        this.libxcResumed = new XenLibxcStream_.XenLibxcStream.StreamSection(this._io, null, null, this.libxcIsBeBefore, false, this.libxcPageShiftBefore, true);
       }
     }
 
@@ -223,6 +228,7 @@ var XenLibxlStream = (function() {
      * A COLO control message. Xen writes a body of four octets (the
      * record padding then fills the rest of the 8); a body of eight
      * octets carries four reserved zero octets after the control id.
+     * @see spec/libxl-stream.md#checkpoint_state
      */
 
     var CheckpointState = Record.CheckpointState = (function() {
@@ -288,6 +294,7 @@ var XenLibxlStream = (function() {
 
     /**
      * The saved state of one device model, opaque to libxl.
+     * @see spec/libxl-stream.md#emulator_context
      */
 
     var EmulatorContext = Record.EmulatorContext = (function() {
@@ -339,6 +346,7 @@ var XenLibxlStream = (function() {
      * Xenstore entries for one device model, as key/value pairs of
      * NUL-terminated strings packed one after another. Keys are
      * relative to the device model's own xenstore directory.
+     * @see spec/libxl-stream.md#emulator_xenstore_data
      */
 
     var EmulatorXenstoreData = Record.EmulatorXenstoreData = (function() {
@@ -398,6 +406,7 @@ var XenLibxlStream = (function() {
 
     /**
      * One xenstore key and its value.
+     * @see spec/libxl-stream.md#emulator_xenstore_data
      */
 
     var XenstoreEntry = Record.XenstoreEntry = (function() {

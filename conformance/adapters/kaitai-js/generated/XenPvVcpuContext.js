@@ -30,6 +30,7 @@
  * record, so it picks the layout by the context's size (2800 or 5168
  * octets); that the size matches guest_width is rule XC-VCPU-003, and
  * the rules on the contents are PV-* in spec/pv-context.md.
+ * @see spec/pv-context.md#layout
  * @see {@link https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=xen/include/public/arch-x86/xen.h|Source}
  * @see {@link https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/libs/guest/xg_sr_restore_x86_pv.c|Source}
  */
@@ -85,6 +86,7 @@ var XenPvVcpuContext = (function() {
 
   /**
    * vcpu_guest_context of a 32-bit guest (2800 octets).
+   * @see spec/pv-context.md#layout
    */
 
   var Context32 = XenPvVcpuContext.Context32 = (function() {
@@ -284,6 +286,7 @@ var XenPvVcpuContext = (function() {
 
   /**
    * vcpu_guest_context of a 64-bit guest (5168 octets).
+   * @see spec/pv-context.md#layout
    */
 
   var Context64 = XenPvVcpuContext.Context64 = (function() {
@@ -496,6 +499,7 @@ var XenPvVcpuContext = (function() {
 
   /**
    * One entry of the virtual IDT.
+   * @see spec/pv-context.md#layout
    */
 
   var TrapInfo32 = XenPvVcpuContext.TrapInfo32 = (function() {
@@ -551,6 +555,7 @@ var XenPvVcpuContext = (function() {
 
   /**
    * One entry of the virtual IDT.
+   * @see spec/pv-context.md#layout
    */
 
   var TrapInfo64 = XenPvVcpuContext.TrapInfo64 = (function() {
@@ -612,6 +617,7 @@ var XenPvVcpuContext = (function() {
 
   /**
    * The user-visible registers of a 32-bit guest vCPU.
+   * @see spec/pv-context.md#layout
    */
 
   var UserRegs32 = XenPvVcpuContext.UserRegs32 = (function() {
@@ -793,6 +799,7 @@ var XenPvVcpuContext = (function() {
 
   /**
    * The user-visible registers of a 64-bit guest vCPU.
+   * @see spec/pv-context.md#layout
    */
 
   var UserRegs64 = XenPvVcpuContext.UserRegs64 = (function() {

@@ -23,6 +23,10 @@
  * 
  * Xen defines no file name extension for these files; `xl` is this
  * project's convention.
+ * 
+ * Specification: spec/xl-file.md (rules XLF-*); the doc-ref of each type
+ * names its section there.
+ * @see spec/xl-file.md#layout
  * @see {@link https://xenbits.xen.org/gitweb/?p=xen.git;a=blob;f=tools/xl/xl.h;hb=HEAD|Source}
  */
 
@@ -39,7 +43,7 @@ var XenXlSaveFile = (function() {
     if (!((KaitaiStream.byteArrayCompare(this.magic, new Uint8Array([88, 101, 110, 32, 115, 97, 118, 101, 100, 32, 100, 111, 109, 97, 105, 110, 44, 32, 120, 108, 32, 102, 111, 114, 109, 97, 116, 10, 32, 0, 32, 13])) == 0))) {
       throw new KaitaiStream.ValidationNotEqualError(new Uint8Array([88, 101, 110, 32, 115, 97, 118, 101, 100, 32, 100, 111, 109, 97, 105, 110, 44, 32, 120, 108, 32, 102, 111, 114, 109, 97, 116, 10, 32, 0, 32, 13]), this.magic, this._io, "/seq/0");
     }
-    this.header = new Header(this._io, this, this._root, this.byteorderProbe == 16909060);
+    this.header = new SaveFileHeader(this._io, this, this._root, this.byteorderProbe == 16909060);
     if (this.header.hasStreamV2) {
       this.stream = new XenLibxlStream_.XenLibxlStream(this._io, null, null);
     }
@@ -49,13 +53,16 @@ var XenXlSaveFile = (function() {
   }
 
   /**
-   * What xl calls the save file header, less its magic, and the optional
-   * data it announces. All four words are in the saving host's byte
-   * order.
+   * What xl calls the save file header (struct save_file_header), less
+   * its magic, and the optional data it announces. All four words are in
+   * the saving host's byte order. (The type is named after Xen's
+   * structure rather than `header`, the field that holds it: a type
+   * named like a field of the same type clashes in C#.)
+   * @see spec/xl-file.md#header
    */
 
-  var Header = XenXlSaveFile.Header = (function() {
-    function Header(_io, _parent, _root, isLe) {
+  var SaveFileHeader = XenXlSaveFile.SaveFileHeader = (function() {
+    function SaveFileHeader(_io, _parent, _root, isLe) {
       this._io = _io;
       this._parent = _parent;
       this._root = _root;
@@ -63,7 +70,7 @@ var XenXlSaveFile = (function() {
 
       this._read();
     }
-    Header.prototype._read = function() {
+    SaveFileHeader.prototype._read = function() {
       switch (this.isLe) {
       case true:
         this._is_le = true;
@@ -81,51 +88,53 @@ var XenXlSaveFile = (function() {
         throw new KaitaiStream.UndecidedEndiannessError();
       }
     }
-    Header.prototype._readLE = function() {
+    SaveFileHeader.prototype._readLE = function() {
       this.byteorder = this._io.readU4le();
       if (!(this.byteorder == 16909060)) {
-        throw new KaitaiStream.ValidationNotEqualError(16909060, this.byteorder, this._io, "/types/header/seq/0");
+        throw new KaitaiStream.ValidationNotEqualError(16909060, this.byteorder, this._io, "/types/save_file_header/seq/0");
       }
       this.mandatoryFlags = this._io.readU4le();
       if (!(this.mandatoryFlags <= 3)) {
-        throw new KaitaiStream.ValidationGreaterThanError(3, this.mandatoryFlags, this._io, "/types/header/seq/1");
+        throw new KaitaiStream.ValidationGreaterThanError(3, this.mandatoryFlags, this._io, "/types/save_file_header/seq/1");
       }
       this.optionalFlags = this._io.readU4le();
       if (!(this.optionalFlags == 0)) {
-        throw new KaitaiStream.ValidationNotEqualError(0, this.optionalFlags, this._io, "/types/header/seq/2");
+        throw new KaitaiStream.ValidationNotEqualError(0, this.optionalFlags, this._io, "/types/save_file_header/seq/2");
       }
       this.lenOptionalData = this._io.readU4le();
       this._raw_optionalData = this._io.readBytes(this.lenOptionalData);
       var _io__raw_optionalData = new KaitaiStream(this._raw_optionalData);
-      this.optionalData = new OptionalData(_io__raw_optionalData, this, this._root, this._is_le);
+      this.optionalData = new OptionalDataBlock(_io__raw_optionalData, this, this._root, this._is_le);
     }
-    Header.prototype._readBE = function() {
+    SaveFileHeader.prototype._readBE = function() {
       this.byteorder = this._io.readU4be();
       if (!(this.byteorder == 16909060)) {
-        throw new KaitaiStream.ValidationNotEqualError(16909060, this.byteorder, this._io, "/types/header/seq/0");
+        throw new KaitaiStream.ValidationNotEqualError(16909060, this.byteorder, this._io, "/types/save_file_header/seq/0");
       }
       this.mandatoryFlags = this._io.readU4be();
       if (!(this.mandatoryFlags <= 3)) {
-        throw new KaitaiStream.ValidationGreaterThanError(3, this.mandatoryFlags, this._io, "/types/header/seq/1");
+        throw new KaitaiStream.ValidationGreaterThanError(3, this.mandatoryFlags, this._io, "/types/save_file_header/seq/1");
       }
       this.optionalFlags = this._io.readU4be();
       if (!(this.optionalFlags == 0)) {
-        throw new KaitaiStream.ValidationNotEqualError(0, this.optionalFlags, this._io, "/types/header/seq/2");
+        throw new KaitaiStream.ValidationNotEqualError(0, this.optionalFlags, this._io, "/types/save_file_header/seq/2");
       }
       this.lenOptionalData = this._io.readU4be();
       this._raw_optionalData = this._io.readBytes(this.lenOptionalData);
       var _io__raw_optionalData = new KaitaiStream(this._raw_optionalData);
-      this.optionalData = new OptionalData(_io__raw_optionalData, this, this._root, this._is_le);
+      this.optionalData = new OptionalDataBlock(_io__raw_optionalData, this, this._root, this._is_le);
     }
 
     /**
      * The optional data. When not empty it opens with the domain
      * configuration, length first; whatever follows the configuration
-     * is for future use and may be skipped.
+     * is for future use and may be skipped. (Held by the field
+     * `optional_data`; a type may not share its name in C#.)
+     * @see spec/xl-file.md#optional-data
      */
 
-    var OptionalData = Header.OptionalData = (function() {
-      function OptionalData(_io, _parent, _root, _is_le) {
+    var OptionalDataBlock = SaveFileHeader.OptionalDataBlock = (function() {
+      function OptionalDataBlock(_io, _parent, _root, _is_le) {
         this._io = _io;
         this._parent = _parent;
         this._root = _root;
@@ -133,7 +142,7 @@ var XenXlSaveFile = (function() {
 
         this._read();
       }
-      OptionalData.prototype._read = function() {
+      OptionalDataBlock.prototype._read = function() {
 
         if (this._is_le === true) {
           this._readLE();
@@ -143,7 +152,7 @@ var XenXlSaveFile = (function() {
           throw new KaitaiStream.UndecidedEndiannessError();
         }
       }
-      OptionalData.prototype._readLE = function() {
+      OptionalDataBlock.prototype._readLE = function() {
         if (this._io.size != 0) {
           this.lenConfig = this._io.readU4le();
         }
@@ -152,7 +161,7 @@ var XenXlSaveFile = (function() {
         }
         this.rest = this._io.readBytesFull();
       }
-      OptionalData.prototype._readBE = function() {
+      OptionalDataBlock.prototype._readBE = function() {
         if (this._io.size != 0) {
           this.lenConfig = this._io.readU4be();
         }
@@ -175,13 +184,13 @@ var XenXlSaveFile = (function() {
        * Optional data after the configuration, which a reader may skip.
        */
 
-      return OptionalData;
+      return OptionalDataBlock;
     })();
 
     /**
      * True when the stored configuration is JSON (with a trailing NUL).
      */
-    Object.defineProperty(Header.prototype, 'hasJsonConfig', {
+    Object.defineProperty(SaveFileHeader.prototype, 'hasJsonConfig', {
       get: function() {
         if (this._m_hasJsonConfig !== undefined)
           return this._m_hasJsonConfig;
@@ -193,7 +202,7 @@ var XenXlSaveFile = (function() {
     /**
      * True when a libxl stream follows; false when a legacy stream does.
      */
-    Object.defineProperty(Header.prototype, 'hasStreamV2', {
+    Object.defineProperty(SaveFileHeader.prototype, 'hasStreamV2', {
       get: function() {
         if (this._m_hasStreamV2 !== undefined)
           return this._m_hasStreamV2;
@@ -230,7 +239,7 @@ var XenXlSaveFile = (function() {
      * True when the byte-order word reads as 0x01020304 in little-endian order.
      */
 
-    return Header;
+    return SaveFileHeader;
   })();
 
   /**
