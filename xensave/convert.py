@@ -55,7 +55,6 @@ from .legacy.format import (
     Chunk as LegacyChunkType,
 )
 from .legacy.read import (
-    Ambiguous,
     LegacyBatch,
     LegacyBodyEnd,
     LegacyChunk,
@@ -71,9 +70,11 @@ from .legacy.read import (
 from .legacy.samples import CONVERTER_VERSION
 from .reader import (
     Event,
+    LegacyAmbiguous,
     LibxlHeader,
     Reader,
     ReadError,
+    ReadOptions,
     RecordEvent,
     Trailer,
     XcDomainHeader,
@@ -706,7 +707,7 @@ def convert(
         ok = True
         return result
     except ReadError as e:
-        if isinstance(e, Ambiguous):
+        if isinstance(e, LegacyAmbiguous):
             raise  # not a fault of the image: the caller must choose (exit status 2)
         raise ConvertError(f"{e.offset:#x}: {e.rule + ': ' if e.rule else ''}{e.message}") from None
     finally:
@@ -726,11 +727,10 @@ def _convert(
     guest: Literal["pv", "hvm"] | None,
     allow_loss: bool,
 ) -> ConvertResult:
-    reader = Reader(fin)
-    in_fd = _fileno(fin) if reader.src.size is not None else None
     opts = LegacyOptions(width, guest, want_pages=True)
+    reader = Reader(fin, ReadOptions(legacy=opts))
+    in_fd = _fileno(fin) if reader.src.size is not None else None
     opts.page_sink = lambda n: _feed(reader, out, n)
-    reader.legacy_options = opts  # type: ignore[attr-defined]
     events = iter(reader)
     first = next(events, None)
     if first is None:
@@ -817,7 +817,7 @@ def register(sub: object) -> None:
     p.add_argument("input", metavar="IN", help="the image to convert")
     p.add_argument("output", metavar="OUT", help="where to write the converted image")
     p.add_argument("--to", choices=TARGETS, help="the output format")
-    from .cli import add_legacy_flags
+    from .console import add_legacy_flags
 
     add_legacy_flags(p)
     p.add_argument(
@@ -856,7 +856,7 @@ def cmd_convert(args: object) -> int:
             allow_loss=a.allow_loss,  # type: ignore[attr-defined]
             sync=True if a.sync else False if a.no_sync else None,  # type: ignore[attr-defined]
         )
-    except Ambiguous as e:
+    except LegacyAmbiguous as e:
         print(f"xensave: convert: {a.input}: {e.message}", file=sys.stderr)  # type: ignore[attr-defined]
         return 2
     except ConvertError as e:

@@ -10,14 +10,10 @@ length field the bytes do not back.
 
 from __future__ import annotations
 
-import io
-import os
-import stat
 import struct
-import weakref
 from collections.abc import Iterator
 from enum import IntEnum
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from ._slots import Struct, field
 from .constants import (
@@ -35,150 +31,19 @@ from .constants import (
     XcRecType,
     XlMandatoryFlag,
 )
+from .source import LegacyAmbiguous as LegacyAmbiguous  # re-exported: callers catch it here
+from .source import ReadError as ReadError
+from .source import Source
+
+if TYPE_CHECKING:
+    from .legacy.read import LegacyOptions
 
 Layer = Literal["xl", "libvirt", "xapi", "libxl", "libxc", "legacy"]
 
 #: Bodies up to this size are read whole; larger ones keep only a prefix.
 BODY_KEEP_MAX = 16 << 20
 BODY_PREFIX = 64 << 10
-_CHUNK = 1 << 20
 _XL_MAGIC_PREFIX = XL_MAGIC[:16]
-
-
-class ReadError(Exception):
-    """The framing is lost: nothing after ``offset`` can be located."""
-
-    def __init__(
-        self,
-        offset: int,
-        message: str,
-        *,
-        layer: str | None = None,
-        index: int | None = None,
-        rtype: int | None = None,
-        rule: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.offset = offset
-        self.message = message
-        self.layer = layer
-        self.index = index
-        self.rtype = rtype
-        self.rule = rule
-
-
-class Source:
-    """A byte source that counts its offset and can skip without keeping bytes.
-
-    Skipping seeks where the source seeks. On a pipe or socket read through an
-    unbuffered ``io.FileIO`` (as the CLI opens stdin) it splices the bytes to
-    /dev/null, so page data never crosses into user space; otherwise it reads into
-    one reusable buffer."""
-
-    def __init__(self, f: BinaryIO) -> None:
-        self.f = f
-        self.offset = 0
-        self._view: memoryview | None = None  # the reusable skip buffer, made on demand
-        self._null: int | None = None  # /dev/null, for splicing skipped bytes away
-        self._splice = False
-        self._eof = False
-        self.size: int | None = None
-        try:
-            if f.seekable():
-                here = f.tell()
-                st = os.fstat(f.fileno()) if _has_fileno(f) else None
-                if st is not None and stat.S_ISREG(st.st_mode):
-                    self.size = st.st_size
-                else:  # a block device's st_size is 0: ask by seeking
-                    self.size = f.seek(0, io.SEEK_END)
-                    f.seek(here)
-                self.offset = here
-        except (OSError, ValueError):
-            self.size = None
-        if self.size is None and isinstance(f, io.FileIO) and hasattr(os, "splice"):
-            try:
-                mode = os.fstat(f.fileno()).st_mode
-            except (OSError, ValueError):
-                mode = 0
-            self._splice = stat.S_ISFIFO(mode)
-
-    def remaining(self) -> int | None:
-        return None if self.size is None else max(0, self.size - self.offset)
-
-    def read(self, n: int) -> bytes:
-        """Up to ``n`` bytes (fewer only at EOF), read in bounded chunks."""
-        if n <= _CHUNK:
-            data = self.f.read(n) or b""
-            while len(data) < n:
-                more = self.f.read(n - len(data))
-                if not more:
-                    break
-                data += more
-        else:
-            parts = []
-            got = 0
-            while got < n:
-                more = self.f.read(min(_CHUNK, n - got))
-                if not more:
-                    break
-                parts.append(more)
-                got += len(more)
-            data = b"".join(parts)
-        self.offset += len(data)
-        return data
-
-    def skip(self, n: int) -> int:
-        """Skip ``n`` bytes; return how many were really there."""
-        if n <= 0:
-            return 0
-        if self.size is not None:
-            n = min(n, self.size - self.offset)
-            self.f.seek(n, io.SEEK_CUR)
-            self.offset += n
-            return n
-        done = self._splice_skip(n) if self._splice else 0
-        if done < n and not self._eof:
-            done += self._read_skip(n - done)
-        self.offset += done
-        return done
-
-    def _splice_skip(self, n: int) -> int:
-        done = 0
-        try:
-            if self._null is None:
-                self._null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
-                weakref.finalize(self, os.close, self._null)
-            fd = self.f.fileno()
-            while done < n:
-                got = os.splice(fd, self._null, min(n - done, 1 << 30))
-                if not got:
-                    self._eof = True
-                    break
-                done += got
-        except OSError:
-            self._splice = False  # not spliceable after all: read from here on
-        return done
-
-    def _read_skip(self, n: int) -> int:
-        if self._view is None:
-            self._view = memoryview(bytearray(_CHUNK))
-        readinto = getattr(self.f, "readinto", None)
-        done = 0
-        while done < n:
-            want = min(_CHUNK, n - done)
-            got = readinto(self._view[:want]) if readinto else len(self.f.read(want))
-            if not got:
-                break
-            done += got
-        return done
-
-
-def _has_fileno(f: BinaryIO) -> bool:
-    try:
-        f.fileno()
-    except (OSError, ValueError, io.UnsupportedOperation, AttributeError):
-        return False
-    return True
 
 
 # --- events -------------------------------------------------------------------
@@ -397,6 +262,9 @@ class ReadOptions(Struct):
     # Stop at the outermost END instead of reading to EOF for trailing bytes: a live
     # migration socket stays open after END (the sender waits for the receiver).
     stop_at_end: bool = False
+    # A legacy image's toolstack width and guest type when told (the command line's
+    # --legacy-* flags), and how its pages are wanted; None: detect, pages skipped.
+    legacy: LegacyOptions | None = None
 
 
 class _State(Struct):
@@ -846,10 +714,10 @@ def data_pfn_count(entries: bytes, endian: str) -> int:
 
 
 def _legacy(reader: Reader, how: str) -> Iterator[Event]:
-    """Legacy images are read by xensave.legacy (imported late: it imports this module)."""
+    """Legacy images are read by xensave.legacy, imported only when one turns up."""
     from .legacy.read import legacy_events
 
-    yield from legacy_events(reader, how)  # type: ignore[misc]
+    yield from legacy_events(reader, how, reader.opts.legacy)  # type: ignore[misc]
 
 
 def read_events(f: BinaryIO, options: ReadOptions | None = None) -> Iterator[Event]:

@@ -557,17 +557,15 @@ def judge_stream(f: BinaryIO, rel: Release) -> TargetReport:
 def cmd_verify_target(args: argparse.Namespace) -> int:
     """verify with --target-xen: the spec check and the release's verdict in one pass."""
     from .checker import check_events
-    from .cli import EXIT_INVALID, EXIT_VALID, InputError, _plural, _reason, open_input
+    from .console import EXIT_INVALID, EXIT_VALID, InputError, legacy_options, open_input
+    from .console import plural as _plural
+    from .console import reason as _reason
 
     rel: Release = args.target_xen
     f, name, _size = open_input(args.file)
     judge = Judge(rel)
-    reader = Reader(f, ReadOptions(stop_at_end=getattr(args, "stop_at_end", False)))
-    width, guest = getattr(args, "legacy_width", None), getattr(args, "legacy_guest", None)
-    if width is not None or guest is not None:
-        from .legacy.read import LegacyOptions
-
-        reader.legacy_options = LegacyOptions(width, guest)  # type: ignore[attr-defined]
+    stop_at_end = getattr(args, "stop_at_end", False)
+    reader = Reader(f, ReadOptions(stop_at_end=stop_at_end, legacy=legacy_options(args)))
 
     def tee() -> Any:
         try:
