@@ -376,7 +376,7 @@ def _record(side: Side, ev: Any, occ: Counter[str], ps: int, fd: int | None) -> 
 
 
 def _decode(side: Side, ev: Any) -> None:
-    from .export import hvm_context_cpus, pv_regs
+    from .vcpu_regs import hvm_context_cpus, pv_regs
 
     e, body, t = ev.endian, ev.body, ev.type
     if t == XcRecType.HVM_PARAMS and len(body) >= 8:
