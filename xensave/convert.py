@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
 from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
+from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID, add_legacy_flags
 from .constants import (
     LIBXL_OPT_LEGACY,
     PV_VCPU_CONTEXT_SIZE,
@@ -817,8 +818,6 @@ def register(sub: object) -> None:
     p.add_argument("input", metavar="IN", help="the image to convert")
     p.add_argument("output", metavar="OUT", help="where to write the converted image")
     p.add_argument("--to", choices=TARGETS, help="the output format")
-    from .console import add_legacy_flags
-
     add_legacy_flags(p)
     p.add_argument(
         "--allow-loss",
@@ -858,15 +857,15 @@ def cmd_convert(args: object) -> int:
         )
     except LegacyAmbiguous as e:
         print(f"xensave: convert: {a.input}: {e.message}", file=sys.stderr)  # type: ignore[attr-defined]
-        return 2
+        return EXIT_ERROR
     except ConvertError as e:
         print(f"xensave: convert: {a.input}: {e}", file=sys.stderr)  # type: ignore[attr-defined]
-        return 1
+        return EXIT_INVALID
     except OSError as e:
         print(f"xensave: convert: {e}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     if not a.quiet:  # type: ignore[attr-defined]
         print(f"{a.output}: {r.source} -> {r.target}, {r.bytes_written} bytes")  # type: ignore[attr-defined]
         for note in r.notes:
             print(f"  {note}")
-    return 0
+    return EXIT_VALID
