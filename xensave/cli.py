@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from .console import (
     EXIT_ERROR,
@@ -22,8 +22,8 @@ from .console import (
     add_legacy_flags,
     legacy_options,
     open_input,
-    plural,
     reason,
+    summary_line,
 )
 
 if TYPE_CHECKING:
@@ -195,10 +195,6 @@ def _progress(size: int | None, label: str) -> Progress:
 # --- commands ---------------------------------------------------------------------
 
 
-def _count(x: Any) -> int:
-    return x if isinstance(x, int) else len(x)
-
-
 def _target_release(text: str) -> tuple[int, int]:
     from .target import argparse_release  # only when --target-xen is given
 
@@ -263,15 +259,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         write = sys.stdout.write
         for d in report.diagnostics:
             write(d.format(name) + "\n")
-        errors, warnings = _count(report.errors), _count(report.warnings)
-        notes = _count(report.notes)
-        verdict = "valid" if report.valid else "INVALID"
-        layer = f"{report.layer} image" if report.layer else "image"
-        write(
-            f"{name}: {verdict} {layer}: {plural(errors, 'error')}, "
-            f"{plural(warnings, 'warning')}, {plural(notes, 'note')} "
-            f"({report.bytes_read} bytes read)\n"
-        )
+        write(summary_line(name, report) + "\n")
     sys.stdout.flush()
     return EXIT_VALID if report.valid else EXIT_INVALID
 

@@ -12,7 +12,8 @@ import argparse
 import os
 import stat
 import sys
-from typing import TYPE_CHECKING, Any, BinaryIO
+from collections.abc import Sized
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 if TYPE_CHECKING:
     from .legacy.read import LegacyOptions
@@ -114,6 +115,35 @@ def legacy_options(args: argparse.Namespace) -> LegacyOptions | None:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class Verdict(Protocol):
+    """What ``summary_line`` needs of a checker report (``xensave.checker.Report``)."""
+
+    @property
+    def valid(self) -> bool: ...
+    @property
+    def layer(self) -> str | None: ...
+    @property
+    def bytes_read(self) -> int: ...
+    @property
+    def errors(self) -> Sized: ...
+    @property
+    def warnings(self) -> Sized: ...
+    @property
+    def notes(self) -> Sized: ...
+
+
+def summary_line(name: str, report: Verdict) -> str:
+    """``guest.xl: INVALID libxc image: 2 errors, 0 warnings, 1 note (4096 bytes read)``,
+    the line ``verify`` ends with (``--target-xen`` too)."""
+    verdict = "valid" if report.valid else "INVALID"
+    layer = f"{report.layer} image" if report.layer else "image"
+    return (
+        f"{name}: {verdict} {layer}: {plural(len(report.errors), 'error')}, "
+        f"{plural(len(report.warnings), 'warning')}, {plural(len(report.notes), 'note')} "
+        f"({report.bytes_read} bytes read)"
+    )
 
 
 def error_json(err: ReadError) -> dict[str, Any]:

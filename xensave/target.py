@@ -557,7 +557,14 @@ def judge_stream(f: BinaryIO, rel: Release) -> TargetReport:
 def cmd_verify_target(args: argparse.Namespace) -> int:
     """verify with --target-xen: the spec check and the release's verdict in one pass."""
     from .checker import check_events
-    from .console import EXIT_INVALID, EXIT_VALID, InputError, legacy_options, open_input
+    from .console import (
+        EXIT_INVALID,
+        EXIT_VALID,
+        InputError,
+        legacy_options,
+        open_input,
+        summary_line,
+    )
     from .console import plural as _plural
     from .console import reason as _reason
 
@@ -599,13 +606,7 @@ def cmd_verify_target(args: argparse.Namespace) -> int:
     write = sys.stdout.write
     for d in report.diagnostics:
         write(d.format(name) + "\n")
-    verdict = "valid" if report.valid else "INVALID"
-    layer = f"{report.layer} image" if report.layer else "image"
-    write(
-        f"{name}: {verdict} {layer}: {_plural(len(report.errors), 'error')}, "
-        f"{_plural(len(report.warnings), 'warning')}, {_plural(len(report.notes), 'note')} "
-        f"({report.bytes_read} bytes read)\n"
-    )
+    write(summary_line(name, report) + "\n")
     r = fmt_release(rel)
     if target.read_error is not None and not target.reasons:
         write(
