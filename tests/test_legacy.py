@@ -27,7 +27,7 @@ from xensave.legacy.format import (
 )
 from xensave.legacy.read import LegacyEnd, LegacyHeader, LegacyHvmTail, LegacyOptions
 from xensave.legacy.samples import Sample, build, standard_samples
-from xensave.reader import Reader, ReadError, ReadOptions
+from xensave.reader import LegacyAmbiguous, Reader, ReadError, ReadOptions
 
 SAMPLES = [*standard_samples(), build(64, "pv", remus=True), build(32, "hvm", remus=True)]
 
@@ -218,6 +218,15 @@ def test_ambiguous_image_names_the_candidates_and_flags(
     assert rc in (0, 1) and "ambiguous legacy image" not in res.err + res.out
     if command == "dump":
         assert rc == 0 and "32-bit toolstack" in res.out
+
+
+def test_ambiguity_is_a_typed_error_naming_the_candidates() -> None:
+    """The reader raises LegacyAmbiguous, a ReadError the commands tell apart by type
+    (exit 2, not 1) and that carries the variants which read the image whole."""
+    with pytest.raises(LegacyAmbiguous) as e:
+        list(Reader(io.BytesIO(_ambiguous_hvm())))
+    assert isinstance(e.value, ReadError) and e.value.layer == "legacy"
+    assert sorted(e.value.candidates) == [(32, "hvm"), (64, "hvm")]
 
 
 def test_ambiguous_image_read_as_told() -> None:
