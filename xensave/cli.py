@@ -20,6 +20,8 @@ from .console import (
     EXIT_VALID,
     InputError,
     add_legacy_flags,
+    error_json,
+    format_read_error,
     legacy_options,
     open_input,
     reason,
@@ -226,8 +228,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
                     stop_at_end=args.stop_at_end,
                 )
             except ReadError as exc:  # the checker reports all but ambiguity itself
-                from .console import error_json, format_read_error
-
                 if progress:
                     progress.close()
                 if isinstance(exc, LegacyAmbiguous):
@@ -265,7 +265,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
-    from .console import format_read_error
     from .dump import dump
     from .reader import LegacyAmbiguous
 
