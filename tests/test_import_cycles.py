@@ -122,6 +122,45 @@ def test_no_import_cycles() -> None:
     assert not found, "import cycles:\n" + "\n".join(" -> ".join(c) for c in found)
 
 
+#: The command layer: the command line, the commands and what only they share.
+COMMANDS = {
+    "xensave.cli",
+    "xensave.console",
+    "xensave.target",
+    "xensave.dump",
+    "xensave.diff",
+    "xensave.convert",
+    "xensave.export",
+    "xensave.elf_core",
+    "xensave.page_index",
+}
+
+
+def _reached(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for m in graph[todo.pop()] - seen:
+            seen.add(m)
+            todo.append(m)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "low", ["xensave.constants", "xensave.source", "xensave.reader", "xensave.legacy.read"]
+)
+def test_the_readers_import_no_command(low: str) -> None:
+    """Downward only: nothing the readers load, directly or through others, is a
+    command or the commands' shared console."""
+    graph = import_graph(ROOT / "xensave")
+    assert not _reached(graph, low) & COMMANDS, sorted(_reached(graph, low) & COMMANDS)
+
+
+def test_the_checker_imports_no_command() -> None:
+    graph = import_graph(ROOT / "xensave")
+    assert not _reached(graph, "xensave.checker") & COMMANDS
+
+
 def test_the_graph_sees_the_imports_that_matter() -> None:
     """The walk is not vacuous: lazy, relative and TYPE_CHECKING imports are edges."""
     graph = import_graph(ROOT / "xensave")
