@@ -27,7 +27,7 @@ from xensave.legacy.format import (
 )
 from xensave.legacy.read import LegacyEnd, LegacyHeader, LegacyHvmTail, LegacyOptions
 from xensave.legacy.samples import Sample, build, standard_samples
-from xensave.reader import Reader, ReadError
+from xensave.reader import LegacyAmbiguous, Reader, ReadError, ReadOptions
 
 SAMPLES = [*standard_samples(), build(64, "pv", remus=True), build(32, "hvm", remus=True)]
 
@@ -220,11 +220,19 @@ def test_ambiguous_image_names_the_candidates_and_flags(
         assert rc == 0 and "32-bit toolstack" in res.out
 
 
+def test_ambiguity_is_a_typed_error_naming_the_candidates() -> None:
+    """The reader raises LegacyAmbiguous, a ReadError the commands tell apart by type
+    (exit 2, not 1) and that carries the variants which read the image whole."""
+    with pytest.raises(LegacyAmbiguous) as e:
+        list(Reader(io.BytesIO(_ambiguous_hvm())))
+    assert isinstance(e.value, ReadError) and e.value.layer == "legacy"
+    assert sorted(e.value.candidates) == [(32, "hvm"), (64, "hvm")]
+
+
 def test_ambiguous_image_read_as_told() -> None:
     data = _ambiguous_hvm()
     for width in (32, 64):
-        r = Reader(io.BytesIO(data))
-        r.legacy_options = LegacyOptions(width=width)  # type: ignore[attr-defined]
+        r = Reader(io.BytesIO(data), ReadOptions(legacy=LegacyOptions(width=width)))
         evs = list(r)
         hdr = next(e for e in evs if isinstance(e, LegacyHeader))
         assert (hdr.width, hdr.guest) == (width, "hvm")
@@ -241,8 +249,7 @@ def test_both_flags_skip_detection_and_cite_rules() -> None:
     'parses as none of the variants'."""
     data = build(64, "pv").data()[:-100]
     with pytest.raises(ReadError) as e:
-        r = Reader(io.BytesIO(data))
-        r.legacy_options = LegacyOptions(64, "pv")  # type: ignore[attr-defined]
+        r = Reader(io.BytesIO(data), ReadOptions(legacy=LegacyOptions(64, "pv")))
         list(r)
     assert e.value.rule == "LEG-END-001"
 

@@ -2492,7 +2492,9 @@ def _run(
             c.event(ev)
             c.tick(progress)
     except ReadError as e:
-        if ambiguous_raises and hasattr(e, "candidates"):  # legacy.read.Ambiguous
+        from .source import LegacyAmbiguous  # loaded with the reader already
+
+        if ambiguous_raises and isinstance(e, LegacyAmbiguous):
             raise
         eof = reader.src.offset if reader is not None else None
         c.read_error(e, eof)
@@ -2527,13 +2529,11 @@ def check_stream(
     Never raises on bad input; I/O errors (``OSError``) propagate. ``legacy`` narrows
     a legacy image's toolstack width and guest type (the command line's flags). With
     ``ambiguous_raises`` a legacy image that reads as several variants raises
-    ``xensave.legacy.read.Ambiguous`` (the caller must choose) instead of being
+    ``LegacyAmbiguous`` (the caller must choose) instead of being
     reported as invalid. With ``stop_at_end`` reading stops at the outermost END (a
     live migration socket stays open after it), so bytes after it go unchecked.
     """
-    reader = Reader(f, ReadOptions(stop_at_end=stop_at_end))
-    if legacy is not None:
-        reader.legacy_options = legacy  # type: ignore[attr-defined]
+    reader = Reader(f, ReadOptions(stop_at_end=stop_at_end, legacy=legacy))
     return _run(reader, progress, reader, ambiguous_raises)
 
 

@@ -10,25 +10,26 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import stat
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+from .console import (
+    EXIT_ERROR,
+    EXIT_INVALID,
+    EXIT_VALID,
+    InputError,
+    add_legacy_flags,
+    error_json,
+    format_read_error,
+    legacy_options,
+    open_input,
+    reason,
+    summary_line,
+)
 
 if TYPE_CHECKING:
     from .progress import Progress
-
-EXIT_VALID = 0
-EXIT_INVALID = 1
-EXIT_ERROR = 2
-
-STDIN_NAME = "<stdin>"
-_PIPE_SIZE = 1 << 20  # ask the kernel for a 1 MiB pipe when reading one
-_F_SETPIPE_SZ = 1031  # Linux fcntl; absent from the fcntl module before Python 3.10 on some builds
-
-
-class UsageError(Exception):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -187,88 +188,6 @@ def build_parser(command: str | None = None, *, full: bool = False) -> argparse.
     return parser
 
 
-def add_legacy_flags(p: argparse.ArgumentParser) -> None:
-    """--legacy-width and --legacy-guest: settle a legacy image that reads as several
-    variants (they are detected otherwise)."""
-    p.add_argument(
-        "--legacy-width",
-        type=int,
-        choices=(32, 64),
-        help="a legacy image's toolstack width, when detection finds it ambiguous",
-    )
-    p.add_argument(
-        "--legacy-guest",
-        choices=("pv", "hvm"),
-        help="a legacy image's guest type, when detection finds it ambiguous",
-    )
-
-
-def legacy_options(args: argparse.Namespace) -> Any:
-    """The reader's LegacyOptions from the --legacy-* flags (None without any, so
-    that a non-legacy image loads no legacy code)."""
-    if args.legacy_width is None and args.legacy_guest is None:
-        return None
-    from .legacy.read import LegacyOptions
-
-    return LegacyOptions(args.legacy_width, args.legacy_guest)
-
-
-def is_ambiguous(exc: BaseException) -> bool:
-    """A legacy image that reads as several variants (legacy.read.Ambiguous): a usage
-    matter, exit 2, not an invalid image."""
-    return hasattr(exc, "candidates")
-
-
-# --- input ------------------------------------------------------------------------
-
-
-class InputError(Exception):
-    """The input cannot be opened or read (exit 2)."""
-
-
-def open_input(path: str) -> tuple[BinaryIO, str, int | None]:
-    """(binary file, display name, size or None). Never opens for writing."""
-    if path == "-":
-        try:
-            fd = sys.stdin.fileno()
-            st = os.fstat(fd)
-        except (AttributeError, OSError, ValueError) as exc:
-            raise InputError(f"cannot read stdin: {_reason(exc)}") from None
-        if os.isatty(fd):
-            raise InputError("stdin is a terminal: give a FILE, or pipe an image into '-'")
-        if stat.S_ISFIFO(st.st_mode):
-            _grow_pipe(fd)
-        regular = stat.S_ISREG(st.st_mode)
-        # Unbuffered for pipes: the reader then splices skipped page data straight to
-        # /dev/null. Buffered (small) for files, which the reader seeks through.
-        f: BinaryIO = open(fd, "rb", buffering=(1 << 16) if regular else 0, closefd=False)  # noqa: SIM115
-        return f, STDIN_NAME, st.st_size if regular else None
-    try:
-        f = open(path, "rb", buffering=1 << 16)  # noqa: SIM115
-        st = os.fstat(f.fileno())
-    except OSError as exc:
-        raise InputError(f"cannot open {path}: {_reason(exc)}") from None
-    if stat.S_ISDIR(st.st_mode):
-        f.close()
-        raise InputError(f"cannot read {path}: it is a directory")
-    return f, path, st.st_size if stat.S_ISREG(st.st_mode) else None
-
-
-def _grow_pipe(fd: int) -> None:
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", _F_SETPIPE_SZ), _PIPE_SIZE)
-    except (ImportError, OSError):
-        pass  # not Linux, or over the unprivileged limit: the default size works too
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
-
-
 def _progress(size: int | None, label: str) -> Progress:
     from .progress import Progress
 
@@ -276,14 +195,6 @@ def _progress(size: int | None, label: str) -> Progress:
 
 
 # --- commands ---------------------------------------------------------------------
-
-
-def _count(x: Any) -> int:
-    return x if isinstance(x, int) else len(x)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _target_release(text: str) -> tuple[int, int]:
@@ -303,7 +214,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     f, name, size = open_input(args.file)
 
     from .checker import check_stream
-    from .reader import ReadError
+    from .reader import LegacyAmbiguous, ReadError
 
     progress = _progress(size, "verifying: ") if not args.quiet else None
     try:
@@ -317,11 +228,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
                     stop_at_end=args.stop_at_end,
                 )
             except ReadError as exc:  # the checker reports all but ambiguity itself
-                from .dump import error_json, format_read_error
-
                 if progress:
                     progress.close()
-                if is_ambiguous(exc):
+                if isinstance(exc, LegacyAmbiguous):
                     print(f"xensave: {format_read_error(exc, name)}", file=sys.stderr)
                     return EXIT_ERROR
                 if args.json:
@@ -332,7 +241,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             except BrokenPipeError:
                 raise
             except OSError as exc:
-                raise InputError(f"cannot read {name}: {_reason(exc)}") from None
+                raise InputError(f"cannot read {name}: {reason(exc)}") from None
     finally:
         if progress:
             progress.close()
@@ -350,21 +259,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         write = sys.stdout.write
         for d in report.diagnostics:
             write(d.format(name) + "\n")
-        errors, warnings = _count(report.errors), _count(report.warnings)
-        notes = _count(report.notes)
-        verdict = "valid" if report.valid else "INVALID"
-        layer = f"{report.layer} image" if report.layer else "image"
-        write(
-            f"{name}: {verdict} {layer}: {_plural(errors, 'error')}, "
-            f"{_plural(warnings, 'warning')}, {_plural(notes, 'note')} "
-            f"({report.bytes_read} bytes read)\n"
-        )
+        write(summary_line(name, report) + "\n")
     sys.stdout.flush()
     return EXIT_VALID if report.valid else EXIT_INVALID
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
-    from .dump import dump, format_read_error
+    from .dump import dump
+    from .reader import LegacyAmbiguous
 
     f, name, size = open_input(args.file)
     progress = _progress(size, "reading: ")
@@ -384,13 +286,13 @@ def cmd_dump(args: argparse.Namespace) -> int:
             except BrokenPipeError:
                 raise
             except OSError as exc:
-                raise InputError(f"cannot read {name}: {_reason(exc)}") from None
+                raise InputError(f"cannot read {name}: {reason(exc)}") from None
     finally:
         progress.close()
     sys.stdout.flush()
     if result.error is not None:
         print(f"xensave: {format_read_error(result.error, name)}", file=sys.stderr)
-        return EXIT_ERROR if is_ambiguous(result.error) else EXIT_INVALID
+        return EXIT_ERROR if isinstance(result.error, LegacyAmbiguous) else EXIT_INVALID
     return EXIT_VALID
 
 

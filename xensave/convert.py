@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
 from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
+from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID, add_legacy_flags
 from .constants import (
     LIBXL_OPT_LEGACY,
     PV_VCPU_CONTEXT_SIZE,
@@ -55,7 +56,6 @@ from .legacy.format import (
     Chunk as LegacyChunkType,
 )
 from .legacy.read import (
-    Ambiguous,
     LegacyBatch,
     LegacyBodyEnd,
     LegacyChunk,
@@ -71,9 +71,11 @@ from .legacy.read import (
 from .legacy.samples import CONVERTER_VERSION
 from .reader import (
     Event,
+    LegacyAmbiguous,
     LibxlHeader,
     Reader,
     ReadError,
+    ReadOptions,
     RecordEvent,
     Trailer,
     XcDomainHeader,
@@ -706,7 +708,7 @@ def convert(
         ok = True
         return result
     except ReadError as e:
-        if isinstance(e, Ambiguous):
+        if isinstance(e, LegacyAmbiguous):
             raise  # not a fault of the image: the caller must choose (exit status 2)
         raise ConvertError(f"{e.offset:#x}: {e.rule + ': ' if e.rule else ''}{e.message}") from None
     finally:
@@ -726,11 +728,10 @@ def _convert(
     guest: Literal["pv", "hvm"] | None,
     allow_loss: bool,
 ) -> ConvertResult:
-    reader = Reader(fin)
-    in_fd = _fileno(fin) if reader.src.size is not None else None
     opts = LegacyOptions(width, guest, want_pages=True)
+    reader = Reader(fin, ReadOptions(legacy=opts))
+    in_fd = _fileno(fin) if reader.src.size is not None else None
     opts.page_sink = lambda n: _feed(reader, out, n)
-    reader.legacy_options = opts  # type: ignore[attr-defined]
     events = iter(reader)
     first = next(events, None)
     if first is None:
@@ -817,8 +818,6 @@ def register(sub: object) -> None:
     p.add_argument("input", metavar="IN", help="the image to convert")
     p.add_argument("output", metavar="OUT", help="where to write the converted image")
     p.add_argument("--to", choices=TARGETS, help="the output format")
-    from .cli import add_legacy_flags
-
     add_legacy_flags(p)
     p.add_argument(
         "--allow-loss",
@@ -856,17 +855,17 @@ def cmd_convert(args: object) -> int:
             allow_loss=a.allow_loss,  # type: ignore[attr-defined]
             sync=True if a.sync else False if a.no_sync else None,  # type: ignore[attr-defined]
         )
-    except Ambiguous as e:
+    except LegacyAmbiguous as e:
         print(f"xensave: convert: {a.input}: {e.message}", file=sys.stderr)  # type: ignore[attr-defined]
-        return 2
+        return EXIT_ERROR
     except ConvertError as e:
         print(f"xensave: convert: {a.input}: {e}", file=sys.stderr)  # type: ignore[attr-defined]
-        return 1
+        return EXIT_INVALID
     except OSError as e:
         print(f"xensave: convert: {e}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     if not a.quiet:  # type: ignore[attr-defined]
         print(f"{a.output}: {r.source} -> {r.target}, {r.bytes_written} bytes")  # type: ignore[attr-defined]
         for note in r.notes:
             print(f"  {note}")
-    return 0
+    return EXIT_VALID

@@ -41,10 +41,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from .console import EXIT_ERROR
 from .constants import (
     PAGE_DATA_PFN_MASK,
     PAGE_DATA_TYPE_SHIFT,
     PAGE_TYPES_WITHOUT_DATA,
+    VCPU_RECORDS,
     HvmParam,
     LibxlRecType,
     PageType,
@@ -54,7 +56,6 @@ from .constants import (
 
 EXIT_SAME = 0
 EXIT_DIFFERENT = 1
-EXIT_ERROR = 2
 
 #: pfns per block of the page index.
 BLOCK = 16
@@ -80,14 +81,6 @@ _CHECKPOINT_ENDS = frozenset(
         ("libxc", XcRecType.CHECKPOINT),
         ("libxl", LibxlRecType.CHECKPOINT_END),
         ("libxl", LibxlRecType.CHECKPOINT_STATE),
-    }
-)
-_VCPU_RECORDS = frozenset(
-    {
-        XcRecType.X86_PV_VCPU_BASIC,
-        XcRecType.X86_PV_VCPU_EXTENDED,
-        XcRecType.X86_PV_VCPU_XSAVE,
-        XcRecType.X86_PV_VCPU_MSRS,
     }
 )
 
@@ -236,7 +229,8 @@ def _regular_fd(f: BinaryIO) -> int | None:
 
 def collect(f: BinaryIO, name: str) -> Side:
     """Read one image into a Side. DiffError for lost framing or a legacy image."""
-    from .dump import format_read_error, header_item
+    from .console import format_read_error
+    from .dump import header_item
     from .reader import (
         LibvirtHeader,
         Reader,
@@ -366,7 +360,7 @@ def _record(side: Side, ev: Any, occ: Counter[str], ps: int, fd: int | None) -> 
             side.seq = None
     e, body = ev.endian, ev.body
     key = label
-    if ev.layer == "libxc" and ev.type in _VCPU_RECORDS and len(body) >= 4:
+    if ev.layer == "libxc" and ev.type in VCPU_RECORDS and len(body) >= 4:
         key += f" vcpu {struct.unpack_from(f'{e}I', body)[0]}"
     n = occ[key]
     occ[key] += 1
@@ -382,7 +376,7 @@ def _record(side: Side, ev: Any, occ: Counter[str], ps: int, fd: int | None) -> 
 
 
 def _decode(side: Side, ev: Any) -> None:
-    from .export import hvm_context_cpus, pv_regs
+    from .vcpu_regs import hvm_context_cpus, pv_regs
 
     e, body, t = ev.endian, ev.body, ev.type
     if t == XcRecType.HVM_PARAMS and len(body) >= 8:
@@ -769,7 +763,7 @@ def register(sub: Any) -> None:
 def diff_files(path_a: str, path_b: str) -> tuple[dict[str, Any], Side | None, Side | None]:
     """(differences, side A, side B); the sides are None when the files are one and the
     same or byte-identical (then the differences are empty)."""
-    from .cli import InputError, _reason, open_input
+    from .console import InputError, open_input, reason
 
     if path_a == "-" and path_b == "-":
         raise InputError("only one of A and B can be stdin")
@@ -791,7 +785,7 @@ def diff_files(path_a: str, path_b: str) -> tuple[dict[str, Any], Side | None, S
                 a = _side(fa, name_a, path_a)
                 b = _side(fb, name_b, path_b)
             except OSError as exc:
-                raise InputError(f"cannot read {name_a} or {name_b}: {_reason(exc)}") from None
+                raise InputError(f"cannot read {name_a} or {name_b}: {reason(exc)}") from None
     d = compare(a, b)
     if not d and regular:
         where = f"from offset {first:#x}" if first is not None else f"sizes {size_a} and {size_b}"

@@ -29,9 +29,11 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from . import pv_context
+from .console import error_json, plural
 from .constants import (
     PAGE_TYPES_WITHOUT_DATA,
     PV_VCPU_CONTEXT_SIZE,
+    VCPU_RECORDS,
     CheckpointControl,
     DomainType,
     EmulatorId,
@@ -56,7 +58,6 @@ from .reader import (
     XcDomainHeader,
     XcImageHeader,
     XlHeader,
-    record_name,
 )
 
 if TYPE_CHECKING:
@@ -64,48 +65,11 @@ if TYPE_CHECKING:
 
 Item = dict[str, Any]
 
-#: HVM save record type codes (xen/include/public/arch-x86/hvm/save.h).
-HVM_SAVE_TYPES = {
-    0: "END",
-    1: "HEADER",
-    2: "CPU",
-    3: "PIC",
-    4: "IOAPIC",
-    5: "LAPIC",
-    6: "LAPIC_REGS",
-    7: "PCI_IRQ",
-    8: "ISA_IRQ",
-    9: "PCI_LINK",
-    10: "PIT",
-    11: "RTC",
-    12: "HPET",
-    13: "PMTIMER",
-    14: "MTRR",
-    15: "VIRIDIAN_DOMAIN",
-    16: "CPU_XSAVE",
-    17: "VIRIDIAN_VCPU",
-    18: "VMCE_VCPU",
-    19: "TSC_ADJUST",
-    20: "CPU_MSR",
-}
-
-_VCPU_RECORDS = frozenset(
-    {
-        XcRecType.X86_PV_VCPU_BASIC,
-        XcRecType.X86_PV_VCPU_EXTENDED,
-        XcRecType.X86_PV_VCPU_XSAVE,
-        XcRecType.X86_PV_VCPU_MSRS,
-    }
-)
 _PAGE_TYPE_NAMES = {int(t): t.name for t in PageType}
 #: The type nibble of each possible top byte of a pfn entry, as a translate table.
 _TOP_TO_TYPE = bytes(b >> 4 for b in range(256))
 _LOW_NIBBLE = bytes(b & 0x0F for b in range(256))
 _DESCRIPTOR_LIMIT = 4096  # HVM context descriptors listed at most
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _enum_name(enum: Any, value: int) -> str:
@@ -313,16 +277,27 @@ def _hvm_regs_lines(vcpu: int, r: dict[str, int]) -> list[str]:
     ]
 
 
+def _hvm_typecode_name(typecode: int) -> str:
+    """Xen's name for an HVM context typecode (``hvm_context.Typecode``), ``type<n>``
+    for one it does not know."""
+    from .hvm_context import Typecode
+
+    try:
+        return Typecode(typecode).name
+    except ValueError:
+        return f"type{typecode}"
+
+
 def _hvm_context(body: bytes) -> tuple[Item, str, list[str]]:
     from . import hvm_context
 
     ctx = hvm_context.decode(body)
     names = [e.name for e in ctx.entries]
-    text = _plural(len(ctx.entries), "descriptor")
+    text = plural(len(ctx.entries), "descriptor")
     if names:
         text += f": {_compress(names)}"
     if ctx.problems:
-        text += f" ({_plural(len(ctx.problems), 'problem')})"
+        text += f" ({plural(len(ctx.problems), 'problem')})"
     fields: Item = {
         "bytes": len(body),
         "descriptors": [
@@ -354,10 +329,10 @@ def _decode_xc(ev: RecordEvent, guest_width: int | None = None) -> tuple[Item, s
         frames = (len(body) - 8) // 8
         return (
             {"p2m_start_pfn": start, "p2m_end_pfn": end, "frames": frames},
-            f"p2m pfns {start:#x}-{end:#x}, {_plural(frames, 'frame')}",
+            f"p2m pfns {start:#x}-{end:#x}, {plural(frames, 'frame')}",
             [],
         )
-    if t in _VCPU_RECORDS:
+    if t in VCPU_RECORDS:
         vcpu, reserved = struct.unpack_from(f"{e}II", body)
         size = ev.length - 8
         fields: Item = {"vcpu_id": vcpu, "context_bytes": size}
@@ -373,7 +348,7 @@ def _decode_xc(ev: RecordEvent, guest_width: int | None = None) -> tuple[Item, s
                     fields["context"] = ctx_fields
         elif t == XcRecType.X86_PV_VCPU_MSRS and size % 16 == 0:
             fields["msrs"] = size // 16
-            text += f", {_plural(size // 16, 'MSR')}"
+            text += f", {plural(size // 16, 'MSR')}"
             n = (len(body) - 8) // 16
             msrs = list(struct.iter_unpack(f"{e}IIQ", body[8 : 8 + 16 * n]))
             fields["msr_list"] = [{"index": i, "flags": f, "value": v} for i, f, v in msrs]
@@ -408,7 +383,7 @@ def _decode_xc(ev: RecordEvent, guest_width: int | None = None) -> tuple[Item, s
             {"index": i, "name": _enum_name(HvmParam, i), "value": v}
             for i, v in zip(flat[0::2], flat[1::2], strict=True)
         ]
-        text = _plural(count, "param")
+        text = plural(count, "param")
         if n != count:
             text += f" ({n} present)"
         details = [f"{p['name']} = {p['value']:#x}" for p in params]
@@ -416,8 +391,8 @@ def _decode_xc(ev: RecordEvent, guest_width: int | None = None) -> tuple[Item, s
     if t == XcRecType.HVM_CONTEXT:
         if not ev.body_complete:
             descs, _ = _hvm_descriptors(body)
-            names = [HVM_SAVE_TYPES.get(c, f"type{c}") for c, _i, _l in descs]
-            text = _plural(len(descs), "descriptor") + (f": {_compress(names)}" if names else "")
+            names = [_hvm_typecode_name(c) for c, _i, _l in descs]
+            text = plural(len(descs), "descriptor") + (f": {_compress(names)}" if names else "")
             return {"bytes": ev.length}, text, []
         fields, text, details = _hvm_context(body)
         fields["bytes"] = ev.length
@@ -445,10 +420,10 @@ def _decode_xc(ev: RecordEvent, guest_width: int | None = None) -> tuple[Item, s
             "entries": n,
             "msr_list": [{"index": i, "flags": f, "value": v} for i, f, v in msrs],
         }
-        return fields, _plural(n, "MSR"), _columns([f"{i:#x} = {v:#x}" for i, _f, v in msrs])
+        return fields, plural(n, "MSR"), _columns([f"{i:#x} = {v:#x}" for i, _f, v in msrs])
     if t == XcRecType.CHECKPOINT_DIRTY_PFN_LIST:
         n = ev.length // 8
-        return {"pfns": n}, _plural(n, "pfn"), []
+        return {"pfns": n}, plural(n, "pfn"), []
     if t in (XcRecType.SHARED_INFO, XcRecType.TOOLSTACK) or ev.length:
         return {"bytes": ev.length}, f"{ev.length} bytes", []
     return {}, "", []
@@ -477,7 +452,7 @@ def _decode_xl(ev: RecordEvent) -> tuple[Item, str, list[str]]:
             fields["xenstore"] = [
                 [k.decode("utf-8", "replace"), v.decode("utf-8", "replace")] for k, v in pairs
             ]
-            text += f", {_plural(len(pairs), 'xenstore key')}"
+            text += f", {plural(len(pairs), 'xenstore key')}"
             details = [f"{k} = {v}" for k, v in fields["xenstore"]]
             if leftover:
                 fields["leftover"] = leftover.decode("utf-8", "replace")
@@ -819,29 +794,6 @@ class JsonDump:
         self.out.write("\n], " + tail[1:] + "\n")
 
 
-def error_json(err: ReadError) -> Item:
-    return {
-        "offset": err.offset,
-        "message": err.message,
-        "rule": err.rule,
-        "layer": err.layer,
-        "record_index": err.index,
-        "record_type": err.rtype,
-    }
-
-
-def format_read_error(err: ReadError, name: str) -> str:
-    """``FILE:0x1a2b8: [libxl ]record #37 PAGE_DATA: XC-REC-003: message``, the form of
-    the checker's diagnostics."""
-    where = ""
-    if err.index is not None and err.layer in ("libxl", "libxc"):
-        prefix = "libxl " if err.layer == "libxl" else ""
-        rtype = "" if err.rtype is None else f" {record_name(err.layer, err.rtype)}"
-        where = f"{prefix}record #{err.index}{rtype}: "
-    rule = f"{err.rule}: " if err.rule else ""
-    return f"{name}:{err.offset:#x}: {where}{rule}{err.message}"
-
-
 def dump(
     f: BinaryIO,
     out: IO[str],
@@ -856,9 +808,7 @@ def dump(
     """Write the listing of ``f`` to ``out``; framing errors end it and are returned.
     ``legacy`` narrows a legacy image's toolstack width and guest type; with
     ``stop_at_end`` reading ends at the outermost END (a live socket stays open)."""
-    reader = Reader(f, ReadOptions(stop_at_end=stop_at_end))
-    if legacy is not None:
-        reader.legacy_options = legacy  # type: ignore[attr-defined]
+    reader = Reader(f, ReadOptions(stop_at_end=stop_at_end, legacy=legacy))
     depth = _Depth()
     sink: TextDump | JsonDump
     sink = JsonDump(out, name, reader.src.size) if as_json else TextDump(out, fold)

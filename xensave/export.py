@@ -1,356 +1,61 @@
 """Export guest memory: ``xensave export raw|elf IN OUT`` and ``xensave pages IN --pfn``.
 
-One pass over the image builds a small index: the copy operations (where each run of
-pages lies in the input, which pfn it starts at, how many pages), the set of pfns
-sent (as runs), and the vCPU registers. Page contents are never held in memory: on
-a seekable input they are copied straight from it (``copy_file_range`` where the
-kernel allows, ``pread``/``pwrite`` otherwise); a pipe is spooled to a temporary
-file next to the output first. Operations replay in stream order, so when live
-migration sent a page several times the last copy wins.
+The command: it opens the input (a pipe is spooled to a temporary file next to the
+output first, a legacy image converted there), builds the page index
+(:mod:`xensave.page_index`, registers from :mod:`xensave.vcpu_regs`) and writes the
+raw image or the ELF core (:mod:`xensave.elf_core`).
 
 Outputs are written to a temporary file in the output's directory and renamed only
 when complete; the input is opened read-only and is never the output (same path or
 same inode is refused); an existing output is refused unless ``force``.
-
-The ELF core follows QEMU's ``dump-guest-memory`` (without paging): ET_CORE,
-EM_X86_64, a PT_NOTE first holding every vCPU's NT_PRSTATUS and then every vCPU's
-"QEMU" note (QEMUCPUState v1: segments, control registers), then one PT_LOAD per
-contiguous guest-physical range with p_paddr = p_vaddr = the guest-physical address
-(so gdb reads guest-physical addresses), PN_XNUM via section header 0 past 65534
-segments. The ELF is written with ``struct``: pyelftools only reads, and lief
-builds the whole file in memory (a 1 GiB image would cost 1 GiB of RAM) and is a
-large binary dependency for some 60 bytes of headers.
 """
 
 from __future__ import annotations
 
-import bisect
 import contextlib
-import errno
 import io
 import json
 import os
 import stat
-import struct
 import sys
 import tempfile
-from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
 from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
-from .bodies import has_data
-from .constants import PAGE_DATA_PFN_MASK, PAGE_DATA_TYPE_SHIFT, XcRecType
+from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID
+from .constants import PAGE_DATA_PFN_MASK
+from .elf_core import PR_REGS, elf_layout, vcpu_notes, write_elf
+from .page_index import COPY_CHUNK, ExportError, Index, build_index, fmt_ranges, gaps, replay
+from .vcpu_regs import Vcpu, hvm_context_cpus, hvm_cpu_regs, pv_regs
 
-EXIT_OK = 0
-EXIT_INVALID = 1
-EXIT_ERROR = 2
-
-#: x86_64 elf_prstatus.pr_reg order (struct user_regs_struct).
-PR_REGS = [
-    "r15",
-    "r14",
-    "r13",
-    "r12",
-    "rbp",
-    "rbx",
-    "r11",
-    "r10",
-    "r9",
-    "r8",
-    "rax",
-    "rcx",
-    "rdx",
-    "rsi",
-    "rdi",
-    "orig_rax",
-    "rip",
-    "cs",
-    "eflags",
-    "rsp",
-    "ss",
-    "fs_base",
-    "gs_base",
-    "ds",
-    "es",
-    "fs",
-    "gs",
+__all__ = [  # the page index, registers and ELF writer are importable from here too
+    "PR_REGS",
+    "AtomicOutput",
+    "ExportError",
+    "Index",
+    "Input",
+    "Summary",
+    "Vcpu",
+    "Writeback",
+    "build_index",
+    "check_paths",
+    "cmd_export",
+    "cmd_pages",
+    "elf_layout",
+    "export",
+    "extract_pages",
+    "fmt_ranges",
+    "gaps",
+    "hvm_context_cpus",
+    "hvm_cpu_regs",
+    "parse_pfn_range",
+    "pv_regs",
+    "register",
 ]
 
-
-class ExportError(Exception):
-    """The export is refused or cannot be done; ``code`` is the exit status."""
-
-    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-# --- registers ----------------------------------------------------------------------
-
-
-@dataclass
-class Vcpu:
-    vcpu_id: int
-    source: str  # "pv64", "pv32", "hvm" or "none"
-    regs: dict[str, int] = field(default_factory=dict)
-
-
-def pv_regs(ctx: bytes, endian: str) -> tuple[str, dict[str, int]] | None:
-    """Registers from a PV vcpu_guest_context (x86_64: 5168 bytes, x86_32: 2800), under
-    the 64-bit names the core notes use; decoded by :mod:`xensave.pv_context`."""
-    from .pv_context import CONTEXT_SIZE, decode
-
-    width = 8 if len(ctx) >= CONTEXT_SIZE[8] else 4 if len(ctx) >= CONTEXT_SIZE[4] else None
-    if width is None:
-        return None
-    c = decode(ctx[: CONTEXT_SIZE[width]], width, endian)
-    u, main = c.user_regs, c.registers()
-    if width == 8:
-        names = ["r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8"]
-        r = {n: u[n] for n in [*names, "rax", "rcx", "rdx", "rsi", "rdi"]}
-    else:
-        r = {"r" + n[1:]: u[n] for n in ("ebx", "ecx", "edx", "esi", "edi", "ebp", "eax")}
-    r["rip"], r["eflags"], r["rsp"] = main["rip"], main["rflags"], main["rsp"]
-    for name in ("cs", "ss", "es", "ds", "fs", "gs"):
-        r[name] = main[name]
-    if width == 8:
-        for name in ("fs_base", "gs_base", "kernel_gs_base"):
-            r[name] = main[name]
-    r["cr0"], r["cr2"], r["cr4"] = main["cr0"], main["cr2"], main["cr4"]
-    r["cr3"] = main["cr3"]  # the pfn the saver stored, unfolded to an address
-    return ("pv64" if width == 8 else "pv32"), r
-
-
-def hvm_cpu_regs(payload: bytes, endian: str) -> dict[str, int] | None:
-    """Registers from an HVM context CPU entry (struct hvm_hw_cpu), named for the notes.
-
-    The decoding is xensave.hvm_context's; the blob is x86 hypervisor state and
-    little-endian whatever the stream's byte order, so ``endian`` is not used.
-    """
-    from xensave import hvm_context
-
-    d = hvm_context.cpu_registers(payload)
-    if d is None:
-        return None
-    r = {name: d[name] for name in (*_HVM_GPRS, "rip")}
-    r["eflags"] = d["rflags"]
-    segs = ("cs", "ds", "es", "fs", "gs", "ss", "tr", "ldt")
-    for name in (*segs, "idt", "gdt"):
-        xen = (
-            "ldtr"
-            if name == "ldt"
-            else "idtr"
-            if name == "idt"
-            else "gdtr"
-            if name == "gdt"
-            else name
-        )
-        if name in segs:
-            r[name] = d[f"{xen}_sel"] & 0xFFFF
-            ar = d[
-                f"{xen}_arbytes"
-            ]  # Xen's packed attributes: type s dpl p (0-7), avl l db g (8-11)
-            r[f"{name}_flags"] = ((ar & 0xFF) << 8) | ((ar & 0xF00) << 12)
-        r[f"{name}_limit"] = d[f"{xen}_limit"]
-        r[f"{name}_base"] = d[f"{xen}_base"]
-    for cr in ("cr0", "cr2", "cr3", "cr4"):
-        r[cr] = d[cr]
-    r["kernel_gs_base"] = d["shadow_gs"]
-    return r
-
-
-_HVM_GPRS: tuple[str, ...] = ("rax", "rbx", "rcx", "rdx", "rbp", "rsi", "rdi", "rsp")
-_HVM_GPRS += ("r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
-
-
-def hvm_context_cpus(blob: bytes, endian: str) -> Iterator[tuple[int, dict[str, int]]]:
-    """(vcpu id, registers) of each CPU entry of an HVM context blob (little-endian
-    whatever ``endian`` says: see hvm_cpu_regs)."""
-    from xensave import hvm_context
-
-    ctx = hvm_context.decode(blob)
-    for e in ctx.entries:
-        if e.typecode == hvm_context.Typecode.CPU and not e.truncated:
-            regs = hvm_cpu_regs(e.raw, endian)
-            if regs is not None:
-                yield e.instance, regs
-
-
-# --- the index ------------------------------------------------------------------------
-
-
-@dataclass
-class Index:
-    page_size: int = 4096
-    ops: array[int] = field(default_factory=lambda: array("Q"))  # src_off, pfn, n
-    runs: array[int] = field(default_factory=lambda: array("Q"))  # start, end (exclusive)
-    copies: int = 0  # data pages in the stream, repeats included
-    no_data: int = 0  # entries of a type without contents (XTAB, BROKEN, XALLOC)
-    vcpus: dict[int, Vcpu] = field(default_factory=dict)
-    layer: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    def ranges(self) -> list[tuple[int, int]]:
-        """Sorted, merged [start, end) ranges of the pfns sent with data."""
-        pairs = sorted(zip(self.runs[0::2], self.runs[1::2], strict=True))
-        out: list[tuple[int, int]] = []
-        for s, e in pairs:
-            if out and s <= out[-1][1]:
-                if e > out[-1][1]:
-                    out[-1] = (out[-1][0], e)
-            else:
-                out.append((s, e))
-        return out
-
-
-def gaps(
-    ranges: list[tuple[int, int]], lo: int = 0, hi: int | None = None
-) -> list[tuple[int, int]]:
-    """[start, end) ranges in [lo, hi) that ``ranges`` (sorted, merged) do not cover."""
-    end = hi if hi is not None else (ranges[-1][1] if ranges else lo)
-    out: list[tuple[int, int]] = []
-    here = lo
-    for s, e in ranges:
-        if e <= here:
-            continue
-        if s >= end:
-            break
-        if s > here:
-            out.append((here, min(s, end)))
-        here = max(here, e)
-    if here < end:
-        out.append((here, end))
-    return out
-
-
-def fmt_ranges(rs: list[tuple[int, int]], limit: int | None = None) -> str:
-    parts = [f"{s:#x}" if e - s == 1 else f"{s:#x}-{e - 1:#x}" for s, e in rs[:limit]]
-    if limit is not None and len(rs) > limit:
-        parts.append(f"... and {len(rs) - limit} more ranges (--json lists all)")
-    return ", ".join(parts)
-
-
-def _is_seekable_file(f: BinaryIO) -> bool:
-    try:
-        mode = os.fstat(f.fileno()).st_mode
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return False
-    return stat.S_ISREG(mode) or stat.S_ISBLK(mode)
-
-
-def build_index(
-    f: BinaryIO,
-    spool: BinaryIO | None,
-    *,
-    want: Callable[[int, int], bool] | None = None,
-) -> Index:
-    """Read the image once. Without ``spool`` the input must be a seekable file and
-    ops point into it; with ``spool`` page contents are appended there and ops point
-    into the spool. ``want(start, end)`` limits the copied runs (not the index of what
-    was sent)."""
-    from .bodies import PageData
-    from .reader import Reader, ReadError, ReadOptions, RecordEvent
-
-    idx = Index()
-    reader = Reader(f, ReadOptions(want_pages=spool is not None))
-    try:
-        for ev in reader:
-            if not isinstance(ev, RecordEvent) or ev.layer != "libxc":
-                continue
-            if ev.type == XcRecType.PAGE_DATA and len(ev.body) >= 8:
-                _page_data(idx, reader.st.page_size, ev, spool, want, PageData)
-            elif ev.type == XcRecType.X86_PV_VCPU_BASIC and len(ev.body) >= 8:
-                vid = struct.unpack_from(f"{ev.endian}I", ev.body)[0]
-                got = pv_regs(ev.body[8:], ev.endian)
-                if got is not None:
-                    idx.vcpus[vid] = Vcpu(vid, got[0], got[1])
-                else:
-                    idx.notes.append(
-                        f"vCPU {vid}: X86_PV_VCPU_BASIC of {len(ev.body) - 8} bytes is "
-                        "neither a 64-bit nor a 32-bit context; registers left zero"
-                    )
-                    idx.vcpus[vid] = Vcpu(vid, "none")
-            elif ev.type == XcRecType.HVM_CONTEXT:
-                for vid, regs in hvm_context_cpus(ev.body, ev.endian):
-                    idx.vcpus[vid] = Vcpu(vid, "hvm", regs)
-    except ReadError as e:
-        raise ExportError(f"{e.offset:#x}: {e.message}", EXIT_INVALID) from e
-    idx.layer = reader.layer or ""
-    idx.page_size = reader.st.page_size
-    return idx
-
-
-def _page_data(
-    idx: Index,
-    ps: int,
-    ev: object,
-    spool: BinaryIO | None,
-    want: Callable[[int, int], bool] | None,
-    page_data: type,
-) -> None:
-    from .reader import RecordEvent
-
-    assert isinstance(ev, RecordEvent)
-    _, _, entries = page_data.decode_header(ev.body, ev.endian)  # type: ignore[attr-defined]
-    avail = ev.page_bytes // ps
-    pages = ev.pages or b""
-    base = ev.body_offset + len(ev.body)
-    k = 0
-    run_pfn = run_k = run_n = 0
-
-    def flush() -> None:
-        if not run_n:
-            return
-        idx.runs.extend((run_pfn, run_pfn + run_n))
-        if want is None or want(run_pfn, run_pfn + run_n):
-            if spool is not None:
-                src = spool.tell()
-                spool.write(pages[run_k * ps : (run_k + run_n) * ps])
-            else:
-                src = base + run_k * ps
-            idx.ops.extend((src, run_pfn, run_n))
-
-    n = len(entries)
-    if (
-        n
-        and n <= avail
-        and entries[-1] - entries[0] == n - 1
-        and max(entries) <= PAGE_DATA_PFN_MASK
-        and entries == list(range(entries[0], entries[0] + n))
-    ):
-        # the usual batch, checked at C speed: consecutive pfns of plain data pages
-        # (type bits and reserved bits zero), one run
-        run_pfn, run_n = entries[0], n
-        flush()
-        idx.copies += n
-        return
-    for ent in entries:
-        ptype = ent >> PAGE_DATA_TYPE_SHIFT
-        if not has_data(ptype):
-            idx.no_data += 1
-            continue
-        pfn = ent & PAGE_DATA_PFN_MASK
-        if k >= avail:
-            idx.notes.append(
-                f"{ev.offset:#x}: record #{ev.index} PAGE_DATA: {k} of its data pfns have "
-                "contents; the rest are left out"
-            )
-            break
-        if run_n and pfn == run_pfn + run_n:
-            run_n += 1
-        else:
-            flush()
-            run_pfn, run_k, run_n = pfn, k, 1
-        k += 1
-    flush()
-    idx.copies += k
-
-
-# --- copying --------------------------------------------------------------------------
-
-_CHUNK = 8 << 20
+# --- writing the output ------------------------------------------------------------------
 
 
 class Writeback:
@@ -369,62 +74,6 @@ class Writeback:
             self.pending = 0
             if self.fn(self.fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0:
                 self.fn = None  # not supported here: the fsync does it all
-
-
-class Copier:
-    """Copy byte ranges between file descriptors: copy_file_range where possible."""
-
-    def __init__(self, src: int, dst: int, writeback: Writeback | None = None) -> None:
-        self.src = src
-        self.dst = dst
-        self.cfr = hasattr(os, "copy_file_range")
-        self.writeback = writeback
-
-    def copy(self, src_off: int, dst_off: int, n: int) -> None:
-        if self.writeback is not None:
-            self.writeback.wrote(n)
-        while n > 0 and self.cfr:
-            try:
-                done = os.copy_file_range(self.src, self.dst, min(n, 1 << 30), src_off, dst_off)
-            except OSError as e:
-                if e.errno in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-                    self.cfr = False
-                    break
-                raise
-            if done <= 0:
-                raise ExportError(f"input ends early at {src_off:#x}", EXIT_INVALID)
-            src_off += done
-            dst_off += done
-            n -= done
-        while n > 0:
-            data = os.pread(self.src, min(n, _CHUNK), src_off)
-            if not data:
-                raise ExportError(f"input ends early at {src_off:#x}", EXIT_INVALID)
-            os.pwrite(self.dst, data, dst_off)
-            src_off += len(data)
-            dst_off += len(data)
-            n -= len(data)
-
-
-def replay(
-    idx: Index,
-    src_fd: int,
-    dst_fd: int,
-    place: Callable[[int, int], Iterator[tuple[int, int, int]]],
-    writeback: Writeback | None = None,
-) -> None:
-    """Copy every op in stream order; ``place(pfn, n)`` yields (page offset in the
-    run, output offset, pages) for the parts of the run that go to the output."""
-    ps = idx.page_size
-    cp = Copier(src_fd, dst_fd, writeback)
-    ops = idx.ops
-    for i in range(0, len(ops), 3):
-        src, pfn, n = ops[i], ops[i + 1], ops[i + 2]
-        for k, out, m in place(pfn, n):
-            cp.copy(src + k * ps, out, m * ps)
-
-
-# --- atomic output ----------------------------------------------------------------------
 
 
 def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
@@ -500,6 +149,14 @@ class AtomicOutput:
 
 
 # --- opening the input (pipes spooled, legacy converted) ----------------------------------
+
+
+def _is_seekable_file(f: BinaryIO) -> bool:
+    try:
+        mode = os.fstat(f.fileno()).st_mode
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISBLK(mode)
 
 
 class Input:
@@ -625,7 +282,7 @@ def export(
         if kind == "raw":
             size = _write_raw(idx, ranges, src.src_fd, dst.fd, wb)
         else:
-            size = _write_elf(idx, ranges, src.src_fd, dst.fd, wb)
+            size = write_elf(idx, ranges, src.src_fd, dst.fd, wb)
         dst.commit()
     except OSError as e:
         raise ExportError(f"{e.filename or out}: {e.strerror or e}") from e
@@ -650,7 +307,7 @@ def export(
         ]
         if kind == "elf"
         else [],
-        notes=src.notes + idx.notes + (_vcpu_notes(idx) if kind == "elf" else []),
+        notes=src.notes + idx.notes + (vcpu_notes(idx) if kind == "elf" else []),
     )
 
 
@@ -663,161 +320,6 @@ def _write_raw(
 
     def place(pfn: int, n: int) -> Iterator[tuple[int, int, int]]:
         yield 0, pfn * ps, n
-
-    replay(idx, src_fd, dst_fd, place, wb)
-    return size
-
-
-# --- ELF ----------------------------------------------------------------------------------
-
-ET_CORE = 4
-EM_X86_64 = 62
-PT_LOAD = 1
-PT_NOTE = 4
-NT_PRSTATUS = 1
-PN_XNUM = 0xFFFF
-_EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
-_PHDR = struct.Struct("<IIQQQQQQ")
-_SHDR = struct.Struct("<IIQQQQIIQQ")
-_PRSTATUS_SIZE = 336
-
-
-def _vcpu_notes(idx: Index) -> list[str]:
-    if not idx.vcpus:
-        return [
-            "no vCPU context in the image (no X86_PV_VCPU_BASIC, no HVM CPU record): "
-            "one NT_PRSTATUS with zero registers written for vCPU 0"
-        ]
-    return [
-        f"vCPU {v.vcpu_id}: no usable context; registers are zero"
-        for v in idx.vcpus.values()
-        if v.source == "none"
-    ]
-
-
-def prstatus(vcpu_id: int, regs: dict[str, int]) -> bytes:
-    """An x86_64 elf_prstatus: pr_pid = vCPU id + 1 (as QEMU numbers them), pr_reg."""
-    head = bytearray(112)
-    struct.pack_into("<I", head, 32, vcpu_id + 1)
-    reg = struct.pack("<27Q", *(regs.get(n, 0) & 0xFFFFFFFFFFFFFFFF for n in PR_REGS))
-    return bytes(head) + reg + b"\x00" * 8
-
-
-QEMU_SEGS = ("cs", "ds", "es", "fs", "gs", "ss", "ldt", "tr", "gdt", "idt")
-QEMU_CPUSTATE_SIZE = 440  # version 1 with kernel_gs_base
-
-
-def qemu_cpustate(regs: dict[str, int]) -> bytes:
-    """QEMU's QEMUCPUState (version 1, with kernel_gs_base), the desc of its "QEMU"
-    note: general registers, rip, rflags, ten segments (selector, limit, flags in
-    descriptor-high-word form, base), cr0-cr4."""
-    m = 0xFFFFFFFFFFFFFFFF
-    gp = [
-        "rax",
-        "rbx",
-        "rcx",
-        "rdx",
-        "rsi",
-        "rdi",
-        "rsp",
-        "rbp",
-        "r8",
-        "r9",
-        "r10",
-        "r11",
-        "r12",
-        "r13",
-        "r14",
-        "r15",
-        "rip",
-        "eflags",
-    ]
-    out = struct.pack("<II", 1, QEMU_CPUSTATE_SIZE)
-    out += struct.pack("<18Q", *(regs.get(n, 0) & m for n in gp))
-    for sg in QEMU_SEGS:
-        out += struct.pack(
-            "<IIIIQ",
-            regs.get(sg, 0) & 0xFFFFFFFF,
-            regs.get(f"{sg}_limit", 0) & 0xFFFFFFFF,
-            regs.get(f"{sg}_flags", 0) & 0xFFFFFFFF,
-            0,
-            regs.get(f"{sg}_base", 0) & m,
-        )
-    out += struct.pack("<5Q", *(regs.get(f"cr{i}", 0) & m for i in range(5)))
-    return out + struct.pack("<Q", regs.get("kernel_gs_base", 0) & m)
-
-
-def elf_note(name: bytes, ntype: int, desc: bytes) -> bytes:
-    n = name + b"\x00"
-    return (
-        struct.pack("<III", len(n), len(desc), ntype)
-        + n.ljust(-(-len(n) // 4) * 4, b"\x00")
-        + desc.ljust(-(-len(desc) // 4) * 4, b"\x00")
-    )
-
-
-def elf_layout(
-    ranges: list[tuple[int, int]], vcpus: dict[int, Vcpu], ps: int
-) -> tuple[bytes, list[int]]:
-    """The ELF headers and notes, and each range's file offset."""
-    cpus = sorted(vcpus.values(), key=lambda v: v.vcpu_id) or [Vcpu(0, "none")]
-    # as QEMU: every vCPU's NT_PRSTATUS, then every vCPU's QEMU CPU state
-    notes = b"".join(elf_note(b"CORE", NT_PRSTATUS, prstatus(v.vcpu_id, v.regs)) for v in cpus)
-    notes += b"".join(elf_note(b"QEMU", 0, qemu_cpustate(v.regs)) for v in cpus)
-    phnum = 1 + len(ranges)
-    xnum = phnum >= PN_XNUM
-    phoff = _EHDR.size
-    shoff = phoff + phnum * _PHDR.size if xnum else 0
-    note_off = (shoff + _SHDR.size) if xnum else phoff + phnum * _PHDR.size
-    data = -(-(note_off + len(notes)) // ps) * ps
-    offsets = []
-    here = data
-    for s, e in ranges:
-        offsets.append(here)
-        here += (e - s) * ps
-    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
-    out = bytearray(
-        _EHDR.pack(
-            ident,
-            ET_CORE,
-            EM_X86_64,
-            1,
-            0,
-            phoff,
-            shoff,
-            0,
-            _EHDR.size,
-            _PHDR.size,
-            PN_XNUM if xnum else phnum,
-            _SHDR.size if xnum else 0,
-            1 if xnum else 0,
-            0,
-        )
-    )
-    out += _PHDR.pack(PT_NOTE, 0, note_off, 0, 0, len(notes), len(notes), 0)
-    for (s, e), off in zip(ranges, offsets, strict=True):
-        addr = s * ps
-        length = (e - s) * ps
-        out += _PHDR.pack(PT_LOAD, 7, off, addr, addr, length, length, 0)
-    if xnum:
-        out += _SHDR.pack(0, 0, 0, 0, 0, 0, 0, phnum, 0, 0)
-    out += notes
-    return bytes(out), offsets
-
-
-def _write_elf(
-    idx: Index, ranges: list[tuple[int, int]], src_fd: int, dst_fd: int, wb: Writeback | None
-) -> int:
-    ps = idx.page_size
-    head, offsets = elf_layout(ranges, idx.vcpus, ps)
-    size = (offsets[-1] + (ranges[-1][1] - ranges[-1][0]) * ps) if ranges else len(head)
-    os.ftruncate(dst_fd, size)
-    os.pwrite(dst_fd, head, 0)
-    starts = [s for s, _ in ranges]
-
-    def place(pfn: int, n: int) -> Iterator[tuple[int, int, int]]:
-        i = bisect.bisect_right(starts, pfn) - 1  # a run of sent pfns lies in one range
-        yield 0, offsets[i] + (pfn - starts[i]) * ps, n
 
     replay(idx, src_fd, dst_fd, place, wb)
     return size
@@ -908,7 +410,7 @@ def _send_to_stdout(fd: int, size: int) -> None:
     out = sys.stdout.fileno()
     off = 0
     while off < size:
-        data = os.pread(fd, min(_CHUNK, size - off), off)
+        data = os.pread(fd, min(COPY_CHUNK, size - off), off)
         if not data:
             break
         view = memoryview(data)
@@ -1030,7 +532,7 @@ def cmd_export(args: object) -> int:
             )
         for note in s.notes:
             print(f"  {note}", file=sys.stderr)
-    return EXIT_OK
+    return EXIT_VALID
 
 
 def cmd_pages(args: object) -> int:
@@ -1055,4 +557,4 @@ def cmd_pages(args: object) -> int:
             f"xensave: pages: never sent (written as zeros): {n} pfns: {fmt_ranges(missing)}",
             file=sys.stderr,
         )
-    return EXIT_OK
+    return EXIT_VALID

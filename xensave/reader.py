@@ -10,175 +10,50 @@ length field the bytes do not back.
 
 from __future__ import annotations
 
-import io
-import os
-import stat
 import struct
-import weakref
 from collections.abc import Iterator
 from enum import IntEnum
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from ._slots import Struct, field
 from .constants import (
     LIBVIRT_MAGIC,
+    LIBXL_HEADER_SIZE,
     LIBXL_IDENT_BYTES,
     PAGE_TYPES_WITHOUT_DATA,
+    PFN_ENTRY_SIZE,
     REC_ALIGN,
     REC_HEADER_SIZE,
+    VCPU_HEADER_SIZE,
     XAPI_MAGIC,
+    XC_DOMAIN_HEADER_SIZE,
     XC_ID,
+    XC_IMAGE_HEADER_SIZE,
     XL_BYTEORDER_VALUE,
+    XL_HEADER_SIZE,
     XL_MAGIC,
     DomainType,
     LibxlRecType,
     XcRecType,
     XlMandatoryFlag,
 )
+from .source import LegacyAmbiguous as LegacyAmbiguous  # re-exported: callers catch it here
+from .source import ReadError as ReadError
+from .source import Source
+
+if TYPE_CHECKING:
+    from .legacy.read import LegacyOptions
 
 Layer = Literal["xl", "libvirt", "xapi", "libxl", "libxc", "legacy"]
 
 #: Bodies up to this size are read whole; larger ones keep only a prefix.
 BODY_KEEP_MAX = 16 << 20
 BODY_PREFIX = 64 << 10
-_CHUNK = 1 << 20
 _XL_MAGIC_PREFIX = XL_MAGIC[:16]
-
-
-class ReadError(Exception):
-    """The framing is lost: nothing after ``offset`` can be located."""
-
-    def __init__(
-        self,
-        offset: int,
-        message: str,
-        *,
-        layer: str | None = None,
-        index: int | None = None,
-        rtype: int | None = None,
-        rule: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.offset = offset
-        self.message = message
-        self.layer = layer
-        self.index = index
-        self.rtype = rtype
-        self.rule = rule
-
-
-class Source:
-    """A byte source that counts its offset and can skip without keeping bytes.
-
-    Skipping seeks where the source seeks. On a pipe or socket read through an
-    unbuffered ``io.FileIO`` (as the CLI opens stdin) it splices the bytes to
-    /dev/null, so page data never crosses into user space; otherwise it reads into
-    one reusable buffer."""
-
-    def __init__(self, f: BinaryIO) -> None:
-        self.f = f
-        self.offset = 0
-        self._view: memoryview | None = None  # the reusable skip buffer, made on demand
-        self._null: int | None = None  # /dev/null, for splicing skipped bytes away
-        self._splice = False
-        self._eof = False
-        self.size: int | None = None
-        try:
-            if f.seekable():
-                here = f.tell()
-                st = os.fstat(f.fileno()) if _has_fileno(f) else None
-                if st is not None and stat.S_ISREG(st.st_mode):
-                    self.size = st.st_size
-                else:  # a block device's st_size is 0: ask by seeking
-                    self.size = f.seek(0, io.SEEK_END)
-                    f.seek(here)
-                self.offset = here
-        except (OSError, ValueError):
-            self.size = None
-        if self.size is None and isinstance(f, io.FileIO) and hasattr(os, "splice"):
-            try:
-                mode = os.fstat(f.fileno()).st_mode
-            except (OSError, ValueError):
-                mode = 0
-            self._splice = stat.S_ISFIFO(mode)
-
-    def remaining(self) -> int | None:
-        return None if self.size is None else max(0, self.size - self.offset)
-
-    def read(self, n: int) -> bytes:
-        """Up to ``n`` bytes (fewer only at EOF), read in bounded chunks."""
-        if n <= _CHUNK:
-            data = self.f.read(n) or b""
-            while len(data) < n:
-                more = self.f.read(n - len(data))
-                if not more:
-                    break
-                data += more
-        else:
-            parts = []
-            got = 0
-            while got < n:
-                more = self.f.read(min(_CHUNK, n - got))
-                if not more:
-                    break
-                parts.append(more)
-                got += len(more)
-            data = b"".join(parts)
-        self.offset += len(data)
-        return data
-
-    def skip(self, n: int) -> int:
-        """Skip ``n`` bytes; return how many were really there."""
-        if n <= 0:
-            return 0
-        if self.size is not None:
-            n = min(n, self.size - self.offset)
-            self.f.seek(n, io.SEEK_CUR)
-            self.offset += n
-            return n
-        done = self._splice_skip(n) if self._splice else 0
-        if done < n and not self._eof:
-            done += self._read_skip(n - done)
-        self.offset += done
-        return done
-
-    def _splice_skip(self, n: int) -> int:
-        done = 0
-        try:
-            if self._null is None:
-                self._null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
-                weakref.finalize(self, os.close, self._null)
-            fd = self.f.fileno()
-            while done < n:
-                got = os.splice(fd, self._null, min(n - done, 1 << 30))
-                if not got:
-                    self._eof = True
-                    break
-                done += got
-        except OSError:
-            self._splice = False  # not spliceable after all: read from here on
-        return done
-
-    def _read_skip(self, n: int) -> int:
-        if self._view is None:
-            self._view = memoryview(bytearray(_CHUNK))
-        readinto = getattr(self.f, "readinto", None)
-        done = 0
-        while done < n:
-            want = min(_CHUNK, n - done)
-            got = readinto(self._view[:want]) if readinto else len(self.f.read(want))
-            if not got:
-                break
-            done += got
-        return done
-
-
-def _has_fileno(f: BinaryIO) -> bool:
-    try:
-        f.fileno()
-    except (OSError, ValueError, io.UnsupportedOperation, AttributeError):
-        return False
-    return True
+#: What detection reads first: enough for the longest magic it compares (xl's).
+_HEAD_SIZE = len(XL_MAGIC)
+#: PAGE_DATA's body starts with a u32 count and a u32 reserved word; pfns follow.
+_PAGE_DATA_HEAD_SIZE = 8
 
 
 # --- events -------------------------------------------------------------------
@@ -230,6 +105,8 @@ XAPI_LENGTH_FRAMED = frozenset(
     {XapiKind.XENOPS, XapiKind.QEMU_TRAD, XapiKind.QEMU_XEN, XapiKind.VARSTORED}
 )
 XAPI_SECTION_HEADER_SIZE = 16
+#: libvirt's header: the 16-octet magic, u32 version, u32 xml_len, ten unused u32.
+LIBVIRT_HEADER_SIZE = 64
 XAPI_LEGACY_MAGIC = b"XenSavedDomain\n"
 
 
@@ -375,7 +252,7 @@ def legacy_guess(head: bytes) -> str | None:
 def detect(head: bytes) -> Layer | None:
     """The outer layer from the first bytes, tolerant of a damaged magic so the checker
     can say *what* is wrong rather than "unknown format"."""
-    if head.startswith(_XL_MAGIC_PREFIX) or head[:32] == XL_MAGIC:
+    if head.startswith(_XL_MAGIC_PREFIX) or head[:_HEAD_SIZE] == XL_MAGIC:
         return "xl"
     if head.startswith(LIBVIRT_MAGIC[:11]):
         return "libvirt"
@@ -397,6 +274,9 @@ class ReadOptions(Struct):
     # Stop at the outermost END instead of reading to EOF for trailing bytes: a live
     # migration socket stays open after END (the sender waits for the receiver).
     stop_at_end: bool = False
+    # A legacy image's toolstack width and guest type when told (the command line's
+    # --legacy-* flags), and how its pages are wanted; None: detect, pages skipped.
+    legacy: LegacyOptions | None = None
 
 
 class _State(Struct):
@@ -419,7 +299,7 @@ class Reader:
         self.layer: Layer | None = None
 
     def __iter__(self) -> Iterator[Event]:
-        head = self.src.read(32)
+        head = self.src.read(_HEAD_SIZE)
         self._head = head
         layer = self.opts.layer or detect(head)
         if layer is None:
@@ -490,12 +370,13 @@ class Reader:
     # -- xl save file
 
     def _xl(self) -> Iterator[Event]:
-        raw = self._need(48, "xl header", layer="xl")
-        magic = raw[:32]
-        le = struct.unpack_from("<I", raw, 32)[0]
+        raw = self._need(XL_HEADER_SIZE, "xl header", layer="xl")
+        words = len(XL_MAGIC)  # four u32 words follow the magic
+        magic = raw[:words]
+        le = struct.unpack_from("<I", raw, words)[0]
         big = le != XL_BYTEORDER_VALUE and le == 0x04030201
         e = ">" if big else "<"
-        byteorder, mflags, oflags, olen = struct.unpack_from(f"{e}IIII", raw, 32)
+        byteorder, mflags, oflags, olen = struct.unpack_from(f"{e}IIII", raw, words)
         opt_start = self._pos()
         opt = self._take(min(olen, BODY_KEEP_MAX))
         config_len = config = None
@@ -533,22 +414,24 @@ class Reader:
         xmlLen counting the XML's NUL, ten unused u32), the domain XML, then the stream
         libxl wrote: a legacy one for version 1, a libxl v2 stream for version 2. The
         words are in the saving host's byte order."""
-        raw = self._need(64, "libvirt header", layer="libvirt")
-        version, xml_len = struct.unpack_from("<II", raw, 16)
+        raw = self._need(LIBVIRT_HEADER_SIZE, "libvirt header", layer="libvirt")
+        words = len(LIBVIRT_MAGIC)  # version and xml_len follow the magic, then unused
+        version, xml_len = struct.unpack_from("<II", raw, words)
         big = False
         if version not in (1, 2):
-            be_version = struct.unpack_from(">I", raw, 16)[0]
+            be_version = struct.unpack_from(">I", raw, words)[0]
             if be_version in (1, 2):
                 big = True
-                version, xml_len = struct.unpack_from(">II", raw, 16)
+                version, xml_len = struct.unpack_from(">II", raw, words)
         xml = self._take(min(xml_len, BODY_KEEP_MAX))
-        yield LibvirtHeader(0, raw[:16], version, xml_len, raw[24:64], xml, big)
+        unused = raw[words + 8 : LIBVIRT_HEADER_SIZE]
+        yield LibvirtHeader(0, raw[:words], version, xml_len, unused, xml, big)
         got = len(xml)
         if got == BODY_KEEP_MAX and xml_len > BODY_KEEP_MAX:
             got += self.src.skip(xml_len - BODY_KEEP_MAX)
         if got < xml_len:
             raise ReadError(
-                64,
+                LIBVIRT_HEADER_SIZE,
                 f"truncated libvirt XML description: {got} of {xml_len} bytes present",
                 layer="libvirt",
                 rule="LVF-XML-002",
@@ -665,9 +548,9 @@ class Reader:
     # -- libxl stream
 
     def _libxl(self, start: int, top: bool = True) -> Iterator[Event]:
-        raw = self._need(16, "libxl header", layer="libxl")
-        ident = raw[:8]
-        version, options = struct.unpack_from(">II", raw, 8)
+        raw = self._need(LIBXL_HEADER_SIZE, "libxl header", layer="libxl")
+        ident = raw[: len(LIBXL_IDENT_BYTES)]
+        version, options = struct.unpack_from(">II", raw, len(LIBXL_IDENT_BYTES))
         hdr = LibxlHeader(start, ident, version, options)
         yield hdr
         e = ">" if hdr.big_endian else "<"
@@ -696,26 +579,26 @@ class Reader:
         record belongs to. A libxc record of that type (5, X86_PV_VCPU_EXTENDED) exists
         only for PV guests and needs at least 8 bytes of body, while CHECKPOINT_STATE
         has 4: so the guest type decides, and for PV the length."""
-        raw = self._take(8)
+        raw = self._take(REC_HEADER_SIZE)
         self._head = raw + self._head
-        if len(raw) < 8:
+        if len(raw) < REC_HEADER_SIZE:
             return False
         rtype, length = struct.unpack(f"{e}II", raw)
         if rtype != LibxlRecType.CHECKPOINT_STATE:
             return False
-        return self.st.xc_guest != DomainType.X86_PV or length < 8
+        return self.st.xc_guest != DomainType.X86_PV or length < VCPU_HEADER_SIZE
 
     # -- libxc stream
 
     def _libxc_stream(self, start: int, top: bool) -> Iterator[Event]:
-        raw = self._need(24, "libxc image header", layer="libxc")
+        raw = self._need(XC_IMAGE_HEADER_SIZE, "libxc image header", layer="libxc")
         marker, ident, version, options, r1, r2 = struct.unpack(">QIIHHI", raw)
         ih = XcImageHeader(start, marker, ident, version, options, r1, r2)
         yield ih
         e = ">" if ih.big_endian else "<"
         self.st.xc_endian = e
         dstart = self._pos()
-        draw = self._need(16, "libxc domain header", layer="libxc")
+        draw = self._need(XC_DOMAIN_HEADER_SIZE, "libxc domain header", layer="libxc")
         dtype, shift, dres, major, minor = struct.unpack(f"{e}IHHII", draw)
         yield XcDomainHeader(dstart, dtype, shift, dres, major, minor)
         self.st.xc_guest = dtype
@@ -747,11 +630,14 @@ class Reader:
             index = st.xl_index
             st.xl_index += 1
         off = self._pos()
-        raw = self._take(8)
-        if len(raw) < 8:
+        raw = self._take(REC_HEADER_SIZE)
+        if len(raw) < REC_HEADER_SIZE:
             xc = layer == "libxc"
             if raw:
-                msg = f"truncated record header: {len(raw)} of 8 bytes present (no END record)"
+                msg = (
+                    f"truncated record header: {len(raw)} of {REC_HEADER_SIZE} bytes present "
+                    "(no END record)"
+                )
                 rule = "XC-REC-001" if xc else "XL-REC-001"
             else:
                 msg = f"the {layer} stream ends without an END record"
@@ -767,7 +653,7 @@ class Reader:
         if remaining is not None and remaining + len(self._head) < length:
             raise lost(f"body_length {length} but only {remaining + len(self._head)} bytes follow")
         ev = RecordEvent(layer, off, index, rtype, length, e, b"", b"")
-        if layer == "libxc" and rtype == XcRecType.PAGE_DATA and length >= 8:
+        if layer == "libxc" and rtype == XcRecType.PAGE_DATA and length >= _PAGE_DATA_HEAD_SIZE:
             self._page_data(ev, length)
         elif length <= BODY_KEEP_MAX:
             ev.body = self._take(length)
@@ -787,8 +673,8 @@ class Reader:
 
     def _page_data(self, ev: RecordEvent, length: int) -> None:
         e = ev.endian
-        head = self._take(8)
-        if len(head) < 8:
+        head = self._take(_PAGE_DATA_HEAD_SIZE)
+        if len(head) < _PAGE_DATA_HEAD_SIZE:
             raise ReadError(
                 ev.offset,
                 f"truncated body: {len(head)} of {length} bytes",
@@ -798,19 +684,20 @@ class Reader:
                 rule="XC-REC-003",
             )
         count = struct.unpack_from(f"{e}I", head)[0]
-        n_entries = min(count, (length - 8) // 8)
-        pfns = self._take(8 * n_entries)
-        if len(pfns) < 8 * n_entries:
+        n_entries = min(count, (length - _PAGE_DATA_HEAD_SIZE) // PFN_ENTRY_SIZE)
+        pfns = self._take(PFN_ENTRY_SIZE * n_entries)
+        if len(pfns) < PFN_ENTRY_SIZE * n_entries:
             raise ReadError(
                 ev.offset,
-                f"truncated pfn array: {len(pfns) // 8} of {n_entries} entries present",
+                f"truncated pfn array: {len(pfns) // PFN_ENTRY_SIZE} of {n_entries} entries "
+                "present",
                 layer="libxc",
                 index=ev.index,
                 rtype=ev.type,
                 rule="XC-REC-003",
             )
         ev.body = head + pfns
-        rest = length - 8 - 8 * n_entries
+        rest = length - _PAGE_DATA_HEAD_SIZE - PFN_ENTRY_SIZE * n_entries
         ev.page_bytes = rest
         if self.opts.want_pages:
             ev.pages = self._take(rest)
@@ -846,10 +733,10 @@ def data_pfn_count(entries: bytes, endian: str) -> int:
 
 
 def _legacy(reader: Reader, how: str) -> Iterator[Event]:
-    """Legacy images are read by xensave.legacy (imported late: it imports this module)."""
+    """Legacy images are read by xensave.legacy, imported only when one turns up."""
     from .legacy.read import legacy_events
 
-    yield from legacy_events(reader, how)  # type: ignore[misc]
+    yield from legacy_events(reader, how, reader.opts.legacy)  # type: ignore[misc]
 
 
 def read_events(f: BinaryIO, options: ReadOptions | None = None) -> Iterator[Event]:

@@ -743,17 +743,22 @@ def judge_releases(
 def cmd_verify_target(args: argparse.Namespace) -> int:
     """verify with --target-xen: the spec check and the release's verdict in one pass."""
     from .checker import check_events
-    from .cli import EXIT_INVALID, EXIT_VALID, InputError, _plural, _reason, open_input
+    from .console import (
+        EXIT_INVALID,
+        EXIT_VALID,
+        InputError,
+        legacy_options,
+        open_input,
+        summary_line,
+    )
+    from .console import plural as _plural
+    from .console import reason as _reason
 
     rel: Release = args.target_xen
     f, name, _size = open_input(args.file)
     judge = Judge(rel)
-    reader = Reader(f, ReadOptions(stop_at_end=getattr(args, "stop_at_end", False)))
-    width, guest = getattr(args, "legacy_width", None), getattr(args, "legacy_guest", None)
-    if width is not None or guest is not None:
-        from .legacy.read import LegacyOptions
-
-        reader.legacy_options = LegacyOptions(width, guest)  # type: ignore[attr-defined]
+    stop_at_end = getattr(args, "stop_at_end", False)
+    reader = Reader(f, ReadOptions(stop_at_end=stop_at_end, legacy=legacy_options(args)))
 
     def tee() -> Any:
         try:
@@ -788,13 +793,7 @@ def cmd_verify_target(args: argparse.Namespace) -> int:
     write = sys.stdout.write
     for d in report.diagnostics:
         write(d.format(name) + "\n")
-    verdict = "valid" if report.valid else "INVALID"
-    layer = f"{report.layer} image" if report.layer else "image"
-    write(
-        f"{name}: {verdict} {layer}: {_plural(len(report.errors), 'error')}, "
-        f"{_plural(len(report.warnings), 'warning')}, {_plural(len(report.notes), 'note')} "
-        f"({report.bytes_read} bytes read)\n"
-    )
+    write(summary_line(name, report) + "\n")
     r = fmt_release(rel)
     if target.read_error is not None and not target.reasons:
         write(

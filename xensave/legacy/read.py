@@ -13,9 +13,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
-from ..reader import ReadError
+from ..source import LegacyAmbiguous, ReadError, Source
 from .format import (
     DM_QEMU_TO_EOF,
     DM_SIG_SIZE,
@@ -35,9 +35,6 @@ from .format import (
     word_fmt,
     word_size,
 )
-
-if TYPE_CHECKING:
-    from ..reader import Reader
 
 #: How much of a pipe is buffered to tell the candidates apart.
 PROBE_MAX = 8 << 20
@@ -187,6 +184,19 @@ LegacyEvent = (
 # --- inputs ----------------------------------------------------------------------------
 
 
+class HostReader(Protocol):
+    """What the legacy reader needs of the reader it takes over from
+    (``xensave.reader.Reader``, which imports this module, not the other way round):
+    its source, the bytes it has read ahead, and its positioned take and skip."""
+
+    src: Source
+    _head: bytes
+
+    def _take(self, n: int) -> bytes: ...
+    def _skip(self, n: int) -> int: ...
+    def _pos(self) -> int: ...
+
+
 class _Exhausted(Exception):
     """A probe ran out of buffered bytes without finding a fault."""
 
@@ -199,7 +209,7 @@ class _In(Protocol):
 
 
 class _ReaderIn:
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: HostReader) -> None:
         self.r = reader
 
     def take(self, n: int) -> bytes:
@@ -603,21 +613,12 @@ def ambiguity_message(candidates: list[tuple[Width, Guest]]) -> str:
     )
 
 
-class Ambiguous(ReadError):
-    """More than one toolstack width and guest type read the image without a fault;
-    the caller must be told which (exit status 2 on the command line)."""
-
-    def __init__(self, offset: int, message: str, candidates: list[tuple[Width, Guest]]):
-        super().__init__(offset, message, layer="legacy", rule=None)
-        self.candidates = candidates
-
-
 class _NoCandidate(Exception):
     pass
 
 
 def detect(
-    reader: Reader, opts: LegacyOptions, *, strict: bool = False
+    reader: HostReader, opts: LegacyOptions, *, strict: bool = False
 ) -> tuple[Width, Guest, str]:
     """Work out toolstack width and guest type of the legacy image at the reader's
     position, without consuming it."""
@@ -665,7 +666,7 @@ def detect(
         return p.width, p.guest, how
     if len(good) > 1:
         found = [(p.width, p.guest) for p in good]
-        raise Ambiguous(start, ambiguity_message(found), found)
+        raise LegacyAmbiguous(start, ambiguity_message(found), list(found))
     if not results:
         raise _err(start, "no candidate width and guest type left to try")
     if strict:
@@ -677,7 +678,7 @@ def detect(
     return best.width, best.guest, f"{why}; no candidate parses, the likeliest is shown"
 
 
-def _peek(reader: Reader, n: int) -> bytes:
+def _peek(reader: HostReader, n: int) -> bytes:
     """Up to ``n`` bytes from the reader's position, left unconsumed."""
     have = reader._head
     if len(have) < n:
@@ -698,12 +699,15 @@ def _not_an_image_rule() -> str | None:
     return "IMG-FMT-001" if "IMG-FMT-001" in load_rules() else None
 
 
-def legacy_events(reader: Reader, how: str = "xl") -> Iterator[LegacyEvent]:
+def legacy_events(
+    reader: HostReader, how: str = "xl", opts: LegacyOptions | None = None
+) -> Iterator[LegacyEvent]:
     """Hook for ``Reader``: detect, then parse, the legacy image at its position.
     ``how``: ``xl`` (an xl file's STREAMv2 flag is clear: a legacy image must follow;
     if no variant parses, the furthest is parsed to show the fault), ``guessed``
-    (octets 4-7 look legacy) or ``unknown`` (nothing does)."""
-    opts: LegacyOptions = getattr(reader, "legacy_options", None) or LegacyOptions()
+    (octets 4-7 look legacy) or ``unknown`` (nothing does). ``opts`` (the reader's
+    ``ReadOptions.legacy``) narrows the variant; None detects it."""
+    opts = opts or LegacyOptions()
     try:
         width, guest, why = detect(reader, opts, strict=how != "xl")
     except _NoCandidate as nc:

@@ -1,0 +1,257 @@
+"""The page index of an image, and replaying it: one pass over the image notes where
+each run of pages lies in the input (or a spool), which pfn it starts at and how many
+pages it holds, the set of pfns sent (as runs) and the vCPU registers; page contents
+are never held in memory. ``replay`` then copies the runs in stream order (so when live
+migration sent a page several times the last copy wins) to wherever the output wants
+them: ``copy_file_range`` where the kernel allows, ``pread``/``pwrite`` otherwise.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO, Protocol
+
+from .bodies import has_data
+from .console import EXIT_ERROR, EXIT_INVALID
+from .constants import PAGE_DATA_PFN_MASK, PAGE_DATA_TYPE_SHIFT, XcRecType
+from .vcpu_regs import Vcpu, hvm_context_cpus, pv_regs
+
+
+class ExportError(Exception):
+    """The export is refused or cannot be done; ``code`` is the exit status."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- the index ------------------------------------------------------------------------
+
+
+@dataclass
+class Index:
+    page_size: int = 4096
+    ops: array[int] = field(default_factory=lambda: array("Q"))  # src_off, pfn, n
+    runs: array[int] = field(default_factory=lambda: array("Q"))  # start, end (exclusive)
+    copies: int = 0  # data pages in the stream, repeats included
+    no_data: int = 0  # entries of a type without contents (XTAB, BROKEN, XALLOC)
+    vcpus: dict[int, Vcpu] = field(default_factory=dict)
+    layer: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """Sorted, merged [start, end) ranges of the pfns sent with data."""
+        pairs = sorted(zip(self.runs[0::2], self.runs[1::2], strict=True))
+        out: list[tuple[int, int]] = []
+        for s, e in pairs:
+            if out and s <= out[-1][1]:
+                if e > out[-1][1]:
+                    out[-1] = (out[-1][0], e)
+            else:
+                out.append((s, e))
+        return out
+
+
+def gaps(
+    ranges: list[tuple[int, int]], lo: int = 0, hi: int | None = None
+) -> list[tuple[int, int]]:
+    """[start, end) ranges in [lo, hi) that ``ranges`` (sorted, merged) do not cover."""
+    end = hi if hi is not None else (ranges[-1][1] if ranges else lo)
+    out: list[tuple[int, int]] = []
+    here = lo
+    for s, e in ranges:
+        if e <= here:
+            continue
+        if s >= end:
+            break
+        if s > here:
+            out.append((here, min(s, end)))
+        here = max(here, e)
+    if here < end:
+        out.append((here, end))
+    return out
+
+
+def fmt_ranges(rs: list[tuple[int, int]], limit: int | None = None) -> str:
+    parts = [f"{s:#x}" if e - s == 1 else f"{s:#x}-{e - 1:#x}" for s, e in rs[:limit]]
+    if limit is not None and len(rs) > limit:
+        parts.append(f"... and {len(rs) - limit} more ranges (--json lists all)")
+    return ", ".join(parts)
+
+
+def build_index(
+    f: BinaryIO,
+    spool: BinaryIO | None,
+    *,
+    want: Callable[[int, int], bool] | None = None,
+) -> Index:
+    """Read the image once. Without ``spool`` the input must be a seekable file and
+    ops point into it; with ``spool`` page contents are appended there and ops point
+    into the spool. ``want(start, end)`` limits the copied runs (not the index of what
+    was sent)."""
+    from .bodies import PageData
+    from .reader import Reader, ReadError, ReadOptions, RecordEvent
+
+    idx = Index()
+    reader = Reader(f, ReadOptions(want_pages=spool is not None))
+    try:
+        for ev in reader:
+            if not isinstance(ev, RecordEvent) or ev.layer != "libxc":
+                continue
+            if ev.type == XcRecType.PAGE_DATA and len(ev.body) >= 8:
+                _page_data(idx, reader.st.page_size, ev, spool, want, PageData)
+            elif ev.type == XcRecType.X86_PV_VCPU_BASIC and len(ev.body) >= 8:
+                vid = struct.unpack_from(f"{ev.endian}I", ev.body)[0]
+                got = pv_regs(ev.body[8:], ev.endian)
+                if got is not None:
+                    idx.vcpus[vid] = Vcpu(vid, got[0], got[1])
+                else:
+                    idx.notes.append(
+                        f"vCPU {vid}: X86_PV_VCPU_BASIC of {len(ev.body) - 8} bytes is "
+                        "neither a 64-bit nor a 32-bit context; registers left zero"
+                    )
+                    idx.vcpus[vid] = Vcpu(vid, "none")
+            elif ev.type == XcRecType.HVM_CONTEXT:
+                for vid, regs in hvm_context_cpus(ev.body, ev.endian):
+                    idx.vcpus[vid] = Vcpu(vid, "hvm", regs)
+    except ReadError as e:
+        raise ExportError(f"{e.offset:#x}: {e.message}", EXIT_INVALID) from e
+    idx.layer = reader.layer or ""
+    idx.page_size = reader.st.page_size
+    return idx
+
+
+def _page_data(
+    idx: Index,
+    ps: int,
+    ev: object,
+    spool: BinaryIO | None,
+    want: Callable[[int, int], bool] | None,
+    page_data: type,
+) -> None:
+    from .reader import RecordEvent
+
+    assert isinstance(ev, RecordEvent)
+    _, _, entries = page_data.decode_header(ev.body, ev.endian)  # type: ignore[attr-defined]
+    avail = ev.page_bytes // ps
+    pages = ev.pages or b""
+    base = ev.body_offset + len(ev.body)
+    k = 0
+    run_pfn = run_k = run_n = 0
+
+    def flush() -> None:
+        if not run_n:
+            return
+        idx.runs.extend((run_pfn, run_pfn + run_n))
+        if want is None or want(run_pfn, run_pfn + run_n):
+            if spool is not None:
+                src = spool.tell()
+                spool.write(pages[run_k * ps : (run_k + run_n) * ps])
+            else:
+                src = base + run_k * ps
+            idx.ops.extend((src, run_pfn, run_n))
+
+    n = len(entries)
+    if (
+        n
+        and n <= avail
+        and entries[-1] - entries[0] == n - 1
+        and max(entries) <= PAGE_DATA_PFN_MASK
+        and entries == list(range(entries[0], entries[0] + n))
+    ):
+        # the usual batch, checked at C speed: consecutive pfns of plain data pages
+        # (type bits and reserved bits zero), one run
+        run_pfn, run_n = entries[0], n
+        flush()
+        idx.copies += n
+        return
+    for ent in entries:
+        ptype = ent >> PAGE_DATA_TYPE_SHIFT
+        if not has_data(ptype):
+            idx.no_data += 1
+            continue
+        pfn = ent & PAGE_DATA_PFN_MASK
+        if k >= avail:
+            idx.notes.append(
+                f"{ev.offset:#x}: record #{ev.index} PAGE_DATA: {k} of its data pfns have "
+                "contents; the rest are left out"
+            )
+            break
+        if run_n and pfn == run_pfn + run_n:
+            run_n += 1
+        else:
+            flush()
+            run_pfn, run_k, run_n = pfn, k, 1
+        k += 1
+    flush()
+    idx.copies += k
+
+
+# --- copying ---------------------------------------------------------------------------
+
+COPY_CHUNK = 8 << 20  # bytes per pread/pwrite, and per write to stdout
+
+
+class WriteObserver(Protocol):
+    """Told of every byte copied to the output (``xensave.export.Writeback`` starts
+    the disk writing as the copy goes)."""
+
+    def wrote(self, n: int) -> None: ...
+
+
+class Copier:
+    """Copy byte ranges between file descriptors: copy_file_range where possible."""
+
+    def __init__(self, src: int, dst: int, writeback: WriteObserver | None = None) -> None:
+        self.src = src
+        self.dst = dst
+        self.cfr = hasattr(os, "copy_file_range")
+        self.writeback = writeback
+
+    def copy(self, src_off: int, dst_off: int, n: int) -> None:
+        if self.writeback is not None:
+            self.writeback.wrote(n)
+        while n > 0 and self.cfr:
+            try:
+                done = os.copy_file_range(self.src, self.dst, min(n, 1 << 30), src_off, dst_off)
+            except OSError as e:
+                if e.errno in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                    self.cfr = False
+                    break
+                raise
+            if done <= 0:
+                raise ExportError(f"input ends early at {src_off:#x}", EXIT_INVALID)
+            src_off += done
+            dst_off += done
+            n -= done
+        while n > 0:
+            data = os.pread(self.src, min(n, COPY_CHUNK), src_off)
+            if not data:
+                raise ExportError(f"input ends early at {src_off:#x}", EXIT_INVALID)
+            os.pwrite(self.dst, data, dst_off)
+            src_off += len(data)
+            dst_off += len(data)
+            n -= len(data)
+
+
+def replay(
+    idx: Index,
+    src_fd: int,
+    dst_fd: int,
+    place: Callable[[int, int], Iterator[tuple[int, int, int]]],
+    writeback: WriteObserver | None = None,
+) -> None:
+    """Copy every op in stream order; ``place(pfn, n)`` yields (page offset in the
+    run, output offset, pages) for the parts of the run that go to the output."""
+    ps = idx.page_size
+    cp = Copier(src_fd, dst_fd, writeback)
+    ops = idx.ops
+    for i in range(0, len(ops), 3):
+        src, pfn, n = ops[i], ops[i + 1], ops[i + 2]
+        for k, out, m in place(pfn, n):
+            cp.copy(src + k * ps, out, m * ps)
