@@ -1,47 +1,61 @@
-"""The ``LEG-`` rules the reader's framing does not already decide.
+"""The ``LEG-`` rules of ``spec/legacy.md`` (``ksy/xen_legacy_libxc_image.ksy``) that
+the legacy reader's framing (:mod:`xensave.legacy.read`) does not already decide.
 
-``LegacyChecker`` takes the legacy events one by one and reports through an ``emit``
-callback ``(rule_id, offset, message)``; the main checker supplies it.
+:class:`LegacyChecker` takes a legacy image's events one by one. ``xensave.legacy``
+is imported only once a legacy image is there (inside the methods), so that
+checking a modern image never loads it (``tests/test_cli_lazy.py``); this module's
+``CHECKS`` slice is needed by every check.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from .format import (
-    DM_QEMU_TO_EOF,
-    HVM_PARAM_CHUNKS,
-    QEVM_MAGIC,
-    XTAB_FILLER,
-    Chunk,
-    CompressionError,
-    PhysmapError,
-    decode_physmap,
-    has_data,
-    split_compressed,
-)
-from .read import (
-    LegacyBatch,
-    LegacyBodyEnd,
-    LegacyChunk,
-    LegacyEnd,
-    LegacyEvent,
-    LegacyExtInfo,
-    LegacyHeader,
-    LegacyHvmTail,
-    LegacyP2mFrames,
-    LegacyPvTail,
-    LegacyTrailer,
-)
+from ..reader import ReadError
+from .emit import CheckState
 
-Emit = Callable[[str, int, str], None]
-_HVM_ONLY = frozenset(HVM_PARAM_CHUNKS)
+if TYPE_CHECKING:
+    from ..legacy.read import LegacyBatch, LegacyChunk, LegacyEvent, LegacyExtInfo
+
+CHECKS: dict[str, str] = {
+    "LEG-HDR-001": "p2m_size is not zero.",
+    "LEG-HDR-002": "In an image from a 64-bit toolstack, bits 32-63 of p2m_size are zero.",
+    "LEG-EXT-002": "The extended-info blocks, 8 octets of header each plus their data, fill len...",
+    "LEG-EXT-003": "The extended info has exactly one vcpu block, of 2800 octets (x86_32 guest)...",
+    "LEG-EXT-004": "An extv block has no data.",
+    "LEG-EXT-005": "An xcnt block holds one u32 of at least 16.",
+    "LEG-EXT-006": "Extended-info block ids are vcpu, extv or xcnt.",
+    "LEG-P2M-001": "Every p2m frame list entry names a pfn below p2m_size.",
+    "LEG-CHK-001": "Every chunk type is 0, a page count 1-1024, or a defined negative type -1 t...",
+    "LEG-CHK-002": "HVM parameter chunks do not appear in a PV image.",
+    "LEG-CHK-003": "The padding word of every HVM parameter chunk is zero.",
+    "LEG-CHK-004": "VCPU_INFO's max_vcpu_id is 0 to 4095.",
+    "LEG-CHK-005": "VCPU_INFO's map has at least one bit set and none above max_vcpu_id.",
+    "LEG-CHK-006": "The TSC_INFO mode is 0 to 3.",
+    "LEG-CHK-008": "The TOOLSTACK data of an HVM image decodes as libxl's physmap record.",
+    "LEG-PAGE-001": "No pfn word has a page type of 5 to 8.",
+    "LEG-PAGE-002": "The pfn (bits 0-27) of every pfn word is below p2m_size.",
+    "LEG-PAGE-003": "In an image from a 64-bit toolstack, bits 32-63 of every pfn word are zero.",
+    "LEG-PAGE-004": "A batch may hold filler words 0xF0000000 for pfns the saver could not map.",
+    "LEG-PAGE-005": "No pfn appears twice in one batch, filler words aside.",
+    "LEG-CMP-001": "COMPRESSED_DATA appears only in a body after the checkpoint whose body had...",
+    "LEG-CMP-002": "Compressed data splits into whole pages: empty, full, or runs of non-zero l...",
+    "LEG-CMP-003": "A compressed body's pages match its data-bearing pfns in number.",
+    "LEG-TAIL-001": "The PV tail's unmapped pfn count is at most 2^28.",
+    "LEG-TAIL-002": "Each vCPU's XSAVE size field is the xcnt value less 16.",
+    "LEG-DM-001": "The device-model signature is QemuDeviceModelRecord, DeviceModelRecord0002 o...",
+    "LEG-DM-002": "qemu state after QemuDeviceModelRecord starts with QEVM.",
+    "LEG-END-001": "The image does not end inside its header, a chunk or a tail.",
+    "LEG-END-002": "Nothing follows the tail of a checkpoint whose body had LAST_CHECKPOINT.",
+    "LEG-END-003": "An image may lack LAST_CHECKPOINT (Remus streams, Xen before 4.1); it then...",
+    "LEG-GUEST-001": "A 32-bit PV image may describe a 2-level (non-PAE) guest; it cannot be co...",
+}
 
 
 class LegacyChecker:
-    def __init__(self, emit: Emit) -> None:
-        self.emit = emit
+    def __init__(self, c: CheckState) -> None:
+        self.c = c
         self.width = 64
         self.guest = "hvm"
         self.p2m_size = 0
@@ -53,12 +67,29 @@ class LegacyChecker:
         self.xcnt = 0
         self.notes_once: set[str] = set()
 
+    def emit(self, rid: str, offset: int, message: str) -> None:
+        self.c.emit(rid, offset, "legacy", message)
+
     def once(self, rid: str, offset: int, message: str) -> None:
         if rid not in self.notes_once:
             self.notes_once.add(rid)
             self.emit(rid, offset, message)
 
     def event(self, ev: LegacyEvent) -> None:
+        from ..legacy.format import DM_QEMU_TO_EOF, QEVM_MAGIC
+        from ..legacy.read import (
+            LegacyBatch,
+            LegacyBodyEnd,
+            LegacyChunk,
+            LegacyEnd,
+            LegacyExtInfo,
+            LegacyHeader,
+            LegacyHvmTail,
+            LegacyP2mFrames,
+            LegacyPvTail,
+            LegacyTrailer,
+        )
+
         if isinstance(ev, LegacyHeader):
             self.width, self.guest, self.p2m_size = ev.width, ev.guest, ev.p2m_size
             if ev.p2m_size == 0:
@@ -158,6 +189,8 @@ class LegacyChecker:
                 self.emit("LEG-EXT-006", off, f"unknown extended-info block {bid!r}")
 
     def batch(self, ev: LegacyBatch) -> None:
+        from ..legacy.format import XTAB_FILLER, has_data
+
         bad_type = bad_pfn = high = 0
         first: dict[str, int] = {}
         seen: set[int] = set()
@@ -225,9 +258,18 @@ class LegacyChecker:
             self.waiting += sum(1 for w in ev.words if w != XTAB_FILLER and has_data(w))
 
     def chunk(self, ev: LegacyChunk) -> None:
+        from ..legacy.format import (
+            HVM_PARAM_CHUNKS,
+            Chunk,
+            CompressionError,
+            PhysmapError,
+            decode_physmap,
+            split_compressed,
+        )
+
         t = ev.type
         p = ev.payload
-        if t in _HVM_ONLY:
+        if t in HVM_PARAM_CHUNKS:
             if self.guest == "pv":
                 self.emit(
                     "LEG-CHK-002", ev.offset, f"chunk {ev.index}: {Chunk(t).name} in a PV image"
@@ -292,3 +334,9 @@ class LegacyChecker:
                 self.waiting = 0
             else:
                 self.waiting -= n
+
+
+def read_error(c: CheckState, e: ReadError) -> None:
+    """A framing loss the legacy reader names a ``LEG-`` rule for."""
+    assert e.rule is not None
+    c.emit(e.rule, e.offset, "legacy", e.message)
