@@ -1699,7 +1699,8 @@ def test_every_image_rule_is_checked_or_listed() -> None:
 
 def test_checker_source_names_no_other_rule() -> None:
     package = Path(__file__).parent.parent / "xensave"
-    src = "".join(p.read_text() for p in [package / "checker.py", *(package / "check").glob("*.py")])
+    files = [package / "checker.py", *(package / "check").glob("*.py")]
+    src = "".join(p.read_text() for p in files)
     cited = set(re.findall(r'"((?:XLF|XL|XC|LVF|XAPI|IMG|LEG|HVM|PV)-[A-Z0-9]+-\d{3})"', src))
     assert cited == set(CHECKS), sorted(cited ^ set(CHECKS))
 
