@@ -19,6 +19,7 @@ from ..constants import (
     REC_LENGTH_MAX,
     VCPU_RECORDS,
     XC_ID,
+    XC_IMAGE_HEADER_SIZE,
     XC_MARKER,
     DomainType,
     LibxlRecType,
@@ -84,7 +85,7 @@ _IHDR_FIELDS = (
     (12, "XC-HDR-002"),
     (16, "XC-HDR-003"),
     (18, "XC-HDR-004"),
-    (24, "XC-HDR-005"),
+    (XC_IMAGE_HEADER_SIZE, "XC-HDR-005"),
 )
 _DHDR_FIELDS = ((4, "XC-DOM-001"), (6, "XC-DOM-002"), (8, "XC-DOM-003"))
 

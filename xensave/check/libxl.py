@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 
 from .._slots import replace
-from ..constants import LIBXL_IDENT_BYTES, DomainType, LibxlRecType
+from ..constants import LIBXL_HEADER_SIZE, LIBXL_IDENT_BYTES, DomainType, LibxlRecType
 from ..reader import LibxlHeader, ReadError, RecordEvent, Trailer
 from . import nesting, wrappers
 from .emit import (
@@ -60,7 +60,7 @@ CHECKS: dict[str, str] = {
 }
 
 # Truncated header: (end of field, rule) for the first field that is incomplete.
-_HDR_FIELDS = ((8, "XL-HDR-001"), (12, "XL-HDR-002"), (16, "XL-HDR-003"))
+_HDR_FIELDS = ((8, "XL-HDR-001"), (12, "XL-HDR-002"), (LIBXL_HEADER_SIZE, "XL-HDR-003"))
 _XS_KEY_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-/_@"
 _PRINTABLE = bytes(range(0x20, 0x7F))
 assert max(LibxlRecType) == LibxlRecType.CHECKPOINT_STATE  # record() knows them all
