@@ -148,7 +148,7 @@ class XcState(Struct):
     #: PV: the last page type sent for each pfn up to p2m_end_pfn (0xff: never sent).
     pfn_types: bytearray | None = None
     #: PV: per vCPU, its last BASIC record and the frames its context names.
-    pv_frames: dict[int, tuple[RecordEvent, list[FrameRef]]] = field(default_factory=dict)
+    pv_frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]] = field(default_factory=dict)
     pv_info: int = 0
     p2m: bool = False
     page: bool = False

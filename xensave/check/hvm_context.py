@@ -31,10 +31,18 @@ CHECKS: dict[str, str] = {
 }
 
 
-def blob(c: CheckState, ev: RecordEvent) -> None:
+def record(c: CheckState, ev: RecordEvent) -> None:
     """The HVM-* rules on the (whole, non-empty) body of an HVM_CONTEXT record."""
+    judge(c, ev.body, ev.body_offset, "libxc", "", ev)
+
+
+def judge(
+    c: CheckState, blob: bytes, base: int, layer: str, where: str, ev: RecordEvent | None
+) -> None:
+    """The HVM-* rules on a blob at ``base`` in ``layer``'s bytes (``where`` names its
+    place when no record does)."""
     from .. import hvm_context  # loaded only for an image with an HVM context
 
-    for p in hvm_context.decode(ev.body).problems:
-        where = "" if p.entry is None else f"entry #{p.entry}: "
-        c.emit(p.rule, ev.body_offset + p.offset, "libxc", f"HVM context {where}{p.message}", ev)
+    for p in hvm_context.decode(blob).problems:
+        entry = "" if p.entry is None else f"entry #{p.entry}: "
+        c.emit(p.rule, base + p.offset, layer, f"{where}HVM context {entry}{p.message}", ev)

@@ -12,11 +12,20 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING
 
-from ..reader import ReadError
-from .emit import CheckState
+from ..constants import PV_VCPU_CONTEXT_SIZE, PageType
+from ..reader import ReadError, RecordEvent
+from . import hvm_context, pv_context
+from .emit import CheckState, FrameRef
+from .libxc_pages import PFN_TABLE_LIMIT
 
 if TYPE_CHECKING:
-    from ..legacy.read import LegacyBatch, LegacyChunk, LegacyEvent, LegacyExtInfo
+    from ..legacy.read import (
+        LegacyBatch,
+        LegacyChunk,
+        LegacyEvent,
+        LegacyExtInfo,
+        LegacyPvTail,
+    )
 
 CHECKS: dict[str, str] = {
     "LEG-HDR-001": "p2m_size is not zero.",
@@ -66,6 +75,12 @@ class LegacyChecker:
         self.last_checkpoint = False
         self.xcnt = 0
         self.notes_once: set[str] = set()
+        #: PV: the page type last sent for each pfn below p2m_size (0xff: never sent),
+        #: and the frames the contexts of the latest PV tail name (judged at the end).
+        self.pfn_types: bytearray | None = None
+        self.frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]] = {}
+        self.frames_where = ""
+        self.unmapped: list[int] = []
 
     def emit(self, rid: str, offset: int, message: str) -> None:
         self.c.emit(rid, offset, "legacy", message)
@@ -101,6 +116,9 @@ class LegacyChecker:
         elif isinstance(ev, LegacyExtInfo):
             self.ext_info(ev)
         elif isinstance(ev, LegacyP2mFrames):
+            if self.guest == "pv":  # one octet per pfn the frames can cover (1024 each)
+                size = min(self.p2m_size, len(ev.frames) * 1024, PFN_TABLE_LIMIT)
+                self.pfn_types = bytearray(b"\xff") * size
             bad = [i for i, f in enumerate(ev.frames) if f >= self.p2m_size]
             if bad:
                 self.emit(
@@ -123,6 +141,7 @@ class LegacyChecker:
             self.waiting = 0
             self.in_compressed_body = False
         elif isinstance(ev, LegacyPvTail):
+            self.pv_contexts(ev)
             for v in ev.vcpus:
                 if v.xsave is not None and len(v.xsave) >= 16:
                     _mask, size = struct.unpack_from("<QQ", v.xsave)
@@ -135,6 +154,8 @@ class LegacyChecker:
                         )
             self.end_of_checkpoint()
         elif isinstance(ev, LegacyHvmTail):
+            where = self.tail_name("HVM", ev.checkpoint)
+            hvm_context.judge(self.c, ev.context, ev.context_offset, "legacy", where, None)
             if ev.dm_signature == DM_QEMU_TO_EOF and not ev.dm_data.startswith(QEVM_MAGIC):
                 self.emit(
                     "LEG-DM-002",
@@ -143,6 +164,8 @@ class LegacyChecker:
                 )
             self.end_of_checkpoint()
         elif isinstance(ev, LegacyEnd):
+            if ev.pt_levels != 2:  # else LEG-GUEST-001: the PV-CR3 rules assume PAE
+                self.frames_at_end()
             if not ev.last_checkpoint_seen:
                 self.emit(
                     "LEG-END-003",
@@ -161,6 +184,37 @@ class LegacyChecker:
             self.emit(
                 "LEG-END-002", ev.offset, f"{ev.length} octets follow the end of the legacy image"
             )
+
+    @staticmethod
+    def tail_name(kind: str, checkpoint: int) -> str:
+        """How a diagnostic names a tail (its body numbered as ``dump`` does)."""
+        return f"{kind} tail after body {checkpoint}: "
+
+    def pv_contexts(self, ev: LegacyPvTail) -> None:
+        """The PV- rules on each vCPU's context (``spec/pv-context.md``), as on an
+        X86_PV_VCPU_BASIC record: its own values now, the frames it names at the end
+        (the last tail's contexts are the ones a restorer applies)."""
+        where = self.tail_name("PV", ev.checkpoint)
+        self.frames = {}
+        self.frames_where = where
+        self.unmapped = ev.unmapped
+        for v in ev.vcpus:
+            width = next((w for w, n in PV_VCPU_CONTEXT_SIZE.items() if n == len(v.basic)), None)
+            if width is not None:  # else LEG-EXT-003 (the vcpu block's size)
+                refs = pv_context.judge(
+                    self.c, v.basic, v.offset, width, "<", v.vcpu_id, "legacy", where, None
+                )
+                self.frames[v.vcpu_id] = (None, refs)
+
+    def frames_at_end(self) -> None:
+        table = self.pfn_types
+        if table is not None:
+            for pfn in self.unmapped:  # what a conversion sends as XTAB, after the pages
+                if pfn & 0x0FFFFFFF < len(table):
+                    table[pfn & 0x0FFFFFFF] = PageType.XTAB
+        names = ("the image's last pfn", "a page batch")
+        pv_context.judge_frames(self.c, self.frames, table, "legacy", self.frames_where, names)
+        self.frames = {}
 
     def end_of_checkpoint(self) -> None:
         if self.compress_pending:
@@ -196,6 +250,7 @@ class LegacyChecker:
         seen: set[int] = set()
         dup = 0
         fillers = 0
+        table = self.pfn_types
         for i, w in enumerate(ev.words):
             if w == XTAB_FILLER:
                 fillers += 1
@@ -214,9 +269,12 @@ class LegacyChecker:
                 dup += 1
                 first.setdefault("d", i)
             seen.add(pfn)
+            if table is not None and pfn < len(table):
+                table[pfn] = (w >> 28) & 0xF
         ws = 4 if self.width == 32 else 8
         at = ev.offset + 4
         if bad_type:
+            self.pfn_types = None  # a reserved type: a restorer stops there
             i = first["t"]
             self.emit(
                 "LEG-PAGE-001",

@@ -31,7 +31,7 @@ def context(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
         return
     if not ev.body_complete:
         return  # only a prefix of a body over BODY_KEEP_MAX is kept: nothing to judge
-    hvm_context.blob(c, ev)
+    hvm_context.record(c, ev)
 
 
 def params(c: CheckState, xc: XcState, ev: RecordEvent) -> None:

@@ -34,16 +34,32 @@ _NOTAB = (PageType.NOTAB,)
 
 def context(c: CheckState, xc: XcState, ev: RecordEvent, vcpu: int) -> None:
     """The PV-* rules on the context of one X86_PV_VCPU_BASIC record."""
-    width = xc.width
-    assert width is not None
-    ctx = layout.decode(ev.body[8:], width, ev.endian)
-    base = ev.body_offset + 8
+    assert xc.width is not None
+    refs = judge(c, ev.body[8:], ev.body_offset + 8, xc.width, ev.endian, vcpu, "libxc", "", ev)
+    xc.pv_frames[vcpu] = (ev, refs)  # a later context of the vCPU replaces it
+
+
+def judge(
+    c: CheckState,
+    data: bytes,
+    base: int,
+    width: int,
+    endian: str,
+    vcpu: int,
+    layer: str,
+    where: str,
+    ev: RecordEvent | None,
+) -> list[FrameRef]:
+    """The PV-* rules a context breaks on its own, for a context at ``base`` in
+    ``layer``'s bytes (``where`` names its place when no record does); returns the
+    frames it names, for :func:`judge_frames` once the stream has sent its pages."""
+    ctx = layout.decode(data, width, endian)
 
     def at(name: str) -> int:
         return base + layout.offset_of(width, name)
 
     def emit(rid: str, name: str, message: str) -> None:
-        c.emit(rid, at(name), "libxc", f"vCPU {vcpu}: {message}", ev)
+        c.emit(rid, at(name), layer, f"{where}vCPU {vcpu}: {message}", ev)
 
     ents = ctx.gdt_ents
     if ents > layout.GDT_ENTRIES_MAX:
@@ -95,7 +111,6 @@ def context(c: CheckState, xc: XcState, ev: RecordEvent, vcpu: int) -> None:
         reg = "user_regs.edx" if width == 4 else "user_regs.rdx"
         pfn = ctx.start_info_pfn
         refs.append(("PV-SIF-001", at(reg), f"start-info pfn {pfn:#x} ({reg[10:]})", pfn, _NOTAB))
-    xc.pv_frames[vcpu] = (ev, refs)  # a later context of the vCPU replaces it
     ldt_ents, ldt_base = ctx.word("ldt_ents"), ctx.word("ldt_base")
     if ldt_ents > 8192:
         emit("PV-LDT-001", "ldt_ents", f"ldt_ents is {ldt_ents}, over 8192")
@@ -119,14 +134,31 @@ def context(c: CheckState, xc: XcState, ev: RecordEvent, vcpu: int) -> None:
             "user_regs.eflags",
             f"eflags {ctx.user_regs['eflags']:#x} has VM (bit 17) set",
         )
+    return refs
 
 
 def frames_at_end(c: CheckState, xc: XcState) -> None:
-    """PV-GDT-002, PV-CR3-001/-002, PV-SIF-001: the frames the last context of each
-    vCPU names, against the page types the whole stream has sent (the restorer
-    applies the contexts when the stream completes). One GDT-002 per context."""
-    for vcpu, (ev, refs) in sorted(xc.pv_frames.items()):
-        found = [(r, p) for r in refs if (p := pfn_problem(xc, r[3], r[4]))]
+    """PV-GDT-002, PV-CR3-001/-002, PV-SIF-001 at a libxc END: the frames the last
+    context of each vCPU names, against the page types the whole stream has sent
+    (the restorer applies the contexts when the stream completes)."""
+    judge_frames(c, xc.pv_frames, xc.pfn_types, "libxc", "", ("p2m_end_pfn", "PAGE_DATA"))
+    xc.pv_frames.clear()
+
+
+def judge_frames(
+    c: CheckState,
+    frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]],
+    table: bytearray | None,
+    layer: str,
+    where: str,
+    names: tuple[str, str],
+) -> None:
+    """The frames each vCPU's context names (``frames``, by vCPU) against ``table``,
+    the page type last sent for each pfn (0xff: never sent; None: no telling).
+    ``names``: what the last pfn the table covers is called, and what sends pages.
+    One GDT-002 per context."""
+    for vcpu, (ev, refs) in sorted(frames.items()):
+        found = [(r, p) for r in refs if (p := pfn_problem(table, r[3], r[4], names))]
         gdt = sum(1 for r, _p in found if r[0] == "PV-GDT-002")
         gdt_done = False
         for (rid, offset, what, _pfn, _types), problem in found:
@@ -135,21 +167,21 @@ def frames_at_end(c: CheckState, xc: XcState) -> None:
                     continue
                 gdt_done = True
                 problem += f" (and {gdt - 1} more)" if gdt > 1 else ""
-            c.emit(rid, offset, "libxc", f"vCPU {vcpu}: {what} {problem}", ev)
-    xc.pv_frames.clear()
+            c.emit(rid, offset, layer, f"{where}vCPU {vcpu}: {what} {problem}", ev)
 
 
-def pfn_problem(xc: XcState, pfn: int, types: tuple[PageType, ...]) -> str | None:
+def pfn_problem(
+    table: bytearray | None, pfn: int, types: tuple[PageType, ...], names: tuple[str, str]
+) -> str | None:
     """What is wrong with ``pfn`` as a frame of one of ``types`` (None: nothing, or
     no table to judge by)."""
-    table = xc.pfn_types
     if table is None:
         return None
     if pfn >= len(table):
-        return f"is above p2m_end_pfn {len(table) - 1:#x}"
+        return f"is above {names[0]} {len(table) - 1:#x}"
     got = table[pfn]
     if got == 0xFF:
-        return "was never sent in PAGE_DATA"
+        return f"was never sent in {names[1]}"
     if got not in types:
         want = " or ".join(t.name for t in types)
         return f"was last sent as {_page_type_name(got)}, not {want}"
