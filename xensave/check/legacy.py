@@ -63,6 +63,9 @@ CHECKS: dict[str, str] = {
 
 
 class LegacyChecker:
+    """The state of one legacy image's check (a legacy image is not records, so its
+    events keep their own state here rather than in :class:`~.emit.CheckState`)."""
+
     def __init__(self, c: CheckState) -> None:
         self.c = c
         self.width = 64
