@@ -4,9 +4,12 @@ the rule, and verify places it in the legacy image's own bytes."""
 
 from __future__ import annotations
 
+import io
+import json
 import struct
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,8 +17,11 @@ from xensave import pv_context
 from xensave.checker import check_bytes
 from xensave.convert import ConvertError, convert
 from xensave.legacy.format import HvmTail, LegacyImage, PvTail, encode
+from xensave.legacy.read import LegacyHvmTail, LegacyPvTail
 from xensave.legacy.samples import build
+from xensave.reader import Reader
 
+ROOT = Path(__file__).parent.parent
 Mutation = Callable[[LegacyImage], None]
 GDT_ENTS = 9001  # over the 7168 the hypervisor allows; distinctive in the bytes
 
@@ -102,3 +108,42 @@ def test_two_level_guest_is_not_judged_as_pae() -> None:
     assert report.valid
     assert "LEG-GUEST-001" in {d.rule for d in report.diagnostics}
     assert not [d for d in report.diagnostics if d.rule.startswith("PV-")]
+
+
+# --- the corpus's legacy cases that break a PV or HVM context rule
+
+
+def _legacy_state_cases() -> list[dict[str, Any]]:
+    cases = json.loads((ROOT / "conformance" / "manifest.json").read_text())["cases"]
+    return [
+        c
+        for c in cases
+        if c["layer"] == "legacy" and any(r.startswith(("PV-", "HVM-")) for r in c["rules"])
+    ]
+
+
+def _tail_spans(data: bytes) -> list[tuple[int, int]]:
+    """Where the legacy reader finds the vCPU contexts and HVM context blobs."""
+    spans: list[tuple[int, int]] = []
+    for ev in Reader(io.BytesIO(data)):  # a legacy image: the legacy reader's events
+        if isinstance(ev, LegacyPvTail):
+            spans += [(v.offset, v.offset + len(v.basic)) for v in ev.vcpus]
+        elif isinstance(ev, LegacyHvmTail):
+            spans.append((ev.context_offset, ev.context_offset + len(ev.context)))
+    return spans
+
+
+@pytest.mark.parametrize("case", _legacy_state_cases(), ids=lambda c: c["name"])
+def test_corpus_legacy_state_cases(case: dict[str, Any]) -> None:
+    data = (ROOT / "conformance" / case["file"]).read_bytes()
+    state = [d for d in check_bytes(data).diagnostics if d.rule.startswith(("PV-", "HVM-"))]
+    assert {d.rule for d in state} == set(case["rules"])
+    spans = _tail_spans(data)
+    for d in state:
+        assert d.layer == "legacy"
+        assert any(lo <= d.offset <= hi for lo, hi in spans), (d.offset, spans)
+
+
+def test_corpus_has_legacy_state_cases_of_both_kinds() -> None:
+    rules = {r for c in _legacy_state_cases() for r in c["rules"]}
+    assert any(r.startswith("PV-") for r in rules) and any(r.startswith("HVM-") for r in rules)
