@@ -147,3 +147,30 @@ def test_corpus_legacy_state_cases(case: dict[str, Any]) -> None:
 def test_corpus_has_legacy_state_cases_of_both_kinds() -> None:
     rules = {r for c in _legacy_state_cases() for r in c["rules"]}
     assert any(r.startswith("PV-") for r in rules) and any(r.startswith("HVM-") for r in rules)
+
+
+@pytest.mark.parametrize("ws", [4, 8])
+@pytest.mark.parametrize("pfns", [range(3, 11), [5, 4, 9], range(60, 70)])
+def test_page_types_of_a_batch(ws: int, pfns: range | list[int]) -> None:
+    """Each pfn's type is that of its word, whether the batch is consecutive (stored
+    at once) or not; pfns beyond the table are left out."""
+    from xensave.check.legacy import _note_types
+
+    words = [(((i * 5) % 16) << 28) | pfn for i, pfn in enumerate(pfns)]
+    raw = struct.pack(f"<{len(words)}{'I' if ws == 4 else 'Q'}", *words)
+    table = bytearray(b"\xff") * 64
+    _note_types(table, words, raw, ws, True, 0xF0000000)
+    want = bytearray(b"\xff") * 64
+    for i, pfn in enumerate(pfns):
+        if pfn < 64:
+            want[pfn] = (i * 5) % 16
+    assert table == want
+
+
+def test_filler_words_leave_pfn_0_alone() -> None:
+    from xensave.check.legacy import _note_types
+
+    words = [0xF0000000, 0x10000001, 0x10000002]
+    table = bytearray(b"\xff") * 4
+    _note_types(table, words, struct.pack("<3I", *words), 4, False, 0xF0000000)
+    assert table == bytearray([0xFF, 1, 1, 0xFF])
