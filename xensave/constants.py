@@ -214,4 +214,5 @@ HVM_ONLY_RECORDS = frozenset({XcRecType.HVM_CONTEXT, XcRecType.HVM_PARAMS})
 # --- wrappers seen in the field --------------------------------------------
 
 LIBVIRT_MAGIC = b"libvirt-xml\n \x00 \r"
+LIBVIRT_HEADER_SIZE = 64  # magic, version, xml_len, ten unused u32 words
 XAPI_MAGIC = b"XenSavedDomv2-\n"

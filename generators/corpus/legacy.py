@@ -7,6 +7,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
+from xensave import pv_context
 from xensave.legacy.format import (
     Chunk,
     HvmTail,
@@ -555,5 +556,57 @@ _broken(
     ("LEG-END-002",),
     ("trailing-data",),
     _set("trailer", b"\x00" * 8),
+)
+
+
+# --- the state in the tails: the PV context and HVM context rules (verify and convert agree)
+
+
+def _pv_tail(img: LegacyImage) -> PvTail:
+    tail = img.checkpoints[-1].tail
+    assert isinstance(tail, PvTail)
+    return tail
+
+
+def _gdt_ents(img: LegacyImage) -> None:
+    tail = _pv_tail(img)
+    tail.vcpus[0] = pv_context.replace(tail.vcpus[0], 8, gdt_ents=7169)
+
+
+def _cr3_on_l3(img: LegacyImage) -> None:
+    # pfn 1 of the sample is sent as an L3 table; a 4-level guest's CR3 needs an L4
+    _pv_tail(img).vcpus[0] = pv_context.sample(8, 0, top_pfn=1, gdt_pfn=5, start_info_pfn=6)
+
+
+def _hvm_context_no_end(img: LegacyImage) -> None:
+    tail = img.checkpoints[-1].tail
+    assert isinstance(tail, HvmTail)
+    tail.context = tail.context[:-8]
+
+
+_broken(
+    "pv-context-gdt-ents",
+    "vCPU 0's context in the PV tail has gdt_ents 7169, one over the hypervisor's limit",
+    "pv4",
+    ("PV-GDT-001",),
+    ("pv-context", "vcpu", "off-by-one"),
+    _gdt_ents,
+)
+_broken(
+    "pv-context-cr3-on-l3",
+    "vCPU 0's CR3 in the PV tail names a pfn the batches sent as an L3 table, not the "
+    "guest's top level (L4)",
+    "pv4",
+    ("PV-CR3-001",),
+    ("pv-context", "vcpu", "page-type"),
+    _cr3_on_l3,
+)
+_broken(
+    "hvm-context-no-end",
+    "the HVM tail's context blob lacks its END entry",
+    "hvm",
+    ("HVM-FRAME-002",),
+    ("hvm-context", "truncated"),
+    _hvm_context_no_end,
 )
 _ = (vcpu_info, _no_sig)

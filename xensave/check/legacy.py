@@ -1,47 +1,75 @@
-"""The ``LEG-`` rules the reader's framing does not already decide.
+"""The ``LEG-`` rules of ``spec/legacy.md`` (``ksy/xen_legacy_libxc_image.ksy``) that
+the legacy reader's framing (:mod:`xensave.legacy.read`) does not already decide.
 
-``LegacyChecker`` takes the legacy events one by one and reports through an ``emit``
-callback ``(rule_id, offset, message)``; the main checker supplies it.
+:class:`LegacyChecker` takes a legacy image's events one by one. ``xensave.legacy``
+is imported only once a legacy image is there (inside the methods), so that
+checking a modern image never loads it (``tests/test_cli_lazy.py``); this module's
+``CHECKS`` slice is needed by every check.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+import sys
+from array import array
+from typing import TYPE_CHECKING
 
-from .format import (
-    DM_QEMU_TO_EOF,
-    HVM_PARAM_CHUNKS,
-    QEVM_MAGIC,
-    XTAB_FILLER,
-    Chunk,
-    CompressionError,
-    PhysmapError,
-    decode_physmap,
-    has_data,
-    split_compressed,
-)
-from .read import (
-    LegacyBatch,
-    LegacyBodyEnd,
-    LegacyChunk,
-    LegacyEnd,
-    LegacyEvent,
-    LegacyExtInfo,
-    LegacyHeader,
-    LegacyHvmTail,
-    LegacyP2mFrames,
-    LegacyPvTail,
-    LegacyTrailer,
-)
+from ..constants import PV_VCPU_CONTEXT_SIZE, PageType
+from ..reader import ReadError, RecordEvent
+from . import hvm_context, pv_context
+from .emit import CheckState, FrameRef
+from .libxc_pages import PFN_TABLE_LIMIT
 
-Emit = Callable[[str, int, str], None]
-_HVM_ONLY = frozenset(HVM_PARAM_CHUNKS)
+if TYPE_CHECKING:
+    from ..legacy.read import (
+        LegacyBatch,
+        LegacyChunk,
+        LegacyEvent,
+        LegacyExtInfo,
+        LegacyPvTail,
+    )
+
+CHECKS: dict[str, str] = {
+    "LEG-HDR-001": "p2m_size is not zero.",
+    "LEG-HDR-002": "In an image from a 64-bit toolstack, bits 32-63 of p2m_size are zero.",
+    "LEG-EXT-002": "The extended-info blocks, 8 octets of header each plus their data, fill len...",
+    "LEG-EXT-003": "The extended info has exactly one vcpu block, of 2800 octets (x86_32 guest)...",
+    "LEG-EXT-004": "An extv block has no data.",
+    "LEG-EXT-005": "An xcnt block holds one u32 of at least 16.",
+    "LEG-EXT-006": "Extended-info block ids are vcpu, extv or xcnt.",
+    "LEG-P2M-001": "Every p2m frame list entry names a pfn below p2m_size.",
+    "LEG-CHK-001": "Every chunk type is 0, a page count 1-1024, or a defined negative type -1 t...",
+    "LEG-CHK-002": "HVM parameter chunks do not appear in a PV image.",
+    "LEG-CHK-003": "The padding word of every HVM parameter chunk is zero.",
+    "LEG-CHK-004": "VCPU_INFO's max_vcpu_id is 0 to 4095.",
+    "LEG-CHK-005": "VCPU_INFO's map has at least one bit set and none above max_vcpu_id.",
+    "LEG-CHK-006": "The TSC_INFO mode is 0 to 3.",
+    "LEG-CHK-008": "The TOOLSTACK data of an HVM image decodes as libxl's physmap record.",
+    "LEG-PAGE-001": "No pfn word has a page type of 5 to 8.",
+    "LEG-PAGE-002": "The pfn (bits 0-27) of every pfn word is below p2m_size.",
+    "LEG-PAGE-003": "In an image from a 64-bit toolstack, bits 32-63 of every pfn word are zero.",
+    "LEG-PAGE-004": "A batch may hold filler words 0xF0000000 for pfns the saver could not map.",
+    "LEG-PAGE-005": "No pfn appears twice in one batch, filler words aside.",
+    "LEG-CMP-001": "COMPRESSED_DATA appears only in a body after the checkpoint whose body had...",
+    "LEG-CMP-002": "Compressed data splits into whole pages: empty, full, or runs of non-zero l...",
+    "LEG-CMP-003": "A compressed body's pages match its data-bearing pfns in number.",
+    "LEG-TAIL-001": "The PV tail's unmapped pfn count is at most 2^28.",
+    "LEG-TAIL-002": "Each vCPU's XSAVE size field is the xcnt value less 16.",
+    "LEG-DM-001": "The device-model signature is QemuDeviceModelRecord, DeviceModelRecord0002 o...",
+    "LEG-DM-002": "qemu state after QemuDeviceModelRecord starts with QEVM.",
+    "LEG-END-001": "The image does not end inside its header, a chunk or a tail.",
+    "LEG-END-002": "Nothing follows the tail of a checkpoint whose body had LAST_CHECKPOINT.",
+    "LEG-END-003": "An image may lack LAST_CHECKPOINT (Remus streams, Xen before 4.1); it then...",
+    "LEG-GUEST-001": "A 32-bit PV image may describe a 2-level (non-PAE) guest; it cannot be co...",
+}
 
 
 class LegacyChecker:
-    def __init__(self, emit: Emit) -> None:
-        self.emit = emit
+    """The state of one legacy image's check (a legacy image is not records, so its
+    events keep their own state here rather than in :class:`~.emit.CheckState`)."""
+
+    def __init__(self, c: CheckState) -> None:
+        self.c = c
         self.width = 64
         self.guest = "hvm"
         self.p2m_size = 0
@@ -52,6 +80,15 @@ class LegacyChecker:
         self.last_checkpoint = False
         self.xcnt = 0
         self.notes_once: set[str] = set()
+        #: PV: the page type last sent for each pfn below p2m_size (0xff: never sent),
+        #: and the frames the contexts of the latest PV tail name (judged at the end).
+        self.pfn_types: bytearray | None = None
+        self.frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]] = {}
+        self.frames_where = ""
+        self.unmapped: list[int] = []
+
+    def emit(self, rid: str, offset: int, message: str) -> None:
+        self.c.emit(rid, offset, "legacy", message)
 
     def once(self, rid: str, offset: int, message: str) -> None:
         if rid not in self.notes_once:
@@ -59,6 +96,20 @@ class LegacyChecker:
             self.emit(rid, offset, message)
 
     def event(self, ev: LegacyEvent) -> None:
+        from ..legacy.format import DM_QEMU_TO_EOF, QEVM_MAGIC
+        from ..legacy.read import (
+            LegacyBatch,
+            LegacyBodyEnd,
+            LegacyChunk,
+            LegacyEnd,
+            LegacyExtInfo,
+            LegacyHeader,
+            LegacyHvmTail,
+            LegacyP2mFrames,
+            LegacyPvTail,
+            LegacyTrailer,
+        )
+
         if isinstance(ev, LegacyHeader):
             self.width, self.guest, self.p2m_size = ev.width, ev.guest, ev.p2m_size
             if ev.p2m_size == 0:
@@ -70,6 +121,9 @@ class LegacyChecker:
         elif isinstance(ev, LegacyExtInfo):
             self.ext_info(ev)
         elif isinstance(ev, LegacyP2mFrames):
+            if self.guest == "pv":  # one octet per pfn the frames can cover (1024 each)
+                size = min(self.p2m_size, len(ev.frames) * 1024, PFN_TABLE_LIMIT)
+                self.pfn_types = bytearray(b"\xff") * size
             bad = [i for i, f in enumerate(ev.frames) if f >= self.p2m_size]
             if bad:
                 self.emit(
@@ -92,6 +146,7 @@ class LegacyChecker:
             self.waiting = 0
             self.in_compressed_body = False
         elif isinstance(ev, LegacyPvTail):
+            self.pv_contexts(ev)
             for v in ev.vcpus:
                 if v.xsave is not None and len(v.xsave) >= 16:
                     _mask, size = struct.unpack_from("<QQ", v.xsave)
@@ -104,6 +159,8 @@ class LegacyChecker:
                         )
             self.end_of_checkpoint()
         elif isinstance(ev, LegacyHvmTail):
+            where = self.tail_name("HVM", ev.checkpoint)
+            hvm_context.judge(self.c, ev.context, ev.context_offset, "legacy", where, None)
             if ev.dm_signature == DM_QEMU_TO_EOF and not ev.dm_data.startswith(QEVM_MAGIC):
                 self.emit(
                     "LEG-DM-002",
@@ -112,6 +169,8 @@ class LegacyChecker:
                 )
             self.end_of_checkpoint()
         elif isinstance(ev, LegacyEnd):
+            if ev.pt_levels != 2:  # else LEG-GUEST-001: the PV-CR3 rules assume PAE
+                self.frames_at_end()
             if not ev.last_checkpoint_seen:
                 self.emit(
                     "LEG-END-003",
@@ -130,6 +189,37 @@ class LegacyChecker:
             self.emit(
                 "LEG-END-002", ev.offset, f"{ev.length} octets follow the end of the legacy image"
             )
+
+    @staticmethod
+    def tail_name(kind: str, checkpoint: int) -> str:
+        """How a diagnostic names a tail (its body numbered as ``dump`` does)."""
+        return f"{kind} tail after body {checkpoint}: "
+
+    def pv_contexts(self, ev: LegacyPvTail) -> None:
+        """The PV- rules on each vCPU's context (``spec/pv-context.md``), as on an
+        X86_PV_VCPU_BASIC record: its own values now, the frames it names at the end
+        (the last tail's contexts are the ones a restorer applies)."""
+        where = self.tail_name("PV", ev.checkpoint)
+        self.frames = {}
+        self.frames_where = where
+        self.unmapped = ev.unmapped
+        for v in ev.vcpus:
+            width = next((w for w, n in PV_VCPU_CONTEXT_SIZE.items() if n == len(v.basic)), None)
+            if width is not None:  # else LEG-EXT-003 (the vcpu block's size)
+                refs = pv_context.judge(
+                    self.c, v.basic, v.offset, width, "<", v.vcpu_id, "legacy", where, None
+                )
+                self.frames[v.vcpu_id] = (None, refs)
+
+    def frames_at_end(self) -> None:
+        table = self.pfn_types
+        if table is not None:
+            for pfn in self.unmapped:  # what a conversion sends as XTAB, after the pages
+                if pfn & 0x0FFFFFFF < len(table):
+                    table[pfn & 0x0FFFFFFF] = PageType.XTAB
+        names = ("the image's last pfn", "a page batch")
+        pv_context.judge_frames(self.c, self.frames, table, "legacy", self.frames_where, names)
+        self.frames = {}
 
     def end_of_checkpoint(self) -> None:
         if self.compress_pending:
@@ -158,6 +248,8 @@ class LegacyChecker:
                 self.emit("LEG-EXT-006", off, f"unknown extended-info block {bid!r}")
 
     def batch(self, ev: LegacyBatch) -> None:
+        from ..legacy.format import XTAB_FILLER, has_data
+
         bad_type = bad_pfn = high = 0
         first: dict[str, int] = {}
         seen: set[int] = set()
@@ -184,6 +276,7 @@ class LegacyChecker:
         ws = 4 if self.width == 32 else 8
         at = ev.offset + 4
         if bad_type:
+            self.pfn_types = None  # a reserved type: a restorer stops there
             i = first["t"]
             self.emit(
                 "LEG-PAGE-001",
@@ -191,6 +284,8 @@ class LegacyChecker:
                 f"chunk {ev.index}: {bad_type} pfn words have reserved type "
                 f"{(ev.words[i] >> 28) & 0xF} (first: word {i})",
             )
+        elif self.pfn_types is not None:
+            _note_types(self.pfn_types, ev.words, ev.raw, ws, fillers == 0, XTAB_FILLER)
         if bad_pfn:
             i = first["p"]
             self.emit(
@@ -225,9 +320,18 @@ class LegacyChecker:
             self.waiting += sum(1 for w in ev.words if w != XTAB_FILLER and has_data(w))
 
     def chunk(self, ev: LegacyChunk) -> None:
+        from ..legacy.format import (
+            HVM_PARAM_CHUNKS,
+            Chunk,
+            CompressionError,
+            PhysmapError,
+            decode_physmap,
+            split_compressed,
+        )
+
         t = ev.type
         p = ev.payload
-        if t in _HVM_ONLY:
+        if t in HVM_PARAM_CHUNKS:
             if self.guest == "pv":
                 self.emit(
                     "LEG-CHK-002", ev.offset, f"chunk {ev.index}: {Chunk(t).name} in a PV image"
@@ -292,3 +396,38 @@ class LegacyChecker:
                 self.waiting = 0
             else:
                 self.waiting -= n
+
+
+def read_error(c: CheckState, e: ReadError) -> None:
+    """A framing loss the legacy reader names a ``LEG-`` rule for."""
+    assert e.rule is not None
+    c.emit(e.rule, e.offset, "legacy", e.message)
+
+
+assert array("I").itemsize == 4
+_HIGH_NIBBLE = bytes(b >> 4 for b in range(256))
+_LOW_NIBBLE = bytes(b & 0x0F for b in range(256))
+
+
+def _note_types(
+    table: bytearray, words: list[int], raw: bytes, ws: int, no_fillers: bool, filler: int
+) -> None:
+    """Record the page type of each pfn word of a batch in ``table``: at C speed for
+    consecutive pfns without filler words (what a saver sends), else word by word."""
+    n = len(words)
+    if no_fillers and n and len(raw) == n * ws:
+        low = bytearray(raw)
+        types = bytes(low[3::ws]).translate(_HIGH_NIBBLE)  # bits 28-31 of each word
+        low[3::ws] = low[3::ws].translate(_LOW_NIBBLE)  # leaves the pfn, bits 0-27
+        pfns = array("I", low)[:: ws // 4]
+        if sys.byteorder != "little":
+            pfns.byteswap()
+        first = pfns[0]
+        if first + n <= len(table) and pfns == array("I", range(first, first + n)):
+            table[first : first + n] = types
+            return
+    limit = len(table)
+    for w in words:
+        pfn = w & 0x0FFFFFFF
+        if w != filler and pfn < limit:
+            table[pfn] = (w >> 28) & 0xF

@@ -1,0 +1,217 @@
+"""The ``PV-`` rules of ``spec/pv-context.md`` on each PV ``vcpu_guest_context``
+(``ksy/xen_pv_vcpu_context.ksy``; decoded by :mod:`xensave.pv_context`): the values
+the hypervisor refuses on their own, and the frames a context names, judged against
+the page types the stream has sent once the stream ends (the restorer applies the
+contexts then)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .. import pv_context as layout
+from ..constants import PageType
+from ..reader import RecordEvent
+from .emit import CheckState, FrameRef, XcState
+
+CHECKS: dict[str, str] = {
+    "PV-GDT-001": "PV context: gdt_ents <= 7168",
+    "PV-GDT-002": "PV context: GDT frames in use are sent NOTAB pfns <= p2m_end_pfn",
+    "PV-GDT-003": "PV context: unused gdt_frames zero (warning)",
+    "PV-CR3-001": "PV context: CR3 pfn sent as a top-level page table",
+    "PV-CR3-002": "PV context: x86_64 CR1 (bit 0 set) pfn sent as an L4 table",
+    "PV-CR3-003": "PV context: x86_64 in user mode has a CR1",
+    "PV-SIF-001": "PV context: vCPU 0 start-info pfn sent NOTAB",
+    "PV-LDT-001": "PV context: ldt_ents <= 8192",
+    "PV-LDT-002": "PV context: ldt_base page aligned",
+    "PV-ADR-001": "PV context: x86_64 addresses canonical",
+    "PV-DBG-001": "PV context: x86_64 DR6/DR7 fit in 32 bits",
+    "PV-FLG-001": "PV context: flags only VGCF_* bits (warning)",
+    "PV-FLG-002": "PV context: x86_32 eflags.VM clear",
+}
+
+_NOTAB = (PageType.NOTAB,)
+
+
+def context(c: CheckState, xc: XcState, ev: RecordEvent, vcpu: int) -> None:
+    """The PV-* rules on the context of one X86_PV_VCPU_BASIC record."""
+    assert xc.width is not None
+    refs = judge(c, ev.body[8:], ev.body_offset + 8, xc.width, ev.endian, vcpu, "libxc", "", ev)
+    xc.pv_frames[vcpu] = (ev, refs)  # a later context of the vCPU replaces it
+
+
+def judge(
+    c: CheckState,
+    data: bytes,
+    base: int,
+    width: int,
+    endian: str,
+    vcpu: int,
+    layer: str,
+    where: str,
+    ev: RecordEvent | None,
+) -> list[FrameRef]:
+    """The PV-* rules a context breaks on its own, for a context at ``base`` in
+    ``layer``'s bytes (``where`` names its place when no record does); returns the
+    frames it names, for :func:`judge_frames` once the stream has sent its pages."""
+    ctx = layout.decode(data, width, endian)
+
+    def at(name: str) -> int:
+        return base + layout.offset_of(width, name)
+
+    def emit(rid: str, name: str, message: str) -> None:
+        c.emit(rid, at(name), layer, f"{where}vCPU {vcpu}: {message}", ev)
+
+    ents = ctx.gdt_ents
+    if ents > layout.GDT_ENTRIES_MAX:
+        emit("PV-GDT-001", "gdt_ents", f"gdt_ents is {ents}, over {layout.GDT_ENTRIES_MAX}")
+    # Over the limit, the restorer stops there: the frames are not looked at.
+    used = ctx.gdt_frames_used if ents <= layout.GDT_ENTRIES_MAX else 0
+    # The frames are judged when the stream ends: the restorer applies the contexts
+    # then, against every page the stream has sent (see frames_at_end).
+    refs: list[FrameRef] = [
+        ("PV-GDT-002", at(f"gdt_frames[{i}]"), f"GDT frame {i} (pfn {pfn:#x})", pfn, _NOTAB)
+        for i, pfn in enumerate(ctx.gdt_frames[:used])
+    ]
+    unused = [i for i, pfn in enumerate(ctx.gdt_frames) if i >= used and pfn]
+    if unused and ents <= layout.GDT_ENTRIES_MAX:
+        i = unused[0]
+        emit(
+            "PV-GDT-003",
+            f"gdt_frames[{i}]",
+            f"gdt_frames[{i}] is {ctx.gdt_frames[i]:#x} but the GDT "
+            f"({ents} entries) uses {used} frame{'' if used == 1 else 's'}",
+        )
+    # pt_levels goes with the width (XC-PVI-004 reports a stream where it does not)
+    levels = 4 if width == 8 else 3
+    tables = (PageType(levels), PageType(levels | 0x8))
+    refs.append(
+        (
+            "PV-CR3-001",
+            at("ctrlreg[3]"),
+            f"ctrlreg[3] {ctx.ctrlreg[3]:#x} names pfn {ctx.cr3_pfn:#x}, which",
+            ctx.cr3_pfn,
+            tables,
+        )
+    )
+    if width == 8:
+        cr1 = ctx.ctrlreg[1]
+        if ctx.cr1_pfn is not None:
+            refs.append(
+                (
+                    "PV-CR3-002",
+                    at("ctrlreg[1]"),
+                    f"ctrlreg[1] {cr1:#x} names pfn {ctx.cr1_pfn:#x}, which",
+                    ctx.cr1_pfn,
+                    (PageType.L4TAB, PageType.L4TAB_PIN),
+                )
+            )
+        if not cr1 and not ctx.flags & layout.VGCF_IN_KERNEL:
+            emit("PV-CR3-003", "flags", "in user mode (in_kernel clear) with ctrlreg[1] zero")
+    if vcpu == 0:
+        reg = "user_regs.edx" if width == 4 else "user_regs.rdx"
+        pfn = ctx.start_info_pfn
+        refs.append(("PV-SIF-001", at(reg), f"start-info pfn {pfn:#x} ({reg[10:]})", pfn, _NOTAB))
+    ldt_ents, ldt_base = ctx.word("ldt_ents"), ctx.word("ldt_base")
+    if ldt_ents > 8192:
+        emit("PV-LDT-001", "ldt_ents", f"ldt_ents is {ldt_ents}, over 8192")
+    if ldt_base % 4096:
+        emit("PV-LDT-002", "ldt_base", f"ldt_base {ldt_base:#x} is not page aligned")
+    if width == 8:
+        for name, value in _canonical_fields(ctx):
+            if not -(1 << 47) <= (value ^ (1 << 63)) - (1 << 63) < 1 << 47:
+                emit("PV-ADR-001", name, f"{name} {value:#x} is not canonical")
+                break
+        for n in (6, 7):
+            value = ctx.words_list("debugreg")[n]
+            if value >> 32:
+                emit("PV-DBG-001", f"debugreg[{n}]", f"debugreg[{n}] {value:#x} is over 32 bits")
+    unknown = ctx.flags & ~sum(1 << b for b in layout.vgcf_bits(width))
+    if unknown:
+        emit("PV-FLG-001", "flags", f"flags {ctx.flags:#x} has undefined bits {unknown:#x}")
+    if width == 4 and ctx.user_regs["eflags"] & (1 << 17):
+        emit(
+            "PV-FLG-002",
+            "user_regs.eflags",
+            f"eflags {ctx.user_regs['eflags']:#x} has VM (bit 17) set",
+        )
+    return refs
+
+
+def frames_at_end(c: CheckState, xc: XcState) -> None:
+    """PV-GDT-002, PV-CR3-001/-002, PV-SIF-001 at a libxc END: the frames the last
+    context of each vCPU names, against the page types the whole stream has sent
+    (the restorer applies the contexts when the stream completes)."""
+    judge_frames(c, xc.pv_frames, xc.pfn_types, "libxc", "", ("p2m_end_pfn", "PAGE_DATA"))
+    xc.pv_frames.clear()
+
+
+def judge_frames(
+    c: CheckState,
+    frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]],
+    table: bytearray | None,
+    layer: str,
+    where: str,
+    names: tuple[str, str],
+) -> None:
+    """The frames each vCPU's context names (``frames``, by vCPU) against ``table``,
+    the page type last sent for each pfn (0xff: never sent; None: no telling).
+    ``names``: what the last pfn the table covers is called, and what sends pages.
+    One GDT-002 per context."""
+    for vcpu, (ev, refs) in sorted(frames.items()):
+        found = [(r, p) for r in refs if (p := pfn_problem(table, r[3], r[4], names))]
+        gdt = sum(1 for r, _p in found if r[0] == "PV-GDT-002")
+        gdt_done = False
+        for (rid, offset, what, _pfn, _types), problem in found:
+            if rid == "PV-GDT-002":
+                if gdt_done:
+                    continue
+                gdt_done = True
+                problem += f" (and {gdt - 1} more)" if gdt > 1 else ""
+            c.emit(rid, offset, layer, f"{where}vCPU {vcpu}: {what} {problem}", ev)
+
+
+def pfn_problem(
+    table: bytearray | None, pfn: int, types: tuple[PageType, ...], names: tuple[str, str]
+) -> str | None:
+    """What is wrong with ``pfn`` as a frame of one of ``types`` (None: nothing, or
+    no table to judge by)."""
+    if table is None:
+        return None
+    if pfn >= len(table):
+        return f"is above {names[0]} {len(table) - 1:#x}"
+    got = table[pfn]
+    if got == 0xFF:
+        return f"was never sent in {names[1]}"
+    if got not in types:
+        want = " or ".join(t.name for t in types)
+        return f"was last sent as {_page_type_name(got)}, not {want}"
+    return None
+
+
+def _page_type_name(value: int) -> str:
+    try:
+        return PageType(value).name
+    except ValueError:
+        return f"type {value:#x}"
+
+
+def _canonical_fields(ctx: layout.PvContext) -> Iterator[tuple[str, int]]:
+    """The addresses of a 64-bit context that the hypervisor wants canonical."""
+    u = ctx.user_regs
+    yield "user_regs.rip", u["rip"]
+    yield "user_regs.rsp", u["rsp"]
+    for name in (
+        "kernel_sp",
+        "fs_base",
+        "gs_base_kernel",
+        "gs_base_user",
+        "event_callback_eip",
+        "failsafe_callback_eip",
+        "syscall_callback_eip",
+    ):
+        yield name, ctx.word(name)
+    for i, (_v, _f, _cs, address) in enumerate(ctx.trap_ctxt):
+        if address:
+            yield f"trap_ctxt[{i}]", address
+    if ctx.word("ldt_ents"):
+        yield "ldt_base", ctx.word("ldt_base")
