@@ -26,7 +26,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
-from . import pv_context
+from . import pv_context, pv_records
 from ._slots import Struct, field, replace
 from .constants import (
     LIBVIRT_MAGIC,
@@ -199,6 +199,22 @@ CHECKS: dict[str, str] = {
     "PV-DBG-001": "PV context: x86_64 DR6/DR7 fit in 32 bits",
     "PV-FLG-001": "PV context: flags only VGCF_* bits (warning)",
     "PV-FLG-002": "PV context: x86_32 eflags.VM clear",
+    "PV-SIF-002": "PV context: start-info page's store_mfn, console mfn <= max_pfn",
+    "PV-ADR-002": "PV context: x86_64 rsp, kernel_sp, segment bases, LDT canonical",
+    "PV-LDT-003": "PV context: x86_64 ldt_base outside Xen's range",
+    "PV-DBG-002": "PV context: x86_64 DR0-DR3 outside Xen's range",
+    "PV-VMA-001": "PV context: vCPU 0 vm_assist only valid VMASST bits",
+    "PV-EXT-001": "PV EXTENDED: size >= 32",
+    "PV-EXT-002": "PV EXTENDED: syscall32/sysenter entry points canonical",
+    "PV-XSV-001": "PV XSAVE: xcr0 within xcr0_accum",
+    "PV-XSV-002": "PV XSAVE: >= 592 octets when xcr0_accum is set",
+    "PV-XSV-003": "PV XSAVE: valid xcr0/xcr0_accum, xstate_bv within xcr0_accum",
+    "PV-MSR-001": "PV MSRS: reserved zero",
+    "PV-MSR-002": "PV MSRS: index one Xen restores",
+    "PV-MSR-003": "PV MSRS: at most 11 entries",
+    "XC-P2M-005": "P2M frame list entries <= max_pfn, sent NOTAB (at END)",
+    "XC-PAGE-008": "PV PAGE_DATA: pfn <= max_pfn",
+    "XC-PAGE-009": "PV PAGE_DATA: present PTEs of page tables name pfns <= max_pfn",
     "XC-SHI-001": "SHARED_INFO: body_length == page size",
     "XC-TSC-001": "X86_TSC_INFO: body_length 24",
     "XC-TSC-002": "X86_TSC_INFO: reserved zero",
@@ -536,6 +552,8 @@ class _Xc(Struct):
     pfn_types: bytearray | None = None
     #: PV: per vCPU, its last BASIC record and the frames its context names.
     pv_frames: dict[int, tuple[RecordEvent, list[_FrameRef]]] = field(default_factory=dict)
+    #: PV: max_pfn, the P2M frame list and the start-info fields (xensave.pv_records).
+    pv: pv_records.PvRestoreState | None = None
     pv_info: int = 0
     p2m: bool = False
     page: bool = False
@@ -578,6 +596,8 @@ class _Checker:
         self.in_dom_hdr = False
         self.pos = 0  # end of the last event seen
         self.last_progress = 0
+        #: The reader's options, to ask for page contents once a PV stream needs them.
+        self.read_options: ReadOptions | None = None
 
     @property
     def rules(self) -> dict[str, Rule]:
@@ -1367,6 +1387,8 @@ class _Checker:
         off = h.offset
         if h.type in (DomainType.X86_PV, DomainType.X86_HVM):
             xc.guest = h.type
+            if h.type == DomainType.X86_PV and self.read_options is not None:
+                self.read_options.want_pages = True  # XC-PAGE-009, PV-SIF-002 read them
             if h.page_shift != 12:
                 self.emit(
                     "XC-DOM-002",
@@ -1605,9 +1627,17 @@ class _Checker:
                 ev,
             )
             xc.pfn_types = None
-        elif xc.pfn_types is not None:
-            # A record the restorer accepts: its pfns now have these types.
-            _note_pfn_types(xc.pfn_types, body, e)
+        else:
+            found = []
+            if xc.pv is not None:
+                found = pv_records.page_data(xc.pv, body, e, ev.pages)
+            for p in found:
+                self.emit(p.rule, base + p.offset, "libxc", p.message, ev)
+            if any(p.rule == "XC-PAGE-008" for p in found):
+                xc.pfn_types = None  # the restorer stops here
+            elif xc.pfn_types is not None:
+                # A record the restorer accepts: its pfns now have these types.
+                _note_pfn_types(xc.pfn_types, body, e)
 
     def pfn_violations(self, ev: RecordEvent, entries: bytes, n: int, base: int) -> int:
         """Name the entries with reserved bits or types (slow path, only on a violation);
@@ -1738,6 +1768,10 @@ class _Checker:
                 if len(table) <= end:
                     table += b"\xff" * (end + 1 - len(table))
                 xc.pfn_types = table
+            if xc.guest == DomainType.X86_PV and ev.length == len(ev.body) == 8 + 8 * frames:
+                if xc.pv is None:
+                    xc.pv = pv_records.PvRestoreState(xc.width, _PFN_TABLE_LIMIT)
+                pv_records.p2m_frames(xc.pv, ev.body, ev.endian, ev)
 
     def xc_vcpu(self, xc: _Xc, ev: RecordEvent) -> None:
         rtype = ev.type
@@ -1810,6 +1844,13 @@ class _Checker:
                 f"vCPU {vcpu}: context is {size} bytes, not a multiple of 16",
                 ev,
             )
+        elif xc.guest == DomainType.X86_PV and len(ev.body) == length:
+            check = _BLOB_CHECKS.get(rtype)
+            # opaque to the stream's byte order: the hypervisor's own (little-endian)
+            for p in check(ev.body[8:], "<") if check else ():
+                self.emit(
+                    p.rule, ev.body_offset + 8 + p.offset, "libxc", f"vCPU {vcpu}: {p.message}", ev
+                )
 
     def pv_context(self, xc: _Xc, ev: RecordEvent, vcpu: int) -> None:
         """The PV-* rules on one vcpu_guest_context (spec/pv-context.md)."""
@@ -1882,11 +1923,9 @@ class _Checker:
             emit("PV-LDT-001", "ldt_ents", f"ldt_ents is {ldt_ents}, over 8192")
         if ldt_base % 4096:
             emit("PV-LDT-002", "ldt_base", f"ldt_base {ldt_base:#x} is not page aligned")
+        for p in pv_context.hypervisor_problems(ctx, vcpu):
+            self.emit(p.rule, base + p.offset, "libxc", f"vCPU {vcpu}: {p.message}", ev)
         if width == 8:
-            for name, value in _canonical_fields(ctx):
-                if not -(1 << 47) <= (value ^ (1 << 63)) - (1 << 63) < 1 << 47:
-                    emit("PV-ADR-001", name, f"{name} {value:#x} is not canonical")
-                    break
             for n in (6, 7):
                 value = ctx.words_list("debugreg")[n]
                 if value >> 32:
@@ -1918,7 +1957,18 @@ class _Checker:
                     gdt_done = True
                     problem += f" (and {gdt - 1} more)" if gdt > 1 else ""
                 self.emit(rid, offset, "libxc", f"vCPU {vcpu}: {what} {problem}", ev)
+            for rid, offset, _what, pfn, types in refs:
+                if xc.pv is None or rid != "PV-SIF-001" or self.pfn_problem(xc, pfn, types):
+                    continue
+                if bad := pv_records.start_info_problem(xc.pv, pfn):
+                    self.emit("PV-SIF-002", offset, "libxc", f"vCPU {vcpu}: {bad}", ev)
         xc.pv_frames.clear()
+        frame = pv_records.frame_list_problem(xc.pv, xc.pfn_types) if xc.pv else None
+        if frame is not None:
+            tag, offset, message = frame
+            where = tag if isinstance(tag, RecordEvent) else None
+            at = where.body_offset + offset if where else self.pos
+            self.emit("XC-P2M-005", at, "libxc", message, where)
 
     def pfn_problem(self, xc: _Xc, pfn: int, types: tuple[PageType, ...]) -> str | None:
         """What is wrong with ``pfn`` as a frame of one of ``types`` (None: nothing, or
@@ -2283,6 +2333,8 @@ class _Checker:
                         "libxc",
                         "the checkpointed stream ends after a complete checkpoint, without END",
                     )
+                    if xc.pfn_types is not None:
+                        self.pv_frames_at_end(xc)
                     self.xc_complete(xc, e.offset, None)
                     if carried_done and s is not None:
                         self.xl_stream_complete(s, e.offset, None)
@@ -2367,26 +2419,12 @@ def _page_type_name(value: int) -> str:
         return f"type {value:#x}"
 
 
-def _canonical_fields(ctx: pv_context.PvContext) -> Iterator[tuple[str, int]]:
-    """The addresses of a 64-bit context that the hypervisor wants canonical."""
-    u = ctx.user_regs
-    yield "user_regs.rip", u["rip"]
-    yield "user_regs.rsp", u["rsp"]
-    for name in (
-        "kernel_sp",
-        "fs_base",
-        "gs_base_kernel",
-        "gs_base_user",
-        "event_callback_eip",
-        "failsafe_callback_eip",
-        "syscall_callback_eip",
-    ):
-        yield name, ctx.word(name)
-    for i, (_v, _f, _cs, address) in enumerate(ctx.trap_ctxt):
-        if address:
-            yield f"trap_ctxt[{i}]", address
-    if ctx.word("ldt_ents"):
-        yield "ldt_base", ctx.word("ldt_base")
+#: The per-vCPU records besides BASIC and what the hypervisor refuses in them.
+_BLOB_CHECKS: dict[int, Callable[[bytes, str], list[pv_context.Problem]]] = {
+    XcRecType.X86_PV_VCPU_EXTENDED: pv_context.extended_problems,
+    XcRecType.X86_PV_VCPU_XSAVE: pv_context.xsave_problems,
+    XcRecType.X86_PV_VCPU_MSRS: pv_context.msrs_problems,
+}
 
 
 def _order(big: bool) -> str:
@@ -2486,6 +2524,7 @@ def _run(
     ambiguous_raises: bool = False,
 ) -> Report:
     c = _Checker()
+    c.read_options = reader.opts if reader is not None else None
     it: Iterator[Event] = iter(events)
     try:
         for ev in it:

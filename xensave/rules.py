@@ -50,7 +50,7 @@ _REQUIRED_KEYS = (
     "kaitai",
     "spec",
 )
-_OPTIONAL_KEYS = ("versions", "since", "errata")
+_OPTIONAL_KEYS = ("versions", "since", "errata", "xen_refuses", "xen_function")
 
 
 class Level(StrEnum):
@@ -145,6 +145,8 @@ def _rule_from_table(table: dict[str, Any]) -> Rule:
     _expect(isinstance(errata, bool), rid, "'errata' must be a boolean")
     since = table.get("since", "")
     _expect(isinstance(since, str), rid, "'since' must be a string")
+    for key in ("xen_refuses", "xen_function"):  # spec/rules.toml convention; read by target.py
+        _expect(isinstance(table.get(key, ""), str), rid, f"{key!r} must be a string")
     return Rule(
         id=rid,
         level=Level(table["level"]),
