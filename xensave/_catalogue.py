@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0x2f8158e8
-SIZE = 80202
+CRC32 = 0xc14c5366
+SIZE = 83083
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, ''),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, ''),
@@ -172,10 +172,11 @@ RULES = (
     ('XC-ORD-005', 'SHOULD', 'libxc', 'order', 'image', 'In an x86 PV stream, within one checkpoint section no PAGE_DATA follows an X86_PV_VCPU_* record.', '', False, 'libxc-stream.md#xc-ord-005', (), False, ''),
     ('XC-ORD-006', 'MAY', 'libxc', 'order', 'image', "In an x86 HVM stream, HVM_CONTEXT may precede HVM_PARAMS (Xen's own saver writes it first).", '', False, 'libxc-stream.md#xc-ord-006', (), True, ''),
     ('XC-ORD-007', 'MUST', 'libxc', 'order', 'reader', "A reader applies a checkpoint's HVM_PARAMS before loading its HVM_CONTEXT, whatever their order in the stream.", '', False, 'libxc-stream.md#xc-ord-007', (), True, ''),
-    ('XC-P2M-005', 'MUST', 'libxc', 'pv-p2m', 'image', 'In an x86 PV stream, every entry of the P2M frame list up to max_pfn / fpp (max_pfn the highest p2m_end_pfn, each entry as the last X86_PV_P2M_FRAMES record gave it) is a pfn no higher than max_pfn, sent in PAGE_DATA, last with type NOTAB.', 'xen_libxc_stream.ksy#x86_pv_p2m_frames.p2m_pfns', False, 'libxc-stream.md#xc-p2m-005', (), False, ''),
+    ('XC-P2M-005', 'MUST', 'libxc', 'x86-pv-p2m-frames', 'image', 'In an x86 PV stream, every entry of the P2M frame list up to max_pfn / fpp (max_pfn the highest p2m_end_pfn, each entry as the last X86_PV_P2M_FRAMES record gave it) is a pfn no higher than max_pfn, sent in PAGE_DATA, last with type NOTAB.', 'xen_libxc_stream.ksy#x86_pv_p2m_frames.p2m_pfns', False, 'libxc-stream.md#xc-p2m-005', (), False, ''),
     ('XC-PAGE-008', 'MUST', 'libxc', 'page-data', 'image', 'In an x86 PV stream, no PAGE_DATA pfn is higher than max_pfn, the highest p2m_end_pfn of the X86_PV_P2M_FRAMES records before it.', 'xen_libxc_stream.ksy#page_data.pfns', False, 'libxc-stream.md#xc-page-008', (), False, ''),
     ('XC-PAGE-009', 'MUST', 'libxc', 'page-data', 'image', 'In an x86 PV stream, every present entry (bit 0 set) of a page-table page (types L1TAB-L4TAB, pinned or not) that PAGE_DATA carries names a pfn (bits 12-51) no higher than max_pfn at that record.', 'xen_libxc_stream.ksy#page_data.pages', False, 'libxc-stream.md#xc-page-009', (), False, ''),
     ('XC-PAGE-010', 'MAY', 'libxc', 'page-data', 'reader', "A reader may refuse a PAGE_DATA pfn it cannot back with memory (Xen's restorer sizes a bitmap by the highest pfn; the hypervisor's paging reaches far fewer than 2^52 frames).", 'xen_libxc_stream.ksy#page_data.pfns', False, 'libxc-stream.md#xc-page-010', (), False, ''),
+    ('XC-PVI-008', 'MUST', 'libxc', 'x86-pv-info', 'image', 'X86_PV_INFO has a body_length of at least 8.', 'xen_libxc_stream.ksy#x86_pv_info', False, 'libxc-stream.md#xc-pvi-008', (), False, ''),
     ('PV-GDT-001', 'MUST', 'libxc', 'pv-context', 'image', 'gdt_ents of a PV vCPU context is at most 7168 (FIRST_RESERVED_GDT_ENTRY).', 'xen_pv_vcpu_context.ksy#context64.gdt_ents', True, 'pv-context.md#pv-gdt-001', (), False, ''),
     ('PV-GDT-002', 'MUST', 'libxc', 'pv-context', 'image', 'Each gdt_frames entry the GDT occupies (gdt_ents rounded up to 512-entry frames) is a pfn no higher than p2m_end_pfn, sent in PAGE_DATA, last with type NOTAB.', 'xen_pv_vcpu_context.ksy#context64.gdt_frames', False, 'pv-context.md#pv-gdt-002', (), False, ''),
     ('PV-GDT-003', 'SHOULD', 'libxc', 'pv-context', 'image', 'The gdt_frames entries past those the GDT occupies are zero.', 'xen_pv_vcpu_context.ksy#context64.gdt_frames', False, 'pv-context.md#pv-gdt-003', (), False, ''),

@@ -214,6 +214,7 @@ CHECKS: dict[str, str] = {
     "PV-MSR-003": "PV MSRS: at most 11 entries",
     "XC-P2M-005": "P2M frame list entries <= max_pfn, sent NOTAB (at END)",
     "XC-PAGE-008": "PV PAGE_DATA: pfn <= max_pfn",
+    "XC-PVI-008": "X86_PV_INFO: body_length >= 8",
     "XC-PAGE-009": "PV PAGE_DATA: present PTEs of page tables name pfns <= max_pfn",
     "XC-SHI-001": "SHARED_INFO: body_length == page size",
     "XC-TSC-001": "X86_TSC_INFO: body_length 24",
@@ -1692,6 +1693,10 @@ class _Checker:
         if ev.length != 8:
             self.emit(
                 "XC-PVI-001", ev.offset + 4, "libxc", f"body_length is {ev.length}, not 8", ev
+            )
+        if ev.length < 8:
+            self.emit(
+                "XC-PVI-008", ev.offset + 4, "libxc", f"body_length {ev.length} is under 8", ev
             )
         if len(body) < 2:
             return

@@ -182,7 +182,7 @@ def _pv_info(guest: str = "x86_64-pv", version: int = 3) -> tuple[LibxcStream, P
     "X86_PV_INFO has a 7-octet body (one reserved octet short)",
     tags=("pv-info", "off-by-one"),
     args=(7,),
-    breaks=("XC-PVI-001",),
+    breaks=("XC-PVI-001", "XC-PVI-008"),
 )
 @recipe(
     "pv-info-body-9",

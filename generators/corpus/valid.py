@@ -113,6 +113,7 @@ XC_PV = (
     "XC-PVI-004",
     "XC-PVI-005",
     "XC-PVI-006",
+    "XC-PVI-008",
     "XC-P2M-001",
     "XC-P2M-002",
     "XC-P2M-003",
