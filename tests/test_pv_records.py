@@ -59,11 +59,16 @@ def test_extended(blob: bytes, expect: list[tuple[str, int]]) -> None:
 # --- X86_PV_VCPU_XSAVE: XEN_DOMCTL_setvcpuextstate, validate_xstate -------------------------
 
 
-def xsave(xcr0: int, accum: int, bv: int = 3, area: int = 832) -> bytes:
-    # PV_XSAVE_HDR_SIZE 16 (xcr0, xcr0_accum), then the area; xstate_bv at area + 512
+def xsave(
+    xcr0: int, accum: int, bv: int = 3, area: int = 832, comp: int = 0, rsvd: int = -1
+) -> bytes:
+    # PV_XSAVE_HDR_SIZE 16 (xcr0, xcr0_accum), then the area; its header at 512:
+    # xstate_bv, xcomp_bv, reserved[6]
     body = bytearray(area)
-    if area >= 520:
-        struct.pack_into("<Q", body, 512, bv)
+    if area >= 576:
+        struct.pack_into("<QQ", body, 512, bv, comp)
+        if rsvd >= 0:
+            struct.pack_into("<Q", body, 528 + 8 * rsvd, 1)
     return struct.pack("<QQ", xcr0, accum) + bytes(body)
 
 
@@ -76,12 +81,17 @@ def xsave(xcr0: int, accum: int, bv: int = 3, area: int = 832) -> bytes:
         (xsave(0x207, 7), [("PV-XSV-001", 0)]),  # PKRU not in xcr0_accum
         (xsave(7, 7, area=0), [("PV-XSV-002", 8)]),  # xcr0_accum needs the area
         (xsave(7, 7, area=575), [("PV-XSV-002", 8)]),  # one short of FXSAVE + header
-        (xsave(7, 7, 7, area=576), []),  # the least validate_xstate looks at
+        (xsave(3, 3, 3, area=576), []),  # x87|SSE: FXSAVE region and header only
+        (xsave(7, 7, 7, area=576), [("PV-XSV-005", 8)]),  # YMM's 256 octets missing
+        (xsave(7, 7, 7, area=840), [("PV-XSV-004", 8)]),
+        (xsave(0xE7, 0xE7, 0xE7, area=900), []),  # beyond YMM: the host's CPUID decides
         (xsave(6, 6), [("PV-XSV-003", 8)]),  # x87 clear
         (xsave(0x5, 0x5), [("PV-XSV-003", 8)]),  # YMM without SSE
         (xsave(0x27, 0x27), [("PV-XSV-003", 8)]),  # OPMASK without ZMM, HI_ZMM
         (xsave(0xE7, 0xE7, 0xE7), []),  # AVX-512 all three with YMM
         (xsave(7, 7, bv=0xF), [("PV-XSV-003", 16 + 512)]),  # xstate_bv outside
+        (xsave(7, 7, bv=7, comp=1 << 63 | 7), [("PV-XSV-006", 16 + 520)]),  # compacted
+        (xsave(7, 7, bv=7, rsvd=3), [("PV-XSV-006", 16 + 512 + 8 + 8 + 3 * 8)]),
         (bytes(8), []),  # XC-VCPU-005's business
     ],
 )

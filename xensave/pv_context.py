@@ -586,6 +586,9 @@ XSAVE_HDR_SIZE = 16
 XSTATE_AREA_MIN_SIZE = 512 + 64
 XCR0_X87, XCR0_SSE, XCR0_YMM = 1 << 0, 1 << 1, 1 << 2
 XCR0_AVX512 = (1 << 5) | (1 << 6) | (1 << 7)  # OPMASK, ZMM, HI_ZMM
+#: The XSAVE area of an xcr0_accum with only x87, SSE and YMM is the same on every CPU:
+#: the legacy region and header, and the YMM upper halves (256 octets at 576).
+YMM_SIZE = 256
 #: The MSRs XEN_DOMCTL_set_vcpu_msrs accepts from Xen 4.12 on (msrs_to_send in
 #: xen/arch/x86/domctl.c; older releases accept fewer): SPEC_CTRL,
 #: INTEL_MISC_FEATURES_ENABLES, TSC_AUX, and the AMD DR0-DR3 address masks.
@@ -642,7 +645,7 @@ def _xcr0_problem(value: int) -> str | None:
 
 def xsave_problems(blob: bytes, endian: str = "<") -> list[Problem]:
     """What XEN_DOMCTL_setvcpuextstate and ``validate_xstate`` refuse in an
-    X86_PV_VCPU_XSAVE context whatever the host: PV-XSV-001 to -003."""
+    X86_PV_VCPU_XSAVE context whatever the host: PV-XSV-001 to -006."""
     if len(blob) < XSAVE_HDR_SIZE:
         return []  # XC-VCPU-005 (or an empty context, skipped)
     xcr0, accum = struct.unpack_from(endian + "QQ", blob)
@@ -673,7 +676,7 @@ def xsave_problems(blob: bytes, endian: str = "<") -> list[Problem]:
             out.append(Problem("PV-XSV-003", at, f"{name} {value:#x} {why}"))
             return out
     at = XSAVE_HDR_SIZE + 512
-    (bv,) = struct.unpack_from(endian + "Q", blob, at)
+    bv, comp, *reserved = struct.unpack_from(endian + "8Q", blob, at)
     if bv & ~accum:
         out.append(
             Problem(
@@ -682,6 +685,24 @@ def xsave_problems(blob: bytes, endian: str = "<") -> list[Problem]:
                 f"xstate_bv {bv:#x} has bits {bv & ~accum:#x} that xcr0_accum lacks",
             )
         )
+    if comp or any(reserved):
+        word = 1 if comp else 2 + next(i for i, r in enumerate(reserved) if r)
+        name = "xcomp_bv" if comp else f"reserved[{word - 2}]"
+        value = comp or reserved[word - 2]
+        out.append(
+            Problem("PV-XSV-006", at + 8 * word, f"XSAVE header {name} is {value:#x}, not 0")
+        )
+    if not accum & ~(XCR0_X87 | XCR0_SSE | XCR0_YMM):
+        want = XSAVE_HDR_SIZE + XSTATE_AREA_MIN_SIZE + (YMM_SIZE if accum & XCR0_YMM else 0)
+        if len(blob) != want:
+            out.append(
+                Problem(
+                    "PV-XSV-004" if len(blob) > want else "PV-XSV-005",
+                    8,
+                    f"the context is {len(blob)} octets, but xcr0_accum {accum:#x} makes "
+                    f"it {want} (16 + its XSAVE area)",
+                )
+            )
     return out
 
 

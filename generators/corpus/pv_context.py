@@ -395,6 +395,15 @@ _BLOBS: list[tuple[str, str, str, int, Any]] = [
      "xcr0 and xcr0_accum", "PV-XSV-002", X.X86_PV_VCPU_XSAVE, _xsave_header_only),
     ("xsave-bv-outside-accum", "the XSAVE header's xstate_bv 0x207 has PKRU (bit 9), which "
      "xcr0_accum 0x7 lacks", "PV-XSV-003", X.X86_PV_VCPU_XSAVE, _put("<Q", 528, 0x207)),
+    ("xsave-area-too-long", "X86_PV_VCPU_XSAVE is 856 octets, 8 more than xcr0_accum 0x7 "
+     "makes it (16 + 576 + 256)", "PV-XSV-004", X.X86_PV_VCPU_XSAVE,
+     lambda ctx: bytes(ctx) + bytes(8)),
+    ("xsave-area-too-short", "X86_PV_VCPU_XSAVE is 840 octets, 8 fewer than xcr0_accum 0x7 "
+     "makes it (refused from Xen 4.9 on)", "PV-XSV-005", X.X86_PV_VCPU_XSAVE,
+     lambda ctx: bytes(ctx[:-8])),
+    ("xsave-compacted", "the XSAVE header's xcomp_bv is 0x8000000000000007: the compacted "
+     "form, which the hypervisor does not take (refused from Xen 4.7 on)", "PV-XSV-006",
+     X.X86_PV_VCPU_XSAVE, _put("<Q", 536, 0x8000000000000007)),
     ("msrs-reserved-nonzero", "the X86_PV_VCPU_MSRS entry (TSC_AUX) has reserved 1: "
      "set_vcpu_msrs refuses it", "PV-MSR-001", X.X86_PV_VCPU_MSRS,
      _msrs([(_TSC_AUX, 1, 0)])),
@@ -445,6 +454,9 @@ for _guest in ("x86_64-pv", "x86_32-pv"):
             "PV-XSV-001",
             "PV-XSV-002",
             "PV-XSV-003",
+            "PV-XSV-004",
+            "PV-XSV-005",
+            "PV-XSV-006",
             "PV-MSR-001",
             "PV-MSR-002",
             "PV-MSR-003",
