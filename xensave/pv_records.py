@@ -37,7 +37,10 @@ PAGE_SIZE = 4096
 #: (xen/include/public/xen.h) per guest width: after magic[32], nr_pages, shared_info
 #: (words) and flags (u32), each field a guest word aligned to its size.
 START_INFO_FIELDS = {4: (44, 52), 8: (56, 72)}
-_STORE_BAD, _CONSOLE_BAD = 1, 2
+_HIGH_NIBBLE = bytes(b >> 4 for b in range(256))
+_LOW_NIBBLE = bytes(b & 0x0F for b in range(256))
+_HAS_DATA = bytes(1 if t <= 4 or 9 <= t <= 12 else 0 for t in range(256))
+_IS_TABLE = bytes(1 if 1 <= t <= 4 or 9 <= t <= 12 else 0 for t in range(256))
 _NATIVE = "<" if sys.byteorder == "little" else ">"
 
 
@@ -102,19 +105,27 @@ def page_data(
     if state.max_pfn < 0:
         return []  # no X86_PV_P2M_FRAMES yet: XC-ORD-002's business
     (count,) = struct.unpack_from(endian + "I", body)
-    entries = struct.unpack_from(f"{endian}{count}Q", body, 8)
+    raw = array("Q", body[8 : 8 + 8 * count])
+    if endian != _NATIVE:
+        raw.byteswap()
+    pfns = array("Q", raw.tobytes())  # bits 0-51 of each entry, at C speed:
+    top = 7 if _NATIVE == "<" else 0
+    mv = memoryview(pfns).cast("B")
+    mv[top::8] = bytes(count)
+    mv[top - 1 if top else 1 :: 8] = bytes(mv[top - 1 if top else 1 :: 8]).translate(_LOW_NIBBLE)
+    types = bytes(memoryview(raw).cast("B")[top::8]).translate(_HIGH_NIBBLE)
     limit = state.max_pfn
     out: list[Problem] = []
-    over = [i for i, e in enumerate(entries) if e & 0x000F_FFFF_FFFF_FFFF > limit]
-    if over:
+    if count and max(pfns) > limit:
+        over = [i for i, pfn in enumerate(pfns) if pfn > limit]
         i = over[0]
         more = f" (and {len(over) - 1} more)" if len(over) > 1 else ""
         out.append(
             Problem(
                 "XC-PAGE-008",
                 8 + 8 * i,
-                f"pfn[{i}] {entries[i] & 0x000F_FFFF_FFFF_FFFF:#x} is above max_pfn "
-                f"{limit:#x}, the highest p2m_end_pfn so far{more}",
+                f"pfn[{i}] {pfns[i]:#x} is above max_pfn {limit:#x}, the highest "
+                f"p2m_end_pfn so far{more}",
             )
         )
         return out
@@ -122,16 +133,20 @@ def page_data(
     contents = memoryview(pages if pages is not None else body)[0 if pages is not None else base :]
     if not contents:
         return out  # no contents, or none given
-    data_pfns: list[int] = []
-    for e in entries:
-        ptype = e >> 60
-        if ptype <= 4 or 9 <= ptype <= 12:  # contents follow (XC-PAGE-006)
-            at = PAGE_SIZE * len(data_pfns)
-            data_pfns.append(e & 0x000F_FFFF_FFFF_FFFF)
-            if ptype & 7 and not out:
-                pfn = e & 0x000F_FFFF_FFFF_FFFF
-                found = _pte_problem(contents, at, ptype, pfn, limit)
-                out += [found._replace(offset=base + found.offset)] if found else []
+    # contents follow types 0-4 and 9-12 (XC-PAGE-006); tables are 1-4 and 9-12
+    if types.translate(_HAS_DATA).count(1) == count:
+        data_pfns = pfns.tolist()
+    else:
+        data_pfns = [pfn for pfn, t in zip(pfns, types, strict=True) if _HAS_DATA[t]]
+    if types.translate(_IS_TABLE).count(1):
+        k = 0
+        for pfn, ptype in zip(pfns, types, strict=True):
+            if _IS_TABLE[ptype]:
+                found = _pte_problem(contents, PAGE_SIZE * k, ptype, pfn, limit)
+                if found:
+                    out.append(found._replace(offset=base + found.offset))
+                    break
+            k += _HAS_DATA[ptype]
     _note_start_info(state, contents, data_pfns)
     return out
 
