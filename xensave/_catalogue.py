@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0x2570971c
-SIZE = 84252
+CRC32 = 0x8bbc8d59
+SIZE = 84583
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, ''),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, ''),
@@ -206,6 +206,7 @@ RULES = (
     ('PV-XSV-004', 'MUST', 'libxc', 'pv-context', 'image', 'An X86_PV_VCPU_XSAVE context whose xcr0_accum has only x87, SSE and YMM (bits 0-2) set, not 0, is no longer than 16 + 576, plus 256 with YMM.', '', False, 'pv-context.md#pv-xsv-004', (), False, ''),
     ('PV-XSV-005', 'MUST', 'libxc', 'pv-context', 'image', 'An X86_PV_VCPU_XSAVE context whose xcr0_accum has only x87, SSE and YMM (bits 0-2) set, not 0, is no shorter than 16 + 576, plus 256 with YMM.', '', False, 'pv-context.md#pv-xsv-005', (), False, ''),
     ('PV-XSV-006', 'MUST', 'libxc', 'pv-context', 'image', "In an X86_PV_VCPU_XSAVE context with xcr0_accum not 0 and at least 592 octets, the XSAVE header's xcomp_bv and six reserved words (octets 536-591) are zero.", '', False, 'pv-context.md#pv-xsv-006', (), False, ''),
+    ('PV-MSR-004', 'MUST', 'libxc', 'pv-context', 'image', 'An X86_PV_VCPU_MSRS context has at most 7 entries, one per MSR the hypervisor restores.', '', False, 'pv-context.md#pv-msr-004', (), False, ''),
     ('LVF-HDR-001', 'MUST', 'libvirt', 'header', 'image', 'The file starts with the 16-byte magic "libvirt-xml\\n \\0 \\r".', '', False, 'wrappers.md#lvf-hdr-001', (), False, ''),
     ('LVF-HDR-002', 'MUST', 'libvirt', 'header', 'image', 'The file holds the whole 64-byte header.', '', False, 'wrappers.md#lvf-hdr-002', (), False, ''),
     ('LVF-HDR-003', 'MUST', 'libvirt', 'header', 'image', 'version is 1 or 2.', '', False, 'wrappers.md#lvf-hdr-003', (), False, ''),

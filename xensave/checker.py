@@ -215,6 +215,7 @@ CHECKS: dict[str, str] = {
     "PV-MSR-001": "PV MSRS: reserved zero",
     "PV-MSR-002": "PV MSRS: index one Xen restores",
     "PV-MSR-003": "PV MSRS: at most 11 entries",
+    "PV-MSR-004": "PV MSRS: at most 7 entries",
     "XC-P2M-005": "P2M frame list entries <= max_pfn, sent NOTAB (at END)",
     "XC-PAGE-008": "PV PAGE_DATA: pfn <= max_pfn",
     "XC-PVI-008": "X86_PV_INFO: body_length >= 8",

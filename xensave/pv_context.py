@@ -601,9 +601,11 @@ PV_MSRS = {
     0xC001101A: "AMD64_DR2_ADDRESS_MASK",
     0xC001101B: "AMD64_DR3_ADDRESS_MASK",
 }
-#: The most entries set_vcpu_msrs takes: the seven, plus four more on a host with
-#: DBEXT (nr_msrs in xen/arch/x86/domctl.c); more is refused on every host.
+#: The most entries set_vcpu_msrs takes: up to Xen 4.19 the seven plus four more on a
+#: host with DBEXT (nr_msrs in xen/arch/x86/domctl.c; more is refused on every host),
+#: from 4.20 the seven.
 PV_MSRS_MAX = 11
+PV_MSRS_MAX_420 = len(PV_MSRS)
 MSR_ENTRY_SIZE = 16
 
 
@@ -708,11 +710,13 @@ def xsave_problems(blob: bytes, endian: str = "<") -> list[Problem]:
 
 def msrs_problems(blob: bytes, endian: str = "<") -> list[Problem]:
     """What XEN_DOMCTL_set_vcpu_msrs refuses in an X86_PV_VCPU_MSRS context whatever
-    the host: PV-MSR-001 to -003 (the first entry of each)."""
+    the host: PV-MSR-001 to -004 (the first entry of each)."""
     n = len(blob) // MSR_ENTRY_SIZE
     out: list[Problem] = []
     if n > PV_MSRS_MAX:
         out.append(Problem("PV-MSR-003", 0, f"{n} entries, over {PV_MSRS_MAX}"))
+    if n > PV_MSRS_MAX_420:
+        out.append(Problem("PV-MSR-004", 0, f"{n} entries, over {PV_MSRS_MAX_420}"))
     reserved_done = index_done = False
     for i, (index, reserved, _value) in enumerate(
         struct.iter_unpack(endian + "IIQ", blob[: n * MSR_ENTRY_SIZE])

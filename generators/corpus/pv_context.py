@@ -409,8 +409,9 @@ _BLOBS: list[tuple[str, str, str, int, Any]] = [
      _msrs([(_TSC_AUX, 1, 0)])),
     ("msrs-unknown-index", "X86_PV_VCPU_MSRS names MSR 0x10 (the TSC), not one Xen restores "
      "for a PV vCPU", "PV-MSR-002", X.X86_PV_VCPU_MSRS, _msrs([(0x10, 0, 1)])),
-    ("msrs-12-entries", "X86_PV_VCPU_MSRS has 12 entries (TSC_AUX each time), over the 11 "
-     "set_vcpu_msrs takes", "PV-MSR-003", X.X86_PV_VCPU_MSRS, _msrs([(_TSC_AUX, 0, 0)] * 12)),
+    ("msrs-8-entries", "X86_PV_VCPU_MSRS has 8 entries (TSC_AUX each time), over the 7 "
+     "set_vcpu_msrs takes from Xen 4.20 on", "PV-MSR-004", X.X86_PV_VCPU_MSRS,
+     _msrs([(_TSC_AUX, 0, 0)] * 8)),
 ]  # fmt: skip
 
 for _slug, _what, _rule, _rtype, _edit in _BLOBS:
@@ -437,6 +438,9 @@ def _vcpu_limits(guest: str) -> LibxcStream:
     struct.pack_into("<Q", ctx, 0, 0x3)  # xcr0 x87|SSE, within xcr0_accum 0x7
     struct.pack_into("<Q", ctx, 528, 0x3)  # xstate_bv
     xsave.context = bytes(ctx)
+    msrs = B.body(s.records, X.X86_PV_VCPU_MSRS)
+    assert isinstance(msrs, VcpuContext)
+    msrs.context = _msrs([(_TSC_AUX, 0, v) for v in range(7)])(bytearray())
     return s
 
 
@@ -445,7 +449,7 @@ for _guest in ("x86_64-pv", "x86_32-pv"):
         "pv-vcpu-xen-limits",
         "EXTENDED with size 32 (no vMCE state) and the 32-bit entry points at the edges of "
         "the canonical halves; XSAVE with xcr0 0x3 inside xcr0_accum 0x7, xstate_bv 0x3; "
-        "one MSR (TSC_AUX)",
+        "seven MSR entries, the most set_vcpu_msrs takes (TSC_AUX each time)",
         tags=("vcpu", "boundary"),
         args=(_guest,),
         exercises=(
@@ -460,5 +464,16 @@ for _guest in ("x86_64-pv", "x86_32-pv"):
             "PV-MSR-001",
             "PV-MSR-002",
             "PV-MSR-003",
+            "PV-MSR-004",
         ),
     )(_vcpu_limits)
+
+for _guest, _version in CELLS:
+    recipe(
+        "pv-vcpu-msrs-12-entries",
+        "X86_PV_VCPU_MSRS has 12 entries (TSC_AUX each time), over the 11 any release's "
+        "set_vcpu_msrs takes",
+        tags=("vcpu",),
+        args=(_guest, _version, X.X86_PV_VCPU_MSRS, _msrs([(_TSC_AUX, 0, 0)] * 12)),
+        breaks=("PV-MSR-003", "PV-MSR-004"),
+    )(_blob)
