@@ -53,7 +53,8 @@ class PvRestoreState:
     max_pfn: int = -1  # -1: no X86_PV_P2M_FRAMES record yet
     #: The P2M frame list: for each frame index, the pfn the last record gave it.
     frames: array[int] = field(default_factory=lambda: array("Q"))
-    #: Where each frame came from: (tag, first frame index, body offset of its entry 0).
+    #: Where frames came from: (tag, first frame index, how many, body offset of the
+    #: first), one per record.
     frame_records: list[tuple[object, int, int, int]] = field(default_factory=list)
     #: Per pfn, as last sent with contents: bit 0 store_mfn, bit 1 console.domU.mfn
     #: above max_pfn (of that moment). Cleared when max_pfn grows (no stale errors).
