@@ -1082,6 +1082,14 @@ def case_pv_info_length(big: bool) -> Built:
 
 
 @case(*BOTH)
+def case_pv_info_short(big: bool) -> Built:
+    # 2 + 5 octets: Xen reads 8 (handle_x86_pv_info), so it refuses; both rules cite it
+    s = pv(big=big)
+    s.records[0] = Record(X.X86_PV_INFO, PvInfo(8, 4, bytes(5)))
+    return bare(s, ("XC-PVI-001", 0, 4), ("XC-PVI-008", 0, 4))
+
+
+@case(*BOTH)
 def case_pv_info_width(big: bool) -> Built:
     s = pv(big=big)
     s.records[0] = Record(X.X86_PV_INFO, PvInfo(2, 4))
@@ -1183,6 +1191,38 @@ def case_p2m_missing(big: bool) -> Built:
     )
 
 
+@case(*BOTH)
+def case_p2m_frame_not_notab(big: bool) -> Built:
+    # The samples' guest: pfns 0-31, pfn 28 sent as XTAB. A frame list entry there is
+    # refused at the end (update_guest_p2m): reported at the entry, record + 16.
+    s = pv(big=big)
+    i = find(s.records, X.X86_PV_P2M_FRAMES)
+    s.records[i] = Record(X.X86_PV_P2M_FRAMES, P2mFrames(0, 31, [28]))
+    return bare(s, ("XC-P2M-005", i, 16))
+
+
+@case(*BOTH)
+def case_page_data_above_max_pfn(big: bool) -> Built:
+    # max_pfn is p2m_end_pfn 31: pfn 32 is outside (x86_pv_pfn_is_valid)
+    s = pv(big=big)
+    i = find(s.records, X.PAGE_DATA) + 1
+    s.records.insert(i, Record(X.PAGE_DATA, PageData.of([(32, PageType.NOTAB)])))
+    return bare(s, ("XC-PAGE-008", i, 16))
+
+
+@case(*BOTH)
+def case_page_table_entry_above_max_pfn(big: bool) -> Built:
+    # an L1 table whose entry 3 is present (bit 0) and names pfn 40 (bits 12-51)
+    page = bytearray(4096)
+    struct.pack_into("<Q", page, 3 * 8, 40 << 12 | 0x67)  # guest memory: little-endian
+    struct.pack_into("<Q", page, 4 * 8, 41 << 12 | 0x66)  # not present: not looked at
+    s = pv(big=big)
+    i = find(s.records, X.PAGE_DATA) + 1
+    table = PageData([pfn_entry(20, PageType.L1TAB)], [bytes(page)])
+    s.records.insert(i, Record(X.PAGE_DATA, table))
+    return bare(s, ("XC-PAGE-009", i, 8 + 8 + 8 + 3 * 8))
+
+
 def _vcpu(big: bool, rtype: int, rec: Record) -> tuple[LibxcStream, int]:
     s = pv(big=big)
     i = find(s.records, rtype, 1)  # vCPU 1's record
@@ -1198,7 +1238,8 @@ def case_vcpu_short(big: bool) -> Built:
 
 @case(*BOTH)
 def case_vcpu_reserved(big: bool) -> Built:
-    rec = Record(X.X86_PV_VCPU_MSRS, VcpuContext(1, bytes(16), reserved=3))
+    tsc_aux = struct.pack("<IIQ", 0xC0000103, 0, 0)  # xen_domctl_vcpu_msr: TSC_AUX, 0
+    rec = Record(X.X86_PV_VCPU_MSRS, VcpuContext(1, tsc_aux, reserved=3))
     s, i = _vcpu(big, X.X86_PV_VCPU_MSRS, rec)
     return bare(s, ("XC-VCPU-002", i, 12))
 

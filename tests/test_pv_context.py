@@ -298,7 +298,22 @@ CASES = [
     ("ldt-ents-over", 8, {"ldt_ents": 8193, "ldt_base": 0x10000}, [("PV-LDT-001", 4824)]),
     ("ldt-base-unaligned", 4, {"ldt_base": 0x1008}, [("PV-LDT-002", 2632)]),
     ("rip-noncanonical", 8, {"rip": 0x0000800000000000}, [("PV-ADR-001", 648)]),
-    ("gs-noncanonical", 8, {"gs_base_user": 0x8000000000000000}, [("PV-ADR-001", 5160)]),
+    ("gs-noncanonical", 8, {"gs_base_user": 0x8000000000000000}, [("PV-ADR-002", 5160)]),
+    ("rsp-noncanonical", 8, {"rsp": 0xFFFF7FFFFFFFFFF0}, [("PV-ADR-002", 520 + 152)]),
+    # __addr_ok: below 2^47 or from HYPERVISOR_VIRT_END 0xffff880000000000 on
+    ("ldt-base-xen-range", 8, {"ldt_base": 0xFFFF800000000000}, [("PV-LDT-003", 4816)]),
+    ("ldt-base-hole", 8, {"ldt_base": 0x0000800000000000}, [("PV-LDT-003", 4816)]),
+    ("ldt-base-xen-end", 8, {"ldt_base": 0xFFFF880000000000}, []),
+    ("ldt-base-32-high", 4, {"ldt_base": 0xFFFFF000}, []),  # no __addr_ok for compat
+    ("dr0-xen-range", 8, {"debugreg": {0: 0xFFFF830000001000}}, [("PV-DBG-002", 5048)]),
+    ("dr3-hole", 8, {"debugreg": {3: 1 << 47}}, [("PV-DBG-002", 5048 + 24)]),
+    ("dr2-xen-end", 8, {"debugreg": {2: 0xFFFF880000000000}}, []),
+    ("dr5-anything", 8, {"debugreg": {5: 0xFFFF830000001000}}, []),  # not a breakpoint
+    # PV64_VM_ASSIST_MASK: VMASST_TYPE 0-5 and 32; PV32: 0-5
+    ("vm-assist-bit-6", 8, {"vm_assist": 1 << 6}, [("PV-VMA-001", 5136)]),
+    ("vm-assist-bit-31-32", 4, {"vm_assist": 1 << 31}, [("PV-VMA-001", 2796)]),
+    ("vm-assist-all-64", 8, {"vm_assist": 1 << 32 | 0x3F}, []),
+    ("vm-assist-all-32", 4, {"vm_assist": 0x3F}, []),
     ("trap-noncanonical", 8, {"trap_ctxt": {14: 0}}, [("PV-ADR-001", 720 + 14 * 16)]),
     ("dr7-high", 8, {"debugreg": {7: 1 << 32}}, [("PV-DBG-001", 5104)]),
     ("flags-undefined", 8, {"flags": 0x25 | 1 << 9}, [("PV-FLG-001", 512)]),
@@ -311,6 +326,18 @@ CASES = [
 def test_pv_rule(width: int, fields: dict[str, object], expect: list[tuple[str, int]]) -> None:
     data, at = stream(width, context(width, **fields))  # type: ignore[arg-type]
     assert pv_diags(data) == {(rule, at + off) for rule, off in expect}
+
+
+def test_vm_assist_is_judged_on_vcpu_0_only() -> None:
+    # arch_set_info_guest tests vm_assist only for vcpu_id 0
+    s = samples.libxc_stream("x86_64-pv", 3, vcpus=2)
+    i = next(
+        k
+        for k, r in enumerate(s.records)
+        if r.type == X.X86_PV_VCPU_BASIC and getattr(r.body, "vcpu_id", None) == 1
+    )
+    s.records[i] = Record(X.X86_PV_VCPU_BASIC, VcpuContext(1, context(8, vm_assist=1 << 40)))
+    assert pv_diags(to_bytes(s)) == set()
 
 
 def test_in_syscall_is_a_64_bit_flag() -> None:

@@ -230,6 +230,7 @@ def _run(
     ambiguous_raises: bool = False,
 ) -> Report:
     c = _Checker()
+    c.read_options = reader.opts if reader is not None else None
     it: Iterator[Event] = iter(events)
     try:
         for ev in it:
@@ -286,7 +287,9 @@ def check_bytes(data: bytes) -> Report:
     return check_stream(io.BytesIO(data))
 
 
-def check_events(events: Iterable[Event]) -> Report:
+def check_events(events: Iterable[Event], reader: Reader | None = None) -> Report:
     """Check a sequence of reader events (a ``ReadError`` raised while iterating ends
-    the check, as in ``check_stream``). ``bytes_read`` is the end of the last event."""
-    return _run(events, None, None)
+    the check, as in ``check_stream``). ``bytes_read`` is the end of the last event.
+    Give the ``reader`` the events come from (a caller that tees them, as
+    ``--target-xen`` does) so that the checker may ask it for page contents."""
+    return _run(events, None, reader)

@@ -19,8 +19,9 @@ context of the wrong size, and :func:`decode_or_none` answers None instead.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .constants import PV_VCPU_CONTEXT_SIZE
 
@@ -45,6 +46,16 @@ VGCF_BITS = {
 }
 VGCF_BITS_64 = {**VGCF_BITS, 8: "in_syscall"}
 VGCF_IN_KERNEL = 1 << 2
+
+#: The end of the range a 64-bit Xen keeps for itself in every guest's address space
+#: (xen/arch/x86/include/asm/config.h: HYPERVISOR_VIRT_END, 16 PML4 slots from
+#: 0xffff800000000000). ``__addr_ok`` (asm/x86_64/uaccess.h) accepts an address below
+#: 2^47 or at or above this.
+HYPERVISOR_VIRT_END_64 = 0xFFFF880000000000
+#: arch_vm_assist_valid_mask of a PV domain (asm/domain.h, PV32/PV64_VM_ASSIST_MASK,
+#: the same from Xen 4.14 to 4.22): VMASST_TYPE_* 0-5, and on x86_64 also 32
+#: (m2p_strict).
+VM_ASSIST_VALID = {4: 0x3F, 8: 0x3F | 1 << 32}
 
 #: user_regs of each width, in layout order: (name, struct code). ``x`` codes are padding.
 _REGS_32 = [
@@ -474,3 +485,258 @@ def sample(width: int, vcpu: int, *, top_pfn: int, gdt_pfn: int, start_info_pfn:
         vm_assist=(1 << 2) | (1 << 3) if width == 4 else 1 << 2,
         **regs,
     )
+
+
+# --- what the restore path refuses (spec/pv-context.md) -----------------------------------
+
+
+class Problem(NamedTuple):
+    """A rule a context breaks: its ID, the offset from the start of the context (the
+    octets after the record's 8-octet vcpu_id/reserved header) and what is wrong."""
+
+    rule: str
+    offset: int
+    message: str
+
+
+def is_canonical(value: int) -> bool:
+    """Bits 47-63 of a 64-bit address all equal (Xen's is_canonical_address)."""
+    return -(1 << 47) <= (value ^ (1 << 63)) - (1 << 63) < 1 << 47
+
+
+def addr_ok_64(value: int) -> bool:
+    """Outside the range a 64-bit Xen keeps for itself (``__addr_ok``)."""
+    return value < 1 << 47 or value >= HYPERVISOR_VIRT_END_64
+
+
+def _canonical_001(ctx: PvContext) -> Iterator[tuple[str, int]]:
+    """The addresses every release of arch_set_info_guest wants canonical (4.6 on)."""
+    yield "user_regs.rip", ctx.user_regs["rip"]
+    for name in ("event_callback_eip", "failsafe_callback_eip", "syscall_callback_eip"):
+        yield name, ctx.word(name)
+    for i, (_v, _f, _cs, address) in enumerate(ctx.trap_ctxt):
+        yield f"trap_ctxt[{i}]", address
+
+
+def _canonical_002(ctx: PvContext) -> Iterator[tuple[str, int]]:
+    """The addresses arch_set_info_guest wants canonical from Xen 4.8 on."""
+    yield "user_regs.rsp", ctx.user_regs["rsp"]
+    for name in ("kernel_sp", "fs_base", "gs_base_kernel", "gs_base_user"):
+        yield name, ctx.word(name)
+    if ctx.word("ldt_ents"):
+        yield "ldt_base", ctx.word("ldt_base")
+
+
+def hypervisor_problems(ctx: PvContext, vcpu: int) -> list[Problem]:
+    """What ``arch_set_info_guest`` (xen/arch/x86/domain.c) refuses in a context, as
+    rules PV-ADR-001/-002, PV-LDT-003, PV-DBG-002 and PV-VMA-001 (the first problem of
+    each rule)."""
+    out: list[Problem] = []
+    w = ctx.width
+
+    def add(rule: str, name: str, message: str) -> None:
+        out.append(Problem(rule, offset_of(w, name), message))
+
+    if w == 8:
+        for rule, fields in (("PV-ADR-001", _canonical_001), ("PV-ADR-002", _canonical_002)):
+            for name, value in fields(ctx):
+                if not is_canonical(value):
+                    add(rule, name, f"{name} {value:#x} is not canonical")
+                    break
+        ldt_base = ctx.word("ldt_base")
+        if not addr_ok_64(ldt_base):
+            add(
+                "PV-LDT-003",
+                "ldt_base",
+                f"ldt_base {ldt_base:#x} is in the range Xen keeps for itself "
+                f"(2^47 to {HYPERVISOR_VIRT_END_64:#x}), whatever ldt_ents",
+            )
+        for n, value in enumerate(ctx.words_list("debugreg")[:4]):
+            if not addr_ok_64(value):
+                add(
+                    "PV-DBG-002",
+                    f"debugreg[{n}]",
+                    f"debugreg[{n}] {value:#x} is a breakpoint in the range Xen keeps "
+                    f"for itself (2^47 to {HYPERVISOR_VIRT_END_64:#x})",
+                )
+                break
+    vm_assist = ctx.word("vm_assist")
+    if vcpu == 0 and vm_assist & ~VM_ASSIST_VALID[w]:
+        add(
+            "PV-VMA-001",
+            "vm_assist",
+            f"vm_assist {vm_assist:#x} has bits outside {VM_ASSIST_VALID[w]:#x}: "
+            f"{vm_assist & ~VM_ASSIST_VALID[w]:#x}",
+        )
+    return out
+
+
+# --- the other three per-vCPU records -------------------------------------------------------
+
+#: xen_domctl_ext_vcpucontext (xen/include/public/domctl.h): vcpu, size, then the
+#: 32-bit SYSCALL and SYSENTER entry points; ``vmce`` starts at 32.
+EXT_SIZE_OFFSET = 4
+EXT_SYSCALL32_EIP_OFFSET = 8
+EXT_SYSENTER_EIP_OFFSET = 16
+EXT_VMCE_OFFSET = 32
+#: What X86_PV_VCPU_XSAVE starts with: xcr0, xcr0_accum (PV_XSAVE_HDR_SIZE in
+#: xen/arch/x86/domctl.c), then the XSAVE area; XSTATE_AREA_MIN_SIZE is the legacy
+#: FXSAVE region and the XSAVE header (asm/xstate.h).
+XSAVE_HDR_SIZE = 16
+XSTATE_AREA_MIN_SIZE = 512 + 64
+XCR0_X87, XCR0_SSE, XCR0_YMM = 1 << 0, 1 << 1, 1 << 2
+XCR0_AVX512 = (1 << 5) | (1 << 6) | (1 << 7)  # OPMASK, ZMM, HI_ZMM
+#: The XSAVE area of an xcr0_accum with only x87, SSE and YMM is the same on every CPU:
+#: the legacy region and header, and the YMM upper halves (256 octets at 576).
+YMM_SIZE = 256
+#: The MSRs XEN_DOMCTL_set_vcpu_msrs accepts from Xen 4.12 on (msrs_to_send in
+#: xen/arch/x86/domctl.c; older releases accept fewer): SPEC_CTRL,
+#: INTEL_MISC_FEATURES_ENABLES, TSC_AUX, and the AMD DR0-DR3 address masks.
+PV_MSRS = {
+    0x48: "SPEC_CTRL",
+    0x140: "INTEL_MISC_FEATURES_ENABLES",
+    0xC0000103: "TSC_AUX",
+    0xC0011027: "AMD64_DR0_ADDRESS_MASK",
+    0xC0011019: "AMD64_DR1_ADDRESS_MASK",
+    0xC001101A: "AMD64_DR2_ADDRESS_MASK",
+    0xC001101B: "AMD64_DR3_ADDRESS_MASK",
+}
+#: The most entries set_vcpu_msrs takes: up to Xen 4.19 the seven plus four more on a
+#: host with DBEXT (nr_msrs in xen/arch/x86/domctl.c; more is refused on every host),
+#: from 4.20 the seven.
+PV_MSRS_MAX = 11
+PV_MSRS_MAX_420 = len(PV_MSRS)
+MSR_ENTRY_SIZE = 16
+
+
+def extended_problems(blob: bytes, endian: str = "<") -> list[Problem]:
+    """What XEN_DOMCTL_set_ext_vcpucontext (xen/arch/x86/domctl.c) refuses in an
+    X86_PV_VCPU_EXTENDED context: PV-EXT-001 and -002. The restorer copies the context
+    over a zeroed structure, so fields past its end read as zero."""
+    if not blob:
+        return []  # an empty context is skipped (XC-VCPU-007/-008)
+    padded = blob[:128].ljust(EXT_VMCE_OFFSET, b"\x00")
+    (size,) = struct.unpack_from(endian + "I", padded, EXT_SIZE_OFFSET)
+    out: list[Problem] = []
+    if size < EXT_VMCE_OFFSET:
+        at = EXT_SIZE_OFFSET if len(blob) >= 8 else 0
+        why = "" if len(blob) >= 8 else f" (the {len(blob)}-octet context ends before it)"
+        out.append(Problem("PV-EXT-001", at, f"size is {size}{why}, under {EXT_VMCE_OFFSET}"))
+    for name, at in (
+        ("syscall32_callback_eip", EXT_SYSCALL32_EIP_OFFSET),
+        ("sysenter_callback_eip", EXT_SYSENTER_EIP_OFFSET),
+    ):
+        (value,) = struct.unpack_from(endian + "Q", padded, at)
+        if not is_canonical(value):
+            out.append(Problem("PV-EXT-002", at, f"{name} {value:#x} is not canonical"))
+            break
+    return out
+
+
+def _xcr0_problem(value: int) -> str | None:
+    """Why ``valid_xcr0`` (xen/arch/x86/xstate.c) refuses ``value``, in the parts every
+    release from 4.6 on shares."""
+    if not value & XCR0_X87:
+        return "has x87 (bit 0) clear"
+    if value & XCR0_YMM and not value & XCR0_SSE:
+        return "has YMM (bit 2) without SSE (bit 1)"
+    if value & XCR0_AVX512 and (value & XCR0_AVX512 != XCR0_AVX512 or not value & XCR0_YMM):
+        return "has some of OPMASK, ZMM, HI_ZMM (bits 5-7) without all three and YMM"
+    return None
+
+
+def xsave_problems(blob: bytes, endian: str = "<") -> list[Problem]:
+    """What XEN_DOMCTL_setvcpuextstate and ``validate_xstate`` refuse in an
+    X86_PV_VCPU_XSAVE context whatever the host: PV-XSV-001 to -006."""
+    if len(blob) < XSAVE_HDR_SIZE:
+        return []  # XC-VCPU-005 (or an empty context, skipped)
+    xcr0, accum = struct.unpack_from(endian + "QQ", blob)
+    out: list[Problem] = []
+    if xcr0 & ~accum:
+        out.append(
+            Problem(
+                "PV-XSV-001",
+                0,
+                f"xcr0 {xcr0:#x} has bits {xcr0 & ~accum:#x} that xcr0_accum {accum:#x} lacks",
+            )
+        )
+    if not accum:
+        return out
+    if len(blob) < XSAVE_HDR_SIZE + XSTATE_AREA_MIN_SIZE:
+        out.append(
+            Problem(
+                "PV-XSV-002",
+                8,
+                f"xcr0_accum is {accum:#x} but the context is {len(blob)} octets, under "
+                f"{XSAVE_HDR_SIZE + XSTATE_AREA_MIN_SIZE}",
+            )
+        )
+        return out
+    for at, name, value in ((8, "xcr0_accum", accum), (0, "xcr0", xcr0)):
+        why = _xcr0_problem(value)
+        if why:
+            out.append(Problem("PV-XSV-003", at, f"{name} {value:#x} {why}"))
+            return out
+    at = XSAVE_HDR_SIZE + 512
+    bv, comp, *reserved = struct.unpack_from(endian + "8Q", blob, at)
+    if bv & ~accum:
+        out.append(
+            Problem(
+                "PV-XSV-003",
+                at,
+                f"xstate_bv {bv:#x} has bits {bv & ~accum:#x} that xcr0_accum lacks",
+            )
+        )
+    if comp or any(reserved):
+        word = 1 if comp else 2 + next(i for i, r in enumerate(reserved) if r)
+        name = "xcomp_bv" if comp else f"reserved[{word - 2}]"
+        value = comp or reserved[word - 2]
+        out.append(
+            Problem("PV-XSV-006", at + 8 * word, f"XSAVE header {name} is {value:#x}, not 0")
+        )
+    if not accum & ~(XCR0_X87 | XCR0_SSE | XCR0_YMM):
+        want = XSAVE_HDR_SIZE + XSTATE_AREA_MIN_SIZE + (YMM_SIZE if accum & XCR0_YMM else 0)
+        if len(blob) != want:
+            out.append(
+                Problem(
+                    "PV-XSV-004" if len(blob) > want else "PV-XSV-005",
+                    8,
+                    f"the context is {len(blob)} octets, but xcr0_accum {accum:#x} makes "
+                    f"it {want} (16 + its XSAVE area)",
+                )
+            )
+    return out
+
+
+def msrs_problems(blob: bytes, endian: str = "<") -> list[Problem]:
+    """What XEN_DOMCTL_set_vcpu_msrs refuses in an X86_PV_VCPU_MSRS context whatever
+    the host: PV-MSR-001 to -004 (the first entry of each)."""
+    n = len(blob) // MSR_ENTRY_SIZE
+    out: list[Problem] = []
+    if n > PV_MSRS_MAX:
+        out.append(Problem("PV-MSR-003", 0, f"{n} entries, over {PV_MSRS_MAX}"))
+    if n > PV_MSRS_MAX_420:
+        out.append(Problem("PV-MSR-004", 0, f"{n} entries, over {PV_MSRS_MAX_420}"))
+    reserved_done = index_done = False
+    for i, (index, reserved, _value) in enumerate(
+        struct.iter_unpack(endian + "IIQ", blob[: n * MSR_ENTRY_SIZE])
+    ):
+        if reserved and not reserved_done:
+            reserved_done = True
+            out.append(
+                Problem(
+                    "PV-MSR-001",
+                    i * MSR_ENTRY_SIZE + 4,
+                    f"entry {i} (MSR {index:#x}): reserved is {reserved:#x}, not 0",
+                )
+            )
+        if index not in PV_MSRS and not index_done:
+            index_done = True
+            out.append(
+                Problem(
+                    "PV-MSR-002",
+                    i * MSR_ENTRY_SIZE,
+                    f"entry {i}: MSR {index:#x} is not one Xen restores for a PV vCPU",
+                )
+            )
+    return out

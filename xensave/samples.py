@@ -111,6 +111,27 @@ def _small_pv_pages(width: int) -> tuple[list[tuple[int, int]], bytes | None, Pa
     return layout, p2m, record
 
 
+def pv_extended(width: int, vcpu: int) -> bytes:
+    """An X86_PV_VCPU_EXTENDED context as Xen 4.6+ hands it out: its
+    xen_domctl_ext_vcpucontext (xen/include/public/domctl.h), 64 octets (``size``):
+    the kernel's 32-bit SYSCALL and SYSENTER entry points, then the vMCE state (two
+    banks, no control bits)."""
+    base, cs = (0xFFFFFFFF81A00000, 0xE033) if width == 8 else (0xC1001000, 0xE019)
+    head = struct.pack("<IIQQHHBB", vcpu, 64, base + 0x300, base + 0x380, cs, cs, 1, 1)
+    return head.ljust(32, b"\x00") + struct.pack("<4Q", 2, 0, 0, 0)
+
+
+def pv_xsave(vcpu: int) -> bytes:
+    """An X86_PV_VCPU_XSAVE context: xcr0 and xcr0_accum x87|SSE|YMM, then the XSAVE
+    area of that size in standard form (FXSAVE region with the reset FCW and MXCSR,
+    the header with xstate_bv 7, the YMM upper halves)."""
+    fxsave = bytearray(_blob(f"fxsave{vcpu}", 512))
+    struct.pack_into("<H", fxsave, 0, 0x37F)  # FCW
+    struct.pack_into("<II", fxsave, 24, 0x1F80, 0xFFFF)  # MXCSR, MXCSR_MASK
+    header = struct.pack("<QQ", 7, 0).ljust(64, b"\x00")
+    return struct.pack("<QQ", 7, 7) + bytes(fxsave) + header + _blob(f"ymm{vcpu}", 256)
+
+
 def pv_vcpu_records(width: int, vcpu: int) -> list[Record]:
     """The four records of one PV vCPU, as Xen's saver emits them."""
     return [
@@ -123,8 +144,8 @@ def pv_vcpu_records(width: int, vcpu: int) -> list[Record]:
                 pv_context.sample(width, vcpu, top_pfn=0, gdt_pfn=5, start_info_pfn=5),
             ),
         ),
-        Record(XcRecType.X86_PV_VCPU_EXTENDED, VcpuContext(vcpu, _blob(f"ext{vcpu}", 128))),
-        Record(XcRecType.X86_PV_VCPU_XSAVE, VcpuContext(vcpu, _blob(f"xsave{vcpu}", 16 + 832))),
+        Record(XcRecType.X86_PV_VCPU_EXTENDED, VcpuContext(vcpu, pv_extended(width, vcpu))),
+        Record(XcRecType.X86_PV_VCPU_XSAVE, VcpuContext(vcpu, pv_xsave(vcpu))),
         Record(
             XcRecType.X86_PV_VCPU_MSRS,
             VcpuContext(vcpu, struct.pack("<IIQ", 0xC0000103, 0, vcpu)),

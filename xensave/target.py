@@ -728,7 +728,7 @@ def judge_releases(
                 judge.stopped(exc)
             raise
 
-    report = check_events(tee())
+    report = check_events(tee(), reader)
     out = {}
     for judge in judges:
         judge.report.layer = reader.layer
@@ -771,7 +771,7 @@ def cmd_verify_target(args: argparse.Namespace) -> int:
 
     with f:
         try:
-            report = check_events(tee())
+            report = check_events(tee(), reader)
         except BrokenPipeError:
             raise
         except OSError as exc:

@@ -43,7 +43,9 @@ def later_section(guest: str, n: int) -> list[Record]:
             B.get(B.xc("hvm", 3).records, X.HVM_PARAMS),
         ]
     width = 4 if guest == "x86_32-pv" else 8
-    pages = PageData.of([(5, PageType.NOTAB)], fill=fill)
+    # pfn 5 is also the start-info page: its words (store_mfn, console.domU.mfn among
+    # them) must stay pfns the guest has (process_start_info, PV-SIF-002)
+    pages = PageData.of([(5, PageType.NOTAB)], fill=bytes([n]) + bytes(7))
     shared = B.get(B.xc(guest, 3).records, X.SHARED_INFO)
     return [Record(X.PAGE_DATA, pages), tsc, shared, *samples.pv_vcpu_records(width, 0)]
 
@@ -110,10 +112,11 @@ CARRIED_RULES = (*CKPT_RULES, "XL-NEST-003", "XL-NEST-004", "XL-CKE-001", "XC-DI
 @recipe(
     "remus-three-checkpoints",
     "a 64-bit PV guest's bare checkpointed libxc stream: three checkpoints separated by "
-    "CHECKPOINT, no END",
+    "CHECKPOINT, no END; the later ones resend the start-info page (pfn 5) with its "
+    "XenStore and console frames still in range",
     tags=("checkpointed",),
     args=("x86_64-pv",),
-    exercises=(*CKPT_RULES, "XC-ORD-005"),
+    exercises=(*CKPT_RULES, "XC-ORD-005", "PV-SIF-002"),
 )
 def remus_bare(guest: str) -> LibxcStream:
     return bare(guest)

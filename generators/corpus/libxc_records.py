@@ -182,7 +182,7 @@ def _pv_info(guest: str = "x86_64-pv", version: int = 3) -> tuple[LibxcStream, P
     "X86_PV_INFO has a 7-octet body (one reserved octet short)",
     tags=("pv-info", "off-by-one"),
     args=(7,),
-    breaks=("XC-PVI-001",),
+    breaks=("XC-PVI-001", "XC-PVI-008"),
 )
 @recipe(
     "pv-info-body-9",
@@ -722,3 +722,103 @@ def verify_twice() -> LibxcStream:
     B.insert_before(s.records, X.X86_TSC_INFO, Record(X.VERIFY), *pages)
     B.insert_before(s.records, X.X86_TSC_INFO, Record(X.VERIFY), *pages)
     return s
+
+
+# --- what the PV restorer refuses in P2M frames and PAGE_DATA (xg_sr_restore_x86_pv.c) -------
+
+PV_CELLS = [(g, v) for g in ("x86_64-pv", "x86_32-pv") for v in (2, 3)]
+
+
+def _pv_small(guest: str, version: int) -> tuple[LibxcStream, PageData]:
+    """The small PV stream (pfns 0-7, max_pfn 7) and its one PAGE_DATA record."""
+    s = B.xc(guest, version)
+    pd = B.body(s.records, X.PAGE_DATA)
+    assert isinstance(pd, PageData)
+    return s, pd
+
+
+def p2m_frame_on(guest: str, version: int, pfn: int) -> LibxcStream:
+    s, _ = _pv_small(guest, version)
+    B.get(s.records, X.X86_PV_P2M_FRAMES).body = P2mFrames(0, 7, [pfn])
+    return s
+
+
+for _g, _v in PV_CELLS:
+    recipe(
+        "p2m-frame-page-table",
+        "the P2M frame list's one entry names pfn 0, the top-level page table, not a NOTAB "
+        "page: update_guest_p2m refuses it when the stream completes",
+        tags=("p2m", "page-type"),
+        args=(_g, _v, 0),
+        breaks=("XC-P2M-005",),
+    )(p2m_frame_on)
+recipe(
+    "p2m-frame-above-max-pfn",
+    "the P2M frame list's one entry names pfn 8, above max_pfn 7",
+    tags=("p2m",),
+    args=("x86_64-pv", 3, 8),
+    breaks=("XC-P2M-005",),
+)(p2m_frame_on)
+recipe(
+    "p2m-frame-xtab",
+    "the P2M frame list's one entry names pfn 6, sent as XTAB (no page)",
+    tags=("p2m", "page-type"),
+    args=("x86_32-pv", 3, 6),
+    breaks=("XC-P2M-005",),
+)(p2m_frame_on)
+
+
+def page_above_max_pfn(guest: str, version: int) -> LibxcStream:
+    s, _ = _pv_small(guest, version)
+    extra = PageData.of([(8, PageType.NOTAB)])
+    B.insert_after(s.records, X.PAGE_DATA, Record(X.PAGE_DATA, extra))
+    return s
+
+
+for _g, _v in PV_CELLS:
+    recipe(
+        "page-data-pfn-above-max-pfn",
+        "a second PAGE_DATA record sends pfn 8, one above max_pfn 7 (p2m_end_pfn): "
+        "x86_pv_pfn_is_valid refuses it",
+        tags=("page-data", "p2m", "off-by-one"),
+        args=(_g, _v),
+        breaks=("XC-PAGE-008",),
+    )(page_above_max_pfn)
+
+
+def pte_naming(guest: str, version: int, pfn: int, flags: int) -> LibxcStream:
+    """The small stream whose L1 page table's entry 100 names ``pfn`` with ``flags``."""
+    s, pd = _pv_small(guest, version)
+    levels = 4 if guest == "x86_64-pv" else 3
+    l1 = levels - 1  # tables from pfn 0, top level first: the L1 table is the last
+    page = bytearray(pd.pages[l1])
+    struct.pack_into("<Q", page, 8 * 100, pfn << 12 | flags)
+    pd.pages[l1] = bytes(page)
+    return s
+
+
+for _g, _v in PV_CELLS:
+    recipe(
+        "page-table-entry-above-max-pfn",
+        "entry 100 of the L1 page table is present (0x67) and names pfn 8, above max_pfn 7: "
+        "x86_pv_localise_page has no frame for it",
+        tags=("page-data", "page-type", "off-by-one"),
+        args=(_g, _v, 8, 0x67),
+        breaks=("XC-PAGE-009",),
+    )(pte_naming)
+recipe(
+    "page-table-entries-at-max-pfn",
+    "entry 100 of the L1 page table is present and names pfn 7, max_pfn itself (the "
+    "BROKEN page: populated when localised); pfn 7 is also the highest PAGE_DATA pfn",
+    tags=("page-data", "page-type", "boundary"),
+    args=("x86_64-pv", 3, 7, 0x67),
+    exercises=("XC-PAGE-009", "XC-PAGE-008"),
+)(pte_naming)
+recipe(
+    "page-table-entry-not-present",
+    "entry 100 of the L1 page table names pfn 0x12345, far above max_pfn, but is not "
+    "present (bit 0 clear): the restorer leaves it alone",
+    tags=("page-data", "page-type", "boundary"),
+    args=("x86_32-pv", 2, 0x12345, 0x66),
+    exercises=("XC-PAGE-009",),
+)(pte_naming)

@@ -10,10 +10,18 @@ on pfn 0, a one-frame GDT on pfn 5 and, for vCPU 0, the start-info page on pfn 5
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from xensave import pv_context
-from xensave.bodies import P2mFrames, PageData, PvBasicContext, pfn_entry
+from xensave.bodies import (
+    P2mFrames,
+    PageData,
+    PvBasicContext,
+    VcpuContext,
+    has_data,
+    pfn_entry,
+)
 from xensave.constants import PageType
 from xensave.model import LibxcStream, Record, XlFile
 
@@ -75,9 +83,10 @@ def two_vcpus(guest: str) -> XlFile:
 @recipe(
     "pv-context-pae-cr3-above-4g",
     "a 32-bit PAE guest whose top-level table is pfn 0x100005, above 4 GiB: "
-    "ctrlreg[3] 0x00005001 keeps pfn bits 20-31 in its low 12 bits",
+    "ctrlreg[3] 0x00005001 keeps pfn bits 20-31 in its low 12 bits; the 1025 entries of "
+    "the P2M frame list all name the one p2m frame (pfn 3)",
     tags=(*TAGS, "boundary"),
-    exercises=("PV-CR3-001",),
+    exercises=("PV-CR3-001", "XC-P2M-005", "XC-PAGE-008"),
 )
 def pae_cr3_above_4g() -> LibxcStream:
     return _above_4g(pv_context.pfn_to_cr3(_HIGH_TOP, 4))
@@ -101,7 +110,9 @@ def _above_4g(cr3: int) -> LibxcStream:
     guest, top = "x86_32-pv", _HIGH_TOP
     s = B.xc(guest, 3)
     fpp = 4096 // 4
-    frames = [0x1A2B00 + i for i in range(top // fpp + 1)]
+    # The P2M frame list must name NOTAB pages the stream sends, no higher than max_pfn
+    # (update_guest_p2m): all 1025 entries may name the one p2m frame, pfn 3.
+    frames = [3] * (top // fpp + 1)
     B.get(s.records, X.X86_PV_P2M_FRAMES).body = P2mFrames(0, top, frames)
     table = bytearray(4096)
     table[0:8] = ((1 << 12) | 1).to_bytes(8, "little")  # PDPT entry 0: the L2 table, pfn 1
@@ -221,3 +232,248 @@ for _slug, _guest, _what, _rule, _changes in _BROKEN:
         args=(_guest, _changes),
         breaks=(_rule,),
     )(_broken)
+
+
+# --- what Xen's restore path refuses (Xen release gates in spec/rules.toml) -------------------
+
+CELLS = [(g, v) for g in ("x86_64-pv", "x86_32-pv") for v in (2, 3)]
+
+
+def _xcv(guest: str, version: int, **changes: Any) -> LibxcStream:
+    return _with_context(B.xc(guest, version), guest, **changes)
+
+
+# (slug, guests, what, rule, BASIC context changes)
+_XEN_REFUSES: list[tuple[str, tuple[str, ...], str, str, dict[str, Any]]] = [
+    ("rsp-non-canonical", ("x86_64-pv",), "rsp 0x0000800000000000 is not canonical "
+     "(arch_set_info_guest refuses it from Xen 4.8 on)", "PV-ADR-002",
+     {"rsp": 0x0000800000000000}),
+    ("ldt-base-in-xen-range", ("x86_64-pv",), "ldt_base 0xffff830000000000 lies in the range "
+     "Xen keeps for itself; ldt_ents is 0, yet arch_set_info_guest tests it", "PV-LDT-003",
+     {"ldt_base": 0xFFFF830000000000}),
+    ("dr0-in-xen-range", ("x86_64-pv",), "debugreg[0] 0xffff830000001000 is a breakpoint in "
+     "Xen's own range (refused from Xen 4.18 on)", "PV-DBG-002",
+     {"debugreg": {0: 0xFFFF830000001000}}),
+    ("vm-assist-bit-6", ("x86_64-pv", "x86_32-pv"), "vCPU 0's vm_assist has bit 6 set, no "
+     "VMASST type (refused from Xen 4.14 on)", "PV-VMA-001", {"vm_assist": 1 << 2 | 1 << 6}),
+]  # fmt: skip
+
+
+def _xen_refuses(guest: str, version: int, changes: dict[str, Any]) -> LibxcStream:
+    return _xcv(guest, version, **changes)
+
+
+for _slug, _guests, _what, _rule, _changes in _XEN_REFUSES:
+    for _guest, _version in CELLS:
+        if _guest in _guests:
+            recipe(
+                f"pv-context-{_slug}",
+                _what,
+                tags=TAGS,
+                args=(_guest, _version, _changes),
+                breaks=(_rule,),
+            )(_xen_refuses)
+
+
+@recipe(
+    "pv-context-xen-limits",
+    "a 64-bit vCPU 0 at the edges arch_set_info_guest allows: vm_assist with every valid "
+    "VMASST bit (0-5, 32), breakpoints just below 2^47 and at 0xffff880000000000 "
+    "(HYPERVISOR_VIRT_END), ldt_base there too (ldt_ents 0), rsp the last canonical "
+    "lower-half word",
+    tags=(*TAGS, "boundary"),
+    args=("x86_64-pv", {"vm_assist": 0x3F | 1 << 32, "ldt_base": 0xFFFF880000000000,
+                        "debugreg": {0: 0x00007FFFFFFFFFF8, 1: 0xFFFF880000000000},
+                        "rsp": 0x00007FFFFFFFFFF8}),
+    exercises=("PV-VMA-001", "PV-DBG-002", "PV-LDT-003", "PV-ADR-002"),
+)  # fmt: skip
+@recipe(
+    "pv-context-xen-limits",
+    "a 32-bit vCPU 0 with every VMASST bit a 32-bit guest may have (0-5)",
+    tags=(*TAGS, "boundary"),
+    args=("x86_32-pv", {"vm_assist": 0x3F}),
+    exercises=("PV-VMA-001",),
+)
+def xen_limits(guest: str, changes: dict[str, Any]) -> LibxcStream:
+    return _xcv(guest, 3, **changes)
+
+
+# --- the start-info page (process_start_info) ----------------------------------------------
+
+#: store_mfn and console.domU.mfn in start_info (xen/include/public/xen.h), per width.
+_START_INFO = {4: (44, 52, "<I"), 8: (56, 72, "<Q")}
+
+
+def _start_info(guest: str, version: int, store: int, console: int) -> LibxcStream:
+    """The small stream with the start-info page (pfn 5) holding ``store`` and
+    ``console`` in its store_mfn and console.domU.mfn."""
+    s = B.xc(guest, version)
+    pd = B.body(s.records, X.PAGE_DATA)
+    assert isinstance(pd, PageData)
+    k = _page_index(pd, 5)
+    page = bytearray(pd.pages[k])
+    at_store, at_console, code = _START_INFO[_width(guest)]
+    struct.pack_into(code, page, at_store, store)
+    struct.pack_into(code, page, at_console, console)
+    pd.pages[k] = bytes(page)
+    return s
+
+
+def _page_index(pd: PageData, pfn: int) -> int:
+    """Which of ``pd``'s pages holds ``pfn``'s contents."""
+    with_data = [e & 0x000F_FFFF_FFFF_FFFF for e in pd.entries if has_data(e >> 60)]
+    return with_data.index(pfn)
+
+
+for _guest, _version in CELLS:
+    recipe(
+        "pv-context-start-info-store-above-max-pfn",
+        "the start-info page (pfn 5, vCPU 0's edx/rdx) holds store_mfn 8, one above "
+        "max_pfn 7: process_start_info cannot map the XenStore page",
+        tags=TAGS,
+        args=(_guest, _version, 8, 5),
+        breaks=("PV-SIF-002",),
+    )(_start_info)
+recipe(
+    "pv-context-start-info-console-above-max-pfn",
+    "the start-info page (pfn 5) holds console.domU.mfn 0x100000, beyond max_pfn 7",
+    tags=TAGS,
+    args=("x86_64-pv", 3, 5, 0x100000),
+    breaks=("PV-SIF-002",),
+)(_start_info)
+recipe(
+    "pv-context-start-info-at-max-pfn",
+    "the start-info page names store_mfn and console.domU.mfn 7, max_pfn itself",
+    tags=(*TAGS, "boundary"),
+    args=("x86_32-pv", 3, 7, 7),
+    exercises=("PV-SIF-002",),
+)(_start_info)
+
+
+# --- X86_PV_VCPU_EXTENDED, _XSAVE, _MSRS (the hypervisor's domctls) -------------------------
+
+
+def _blob(guest: str, version: int, rtype: int, edit: Any) -> LibxcStream:
+    """The small stream with vCPU 0's ``rtype`` context replaced by ``edit(context)``."""
+    s = B.xc(guest, version)
+    body = B.body(s.records, rtype)
+    assert isinstance(body, VcpuContext)
+    body.context = edit(bytearray(body.context))
+    return s
+
+
+def _put(fmt: str, at: int, value: int) -> Any:
+    def edit(ctx: bytearray) -> bytes:
+        struct.pack_into(fmt, ctx, at, value)
+        return bytes(ctx)
+
+    return edit
+
+
+def _xsave_header_only(ctx: bytearray) -> bytes:
+    return bytes(ctx[:16])  # xcr0 and xcr0_accum (7) without the XSAVE area
+
+
+def _msrs(entries: list[tuple[int, int, int]]) -> Any:
+    def edit(_ctx: bytearray) -> bytes:
+        return b"".join(struct.pack("<IIQ", *e) for e in entries)
+
+    return edit
+
+
+_TSC_AUX = 0xC0000103
+# (slug, what, rule, record type, edit)
+_BLOBS: list[tuple[str, str, str, int, Any]] = [
+    ("extended-size-24", "X86_PV_VCPU_EXTENDED says size 24, under the 32 octets before the "
+     "vMCE state", "PV-EXT-001", X.X86_PV_VCPU_EXTENDED, _put("<I", 4, 24)),
+    ("extended-sysenter-non-canonical", "X86_PV_VCPU_EXTENDED's sysenter_callback_eip "
+     "0x0000800000000000 is not canonical", "PV-EXT-002", X.X86_PV_VCPU_EXTENDED,
+     _put("<Q", 16, 0x0000800000000000)),
+    ("xsave-xcr0-outside-accum", "X86_PV_VCPU_XSAVE's xcr0 0x207 has PKRU (bit 9), which "
+     "xcr0_accum 0x7 lacks", "PV-XSV-001", X.X86_PV_VCPU_XSAVE, _put("<Q", 0, 0x207)),
+    ("xsave-area-missing", "X86_PV_VCPU_XSAVE has xcr0_accum 0x7 but only the 16 octets of "
+     "xcr0 and xcr0_accum", "PV-XSV-002", X.X86_PV_VCPU_XSAVE, _xsave_header_only),
+    ("xsave-bv-outside-accum", "the XSAVE header's xstate_bv 0x207 has PKRU (bit 9), which "
+     "xcr0_accum 0x7 lacks", "PV-XSV-003", X.X86_PV_VCPU_XSAVE, _put("<Q", 528, 0x207)),
+    ("xsave-area-too-long", "X86_PV_VCPU_XSAVE is 856 octets, 8 more than xcr0_accum 0x7 "
+     "makes it (16 + 576 + 256)", "PV-XSV-004", X.X86_PV_VCPU_XSAVE,
+     lambda ctx: bytes(ctx) + bytes(8)),
+    ("xsave-area-too-short", "X86_PV_VCPU_XSAVE is 840 octets, 8 fewer than xcr0_accum 0x7 "
+     "makes it (refused from Xen 4.9 on)", "PV-XSV-005", X.X86_PV_VCPU_XSAVE,
+     lambda ctx: bytes(ctx[:-8])),
+    ("xsave-compacted", "the XSAVE header's xcomp_bv is 0x8000000000000007: the compacted "
+     "form, which the hypervisor does not take (refused from Xen 4.7 on)", "PV-XSV-006",
+     X.X86_PV_VCPU_XSAVE, _put("<Q", 536, 0x8000000000000007)),
+    ("msrs-reserved-nonzero", "the X86_PV_VCPU_MSRS entry (TSC_AUX) has reserved 1: "
+     "set_vcpu_msrs refuses it", "PV-MSR-001", X.X86_PV_VCPU_MSRS,
+     _msrs([(_TSC_AUX, 1, 0)])),
+    ("msrs-unknown-index", "X86_PV_VCPU_MSRS names MSR 0x10 (the TSC), not one Xen restores "
+     "for a PV vCPU", "PV-MSR-002", X.X86_PV_VCPU_MSRS, _msrs([(0x10, 0, 1)])),
+    ("msrs-8-entries", "X86_PV_VCPU_MSRS has 8 entries (TSC_AUX each time), over the 7 "
+     "set_vcpu_msrs takes from Xen 4.20 on", "PV-MSR-004", X.X86_PV_VCPU_MSRS,
+     _msrs([(_TSC_AUX, 0, 0)] * 8)),
+]  # fmt: skip
+
+for _slug, _what, _rule, _rtype, _edit in _BLOBS:
+    for _guest, _version in CELLS:
+        recipe(
+            f"pv-vcpu-{_slug}",
+            _what,
+            tags=("vcpu",),
+            args=(_guest, _version, _rtype, _edit),
+            breaks=(_rule,),
+        )(_blob)
+
+
+def _vcpu_limits(guest: str) -> LibxcStream:
+    s = _blob(guest, 3, X.X86_PV_VCPU_EXTENDED, _put("<I", 4, 32))
+    ext = B.body(s.records, X.X86_PV_VCPU_EXTENDED)
+    assert isinstance(ext, VcpuContext)
+    ctx = bytearray(ext.context[:32])  # no vMCE state: size 32 restores none
+    struct.pack_into("<QQ", ctx, 8, 0xFFFF800000000000, 0x00007FFFFFFFFFFF)
+    ext.context = bytes(ctx)
+    xsave = B.body(s.records, X.X86_PV_VCPU_XSAVE)
+    assert isinstance(xsave, VcpuContext)
+    ctx = bytearray(xsave.context)
+    struct.pack_into("<Q", ctx, 0, 0x3)  # xcr0 x87|SSE, within xcr0_accum 0x7
+    struct.pack_into("<Q", ctx, 528, 0x3)  # xstate_bv
+    xsave.context = bytes(ctx)
+    msrs = B.body(s.records, X.X86_PV_VCPU_MSRS)
+    assert isinstance(msrs, VcpuContext)
+    msrs.context = _msrs([(_TSC_AUX, 0, v) for v in range(7)])(bytearray())
+    return s
+
+
+for _guest in ("x86_64-pv", "x86_32-pv"):
+    recipe(
+        "pv-vcpu-xen-limits",
+        "EXTENDED with size 32 (no vMCE state) and the 32-bit entry points at the edges of "
+        "the canonical halves; XSAVE with xcr0 0x3 inside xcr0_accum 0x7, xstate_bv 0x3; "
+        "seven MSR entries, the most set_vcpu_msrs takes (TSC_AUX each time)",
+        tags=("vcpu", "boundary"),
+        args=(_guest,),
+        exercises=(
+            "PV-EXT-001",
+            "PV-EXT-002",
+            "PV-XSV-001",
+            "PV-XSV-002",
+            "PV-XSV-003",
+            "PV-XSV-004",
+            "PV-XSV-005",
+            "PV-XSV-006",
+            "PV-MSR-001",
+            "PV-MSR-002",
+            "PV-MSR-003",
+            "PV-MSR-004",
+        ),
+    )(_vcpu_limits)
+
+for _guest, _version in CELLS:
+    recipe(
+        "pv-vcpu-msrs-12-entries",
+        "X86_PV_VCPU_MSRS has 12 entries (TSC_AUX each time), over the 11 any release's "
+        "set_vcpu_msrs takes",
+        tags=("vcpu",),
+        args=(_guest, _version, X.X86_PV_VCPU_MSRS, _msrs([(_TSC_AUX, 0, 0)] * 12)),
+        breaks=("PV-MSR-003", "PV-MSR-004"),
+    )(_blob)

@@ -9,9 +9,10 @@ module cites no rule: the chapter modules do.
 
 from __future__ import annotations
 
+from .. import pv_records
 from .._slots import Struct, field
 from ..constants import PageType
-from ..reader import LibvirtHeader, RecordEvent, XlHeader
+from ..reader import LibvirtHeader, ReadOptions, RecordEvent, XlHeader
 from ..rules import Rule, load_rules
 
 #: Severity of a broken rule, by its level.
@@ -144,6 +145,8 @@ class XcState(Struct):
     pfn_types: bytearray | None = None
     #: PV: per vCPU, its last BASIC record and the frames its context names.
     pv_frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]] = field(default_factory=dict)
+    #: PV: max_pfn, the P2M frame list and the start-info fields (xensave.pv_records).
+    pv: pv_records.PvRestoreState | None = None
     pv_info: int = 0
     p2m: bool = False
     page: bool = False
@@ -184,6 +187,8 @@ class CheckState:
         self.in_dom_hdr = False
         self.pos = 0  # end of the last event seen
         self.last_progress = 0
+        #: The reader's options, to ask for page contents once a PV stream needs them.
+        self.read_options: ReadOptions | None = None
 
     @property
     def rules(self) -> dict[str, Rule]:

@@ -165,6 +165,8 @@ def domain_header(c: CheckState, h: XcDomainHeader) -> None:
     off = h.offset
     if h.type in (DomainType.X86_PV, DomainType.X86_HVM):
         xc.guest = h.type
+        if h.type == DomainType.X86_PV and c.read_options is not None:
+            c.read_options.want_pages = True  # XC-PAGE-009, PV-SIF-002 read them
         if h.page_shift != 12:
             c.emit(
                 "XC-DOM-002",
@@ -270,6 +272,7 @@ def end(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
     xc.ended = True
     if xc.pfn_types is not None:
         pv_context.frames_at_end(c, xc)
+        libxc_pv.frame_list_at_end(c, xc)
     complete(c, xc, ev.offset, ev)
 
 
@@ -426,6 +429,9 @@ def _record_read_error(c: CheckState, e: ReadError) -> None:
                     "libxc",
                     "the checkpointed stream ends after a complete checkpoint, without END",
                 )
+                if xc.pfn_types is not None:  # the restorer applies the state here too
+                    pv_context.frames_at_end(c, xc)
+                    libxc_pv.frame_list_at_end(c, xc)
                 complete(c, xc, e.offset, None)
                 if carried_done and s is not None:
                     libxl.stream_complete(c, s, e.offset, None)

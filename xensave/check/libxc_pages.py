@@ -13,6 +13,7 @@ import struct
 import sys
 from array import array
 
+from .. import pv_records
 from ..constants import DomainType
 from ..reader import RecordEvent, data_pfn_count
 from .emit import MAX_NAMED, CheckState, XcState, named
@@ -27,6 +28,8 @@ CHECKS: dict[str, str] = {
     "XC-PAGE-006": "PAGE_DATA: body_length == 8 + 8*count + page_size*N",
     "XC-ORD-002": "PV: X86_PV_P2M_FRAMES before the first PAGE_DATA",
     "XC-ORD-005": "PV: no PAGE_DATA after a vCPU record in one section (warning)",
+    "XC-PAGE-008": "PV PAGE_DATA: pfn <= max_pfn",
+    "XC-PAGE-009": "PV PAGE_DATA: present PTEs of page tables name pfns <= max_pfn",
 }
 
 #: Top byte of a LE pfn entry (bits 56-63) that is fine: bits 56-59 clear, type not 5-8.
@@ -113,9 +116,15 @@ def page_data(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
             ev,
         )
         xc.pfn_types = None
-    elif xc.pfn_types is not None:
-        # A record the restorer accepts: its pfns now have these types.
-        note_pfn_types(xc.pfn_types, body, e)
+    else:
+        found = pv_records.page_data(xc.pv, body, e, ev.pages) if xc.pv is not None else []
+        for p in found:
+            c.emit(p.rule, base + p.offset, "libxc", p.message, ev)
+        if any(p.rule == "XC-PAGE-008" for p in found):
+            xc.pfn_types = None  # the restorer stops here
+        elif xc.pfn_types is not None:
+            # A record the restorer accepts: its pfns now have these types.
+            note_pfn_types(xc.pfn_types, body, e)
 
 
 def new_section(xc: XcState) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import struct
 
+from .. import pv_records
 from ..constants import PV_VCPU_CONTEXT_SIZE, DomainType, XcRecType
 from ..reader import RecordEvent
 from . import pv_context
@@ -26,6 +27,8 @@ CHECKS: dict[str, str] = {
     "XC-P2M-002": "X86_PV_P2M_FRAMES: start <= end",
     "XC-P2M-003": "X86_PV_P2M_FRAMES: body_length from start, end and fpp",
     "XC-P2M-004": "PV stream: at least one X86_PV_P2M_FRAMES (at END)",
+    "XC-P2M-005": "P2M frame list entries <= max_pfn, sent NOTAB (at END)",
+    "XC-PVI-008": "X86_PV_INFO: body_length >= 8",
     "XC-VCPU-001": "X86_PV_VCPU_*: body_length >= 8",
     "XC-VCPU-002": "X86_PV_VCPU_*: reserved zero",
     "XC-VCPU-003": "X86_PV_VCPU_BASIC: context size for the guest width",
@@ -56,6 +59,8 @@ def pv_info(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
     body, base = ev.body, ev.body_offset
     if ev.length != 8:
         c.emit("XC-PVI-001", ev.offset + 4, "libxc", f"body_length is {ev.length}, not 8", ev)
+    if ev.length < 8:
+        c.emit("XC-PVI-008", ev.offset + 4, "libxc", f"body_length {ev.length} is under 8", ev)
     if len(body) < 2:
         return
     width, levels = body[0], body[1]
@@ -130,6 +135,10 @@ def p2m_frames(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
             if len(table) <= end:
                 table += b"\xff" * (end + 1 - len(table))
             xc.pfn_types = table
+        if xc.guest == DomainType.X86_PV and ev.length == len(ev.body) == 8 + 8 * frames:
+            if xc.pv is None:
+                xc.pv = pv_records.PvRestoreState(xc.width, PFN_TABLE_LIMIT)
+            pv_records.p2m_frames(xc.pv, ev.body, ev.endian, ev)
 
 
 def vcpu(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
@@ -196,6 +205,8 @@ def vcpu(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
             f"vCPU {vcpu_id}: context is {size} bytes, not a multiple of 16",
             ev,
         )
+    elif xc.guest == DomainType.X86_PV and len(ev.body) == length:
+        pv_context.blob(c, ev, vcpu_id)
 
 
 def shared_info(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
@@ -209,6 +220,16 @@ def shared_info(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
             f"body_length is {ev.length}, not the page size {xc.page_size}",
             ev,
         )
+
+
+def frame_list_at_end(c: CheckState, xc: XcState) -> None:
+    """XC-P2M-005 when the stream completes: update_guest_p2m reads the frame list."""
+    frame = pv_records.frame_list_problem(xc.pv, xc.pfn_types) if xc.pv else None
+    if frame is not None:
+        tag, offset, message = frame
+        where = tag if isinstance(tag, RecordEvent) else None
+        at = where.body_offset + offset if where else c.pos
+        c.emit("XC-P2M-005", at, "libxc", message, where)
 
 
 def complete(c: CheckState, xc: XcState, offset: int, ev: RecordEvent | None) -> None:

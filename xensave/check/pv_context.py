@@ -6,10 +6,11 @@ contexts then)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 from .. import pv_context as layout
-from ..constants import PageType
+from .. import pv_records
+from ..constants import PageType, XcRecType
 from ..reader import RecordEvent
 from .emit import CheckState, FrameRef, XcState
 
@@ -27,6 +28,23 @@ CHECKS: dict[str, str] = {
     "PV-DBG-001": "PV context: x86_64 DR6/DR7 fit in 32 bits",
     "PV-FLG-001": "PV context: flags only VGCF_* bits (warning)",
     "PV-FLG-002": "PV context: x86_32 eflags.VM clear",
+    "PV-SIF-002": "PV context: start-info page's store_mfn, console mfn <= max_pfn",
+    "PV-ADR-002": "PV context: x86_64 rsp, kernel_sp, segment bases, LDT canonical",
+    "PV-LDT-003": "PV context: x86_64 ldt_base outside Xen's range",
+    "PV-DBG-002": "PV context: x86_64 DR0-DR3 outside Xen's range",
+    "PV-VMA-001": "PV context: vCPU 0 vm_assist only valid VMASST bits",
+    "PV-EXT-001": "PV EXTENDED: size >= 32",
+    "PV-EXT-002": "PV EXTENDED: syscall32/sysenter entry points canonical",
+    "PV-XSV-001": "PV XSAVE: xcr0 within xcr0_accum",
+    "PV-XSV-002": "PV XSAVE: >= 592 octets when xcr0_accum is set",
+    "PV-XSV-003": "PV XSAVE: valid xcr0/xcr0_accum, xstate_bv within xcr0_accum",
+    "PV-XSV-004": "PV XSAVE: not longer than xcr0_accum's area (x87/SSE/YMM)",
+    "PV-XSV-005": "PV XSAVE: not shorter than xcr0_accum's area (x87/SSE/YMM)",
+    "PV-XSV-006": "PV XSAVE: header xcomp_bv and reserved words zero",
+    "PV-MSR-001": "PV MSRS: reserved zero",
+    "PV-MSR-002": "PV MSRS: index one Xen restores",
+    "PV-MSR-003": "PV MSRS: at most 11 entries",
+    "PV-MSR-004": "PV MSRS: at most 7 entries",
 }
 
 _NOTAB = (PageType.NOTAB,)
@@ -116,11 +134,9 @@ def judge(
         emit("PV-LDT-001", "ldt_ents", f"ldt_ents is {ldt_ents}, over 8192")
     if ldt_base % 4096:
         emit("PV-LDT-002", "ldt_base", f"ldt_base {ldt_base:#x} is not page aligned")
+    for p in layout.hypervisor_problems(ctx, vcpu):
+        c.emit(p.rule, base + p.offset, layer, f"{where}vCPU {vcpu}: {p.message}", ev)
     if width == 8:
-        for name, value in _canonical_fields(ctx):
-            if not -(1 << 47) <= (value ^ (1 << 63)) - (1 << 63) < 1 << 47:
-                emit("PV-ADR-001", name, f"{name} {value:#x} is not canonical")
-                break
         for n in (6, 7):
             value = ctx.words_list("debugreg")[n]
             if value >> 32:
@@ -137,11 +153,36 @@ def judge(
     return refs
 
 
+#: The per-vCPU records besides BASIC and what the hypervisor refuses in them.
+_BLOB_CHECKS: dict[int, Callable[[bytes, str], list[layout.Problem]]] = {
+    XcRecType.X86_PV_VCPU_EXTENDED: layout.extended_problems,
+    XcRecType.X86_PV_VCPU_XSAVE: layout.xsave_problems,
+    XcRecType.X86_PV_VCPU_MSRS: layout.msrs_problems,
+}
+
+
+def blob(c: CheckState, ev: RecordEvent, vcpu: int) -> None:
+    """PV-EXT/XSV/MSR on an EXTENDED, XSAVE or MSRS context: opaque to the stream's
+    byte order, as the hypervisor hands them out (little-endian)."""
+    check = _BLOB_CHECKS.get(ev.type)
+    for p in check(ev.body[8:], "<") if check else ():
+        c.emit(p.rule, ev.body_offset + 8 + p.offset, "libxc", f"vCPU {vcpu}: {p.message}", ev)
+
+
 def frames_at_end(c: CheckState, xc: XcState) -> None:
     """PV-GDT-002, PV-CR3-001/-002, PV-SIF-001 at a libxc END: the frames the last
     context of each vCPU names, against the page types the whole stream has sent
     (the restorer applies the contexts when the stream completes)."""
-    judge_frames(c, xc.pv_frames, xc.pfn_types, "libxc", "", ("p2m_end_pfn", "PAGE_DATA"))
+    names = ("p2m_end_pfn", "PAGE_DATA")
+    judge_frames(c, xc.pv_frames, xc.pfn_types, "libxc", "", names)
+    if xc.pv is not None:
+        # PV-SIF-002: what process_start_info reads in a start-info page that is fine
+        for vcpu, (ev, refs) in sorted(xc.pv_frames.items()):
+            for rid, offset, _what, pfn, types in refs:
+                if rid != "PV-SIF-001" or pfn_problem(xc.pfn_types, pfn, types, names):
+                    continue
+                if bad := pv_records.start_info_problem(xc.pv, pfn):
+                    c.emit("PV-SIF-002", offset, "libxc", f"vCPU {vcpu}: {bad}", ev)
     xc.pv_frames.clear()
 
 
@@ -193,25 +234,3 @@ def _page_type_name(value: int) -> str:
         return PageType(value).name
     except ValueError:
         return f"type {value:#x}"
-
-
-def _canonical_fields(ctx: layout.PvContext) -> Iterator[tuple[str, int]]:
-    """The addresses of a 64-bit context that the hypervisor wants canonical."""
-    u = ctx.user_regs
-    yield "user_regs.rip", u["rip"]
-    yield "user_regs.rsp", u["rsp"]
-    for name in (
-        "kernel_sp",
-        "fs_base",
-        "gs_base_kernel",
-        "gs_base_user",
-        "event_callback_eip",
-        "failsafe_callback_eip",
-        "syscall_callback_eip",
-    ):
-        yield name, ctx.word(name)
-    for i, (_v, _f, _cs, address) in enumerate(ctx.trap_ctxt):
-        if address:
-            yield f"trap_ctxt[{i}]", address
-    if ctx.word("ldt_ents"):
-        yield "ldt_base", ctx.word("ldt_base")

@@ -32,6 +32,7 @@ from ..bodies import (
     TscInfo,
     VcpuContext,
     encode_xenstore,
+    has_data,
     pfn_entry,
 )
 from ..constants import (
@@ -59,6 +60,7 @@ from ..model import (
     XapiSection,
     XlFile,
 )
+from ..samples import pv_extended, pv_xsave
 from ..writer import to_bytes
 from .choices import Chooser
 from .verdicts import Verdict, derive
@@ -241,7 +243,10 @@ def _one_page_record(ch: Chooser, types: Sequence[PageType], pfn: int) -> tuple[
             ptype = types[ch.integer(0, len(types) - 1)]
             entries.append(pfn_entry(pfn, ptype))
             if ptype not in PAGE_TYPES_WITHOUT_DATA:
-                pages.append(fill(ch.integer(0, 3), PAGE))
+                seed = ch.integer(0, 3)
+                # a page table's present entries must name pfns the guest has
+                # (XC-PAGE-009): tables stay empty
+                pages.append(bytes(PAGE) if ptype & 7 else fill(seed, PAGE))
             pfn += 1 + ch.integer(0, 2)
     return PageData(entries, pages), pfn
 
@@ -328,20 +333,49 @@ def _pv_anchors(pages: list[PageData], levels: int) -> tuple[int, int]:
     return nxt, nxt + 1
 
 
+def _start_info_in_range(pages: list[PageData], pfn: int, width: int) -> None:
+    """The start-info page (``pfn``, as last sent) names itself as XenStore and console
+    page, frames the guest has (PV-SIF-002)."""
+    for pd in reversed(pages):
+        with_data = [e & PAGE_DATA_PFN_MASK for e in pd.entries if has_data(e >> 60)]
+        if pfn in with_data:
+            k = with_data.index(pfn)
+            page = bytearray(pd.pages[k])
+            fmt, at = ("<Q", (56, 72)) if width == 8 else ("<I", (44, 52))
+            for offset in at:
+                struct.pack_into(fmt, page, offset, pfn)
+            pd.pages[k] = bytes(page)
+            return
+
+
 def _pv_vcpu(ch: Chooser, width: int, v: int, top: int, notab: int) -> list[Record]:
-    seed = ch.integer(0, 3)
+    ch.integer(0, 3)  # was the blobs' filler seed: kept, so stored choices still line up
     basic = pv_context.sample(width, v, top_pfn=top, gdt_pfn=notab, start_info_pfn=notab)
     recs = [Record(X.X86_PV_VCPU_BASIC, PvBasicContext(v, basic))]
+    # what the hypervisor takes back (PV-EXT, PV-XSV, PV-MSR): an ext_vcpucontext of 32
+    # to 128 octets that says its size, an XSAVE state of one of the sizes
+    # x87|SSE|YMM make, the MSRs set_vcpu_msrs restores
     if ch.integer(0, 1):
-        recs.append(Record(X.X86_PV_VCPU_EXTENDED, VcpuContext(v, fill(seed, ch.integer(1, 128)))))
+        size = 32 + (ch.integer(1, 128) - 1) % 97
+        ext = bytearray(pv_extended(width, v).ljust(128, b"\0")[:size])
+        struct.pack_into("<I", ext, 4, size)
+        recs.append(Record(X.X86_PV_VCPU_EXTENDED, VcpuContext(v, bytes(ext))))
     if ch.integer(0, 1):
-        recs.append(Record(X.X86_PV_VCPU_XSAVE, VcpuContext(v, fill(seed, ch.integer(16, 1100)))))
+        kind = ch.integer(16, 1100) % 3
+        xsave = bytes(16) if kind == 0 else pv_xsave(v)
+        if kind == 1:  # x87|SSE only: the FXSAVE region and header
+            xsave = struct.pack("<QQ", 3, 3) + xsave[16 : 16 + 512] + struct.pack("<Q", 3)
+            xsave = xsave.ljust(16 + 576, b"\0")
+        recs.append(Record(X.X86_PV_VCPU_XSAVE, VcpuContext(v, xsave)))
     if ch.integer(0, 1):
-        body = b"".join(
-            struct.pack("<IIQ", 0xC0000100 + i, 0, v + i) for i in range(ch.integer(1, 4))
-        )
+        body = b"".join(struct.pack("<IIQ", _PV_MSRS[i], 0, v + i) for i in range(ch.integer(1, 4)))
         recs.append(Record(X.X86_PV_VCPU_MSRS, VcpuContext(v, body)))
     return recs
+
+
+#: MSRs XEN_DOMCTL_set_vcpu_msrs restores (PV-MSR-002): TSC_AUX, SPEC_CTRL,
+#: MISC_FEATURES_ENABLES, the AMD DR0 address mask.
+_PV_MSRS = (0xC0000103, 0x48, 0x140, 0xC0011027)
 
 
 def hvm_context(vcpus: int, seed: int) -> bytes:
@@ -400,9 +434,12 @@ def _pv_records(ch: Chooser, width: int, static: list[Record], permits: list[str
     top, notab = _pv_anchors(pages, levels)
     fpp = PAGE // width
     end = max_pfn(pages)
-    start = ch.integer(0, end) if ch.integer(0, 3) == 3 else 0
-    frames = [0x1A2B00 + i for i in range(end // fpp - start // fpp + 1)]
+    # a start in the first P2M frame: the list must cover frame 0 on (XC-P2M-005)
+    start = ch.integer(0, end) % fpp if ch.integer(0, 3) == 3 else 0
+    # every frame of the list on the NOTAB page the contexts use (XC-P2M-005)
+    frames = [notab] * (end // fpp - start // fpp + 1)
     recs.append(Record(X.X86_PV_P2M_FRAMES, P2mFrames(start, end, frames)))
+    _start_info_in_range(pages, notab, width)
     recs += [Record(X.PAGE_DATA, pd) for pd in pages]
     recs.append(tsc_record(ch, permits))
     recs.append(Record(X.SHARED_INFO, fill(ch.integer(0, 3), PAGE)))

@@ -16,7 +16,7 @@ from .. import pv_context
 from ..bodies import EmulatorRecord, HvmParams, P2mFrames, PageData, PvInfo, TscInfo, VcpuContext
 from ..constants import DomainType, EmulatorId, HvmParam, LibxlRecType, XcRecType
 from ..model import DomainHeader, ImageHeader, LibxcStream, LibxlHeader, LibxlStream, Record, XlFile
-from ..samples import hvm_context_blob
+from ..samples import hvm_context_blob, pv_extended, pv_xsave
 from .format import (
     DM_QEMU_TO_EOF,
     DM_RECORD_0002,
@@ -171,11 +171,11 @@ def build(
         ctxs = [_vcpu_context(gw, v, 0) for v in range(vcpus)]
         assert len(ctxs[0]) == vsize
         img.ext_blocks = [ext_vcpu_block(ctxs[0]), (b"extv", b"")]
-        xs_area = 576 + 64
+        xs_area = 16 + 576 + 256  # xcr0, xcr0_accum (x87|SSE|YMM) and that XSAVE area
         if xsave:
             img.ext_blocks.append(ext_xcnt_block(xs_area + 16))
         nframes = p2m_frame_count(p2m_size, gw)
-        img.p2m_frames = [40 + i for i in range(nframes)]
+        img.p2m_frames = [32 + i for i in range(nframes)]  # NOTAB pages it sends
         exp.records.append(Record(XcRecType.X86_PV_INFO, PvInfo(gw, levels)))
         exp.records.append(
             Record(XcRecType.X86_PV_P2M_FRAMES, P2mFrames(0, p2m_size - 1, img.p2m_frames))
@@ -255,8 +255,9 @@ def build(
             tail = PvTail(
                 list(unmapped),
                 [_vcpu_context(gw, v, c) for v in range(vcpus)],
-                [blob(f"{seed}/ext{v}/{c}", EXT_VCPU_SIZE) for v in range(vcpus)],
-                [(3, blob(f"{seed}/xs{v}/{c}", xs_area)) for v in range(vcpus)] if xsave else [],
+                # what the hypervisor hands out (the restore path checks them: PV-EXT, -XSV)
+                [pv_extended(gw, v).ljust(EXT_VCPU_SIZE, b"\0") for v in range(vcpus)],
+                [(7, pv_xsave(v)) for v in range(vcpus)] if xsave else [],
                 blob(f"{seed}/shinfo/{c}", PAGE_SIZE),
             )
             cp.tail = tail
