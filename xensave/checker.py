@@ -203,6 +203,7 @@ CHECKS: dict[str, str] = {
     "XC-TSC-001": "X86_TSC_INFO: body_length 24",
     "XC-TSC-002": "X86_TSC_INFO: reserved zero",
     "XC-TSC-003": "X86_TSC_INFO: mode 0-3",
+    "XC-TSC-005": "X86_TSC_INFO: mode not 3 (warning)",
     "XC-HVMC-001": "HVM_CONTEXT: non-empty",
     "XC-HVMC-002": "HVM stream: at least one HVM_CONTEXT (at END)",
     # HVM context blob (spec/hvm-context.md), in each non-empty HVM_CONTEXT body
@@ -218,18 +219,43 @@ CHECKS: dict[str, str] = {
     "HVM-SIZE-001": "HVM context: fixed-size typecodes at their exact size",
     "HVM-SIZE-002": "HVM context: zero-extended typecodes no longer than their structure",
     "HVM-CPU-001": "HVM context: CPU pad0 zero",
+    "HVM-CPU-002": "HVM context: CPU cr0 has ET, no PG without PE, no reserved bit",
+    "HVM-CPU-003": "HVM context: CPU flags only bit 0",
+    "HVM-CPU-004": "HVM context: CPU msr_tsc_aux within 32 bits",
+    "HVM-CPU-005": "HVM context: CPU dr6, dr7 within 32 bits",
     "HVM-PIC-001": "HVM context: PIC instance 0 or 1",
-    "HVM-LINK-001": "HVM context: PCI_LINK routes 0-15, pad0 zero",
+    "HVM-PIC-002": "HVM context: PIC state reachable (int_output, is_master, elcr)",
+    "HVM-LAPIC-001": "HVM context: LAPIC no EXTD without EN",
+    "HVM-MTRR-001": "HVM context: MTRR VCNT at most 8",
+    "HVM-VIRIDIAN-001": "HVM context: VIRIDIAN_VCPU _pad zero",
+    "HVM-LINK-001": "HVM context: PCI_LINK routes 0-15",
+    "HVM-LINK-002": "HVM context: PCI_LINK pad0 zero",
     "HVM-PIT-001": "HVM context: PIT speaker_data_on 0/1, pad0 zero",
+    "HVM-PIT-002": "HVM context: PIT counter states reachable",
     "HVM-XSAVE-001": "HVM context: CPU_XSAVE >= 600 octets",
     "HVM-XSAVE-002": "HVM context: CPU_XSAVE standard format (xcomp_bv, reserved zero)",
     "HVM-XSAVE-003": "HVM context: CPU_XSAVE xcr0 has x87; xcr0, xstate_bv within xcr0_accum",
+    "HVM-XSAVE-004": "HVM context: CPU_XSAVE xcr0, xcr0_accum valid XCR0 values",
+    "HVM-XSAVE-005": "HVM context: CPU_XSAVE both AMX components or neither",
+    "HVM-XSAVE-006": "HVM context: CPU_XSAVE octets past the size xcr0_accum needs are zero",
+    "HVM-XSAVE-007": "HVM context: CPU_XSAVE not shorter than xcr0_accum needs",
     "HVM-MSR-001": "HVM context: CPU_MSR count >= 1, length 8 + 16 * count",
     "HVM-MSR-002": "HVM context: CPU_MSR reserved words zero",
+    "HVM-MSR-003": "HVM context: CPU_MSR indices Xen restores",
     "XC-HVMP-001": "HVM_PARAMS: body_length >= 8",
     "XC-HVMP-002": "HVM_PARAMS: body_length == 8 + 16*count",
     "XC-HVMP-003": "HVM_PARAMS: reserved zero",
     "XC-HVMP-004": "HVM_PARAMS: count not zero (warning, erratum)",
+    "XC-HVMP-006": "HVM_PARAMS: index below HVM_NR_PARAMS (39)",
+    "XC-HVMP-007": "HVM_PARAMS: no index deprecated in every release",
+    "XC-HVMP-008": "HVM_PARAMS: values of TIMER_MODE, ACPI_S_STATE, TRIPLE_FAULT_REASON, "
+    "NR_IOREQ_SERVER_PAGES, X87_FIP_WIDTH",
+    "XC-HVMP-009": "HVM_PARAMS: VIRIDIAN base_freq set, no unknown bit",
+    "XC-HVMP-010": "HVM_PARAMS: once-only parameters not changed within a record",
+    "XC-HVMP-011": "HVM_PARAMS: no PAE_ENABLED (warning)",
+    "XC-HVMP-012": "HVM_PARAMS: no NESTEDHVM",
+    "XC-HVMP-013": "HVM_PARAMS: no DM_DOMAIN",
+    "XC-HVMP-014": "HVM_PARAMS: no ALTP2M",
     "XC-TOOL-001": "TOOLSTACK: deprecated (warning)",
     "XC-VER-001": "VERIFY: body_length 0",
     "XC-VER-002": "VERIFY: at most one (warning)",
@@ -249,6 +275,11 @@ CHECKS: dict[str, str] = {
     "XC-POL-004": "at most one policy record of each kind (warning)",
     "XC-POL-005": "v2: no policy records (warning)",
     "XC-POL-006": "X86_MSR_POLICY: every entry's flags zero (vectorised)",
+    "XC-POL-007": "X86_CPUID_POLICY: leaves and subleaves the policy holds",
+    "XC-POL-008": "X86_CPUID_POLICY: at most 120 leaves",
+    "XC-POL-009": "X86_MSR_POLICY: indices 0xce and 0x10a only",
+    "XC-POL-010": "X86_MSR_POLICY: at most 2 entries",
+    "XC-POL-011": "X86_MSR_POLICY: MSR 0xce value within 32 bits",
     "XC-GUEST-001": "no PV-only record in an HVM stream",
     "XC-GUEST-002": "no HVM-only record in a PV stream",
     "XC-ORD-001": "PV: X86_PV_INFO before the first X86_PV_P2M_FRAMES",
@@ -1964,6 +1995,14 @@ class _Checker:
                     "or 3 (PVRDTSCP)",
                     ev,
                 )
+            elif mode == 3:
+                self.emit(
+                    "XC-TSC-005",
+                    ev.body_offset,
+                    "libxc",
+                    "mode 3 (PVRDTSCP): Xen 4.12+ refuse it",
+                    ev,
+                )
         if len(ev.body) >= 24:
             reserved = struct.unpack_from(ev.endian + "I", ev.body, 20)[0]
             if reserved:
@@ -2034,6 +2073,12 @@ class _Checker:
                 "count is 0 (an erratum of Xen 4.6-4.8; readers ignore the record)",
                 ev,
             )
+        if ev.length != 8 + 16 * count:
+            return  # Xen's restorer refuses the record before it sets any parameter
+        from . import hvm_params  # what hvm_set_param refuses in the entries
+
+        for p in hvm_params.check(ev.body, ev.endian):
+            self.emit(p.rule, ev.body_offset + p.offset, "libxc", p.message, ev)
 
     def xc_toolstack(self, xc: _Xc, ev: RecordEvent) -> None:
         self.emit(
@@ -2166,6 +2211,13 @@ class _Checker:
                     f"{'has' if len(bad) == 1 else 'have'} non-zero flags",
                     ev,
                 )
+        if ev.length == 0 or ev.length % size:
+            return  # refused before the hypervisor sees it (XC-POL-001, XC-POL-002)
+        from . import cpu_policy  # what x86_{cpuid,msr}_copy_from_buffer refuse
+
+        check = cpu_policy.check_cpuid if cpuid else cpu_policy.check_msr
+        for p in check(ev.body, ev.endian):
+            self.emit(p.rule, ev.body_offset + p.offset, "libxc", p.message, ev)
 
     # -- end of input
 

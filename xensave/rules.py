@@ -50,7 +50,7 @@ _REQUIRED_KEYS = (
     "kaitai",
     "spec",
 )
-_OPTIONAL_KEYS = ("versions", "since", "errata")
+_OPTIONAL_KEYS = ("versions", "since", "errata", "xen_refuses", "xen_function")
 
 
 class Level(StrEnum):
