@@ -1429,13 +1429,13 @@ def _(ch: Chooser, g: Generated) -> str:
 @mutation(
     "hvm-ctx-pci-link",
     ["HVM-LINK-001"],
-    "a PCI_LINK entry routing a link past IRQ 15, or with a non-zero pad0 octet",
+    "a PCI_LINK entry routing a link past IRQ 15 (a non-zero pad0 octet is HVM-LINK-002)",
     tags=HC,
     when=is_hvm,
 )
 def _(ch: Chooser, g: Generated) -> str:
     p = bytearray(8)
-    p[ch.integer(0, 7)] = ch.integer(16, 255)  # a route of 16+ or any non-zero pad octet
+    p[ch.integer(0, 3)] = ch.integer(16, 255)  # a route of 16 or more
     return _hvm_insert(ch, g, 9, 0, bytes(p))
 
 
@@ -1448,7 +1448,8 @@ def _(ch: Chooser, g: Generated) -> str:
 )
 def _(ch: Chooser, g: Generated) -> str:
     tail = (ch.integer(2, 0xFFFFFFFF), 0) if ch.integer(0, 1) else (0, ch.integer(1, 0xFFFFFFFF))
-    return _hvm_insert(ch, g, 10, 0, bytes(48) + struct.pack("<II", *tail))
+    gated = (bytes(15) + b"\x01") * 2 + bytes(16)  # counters 0 and 1 gated on (HVM-PIT-002)
+    return _hvm_insert(ch, g, 10, 0, gated + struct.pack("<II", *tail))
 
 
 @mutation(
@@ -1485,7 +1486,7 @@ def _(ch: Chooser, g: Generated) -> str:
 )
 def _(ch: Chooser, g: Generated) -> str:
     kind = ch.integer(0, 2)
-    args = [(6, 7, 7), (7, 3, 3), (3, 3, 7)][kind]
+    args = [(6, 3, 3), (7, 3, 3), (3, 3, 7)][kind]  # 600 octets: xcr0_accum without AVX
     return _hvm_insert(ch, g, 16, 0, _xsave(*args))
 
 
