@@ -518,3 +518,25 @@ def test_typecodes_and_header_constants_match_the_ksy() -> None:
         assert fit == hvm_context.Fit.AT_MOST
         excess = {a["id"]: a for a in types[name]["seq"]}["excess"]
         assert excess["if"] == f"_io.size > {size}", name
+
+
+def test_sizes_by_release() -> None:
+    """_hvm_check_entry with each release's structures: strict in 4.6 for CPU, RTC and
+    VIRIDIAN_VCPU, zero-extended (never longer) later."""
+    refused = hvm_context.size_refused
+    assert not refused(H.CPU, 1024, (4, 6)) and not refused(H.CPU, 1016, (4, 6))
+    assert refused(H.CPU, 1032, (4, 6)) and refused(H.CPU, 1000, (4, 6))
+    assert not refused(H.CPU, 1032, (4, 7)) and not refused(H.CPU, 1000, (4, 7))
+    assert refused(H.CPU, 1040, (4, 19))
+    assert refused(H.LAPIC, 32, (4, 20)) and not refused(H.LAPIC, 32, (4, 21))
+    assert not refused(H.LAPIC, 24, (4, 14))
+    assert refused(H.RTC, 24, (4, 13)) and refused(H.RTC, 15, (4, 13))
+    assert not refused(H.RTC, 16, (4, 13)) and not refused(H.RTC, 24, (4, 14))
+    assert refused(H.VIRIDIAN_VCPU, 16, (4, 6)) and not refused(H.VIRIDIAN_VCPU, 16, (4, 7))
+    assert refused(H.VIRIDIAN_VCPU, 216, (4, 12)) and not refused(H.VIRIDIAN_VCPU, 216, (4, 13))
+    assert refused(H.VMCE_VCPU, 32, (4, 9)) and not refused(H.VMCE_VCPU, 32, (4, 10))
+    assert refused(H.PIC, 7, (4, 6)) and not refused(H.PIC, 8, (4, 22))  # unchanged sizes
+    # every valid blob of the corpus's v3 recipes fits the releases that read v3 (4.14+)
+    assert all(
+        not refused(t, len(p), (4, m)) for t, _, p in H.entries(2) if t for m in range(14, 23)
+    )

@@ -43,6 +43,7 @@ __all__ = [
     "decode",
     "decode_payload",
     "encode_payload",
+    "size_refused",
     "typecode_name",
     "valid_xcr0",
     "vcpu_registers",
@@ -206,6 +207,34 @@ def xsave_size(xcr0_accum: int) -> int | None:
     area), or None when a component's size comes from the host's CPUID."""
     area = _XSAVE_FIXED_SIZE.get(xcr0_accum)
     return None if area is None else 24 + area
+
+
+#: Entry sizes that changed between releases, newest first: (first release, the size of
+#: the structure then, whether it must be exact). Xen 4.6 loaded CPU, RTC and
+#: VIRIDIAN_VCPU at their exact size (hvm_load_entry; CPU also at the 1016-octet compat
+#: size); later releases zero-extend shorter entries of these (hvm_load_entry_zeroextend),
+#: and refuse ones longer than their own structure.
+_SIZE_BY_RELEASE: dict[int, tuple[tuple[tuple[int, int], int, bool], ...]] = {
+    Typecode.CPU: (((4, 7), 1032, False), ((4, 6), 1024, True)),
+    Typecode.LAPIC: (((4, 21), 32, False), ((4, 6), 24, False)),  # pending_esr from 4.21
+    Typecode.RTC: (((4, 14), 24, False), ((4, 6), 16, True)),  # rtc_offset from 4.14
+    Typecode.VIRIDIAN_VCPU: (((4, 13), 216, False), ((4, 7), 16, False), ((4, 6), 8, True)),
+    Typecode.VMCE_VCPU: (((4, 10), 32, False), ((4, 6), 24, False)),  # mcg_ext_ctl
+}
+
+
+def size_refused(typecode: int, length: int, release: tuple[int, int]) -> bool:
+    """Whether Xen ``release`` (4.6 or later) refuses an entry of ``length`` octets of a
+    known typecode for its size alone: a newer release's longer layout fails on an older
+    one. HVM-SIZE-001 and -002 give current Xen's sizes; this gives each release's."""
+    hist = _SIZE_BY_RELEASE.get(typecode)
+    if hist is None:
+        size, fit = SIZES.get(typecode, (0, Fit.VARIABLE))
+        return (fit == Fit.EXACT and length != size) or (fit == Fit.AT_MOST and length > size)
+    size, exact = next(((n, e) for since, n, e in hist if release >= since), hist[-1][1:])
+    if typecode == Typecode.CPU and length == CPU_COMPAT_SIZE:
+        return False
+    return length != size if exact else length > size
 
 
 def typecode_name(typecode: int) -> str:

@@ -107,7 +107,9 @@ def ioapic() -> bytes:
     return struct.pack("<QII48Q", 0xFEC00000, 0, 0, *redir)
 
 
-def lapic(vcpu: int, size: int = 32) -> bytes:
+def lapic(vcpu: int, size: int = 24) -> bytes:
+    """struct hvm_hw_lapic as Xen 4.6 to 4.20 write it (24 octets, no pending_esr: Xen
+    4.14 to 4.20 refuse the 32-octet form of 4.21, hvm_load_entry_zeroextend)."""
     base = 0xFEE00000 | 0x800 | (0x100 if vcpu == 0 else 0)  # enable, BSP
     return struct.pack("<QIIQI4x", base, 0, 0, 0, 0)[:size]
 
