@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0xef38a8a7
-SIZE = 86496
+CRC32 = 0xf8e64b25
+SIZE = 86484
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, ''),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, ''),
