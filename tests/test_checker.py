@@ -1318,6 +1318,17 @@ def case_hvm_params_count(big: bool) -> Built:
     body = s.records[i].body
     assert isinstance(body, HvmParams)
     body.count = len(body.params) + 1
+    return bare(s, ("XC-HVMP-002", i, 4), ("XC-HVMP-015", i, 4))
+
+
+@case(*BOTH)
+def case_hvm_params_longer_than_count(big: bool) -> Built:
+    # Xen 4.6-4.8 ignore octets after the last entry; 4.9 and later refuse them
+    s = hvm(big=big)
+    i = find(s.records, X.HVM_PARAMS)
+    body = s.records[i].body
+    assert isinstance(body, HvmParams)
+    body.count = len(body.params) - 1
     return bare(s, ("XC-HVMP-002", i, 4))
 
 

@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0xf8e64b25
-SIZE = 86484
+CRC32 = 0x69566edc
+SIZE = 86893
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, ''),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, ''),
@@ -149,6 +149,7 @@ RULES = (
     ('XC-HVMP-012', 'MUST', 'libxc', 'hvm-params', 'image', 'No HVM_PARAMS entry names NESTEDHVM (refused from Xen 4.15).', 'xen_libxc_stream.ksy#hvm_param_entry.index', False, 'libxc-stream.md#xc-hvmp-012', (), False, ''),
     ('XC-HVMP-013', 'MUST', 'libxc', 'hvm-params', 'image', 'No HVM_PARAMS entry names DM_DOMAIN (refused from Xen 4.12).', 'xen_libxc_stream.ksy#hvm_param_entry.index', False, 'libxc-stream.md#xc-hvmp-013', (), False, ''),
     ('XC-HVMP-014', 'MUST', 'libxc', 'hvm-params', 'image', 'No HVM_PARAMS entry names ALTP2M (read-only from Xen 4.19).', 'xen_libxc_stream.ksy#hvm_param_entry.index', False, 'libxc-stream.md#xc-hvmp-014', (), False, ''),
+    ('XC-HVMP-015', 'MUST', 'libxc', 'hvm-params', 'image', 'HVM_PARAMS body_length is not less than 8 + 16*count (the part of XC-HVMP-002 every release enforces).', 'xen_libxc_stream.ksy#hvm_params.params', False, 'libxc-stream.md#xc-hvmp-015', (), False, ''),
     ('XC-TOOL-001', 'SHOULD', 'libxc', 'toolstack', 'image', 'No TOOLSTACK record appears (the type is deprecated).', 'xen_libxc_stream.ksy#record.rec_type', False, 'libxc-stream.md#xc-tool-001', (), False, ''),
     ('XC-TOOL-002', 'MAY', 'libxc', 'toolstack', 'reader', 'A reader may reject a stream holding a TOOLSTACK record.', 'xen_libxc_stream.ksy#record.rec_type', False, 'libxc-stream.md#xc-tool-002', (), False, ''),
     ('XC-VER-001', 'MUST', 'libxc', 'verify', 'image', 'VERIFY has body_length 0.', 'xen_libxc_stream.ksy#record.len_body', False, 'libxc-stream.md#xc-ver-001', (), False, ''),

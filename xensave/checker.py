@@ -246,6 +246,7 @@ CHECKS: dict[str, str] = {
     "XC-HVMP-002": "HVM_PARAMS: body_length == 8 + 16*count",
     "XC-HVMP-003": "HVM_PARAMS: reserved zero",
     "XC-HVMP-004": "HVM_PARAMS: count not zero (warning, erratum)",
+    "XC-HVMP-015": "HVM_PARAMS: body_length not less than 8 + 16*count",
     "XC-HVMP-006": "HVM_PARAMS: index below HVM_NR_PARAMS (39)",
     "XC-HVMP-007": "HVM_PARAMS: no index deprecated in every release",
     "XC-HVMP-008": "HVM_PARAMS: values of TIMER_MODE, ACPI_S_STATE, TRIPLE_FAULT_REASON, "
@@ -2063,6 +2064,14 @@ class _Checker:
                 ev.offset + 4,
                 "libxc",
                 f"body_length is {ev.length}, expected {8 + 16 * count} for count {count}",
+                ev,
+            )
+        if ev.length < 8 + 16 * count:
+            self.emit(
+                "XC-HVMP-015",
+                ev.offset + 4,
+                "libxc",
+                f"body_length {ev.length} is short of the {8 + 16 * count} count {count} needs",
                 ev,
             )
         if count == 0:

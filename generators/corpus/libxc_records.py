@@ -663,7 +663,7 @@ def hvm_params_body_4() -> LibxcStream:
     "the HVM_PARAMS count is one more than the entries in the body",
     tags=("hvm-params", "off-by-one"),
     args=(1,),
-    breaks=("XC-HVMP-002",),
+    breaks=("XC-HVMP-002", "XC-HVMP-015"),
 )
 @recipe(
     "hvm-params-count-one-less",
@@ -841,7 +841,7 @@ def hvm_params_viridian_changed(version: int) -> LibxcStream:
     "TIMER_MODE 3, TRIPLE_FAULT_REASON 5, NR_IOREQ_SERVER_PAGES 64, X87_FIP_WIDTH 4, every "
     "VIRIDIAN bit (0x1fff) given twice alike",
     tags=("hvm-params", "boundary"),
-    exercises=tuple(f"XC-HVMP-{n:03}" for n in (6, 7, 8, 9, 10, 12, 13, 14)),
+    exercises=tuple(f"XC-HVMP-{n:03}" for n in (6, 7, 8, 9, 10, 12, 13, 14, 15)),
 )
 def hvm_params_at_the_limits() -> LibxcStream:
     s, p = _lean_params(3)

@@ -1536,12 +1536,14 @@ def _params(g: Generated) -> tuple[int, HvmParams]:
     "HVM_PARAMS count one more or one less than its entries",
     tags=("off-by-one", *HP),
     when=is_hvm,
+    sometimes=["XC-HVMP-015"],
 )
-def _(ch: Chooser, g: Generated) -> str:
+def _(ch: Chooser, g: Generated) -> Applied:
     _, hp = _params(g)
     n = len(hp.params)
     hp.count = n + 1 if n == 1 or ch.integer(0, 1) else n - 1
-    return f"count {hp.count} for {n} entries"
+    short = ("XC-HVMP-015",) if hp.count > n else ()  # a body short of the count
+    return Applied(f"count {hp.count} for {n} entries", breaks=short)
 
 
 @mutation(
