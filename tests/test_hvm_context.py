@@ -257,6 +257,9 @@ def _cpu_with(at: int, fmt: str, value: int) -> bytes:
         (H.MTRR, 0, _patch(H.mtrr(), 224, "<Q", 0x50A), "HVM-MTRR-001", 8 + 224),
         (H.VIRIDIAN_VCPU, 0, _patch(H.viridian_vcpu(0), 15, "<B", 1), "HVM-VIRIDIAN-001", 8 + 9),
         (H.CPU_MSR, 0, struct.pack("<I4xIIQ", 1, 0x10, 0, 1), "HVM-MSR-003", 8 + 8),
+        # vmce_restore_vcpu: MCG_EXT_P (bit 9) and bit 32 are offered by no host
+        (H.VMCE_VCPU, 0, _patch(H.vmce(), 0, "<Q", 0x1000802 | 1 << 9), "HVM-VMCE-001", 8),
+        (H.VMCE_VCPU, 0, _patch(H.vmce(), 0, "<Q", 1 << 32 | 2), "HVM-VMCE-001", 8),
     ],
 )
 def test_entry_problems(code: int, inst: int, payload: bytes, rule: str, where: int) -> None:

@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0x69566edc
-SIZE = 86893
+CRC32 = 0xb4815d33
+SIZE = 87295
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, ''),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, ''),
@@ -300,4 +300,5 @@ RULES = (
     ('HVM-XSAVE-006', 'MUST', 'libxc', 'hvm-context', 'image', 'The octets of a CPU_XSAVE entry beyond 24 plus the standard XSAVE size of xcr0_accum are zero.', 'xen_hvm_context.ksy#hvm_hw_cpu_xsave', False, 'hvm-context.md#hvm-xsave-006', (), False, ''),
     ('HVM-XSAVE-007', 'MUST', 'libxc', 'hvm-context', 'image', 'A CPU_XSAVE entry is not shorter than 24 plus the standard XSAVE size of xcr0_accum.', 'xen_hvm_context.ksy#hvm_hw_cpu_xsave', False, 'hvm-context.md#hvm-xsave-007', (), False, ''),
     ('HVM-MSR-003', 'MUST', 'libxc', 'hvm-context', 'image', 'Every CPU_MSR index is one Xen restores from it (SPEC_CTRL, MISC_FEATURES_ENABLES, PKRS, BNDCFGS, XSS, VIRT_SPEC_CTRL, the AMD DR0-DR3 address masks).', 'xen_hvm_context.ksy#hvm_one_msr.index', False, 'hvm-context.md#hvm-msr-003', (), False, ''),
+    ('HVM-VMCE-001', 'MUST', 'libxc', 'hvm-context', 'image', "VMCE_VCPU's caps has no bit outside the bank count, MCG_CTL_P, CMCI_P, TES_P, SER_P and LMCE_P (0x09000dff).", 'xen_hvm_context.ksy#hvm_vmce_vcpu', False, 'hvm-context.md#hvm-vmce-001', (), False, ''),
 )

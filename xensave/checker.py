@@ -228,6 +228,7 @@ CHECKS: dict[str, str] = {
     "HVM-LAPIC-001": "HVM context: LAPIC no EXTD without EN",
     "HVM-MTRR-001": "HVM context: MTRR VCNT at most 8",
     "HVM-VIRIDIAN-001": "HVM context: VIRIDIAN_VCPU _pad zero",
+    "HVM-VMCE-001": "HVM context: VMCE_VCPU caps within what some host offers",
     "HVM-LINK-001": "HVM context: PCI_LINK routes 0-15",
     "HVM-LINK-002": "HVM context: PCI_LINK pad0 zero",
     "HVM-PIT-001": "HVM context: PIT speaker_data_on 0/1, pad0 zero",

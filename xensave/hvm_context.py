@@ -151,6 +151,9 @@ CR0_VALID = 0xE005003F
 CR0_PE, CR0_ET, CR0_PG = 1 << 0, 1 << 4, 1 << 31
 #: IA32_APIC_BASE: x2APIC mode (EXTD) and global enable (EN).
 APIC_BASE_EXTD, APIC_BASE_ENABLE = 1 << 10, 1 << 11
+#: MCG_CAP bits vmce_restore_vcpu accepts on some host: the bank count (0-7), MCG_CTL_P
+#: (8), and Intel's CMCI_P, TES_P, SER_P and LMCE_P (10, 11, 24, 27; LMCE_P from 4.10).
+VMCE_CAPS = 0xFF | 1 << 8 | 1 << 10 | 1 << 11 | 1 << 24 | 1 << 27
 #: Variable-range MTRRs struct hvm_hw_mtrr has room for (MTRR_VCNT).
 MTRR_VCNT = 8
 #: XCR0 component bits valid_xcr0() (xen/arch/x86/xstate.c) relates to one another.
@@ -802,6 +805,15 @@ def _entry_problems(e: Entry, first: bool, seen_header: bool) -> Iterator[Proble
                 p + 224,
                 f"{label}: MTRRcap.VCNT is {vcnt}, more than the {MTRR_VCNT} variable ranges "
                 "the entry holds",
+                i,
+            )
+    elif tc == Typecode.VMCE_VCPU and d is not None:
+        if d["caps"] & ~VMCE_CAPS:
+            yield Problem(
+                "HVM-VMCE-001",
+                p,
+                f"{label}: caps {d['caps']:#x} has bits {d['caps'] & ~VMCE_CAPS:#x} no host's "
+                "vMCE offers",
                 i,
             )
     elif tc == Typecode.VIRIDIAN_VCPU and d is not None:

@@ -284,6 +284,7 @@ _ALL_MUST = (
     "HVM-XSAVE-006",
     "HVM-XSAVE-007",
     "HVM-MSR-003",
+    "HVM-VMCE-001",
 )
 
 
@@ -779,6 +780,15 @@ def mtrr_vcnt_9(version: int) -> LibxcStream:
 @_v23("hvm-context-viridian-pad", "VIRIDIAN_VCPU has a non-zero _pad octet", "HVM-VIRIDIAN-001")
 def viridian_pad(version: int) -> LibxcStream:
     return _lean(pack(_patched(VIRIDIAN_VCPU, 9, "<B", 1)), version=version)
+
+
+@_v23(
+    "hvm-context-vmce-caps",
+    "VMCE_VCPU's caps has MCG_EXT_P (bit 9), which no host's vMCE offers",
+    "HVM-VMCE-001",
+)
+def vmce_caps(version: int) -> LibxcStream:
+    return _lean(pack(_patched(VMCE_VCPU, 0, "<Q", 0x1000802 | 1 << 9)), version=version)
 
 
 def _xsave_items(x: bytes) -> list[Entry]:
