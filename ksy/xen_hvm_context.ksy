@@ -714,7 +714,7 @@ types:
         valid: 0
         repeat: expr
         repeat-expr: 4
-        doc: Padding, must be zero (HVM-LINK-001).
+        doc: Padding, must be zero (HVM-LINK-002).
       - id: excess
         type: u1
         valid:

@@ -1322,11 +1322,11 @@ def case_tsc_mode(big: bool) -> Built:
 
 @case(*BOTH)
 def case_tsc_mode_pvrdtscp(big: bool) -> Built:
-    # Mode 3 is in the image's range; only readers may refuse it (XC-TSC-004).
+    # Mode 3 is in the image's range; Xen 4.12 and later refuse it: a warning (XC-TSC-005).
     s = hvm(big=big)
     i = find(s.records, X.X86_TSC_INFO)
     s.records[i] = Record(X.X86_TSC_INFO, TscInfo(mode=3))
-    return bare(s)
+    return bare(s, ("XC-TSC-005", i, 8))
 
 
 @case(*BOTH)
@@ -1359,6 +1359,17 @@ def case_hvm_params_count(big: bool) -> Built:
     body = s.records[i].body
     assert isinstance(body, HvmParams)
     body.count = len(body.params) + 1
+    return bare(s, ("XC-HVMP-002", i, 4), ("XC-HVMP-015", i, 4))
+
+
+@case(*BOTH)
+def case_hvm_params_longer_than_count(big: bool) -> Built:
+    # Xen 4.6-4.8 ignore octets after the last entry; 4.9 and later refuse them
+    s = hvm(big=big)
+    i = find(s.records, X.HVM_PARAMS)
+    body = s.records[i].body
+    assert isinstance(body, HvmParams)
+    body.count = len(body.params) - 1
     return bare(s, ("XC-HVMP-002", i, 4))
 
 
@@ -1574,7 +1585,7 @@ def case_policy_after_inferred_static_data_end(big: bool) -> Built:
     # any policy in version 2 also draws XC-POL-005.
     s = hvm(2, big=big)
     i = find(s.records, X.PAGE_DATA) + 1
-    s.records.insert(i, Record(X.X86_CPUID_POLICY, CpuidPolicy([(0, 0, 1, 2, 3, 4)])))
+    s.records.insert(i, Record(X.X86_CPUID_POLICY, CpuidPolicy([(0, 0xFFFFFFFF, 1, 2, 3, 4)])))
     return bare(s, ("XC-POL-003", i, 0), ("XC-POL-005", i, 0))
 
 
@@ -1590,17 +1601,60 @@ def case_policy_twice(big: bool) -> Built:
 def case_policy_in_v2(big: bool) -> Built:
     s = pv(2, big=big)
     s.records[1:1] = [
-        Record(X.X86_CPUID_POLICY, CpuidPolicy([(0, 0, 1, 2, 3, 4)])),
+        Record(X.X86_CPUID_POLICY, CpuidPolicy([(0, 0xFFFFFFFF, 1, 2, 3, 4)])),
         Record(X.X86_MSR_POLICY, MsrPolicy([(0xCE, 0, 0)])),
     ]
     return bare(s, ("XC-POL-005", 1, 0), ("XC-POL-005", 2, 0))
 
 
 @case(*BOTH)
+def case_hvm_params_refused_values(big: bool) -> Built:
+    # what hvm_set_param refuses, at the entry (index) or at its value (index + 8)
+    s = hvm(big=big)
+    i = find(s.records, X.HVM_PARAMS)
+    body = s.records[i].body
+    assert isinstance(body, HvmParams)
+    n = len(body.params)
+    body.params += [(39, 1), (20, 1), (10, 4), (9, 0), (4, 1), (9, 1), (9, 3)]
+    at = 8 + 8 + 16 * n  # record header, count and reserved, the sample's entries
+    return bare(
+        s,
+        ("XC-HVMP-006", i, at),
+        ("XC-HVMP-007", i, at + 16),
+        ("XC-HVMP-008", i, at + 32 + 8),
+        ("XC-HVMP-009", i, at + 48 + 8),
+        ("XC-HVMP-011", i, at + 64),
+        ("XC-HVMP-010", i, at + 96 + 8),
+    )
+
+
+@case(*BOTH)
+def case_cpu_policy_out_of_range(big: bool) -> Built:
+    # what x86_cpuid_copy_from_buffer / x86_msr_copy_from_buffer refuse whatever the host
+    s = hvm(big=big)
+    i = find(s.records, X.X86_CPUID_POLICY)
+    s.records[i] = Record(
+        X.X86_CPUID_POLICY,
+        CpuidPolicy(
+            [(0, 0xFFFFFFFF, 1, 2, 3, 4), (0xE, 0xFFFFFFFF, 0, 0, 0, 0), (1, 0, 0, 0, 0, 0)]
+        ),
+    )
+    j = find(s.records, X.X86_MSR_POLICY)
+    s.records[j] = Record(X.X86_MSR_POLICY, MsrPolicy([(0xCE, 0, 1 << 32), (0x8B, 0, 0)]))
+    return bare(
+        s,
+        ("XC-POL-007", i, 8 + 24),
+        ("XC-POL-007", i, 8 + 48),
+        ("XC-POL-011", j, 8 + 8),
+        ("XC-POL-009", j, 8 + 16),
+    )
+
+
+@case(*BOTH)
 def case_msr_policy_flags(big: bool) -> Built:
     s = hvm(big=big)
     i = find(s.records, X.X86_MSR_POLICY)
-    s.records[i] = Record(X.X86_MSR_POLICY, MsrPolicy([(0xCE, 0, 0), (0x10A, 1, 0), (1, 2, 3)]))
+    s.records[i] = Record(X.X86_MSR_POLICY, MsrPolicy([(0xCE, 0, 0), (0x10A, 1, 0)]))
     return bare(s, ("XC-POL-006", i, 8 + 16 + 4))
 
 
@@ -1710,6 +1764,10 @@ COVERED_ELSEWHERE = {
     **{r: "tests/test_legacy.py" for r in CHECKS if r.startswith("LEG-")},
     # the HVM context rules: the corpus cases and tests/test_hvm_context.py
     **{r: "tests/test_hvm_context.py" for r in CHECKS if r.startswith("HVM-")},
+    # the HVM_PARAMS and CPU policy rules not in CASES: tests/test_hvm_params.py and
+    # tests/test_cpu_policy.py (which build the bodies from Xen's layouts)
+    **{r: "tests/test_hvm_params.py" for r in ("XC-HVMP-012", "XC-HVMP-013", "XC-HVMP-014")},
+    **{r: "tests/test_cpu_policy.py" for r in ("XC-POL-008", "XC-POL-010")},
     # the PV vCPU context rules: one case each in tests/test_pv_context.py
     **{r: "tests/test_pv_context.py" for r in CHECKS if r.startswith("PV-")},
 }

@@ -142,7 +142,7 @@ def test_dump_lists_layers_and_records(files: dict[str, Path]) -> None:
         "#3-#4 PAGE_DATA x2: 30 pfns 0x0-0x100000, 28 pages, types: NOTAB 28, XALLOC 1, XTAB 1",
         "X86_TSC_INFO (24 bytes): mode DEFAULT, 2400000 kHz",
         "HVM_CONTEXT (2136 bytes): 6 descriptors: HEADER, CPU x2, PIC x2, END",
-        "HVM_PARAMS (168 bytes): 10 params",
+        "HVM_PARAMS (120 bytes): 7 params",
         "STORE_PFN = 0xfeffc",
         "EMULATOR_XENSTORE_DATA (59 bytes): emulator QEMU_UPSTREAM, index 0, 2 xenstore keys",
         "state = running",

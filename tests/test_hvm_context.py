@@ -208,6 +208,16 @@ def test_header_problems() -> None:
     assert _problems(bad) == [("HVM-HDR-002", 8), ("HVM-HDR-003", 12)]
 
 
+def _patch(payload: bytes, at: int, fmt: str, value: int) -> bytes:
+    out = bytearray(payload)
+    struct.pack_into(fmt, out, at, value)
+    return bytes(out)
+
+
+def _cpu_with(at: int, fmt: str, value: int) -> bytes:
+    return _patch(H.cpu(0), at, fmt, value)
+
+
 @pytest.mark.parametrize(
     ("code", "inst", "payload", "rule", "where"),
     [
@@ -224,6 +234,32 @@ def test_header_problems() -> None:
         (H.CPU_XSAVE, 0, H.xsave(0)[:599], "HVM-XSAVE-001", 0),
         (H.CPU_MSR, 0, H.msrs(H.MSRS)[:-1], "HVM-MSR-001", 0),
         (H.CPU_MSR, 0, struct.pack("<I4xIIQ", 1, 0x48, 7, 1), "HVM-MSR-002", 8 + 8 + 4),
+        # hvm_load_cpu_ctxt: cr0 at 656, dr6/dr7 at 720/728, msr_tsc_aux 1000, flags 1024
+        (H.CPU, 0, _cpu_with(656, "<Q", 0x80050023), "HVM-CPU-002", 8 + 656),  # no ET
+        (H.CPU, 0, _cpu_with(656, "<Q", 0x80000010), "HVM-CPU-002", 8 + 656),  # PG, no PE
+        (H.CPU, 0, _cpu_with(656, "<Q", 0x80050033 | 1 << 40), "HVM-CPU-002", 8 + 656),
+        (H.CPU, 0, _cpu_with(656, "<Q", 0x80050033 | 1 << 6), "HVM-CPU-002", 8 + 656),
+        (H.CPU, 0, _cpu_with(1024, "<I", 2), "HVM-CPU-003", 8 + 1024),
+        (H.CPU, 0, _cpu_with(1000, "<Q", 1 << 32), "HVM-CPU-004", 8 + 1000),
+        (H.CPU, 0, _cpu_with(720, "<Q", 1 << 63), "HVM-CPU-005", 8 + 720),
+        (H.CPU, 0, _cpu_with(728, "<Q", 1 << 32 | 0x400), "HVM-CPU-005", 8 + 728),
+        # vpic_check: the master's is_master bit, int_output, elcr
+        (H.PIC, 0, H.pic(False), "HVM-PIC-002", 8),
+        (H.PIC, 1, H.pic(True), "HVM-PIC-002", 8),
+        (H.PIC, 1, H.pic(False)[:7] + b"\x02", "HVM-PIC-002", 8),
+        (H.PIC, 1, H.pic(False)[:6] + b"\x01\0", "HVM-PIC-002", 8),  # elcr bit 0 (0xde)
+        (H.PCI_LINK, 0, bytes([1, 2, 3, 4, 0, 0, 1, 0]), "HVM-LINK-002", 8 + 4),
+        # pit_check: counter 1 (at 16) gated off; counter 2's count over 0x10000
+        (H.PIT, 0, _patch(H.pit(), 16 + 15, "<B", 0), "HVM-PIT-002", 8 + 16),
+        (H.PIT, 0, _patch(H.pit(), 32, "<I", 0x10001), "HVM-PIT-002", 8 + 32),
+        (H.PIT, 0, _patch(H.pit(), 12, "<B", 4), "HVM-PIT-002", 8),  # rw_mode
+        (H.LAPIC, 0, struct.pack("<QIIQI4x", 0xFEE00500, 0, 0, 0, 0), "HVM-LAPIC-001", 8),
+        (H.MTRR, 0, _patch(H.mtrr(), 224, "<Q", 0x50A), "HVM-MTRR-001", 8 + 224),
+        (H.VIRIDIAN_VCPU, 0, _patch(H.viridian_vcpu(0), 15, "<B", 1), "HVM-VIRIDIAN-001", 8 + 9),
+        (H.CPU_MSR, 0, struct.pack("<I4xIIQ", 1, 0x10, 0, 1), "HVM-MSR-003", 8 + 8),
+        # vmce_restore_vcpu: MCG_EXT_P (bit 9) and bit 32 are offered by no host
+        (H.VMCE_VCPU, 0, _patch(H.vmce(), 0, "<Q", 0x1000802 | 1 << 9), "HVM-VMCE-001", 8),
+        (H.VMCE_VCPU, 0, _patch(H.vmce(), 0, "<Q", 1 << 32 | 2), "HVM-VMCE-001", 8),
     ],
 )
 def test_entry_problems(code: int, inst: int, payload: bytes, rule: str, where: int) -> None:
@@ -245,10 +281,52 @@ def test_xsave_problems() -> None:
 
     assert with_(0, 0xFFFF) == []  # xfeature_mask is ignored
     assert with_(8, 0x6) == ["HVM-XSAVE-003"]  # no x87 in xcr0
-    assert with_(8, 0xF) == ["HVM-XSAVE-003"]  # xcr0 beyond xcr0_accum
+    assert with_(8, 0x1F) == ["HVM-XSAVE-003"]  # xcr0 beyond xcr0_accum (MPX, a valid XCR0)
     assert with_(536, 0xF) == ["HVM-XSAVE-003"]  # xstate_bv beyond xcr0_accum
     assert with_(544, 1) == ["HVM-XSAVE-002"]  # xcomp_bv
     assert with_(544 + 8 * 6, 1) == ["HVM-XSAVE-002"]  # the last reserved word
+    # valid_xcr0, for xcr0 and xcr0_accum alike
+    assert with_(16, 0x5) == ["HVM-XSAVE-003", "HVM-XSAVE-004"]  # accum: YMM without SSE
+    assert with_(16, 0x7 | 1 << 5) == ["HVM-XSAVE-004"]  # OPMASK without ZMM, HI_ZMM
+    assert with_(16, 0x7 | 1 << 3) == ["HVM-XSAVE-004"]  # BNDREGS without BNDCSR
+    assert with_(16, 0x7 | 0xE0) == []  # AVX-512: all three, with YMM
+    assert with_(16, 0x7 | 1 << 17) == ["HVM-XSAVE-005"]  # TILE_CFG without TILE_DATA
+    assert with_(16, 0x7 | 3 << 17) == []  # both AMX components: size is the host's
+
+
+def test_xsave_length_against_xcr0_accum() -> None:
+    """hvm_load_cpu_xsave_states: 24 + the standard size of xcr0_accum (576 for x87 and
+    SSE, 832 with AVX), longer only with zeros."""
+
+    def rules(x: bytes) -> list[tuple[str, int]]:
+        return _problems([(H.HEADER, 0, H.header()), (H.CPU_XSAVE, 0, x), (0, 0, b"")])
+
+    avx = H.xsave(0)  # xcr0_accum 0x7: 24 + 832 = 856 octets
+    assert len(avx) == 856 and rules(avx) == []
+    assert rules(avx + bytes(100)) == []  # as Xen 4.3.0 and older wrote it
+    at = 32 + 8  # the payload, after HEADER's entry and the descriptor
+    assert rules(avx + bytes(9) + b"\x01") == [("HVM-XSAVE-006", at + 856 + 9)]
+    assert rules(avx[:855]) == [("HVM-XSAVE-007", at)]
+    sse = _patch(_patch(avx[:600], 16, "<Q", 0x3), 8, "<Q", 0x3)
+    sse = _patch(sse, 536, "<Q", 0x3)  # xstate_bv within xcr0_accum
+    assert rules(sse) == []  # x87 + SSE: 600 exactly
+    assert rules(sse + b"\x01") == [("HVM-XSAVE-006", at + 600)]
+    assert hvm_context.xsave_size(0x7) == 856 and hvm_context.xsave_size(0x3) == 600
+    assert hvm_context.xsave_size(0x7 | 0xE0) is None  # AVX-512 offsets: CPUID leaf 0xd
+
+
+def test_msr_indices_by_release() -> None:
+    """hvm_load_cpu_msrs (and vmx_load_msr/svm_load_msr before 4.13) of each release."""
+    dr_masks = {0xC0011027, 0xC0011019, 0xC001101A, 0xC001101B}
+    assert hvm_context.cpu_msr_handled((4, 6)) == {0xD90, *dr_masks}
+    assert hvm_context.cpu_msr_handled((4, 7)) == {0xD90, 0xDA0, *dr_masks}
+    assert 0x140 in hvm_context.cpu_msr_handled((4, 10))
+    assert 0x48 not in hvm_context.cpu_msr_handled((4, 10))
+    assert 0x48 in hvm_context.cpu_msr_handled((4, 11))
+    assert 0xC001011F in hvm_context.cpu_msr_handled((4, 17))
+    assert 0x6E1 not in hvm_context.cpu_msr_handled((4, 17))
+    assert hvm_context.cpu_msr_handled((4, 18)) == hvm_context.CPU_MSR_HANDLED
+    assert len(hvm_context.CPU_MSR_HANDLED) == 10
 
 
 def test_a_huge_declared_length_costs_nothing() -> None:
@@ -449,3 +527,25 @@ def test_typecodes_and_header_constants_match_the_ksy() -> None:
         assert fit == hvm_context.Fit.AT_MOST
         excess = {a["id"]: a for a in types[name]["seq"]}["excess"]
         assert excess["if"] == f"_io.size > {size}", name
+
+
+def test_sizes_by_release() -> None:
+    """_hvm_check_entry with each release's structures: strict in 4.6 for CPU, RTC and
+    VIRIDIAN_VCPU, zero-extended (never longer) later."""
+    refused = hvm_context.size_refused
+    assert not refused(H.CPU, 1024, (4, 6)) and not refused(H.CPU, 1016, (4, 6))
+    assert refused(H.CPU, 1032, (4, 6)) and refused(H.CPU, 1000, (4, 6))
+    assert not refused(H.CPU, 1032, (4, 7)) and not refused(H.CPU, 1000, (4, 7))
+    assert refused(H.CPU, 1040, (4, 19))
+    assert refused(H.LAPIC, 32, (4, 20)) and not refused(H.LAPIC, 32, (4, 21))
+    assert not refused(H.LAPIC, 24, (4, 14))
+    assert refused(H.RTC, 24, (4, 13)) and refused(H.RTC, 15, (4, 13))
+    assert not refused(H.RTC, 16, (4, 13)) and not refused(H.RTC, 24, (4, 14))
+    assert refused(H.VIRIDIAN_VCPU, 16, (4, 6)) and not refused(H.VIRIDIAN_VCPU, 16, (4, 7))
+    assert refused(H.VIRIDIAN_VCPU, 216, (4, 12)) and not refused(H.VIRIDIAN_VCPU, 216, (4, 13))
+    assert refused(H.VMCE_VCPU, 32, (4, 9)) and not refused(H.VMCE_VCPU, 32, (4, 10))
+    assert refused(H.PIC, 7, (4, 6)) and not refused(H.PIC, 8, (4, 22))  # unchanged sizes
+    # every valid blob of the corpus's v3 recipes fits the releases that read v3 (4.14+)
+    assert all(
+        not refused(t, len(p), (4, m)) for t, _, p in H.entries(2) if t for m in range(14, 23)
+    )

@@ -24,6 +24,7 @@ from typing import Any
 
 __all__ = [
     "CPU_COMPAT_SIZE",
+    "CPU_MSR_HANDLED",
     "DESCRIPTOR_SIZE",
     "HVM_FILE_MAGIC",
     "HVM_FILE_VERSION",
@@ -37,12 +38,16 @@ __all__ = [
     "HvmContext",
     "Problem",
     "Typecode",
+    "cpu_msr_handled",
     "cpu_registers",
     "decode",
     "decode_payload",
     "encode_payload",
+    "size_refused",
     "typecode_name",
+    "valid_xcr0",
     "vcpu_registers",
+    "xsave_size",
 ]
 
 #: HEADER.magic, Xen's HVM_FILE_MAGIC.
@@ -138,6 +143,101 @@ XSAVE_MIN_SIZE = 24 + 512 + 64
 #: CPU_MSR: u32 count, 4 octets of alignment, then 16 octets per MSR.
 MSR_HEADER_SIZE = 8
 MSR_ENTRY_SIZE = 16
+
+
+#: CR0 bits a restored vCPU may have (PE MP EM TS ET NE WP AM NW CD PG): Xen's
+#: HVM_CR0_GUEST_RESERVED_BITS is every other bit of the 64 (hvm.c).
+CR0_VALID = 0xE005003F
+CR0_PE, CR0_ET, CR0_PG = 1 << 0, 1 << 4, 1 << 31
+#: IA32_APIC_BASE: x2APIC mode (EXTD) and global enable (EN).
+APIC_BASE_EXTD, APIC_BASE_ENABLE = 1 << 10, 1 << 11
+#: MCG_CAP bits vmce_restore_vcpu accepts on some host: the bank count (0-7), MCG_CTL_P
+#: (8), and Intel's CMCI_P, TES_P, SER_P and LMCE_P (10, 11, 24, 27; LMCE_P from 4.10).
+VMCE_CAPS = 0xFF | 1 << 8 | 1 << 10 | 1 << 11 | 1 << 24 | 1 << 27
+#: Variable-range MTRRs struct hvm_hw_mtrr has room for (MTRR_VCNT).
+MTRR_VCNT = 8
+#: XCR0 component bits valid_xcr0() (xen/arch/x86/xstate.c) relates to one another.
+XCR0_X87, XCR0_SSE, XCR0_YMM = 1 << 0, 1 << 1, 1 << 2
+XCR0_BNDREGS, XCR0_BNDCSR = 1 << 3, 1 << 4
+XCR0_AVX512 = (1 << 5) | (1 << 6) | (1 << 7)  # OPMASK, ZMM, HI_ZMM
+XCR0_TILE = (1 << 17) | (1 << 18)  # TILE_CFG, TILE_DATA
+#: Standard-format XSAVE sizes that do not depend on the CPU: the legacy area and
+#: header (x87, SSE) and the AVX state at its architectural offset 576, 256 octets.
+#: Larger components' offsets come from the host's CPUID leaf 0xD.
+_XSAVE_FIXED_SIZE = {0x1: 576, 0x3: 576, 0x5: 832, 0x7: 832}
+
+#: The MSR indices hvm_load_cpu_msrs (with vmx_load_msr/svm_load_msr before 4.13)
+#: restores, by the first Xen release that does; any other index fails with -ENXIO.
+_MSR_SINCE: dict[int, tuple[int, int]] = {
+    0xD90: (4, 6),  # MSR_IA32_BNDCFGS
+    0xC0011027: (4, 6),  # MSR_AMD64_DR0_ADDRESS_MASK
+    0xC0011019: (4, 6),  # MSR_AMD64_DR1_ADDRESS_MASK
+    0xC001101A: (4, 6),  # MSR_AMD64_DR2_ADDRESS_MASK
+    0xC001101B: (4, 6),  # MSR_AMD64_DR3_ADDRESS_MASK
+    0xDA0: (4, 7),  # MSR_IA32_XSS
+    0x140: (4, 10),  # MSR_INTEL_MISC_FEATURES_ENABLES
+    0x48: (4, 11),  # MSR_SPEC_CTRL
+    0xC001011F: (4, 17),  # MSR_VIRT_SPEC_CTRL
+    0x6E1: (4, 18),  # MSR_PKRS
+}
+#: Every index some release restores: what HVM-MSR-003 allows.
+CPU_MSR_HANDLED: frozenset[int] = frozenset(_MSR_SINCE)
+
+
+def cpu_msr_handled(release: tuple[int, int]) -> frozenset[int]:
+    """The CPU_MSR indices Xen ``release`` restores (whether the host has the feature
+    behind each is a question for the destination, not the image)."""
+    return frozenset(i for i, since in _MSR_SINCE.items() if release >= since)
+
+
+def valid_xcr0(xcr0: int, *, tile: bool = True) -> bool:
+    """Xen's valid_xcr0(): x87 set, YMM only with SSE, the three AVX-512 components
+    together and only with YMM, both MPX components or neither, and (checked from
+    Xen 4.19, ``tile``) both AMX components or neither."""
+    if not xcr0 & XCR0_X87:
+        return False
+    if xcr0 & XCR0_YMM and not xcr0 & XCR0_SSE:
+        return False
+    if xcr0 & XCR0_AVX512 and (not xcr0 & XCR0_YMM or xcr0 & XCR0_AVX512 != XCR0_AVX512):
+        return False
+    if bool(xcr0 & XCR0_BNDREGS) != bool(xcr0 & XCR0_BNDCSR):
+        return False
+    return not tile or (xcr0 & XCR0_TILE) in (0, XCR0_TILE)
+
+
+def xsave_size(xcr0_accum: int) -> int | None:
+    """The CPU_XSAVE length Xen expects for ``xcr0_accum`` (24 + the standard XSAVE
+    area), or None when a component's size comes from the host's CPUID."""
+    area = _XSAVE_FIXED_SIZE.get(xcr0_accum)
+    return None if area is None else 24 + area
+
+
+#: Entry sizes that changed between releases, newest first: (first release, the size of
+#: the structure then, whether it must be exact). Xen 4.6 loaded CPU, RTC and
+#: VIRIDIAN_VCPU at their exact size (hvm_load_entry; CPU also at the 1016-octet compat
+#: size); later releases zero-extend shorter entries of these (hvm_load_entry_zeroextend),
+#: and refuse ones longer than their own structure.
+_SIZE_BY_RELEASE: dict[int, tuple[tuple[tuple[int, int], int, bool], ...]] = {
+    Typecode.CPU: (((4, 7), 1032, False), ((4, 6), 1024, True)),
+    Typecode.LAPIC: (((4, 21), 32, False), ((4, 6), 24, False)),  # pending_esr from 4.21
+    Typecode.RTC: (((4, 14), 24, False), ((4, 6), 16, True)),  # rtc_offset from 4.14
+    Typecode.VIRIDIAN_VCPU: (((4, 13), 216, False), ((4, 7), 16, False), ((4, 6), 8, True)),
+    Typecode.VMCE_VCPU: (((4, 10), 32, False), ((4, 6), 24, False)),  # mcg_ext_ctl
+}
+
+
+def size_refused(typecode: int, length: int, release: tuple[int, int]) -> bool:
+    """Whether Xen ``release`` (4.6 or later) refuses an entry of ``length`` octets of a
+    known typecode for its size alone: a newer release's longer layout fails on an older
+    one. HVM-SIZE-001 and -002 give current Xen's sizes; this gives each release's."""
+    hist = _SIZE_BY_RELEASE.get(typecode)
+    if hist is None:
+        size, fit = SIZES.get(typecode, (0, Fit.VARIABLE))
+        return (fit == Fit.EXACT and length != size) or (fit == Fit.AT_MOST and length > size)
+    size, exact = next(((n, e) for since, n, e in hist if release >= since), hist[-1][1:])
+    if typecode == Typecode.CPU and length == CPU_COMPAT_SIZE:
+        return False
+    return length != size if exact else length > size
 
 
 def typecode_name(typecode: int) -> str:
@@ -682,12 +782,46 @@ def _entry_problems(e: Entry, first: bool, seen_header: bool) -> Iterator[Proble
     elif tc == Typecode.CPU and d is not None:
         if n >= 1032 and d["pad0"]:
             yield Problem("HVM-CPU-001", p + 1028, f"{label}: pad0 is {d['pad0']:#x}, not 0", i)
+        yield from _cpu_problems(d, label, p, i, compat=n == CPU_COMPAT_SIZE)
     elif tc == Typecode.PIC:
         if e.instance > 1:
             yield Problem("HVM-PIC-001", off, f"PIC instance {e.instance} (only 0 and 1 exist)", i)
+        elif d is not None:
+            yield from _pic_problems(d, e.instance, p, i)
+    elif tc == Typecode.LAPIC and d is not None:
+        if d["apic_base_msr"] & (APIC_BASE_ENABLE | APIC_BASE_EXTD) == APIC_BASE_EXTD:
+            yield Problem(
+                "HVM-LAPIC-001",
+                p,
+                f"{label}: apic_base_msr {d['apic_base_msr']:#x} has x2APIC mode (EXTD) "
+                "without the enable bit (EN)",
+                i,
+            )
+    elif tc == Typecode.MTRR and d is not None:
+        vcnt = d["msr_mtrr_cap"] & 0xFF
+        if vcnt > MTRR_VCNT:
+            yield Problem(
+                "HVM-MTRR-001",
+                p + 224,
+                f"{label}: MTRRcap.VCNT is {vcnt}, more than the {MTRR_VCNT} variable ranges "
+                "the entry holds",
+                i,
+            )
+    elif tc == Typecode.VMCE_VCPU and d is not None:
+        if d["caps"] & ~VMCE_CAPS:
+            yield Problem(
+                "HVM-VMCE-001",
+                p,
+                f"{label}: caps {d['caps']:#x} has bits {d['caps'] & ~VMCE_CAPS:#x} no host's "
+                "vMCE offers",
+                i,
+            )
+    elif tc == Typecode.VIRIDIAN_VCPU and d is not None:
+        if any(d["pad"]):
+            yield Problem("HVM-VIRIDIAN-001", p + 9, f"{label}: _pad is not zero", i)
     elif tc == Typecode.PCI_LINK and d is not None:
         if any(d["pad0"]):
-            yield Problem("HVM-LINK-001", p + 4, "PCI_LINK: pad0 is not zero", i)
+            yield Problem("HVM-LINK-002", p + 4, "PCI_LINK: pad0 is not zero", i)
         for k, r in enumerate(d["route"]):
             if r >= 16:
                 yield Problem(
@@ -702,6 +836,7 @@ def _entry_problems(e: Entry, first: bool, seen_header: bool) -> Iterator[Proble
                 "(want 0 or 1, and 0)",
                 i,
             )
+        yield from _pit_problems(d, p, i)
     elif tc == Typecode.CPU_XSAVE:
         if n < XSAVE_MIN_SIZE:
             yield Problem(
@@ -725,6 +860,7 @@ def _entry_problems(e: Entry, first: bool, seen_header: bool) -> Iterator[Proble
                     f"within xcr0_accum {accum:#x}, and xcr0 must have bit 0 (x87)",
                     i,
                 )
+            yield from _xsave_problems(d, e.raw, label, p, i)
     elif tc == Typecode.CPU_MSR:
         count: int | None = d["count"] if d is not None else None
         need = None if count is None else MSR_HEADER_SIZE + MSR_ENTRY_SIZE * count
@@ -744,6 +880,124 @@ def _entry_problems(e: Entry, first: bool, seen_header: bool) -> Iterator[Proble
                         f"{label}: msr[{k}]._rsvd is {m['_rsvd']:#x}",
                         i,
                     )
+            for k, m in enumerate(d["msr"]):
+                if m["index"] not in CPU_MSR_HANDLED:
+                    yield Problem(
+                        "HVM-MSR-003",
+                        p + 8 + 16 * k,
+                        f"{label}: msr[{k}].index {m['index']:#x} is not an MSR Xen restores "
+                        "from CPU_MSR",
+                        i,
+                    )
+
+
+def _cpu_problems(
+    d: dict[str, Any], label: str, p: int, i: int, *, compat: bool
+) -> Iterator[Problem]:
+    """hvm_load_cpu_ctxt's checks that need no host: CR0, flags, TSC_AUX, DR6/DR7."""
+    cr0 = d["cr0"]
+    why = []
+    if cr0 & ~CR0_VALID:
+        why.append(f"reserved bits {cr0 & ~CR0_VALID:#x}")
+    if not cr0 & CR0_ET:
+        why.append("ET (bit 4) clear")
+    if cr0 & (CR0_PE | CR0_PG) == CR0_PG:
+        why.append("PG without PE")
+    if why:
+        yield Problem("HVM-CPU-002", p + 656, f"{label}: cr0 {cr0:#x}: {', '.join(why)}", i)
+    if d["flags"] & ~1:
+        yield Problem(
+            "HVM-CPU-003", p + 1024, f"{label}: flags {d['flags']:#x} has bits other than 0", i
+        )
+    if d["msr_tsc_aux"] >> 32 and not compat:
+        yield Problem(
+            "HVM-CPU-004",
+            p + 1000,
+            f"{label}: msr_tsc_aux {d['msr_tsc_aux']:#x} does not fit in 32 bits",
+            i,
+        )
+    for name, at in (("dr6", 720), ("dr7", 728)):
+        if d[name] >> 32:
+            yield Problem(
+                "HVM-CPU-005", p + at, f"{label}: {name} {d[name]:#x} does not fit in 32 bits", i
+            )
+
+
+def _pic_problems(d: dict[str, Any], inst: int, p: int, i: int) -> Iterator[Problem]:
+    """vpic_check (Xen 4.19 and later): the state must be one an 8259 can reach."""
+    why = []
+    if d["int_output"] > 1:
+        why.append(f"int_output {d['int_output']} (0 or 1)")
+    if d["is_master"] != (inst == 0):
+        why.append(f"is_master {d['is_master']} for instance {inst}")
+    if d["int_output"] and d["init_state"]:
+        why.append(f"int_output set during initialisation (init_state {d['init_state']})")
+    mask = 0xFC if d["is_master"] else 0xDE
+    if d["elcr"] & ~mask:
+        why.append(f"elcr {d['elcr']:#x} outside {mask:#x}")
+    if why:
+        yield Problem("HVM-PIC-002", p, f"PIC instance {inst}: {'; '.join(why)}", i)
+
+
+def _pit_problems(d: dict[str, Any], p: int, i: int) -> Iterator[Problem]:
+    """pit_check (Xen 4.19 and later): each counter's state must be reachable."""
+    for c, ch in enumerate(d["channels"]):
+        why = []
+        if ch["count"] > 0x10000:
+            why.append(f"count {ch['count']:#x} > 0x10000")
+        for f in ("count_latched", "read_state", "write_state"):
+            if ch[f] >= 5:
+                why.append(f"{f} {ch[f]} (0-4)")
+        if ch["rw_mode"] > 3:
+            why.append(f"rw_mode {ch['rw_mode']} (0-3)")
+        for f in ("gate", "bcd"):
+            if ch[f] > 1:
+                why.append(f"{f} {ch[f]} (0 or 1)")
+        if c != 2 and not ch["gate"]:
+            why.append("gate 0 (counters 0 and 1 are always gated on)")
+        if why:
+            yield Problem("HVM-PIT-002", p + 16 * c, f"PIT counter {c}: {'; '.join(why)}", i)
+
+
+def _xsave_problems(d: dict[str, Any], raw: bytes, label: str, p: int, i: int) -> Iterator[Problem]:
+    """validate_xstate's XCR0 consistency and hvm_load_cpu_xsave_states' length checks."""
+    xcr0, accum = d["xcr0"], d["xcr0_accum"]
+    # xcr0 without x87 is HVM-XSAVE-003's; report only the other combinations here
+    for name, v, x87 in (("xcr0", xcr0, XCR0_X87), ("xcr0_accum", accum, 0)):
+        if not valid_xcr0(v | x87, tile=False):
+            yield Problem(
+                "HVM-XSAVE-004",
+                p + (8 if name == "xcr0" else 16),
+                f"{label}: {name} {v:#x} is not a valid XCR0 (x87 always; YMM needs SSE; "
+                "OPMASK, ZMM and HI_ZMM together with YMM; BNDREGS with BNDCSR)",
+                i,
+            )
+        elif not valid_xcr0(v | x87):
+            yield Problem(
+                "HVM-XSAVE-005",
+                p + (8 if name == "xcr0" else 16),
+                f"{label}: {name} {v:#x} has only one of TILE_CFG and TILE_DATA",
+                i,
+            )
+    size = xsave_size(accum)
+    if size is None:
+        return  # the layout of the larger components is the host's (CPUID leaf 0xD)
+    if len(raw) > size and raw[size:].count(0) != len(raw) - size:
+        at = size + next(k for k, b in enumerate(raw[size:]) if b)
+        yield Problem(
+            "HVM-XSAVE-006",
+            p + at,
+            f"{label}: {len(raw)} octets, more than the {size} xcr0_accum {accum:#x} needs, "
+            f"with a non-zero octet at payload offset {at}",
+            i,
+        )
+    elif len(raw) < size:
+        yield Problem(
+            "HVM-XSAVE-007",
+            p,
+            f"{label}: {len(raw)} octets, fewer than the {size} xcr0_accum {accum:#x} needs",
+            i,
+        )
 
 
 # --- registers ------------------------------------------------------------------------

@@ -244,7 +244,10 @@ def hvm_context_blob(vcpus: int = 2) -> bytes:
     out = desc(1, 0, struct.pack("<IIQII", 0x54381286, 1, 0, 0x000806EC, 2_400_000))
     for v in range(vcpus):
         out += desc(2, v, hvm_cpu_entry(v))
-    out += desc(3, 0, _blob("pic0", 8)) + desc(3, 1, _blob("pic1", 8))
+    # two 8259s after BIOS setup: irr imr isr irq_base, init_state, mode bits (is_master
+    # is bit 6), elcr, int_output (vpic_check refuses unreachable states, HVM-PIC-002)
+    out += desc(3, 0, bytes([0, 0xB8, 0, 0x08, 0, 0x40, 0, 0]))
+    out += desc(3, 1, bytes([0, 0x8E, 0, 0x70, 0, 0, 0, 0]))
     return out + desc(0, 0, b"")
 
 
@@ -286,7 +289,9 @@ _HVM_PARAM_VALUES: dict[int, int] = {
     HvmParam.ACPI_IOPORTS_LOCATION: 1,
     HvmParam.VIRIDIAN: 0,
     HvmParam.IDENT_PT: 0xFC009000,
-    HvmParam.PAE_ENABLED: 1,
+    # a guest configured without PAE: Xen 4.6-4.13 send PAE_ENABLED 1 for a PAE guest,
+    # which Xen 4.14-4.22 refuse to restore (XC-HVMP-011; a corpus case shows it)
+    HvmParam.PAE_ENABLED: 0,
     HvmParam.IOREQ_SERVER_PFN: 0xFEFF0,
     HvmParam.NR_IOREQ_SERVER_PAGES: 8,
     HvmParam.X87_FIP_WIDTH: 8,
@@ -350,13 +355,10 @@ def hvm_records(
                 (HvmParam.CALLBACK_IRQ, 1 << 56 | 0x5C),
                 (HvmParam.STORE_PFN, 0xFEFFC),
                 (HvmParam.STORE_EVTCHN, 1),
-                (HvmParam.PAE_ENABLED, 1),
                 (HvmParam.IOREQ_PFN, 0xFEFFF),
                 (HvmParam.BUFIOREQ_PFN, 0xFEFFE),
-                (HvmParam.VIRIDIAN, 0),
                 (HvmParam.TIMER_MODE, 1),
                 (HvmParam.CONSOLE_PFN, 0xFEFFD),
-                (HvmParam.NR_IOREQ_SERVER_PAGES, 0),
             )
         ]
     # Xen's saver writes HVM_CONTEXT before HVM_PARAMS; its restorer applies both at the end.

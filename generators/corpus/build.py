@@ -27,6 +27,7 @@ MODULES = (
     "libxc_records",
     "libxc_order",
     "hvm_context",
+    "cpu_policy",
     "pv_context",
     "checkpoint",
     "wrappers",

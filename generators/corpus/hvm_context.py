@@ -10,8 +10,11 @@ that a recipe changes before :func:`pack` lays it out.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
-from xensave.model import LibxcStream
+from xensave.bodies import PageData
+from xensave.constants import PageType
+from xensave.model import LibxcStream, Record
 
 from . import bases as B
 from .bases import X
@@ -104,7 +107,9 @@ def ioapic() -> bytes:
     return struct.pack("<QII48Q", 0xFEC00000, 0, 0, *redir)
 
 
-def lapic(vcpu: int, size: int = 32) -> bytes:
+def lapic(vcpu: int, size: int = 24) -> bytes:
+    """struct hvm_hw_lapic as Xen 4.6 to 4.20 write it (24 octets, no pending_esr: Xen
+    4.14 to 4.20 refuse the 32-octet form of 4.21, hvm_load_entry_zeroextend)."""
     base = 0xFEE00000 | 0x800 | (0x100 if vcpu == 0 else 0)  # enable, BSP
     return struct.pack("<QIIQI4x", base, 0, 0, 0, 0)[:size]
 
@@ -223,9 +228,19 @@ def blob(vcpus: int = 2, **kw: object) -> bytes:
     return pack(entries(vcpus, **kw))  # type: ignore[arg-type]
 
 
-def _with(body: bytes, vcpus: int = 1) -> LibxcStream:
-    s = B.xc("hvm", 3, vcpus=vcpus)
+def _with(body: bytes, vcpus: int = 1, version: int = 3) -> LibxcStream:
+    s = B.xc("hvm", version, vcpus=vcpus)
     B.get(s.records, X.HVM_CONTEXT).body = body
+    return s
+
+
+def _lean(body: bytes, version: int = 3) -> LibxcStream:
+    """:func:`_with`, and only the XTAB pfn in PAGE_DATA (no page contents), as in
+    ``page-data-without-contents``: the case is about the blob."""
+    s = _with(body, version=version)
+    at = B.index(s.records, X.PAGE_DATA)
+    s.records = [r for r in s.records if r.type != X.PAGE_DATA]
+    s.records.insert(at, Record(X.PAGE_DATA, PageData.of([(0xFEFFB, PageType.XTAB)])))
     return s
 
 
@@ -254,6 +269,22 @@ _ALL_MUST = (
     "HVM-XSAVE-003",
     "HVM-MSR-001",
     "HVM-MSR-002",
+    "HVM-CPU-002",
+    "HVM-CPU-003",
+    "HVM-CPU-004",
+    "HVM-CPU-005",
+    "HVM-PIC-002",
+    "HVM-LINK-002",
+    "HVM-PIT-002",
+    "HVM-LAPIC-001",
+    "HVM-MTRR-001",
+    "HVM-VIRIDIAN-001",
+    "HVM-XSAVE-004",
+    "HVM-XSAVE-005",
+    "HVM-XSAVE-006",
+    "HVM-XSAVE-007",
+    "HVM-MSR-003",
+    "HVM-VMCE-001",
 )
 
 
@@ -538,7 +569,7 @@ def pci_link_route() -> LibxcStream:
     "hvm-context-pci-link-pad",
     "the HVM context's PCI_LINK has a non-zero pad0 octet",
     tags=("hvm-context", "reserved-bits"),
-    breaks=("HVM-LINK-001",),
+    breaks=("HVM-LINK-002",),
 )
 def pci_link_pad() -> LibxcStream:
     items = entries(1)
@@ -609,7 +640,7 @@ def xsave_reserved() -> LibxcStream:
 )
 def xsave_xcr0() -> LibxcStream:
     items = entries(1)
-    x = bytearray(xsave(0))
+    x = bytearray(xsave(0)[: 24 + 576])  # the size an x87 + SSE xcr0_accum needs
     struct.pack_into("<Q", x, 16, 0x3)
     struct.pack_into("<Q", x, 24 + 512, 0x3)  # xstate_bv within the accumulated set
     items[_find(items, CPU_XSAVE)] = (CPU_XSAVE, 0, bytes(x))
@@ -652,3 +683,192 @@ def msr_reserved() -> LibxcStream:
     struct.pack_into("<I", m, 8 + 16 + 4, 1)
     items[_find(items, CPU_MSR)] = (CPU_MSR, 0, bytes(m))
     return _with(pack(items))
+
+
+# --- what the load handlers refuse (hvm.c, vpic.c, emul-i8254.c, vlapic.c, mtrr.c, ...) ---
+#
+# One case per rule in a version 2 and a version 3 stream: Xen 4.6 to 4.13 restore v2,
+# 4.14 and later both. Each changes one field of a blob that is otherwise as Xen writes it.
+
+
+def _patched(typecode: int, at: int, fmt: str, *values: int, nth: int = 0) -> list[Entry]:
+    items = entries(1)
+    k = _find(items, typecode, nth)
+    t, inst, payload = items[k]
+    p = bytearray(payload)
+    struct.pack_into(fmt, p, at, *values)
+    items[k] = (t, inst, bytes(p))
+    return items
+
+
+_Build = Callable[[int], LibxcStream]
+
+
+def _v23(slug: str, description: str, rule: str) -> Callable[[_Build], _Build]:
+    """Register ``fn(version)`` for a version 2 and a version 3 stream, breaking ``rule``."""
+
+    def deco(fn: _Build) -> _Build:
+        for version in (2, 3):
+            recipe(slug, description, tags=("hvm-context",), args=(version,), breaks=(rule,))(fn)
+        return fn
+
+    return deco
+
+
+@_v23("hvm-context-cpu-cr0-no-et", "the CPU entry's cr0 lacks ET (bit 4)", "HVM-CPU-002")
+def cpu_cr0_no_et(version: int) -> LibxcStream:
+    return _lean(pack(_patched(CPU, 656, "<Q", 0x80050023)), version=version)
+
+
+@_v23("hvm-context-cpu-cr0-pg-without-pe", "the CPU entry's cr0 has PG without PE", "HVM-CPU-002")
+def cpu_cr0_pg_without_pe(version: int) -> LibxcStream:
+    return _lean(pack(_patched(CPU, 656, "<Q", 0x80050032)), version=version)
+
+
+@_v23("hvm-context-cpu-cr0-bit-32", "the CPU entry's cr0 has bit 32 set", "HVM-CPU-002")
+def cpu_cr0_bit_32(version: int) -> LibxcStream:
+    return _lean(pack(_patched(CPU, 656, "<Q", (1 << 32) | 0x80050033)), version=version)
+
+
+@_v23("hvm-context-cpu-flags", "the CPU entry's flags is 3 (bit 1 set)", "HVM-CPU-003")
+def cpu_flags(version: int) -> LibxcStream:
+    return _lean(pack(_patched(CPU, 1024, "<I", 3)), version=version)
+
+
+@_v23("hvm-context-cpu-tsc-aux", "the CPU entry's msr_tsc_aux is 0x100000000", "HVM-CPU-004")
+def cpu_tsc_aux(version: int) -> LibxcStream:
+    return _lean(pack(_patched(CPU, 1000, "<Q", 1 << 32)), version=version)
+
+
+@_v23("hvm-context-cpu-dr7", "the CPU entry's dr7 has bit 32 set", "HVM-CPU-005")
+def cpu_dr7(version: int) -> LibxcStream:
+    return _lean(pack(_patched(CPU, 728, "<Q", (1 << 32) | 0x400)), version=version)
+
+
+@_v23(
+    "hvm-context-pic-master-bit",
+    "the master PIC (instance 0) has is_master clear",
+    "HVM-PIC-002",
+)
+def pic_master_bit(version: int) -> LibxcStream:
+    return _lean(pack(_patched(PIC, 5, "<B", 0)), version=version)
+
+
+@_v23("hvm-context-pit-gate", "PIT counter 0 has gate 0 (it is always gated on)", "HVM-PIT-002")
+def pit_gate(version: int) -> LibxcStream:
+    return _lean(pack(_patched(PIT, 15, "<B", 0)), version=version)
+
+
+@_v23(
+    "hvm-context-lapic-extd-without-en",
+    "the LAPIC's apic_base_msr has x2APIC mode (EXTD) but not the enable bit (EN)",
+    "HVM-LAPIC-001",
+)
+def lapic_extd_without_en(version: int) -> LibxcStream:
+    return _lean(pack(_patched(LAPIC, 0, "<Q", 0xFEE00000 | 0x400 | 0x100)), version=version)
+
+
+@_v23(
+    "hvm-context-mtrr-vcnt-9",
+    "the MTRR entry's MTRRcap says 9 variable ranges (the entry holds 8)",
+    "HVM-MTRR-001",
+)
+def mtrr_vcnt_9(version: int) -> LibxcStream:
+    return _lean(pack(_patched(MTRR, 224, "<Q", 0x509)), version=version)
+
+
+@_v23("hvm-context-viridian-pad", "VIRIDIAN_VCPU has a non-zero _pad octet", "HVM-VIRIDIAN-001")
+def viridian_pad(version: int) -> LibxcStream:
+    return _lean(pack(_patched(VIRIDIAN_VCPU, 9, "<B", 1)), version=version)
+
+
+@_v23(
+    "hvm-context-vmce-caps",
+    "VMCE_VCPU's caps has MCG_EXT_P (bit 9), which no host's vMCE offers",
+    "HVM-VMCE-001",
+)
+def vmce_caps(version: int) -> LibxcStream:
+    return _lean(pack(_patched(VMCE_VCPU, 0, "<Q", 0x1000802 | 1 << 9)), version=version)
+
+
+def _xsave_items(x: bytes) -> list[Entry]:
+    items = entries(1)
+    items[_find(items, CPU_XSAVE)] = (CPU_XSAVE, 0, x)
+    return items
+
+
+@_v23(
+    "hvm-context-xsave-ymm-without-sse",
+    "CPU_XSAVE has xcr0 and xcr0_accum 0x5: AVX without SSE",
+    "HVM-XSAVE-004",
+)
+def xsave_ymm_without_sse(version: int) -> LibxcStream:
+    x = bytearray(xsave(0))
+    struct.pack_into("<3Q", x, 0, 0x5, 0x5, 0x5)
+    struct.pack_into("<Q", x, 24 + 512, 0x5)
+    return _lean(pack(_xsave_items(bytes(x))), version=version)
+
+
+@_v23(
+    "hvm-context-xsave-tile-half",
+    "CPU_XSAVE's xcr0_accum has TILE_DATA (bit 18) without TILE_CFG (bit 17)",
+    "HVM-XSAVE-005",
+)
+def xsave_tile_half(version: int) -> LibxcStream:
+    x = bytearray(xsave(0))
+    struct.pack_into("<Q", x, 16, 0x7 | (1 << 18))
+    return _lean(pack(_xsave_items(bytes(x))), version=version)
+
+
+@_v23(
+    "hvm-context-xsave-nonzero-tail",
+    "CPU_XSAVE is 8 octets longer than x87 + SSE + AVX need, and they are not zero",
+    "HVM-XSAVE-006",
+)
+def xsave_nonzero_tail(version: int) -> LibxcStream:
+    return _lean(pack(_xsave_items(xsave(0) + bytes(7) + b"\x01")), version=version)
+
+
+@_v23(
+    "hvm-context-xsave-short-for-accum",
+    "CPU_XSAVE's xcr0_accum has AVX but the entry stops after the XSAVE header (600 "
+    "octets, not 856)",
+    "HVM-XSAVE-007",
+)
+def xsave_short_for_accum(version: int) -> LibxcStream:
+    return _lean(pack(_xsave_items(xsave(0)[:600])), version=version)
+
+
+@_v23(
+    "hvm-context-msr-unknown-index",
+    "CPU_MSR holds MSR 0x8b (IA32_BIOS_SIGN_ID), which no Xen restores from it",
+    "HVM-MSR-003",
+)
+def msr_unknown_index(version: int) -> LibxcStream:
+    items = entries(1)
+    items[_find(items, CPU_MSR)] = (CPU_MSR, 0, msrs([*MSRS, (0x8B, 0x1)]))
+    return _lean(pack(items), version=version)
+
+
+@recipe(
+    "hvm-context-xsave-zero-tail",
+    "CPU_XSAVE is 64 octets longer than x87 + SSE + AVX need, all zero, as Xen 4.3.0 and "
+    "older wrote it",
+    tags=("hvm-context", "boundary"),
+    exercises=("HVM-XSAVE-006",),
+)
+def xsave_zero_tail() -> LibxcStream:
+    return _lean(pack(_xsave_items(xsave(0) + bytes(64))))
+
+
+@recipe(
+    "hvm-context-every-msr",
+    "CPU_MSR with every MSR index current Xen restores from it",
+    tags=("hvm-context", "boundary"),
+    exercises=("HVM-MSR-003",),
+)
+def every_msr() -> LibxcStream:
+    every = [0x48, 0x140, 0x6E1, 0xD90, 0xDA0, 0xC001011F, 0xC0011019, 0xC001101A, 0xC001101B]
+    items = entries(1)
+    items[_find(items, CPU_MSR)] = (CPU_MSR, 0, msrs([(i, 0) for i in [*every, 0xC0011027]]))
+    return _lean(pack(items))

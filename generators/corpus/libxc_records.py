@@ -4,6 +4,7 @@ vCPU records, SHARED_INFO, X86_TSC_INFO, HVM_CONTEXT, HVM_PARAMS, TOOLSTACK, VER
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from xensave.bodies import (
     HvmParams,
@@ -534,8 +535,8 @@ def shared_info(size: int) -> LibxcStream:
     return s
 
 
-def _tsc() -> tuple[LibxcStream, TscInfo]:
-    s = B.xc("hvm", 3)
+def _tsc(guest: str = "hvm", version: int = 3) -> tuple[LibxcStream, TscInfo]:
+    s = B.xc(guest, version)
     tsc = B.body(s.records, X.X86_TSC_INFO)
     assert isinstance(tsc, TscInfo)
     return s, tsc
@@ -576,17 +577,38 @@ def tsc_length(n: int) -> LibxcStream:
     args=("mode", 4),
     breaks=("XC-TSC-003",),
 )
-@recipe(
-    "tsc-mode-pvrdtscp",
-    "X86_TSC_INFO mode is 3 (PVRDTSCP), which current hypervisors refuse",
-    tags=("tsc", "boundary"),
-    args=("mode", TscMode.PVRDTSCP),
-    permits=("XC-TSC-004",),
-    exercises=("XC-TSC-003",),
-)
 def tsc_field(field: str, value: int) -> LibxcStream:
     s, tsc = _tsc()
     setattr(tsc, field, value)
+    return s
+
+
+def _pvrdtscp(guest: str, version: int) -> Callable[[_TscBuild], _TscBuild]:
+    return recipe(
+        "tsc-mode-pvrdtscp",
+        "X86_TSC_INFO mode is 3 (PVRDTSCP): Xen 4.11 and older wrote and restored it, "
+        "tsc_set_info of Xen 4.12 and later refuses it",
+        tags=("tsc", "boundary"),
+        args=(guest, version),
+        breaks=("XC-TSC-005",),
+        permits=("XC-TSC-004",),
+        exercises=("XC-TSC-003",),
+    )
+
+
+_TscBuild = Callable[[str, int], LibxcStream]
+
+
+@_pvrdtscp("hvm", 2)
+@_pvrdtscp("hvm", 3)
+@_pvrdtscp("x86_64-pv", 3)
+def tsc_pvrdtscp(guest: str, version: int) -> LibxcStream:
+    s, tsc = _tsc(guest, version)
+    tsc.mode = TscMode.PVRDTSCP
+    if guest == "hvm" and version == 2:  # small: only the XTAB pfn in PAGE_DATA
+        at = B.index(s.records, X.PAGE_DATA)
+        s.records = [r for r in s.records if r.type != X.PAGE_DATA]
+        s.records.insert(at, Record(X.PAGE_DATA, PageData.of([(0xFEFFB, PageType.XTAB)])))
     return s
 
 
@@ -617,8 +639,8 @@ def hvm_context_missing() -> LibxcStream:
     return s
 
 
-def _params() -> tuple[LibxcStream, HvmParams]:
-    s = B.xc("hvm", 3, release=(4, 19))
+def _params(version: int = 3) -> tuple[LibxcStream, HvmParams]:
+    s = B.xc("hvm", version, release=(4, 19) if version == 3 else (4, 13))
     p = B.body(s.records, X.HVM_PARAMS)
     assert isinstance(p, HvmParams)
     return s, p
@@ -641,7 +663,7 @@ def hvm_params_body_4() -> LibxcStream:
     "the HVM_PARAMS count is one more than the entries in the body",
     tags=("hvm-params", "off-by-one"),
     args=(1,),
-    breaks=("XC-HVMP-002",),
+    breaks=("XC-HVMP-002", "XC-HVMP-015"),
 )
 @recipe(
     "hvm-params-count-one-less",
@@ -679,6 +701,154 @@ def errata_empty_hvm_params() -> XlFile:
     f = B.xl("hvm", 2, release=(4, 7), vcpus=2, small=True)
     B.get(B.inner_xc(f).records, X.HVM_PARAMS).body = HvmParams([])
     return f
+
+
+# What hvm_set_param and hvm_allow_set_param refuse (xen/arch/x86/hvm/hvm.c), in a version 2
+# stream (Xen 4.6-4.13 restore it, and later releases too) and a version 3 one.
+
+_ParamBuild = Callable[[int, int, int], LibxcStream]
+
+
+def _lean_params(version: int) -> tuple[LibxcStream, HvmParams]:
+    """:func:`_params` with only the XTAB pfn in PAGE_DATA (no page contents): small."""
+    s, p = _params(version)
+    at = B.index(s.records, X.PAGE_DATA)
+    s.records = [r for r in s.records if r.type != X.PAGE_DATA]
+    s.records.insert(at, Record(X.PAGE_DATA, PageData.of([(0xFEFFB, PageType.XTAB)])))
+    return s, p
+
+
+def _param_case(
+    slug: str, description: str, index: int, value: int, breaks: str
+) -> Callable[[_ParamBuild], _ParamBuild]:
+    def deco(fn: _ParamBuild) -> _ParamBuild:
+        for version in (2, 3):
+            recipe(
+                slug,
+                description,
+                tags=("hvm-params",),
+                args=(version, index, value),
+                breaks=(breaks,),
+            )(fn)
+        return fn
+
+    return deco
+
+
+@_param_case(
+    "hvm-params-index-39", "an HVM_PARAMS entry for index 39 (HVM_NR_PARAMS)", 39, 1, "XC-HVMP-006"
+)
+@_param_case(
+    "hvm-params-memory-event-cr0",
+    "an HVM_PARAMS entry for MEMORY_EVENT_CR0 (20), deprecated",
+    20,
+    1,
+    "XC-HVMP-007",
+)
+@_param_case(
+    "hvm-params-bufioreq-evtchn",
+    "an HVM_PARAMS entry for BUFIOREQ_EVTCHN (26), deprecated",
+    26,
+    5,
+    "XC-HVMP-007",
+)
+@_param_case(
+    "hvm-params-timer-mode-4", "HVM_PARAMS sets TIMER_MODE (10) to 4", 10, 4, "XC-HVMP-008"
+)
+@_param_case(
+    "hvm-params-x87-fip-width-2", "HVM_PARAMS sets X87_FIP_WIDTH (36) to 2", 36, 2, "XC-HVMP-008"
+)
+@_param_case(
+    "hvm-params-nr-ioreq-server-pages-0",
+    "HVM_PARAMS sets NR_IOREQ_SERVER_PAGES (33) to 0",
+    33,
+    0,
+    "XC-HVMP-008",
+)
+@_param_case(
+    "hvm-params-viridian-0",
+    "HVM_PARAMS sets VIRIDIAN (9) to 0 (base_freq clear)",
+    9,
+    0,
+    "XC-HVMP-009",
+)
+@_param_case(
+    "hvm-params-viridian-bit-13",
+    "HVM_PARAMS sets VIRIDIAN (9) to 0x2001, bit 13 unknown",
+    9,
+    0x2001,
+    "XC-HVMP-009",
+)
+@_param_case(
+    "hvm-params-nestedhvm",
+    "HVM_PARAMS sets NESTEDHVM (24), refused from Xen 4.15",
+    24,
+    1,
+    "XC-HVMP-012",
+)
+@_param_case(
+    "hvm-params-dm-domain",
+    "HVM_PARAMS sets DM_DOMAIN (13) to DOMID_SELF, refused from Xen 4.12",
+    13,
+    0x7FF0,
+    "XC-HVMP-013",
+)
+@_param_case(
+    "hvm-params-altp2m",
+    "HVM_PARAMS sets ALTP2M (35), read-only from Xen 4.19",
+    35,
+    0,
+    "XC-HVMP-014",
+)
+@_param_case(
+    "hvm-params-pae-enabled",
+    "HVM_PARAMS sets PAE_ENABLED (4) to 1, as Xen 4.6-4.13 "
+    "save a PAE guest; Xen 4.14-4.22 refuse it",
+    4,
+    1,
+    "XC-HVMP-011",
+)
+def hvm_param_added(version: int, index: int, value: int) -> LibxcStream:
+    s, p = _lean_params(version)
+    # replace the entry Xen's saver wrote for the index, if any (a second one is XC-HVMP-010)
+    p.params = [(i, v) for i, v in p.params if i != index] + [(index, value)]
+    return s
+
+
+@recipe(
+    "hvm-params-viridian-changed",
+    "HVM_PARAMS sets VIRIDIAN (9) to 1, then to 3 (it may change only while 0)",
+    tags=("hvm-params",),
+    args=(2,),
+    breaks=("XC-HVMP-010",),
+)
+@recipe(
+    "hvm-params-viridian-changed",
+    "HVM_PARAMS sets VIRIDIAN (9) to 1, then to 3 (it may change only while 0)",
+    tags=("hvm-params",),
+    args=(3,),
+    breaks=("XC-HVMP-010",),
+)
+def hvm_params_viridian_changed(version: int) -> LibxcStream:
+    s, p = _lean_params(version)
+    p.params += [(9, 1), (9, 3)]
+    return s
+
+
+@recipe(
+    "hvm-params-at-the-limits",
+    "HVM_PARAMS at the edge of what hvm_set_param takes: MCA_CAP (38, the last index), "
+    "TIMER_MODE 3, TRIPLE_FAULT_REASON 5, NR_IOREQ_SERVER_PAGES 64, X87_FIP_WIDTH 4, every "
+    "VIRIDIAN bit (0x1fff) given twice alike",
+    tags=("hvm-params", "boundary"),
+    exercises=tuple(f"XC-HVMP-{n:03}" for n in (6, 7, 8, 9, 10, 12, 13, 14, 15)),
+)
+def hvm_params_at_the_limits() -> LibxcStream:
+    s, p = _lean_params(3)
+    limits = {38: 1, 10: 3, 31: 5, 33: 64, 36: 4, 9: 0x1FFF}
+    p.params = [(i, v) for i, v in p.params if i not in limits] + list(limits.items())
+    p.params.append((9, 0x1FFF))
+    return s
 
 
 # --- TOOLSTACK, VERIFY ----------------------------------------------------------------------

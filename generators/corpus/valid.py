@@ -217,7 +217,7 @@ for _release_v, _v in PROFILE_RELEASES.items():
     for _guest in samples.GUESTS:
         _what = {
             (4, 7): "v2, no CPU policy, HVM parameters as 4.7 and 4.8 send them "
-            "(VM86_TSS, PAE_ENABLED, X87_FIP_WIDTH)",
+            "(VM86_TSS, X87_FIP_WIDTH; a guest without PAE)",
             (4, 13): "v2, no CPU policy, HVM parameters as 4.10-4.13 send them "
             "(VM86_TSS_SIZED, MCA_CAP)",
             (4, 14): "v3 with CPUID and MSR policy and STATIC_DATA_END, HVM parameters as "

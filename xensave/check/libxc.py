@@ -63,6 +63,7 @@ CHECKS: dict[str, str] = {
     "XC-DIRTY-002": "CHECKPOINT_DIRTY_PFN_LIST: body_length multiple of 8",
     "XC-GUEST-001": "no PV-only record in an HVM stream",
     "XC-GUEST-002": "no HVM-only record in a PV stream",
+    "XC-TSC-005": "X86_TSC_INFO: mode not 3 (warning)",
 }
 
 #: Records that carry running state: STATIC_DATA_END should precede them (v3).
@@ -298,6 +299,10 @@ def tsc_info(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
                 f"mode {mode} is not 0 (default), 1 (always emulate), 2 (never emulate) "
                 "or 3 (PVRDTSCP)",
                 ev,
+            )
+        elif mode == 3:
+            c.emit(
+                "XC-TSC-005", ev.body_offset, "libxc", "mode 3 (PVRDTSCP): Xen 4.12+ refuse it", ev
             )
     if len(ev.body) >= 24:
         reserved = struct.unpack_from(ev.endian + "I", ev.body, 20)[0]

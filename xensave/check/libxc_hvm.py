@@ -19,6 +19,17 @@ CHECKS: dict[str, str] = {
     "XC-HVMP-003": "HVM_PARAMS: reserved zero",
     "XC-HVMP-004": "HVM_PARAMS: count not zero (warning, erratum)",
     "XC-ORD-006": "HVM: note HVM_CONTEXT before HVM_PARAMS",
+    "XC-HVMP-015": "HVM_PARAMS: body_length not less than 8 + 16*count",
+    "XC-HVMP-006": "HVM_PARAMS: index below HVM_NR_PARAMS (39)",
+    "XC-HVMP-007": "HVM_PARAMS: no index deprecated in every release",
+    "XC-HVMP-008": "HVM_PARAMS: values of TIMER_MODE, ACPI_S_STATE, TRIPLE_FAULT_REASON, "
+    "NR_IOREQ_SERVER_PAGES, X87_FIP_WIDTH",
+    "XC-HVMP-009": "HVM_PARAMS: VIRIDIAN base_freq set, no unknown bit",
+    "XC-HVMP-010": "HVM_PARAMS: once-only parameters not changed within a record",
+    "XC-HVMP-011": "HVM_PARAMS: no PAE_ENABLED (warning)",
+    "XC-HVMP-012": "HVM_PARAMS: no NESTEDHVM",
+    "XC-HVMP-013": "HVM_PARAMS: no DM_DOMAIN",
+    "XC-HVMP-014": "HVM_PARAMS: no ALTP2M",
 }
 
 
@@ -70,6 +81,14 @@ def params(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
             f"body_length is {ev.length}, expected {8 + 16 * count} for count {count}",
             ev,
         )
+    if ev.length < 8 + 16 * count:
+        c.emit(
+            "XC-HVMP-015",
+            ev.offset + 4,
+            "libxc",
+            f"body_length {ev.length} is short of the {8 + 16 * count} count {count} needs",
+            ev,
+        )
     if count == 0:
         c.emit(
             "XC-HVMP-004",
@@ -78,6 +97,12 @@ def params(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
             "count is 0 (an erratum of Xen 4.6-4.8; readers ignore the record)",
             ev,
         )
+    if ev.length != 8 + 16 * count:
+        return  # Xen's restorer refuses the record before it sets any parameter
+    from .. import hvm_params  # what hvm_set_param refuses in the entries
+
+    for p in hvm_params.check(ev.body, ev.endian):
+        c.emit(p.rule, ev.body_offset + p.offset, "libxc", p.message, ev)
 
 
 def new_section(xc: XcState) -> None:

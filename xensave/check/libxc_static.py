@@ -23,6 +23,11 @@ CHECKS: dict[str, str] = {
     "XC-POL-004": "at most one policy record of each kind (warning)",
     "XC-POL-005": "v2: no policy records (warning)",
     "XC-POL-006": "X86_MSR_POLICY: every entry's flags zero (vectorised)",
+    "XC-POL-007": "X86_CPUID_POLICY: leaves and subleaves the policy holds",
+    "XC-POL-008": "X86_CPUID_POLICY: at most 120 leaves",
+    "XC-POL-009": "X86_MSR_POLICY: indices 0xce and 0x10a only",
+    "XC-POL-010": "X86_MSR_POLICY: at most 2 entries",
+    "XC-POL-011": "X86_MSR_POLICY: MSR 0xce value within 32 bits",
 }
 
 
@@ -123,3 +128,10 @@ def policy(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
                 f"{'has' if len(bad) == 1 else 'have'} non-zero flags",
                 ev,
             )
+    if ev.length == 0 or ev.length % size:
+        return  # refused before the hypervisor sees it (XC-POL-001, XC-POL-002)
+    from .. import cpu_policy  # what x86_{cpuid,msr}_copy_from_buffer refuse
+
+    check = cpu_policy.check_cpuid if cpuid else cpu_policy.check_msr
+    for p in check(ev.body, ev.endian):
+        c.emit(p.rule, ev.body_offset + p.offset, "libxc", p.message, ev)

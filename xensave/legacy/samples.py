@@ -234,6 +234,8 @@ def build(
         if guest == "hvm":
             for ctype in (Chunk.HVM_IDENT_PT, Chunk.HVM_CONSOLE_PFN, Chunk.HVM_VIRIDIAN):
                 value = 0xFEFFC000 + int(-ctype) + c
+                if ctype == Chunk.HVM_VIRIDIAN:  # base_freq: hvm_set_param refuses a value
+                    value = 1  # without it (XC-HVMP-009), and any change once set
                 cp.body.append(hvm_param(ctype, value))
                 params.append((HVM_PARAM_CHUNKS[ctype], value))
         if c == cps - 1:

@@ -12,7 +12,7 @@ from ...constants import XcRecType
 from ...model import Record
 from ..build import Generated
 from ..choices import Chooser
-from . import mutation
+from . import Applied, mutation
 from .helpers import is_hvm, nonzero, other_than, pick, typed, where, xc_recs
 
 X = XcRecType
@@ -290,13 +290,13 @@ def pic_instance_over_1(ch: Chooser, g: Generated) -> str:
 @mutation(
     "hvm-ctx-pci-link",
     ["HVM-LINK-001"],
-    "a PCI_LINK entry routing a link past IRQ 15, or with a non-zero pad0 octet",
+    "a PCI_LINK entry routing a link past IRQ 15 (a non-zero pad0 octet is HVM-LINK-002)",
     tags=HC,
     when=is_hvm,
 )
 def pci_link_route_or_pad(ch: Chooser, g: Generated) -> str:
     p = bytearray(8)
-    p[ch.integer(0, 7)] = ch.integer(16, 255)  # a route of 16+ or any non-zero pad octet
+    p[ch.integer(0, 3)] = ch.integer(16, 255)  # a route of 16 or more
     return _hvm_insert(ch, g, 9, 0, bytes(p))
 
 
@@ -309,7 +309,8 @@ def pci_link_route_or_pad(ch: Chooser, g: Generated) -> str:
 )
 def pit_speaker_or_pad(ch: Chooser, g: Generated) -> str:
     tail = (ch.integer(2, 0xFFFFFFFF), 0) if ch.integer(0, 1) else (0, ch.integer(1, 0xFFFFFFFF))
-    return _hvm_insert(ch, g, 10, 0, bytes(48) + struct.pack("<II", *tail))
+    gated = (bytes(15) + b"\x01") * 2 + bytes(16)  # counters 0 and 1 gated on (HVM-PIT-002)
+    return _hvm_insert(ch, g, 10, 0, gated + struct.pack("<II", *tail))
 
 
 @mutation(
@@ -346,7 +347,7 @@ def cpu_xsave_compacted_or_reserved(ch: Chooser, g: Generated) -> str:
 )
 def cpu_xsave_xcr0(ch: Chooser, g: Generated) -> str:
     kind = ch.integer(0, 2)
-    args = [(6, 7, 7), (7, 3, 3), (3, 3, 7)][kind]
+    args = [(6, 3, 3), (7, 3, 3), (3, 3, 7)][kind]  # 600 octets: xcr0_accum without AVX
     return _hvm_insert(ch, g, 16, 0, _xsave(*args))
 
 
@@ -398,12 +399,14 @@ def _params(g: Generated) -> tuple[int, HvmParams]:
     "HVM_PARAMS count one more or one less than its entries",
     tags=("off-by-one", *HP),
     when=is_hvm,
+    sometimes=["XC-HVMP-015"],
 )
-def hvm_params_count_off_by_one(ch: Chooser, g: Generated) -> str:
+def hvm_params_count_off_by_one(ch: Chooser, g: Generated) -> Applied:
     _, hp = _params(g)
     n = len(hp.params)
     hp.count = n + 1 if n == 1 or ch.integer(0, 1) else n - 1
-    return f"count {hp.count} for {n} entries"
+    short = ("XC-HVMP-015",) if hp.count > n else ()  # a body short of the count
+    return Applied(f"count {hp.count} for {n} entries", breaks=short)
 
 
 @mutation(

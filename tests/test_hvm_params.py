@@ -1,0 +1,145 @@
+"""What hvm_set_param refuses in HVM_PARAMS entries (xensave.hvm_params, XC-HVMP-006..014).
+
+Bodies are packed here from libxc's ``struct xc_sr_rec_hvm_params`` (u32 count, u32
+reserved, then {u64 index, u64 value} per entry), in either byte order; the values are
+Xen's HVM_PARAM_* numbers (xen/include/public/hvm/params.h), written out, not taken
+from the module under test.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xensave import hvm_params
+from xensave.rules import load_rules
+
+RULES = load_rules()
+
+
+def body(entries: list[tuple[int, int]], endian: str = "<") -> bytes:
+    out = struct.pack(endian + "II", len(entries), 0)
+    return out + b"".join(struct.pack(endian + "QQ", i, v) for i, v in entries)
+
+
+#: What Xen 4.19's saver writes for a small guest (none of it refused).
+SAVED = [
+    (1, 0xFEFFC),  # STORE_PFN
+    (5, 0xFEFFF),  # IOREQ_PFN
+    (6, 0xFEFFE),  # BUFIOREQ_PFN
+    (37, (0x80 << 32) | 0xFC00A000),  # VM86_TSS_SIZED
+    (17, 0xFEFFD),  # CONSOLE_PFN
+    (19, 1),  # ACPI_IOPORTS_LOCATION
+    (9, 0x1),  # VIRIDIAN: base_freq
+    (12, 0xFC009000),  # IDENT_PT
+    (32, 0xFEFF0),  # IOREQ_SERVER_PFN
+    (33, 8),  # NR_IOREQ_SERVER_PAGES
+    (36, 8),  # X87_FIP_WIDTH
+    (38, 1),  # MCA_CAP
+]
+
+
+def problems(entries: list[tuple[int, int]], endian: str = "<") -> list[tuple[str, int]]:
+    return [(p.rule, p.offset) for p in hvm_params.check(body(entries, endian), endian)]
+
+
+@pytest.mark.parametrize("endian", ["<", ">"])
+def test_what_xen_saves_is_accepted(endian: str) -> None:
+    assert problems(SAVED, endian) == []
+
+
+# (index, value, rule, where: 0 the entry's index, 8 its value)
+REFUSED = [
+    (39, 0, "XC-HVMP-006", 0),  # HVM_NR_PARAMS
+    (2**64 - 1, 0, "XC-HVMP-006", 0),
+    (20, 1, "XC-HVMP-007", 0),  # MEMORY_EVENT_CR0
+    (21, 1, "XC-HVMP-007", 0),
+    (22, 1, "XC-HVMP-007", 0),
+    (23, 1, "XC-HVMP-007", 0),
+    (25, 1, "XC-HVMP-007", 0),  # MEMORY_EVENT_SINGLE_STEP
+    (26, 1, "XC-HVMP-007", 0),  # BUFIOREQ_EVTCHN
+    (30, 1, "XC-HVMP-007", 0),  # MEMORY_EVENT_MSR
+    (10, 4, "XC-HVMP-008", 8),  # TIMER_MODE above one_missed_tick_pending (3)
+    (14, 1, "XC-HVMP-008", 8),  # ACPI_S_STATE: 0 or 3
+    (14, 4, "XC-HVMP-008", 8),
+    (31, 6, "XC-HVMP-008", 8),  # TRIPLE_FAULT_REASON above SHUTDOWN_MAX (5)
+    (33, 0, "XC-HVMP-008", 8),  # NR_IOREQ_SERVER_PAGES: 1 to 64
+    (33, 65, "XC-HVMP-008", 8),
+    (36, 2, "XC-HVMP-008", 8),  # X87_FIP_WIDTH: 0, 4 or 8
+    (36, 16, "XC-HVMP-008", 8),
+    (9, 0, "XC-HVMP-009", 8),  # VIRIDIAN without base_freq
+    (9, 0x2, "XC-HVMP-009", 8),
+    (9, 0x2001, "XC-HVMP-009", 8),  # bit 13: not in HVMPV_feature_mask
+    (4, 1, "XC-HVMP-011", 0),  # PAE_ENABLED
+    (24, 0, "XC-HVMP-012", 0),  # NESTEDHVM
+    (13, 0x7FF0, "XC-HVMP-013", 0),  # DM_DOMAIN
+    (35, 0, "XC-HVMP-014", 0),  # ALTP2M
+]
+
+
+@pytest.mark.parametrize(("index", "value", "rule", "where"), REFUSED)
+@pytest.mark.parametrize("endian", ["<", ">"])
+def test_refused_entries(index: int, value: int, rule: str, where: int, endian: str) -> None:
+    base = [e for e in SAVED if e[0] != index]  # a second VIRIDIAN would be XC-HVMP-010 too
+    at = 8 + 16 * len(base)
+    assert problems([*base, (index, value)], endian) == [(rule, at + where)]
+
+
+ACCEPTED = [
+    (10, 3),  # TIMER_MODE one_missed_tick_pending
+    (14, 0),
+    (14, 3),  # ACPI_S_STATE S0, S3
+    (31, 5),  # TRIPLE_FAULT_REASON SHUTDOWN_SOFT_RESET
+    (33, 1),
+    (33, 64),
+    (36, 0),
+    (36, 4),
+    (0, 1 << 56 | 0x5C),  # CALLBACK_IRQ: hvm_set_callback_via takes anything
+    (2, 1),  # STORE_EVTCHN
+    (11, 1),  # HPET_ENABLED
+]
+
+
+@pytest.mark.parametrize(("index", "value"), ACCEPTED)
+def test_accepted_entries(index: int, value: int) -> None:
+    assert problems([(index, value)]) == []
+
+
+def test_once_only_parameters() -> None:
+    """hvm_allow_set_param: VIRIDIAN, IOREQ_SERVER_PFN and NR_IOREQ_SERVER_PAGES change
+    only while zero (-EEXIST); the same value again is fine."""
+    assert problems([(9, 1), (9, 1)]) == []
+    assert problems([(9, 1), (9, 0x3)]) == [("XC-HVMP-010", 8 + 16 + 8)]
+    assert problems([(32, 0), (32, 0xFEFF0)]) == []
+    assert problems([(32, 0xFEFF0), (32, 0xFEFF1)]) == [("XC-HVMP-010", 8 + 16 + 8)]
+    assert problems([(33, 8), (33, 4)]) == [("XC-HVMP-010", 8 + 16 + 8)]
+    assert problems([(1, 0xFEFFC), (1, 0xFEFFB)]) == []  # STORE_PFN is not once-only
+
+
+def test_count_and_framing_are_the_callers() -> None:
+    # entries that fit are checked, whatever count says; a short tail is ignored
+    raw = body([(39, 0)])
+    assert [p.rule for p in hvm_params.check(struct.pack("<II", 9, 0) + raw[8:])] == ["XC-HVMP-006"]
+    assert hvm_params.check(raw[:-1]) == []
+    assert hvm_params.check(b"") == []
+
+
+def test_nr_params_by_release() -> None:
+    assert [hvm_params.nr_params((4, m)) for m in (6, 7, 8, 9, 10, 19)] == [36, 37, 37, 38, 39, 39]
+    assert hvm_params.nr_params((4, 22)) == hvm_params.HVM_NR_PARAMS == 39
+
+
+def test_rules_are_catalogued_with_what_xen_does() -> None:
+    for n in range(6, 15):
+        r = RULES[f"XC-HVMP-{n:03}"]
+        assert r.subject == "image" and r.area == "hvm-params"
+    assert RULES["XC-HVMP-011"].level == "SHOULD"  # Xen 4.6-4.13 wrote it
+
+
+@given(st.binary(max_size=400), st.sampled_from(["<", ">"]))
+def test_arbitrary_bodies_never_raise(data: bytes, endian: str) -> None:
+    for p in hvm_params.check(data, endian):
+        assert p.rule in RULES and 8 <= p.offset < len(data)

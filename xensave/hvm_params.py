@@ -1,0 +1,185 @@
+"""What Xen's restore path refuses in an HVM_PARAMS record's entries.
+
+libxc's restorer (``handle_hvm_params`` in tools/libs/guest/xg_sr_restore_x86_hvm.c)
+hands every entry to ``xc_hvm_param_set``, and the hypervisor's ``hvmop_set_param``
+(with ``hvm_allow_set_param`` and ``hvm_set_param``, xen/arch/x86/hvm/hvm.c) refuses
+an index it does not have, a deprecated one, or a value it cannot take. Those checks
+depend on the stream and the Xen release, never on the host; this module names them.
+Rules: ``spec/libxc-stream.md`` (XC-HVMP-006 and later).
+
+:func:`check` takes the record's body as it is in the stream (its byte order given)
+and returns problems with offsets relative to the body. It never raises on bad input.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+__all__ = [
+    "HVM_NR_PARAMS",
+    "ONCE_ONLY",
+    "Param",
+    "Problem",
+    "check",
+    "nr_params",
+]
+
+#: HVM_NR_PARAMS of current Xen (39 since 4.10): hvmop_set_param refuses any index at
+#: or above it.
+HVM_NR_PARAMS = 39
+
+
+class Param:
+    """The HVM_PARAM_* indices the checks name (xen/include/public/hvm/params.h)."""
+
+    PAE_ENABLED = 4
+    IOREQ_PFN = 5
+    BUFIOREQ_PFN = 6
+    VIRIDIAN = 9
+    TIMER_MODE = 10
+    DM_DOMAIN = 13
+    ACPI_S_STATE = 14
+    MEMORY_EVENT_CR0 = 20
+    MEMORY_EVENT_CR3 = 21
+    MEMORY_EVENT_CR4 = 22
+    MEMORY_EVENT_INT3 = 23
+    NESTEDHVM = 24
+    MEMORY_EVENT_SINGLE_STEP = 25
+    BUFIOREQ_EVTCHN = 26
+    MEMORY_EVENT_MSR = 30
+    TRIPLE_FAULT_REASON = 31
+    IOREQ_SERVER_PFN = 32
+    NR_IOREQ_SERVER_PAGES = 33
+    ALTP2M = 35
+    X87_FIP_WIDTH = 36
+    MCA_CAP = 38
+
+
+#: (HVM_NR_PARAMS, first release with it): 36 in 4.6, 37 from 4.7 (X87_FIP_WIDTH),
+#: 38 from 4.9 (VM86_TSS_SIZED), 39 from 4.10 (MCA_CAP).
+_NR_SINCE = ((39, (4, 10)), (38, (4, 9)), (37, (4, 7)), (36, (4, 6)))
+
+
+def nr_params(release: tuple[int, int]) -> int:
+    """HVM_NR_PARAMS of Xen ``release`` (4.6 or later)."""
+    return next((n for n, since in _NR_SINCE if release >= since), 36)
+
+
+#: Deprecated indices every release since 4.6 refuses (-EOPNOTSUPP or -EINVAL).
+_ALWAYS_REFUSED = {
+    Param.MEMORY_EVENT_CR0: "MEMORY_EVENT_CR0",
+    Param.MEMORY_EVENT_CR3: "MEMORY_EVENT_CR3",
+    Param.MEMORY_EVENT_CR4: "MEMORY_EVENT_CR4",
+    Param.MEMORY_EVENT_INT3: "MEMORY_EVENT_INT3",
+    Param.MEMORY_EVENT_SINGLE_STEP: "MEMORY_EVENT_SINGLE_STEP",
+    Param.MEMORY_EVENT_MSR: "MEMORY_EVENT_MSR",
+    Param.BUFIOREQ_EVTCHN: "BUFIOREQ_EVTCHN",
+}
+
+#: Indices later releases refuse, with the rule that says so.
+_REFUSED_LATER = {
+    Param.PAE_ENABLED: ("XC-HVMP-011", "PAE_ENABLED", "4.14"),
+    Param.NESTEDHVM: ("XC-HVMP-012", "NESTEDHVM", "4.15"),
+    Param.DM_DOMAIN: ("XC-HVMP-013", "DM_DOMAIN", "4.12"),
+    Param.ALTP2M: ("XC-HVMP-014", "ALTP2M", "4.19"),
+}
+
+#: Parameters hvm_allow_set_param lets change only while they are zero, since 4.6.
+ONCE_ONLY = frozenset({Param.VIRIDIAN, Param.IOREQ_SERVER_PFN, Param.NR_IOREQ_SERVER_PAGES})
+
+#: HVMPV_feature_mask of current Xen: bits 0-12 (base_freq .. cpu_hotplug).
+VIRIDIAN_MASK = 0x1FFF
+#: SHUTDOWN_MAX (xen/include/public/sched.h) since 4.7; 4.6 had 4.
+SHUTDOWN_MAX = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A broken rule; ``offset`` is relative to the start of the record's body."""
+
+    rule: str
+    offset: int
+    message: str
+
+
+def _value_problem(index: int, value: int) -> str | None:
+    """Why hvm_set_param refuses ``value`` for ``index`` on every release (or None)."""
+    if index == Param.TIMER_MODE and value > 3:
+        return f"TIMER_MODE {value:#x} is not 0-3 (HVMPTM_*)"
+    if index == Param.ACPI_S_STATE and value not in (0, 3):
+        return f"ACPI_S_STATE {value:#x} is neither 0 (S0) nor 3 (S3)"
+    if index == Param.TRIPLE_FAULT_REASON and value > SHUTDOWN_MAX:
+        return f"TRIPLE_FAULT_REASON {value:#x} is above SHUTDOWN_MAX ({SHUTDOWN_MAX})"
+    if index == Param.NR_IOREQ_SERVER_PAGES and not 1 <= value <= 64:
+        return f"NR_IOREQ_SERVER_PAGES {value:#x} is not 1-64"
+    if index == Param.X87_FIP_WIDTH and value not in (0, 4, 8):
+        return f"X87_FIP_WIDTH {value:#x} is not 0, 4 or 8"
+    return None
+
+
+def check(body: bytes, endian: str = "<") -> list[Problem]:
+    """The problems of the entries of one HVM_PARAMS body (``endian`` "<" or ">").
+
+    The framing (count, reserved, length) is the caller's (XC-HVMP-001 to -003);
+    this reads the entries the body holds, however many the count claims.
+    """
+    out: list[Problem] = []
+    first: dict[int, tuple[int, int]] = {}  # once-only index -> (value, entry number)
+    n = max(0, (len(body) - 8) // 16)
+    for k, (index, value) in enumerate(struct.iter_unpack(endian + "QQ", body[8 : 8 + 16 * n])):
+        at = 8 + 16 * k
+        where = f"param[{k}]"
+        if index >= HVM_NR_PARAMS:
+            out.append(
+                Problem(
+                    "XC-HVMP-006",
+                    at,
+                    f"{where}: index {index:#x} is not below HVM_NR_PARAMS ({HVM_NR_PARAMS})",
+                )
+            )
+            continue
+        if index in _ALWAYS_REFUSED:
+            out.append(
+                Problem(
+                    "XC-HVMP-007",
+                    at,
+                    f"{where}: index {index} (HVM_PARAM_{_ALWAYS_REFUSED[index]}) is deprecated",
+                )
+            )
+            continue
+        if index in _REFUSED_LATER:
+            rule, name, since = _REFUSED_LATER[index]
+            out.append(
+                Problem(
+                    rule,
+                    at,
+                    f"{where}: index {index} (HVM_PARAM_{name}), which Xen {since} and later "
+                    "refuse to set",
+                )
+            )
+        why = _value_problem(index, value)
+        if why is not None:
+            out.append(Problem("XC-HVMP-008", at + 8, f"{where}: {why}"))
+        if index == Param.VIRIDIAN and (value & ~VIRIDIAN_MASK or not value & 1):
+            out.append(
+                Problem(
+                    "XC-HVMP-009",
+                    at + 8,
+                    f"{where}: VIRIDIAN {value:#x} needs bit 0 (base_freq) and no bit above "
+                    "12 (HVMPV_feature_mask)",
+                )
+            )
+        if index in ONCE_ONLY:
+            if index in first and first[index][0] and value != first[index][0]:
+                out.append(
+                    Problem(
+                        "XC-HVMP-010",
+                        at + 8,
+                        f"{where}: index {index} again with value {value:#x}, after "
+                        f"{first[index][0]:#x} in param[{first[index][1]}] (set once only)",
+                    )
+                )
+            elif index not in first or not first[index][0]:
+                first[index] = (value, k)
+    return out
