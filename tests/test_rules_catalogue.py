@@ -260,13 +260,6 @@ def test_parse_catalogue_rejects_bad_entries(text: str) -> None:
 
 # --- what Xen does with each image rule (notes/rules-xen-keys convention) ----
 
-#: Image rules whose xen_* keys the parallel branches `restore` and `restore-pv` add
-#: (HVM and PV context chapters; HVM_PARAMS, TSC, CPUID/MSR policy, PV records and
-#: PAGE_DATA of libxc-stream.md). Delete this at merge, once they are in: from then on
-#: every image rule must say what Xen does with it.
-_PENDING_CHAPTERS = ("hvm-context.md", "pv-context.md")
-_PENDING_PREFIXES = ("XC-PAGE-", "XC-PVI-", "XC-P2M-", "XC-VCPU-", "XC-SHI-", "XC-TSC-",
-                     "XC-HVMP-", "XC-POL-")  # fmt: skip
 IMAGE_RULES = [r for r in RULES.values() if r.subject == "image"]
 # FILE:FUNCTION in Xen's tree; a wrapper's reader (outside Xen) is prefixed "libvirt:"/"xenopsd:"
 FUNCTION_RE = re.compile(
@@ -274,14 +267,8 @@ FUNCTION_RE = re.compile(
 )
 
 
-def _pending(r: Rule) -> bool:
-    return r.spec.split("#")[0] in _PENDING_CHAPTERS or r.id.startswith(_PENDING_PREFIXES)
-
-
 @pytest.mark.parametrize("r", IMAGE_RULES, ids=[r.id for r in IMAGE_RULES])
 def test_every_image_rule_says_what_xen_does(r: Rule) -> None:
-    if not r.xen_refuses and _pending(r):
-        return  # filled by the restore/restore-pv branches (see _PENDING_*)
     assert r.xen_refuses, f"{r.id}: no xen_refuses"
     assert r.xen_function, f"{r.id}: no xen_function"
 
