@@ -143,6 +143,7 @@ def load_adapter(path: str | os.PathLike[str]) -> Adapter:
     if not isinstance(obj, dict):
         raise AdapterError(f"{where}: not a JSON object")
     known = {"name", "description", "protocol", "command", "supports", "expected_failures"}
+    known.add("xen_release")  # the Xen release a restorer adapter restores as (not used yet)
     unknown = set(obj) - known - {"timeout", "$comment"}
     if unknown:
         raise AdapterError(f"{where}: unknown keys {sorted(unknown)}")
