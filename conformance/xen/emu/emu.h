@@ -18,6 +18,8 @@
 #define EMU_DOMID 1u
 /* The highest vCPU id a domain may use (HVM_MAX_VCPUS - 1: the most libxl creates). */
 #define EMU_MAX_VCPU_ID 127u
+/* PV guests' machine frames are their pseudo-physical frames plus this. */
+#define EMU_MFN_BASE ((xen_pfn_t)0x1000)
 /* Pages our own frames (shared info, m2p) live at: never a guest frame of the corpus. */
 #define EMU_SHARED_INFO_MFN ((xen_pfn_t)1 << 44)
 

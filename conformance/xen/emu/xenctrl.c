@@ -269,11 +269,13 @@ static int grow_hash(void)
 
 bool emu_populated(xen_pfn_t gfn) { return slot_of(gfn) >= 0; }
 
-static int populate(xen_pfn_t gfn)
+/* A new page for frame `key` (what the toolstack maps it by: the gfn of an HVM
+ * guest, the mfn of a PV guest), holding guest frame `gfn`. */
+static int add_frame(xen_pfn_t key, xen_pfn_t gfn)
 {
-    if ( slot_of(gfn) >= 0 )
+    if ( slot_of(key) >= 0 )
         return 0;
-    if ( gfn == UINT64_MAX )
+    if ( key == UINT64_MAX )
         return errno = EINVAL, -1;
     if ( (nslots + 1) * 2 > hcap && grow_hash() )
         return errno = ENOMEM, -1;
@@ -285,10 +287,28 @@ static int populate(xen_pfn_t gfn)
             return -1;
         file_slots = want;
     }
-    hash_put(gfn + 1, nslots++);
+    hash_put(key + 1, nslots++);
+    if ( m2p && key < m2p_entries )
+        m2p[key] = gfn;
+    return 0;
+}
+
+/* The machine frame of a guest frame. PV frames are offset so that no guest
+ * page gets mfn 0, which the restorer's cr3 encoding cannot tell from "none". */
+static xen_pfn_t frame_of(xen_pfn_t gfn)
+{
+    return emu_dom.hvm ? gfn : gfn + EMU_MFN_BASE;
+}
+
+static int populate(xen_pfn_t gfn)
+{
+    if ( gfn >= UINT64_MAX - EMU_MFN_BASE )
+        return errno = EINVAL, -1;
+    if ( slot_of(frame_of(gfn)) >= 0 )
+        return 0;
+    if ( add_frame(frame_of(gfn), gfn) )
+        return -1;
     emu_dom.nr_pages++;
-    if ( m2p && gfn < m2p_entries )
-        m2p[gfn] = gfn;
     return 0;
 }
 
@@ -351,7 +371,7 @@ void emu_setup(bool hvm, bool hypervisor, int verbose)
     if ( mem_fd < 0 )
         mem_fd = memfd_create("xensave-guest", MFD_CLOEXEC);
     if ( !hvm )
-        populate(EMU_SHARED_INFO_MFN);
+        add_frame(EMU_SHARED_INFO_MFN, EMU_SHARED_INFO_MFN);
 }
 
 xc_interface *xc_interface_open(xentoollog_logger *logger, xentoollog_logger *dombuild_logger,
@@ -444,9 +464,13 @@ int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid, unsigned
 
     (void)xch; (void)domid; (void)mem_flags;
     for ( i = 0; i < nr_extents; i++ )
+    {
         for ( j = 0; j < (1ul << extent_order); j++ )
             if ( populate(extent_start[i] + j) )
                 return -1;
+        /* XENMEM_populate_physmap hands a PV guest's new mfns back */
+        extent_start[i] = frame_of(extent_start[i]);
+    }
     return 0;
 }
 
@@ -503,7 +527,7 @@ void *xc_map_foreign_ranges(xc_interface *xch, uint32_t dom, size_t size, int pr
     m2p_entries = size / sizeof(*m2p);
     for ( i = 0; i < hcap; i++ )
         if ( hkeys[i] && hkeys[i] - 1 < m2p_entries )
-            m2p[hkeys[i] - 1] = hkeys[i] - 1;
+            m2p[hkeys[i] - 1] = emu_dom.hvm ? hkeys[i] - 1 : hkeys[i] - 1 - EMU_MFN_BASE;
     return p;
 }
 
