@@ -120,11 +120,13 @@ def _fetch(root: Path) -> XenRuntime:
     dirs: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         # apt's sandbox user cannot write into a root-owned temp dir: let it
-        os.chmod(tmp, 0o777)  # noqa: S103  (a private dir under our cache, deleted below)
+        os.chmod(tmp, 0o777)
         specs = [f"{p}={v}" for p, v in versions.items()]
         got = _run(["apt-get", "download", "-q", *specs], cwd=Path(tmp))
         if got.returncode != 0:
-            raise Unavailable(f"apt-get download {' '.join(specs)} failed: {got.stderr.strip()[-800:]}")
+            raise Unavailable(
+                f"apt-get download {' '.join(specs)} failed: {got.stderr.strip()[-800:]}"
+            )
         for package, version in versions.items():
             debs = list(Path(tmp).glob(f"{package}_*.deb"))
             if len(debs) != 1:

@@ -742,8 +742,9 @@ int hv_hvm_load(const uint8_t *buf, uint32_t size)
         }
         else if ( !entry_fits(d, left, k->len, k->strict) )
         {
-            emu_refuse("_hvm_check_entry: %s length %u, expected %s%u (%d)", k->name, d->length,
-                       k->strict ? "" : "at most ", k->len, k->err);
+            emu_refuse("_hvm_check_entry: %s instance %u length %u, expected %s%u, %u bytes "
+                       "left (%d)", k->name, d->instance, d->length,
+                       k->strict ? "" : "at most ", k->len, left - (uint32_t)DESC, k->err);
             return k->err;
         }
         else if ( d->typecode == 2 )
