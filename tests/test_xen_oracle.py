@@ -98,6 +98,17 @@ def test_xen_refuses_what_libxenguest_checks(case: str, why: str) -> None:
     assert why in out
 
 
+def test_legacy_images_take_libxls_path_to_the_restorer() -> None:
+    """convert-legacy-stream as libxl runs it, then xc_domain_restore: a second
+    'vcpu' extended-info block becomes a second X86_PV_INFO record, which
+    handle_x86_pv_info (xg_sr_restore_x86_pv.c) refuses."""
+    assert judge("restore", "y_legacy-legacy_hvm_toolstack-64") == (0, "accept:")
+    rc, out = judge("restore", "n_legacy-legacy_x86_64-pv_two-vcpu-blocks")
+    assert rc == 1
+    assert "after libxl's convert-legacy-stream" in out
+    assert "Already received X86_PV_INFO record" in out
+
+
 def test_the_hypervisor_switch() -> None:
     """tsc_set_info (xen/arch/x86/time.c) refuses TSC mode 4 with -EINVAL; libxenguest
     passes the mode through, so only the libxc + hypervisor mode refuses."""

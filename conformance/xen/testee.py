@@ -60,6 +60,10 @@ class Unsupported(Exception):
     """The case is outside what this column judges (the message says why)."""
 
 
+class Refused(Exception):
+    """Xen's toolstack refuses the image before the restorer sees it."""
+
+
 # --- the libxc stream inside an image -----------------------------------------------
 
 
@@ -172,6 +176,18 @@ class Restorer:
         self.built = build(rt)
         self.hypervisor = hypervisor
 
+    def legacy(self, image: bytes, name: str) -> tuple[LibxcStream, str]:
+        """What libxl does with a legacy stream: convert-legacy-stream with its flags
+        (libxl__convert_legacy_stream), then the libxc stream of the result. A
+        conversion that fails fails libxl's restore: Xen refuses the image."""
+        conv = convert_legacy(self.rt, image, name, xapi=False)
+        if conv.rc != 0:
+            lines = [ln.strip() for ln in conv.stderr.splitlines() if ln.strip()]
+            tail = [ln for ln in lines if ln != "Please fix me"]
+            why = tail[-1] if tail else conv.stderr.strip()
+            raise Refused(f"convert-legacy-stream (as libxl runs it) failed: {why}"[:MAX_MESSAGE])
+        return libxc_stream(conv.out), "after libxl's convert-legacy-stream: "
+
     def run(self, stream: LibxcStream) -> tuple[int, str]:
         fd = _memfd(stream.data)
         try:
@@ -188,10 +204,16 @@ class Restorer:
         return done.returncode, done.stderr
 
     def judge(self, image: bytes, header: dict[str, Any]) -> dict[str, Any]:
+        converted = ""
         try:
             stream = libxc_stream(image)
         except Unsupported as exc:
-            return {"verdict": "unsupported", "message": str(exc)}
+            try:
+                stream, converted = self.legacy(image, str(header.get("name", "")))
+            except Unsupported:
+                return {"verdict": "unsupported", "message": str(exc)}
+            except Refused as ref:
+                return {"verdict": "reject", "message": str(ref)}
         rc, err = self.run(stream)
         summary = {"guest": stream.guest, "checkpointed": stream.checkpointed}
         if rc == 0:
@@ -204,7 +226,7 @@ class Restorer:
                 }
             return {"verdict": "accept", "summary": summary}
         if rc == 1:
-            return {"verdict": "reject", "message": _summary(err), "summary": summary}
+            return {"verdict": "reject", "message": converted + _summary(err), "summary": summary}
         return {"verdict": "error", "message": f"driver exit {rc}: {err.strip()[-MAX_MESSAGE:]}"}
 
 
@@ -266,6 +288,46 @@ def _script_verdict(tool: str, rc: int, err: str) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Converted:
+    rc: int  # convert-legacy-stream's exit status (None-like -1: it did not finish)
+    out: bytes
+    stderr: str
+
+
+def convert_legacy(rt: XenRuntime, image: bytes, name: str, xapi: bool) -> Converted:
+    """Debian's convert-legacy-stream on the legacy stream in ``image``: with the
+    flags libxl__convert_legacy_stream passes (libxl_convert_callout.c: the
+    toolstack's own width, 64 here, and --format libxl), or XAPI's (--width 32
+    --skip-qemu --format libxc). The guest type libxl takes from the domain's
+    configuration is taken from the case's name."""
+    start = _legacy_start(image)
+    parts = name.split("_")
+    guest = "hvm" if len(parts) > 2 and parts[2] == "hvm" else "pv"
+    if xapi:
+        flags = ["--width", "32", "--skip-qemu", "--format", "libxc"]
+    else:
+        flags = ["--width", "64", "--format", "libxl"]
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in", Path(tmp) / "out"
+        src.write_bytes(image[start:])
+        env = dict(os.environ, PYTHONPATH=str(rt.pythonpath))
+        argv = [sys.executable, str(rt.xen_bin / "convert-legacy-stream")]
+        argv += ["--in", str(src), "--out", str(dst), "--guest", guest, *flags]
+        try:
+            done = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=CONVERT_TIMEOUT,
+                preexec_fn=_limit_memory,
+            )
+        except subprocess.TimeoutExpired:
+            return Converted(-1, b"", f"did not finish in {CONVERT_TIMEOUT} s")
+        return Converted(done.returncode, dst.read_bytes() if dst.exists() else b"", done.stderr)
+
+
 class LegacyChain:
     """convert-legacy-stream (as libxl runs it, or as XAPI does) then verify-stream-v2."""
 
@@ -275,42 +337,12 @@ class LegacyChain:
         self.verifier = VerifyStream(rt)
 
     def judge(self, image: bytes, header: dict[str, Any]) -> dict[str, Any]:
-        start = _legacy_start(image)
-        name = str(header.get("name", ""))
-        parts = name.split("_")
-        guest = "hvm" if len(parts) > 2 and parts[2] == "hvm" else "pv"
-        if self.xapi:
-            flags = ["--width", "32", "--skip-qemu", "--format", "libxc"]
-            fmt = "libxc"
-        else:
-            # libxl__convert_legacy_stream (libxl_convert_callout.c): the toolstack's
-            # own width (64-bit here) and --format libxl
-            flags = ["--width", "64", "--format", "libxl"]
-            fmt = "libxl"
-        with tempfile.TemporaryDirectory() as tmp:
-            src, dst = Path(tmp) / "in", Path(tmp) / "out"
-            src.write_bytes(image[start:])
-            env = dict(os.environ, PYTHONPATH=str(self.rt.pythonpath))
-            argv = [sys.executable, str(self.rt.xen_bin / "convert-legacy-stream")]
-            argv += ["--in", str(src), "--out", str(dst), "--guest", guest, *flags]
-            try:
-                done = subprocess.run(
-                    argv,
-                    capture_output=True,
-                    text=True,
-                    env=env,
-                    timeout=CONVERT_TIMEOUT,
-                    preexec_fn=_limit_memory,
-                )
-            except subprocess.TimeoutExpired:
-                return {
-                    "verdict": "error",
-                    "message": f"convert-legacy-stream did not finish in {CONVERT_TIMEOUT} s",
-                }
-            if done.returncode != 0:
-                return _script_verdict("convert-legacy-stream", done.returncode, done.stderr)
-            out = dst.read_bytes()
-        rc, err = self.verifier.verify(out, fmt)
+        conv = convert_legacy(self.rt, image, str(header.get("name", "")), self.xapi)
+        if conv.rc == -1:
+            return {"verdict": "error", "message": f"convert-legacy-stream {conv.stderr}"}
+        if conv.rc != 0:
+            return _script_verdict("convert-legacy-stream", conv.rc, conv.stderr)
+        rc, err = self.verifier.verify(conv.out, "libxc" if self.xapi else "libxl")
         return _script_verdict("verify-stream-v2 (after conversion)", rc, err)
 
 
