@@ -254,9 +254,10 @@ class VerifyStream:
         self.mod = _load_script(rt, "verify-stream-v2")
 
     def verify(self, data: bytes, fmt: str) -> tuple[int, str]:
-        self.mod.fin = io.BytesIO(data)
-        self.mod.quiet = False
-        self.mod.verbose = False
+        # the script's globals, as its main() would set them
+        setattr(self.mod, "fin", io.BytesIO(data))  # noqa: B010
+        setattr(self.mod, "quiet", False)  # noqa: B010
+        setattr(self.mod, "verbose", False)  # noqa: B010
         err = io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             rc = self.mod.read_stream(fmt)
@@ -367,7 +368,7 @@ def _legacy_start(image: bytes) -> int:
         try:
             for ev in read_events(io.BytesIO(image)):
                 if type(ev).__name__ == "LegacyHeader":
-                    return int(ev.offset)  # type: ignore[attr-defined]
+                    return int(ev.offset)
                 if isinstance(ev, XcImageHeader | LibxlHeader):
                     break
         except ReadError:
@@ -420,12 +421,14 @@ def main(argv: list[str]) -> int:
             return 2
         # summary.unavailable: the harness reports the cause once, and the
         # expected-failure entries of a column that cannot run here are not stale
-        return serve(
-            lambda image, header: {
-                "verdict": "unsupported",
-                "message": why,
-                "summary": {"unavailable": why},
-            }
+        return int(
+            serve(
+                lambda image, header: {
+                    "verdict": "unsupported",
+                    "message": why,
+                    "summary": {"unavailable": why},
+                }
+            )
         )
     if argv[1:2] == ["--file"] and len(argv) == 3:
         data = Path(argv[2]).read_bytes()
@@ -435,8 +438,8 @@ def main(argv: list[str]) -> int:
             traceback.print_exc()
             return 2
         print(f"{body['verdict']}: {body.get('message', '')}")
-        return {"accept": 0, "reject": 1, "unsupported": 3}.get(body["verdict"], 2)
-    return serve(judge)
+        return {"accept": 0, "reject": 1, "unsupported": 3}.get(str(body["verdict"]), 2)
+    return int(serve(judge))
 
 
 if __name__ == "__main__":
