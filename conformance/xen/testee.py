@@ -20,9 +20,11 @@ import contextlib
 import importlib.util
 import io
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -310,23 +312,68 @@ def convert_legacy(rt: XenRuntime, image: bytes, name: str, xapi: bool) -> Conve
     else:
         flags = ["--width", "64", "--format", "libxl"]
     with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / "in", Path(tmp) / "out"
+        src, dst, err = Path(tmp) / "in", Path(tmp) / "out", Path(tmp) / "err"
         src.write_bytes(image[start:])
-        env = dict(os.environ, PYTHONPATH=str(rt.pythonpath))
-        argv = [sys.executable, str(rt.xen_bin / "convert-legacy-stream")]
-        argv += ["--in", str(src), "--out", str(dst), "--guest", guest, *flags]
-        try:
-            done = subprocess.run(
-                argv,
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=CONVERT_TIMEOUT,
-                preexec_fn=_limit_memory,
-            )
-        except subprocess.TimeoutExpired:
+        argv = ["convert-legacy-stream", "--in", str(src), "--out", str(dst), "--guest", guest]
+        rc = _run_forked(_converter(rt), [*argv, *flags], err)
+        if rc is None:
             return Converted(-1, b"", f"did not finish in {CONVERT_TIMEOUT} s")
-        return Converted(done.returncode, dst.read_bytes() if dst.exists() else b"", done.stderr)
+        out = dst.read_bytes() if dst.exists() else b""
+        return Converted(rc, out, err.read_text(errors="replace") if err.exists() else "")
+
+
+_CONVERTERS: dict[str, ModuleType] = {}
+
+
+def _converter(rt: XenRuntime) -> ModuleType:
+    """Debian's convert-legacy-stream, loaded once; each conversion runs its main()
+    in a forked child (no interpreter start per case)."""
+    key = str(rt.xen_bin)
+    if key not in _CONVERTERS:
+        _CONVERTERS[key] = _load_script(rt, "convert-legacy-stream")
+    return _CONVERTERS[key]
+
+
+def _run_forked(mod: ModuleType, argv: list[str], err: Path) -> int | None:
+    """``mod.main()`` with ``argv`` in a child process under CONVERT_MEMORY, its
+    standard error into ``err``, standard output discarded (ours is the protocol's).
+    The exit status, or None when it ran out of time."""
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 2
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
+            sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+            sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+            _limit_memory()
+            sys.argv = argv
+            main = getattr(mod, "main")  # noqa: B009
+            rc = main()
+            code = rc if isinstance(rc, int) else 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except MemoryError:
+            print("MemoryError", file=sys.stderr)
+            code = 1
+        except BaseException:  # what the interpreter would print, and exit 1
+            traceback.print_exc()
+            code = 1
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            os._exit(code)
+    deadline = time.monotonic() + CONVERT_TIMEOUT
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
+        time.sleep(0.005)
 
 
 class LegacyChain:
@@ -354,9 +401,13 @@ CONVERT_TIMEOUT = 30
 
 
 def _limit_memory() -> None:
+    """At most CONVERT_MEMORY more address space than this process has now."""
     import resource
 
-    resource.setrlimit(resource.RLIMIT_AS, (CONVERT_MEMORY, CONVERT_MEMORY))
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[0])
+    limit = pages * os.sysconf("SC_PAGE_SIZE") + CONVERT_MEMORY
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def _legacy_start(image: bytes) -> int:
