@@ -299,7 +299,11 @@ def test_bundled_adapter_files_load() -> None:
     from xensave.conformance.adapters import bundled_adapters
 
     adapters = {a.name: a for a in bundled_adapters(ADAPTERS)}
-    assert set(adapters) == {"reference", "reference-exit", "kaitai-python", "kaitai-js"}
+    assert set(adapters) == {
+        *("reference", "reference-exit", "kaitai-python", "kaitai-js"),
+        *("xen-4.17-restore", "xen-4.17-restore-hypervisor", "xen-4.17-verify-stream-v2"),
+        *("xen-4.17-legacy-chain", "xen-4.17-legacy-chain-xapi"),
+    }
     assert adapters["reference"].protocol == "persistent"
     assert adapters["reference-exit"].protocol == "exit-code"
     assert adapters["reference-exit"].takes_file

@@ -147,6 +147,8 @@ def write_terminal(run: RunResult, out: TextIO, verbose: bool = False) -> None:
             w(f"     ... and {len(bad) - len(shown)} more (--verbose, --json, or the HTML)\n")
         for name, why in impl.stale:
             w(f"   stale expected-failure entry {name}: {why}\n")
+        if impl.unavailable:
+            w(f"   unavailable here, every case declined: {impl.unavailable}\n")
         if warns:
             names = ", ".join(r.case.name for r in warns[:5])
             more = f" and {len(warns) - 5} more" if len(warns) > 5 else ""
@@ -234,6 +236,7 @@ def to_json(run: RunResult) -> dict[str, Any]:
                 "statuses": dict(impl.status_counts()),
                 "rules": {k: dict(v) for k, v in sorted(impl.rule_counts().items())},
                 "stale_expected_failures": [{"entry": n, "why": w} for n, w in impl.stale],
+                "unavailable": impl.unavailable,
                 "expected_failures_rewritten": bool(impl.updated),
                 "results": [_result_json(run, impl, r) for r in impl.results],
             }

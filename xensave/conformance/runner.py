@@ -108,6 +108,8 @@ class ImplRun:
     results: list[CaseResult]
     expected: ExpectedFailures
     stale: list[tuple[str, str]] = field(default_factory=list)  # (entry, why)
+    # the testee's runtime cannot be had (its answers' summary.unavailable): why
+    unavailable: str | None = None
     updated: Path | None = None
     starts: int = 0
     seconds: float = 0.0
@@ -217,6 +219,11 @@ def _judge_all(impl: ImplRun, by_name: dict[str, Case], strict: bool, run_names:
     for r in impl.results:
         r.listed = r.case.name in entries and r.outcome != "unsupported"
         r.status = status_of(r.case, r.outcome, r.listed, strict, r.level or None)
+        summary = r.raw.summary if r.raw is not None else None
+        if r.outcome == "unsupported" and isinstance(summary, dict):
+            why = summary.get("unavailable")
+            if isinstance(why, str) and impl.unavailable is None:
+                impl.unavailable = why
     impl.stale = []
     for name in entries:
         case = by_name.get(name)
@@ -228,7 +235,7 @@ def _judge_all(impl: ImplRun, by_name: dict[str, Case], strict: bool, run_names:
             impl.stale.append((name, f"outside the claimed support: {why}"))
         elif name in run_names:
             r = next(x for x in impl.results if x.case.name == name)
-            if r.outcome == "unsupported":
+            if r.outcome == "unsupported" and impl.unavailable is None:
                 impl.stale.append((name, f"the testee declined it: {r.message}"))
 
 

@@ -1,0 +1,59 @@
+/*
+ * xensave's in-memory hypervisor: the state shared by the emulated libraries,
+ * the hypervisor-side checks and the restore driver.
+ *
+ * SPDX-License-Identifier: MIT
+ * Written for xensave; no Xen code. Compiled against the headers of Debian's
+ * libxen-dev (fetched at run time, never committed).
+ */
+#ifndef XENSAVE_EMU_H
+#define XENSAVE_EMU_H
+
+#define XC_WANT_COMPAT_MAP_FOREIGN_API 1
+#include <stdbool.h>
+#include <stdint.h>
+#include <xenctrl.h>
+
+/* The one domain the emulation holds. */
+#define EMU_DOMID 1u
+/* The highest vCPU id a domain may use (HVM_MAX_VCPUS - 1: the most libxl creates). */
+#define EMU_MAX_VCPU_ID 127u
+/* PV guests' machine frames are their pseudo-physical frames plus this. */
+#define EMU_MFN_BASE ((xen_pfn_t)0x1000)
+/* Pages our own frames (shared info, m2p) live at: never a guest frame of the corpus. */
+#define EMU_SHARED_INFO_MFN ((xen_pfn_t)1 << 44)
+
+struct emu_domain {
+    bool hvm;
+    bool hypervisor;          /* "libxc + hypervisor" mode: run the checks of checks.c */
+    unsigned int width;       /* guest width in bytes: 8, or 4 after set_address_size 32 */
+    bool address_size_set;
+    uint64_t nr_pages;        /* populated pages */
+    uint64_t params_set[2];   /* which HVM params have been set (bitmap, 128 entries) */
+    uint64_t params[128];
+};
+
+extern struct emu_domain emu_dom;
+
+/* Start (or reset) the emulated domain. Exported for the driver. */
+void emu_setup(bool hvm, bool hypervisor, int verbose);
+/* The first error libxenguest reported, and the hypervisor check that failed, if any. */
+const char *emu_first_error(void);
+const char *emu_hypervisor_error(void);
+
+/* A hypervisor-side check refused: record why (the Xen function in the message). */
+void emu_refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int emu_verbose;
+
+/* Guest memory. */
+void *emu_map(const xen_pfn_t *gfns, size_t n, int prot, int *err);
+bool emu_populated(xen_pfn_t gfn);
+
+/* The hypervisor-side checks (checks.c): 0, or a negative Xen errno. */
+int hv_set_vcpu_context(unsigned int vcpu, const void *ctxt);
+int hv_domctl(struct xen_domctl *domctl);
+int hv_hvm_load(const uint8_t *buf, uint32_t size);
+int hv_set_param(uint32_t index, uint64_t value);
+int hv_tsc_set_info(uint32_t mode, uint64_t nsec, uint32_t khz, uint32_t incarnation);
+
+#endif

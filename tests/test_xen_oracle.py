@@ -1,0 +1,198 @@
+"""Xen 4.17's own code judging corpus images: Debian's unmodified libxenguest over
+our in-memory hypervisor, and Xen's Python tools (conformance/xen/).
+
+They need Debian's packages (apt-get download, on first use) and a C compiler, so
+they run in ``tox -e xen-oracle`` (XENSAVE_XEN_ORACLE=1); tests/conftest.py leaves
+this file out of any other run. There a missing runtime fails the tests with its
+cause. The verdicts asserted are Xen's, read in Xen's source (function named at
+each), not our checker's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xensave.conformance.protocol import decode_response, encode_request
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTEE = ROOT / "conformance" / "xen" / "testee.py"
+CORPUS = ROOT / "conformance" / "corpus"
+
+
+def judge(kind: str, case: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    done = subprocess.run(
+        [sys.executable, str(TESTEE), kind, "--file", str(CORPUS / f"{case}.bin")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    if done.returncode == 2:
+        pytest.fail(f"{kind} could not judge {case}: {done.stderr.strip()}")
+    return done.returncode, done.stdout.strip()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def runtime() -> None:
+    """Fetch (or find) Debian's packages once, failing with the cause if impossible."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "conformance" / "xen" / "debian.py")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"Xen 4.17 runtime unavailable: {done.stderr.strip()}")
+
+
+def test_versions_are_recorded_and_the_cache_is_reused() -> None:
+    stamp = ROOT / ".cache" / "debian" / "versions.json"
+    if os.environ.get("XENSAVE_CACHE"):
+        stamp = Path(os.environ["XENSAVE_CACHE"]) / "debian" / "versions.json"
+    packages = json.loads(stamp.read_text())["packages"]
+    assert set(packages) == {"libxenmisc4.17", "xen-utils-4.17", "libxen-dev"}
+    for p in packages.values():
+        assert p["version"].startswith("4.17."), p
+    # a second use needs no apt at all: with apt-get and dpkg-deb off the PATH it works
+    env = dict(os.environ, PATH="/nonexistent")
+    rc, out = judge("restore", "y_libxc-v3_hvm_typical", env)
+    assert (rc, out) == (0, "accept:")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "y_libxc-v3_hvm_typical",
+        "y_libxc-v3_x86_64-pv_typical",
+        "y_libxc-v3_x86_32-pv_typical",
+        "y_libxc-v2_hvm_typical",
+        "y_xl-v3_x86_64-pv_typical",  # xl header and libxl stream unwrapped
+        "y_libxl-v3_hvm_remus",  # checkpointed: libxc records spliced, XC_STREAM_REMUS
+    ],
+)
+def test_xen_restores_valid_images(case: str) -> None:
+    assert judge("restore", case) == (0, "accept:")
+
+
+@pytest.mark.parametrize(
+    ("case", "why"),
+    [
+        # handle_x86_pv_info (xg_sr_restore_x86_pv.c)
+        ("n_libxc-v3_x86_64-pv_pv-info-twice", "Already received X86_PV_INFO record"),
+        # read_headers (xg_sr_restore.c)
+        ("n_libxl-v3_hvm_libxc-big-endian", "Unable to handle big endian streams"),
+        # handle_shared_info (xg_sr_restore_x86_pv.c)
+        ("n_libxc-v3_x86_64-pv_shared-info-4097", "record wrong size: length 4097"),
+    ],
+)
+def test_xen_refuses_what_libxenguest_checks(case: str, why: str) -> None:
+    rc, out = judge("restore", case)
+    assert rc == 1
+    assert why in out
+
+
+def test_legacy_images_take_libxls_path_to_the_restorer() -> None:
+    """convert-legacy-stream as libxl runs it, then xc_domain_restore: a second
+    'vcpu' extended-info block becomes a second X86_PV_INFO record, which
+    handle_x86_pv_info (xg_sr_restore_x86_pv.c) refuses."""
+    assert judge("restore", "y_legacy-legacy_hvm_toolstack-64") == (0, "accept:")
+    rc, out = judge("restore", "n_legacy-legacy_x86_64-pv_two-vcpu-blocks")
+    assert rc == 1
+    assert "after libxl's convert-legacy-stream" in out
+    assert "Already received X86_PV_INFO record" in out
+
+
+def test_the_hypervisor_switch() -> None:
+    """tsc_set_info (xen/arch/x86/time.c) refuses TSC mode 4 with -EINVAL; libxenguest
+    passes the mode through, so only the libxc + hypervisor mode refuses."""
+    assert judge("restore", "n_libxc-v3_hvm_tsc-mode-4") == (0, "accept:")
+    rc, out = judge("restore-hypervisor", "n_libxc-v3_hvm_tsc-mode-4")
+    assert rc == 1
+    assert "tsc_set_info" in out and "-EINVAL" in out
+
+
+@pytest.mark.parametrize(
+    ("case", "why"),
+    [
+        (
+            "n_libxc-v3_x86_64-pv_pv-context-rip-non-canonical",
+            "rip 0x800000000000 is not canonical",
+        ),
+        ("n_libxc-v3_x86_64-pv_pv-context-ldt-ents-8193", "8193 entries above 8192"),
+    ],
+)
+def test_arch_set_info_guest(case: str, why: str) -> None:
+    rc, out = judge("restore-hypervisor", case)
+    assert rc == 1
+    assert "arch_set_info_guest" in out and why in out and "-EINVAL" in out
+
+
+def test_verify_stream_v2() -> None:
+    assert judge("verify-stream-v2", "y_libxc-v3_x86_64-pv_typical") == (0, "accept:")
+    # Xen's bug under Python 3: verify_record_emulator_xenstore_data compares bytes with str
+    rc, out = judge("verify-stream-v2", "y_libxl-v3_hvm_typical")
+    assert rc == 1
+    assert "Data not NUL terminated" in out
+
+
+def test_legacy_chain() -> None:
+    assert judge("legacy-chain", "y_legacy-legacy_x86_64-pv_toolstack-64") == (0, "accept:")
+    # libxl passes --width 64: an image from a 32-bit toolstack is misread
+    rc, out = judge("legacy-chain", "y_legacy-legacy_x86_64-pv_toolstack-32")
+    assert rc == 1
+    assert "extended info marker" in out
+
+
+def test_unavailable_runtime_answers_unsupported_once(tmp_path: Path) -> None:
+    """No cache and no apt: every case is answered 'unsupported' with the cause."""
+    env = dict(os.environ, XENSAVE_CACHE=str(tmp_path), PATH="/nonexistent")
+    image = (CORPUS / "y_libxc-v3_hvm_typical.bin").read_bytes()
+    frames = b"".join(
+        encode_request({"protocol": 1, "id": i, "name": "y_x", "size": len(image)}, image)
+        for i in (1, 2)
+    )
+    done = subprocess.run(
+        [sys.executable, str(TESTEE), "restore"],
+        input=frames,
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    out = done.stdout
+    bodies = []
+    while out:
+        (n,) = struct.unpack_from("<I", out)
+        bodies.append(decode_response(out[4 : 4 + n]))
+        out = out[4 + n :]
+    assert [b.verdict for b in bodies] == ["unsupported", "unsupported"]
+    assert "apt-get is not on the PATH" in bodies[0].message
+    assert done.stderr.decode().count("unavailable") == 1
+
+
+def test_harness_reports_an_unavailable_column_once(tmp_path: Path) -> None:
+    """The harness names the cause once and does not call the column's expected
+    failures stale: the run passes with an empty column."""
+    env = dict(os.environ, XENSAVE_CACHE=str(tmp_path), PATH="/nonexistent")
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "xensave", "conformance", "run", "-a", "xen-4.17-restore"),
+            *("--no-html", "-q", "-k", "y_libxc-v3_hvm_*", "-k", "n_libxc-v3_hvm_tsc-mode-4"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("unavailable here") == 1
+    assert "apt-get is not on the PATH" in done.stdout
+    assert "stale" not in done.stdout
