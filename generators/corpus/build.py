@@ -14,7 +14,7 @@ from pathlib import Path
 
 from xensave.rules import load_rules
 
-from .framework import REGISTRY, ROOT, Resolved, resolve
+from .framework import REGISTRY, ROOT, Resolved, replays, resolve
 from .policy import TAGS
 from .schema import schema
 
@@ -61,12 +61,36 @@ def cases() -> list[Resolved]:
         importlib.import_module(f"{__package__}.{m}")
     rules = load_rules()
     out = [resolve(c, rules) for c in REGISTRY]
+    taken = {r.name for r in out}
+    candidates = [r for home in out for r in replays(home, taken, rules)]
+    out += select(out, candidates)
     names: dict[str, str] = {}
     for r in out:
         if r.name in names:
             raise ValueError(f"two cases named {r.name}: {names[r.name]} and {r.case.recipe}")
         names[r.name] = r.case.recipe
     return sorted(out, key=lambda r: r.name)
+
+
+def _covers(r: Resolved) -> set[tuple[str, str, str, int | None]]:
+    return {(r.verdict.prefix, rid, r.guest or "", r.version) for rid in r.rules}
+
+
+def select(homes: list[Resolved], candidates: list[Resolved]) -> list[Resolved]:
+    """The replays the corpus keeps: one wherever a rule a replay breaks has no case of
+    that kind (``n_``, ``i_``) in that cell yet, taking the smaller images first (then by
+    name) so that the corpus stays within its size budget. Every replay of every recipe
+    would double it (issue 17); one per rule and cell is what the coverage gate needs."""
+    have: set[tuple[str, str, str, int | None]] = set()
+    for r in homes:
+        have |= _covers(r)
+    kept: list[Resolved] = []
+    for r in sorted(candidates, key=lambda r: (len(r.data), r.name)):
+        new = _covers(r) - have
+        if new:
+            kept.append(r)
+            have |= new
+    return kept
 
 
 def _json(value: object) -> str:
