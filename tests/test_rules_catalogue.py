@@ -391,3 +391,18 @@ def test_cells_table_matches_the_defaults() -> None:
     )
     with pytest.raises(ValueError, match=r"cells\.guests"):
         parse_catalogue(text)
+
+
+@pytest.mark.parametrize(("words", "guests"), [("64-bit", ("x86_64-pv",)), ("32-bit", ("x86_32-pv",))])
+def test_cells_follow_the_context_width_the_rule_names(words: str, guests: tuple[str, ...]) -> None:
+    """A PV-context rule that opens with "In a 64-bit context" (or "A 32-bit context")
+    applies to guests of that width only, and a rule that names no width to both."""
+    named = set()
+    for chapter, _, m in rule_lines():
+        if chapter != "pv-context.md":
+            continue
+        text = m.group("text")
+        if text.startswith((f"In a {words} context", f"A {words} context")):
+            named.add(m.group("id"))
+            assert RULES[m.group("id")].guests == guests, m.group("id")
+    assert named

@@ -34,6 +34,7 @@ layer, version and guest parts from the model the recipe returns.
 from __future__ import annotations
 
 import inspect
+import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -524,6 +525,18 @@ def cells_of(case: Case, rules: dict[str, Rule]) -> list[tuple[str, int]]:
 _OWN_IMAGE = "the recipe builds its own image rather than on the cell bases"
 
 
+def _moved(args: tuple[Any, ...], here: tuple[str, int], cell: tuple[str, int]) -> tuple[Any, ...]:
+    """A recipe's arguments for another cell: its guest (and the version right after it)
+    become the cell's."""
+    out = list(args)
+    for i, a in enumerate(out):
+        if isinstance(a, str) and a == here[0] and a in GUESTS:
+            out[i] = cell[0]
+            if i + 1 < len(out) and type(out[i + 1]) is int and out[i + 1] == here[1]:
+                out[i + 1] = cell[1]
+    return tuple(out)
+
+
 def replays(home: Resolved, taken: set[str], rules: dict[str, Rule]) -> list[Resolved]:
     """The case replayed in every other cell of the rules it breaks: the same recipe on
     the bases of that guest type and libxc version, with the same declarations (so the
@@ -544,16 +557,15 @@ def replays(home: Resolved, taken: set[str], rules: dict[str, Rule]) -> list[Res
     if case.restore is not None or case.layers is not None or case.guest or case.version:
         home.only_here = "the recipe declares its cell (guest, version, layers or restore)"
         return []
-    if any(a in GUESTS for a in case.args):
-        home.only_here = "the recipe takes its guest as an argument: its variants pick the cells"
-        return []
     out: list[Resolved] = []
     missed: list[str] = []
     for cell in others:
-        variant = replace(case, replay=(here, cell), replay_of=home.name)
+        variant = replace(
+            case, args=_moved(case.args, here, cell), replay=(here, cell), replay_of=home.name
+        )
         try:
             r = resolve(variant, rules)
-        except (LookupError, ValueError, AssertionError, StopIteration):
+        except (LookupError, ValueError, TypeError, AssertionError, StopIteration, struct.error):
             missed.append(f"{cell[0]} v{cell[1]}")
             continue
         if (r.guest, r.version) != cell:
