@@ -393,7 +393,9 @@ def test_cells_table_matches_the_defaults() -> None:
         parse_catalogue(text)
 
 
-@pytest.mark.parametrize(("words", "guests"), [("64-bit", ("x86_64-pv",)), ("32-bit", ("x86_32-pv",))])
+@pytest.mark.parametrize(
+    ("words", "guests"), [("64-bit", ("x86_64-pv",)), ("32-bit", ("x86_32-pv",))]
+)
 def test_cells_follow_the_context_width_the_rule_names(words: str, guests: tuple[str, ...]) -> None:
     """A PV-context rule that opens with "In a 64-bit context" (or "A 32-bit context")
     applies to guests of that width only, and a rule that names no width to both."""
