@@ -74,6 +74,7 @@ _GUESTS_OF_AREA: dict[str, tuple[str, ...]] = {
     "hvm-context": ("hvm",),
     "hvm-params": ("hvm",),
     "emulator": ("hvm",),
+    "xenstore-data": ("hvm",),  # EMULATOR_XENSTORE_DATA, an emulator record
     "emulator-context": ("hvm",),
     "device-model": ("hvm",),
 }
@@ -191,20 +192,23 @@ def _expect(cond: bool, rid: str, message: str) -> None:
 
 
 def default_cells(
-    layer: str, area: str, versions: tuple[int, ...]
+    layer: str, area: str, versions: tuple[int, ...], chapter: str = ""
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """Where a rule applies unless its table says otherwise (``cells``): every guest
     but for the areas of one guest type, the stream kinds and wrappings of its layer,
     and for a libxc rule the versions its ``versions`` key names."""
     guests = _GUESTS_OF_AREA.get(area, GUESTS)
     streams = _STREAMS_OF_LAYER[layer]
+    if chapter in ("hvm-context.md", "pv-context.md"):
+        streams = STREAMS  # a legacy image carries the same contexts (legacy.md)
     if versions:
         streams = tuple(f"v{v}" for v in versions)
     return guests, streams, _OUTER_OF_LAYER[layer]
 
 
 def _cells_from_table(rid: str, table: dict[str, Any], versions: tuple[int, ...]) -> Any:
-    guests, streams, outer = default_cells(table["layer"], table["area"], versions)
+    chapter = str(table["spec"]).split("#")[0]
+    guests, streams, outer = default_cells(table["layer"], table["area"], versions, chapter)
     cells = table.get("cells")
     if cells is None:
         return guests, streams, outer
