@@ -1,0 +1,62 @@
+"""``xensave conformance coverage``: the rules x cells matrix and its exit status."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = ROOT / "conformance" / "manifest.json"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "xensave", "conformance", "coverage", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_coverage_of_the_corpus_passes_and_names_the_cells() -> None:
+    out = _run("--manifest", str(MANIFEST))
+    assert out.returncode == 0, out.stdout + out.stderr
+    head = out.stdout.splitlines()[0].split()
+    assert head[0] == "rule" and "x86_32" in head and "legacy" in head
+    assert "MUST rule cells without a failing case" in out.stdout
+
+
+def test_coverage_json_counts_cases_by_cell() -> None:
+    out = _run("--manifest", str(MANIFEST), "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    page = next(r for r in data["rules"] if r["rule"] == "XC-PAGE-006")
+    manifest = json.loads(MANIFEST.read_text())
+    want = sum(
+        1
+        for c in manifest["cases"]
+        if "XC-PAGE-006" in c["rules"]
+        and c["name"].startswith("n_")
+        and (c["guest"], c["version"]) == ("x86_32-pv", 2)
+    )
+    assert want and page["cells"]["x86_32-pv/v2"]["n"] == want
+    assert page["cells"]["x86_32-pv/legacy"]["applies"] is False
+    pvi = next(r for r in data["rules"] if r["rule"] == "XC-PVI-001")
+    assert pvi["cells"]["hvm/v3"]["applies"] is False
+
+
+def test_a_missing_cell_fails_and_is_named(tmp_path: Path) -> None:
+    manifest = json.loads(MANIFEST.read_text())
+    manifest["cases"] = [
+        c
+        for c in manifest["cases"]
+        if not ("XC-VER-001" in c["rules"] and (c["guest"], c["version"]) == ("hvm", 2))
+    ]
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    out = _run("--manifest", str(path))
+    assert out.returncode == 1
+    assert "XC-VER-001: HVM v2" in out.stdout
