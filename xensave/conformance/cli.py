@@ -337,8 +337,9 @@ def _coverage(args: argparse.Namespace) -> int:
             print(f"  {rid}: {', '.join(cell_label(c) for c in cells)}")
     for title, table in (("exempt", EXEMPT), ("pending", PENDING)):
         groups: dict[tuple[str, str], list[str]] = {}
-        for rid, (cells, why) in table.items():
-            groups.setdefault((why, ", ".join(cell_label(c) for c in cells)), []).append(rid)
+        for rid, (where_cells, why) in table.items():
+            key = (why, ", ".join(cell_label(c) for c in where_cells))
+            groups.setdefault(key, []).append(rid)
         for (why, where), rids in groups.items():
             print(f"{title}: {' '.join(rids)} in {where}: {why}")
     for (chapter, stream), why in PENDING_AREAS.items():
