@@ -60,3 +60,34 @@ def test_a_missing_cell_fails_and_is_named(tmp_path: Path) -> None:
     out = _run("--manifest", str(path))
     assert out.returncode == 1
     assert "XC-VER-001: HVM v2" in out.stdout
+
+
+# --- the harness groups results by cell ---------------------------------------------------
+
+
+def test_a_failure_in_one_cell_is_reported_as_that_cell_only() -> None:
+    """A testee wrong only on x86_32 PV v2: the summary says "XC-PAGE-006 ... in x86_32
+    PV v2 only", -v lists the cells, and the JSON counts by cell and by rule and cell."""
+    import io
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from testees.support import go, impl
+
+    from xensave.conformance.report import to_json, write_terminal
+
+    wrong = "n_libxc-v2_x86_32-pv_page-data-page-missing"
+    result = go(
+        MANIFEST,
+        [impl("w", f"wrong:{wrong}")],
+        names=["n_libxc-*_page-data-page-missing"],
+    )
+    out = io.StringIO()
+    write_terminal(result, out, verbose=True)
+    text = out.getvalue()
+    assert "XC-PAGE-006 (MUST): 1 fail in x86_32 PV v2 only (passes in 5 other cells)" in text
+    assert "by cell (guest, stream):" in text
+    assert "x86_32 PV v2      fail 1" in text
+    data = to_json(result)["implementations"][0]
+    assert data["cells"]["x86_32 PV v2"] == {"fail": 1}
+    assert data["cells"]["HVM v3"] == {"pass": 1}
+    assert data["rule_cells"]["XC-PAGE-006"]["x86_32 PV v2"] == {"fail": 1}
