@@ -91,3 +91,18 @@ def test_a_failure_in_one_cell_is_reported_as_that_cell_only() -> None:
     assert data["cells"]["x86_32 PV v2"] == {"fail": 1}
     assert data["cells"]["HVM v3"] == {"pass": 1}
     assert data["rule_cells"]["XC-PAGE-006"]["x86_32 PV v2"] == {"fail": 1}
+
+
+def test_the_html_matrix_has_a_table_by_cell() -> None:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from testees.support import go, impl
+
+    from xensave.conformance.html import render_html
+
+    wrong = "n_libxc-v2_x86_32-pv_page-data-page-missing"
+    result = go(MANIFEST, [impl("w", f"wrong:{wrong}")], names=["n_libxc-*_page-data-page-missing"])
+    page = render_html(result)
+    table = page.split('<h2 id="cells">', 1)[1].split("</table>", 1)[0]
+    rows = {r.split("</th>")[0]: r for r in table.split("<tr><th>")[1:]}
+    assert "1 fail" in rows["x86_32 PV v2"] and "XC-PAGE-006" in rows["x86_32 PV v2"]
+    assert "1 pass" in rows["HVM v3"] and "XC-PAGE-006" not in rows["HVM v3"]
