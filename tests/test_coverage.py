@@ -106,3 +106,18 @@ def test_the_html_matrix_has_a_table_by_cell() -> None:
     rows = {r.split("</th>")[0]: r for r in table.split("<tr><th>")[1:]}
     assert "1 fail" in rows["x86_32 PV v2"] and "XC-PAGE-006" in rows["x86_32 PV v2"]
     assert "1 pass" in rows["HVM v3"] and "XC-PAGE-006" not in rows["HVM v3"]
+
+
+def test_the_docs_page_shows_every_rule_and_the_gaps() -> None:
+    from xensave.conformance.coverage import CELLS, coverage, render_markdown
+    from xensave.conformance.manifest import load_manifest
+    from xensave.rules import load_rules
+
+    page = render_markdown(coverage(load_manifest(MANIFEST).cases))
+    rows = [ln for ln in page.splitlines() if ln.startswith("| XC-") or ln.startswith("| HVM-")]
+    assert all(ln.count("|") == 3 + len(CELLS) for ln in rows)
+    image = [r for r in load_rules().values() if r.subject == "image"]
+    for r in image:
+        assert f"| {r.id} | {r.level} |" in page, r.id
+    assert "## Pending cells" in page and "## Exempt cells" in page
+    assert "_gen/coverage" in (ROOT / "docs" / "index.md").read_text()

@@ -901,12 +901,22 @@ def gen_spec() -> None:
     write(DOCS / plan.SPEC_TOCTREE, plan.spec_toctree(chapters))
 
 
+def gen_coverage() -> None:
+    """The corpus coverage page: rules x cells (xensave.conformance.coverage)."""
+    from xensave.conformance.coverage import coverage, render_markdown
+    from xensave.conformance.manifest import load_manifest
+
+    cases = load_manifest(ROOT / "conformance" / "manifest.json").cases
+    write(GEN / "coverage.md", render_markdown(coverage(cases)))
+
+
 def generate(app: Any, config: Any) -> None:
     sys.path.insert(0, str(ROOT))
     GEN.mkdir(exist_ok=True)
     gen_spec()
     ref = gen_reference()
     gen_rules_and_corpus(ref)
+    gen_coverage()
     gen_conformance(GEN / "_extra")
     gen_cli()
     gen_guide_outputs()

@@ -299,3 +299,50 @@ def render_text(cov: Coverage, *, all_rules: bool = False) -> str:
         " (n/i/y: cases that must be rejected / may go either way / must be accepted)"
     )
     return "\n".join(lines) + "\n"
+
+
+def render_markdown(cov: Coverage) -> str:
+    """The docs page: every image rule x cell with n/i/y counts, then the gaps."""
+    head = "| rule | level | " + " | ".join(cell_label(c) for c in CELLS) + " |"
+    lines = [
+        "# Corpus coverage by cell",
+        "",
+        "Each image rule applies to some cells: a guest type (x86_32 PV, x86_64 PV, HVM) "
+        "with a libxc v2 or v3 stream or a pre-4.6 legacy one (`cells` in "
+        "`spec/rules.toml`, or the defaults by layer and area in `xensave/rules.py`). "
+        "Each cell shows the corpus's cases of the rule as *n/i/y*: must be rejected / "
+        "either verdict conforms / must be accepted; `-` where the rule does not apply; "
+        "**!** where a MUST rule has no failing case. The same table is printed by "
+        "`xensave conformance coverage --all`.",
+        "",
+    ]
+    t = cov.totals()
+    lines += [
+        f"{t['rules']} image rules, {t['applicable']} applicable rule cells "
+        f"({t['must']} of MUST rules), {t['gaps']} MUST rule cells without a failing case "
+        "(each exempt or pending, below).",
+        "",
+        head,
+        "|" + "---|" * (2 + len(CELLS)),
+    ]
+    for rid, rc in cov.rules.items():
+        missing = set(rc.without_failing()) if rc.rule.level == Level.MUST else set()
+        row = [rid, str(rc.rule.level)]
+        for c in CELLS:
+            if c not in rc.rule.cells():
+                row.append("-")
+                continue
+            k = rc.cells.get(c, {"y": 0, "n": 0, "i": 0})
+            row.append(f"{k['n']}/{k['i']}/{k['y']}" + (" **!**" if c in missing else ""))
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "## Applicable cells with no case", ""]
+    for rid, rc in cov.rules.items():
+        if rc.uncovered():
+            lines.append(f"- {rid}: {', '.join(cell_label(c) for c in rc.uncovered())}")
+    for title, table in (("Exempt cells", EXEMPT), ("Pending cells", PENDING)):
+        lines += ["", f"## {title}", ""]
+        for rid, (cells, why) in table.items():
+            lines.append(f"- {rid} in {', '.join(cell_label(c) for c in cells)}: {why}")
+    for (chapter, stream), why in PENDING_AREAS.items():
+        lines.append(f"- every rule of {chapter} in the {stream} cells: {why}")
+    return "\n".join(lines) + "\n"
