@@ -95,7 +95,7 @@ PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
         "xl file carrying a legacy stream are not written",
     ),
     **_each(
-        "XL-REC-001 XL-REC-002 XL-REC-003 XL-END-002 XL-CKE-001 XL-CKS-001 XL-CKS-003 "
+        "XL-REC-002 XL-REC-003 XL-CKE-001 XL-CKS-001 XL-CKS-003 "
         "XL-CKS-004 XL-CKS-005 XL-CKS-006 XL-NEST-003 XL-NEST-005 XC-CKPT-001 XC-DIRTY-001 "
         "XC-DIRTY-002",
         _cells(_PV, ("v2", "v3")),
