@@ -60,6 +60,8 @@ def xc(guest: str = "hvm", version: int = 3, **kw: object) -> LibxcStream:
     """A small valid bare libxc stream (one vCPU unless ``vcpus`` says otherwise)."""
     kw.setdefault("vcpus", 1)
     kw.setdefault("small", True)
+    if _REPLAY and _cell(guest, version)[1] != version:
+        kw.pop("release", None)  # a release of the home version: the cell's own default
     guest, version = _cell(guest, version)
     image = samples.build(guest, version, "libxc", **kw)  # type: ignore[arg-type]
     assert isinstance(image, LibxcStream)
@@ -71,6 +73,8 @@ def libxl(guest: str = "hvm", version: int = 3, **kw: object) -> LibxlStream:
     emulator records)."""
     kw.setdefault("vcpus", 1)
     kw.setdefault("small", True)
+    if _REPLAY and _cell(guest, version)[1] != version:
+        kw.pop("release", None)  # a release of the home version: the cell's own default
     guest, version = _cell(guest, version)
     image = samples.build(guest, version, "libxl", **kw)  # type: ignore[arg-type]
     assert isinstance(image, LibxlStream)
@@ -81,6 +85,8 @@ def xl(guest: str = "hvm", version: int = 3, **kw: object) -> XlFile:
     """A small valid xl save file."""
     kw.setdefault("vcpus", 1)
     kw.setdefault("small", True)
+    if _REPLAY and _cell(guest, version)[1] != version:
+        kw.pop("release", None)  # a release of the home version: the cell's own default
     guest, version = _cell(guest, version)
     image = samples.build(guest, version, "xl", **kw)  # type: ignore[arg-type]
     assert isinstance(image, XlFile)

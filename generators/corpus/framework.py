@@ -122,6 +122,7 @@ class Case:
     restore: Restore | None = None  # None: derive_restore
     only_here: str = ""  # why the recipe is not replayed in the other cells of its rules
     same_guest: str = ""  # why it is replayed in its own guest type's other cells only
+    same_version: str = ""  # why it is replayed in its own libxc version's other cells only
     replay: tuple[tuple[str, int], tuple[str, int]] | None = None  # (home, cell)
     replay_of: str = ""  # the home case's name, for a replay
 
@@ -275,12 +276,14 @@ def recipe(
     restore: Restore | None = None,
     only_here: str = "",
     same_guest: str = "",
+    same_version: str = "",
 ) -> Callable[[Builder], Builder]:
     """Register ``fn(*args)`` as a case. Stack the decorator for several variants.
 
     A case that breaks rules is also replayed in every other (guest, libxc version)
     cell those rules apply to (:func:`replays`) unless ``only_here`` says why not
-    (``same_guest``: why only in the other versions of its own guest type)."""
+    (``same_guest``: why only in the other versions of its own guest type;
+    ``same_version``: why only in the other guest types of its own version)."""
 
     def deco(fn: Builder) -> Builder:
         module = Path(inspect.getfile(fn)).resolve().relative_to(ROOT).as_posix()
@@ -303,6 +306,7 @@ def recipe(
                 restore=restore,
                 only_here=only_here,
                 same_guest=same_guest,
+                same_version=same_version,
             )
         )
         return fn
@@ -551,9 +555,15 @@ def replays(home: Resolved, taken: set[str], rules: dict[str, Rule]) -> list[Res
     if case.only_here:
         home.only_here = case.only_here
         return []
+    if "errata" in case.tags:
+        home.only_here = "an erratum shows what Xen 4.6-4.8 wrote: v2 streams of those releases"
+        others = [c for c in others if c[1] == here[1]]
     if case.same_guest:
         others = [c for c in others if c[0] == here[0]]
         home.only_here = case.same_guest
+    if case.same_version:
+        others = [c for c in others if c[1] == here[1]]
+        home.only_here = case.same_version
     if case.restore is not None or case.layers is not None or case.guest or case.version:
         home.only_here = "the recipe declares its cell (guest, version, layers or restore)"
         return []

@@ -352,6 +352,8 @@ def hvm_record_in_pv(rtype: int) -> LibxcStream:
     "X86_PV_P2M_FRAMES comes before X86_PV_INFO (version 2)",
     tags=("ordering", "p2m", "pv-info"),
     breaks=("XC-ORD-001",),
+    same_version="in a v3 stream the move also puts X86_PV_P2M_FRAMES before "
+    "STATIC_DATA_END, breaking XC-SDE-003 as well",
 )
 def p2m_before_pv_info() -> LibxcStream:
     s = B.xc("x86_64-pv", 2, release=(4, 13))
