@@ -162,6 +162,7 @@ def test_manifest_shape_without_jsonschema() -> None:
         "tags",
         "description",
         "recipe",
+        "since",
     ]
     for c in cases():
         assert list(c) == keys, c["name"]

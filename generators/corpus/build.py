@@ -34,6 +34,13 @@ MODULES = (
     "regressions",
 )
 
+#: The corpus's version, semantic: a removed case or a changed verdict (``verdict``,
+#: ``level`` or ``restorable``) is a major change, a new case a minor one, anything else
+#: (a description, a tag, the bytes of a case whose verdict stays) a patch. Each case
+#: carries the version that added it (``since``, a recipe declaration, default
+#: framework.FIRST_VERSION); docs/changelog.md says what each version changed.
+CORPUS_VERSION = "1.0.0"
+
 CONFORMANCE = ROOT / "conformance"
 #: Generated files, relative to the output directory (the corpus/ images aside).
 GENERATED = ("manifest.json", "manifest.schema.json", "tags.json", "TAGS.md")
@@ -65,7 +72,22 @@ def cases() -> list[Resolved]:
         if r.name in names:
             raise ValueError(f"two cases named {r.name}: {names[r.name]} and {r.case.recipe}")
         names[r.name] = r.case.recipe
+    for r in out:
+        if version_key(r.case.since) > version_key(CORPUS_VERSION):
+            raise ValueError(
+                f"{r.case.recipe} ({r.name}): since {r.case.since} is after the corpus "
+                f"version {CORPUS_VERSION}; raise CORPUS_VERSION (generators/corpus/build.py)"
+            )
     return sorted(out, key=lambda r: r.name)
+
+
+def version_key(version: str) -> tuple[int, int, int]:
+    """``MAJOR.MINOR.PATCH`` as a tuple that sorts; ValueError for anything else."""
+    parts = version.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"corpus version {version!r} is not MAJOR.MINOR.PATCH")
+    major, minor, patch = (int(p) for p in parts)
+    return major, minor, patch
 
 
 def _json(value: object) -> str:
@@ -81,7 +103,13 @@ def render(resolved: list[Resolved]) -> dict[str, bytes]:
         files[path] = r.data
         entries.append(r.entry(hashlib.sha256(r.data).hexdigest()))
     tags = dict(sorted(TAGS.items()))
-    manifest = {"format": "xensave-corpus", "manifest_version": 1, "tags": tags, "cases": entries}
+    manifest = {
+        "format": "xensave-corpus",
+        "manifest_version": 1,
+        "corpus_version": CORPUS_VERSION,
+        "tags": tags,
+        "cases": entries,
+    }
     files["manifest.json"] = _json(manifest).encode()
     files["manifest.schema.json"] = _json(schema()).encode()
     files["tags.json"] = _json(tags).encode()
