@@ -163,6 +163,7 @@ def test_manifest_shape_without_jsonschema() -> None:
         "description",
         "recipe",
         "since",
+        "fault_offset",
     ]
     for c in cases():
         assert list(c) == keys, c["name"]

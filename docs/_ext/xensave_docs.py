@@ -630,8 +630,9 @@ def gen_rules_and_corpus(ref: Reference) -> None:
         f"The {len(cases)} images of `conformance/corpus/`, from its manifest, by "
         "outermost layer. Each case shows its expected verdict, the Xen releases that "
         "restore it (declared by its recipe, with the Xen functions that decide), the "
-        "rules it exercises, its tags, size, SHA-256, the first 64 octets and a "
-        "download link.",
+        "rules it exercises, its tags, size, SHA-256, the octets around its fault (the "
+        "manifest's `fault_offset`: where its recipe changed the valid base image; the "
+        "first 64 octets when there is none) and a download link.",
         "",
         "| layer | y_ | n_ | i_ |",
         "|---|---|---|---|",
@@ -675,23 +676,41 @@ def gen_rules_and_corpus(ref: Reference) -> None:
                 f"| recipe | `{c.get('recipe', '')}` |",
                 f"| download | {{download}}`{c['name']}.bin <../../../conformance/{c['file']}>` |",
                 "",
-                "```text",
-                hexdump(data[:64]),
-                "```",
-                "",
+                *fault_window(data, c.get("fault_offset")),
             ]
         write(GEN / "corpus" / f"{layer}.md", "\n".join(page))
     idx += ["", "```{toctree}", ":hidden:", "", *toc, "```", ""]
     write(GEN / "corpus" / "index.md", "\n".join(idx))
 
 
-def hexdump(data: bytes) -> str:
+def fault_window(data: bytes, fault: int | None) -> list[str]:
+    """The octets a reader of a case wants to see: 48 before and 64 after the fault
+    the manifest declares (``fault_offset``), the fault's octet marked; else the first
+    64. Lines stay aligned on 16 so offsets read as in ``xxd``."""
+    if fault is None:
+        return ["First 64 octets:", "", "```text", hexdump(data[:64]), "```", ""]
+    start = max(0, (fault // 16) * 16 - 48)
+    end = min(len(data), (fault // 16) * 16 + 64)
+    lines = hexdump(data[start:end], base=start).splitlines() if end > start else []
+    out: list[str] = []
+    for line in lines:
+        out.append(line)
+        line_off = int(line[:8], 16)
+        if line_off <= fault < line_off + 16:
+            out.append(" " * (10 + 3 * (fault - line_off)) + f"^^ fault_offset {fault:#x}")
+    if fault >= len(data):
+        out.append(f"(the image ends here, at {len(data):#x}: fault_offset {fault:#x})")
+    head = f"Octets around the fault, at offset {fault:#x} ({fault}):"
+    return [head, "", "```text", "\n".join(out), "```", ""]
+
+
+def hexdump(data: bytes, base: int = 0) -> str:
     out = []
     for off in range(0, len(data), 16):
         chunk = data[off : off + 16]
         hexs = " ".join(f"{b:02x}" for b in chunk)
         text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        out.append(f"{off:08x}  {hexs:<47}  |{text}|")
+        out.append(f"{base + off:08x}  {hexs:<47}  |{text}|")
     return "\n".join(out) if out else "(empty file)"
 
 
@@ -756,6 +775,143 @@ def gen_conformance(extra: Path) -> None:
     ]
     lines += [f"| {k} | {v} |" for k, v in sorted(by_area.items())]
     write(GEN / "include" / "kaitai-table.md", "\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------
+# the published matrix as part of the site; downloads; the corpus version
+# --------------------------------------------------------------------------
+
+_LINKED = "<!-- xensave-docs: linked -->"
+
+
+def build_paths() -> list[tuple[str, str]]:
+    """Paths of the machine that builds the site, and what a reader sees instead."""
+    pairs = [(str(ROOT) + os.sep, ""), (str(ROOT), ".")]
+    for exe in {sys.executable, os.path.realpath(sys.executable)}:
+        pairs.append((exe, "python"))
+    pairs.append((sys.prefix + os.sep, ""))
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def link_matrix(html_out: Path) -> None:
+    """The harness's HTML matrix, published at the site's root, made part of the site:
+    each case name links to its corpus page and each rule ID to the rule index, and no
+    path of the build machine is shown (the checkout's own paths become relative, the
+    Python that ran becomes ``python``)."""
+    from docutils.nodes import make_id
+
+    from xensave.rules import load_rules
+
+    html = html_out.read_text(encoding="utf-8")
+    if _LINKED in html:
+        return
+    for old, new in build_paths():
+        html = html.replace(old, new)
+    rules = set(load_rules())
+    manifest = json.loads((ROOT / "conformance" / "manifest.json").read_text())
+    layer_of = {c["name"]: c["layer"] for c in manifest["cases"]}
+
+    def case_link(m: re.Match[str]) -> str:
+        name = m.group(2)
+        if name not in layer_of:
+            return m.group(0)
+        href = f"_gen/corpus/{layer_of[name]}.html#{make_id(case_label(name))}"
+        return f'{m.group(1)}{name} <a class="case-page" href="{href}">case page</a></summary>'
+
+    html = re.sub(r'(<summary class="mono">)([^<]+)</summary>', case_link, html)
+    rule_re = re.compile(r"\b([A-Z]+-[A-Z0-9]+-\d{3})\b")
+
+    def rule_links(text: str) -> str:
+        return rule_re.sub(
+            lambda m: (
+                f'<a href="_gen/rules.html#{make_id(rule_label(m.group(1)))}">{m.group(1)}</a>'
+                if m.group(1) in rules
+                else m.group(1)
+            ),
+            text,
+        )
+
+    parts = re.split(r"(<[^>]*>)", html)
+    in_skip = 0
+    for i, part in enumerate(parts):
+        if part.startswith("<"):
+            tag = part[1:].split(None, 1)[0].lower().rstrip(">") if len(part) > 2 else ""
+            if tag in ("a", "title", "style", "script", "summary"):
+                in_skip += 1
+            elif tag in ("/a", "/title", "/style", "/script", "/summary"):
+                in_skip -= 1
+        elif not in_skip:
+            parts[i] = rule_links(part)
+    html = "".join(parts).replace("</body>", f"{_LINKED}</body>", 1)
+    html_out.write_text(html, encoding="utf-8")
+
+
+def _release_module() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("xensave_release", ROOT / ".ci" / "release.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def gen_downloads(extra: Path) -> None:
+    """Files a reader can take away, under ``downloads/`` at the site's root: the corpus
+    manifest and tarball (the same tarball as ``tox -e release``), the ksy sources and
+    the parsers generated from them; the front page's corpus version and the list of
+    downloads as includes."""
+    release = _release_module()
+    version = release.corpus_version()
+    down = extra / "downloads"
+    shutil.rmtree(down, ignore_errors=True)
+    down.mkdir(parents=True)
+    tar = release.tarball(down, version)
+    manifest = down / f"xensave-corpus-{version}.manifest.json"
+    groups: list[tuple[str, str, list[Path]]] = [
+        ("ksy", "Kaitai Struct sources (normative layout)", plan.ksy_files()),
+        (
+            "parsers/python",
+            "Python parsers generated from them (need the kaitaistruct runtime)",
+            sorted((ROOT / "xensave" / "kaitai").glob("*.py")),
+        ),
+        (
+            "parsers/javascript",
+            "JavaScript parsers generated from them (need the kaitai-struct runtime)",
+            sorted((ROOT / "conformance" / "adapters" / "kaitai-js" / "generated").glob("*.js")),
+        ),
+    ]
+    kib = tar.stat().st_size // 1024
+    lines = [
+        f"- <a href=\"downloads/{tar.name}\"><b>{tar.name}</b></a> ({kib} KiB): the corpus "
+        "images, `manifest.json`, its schema, the tag list, `SHA256SUMS` and the corpus "
+        "README, in one directory `xensave-corpus-" + version + "/`.",
+        f"- <a href=\"downloads/{manifest.name}\">{manifest.name}</a>: the manifest alone, "
+        "to pin the version or to read the verdicts.",
+    ]
+    for sub, what, files in groups:
+        files = [f for f in files if f.name != "__init__.py"]
+        (down / sub).mkdir(parents=True, exist_ok=True)
+        links = []
+        for f in files:
+            shutil.copyfile(f, down / sub / f.name)
+            links.append(f'<a href="downloads/{sub}/{f.name}"><code>{f.name}</code></a>')
+        lines.append(f"- {what}: " + ", ".join(links))
+    write(GEN / "include" / "downloads.md", "\n".join(lines) + "\n")
+    cases = len(json.loads((ROOT / "conformance" / "manifest.json").read_text())["cases"])
+    write(
+        GEN / "include" / "corpus-version.md",
+        f"This site documents **corpus version {version}** ({cases} cases) and "
+        f"xensave {_package_version()}; the corpus and its manifest are on the "
+        "{doc}`/downloads` page, and the {doc}`/changelog` says what each corpus "
+        "version changed.\n",
+    )
+
+
+def _package_version() -> str:
+    import tomllib
+
+    return str(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"])
 
 
 # --------------------------------------------------------------------------
@@ -888,6 +1044,8 @@ def generate(app: Any, config: Any) -> None:
     ref = gen_reference()
     gen_rules_and_corpus(ref)
     gen_conformance(GEN / "_extra")
+    link_matrix(GEN / "_extra" / "conformance-matrix.html")
+    gen_downloads(GEN / "_extra")
     gen_cli()
     gen_guide_outputs()
     # pages of a ksy, layer or command that no longer exists must not linger

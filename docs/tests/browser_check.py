@@ -39,7 +39,18 @@ FLAGS = [
 
 # (page, fragment, what the DOM must contain: regular expressions)
 PAGES = [
-    ("index.html", "", [r"xensave", r"Specification", r"Layout reference", r"Rule index"]),
+    (
+        "index.html",
+        "",
+        [
+            r"xensave",
+            r"Specification",
+            r"Layout reference",
+            r"Rule index",
+            r"corpus version <[^>]*>?\d+\.\d+\.\d+|corpus version \d+\.\d+\.\d+",
+            r'href="downloads\.html"',
+        ],
+    ),
     (
         "spec/libxc-stream.html",
         "xc-page-004",
@@ -55,11 +66,48 @@ PAGES = [
         "",
         [r"<table", r"marker", r"XENF|0x58454e46", r"rec_type", r"<img[^>]+xen_libxc_stream"],
     ),
-    ("_gen/corpus/libxc.html", "", [r"sha256", r"_downloads/", r"00000000  ff ff ff ff"]),
+    (
+        "_gen/corpus/libxc.html",
+        "",
+        # a case with a declared fault shows the octets around it, the fault marked
+        [r"sha256", r"_downloads/", r"00000000  ff ff ff ff", r"\^\^ fault_offset 0x[0-9a-f]+"],
+    ),
+    (
+        "downloads.html",
+        "",
+        [
+            r'href="downloads/xensave-corpus-\d+\.\d+\.\d+\.tar\.gz"',
+            r'href="downloads/xensave-corpus-\d+\.\d+\.\d+\.manifest\.json"',
+            r'href="downloads/ksy/xen_libxc_stream\.ksy"',
+            r'href="downloads/parsers/python/xen_libxc_stream\.py"',
+            r'href="downloads/parsers/javascript/XenLibxcStream\.js"',
+        ],
+    ),
     ("conformance.html", "", [r"conformance-matrix\.html", r"What Kaitai can and cannot express"]),
-    ("conformance-matrix.html", "", [r"<table", r"kaitai-js", r"kaitai-python", r"reference"]),
+    (
+        "conformance-matrix.html",
+        "",
+        [
+            r"<table",
+            r"kaitai-js",
+            r"kaitai-python",
+            r"reference",
+            r'href="_gen/corpus/libxc\.html#case-n-libxc-',  # cases link to their pages
+            r'href="_gen/rules\.html#rule-xc-page-004"',  # rules to the rule index
+        ],
+    ),
     ("_gen/cli.html", "", [r"usage: xensave", r"conformance run"]),
 ]
+
+
+# What a published page must not show: paths of the machine that built it.
+ABSENT = {
+    "conformance-matrix.html": [
+        re.escape(str(Path(__file__).resolve().parents[2])),
+        r"site-packages",
+        r"/bin/python",
+    ],
+}
 
 
 def find_chromium() -> str | None:
@@ -110,6 +158,9 @@ def main() -> int:
         missing = [n for n in needles if not re.search(n, dom)]
         for n in missing:
             problems.append(f"{rel}: the rendered page has no {n!r}")
+        for n in ABSENT.get(rel, []):
+            if re.search(n, dom):
+                problems.append(f"{rel}: the rendered page shows {n!r} (a build-machine path)")
         if frag and frag not in parse(dom).ids:
             problems.append(f"{rel}: no element with id {frag!r} in the rendered page")
         # the page must show text, not an empty shell

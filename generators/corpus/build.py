@@ -12,7 +12,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from xensave import samples
 from xensave.rules import load_rules
+from xensave.writer import to_bytes
 
 from .framework import REGISTRY, ROOT, Resolved, resolve
 from .policy import TAGS
@@ -90,6 +92,36 @@ def version_key(version: str) -> tuple[int, int, int]:
     return major, minor, patch
 
 
+def fault_offsets(resolved: list[Resolved]) -> dict[str, int | None]:
+    """Where each case's fault is, for readers of the case (the docs show the octets
+    around it): the offset its recipe declares (``fault_offset=``), else the first octet
+    where the image differs from the small valid base image of its outermost layer,
+    libxc version and guest (the image the bases in bases.py start from), which is
+    where a recipe that changed one thing changed it. None for y_ cases, and where
+    there is no such base (wrappers, legacy streams) or no difference."""
+    bases: dict[tuple[str, int, str], bytes] = {}
+    out: dict[str, int | None] = {}
+    for r in resolved:
+        declared = r.case.fault_offset
+        if declared is not None or r.verdict.prefix == "y":
+            out[r.name] = declared
+            continue
+        key = (r.layer, r.version or 0, r.guest or "")
+        if r.layer not in ("libxc", "libxl", "xl") or r.version is None or r.guest is None:
+            out[r.name] = None
+            continue
+        if key not in bases:
+            image = samples.build(r.guest, r.version, r.layer, vcpus=1, small=True)
+            bases[key] = to_bytes(image)
+        base = bases[key]
+        n = min(len(base), len(r.data))
+        at = next((i for i in range(n) if base[i] != r.data[i]), None)
+        if at is None and len(base) != len(r.data):
+            at = n  # cut short, or octets appended
+        out[r.name] = at
+    return out
+
+
 def _json(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=True) + "\n"
 
@@ -98,10 +130,13 @@ def render(resolved: list[Resolved]) -> dict[str, bytes]:
     """Every output file, by path relative to the output directory."""
     files: dict[str, bytes] = {}
     entries = []
+    faults = fault_offsets(resolved)
     for r in resolved:
         path = f"corpus/{r.name}.bin"
         files[path] = r.data
-        entries.append(r.entry(hashlib.sha256(r.data).hexdigest()))
+        entry = r.entry(hashlib.sha256(r.data).hexdigest())
+        entry["fault_offset"] = faults[r.name]
+        entries.append(entry)
     tags = dict(sorted(TAGS.items()))
     manifest = {
         "format": "xensave-corpus",

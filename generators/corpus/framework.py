@@ -122,6 +122,7 @@ class Case:
     layers: tuple[str, ...] | None = None  # None: read from the model
     restore: Restore | None = None  # None: derive_restore
     since: str = FIRST_VERSION  # the corpus version that added the case
+    fault_offset: int | None = None  # None: where it first differs from its base (build.py)
 
     def build(self) -> Built:
         out = self.builder(*self.args)
@@ -247,6 +248,7 @@ def recipe(
     layers: tuple[str, ...] | None = None,
     restore: Restore | None = None,
     since: str = FIRST_VERSION,
+    fault_offset: int | None = None,
 ) -> Callable[[Builder], Builder]:
     """Register ``fn(*args)`` as a case. Stack the decorator for several variants."""
 
@@ -270,6 +272,7 @@ def recipe(
                 layers=layers,
                 restore=restore,
                 since=since,
+                fault_offset=fault_offset,
             )
         )
         return fn

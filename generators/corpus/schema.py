@@ -45,6 +45,7 @@ def schema() -> dict[str, object]:
             "description",
             "recipe",
             "since",
+            "fault_offset",
         ],
         "properties": {
             "name": {
@@ -140,6 +141,14 @@ def schema() -> dict[str, object]:
                 "description": "The corpus version that added the case (MAJOR.MINOR.PATCH).",
                 "type": "string",
                 "pattern": SEMVER,
+            },
+            "fault_offset": {
+                "description": "Where the fault is, for a reader of the case (not a verdict): "
+                "the offset its recipe declares, else the first octet where the image differs "
+                "from the small valid base image of its layer, libxc version and guest; null "
+                "for y_ cases and where there is no such base.",
+                "type": ["integer", "null"],
+                "minimum": 0,
             },
         },
     }
