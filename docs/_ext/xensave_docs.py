@@ -358,8 +358,8 @@ class Reference:
         if f.get("size-eos"):
             return "to the end"
         t = f.get("type")
-        if isinstance(t, str) and re.match(r"^b\d+$", t):
-            return f"{t[1:]} bits"
+        if isinstance(t, str) and re.match(r"^b\d+(le|be)?$", t):
+            return f"{t[1:].removesuffix('le').removesuffix('be')} bits"
         return "varies"
 
     def seq_table(self, ksy: Ksy, tname: str, seq: list[dict[str, Any]]) -> list[str]:
@@ -368,9 +368,19 @@ class Reference:
             "|---|---|---|---|---|---|---|",
         ]
         off: int | None = 0
+        bits = 0  # bits used of the run of bit fields at ``off``
         for f in seq:
             s = self.field_size(ksy, f)
+            width = bit_width(f)
+            if width is None and bits:  # a byte-aligned field ends the run of bits
+                off, bits = (off + (bits + 7) // 8 if off is not None else None), 0
             offtxt = f"{off} (0x{off:x})" if off is not None else "—"
+            if width is not None:
+                order = str(f["type"])[-2:] if str(f["type"])[-2:] in ("le", "be") else None
+                endian = order or ksy.data["meta"].get("bit-endian", "be")
+                offtxt = bit_position(off, bits, width, endian)
+                bits += width
+                s = 0
             name = code(f.get("id", "(unnamed)"))
             if "-orig-id" in f:
                 name += f" <br>Xen: {code(f['-orig-id'])}"
@@ -451,6 +461,32 @@ class Reference:
         return "\n".join(lines) + "\n"
 
 
+def bit_width(f: dict[str, Any]) -> int | None:
+    """N for a plain bit field (``type: bN``), else None."""
+    t = f.get("type")
+    m = re.fullmatch(r"b(\d+)(le|be)?", t) if isinstance(t, str) else None
+    if m and "repeat" not in f and "if" not in f:
+        return int(m.group(1))
+    return None
+
+
+def bit_position(off: int | None, used: int, width: int, bit_endian: str) -> str:
+    """Where a bit field lies: its octet(s) and bit numbers (bit 0 the least significant
+    of an octet). Kaitai fills octets from the most significant bit down (``be``, the
+    default) or from bit 0 up (``le``); a run of bit fields starts at an octet boundary."""
+    first, last = used, used + width - 1
+    where = f"{off + first // 8} (0x{off + first // 8:x})" if off is not None else "—"
+    if first // 8 == last // 8:
+        if bit_endian == "le":
+            hi, lo = last % 8, first % 8
+        else:
+            hi, lo = 7 - first % 8, 7 - last % 8
+        bitspec = f"bit {lo}" if hi == lo else f"bits {hi}-{lo}"
+        return f"{where}, {bitspec}"
+    order = "filled from bit 0 up" if bit_endian == "le" else "filled from bit 7 down"
+    return f"{where}, bits {first}-{last} of a run of bit fields ({order})"
+
+
 def diagrams(static: Path) -> dict[str, str]:
     """ksy id -> Markdown for its diagram (or an explicit note that it is skipped)."""
     dot = shutil.which("dot")
@@ -484,7 +520,8 @@ def diagrams(static: Path) -> dict[str, str]:
                 "The Kaitai compiler's Graphviz output for this file, rendered with "
                 "`dot` at build time:\n\n"
                 f"```{{image}} /_gen/_static/diagrams/{svg.name}\n:alt: structure of "
-                f"{dotfile.stem}\n:class: ksy-diagram\n```"
+                f"{dotfile.stem}\n:class: ksy-diagram\n:width: 100%\n```\n\n"
+                "Click the diagram to open it full size."
             )
     return out
 
@@ -846,6 +883,45 @@ def link_matrix(html_out: Path) -> None:
     html_out.write_text(html, encoding="utf-8")
 
 
+def link_chapters_and_ksy() -> None:
+    """Each spec chapter links the layout reference pages of the ksy files its rules
+    concern, and each reference page the chapters whose rules concern it (both from
+    the catalogue's ``spec`` and ``ksy`` of every rule: nothing listed by hand)."""
+    from xensave.rules import load_rules
+
+    pairs: dict[str, set[str]] = {}
+    for r in load_rules().values():
+        if r.spec and r.ksy:
+            chapter = r.spec.split("#")[0].removesuffix(".md")
+            pairs.setdefault(chapter, set()).add(r.ksy.split("#")[0].removesuffix(".ksy"))
+    chapters = set(plan.spec_chapters())
+    ksys = {p.stem for p in plan.ksy_files()}
+    by_ksy: dict[str, set[str]] = {}
+    for chapter, stems in sorted(pairs.items()):
+        stems &= ksys
+        if chapter not in chapters or not stems:
+            continue
+        links = ", ".join(f"[`{k}.ksy`](../_gen/reference/{k}.md)" for k in sorted(stems))
+        write(
+            plan.SPEC_PAGES / f"{chapter}.md",
+            plan.spec_page(chapter) + f"\n**Layout reference of this chapter:** {links}.\n",
+        )
+        for k in stems:
+            by_ksy.setdefault(k, set()).add(chapter)
+    for k in sorted(ksys):
+        page = GEN / "reference" / f"{k}.md"
+        links = ", ".join(f"[{c}](../../spec/{c}.md)" for c in sorted(by_ksy.get(k, ())))
+        text = page.read_text(encoding="utf-8").rstrip("\n")
+        head, sep, rest = text.partition("\n\n")  # after the label line and the title
+        title_end = rest.find("\n\n")
+        intro = f'Download: <a href="../../downloads/ksy/{k}.ksy">the ksy source</a>. ' + (
+            f"The rules about this layout are stated in {links}." if links else ""
+        )
+        if title_end >= 0:
+            text = f"{head}{sep}{rest[:title_end]}\n\n{intro}{rest[title_end:]}"
+        write(page, text + "\n")
+
+
 def _release_module() -> Any:
     import importlib.util
 
@@ -883,10 +959,10 @@ def gen_downloads(extra: Path) -> None:
     ]
     kib = tar.stat().st_size // 1024
     lines = [
-        f"- <a href=\"downloads/{tar.name}\"><b>{tar.name}</b></a> ({kib} KiB): the corpus "
+        f'- <a href="downloads/{tar.name}"><b>{tar.name}</b></a> ({kib} KiB): the corpus '
         "images, `manifest.json`, its schema, the tag list, `SHA256SUMS` and the corpus "
         "README, in one directory `xensave-corpus-" + version + "/`.",
-        f"- <a href=\"downloads/{manifest.name}\">{manifest.name}</a>: the manifest alone, "
+        f'- <a href="downloads/{manifest.name}">{manifest.name}</a>: the manifest alone, '
         "to pin the version or to read the verdicts.",
     ]
     for sub, what, files in groups:
@@ -1042,6 +1118,7 @@ def generate(app: Any, config: Any) -> None:
     GEN.mkdir(exist_ok=True)
     gen_spec()
     ref = gen_reference()
+    link_chapters_and_ksy()
     gen_rules_and_corpus(ref)
     gen_conformance(GEN / "_extra")
     link_matrix(GEN / "_extra" / "conformance-matrix.html")
