@@ -92,6 +92,9 @@ def test_conformance_list_finds_the_packaged_corpus(installed: tuple[Path, Path]
     out = _ok(_run([str(xensave), "conformance", "list"], work), "conformance list")
     manifest = json.loads((ROOT / "conformance" / "manifest.json").read_text())
     assert f"cases: {len(manifest['cases'])} of {len(manifest['cases'])}" in out
+    first = out.splitlines()[0]
+    assert first.startswith(f"corpus {manifest['corpus_version']}: "), first
+    assert first.endswith("/xensave/data/conformance/manifest.json"), first
     for name in ("reference", "reference-exit", "kaitai-python", "kaitai-js"):
         assert f"  {name} " in out
     assert str(ROOT) not in out  # the packaged copy, not this checkout's
