@@ -162,6 +162,8 @@ def test_manifest_shape_without_jsonschema() -> None:
         "tags",
         "description",
         "recipe",
+        "since",
+        "fault_offset",
     ]
     for c in cases():
         assert list(c) == keys, c["name"]

@@ -64,6 +64,10 @@ from .policy import PROFILES, RESERVED, TAGS
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: The corpus version every case of the first release carries as ``since``; a recipe
+#: added later declares the version that adds it (build.CORPUS_VERSION says which).
+FIRST_VERSION = "1.0.0"
+
 
 @dataclass(frozen=True)
 class Built:
@@ -117,6 +121,8 @@ class Case:
     profile: str | None = _UNSET  # _UNSET: read from the model
     layers: tuple[str, ...] | None = None  # None: read from the model
     restore: Restore | None = None  # None: derive_restore
+    since: str = FIRST_VERSION  # the corpus version that added the case
+    fault_offset: int | None = None  # None: where it first differs from its base (build.py)
 
     def build(self) -> Built:
         out = self.builder(*self.args)
@@ -241,6 +247,8 @@ def recipe(
     profile: str | None = _UNSET,
     layers: tuple[str, ...] | None = None,
     restore: Restore | None = None,
+    since: str = FIRST_VERSION,
+    fault_offset: int | None = None,
 ) -> Callable[[Builder], Builder]:
     """Register ``fn(*args)`` as a case. Stack the decorator for several variants."""
 
@@ -263,6 +271,8 @@ def recipe(
                 profile=profile,
                 layers=layers,
                 restore=restore,
+                since=since,
+                fault_offset=fault_offset,
             )
         )
         return fn
@@ -384,6 +394,7 @@ class Resolved:
             "tags": sorted(self.case.tags),
             "description": self.case.description,
             "recipe": self.case.recipe,
+            "since": self.case.since,
         }
 
 

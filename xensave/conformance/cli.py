@@ -96,7 +96,7 @@ def _filters(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="LAYER",
-        help="outermost layer: xl, libvirt, xapi, libxl, libxc",
+        help="outermost layer: xl, libvirt, xapi, libxl, libxc, legacy",
     )
     g.add_argument(
         "--version",
@@ -279,6 +279,8 @@ def _list(args: argparse.Namespace) -> int:
     if mpath is None:
         return _err("no corpus manifest found (conformance/manifest.json); pass --manifest")
     manifest = load_manifest(mpath)
+    version = manifest.corpus_version or "(no version)"
+    print(f"corpus {version}: {manifest.path}")
     print("adapters:")
     for a in bundled_adapters(manifest.root / "adapters"):
         claims = "; ".join(f"{k}: {', '.join(v)}" for k, v in a.supports.items()) or "everything"

@@ -23,7 +23,7 @@ from .runner import FOCUS_MAX, CaseResult, ImplRun, RunResult, focus_rules, rule
 __all__ = ["render_html", "write_html"]
 
 _HEX_BYTES = 64
-_LAYER_ORDER = ("xl", "libvirt", "xapi", "libxl", "libxc")
+_LAYER_ORDER = ("xl", "libvirt", "xapi", "libxl", "libxc", "legacy")
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
