@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0xc1d3049a
-SIZE = 113985
+CRC32 = 0x7521a974
+SIZE = 114071
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, '', '4.0-', 'tools/xl/xl_vmcontrol.c:create_domain'),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#save_file_header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, '', '4.0-', 'tools/xl/xl_vmcontrol.c:create_domain'),
@@ -206,7 +206,7 @@ RULES = (
     ('PV-DBG-001', 'MUST', 'libxc', 'pv-context', 'image', 'In a 64-bit context debugreg[6] and debugreg[7] fit in 32 bits.', 'xen_pv_vcpu_context.ksy#context64.debugreg', False, 'pv-context.md#pv-dbg-001', (), False, '', '4.18-', 'xen/arch/x86/domain.c:arch_set_info_guest'),
     ('PV-FLG-001', 'SHOULD', 'libxc', 'pv-context', 'image', 'flags has no bits set other than the VGCF_* bits of the guest width (0, 2-5; and 8 on x86_64).', 'xen_pv_vcpu_context.ksy#context64.flags', False, 'pv-context.md#pv-flg-001', (), False, '', 'none', 'xen/arch/x86/domain.c:arch_set_info_guest'),
     ('PV-FLG-002', 'MUST', 'libxc', 'pv-context', 'image', 'In a 32-bit context eflags has bit 17 (VM, virtual-8086 mode) clear.', 'xen_pv_vcpu_context.ksy#user_regs32.eflags', False, 'pv-context.md#pv-flg-002', (), False, '', '4.22-', 'xen/arch/x86/domain.c:arch_set_info_guest'),
-    ('PV-SIF-002', 'MUST', 'libxc', 'pv-context', 'image', "The start-info page that vCPU 0's edx/rdx names, as last sent in PAGE_DATA, has store_mfn and console.domU.mfn (octets 44 and 52 on x86_32, 56 and 72 on x86_64, guest words) no higher than max_pfn.", 'xen_pv_vcpu_context.ksy#user_regs64.rdx', False, 'pv-context.md#pv-sif-002', (), False, '', '4.6-', 'tools/libs/guest/xg_sr_restore_x86_pv.c:process_start_info'),
+    ('PV-SIF-002', 'MUST', 'libxc', 'pv-context', 'image', "The start-info page that vCPU 0's edx/rdx names, as last sent in PAGE_DATA, has store_mfn and console.domU.mfn (octets 44 and 52 on x86_32, 56 and 72 on x86_64, guest words) no higher than max_pfn, each a pfn last sent in PAGE_DATA with a type that populates it (not XTAB or BROKEN).", 'xen_pv_vcpu_context.ksy#user_regs64.rdx', False, 'pv-context.md#pv-sif-002', (), False, '', '4.6-', 'tools/libs/guest/xg_sr_restore_x86_pv.c:process_start_info'),
     ('PV-ADR-002', 'MUST', 'libxc', 'pv-context', 'image', 'In a 64-bit context rsp, kernel_sp, fs_base, gs_base_kernel, gs_base_user, and ldt_base when ldt_ents is not zero, are canonical.', 'xen_pv_vcpu_context.ksy#context64', False, 'pv-context.md#pv-adr-002', (), False, '', '4.8-', 'xen/arch/x86/domain.c:arch_set_info_guest'),
     ('PV-LDT-003', 'MUST', 'libxc', 'pv-context', 'image', 'In a 64-bit context ldt_base, whatever ldt_ents, is below 2^47 or at least 0xffff880000000000 (outside the range Xen keeps for itself).', 'xen_pv_vcpu_context.ksy#context64.ldt_base', False, 'pv-context.md#pv-ldt-003', (), False, '', '4.6-', 'xen/arch/x86/domain.c:arch_set_info_guest'),
     ('PV-DBG-002', 'MUST', 'libxc', 'pv-context', 'image', 'In a 64-bit context each of debugreg[0] to debugreg[3] is below 2^47 or at least 0xffff880000000000.', 'xen_pv_vcpu_context.ksy#context64.debugreg', False, 'pv-context.md#pv-dbg-002', (), False, '', '4.18-', 'xen/arch/x86/domain.c:arch_set_info_guest'),
