@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0x7521a974
-SIZE = 114071
+CRC32 = 0x749bb772
+SIZE = 114106
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, '', '4.0-', 'tools/xl/xl_vmcontrol.c:create_domain'),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#save_file_header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, '', '4.0-', 'tools/xl/xl_vmcontrol.c:create_domain'),
@@ -145,7 +145,7 @@ RULES = (
     ('XC-HVMP-008', 'MUST', 'libxc', 'hvm-params', 'image', 'HVM_PARAMS values of TIMER_MODE (0-3), ACPI_S_STATE (0 or 3), TRIPLE_FAULT_REASON (at most 5), NR_IOREQ_SERVER_PAGES (1-64) and X87_FIP_WIDTH (0, 4 or 8) are ones hvm_set_param takes.', 'xen_libxc_stream.ksy#hvm_param_entry.value', False, 'libxc-stream.md#xc-hvmp-008', (), False, '', '4.6-', 'xen/arch/x86/hvm/hvm.c:hvm_set_param'),
     ('XC-HVMP-009', 'MUST', 'libxc', 'hvm-params', 'image', 'An HVM_PARAMS VIRIDIAN value has bit 0 (base_freq) set and no bit above 12.', 'xen_libxc_stream.ksy#hvm_param_entry.value', False, 'libxc-stream.md#xc-hvmp-009', (), False, '', '4.6-', 'xen/arch/x86/hvm/hvm.c:hvm_set_param'),
     ('XC-HVMP-010', 'MUST', 'libxc', 'hvm-params', 'image', 'Within one HVM_PARAMS record, VIRIDIAN, IOREQ_SERVER_PFN and NR_IOREQ_SERVER_PAGES do not change once given a non-zero value.', 'xen_libxc_stream.ksy#hvm_param_entry.value', False, 'libxc-stream.md#xc-hvmp-010', (), False, '', '4.6-', 'xen/arch/x86/hvm/hvm.c:hvm_allow_set_param'),
-    ('XC-HVMP-011', 'SHOULD', 'libxc', 'hvm-params', 'image', 'No HVM_PARAMS entry names PAE_ENABLED (written by Xen 4.6-4.13, refused by Xen 4.14-4.22).', 'xen_libxc_stream.ksy#hvm_param_entry.index', False, 'libxc-stream.md#xc-hvmp-011', (), False, '', '4.14-4.22', 'xen/arch/x86/hvm/hvm.c:hvm_allow_set_param'),
+    ('XC-HVMP-011', 'SHOULD', 'libxc', 'hvm-params', 'image', 'No HVM_PARAMS entry names PAE_ENABLED (written by Xen 4.6-4.13; deprecated from 4.14, whose restorer discards it).', 'xen_libxc_stream.ksy#hvm_param_entry.index', False, 'libxc-stream.md#xc-hvmp-011', (), False, '', 'none', 'tools/libs/guest/xg_sr_restore_x86_hvm.c:handle_hvm_params'),
     ('XC-HVMP-012', 'MUST', 'libxc', 'hvm-params', 'image', 'No HVM_PARAMS entry names NESTEDHVM (refused from Xen 4.15).', 'xen_libxc_stream.ksy#hvm_param_entry.index', False, 'libxc-stream.md#xc-hvmp-012', (), False, '', '4.15-', 'xen/arch/x86/hvm/hvm.c:hvm_allow_set_param'),
     ('XC-HVMP-013', 'MUST', 'libxc', 'hvm-params', 'image', 'No HVM_PARAMS entry names DM_DOMAIN (refused from Xen 4.12).', 'xen_libxc_stream.ksy#hvm_param_entry.index', False, 'libxc-stream.md#xc-hvmp-013', (), False, '', '4.12-', 'xen/arch/x86/hvm/hvm.c:hvm_allow_set_param'),
     ('XC-HVMP-014', 'MUST', 'libxc', 'hvm-params', 'image', 'No HVM_PARAMS entry names ALTP2M (read-only from Xen 4.19).', 'xen_libxc_stream.ksy#hvm_param_entry.index', False, 'libxc-stream.md#xc-hvmp-014', (), False, '', '4.19-', 'xen/arch/x86/hvm/hvm.c:hvm_allow_set_param'),
@@ -257,7 +257,7 @@ RULES = (
     ('LEG-EXT-001', 'MAY', 'legacy', 'ext-info', 'reader', 'A reader may refuse a PV image without the extended-info list (saved before Xen 3.0).', 'xen_legacy_libxc_image.ksy#ext_info_list.signature', False, 'legacy.md#leg-ext-001', (), False, '', '', ''),
     ('LEG-EXT-002', 'MUST', 'legacy', 'ext-info', 'image', 'The extended-info blocks, 8 octets of header each plus their data, fill len_blocks exactly.', 'xen_legacy_libxc_image.ksy#ext_info_list.len_blocks', False, 'legacy.md#leg-ext-002', (), False, '', '4.0-', 'tools/python/scripts/convert-legacy-stream:read_pv_extended_info'),
     ('LEG-EXT-003', 'MUST', 'legacy', 'ext-info', 'image', 'The extended info has exactly one vcpu block, of 2800 octets (x86_32 guest) or 5168 (x86_64 guest).', 'xen_legacy_libxc_image.ksy#ext_block.body', False, 'legacy.md#leg-ext-003', (), False, '', '4.0-', 'tools/python/scripts/convert-legacy-stream:read_pv_extended_info'),
-    ('LEG-EXT-004', 'MUST', 'legacy', 'ext-info', 'image', 'An extv block has no data.', 'xen_legacy_libxc_image.ksy#ext_block.len_body', False, 'legacy.md#leg-ext-004', (), False, '', '4.0-', 'tools/python/scripts/convert-legacy-stream:read_pv_extended_info'),
+    ('LEG-EXT-004', 'MUST', 'legacy', 'ext-info', 'image', 'An extv block has no data.', 'xen_legacy_libxc_image.ksy#ext_block.len_body', False, 'legacy.md#leg-ext-004', (), False, '', 'none', 'tools/python/scripts/convert-legacy-stream:read_pv_extended_info'),
     ('LEG-EXT-005', 'MUST', 'legacy', 'ext-info', 'image', 'An xcnt block holds one u32 of at least 16.', 'xen_legacy_libxc_image.ksy#ext_block.len_body', False, 'legacy.md#leg-ext-005', (), False, '', '4.0-', 'tools/python/scripts/convert-legacy-stream:read_pv_extended_info'),
     ('LEG-EXT-006', 'SHOULD', 'legacy', 'ext-info', 'image', 'Extended-info block ids are vcpu, extv or xcnt.', 'xen_legacy_libxc_image.ksy#ext_block.block_id', False, 'legacy.md#leg-ext-006', (), False, '', '4.6-', 'tools/python/scripts/convert-legacy-stream:read_pv_extended_info'),
     ('LEG-P2M-001', 'MUST', 'legacy', 'p2m', 'image', 'Every p2m frame list entry names a pfn below p2m_size.', 'xen_legacy_libxc_image.ksy#xen_legacy_libxc_image.p2m_frames', False, 'legacy.md#leg-p2m-001', (), False, '', '4.0-', 'tools/libxc/xc_domain_restore.c:xc_domain_restore'),
