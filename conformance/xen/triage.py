@@ -183,9 +183,10 @@ def _classify(
         for fn in case.get("restore_decided_by", []):
             if fn.startswith("xen/") and column == "xen-4.17-restore":
                 return HYPERVISOR, fn
-    if column in ("xen-4.17-verify-stream-v2", "xen-4.17-legacy-chain") and wrong_accept:
-        if case["rules"] and all(areas.get(r) in UNREAD_AREAS for r in case["rules"]):
-            return CONTENTS
+    validators = ("xen-4.17-verify-stream-v2", "xen-4.17-legacy-chain")
+    unread = bool(case["rules"]) and all(areas.get(r) in UNREAD_AREAS for r in case["rules"])
+    if column in validators and wrong_accept and unread:
+        return CONTENTS
     return None
 
 
