@@ -339,3 +339,25 @@ def test_differential_hypervisor_checks_against_target_xen() -> None:
 
 #: How many images the differential run judges (about 30 s here).
 DIFFERENTIAL_CASES = 800
+
+
+def test_the_libxc_only_lists_hypervisor_entries_name_the_declared_function() -> None:
+    """An entry of xen-4.17-restore's list explained as a hypervisor check names a Xen
+    hypervisor function that the case's declared restorability cites: the list and
+    the recipes' declarations cannot drift apart unnoticed."""
+    sys.path.insert(0, str(ROOT / "conformance" / "xen"))
+    import triage
+
+    from xensave.target import release_set
+
+    manifest = {
+        c["name"]: c
+        for c in json.loads((ROOT / "conformance" / "manifest.json").read_text())["cases"]
+    }
+    groups = triage.parse(ROOT / "conformance" / "expected-failures" / "xen-4.17-restore.txt")
+    entries = [e for g in groups if g.header == [triage.HYPERVISOR] for e in g.entries]
+    assert len(entries) > 50
+    for case, note in entries:
+        assert note.startswith("xen/"), (case, note)
+        assert note in manifest[case]["restore_decided_by"], (case, note)
+        assert (4, 17) not in release_set(manifest[case]["restorable"]), case
