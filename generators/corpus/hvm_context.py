@@ -18,7 +18,7 @@ from xensave.model import LibxcStream, Record
 
 from . import bases as B
 from .bases import X
-from .framework import Restore, recipe
+from .framework import recipe
 
 Entry = tuple[int, int, bytes]
 
@@ -863,11 +863,9 @@ def xsave_zero_tail() -> LibxcStream:
 
 @recipe(
     "hvm-context-every-msr",
-    "CPU_MSR with every MSR index current Xen restores from it; PKRS (0x6e1) came with "
-    "Xen 4.18, so older releases refuse it (-ENXIO)",
+    "CPU_MSR with every MSR index current Xen restores from it",
     tags=("hvm-context", "boundary"),
     exercises=("HVM-MSR-003",),
-    restore=Restore("4.18-", ("xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs",)),
 )
 def every_msr() -> LibxcStream:
     every = [0x48, 0x140, 0x6E1, 0xD90, 0xDA0, 0xC001011F, 0xC0011019, 0xC001101A, 0xC001101B]
