@@ -803,7 +803,7 @@ def _param_case(
 @_param_case(
     "hvm-params-pae-enabled",
     "HVM_PARAMS sets PAE_ENABLED (4) to 1, as Xen 4.6-4.13 "
-    "save a PAE guest; Xen 4.14-4.22 refuse it",
+    "save a PAE guest; deprecated from 4.14, whose restorer discards it",
     4,
     1,
     "XC-HVMP-011",
