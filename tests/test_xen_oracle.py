@@ -44,9 +44,12 @@ def judge(kind: str, case: str, env: dict[str, str] | None = None) -> tuple[int,
 
 @pytest.fixture(scope="module", autouse=True)
 def runtime() -> None:
-    """Fetch (or find) Debian's packages once, failing with the cause if impossible."""
+    """Fetch (or find) Debian's packages and build the emulation once, failing with the
+    cause if impossible (later tests take the compiler and apt off the PATH)."""
+    build = "import sys; sys.path.insert(0, sys.argv[1]); import build, debian; "
+    build += "build.build(debian.runtime())"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "conformance" / "xen" / "debian.py")],
+        [sys.executable, "-c", build, str(ROOT / "conformance" / "xen")],
         capture_output=True,
         text=True,
         timeout=600,
