@@ -33,6 +33,7 @@ MODULES = (
     "wrappers",
     "legacy",
     "regressions",
+    "xen_saved",
 )
 
 CONFORMANCE = ROOT / "conformance"
