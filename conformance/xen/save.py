@@ -70,6 +70,7 @@ def provenance(rt: XenRuntime, streams: dict[str, bytes]) -> dict[str, object]:
         "guests": {
             name: {
                 "kind": GUESTS[name].kind,
+                "guest": GUESTS[name].guest,
                 "summary": GUESTS[name].summary,
                 "live_rounds": GUESTS[name].live_rounds,
                 "description_sha256": hashlib.sha256(describe(GUESTS[name]).encode()).hexdigest(),

@@ -51,10 +51,10 @@ def xl_image(name: str) -> Built:
     """Xen's libxc stream inside the libxl stream and xl file xl writes around it."""
     raw = xen_stream(name)
     kind = provenance()["guests"][name]["kind"]
+    guest = provenance()["guests"][name]["guest"]
     xc = load_bytes(raw)
     if not isinstance(xc, LibxcStream):
         raise ValueError(f"xen_saved/{name}.bin is not a bare libxc stream")
-    guest = "hvm" if kind == "hvm" else kind
     image = XlFile(libxl_wrap(xc, samples.emulator_records(guest)), config=config(name, kind))
     data = to_bytes(image)
     # the writer re-encodes the loaded model: hold it to Xen's bytes, verbatim
@@ -73,11 +73,12 @@ def _describe(name: str) -> str:
     )
 
 
-for _name in ("hvm", "hvm-live"):
+for _name, _g in provenance()["guests"].items():
     recipe(
-        "xen-saved" if _name == "hvm" else f"xen-saved-{_name.removeprefix('hvm-')}",
+        "xen-saved-live" if _g["live_rounds"] else "xen-saved",
         _describe(_name),
         tags=("xen-saved",),
         args=(_name,),
-        exercises=exercised("xl", "hvm", 3),
+        guest=_g["guest"],
+        exercises=exercised("xl", _g["guest"], 3),
     )(xl_image)

@@ -26,6 +26,7 @@
 
 #define PAGE 4096ul
 #define MAX_ITEMS 4096
+#define MAX_VCPUS 8
 
 struct dirty {
     unsigned int round;
@@ -49,16 +50,34 @@ static struct {
     uint32_t nr_msrs;
     struct dirty dirty[MAX_ITEMS];
     unsigned int nr_dirty;
+    uint32_t *types;               /* by pfn: the XEN_DOMCTL_PFINFO_* type of a page */
+    struct blob { uint8_t *data; uint32_t len; } ctx[MAX_VCPUS], ext[MAX_VCPUS],
+        xsave[MAX_VCPUS], msrs_of[MAX_VCPUS], shinfo;
+    xen_pfn_t p2m_leaf, p2m_mid, p2m_top;
+    bool has_p2m;
 } g;
 
 /* --- loading the description ---------------------------------------------------- */
+
+/* The frame the toolstack maps a guest page by: its gfn (HVM) or mfn (PV). */
+static xen_pfn_t key_of(xen_pfn_t pfn)
+{
+    return emu_dom.hvm ? pfn : pfn + EMU_MFN_BASE;
+}
+
+static void *map_pfn(xen_pfn_t pfn)
+{
+    xen_pfn_t key = key_of(pfn);
+
+    return emu_map(&key, 1, PROT_READ | PROT_WRITE, NULL);
+}
 
 static int fill_page(xen_pfn_t pfn, uint64_t word)
 {
     uint64_t *p;
     unsigned int i;
 
-    p = emu_map(&pfn, 1, PROT_READ | PROT_WRITE, NULL);
+    p = map_pfn(pfn);
     if ( !p )
         return -1;
     for ( i = 0; i < PAGE / sizeof(*p); i++ )
@@ -76,6 +95,59 @@ static int hexval(int c)
     return -1;
 }
 
+static int parse_hex(const char *s, struct blob *b)
+{
+    size_t n = strcspn(s, "\n"), i;
+
+    if ( n % 2 || !(b->data = malloc(n / 2 + 1)) )
+        return -1;
+    for ( i = 0; i < n / 2; i++ )
+    {
+        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+        if ( hi < 0 || lo < 0 )
+            return -1;
+        b->data[i] = (uint8_t)(hi << 4 | lo);
+    }
+    b->len = (uint32_t)(n / 2);
+    return 0;
+}
+
+/* A PV guest's p2m: one leaf frame of machine frames (the guest's width each,
+ * ~0 for a hole), a mid frame naming the leaf, a top frame naming the mid,
+ * as Linux keeps them for the toolstack (pfn_to_mfn_frame_list_list). */
+static int build_p2m(void)
+{
+    unsigned int w = emu_dom.width, per = (unsigned int)(PAGE / w), i;
+    uint8_t *leaf, *mid, *top;
+    uint64_t v;
+
+    if ( g.p2m_size > per )
+        return -1;
+    leaf = map_pfn(g.p2m_leaf);
+    mid = map_pfn(g.p2m_mid);
+    top = map_pfn(g.p2m_top);
+    if ( !leaf || !mid || !top )
+        return -1;
+    memset(leaf, 0xff, PAGE);
+    for ( i = 0; i < g.p2m_size; i++ )
+        if ( emu_populated(key_of(i)) )
+        {
+            v = key_of(i);
+            memcpy(leaf + i * w, &v, w);
+        }
+    memset(mid, 0, PAGE);
+    v = key_of(g.p2m_leaf);
+    memcpy(mid, &v, w);
+    memset(top, 0, PAGE);
+    v = key_of(g.p2m_mid);
+    memcpy(top, &v, w);
+    munmap(leaf, PAGE);
+    munmap(mid, PAGE);
+    munmap(top, PAGE);
+    return 0;
+}
+
 static int bad(unsigned int line, const char *what)
 {
     fprintf(stderr, "guest description, line %u: %s\n", line, what);
@@ -87,15 +159,22 @@ static int bad(unsigned int line, const char *what)
  *   p2m_size N | vcpus N | page PFN WORD | param INDEX VALUE
  *   tsc MODE NSEC KHZ INCARNATION | hvm_context HEXBYTES
  *   cpuid LEAF SUBLEAF A B C D | msr INDEX FLAGS VALUE | dirty ROUND PFN WORD
+ * and for PV guests:
+ *   width 4|8 | mfn_base N | type PFN XEN_DOMCTL_PFINFO | pte PFN SLOT TARGET FLAGS
+ *   poke PFN OFFSET HEXBYTES | p2m LEAF MID TOP | shared_info HEXPAGE
+ *   vcpu_context|vcpu_extended|vcpu_xsave|vcpu_msrs VCPU HEXBYTES
  * A page holds its 64-bit WORD repeated; "dirty" rewrites the page with a new
- * WORD when the saver fetches log-dirty round ROUND (1 = the first CLEAN).
+ * WORD when the saver fetches log-dirty round ROUND (1 = the first CLEAN). A
+ * pte names its TARGET by pfn and is stored as the machine frame Xen would
+ * hold (pfn + mfn_base), as are the p2m frames built from the populated pages
+ * and the vCPU contexts (given in machine frames).
  */
 int emu_guest_load(FILE *f)
 {
     char *line = NULL, key[32];
     size_t cap = 0;
     unsigned int no = 0;
-    int used;
+    int used, used2;
     uint64_t a, b, c, d, e, h;
 
     g.loaded = true;
@@ -107,8 +186,13 @@ int emu_guest_load(FILE *f)
             continue;
         if ( sscanf(line, "%31s %n", key, &used) != 1 )
             return bad(no, "no key");
-        if ( !strcmp(key, "p2m_size") && sscanf(line + used, "%" SCNx64, &a) == 1 )
+        if ( !strcmp(key, "p2m_size") && sscanf(line + used, "%" SCNx64, &a) == 1 &&
+             a && a <= (1u << 20) && !g.types )
+        {
             g.p2m_size = emu_dom.p2m_size = a;
+            if ( !(g.types = calloc(a, sizeof(*g.types))) )
+                return bad(no, "out of memory");
+        }
         else if ( !strcmp(key, "vcpus") && sscanf(line + used, "%" SCNx64, &a) == 1 )
             g.vcpus = (unsigned int)a;
         else if ( !strcmp(key, "page") &&
@@ -116,7 +200,7 @@ int emu_guest_load(FILE *f)
         {
             xen_pfn_t pfn = a;
 
-            if ( a >= g.p2m_size )
+            if ( !g.p2m_size || a >= g.p2m_size )
                 return bad(no, "page beyond p2m_size");
             if ( xc_domain_populate_physmap_exact(NULL, EMU_DOMID, 1, 0, 0, &pfn) ||
                  fill_page(a, b) )
@@ -139,20 +223,76 @@ int emu_guest_load(FILE *f)
         }
         else if ( !strcmp(key, "hvm_context") )
         {
-            const char *s = line + used;
-            size_t n = strcspn(s, "\n"), i;
+            struct blob b;
 
-            if ( n % 2 || !(g.hvm_ctx = malloc(n / 2 + 1)) )
-                return bad(no, "odd hex");
-            for ( i = 0; i < n / 2; i++ )
-            {
-                int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+            if ( parse_hex(line + used, &b) )
+                return bad(no, "bad hex");
+            g.hvm_ctx = b.data;
+            g.hvm_ctx_len = b.len;
+        }
+        else if ( !strcmp(key, "shared_info") )
+        {
+            uint8_t *p;
+            xen_pfn_t key = EMU_SHARED_INFO_MFN;
 
-                if ( hi < 0 || lo < 0 )
-                    return bad(no, "not hex");
-                g.hvm_ctx[i] = (uint8_t)(hi << 4 | lo);
-            }
-            g.hvm_ctx_len = (uint32_t)(n / 2);
+            if ( parse_hex(line + used, &g.shinfo) || g.shinfo.len != PAGE ||
+                 !(p = emu_map(&key, 1, PROT_READ | PROT_WRITE, NULL)) )
+                return bad(no, "bad shared info page");
+            memcpy(p, g.shinfo.data, PAGE);
+            munmap(p, PAGE);
+        }
+        else if ( (!strcmp(key, "vcpu_context") || !strcmp(key, "vcpu_extended") ||
+                   !strcmp(key, "vcpu_xsave") || !strcmp(key, "vcpu_msrs")) &&
+                  sscanf(line + used, "%" SCNx64 " %n", &a, &used2) == 1 && a < MAX_VCPUS )
+        {
+            struct blob *b = key[5] == 'c' ? &g.ctx[a] : key[5] == 'e' ? &g.ext[a]
+                           : key[5] == 'x' ? &g.xsave[a] : &g.msrs_of[a];
+
+            if ( parse_hex(line + used + used2, b) )
+                return bad(no, "bad hex");
+        }
+        else if ( !strcmp(key, "width") && sscanf(line + used, "%" SCNx64, &a) == 1 &&
+                  (a == 4 || a == 8) )
+            emu_dom.width = (unsigned int)a;
+        else if ( !strcmp(key, "mfn_base") && sscanf(line + used, "%" SCNx64, &a) == 1 )
+        {
+            if ( a != EMU_MFN_BASE )
+                return bad(no, "the description's mfn base is not EMU_MFN_BASE");
+        }
+        else if ( !strcmp(key, "type") &&
+                  sscanf(line + used, "%" SCNx64 " %" SCNx64, &a, &b) == 2 && a < g.p2m_size )
+            g.types[a] = (uint32_t)b;
+        else if ( !strcmp(key, "pte") &&
+                  sscanf(line + used, "%" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64,
+                         &a, &b, &c, &d) == 4 && b < 512 )
+        {
+            uint64_t *p = map_pfn(a);
+
+            if ( !p )
+                return bad(no, "pte in a page not populated");
+            p[b] = (key_of(c) << 12) | d;
+            munmap(p, PAGE);
+        }
+        else if ( !strcmp(key, "poke") &&
+                  sscanf(line + used, "%" SCNx64 " %" SCNx64 " %n", &a, &b, &used2) == 2 )
+        {
+            struct blob bl;
+            uint8_t *p;
+
+            if ( parse_hex(line + used + used2, &bl) || b + bl.len > PAGE ||
+                 !(p = map_pfn(a)) )
+                return bad(no, "bad poke");
+            memcpy(p + b, bl.data, bl.len);
+            munmap(p, PAGE);
+            free(bl.data);
+        }
+        else if ( !strcmp(key, "p2m") &&
+                  sscanf(line + used, "%" SCNx64 " %" SCNx64 " %" SCNx64, &a, &b, &c) == 3 )
+        {
+            g.p2m_leaf = a;
+            g.p2m_mid = b;
+            g.p2m_top = c;
+            g.has_p2m = true;
         }
         else if ( !strcmp(key, "cpuid") && g.nr_leaves < MAX_ITEMS &&
                   sscanf(line + used, "%" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64
@@ -171,6 +311,8 @@ int emu_guest_load(FILE *f)
     free(line);
     if ( !g.p2m_size )
         return bad(no, "no p2m_size");
+    if ( g.has_p2m && build_p2m() )
+        return bad(no, "cannot build the p2m (one leaf frame: p2m_size too large?)");
     return 0;
 }
 
@@ -190,17 +332,24 @@ void emu_guest_info(xc_dominfo_t *info)
 
 /* --- the saver's queries ---------------------------------------------------------- */
 
-/* XEN_DOMCTL_getpageframeinfo3: a populated frame of an HVM guest is NOTAB,
- * a hole XTAB (what Xen answers for a gfn without a page). */
+/* XEN_DOMCTL_getpageframeinfo3: a frame the domain has gets the type the
+ * description gives its page (NOTAB unless told), any other XTAB (what Xen
+ * answers for a gfn without a page, or an mfn not the domain's). */
 int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom, unsigned int num, xen_pfn_t *arr)
 {
     unsigned int i;
+    xen_pfn_t base = emu_dom.hvm ? 0 : EMU_MFN_BASE;
 
     (void)xch; (void)dom;
     if ( !g.loaded )
         return 0;
     for ( i = 0; i < num; i++ )
-        arr[i] = emu_populated(arr[i]) ? XEN_DOMCTL_PFINFO_NOTAB : XEN_DOMCTL_PFINFO_XTAB;
+    {
+        if ( !emu_populated(arr[i]) || arr[i] < base || arr[i] - base >= g.p2m_size )
+            arr[i] = XEN_DOMCTL_PFINFO_XTAB;
+        else
+            arr[i] = g.types[arr[i] - base];
+    }
     return 0;
 }
 
@@ -273,11 +422,17 @@ int xc_domain_hvm_getcontext(xc_interface *xch, uint32_t domid, uint8_t *ctxt_bu
     return (int)g.hvm_ctx_len;
 }
 
+/* XEN_DOMCTL_getvcpucontext: the description's context, in machine frames. */
 int xc_vcpu_getcontext(xc_interface *xch, uint32_t domid, uint32_t vcpu,
                        vcpu_guest_context_any_t *ctxt)
 {
-    (void)xch; (void)domid; (void)vcpu; (void)ctxt;
-    return errno = ENOSYS, -1;
+    (void)xch; (void)domid;
+    if ( !g.loaded || vcpu >= MAX_VCPUS || !g.ctx[vcpu].data ||
+         g.ctx[vcpu].len > sizeof(*ctxt) )
+        return errno = ENOSYS, -1;
+    memset(ctxt, 0, sizeof(*ctxt));
+    memcpy(ctxt, g.ctx[vcpu].data, g.ctx[vcpu].len);
+    return 0;
 }
 
 int xc_vcpu_getinfo(xc_interface *xch, uint32_t domid, uint32_t vcpu, xc_vcpuinfo_t *info)
@@ -327,6 +482,56 @@ int emu_guest_domctl(struct xen_domctl *d, int *rc)
             memcpy(p->msrs.p, g.msrs, g.nr_msrs * sizeof(*g.msrs));
         p->nr_leaves = g.nr_leaves;
         p->nr_msrs = g.nr_msrs;
+        return 1;
+    }
+    case XEN_DOMCTL_get_ext_vcpucontext:
+    {
+        struct blob *b = d->u.ext_vcpucontext.vcpu < MAX_VCPUS ?
+                         &g.ext[d->u.ext_vcpucontext.vcpu] : NULL;
+        uint32_t vcpu = d->u.ext_vcpucontext.vcpu;
+
+        memset(&d->u.ext_vcpucontext, 0, sizeof(d->u.ext_vcpucontext));
+        if ( b && b->data && b->len <= sizeof(d->u.ext_vcpucontext) )
+            memcpy(&d->u.ext_vcpucontext, b->data, b->len);
+        d->u.ext_vcpucontext.vcpu = vcpu;
+        return 1;
+    }
+    case XEN_DOMCTL_getvcpuextstate:
+    {
+        /* first call: the feature mask and size; then the state (xcr0,
+         * xcr0_accum, the XSAVE area) into the buffer */
+        struct xen_domctl_vcpuextstate *x = &d->u.vcpuextstate;
+        struct blob *b = x->vcpu < MAX_VCPUS ? &g.xsave[x->vcpu] : NULL;
+
+        if ( !b || !b->data || b->len < 16 )
+        {
+            x->xfeature_mask = 0;
+            x->size = 0;
+            return 1;
+        }
+        if ( x->buffer.p )
+        {
+            if ( x->size < b->len )
+                return *rc = -ENOBUFS, 1;
+            memcpy(x->buffer.p, b->data, b->len);
+        }
+        memcpy(&x->xfeature_mask, b->data, sizeof(x->xfeature_mask));
+        x->size = b->len;
+        return 1;
+    }
+    case XEN_DOMCTL_get_vcpu_msrs:
+    {
+        struct xen_domctl_vcpu_msrs *m = &d->u.vcpu_msrs;
+        struct blob *b = m->vcpu < MAX_VCPUS ? &g.msrs_of[m->vcpu] : NULL;
+        uint32_t n = b && b->data ? b->len / (uint32_t)sizeof(xen_domctl_vcpu_msr_t) : 0;
+
+        if ( m->msrs.p )
+        {
+            if ( m->msr_count < n )
+                return *rc = -ENOBUFS, 1;
+            memcpy(m->msrs.p, b->data, n * sizeof(xen_domctl_vcpu_msr_t));
+        }
+        m->msr_count = n;
         return 1;
     }
     default:
