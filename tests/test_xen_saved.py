@@ -47,7 +47,9 @@ def cases() -> dict[str, dict[str, object]]:
 
 def case_of(guest: str) -> str:
     g = GUESTS[guest]
-    slug = "xen-saved-live" if g.live_rounds else "xen-saved"
+    slug = (
+        "xen-saved-remus" if g.checkpoints else "xen-saved-live" if g.live_rounds else "xen-saved"
+    )
     return f"y_xl-v3_{g.guest}_{slug}"
 
 
@@ -58,6 +60,7 @@ def test_every_guest_type_is_there_non_live_and_live() -> None:
     kinds = {(GUESTS[n].guest, bool(GUESTS[n].live_rounds)) for n in PROVENANCE["guests"]}
     assert {("hvm", False), ("x86_64-pv", False), ("x86_32-pv", False)} <= kinds
     assert {("hvm", True), ("x86_64-pv", True)} <= kinds
+    assert any(GUESTS[n].checkpoints > 1 for n in PROVENANCE["guests"])
     assert set(PROVENANCE["guests"]) == set(GUESTS)
     assert set(cases()) == {case_of(n) for n in GUESTS}
 
@@ -78,7 +81,12 @@ def test_the_corpus_carries_xens_bytes_verbatim_with_provenance() -> None:
     for name in GUESTS:
         entry = by_name[case_of(name)]
         data = (CORPUS / f"{entry['name']}.bin").read_bytes()
-        assert (INPUTS / f"{name}.bin").read_bytes() in data
+        raw = (INPUTS / f"{name}.bin").read_bytes()
+        # a checkpointed stream is cut where libxl's records go; each piece verbatim
+        cuts = PROVENANCE["guests"][name]["checkpoint_offsets"] or [len(raw)]
+        at = 0
+        for start, end in zip([0, *cuts[:-1]], cuts, strict=True):
+            at = data.index(raw[start:end], at) + end - start
         assert PROVENANCE["package_version"] in str(entry["description"])
         assert entry["verdict"] == "accept"
 
@@ -120,7 +128,9 @@ def test_xensave_verify_accepts(name: str) -> None:
 #: extended leaves, zero ones included; our writer writes the leaves the guest has.
 #: Live saves: Xen sends a PAGE_DATA per round (the pfns re-sent: the last copy wins)
 #: and PV holes (INVALID_MFN in the p2m) are deferred and sent again as XTAB in the
-#: last round (write_batch, suspend_and_send_dirty, xg_sr_save.c).
+#: last round (write_batch, suspend_and_send_dirty, xg_sr_save.c). The Remus stream:
+#: Xen's first checkpoint is a live save, whose stop-and-copy round is a PAGE_DATA of
+#: its own; ours sends the pages as they are at that point once.
 CPUID_ONLY_XEN = [
     "0x2/0xffffffff",
     "0x3/0xffffffff",
@@ -154,6 +164,13 @@ KNOWN: dict[str, list[str]] = {
         *_CPUID[1:],
         "page types (pfn entries, repeats included):",
         "NOTAB: 8 -> 12",
+    ],
+    "hvm-remus": [
+        *_CPUID[:1],
+        "libxc PAGE_DATA: 3 -> 4",
+        *_CPUID[1:],
+        "page types (pfn entries, repeats included):",
+        "NOTAB: 11 -> 12",
     ],
     "x86_64-pv-live": [
         *_CPUID[:1],

@@ -97,6 +97,7 @@ class Guest:
     msrs: tuple[tuple[int, int, int], ...]
     vcpus: int = 2
     live_rounds: int = 0  # 0: non-live; else the log-dirty rounds (the last: stop-and-copy)
+    checkpoints: int = 0  # Remus: that many checkpoints, each the next log-dirty round
     dirty: tuple[tuple[int, int], ...] = field(default=())  # (round, pfn) the guest writes
     pv: Pv | None = None
 
@@ -119,7 +120,13 @@ def _policy() -> tuple[list[tuple[int, int, int, int, int, int]], list[tuple[int
     return cpuid.leaves, msr.entries
 
 
-def _hvm(name: str, summary: str, live_rounds: int, dirty: tuple[tuple[int, int], ...]) -> Guest:
+def _hvm(
+    name: str,
+    summary: str,
+    live_rounds: int,
+    dirty: tuple[tuple[int, int], ...],
+    checkpoints: int = 0,
+) -> Guest:
     leaves, msrs = _policy()
     sp = HVM_SPECIAL
     params = (
@@ -149,6 +156,7 @@ def _hvm(name: str, summary: str, live_rounds: int, dirty: tuple[tuple[int, int]
         msrs=tuple(msrs),
         live_rounds=live_rounds,
         dirty=dirty,
+        checkpoints=checkpoints,
     )
 
 
@@ -277,6 +285,16 @@ GUESTS: dict[str, Guest] = {
             "pfns 1 and 3, then stop-and-copy re-sending pfn 3 and the xenstore page",
             2,
             ((1, 1), (1, 3), (2, 3), (2, HVM_SPECIAL["store"])),
+        ),
+        _hvm(
+            "hvm-remus",
+            "the same HVM guest in a checkpointed (Remus) stream of three checkpoints: a "
+            "live pass sending everything (pfn 1 rewritten before stop-and-copy), then "
+            "pfn 3 and the xenstore page, then pfn 1 again, each checkpoint with the TSC, "
+            "HVM context and parameters; no END",
+            1,
+            ((1, 1), (2, 3), (2, HVM_SPECIAL["store"]), (3, 1)),
+            checkpoints=3,
         ),
         _pv(
             8,

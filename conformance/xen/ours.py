@@ -69,7 +69,8 @@ def page(g: Guest, pfn: int, round_: int = 0) -> bytes:
     return bytes(out)
 
 
-def _page_data(g: Guest) -> PageData:
+def _page_data(g: Guest, round_: int) -> PageData:
+    """Every pfn, each page as it is after log-dirty round ``round_``."""
     types = dict(g.pv.types) if g.pv is not None else {}
     entries, pages = [], []
     for pfn in range(g.p2m_size):
@@ -79,8 +80,16 @@ def _page_data(g: Guest) -> PageData:
         t = types.get(pfn, PageType.NOTAB)
         entries.append(pfn_entry(pfn, t))
         if t != PageType.BROKEN:
-            pages.append(page(g, pfn, max((r for r, _ in g.dirty), default=0)))
+            pages.append(page(g, pfn, round_))
     return PageData(entries, pages)
+
+
+def _dirty_pages(g: Guest, round_: int) -> PageData:
+    """The pages the guest dirtied in log-dirty round ``round_``, as they are then."""
+    pfns = sorted({p for r, p in g.dirty if r == round_})
+    return PageData(
+        [pfn_entry(p, PageType.NOTAB) for p in pfns], [page(g, p, round_) for p in pfns]
+    )
 
 
 def stream(g: Guest) -> LibxcStream:
@@ -92,15 +101,27 @@ def stream(g: Guest) -> LibxcStream:
     ]
     mode, nsec, khz, inc = g.tsc
     tsc = Record(XcRecType.X86_TSC_INFO, TscInfo(mode, khz, nsec, inc))
-    pages = Record(XcRecType.PAGE_DATA, _page_data(g))
+    # a checkpointed stream's first checkpoint ends with the live save's last round
+    last = g.live_rounds if g.checkpoints else max((r for r, _ in g.dirty), default=0)
+    pages = Record(XcRecType.PAGE_DATA, _page_data(g, last))
     recs: list[Record]
     if g.pv is None:
         first = max(r for r in samples.HVM_PARAMS_SAVED if r <= XEN)
         have = dict(g.params)
         params = [(int(i), have[i]) for i in samples.HVM_PARAMS_SAVED[first] if have.get(i, 0)]
-        recs = [*policy, pages, tsc]
-        recs.append(Record(XcRecType.HVM_CONTEXT, g.hvm_context))
-        recs.append(Record(XcRecType.HVM_PARAMS, HvmParams(params)))
+        state = [
+            tsc,
+            Record(XcRecType.HVM_CONTEXT, g.hvm_context),
+            Record(XcRecType.HVM_PARAMS, HvmParams(params)),
+        ]
+        recs = [*policy, pages, *state]
+        # Remus: each later checkpoint sends the next round's pages and the state again,
+        # and the stream stops after the last CHECKPOINT
+        for n in range(2, g.checkpoints + 1):
+            recs += [Record(XcRecType.CHECKPOINT), Record(XcRecType.PAGE_DATA, _dirty_pages(g, n))]
+            recs += state
+        if g.checkpoints:
+            recs.append(Record(XcRecType.CHECKPOINT))
         dom = DomainType.X86_HVM
     else:
         pv = g.pv
@@ -114,7 +135,8 @@ def stream(g: Guest) -> LibxcStream:
             recs.append(Record(XcRecType.X86_PV_VCPU_XSAVE, VcpuContext(v, pv.xsave[v])))
             recs.append(Record(XcRecType.X86_PV_VCPU_MSRS, VcpuContext(v, pv.msrs[v])))
         dom = DomainType.X86_PV
-    recs.append(Record(XcRecType.END))
+    if not g.checkpoints:
+        recs.append(Record(XcRecType.END))
     return LibxcStream(ImageHeader(version=3), DomainHeader(dom, 12, *XEN), recs)
 
 

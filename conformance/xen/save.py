@@ -38,9 +38,10 @@ INPUTS = Path(__file__).resolve().parents[2] / "generators" / "corpus" / "xen_sa
 PACKAGE = "libxenmisc4.17"
 
 
-def save(rt: XenRuntime, guest: Guest) -> bytes:
-    """The libxc stream Xen's saver writes for ``guest``; raises RuntimeError with
-    the saver's stderr when it fails."""
+def save(rt: XenRuntime, guest: Guest) -> tuple[bytes, list[int]]:
+    """The libxc stream Xen's saver writes for ``guest``, and for a checkpointed one
+    the offset after each checkpoint (where libxl puts its records); raises
+    RuntimeError with the saver's stderr when it fails."""
     built = build(rt)
     with tempfile.TemporaryDirectory() as tmp:
         desc = Path(tmp) / "guest.txt"
@@ -51,16 +52,23 @@ def save(rt: XenRuntime, guest: Guest) -> bytes:
             argv += ["--guest", guest.kind, "--describe", str(desc)]
             if guest.live_rounds:
                 argv += ["--live", str(guest.live_rounds)]
+            if guest.checkpoints:
+                argv += ["--remus", str(guest.checkpoints)]
             argv.append(str(f.fileno()))
             done = subprocess.run(
                 argv, pass_fds=(f.fileno(),), capture_output=True, text=True, check=False
             )
         if done.returncode != 0:
             raise RuntimeError(f"Xen's saver failed on {guest.name}: {done.stderr.strip()}")
-        return out.read_bytes()
+        offsets = [
+            int(ln.split()[1]) for ln in done.stdout.splitlines() if ln.startswith("checkpoint ")
+        ]
+        return out.read_bytes(), offsets
 
 
-def provenance(rt: XenRuntime, streams: dict[str, bytes]) -> dict[str, object]:
+def provenance(
+    rt: XenRuntime, streams: dict[str, bytes], checkpoints: dict[str, list[int]]
+) -> dict[str, object]:
     return {
         "writer": "xc_domain_save (tools/libs/guest/xg_sr_save.c) of Xen 4.17",
         "xen": "4.17",
@@ -73,6 +81,7 @@ def provenance(rt: XenRuntime, streams: dict[str, bytes]) -> dict[str, object]:
                 "guest": GUESTS[name].guest,
                 "summary": GUESTS[name].summary,
                 "live_rounds": GUESTS[name].live_rounds,
+                "checkpoint_offsets": checkpoints[name],
                 "description_sha256": hashlib.sha256(describe(GUESTS[name]).encode()).hexdigest(),
                 "bytes": len(data),
                 "sha256": hashlib.sha256(data).hexdigest(),
@@ -83,10 +92,12 @@ def provenance(rt: XenRuntime, streams: dict[str, bytes]) -> dict[str, object]:
 
 
 def _render(rt: XenRuntime) -> dict[str, bytes]:
-    streams = {name: save(rt, g) for name, g in GUESTS.items()}
+    done = {name: save(rt, g) for name, g in GUESTS.items()}
+    streams = {name: data for name, (data, _) in done.items()}
+    offsets = {name: offs for name, (_, offs) in done.items()}
     files = {f"{name}.bin": data for name, data in streams.items()}
     files["provenance.json"] = (
-        json.dumps(provenance(rt, streams), indent=2, sort_keys=True) + "\n"
+        json.dumps(provenance(rt, streams, offsets), indent=2, sort_keys=True) + "\n"
     ).encode()
     return files
 

@@ -62,6 +62,7 @@ int hv_tsc_set_info(uint32_t mode, uint64_t nsec, uint32_t khz, uint32_t incarna
 struct xen_sysctl;
 int emu_guest_load(FILE *f);
 void emu_guest_suspend(void);
+void emu_guest_resume(void);
 void emu_guest_info(xc_dominfo_t *info);
 int emu_guest_domctl(struct xen_domctl *d, int *rc);
 int emu_guest_sysctl(struct xen_sysctl *s);

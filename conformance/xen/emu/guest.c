@@ -317,6 +317,7 @@ int emu_guest_load(FILE *f)
 }
 
 void emu_guest_suspend(void) { g.suspended = true; }
+void emu_guest_resume(void) { g.suspended = false; }
 
 void emu_guest_info(xc_dominfo_t *info)
 {

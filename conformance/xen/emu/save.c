@@ -4,13 +4,18 @@
  * guest, and writes the libxc stream it produces.
  *
  *   xensave-xen-save [-v] --libxenguest PATH --guest hvm|pv --describe FILE
- *                    [--live ROUNDS] FD
+ *                    [--live ROUNDS] [--remus CHECKPOINTS] FD
  *
  * FILE describes the guest (see guest.c, emu_guest_load); FD is where the
  * stream goes. --live ROUNDS: a live save with ROUNDS log-dirty rounds after
  * the first full pass: ROUNDS - 1 while the guest runs, then Xen's
- * stop-and-copy (suspend, the last round's dirty pages). Exit status 0: Xen wrote the
- * stream; 1: Xen's saver failed (why on stderr); 2: usage.
+ * stop-and-copy (suspend, the last round's dirty pages). --remus CHECKPOINTS: a
+ * checkpointed (Remus) stream of that many checkpoints, each suspending the
+ * guest and sending the next log-dirty round; after each, stdout gets
+ * "checkpoint OFFSET" (where the stream stands: libxl's records go there) and
+ * the last checkpoint callback ends the save, as a failed-over primary does.
+ * Exit status 0: Xen wrote the stream; 1: Xen's saver failed (why on stderr);
+ * 2: usage.
  *
  * SPDX-License-Identifier: MIT
  * Written for xensave; no Xen code. xc_domain_save's signature, its flags and
@@ -24,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "emu.h"
 #include <xenguest.h>
@@ -32,7 +38,8 @@ typedef int save_fn(xc_interface *xch, int io_fd, uint32_t dom, uint32_t flags,
                     struct save_callbacks *callbacks, xc_stream_type_t stream_type,
                     int recv_fd);
 
-static unsigned int live_rounds;
+static unsigned int live_rounds, remus_checkpoints, checkpoints_done;
+static int out_fd = -1;
 
 /* libxl's suspend: the guest acknowledges, the domain is shut down for suspend. */
 static int on_suspend(void *data)
@@ -52,6 +59,23 @@ static int on_precopy(struct precopy_stats stats, void *data)
                                           : XGS_POLICY_CONTINUE_PRECOPY;
 }
 
+/* Remus: the guest runs again until the next checkpoint suspends it. */
+static int on_postcopy(void *data)
+{
+    (void)data;
+    emu_guest_resume();
+    return 1;
+}
+
+/* Remus: libxl would send its records now; say where, and go on or stop. */
+static int on_checkpoint(void *data)
+{
+    (void)data;
+    printf("checkpoint %lld\n", (long long)lseek(out_fd, 0, SEEK_CUR));
+    fflush(stdout);
+    return ++checkpoints_done < remus_checkpoints ? 1 : 0;
+}
+
 static int on_qemu_logdirty(uint32_t domid, unsigned enable, void *data)
 {
     (void)domid; (void)enable; (void)data;
@@ -61,7 +85,7 @@ static int on_qemu_logdirty(uint32_t domid, unsigned enable, void *data)
 static int usage(void)
 {
     fprintf(stderr, "usage: xensave-xen-save [-v] --libxenguest PATH --guest hvm|pv "
-                    "--describe FILE [--live ROUNDS] FD\n");
+                    "--describe FILE [--live ROUNDS] [--remus CHECKPOINTS] FD\n");
     return 2;
 }
 
@@ -73,6 +97,8 @@ int main(int argc, char **argv)
         .suspend = on_suspend,
         .precopy_policy = on_precopy,
         .switch_qemu_logdirty = on_qemu_logdirty,
+        .postcopy = on_postcopy,
+        .checkpoint = on_checkpoint,
     };
     void *handle;
     save_fn *save;
@@ -91,6 +117,8 @@ int main(int argc, char **argv)
             describe = argv[++i];
         else if ( !strcmp(argv[i], "--live") && i + 1 < argc )
             live_rounds = (unsigned int)atoi(argv[++i]);
+        else if ( !strcmp(argv[i], "--remus") && i + 1 < argc )
+            remus_checkpoints = (unsigned int)atoi(argv[++i]);
         else if ( fd < 0 && argv[i][0] >= '0' && argv[i][0] <= '9' )
             fd = atoi(argv[i]);
         else
@@ -128,8 +156,12 @@ int main(int argc, char **argv)
     xch = xc_interface_open(NULL, NULL, 0);
     if ( !xch )
         return 2;
-    rc = save(xch, fd, EMU_DOMID, live_rounds ? XCFLAGS_LIVE : 0, &cb, XC_STREAM_PLAIN, -1);
-    if ( rc == 0 )
+    out_fd = fd;
+    rc = save(xch, fd, EMU_DOMID, live_rounds ? XCFLAGS_LIVE : 0, &cb,
+              remus_checkpoints ? XC_STREAM_REMUS : XC_STREAM_PLAIN, -1);
+    /* a checkpointed save ends when the checkpoint callback says so: Xen
+     * returns that callback's 0, having logged "Save failed" */
+    if ( rc == 0 && (!remus_checkpoints || checkpoints_done == remus_checkpoints) )
         return 0;
     fprintf(stderr, "failed: %s\n", emu_first_error()[0] ? emu_first_error()
                                                          : "xc_domain_save failed");
