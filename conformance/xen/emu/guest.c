@@ -2,14 +2,18 @@
  * xensave's in-memory hypervisor, save side: a virtual guest (read from a
  * description file, see conformance/xen/guests.py) and the calls Xen's saver
  * (xc_domain_save) makes to look at it: page types, HVM context, TSC info,
- * the CPU policy, vCPU state and log-dirty rounds.
+ * the CPU policy, PV vCPU state (basic, extended, XSAVE, MSRs), the PV guest's
+ * shared info page and p2m tree, and log-dirty rounds for live and Remus saves.
  *
  * Without a loaded guest (the restore driver) every call here answers as the
  * restore side always did: types "none", no contexts, success.
  *
  * SPDX-License-Identifier: MIT
  * Written for xensave; no Xen code. What the saver asks and how it reads the
- * answers was read in Xen's tools/libs/guest/xg_sr_save.c, xg_sr_save_x86_hvm.c,
+ * answers was read in Xen's tools/libs/guest/xg_sr_save.c (write_batch,
+ * send_memory_live, suspend_and_send_dirty, save), xg_sr_save_x86_hvm.c,
+ * xg_sr_save_x86_pv.c (map_p2m_tree, write_one_vcpu_*, normalise_pagetable),
+ * xg_sr_common_x86_pv.c (x86_pv_map_m2p, mfn_in_pseudophysmap),
  * xg_sr_common_x86.c (write_x86_tsc_info, write_x86_cpu_policy_records) and
  * xg_cpuid_x86.c (xc_cpu_policy_get_size, get_domain_cpu_policy) at RELEASE-4.17.0.
  */
@@ -193,7 +197,8 @@ int emu_guest_load(FILE *f)
             if ( !(g.types = calloc(a, sizeof(*g.types))) )
                 return bad(no, "out of memory");
         }
-        else if ( !strcmp(key, "vcpus") && sscanf(line + used, "%" SCNx64, &a) == 1 )
+        else if ( !strcmp(key, "vcpus") && sscanf(line + used, "%" SCNx64, &a) == 1 &&
+                  a >= 1 && a <= MAX_VCPUS )
             g.vcpus = (unsigned int)a;
         else if ( !strcmp(key, "page") &&
                   sscanf(line + used, "%" SCNx64 " %" SCNx64, &a, &b) == 2 )
