@@ -35,6 +35,7 @@ MODULES = (
     "wrappers",
     "legacy",
     "regressions",
+    "xen_saved",
 )
 
 #: The corpus's version, semantic: a removed case or a changed verdict (``verdict``,
