@@ -27,6 +27,7 @@ from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID
 from .constants import PAGE_DATA_PFN_MASK
 from .elf_core import PR_REGS, elf_layout, vcpu_notes, write_elf
+from .outputs import OutputError, check_output, create_temp, install, remove_temp
 from .page_index import COPY_CHUNK, ExportError, Index, build_index, fmt_ranges, gaps, replay
 from .vcpu_regs import Vcpu, hvm_context_cpus, hvm_cpu_regs, pv_regs
 
@@ -81,30 +82,28 @@ def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
 
 
 def check_paths(inp: str, out: str, force: bool) -> None:
+    """The one output policy (:mod:`xensave.outputs`); ``-`` is refused because the
+    output is written out of order."""
     if out == "-":
         raise ExportError("OUT must be a file (the output is written out of order), not -")
-    if inp != "-" and os.path.abspath(inp) == os.path.abspath(out):
-        raise ExportError(f"{out}: refusing to write over the input")
     try:
-        ost = os.stat(out)
-    except FileNotFoundError:
-        return
-    except OSError as e:
-        raise ExportError(f"{out}: {e.strerror}") from e
-    if inp != "-":
-        try:
-            if _same_file(os.stat(inp), ost):
-                raise ExportError(f"{out}: is the input (same inode); refusing to write over it")
-        except FileNotFoundError:
-            pass
-    if not force:
-        raise ExportError(f"{out}: exists; use --force to replace it")
-    if stat.S_ISDIR(ost.st_mode):
-        raise ExportError(f"{out}: is a directory")
+        check_output(inp, out, force)
+    except OutputError as e:
+        raise ExportError(str(e), EXIT_ERROR) from None
+
+
+def _shown(err: OSError, out: str) -> str:
+    """The file an I/O error is about, as the user knows it: OUT for our temporary
+    file beside it."""
+    name = err.filename
+    if not isinstance(name, str) or ".xensave-" in os.path.basename(name):
+        return out
+    return name
 
 
 class AtomicOutput:
-    """A temporary file next to ``path``; ``commit`` renames it into place.
+    """A temporary file next to ``path`` (:func:`xensave.outputs.create_temp`);
+    ``commit`` renames it into place.
 
     ``sync`` says whether to fsync it first: True always, False never, None (the
     default) only when it replaces an existing ``path``. A replaced file is then never
@@ -116,9 +115,10 @@ class AtomicOutput:
         self.path = path
         self.force = force
         self.sync = os.path.lexists(path) if sync is None else sync
-        d = os.path.dirname(os.path.abspath(path))
-        fd, self.tmp = tempfile.mkstemp(dir=d, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-        self.fd = fd
+        try:
+            self.fd, self.tmp = create_temp(path)
+        except OutputError as e:
+            raise ExportError(str(e), EXIT_ERROR) from None
         self.done = False
 
     def commit(self) -> None:
@@ -129,14 +129,10 @@ class AtomicOutput:
             os.fsync(self.fd)
         os.close(self.fd)
         self.fd = -1
-        if self.force:
-            os.replace(self.tmp, self.path)
-        else:
-            try:
-                os.link(self.tmp, self.path)  # fails if OUT appeared meanwhile
-            except FileExistsError as e:
-                raise ExportError(f"{self.path}: exists; use --force to replace it") from e
-            os.unlink(self.tmp)
+        try:
+            install(self.tmp, self.path, self.force)
+        except OutputError as e:
+            raise ExportError(str(e), EXIT_ERROR) from None
         self.done = True
 
     def close(self) -> None:
@@ -144,8 +140,7 @@ class AtomicOutput:
             os.close(self.fd)
             self.fd = -1
         if not self.done:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.tmp)
+            remove_temp(self.tmp)
 
 
 # --- opening the input (pipes spooled, legacy converted) ----------------------------------
@@ -193,13 +188,12 @@ class Input:
         """A legacy image is converted to a libxl stream next to the output first."""
         from .convert import ConvertError, convert
 
-        fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=".xensave-legacy.", suffix=".tmp")
+        fd, tmp = create_temp(os.path.join(self.out_dir, "xensave-legacy"))
         os.close(fd)
         os.unlink(tmp)  # convert writes it itself and refuses an existing file
 
         def remove() -> None:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            remove_temp(tmp)
 
         self._cleanup.append(remove)
         try:
@@ -285,7 +279,7 @@ def export(
             size = write_elf(idx, ranges, src.src_fd, dst.fd, wb)
         dst.commit()
     except OSError as e:
-        raise ExportError(f"{e.filename or out}: {e.strerror or e}") from e
+        raise ExportError(f"{_shown(e, out)}: {e.strerror or e}") from e
     finally:
         if dst is not None:
             dst.close()
@@ -387,7 +381,7 @@ def extract_pages(
         else:
             _send_to_stdout(fd, here)
     except OSError as err:
-        raise ExportError(f"{err.filename or out or '<stdout>'}: {err.strerror or err}") from err
+        raise ExportError(f"{_shown(err, out or '<stdout>')}: {err.strerror or err}") from err
     finally:
         if dst is not None:
             dst.close()
