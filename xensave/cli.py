@@ -341,6 +341,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("xensave: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(
+            "xensave: error: out of memory (the process's memory limit is too low for this input)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     except Exception as exc:  # a bug, not bad input; still no traceback by default
         if os.environ.get("XENSAVE_TRACEBACK"):
             raise

@@ -28,6 +28,7 @@ from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID, add_legacy_flags, rea
 from .constants import (
     LIBXL_OPT_LEGACY,
     PV_VCPU_CONTEXT_SIZE,
+    REC_LENGTH_MAX,
     XL_MAGIC,
     DomainType,
     EmulatorId,
@@ -612,6 +613,12 @@ class _Version:
         out = self.out
         if ev.layer == "libxc":
             t = ev.type
+            if ev.length > REC_LENGTH_MAX:  # refused before copying gigabytes
+                raise ConvertError(
+                    f"{ev.offset:#x}: record #{ev.index} {ev.name}: XC-REC-008: body_length "
+                    f"{ev.length} is over {REC_LENGTH_MAX} (REC_LENGTH_MAX), which Xen's "
+                    "restorer refuses (read_record, xg_sr_common.c): not converted"
+                )
             if self.version < 3 and t in (
                 XcRecType.STATIC_DATA_END,
                 XcRecType.X86_CPUID_POLICY,

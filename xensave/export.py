@@ -165,6 +165,11 @@ class Input:
         self.spool: BinaryIO | None = None
         self.notes: list[str] = []
 
+    @property
+    def name(self) -> str:
+        """IN as messages name it (never the temporary file a legacy image becomes)."""
+        return "<stdin>" if self.path == "-" else self.path
+
     def open(self) -> None:
         from .reader import detect
 
@@ -267,7 +272,7 @@ def export(
     dst: AtomicOutput | None = None
     try:
         src.open()
-        idx = build_index(src.f, src.spool)
+        idx = build_index(src.f, src.spool, name=src.name)
         if src.spool is not None:
             src.spool.flush()
         ranges = idx.ranges()
@@ -352,7 +357,7 @@ def extract_pages(
     hi = max(e for _, e in want)
     try:
         src.open()
-        idx = build_index(src.f, src.spool, want=lambda s, e: s < hi and e > lo)
+        idx = build_index(src.f, src.spool, want=lambda s, e: s < hi and e > lo, name=src.name)
         if src.spool is not None:
             src.spool.flush()
         ps = idx.page_size

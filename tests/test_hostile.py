@@ -1,0 +1,317 @@
+"""The standing hostile-input suite (issue 19): what the tools promise on input and
+paths chosen by an adversary, each promise checked the way an attacker would try it.
+
+- Memory is bounded by a constant whatever a length or count field says: the 4 GiB
+  sparse file whose PAGE_DATA lies is run by every command in a child, its peak RSS
+  measured and its address space capped.
+- Outputs are only ever regular files we create: a FIFO, a symlink, a directory and
+  /dev/null itself are refused (exit 2) with or without --force, and left as they were.
+- Signals: SIGTERM and SIGHUP mid-write leave no temporary file beside OUT; stale ones
+  of a killed run are swept.
+- Truncation at every offset and corruption of the header area of one image per
+  layer: an exit status of 0, 1 or 2 with a message, never a traceback or internal error.
+
+Kept to about a minute in the ``py`` environment (the lying file is sparse: it costs no
+disk, and the tools must not read it byte by byte).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hostile_images import LYING_COUNT, LYING_LENGTH, _prefix, run_measured, write_lying
+
+from xensave.checker import check_stream
+from xensave.cli import main
+from xensave.constants import PageType, XcRecType
+from xensave.outputs import STALE_AGE, create_temp, remove_temp, sweep_stale
+from xensave.reader import PFN_KEEP_MAX
+from xensave.writer import RecordWriter
+
+MIB = 1 << 20
+#: The promise: under 64 MiB of resident memory on lying lengths.
+RSS_LIMIT_KIB = 64 * 1024
+#: The child's address space cap: generous for the interpreter, far below 4 GiB.
+AS_LIMIT = 1 << 30
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- memory bounded on lying length fields ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lying(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("lying") / "lying.bin"
+    size = write_lying(p)
+    assert size > 4 << 30 and os.stat(p).st_blocks * 512 < 1 * MIB  # sparse
+    return p
+
+
+@pytest.mark.parametrize(
+    "argv,status",
+    [
+        (["verify"], 1),
+        (["verify", "--json"], 1),
+        (["dump"], 1),
+        (["dump", "--json"], 1),
+        (["export", "raw"], 1),
+        (["export", "elf"], 1),
+        (["pages", "--pfn", "0", "-o"], 1),
+        (["convert"], 1),
+        (["diff"], 2),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else str(v),
+)
+def test_lying_length_costs_constant_memory(
+    lying: Path, tmp_path: Path, argv: list[str], status: int
+) -> None:
+    out = str(tmp_path / "out")
+    cmd = argv[0]
+    if cmd in ("export",):
+        full = [*argv, str(lying), out]
+    elif cmd == "pages":
+        full = [*argv, out, str(lying)]
+    elif cmd == "convert":
+        full = [cmd, str(lying), out]
+    elif cmd == "diff":
+        other = tmp_path.parent / f"{tmp_path.name}-other.bin"
+        write_lying(other, count=LYING_COUNT - 1)  # differs early: no byte-for-byte pass
+        full = [cmd, str(lying), str(other)]
+    else:
+        full = [*argv, str(lying)]
+    rc, wall, rss, err = run_measured(full, timeout=60, limit=AS_LIMIT)
+    assert rc == status, err
+    assert "internal error" not in err and "Traceback" not in err
+    assert 0 < rss < RSS_LIMIT_KIB, f"peak RSS {rss} KiB"
+    assert wall < 30, f"{wall:.1f} s"
+    assert sorted(os.listdir(tmp_path)) == []  # nothing written, no temporary left
+
+
+def _stream(entries: list[int], pages: int, fix_length: int = 0) -> bytes:
+    """A libxc v3 HVM stream with one PAGE_DATA of ``entries`` and ``pages`` zero pages."""
+    buf = io.BytesIO()
+    w = RecordWriter(buf)
+    _prefix(w)
+    arr = struct.pack(f"<{len(entries)}Q", *entries)
+    length = 8 + len(arr) + 4096 * pages + fix_length
+    buf.write(struct.pack("<IIII", XcRecType.PAGE_DATA, length, len(entries), 0))
+    buf.write(arr)
+    buf.write(bytes(4096 * pages + fix_length))
+    buf.write(bytes(-length % 8))
+    buf.write(struct.pack("<II", XcRecType.END, 0))
+    return buf.getvalue()
+
+
+def _rules(data: bytes) -> list[str]:
+    report = check_stream(io.BytesIO(data))
+    return [d.rule for d in report.errors]
+
+
+def test_long_pfn_array_counted_beyond_what_is_kept() -> None:
+    """A pfn array longer than the reader keeps: the data-bearing entries past the kept
+    prefix still decide XC-PAGE-006 (one data page at the very end)."""
+    n = PFN_KEEP_MAX // 8 + 5000
+    xtab = PageType.XTAB << 60
+    entries = [xtab | i for i in range(n - 1)] + [n - 1]  # the last one carries data
+    assert "XC-PAGE-006" not in _rules(_stream(entries, 1))
+    assert "XC-PAGE-006" in _rules(_stream(entries, 0, fix_length=0))  # its page missing
+
+
+def test_long_pfn_array_dump_counts_all_entries(tmp_path: Path) -> None:
+    n = PFN_KEEP_MAX // 8 + 3
+    xtab = PageType.XTAB << 60
+    entries = [xtab | i for i in range(n - 2)] + [n - 2, n - 1]
+    p = tmp_path / "long.bin"
+    p.write_bytes(_stream(entries, 2))
+    rc, _, _, err = run_measured(["dump", "--json", str(p)], timeout=60)
+    assert rc == 0, err
+    proc = subprocess.run(
+        [sys.executable, "-m", "xensave", "dump", "--json", str(p)],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    items = json.loads(proc.stdout)["items"]
+    (pd,) = [i for i in items if i.get("name") == "PAGE_DATA"]
+    assert pd["fields"]["entries"] == n and pd["fields"]["pages"] == 2
+
+
+def test_lying_record_values() -> None:
+    assert LYING_LENGTH == 0xFFFFFFF0 and LYING_COUNT == 0x1FFFFFFF  # as issue 19 reports
+
+
+# --- outputs: only regular files we create ------------------------------------------------
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    from xensave import samples
+
+    p = tmp_path / "in.bin"
+    p.write_bytes(samples.to_bytes(samples.build("hvm", 3, "xl")))
+    return p
+
+
+def _outputs(tmp_path: Path) -> dict[str, Path]:
+    d = tmp_path / "outs"
+    d.mkdir()
+    os.mkfifo(d / "fifo")
+    (d / "target").write_bytes(b"target")
+    os.symlink(d / "target", d / "link")
+    os.symlink(d / "nowhere", d / "dangling")
+    (d / "dir").mkdir()
+    return {
+        "fifo": d / "fifo",
+        "link": d / "link",
+        "dangling": d / "dangling",
+        "dir": d / "dir",
+        "devnull": Path("/dev/null"),
+    }
+
+
+def _commands(inp: Path, out: Path, force: bool) -> list[list[str]]:
+    f = ["--force"] if force else []
+    return [
+        ["convert", *f, str(inp), str(out)],
+        ["export", "raw", *f, str(inp), str(out)],
+        ["export", "elf", *f, str(inp), str(out)],
+        ["pages", *f, "--pfn", "0", "-o", str(out), str(inp)],
+    ]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_special_outputs_refused_and_untouched(
+    image: Path, tmp_path: Path, force: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outs = _outputs(tmp_path)
+    for name, out in outs.items():
+        before = os.lstat(out)
+        for argv in _commands(image, out, force):
+            assert main(argv) == 2, (name, argv)
+            err = capsys.readouterr().err
+            assert str(out) in err and "regular file" in err, err
+            after = os.lstat(out)
+            assert stat.S_IFMT(after.st_mode) == stat.S_IFMT(before.st_mode), (name, argv)
+            assert after.st_ino == before.st_ino
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert (tmp_path / "outs" / "target").read_bytes() == b"target"
+    assert not (tmp_path / "outs" / "nowhere").exists()
+    assert sorted(os.listdir(tmp_path / "outs")) == sorted(
+        ["fifo", "target", "link", "dangling", "dir"]
+    )
+
+
+def test_out_is_in_refused_everywhere(image: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = image.read_bytes()
+    for argv in _commands(image, image, True):
+        assert main(argv) == 2, argv
+        assert "input" in capsys.readouterr().err
+    os.link(image, image.with_name("hard"))
+    for argv in _commands(image, image.with_name("hard"), True):
+        assert main(argv) == 2, argv
+        assert "same inode" in capsys.readouterr().err
+    assert image.read_bytes() == before
+
+
+def test_existing_regular_out_needs_force(image: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for argv in _commands(image, out, False):
+        out.write_bytes(b"old")
+        assert main([*argv[:1], "-q", *argv[1:]] if argv[0] == "convert" else argv) == 2
+        assert out.read_bytes() == b"old"
+    for argv in _commands(image, out, True):
+        out.write_bytes(b"old")
+        assert main(argv) == 0, argv
+        assert out.read_bytes() != b"old"
+
+
+# --- temporary files: signals and stale leftovers -----------------------------------------
+
+
+def test_stale_temporaries_swept_only_when_dead_or_old(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    dead = tmp_path / ".out.xensave-999999999-0123abcd.tmp"  # no such pid
+    alive = tmp_path / f".out.xensave-{os.getppid()}-0123abcd.tmp"
+    old = tmp_path / f".out.xensave-{os.getppid()}-89abcdef.tmp"
+    other = tmp_path / ".out.someone-else.tmp"
+    for p in (dead, alive, old, other):
+        p.write_bytes(b"x")
+    os.utime(old, (time.time() - STALE_AGE - 10,) * 2)
+    removed = sweep_stale(str(out))
+    assert sorted(removed) == sorted([str(dead), str(old)])
+    assert alive.exists() and other.exists()
+
+
+def test_our_temporaries_are_named_so() -> None:
+    fd, path = create_temp("/tmp/xensave-hostile-name-test")
+    try:
+        assert os.path.basename(path).startswith(".xensave-hostile-name-test.xensave-")
+        assert path.endswith(".tmp") and f"-{os.getpid()}-" in path
+    finally:
+        os.close(fd)
+        remove_temp(path)
+
+
+def _slow_export_child(inp: Path, out: Path, cmd: str) -> subprocess.Popen[bytes]:
+    """Run the command with its copying slowed down so a signal lands mid-write."""
+    code = """
+import sys, time
+import xensave.page_index as pi
+real = pi.Copier.copy
+def slow(self, *a, **k):
+    sys.stderr.write("@@writing\\n"); sys.stderr.flush()
+    time.sleep(30)
+    return real(self, *a, **k)
+pi.Copier.copy = slow
+import xensave.convert as cv
+real_write = cv._Out.write
+def slow_write(self, data):
+    if not getattr(cv, "_told", False):
+        cv._told = True
+        sys.stderr.write("@@writing\\n"); sys.stderr.flush()
+        time.sleep(30)
+    return real_write(self, data)
+cv._Out.write = slow_write
+from xensave.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+    argv = {
+        "convert": ["convert", str(inp), str(out)],
+        "export": ["export", "raw", str(inp), str(out)],
+        "pages": ["pages", "--pfn", "0", "-o", str(out), str(inp)],
+    }[cmd]
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *argv],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+@pytest.mark.parametrize("cmd", ["convert", "export", "pages"])
+def test_signal_mid_write_leaves_no_temporary(
+    image: Path, tmp_path: Path, cmd: str, sig: signal.Signals
+) -> None:
+    d = tmp_path / "o"
+    d.mkdir()
+    out = d / "out"
+    proc = _slow_export_child(image, out, cmd)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    assert b"@@writing" in line, line + proc.stderr.read()
+    assert any(n.startswith(".out.xensave-") for n in os.listdir(d))  # mid-write indeed
+    proc.send_signal(sig)
+    proc.wait(timeout=20)
+    assert proc.returncode != 0
+    assert os.listdir(d) == []
