@@ -315,3 +315,38 @@ def test_signal_mid_write_leaves_no_temporary(
     proc.wait(timeout=20)
     assert proc.returncode != 0
     assert os.listdir(d) == []
+
+
+# --- pfns beyond what a raw file can address -----------------------------------------------
+
+CORPUS = ROOT / "conformance" / "corpus"
+
+
+def test_largest_pfn_raw_refused_not_overflowed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The corpus's image with pfn 2^52-1: a raw image would be 2^64 bytes."""
+    img = CORPUS / "i_libxc-v3_hvm_largest-pfn.bin"
+    out = tmp_path / "o"
+    for force in ([], ["--force"]):
+        assert main(["export", "raw", *force, str(img), str(out)]) == 2
+        err = capsys.readouterr().err
+        assert "beyond what a file can address" in err and str(out) in err
+        assert "Overflow" not in err and "internal" not in err
+    assert main(["pages", "--pfn", "0-0xfffffffffffff", "-o", str(out), str(img)]) == 2
+    assert "beyond what a file can address" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+    # the ELF core holds only the pages sent: fine
+    assert main(["export", "elf", "-q", str(img), str(out)]) == 0
+
+
+def test_raw_over_a_tebibyte_needs_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pfn = (2 << 40) // 4096  # 2 TiB into the guest
+    p = tmp_path / "high.bin"
+    p.write_bytes(_stream([pfn], 1))
+    out = tmp_path / "o"
+    assert main(["export", "raw", str(p), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "TiB" in err and "--force" in err and not out.exists()

@@ -276,6 +276,8 @@ def export(
         if src.spool is not None:
             src.spool.flush()
         ranges = idx.ranges()
+        if kind == "raw":
+            _check_size(out, ranges[-1][1] * idx.page_size if ranges else 0, force)
         dst = AtomicOutput(out, force, sync)
         wb = Writeback(dst.fd) if dst.sync else None
         if kind == "raw":
@@ -308,6 +310,28 @@ def export(
         else [],
         notes=src.notes + idx.notes + (vcpu_notes(idx) if kind == "elf" else []),
     )
+
+
+#: A file offset the OS can address (off_t is signed 64-bit).
+OFF_MAX = (1 << 63) - 1
+#: Outputs larger than this are made only with --force (a raw image is sparse, but a
+#: file that size surprises whoever copies or backs it up).
+BIG_OUTPUT = 1 << 40
+
+
+def _check_size(name: str, size: int, force: bool) -> None:
+    """Refuse an output no file can hold, and one over BIG_OUTPUT without --force, before
+    anything is written."""
+    if size > OFF_MAX:
+        raise ExportError(
+            f"{name}: refused: it would be {size} bytes, beyond what a file can address "
+            f"({OFF_MAX}): the image's pfns (or the range asked for) reach too high"
+        )
+    if size > BIG_OUTPUT and not force:
+        raise ExportError(
+            f"{name}: refused: it would be {size} bytes ({size / (1 << 40):.1f} TiB, sparse "
+            "where pages were never sent); use --force to make it anyway"
+        )
 
 
 def _write_raw(
@@ -366,6 +390,7 @@ def extract_pages(
         for s, e in want:
             bases.append(here)
             here += (e - s) * ps
+        _check_size(out or "<stdout>", here, force)
         if out is not None:
             dst = AtomicOutput(out, force)
             fd = dst.fd
@@ -422,7 +447,9 @@ def _send_to_stdout(fd: int, size: int) -> None:
 
 EXPORT_EPILOG = """\
 exit status: 0 written, 1 the image is unreadable (framing lost), 2 usage or I/O error,
-or refused (OUT is the input, OUT exists without --force)
+or refused: OUT is the input, OUT exists without --force, OUT is not a regular file
+(a device, FIFO, socket, directory or symlink is never replaced, whatever --force
+says), or the output would be over 1 TiB without --force or beyond 2^63 bytes
 
 examples:
   xensave export elf guest.xl guest.core
@@ -468,7 +495,11 @@ def register(sub: object) -> None:
     p.add_argument("kind", choices=("elf", "raw"), help="the output format")
     p.add_argument("input", metavar="IN", help="the image, or - for stdin")
     p.add_argument("output", metavar="OUT", help="the file to write")
-    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUT if it is an existing regular file; make a raw image over 1 TiB",
+    )
     durable = p.add_mutually_exclusive_group()
     durable.add_argument(
         "--sync",
@@ -502,7 +533,11 @@ def register(sub: object) -> None:
         help="a pfn or inclusive range (decimal or 0x hex); repeatable",
     )
     g.add_argument("-o", "--output", metavar="OUT", help="the file to write (default stdout)")
-    g.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    g.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUT if it is an existing regular file; write over 1 TiB",
+    )
 
 
 def cmd_export(args: object) -> int:
