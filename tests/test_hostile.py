@@ -350,3 +350,58 @@ def test_raw_over_a_tebibyte_needs_force(
     assert main(["export", "raw", str(p), str(out)]) == 2
     err = capsys.readouterr().err
     assert "TiB" in err and "--force" in err and not out.exists()
+
+
+# --- hostile testees ---------------------------------------------------------------------
+
+pytest_plugins = ("testees.fixtures",)
+
+
+@pytest.mark.parametrize("deed", ["deepjson", "deep80"])
+def test_deeply_nested_answer_is_a_protocol_error(intact: Path, deed: str) -> None:
+    """A persistent testee answering JSON nested past the recursion limit is blamed for
+    that case (protocol-error); the run goes on and the other cases are judged."""
+    from testees.support import go, impl, outcomes
+
+    five = ["y_libxc-v3_hvm", "n_libxc_bad-id", "y_xl-v2_x86_64-pv"]
+    result = go(intact, [impl("p", f"{deed}:n_libxc_bad-id", "persistent")], names=five, jobs=2)
+    got = outcomes(result)
+    assert got["n_libxc_bad-id"] == "protocol-error"
+    assert got["y_libxc-v3_hvm"] == "pass" and got["y_xl-v2_x86_64-pv"] == "pass"
+    (r,) = [r for r in result.impls[0].results if r.case.name == "n_libxc_bad-id"]
+    assert "levels" in r.message or "nests" in r.message
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e300", "0", "-1", "x"])
+@pytest.mark.parametrize("cmd", [["conformance", "run"], ["fuzz"]])
+def test_timeout_values_refused_as_usage(
+    cmd: list[str], value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*cmd, "--timeout", value]) == 2
+    err = capsys.readouterr().err
+    assert "--timeout" in err and "internal" not in err
+
+
+def test_repro_of_input_modifying_testee_uses_a_copy(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from xensave.conformance.adapters import Adapter
+    from xensave.conformance.report import reproduce
+
+    a = Adapter(name="t", command=["tool", "--check", "{file}"], protocol="exit-code")
+    case_path = tmp_path / "n_libxc_bad-id.bin"  # stands for the committed file
+    case_path.write_bytes(b"corpus")
+    manifest = SimpleNamespace(case_path=lambda c: case_path, path=ROOT / "x")
+    run = SimpleNamespace(manifest=manifest)
+    r = SimpleNamespace(case=None, outcome="input-modified")
+    line = reproduce(run, SimpleNamespace(adapter=a), r)  # type: ignore[arg-type]
+    assert "mktemp" in line and 'tool --check "$t/case"' in line
+    # the corpus path appears only as what is copied
+    assert line.count("n_libxc_bad-id.bin") == 1 and "cp " in line
+    proc = subprocess.run(
+        ["sh", "-c", line.replace("tool --check", "sh -c 'echo > \"$1\"' x")],
+        capture_output=True,
+        check=False,
+    )
+    assert b"exit 0" in proc.stdout, proc
+    assert case_path.read_bytes() == b"corpus"  # the testee wrote to its copy only
