@@ -405,3 +405,31 @@ def test_repro_of_input_modifying_testee_uses_a_copy(tmp_path: Path) -> None:
     )
     assert b"exit 0" in proc.stdout, proc
     assert case_path.read_bytes() == b"corpus"  # the testee wrote to its copy only
+
+
+# --- legacy truncation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name,width,guest",
+    [
+        ("y_legacy-legacy_hvm_toolstack-64.bin", 64, "hvm"),
+        ("y_legacy-legacy_hvm_toolstack-32.bin", 32, "hvm"),
+        ("y_legacy-legacy_x86_32-pv_pae-toolstack-32.bin", 32, "pv"),
+    ],
+)
+def test_truncated_legacy_reports_the_deepest_variants_error(
+    tmp_path: Path, name: str, width: int, guest: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Detected or told, a truncated legacy image gets the same diagnosis: the one its
+    variant's parse gives where the data ends."""
+    data = (CORPUS / name).read_bytes()
+    p = tmp_path / "t.img"
+    p.write_bytes(data[: len(data) // 2])
+    assert main(["verify", str(p)]) == 1
+    detected = [ln for ln in capsys.readouterr().out.splitlines() if "LEG-" in ln]
+    told = ["--legacy-width", str(width), "--legacy-guest", guest]
+    assert main(["verify", *told, str(p)]) == 1
+    want = [ln for ln in capsys.readouterr().out.splitlines() if "LEG-" in ln]
+    assert any("truncated page data of chunk" in ln for ln in want)
+    assert detected == want
