@@ -433,3 +433,45 @@ def test_truncated_legacy_reports_the_deepest_variants_error(
     want = [ln for ln in capsys.readouterr().out.splitlines() if "LEG-" in ln]
     assert any("truncated page data of chunk" in ln for ln in want)
     assert detected == want
+
+
+# --- small ones -----------------------------------------------------------------------------
+
+
+def test_non_ascii_names_under_an_ascii_terminal(image: Path, tmp_path: Path) -> None:
+    p = tmp_path / "gäst-é.xl"
+    p.write_bytes(image.read_bytes())
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "ascii"}
+    for argv, status in (
+        (["verify", str(p)], 0),
+        (["dump", str(p)], 0),
+        (["verify", str(tmp_path / "nö")], 2),
+        (["export", "raw", str(p), str(tmp_path / "ö.raw")], 0),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "xensave", *argv], capture_output=True, env=env, check=False
+        )
+        assert proc.returncode == status, proc.stderr
+        assert b"UnicodeEncodeError" not in proc.stderr and b"internal" not in proc.stderr
+
+
+def test_export_errors_name_the_file_and_rule(tmp_path: Path) -> None:
+    p = tmp_path / "short.bin"
+    from xensave import samples
+
+    data = samples.to_bytes(samples.build("hvm", 3, "libxc"))
+    p.write_bytes(data[:-4])  # END's header cut
+    for argv in (
+        ["export", "raw", str(p), str(tmp_path / "o")],
+        ["pages", "--pfn", "0", "-o", str(tmp_path / "o"), str(p)],
+    ):
+        rc, _, _, err = run_measured(argv, timeout=60)
+        assert rc == 1, err
+        assert f"{p}:0x" in err and "XC-REC-001" in err, err
+        assert ".xensave-" not in err
+
+
+def test_missing_impl_program_reported_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["conformance", "run", "--impl", "x=/nonexistent/prog", "-j", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("cannot run /nonexistent/prog") == 1, err
