@@ -100,7 +100,9 @@ def test_same_path_refused(tmp_path: Path) -> None:
     p = tmp_path / "a"
     p.write_bytes(build(64, "pv").data())
     before = p.read_bytes()
-    assert main(["convert", str(p), str(p)]) == 2  # refused as usage, like export and pages (issue 19)
+    assert (
+        main(["convert", str(p), str(p)]) == 2
+    )  # refused as usage, like export and pages (issue 19)
     assert p.read_bytes() == before
 
 
@@ -227,7 +229,7 @@ def test_same_file_by_another_name_refused(tmp_path: Path) -> None:
     os.symlink(p, tmp_path / "soft")
     before = p.read_bytes()
     for other in ("hard", "soft"):
-        with pytest.raises(OutputError, match="is the input|symbolic link"):
+        with pytest.raises(OutputError, match=r"is the input|symbolic link"):
             convert(str(p), str(tmp_path / other), force=True)
     assert p.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["a", "hard", "soft"]
