@@ -63,12 +63,20 @@ def write_big_record(path: Path, pages: int = 32 * 1024 - 16) -> int:
         return out.tell()
 
 
+# The child's own peak: VmHWM of its address space (Linux). ru_maxrss would not do: the
+# kernel carries the pre-exec peak of the forked parent copy into it, so a child of a
+# big pytest process would seem big.
 _CHILD = """
 import resource, sys
 from xensave.cli import main
 rc = main(sys.argv[1:])
 sys.stdout.flush()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    with open("/proc/self/status") as f:
+        peak = next(int(ln.split()[1]) for ln in f if ln.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    pass
 sys.stderr.write(f"\\n@@maxrss {peak}\\n")
 sys.exit(rc)
 """
