@@ -1,6 +1,7 @@
 """Hostile length fields: peak RSS and time of every command on the 4 GiB sparse file
 whose PAGE_DATA says length 0xFFFFFFF0 and count 0x1FFFFFFF (issue 19), and on a legal
-stream with one record just under 128 MiB (REC_LENGTH_MAX).
+stream with one record just under 128 MiB (REC_LENGTH_MAX) of pages, and one whose
+record is a pfn array of almost 128 MiB (16 Mi XTAB entries).
 
 The goal: under 64 MiB of resident memory and a few seconds each, whatever the length
 fields say. Each command runs in a child that reports its own peak RSS (ru_maxrss);
@@ -26,6 +27,7 @@ from hostile_images import (  # noqa: E402 (after the path is set)
     LYING_COUNT,
     run_measured,
     write_big_record,
+    write_long_array,
     write_lying,
 )
 
@@ -60,7 +62,14 @@ def main() -> int:
         big, big2 = tmp / "big.bin", tmp / "big2.bin"
         write_big_record(big)
         write_big_record(big2, pages=32 * 1024 - 17)
-        for label, img, other in (("lying 4 GiB", lying, lying2), ("legal 128 MiB", big, big2)):
+        longa, longb = tmp / "long.bin", tmp / "long2.bin"
+        write_long_array(longa)
+        write_long_array(longb, entries=(128 << 20) // 8 - 3)
+        for label, img, other in (
+            ("lying 4 GiB", lying, lying2),
+            ("legal 128 MiB", big, big2),
+            ("16 Mi pfns", longa, longb),
+        ):
             for name, argv in commands(img, other, tmp / "out").items():
                 rc, wall, rss, err = run_measured(argv, timeout=300, limit=AS_LIMIT)
                 rows.append(

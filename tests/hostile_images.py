@@ -63,6 +63,28 @@ def write_big_record(path: Path, pages: int = 32 * 1024 - 16) -> int:
         return out.tell()
 
 
+def write_long_array(path: Path, entries: int = (128 << 20) // 8 - 2) -> int:
+    """A legal stream with one PAGE_DATA record of ``entries`` XTAB pfns (no page data):
+    a pfn array of almost 128 MiB, which the reader counts in chunks, never holds."""
+    from array import array
+
+    with open(path, "wb") as out:
+        w = RecordWriter(out)
+        _prefix(w)
+        length = 8 + 8 * entries
+        out.write(struct.pack("<IIII", XcRecType.PAGE_DATA, length, entries, 0))
+        step = 1 << 20
+        for first in range(0, entries, step):
+            chunk = array("Q", range(first, min(first + step, entries)))
+            chunk = array("Q", (0xF << 60 | p for p in chunk))
+            if sys.byteorder != "little":
+                chunk.byteswap()
+            out.write(chunk.tobytes())
+        out.write(bytes(-length % 8))
+        out.write(struct.pack("<II", XcRecType.END, 0))
+        return out.tell()
+
+
 # The child's own peak: VmHWM of its address space (Linux). ru_maxrss would not do: the
 # kernel carries the pre-exec peak of the forked parent copy into it, so a child of a
 # big pytest process would seem big.

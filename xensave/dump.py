@@ -95,6 +95,7 @@ class PageStats:
     pfn_max: int | None = None
     types: dict[int, int] = field(default_factory=dict)
     reserved_nonzero: int = 0  # records whose reserved word is not zero
+    sampled: int = 0  # entries of long arrays of which only a prefix was read
 
     def add_record(self, ev: RecordEvent) -> None:
         self.records += 1
@@ -123,6 +124,7 @@ class PageStats:
             # the reader kept a prefix of a long array (types and pfn range are the
             # prefix's) and counted the rest; -1: not counted (over REC_LENGTH_MAX)
             self.entries += ev.pfn_entries - n
+            self.sampled += ev.pfn_entries - n
             pages = max(ev.data_entries, pages)
         self.pages += pages
         lo, hi = _pfn_min_max(raw, ev.endian)
@@ -149,6 +151,7 @@ class PageStats:
                 if self.reserved_nonzero
                 else {}
             ),
+            **({"entries_not_in_types": self.sampled} if self.sampled else {}),
         }
 
     def text(self) -> str:
@@ -163,6 +166,8 @@ class PageStats:
             out += f", types: {types}"
         if self.reserved_nonzero:
             out += f", reserved word set in {self.reserved_nonzero}"
+        if self.sampled:
+            out += f" (pfn range and types leave out {self.sampled} entries of long arrays)"
         return out
 
 
