@@ -822,7 +822,8 @@ def register(sub: object) -> None:
         "legacy xl file, libxl otherwise); its toolstack width and guest type are "
         "detected. A libxc v3 image becomes v2 and a v2 image v3 (default: the other "
         "version), its other layers kept. IN is never modified; OUT is written only "
-        "when the conversion is complete and verifies clean.",
+        "when the conversion is complete and verifies clean, an existing OUT replaced "
+        "only with --force and only if it is a regular file.",
         epilog=CONVERT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
