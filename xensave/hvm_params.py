@@ -77,12 +77,14 @@ _ALWAYS_REFUSED = {
     Param.BUFIOREQ_EVTCHN: "BUFIOREQ_EVTCHN",
 }
 
-#: Indices later releases refuse, with the rule that says so.
+#: Indices later releases no longer set, with the rule that says so and what they do
+#: instead: refuse to set (hvm_set_param), or, for PAE_ENABLED, drop it before setting
+#: anything (handle_hvm_params, from 4.14), so the image still restores.
 _REFUSED_LATER = {
-    Param.PAE_ENABLED: ("XC-HVMP-011", "PAE_ENABLED", "4.14"),
-    Param.NESTEDHVM: ("XC-HVMP-012", "NESTEDHVM", "4.15"),
-    Param.DM_DOMAIN: ("XC-HVMP-013", "DM_DOMAIN", "4.12"),
-    Param.ALTP2M: ("XC-HVMP-014", "ALTP2M", "4.19"),
+    Param.PAE_ENABLED: ("XC-HVMP-011", "PAE_ENABLED", "4.14", "discard unset"),
+    Param.NESTEDHVM: ("XC-HVMP-012", "NESTEDHVM", "4.15", "refuse to set"),
+    Param.DM_DOMAIN: ("XC-HVMP-013", "DM_DOMAIN", "4.12", "refuse to set"),
+    Param.ALTP2M: ("XC-HVMP-014", "ALTP2M", "4.19", "refuse to set"),
 }
 
 #: Parameters hvm_allow_set_param lets change only while they are zero, since 4.6.
@@ -149,13 +151,12 @@ def check(body: bytes, endian: str = "<") -> list[Problem]:
             )
             continue
         if index in _REFUSED_LATER:
-            rule, name, since = _REFUSED_LATER[index]
+            rule, name, since, how = _REFUSED_LATER[index]
             out.append(
                 Problem(
                     rule,
                     at,
-                    f"{where}: index {index} (HVM_PARAM_{name}), which Xen {since} and later "
-                    "refuse to set",
+                    f"{where}: index {index} (HVM_PARAM_{name}), which Xen {since} and later {how}",
                 )
             )
         why = _value_problem(index, value)
