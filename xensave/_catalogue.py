@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0x0aba8db0
-SIZE = 114106
+CRC32 = 0x9678b805
+SIZE = 114147
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, '', '4.0-', 'tools/xl/xl_vmcontrol.c:create_domain'),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#save_file_header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, '', '4.0-', 'tools/xl/xl_vmcontrol.c:create_domain'),
@@ -142,7 +142,7 @@ RULES = (
     ('XC-HVMP-005', 'SHOULD', 'libxc', 'hvm-params', 'reader', 'A reader tolerates and ignores an HVM_PARAMS record whose count is zero.', 'xen_libxc_stream.ksy#hvm_params.num_params', False, 'libxc-stream.md#xc-hvmp-005', (), True, '', '', ''),
     ('XC-HVMP-006', 'MUST', 'libxc', 'hvm-params', 'image', 'Every HVM_PARAMS index is below 39 (HVM_NR_PARAMS).', 'xen_libxc_stream.ksy#hvm_param_entry.index', False, 'libxc-stream.md#xc-hvmp-006', (), False, '', '4.6-', 'xen/arch/x86/hvm/hvm.c:hvmop_set_param'),
     ('XC-HVMP-007', 'MUST', 'libxc', 'hvm-params', 'image', 'No HVM_PARAMS entry names MEMORY_EVENT_CR0/CR3/CR4/INT3/SINGLE_STEP/MSR or BUFIOREQ_EVTCHN, deprecated indices every release refuses.', 'xen_libxc_stream.ksy#hvm_param_entry.index', False, 'libxc-stream.md#xc-hvmp-007', (), False, '', '4.6-', 'xen/arch/x86/hvm/hvm.c:hvm_allow_set_param'),
-    ('XC-HVMP-008', 'MUST', 'libxc', 'hvm-params', 'image', 'HVM_PARAMS values of TIMER_MODE (0-3), ACPI_S_STATE (0 or 3), TRIPLE_FAULT_REASON (at most 5), NR_IOREQ_SERVER_PAGES (1-64) and X87_FIP_WIDTH (0, 4 or 8) are ones hvm_set_param takes.', 'xen_libxc_stream.ksy#hvm_param_entry.value', False, 'libxc-stream.md#xc-hvmp-008', (), False, '', '4.6-', 'xen/arch/x86/hvm/hvm.c:hvm_set_param'),
+    ('XC-HVMP-008', 'MUST', 'libxc', 'hvm-params', 'image', 'HVM_PARAMS values of TIMER_MODE (0-3), ACPI_S_STATE (0 or 3), TRIPLE_FAULT_REASON (at most 5), NR_IOREQ_SERVER_PAGES (1-64) and X87_FIP_WIDTH (0, 4 or 8), and VM86_TSS_SIZED sizes (at least 104) are ones hvm_set_param takes.', 'xen_libxc_stream.ksy#hvm_param_entry.value', False, 'libxc-stream.md#xc-hvmp-008', (), False, '', '4.6-', 'xen/arch/x86/hvm/hvm.c:hvm_set_param'),
     ('XC-HVMP-009', 'MUST', 'libxc', 'hvm-params', 'image', 'An HVM_PARAMS VIRIDIAN value has bit 0 (base_freq) set and no bit above 12.', 'xen_libxc_stream.ksy#hvm_param_entry.value', False, 'libxc-stream.md#xc-hvmp-009', (), False, '', '4.6-', 'xen/arch/x86/hvm/hvm.c:hvm_set_param'),
     ('XC-HVMP-010', 'MUST', 'libxc', 'hvm-params', 'image', 'Within one HVM_PARAMS record, VIRIDIAN, IOREQ_SERVER_PFN and NR_IOREQ_SERVER_PAGES do not change once given a non-zero value.', 'xen_libxc_stream.ksy#hvm_param_entry.value', False, 'libxc-stream.md#xc-hvmp-010', (), False, '', '4.6-', 'xen/arch/x86/hvm/hvm.c:hvm_allow_set_param'),
     ('XC-HVMP-011', 'SHOULD', 'libxc', 'hvm-params', 'image', 'No HVM_PARAMS entry names PAE_ENABLED (written by Xen 4.6-4.13; deprecated from 4.14, whose restorer discards it).', 'xen_libxc_stream.ksy#hvm_param_entry.index', False, 'libxc-stream.md#xc-hvmp-011', (), False, '', 'none', 'tools/libs/guest/xg_sr_restore_x86_hvm.c:handle_hvm_params'),

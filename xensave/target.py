@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, BinaryIO, Protocol
 
+from . import hvm_params
 from .constants import (
     PAGE_DATA_PFN_MASK,
     PAGE_DATA_TYPE_SHIFT,
@@ -584,6 +585,8 @@ class Judge:
             self._page_data(ev)
         elif t == XcRecType.HVM_CONTEXT and self.domain_type == DomainType.X86_HVM:
             self._hvm_context(ev)
+        elif t == XcRecType.HVM_PARAMS and self.domain_type == DomainType.X86_HVM:
+            self._hvm_params(ev)
         if t & 0x80000000:
             return  # an optional record the restorer does not handle is skipped
         if t in xc_handled(rel, self.domain_type):
@@ -631,6 +634,24 @@ class Judge:
                     offset=ev.body_offset + e.payload_offset + 8 + 16 * k,
                     rule="HVM-MSR-003",
                 )
+
+    def _hvm_params(self, ev: RecordEvent) -> None:
+        """The entry rules as this release reads them (:func:`hvm_params.check` with the
+        release: the index cut to 32 bits, its HVM_NR_PARAMS and set-once list); the
+        checker's release-free diagnostics of the same rules are left out."""
+        rules = load_rules()
+        for p in hvm_params.check(ev.body, ev.endian, self.rel):
+            r = rules.get(p.rule)
+            if p.rule not in _HVMP_JUDGED or r is None or not refuses(r, self.rel):
+                continue
+            self.refuse(
+                ev,
+                p.message,
+                ("rule:" + p.rule, 0),
+                r.xen_function,
+                offset=ev.body_offset + p.offset,
+                rule=p.rule,
+            )
 
     def _unhandled(self, t: int) -> str:
         r = self.r
@@ -702,6 +723,8 @@ class Judge:
                 continue
             if not refuses(r, self.rel):
                 continue
+            if r.id in _HVMP_JUDGED and d.record_type == "HVM_PARAMS":
+                continue  # judged per release by _hvm_params
             if (
                 self.legacy_guest == "hvm"
                 and r.id in LEGACY_PV_ONLY_FROM_4_6
@@ -760,6 +783,10 @@ class Judge:
         return self.report
 
 
+#: HVM_PARAMS entry rules whose answer depends on the release (Judge._hvm_params).
+_HVMP_JUDGED = frozenset(
+    {"XC-HVMP-006", "XC-HVMP-007", "XC-HVMP-008", "XC-HVMP-009", "XC-HVMP-010"}
+)
 _XL = "tools/xl/xl_vmcontrol.c:create_domain"
 _LIBXL_READ = "tools/libs/light/libxl_stream_read.c:"
 _LIBXL_HDR = _LIBXL_READ + "stream_header_done"
