@@ -225,14 +225,6 @@ KNOWN_DIFFERENCES: list[tuple[str, str, Callable[[str, str, set[str]], bool]]] =
             and ("exceeds domain max" in msg or "beyond max_vcpus" in msg)
         ),
     ),
-    (
-        "arch-caps-wider-than-32-bits",
-        "x86_msr_copy_from_buffer (xen/lib/x86/msr.c) of Xen 4.15-4.17 refuses an "
-        "ARCH_CAPABILITIES (0x10a) value wider than 32 bits with -EOVERFLOW (arch_caps.raw "
-        "is a uint32_t until 4.18); no rule of the checker says so yet. A checker gap, "
-        "reported.",
-        lambda xen, msg, ours: xen == "reject" and not ours and "msr 0x10a value" in msg,
-    ),
 ]
 
 

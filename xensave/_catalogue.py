@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0x9678b805
-SIZE = 114147
+CRC32 = 0xc5cd59f9
+SIZE = 114528
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, '', '4.0-', 'tools/xl/xl_vmcontrol.c:create_domain'),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#save_file_header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, '', '4.0-', 'tools/xl/xl_vmcontrol.c:create_domain'),
@@ -179,6 +179,7 @@ RULES = (
     ('XC-POL-009', 'MUST', 'libxc', 'cpu-policy', 'image', 'Every X86_MSR_POLICY index is 0xce (PLATFORM_INFO) or 0x10a (ARCH_CAPABILITIES).', 'xen_libxc_stream.ksy#msr_entry.index', False, 'libxc-stream.md#xc-pol-009', (), False, '', '4.14-', 'xen/lib/x86/msr.c:x86_msr_copy_from_buffer'),
     ('XC-POL-010', 'MUST', 'libxc', 'cpu-policy', 'image', 'X86_MSR_POLICY holds at most 2 entries (MSR_MAX_SERIALISED_ENTRIES).', 'xen_libxc_stream.ksy#x86_msr_policy.entries', False, 'libxc-stream.md#xc-pol-010', (), False, '', '4.14-', 'xen/lib/x86/msr.c:x86_msr_copy_from_buffer'),
     ('XC-POL-011', 'MUST', 'libxc', 'cpu-policy', 'image', 'The X86_MSR_POLICY value of MSR 0xce fits in 32 bits.', 'xen_libxc_stream.ksy#msr_entry.value', False, 'libxc-stream.md#xc-pol-011', (), False, '', '4.14-', 'xen/lib/x86/msr.c:x86_msr_copy_from_buffer'),
+    ('XC-POL-012', 'SHOULD', 'libxc', 'cpu-policy', 'image', 'The X86_MSR_POLICY value of MSR 0x10a fits in 32 bits, for Xen 4.14-4.17 to restore it.', 'xen_libxc_stream.ksy#msr_entry.value', False, 'libxc-stream.md#xc-pol-012', (), False, '', '4.14-4.17', 'xen/lib/x86/msr.c:x86_msr_copy_from_buffer'),
     ('XC-GUEST-001', 'MUST', 'libxc', 'guest-type', 'image', 'No PV-only record (X86_PV_INFO, X86_PV_P2M_FRAMES, X86_PV_VCPU_*, SHARED_INFO) appears in an x86 HVM stream.', '', False, 'libxc-stream.md#xc-guest-001', (), False, '', '4.6-', 'tools/libs/guest/xg_sr_restore_x86_hvm.c:x86_hvm_process_record'),
     ('XC-GUEST-002', 'MUST', 'libxc', 'guest-type', 'image', 'No HVM-only record (HVM_CONTEXT, HVM_PARAMS) appears in an x86 PV stream.', '', False, 'libxc-stream.md#xc-guest-002', (), False, '', '4.6-', 'tools/libs/guest/xg_sr_restore_x86_pv.c:x86_pv_process_record'),
     ('XC-ORD-001', 'MUST', 'libxc', 'order', 'image', 'In an x86 PV stream, X86_PV_INFO precedes the first X86_PV_P2M_FRAMES.', '', False, 'libxc-stream.md#xc-ord-001', (), False, '', '4.6-', 'tools/libs/guest/xg_sr_restore_x86_pv.c:handle_x86_pv_p2m_frames'),
