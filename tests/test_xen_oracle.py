@@ -225,39 +225,6 @@ KNOWN_DIFFERENCES: list[tuple[str, str, Callable[[str, str, set[str]], bool]]] =
             and ("exceeds domain max" in msg or "beyond max_vcpus" in msg)
         ),
     ),
-    (
-        "hvm-param-index-truncated",
-        "handle_hvm_params (xg_sr_restore_x86_hvm.c) passes the 64-bit index to "
-        "xc_hvm_param_set, whose index is a uint32_t (tools/libs/ctrl/xc_domain.c): an "
-        "index of 2^32 or more is cut to its low half and Xen sets that parameter, where "
-        "--target-xen refuses XC-HVMP-006 on the whole index. A checker gap, reported.",
-        lambda xen, msg, ours: xen == "accept" and ours == {"XC-HVMP-006"},
-    ),
-    (
-        "arch-caps-wider-than-32-bits",
-        "x86_msr_copy_from_buffer (xen/lib/x86/msr.c) of Xen 4.15-4.17 refuses an "
-        "ARCH_CAPABILITIES (0x10a) value wider than 32 bits with -EOVERFLOW (arch_caps.raw "
-        "is a uint32_t until 4.18); no rule of the checker says so yet. A checker gap, "
-        "reported.",
-        lambda xen, msg, ours: xen == "reject" and not ours and "msr 0x10a value" in msg,
-    ),
-    (
-        "hvm-param-set-once",
-        "hvm_allow_set_param (xen/arch/x86/hvm/hvm.c) of Xen 4.17 lets VIRIDIAN, IOREQ_PFN, "
-        "BUFIOREQ_PFN, IOREQ_SERVER_PFN, NR_IOREQ_SERVER_PAGES, ALTP2M and MCA_CAP change "
-        "only while zero (-EEXIST); the checker knows the first and the ioreq-server two "
-        "(the list changed between releases). A checker gap, reported.",
-        lambda xen, msg, ours: (
-            xen == "reject" and not ours and "hvm_allow_set_param" in msg and "-EEXIST" in msg
-        ),
-    ),
-    (
-        "vm86-tss-sized-too-small",
-        "hvm_set_param (xen/arch/x86/hvm/hvm.c) refuses a VM86_TSS_SIZED (37) whose size, "
-        "the upper 32 bits, is below sizeof(struct tss32), 104 (-EINVAL); the checker has "
-        "no such value check. A checker gap, reported.",
-        lambda xen, msg, ours: xen == "reject" and not ours and "parameter 37 value" in msg,
-    ),
 ]
 
 
