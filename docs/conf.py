@@ -25,6 +25,9 @@ exclude_patterns = [
     "Thumbs.db",
 ]
 myst_heading_anchors = 3
+# code blocks without a language (byte diagrams, dumps) are shown as written, never
+# guessed at and coloured as if they were Python
+highlight_language = "none"
 myst_enable_extensions = ["colon_fence"]
 
 html_theme = "alabaster"

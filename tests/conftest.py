@@ -33,6 +33,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "xensave"))
 collect_ignore: list[str] = []
 if os.environ.get("XENSAVE_EXPORT_TOOLS") != "1":
     collect_ignore.append("test_export_tools.py")
+if os.environ.get("XENSAVE_INSTALL_TEST") != "1":
+    collect_ignore.append("test_install.py")
 if os.environ.get("XENSAVE_EXPORT_VOLATILITY") != "1":
     collect_ignore.append("test_export_volatility.py")
 if os.environ.get("XENSAVE_XEN_ORACLE") != "1":

@@ -1767,7 +1767,7 @@ COVERED_ELSEWHERE = {
     # the HVM_PARAMS and CPU policy rules not in CASES: tests/test_hvm_params.py and
     # tests/test_cpu_policy.py (which build the bodies from Xen's layouts)
     **{r: "tests/test_hvm_params.py" for r in ("XC-HVMP-012", "XC-HVMP-013", "XC-HVMP-014")},
-    **{r: "tests/test_cpu_policy.py" for r in ("XC-POL-008", "XC-POL-010")},
+    **{r: "tests/test_cpu_policy.py" for r in ("XC-POL-008", "XC-POL-010", "XC-POL-012")},
     # the PV vCPU context rules: one case each in tests/test_pv_context.py
     **{r: "tests/test_pv_context.py" for r in CHECKS if r.startswith("PV-")},
 }

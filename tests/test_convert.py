@@ -13,6 +13,7 @@ from xensave.convert import ConvertError, convert
 from xensave.legacy.format import Chunk, RawChunk, encode
 from xensave.legacy.samples import XL_CONFIG, Sample, build, standard_samples
 from xensave.loader import load_bytes, normalise
+from xensave.outputs import OutputError
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the recipes live in generators/, outside the package
@@ -99,14 +100,19 @@ def test_same_path_refused(tmp_path: Path) -> None:
     p = tmp_path / "a"
     p.write_bytes(build(64, "pv").data())
     before = p.read_bytes()
-    assert main(["convert", str(p), str(p)]) == 1
+    assert (
+        main(["convert", str(p), str(p)]) == 2
+    )  # refused as usage, like export and pages (issue 19)
     assert p.read_bytes() == before
 
 
 def test_existing_output_untouched_on_failure(tmp_path: Path) -> None:
     (tmp_path / "a").write_bytes(build(32, "pv", levels=2).data())
     (tmp_path / "b").write_bytes(b"keep me")
-    assert main(["convert", "-q", str(tmp_path / "a"), str(tmp_path / "b")]) == 1
+    assert main(["convert", "-q", "--force", str(tmp_path / "a"), str(tmp_path / "b")]) == 1
+    assert (tmp_path / "b").read_bytes() == b"keep me"
+    # without --force an existing OUT is refused as usage, before reading IN
+    assert main(["convert", "-q", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
     assert (tmp_path / "b").read_bytes() == b"keep me"
 
 
@@ -202,7 +208,7 @@ def test_output_verified_before_rename(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(xensave.checker, "check_stream", spy)
     convert(str(tmp_path / "a"), str(out))
     ((checked, existed),) = seen
-    assert checked != "b" and checked.endswith(".partial") and not existed
+    assert checked.startswith(".b.xensave-") and checked.endswith(".tmp") and not existed
     out.unlink()
 
     def no_end(self: object, ev: object) -> None:  # the records of the end (END too) vanish
@@ -223,8 +229,8 @@ def test_same_file_by_another_name_refused(tmp_path: Path) -> None:
     os.symlink(p, tmp_path / "soft")
     before = p.read_bytes()
     for other in ("hard", "soft"):
-        with pytest.raises(ConvertError, match="the output is the input"):
-            convert(str(p), str(tmp_path / other))
+        with pytest.raises(OutputError, match=r"is the input|symbolic link"):
+            convert(str(p), str(tmp_path / other), force=True)
     assert p.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["a", "hard", "soft"]
 
@@ -251,7 +257,7 @@ def test_fsync_only_where_a_crash_could_lose_a_file(
         elif out.exists():
             out.unlink()
         synced.clear()
-        assert main(["convert", "-q", *argv, str(src), str(out)]) == 0
+        assert main(["convert", "-q", "--force", *argv, str(src), str(out)]) == 0
         assert len(synced) == want, (argv, existed)
         assert out.read_bytes()[:8] != b"old"
 

@@ -162,6 +162,8 @@ def test_manifest_shape_without_jsonschema() -> None:
         "tags",
         "description",
         "recipe",
+        "since",
+        "fault_offset",
     ]
     names = {c["name"] for c in cases()}
     for c in cases():

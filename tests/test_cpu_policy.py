@@ -83,7 +83,9 @@ def test_too_many_leaves() -> None:
 
 @pytest.mark.parametrize("endian", ["<", ">"])
 def test_msrs(endian: str) -> None:
-    assert msr([(0xCE, 0xFFFFFFFF), (0x10A, 2**64 - 1)], endian) == []
+    assert msr([(0xCE, 0xFFFFFFFF), (0x10A, 0xFFFFFFFF)], endian) == []
+    # arch_caps.raw is a uint32_t up to Xen 4.17 (xen/include/xen/lib/x86/msr.h)
+    assert msr([(0xCE, 0), (0x10A, 1 << 32)], endian) == [("XC-POL-012", 24)]
     assert msr([(0xCE, 0), (0x8B, 0)], endian) == [("XC-POL-009", 16)]
     assert msr([(0x10B, 0)], endian) == [("XC-POL-009", 0)]
     assert msr([(0xCE, 1 << 32)], endian) == [("XC-POL-011", 8)]

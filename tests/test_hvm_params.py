@@ -143,3 +143,42 @@ def test_rules_are_catalogued_with_what_xen_does() -> None:
 def test_arbitrary_bodies_never_raise(data: bytes, endian: str) -> None:
     for p in hvm_params.check(data, endian):
         assert p.rule in RULES and 8 <= p.offset < len(data)
+
+
+def test_vm86_tss_sized_needs_room_for_a_32_bit_tss() -> None:
+    # hvm_set_param: (value >> 32) < sizeof(struct tss32), which is 104 octets
+    small = hvm_params.check(body([(37, (103 << 32) | 0xFC00A000)]))
+    assert [p.rule for p in small] == ["XC-HVMP-008"]
+    assert small[0].offset == 8 + 8  # the value of entry 0
+    assert not hvm_params.check(body([(37, (104 << 32) | 0xFC00A000)]))
+
+
+@pytest.mark.parametrize(
+    ("index", "releases"),
+    [
+        (5, ("4.12", "4.22")),  # IOREQ_PFN from 4.12
+        (6, ("4.12", "4.22")),  # BUFIOREQ_PFN from 4.12
+        (38, ("4.10", "4.22")),  # MCA_CAP from 4.10
+        (35, ("4.6", "4.18")),  # ALTP2M until 4.18 (4.19 refuses it outright)
+        (9, ("4.6", "4.22")),  # VIRIDIAN always
+    ],
+)
+def test_set_once_parameters_by_release(index: int, releases: tuple[str, str]) -> None:
+    from xensave.target import all_releases, parse_release
+
+    lo, hi = (parse_release(r) for r in releases)
+    changed = body([(index, 1), (index, 2)])
+    for rel in all_releases():
+        if rel < (4, 6):
+            continue
+        rules = [p.rule for p in hvm_params.check(changed, release=rel)]
+        assert ("XC-HVMP-010" in rules) == (lo <= rel <= hi), rel
+
+
+def test_the_release_view_cuts_the_index_to_32_bits() -> None:
+    # xc_hvm_param_set(xc_interface *, uint32_t dom, uint32_t param, uint64_t value)
+    entries = body([((1 << 32) | 10, 1), ((7 << 32) | 10, 4)])
+    assert {p.rule for p in hvm_params.check(entries)} == {"XC-HVMP-006"}
+    seen = hvm_params.check(entries, release=(4, 17))
+    assert [p.rule for p in seen] == ["XC-HVMP-008"]  # TIMER_MODE 4
+    assert "cut to 32 bits" in seen[0].message

@@ -211,8 +211,8 @@ def test_start_info_fields(width: int) -> None:
     pages = [start_info(width, 7, 7), start_info(width, 8, 2), start_info(width, 1, 9)]
     assert pv_records.page_data(st, page_data([(5, 0), (6, 0), (4, 0)], pages), "<") == []
     assert pv_records.start_info_problem(st, 5) is None  # at max_pfn: fine
-    assert "store_mfn above" in (pv_records.start_info_problem(st, 6) or "")
-    assert "console.domU.mfn above" in (pv_records.start_info_problem(st, 4) or "")
+    assert "store_mfn 0x8 above" in (pv_records.start_info_problem(st, 6) or "")
+    assert "console.domU.mfn 0x9 above" in (pv_records.start_info_problem(st, 4) or "")
     # the page sent again with good contents (a later checkpoint): fine again
     pv_records.page_data(st, page_data([(6, 0)], [start_info(width, 3, 3)]), "<")
     assert pv_records.start_info_problem(st, 6) is None
@@ -228,6 +228,42 @@ def test_start_info_fields_of_scattered_pfns() -> None:
     pv_records.page_data(st, page_data([(7, 0), (2, 0)], pages), "<")
     assert pv_records.start_info_problem(st, 7) is None
     assert pv_records.start_info_problem(st, 2) is not None
+
+
+@pytest.mark.parametrize("width", [4, 8])
+def test_start_info_frames_must_be_populated(width: int) -> None:
+    # process_start_info maps store_mfn and console.domU.mfn through the p2m: a pfn
+    # in range that the restorer never populated (never sent, or sent as XTAB or
+    # BROKEN: page_type_to_populate) has no mfn, "XenStore pfn has bad mfn"
+    st = pv_records.PvRestoreState(width)
+    pv_records.p2m_frames(st, p2m(0, 7, [3]), "<")
+    pv_records.page_data(st, page_data([(5, NOTAB)], [start_info(width, 6, 7)]), "<")
+    sent = bytearray(b"\xff" * 8)
+    sent[5] = NOTAB
+    assert pv_records.start_info_problem(st, 5) is None  # no page types: range only
+    both = pv_records.start_info_problem(st, 5, sent) or ""
+    assert "store_mfn 0x6, a pfn never sent" in both and "console.domU.mfn 0x7" in both
+    sent[6], sent[7] = XTAB, 0xE  # XALLOC populates without contents
+    assert "store_mfn 0x6, a pfn last sent as XTAB" in (
+        pv_records.start_info_problem(st, 5, sent) or ""
+    )
+    sent[6] = L4TAB_PIN
+    assert pv_records.start_info_problem(st, 5, sent) is None
+    sent[7] = 0xD  # BROKEN
+    assert "console.domU.mfn 0x7, a pfn last sent as BROKEN" in (
+        pv_records.start_info_problem(st, 5, sent) or ""
+    )
+
+
+def test_start_info_words_are_kept_sparsely() -> None:
+    # one page at a pfn far up costs one block, not an array up to it
+    st = pv_records.PvRestoreState(8)
+    far = (1 << 32) - 2
+    pv_records.p2m_frames(st, p2m(far - far % 512, far, [0]), "<")
+    pv_records.page_data(st, page_data([(far, NOTAB)], [start_info(8, far, 1)]), "<")
+    assert len(st.start_info_words.blocks) == 1
+    assert st.start_info_words.get(far) == (far, 1)
+    assert pv_records.start_info_problem(st, far) is None
 
 
 def types(n: int, **sent: int) -> bytearray:

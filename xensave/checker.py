@@ -245,8 +245,8 @@ def _run(
         c.read_error(e, eof)
     except Stop:
         pass
-    except OSError:
-        raise
+    except (OSError, MemoryError):
+        raise  # our failure, not the image's: exit 2 from the command line, never "invalid"
     except Exception as exc:  # a checker bug must not become a traceback for the user
         c.unruled(c.pos, c.layer or "xl", f"internal error in the checker: {exc!r}")
     layer = c.layer

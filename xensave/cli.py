@@ -8,6 +8,7 @@ that ``xensave verify`` loads the reader and checker and nothing else.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -321,7 +322,18 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _tolerant_stdout() -> None:
+    """A file name the terminal's encoding cannot show (PYTHONIOENCODING=ascii, a
+    non-UTF-8 name) is escaped, as stderr does already, never an encoding error."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError, AttributeError):
+                reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_stdout()
     try:
         try:
             args = build_parser(_requested(argv)).parse_args(argv)
@@ -341,6 +353,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("xensave: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(
+            "xensave: error: out of memory (the process's memory limit is too low for this input)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     except Exception as exc:  # a bug, not bad input; still no traceback by default
         if os.environ.get("XENSAVE_TRACEBACK"):
             raise

@@ -16,20 +16,19 @@ decompression needs (8 octets per guest pfn).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import struct
-import tempfile
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
 from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
-from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID, add_legacy_flags
+from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID, add_legacy_flags, reason
 from .constants import (
     LIBXL_OPT_LEGACY,
     PV_VCPU_CONTEXT_SIZE,
+    REC_LENGTH_MAX,
     XL_MAGIC,
     DomainType,
     EmulatorId,
@@ -69,6 +68,7 @@ from .legacy.read import (
     LegacyTrailer,
 )
 from .legacy.samples import CONVERTER_VERSION
+from .outputs import OutputError
 from .reader import (
     Event,
     LegacyAmbiguous,
@@ -613,6 +613,12 @@ class _Version:
         out = self.out
         if ev.layer == "libxc":
             t = ev.type
+            if ev.length > REC_LENGTH_MAX:  # refused before copying gigabytes
+                raise ConvertError(
+                    f"{ev.offset:#x}: record #{ev.index} {ev.name}: XC-REC-008: body_length "
+                    f"{ev.length} is over {REC_LENGTH_MAX} (REC_LENGTH_MAX), which Xen's "
+                    "restorer refuses (read_record, xg_sr_common.c): not converted"
+                )
             if self.version < 3 and t in (
                 XcRecType.STATIC_DATA_END,
                 XcRecType.X86_CPUID_POLICY,
@@ -648,13 +654,6 @@ class _Version:
 # --- entry point --------------------------------------------------------------------------------
 
 
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.realpath(a) == os.path.realpath(b)
-
-
 def convert(
     src: str,
     dst: str,
@@ -665,6 +664,7 @@ def convert(
     allow_loss: bool = False,
     verify: bool = True,
     sync: bool | None = None,
+    force: bool = False,
 ) -> ConvertResult:
     """Convert the image at ``src`` into ``dst``. Raises ConvertError (nothing written)
     or OSError.
@@ -673,18 +673,24 @@ def convert(
     never, None (the default, as ``xensave export`` does) only when it replaces an
     existing ``dst``. A replaced file is then never lost to a crash before the new one
     is on disk; a new file costs no fsync, whose price is the disk's write speed, and a
-    crash can lose only the new file, which the untouched input can make again."""
-    if src != "-" and _same_file(src, dst):
-        raise ConvertError("the output is the input: refusing to convert a file onto itself")
+    crash can lose only the new file, which the untouched input can make again.
+    ``force``: replace an existing regular ``dst`` (never anything else); without it
+    an existing ``dst`` is refused (OutputError)."""
+    from .outputs import check_output, create_temp
+
+    exists = check_output(src, dst, force)  # OutputError: exit 2
     fin: BinaryIO = (
         open(src, "rb", buffering=0)  # noqa: SIM115 (closed in the finally below)
         if src != "-"
         else open(0, "rb", buffering=0, closefd=False)  # noqa: SIM115
     )
     if sync is None:
-        sync = os.path.lexists(dst)
-    d = os.path.dirname(os.path.abspath(dst))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix="." + os.path.basename(dst) + ".", suffix=".partial")
+        sync = exists
+    try:
+        fd, tmp = create_temp(dst)
+    except BaseException:
+        fin.close()
+        raise
     ok = False
     try:
         out = _Out(fd, writeback=sync)
@@ -704,7 +710,9 @@ def convert(
             if not report.valid:
                 first = "; ".join(x.format("OUT") for x in report.errors[:3])
                 raise ConvertError(f"the converted image does not verify clean: {first}")
-        os.replace(tmp, dst)
+        from .outputs import install
+
+        install(tmp, dst, replace=force)
         ok = True
         return result
     except ReadError as e:
@@ -716,8 +724,9 @@ def convert(
         if fd >= 0:
             os.close(fd)
         if not ok:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            from .outputs import remove_temp
+
+            remove_temp(tmp)
 
 
 def _convert(
@@ -787,9 +796,11 @@ def _chain(first: list[Event], rest: Iterator[Event]) -> Iterator[Event]:
 
 
 CONVERT_EPILOG = """\
-exit status: 0 OUT written, 1 refused or failed (OUT untouched), 2 usage or I/O
-error, or a legacy image that reads as several variants (the message names them
-and the --legacy-width/--legacy-guest options that choose one)
+exit status: 0 OUT written, 1 IN is invalid or cannot be converted (OUT untouched),
+2 usage or I/O error, OUT refused (it is IN, it exists without --force, or it is not
+a regular file: a device, FIFO, socket, directory or symlink is never replaced), or a
+legacy image that reads as several variants (the message names them and the
+--legacy-width/--legacy-guest options that choose one)
 
 examples:
   xensave convert old.img new.libxl                 # legacy -> libxl stream (detected)
@@ -811,13 +822,19 @@ def register(sub: object) -> None:
         "legacy xl file, libxl otherwise); its toolstack width and guest type are "
         "detected. A libxc v3 image becomes v2 and a v2 image v3 (default: the other "
         "version), its other layers kept. IN is never modified; OUT is written only "
-        "when the conversion is complete and verifies clean.",
+        "when the conversion is complete and verifies clean, an existing OUT replaced "
+        "only with --force and only if it is a regular file.",
         epilog=CONVERT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", metavar="IN", help="the image to convert")
     p.add_argument("output", metavar="OUT", help="where to write the converted image")
     p.add_argument("--to", choices=TARGETS, help="the output format")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUT if it is an existing regular file (anything else is refused)",
+    )
     add_legacy_flags(p)
     p.add_argument(
         "--allow-loss",
@@ -854,6 +871,7 @@ def cmd_convert(args: object) -> int:
             legacy_guest=a.legacy_guest,  # type: ignore[attr-defined]
             allow_loss=a.allow_loss,  # type: ignore[attr-defined]
             sync=True if a.sync else False if a.no_sync else None,  # type: ignore[attr-defined]
+            force=a.force,  # type: ignore[attr-defined]
         )
     except LegacyAmbiguous as e:
         print(f"xensave: convert: {a.input}: {e.message}", file=sys.stderr)  # type: ignore[attr-defined]
@@ -861,8 +879,14 @@ def cmd_convert(args: object) -> int:
     except ConvertError as e:
         print(f"xensave: convert: {a.input}: {e}", file=sys.stderr)  # type: ignore[attr-defined]
         return EXIT_INVALID
-    except OSError as e:
+    except OutputError as e:
         print(f"xensave: convert: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as e:
+        name = e.filename if isinstance(e.filename, str) else a.output  # type: ignore[attr-defined]
+        if ".xensave-" in os.path.basename(name):
+            name = a.output  # type: ignore[attr-defined]
+        print(f"xensave: convert: {name}: {reason(e)}", file=sys.stderr)
         return EXIT_ERROR
     if not a.quiet:  # type: ignore[attr-defined]
         print(f"{a.output}: {r.source} -> {r.target}, {r.bytes_written} bytes")  # type: ignore[attr-defined]

@@ -151,4 +151,13 @@ def check_msr(body: bytes, endian: str = "<") -> list[Problem]:
                     f"msr[{k}]: PLATFORM_INFO value {val:#x} does not fit its 32-bit field",
                 )
             )
+        elif idx == MSR_ARCH_CAPABILITIES and val >> 32:
+            out.append(
+                Problem(
+                    "XC-POL-012",
+                    16 * k + 8,
+                    f"msr[{k}]: ARCH_CAPABILITIES value {val:#x} is wider than 32 bits, "
+                    "which Xen 4.14-4.17 refuse (64-bit field from 4.18)",
+                )
+            )
     return out

@@ -411,6 +411,20 @@ def _pages(side: Side, ev: Any, ps: int, fd: int | None) -> None:
     body = ev.body
     if len(body) < 8:
         return
+    if not ev.body_complete or (fd is None and ev.pages is None and ev.page_bytes):
+        # what the reader does not hold (memory must not follow a length field)
+        from .reader import PAGES_KEEP_MAX, PFN_KEEP_MAX
+
+        what = (
+            f"a pfn array of {ev.pfn_entries} entries (more than {PFN_KEEP_MAX // 8})"
+            if not ev.body_complete
+            else f"{ev.page_bytes} bytes of page data from a pipe (more than "
+            f"{PAGES_KEEP_MAX}; give a file)"
+        )
+        raise DiffError(
+            f"{side.name}:{ev.offset:#x}: record #{ev.index} PAGE_DATA: {what}: "
+            "more than diff compares in one record (Xen's saver sends at most 1024 pages)"
+        )
     n = (len(body) - 8) // 8
     entries = array("Q", body[8 : 8 + 8 * n])
     if (ev.endian == "<") != (sys.byteorder == "little"):

@@ -95,6 +95,7 @@ class PageStats:
     pfn_max: int | None = None
     types: dict[int, int] = field(default_factory=dict)
     reserved_nonzero: int = 0  # records whose reserved word is not zero
+    sampled: int = 0  # entries of long arrays of which only a prefix was read
 
     def add_record(self, ev: RecordEvent) -> None:
         self.records += 1
@@ -113,11 +114,19 @@ class PageStats:
         raw = body[8 : 8 + 8 * n]
         tops = raw[7::8] if ev.endian == "<" else raw[0::8]
         nibbles = tops.translate(_TOP_TO_TYPE)
+        pages = 0
         for t in set(nibbles):
             c = nibbles.count(t)
             self.types[t] = self.types.get(t, 0) + c
             if t not in PAGE_TYPES_WITHOUT_DATA:
-                self.pages += c
+                pages += c
+        if not ev.body_complete and ev.pfn_entries > n:
+            # the reader kept a prefix of a long array (types and pfn range are the
+            # prefix's) and counted the rest; -1: not counted (over REC_LENGTH_MAX)
+            self.entries += ev.pfn_entries - n
+            self.sampled += ev.pfn_entries - n
+            pages = max(ev.data_entries, pages)
+        self.pages += pages
         lo, hi = _pfn_min_max(raw, ev.endian)
         self.pfn_min = lo if self.pfn_min is None else min(self.pfn_min, lo)
         self.pfn_max = hi if self.pfn_max is None else max(self.pfn_max, hi)
@@ -142,6 +151,7 @@ class PageStats:
                 if self.reserved_nonzero
                 else {}
             ),
+            **({"entries_not_in_types": self.sampled} if self.sampled else {}),
         }
 
     def text(self) -> str:
@@ -156,6 +166,8 @@ class PageStats:
             out += f", types: {types}"
         if self.reserved_nonzero:
             out += f", reserved word set in {self.reserved_nonzero}"
+        if self.sampled:
+            out += f" (pfn range and types leave out {self.sampled} entries of long arrays)"
         return out
 
 

@@ -27,6 +27,7 @@ from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID
 from .constants import PAGE_DATA_PFN_MASK
 from .elf_core import PR_REGS, elf_layout, vcpu_notes, write_elf
+from .outputs import OutputError, check_output, create_temp, install, remove_temp
 from .page_index import COPY_CHUNK, ExportError, Index, build_index, fmt_ranges, gaps, replay
 from .vcpu_regs import Vcpu, hvm_context_cpus, hvm_cpu_regs, pv_regs
 
@@ -81,30 +82,28 @@ def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
 
 
 def check_paths(inp: str, out: str, force: bool) -> None:
+    """The one output policy (:mod:`xensave.outputs`); ``-`` is refused because the
+    output is written out of order."""
     if out == "-":
         raise ExportError("OUT must be a file (the output is written out of order), not -")
-    if inp != "-" and os.path.abspath(inp) == os.path.abspath(out):
-        raise ExportError(f"{out}: refusing to write over the input")
     try:
-        ost = os.stat(out)
-    except FileNotFoundError:
-        return
-    except OSError as e:
-        raise ExportError(f"{out}: {e.strerror}") from e
-    if inp != "-":
-        try:
-            if _same_file(os.stat(inp), ost):
-                raise ExportError(f"{out}: is the input (same inode); refusing to write over it")
-        except FileNotFoundError:
-            pass
-    if not force:
-        raise ExportError(f"{out}: exists; use --force to replace it")
-    if stat.S_ISDIR(ost.st_mode):
-        raise ExportError(f"{out}: is a directory")
+        check_output(inp, out, force)
+    except OutputError as e:
+        raise ExportError(str(e), EXIT_ERROR) from None
+
+
+def _shown(err: OSError, out: str) -> str:
+    """The file an I/O error is about, as the user knows it: OUT for our temporary
+    file beside it."""
+    name = err.filename
+    if not isinstance(name, str) or ".xensave-" in os.path.basename(name):
+        return out
+    return name
 
 
 class AtomicOutput:
-    """A temporary file next to ``path``; ``commit`` renames it into place.
+    """A temporary file next to ``path`` (:func:`xensave.outputs.create_temp`);
+    ``commit`` renames it into place.
 
     ``sync`` says whether to fsync it first: True always, False never, None (the
     default) only when it replaces an existing ``path``. A replaced file is then never
@@ -116,9 +115,10 @@ class AtomicOutput:
         self.path = path
         self.force = force
         self.sync = os.path.lexists(path) if sync is None else sync
-        d = os.path.dirname(os.path.abspath(path))
-        fd, self.tmp = tempfile.mkstemp(dir=d, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-        self.fd = fd
+        try:
+            self.fd, self.tmp = create_temp(path)
+        except OutputError as e:
+            raise ExportError(str(e), EXIT_ERROR) from None
         self.done = False
 
     def commit(self) -> None:
@@ -129,14 +129,10 @@ class AtomicOutput:
             os.fsync(self.fd)
         os.close(self.fd)
         self.fd = -1
-        if self.force:
-            os.replace(self.tmp, self.path)
-        else:
-            try:
-                os.link(self.tmp, self.path)  # fails if OUT appeared meanwhile
-            except FileExistsError as e:
-                raise ExportError(f"{self.path}: exists; use --force to replace it") from e
-            os.unlink(self.tmp)
+        try:
+            install(self.tmp, self.path, self.force)
+        except OutputError as e:
+            raise ExportError(str(e), EXIT_ERROR) from None
         self.done = True
 
     def close(self) -> None:
@@ -144,8 +140,7 @@ class AtomicOutput:
             os.close(self.fd)
             self.fd = -1
         if not self.done:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.tmp)
+            remove_temp(self.tmp)
 
 
 # --- opening the input (pipes spooled, legacy converted) ----------------------------------
@@ -170,6 +165,11 @@ class Input:
         self.spool: BinaryIO | None = None
         self.notes: list[str] = []
 
+    @property
+    def name(self) -> str:
+        """IN as messages name it (never the temporary file a legacy image becomes)."""
+        return "<stdin>" if self.path == "-" else self.path
+
     def open(self) -> None:
         from .reader import detect
 
@@ -193,13 +193,12 @@ class Input:
         """A legacy image is converted to a libxl stream next to the output first."""
         from .convert import ConvertError, convert
 
-        fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=".xensave-legacy.", suffix=".tmp")
+        fd, tmp = create_temp(os.path.join(self.out_dir, "xensave-legacy"))
         os.close(fd)
         os.unlink(tmp)  # convert writes it itself and refuses an existing file
 
         def remove() -> None:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            remove_temp(tmp)
 
         self._cleanup.append(remove)
         try:
@@ -273,10 +272,12 @@ def export(
     dst: AtomicOutput | None = None
     try:
         src.open()
-        idx = build_index(src.f, src.spool)
+        idx = build_index(src.f, src.spool, name=src.name)
         if src.spool is not None:
             src.spool.flush()
         ranges = idx.ranges()
+        if kind == "raw":
+            _check_size(out, ranges[-1][1] * idx.page_size if ranges else 0, force)
         dst = AtomicOutput(out, force, sync)
         wb = Writeback(dst.fd) if dst.sync else None
         if kind == "raw":
@@ -285,7 +286,7 @@ def export(
             size = write_elf(idx, ranges, src.src_fd, dst.fd, wb)
         dst.commit()
     except OSError as e:
-        raise ExportError(f"{e.filename or out}: {e.strerror or e}") from e
+        raise ExportError(f"{_shown(e, out)}: {e.strerror or e}") from e
     finally:
         if dst is not None:
             dst.close()
@@ -309,6 +310,28 @@ def export(
         else [],
         notes=src.notes + idx.notes + (vcpu_notes(idx) if kind == "elf" else []),
     )
+
+
+#: A file offset the OS can address (off_t is signed 64-bit).
+OFF_MAX = (1 << 63) - 1
+#: Outputs larger than this are made only with --force (a raw image is sparse, but a
+#: file that size surprises whoever copies or backs it up).
+BIG_OUTPUT = 1 << 40
+
+
+def _check_size(name: str, size: int, force: bool) -> None:
+    """Refuse an output no file can hold, and one over BIG_OUTPUT without --force, before
+    anything is written."""
+    if size > OFF_MAX:
+        raise ExportError(
+            f"{name}: refused: it would be {size} bytes, beyond what a file can address "
+            f"({OFF_MAX}): the image's pfns (or the range asked for) reach too high"
+        )
+    if size > BIG_OUTPUT and not force:
+        raise ExportError(
+            f"{name}: refused: it would be {size} bytes ({size / (1 << 40):.1f} TiB, sparse "
+            "where pages were never sent); use --force to make it anyway"
+        )
 
 
 def _write_raw(
@@ -358,7 +381,7 @@ def extract_pages(
     hi = max(e for _, e in want)
     try:
         src.open()
-        idx = build_index(src.f, src.spool, want=lambda s, e: s < hi and e > lo)
+        idx = build_index(src.f, src.spool, want=lambda s, e: s < hi and e > lo, name=src.name)
         if src.spool is not None:
             src.spool.flush()
         ps = idx.page_size
@@ -367,6 +390,7 @@ def extract_pages(
         for s, e in want:
             bases.append(here)
             here += (e - s) * ps
+        _check_size(out or "<stdout>", here, force)
         if out is not None:
             dst = AtomicOutput(out, force)
             fd = dst.fd
@@ -387,7 +411,7 @@ def extract_pages(
         else:
             _send_to_stdout(fd, here)
     except OSError as err:
-        raise ExportError(f"{err.filename or out or '<stdout>'}: {err.strerror or err}") from err
+        raise ExportError(f"{_shown(err, out or '<stdout>')}: {err.strerror or err}") from err
     finally:
         if dst is not None:
             dst.close()
@@ -423,7 +447,9 @@ def _send_to_stdout(fd: int, size: int) -> None:
 
 EXPORT_EPILOG = """\
 exit status: 0 written, 1 the image is unreadable (framing lost), 2 usage or I/O error,
-or refused (OUT is the input, OUT exists without --force)
+or refused: OUT is the input, OUT exists without --force, OUT is not a regular file
+(a device, FIFO, socket, directory or symlink is never replaced, whatever --force
+says), or the output would be over 1 TiB without --force or beyond 2^63 bytes
 
 examples:
   xensave export elf guest.xl guest.core
@@ -469,7 +495,11 @@ def register(sub: object) -> None:
     p.add_argument("kind", choices=("elf", "raw"), help="the output format")
     p.add_argument("input", metavar="IN", help="the image, or - for stdin")
     p.add_argument("output", metavar="OUT", help="the file to write")
-    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUT if it is an existing regular file; make a raw image over 1 TiB",
+    )
     durable = p.add_mutually_exclusive_group()
     durable.add_argument(
         "--sync",
@@ -503,7 +533,11 @@ def register(sub: object) -> None:
         help="a pfn or inclusive range (decimal or 0x hex); repeatable",
     )
     g.add_argument("-o", "--output", metavar="OUT", help="the file to write (default stdout)")
-    g.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    g.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUT if it is an existing regular file; write over 1 TiB",
+    )
 
 
 def cmd_export(args: object) -> int:

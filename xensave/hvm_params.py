@@ -23,6 +23,7 @@ __all__ = [
     "Problem",
     "check",
     "nr_params",
+    "set_once",
 ]
 
 #: HVM_NR_PARAMS of current Xen (39 since 4.10): hvmop_set_param refuses any index at
@@ -53,6 +54,7 @@ class Param:
     NR_IOREQ_SERVER_PAGES = 33
     ALTP2M = 35
     X87_FIP_WIDTH = 36
+    VM86_TSS_SIZED = 37
     MCA_CAP = 38
 
 
@@ -77,16 +79,43 @@ _ALWAYS_REFUSED = {
     Param.BUFIOREQ_EVTCHN: "BUFIOREQ_EVTCHN",
 }
 
-#: Indices later releases refuse, with the rule that says so.
+#: Indices later releases no longer set, with the rule that says so and what they do
+#: instead: refuse to set (hvm_set_param), or, for PAE_ENABLED, drop it before setting
+#: anything (handle_hvm_params, from 4.14), so the image still restores.
 _REFUSED_LATER = {
-    Param.PAE_ENABLED: ("XC-HVMP-011", "PAE_ENABLED", "4.14"),
-    Param.NESTEDHVM: ("XC-HVMP-012", "NESTEDHVM", "4.15"),
-    Param.DM_DOMAIN: ("XC-HVMP-013", "DM_DOMAIN", "4.12"),
-    Param.ALTP2M: ("XC-HVMP-014", "ALTP2M", "4.19"),
+    Param.PAE_ENABLED: ("XC-HVMP-011", "PAE_ENABLED", "4.14", "discard unset"),
+    Param.NESTEDHVM: ("XC-HVMP-012", "NESTEDHVM", "4.15", "refuse to set"),
+    Param.DM_DOMAIN: ("XC-HVMP-013", "DM_DOMAIN", "4.12", "refuse to set"),
+    Param.ALTP2M: ("XC-HVMP-014", "ALTP2M", "4.19", "refuse to set"),
 }
 
-#: Parameters hvm_allow_set_param lets change only while they are zero, since 4.6.
-ONCE_ONLY = frozenset({Param.VIRIDIAN, Param.IOREQ_SERVER_PFN, Param.NR_IOREQ_SERVER_PAGES})
+#: Parameters hvm_allow_set_param lets change only while they are zero (-EEXIST), by
+#: the releases that do so: (first, last or None). From 4.19 ALTP2M is refused outright
+#: (XC-HVMP-014); IOREQ_PFN and BUFIOREQ_PFN joined the list in 4.12, MCA_CAP with its
+#: parameter in 4.10.
+_SET_ONCE: dict[int, tuple[tuple[int, int], tuple[int, int] | None]] = {
+    Param.VIRIDIAN: ((4, 6), None),
+    Param.IOREQ_SERVER_PFN: ((4, 6), None),
+    Param.NR_IOREQ_SERVER_PAGES: ((4, 6), None),
+    Param.ALTP2M: ((4, 6), (4, 18)),
+    Param.MCA_CAP: ((4, 10), None),
+    Param.IOREQ_PFN: ((4, 12), None),
+    Param.BUFIOREQ_PFN: ((4, 12), None),
+}
+
+
+def set_once(release: tuple[int, int]) -> frozenset[int]:
+    """The parameters Xen ``release`` lets change only while zero."""
+    return frozenset(
+        i for i, (lo, hi) in _SET_ONCE.items() if lo <= release and (hi is None or release <= hi)
+    )
+
+
+#: The parameters every release from 4.6 sets once only: what XC-HVMP-010 names.
+#: Others are set once by some releases only, judged per release by ``--target-xen``.
+ONCE_ONLY = frozenset(i for i, (lo, hi) in _SET_ONCE.items() if lo == (4, 6) and hi is None)
+#: sizeof(struct tss32): hvm_set_param refuses a smaller VM86_TSS_SIZED size (bits 32-63).
+TSS32_SIZE = 104
 
 #: HVMPV_feature_mask of current Xen: bits 0-12 (base_freq .. cpu_hotplug).
 VIRIDIAN_MASK = 0x1FFF
@@ -115,27 +144,39 @@ def _value_problem(index: int, value: int) -> str | None:
         return f"NR_IOREQ_SERVER_PAGES {value:#x} is not 1-64"
     if index == Param.X87_FIP_WIDTH and value not in (0, 4, 8):
         return f"X87_FIP_WIDTH {value:#x} is not 0, 4 or 8"
+    if index == Param.VM86_TSS_SIZED and value >> 32 < TSS32_SIZE:
+        return f"VM86_TSS_SIZED size {value >> 32} (bits 32-63) is below a 32-bit TSS (104)"
     return None
 
 
-def check(body: bytes, endian: str = "<") -> list[Problem]:
+def check(body: bytes, endian: str = "<", release: tuple[int, int] | None = None) -> list[Problem]:
     """The problems of the entries of one HVM_PARAMS body (``endian`` "<" or ">").
 
     The framing (count, reserved, length) is the caller's (XC-HVMP-001 to -003);
-    this reads the entries the body holds, however many the count claims.
+    this reads the entries the body holds, however many the count claims. With a
+    ``release``, the entries as that release's restore path sees them: the index cut
+    to 32 bits (``xc_hvm_param_set`` takes a uint32_t index) and the release's
+    set-once list (what ``--target-xen`` judges).
     """
     out: list[Problem] = []
     first: dict[int, tuple[int, int]] = {}  # once-only index -> (value, entry number)
+    once = ONCE_ONLY if release is None else set_once(release)
+    # HVM_NR_PARAMS stays current Xen's here: a release with fewer (nr_params) refuses
+    # the later indices, but the corpus's release profiles do not say so yet (reported)
+    limit = HVM_NR_PARAMS
     n = max(0, (len(body) - 8) // 16)
     for k, (index, value) in enumerate(struct.iter_unpack(endian + "QQ", body[8 : 8 + 16 * n])):
         at = 8 + 16 * k
         where = f"param[{k}]"
-        if index >= HVM_NR_PARAMS:
+        if release is not None and index >> 32:
+            where += f" (index {index:#x} cut to 32 bits by xc_hvm_param_set)"
+            index &= 0xFFFFFFFF
+        if index >= limit:
             out.append(
                 Problem(
                     "XC-HVMP-006",
                     at,
-                    f"{where}: index {index:#x} is not below HVM_NR_PARAMS ({HVM_NR_PARAMS})",
+                    f"{where}: index {index:#x} is not below HVM_NR_PARAMS ({limit})",
                 )
             )
             continue
@@ -149,13 +190,12 @@ def check(body: bytes, endian: str = "<") -> list[Problem]:
             )
             continue
         if index in _REFUSED_LATER:
-            rule, name, since = _REFUSED_LATER[index]
+            rule, name, since, how = _REFUSED_LATER[index]
             out.append(
                 Problem(
                     rule,
                     at,
-                    f"{where}: index {index} (HVM_PARAM_{name}), which Xen {since} and later "
-                    "refuse to set",
+                    f"{where}: index {index} (HVM_PARAM_{name}), which Xen {since} and later {how}",
                 )
             )
         why = _value_problem(index, value)
@@ -170,7 +210,7 @@ def check(body: bytes, endian: str = "<") -> list[Problem]:
                     "12 (HVMPV_feature_mask)",
                 )
             )
-        if index in ONCE_ONLY:
+        if index in once:
             if index in first and first[index][0] and value != first[index][0]:
                 out.append(
                     Problem(

@@ -18,7 +18,7 @@ from typing import BinaryIO, Protocol
 
 from .bodies import has_data
 from .console import EXIT_ERROR, EXIT_INVALID
-from .constants import PAGE_DATA_PFN_MASK, PAGE_DATA_TYPE_SHIFT, XcRecType
+from .constants import PAGE_DATA_PFN_MASK, PAGE_DATA_TYPE_SHIFT, REC_LENGTH_MAX, XcRecType
 from .vcpu_regs import Vcpu, hvm_context_cpus, pv_regs
 
 
@@ -89,21 +89,33 @@ def build_index(
     spool: BinaryIO | None,
     *,
     want: Callable[[int, int], bool] | None = None,
+    name: str = "IN",
 ) -> Index:
     """Read the image once. Without ``spool`` the input must be a seekable file and
     ops point into it; with ``spool`` page contents are appended there and ops point
     into the spool. ``want(start, end)`` limits the copied runs (not the index of what
     was sent)."""
     from .bodies import PageData
+    from .console import format_read_error
     from .reader import Reader, ReadError, ReadOptions, RecordEvent
 
     idx = Index()
-    reader = Reader(f, ReadOptions(want_pages=spool is not None))
+    # a pipe's page contents go to the spool in bounded chunks as they are read
+    sink: Callable[[bytes], None] | None = None
+    if spool is not None:
+        out = spool
+
+        def sink(chunk: bytes) -> None:
+            out.write(chunk)
+
+    reader = Reader(f, ReadOptions(want_pages=spool is not None, page_sink=sink))
     try:
         for ev in reader:
             if not isinstance(ev, RecordEvent) or ev.layer != "libxc":
                 continue
             if ev.type == XcRecType.PAGE_DATA and len(ev.body) >= 8:
+                if not ev.body_complete:
+                    raise ExportError(_too_long(name, ev), _too_long_code(ev))
                 _page_data(idx, reader.st.page_size, ev, spool, want, PageData)
             elif ev.type == XcRecType.X86_PV_VCPU_BASIC and len(ev.body) >= 8:
                 vid = struct.unpack_from(f"{ev.endian}I", ev.body)[0]
@@ -120,10 +132,29 @@ def build_index(
                 for vid, regs in hvm_context_cpus(ev.body, ev.endian):
                     idx.vcpus[vid] = Vcpu(vid, "hvm", regs)
     except ReadError as e:
-        raise ExportError(f"{e.offset:#x}: {e.message}", EXIT_INVALID) from e
+        raise ExportError(format_read_error(e, name), EXIT_INVALID) from None
     idx.layer = reader.layer or ""
     idx.page_size = reader.st.page_size
     return idx
+
+
+def _too_long(name: str, ev: object) -> str:
+    from .reader import PFN_KEEP_MAX, RecordEvent
+
+    assert isinstance(ev, RecordEvent)
+    return (
+        f"{name}:{ev.offset:#x}: record #{ev.index} PAGE_DATA: a pfn array of "
+        f"{ev.pfn_entries} entries (body_length {ev.length}) is more than export indexes "
+        f"in one record ({PFN_KEEP_MAX // 8}; Xen's saver sends at most 1024)"
+    )
+
+
+def _too_long_code(ev: object) -> int:
+    """Invalid when Xen's restorer refuses the record on its length (XC-REC-008)."""
+    from .reader import RecordEvent
+
+    assert isinstance(ev, RecordEvent)
+    return EXIT_INVALID if ev.length > REC_LENGTH_MAX else EXIT_ERROR
 
 
 def _page_data(
@@ -139,8 +170,9 @@ def _page_data(
     assert isinstance(ev, RecordEvent)
     _, _, entries = page_data.decode_header(ev.body, ev.endian)  # type: ignore[attr-defined]
     avail = ev.page_bytes // ps
-    pages = ev.pages or b""
     base = ev.body_offset + len(ev.body)
+    if spool is not None:
+        base = spool.tell() - ev.page_bytes  # the sink has written them already
     k = 0
     run_pfn = run_k = run_n = 0
 
@@ -149,11 +181,7 @@ def _page_data(
             return
         idx.runs.extend((run_pfn, run_pfn + run_n))
         if want is None or want(run_pfn, run_pfn + run_n):
-            if spool is not None:
-                src = spool.tell()
-                spool.write(pages[run_k * ps : (run_k + run_n) * ps])
-            else:
-                src = base + run_k * ps
+            src = base + run_k * ps
             idx.ops.extend((src, run_pfn, run_n))
 
     n = len(entries)

@@ -7,13 +7,15 @@ records so far (``expand_p2m`` only grows it). A PAGE_DATA pfn above it is refus
 (``x86_pv_pfn_is_valid``, XC-PAGE-008); a present entry of a page-table page above it
 cannot be localised (``x86_pv_localise_page``, XC-PAGE-009). When the stream completes,
 the restorer rewrites the guest's P2M through the frame list (``update_guest_p2m``,
-XC-P2M-005) and the start-info page's XenStore and console frames
-(``process_start_info``, PV-SIF-002).
+XC-P2M-005) and the start-info page's XenStore and console frames, which must be pfns
+it has populated (``process_start_info``, PV-SIF-002).
 
 The caller (the checker) passes bodies that passed the record's own framing rules, and
 gets problems with offsets relative to the body. Memory: the frame list (one word per
-P2M frame, 1/512 of the pfns) and one octet per pfn for the start-info fields, both only
-up to ``limit`` pfns, the same bound as the checker's page-type table.
+P2M frame, 1/512 of the pfns, up to ``limit`` pfns, the same bound as the checker's
+page-type table) and, for the start-info fields, two guest words per pfn sent with
+contents, held in blocks of 512 pfns that exist only where pages came: never more
+than twice the page contents read.
 """
 
 from __future__ import annotations
@@ -56,10 +58,10 @@ class PvRestoreState:
     #: Where frames came from: (tag, first frame index, how many, body offset of the
     #: first), one per record.
     frame_records: list[tuple[object, int, int, int]] = field(default_factory=list)
-    #: Per pfn, as last sent with contents: bit 0 store_mfn, bit 1 console.domU.mfn
-    #: above max_pfn (of that moment). Cleared when max_pfn grows (no stale errors).
-    start_info_flags: bytearray = field(default_factory=bytearray)
-    flagged: bool = False
+    #: Per pfn, as last sent with contents: the words at store_mfn and
+    #: console.domU.mfn, were it the start-info page (judged when the stream ends,
+    #: against the max_pfn of then, as process_start_info does).
+    start_info_words: PfnWords = field(default_factory=lambda: PfnWords())
 
     @property
     def fpp(self) -> int:
@@ -73,9 +75,6 @@ def p2m_frames(state: PvRestoreState, body: bytes, endian: str, tag: object = No
     start, end = struct.unpack_from(endian + "II", body)
     if end > state.max_pfn:
         state.max_pfn = end
-        if state.flagged:  # judged against a smaller max_pfn: no longer telling
-            state.start_info_flags = bytearray(len(state.start_info_flags))
-            state.flagged = False
     if end >= state.limit:
         return
     first = start // state.fpp
@@ -88,8 +87,6 @@ def p2m_frames(state: PvRestoreState, body: bytes, endian: str, tag: object = No
         values.byteswap()
     state.frames[first : first + n] = values
     state.frame_records.append((tag, first, n, 8))
-    if len(state.start_info_flags) <= end:
-        state.start_info_flags.extend(bytes(end + 1 - len(state.start_info_flags)))
 
 
 def page_data(
@@ -169,13 +166,44 @@ def _pte_problem(contents: memoryview, at: int, ptype: int, pfn: int, limit: int
     return None
 
 
+class PfnWords:
+    """Two words per pfn (store_mfn, console.domU.mfn as sent), in blocks of
+    :data:`BLOCK` pfns made as pages arrive: a scattered pfn costs one block, never
+    an array up to it."""
+
+    BLOCK = 512
+
+    def __init__(self) -> None:
+        self.blocks: dict[int, array[int]] = {}
+
+    def put_run(self, first: int, store: array[int], console: array[int]) -> None:
+        """pfns ``first``, ``first + 1``, ... get ``store[i]`` and ``console[i]``."""
+        n, i = len(store), 0
+        while i < n:
+            pfn = first + i
+            key, at = divmod(pfn, self.BLOCK)
+            k = min(n - i, self.BLOCK - at)
+            block = self.blocks.get(key)
+            if block is None:
+                block = self.blocks[key] = array("Q", [0]) * (2 * self.BLOCK)
+            block[2 * at : 2 * (at + k) : 2] = store[i : i + k]
+            block[2 * at + 1 : 2 * (at + k) : 2] = console[i : i + k]
+            i += k
+
+    def get(self, pfn: int) -> tuple[int, int] | None:
+        """(store, console) as last put for ``pfn``; None, or zeros, when never put."""
+        key, at = divmod(pfn, self.BLOCK)
+        block = self.blocks.get(key)
+        return None if block is None else (block[2 * at], block[2 * at + 1])
+
+
 def _note_start_info(state: PvRestoreState, contents: memoryview, pfns: list[int]) -> None:
-    """Per page, whether its store_mfn / console.domU.mfn would be out of range were it
-    the start-info page: at C speed for the fields, per page only when needed. Page
-    contents are guest memory, little-endian whatever the stream's byte order."""
+    """Keep every page's store_mfn / console.domU.mfn words, were it the start-info
+    page: at C speed for a run of consecutive pfns, per pfn otherwise. Page contents
+    are guest memory, little-endian whatever the stream's byte order."""
     if not pfns:
         return
-    w, m = state.width, state.max_pfn
+    w = state.width
     store_at, console_at = START_INFO_FIELDS[w]
     code: Literal["I", "Q"] = "I" if w == 4 else "Q"
     size = PAGE_SIZE * len(pfns)
@@ -186,41 +214,47 @@ def _note_start_info(state: PvRestoreState, contents: memoryview, pfns: list[int
         swapped.byteswap()
         words = memoryview(swapped)
     per_page = PAGE_SIZE // w
-    stores = words[store_at // w :: per_page]
-    consoles = words[console_at // w :: per_page]
-    if not state.flagged and max(stores) <= m and max(consoles) <= m:
-        return
-    flags = state.start_info_flags
-    bad_store = bytes(map(m.__lt__, stores))
-    bad_console = bytes(map(m.__lt__, consoles))
-    both = (
-        int.from_bytes(bad_store, "little") | int.from_bytes(bad_console, "little") << 1
-    ).to_bytes(len(pfns), "little")
+    stores = array("Q", words[store_at // w :: per_page].tolist())
+    consoles = array("Q", words[console_at // w :: per_page].tolist())
     first, n = pfns[0], len(pfns)
-    if first + n <= len(flags) and pfns == list(range(first, first + n)):
-        flags[first : first + n] = both
-    else:
-        for pfn, value in zip(pfns, both, strict=True):
-            if pfn < len(flags):
-                flags[pfn] = value
-    if any(both):
-        state.flagged = True
+    if pfns[-1] == first + n - 1 and pfns == list(range(first, first + n)):
+        state.start_info_words.put_run(first, stores, consoles)
+        return
+    for i, pfn in enumerate(pfns):
+        state.start_info_words.put_run(pfn, stores[i : i + 1], consoles[i : i + 1])
 
 
-def start_info_problem(state: PvRestoreState, pfn: int) -> str | None:
-    """PV-SIF-002 for the start-info page at ``pfn``: what is out of range in it as last
-    sent (None: nothing, or nothing known)."""
-    if not 0 <= pfn < len(state.start_info_flags):
+#: Page types whose pfn the restorer populates (page_type_to_populate in
+#: xg_sr_common.h): NOTAB, L1-L4 TAB with or without the pin bit, XALLOC; not XTAB,
+#: BROKEN or the reserved values.
+POPULATED_TYPES = frozenset({0, 1, 2, 3, 4, 9, 10, 11, 12, 14})
+
+
+def start_info_problem(
+    state: PvRestoreState, pfn: int, page_types: bytearray | None = None
+) -> str | None:
+    """PV-SIF-002 for the start-info page at ``pfn``, as last sent: its store_mfn and
+    console.domU.mfn above ``max_pfn``, or (with ``page_types``, the last page type
+    sent per pfn, 0xff never sent) naming a pfn not last sent with a type that
+    populates it. None: nothing wrong, or nothing known."""
+    words = state.start_info_words.get(pfn) if pfn >= 0 else None
+    if words is None:
         return None
-    value = state.start_info_flags[pfn]
-    names = [n for bit, n in ((1, "store_mfn"), (2, "console.domU.mfn")) if value & bit]
-    if not names:
+    m = state.max_pfn
+    problems = []
+    for name, value in zip(("store_mfn", "console.domU.mfn"), words, strict=True):
+        if value > m:
+            problems.append(f"{name} {value:#x} above max_pfn {m:#x}")
+        elif page_types is None:
+            continue
+        elif value >= len(page_types) or page_types[value] == 0xFF:
+            problems.append(f"{name} {value:#x}, a pfn never sent in PAGE_DATA")
+        elif page_types[value] not in POPULATED_TYPES:
+            what = {13: "BROKEN", 15: "XTAB"}.get(page_types[value], f"type {page_types[value]:#x}")
+            problems.append(f"{name} {value:#x}, a pfn last sent as {what} (not populated)")
+    if not problems:
         return None
-    what = " and ".join(names)
-    return (
-        f"the start-info page (pfn {pfn:#x}) as last sent has {what} above max_pfn "
-        f"{state.max_pfn:#x}"
-    )
+    return f"the start-info page (pfn {pfn:#x}) as last sent has " + " and ".join(problems)
 
 
 def frame_list_problem(

@@ -11,7 +11,7 @@ length field the bytes do not back.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import IntEnum
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
@@ -24,6 +24,7 @@ from .constants import (
     PFN_ENTRY_SIZE,
     REC_ALIGN,
     REC_HEADER_SIZE,
+    REC_LENGTH_MAX,
     VCPU_HEADER_SIZE,
     XAPI_MAGIC,
     XC_DOMAIN_HEADER_SIZE,
@@ -54,6 +55,16 @@ _XL_MAGIC_PREFIX = XL_MAGIC[:16]
 _HEAD_SIZE = len(XL_MAGIC)
 #: PAGE_DATA's body starts with a u32 count and a u32 reserved word; pfns follow.
 _PAGE_DATA_HEAD_SIZE = 8
+#: The most of a PAGE_DATA pfn array an event holds (128 Ki entries; Xen's saver sends
+#: at most MAX_BATCH_SIZE = 1024 per record, xg_save_restore.h). A longer array is read
+#: in chunks of this size, its data-bearing entries counted, and only this prefix kept
+#: (``body_complete`` False, ``pfn_entries``/``data_entries`` give the whole array's
+#: counts), so that memory never follows a record's length or count field.
+PFN_KEEP_MAX = 1 << 20
+#: The most page contents an event holds when ``want_pages`` (Xen's saver sends 4 MiB
+#: per record). Longer page data is skipped (``pages`` None) or, with a ``page_sink``,
+#: handed to it in chunks of this size.
+PAGES_KEEP_MAX = 16 << 20
 
 
 # --- events -------------------------------------------------------------------
@@ -183,7 +194,12 @@ class RecordEvent(Struct):
     padding: bytes
     body_complete: bool = True
     page_bytes: int = 0
-    pages: bytes | None = None  # page contents, only when asked for
+    pages: bytes | None = None  # page contents, only when asked for (and not too long)
+    # PAGE_DATA: entries of the whole pfn array and how many of them carry data (the
+    # array in ``body`` is a prefix when it is longer than PFN_KEEP_MAX; -1: not
+    # counted, in a record longer than REC_LENGTH_MAX)
+    pfn_entries: int = 0
+    data_entries: int = 0
 
     @property
     def name(self) -> str:
@@ -277,6 +293,9 @@ class ReadOptions(Struct):
     # A legacy image's toolstack width and guest type when told (the command line's
     # --legacy-* flags), and how its pages are wanted; None: detect, pages skipped.
     legacy: LegacyOptions | None = None
+    # With ``want_pages``: receive PAGE_DATA page contents in chunks of at most
+    # PAGES_KEEP_MAX bytes as they are read, instead of in ``RecordEvent.pages``.
+    page_sink: Callable[[bytes], None] | None = None
 
 
 class _State(Struct):
@@ -685,23 +704,49 @@ class Reader:
             )
         count = struct.unpack_from(f"{e}I", head)[0]
         n_entries = min(count, (length - _PAGE_DATA_HEAD_SIZE) // PFN_ENTRY_SIZE)
-        pfns = self._take(PFN_ENTRY_SIZE * n_entries)
-        if len(pfns) < PFN_ENTRY_SIZE * n_entries:
+        want = PFN_ENTRY_SIZE * n_entries
+        pfns = self._take(min(want, PFN_KEEP_MAX))
+        got = len(pfns)
+        with_data = data_pfn_count(pfns, e)
+        if got == PFN_KEEP_MAX and got < want and length > REC_LENGTH_MAX:
+            # Xen's restorer refuses the record on its length alone (read_record,
+            # xg_sr_common.c; XC-REC-008): the rest of the array is skipped, uncounted.
+            got += self._skip(want - got)
+            with_data = -1
+        while len(pfns) == PFN_KEEP_MAX and got < want:  # a long array: counted, not kept
+            ask = min(want - got, PFN_KEEP_MAX)
+            chunk = self._take(ask)
+            got += len(chunk)
+            with_data += data_pfn_count(chunk, e)
+            if len(chunk) < ask:
+                break
+        if got < want:
             raise ReadError(
                 ev.offset,
-                f"truncated pfn array: {len(pfns) // PFN_ENTRY_SIZE} of {n_entries} entries "
-                "present",
+                f"truncated pfn array: {got // PFN_ENTRY_SIZE} of {n_entries} entries present",
                 layer="libxc",
                 index=ev.index,
                 rtype=ev.type,
                 rule="XC-REC-003",
             )
         ev.body = head + pfns
-        rest = length - _PAGE_DATA_HEAD_SIZE - PFN_ENTRY_SIZE * n_entries
+        ev.body_complete = len(pfns) == want
+        ev.pfn_entries = n_entries
+        ev.data_entries = with_data
+        rest = length - _PAGE_DATA_HEAD_SIZE - want
         ev.page_bytes = rest
-        if self.opts.want_pages:
+        sink = self.opts.page_sink
+        if self.opts.want_pages and sink is None and rest <= PAGES_KEEP_MAX:
             ev.pages = self._take(rest)
             got = len(ev.pages)
+        elif self.opts.want_pages and sink is not None:
+            got = 0
+            while got < rest:
+                chunk = self._take(min(rest - got, PAGES_KEEP_MAX))
+                if not chunk:
+                    break
+                sink(chunk)
+                got += len(chunk)
         else:
             got = self._skip(rest)
         if got < rest:

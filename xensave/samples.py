@@ -290,7 +290,8 @@ _HVM_PARAM_VALUES: dict[int, int] = {
     HvmParam.VIRIDIAN: 0,
     HvmParam.IDENT_PT: 0xFC009000,
     # a guest configured without PAE: Xen 4.6-4.13 send PAE_ENABLED 1 for a PAE guest,
-    # which Xen 4.14-4.22 refuse to restore (XC-HVMP-011; a corpus case shows it)
+    # which Xen 4.14 and later drop unset (handle_hvm_params) and the spec deprecates
+    # (XC-HVMP-011; a corpus case shows it)
     HvmParam.PAE_ENABLED: 0,
     HvmParam.IOREQ_SERVER_PFN: 0xFEFF0,
     HvmParam.NR_IOREQ_SERVER_PAGES: 8,

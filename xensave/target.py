@@ -13,8 +13,11 @@ xl header's byte order and mandatory flags, the libxl and libxc stream versions 
 byte order, the record types its restorers handle for the guest type (a mandatory
 record nobody handles stops a restore; an optional one is skipped; libxl refuses any
 record it does not know), the per-record length limit, STATIC_DATA_END placement in
-version 3 streams, and device models (qemu-traditional left in 4.21). The table is
-in ``spec/releases.md``. Beside those facts, every diagnostic of the spec check whose
+version 3 streams, device models (qemu-traditional left in 4.21), the CPU_MSR
+indices the release's hvm_load_cpu_msrs restores, HVM_PARAMS as the release sets
+them (32-bit index, set-once list), a populated pfn the restorer's bitmap cannot
+track, and legacy HVM faults libxl's path ignores from 4.6. The table is in
+``spec/releases.md``. Beside those facts, every diagnostic of the spec check whose
 rule the release's restore path enforces (the catalogue's ``xen_refuses``) is a reason
 to refuse, naming the Xen function (``xen_function``); a rule Xen tolerates is none.
 What is not judged: host-dependent limits (CPU features against the host's, memory),
@@ -33,16 +36,22 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, BinaryIO, Protocol
 
+from . import hvm_params
 from .constants import (
+    PAGE_DATA_PFN_MASK,
+    PAGE_DATA_TYPE_SHIFT,
     XC_ID,
     XC_MARKER,
     XL_BYTEORDER_VALUE,
     DomainType,
     EmulatorId,
     LibxlRecType,
+    PageType,
     XcRecType,
     XlMandatoryFlag,
 )
+from .hvm_context import CPU_MSR_HANDLED, Typecode, cpu_msr_handled
+from .hvm_context import decode as decode_hvm_context
 from .reader import (
     Event,
     LibvirtHeader,
@@ -77,6 +86,25 @@ CHECKPOINT_STATE_SINCE: Release = (4, 7)
 XL_JSON_SINCE: Release = (4, 5)
 #: qemu-traditional support was removed from xl and libxl.
 QEMU_TRADITIONAL_UNTIL: Release = (4, 20)
+#: The lowest pfn the restorer cannot track (every release from 4.6). pfn_set_populated
+#: (xg_sr_restore.c, formerly xc_sr_restore.c) grows its bitmap to the next power of two
+#: above the pfn: a pfn of 2^49 or more needs 2^50 bits, 2^47 octets, which is the whole
+#: 47-bit user address space of an x86-64 Linux process (a 5-level-paging kernel hands
+#: out addresses above 2^47 only to an mmap that asks for them, which malloc never does),
+#: so realloc fails ("Failed to realloc populated bitmap") on every host. Smaller pfns
+#: may or may not be backed, depending on the host's memory: not judged.
+UNTRACKABLE_PFN = 1 << 49
+#: Legacy rules libxl's path (4.6 on: convert-legacy-stream, then libxenguest) enforces
+#: for a PV guest only: for HVM the script reads p2m_size and the VCPU_INFO map but uses
+#: them for PV alone (read_legacy_stream, read_chunks), and the HVM restorer takes any
+#: pfn (xg_sr_restore_x86_hvm.c:x86_hvm_pfn_is_valid). Their catalogue ``xen_refuses``
+#: is the PV answer; for a legacy HVM image they count on 4.0-4.5 only, whose
+#: xc_domain_restore indexes its p2m_size-long arrays by the pfn unchecked (apply_batch)
+#: and loops up to max_vcpu_id alone. Legacy HVM recipes breaking them declare the same
+#: (generators/corpus/legacy.py; tests/test_target.py holds the two equal).
+LEGACY_PV_ONLY_FROM_4_6 = frozenset(
+    {"LEG-HDR-001", "LEG-HDR-002", "LEG-PAGE-002", "LEG-PAGE-003", "LEG-CHK-005"}
+)
 
 _PV_RECORDS_V2 = frozenset(
     {
@@ -342,6 +370,7 @@ class Judge:
         self.domain_type = 0
         self.static_data_end = False  # seen or (v2, 4.14+) inferred
         self.legacy = False
+        self.legacy_guest = ""
         self.checkpointed = False
         self.saved_by: Release | None = None
         self.last: tuple[str, int] = ("", -1)  # (layer, type) of the latest record
@@ -351,7 +380,14 @@ class Judge:
         return fmt_release(self.rel)
 
     def refuse(
-        self, ev: Any, message: str, key: tuple[str, int] | None = None, function: str = ""
+        self,
+        ev: Any,
+        message: str,
+        key: tuple[str, int] | None = None,
+        function: str = "",
+        *,
+        offset: int | None = None,
+        rule: str = "",
     ) -> None:
         if key is not None:
             n = self._seen.get(key, 0)
@@ -359,7 +395,8 @@ class Judge:
             if n >= _MAX_SAME:
                 return
         if isinstance(ev, RecordEvent):
-            reason = Reason(ev.offset, message, ev.layer, ev.index, ev.name, function=function)
+            at = ev.offset if offset is None else offset
+            reason = Reason(at, message, ev.layer, ev.index, ev.name, rule, function)
         else:
             reason = Reason(getattr(ev, "offset", 0), message, _layer_of(ev), function=function)
         self.report.reasons.append(reason)
@@ -393,8 +430,12 @@ class Judge:
             self.note("a XAPI suspend image is restored by xenopsd, which drives libxc itself")
         elif isinstance(ev, LibvirtHeader | Trailer):
             pass
-        elif not self.legacy:  # the legacy reader's events
-            self._legacy()
+        else:  # the legacy reader's events
+            if not self.legacy:
+                self._legacy()
+            guest = getattr(ev, "guest", None)
+            if isinstance(guest, str) and not self.legacy_guest:
+                self.legacy_guest = guest
 
     def _legacy(self) -> None:
         self.legacy = True
@@ -543,11 +584,77 @@ class Judge:
                     function=_GUEST + "xg_sr_restore.c:handle_page_data",
                 )
             self.static_data_end = True  # v2: the restorer infers it here
+        if t == XcRecType.PAGE_DATA:
+            self._page_data(ev)
+        elif t == XcRecType.HVM_CONTEXT and self.domain_type == DomainType.X86_HVM:
+            self._hvm_context(ev)
+        elif t == XcRecType.HVM_PARAMS and self.domain_type == DomainType.X86_HVM:
+            self._hvm_params(ev)
         if t & 0x80000000:
             return  # an optional record the restorer does not handle is skipped
         if t in xc_handled(rel, self.domain_type):
             return
         self.refuse(ev, self._unhandled(t), ("xc", t), _GUEST + "xg_sr_restore.c:restore")
+
+    def _page_data(self, ev: RecordEvent) -> None:
+        """A populated pfn the restorer cannot track (:data:`UNTRACKABLE_PFN`): XTAB and
+        BROKEN pages are never populated (populate_pfns), every other type is."""
+        count = len(ev.body) // 8 - 1
+        for i in range(max(0, count)):
+            word = struct.unpack_from(f"{ev.endian}Q", ev.body, 8 + 8 * i)[0]
+            ptype = word >> PAGE_DATA_TYPE_SHIFT
+            pfn = word & PAGE_DATA_PFN_MASK
+            if pfn >= UNTRACKABLE_PFN and ptype not in (PageType.XTAB, PageType.BROKEN):
+                self.refuse(
+                    ev,
+                    f"pfn {pfn:#x}: the restorer's populated-pfn bitmap would need "
+                    f"2^{pfn.bit_length() - 3} octets, more than an x86-64 process can "
+                    "map, so it fails on every host (XC-PAGE-010 lets a reader refuse)",
+                    ("pfn", 0),
+                    _GUEST + "xg_sr_restore.c:pfn_set_populated",
+                    offset=ev.body_offset + 8 + 8 * i,
+                    rule="XC-PAGE-010",
+                )
+                return
+
+    def _hvm_context(self, ev: RecordEvent) -> None:
+        """CPU_MSR indices this release does not restore (hvm_load_cpu_msrs: -ENXIO).
+        HVM-MSR-003 refuses an index no release restores; the ones some later release
+        restores are judged here, per release."""
+        handled = cpu_msr_handled(self.rel)
+        ctx = decode_hvm_context(ev.body)
+        for e in ctx.of_type(Typecode.CPU_MSR):
+            for k, m in enumerate((e.fields or {}).get("msr", [])):
+                index = m["index"]
+                if index in handled or index not in CPU_MSR_HANDLED:
+                    continue
+                self.refuse(
+                    ev,
+                    f"CPU_MSR msr[{k}].index {index:#x}: Xen {self.r}'s hvm_load_cpu_msrs "
+                    f"does not restore it (a later release does), so it fails with -ENXIO",
+                    ("msr", index),
+                    "xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs",
+                    offset=ev.body_offset + e.payload_offset + 8 + 16 * k,
+                    rule="HVM-MSR-003",
+                )
+
+    def _hvm_params(self, ev: RecordEvent) -> None:
+        """The entry rules as this release reads them (:func:`hvm_params.check` with the
+        release: the index cut to 32 bits, its HVM_NR_PARAMS and set-once list); the
+        checker's release-free diagnostics of the same rules are left out."""
+        rules = load_rules()
+        for p in hvm_params.check(ev.body, ev.endian, self.rel):
+            r = rules.get(p.rule)
+            if p.rule not in _HVMP_JUDGED or r is None or not refuses(r, self.rel):
+                continue
+            self.refuse(
+                ev,
+                p.message,
+                ("rule:" + p.rule, 0),
+                r.xen_function,
+                offset=ev.body_offset + p.offset,
+                rule=p.rule,
+            )
 
     def _unhandled(self, t: int) -> str:
         r = self.r
@@ -619,6 +726,14 @@ class Judge:
                 continue
             if not refuses(r, self.rel):
                 continue
+            if r.id in _HVMP_JUDGED and d.record_type == "HVM_PARAMS":
+                continue  # judged per release by _hvm_params
+            if (
+                self.legacy_guest == "hvm"
+                and r.id in LEGACY_PV_ONLY_FROM_4_6
+                and self.rel >= STREAM_V2_SINCE
+            ):
+                continue
             key = ("rule:" + r.id, 0)
             n = self._seen.get(key, 0)
             self._seen[key] = n + 1
@@ -671,6 +786,10 @@ class Judge:
         return self.report
 
 
+#: HVM_PARAMS entry rules whose answer depends on the release (Judge._hvm_params).
+_HVMP_JUDGED = frozenset(
+    {"XC-HVMP-006", "XC-HVMP-007", "XC-HVMP-008", "XC-HVMP-009", "XC-HVMP-010"}
+)
 _XL = "tools/xl/xl_vmcontrol.c:create_domain"
 _LIBXL_READ = "tools/libs/light/libxl_stream_read.c:"
 _LIBXL_HDR = _LIBXL_READ + "stream_header_done"

@@ -7,7 +7,9 @@ of Debian's ``libxen-dev`` (see debian.py):
   from libxenctrl, libxencall, libxenforeignmemory and libxentoollog;
 - ``libxenevtchn.so.1`` (VERS_1.0): the event-channel calls it imports;
 - ``xensave-xen-restore``: the driver that dlopens Debian's unmodified
-  libxenguest.so.4.17 and calls ``xc_domain_restore``.
+  libxenguest.so.4.17 and calls ``xc_domain_restore``;
+- ``xensave-xen-save``: the driver that calls its ``xc_domain_save`` over a
+  virtual guest (guest.c, described by conformance/xen/guests.py).
 
 The output directory is named after a hash of the sources and the headers'
 package, so an edit rebuilds and an unchanged tree reuses the build.
@@ -33,6 +35,7 @@ class Built:
     def __init__(self, out: Path) -> None:
         self.dir = out
         self.restore = out / "xensave-xen-restore"
+        self.save = out / "xensave-xen-save"
 
 
 def _digest(rt: XenRuntime) -> str:
@@ -58,11 +61,11 @@ def build(rt: XenRuntime) -> Built:
     """Compile the emulation for ``rt`` unless an identical build is cached."""
     out = rt.root.parent / "emu" / _digest(rt)
     built = Built(out)
-    if built.restore.is_file():
+    if built.save.is_file():
         return built
     lock = _lock(out.parent)
     try:
-        if built.restore.is_file():
+        if built.save.is_file():
             return built
         part = out.with_name(out.name + ".part")
         shutil.rmtree(part, ignore_errors=True)
@@ -74,10 +77,13 @@ def build(rt: XenRuntime) -> Built:
         _cc([*CFLAGS, "-fPIC", *inc, "-shared", "-Wl,-soname,libxenctrl.so.4.17",
              f"-Wl,--version-script={EMU / 'libxenctrl.map'}",
              "-o", str(part / "libxenctrl.so.4.17"),
-             str(EMU / "xenctrl.c"), str(EMU / "checks.c")])  # fmt: skip
+             str(EMU / "xenctrl.c"), str(EMU / "checks.c"), str(EMU / "guest.c")])  # fmt: skip
         # --no-as-needed: both libraries are loaded before libxenguest is dlopened,
         # so its NEEDED entries (same SONAMEs) resolve to them, not to Debian's.
         _cc([*CFLAGS, *inc, "-o", str(part / "xensave-xen-restore"), str(EMU / "restore.c"),
+             "-Wl,--no-as-needed", str(part / "libxenctrl.so.4.17"),
+             str(part / "libxenevtchn.so.1"), "-Wl,-rpath,$ORIGIN", "-ldl"])  # fmt: skip
+        _cc([*CFLAGS, *inc, "-o", str(part / "xensave-xen-save"), str(EMU / "save.c"),
              "-Wl,--no-as-needed", str(part / "libxenctrl.so.4.17"),
              str(part / "libxenevtchn.so.1"), "-Wl,-rpath,$ORIGIN", "-ldl"])  # fmt: skip
         shutil.rmtree(out, ignore_errors=True)

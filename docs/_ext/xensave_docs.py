@@ -376,8 +376,8 @@ class Reference:
         if f.get("size-eos"):
             return "to the end"
         t = f.get("type")
-        if isinstance(t, str) and re.match(r"^b\d+$", t):
-            return f"{t[1:]} bits"
+        if isinstance(t, str) and re.match(r"^b\d+(le|be)?$", t):
+            return f"{t[1:].removesuffix('le').removesuffix('be')} bits"
         return "varies"
 
     def seq_table(self, ksy: Ksy, tname: str, seq: list[dict[str, Any]]) -> list[str]:
@@ -386,9 +386,19 @@ class Reference:
             "|---|---|---|---|---|---|---|",
         ]
         off: int | None = 0
+        bits = 0  # bits used of the run of bit fields at ``off``
         for f in seq:
             s = self.field_size(ksy, f)
+            width = bit_width(f)
+            if width is None and bits:  # a byte-aligned field ends the run of bits
+                off, bits = (off + (bits + 7) // 8 if off is not None else None), 0
             offtxt = f"{off} (0x{off:x})" if off is not None else "—"
+            if width is not None:
+                order = str(f["type"])[-2:] if str(f["type"])[-2:] in ("le", "be") else None
+                endian = order or ksy.data["meta"].get("bit-endian", "be")
+                offtxt = bit_position(off, bits, width, endian)
+                bits += width
+                s = 0
             name = code(f.get("id", "(unnamed)"))
             if "-orig-id" in f:
                 name += f" <br>Xen: {code(f['-orig-id'])}"
@@ -471,6 +481,32 @@ class Reference:
         return "\n".join(lines) + "\n"
 
 
+def bit_width(f: dict[str, Any]) -> int | None:
+    """N for a plain bit field (``type: bN``), else None."""
+    t = f.get("type")
+    m = re.fullmatch(r"b(\d+)(le|be)?", t) if isinstance(t, str) else None
+    if m and "repeat" not in f and "if" not in f:
+        return int(m.group(1))
+    return None
+
+
+def bit_position(off: int | None, used: int, width: int, bit_endian: str) -> str:
+    """Where a bit field lies: its octet(s) and bit numbers (bit 0 the least significant
+    of an octet). Kaitai fills octets from the most significant bit down (``be``, the
+    default) or from bit 0 up (``le``); a run of bit fields starts at an octet boundary."""
+    first, last = used, used + width - 1
+    where = f"{off + first // 8} (0x{off + first // 8:x})" if off is not None else "—"
+    if first // 8 == last // 8:
+        if bit_endian == "le":
+            hi, lo = last % 8, first % 8
+        else:
+            hi, lo = 7 - first % 8, 7 - last % 8
+        bitspec = f"bit {lo}" if hi == lo else f"bits {hi}-{lo}"
+        return f"{where}, {bitspec}"
+    order = "filled from bit 0 up" if bit_endian == "le" else "filled from bit 7 down"
+    return f"{where}, bits {first}-{last} of a run of bit fields ({order})"
+
+
 def diagrams(static: Path) -> dict[str, str]:
     """ksy id -> Markdown for its diagram (or an explicit note that it is skipped)."""
     dot = shutil.which("dot")
@@ -504,7 +540,8 @@ def diagrams(static: Path) -> dict[str, str]:
                 "The Kaitai compiler's Graphviz output for this file, rendered with "
                 "`dot` at build time:\n\n"
                 f"```{{image}} /_gen/_static/diagrams/{svg.name}\n:alt: structure of "
-                f"{dotfile.stem}\n:class: ksy-diagram\n```"
+                f"{dotfile.stem}\n:class: ksy-diagram\n:width: 100%\n```\n\n"
+                "Click the diagram to open it full size."
             )
     return out
 
@@ -650,8 +687,9 @@ def gen_rules_and_corpus(ref: Reference) -> None:
         f"The {len(cases)} images of `conformance/corpus/`, from its manifest, by "
         "outermost layer. Each case shows its expected verdict, the Xen releases that "
         "restore it (declared by its recipe, with the Xen functions that decide), the "
-        "rules it exercises, its tags, size, SHA-256, the first 64 octets and a "
-        "download link.",
+        "rules it exercises, its tags, size, SHA-256, the octets around its fault (the "
+        "manifest's `fault_offset`: where its recipe changed the valid base image; the "
+        "first 64 octets when there is none) and a download link.",
         "",
         "| layer | y_ | n_ | i_ |",
         "|---|---|---|---|",
@@ -695,23 +733,41 @@ def gen_rules_and_corpus(ref: Reference) -> None:
                 f"| recipe | `{c.get('recipe', '')}` |",
                 f"| download | {{download}}`{c['name']}.bin <../../../conformance/{c['file']}>` |",
                 "",
-                "```text",
-                hexdump(data[:64]),
-                "```",
-                "",
+                *fault_window(data, c.get("fault_offset")),
             ]
         write(GEN / "corpus" / f"{layer}.md", "\n".join(page))
     idx += ["", "```{toctree}", ":hidden:", "", *toc, "```", ""]
     write(GEN / "corpus" / "index.md", "\n".join(idx))
 
 
-def hexdump(data: bytes) -> str:
+def fault_window(data: bytes, fault: int | None) -> list[str]:
+    """The octets a reader of a case wants to see: 48 before and 64 after the fault
+    the manifest declares (``fault_offset``), the fault's octet marked; else the first
+    64. Lines stay aligned on 16 so offsets read as in ``xxd``."""
+    if fault is None:
+        return ["First 64 octets:", "", "```text", hexdump(data[:64]), "```", ""]
+    start = max(0, (fault // 16) * 16 - 48)
+    end = min(len(data), (fault // 16) * 16 + 64)
+    lines = hexdump(data[start:end], base=start).splitlines() if end > start else []
+    out: list[str] = []
+    for line in lines:
+        out.append(line)
+        line_off = int(line[:8], 16)
+        if line_off <= fault < line_off + 16:
+            out.append(" " * (10 + 3 * (fault - line_off)) + f"^^ fault_offset {fault:#x}")
+    if fault >= len(data):
+        out.append(f"(the image ends here, at {len(data):#x}: fault_offset {fault:#x})")
+    head = f"Octets around the fault, at offset {fault:#x} ({fault}):"
+    return [head, "", "```text", "\n".join(out), "```", ""]
+
+
+def hexdump(data: bytes, base: int = 0) -> str:
     out = []
     for off in range(0, len(data), 16):
         chunk = data[off : off + 16]
         hexs = " ".join(f"{b:02x}" for b in chunk)
         text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        out.append(f"{off:08x}  {hexs:<47}  |{text}|")
+        out.append(f"{base + off:08x}  {hexs:<47}  |{text}|")
     return "\n".join(out) if out else "(empty file)"
 
 
@@ -776,6 +832,182 @@ def gen_conformance(extra: Path) -> None:
     ]
     lines += [f"| {k} | {v} |" for k, v in sorted(by_area.items())]
     write(GEN / "include" / "kaitai-table.md", "\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------
+# the published matrix as part of the site; downloads; the corpus version
+# --------------------------------------------------------------------------
+
+_LINKED = "<!-- xensave-docs: linked -->"
+
+
+def build_paths() -> list[tuple[str, str]]:
+    """Paths of the machine that builds the site, and what a reader sees instead."""
+    pairs = [(str(ROOT) + os.sep, ""), (str(ROOT), ".")]
+    for exe in {sys.executable, os.path.realpath(sys.executable)}:
+        pairs.append((exe, "python"))
+    pairs.append((sys.prefix + os.sep, ""))
+    return sorted(pairs, key=lambda p: -len(p[0]))
+
+
+def link_matrix(html_out: Path) -> None:
+    """The harness's HTML matrix, published at the site's root, made part of the site:
+    each case name links to its corpus page and each rule ID to the rule index, and no
+    path of the build machine is shown (the checkout's own paths become relative, the
+    Python that ran becomes ``python``)."""
+    from docutils.nodes import make_id
+
+    from xensave.rules import load_rules
+
+    html = html_out.read_text(encoding="utf-8")
+    if _LINKED in html:
+        return
+    for old, new in build_paths():
+        html = html.replace(old, new)
+    rules = set(load_rules())
+    manifest = json.loads((ROOT / "conformance" / "manifest.json").read_text())
+    layer_of = {c["name"]: c["layer"] for c in manifest["cases"]}
+
+    def case_link(m: re.Match[str]) -> str:
+        name = m.group(2)
+        if name not in layer_of:
+            return m.group(0)
+        href = f"_gen/corpus/{layer_of[name]}.html#{make_id(case_label(name))}"
+        return f'{m.group(1)}{name} <a class="case-page" href="{href}">case page</a></summary>'
+
+    html = re.sub(r'(<summary class="mono">)([^<]+)</summary>', case_link, html)
+    rule_re = re.compile(r"\b([A-Z]+-[A-Z0-9]+-\d{3})\b")
+
+    def rule_links(text: str) -> str:
+        return rule_re.sub(
+            lambda m: (
+                f'<a href="_gen/rules.html#{make_id(rule_label(m.group(1)))}">{m.group(1)}</a>'
+                if m.group(1) in rules
+                else m.group(1)
+            ),
+            text,
+        )
+
+    parts = re.split(r"(<[^>]*>)", html)
+    in_skip = 0
+    for i, part in enumerate(parts):
+        if part.startswith("<"):
+            tag = part[1:].split(None, 1)[0].lower().rstrip(">") if len(part) > 2 else ""
+            if tag in ("a", "title", "style", "script", "summary"):
+                in_skip += 1
+            elif tag in ("/a", "/title", "/style", "/script", "/summary"):
+                in_skip -= 1
+        elif not in_skip:
+            parts[i] = rule_links(part)
+    html = "".join(parts).replace("</body>", f"{_LINKED}</body>", 1)
+    html_out.write_text(html, encoding="utf-8")
+
+
+def link_chapters_and_ksy() -> None:
+    """Each spec chapter links the layout reference pages of the ksy files its rules
+    concern, and each reference page the chapters whose rules concern it (both from
+    the catalogue's ``spec`` and ``ksy`` of every rule: nothing listed by hand)."""
+    from xensave.rules import load_rules
+
+    pairs: dict[str, set[str]] = {}
+    for r in load_rules().values():
+        if r.spec and r.ksy:
+            chapter = r.spec.split("#")[0].removesuffix(".md")
+            pairs.setdefault(chapter, set()).add(r.ksy.split("#")[0].removesuffix(".ksy"))
+    chapters = set(plan.spec_chapters())
+    ksys = {p.stem for p in plan.ksy_files()}
+    by_ksy: dict[str, set[str]] = {}
+    for chapter, stems in sorted(pairs.items()):
+        stems &= ksys
+        if chapter not in chapters or not stems:
+            continue
+        links = ", ".join(f"[`{k}.ksy`](../_gen/reference/{k}.md)" for k in sorted(stems))
+        write(
+            plan.SPEC_PAGES / f"{chapter}.md",
+            plan.spec_page(chapter) + f"\n**Layout reference of this chapter:** {links}.\n",
+        )
+        for k in stems:
+            by_ksy.setdefault(k, set()).add(chapter)
+    for k in sorted(ksys):
+        page = GEN / "reference" / f"{k}.md"
+        links = ", ".join(f"[{c}](../../spec/{c}.md)" for c in sorted(by_ksy.get(k, ())))
+        text = page.read_text(encoding="utf-8").rstrip("\n")
+        head, sep, rest = text.partition("\n\n")  # after the label line and the title
+        title_end = rest.find("\n\n")
+        intro = f'Download: <a href="../../downloads/ksy/{k}.ksy">the ksy source</a>. ' + (
+            f"The rules about this layout are stated in {links}." if links else ""
+        )
+        if title_end >= 0:
+            text = f"{head}{sep}{rest[:title_end]}\n\n{intro}{rest[title_end:]}"
+        write(page, text + "\n")
+
+
+def _release_module() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("xensave_release", ROOT / ".ci" / "release.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def gen_downloads(extra: Path) -> None:
+    """Files a reader can take away, under ``downloads/`` at the site's root: the corpus
+    manifest and tarball (the same tarball as ``tox -e release``), the ksy sources and
+    the parsers generated from them; the front page's corpus version and the list of
+    downloads as includes."""
+    release = _release_module()
+    version = release.corpus_version()
+    down = extra / "downloads"
+    shutil.rmtree(down, ignore_errors=True)
+    down.mkdir(parents=True)
+    tar = release.tarball(down, version)
+    manifest = down / f"xensave-corpus-{version}.manifest.json"
+    groups: list[tuple[str, str, list[Path]]] = [
+        ("ksy", "Kaitai Struct sources (normative layout)", plan.ksy_files()),
+        (
+            "parsers/python",
+            "Python parsers generated from them (need the kaitaistruct runtime)",
+            sorted((ROOT / "xensave" / "kaitai").glob("*.py")),
+        ),
+        (
+            "parsers/javascript",
+            "JavaScript parsers generated from them (need the kaitai-struct runtime)",
+            sorted((ROOT / "conformance" / "adapters" / "kaitai-js" / "generated").glob("*.js")),
+        ),
+    ]
+    kib = tar.stat().st_size // 1024
+    lines = [
+        f'- <a href="downloads/{tar.name}"><b>{tar.name}</b></a> ({kib} KiB): the corpus '
+        "images, `manifest.json`, its schema, the tag list, `SHA256SUMS` and the corpus "
+        "README, in one directory `xensave-corpus-" + version + "/`.",
+        f'- <a href="downloads/{manifest.name}">{manifest.name}</a>: the manifest alone, '
+        "to pin the version or to read the verdicts.",
+    ]
+    for sub, what, files in groups:
+        files = [f for f in files if f.name != "__init__.py"]
+        (down / sub).mkdir(parents=True, exist_ok=True)
+        links = []
+        for f in files:
+            shutil.copyfile(f, down / sub / f.name)
+            links.append(f'<a href="downloads/{sub}/{f.name}"><code>{f.name}</code></a>')
+        lines.append(f"- {what}: " + ", ".join(links))
+    write(GEN / "include" / "downloads.md", "\n".join(lines) + "\n")
+    cases = len(json.loads((ROOT / "conformance" / "manifest.json").read_text())["cases"])
+    write(
+        GEN / "include" / "corpus-version.md",
+        f"This site documents **corpus version {version}** ({cases} cases) and "
+        f"xensave {_package_version()}; the corpus and its manifest are on the "
+        "{doc}`/downloads` page, and the {doc}`/changelog` says what each corpus "
+        "version changed.\n",
+    )
+
+
+def _package_version() -> str:
+    import tomllib
+
+    return str(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"])
 
 
 # --------------------------------------------------------------------------
@@ -915,9 +1147,12 @@ def generate(app: Any, config: Any) -> None:
     GEN.mkdir(exist_ok=True)
     gen_spec()
     ref = gen_reference()
+    link_chapters_and_ksy()
     gen_rules_and_corpus(ref)
     gen_coverage()
     gen_conformance(GEN / "_extra")
+    link_matrix(GEN / "_extra" / "conformance-matrix.html")
+    gen_downloads(GEN / "_extra")
     gen_cli()
     gen_guide_outputs()
     # pages of a ksy, layer or command that no longer exists must not linger

@@ -39,11 +39,27 @@ FLAGS = [
 
 # (page, fragment, what the DOM must contain: regular expressions)
 PAGES = [
-    ("index.html", "", [r"xensave", r"Specification", r"Layout reference", r"Rule index"]),
+    (
+        "index.html",
+        "",
+        [
+            r"xensave",
+            r"Specification",
+            r"Layout reference",
+            r"Rule index",
+            r"corpus version <[^>]*>?\d+\.\d+\.\d+|corpus version \d+\.\d+\.\d+",
+            r'href="downloads\.html"',
+        ],
+    ),
     (
         "spec/libxc-stream.html",
         "xc-page-004",
-        [r'id="xc-page-004"', r"XC-PAGE-004", r"Bits 52-59 of every pfn entry"],
+        [
+            r'id="xc-page-004"',
+            r"XC-PAGE-004",
+            r"Bits 52-59 of every pfn entry",
+            r'href="\.\./_gen/reference/xen_libxc_stream\.html"',  # and back
+        ],
     ),
     (
         "_gen/rules.html",
@@ -53,13 +69,64 @@ PAGES = [
     (
         "_gen/reference/xen_libxc_stream.html",
         "",
-        [r"<table", r"marker", r"XENF|0x58454e46", r"rec_type", r"<img[^>]+xen_libxc_stream"],
+        [
+            r"<table",
+            r"marker",
+            r"XENF|0x58454e46",
+            r"rec_type",
+            r"<img[^>]+xen_libxc_stream",
+            # the diagram opens full size; the ksy is downloadable; the chapter is linked
+            r'<a[^>]+href="[^"]*_images/xen_libxc_stream[^"]*\.svg"',
+            r'href="\.\./\.\./downloads/ksy/xen_libxc_stream\.ksy"',
+            r'href="\.\./\.\./spec/libxc-stream\.html"',
+        ],
     ),
-    ("_gen/corpus/libxc.html", "", [r"sha256", r"_downloads/", r"00000000  ff ff ff ff"]),
+    # bit fields show their bit positions (bit-endian le: the first field from bit 0)
+    ("_gen/reference/xen_hvm_context.html", "", [r"\(0x4\), bits 3-0", r"\(0x4\), bits 7-4"]),
+    (
+        "_gen/corpus/libxc.html",
+        "",
+        # a case with a declared fault shows the octets around it, the fault marked
+        [r"sha256", r"_downloads/", r"00000000  ff ff ff ff", r"\^\^ fault_offset 0x[0-9a-f]+"],
+    ),
+    (
+        "downloads.html",
+        "",
+        [
+            r'href="downloads/xensave-corpus-\d+\.\d+\.\d+\.tar\.gz"',
+            r'href="downloads/xensave-corpus-\d+\.\d+\.\d+\.manifest\.json"',
+            r'href="downloads/ksy/xen_libxc_stream\.ksy"',
+            r'href="downloads/parsers/python/xen_libxc_stream\.py"',
+            r'href="downloads/parsers/javascript/XenLibxcStream\.js"',
+        ],
+    ),
     ("conformance.html", "", [r"conformance-matrix\.html", r"What Kaitai can and cannot express"]),
-    ("conformance-matrix.html", "", [r"<table", r"kaitai-js", r"kaitai-python", r"reference"]),
+    (
+        "conformance-matrix.html",
+        "",
+        [
+            r"<table",
+            r"kaitai-js",
+            r"kaitai-python",
+            r"reference",
+            r'href="_gen/corpus/libxc\.html#case-n-libxc-',  # cases link to their pages
+            r'href="_gen/rules\.html#rule-xc-page-004"',  # rules to the rule index
+        ],
+    ),
     ("_gen/cli.html", "", [r"usage: xensave", r"conformance run"]),
 ]
+
+
+# What a published page must not show: paths of the machine that built it.
+ABSENT = {
+    # byte diagrams and dumps are shown as written, not coloured as a guessed language
+    "spec/libxc-stream.html": [r'class="highlight-(default|python|python3)\b'],
+    "conformance-matrix.html": [
+        re.escape(str(Path(__file__).resolve().parents[2])),
+        r"site-packages",
+        r"/bin/python",
+    ],
+}
 
 
 def find_chromium() -> str | None:
@@ -110,6 +177,9 @@ def main() -> int:
         missing = [n for n in needles if not re.search(n, dom)]
         for n in missing:
             problems.append(f"{rel}: the rendered page has no {n!r}")
+        for n in ABSENT.get(rel, []):
+            if re.search(n, dom):
+                problems.append(f"{rel}: the rendered page shows {n!r}, which it must not")
         if frag and frag not in parse(dom).ids:
             problems.append(f"{rel}: no element with id {frag!r} in the rendered page")
         # the page must show text, not an empty shell

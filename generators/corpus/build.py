@@ -12,7 +12,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from xensave import samples
 from xensave.rules import load_rules
+from xensave.writer import to_bytes
 
 from .framework import REGISTRY, ROOT, Resolved, replays, resolve
 from .policy import TAGS
@@ -33,7 +35,15 @@ MODULES = (
     "wrappers",
     "legacy",
     "regressions",
+    "xen_saved",
 )
+
+#: The corpus's version, semantic: a removed case or a changed verdict (``verdict``,
+#: ``level`` or ``restorable``) is a major change, a new case a minor one, anything else
+#: (a description, a tag, the bytes of a case whose verdict stays) a patch. Each case
+#: carries the version that added it (``since``, a recipe declaration, default
+#: framework.FIRST_VERSION); docs/changelog.md says what each version changed.
+CORPUS_VERSION = "1.0.0"
 
 CONFORMANCE = ROOT / "conformance"
 #: Generated files, relative to the output directory (the corpus/ images aside).
@@ -69,6 +79,12 @@ def cases() -> list[Resolved]:
         if r.name in names:
             raise ValueError(f"two cases named {r.name}: {names[r.name]} and {r.case.recipe}")
         names[r.name] = r.case.recipe
+    for r in out:
+        if version_key(r.case.since) > version_key(CORPUS_VERSION):
+            raise ValueError(
+                f"{r.case.recipe} ({r.name}): since {r.case.since} is after the corpus "
+                f"version {CORPUS_VERSION}; raise CORPUS_VERSION (generators/corpus/build.py)"
+            )
     return sorted(out, key=lambda r: r.name)
 
 
@@ -91,6 +107,43 @@ def select(homes: list[Resolved], candidates: list[Resolved]) -> list[Resolved]:
             kept.append(r)
             have |= new
     return kept
+def version_key(version: str) -> tuple[int, int, int]:
+    """``MAJOR.MINOR.PATCH`` as a tuple that sorts; ValueError for anything else."""
+    parts = version.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"corpus version {version!r} is not MAJOR.MINOR.PATCH")
+    major, minor, patch = (int(p) for p in parts)
+    return major, minor, patch
+
+
+def fault_offsets(resolved: list[Resolved]) -> dict[str, int | None]:
+    """Where each case's fault is, for readers of the case (the docs show the octets
+    around it): the offset its recipe declares (``fault_offset=``), else the first octet
+    where the image differs from the small valid base image of its outermost layer,
+    libxc version and guest (the image the bases in bases.py start from), which is
+    where a recipe that changed one thing changed it. None for y_ cases, and where
+    there is no such base (wrappers, legacy streams) or no difference."""
+    bases: dict[tuple[str, int, str], bytes] = {}
+    out: dict[str, int | None] = {}
+    for r in resolved:
+        declared = r.case.fault_offset
+        if declared is not None or r.verdict.prefix == "y":
+            out[r.name] = declared
+            continue
+        key = (r.layer, r.version or 0, r.guest or "")
+        if r.layer not in ("libxc", "libxl", "xl") or r.version is None or r.guest is None:
+            out[r.name] = None
+            continue
+        if key not in bases:
+            image = samples.build(r.guest, r.version, r.layer, vcpus=1, small=True)
+            bases[key] = to_bytes(image)
+        base = bases[key]
+        n = min(len(base), len(r.data))
+        at = next((i for i in range(n) if base[i] != r.data[i]), None)
+        if at is None and len(base) != len(r.data):
+            at = n  # cut short, or octets appended
+        out[r.name] = at
+    return out
 
 
 def _json(value: object) -> str:
@@ -101,12 +154,21 @@ def render(resolved: list[Resolved]) -> dict[str, bytes]:
     """Every output file, by path relative to the output directory."""
     files: dict[str, bytes] = {}
     entries = []
+    faults = fault_offsets(resolved)
     for r in resolved:
         path = f"corpus/{r.name}.bin"
         files[path] = r.data
-        entries.append(r.entry(hashlib.sha256(r.data).hexdigest()))
+        entry = r.entry(hashlib.sha256(r.data).hexdigest())
+        entry["fault_offset"] = faults[r.name]
+        entries.append(entry)
     tags = dict(sorted(TAGS.items()))
-    manifest = {"format": "xensave-corpus", "manifest_version": 1, "tags": tags, "cases": entries}
+    manifest = {
+        "format": "xensave-corpus",
+        "manifest_version": 1,
+        "corpus_version": CORPUS_VERSION,
+        "tags": tags,
+        "cases": entries,
+    }
     files["manifest.json"] = _json(manifest).encode()
     files["manifest.schema.json"] = _json(schema()).encode()
     files["tags.json"] = _json(tags).encode()

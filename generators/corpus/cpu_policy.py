@@ -124,6 +124,18 @@ def msr_platform_info_64(guest: str) -> LibxcStream:
 
 
 @recipe(
+    "msr-policy-arch-caps-64-bit",
+    "X86_MSR_POLICY gives MSR 0x10a a value above 32 bits: Xen 4.18 and later restore it, "
+    "4.15-4.17 refuse it (-EOVERFLOW)",
+    tags=("cpu-policy",),
+    args=("hvm",),
+    permits=("XC-POL-012",),
+)
+def msr_arch_caps_64(guest: str) -> LibxcStream:
+    return _with(guest, msrs=[MSRS[0], (0x10A, 0, 1 << 32)])
+
+
+@recipe(
     "cpu-policy-every-leaf",
     "X86_CPUID_POLICY with every leaf and subleaf the policy holds (120, the most allowed) "
     "and X86_MSR_POLICY with both MSRs",

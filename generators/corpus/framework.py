@@ -67,6 +67,10 @@ from .policy import PROFILES, RESERVED, TAGS
 
 ROOT = Path(__file__).resolve().parents[2]
 
+#: The corpus version every case of the first release carries as ``since``; a recipe
+#: added later declares the version that adds it (build.CORPUS_VERSION says which).
+FIRST_VERSION = "1.0.0"
+
 
 @dataclass(frozen=True)
 class Built:
@@ -125,6 +129,8 @@ class Case:
     same_version: str = ""  # why it is replayed in its own libxc version's other cells only
     replay: tuple[tuple[str, int], tuple[str, int]] | None = None  # (home, cell)
     replay_of: str = ""  # the home case's name, for a replay
+    since: str = FIRST_VERSION  # the corpus version that added the case
+    fault_offset: int | None = None  # None: where it first differs from its base (build.py)
 
     def build(self) -> Built:
         if self.replay is None:
@@ -277,6 +283,8 @@ def recipe(
     only_here: str = "",
     same_guest: str = "",
     same_version: str = "",
+    since: str = FIRST_VERSION,
+    fault_offset: int | None = None,
 ) -> Callable[[Builder], Builder]:
     """Register ``fn(*args)`` as a case. Stack the decorator for several variants.
 
@@ -307,6 +315,8 @@ def recipe(
                 only_here=only_here,
                 same_guest=same_guest,
                 same_version=same_version,
+                since=since,
+                fault_offset=fault_offset,
             )
         )
         return fn
@@ -437,6 +447,7 @@ class Resolved:
             "tags": sorted(self.case.tags),
             "description": self.case.description,
             "recipe": self.case.recipe,
+            "since": self.case.since,
         }
 
 

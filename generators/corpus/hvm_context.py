@@ -18,7 +18,7 @@ from xensave.model import LibxcStream, Record
 
 from . import bases as B
 from .bases import X
-from .framework import recipe
+from .framework import Restore, recipe
 
 Entry = tuple[int, int, bytes]
 
@@ -234,9 +234,37 @@ def _with(body: bytes, vcpus: int = 1, version: int = 3) -> LibxcStream:
     return s
 
 
+def _without_base_msrs(body: bytes) -> bytes:
+    """The blob less :data:`MSRS` in its CPU_MSR entries (an entry left empty goes)."""
+    out, off = [], 0
+    while off + 8 <= len(body):
+        t, inst, n = struct.unpack_from("<HHI", body, off)
+        payload = body[off + 8 : off + 8 + n]
+        off += 8 + n
+        if t == CPU_MSR:
+            count = struct.unpack_from("<I", payload)[0]
+            kept = [
+                (i, v)
+                for i, _r, v in (
+                    struct.unpack_from("<IIQ", payload, 8 + 16 * k) for k in range(count)
+                )
+                if (i, v) not in MSRS
+            ]
+            if not kept:
+                continue
+            payload = msrs(kept)
+        out.append((t, inst, payload))
+    return pack(out) + body[off:]
+
+
 def _lean(body: bytes, version: int = 3) -> LibxcStream:
     """:func:`_with`, and only the XTAB pfn in PAGE_DATA (no page contents), as in
-    ``page-data-without-contents``: the case is about the blob."""
+    ``page-data-without-contents``: the case is about the blob. A version 2 stream is
+    read from Xen 4.6, whose hvm_load_cpu_msrs restores neither SPEC_CTRL (4.11) nor
+    MISC_FEATURES_ENABLES (4.10): its blob leaves :data:`MSRS` out, so that 4.6-4.10
+    refuse it only for the fault the case is about."""
+    if version == 2:
+        body = _without_base_msrs(body)
     s = _with(body, version=version)
     at = B.index(s.records, X.PAGE_DATA)
     s.records = [r for r in s.records if r.type != X.PAGE_DATA]
@@ -863,9 +891,11 @@ def xsave_zero_tail() -> LibxcStream:
 
 @recipe(
     "hvm-context-every-msr",
-    "CPU_MSR with every MSR index current Xen restores from it",
+    "CPU_MSR with every MSR index current Xen restores from it; PKRS (0x6e1) came with "
+    "Xen 4.18, so older releases refuse it (-ENXIO)",
     tags=("hvm-context", "boundary"),
     exercises=("HVM-MSR-003",),
+    restore=Restore("4.18-", ("xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs",)),
 )
 def every_msr() -> LibxcStream:
     every = [0x48, 0x140, 0x6E1, 0xD90, 0xDA0, 0xC001011F, 0xC0011019, 0xC001101A, 0xC001101B]

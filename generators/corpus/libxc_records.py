@@ -21,7 +21,7 @@ from xensave.model import LibxcStream, Record, XlFile
 
 from . import bases as B
 from .bases import X
-from .framework import recipe
+from .framework import Restore, recipe
 
 # --- PAGE_DATA ------------------------------------------------------------------------------
 
@@ -769,6 +769,14 @@ def _param_case(
     "XC-HVMP-008",
 )
 @_param_case(
+    "hvm-params-vm86-tss-sized-small",
+    "HVM_PARAMS sets VM86_TSS_SIZED (37) with a size of 64 in bits 32-63, less than a "
+    "32-bit TSS (104)",
+    37,
+    (64 << 32) | 0xFC00A000,
+    "XC-HVMP-008",
+)
+@_param_case(
     "hvm-params-viridian-0",
     "HVM_PARAMS sets VIRIDIAN (9) to 0 (base_freq clear)",
     9,
@@ -806,7 +814,7 @@ def _param_case(
 @_param_case(
     "hvm-params-pae-enabled",
     "HVM_PARAMS sets PAE_ENABLED (4) to 1, as Xen 4.6-4.13 "
-    "save a PAE guest; Xen 4.14-4.22 refuse it",
+    "save a PAE guest; deprecated from 4.14, whose restorer discards it",
     4,
     1,
     "XC-HVMP-011",
@@ -835,6 +843,47 @@ def hvm_param_added(version: int, index: int, value: int) -> LibxcStream:
 def hvm_params_viridian_changed(version: int) -> LibxcStream:
     s, p = _lean_params(version)
     p.params += [(9, 1), (9, 3)]
+    return s
+
+
+_SET_PARAM = "xen/arch/x86/hvm/hvm.c:hvm_allow_set_param"
+
+
+@recipe(
+    "hvm-params-ioreq-pfn-changed",
+    "HVM_PARAMS gives IOREQ_PFN (5) a second, different value: Xen 4.6-4.11 set it again, "
+    "4.12 and later let it change only while zero (-EEXIST)",
+    tags=("hvm-params",),
+    exercises=("XC-HVMP-010",),
+    restore=Restore("4.6-4.11", (_SET_PARAM,)),
+)
+def hvm_params_ioreq_pfn_changed() -> LibxcStream:
+    s, p = _lean_params(2)
+    p.params = [(i, v) for i, v in p.params if i != 5] + [(5, 0xFEFFF), (5, 0xFEFF7)]
+    return s
+
+
+@recipe(
+    "hvm-params-index-above-32-bits",
+    "an HVM_PARAMS entry for index 2^32 + 10: beyond HVM_NR_PARAMS, but the restorer's "
+    "xc_hvm_param_set takes a 32-bit index, so Xen sets TIMER_MODE (10) to 1",
+    tags=("hvm-params", "reserved-bits"),
+    args=(2,),
+    breaks=("XC-HVMP-006",),
+    restore=Restore("4.6-", ("tools/libs/ctrl/xc_domain.c:xc_hvm_param_set",)),
+)
+@recipe(
+    "hvm-params-index-above-32-bits",
+    "an HVM_PARAMS entry for index 2^32 + 10: beyond HVM_NR_PARAMS, but the restorer's "
+    "xc_hvm_param_set takes a 32-bit index, so Xen sets TIMER_MODE (10) to 1",
+    tags=("hvm-params", "reserved-bits"),
+    args=(3,),
+    breaks=("XC-HVMP-006",),
+    restore=Restore("4.14-", ("tools/libs/ctrl/xc_domain.c:xc_hvm_param_set",)),
+)
+def hvm_params_index_above_32_bits(version: int) -> LibxcStream:
+    s, p = _lean_params(version)
+    p.params = [(i, v) for i, v in p.params if i != 10] + [((1 << 32) | 10, 1)]
     return s
 
 

@@ -75,6 +75,8 @@ TAGS: dict[str, str] = {
     "boundary": "a valid image that sits exactly on the limit of a rule",
     "errata": "what Xen 4.6-4.8 wrote because of a bug that the Xen text lists as an erratum",
     "converted": "a stream made by converting a legacy (pre-4.6) image",
+    "xen-saved": "a libxc stream written by Xen's own saver (xc_domain_save) over the "
+    "in-memory hypervisor, in the libxl and xl framing xl adds",
     "off-by-one": "a length or value one more or one less than the rule allows",
     "truncated": "the image ends early, inside the named structure",
     "declared-only": "a length declared in a header whose octets are not in the file",

@@ -308,12 +308,20 @@ def xen_limits(guest: str, changes: dict[str, Any]) -> LibxcStream:
 _START_INFO = {4: (44, 52, "<I"), 8: (56, 72, "<Q")}
 
 
-def _start_info(guest: str, version: int, store: int, console: int) -> LibxcStream:
+def _start_info(
+    guest: str, version: int, store: int, console: int, retype: dict[int, int] | None = None
+) -> LibxcStream:
     """The small stream with the start-info page (pfn 5) holding ``store`` and
-    ``console`` in its store_mfn and console.domU.mfn."""
+    ``console`` in its store_mfn and console.domU.mfn; ``retype`` gives pfns sent
+    without contents (6 XTAB, 7 BROKEN in the sample) another such type."""
     s = B.xc(guest, version)
     pd = B.body(s.records, X.PAGE_DATA)
     assert isinstance(pd, PageData)
+    for pfn, ptype in (retype or {}).items():
+        assert not has_data(ptype)
+        at = [e & 0x000F_FFFF_FFFF_FFFF for e in pd.entries].index(pfn)
+        assert not has_data(pd.entries[at] >> 60)
+        pd.entries[at] = pfn_entry(pfn, ptype)
     k = _page_index(pd, 5)
     page = bytearray(pd.pages[k])
     at_store, at_console, code = _START_INFO[_width(guest)]
@@ -347,10 +355,30 @@ recipe(
 )(_start_info)
 recipe(
     "pv-context-start-info-at-max-pfn",
-    "the start-info page names store_mfn and console.domU.mfn 7, max_pfn itself",
+    "the start-info page names store_mfn and console.domU.mfn 7, max_pfn itself, a pfn "
+    "sent as XALLOC (populated without contents: page_type_to_populate), so that "
+    "process_start_info finds its machine frame",
     tags=(*TAGS, "boundary"),
-    args=("x86_32-pv", 3, 7, 7),
+    args=("x86_32-pv", 3, 7, 7, {7: PageType.XALLOC}),
     exercises=("PV-SIF-002",),
+)(_start_info)
+for _guest, _version in CELLS:
+    recipe(
+        "pv-context-start-info-store-unpopulated",
+        "the start-info page (pfn 5) names store_mfn 6, in range but sent as XTAB: the "
+        "restorer never populates it (page_type_to_populate), so process_start_info "
+        "finds no machine frame for it ('XenStore pfn has bad mfn')",
+        tags=TAGS,
+        args=(_guest, _version, 6, 5),
+        breaks=("PV-SIF-002",),
+    )(_start_info)
+recipe(
+    "pv-context-start-info-console-broken",
+    "the start-info page (pfn 5) names console.domU.mfn 7, in range but sent as BROKEN, "
+    "which the restorer does not populate: 'Console pfn has bad mfn'",
+    tags=TAGS,
+    args=("x86_64-pv", 3, 5, 7),
+    breaks=("PV-SIF-002",),
 )(_start_info)
 
 

@@ -77,6 +77,14 @@ def main():
             time.sleep(60)
         elif deed == "badjson":
             out.write(struct.pack("<I", 5) + b"{nope")
+        elif deed == "deepjson":  # nesting past Python's recursion limit
+            data = b'{"verdict":"accept","id":%d,"summary":' % header["id"]
+            data += b"[" * 100000 + b"]" * 100000 + b"}"
+            out.write(struct.pack("<I", len(data)) + data)
+        elif deed == "deep80":  # nesting a report could not write safely either
+            data = b'{"verdict":"accept","id":%d,"summary":' % header["id"]
+            data += b"[" * 80 + b"]" * 80 + b"}"
+            out.write(struct.pack("<I", len(data)) + data)
         elif deed == "badverdict":
             out.write(frame({"verdict": "maybe", "id": header["id"]}))
         elif deed == "wrongid":

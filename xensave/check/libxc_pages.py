@@ -85,7 +85,11 @@ def page_data(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
     if reserved:
         c.emit("XC-PAGE-003", base + 4, "libxc", f"reserved is {reserved:#010x}, not 0", ev)
     entries = body[8:]
-    n = len(entries) >> 3
+    # A pfn array over the reader's PFN_KEEP_MAX arrives as a prefix with the whole
+    # array's counts (memory must not follow the count field): reserved bits and types
+    # are judged on the prefix, the length on the counts.
+    complete = ev.body_complete
+    n = len(entries) >> 3 if complete else ev.pfn_entries
     if e == "<":
         top, second = entries[7::8], entries[6::8]
     else:
@@ -104,9 +108,12 @@ def page_data(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
         )
         xc.pfn_types = None
         return
-    with_data = data_pfn_count(entries, e)  # reserved types count as sending none
+    # reserved types count as sending none
+    with_data = data_pfn_count(entries, e) if complete else ev.data_entries
     expected = 8 + 8 * count + xc.page_size * with_data
-    if length != expected:
+    if with_data < 0:
+        xc.pfn_types = None  # over REC_LENGTH_MAX (XC-REC-008): not counted, refused anyway
+    elif length != expected:
         c.emit(
             "XC-PAGE-006",
             ev.offset + 4,
@@ -116,6 +123,8 @@ def page_data(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
             ev,
         )
         xc.pfn_types = None
+    elif not complete:
+        xc.pfn_types = None  # types beyond the prefix unknown: no telling what it holds
     else:
         found = pv_records.page_data(xc.pv, body, e, ev.pages) if xc.pv is not None else []
         for p in found:

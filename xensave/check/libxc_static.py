@@ -28,6 +28,7 @@ CHECKS: dict[str, str] = {
     "XC-POL-009": "X86_MSR_POLICY: indices 0xce and 0x10a only",
     "XC-POL-010": "X86_MSR_POLICY: at most 2 entries",
     "XC-POL-011": "X86_MSR_POLICY: MSR 0xce value within 32 bits",
+    "XC-POL-012": "X86_MSR_POLICY: MSR 0x10a value within 32 bits (warning)",
 }
 
 

@@ -28,7 +28,7 @@ CHECKS: dict[str, str] = {
     "PV-DBG-001": "PV context: x86_64 DR6/DR7 fit in 32 bits",
     "PV-FLG-001": "PV context: flags only VGCF_* bits (warning)",
     "PV-FLG-002": "PV context: x86_32 eflags.VM clear",
-    "PV-SIF-002": "PV context: start-info page's store_mfn, console mfn <= max_pfn",
+    "PV-SIF-002": "PV context: start-info page's store_mfn, console mfn <= max_pfn, populated",
     "PV-ADR-002": "PV context: x86_64 rsp, kernel_sp, segment bases, LDT canonical",
     "PV-LDT-003": "PV context: x86_64 ldt_base outside Xen's range",
     "PV-DBG-002": "PV context: x86_64 DR0-DR3 outside Xen's range",
@@ -181,7 +181,7 @@ def frames_at_end(c: CheckState, xc: XcState) -> None:
             for rid, offset, _what, pfn, types in refs:
                 if rid != "PV-SIF-001" or pfn_problem(xc.pfn_types, pfn, types, names):
                     continue
-                if bad := pv_records.start_info_problem(xc.pv, pfn):
+                if bad := pv_records.start_info_problem(xc.pv, pfn, xc.pfn_types):
                     c.emit("PV-SIF-002", offset, "libxc", f"vCPU {vcpu}: {bad}", ev)
     xc.pv_frames.clear()
 

@@ -7,6 +7,7 @@ This module imports nothing heavy at load time, so ``xensave verify`` stays fast
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -57,14 +58,24 @@ def _size(text: str) -> int:
     return n
 
 
+#: The longest time option accepted (seconds: a week). Larger values, inf and nan would
+#: reach time arithmetic (deadlines, select timeouts) that raises OverflowError.
+MAX_SECONDS = 7 * 86400.0
+
+
 def positive_number(text: str) -> float:
-    """argparse type: a number above zero (shared by conformance and fuzz)."""
+    """argparse type: a finite number of seconds above zero and at most a week (shared
+    by conformance and fuzz)."""
     try:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
     if v <= 0:
         raise argparse.ArgumentTypeError(f"not positive: {text!r}")
+    if v > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"over a week ({MAX_SECONDS:g} s): {text!r}")
     return v
 
 
@@ -96,7 +107,7 @@ def _filters(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="LAYER",
-        help="outermost layer: xl, libvirt, xapi, libxl, libxc",
+        help="outermost layer: xl, libvirt, xapi, libxl, libxc, legacy",
     )
     g.add_argument(
         "--version",
@@ -302,6 +313,8 @@ def _list(args: argparse.Namespace) -> int:
     if mpath is None:
         return _err("no corpus manifest found (conformance/manifest.json); pass --manifest")
     manifest = load_manifest(mpath)
+    version = manifest.corpus_version or "(no version)"
+    print(f"corpus {version}: {manifest.path}")
     print("adapters:")
     for a in bundled_adapters(manifest.root / "adapters"):
         claims = "; ".join(f"{k}: {', '.join(v)}" for k, v in a.supports.items()) or "everything"

@@ -75,7 +75,7 @@ class RawResult:
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
     summary: Any = None
     seconds: float = 0.0
-    input_modified: str | None = None  # "deleted" or "rewritten"
+    input_modified: str | None = None  # what it did: "deleted", "rewrote", "replaced"...
 
 
 class _Capped:
@@ -601,7 +601,7 @@ class Workspace:
             if not path.is_file() or path.is_symlink():
                 what: str | None = "replaced"
             elif st.st_size != len(data) or path.read_bytes() != data:
-                what = "rewritten"
+                what = "rewrote"  # "the testee rewrote its input copy"
             else:
                 what = None
         except FileNotFoundError:

@@ -31,7 +31,7 @@ from .runner import (
 __all__ = ["render_html", "write_html"]
 
 _HEX_BYTES = 64
-_LAYER_ORDER = ("xl", "libvirt", "xapi", "libxl", "libxc")
+_LAYER_ORDER = ("xl", "libvirt", "xapi", "libxl", "libxc", "legacy")
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}

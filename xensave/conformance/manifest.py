@@ -56,6 +56,7 @@ class Case:
     recipe: str = ""
     restorable: str | None = None  # the Xen releases that restore it ("4.6-", "none")
     restore_decided_by: tuple[str, ...] = ()
+    since: str | None = None  # the corpus version that added the case
 
     @property
     def prefix(self) -> str:
@@ -69,6 +70,7 @@ class Manifest:
     cases: list[Case]
     tags: dict[str, str] = field(default_factory=dict)
     raw_sha256: str = ""
+    corpus_version: str | None = None  # MAJOR.MINOR.PATCH; None in a manifest before 1.0.0
 
     @property
     def root(self) -> Path:
@@ -136,6 +138,7 @@ def _case(obj: object, index: int) -> Case:
         restore_decided_by=_str_tuple(
             obj.get("restore_decided_by"), f"{where}: restore_decided_by"
         ),
+        since=_opt_str(obj.get("since"), f"{where}: since"),
     )
 
 
@@ -170,19 +173,28 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
         cases=cases,
         tags={str(k): str(v) for k, v in tags.items()},
         raw_sha256=hashlib.sha256(raw).hexdigest(),
+        corpus_version=_opt_str(obj.get("corpus_version"), f"{p}: corpus_version"),
     )
 
 
+#: Where a wheel puts the conformance suite (pyproject force-includes conformance/).
+PACKAGED_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "conformance" / "manifest.json"
+
+
 def find_manifest(start: Path | None = None) -> Path | None:
-    """``conformance/manifest.json`` in the current directory or one above it, else
-    the one of the source tree this package lives in."""
+    """The corpus manifest to use when none is named: a checkout's own
+    ``conformance/manifest.json`` (in the current directory or one above it, else in
+    the source tree this package is imported from), else the copy an installed wheel
+    carries as package data."""
     here = (start or Path.cwd()).resolve()
     for d in (here, *here.parents):
         cand = d / "conformance" / "manifest.json"
         if cand.is_file():
             return cand
     cand = Path(__file__).resolve().parents[2] / "conformance" / "manifest.json"
-    return cand if cand.is_file() else None
+    if cand.is_file():
+        return cand
+    return PACKAGED_MANIFEST if PACKAGED_MANIFEST.is_file() else None
 
 
 @dataclass
@@ -283,6 +295,7 @@ def as_jsonable(case: Case) -> dict[str, Any]:
         "guest": case.guest,
         "profile": case.profile,
         "restorable": case.restorable,
+        "since": case.since,
         "tags": list(case.tags),
         "description": case.description,
     }

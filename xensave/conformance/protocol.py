@@ -11,6 +11,7 @@ testee built on it is in :mod:`xensave.conformance.testee`.
 from __future__ import annotations
 
 import json
+import re
 import struct
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -95,9 +96,11 @@ def read_request(f: BinaryIO) -> Request | None:
     image = _read_exact(f, image_len) if image_len else b""
     if head is None or image is None:
         raise ProtocolError("end of input inside a request")
+    if json_depth(head) > MAX_DEPTH:
+        raise ProtocolError(f"request header nests deeper than {MAX_DEPTH} levels")
     try:
         header = json.loads(head)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"request header is not JSON: {exc}") from None
     if not isinstance(header, dict):
         raise ProtocolError("request header is not a JSON object")
@@ -129,14 +132,42 @@ def _diagnostic(d: object) -> dict[str, Any] | None:
     return out
 
 
+#: The deepest nesting of arrays and objects a testee's answer may have. Python's JSON
+#: decoder recurses per level (RecursionError near 1000), and so does writing the
+#: ``summary`` into a report: a hostile testee must meet a ProtocolError instead.
+MAX_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(data: bytes) -> int:
+    """How deeply ``data`` (JSON text) nests arrays and objects, found without parsing
+    (strings skipped) so that no depth can exhaust the stack."""
+    depth = deepest = 0
+    for m in _JSON_BRACKETS.finditer(_JSON_STRING.sub(b"", data)):
+        if m.group() in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
 def decode_response(body: bytes) -> Response:
     """A response body (without its length prefix) as a :class:`Response`.
 
     Raises ProtocolError for anything that is not a JSON object with a known
     ``verdict``; unknown keys are ignored, malformed optional ones dropped.
     """
+    if len(body) > MAX_RESPONSE:
+        raise ProtocolError(f"response of {len(body)} bytes is over the {MAX_RESPONSE} limit")
+    depth = json_depth(body)
+    if depth > MAX_DEPTH:
+        raise ProtocolError(f"response nests {depth} levels deep; at most {MAX_DEPTH} allowed")
     try:
         obj = json.loads(body.decode("utf-8"))
+    except RecursionError:
+        raise ProtocolError(f"response nests too deeply (over {MAX_DEPTH} levels)") from None
     except (UnicodeDecodeError, ValueError) as exc:
         preview = body[:40].decode("latin-1").encode("unicode_escape").decode()
         raise ProtocolError(f"response is not UTF-8 JSON ({exc}): {preview!r}") from None

@@ -443,7 +443,7 @@ def run(
     finally:
         workspace.close()
     if errors:
-        raise AdapterError("; ".join(errors))
+        raise AdapterError("; ".join(dict.fromkeys(errors)))  # each worker may hit the same
 
     corpus_error = None
     try:

@@ -11,5 +11,5 @@ differential fuzzing of any implementation through the conformance harness.
   fails, write reproducers with a manifest entry each; :mod:`.cli` its command line.
 
 Nothing is imported here, so ``xensave`` loads only what a command needs. The
-strategies and the driver need hypothesis (``pip install 'xensave[test]'``).
+strategies and the driver need hypothesis, a dependency of xensave.
 """

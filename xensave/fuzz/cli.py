@@ -271,7 +271,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         import hypothesis  # noqa: F401
     except ImportError:
-        return _err("xensave fuzz needs hypothesis: pip install 'xensave[test]'")
+        return _err("xensave fuzz needs hypothesis, a dependency of xensave: pip install xensave")
     from ..conformance.adapters import AdapterError
     from ..conformance.execute import ExecOptions, StartError
     from .defaults import DEFAULT_STARTUP_GRACE, DEFAULT_TIMEOUT

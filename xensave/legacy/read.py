@@ -563,6 +563,7 @@ class _Probe:
     verdict: str  # complete | plausible | failed
     offset: int = 0
     message: str = ""
+    reached: int = 0  # how far the parse read before it failed (deeper than ``offset``)
 
 
 def _probe(inp: _In, width: Width, guest: Guest) -> _Probe:
@@ -577,7 +578,8 @@ def _probe(inp: _In, width: Width, guest: Guest) -> _Probe:
         # an image that stops at tmem state, or is truncated after a whole body: read as
         # far as it goes (a truncation earlier is too weak a sign of a legacy image)
         stopped = e.rule == "LEG-CHK-007" or (e.rule == "LEG-END-001" and bodies > 0)
-        return _Probe(width, guest, "stopped" if stopped else "failed", e.offset, e.message)
+        verdict = "stopped" if stopped else "failed"
+        return _Probe(width, guest, verdict, e.offset, e.message, max(e.offset, inp.pos()))
     return _Probe(width, guest, "complete", inp.pos())
 
 
@@ -670,7 +672,13 @@ def detect(
     if not results:
         raise _err(start, "no candidate width and guest type left to try")
     if strict:
-        best = max(results, key=lambda p: p.offset)
+        best = max(results, key=lambda p: (p.reached, p.offset))
+        rivals = [p for p in results if p.reached == best.reached]
+        if best.message.startswith("truncated") and len(rivals) == 1 and best.reached > 64:
+            # one variant reads on until the data ends: a truncated image of that
+            # variant, whose own parse then reports the truncation where it is
+            return best.width, best.guest, f"{why}; only a {_name(best.width, best.guest)} "
+            "reads to the end of the data (truncated)"
         raise _NoCandidate(
             f"a {_name(best.width, best.guest)}, fails at {best.offset:#x}: {best.message}"
         )

@@ -358,10 +358,12 @@ static int set_vcpu_msrs(const struct xen_domctl_vcpu_msrs *m)
         emu_refuse("XEN_DOMCTL_set_vcpu_msrs: vcpu %u beyond max_vcpus (-ESRCH)", m->vcpu);
         return -ESRCH;
     }
-    if ( m->msr_count > nr )
+    /* It takes its list's length, plus 4 on a host with DBEXT (AMD's debug address
+     * masks): host-dependent, so the emulation is the host that takes most. */
+    if ( m->msr_count > nr + 4 )
     {
-        emu_refuse("XEN_DOMCTL_set_vcpu_msrs: %u MSRs, more than the %u it takes (-EINVAL)",
-                   m->msr_count, nr);
+        emu_refuse("XEN_DOMCTL_set_vcpu_msrs: %u MSRs, more than the %u it takes on a "
+                   "host with DBEXT (-EINVAL)", m->msr_count, nr + 4);
         return -EINVAL;
     }
     for ( i = 0; i < m->msr_count; i++ )
@@ -802,6 +804,23 @@ int hv_hvm_load(const uint8_t *buf, uint32_t size)
                                d->instance);
                     return -EINVAL;
                 }
+        }
+        else if ( d->typecode == 18 )
+        {
+            /* vmce_restore_vcpu (xen/arch/x86/cpu/mcheck/vmce.c): caps beyond the bank
+             * count and MCG_CTL_P must be among what the host's vendor offers guests
+             * (Intel: SER_P, TES_P, CMCI_P, LMCE_P; AMD: none). Host-dependent, so the
+             * emulation is the host that takes most: the union, 0x09000dff in all. */
+            struct hvm_vmce_vcpu m;
+
+            memset(&m, 0, sizeof(m));
+            memcpy(&m, body, d->length);
+            if ( m.caps & ~0x09000dffULL )
+            {
+                emu_refuse("vmce_restore_vcpu: vcpu %u caps %#llx beyond what any host offers "
+                           "(-EINVAL)", d->instance, (unsigned long long)m.caps);
+                return -EINVAL;
+            }
         }
         if ( rc )
             return rc;

@@ -31,6 +31,7 @@ struct emu_domain {
     uint64_t nr_pages;        /* populated pages */
     uint64_t params_set[2];   /* which HVM params have been set (bitmap, 128 entries) */
     uint64_t params[128];
+    uint64_t p2m_size;        /* a saved guest's (guest.c); 0 on restore */
 };
 
 extern struct emu_domain emu_dom;
@@ -55,5 +56,15 @@ int hv_domctl(struct xen_domctl *domctl);
 int hv_hvm_load(const uint8_t *buf, uint32_t size);
 int hv_set_param(uint32_t index, uint64_t value);
 int hv_tsc_set_info(uint32_t mode, uint64_t nsec, uint32_t khz, uint32_t incarnation);
+
+/* The virtual guest a save reads (guest.c); none on restore. */
+#include <stdio.h>
+struct xen_sysctl;
+int emu_guest_load(FILE *f);
+void emu_guest_suspend(void);
+void emu_guest_resume(void);
+void emu_guest_info(xc_dominfo_t *info);
+int emu_guest_domctl(struct xen_domctl *d, int *rc);
+int emu_guest_sysctl(struct xen_sysctl *s);
 
 #endif

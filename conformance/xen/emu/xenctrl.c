@@ -409,6 +409,7 @@ int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid, unsigned int max_
     info->max_memkb = 4ul << 20;
     info->nr_online_vcpus = 1;
     info->max_vcpu_id = EMU_MAX_VCPU_ID;
+    emu_guest_info(info);
     return 1;
 }
 
@@ -422,7 +423,9 @@ int xc_domain_get_guest_width(xc_interface *xch, uint32_t domid, unsigned int *g
 int xc_domain_nr_gpfns(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
 {
     (void)xch; (void)domid;
-    *gpfns = 0x100000;  /* 4 GiB: only sizes the dirty bitmap of checkpointed streams */
+    /* a saved guest's p2m size; on restore 4 GiB: only sizes the dirty bitmap of
+     * checkpointed streams */
+    *gpfns = emu_dom.p2m_size ? emu_dom.p2m_size : 0x100000;
     return 0;
 }
 
@@ -648,6 +651,10 @@ static int hv_result(int rc)
 
 static int domctl(struct xen_domctl *d)
 {
+    int rc;
+
+    if ( emu_guest_domctl(d, &rc) )
+        return hv_result(rc);
     if ( d->cmd == XEN_DOMCTL_set_address_size )
     {
         /* switch_compat/switch_native (xen/arch/x86/pv/domain.c) */
@@ -676,6 +683,8 @@ int xencall1(xencall_handle *xcall, unsigned int op, uint64_t arg1)
     (void)xcall;
     if ( op == __HYPERVISOR_domctl )
         return domctl((struct xen_domctl *)(uintptr_t)arg1);
+    if ( op == __HYPERVISOR_sysctl )
+        return hv_result(emu_guest_sysctl((struct xen_sysctl *)(uintptr_t)arg1));
     return 0;
 }
 
@@ -782,64 +791,8 @@ unsigned long xc_make_page_below_4G(xc_interface *xch, uint32_t domid, unsigned 
     return mfn;
 }
 
-int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom, unsigned int num, xen_pfn_t *arr)
-{
-    (void)xch; (void)dom; (void)num; (void)arr;
-    return 0;
-}
-
-int xc_shadow_control(xc_interface *xch, uint32_t domid, unsigned int sop, unsigned int *mb,
-                      uint32_t mode)
-{
-    (void)xch; (void)domid; (void)sop; (void)mb; (void)mode;
-    return 0;
-}
-
-long long xc_logdirty_control(xc_interface *xch, uint32_t domid, unsigned int sop,
-                              xc_hypercall_buffer_t *dirty_bitmap, unsigned long pages,
-                              unsigned int mode, xc_shadow_op_stats_t *stats)
-{
-    (void)xch; (void)domid; (void)sop; (void)dirty_bitmap; (void)pages; (void)mode;
-    if ( stats )
-        memset(stats, 0, sizeof(*stats));
-    return 0;
-}
-
-int xc_domain_get_tsc_info(xc_interface *xch, uint32_t domid, uint32_t *tsc_mode,
-                           uint64_t *elapsed_nsec, uint32_t *gtsc_khz, uint32_t *incarnation)
-{
-    (void)xch; (void)domid;
-    *tsc_mode = 0; *elapsed_nsec = 0; *gtsc_khz = 0; *incarnation = 0;
-    return 0;
-}
-
-int xc_domain_hvm_getcontext(xc_interface *xch, uint32_t domid, uint8_t *ctxt_buf,
-                             uint32_t size)
-{
-    (void)xch; (void)domid; (void)ctxt_buf; (void)size;
-    return errno = ENOSYS, -1;
-}
-
-int xc_vcpu_getcontext(xc_interface *xch, uint32_t domid, uint32_t vcpu,
-                       vcpu_guest_context_any_t *ctxt)
-{
-    (void)xch; (void)domid; (void)vcpu; (void)ctxt;
-    return errno = ENOSYS, -1;
-}
-
-int xc_vcpu_getinfo(xc_interface *xch, uint32_t domid, uint32_t vcpu, xc_vcpuinfo_t *info)
-{
-    (void)xch; (void)domid;
-    memset(info, 0, sizeof(*info));
-    info->vcpu = vcpu;
-    return 0;
-}
-
-int xc_sysctl(xc_interface *xch, struct xen_sysctl *sysctl)
-{
-    (void)xch; (void)sysctl;
-    return errno = ENOSYS, -1;
-}
+/* xc_get_pfn_type_batch, xc_shadow_control, xc_logdirty_control, the TSC, HVM
+ * and vCPU context getters and xc_sysctl answer from the virtual guest: guest.c. */
 
 int xc_version(xc_interface *xch, int cmd, void *arg)
 {

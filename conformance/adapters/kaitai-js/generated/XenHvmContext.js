@@ -1447,7 +1447,7 @@ var XenHvmContext = (function() {
      */
 
     /**
-     * Padding, must be zero (HVM-LINK-001).
+     * Padding, must be zero (HVM-LINK-002).
      */
 
     /**

@@ -1,0 +1,132 @@
+"""Xen 4.17's own saver writes the corpus's ``xen-saved`` images.
+
+Debian bookworm's unmodified ``libxenguest.so.4.17`` (``xc_domain_save``) runs over
+our in-memory hypervisor holding a virtual guest (``guests.py``, served by
+``emu/guest.c``); what it writes to the file descriptor is the libxc stream, kept
+byte for byte. The corpus recipe (``generators/corpus/xen_saved.py``) adds the
+libxl framing and the xl header around those bytes, as xl does; the generator never
+needs the Debian packages.
+
+    python -m conformance.xen.save --write   run Xen's saver, (re)write the inputs
+    python -m conformance.xen.save --check   run it again, compare with them (exit 1)
+
+The inputs are ``generators/corpus/xen_saved/<guest>.bin`` and ``provenance.json``
+(Xen and Debian package versions, each guest's summary and a digest of its
+description).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from build import build
+from debian import Unavailable, XenRuntime, runtime
+from guests import GUESTS, Guest, describe
+
+__all__ = ["INPUTS", "provenance", "save"]
+
+INPUTS = Path(__file__).resolve().parents[2] / "generators" / "corpus" / "xen_saved"
+PACKAGE = "libxenmisc4.17"
+
+
+def save(rt: XenRuntime, guest: Guest) -> tuple[bytes, list[int]]:
+    """The libxc stream Xen's saver writes for ``guest``, and for a checkpointed one
+    the offset after each checkpoint (where libxl puts its records); raises
+    RuntimeError with the saver's stderr when it fails."""
+    built = build(rt)
+    with tempfile.TemporaryDirectory() as tmp:
+        desc = Path(tmp) / "guest.txt"
+        desc.write_text(describe(guest), encoding="ascii")
+        out = Path(tmp) / "stream"
+        with out.open("wb") as f:
+            argv = [str(built.save), "--libxenguest", str(rt.libxenguest)]
+            argv += ["--guest", guest.kind, "--describe", str(desc)]
+            if guest.live_rounds:
+                argv += ["--live", str(guest.live_rounds)]
+            if guest.checkpoints:
+                argv += ["--remus", str(guest.checkpoints)]
+            argv.append(str(f.fileno()))
+            done = subprocess.run(
+                argv, pass_fds=(f.fileno(),), capture_output=True, text=True, check=False
+            )
+        if done.returncode != 0:
+            raise RuntimeError(f"Xen's saver failed on {guest.name}: {done.stderr.strip()}")
+        offsets = [
+            int(ln.split()[1]) for ln in done.stdout.splitlines() if ln.startswith("checkpoint ")
+        ]
+        return out.read_bytes(), offsets
+
+
+def provenance(
+    rt: XenRuntime, streams: dict[str, bytes], checkpoints: dict[str, list[int]]
+) -> dict[str, object]:
+    return {
+        "writer": "xc_domain_save (tools/libs/guest/xg_sr_save.c) of Xen 4.17",
+        "xen": "4.17",
+        "package": PACKAGE,
+        "package_version": rt.versions[PACKAGE],
+        "command": "python -m conformance.xen.save --write",
+        "guests": {
+            name: {
+                "kind": GUESTS[name].kind,
+                "guest": GUESTS[name].guest,
+                "summary": GUESTS[name].summary,
+                "live_rounds": GUESTS[name].live_rounds,
+                "checkpoint_offsets": checkpoints[name],
+                "description_sha256": hashlib.sha256(describe(GUESTS[name]).encode()).hexdigest(),
+                "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+            for name, data in sorted(streams.items())
+        },
+    }
+
+
+def _render(rt: XenRuntime) -> dict[str, bytes]:
+    done = {name: save(rt, g) for name, g in GUESTS.items()}
+    streams = {name: data for name, (data, _) in done.items()}
+    offsets = {name: offs for name, (_, offs) in done.items()}
+    files = {f"{name}.bin": data for name, data in streams.items()}
+    files["provenance.json"] = (
+        json.dumps(provenance(rt, streams, offsets), indent=2, sort_keys=True) + "\n"
+    ).encode()
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m conformance.xen.save", description=__doc__)
+    mode = ap.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help="rewrite the recipe inputs")
+    mode.add_argument("--check", action="store_true", help="compare with the inputs")
+    args = ap.parse_args(argv)
+    try:
+        rt = runtime(fetch=os.environ.get("XENSAVE_NO_FETCH") is None)
+        files = _render(rt)
+    except (Unavailable, RuntimeError) as exc:
+        print(f"xen-4.17 save: {exc}", file=sys.stderr)
+        return 2
+    if args.write:
+        INPUTS.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            (INPUTS / name).write_bytes(data)
+        print(f"wrote {len(files)} files into {INPUTS}")
+        return 0
+    bad = [
+        n for n, d in files.items() if not (INPUTS / n).is_file() or (INPUTS / n).read_bytes() != d
+    ]
+    for n in bad:
+        print(f"differs from what Xen's saver writes now: {INPUTS / n}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
