@@ -160,6 +160,9 @@ def render(resolved: list[Resolved]) -> dict[str, bytes]:
         files[path] = r.data
         entry = r.entry(hashlib.sha256(r.data).hexdigest())
         entry["fault_offset"] = faults[r.name]
+        for key in ("replay_of", "only_here"):  # the optional keys come last
+            if key in entry:
+                entry[key] = entry.pop(key)
         entries.append(entry)
     tags = dict(sorted(TAGS.items()))
     manifest = {
