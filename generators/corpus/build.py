@@ -107,6 +107,8 @@ def select(homes: list[Resolved], candidates: list[Resolved]) -> list[Resolved]:
             kept.append(r)
             have |= new
     return kept
+
+
 def version_key(version: str) -> tuple[int, int, int]:
     """``MAJOR.MINOR.PATCH`` as a tuple that sorts; ValueError for anything else."""
     parts = version.split(".")
