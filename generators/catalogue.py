@@ -52,6 +52,9 @@ def render(text: bytes) -> str:
             r.since,
             r.xen_refuses,
             r.xen_function,
+            r.guests,
+            r.streams,
+            r.outer,
         )
         lines.append(f"    {row!r},")
     lines.append(")")

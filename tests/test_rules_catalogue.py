@@ -317,3 +317,94 @@ def test_rules_stricter_than_xen_on_purpose(rid: str) -> None:
     XC-ORD-003 and XL-END-003 are spec MUSTs Xen's restore path does not enforce."""
     r = rule(rid)
     assert r.level == Level.MUST and r.xen_refuses == "none"
+
+
+# --- cells: where each image rule applies -------------------------------------
+
+PV_GUESTS = {"x86_32-pv", "x86_64-pv"}
+#: What each chapter allows a rule's cells to claim (its section's scope).
+CHAPTER_CELLS: dict[str, dict[str, set[str]]] = {
+    "pv-context.md": {"guests": PV_GUESTS},
+    "hvm-context.md": {"guests": {"hvm"}},
+    "legacy.md": {"streams": {"legacy"}, "outer": {"legacy", "xl", "libvirt", "xapi"}},
+    "libxc-stream.md": {"streams": {"v2", "v3"}},
+    "libxl-stream.md": {"streams": {"v2", "v3"}, "outer": {"libxl", "xl", "libvirt", "xapi"}},
+    "xl-file.md": {"outer": {"xl"}},
+}
+
+
+@pytest.mark.parametrize("r", [r for r in RULES.values() if r.subject == "image"], ids=str)
+def test_cells_within_the_chapter(r: Rule) -> None:
+    """A rule cannot claim a cell its chapter's scope excludes (a PV-context rule on
+    an HVM guest, a legacy rule in a v3 stream, an xl-file rule in bare libxc)."""
+    chapter = r.spec.split("#")[0]
+    allowed = CHAPTER_CELLS.get(chapter, {})
+    assert r.guests and r.streams and r.outer
+    for key, values in allowed.items():
+        got = set(getattr(r, key))
+        assert got <= values, f"{r.id} ({chapter}) claims {key} {sorted(got - values)}"
+    if r.versions:
+        assert set(r.streams) == {f"v{v}" for v in r.versions}, r.id
+    if r.layer == "libvirt":
+        assert r.outer == ("libvirt",), r.id
+    if r.layer == "xapi":
+        assert r.outer == ("xapi",), r.id
+
+
+@pytest.mark.parametrize(
+    ("words", "guests"),
+    [("x86 HVM stream", {"hvm"}), ("x86 PV stream", PV_GUESTS), ("x86 PV", PV_GUESTS)],
+)
+def test_cells_follow_the_guest_the_summary_names(words: str, guests: set[str]) -> None:
+    """A rule whose text says it is about one guest type's stream applies to that type
+    only ("No emulator record appears in a stream whose libxc domain type is x86 PV")."""
+    named = [
+        r for r in RULES.values() if r.subject == "image" and r.summary.rstrip(".").endswith(words)
+    ]
+    for r in named:
+        assert set(r.guests) == guests, f"{r.id}: {r.summary}"
+
+
+def test_cells_lines_are_last_in_their_table() -> None:
+    """A ``cells`` line closes its table (other keys are edited by other hands)."""
+    tables = (SPEC / "rules.toml").read_text(encoding="utf-8").split("[[rule]]")[1:]
+    for t in tables:
+        lines = [ln for ln in t.strip().splitlines() if ln and not ln.startswith("#")]
+        for i, ln in enumerate(lines):
+            if ln.startswith("cells ="):
+                assert i == len(lines) - 1, lines[0]
+
+
+def test_cells_table_matches_the_defaults() -> None:
+    """The explicit lines exist only where the defaults by area are wrong, and the
+    loader reads them: XC-GUEST-002 (no HVM record in a PV stream) is PV-only though
+    its area covers every guest."""
+    assert RULES["XC-GUEST-002"].guests == ("x86_32-pv", "x86_64-pv")
+    assert RULES["XC-GUEST-001"].guests == ("hvm",)
+    assert RULES["XL-EMU-004"].guests == ("x86_32-pv", "x86_64-pv")
+    assert RULES["XL-EMU-001"].guests == ("hvm",)
+    assert RULES["XC-SDE-002"].streams == ("v3",)
+    text = (
+        (SPEC / "rules.toml")
+        .read_text(encoding="utf-8")
+        .replace('cells = { guests = ["hvm"] }', 'cells = { guests = ["arm"] }')
+    )
+    with pytest.raises(ValueError, match=r"cells\.guests"):
+        parse_catalogue(text)
+
+
+@pytest.mark.parametrize(
+    ("words", "guests"), [("64-bit", ("x86_64-pv",)), ("32-bit", ("x86_32-pv",))]
+)
+def test_cells_follow_the_context_width_the_rule_names(words: str, guests: tuple[str, ...]) -> None:
+    """A PV-context rule that opens with "In a 64-bit context" (or "A 32-bit context")
+    applies to guests of that width only, and a rule that names no width to both."""
+    named = set()
+    for chapter, _, m in rule_lines():
+        if chapter != "pv-context.md":
+            continue
+        text = m.group("text")
+        if text.startswith((f"In a {words} context", f"A {words} context")):
+            named.add(m.group("id"))
+            assert RULES[m.group("id")].guests == guests, m.group("id")
+    assert named

@@ -21,11 +21,15 @@ from ._slots import Struct
 
 __all__ = [
     "CATALOGUE_NAME",
+    "GUESTS",
+    "OUTER",
+    "STREAMS",
     "Layer",
     "Level",
     "Rule",
     "Subject",
     "catalogue_text",
+    "default_cells",
     "load_rules",
     "parse_catalogue",
     "rule",
@@ -51,7 +55,50 @@ _REQUIRED_KEYS = (
     "kaitai",
     "spec",
 )
-_OPTIONAL_KEYS = ("versions", "since", "errata", "xen_refuses", "xen_function")
+_OPTIONAL_KEYS = ("versions", "since", "errata", "xen_refuses", "xen_function", "cells")
+
+#: The cells of the corpus matrix: guest types, stream kinds (libxc v2, v3, or a
+#: pre-4.6 legacy stream) and the outermost wrapping of an image.
+GUESTS: tuple[str, ...] = ("x86_32-pv", "x86_64-pv", "hvm")
+STREAMS: tuple[str, ...] = ("v2", "v3", "legacy")
+OUTER: tuple[str, ...] = ("libxc", "legacy", "libxl", "xl", "libvirt", "xapi")
+_PV = ("x86_32-pv", "x86_64-pv")
+#: Areas whose records exist for one kind of guest only (libxc-stream.md "Guest types",
+#: pv-context.md, hvm-context.md, libxl-stream.md "Emulator records", legacy.md).
+_GUESTS_OF_AREA: dict[str, tuple[str, ...]] = {
+    "pv-context": _PV,
+    "x86-pv-info": _PV,
+    "x86-pv-p2m-frames": _PV,
+    "x86-pv-vcpu": _PV,
+    "shared-info": _PV,
+    "hvm-context": ("hvm",),
+    "hvm-params": ("hvm",),
+    "emulator": ("hvm",),
+    "xenstore-data": ("hvm",),  # EMULATOR_XENSTORE_DATA, an emulator record
+    "emulator-context": ("hvm",),
+    "device-model": ("hvm",),
+}
+#: Where a rule of each layer can be broken: the stream kinds that carry that layer,
+#: and the outermost wrappings an image breaking it can have (nesting.md, wrappers.md:
+#: an xl file and libvirt carry a libxl stream or a legacy stream; XAPI carries either).
+_STREAMS_OF_LAYER: dict[str, tuple[str, ...]] = {
+    "libxc": ("v2", "v3"),
+    "libxl": ("v2", "v3"),
+    "legacy": ("legacy",),
+    "xl-file": STREAMS,
+    "libvirt": STREAMS,
+    "xapi": STREAMS,
+    "image": STREAMS,
+}
+_OUTER_OF_LAYER: dict[str, tuple[str, ...]] = {
+    "libxc": ("libxc", "libxl", "xl", "libvirt", "xapi"),
+    "libxl": ("libxl", "xl", "libvirt", "xapi"),
+    "legacy": ("legacy", "xl", "libvirt", "xapi"),
+    "xl-file": ("xl",),
+    "libvirt": ("libvirt",),
+    "xapi": ("xapi",),
+    "image": OUTER,
+}
 #: ``xen_refuses``: "none", or comma-separated releases and ranges ("4.6-", "4.0-4.5,4.14-",
 #: "4.12"). Only the syntax is checked here; ``xensave.target.release_set`` gives the
 #: releases (it knows the first and last release xensave describes).
@@ -94,6 +141,13 @@ class Rule(Struct, frozen=True):
     since: str = ""
     xen_refuses: str = ""
     xen_function: str = ""
+    guests: tuple[str, ...] = GUESTS
+    streams: tuple[str, ...] = ("v2", "v3")
+    outer: tuple[str, ...] = ("libxc",)
+
+    def cells(self) -> list[tuple[str, str]]:
+        """The (guest, stream) cells the rule applies to, in matrix order."""
+        return [(g, v) for v in self.streams for g in self.guests]
 
     @property
     def xen_tolerates(self) -> bool:
@@ -137,6 +191,43 @@ def _expect(cond: bool, rid: str, message: str) -> None:
         raise ValueError(f"rules catalogue: rule {rid}: {message}")
 
 
+def default_cells(
+    layer: str, area: str, versions: tuple[int, ...], chapter: str = ""
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Where a rule applies unless its table says otherwise (``cells``): every guest
+    but for the areas of one guest type, the stream kinds and wrappings of its layer,
+    and for a libxc rule the versions its ``versions`` key names."""
+    guests = _GUESTS_OF_AREA.get(area, GUESTS)
+    streams = _STREAMS_OF_LAYER[layer]
+    if chapter in ("hvm-context.md", "pv-context.md"):
+        streams = STREAMS  # a legacy image carries the same contexts (legacy.md)
+    if versions:
+        streams = tuple(f"v{v}" for v in versions)
+    return guests, streams, _OUTER_OF_LAYER[layer]
+
+
+def _cells_from_table(rid: str, table: dict[str, Any], versions: tuple[int, ...]) -> Any:
+    chapter = str(table["spec"]).split("#")[0]
+    guests, streams, outer = default_cells(table["layer"], table["area"], versions, chapter)
+    cells = table.get("cells")
+    if cells is None:
+        return guests, streams, outer
+    _expect(isinstance(cells, dict), rid, "'cells' must be an inline table")
+    unknown = set(cells) - {"guests", "versions", "layers"}
+    _expect(not unknown, rid, f"unknown 'cells' keys {sorted(unknown)}")
+    if "guests" in cells:
+        guests = tuple(cells["guests"])
+        _expect(bool(guests) and set(guests) <= set(GUESTS), rid, f"bad cells.guests {guests}")
+    if "versions" in cells:
+        raw = cells["versions"]
+        streams = tuple("legacy" if v == "legacy" else f"v{v}" for v in raw)
+        _expect(bool(streams) and set(streams) <= set(STREAMS), rid, f"bad cells.versions {raw}")
+    if "layers" in cells:
+        outer = tuple(cells["layers"])
+        _expect(bool(outer) and set(outer) <= set(OUTER), rid, f"bad cells.layers {outer}")
+    return guests, streams, outer
+
+
 def _rule_from_table(table: dict[str, Any]) -> Rule:
     rid = str(table.get("id", "<no id>"))
     for key in _REQUIRED_KEYS:
@@ -172,6 +263,7 @@ def _rule_from_table(table: dict[str, Any]) -> Rule:
     _expect(
         bool(xen_refuses) == bool(xen_function), rid, "xen_refuses and xen_function go together"
     )
+    guests, streams, outer = _cells_from_table(rid, table, tuple(versions))
     return Rule(
         id=rid,
         level=Level(table["level"]),
@@ -187,6 +279,9 @@ def _rule_from_table(table: dict[str, Any]) -> Rule:
         since=since,
         xen_refuses=xen_refuses,
         xen_function=xen_function,
+        guests=guests,
+        streams=streams,
+        outer=outer,
     )
 
 
@@ -238,11 +333,15 @@ def _from_table(raw: bytes) -> dict[str, Rule] | None:
             since,
             xen_refuses,
             xen_function,
+            guests,
+            streams,
+            outer,
         ) = row
         rules[rid] = Rule(
             rid, Level(level), cast(Layer, layer), area, cast(Subject, subject), summary,
             ksy, kaitai, spec,
             tuple(versions), errata, since, xen_refuses, xen_function,
+            tuple(guests), tuple(streams), tuple(outer),
         )  # fmt: skip
     return rules
 

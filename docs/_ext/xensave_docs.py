@@ -1133,6 +1133,15 @@ def gen_spec() -> None:
     write(DOCS / plan.SPEC_TOCTREE, plan.spec_toctree(chapters))
 
 
+def gen_coverage() -> None:
+    """The corpus coverage page: rules x cells (xensave.conformance.coverage)."""
+    from xensave.conformance.coverage import coverage, render_markdown
+    from xensave.conformance.manifest import load_manifest
+
+    cases = load_manifest(ROOT / "conformance" / "manifest.json").cases
+    write(GEN / "coverage.md", render_markdown(coverage(cases)))
+
+
 def generate(app: Any, config: Any) -> None:
     sys.path.insert(0, str(ROOT))
     GEN.mkdir(exist_ok=True)
@@ -1140,6 +1149,7 @@ def generate(app: Any, config: Any) -> None:
     ref = gen_reference()
     link_chapters_and_ksy()
     gen_rules_and_corpus(ref)
+    gen_coverage()
     gen_conformance(GEN / "_extra")
     link_matrix(GEN / "_extra" / "conformance-matrix.html")
     gen_downloads(GEN / "_extra")

@@ -9,6 +9,8 @@ where the recipe says.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from xensave import samples
@@ -31,11 +33,36 @@ from xensave.writer import to_bytes as to_bytes
 X = XcRecType
 L = LibxlRecType
 
+#: While a recipe is replayed in another cell: ((home guest, home version), (guest,
+#: version)). The bases then give the cell's guest and version wherever the recipe
+#: asks for its home ones (a donor of another guest type stays what it is).
+_REPLAY: list[tuple[tuple[str, int], tuple[str, int]]] = []
+
+
+@contextmanager
+def replay(home: tuple[str, int], cell: tuple[str, int]) -> Iterator[None]:
+    """Build in ``cell`` what a recipe builds in ``home``."""
+    _REPLAY.append((home, cell))
+    try:
+        yield
+    finally:
+        _REPLAY.pop()
+
+
+def _cell(guest: str, version: int) -> tuple[str, int]:
+    if not _REPLAY:
+        return guest, version
+    (g0, v0), (g1, v1) = _REPLAY[-1]
+    return (g1 if guest == g0 else guest), (v1 if version == v0 else version)
+
 
 def xc(guest: str = "hvm", version: int = 3, **kw: object) -> LibxcStream:
     """A small valid bare libxc stream (one vCPU unless ``vcpus`` says otherwise)."""
     kw.setdefault("vcpus", 1)
     kw.setdefault("small", True)
+    if _REPLAY and _cell(guest, version)[1] != version:
+        kw.pop("release", None)  # a release of the home version: the cell's own default
+    guest, version = _cell(guest, version)
     image = samples.build(guest, version, "libxc", **kw)  # type: ignore[arg-type]
     assert isinstance(image, LibxcStream)
     return image
@@ -46,6 +73,9 @@ def libxl(guest: str = "hvm", version: int = 3, **kw: object) -> LibxlStream:
     emulator records)."""
     kw.setdefault("vcpus", 1)
     kw.setdefault("small", True)
+    if _REPLAY and _cell(guest, version)[1] != version:
+        kw.pop("release", None)  # a release of the home version: the cell's own default
+    guest, version = _cell(guest, version)
     image = samples.build(guest, version, "libxl", **kw)  # type: ignore[arg-type]
     assert isinstance(image, LibxlStream)
     return image
@@ -55,6 +85,9 @@ def xl(guest: str = "hvm", version: int = 3, **kw: object) -> XlFile:
     """A small valid xl save file."""
     kw.setdefault("vcpus", 1)
     kw.setdefault("small", True)
+    if _REPLAY and _cell(guest, version)[1] != version:
+        kw.pop("release", None)  # a release of the home version: the cell's own default
+    guest, version = _cell(guest, version)
     image = samples.build(guest, version, "xl", **kw)  # type: ignore[arg-type]
     assert isinstance(image, XlFile)
     return image

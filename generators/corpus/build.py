@@ -16,7 +16,7 @@ from xensave import samples
 from xensave.rules import load_rules
 from xensave.writer import to_bytes
 
-from .framework import REGISTRY, ROOT, Resolved, resolve
+from .framework import REGISTRY, ROOT, Resolved, replays, resolve
 from .policy import TAGS
 from .schema import schema
 
@@ -71,6 +71,9 @@ def cases() -> list[Resolved]:
         importlib.import_module(f"{__package__}.{m}")
     rules = load_rules()
     out = [resolve(c, rules) for c in REGISTRY]
+    taken = {r.name for r in out}
+    candidates = [r for home in out for r in replays(home, taken, rules)]
+    out += select(out, candidates)
     names: dict[str, str] = {}
     for r in out:
         if r.name in names:
@@ -83,6 +86,27 @@ def cases() -> list[Resolved]:
                 f"version {CORPUS_VERSION}; raise CORPUS_VERSION (generators/corpus/build.py)"
             )
     return sorted(out, key=lambda r: r.name)
+
+
+def _covers(r: Resolved) -> set[tuple[str, str, str, int | None]]:
+    return {(r.verdict.prefix, rid, r.guest or "", r.version) for rid in r.rules}
+
+
+def select(homes: list[Resolved], candidates: list[Resolved]) -> list[Resolved]:
+    """The replays the corpus keeps: one wherever a rule a replay breaks has no case of
+    that kind (``n_``, ``i_``) in that cell yet, taking the smaller images first (then by
+    name) so that the corpus stays within its size budget. Every replay of every recipe
+    would double it (issue 17); one per rule and cell is what the coverage gate needs."""
+    have: set[tuple[str, str, str, int | None]] = set()
+    for r in homes:
+        have |= _covers(r)
+    kept: list[Resolved] = []
+    for r in sorted(candidates, key=lambda r: (len(r.data), r.name)):
+        new = _covers(r) - have
+        if new:
+            kept.append(r)
+            have |= new
+    return kept
 
 
 def version_key(version: str) -> tuple[int, int, int]:
@@ -138,6 +162,9 @@ def render(resolved: list[Resolved]) -> dict[str, bytes]:
         files[path] = r.data
         entry = r.entry(hashlib.sha256(r.data).hexdigest())
         entry["fault_offset"] = faults[r.name]
+        for key in ("replay_of", "only_here"):  # the optional keys come last
+            if key in entry:
+                entry[key] = entry.pop(key)
         entries.append(entry)
     tags = dict(sorted(TAGS.items()))
     manifest = {

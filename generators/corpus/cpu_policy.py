@@ -36,9 +36,10 @@ def _with(
     guest: str, leaves: list[Leaf] | None = None, msrs: list[Msr] | None = None
 ) -> LibxcStream:
     s = B.xc(guest, 3)
-    at = B.index(s.records, X.PAGE_DATA)  # keep the case small: the XTAB pfn, no contents
-    s.records = [r for r in s.records if r.type != X.PAGE_DATA]
-    s.records.insert(at, Record(X.PAGE_DATA, PageData.of([(0xFEFFB, PageType.XTAB)])))
+    if guest == "hvm":  # keep the case small: the XTAB pfn, no contents
+        at = B.index(s.records, X.PAGE_DATA)
+        s.records = [r for r in s.records if r.type != X.PAGE_DATA]
+        s.records.insert(at, Record(X.PAGE_DATA, PageData.of([(0xFEFFB, PageType.XTAB)])))
     if leaves is not None:
         B.get(s.records, X.X86_CPUID_POLICY).body = CpuidPolicy(leaves)
     if msrs is not None:

@@ -34,8 +34,9 @@ layer, version and guest parts from the model the recipe returns.
 from __future__ import annotations
 
 import inspect
+import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,18 +49,20 @@ from xensave.model import (
     XapiImage,
     XlFile,
 )
-from xensave.rules import Level, Rule, load_rules
+from xensave.rules import GUESTS, Level, Rule, load_rules
 from xensave.target import (
     STREAM_V2_SINCE,
     Release,
     all_releases,
     first_release_with,
     format_releases,
+    libxl_handled,
     release_set,
     xc_versions,
 )
 from xensave.writer import to_bytes
 
+from . import bases
 from .policy import PROFILES, RESERVED, TAGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,11 +124,20 @@ class Case:
     profile: str | None = _UNSET  # _UNSET: read from the model
     layers: tuple[str, ...] | None = None  # None: read from the model
     restore: Restore | None = None  # None: derive_restore
+    only_here: str = ""  # why the recipe is not replayed in the other cells of its rules
+    same_guest: str = ""  # why it is replayed in its own guest type's other cells only
+    same_version: str = ""  # why it is replayed in its own libxc version's other cells only
+    replay: tuple[tuple[str, int], tuple[str, int]] | None = None  # (home, cell)
+    replay_of: str = ""  # the home case's name, for a replay
     since: str = FIRST_VERSION  # the corpus version that added the case
     fault_offset: int | None = None  # None: where it first differs from its base (build.py)
 
     def build(self) -> Built:
-        out = self.builder(*self.args)
+        if self.replay is None:
+            out = self.builder(*self.args)
+        else:
+            with bases.replay(*self.replay):
+                out = self.builder(*self.args)
         return out if isinstance(out, Built) else Built(out)
 
 
@@ -172,6 +184,22 @@ _READS_LEGACY = (
 )
 _XL_FLAGS = "tools/xl/xl_vmcontrol.c:create_domain"
 _RECORD_TYPES = "tools/libs/guest/xg_sr_restore.c:restore"
+_LIBXL_TYPES = "tools/libs/light/libxl_stream_read.c:process_record"
+
+
+def _libxl_types(image: Image) -> set[int]:
+    """The libxl record types of the image's libxl stream."""
+    if isinstance(image, XlFile | LibvirtFile):
+        return _libxl_types(image.payload) if not isinstance(image.payload, bytes) else set()
+    if isinstance(image, XapiImage):
+        out: set[int] = set()
+        for sec in image.sections:
+            if not isinstance(sec.body, bytes):
+                out |= _libxl_types(sec.body)
+        return out
+    if isinstance(image, LibxlStream):
+        return {i.type for i in image.items if not isinstance(i, LibxcStream)}
+    return set()
 
 
 def readable(
@@ -195,6 +223,11 @@ def readable(
                 rels = frozenset(r for r in rels if r >= first)
                 if _RECORD_TYPES not in by:
                     by.append(_RECORD_TYPES)
+        libxl_types = _libxl_types(image) if image is not None else set()
+        known = frozenset(r for r in rels if libxl_types <= libxl_handled(r))
+        if known != rels:  # a record type (CHECKPOINT_STATE) the release's libxl lacks
+            rels = known
+            by.append(_LIBXL_TYPES)
         return rels, by
     if "libxl" in layers:  # a libxl stream with no libxc stream in it
         return frozenset(r for r in every if r >= STREAM_V2_SINCE), [_XL_FLAGS]
@@ -247,10 +280,18 @@ def recipe(
     profile: str | None = _UNSET,
     layers: tuple[str, ...] | None = None,
     restore: Restore | None = None,
+    only_here: str = "",
+    same_guest: str = "",
+    same_version: str = "",
     since: str = FIRST_VERSION,
     fault_offset: int | None = None,
 ) -> Callable[[Builder], Builder]:
-    """Register ``fn(*args)`` as a case. Stack the decorator for several variants."""
+    """Register ``fn(*args)`` as a case. Stack the decorator for several variants.
+
+    A case that breaks rules is also replayed in every other (guest, libxc version)
+    cell those rules apply to (:func:`replays`) unless ``only_here`` says why not
+    (``same_guest``: why only in the other versions of its own guest type;
+    ``same_version``: why only in the other guest types of its own version)."""
 
     def deco(fn: Builder) -> Builder:
         module = Path(inspect.getfile(fn)).resolve().relative_to(ROOT).as_posix()
@@ -271,6 +312,9 @@ def recipe(
                 profile=profile,
                 layers=layers,
                 restore=restore,
+                only_here=only_here,
+                same_guest=same_guest,
+                same_version=same_version,
                 since=since,
                 fault_offset=fault_offset,
             )
@@ -374,8 +418,17 @@ class Resolved:
     rules: list[str] = field(default_factory=list)
     restorable: frozenset[Release] = frozenset()
     restore_decided_by: list[str] = field(default_factory=list)
+    only_here: str = ""
 
     def entry(self, sha256: str) -> dict[str, object]:
+        out = self._entry(sha256)
+        if self.case.replay_of:
+            out["replay_of"] = self.case.replay_of
+        if self.only_here:
+            out["only_here"] = self.only_here
+        return out
+
+    def _entry(self, sha256: str) -> dict[str, object]:
         return {
             "name": self.name,
             "file": f"corpus/{self.name}.bin",
@@ -469,3 +522,82 @@ def resolve(case: Case, rules: dict[str, Rule] | None = None) -> Resolved:
         restorable=restorable,
         restore_decided_by=decided_by,
     )
+
+
+# --- every cell of a rule ------------------------------------------------------------------
+
+
+def cells_of(case: Case, rules: dict[str, Rule]) -> list[tuple[str, int]]:
+    """The (guest, libxc version) cells every rule the case breaks applies to."""
+    cells: list[tuple[str, int]] | None = None
+    for rid in case.breaks:
+        mine = [(g, int(v[1:])) for g, v in rules[rid].cells() if v != "legacy"]
+        cells = mine if cells is None else [c for c in cells if c in mine]
+    return cells or []
+
+
+#: Why a recipe cannot be replayed, when it cannot say so itself.
+_OWN_IMAGE = "the recipe builds its own image rather than on the cell bases"
+
+
+def _moved(args: tuple[Any, ...], here: tuple[str, int], cell: tuple[str, int]) -> tuple[Any, ...]:
+    """A recipe's arguments for another cell: its guest (and the version right after it)
+    become the cell's."""
+    out = list(args)
+    for i, a in enumerate(out):
+        if isinstance(a, str) and a == here[0] and a in GUESTS:
+            out[i] = cell[0]
+            if i + 1 < len(out) and type(out[i + 1]) is int and out[i + 1] == here[1]:
+                out[i + 1] = cell[1]
+    return tuple(out)
+
+
+def replays(home: Resolved, taken: set[str], rules: dict[str, Rule]) -> list[Resolved]:
+    """The case replayed in every other cell of the rules it breaks: the same recipe on
+    the bases of that guest type and libxc version, with the same declarations (so the
+    same verdict). Sets ``home.only_here`` to why a cell got no replay."""
+    case = home.case
+    if not case.breaks or home.version is None or home.guest is None:
+        return []
+    here = (home.guest, home.version)
+    others = [c for c in cells_of(case, rules) if c != here]
+    if not others:
+        return []
+    if case.only_here:
+        home.only_here = case.only_here
+        return []
+    if "errata" in case.tags:
+        home.only_here = "an erratum shows what Xen 4.6-4.8 wrote: v2 streams of those releases"
+        others = [c for c in others if c[1] == here[1]]
+    if case.same_guest:
+        others = [c for c in others if c[0] == here[0]]
+        home.only_here = case.same_guest
+    if case.same_version:
+        others = [c for c in others if c[1] == here[1]]
+        home.only_here = case.same_version
+    if case.restore is not None or case.layers is not None or case.guest or case.version:
+        home.only_here = "the recipe declares its cell (guest, version, layers or restore)"
+        return []
+    out: list[Resolved] = []
+    missed: list[str] = []
+    for cell in others:
+        variant = replace(
+            case, args=_moved(case.args, here, cell), replay=(here, cell), replay_of=home.name
+        )
+        try:
+            r = resolve(variant, rules)
+        except (LookupError, ValueError, TypeError, AssertionError, StopIteration, struct.error):
+            missed.append(f"{cell[0]} v{cell[1]}")
+            continue
+        if (r.guest, r.version) != cell:
+            home.only_here = _OWN_IMAGE
+            return []
+        if home.profile is not None and r.profile is None:  # a release's own stream
+            missed.append(f"{cell[0]} v{cell[1]} (no Xen release writes those headers)")
+            continue
+        if r.name in taken:  # another recipe already shows it there
+            continue
+        out.append(r)
+    if missed:
+        home.only_here = f"the recipe's change has no place in {', '.join(missed)}"
+    return out

@@ -230,6 +230,10 @@ def blob(vcpus: int = 2, **kw: object) -> bytes:
 
 def _with(body: bytes, vcpus: int = 1, version: int = 3) -> LibxcStream:
     s = B.xc("hvm", version, vcpus=vcpus)
+    if s.image_header is not None and s.image_header.version == 2 and version != 2:
+        # replayed into a version 2 cell (read from Xen 4.6): as _lean does, leave out
+        # the MSRs 4.6's hvm_load_cpu_msrs cannot restore, where the recipe left them be
+        body = _without_untouched_base_msrs(body)
     B.get(s.records, X.HVM_CONTEXT).body = body
     return s
 
@@ -255,6 +259,27 @@ def _without_base_msrs(body: bytes) -> bytes:
             payload = msrs(kept)
         out.append((t, inst, payload))
     return pack(out) + body[off:]
+
+
+def _without_untouched_base_msrs(body: bytes) -> bytes:
+    """:func:`_without_base_msrs` when the blob parses to its end and every CPU_MSR entry
+    holds just :data:`MSRS` (a recipe about the MSRs themselves keeps its entries)."""
+    off, seen = 0, False
+    while off + 8 <= len(body):
+        t, _inst, n = struct.unpack_from("<HHI", body, off)
+        payload = body[off + 8 : off + 8 + n]
+        if len(payload) < n:
+            return body
+        off += 8 + n
+        if t == CPU_MSR:
+            count = struct.unpack_from("<I", payload)[0] if n >= 4 else -1
+            if n != 8 + 16 * count:
+                return body
+            got = [(i, r, v) for i, r, v in struct.iter_unpack("<IIQ", payload[8:])]
+            if payload[4:8] != bytes(4) or sorted(got) != sorted((i, 0, v) for i, v in MSRS):
+                return body
+            seen = True
+    return _without_base_msrs(body) if seen and off == len(body) else body
 
 
 def _lean(body: bytes, version: int = 3) -> LibxcStream:

@@ -109,6 +109,8 @@ def tsc_before_static_data_end() -> LibxcStream:
     "a version 2 stream with a STATIC_DATA_END before its first PAGE_DATA",
     tags=("static-data-end", "version"),
     breaks=("XC-SDE-005",),
+    same_guest="a PV restorer infers STATIC_DATA_END at X86_PV_P2M_FRAMES, before where this "
+    "one sits (xg_sr_restore.c:handle_page_data): in a PV stream it would be a second one",
 )
 def static_data_end_in_version_2() -> LibxcStream:
     s = B.xc("hvm", 2, release=(4, 13))
@@ -232,6 +234,8 @@ def cpu_policy_after_page_data_v2() -> LibxcStream:
     "a version 2 stream with CPUID and MSR policy records before its first PAGE_DATA",
     tags=("cpu-policy", "version"),
     breaks=("XC-POL-005",),
+    same_guest="a PV restorer infers STATIC_DATA_END at X86_PV_P2M_FRAMES, before these "
+    "records (xg_sr_restore.c:handle_page_data): in a PV stream they would break XC-POL-003",
 )
 def cpu_policy_in_version_2() -> LibxcStream:
     s = B.xc("hvm", 2, release=(4, 13))
@@ -348,6 +352,8 @@ def hvm_record_in_pv(rtype: int) -> LibxcStream:
     "X86_PV_P2M_FRAMES comes before X86_PV_INFO (version 2)",
     tags=("ordering", "p2m", "pv-info"),
     breaks=("XC-ORD-001",),
+    same_version="in a v3 stream the move also puts X86_PV_P2M_FRAMES before "
+    "STATIC_DATA_END, breaking XC-SDE-003 as well",
 )
 def p2m_before_pv_info() -> LibxcStream:
     s = B.xc("x86_64-pv", 2, release=(4, 13))

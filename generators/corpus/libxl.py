@@ -176,6 +176,29 @@ def cut(where: str) -> Built:
 
 
 @recipe(
+    "pv-truncated-in-end-header",
+    "a PV guest's libxl stream ends 4 octets into the header of its END record",
+    tags=("record-framing", "truncated"),
+    args=("record-header",),
+    breaks=("XL-REC-001",),
+)
+@recipe(
+    "pv-missing-end",
+    "a PV guest's libxl stream stops after the libxc stream, without its END record",
+    tags=("end-record", "missing-record", "truncated"),
+    args=("before-end",),
+    breaks=("XL-END-002",),
+)
+def pv_cut(where: str) -> Built:
+    """The cuts of :func:`cut` that a PV stream (no emulator records) has a place for."""
+    s = B.libxl("x86_64-pv", 3)
+    end = B.spans(s)[("libxl", len(_items(s)) - 1)]
+    assert _items(s)[-1].type == L.END
+    at = end.offset + 4 if where == "record-header" else end.offset
+    return Built(s, B.to_bytes(s)[:at])
+
+
+@recipe(
     "body-length-past-end",
     "EMULATOR_CONTEXT declares body_length 0x7ffffff0, far more than the stream holds",
     tags=("record-framing", "declared-only", "emulator"),

@@ -224,6 +224,9 @@ def _broken(guest: str, changes: dict[str, Any]) -> LibxcStream:
     return _xc(guest, **changes)
 
 
+#: Changes wrong for one guest width only (replayed in that width's other version only).
+_ONE_WIDTH = {"flags-undefined-bit": "bit 8 (in_syscall) is a VGCF bit of x86_64 guests"}
+
 for _slug, _guest, _what, _rule, _changes in _BROKEN:
     recipe(
         f"pv-context-{_slug}",
@@ -231,6 +234,7 @@ for _slug, _guest, _what, _rule, _changes in _BROKEN:
         tags=TAGS,
         args=(_guest, _changes),
         breaks=(_rule,),
+        same_guest=_ONE_WIDTH.get(_slug, ""),
     )(_broken)
 
 

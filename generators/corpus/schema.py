@@ -137,6 +137,20 @@ def schema() -> dict[str, object]:
                 "type": "string",
                 "pattern": r"^generators/corpus/[a-z0-9_]+\.py:[a-z_][a-z0-9_]*$",
             },
+            "replay_of": {
+                "description": "For a case that replays a recipe in another cell (guest "
+                "type, libxc version) of the rules it breaks: the name of the recipe's own "
+                "case. Same declarations, so the same verdict.",
+                "type": "string",
+                "pattern": NAME,
+            },
+            "only_here": {
+                "description": "Why this breaking case is not replayed in every other cell "
+                "its rules apply to (the change has no place there, or the recipe builds "
+                "an image of one cell only).",
+                "type": "string",
+                "minLength": 1,
+            },
             "since": {
                 "description": "The corpus version that added the case (MAJOR.MINOR.PATCH).",
                 "type": "string",

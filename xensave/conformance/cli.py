@@ -224,6 +224,27 @@ def register(subparsers: Any) -> None:
     )
     _filters(lst)
 
+    cov = sub.add_parser(
+        "coverage",
+        help="rules x cells: how many y_/n_/i_ cases test each rule in each cell",
+        description="Show, for every image rule, the corpus cases in each cell (guest "
+        "type x libxc v2, v3 or legacy stream) as n/i/y counts (must reject / either / "
+        "must accept), '-' where the rule does not apply and '!' where a MUST rule has "
+        "no failing case; then the applicable cells with no case at all. Exits 1 when a "
+        "MUST rule cell has no failing case and neither the exempt nor the pending list "
+        "(xensave/conformance/coverage.py) explains it.",
+        formatter_class=fmt,
+    )
+    cov.add_argument(
+        "--manifest",
+        metavar="FILE",
+        help="the corpus manifest (default: conformance/manifest.json here or above)",
+    )
+    cov.add_argument("--json", action="store_true", help="print the matrix as JSON")
+    cov.add_argument(
+        "--all", action="store_true", help="every rule (default: the rules with a gap)"
+    )
+
 
 class _Progress:
     def __init__(self, enabled: bool) -> None:
@@ -264,6 +285,8 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.conformance_command == "list":
             return _list(args)
+        if args.conformance_command == "coverage":
+            return _coverage(args)
         return _run(args)
     except (CorpusError, AdapterError) as exc:
         return _err(str(exc))
@@ -302,6 +325,43 @@ def _list(args: argparse.Namespace) -> int:
     for c in cases:
         xen = f"; restorable by Xen {c.restorable}" if c.restorable is not None else ""
         print(f"  {c.name}  [{c.verdict}, {c.level}; {', '.join(c.rules) or 'no rule'}{xen}]")
+    return EXIT_OK
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    import json
+
+    from .coverage import EXEMPT, PENDING, PENDING_AREAS, cell_label, coverage, render_text, to_json
+    from .manifest import load_manifest
+
+    mpath = _manifest_path(args.manifest)
+    if mpath is None:
+        return _err("no corpus manifest found (conformance/manifest.json); pass --manifest")
+    cov = coverage(load_manifest(mpath).cases)
+    unexplained = cov.unexplained()
+    if args.json:
+        print(json.dumps(to_json(cov), indent=2))
+        return EXIT_FAIL if unexplained else EXIT_OK
+    sys.stdout.write(render_text(cov, all_rules=args.all))
+    empty = {rid: rc.uncovered() for rid, rc in cov.rules.items() if rc.uncovered()}
+    if empty:
+        print("applicable cells with no case at all:")
+        for rid, cells in empty.items():
+            print(f"  {rid}: {', '.join(cell_label(c) for c in cells)}")
+    for title, table in (("exempt", EXEMPT), ("pending", PENDING)):
+        groups: dict[tuple[str, str], list[str]] = {}
+        for rid, (where_cells, why) in table.items():
+            key = (why, ", ".join(cell_label(c) for c in where_cells))
+            groups.setdefault(key, []).append(rid)
+        for (why, where), rids in groups.items():
+            print(f"{title}: {' '.join(rids)} in {where}: {why}")
+    for (chapter, stream), why in PENDING_AREAS.items():
+        print(f"pending: every {chapter} rule in {stream} cells: {why}")
+    if unexplained:
+        print("MUST rule cells without a failing case, unexplained:")
+        for rid, cells in unexplained.items():
+            print(f"  {rid}: {', '.join(cell_label(c) for c in cells)}")
+        return EXIT_FAIL
     return EXIT_OK
 
 

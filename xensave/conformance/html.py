@@ -18,7 +18,15 @@ from typing import Any
 from .. import __version__
 from .manifest import Case
 from .report import reproduce
-from .runner import FOCUS_MAX, CaseResult, ImplRun, RunResult, focus_rules, rule_catalogue
+from .runner import (
+    FOCUS_MAX,
+    STATUSES,
+    CaseResult,
+    ImplRun,
+    RunResult,
+    focus_rules,
+    rule_catalogue,
+)
 
 __all__ = ["render_html", "write_html"]
 
@@ -194,6 +202,38 @@ def _details(
     return "".join(parts)
 
 
+def _by_cell(impls: list[ImplRun], w: Any) -> None:
+    """The matrix by cell (guest type x stream): for each implementation its status
+    counts in each cell, and the rules whose cases do not pass there, so a bug of one
+    cell ("fails XC-PAGE-004 on x86_32 PV v2 only") shows as one cell."""
+    from .coverage import CELLS, cell_label
+
+    labels = [cell_label(c) for c in CELLS]
+    per_impl = [(impl, impl.cell_counts(), impl.rule_cell_counts(focused=True)) for impl in impls]
+    present = [x for x in [*labels, ""] if any(x in cells for _, cells, _ in per_impl)]
+    if not present:
+        return
+    w('<section><h2 id="cells">by cell (guest type \u00d7 stream)</h2><table>')
+    w("<tr><th>cell</th>" + "".join(f"<th>{_e(i.adapter.name)}</th>" for i, _, _ in per_impl))
+    w("</tr>")
+    bad = ("fail", "warning", "xfail", "xpass")
+    for label in present:
+        w(f"<tr><th>{_e(label or 'no guest')}</th>")
+        for _impl, cells, rule_cells in per_impl:
+            counts = cells.get(label, Counter())
+            text = ", ".join(f"{counts[k]} {k}" for k in STATUSES if counts.get(k)) or "-"
+            failing = sorted(
+                rid or "(no rule)"
+                for rid, by in rule_cells.items()
+                if any(by.get(label, Counter())[k] for k in bad)
+            )
+            more = f"<br><small>{_e(', '.join(failing))}</small>" if failing else ""
+            cls = ' class="s-fail"' if any(counts.get(k) for k in ("fail", "xpass")) else ""
+            w(f"<td{cls}>{_e(text)}{more}</td>")
+        w("</tr>")
+    w("</table></section>")
+
+
 def render_html(run: RunResult) -> str:
     rules = rule_catalogue()
     impls = run.impls
@@ -254,6 +294,7 @@ def render_html(run: RunResult) -> str:
         '<input type="checkbox" id="all"> <label for="all">show every case '
         "(unchecked: the pruned view folds cases whose results agree everywhere)</label>"
     )
+    _by_cell(impls, w)
     # sections per layer
     by_layer: dict[str, list[Case]] = {}
     for c in run.cases:

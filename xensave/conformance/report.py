@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -87,6 +88,30 @@ def _stderr_line(r: CaseResult) -> str:
     return _one_line(text[-1]) if text else ""
 
 
+_NOT_PASSING = ("fail", "warning", "xfail", "xpass")
+
+
+def _cell_order(label: str) -> tuple[int, str]:
+    from .coverage import CELLS, cell_label
+
+    order = [cell_label(c) for c in CELLS]
+    return (order.index(label) if label in order else len(order), label)
+
+
+def _where(cells: dict[str, Counter[str]]) -> str:
+    """ " in x86_32 PV v2 only" / " in HVM v2, HVM v3 (passes in 4 other cells)": where a
+    rule's cases do not pass, so a cell-specific bug shows as one."""
+    bad = sorted((k for k, c in cells.items() if any(c[s] for s in _NOT_PASSING)), key=_cell_order)
+    good = [k for k, c in cells.items() if k not in bad and c["pass"]]
+    if not bad or bad == [""]:
+        return ""
+    names = ", ".join(b or "no guest" for b in bad)
+    if not good:
+        return f" (in {names})"
+    only = " only" if len(bad) == 1 else ""
+    return f" in {names}{only} (passes in {len(good)} other cell{'s' if len(good) > 1 else ''})"
+
+
 def write_terminal(run: RunResult, out: TextIO, verbose: bool = False) -> None:
     w: Callable[[str], Any] = out.write
     rules = rule_catalogue()
@@ -107,6 +132,7 @@ def write_terminal(run: RunResult, out: TextIO, verbose: bool = False) -> None:
         w(f"   outcomes: {_counts(impl.outcome_counts(), OUTCOMES) or 'none'}\n")
         w(f"   statuses: {_counts(impl.status_counts(), STATUSES) or 'none'}\n")
         per_rule = impl.rule_counts(focused=True)
+        per_cell = impl.rule_cell_counts(focused=True)
         bad_rules = {
             rid: c
             for rid, c in per_rule.items()
@@ -125,12 +151,19 @@ def write_terminal(run: RunResult, out: TextIO, verbose: bool = False) -> None:
                         for k in STATUSES
                         if c.get(k) and k not in ("pass", "unsupported")
                     )
+                    + _where(per_cell.get(rid, {}))
                 )
             w("   rules with cases not passing:\n")
             for item in items if verbose or len(items) <= 12 else items[:12]:
                 w(f"     {item}\n")
             if not verbose and len(items) > 12:
                 w(f"     ... and {len(items) - 12} more rules (--verbose, or the HTML matrix)\n")
+        if verbose:
+            cells = impl.cell_counts()
+            w("   by cell (guest, stream):\n")
+            for cell in sorted(cells, key=_cell_order):
+                c = cells[cell]
+                w(f"     {cell or 'no guest':<17} {_counts(c, STATUSES)}\n")
         xf = impl.expected
         if impl.updated:
             w(f"   expected failures rewritten: {_rel(impl.updated)} ({len(xf.entries)} entries)\n")
@@ -246,6 +279,11 @@ def to_json(run: RunResult) -> dict[str, Any]:
                 "outcomes": dict(impl.outcome_counts()),
                 "statuses": dict(impl.status_counts()),
                 "rules": {k: dict(v) for k, v in sorted(impl.rule_counts().items())},
+                "cells": {k: dict(v) for k, v in sorted(impl.cell_counts().items())},
+                "rule_cells": {
+                    rule: {k: dict(v) for k, v in sorted(cells.items())}
+                    for rule, cells in sorted(impl.rule_cell_counts().items())
+                },
                 "stale_expected_failures": [{"entry": n, "why": w} for n, w in impl.stale],
                 "unavailable": impl.unavailable,
                 "expected_failures_rewritten": bool(impl.updated),

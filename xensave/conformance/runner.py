@@ -135,6 +135,29 @@ class ImplRun:
                 out.setdefault(rule, Counter())[r.status] += 1
         return out
 
+    def cell_counts(self) -> dict[str, Counter[str]]:
+        """cell ("x86_32 PV v2", "HVM legacy"; "" for no guest) -> status counts."""
+        from .coverage import cell_label, cell_of
+
+        out: dict[str, Counter[str]] = {}
+        for r in self.results:
+            cell = cell_of(r.case)
+            out.setdefault(cell_label(cell) if cell else "", Counter())[r.status] += 1
+        return out
+
+    def rule_cell_counts(self, focused: bool = False) -> dict[str, dict[str, Counter[str]]]:
+        """rule -> cell -> status counts (as :meth:`rule_counts`, split by cell)."""
+        from .coverage import cell_label, cell_of
+
+        out: dict[str, dict[str, Counter[str]]] = {}
+        for r in self.results:
+            cell = cell_of(r.case)
+            label = cell_label(cell) if cell else ""
+            rules = focus_rules(r.case) if focused else r.case.rules
+            for rule in rules or (("",) if focused else ()):
+                out.setdefault(rule, {}).setdefault(label, Counter())[r.status] += 1
+        return out
+
 
 @dataclass
 class RunOptions:

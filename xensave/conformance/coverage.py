@@ -1,0 +1,346 @@
+"""Which rules the corpus tests in which cells (issue 17).
+
+A *cell* is a guest type and a stream kind: ``x86_32-pv``, ``x86_64-pv`` or ``hvm``
+with a libxc ``v2`` or ``v3`` stream or a pre-4.6 ``legacy`` one. Every image rule
+says which cells it applies to (``spec/rules.toml``: defaults by layer and area, or
+a ``cells`` line); this module counts the corpus's ``y_``, ``n_`` and ``i_`` cases
+of each rule in each cell, by outer layer too, and lists the applicable cells where
+a MUST rule has no failing case. ``xensave conformance coverage`` prints it, the
+docs show it, and ``tests/test_corpus.py`` gates on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..rules import GUESTS, OUTER, STREAMS, Level, Rule, load_rules
+from .manifest import Case
+
+__all__ = [
+    "CELLS",
+    "EXEMPT",
+    "PENDING",
+    "PENDING_AREAS",
+    "Coverage",
+    "RuleCoverage",
+    "cell_label",
+    "cell_of",
+    "coverage",
+]
+
+Cell = tuple[str, str]  # (guest, stream)
+#: Every cell, in matrix order.
+CELLS: tuple[Cell, ...] = tuple((g, s) for s in STREAMS for g in GUESTS)
+
+_GUEST_LABEL = {"x86_32-pv": "x86_32 PV", "x86_64-pv": "x86_64 PV", "hvm": "HVM"}
+
+
+def cell_of(case: Case) -> Cell | None:
+    """The cell a corpus case sits in (None for an image with no guest)."""
+    if case.guest is None:
+        return None
+    return case.guest, "legacy" if case.version is None else f"v{case.version}"
+
+
+def cell_label(cell: Cell) -> str:
+    """ "x86_32 PV v2", "HVM legacy": how reports name a cell."""
+    return f"{_GUEST_LABEL.get(cell[0], cell[0])} {cell[1]}"
+
+
+#: Applicable cells where no failing case can exist, by rule: (cells, reason). The
+#: recipe cannot apply there, so the gate does not ask for one.
+EXEMPT: dict[str, tuple[tuple[Cell, ...], str]] = {}
+
+_PV = ("x86_32-pv", "x86_64-pv")
+_ALL_BUT_HVM_V3 = tuple(c for c in CELLS if c != ("hvm", "v3"))
+_ALL_BUT_X64_V3 = tuple(c for c in CELLS if c != ("x86_64-pv", "v3"))
+
+
+def _cells(guests: Iterable[str], streams: Iterable[str]) -> tuple[Cell, ...]:
+    return tuple((g, s) for s in streams for g in guests)
+
+
+def _each(rids: str, cells: tuple[Cell, ...], why: str) -> dict[str, tuple[tuple[Cell, ...], str]]:
+    return {rid: (cells, why) for rid in rids.split()}
+
+
+EXEMPT.update(
+    {
+        "IMG-FMT-001": (
+            _ALL_BUT_HVM_V3,
+            "an image of no known format holds no guest and no stream: one case is every cell",
+        ),
+        **_each(
+            "XC-SDE-001 XC-POL-001 XC-POL-002 XC-POL-006 XC-POL-007 XC-POL-008 XC-POL-009 "
+            "XC-POL-010 XC-POL-011",
+            _cells((*_PV, "hvm"), ("v2",)),
+            "a version 2 stream has no STATIC_DATA_END or CPU policy record to break "
+            "(XC-SDE-005, XC-POL-005: Xen wrote them from 4.14, in v3); adding one breaks "
+            "those rules first",
+        ),
+    }
+)
+
+
+#: Applicable cells that still want a failing case: the recipes build their own images
+#: (not on the cell bases) or place their change where only their own cell has it. The
+#: gate holds this list exactly, so it can only shrink. Work left for issue 17.
+PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
+    **_each(
+        "XLF-HDR-001 XLF-HDR-002 XLF-HDR-004 XLF-HDR-006 XLF-OPT-001 XLF-OPT-002 XLF-OPT-003 "
+        "XLF-CFG-001 XLF-CFG-002 XLF-CFG-003 XLF-NEST-001 XLF-NEST-002",
+        _cells((*_PV, "hvm"), ("legacy",)),
+        "the xl-file recipes build on an xl file carrying a libxl stream; replays onto an "
+        "xl file carrying a legacy stream are not written",
+    ),
+    **_each(
+        "XL-REC-002 XL-REC-003 XL-CKE-001 XL-CKS-001 XL-CKS-003 "
+        "XL-CKS-004 XL-CKS-005 XL-CKS-006 XL-NEST-003 XL-NEST-005 XC-CKPT-001 XC-DIRTY-001 "
+        "XC-DIRTY-002",
+        _cells(_PV, ("v2", "v3")),
+        "the recipe places its change among an HVM stream's emulator or checkpoint records; "
+        "a PV placement is not written",
+    ),
+    "XC-PAGE-005": (
+        (("hvm", "v2"),),
+        "the page-type recipes change a PV guest's page; the HVM recipe is XAPI-wrapped v3",
+    ),
+    "XC-PVI-002": (
+        (("x86_32-pv", "v2"), ("x86_64-pv", "v2"), ("x86_32-pv", "v3")),
+        "the recipe declares its own cell",
+    ),
+    "XC-ORD-001": (
+        _cells(_PV, ("v3",)),
+        "in v3 the recipe's move also crosses STATIC_DATA_END (XC-SDE-003)",
+    ),
+    "PV-LDT-001": (
+        _cells(("x86_32-pv",), ("v2", "v3")),
+        "the recipe's LDT sits on a 64-bit layout",
+    ),
+    **_each(
+        "LVF-HDR-001 LVF-HDR-002 LVF-HDR-003 LVF-HDR-005 LVF-XML-001 LVF-XML-002 LVF-XML-003 "
+        "LVF-XML-004 LVF-STR-002 LVF-STR-004 XAPI-HDR-001 XAPI-SEC-001 XAPI-SEC-002 "
+        "XAPI-SEC-003 XAPI-SEC-004 XAPI-END-001 XAPI-END-002",
+        _ALL_BUT_HVM_V3,
+        "the wrapper recipes build their own wrapper around one stream; replays around the "
+        "other cells' streams are not written",
+    ),
+    "LVF-STR-003": (
+        _ALL_BUT_X64_V3,
+        "the wrapper recipe builds its own wrapper around one stream",
+    ),
+    "XAPI-STR-001": (
+        tuple(c for c in CELLS if c != ("hvm", "legacy")),
+        "the wrapper recipe builds its own wrapper around one stream",
+    ),
+    "XAPI-STR-002": (
+        tuple(c for c in CELLS if c not in (("hvm", "legacy"), ("x86_64-pv", "v3"))),
+        "the wrapper recipe builds its own wrapper around one stream",
+    ),
+    **_each(
+        "LEG-HDR-001 LEG-HDR-002 LEG-CHK-001 LEG-CHK-003 LEG-CHK-004 LEG-CHK-005 LEG-CHK-006 "
+        "LEG-PAGE-001 LEG-PAGE-002 LEG-PAGE-003 LEG-PAGE-005 LEG-CMP-001 LEG-END-001 "
+        "LEG-END-002",
+        _cells(_PV, ("legacy",)),
+        "the legacy recipes build on legacy images of one guest (xensave.legacy.samples); "
+        "replays onto the others are not written",
+    ),
+    **_each(
+        "LEG-EXT-002 LEG-EXT-003 LEG-EXT-004 LEG-EXT-005 LEG-P2M-001 LEG-CHK-002 LEG-CMP-002 "
+        "LEG-CMP-003 LEG-TAIL-001 LEG-TAIL-002",
+        (("x86_32-pv", "legacy"), ("hvm", "legacy")),
+        "the legacy recipes build on legacy images of one guest (xensave.legacy.samples); "
+        "replays onto the others are not written",
+    ),
+}
+
+
+#: Whole chapters pending in one stream kind: (chapter, stream) -> why.
+PENDING_AREAS: dict[tuple[str, str], str] = {
+    ("hvm-context.md", "legacy"): "the HVM context recipes build libxc streams; replays into a "
+    "legacy HVM image's context are not written",
+    ("pv-context.md", "legacy"): "the PV context recipes build libxc streams; replays into a "
+    "legacy PV image's vCPU contexts are not written",
+}
+
+
+@dataclass
+class RuleCoverage:
+    rule: Rule
+    #: cell -> {"y": n, "n": n, "i": n}
+    cells: dict[Cell, dict[str, int]] = field(default_factory=dict)
+    #: outer layer -> {"y": n, "n": n, "i": n}
+    layers: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def failing(self, cell: Cell) -> int:
+        """Cases in ``cell`` that break the rule (``n_``, or ``i_`` for a reserved field)."""
+        got = self.cells.get(cell, {})
+        return got.get("n", 0) + got.get("i", 0)
+
+    def uncovered(self) -> list[Cell]:
+        """Applicable cells with no case of the rule at all."""
+        return [c for c in self.rule.cells() if not sum(self.cells.get(c, {}).values())]
+
+    def without_failing(self) -> list[Cell]:
+        """Applicable cells where no case breaks the rule (exempt cells aside)."""
+        exempt = EXEMPT.get(self.rule.id, ((), ""))[0]
+        return [c for c in self.rule.cells() if not self.failing(c) and c not in exempt]
+
+
+@dataclass
+class Coverage:
+    rules: dict[str, RuleCoverage]
+
+    def gaps(self, must_only: bool = True) -> dict[str, list[Cell]]:
+        """Applicable cells of each (MUST) image rule with no failing case."""
+        out: dict[str, list[Cell]] = {}
+        for rid, rc in self.rules.items():
+            if must_only and rc.rule.level != Level.MUST:
+                continue
+            missing = rc.without_failing()
+            if missing:
+                out[rid] = missing
+        return out
+
+    def unexplained(self) -> dict[str, list[Cell]]:
+        """MUST gaps that neither EXEMPT nor PENDING (nor PENDING_AREAS) names."""
+        out: dict[str, list[Cell]] = {}
+        for rid, cells in self.gaps().items():
+            pending = PENDING.get(rid, ((), ""))[0]
+            chapter = self.rules[rid].rule.spec.split("#")[0]
+            left = [c for c in cells if c not in pending and (chapter, c[1]) not in PENDING_AREAS]
+            if left:
+                out[rid] = left
+        return out
+
+    def totals(self) -> dict[str, int]:
+        applicable = sum(len(rc.rule.cells()) for rc in self.rules.values())
+        gaps = sum(len(v) for v in self.gaps().values())
+        must = sum(
+            len(rc.rule.cells()) for rc in self.rules.values() if rc.rule.level == Level.MUST
+        )
+        return {"rules": len(self.rules), "applicable": applicable, "must": must, "gaps": gaps}
+
+
+def coverage(cases: Iterable[Case], rules: dict[str, Rule] | None = None) -> Coverage:
+    """Count the cases of each image rule by cell and by outer layer."""
+    rules = load_rules() if rules is None else rules
+    table = {
+        rid: RuleCoverage(r)
+        for rid, r in rules.items()
+        if r.subject == "image" and not r.summary.startswith("WITHDRAWN")
+    }
+    for case in cases:
+        cell = cell_of(case)
+        layer = case.layer if case.layer in OUTER else None
+        for rid in case.rules:
+            rc = table.get(rid)
+            if rc is None:
+                continue
+            if cell is not None:
+                counts = rc.cells.setdefault(cell, {"y": 0, "n": 0, "i": 0})
+                counts[case.prefix] += 1
+            if layer is not None:
+                counts = rc.layers.setdefault(layer, {"y": 0, "n": 0, "i": 0})
+                counts[case.prefix] += 1
+    return Coverage(table)
+
+
+def to_json(cov: Coverage) -> dict[str, object]:
+    """The matrix as JSON: per rule, per cell, the counts and whether it applies."""
+    rules = []
+    for rid, rc in cov.rules.items():
+        applicable = set(rc.rule.cells())
+        rules.append(
+            {
+                "rule": rid,
+                "level": str(rc.rule.level),
+                "cells": {
+                    f"{g}/{s}": {
+                        **rc.cells.get((g, s), {"y": 0, "n": 0, "i": 0}),
+                        "applies": (g, s) in applicable,
+                    }
+                    for g, s in CELLS
+                },
+                "layers": {k: rc.layers.get(k, {"y": 0, "n": 0, "i": 0}) for k in OUTER},
+                "applies_in_layers": list(rc.rule.outer),
+                "without_failing_case": [f"{g}/{s}" for g, s in rc.without_failing()],
+                "exempt": [f"{g}/{s}" for g, s in EXEMPT.get(rid, ((), ""))[0]],
+            }
+        )
+    return {"cells": [f"{g}/{s}" for g, s in CELLS], "totals": cov.totals(), "rules": rules}
+
+
+def render_text(cov: Coverage, *, all_rules: bool = False) -> str:
+    """A terminal table: one line per rule, one column per cell, ``n/i/y`` counts;
+    ``-`` where the rule does not apply, ``!`` where a MUST rule has no failing case."""
+    head = ["rule".ljust(13)] + [cell_label(c).rjust(14) for c in CELLS]
+    lines = [" ".join(head)]
+    for rid, rc in cov.rules.items():
+        missing = set(rc.without_failing()) if rc.rule.level == Level.MUST else set()
+        if not all_rules and not missing:
+            continue
+        row = [rid.ljust(13)]
+        for c in CELLS:
+            if c not in rc.rule.cells():
+                row.append("-".rjust(14))
+                continue
+            k = rc.cells.get(c, {"y": 0, "n": 0, "i": 0})
+            text = f"{k['n']}/{k['i']}/{k['y']}" + ("!" if c in missing else "")
+            row.append(text.rjust(14))
+        lines.append(" ".join(row))
+    t = cov.totals()
+    lines.append(
+        f"{t['rules']} image rules; {t['applicable']} applicable rule cells "
+        f"({t['must']} of MUST rules); {t['gaps']} MUST rule cells without a failing case"
+        " (n/i/y: cases that must be rejected / may go either way / must be accepted)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(cov: Coverage) -> str:
+    """The docs page: every image rule x cell with n/i/y counts, then the gaps."""
+    head = "| rule | level | " + " | ".join(cell_label(c) for c in CELLS) + " |"
+    lines = [
+        "# Corpus coverage by cell",
+        "",
+        "Each image rule applies to some cells: a guest type (x86_32 PV, x86_64 PV, HVM) "
+        "with a libxc v2 or v3 stream or a pre-4.6 legacy one (`cells` in "
+        "`spec/rules.toml`, or the defaults by layer and area in `xensave/rules.py`). "
+        "Each cell shows the corpus's cases of the rule as *n/i/y*: must be rejected / "
+        "either verdict conforms / must be accepted; `-` where the rule does not apply; "
+        "**!** where a MUST rule has no failing case. The same table is printed by "
+        "`xensave conformance coverage --all`.",
+        "",
+    ]
+    t = cov.totals()
+    lines += [
+        f"{t['rules']} image rules, {t['applicable']} applicable rule cells "
+        f"({t['must']} of MUST rules), {t['gaps']} MUST rule cells without a failing case "
+        "(each exempt or pending, below).",
+        "",
+        head,
+        "|" + "---|" * (2 + len(CELLS)),
+    ]
+    for rid, rc in cov.rules.items():
+        missing = set(rc.without_failing()) if rc.rule.level == Level.MUST else set()
+        row = [rid, str(rc.rule.level)]
+        for c in CELLS:
+            if c not in rc.rule.cells():
+                row.append("-")
+                continue
+            k = rc.cells.get(c, {"y": 0, "n": 0, "i": 0})
+            row.append(f"{k['n']}/{k['i']}/{k['y']}" + (" **!**" if c in missing else ""))
+        lines.append("| " + " | ".join(row) + " |")
+    lines += ["", "## Applicable cells with no case", ""]
+    for rid, rc in cov.rules.items():
+        if rc.uncovered():
+            lines.append(f"- {rid}: {', '.join(cell_label(c) for c in rc.uncovered())}")
+    for title, table in (("Exempt cells", EXEMPT), ("Pending cells", PENDING)):
+        lines += ["", f"## {title}", ""]
+        for rid, (cells, why) in table.items():
+            lines.append(f"- {rid} in {', '.join(cell_label(c) for c in cells)}: {why}")
+    for (chapter, stream), why in PENDING_AREAS.items():
+        lines.append(f"- every rule of {chapter} in the {stream} cells: {why}")
+    return "\n".join(lines) + "\n"
