@@ -9,6 +9,8 @@ module cites no rule: the chapter modules do.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 from .. import pv_records
 from .._slots import Struct, field
 from ..constants import PageType
@@ -294,3 +296,12 @@ def first_nonzero(data: bytes) -> int:
 
 def order(big: bool) -> str:
     return "big-endian" if big else "little-endian"
+
+
+def record_name(kinds: type[IntEnum], rtype: int) -> str:
+    """A record type's name in its layer (``kinds``), or what kind of unknown it is."""
+    try:
+        return kinds(rtype).name
+    except ValueError:
+        kind = "OPTIONAL" if rtype & 0x80000000 else "MANDATORY"
+        return f"UNKNOWN_{kind}_{rtype:#010x}"

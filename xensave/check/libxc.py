@@ -27,7 +27,7 @@ from ..constants import (
 )
 from ..reader import ReadError, RecordEvent, Trailer, XcDomainHeader, XcImageHeader
 from . import libxc_hvm, libxc_pages, libxc_pv, libxc_static, libxl, nesting, pv_context, wrappers
-from .emit import ZEROS, CheckState, Stop, XcState, field_rule, first_nonzero
+from .emit import ZEROS, CheckState, Stop, XcState, field_rule, first_nonzero, record_name
 
 CHECKS: dict[str, str] = {
     "XC-HDR-001": "image header: marker; truncated marker",
@@ -453,8 +453,4 @@ def trailer(c: CheckState, t: Trailer) -> None:
 
 
 def rec_name(rtype: int) -> str:
-    try:
-        return XcRecType(rtype).name
-    except ValueError:
-        kind = "OPTIONAL" if rtype & 0x80000000 else "MANDATORY"
-        return f"UNKNOWN_{kind}_{rtype:#010x}"
+    return record_name(XcRecType, rtype)

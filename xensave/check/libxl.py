@@ -19,6 +19,7 @@ from .emit import (
     field_rule,
     first_nonzero,
     named,
+    record_name,
 )
 
 CHECKS: dict[str, str] = {
@@ -404,8 +405,4 @@ def trailer(c: CheckState, t: Trailer) -> None:
 
 
 def rec_name(rtype: int) -> str:
-    try:
-        return LibxlRecType(rtype).name
-    except ValueError:
-        kind = "OPTIONAL" if rtype & 0x80000000 else "MANDATORY"
-        return f"UNKNOWN_{kind}_{rtype:#010x}"
+    return record_name(LibxlRecType, rtype)
