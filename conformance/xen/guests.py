@@ -318,6 +318,15 @@ GUESTS: dict[str, Guest] = {
             2,
             ((1, 11), (2, 11), (2, 9)),
         ),
+        _pv(
+            4,
+            "x86_32-pv-live",
+            "the 32-bit PAE PV guest saved live: a full pass, one log-dirty round "
+            "re-sending both data pages, then stop-and-copy re-sending one of them again "
+            "and the console page (and the ballooned-out pfns Xen deferred)",
+            2,
+            ((1, 10), (1, 11), (2, 11), (2, 9)),
+        ),
     )
 }
 
