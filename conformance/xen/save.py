@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from build import build
+from build import Built, BuiltTree, build, build_tree
 from debian import Unavailable, XenRuntime, runtime
 from guests import GUESTS, Guest, describe
 
@@ -38,17 +38,22 @@ INPUTS = Path(__file__).resolve().parents[2] / "generators" / "corpus" / "xen_sa
 PACKAGE = "libxenmisc4.17"
 
 
-def save(rt: XenRuntime, guest: Guest) -> tuple[bytes, list[int]]:
-    """The libxc stream Xen's saver writes for ``guest``, and for a checkpointed one
-    the offset after each checkpoint (where libxl puts its records); raises
-    RuntimeError with the saver's stderr when it fails."""
-    built = build(rt)
+def save(rt: XenRuntime | BuiltTree, guest: Guest) -> tuple[bytes, list[int]]:
+    """The libxc stream Xen's saver writes for ``guest`` (Debian's, or a XEN_SRC tree's
+    when given its build), and for a checkpointed one the offset after each checkpoint
+    (where libxl puts its records); raises RuntimeError with the saver's stderr when
+    it fails."""
+    if isinstance(rt, BuiltTree):
+        built: Built = rt
+        lib = rt.libxenguest
+    else:
+        built, lib = build(rt), rt.libxenguest
     with tempfile.TemporaryDirectory() as tmp:
         desc = Path(tmp) / "guest.txt"
         desc.write_text(describe(guest), encoding="ascii")
         out = Path(tmp) / "stream"
         with out.open("wb") as f:
-            argv = [str(built.save), "--libxenguest", str(rt.libxenguest)]
+            argv = [str(built.save), "--libxenguest", str(lib)]
             argv += ["--guest", guest.kind, "--describe", str(desc)]
             if guest.live_rounds:
                 argv += ["--live", str(guest.live_rounds)]

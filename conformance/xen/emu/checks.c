@@ -398,8 +398,8 @@ static int set_vcpu_msrs(const struct xen_domctl_vcpu_msrs *m)
 
 static int set_cpu_policy(const struct xen_domctl_cpu_policy *p)
 {
-    const xen_cpuid_leaf_t *l = (const xen_cpuid_leaf_t *)(uintptr_t)p->leaves.p;
-    const xen_msr_entry_t *m = (const xen_msr_entry_t *)(uintptr_t)p->msrs.p;
+    const xen_cpuid_leaf_t *l = (const xen_cpuid_leaf_t *)(uintptr_t)EMU_POLICY_LEAVES(p);
+    const xen_msr_entry_t *m = (const xen_msr_entry_t *)(uintptr_t)EMU_POLICY_MSRS(p);
     uint32_t i, limit;
 
     /* x86_cpuid_copy_from_buffer (xen/lib/x86/cpuid.c) */

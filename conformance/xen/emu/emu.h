@@ -14,6 +14,20 @@
 #include <stdint.h>
 #include <xenctrl.h>
 
+/*
+ * The two handles of struct xen_domctl_cpu_policy (public/domctl.h) were named
+ * cpuid_policy and msr_policy up to RELEASE-4.17.0 and leaves and msrs since
+ * (Debian's 4.17.7 has the new names); build.py defines EMU_POLICY_OLD_NAMES
+ * when a XEN_SRC tree's header has the old ones.
+ */
+#ifdef EMU_POLICY_OLD_NAMES
+#define EMU_POLICY_LEAVES(p) ((p)->cpuid_policy.p)
+#define EMU_POLICY_MSRS(p) ((p)->msr_policy.p)
+#else
+#define EMU_POLICY_LEAVES(p) ((p)->leaves.p)
+#define EMU_POLICY_MSRS(p) ((p)->msrs.p)
+#endif
+
 /* The one domain the emulation holds. */
 #define EMU_DOMID 1u
 /* The highest vCPU id a domain may use (HVM_MAX_VCPUS - 1: the most libxl creates). */
@@ -63,7 +77,15 @@ struct xen_sysctl;
 int emu_guest_load(FILE *f);
 void emu_guest_suspend(void);
 void emu_guest_resume(void);
-void emu_guest_info(xc_dominfo_t *info);
+/* What a domain-info query answers, whichever form the library asks it in:
+ * xc_domain_getinfo's xc_dominfo_t (to Xen 4.17) or xc_domain_getinfo_single's
+ * xc_domaininfo_t (from 4.18; build.py defines EMU_GETINFO_SINGLE then). */
+struct emu_info {
+    bool paused, shutdown;
+    unsigned int shutdown_reason, nr_online_vcpus, max_vcpu_id;
+    uint64_t max_memkb;
+};
+void emu_guest_info(struct emu_info *info);
 int emu_guest_domctl(struct xen_domctl *d, int *rc);
 int emu_guest_sysctl(struct xen_sysctl *s);
 

@@ -324,7 +324,7 @@ int emu_guest_load(FILE *f)
 void emu_guest_suspend(void) { g.suspended = true; }
 void emu_guest_resume(void) { g.suspended = false; }
 
-void emu_guest_info(xc_dominfo_t *info)
+void emu_guest_info(struct emu_info *info)
 {
     if ( !g.loaded )
         return;
@@ -482,10 +482,10 @@ int emu_guest_domctl(struct xen_domctl *d, int *rc)
         /* Xen copies out only as many as fit, and says -ENOBUFS otherwise. */
         if ( p->nr_leaves < g.nr_leaves || p->nr_msrs < g.nr_msrs )
             return *rc = -ENOBUFS, 1;
-        if ( p->leaves.p )
-            memcpy(p->leaves.p, g.leaves, g.nr_leaves * sizeof(*g.leaves));
-        if ( p->msrs.p )
-            memcpy(p->msrs.p, g.msrs, g.nr_msrs * sizeof(*g.msrs));
+        if ( EMU_POLICY_LEAVES(p) )
+            memcpy(EMU_POLICY_LEAVES(p), g.leaves, g.nr_leaves * sizeof(*g.leaves));
+        if ( EMU_POLICY_MSRS(p) )
+            memcpy(EMU_POLICY_MSRS(p), g.msrs, g.nr_msrs * sizeof(*g.msrs));
         p->nr_leaves = g.nr_leaves;
         p->nr_msrs = g.nr_msrs;
         return 1;

@@ -393,25 +393,68 @@ int xc_interface_close(xc_interface *xch)
     return 0;
 }
 
-int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid, unsigned int max_doms,
-                      xc_dominfo_t *info)
+static void domain_info(struct emu_info *info)
 {
-    (void)xch;
-    if ( max_doms < 1 || first_domid > EMU_DOMID )
-        return 0;
     memset(info, 0, sizeof(*info));
-    info->domid = EMU_DOMID;
-    info->hvm = emu_dom.hvm;
-    info->hap = emu_dom.hvm;
-    info->paused = 1;
-    info->nr_pages = emu_dom.nr_pages;
-    info->shared_info_frame = EMU_SHARED_INFO_MFN;
+    info->paused = true;
     info->max_memkb = 4ul << 20;
     info->nr_online_vcpus = 1;
     info->max_vcpu_id = EMU_MAX_VCPU_ID;
     emu_guest_info(info);
+}
+
+#ifndef EMU_GETINFO_SINGLE
+int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid, unsigned int max_doms,
+                      xc_dominfo_t *info)
+{
+    struct emu_info e;
+
+    (void)xch;
+    if ( max_doms < 1 || first_domid > EMU_DOMID )
+        return 0;
+    domain_info(&e);
+    memset(info, 0, sizeof(*info));
+    info->domid = EMU_DOMID;
+    info->hvm = emu_dom.hvm;
+    info->hap = emu_dom.hvm;
+    info->paused = e.paused;
+    info->shutdown = e.shutdown;
+    info->shutdown_reason = e.shutdown_reason;
+    info->nr_pages = emu_dom.nr_pages;
+    info->shared_info_frame = EMU_SHARED_INFO_MFN;
+    info->max_memkb = e.max_memkb;
+    info->nr_online_vcpus = e.nr_online_vcpus;
+    info->max_vcpu_id = e.max_vcpu_id;
     return 1;
 }
+#else
+/* Xen 4.18's replacement (tools/libs/ctrl/xc_domain.c): the domctl's own struct,
+ * state in flags (public/domctl.h XEN_DOMINF_*), ESRCH for another domain. */
+int xc_domain_getinfo_single(xc_interface *xch, uint32_t domid, xc_domaininfo_t *info)
+{
+    struct emu_info e;
+
+    (void)xch;
+    if ( domid != EMU_DOMID )
+    {
+        errno = ESRCH;
+        return -1;
+    }
+    domain_info(&e);
+    memset(info, 0, sizeof(*info));
+    info->domain = EMU_DOMID;
+    info->flags = (emu_dom.hvm ? XEN_DOMINF_hvm_guest | XEN_DOMINF_hap : 0) |
+                  (e.paused ? XEN_DOMINF_paused : 0) |
+                  (e.shutdown ? XEN_DOMINF_shutdown : 0) |
+                  (e.shutdown_reason & XEN_DOMINF_shutdownmask) << XEN_DOMINF_shutdownshift;
+    info->tot_pages = emu_dom.nr_pages;
+    info->max_pages = e.max_memkb / 4;
+    info->shared_info_frame = EMU_SHARED_INFO_MFN;
+    info->nr_online_vcpus = e.nr_online_vcpus;
+    info->max_vcpu_id = e.max_vcpu_id;
+    return 0;
+}
+#endif
 
 int xc_domain_get_guest_width(xc_interface *xch, uint32_t domid, unsigned int *guest_width)
 {
