@@ -9,6 +9,11 @@ needs the Debian packages.
 
     python -m conformance.xen.save --write   run Xen's saver, (re)write the inputs
     python -m conformance.xen.save --check   run it again, compare with them (exit 1)
+    XEN_SRC=TREE python -m conformance.xen.save --xen-src
+        build TREE's own saver and restorer (build.py, build_tree) and run them: its
+        saver over every guest (same bytes as the committed ones, or how big a
+        difference), its restorer over what it wrote and over the committed streams,
+        Debian's restorer over what it wrote (exit 1 if any restore fails)
 
 The inputs are ``generators/corpus/xen_saved/<guest>.bin`` and ``provenance.json``
 (Xen and Debian package versions, each guest's summary and a digest of its
@@ -107,12 +112,71 @@ def _render(rt: XenRuntime) -> dict[str, bytes]:
     return files
 
 
+def restore(built: Built, lib: Path, guest: Guest, data: bytes) -> tuple[int, str]:
+    """A restorer (``lib``) over a stream: the driver's exit status and its stderr."""
+    with tempfile.TemporaryFile() as f:
+        f.write(data)
+        f.seek(0)
+        argv = [str(built.restore), "--libxenguest", str(lib), "--guest", guest.kind]
+        argv += ["--stream", "remus" if guest.checkpoints else "plain", str(f.fileno())]
+        done = subprocess.run(
+            argv, pass_fds=(f.fileno(),), capture_output=True, text=True, check=False
+        )
+    return done.returncode, done.stderr.strip()
+
+
+def xen_src(tree: Path, rt: XenRuntime | None) -> int:
+    """The XEN_SRC run: what ``tree``'s saver writes, and who restores it."""
+    src = build_tree(tree)
+    print(f"XEN_SRC {tree}: Xen {src.version}, built in {src.dir}")
+    failed = 0
+    for name, g in GUESTS.items():
+        data, _ = save(src, g)
+        ref = (INPUTS / f"{name}.bin").read_bytes()
+        if data == ref:
+            same = "the same bytes as the committed stream (Debian's 4.17)"
+        else:
+            n = sum(a != b for a, b in zip(data, ref, strict=False)) + abs(len(data) - len(ref))
+            same = f"{len(data)} bytes, {n} differing from the committed {len(ref)}"
+        print(f"{name}: Xen {src.version}'s saver wrote {same}")
+        both = [("that stream", data), ("the committed stream", ref)]
+        judges: list[tuple[str, Built, Path, list[tuple[str, bytes]]]] = [
+            (f"Xen {src.version}'s restorer", src, src.libxenguest, both)
+        ]
+        if rt is not None:  # Debian's over the committed streams: the corpus's columns
+            judges.append(("Debian's 4.17 restorer", build(rt), rt.libxenguest, both[:1]))
+        for label, built, lib, streams in judges:
+            for what, stream in streams:
+                rc, err = restore(built, lib, g, stream)
+                print(f"  {label} over {what}: {'accepts' if rc == 0 else f'exit {rc}: {err}'}")
+                failed += rc != 0
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m conformance.xen.save", description=__doc__)
     mode = ap.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="rewrite the recipe inputs")
     mode.add_argument("--check", action="store_true", help="compare with the inputs")
+    mode.add_argument(
+        "--xen-src", action="store_true", help="run the saver and restorer of the tree $XEN_SRC"
+    )
     args = ap.parse_args(argv)
+    if args.xen_src:
+        tree = os.environ.get("XEN_SRC")
+        if not tree:
+            print("xen-src save: set XEN_SRC to a Xen source tree", file=sys.stderr)
+            return 2
+        try:
+            try:
+                rt: XenRuntime | None = runtime(fetch=os.environ.get("XENSAVE_NO_FETCH") is None)
+            except Unavailable as exc:
+                print(f"(Debian's 4.17 left out: {exc})")
+                rt = None
+            return xen_src(Path(tree), rt)
+        except (Unavailable, RuntimeError) as exc:
+            print(f"xen-src save: {exc}", file=sys.stderr)
+            return 2
     try:
         rt = runtime(fetch=os.environ.get("XENSAVE_NO_FETCH") is None)
         files = _render(rt)

@@ -5,6 +5,9 @@
     testee.py verify-stream-v2    Xen's verify-stream-v2
     testee.py legacy-chain        convert-legacy-stream (libxl's flags), verify-stream-v2
     testee.py legacy-chain-xapi   the same with XAPI's --width 32 --skip-qemu
+    testee.py restore-src[-hypervisor]
+                                  restore, restore-hypervisor with the restorer of the
+                                  Xen tree $XEN_SRC, built by build.py (build_tree)
 
 Each fetches Debian bookworm's Xen 4.17 on first use (debian.py). When that
 cannot be had, the reason is printed once and every case is answered
@@ -33,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from build import build
+from build import Built, build, build_tree
 from debian import Unavailable, XenRuntime, runtime
 
 from xensave.conformance.testee import serve
@@ -173,10 +176,15 @@ def _summary(stderr: str) -> str:
 
 
 class Restorer:
-    def __init__(self, rt: XenRuntime, hypervisor: bool) -> None:
+    def __init__(self, rt: XenRuntime, hypervisor: bool, tree: Path | None = None) -> None:
         self.rt = rt
-        self.built = build(rt)
         self.hypervisor = hypervisor
+        if tree is None:
+            self.built: Built = build(rt)
+            self.lib = rt.libxenguest
+        else:  # XEN_SRC: that tree's restorer (legacy images still convert with Debian's)
+            src = build_tree(tree)
+            self.built, self.lib = src, src.libxenguest
 
     def legacy(self, image: bytes, name: str) -> tuple[LibxcStream, str]:
         """What libxl does with a legacy stream: convert-legacy-stream with its flags
@@ -193,7 +201,7 @@ class Restorer:
     def run(self, stream: LibxcStream) -> tuple[int, str]:
         fd = _memfd(stream.data)
         try:
-            argv = [str(self.built.restore), "--libxenguest", str(self.rt.libxenguest)]
+            argv = [str(self.built.restore), "--libxenguest", str(self.lib)]
             if self.hypervisor:
                 argv.append("--hypervisor")
             argv += ["--guest", stream.guest, "--stream"]
@@ -436,6 +444,11 @@ def make_judge(kind: str) -> Any:
         return Restorer(rt, hypervisor=False).judge
     if kind == "restore-hypervisor":
         return Restorer(rt, hypervisor=True).judge
+    if kind in ("restore-src", "restore-src-hypervisor"):
+        tree = os.environ.get("XEN_SRC")
+        if not tree:
+            raise Unavailable("XEN_SRC is not set (a Xen source tree whose restorer to build)")
+        return Restorer(rt, hypervisor=kind.endswith("hypervisor"), tree=Path(tree)).judge
     if kind == "verify-stream-v2":
         return VerifyStream(rt).judge
     if kind == "legacy-chain":
@@ -455,7 +468,15 @@ def _guarded(judge: Any) -> Any:
     return run
 
 
-KINDS = ("restore", "restore-hypervisor", "verify-stream-v2", "legacy-chain", "legacy-chain-xapi")
+KINDS = (
+    "restore",
+    "restore-hypervisor",
+    "verify-stream-v2",
+    "legacy-chain",
+    "legacy-chain-xapi",
+    "restore-src",  # XEN_SRC's own restorer, built by build.py's build_tree
+    "restore-src-hypervisor",
+)
 
 
 def main(argv: list[str]) -> int:
