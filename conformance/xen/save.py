@@ -154,7 +154,11 @@ def xen_src(tree: Path, rt: XenRuntime | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m conformance.xen.save", description=__doc__)
+    ap = argparse.ArgumentParser(
+        prog="python -m conformance.xen.save",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     mode = ap.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="rewrite the recipe inputs")
     mode.add_argument("--check", action="store_true", help="compare with the inputs")
