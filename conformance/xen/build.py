@@ -59,6 +59,8 @@ def _api_flags(public: Path, tools: Path) -> list[str]:
         flags.append("-DEMU_POLICY_OLD_NAMES")
     if "xc_domain_getinfo_single(" in xenctrl:
         flags.append("-DEMU_GETINFO_SINGLE")
+    if "xc_logdirty_control(" not in xenctrl:
+        flags.append("-DEMU_SHADOW_CONTROL_OLD")
     return flags
 
 
@@ -146,6 +148,7 @@ TREE_INPUTS = (
     "xen/lib/x86",
     "xen/common/libelf",
     "xen/arch/x86/include/asm",
+    "xen/include/asm-x86",
     "xen/tools/gen-cpuid.py",
     "xen/Makefile",
 )
@@ -169,9 +172,14 @@ def tree_version(tree: Path) -> str:
         raise Unavailable(f"XEN_SRC={tree}: not a Xen tree ({exc.strerror})") from None
     for line in text.splitlines():
         words = line.replace("export", "", 1).split()
-        if len(words) >= 3 and words[1] in ("=", "?=") and words[0] in (
-            "XEN_VERSION",
-            "XEN_SUBVERSION",
+        if (
+            len(words) >= 3
+            and words[1] in ("=", "?=")
+            and words[0]
+            in (
+                "XEN_VERSION",
+                "XEN_SUBVERSION",
+            )
         ):
             found.setdefault(words[0], words[2])
     if set(found) != {"XEN_VERSION", "XEN_SUBVERSION"}:
@@ -220,7 +228,8 @@ def _stage_headers(tree: Path, inc: Path) -> None:
     for d in sorted(p for p in pub.iterdir() if p.is_dir()):
         (xen / d.name).symlink_to(d)
     (xen / "sys").symlink_to(tree / "tools" / "include" / "xen-sys" / "Linux")
-    (xen / "asm").symlink_to(tree / "xen" / "arch" / "x86" / "include" / "asm")
+    asm = tree / "xen" / "arch" / "x86" / "include" / "asm"  # 4.17; before: include/asm-x86
+    (xen / "asm").symlink_to(asm if asm.is_dir() else tree / "xen" / "include" / "asm-x86")
     libelf = xen / "libelf"
     libelf.mkdir()
     for name in ("libelf.h", "elfstructs.h"):
@@ -256,6 +265,8 @@ def _stage_headers(tree: Path, inc: Path) -> None:
     (inc / "config.h").write_text(
         '/* xensave: no configure run */\n#define XEN_LOG_DIR "/var/log/xen"\n', encoding="ascii"
     )
+    # before 4.17 that path came from a _paths.h the Makefiles generated
+    (inc / "_paths.h").write_text("/* xensave: XEN_LOG_DIR is in config.h */\n", encoding="ascii")
 
 
 def build_tree(tree: Path) -> BuiltTree:
@@ -281,6 +292,9 @@ def build_tree(tree: Path) -> BuiltTree:
         tinc = ["-I", str(inc), "-I", str(tree / "tools" / "include")]
         emu = [*tinc, "-I", str(EMU)]
         emu += _api_flags(tree / "xen" / "include" / "public", tree / "tools" / "include")
+        guest = tree / "tools" / "libs" / "guest"
+        if not (guest / "xg_core_x86.c").is_file():  # before 4.16 it was libxenctrl's
+            emu.append("-DEMU_SCRATCH_GPFN")
         _cc([*CFLAGS, "-fPIC", *emu, "-shared", "-Wl,-soname,libxenevtchn.so.1",
              f"-Wl,--version-script={EMU / 'libxenevtchn.map'}",
              "-o", str(part / "libxenevtchn.so.1"), str(EMU / "evtchn.c")])  # fmt: skip
@@ -288,8 +302,8 @@ def build_tree(tree: Path) -> BuiltTree:
              f"-Wl,--version-script={EMU / 'libxenctrl.map'}",
              "-o", str(part / "libxenctrl.so.4.17"),
              str(EMU / "xenctrl.c"), str(EMU / "checks.c"), str(EMU / "guest.c")])  # fmt: skip
-        guest = tree / "tools" / "libs" / "guest"
-        sources = [guest / n for n in TREE_GUEST]
+        # xg_core_x86.c came over from libxenctrl in 4.16: compile what the tree has
+        sources = [guest / n for n in TREE_GUEST if (guest / n).is_file()]
         sources += [tree / "xen" / "lib" / "x86" / n for n in TREE_LIBX86]
         sources += [tree / "xen" / "common" / "libelf" / n for n in TREE_LIBELF]
         _cc([*TREE_CFLAGS, "-fPIC", "-D__XEN_TOOLS__", "-D_GNU_SOURCE",

@@ -28,6 +28,17 @@
 #define EMU_POLICY_MSRS(p) ((p)->msrs.p)
 #endif
 
+/*
+ * Up to Xen 4.15, xc_shadow_control also carried the log-dirty bitmap; 4.16 moved
+ * that to xc_logdirty_control (build.py defines EMU_SHADOW_CONTROL_OLD for the old
+ * form, and then declares xc_logdirty_control, which the old xenctrl.h lacks).
+ */
+#ifdef EMU_SHADOW_CONTROL_OLD
+long long xc_logdirty_control(xc_interface *xch, uint32_t domid, unsigned int sop,
+                              xc_hypercall_buffer_t *dirty_bitmap, unsigned long pages,
+                              unsigned int mode, xc_shadow_op_stats_t *stats);
+#endif
+
 /* The one domain the emulation holds. */
 #define EMU_DOMID 1u
 /* The highest vCPU id a domain may use (HVM_MAX_VCPUS - 1: the most libxl creates). */

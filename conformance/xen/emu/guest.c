@@ -359,12 +359,14 @@ int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom, unsigned int num, xen
     return 0;
 }
 
+#ifndef EMU_SHADOW_CONTROL_OLD
 int xc_shadow_control(xc_interface *xch, uint32_t domid, unsigned int sop, unsigned int *mb,
                       uint32_t mode)
 {
     (void)xch; (void)domid; (void)sop; (void)mb; (void)mode;
     return 0;
 }
+#endif
 
 /* A CLEAN hands the saver the pfns the description dirties in that round, and
  * the guest "writes" their new contents before the saver maps them. */
@@ -401,6 +403,18 @@ long long xc_logdirty_control(xc_interface *xch, uint32_t domid, unsigned int so
     }
     return (long long)pages;
 }
+
+#ifdef EMU_SHADOW_CONTROL_OLD
+/* Up to Xen 4.15 one call did both (xenctrl.h: the bitmap, page count and stats
+ * were xc_shadow_control's own until 4.16 split off xc_logdirty_control). */
+int xc_shadow_control(xc_interface *xch, uint32_t domid, unsigned int sop,
+                      xc_hypercall_buffer_t *dirty_bitmap, unsigned long pages,
+                      unsigned long *mb, uint32_t mode, xc_shadow_op_stats_t *stats)
+{
+    (void)mb;
+    return (int)xc_logdirty_control(xch, domid, sop, dirty_bitmap, pages, mode, stats);
+}
+#endif
 
 int xc_domain_get_tsc_info(xc_interface *xch, uint32_t domid, uint32_t *tsc_mode,
                            uint64_t *elapsed_nsec, uint32_t *gtsc_khz, uint32_t *incarnation)

@@ -472,6 +472,18 @@ int xc_domain_nr_gpfns(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
     return 0;
 }
 
+#ifdef EMU_SCRATCH_GPFN
+/* libxenctrl's until 4.16 moved it to libxenguest (xc_core_x86.c, then
+ * xg_core_x86.c): the first gpfn past the domain's, where xc_dom_gnttab_seed maps
+ * the grant table for a moment. Only a tree without it in libxenguest gets ours:
+ * otherwise this library, loaded first, would stand in for Xen's. */
+int xc_core_arch_get_scratch_gpfn(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfn);
+int xc_core_arch_get_scratch_gpfn(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfn)
+{
+    return xc_domain_nr_gpfns(xch, domid, gpfn);
+}
+#endif
+
 int xc_maximum_ram_page(xc_interface *xch, unsigned long *max_mfn)
 {
     (void)xch;
@@ -500,6 +512,14 @@ long xc_memory_op(xc_interface *xch, unsigned int cmd, void *arg, size_t len)
         l->extent_start.p[0] = EMU_SHARED_INFO_MFN + 1;
     }
     return 0;
+}
+
+/* Its name until 4.17 (tools/libs/ctrl/xc_private.h), which 4.16's libxenguest
+ * imports (xg_dom_boot.c, xg_sr_common_x86_pv.c). */
+long do_memory_op(xc_interface *xch, int cmd, void *arg, size_t len);
+long do_memory_op(xc_interface *xch, int cmd, void *arg, size_t len)
+{
+    return xc_memory_op(xch, (unsigned int)cmd, arg, len);
 }
 
 int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid, unsigned long nr_extents,
