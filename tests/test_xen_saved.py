@@ -335,3 +335,20 @@ def test_xen_src_run_reports_every_guest() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     for name in GUESTS:
         assert f"\n{name}: Xen " in done.stdout, done.stdout
+
+
+def test_xen_src_adapters_load_and_stay_out_of_the_bundled_set() -> None:
+    from testee import KINDS
+
+    from xensave.conformance.adapters import bundled_adapters, load_adapter
+
+    adapters = ROOT / "conformance" / "adapters"
+    bundled = {a.name for a in bundled_adapters(adapters)}
+    files = sorted((adapters / "xen-src").glob("*.json"))
+    assert {p.stem for p in files} == {"xen-src-restore", "xen-src-restore-hypervisor"}
+    for p in files:
+        a = load_adapter(p)
+        assert a.name == p.stem and a.name not in bundled
+        assert a.command[-1] in KINDS and a.command[-1].startswith("restore-src")
+        assert a.expected_failures is not None and a.expected_failures.is_file()
+        assert a.role == "restorer"
