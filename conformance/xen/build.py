@@ -13,6 +13,12 @@ of Debian's ``libxen-dev`` (see debian.py):
 
 The output directory is named after a hash of the sources and the headers'
 package, so an edit rebuilds and an unchanged tree reuses the build.
+
+``build_tree(TREE)`` (``XEN_SRC``) builds the same emulation and drivers against a
+Xen source tree's own headers, and that tree's libxenguest save and restore code
+(``libxenguest.so.X.Y``) linked to it, into ``<cache>/emu/src-X.Y-<hash>/``: the tree
+is only read. Besides a C compiler it needs zlib's headers (Xen's ``xg_private.h``
+includes ``zlib.h``) and runs two of the tree's Python scripts to generate headers.
 """
 
 from __future__ import annotations
@@ -199,7 +205,7 @@ def _tree_digest(tree: Path) -> str:
             if p.is_file():
                 h.update(p.relative_to(tree).as_posix().encode() + b"\0")
                 h.update(p.read_bytes() + b"\0")
-    h.update(" ".join(CFLAGS + TREE_CFLAGS).encode())
+    h.update(Path(__file__).read_bytes())  # the file lists and flags above
     return h.hexdigest()[:16]
 
 
