@@ -293,40 +293,49 @@ def build_tree(tree: Path) -> BuiltTree:
         part = out.with_name(out.name + ".part")
         shutil.rmtree(part, ignore_errors=True)
         part.mkdir(parents=True)
-        inc = part / "include"
-        _stage_headers(tree, inc)
-        tinc = ["-I", str(inc), "-I", str(tree / "tools" / "include")]
-        emu = [*tinc, "-I", str(EMU)]
-        emu += _api_flags(tree / "xen" / "include" / "public", tree / "tools" / "include")
-        guest = tree / "tools" / "libs" / "guest"
-        if not (guest / "xg_core_x86.c").is_file():  # before 4.16 it was libxenctrl's
-            emu.append("-DEMU_SCRATCH_GPFN")
-        _cc([*CFLAGS, "-fPIC", *emu, "-shared", "-Wl,-soname,libxenevtchn.so.1",
-             f"-Wl,--version-script={EMU / 'libxenevtchn.map'}",
-             "-o", str(part / "libxenevtchn.so.1"), str(EMU / "evtchn.c")])  # fmt: skip
-        _cc([*CFLAGS, "-fPIC", *emu, "-shared", "-Wl,-soname,libxenctrl.so.4.17",
-             f"-Wl,--version-script={EMU / 'libxenctrl.map'}",
-             "-o", str(part / "libxenctrl.so.4.17"),
-             str(EMU / "xenctrl.c"), str(EMU / "checks.c"), str(EMU / "guest.c")])  # fmt: skip
-        # xg_core_x86.c came over from libxenctrl in 4.16: compile what the tree has
-        sources = [guest / n for n in TREE_GUEST if (guest / n).is_file()]
-        sources += [tree / "xen" / "lib" / "x86" / n for n in TREE_LIBX86]
-        sources += [tree / "xen" / "common" / "libelf" / n for n in TREE_LIBELF]
-        _cc([*TREE_CFLAGS, "-fPIC", "-D__XEN_TOOLS__", "-D_GNU_SOURCE",
-             "-include", str(inc / "config.h"), *tinc,
-             "-iquote", str(tree / "tools" / "libs" / "ctrl"), "-iquote", str(guest),
-             "-iquote", str(tree / "xen" / "lib" / "x86"),
-             "-iquote", str(tree / "xen" / "common" / "libelf"),
-             "-shared", f"-Wl,-soname,libxenguest.so.{version}", "-Wl,-z,defs",
-             "-o", str(part / f"libxenguest.so.{version}"), *map(str, sources),
-             str(part / "libxenctrl.so.4.17"), str(part / "libxenevtchn.so.1"), "-lz"])  # fmt: skip
-        for driver in ("restore", "save"):
-            _cc([*CFLAGS, *emu, "-o", str(part / f"xensave-xen-{driver}"),
-                 str(EMU / f"{driver}.c"), "-Wl,--no-as-needed",
-                 str(part / "libxenctrl.so.4.17"), str(part / "libxenevtchn.so.1"),
-                 "-Wl,-rpath,$ORIGIN", "-ldl"])  # fmt: skip
+        try:
+            _build_tree_into(tree, version, part)
+        except BaseException:
+            shutil.rmtree(part, ignore_errors=True)  # a failed build leaves nothing behind
+            raise
         shutil.rmtree(out, ignore_errors=True)
         part.rename(out)
     finally:
         os.close(lock)
     return built
+
+
+def _build_tree_into(tree: Path, version: str, part: Path) -> None:
+    """Stage the headers and compile into ``part`` (see build_tree)."""
+    inc = part / "include"
+    _stage_headers(tree, inc)
+    tinc = ["-I", str(inc), "-I", str(tree / "tools" / "include")]
+    emu = [*tinc, "-I", str(EMU)]
+    emu += _api_flags(tree / "xen" / "include" / "public", tree / "tools" / "include")
+    guest = tree / "tools" / "libs" / "guest"
+    if not (guest / "xg_core_x86.c").is_file():  # before 4.16 it was libxenctrl's
+        emu.append("-DEMU_SCRATCH_GPFN")
+    _cc([*CFLAGS, "-fPIC", *emu, "-shared", "-Wl,-soname,libxenevtchn.so.1",
+         f"-Wl,--version-script={EMU / 'libxenevtchn.map'}",
+         "-o", str(part / "libxenevtchn.so.1"), str(EMU / "evtchn.c")])  # fmt: skip
+    _cc([*CFLAGS, "-fPIC", *emu, "-shared", "-Wl,-soname,libxenctrl.so.4.17",
+         f"-Wl,--version-script={EMU / 'libxenctrl.map'}",
+         "-o", str(part / "libxenctrl.so.4.17"),
+         str(EMU / "xenctrl.c"), str(EMU / "checks.c"), str(EMU / "guest.c")])  # fmt: skip
+    # xg_core_x86.c came over from libxenctrl in 4.16: compile what the tree has
+    sources = [guest / n for n in TREE_GUEST if (guest / n).is_file()]
+    sources += [tree / "xen" / "lib" / "x86" / n for n in TREE_LIBX86]
+    sources += [tree / "xen" / "common" / "libelf" / n for n in TREE_LIBELF]
+    _cc([*TREE_CFLAGS, "-fPIC", "-D__XEN_TOOLS__", "-D_GNU_SOURCE",
+         "-include", str(inc / "config.h"), *tinc,
+         "-iquote", str(tree / "tools" / "libs" / "ctrl"), "-iquote", str(guest),
+         "-iquote", str(tree / "xen" / "lib" / "x86"),
+         "-iquote", str(tree / "xen" / "common" / "libelf"),
+         "-shared", f"-Wl,-soname,libxenguest.so.{version}", "-Wl,-z,defs",
+         "-o", str(part / f"libxenguest.so.{version}"), *map(str, sources),
+         str(part / "libxenctrl.so.4.17"), str(part / "libxenevtchn.so.1"), "-lz"])  # fmt: skip
+    for driver in ("restore", "save"):
+        _cc([*CFLAGS, *emu, "-o", str(part / f"xensave-xen-{driver}"),
+             str(EMU / f"{driver}.c"), "-Wl,--no-as-needed",
+             str(part / "libxenctrl.so.4.17"), str(part / "libxenevtchn.so.1"),
+             "-Wl,-rpath,$ORIGIN", "-ldl"])  # fmt: skip
