@@ -23,7 +23,9 @@ DEFAULT_OUT = Path("out") / "fuzz"
 
 EPILOG = """\
 exit status: 0 no failure found, 1 failures found (each written with a manifest
-entry), 2 usage error or an implementation that cannot be started.
+entry), 2 usage error or an implementation that cannot start here (its program or
+script missing, or a persistent testee that exits at once on empty input: reported
+in one line with the cause and the fix, before any case runs).
 
 the implementation (exactly one):
   --impl NAME='CMD {file}'      one process per case; {file} is the image, or it comes
@@ -273,7 +275,7 @@ def main(args: argparse.Namespace) -> int:
     except ImportError:
         return _err("xensave fuzz needs hypothesis, a dependency of xensave: pip install xensave")
     from ..conformance.adapters import AdapterError
-    from ..conformance.execute import ExecOptions, StartError
+    from ..conformance.execute import ExecOptions, StartError, probe
     from .defaults import DEFAULT_STARTUP_GRACE, DEFAULT_TIMEOUT
     from .driver import FuzzConfig, fuzz, spec_for
 
@@ -305,6 +307,9 @@ def main(args: argparse.Namespace) -> int:
             startup_grace=DEFAULT_STARTUP_GRACE,
         ),
     )
+    down = probe(adapter, DEFAULT_STARTUP_GRACE)
+    if down is not None:  # one line, before any case: never a crash per case
+        return _err(down.line(adapter.name))
     progress = _Progress(not args.quiet and not args.json)
     progress(f"fuzz: {adapter.name} ({adapter.protocol}), seed {seed}")
     try:
