@@ -7,11 +7,13 @@ runs and when stderr is not a terminal (logs, CI). That is this module's whole j
 about eighty lines; a library would add a dependency, an import on the start-up path
 ``xensave verify`` keeps short, and defaults (bars written into logs) to turn off.
 The tools call ``update(done)`` as often as they like; the line is redrawn at most ten
-times a second and erased by ``close``.
+times a second and erased by ``close``. ``XENSAVE_PROGRESS=always`` shows it whatever
+stderr is (and from the first update), ``never`` never.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TextIO
@@ -42,6 +44,9 @@ class Progress:
         unit: str | None = None,
     ) -> None:
         self.stream = sys.stderr if stream is None else stream
+        forced = os.environ.get("XENSAVE_PROGRESS", "")
+        if enabled is None and forced in ("always", "never"):
+            enabled = forced == "always"  # a log that wants it, or a terminal that does not
         if enabled is None:
             try:
                 enabled = self.stream.isatty()
@@ -52,7 +57,8 @@ class Progress:
         self.label = label
         self.unit = unit
         self.start = time.monotonic()
-        self._next = self.start + 0.5  # nothing at all for runs shorter than this
+        # nothing at all for runs shorter than this, unless asked for always
+        self._next = self.start + (0.0 if forced == "always" else 0.5)
         self._shown = False
 
     def update(self, done: int, note: str = "") -> None:
@@ -72,6 +78,15 @@ class Progress:
             self.enabled = False
             return
         self._shown = True
+
+    def restart(self, label: str, total: int | None) -> None:
+        """A new phase on the same line (reading, then writing): ``label``, counting
+        from zero towards ``total``."""
+        self.label = label
+        self.total = total if total else None
+        self.start = time.monotonic()
+        if self._shown:
+            self._next = self.start  # the line is up: name the new phase at once
 
     def text(self, done: int, seconds: float) -> str:
         """``1.0 GiB / 4.0 GiB (25%), 512.0 MiB/s``, or ``12/340 cases``."""
