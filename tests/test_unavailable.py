@@ -250,3 +250,12 @@ def test_fuzz_with_a_persistent_testee_that_exits_at_once(tmp_path: Path) -> Non
     assert r.returncode == 2, r.stdout + r.stderr
     once(r.stderr, "unavailable:")
     assert "No module named 'xensave_no_such_module'" in r.stderr
+
+
+def test_the_html_matrix_says_unavailable_with_the_fix(corpus: Path) -> None:
+    from xensave.conformance.html import render_html
+
+    a = Adapter("x", ["/nonexistent/x", "{file}"], setup="install x from its vendor")
+    page = render_html(go(corpus, [impl("ok", "oracle"), a]))
+    assert "<b>unavailable</b>" in page
+    assert "/nonexistent/x does not exist; fix: install x from its vendor" in page
