@@ -172,10 +172,9 @@ def test_an_unavailable_column_among_the_bundled_ones_keeps_the_exit_status(
     assert "result: OK (fine OK, gone UNAVAILABLE)" in r.stdout
 
 
-def test_runtime_said_unavailable_in_an_answer_skips_the_rest(corpus: Path, tmp_path: Path) -> None:
-    """A testee that answers `unsupported` with summary.unavailable (as the Xen columns
-    do without apt) is asked once; its other cases are skipped, not each declined."""
-    log = tmp_path / "asked"
+def declining_testee(tmp_path: Path, log: Path) -> Path:
+    """A persistent testee that answers every case `unsupported` with
+    summary.unavailable, as the Xen columns do without apt, logging each request."""
     script = tmp_path / "declines.py"
     script.write_text(
         "import json, struct, sys\n"
@@ -193,6 +192,13 @@ def test_runtime_said_unavailable_in_an_answer_skips_the_rest(corpus: Path, tmp_
         "    out.write(struct.pack('<I', len(b)) + b); out.flush()\n",
         encoding="utf-8",
     )
+    return script
+
+
+def test_runtime_said_unavailable_in_an_answer_skips_the_rest(corpus: Path, tmp_path: Path) -> None:
+    """Such a testee is asked once; its other cases are skipped, not each declined."""
+    log = tmp_path / "asked"
+    script = declining_testee(tmp_path, log)
     a = Adapter("d", [PY, "-S", str(script)], protocol="persistent", setup="install libfoo")
     result = go(corpus, [a], names=SMALL, jobs=1)
     (run,) = result.impls
@@ -259,3 +265,16 @@ def test_the_html_matrix_says_unavailable_with_the_fix(corpus: Path) -> None:
     page = render_html(go(corpus, [impl("ok", "oracle"), a]))
     assert "<b>unavailable</b>" in page
     assert "/nonexistent/x does not exist; fix: install x from its vendor" in page
+
+
+def test_fuzz_with_a_testee_whose_runtime_cannot_be_had(tmp_path: Path) -> None:
+    log = tmp_path / "asked"
+    script = declining_testee(tmp_path, log)
+    r = subprocess.run(
+        [PY, "-m", "xensave", "fuzz", "--persistent-impl", f"d={PY} -S {script}",
+         "--max-examples", "50", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert r.returncode == 2, r.stdout + r.stderr
+    once(r.stderr, "d: unavailable: libfoo is not installed; fix:")
+    assert len(log.read_text().splitlines()) == 1  # one request, not fifty

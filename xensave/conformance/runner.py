@@ -48,6 +48,7 @@ __all__ = [
     "ImplRun",
     "RunOptions",
     "RunResult",
+    "probe_answer",
     "run",
     "run_one",
 ]
@@ -519,6 +520,28 @@ def run(
         corpus_error=corpus_error,
         seconds=time.monotonic() - t0,
     )
+
+
+def probe_answer(adapter: Adapter, image: bytes, opts: ExecOptions) -> Unavailable | None:
+    """For a driver that has no corpus to skip (``xensave fuzz``): hand a persistent
+    testee one valid ``image`` and see whether it answers that its runtime cannot be
+    had (``summary.unavailable``, spec/harness-protocol.md), as the Xen columns do
+    where Debian's packages cannot be fetched."""
+    if adapter.protocol != "persistent":
+        return None
+    workspace = Workspace()
+    session = PersistentSession(adapter.command, opts)
+    try:
+        raw = run_one(adapter, "probe", image, workspace, opts, session)
+    except StartError as exc:
+        return Unavailable(str(exc), adapter.setup or "check the command")
+    finally:
+        session.close()
+        workspace.close()
+    why = raw.summary.get("unavailable") if isinstance(raw.summary, dict) else None
+    if raw.kind == "unsupported" and isinstance(why, str):
+        return Unavailable(why, adapter.setup or "see its message")
+    return None
 
 
 def _probe_all(

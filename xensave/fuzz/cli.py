@@ -308,6 +308,12 @@ def main(args: argparse.Namespace) -> int:
         ),
     )
     down = probe(adapter, DEFAULT_STARTUP_GRACE)
+    if down is None and adapter.protocol == "persistent":
+        from ..conformance.runner import probe_answer
+        from .build import build_image
+        from .choices import ReplayChooser
+
+        down = probe_answer(adapter, build_image(ReplayChooser([])).data, config.exec)
     if down is not None:  # one line, before any case: never a crash per case
         return _err(down.line(adapter.name))
     progress = _Progress(not args.quiet and not args.json)
