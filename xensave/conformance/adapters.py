@@ -30,7 +30,7 @@ outside are reported as unsupported. Paths are relative to the adapter file.
 
 ``setup`` is the fix shown when the implementation cannot start here (see
 :func:`xensave.conformance.execute.probe`): a missing interpreter, a missing file, a
-testee that exits at once.
+testee that exits at once; ``{here}`` and ``{python}`` are replaced in it too.
 
 An expected-failure list holds one case name per line; ``#`` starts a comment.
 """
@@ -142,6 +142,7 @@ class Adapter:
             "xen_release": self.xen_release,
             "expected_failures": str(self.expected_failures) if self.expected_failures else None,
             "adapter_file": str(self.source) if self.source else None,
+            "setup": self.setup or None,
         }
 
 
@@ -197,6 +198,7 @@ def load_adapter(path: str | os.PathLike[str]) -> Adapter:
     setup = obj.get("setup", "")
     if not isinstance(setup, str):
         raise AdapterError(f"{where}: setup is not a string")
+    setup = _expand(setup, here)
     supports: dict[str, list[str]] = {}
     sup = obj.get("supports") or {}
     if not isinstance(sup, dict) or set(sup) - set(_SUPPORT_KEYS):
