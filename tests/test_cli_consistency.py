@@ -170,6 +170,12 @@ def _long_commands(tmp: Path) -> dict[str, tuple[list[str], bool, str]]:
         "pages": (["pages", "-", "--pfn", "0-3", "-o", p], True, "pages: reading: "),
         "diff": (["diff", "-", str(OTHER)], True, f"diff: reading {OTHER}: "),
         "verify": (["verify", "-"], True, "verifying: "),
+        "fuzz": (
+            ["fuzz", "--adapter", "reference", "--max-examples", "3", "--seed", "1",
+             "--out", str(tmp / "f")],
+            False,
+            "fuzz: reference (persistent), seed 1",
+        ),  # fmt: skip
     }  # fmt: skip
 
 

@@ -228,9 +228,13 @@ def _list_mutations(out: TextIO) -> int:
 
 
 class _Progress:
+    """Lines of text, so not :class:`xensave.progress.Progress`: redrawn on a terminal,
+    one every 5 s into a log; ``XENSAVE_PROGRESS`` decides as it does there."""
+
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.tty = sys.stderr.isatty()
+        forced = os.environ.get("XENSAVE_PROGRESS", "")
+        self.enabled = enabled and forced != "never"
+        self.tty = forced == "always" or sys.stderr.isatty()
         self.last = 0.0
 
     def __call__(self, line: str) -> None:
