@@ -171,12 +171,21 @@ def _long_commands(tmp: Path) -> dict[str, tuple[list[str], bool, str]]:
         "diff": (["diff", "-", str(OTHER)], True, f"diff: reading {OTHER}: "),
         "verify": (["verify", "-"], True, "verifying: "),
         "fuzz": (
-            ["fuzz", "--adapter", "reference", "--max-examples", "3", "--seed", "1",
-             "--out", str(tmp / "f")],
+            [
+                "fuzz",
+                "--adapter",
+                "reference",
+                "--max-examples",
+                "3",
+                "--seed",
+                "1",
+                "--out",
+                str(tmp / "f"),
+            ],
             False,
             "fuzz: reference (persistent), seed 1",
-        ),  # fmt: skip
-    }  # fmt: skip
+        ),
+    }
 
 
 @pytest.mark.parametrize("name", sorted(_long_commands(Path("/x"))))
