@@ -557,10 +557,15 @@ def _probe_all(
             found[i] = u
 
     threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(len(adapters))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)
+    except BaseException:  # an interrupt: no probe outlives the harness
+        kill_all()
+        raise
     return found
 
 
