@@ -43,8 +43,8 @@ implementations (any number; without any, every bundled adapter runs):
 examples:
   xensave conformance run --html out/conformance.html       # the main job
   xensave conformance run --impl mine='./mychecker {file}' --junit out/junit.xml
-  xensave conformance run --impl mine='./mychecker {file}' \
-      --expected-failures mine=mine.xfail --update-expected-failures
+  xensave conformance run --impl mine='./mychecker {file}' --expected-failures \\
+      mine=mine.xfail --update-expected-failures         # pin what it fails today
   xensave conformance run --adapter kaitai-js -k 'n_libxc-*' --layer libxc
   xensave conformance run --adapter my-adapter.json --update-expected-failures
 """
