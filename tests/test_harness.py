@@ -338,10 +338,15 @@ def test_adapter_errors(tmp_path: Path) -> None:
 
 
 def test_command_that_cannot_start(intact: Path) -> None:
+    """Found before the run (the probe) or at the first start (probe off): either way
+    the implementation is unavailable with the cause, never a crash per case."""
     for protocol in ("exit-code", "persistent"):
-        a = Adapter("ghost", ["/nonexistent/testee", "{file}"], protocol=protocol)
-        with pytest.raises(AdapterError, match="cannot run /nonexistent/testee"):
-            go(intact, [a])
+        for probe in (True, False):
+            a = Adapter("ghost", ["/nonexistent/testee", "{file}"], protocol=protocol)
+            (ghost,) = go(intact, [a], probe=probe).impls
+            assert ghost.status == "unavailable"
+            assert "/nonexistent/testee" in (ghost.unavailable or "")
+            assert {r.outcome for r in ghost.results} == {"unsupported"}
 
 
 # --- the bundled implementations ----------------------------------------------------------
@@ -505,7 +510,7 @@ def test_cli_usage_errors(intact: Path, tmp_path: Path) -> None:
     r = xs("run", "--manifest", str(intact), "--impl", "noequals", "--no-html")
     assert r.returncode == 2 and "NAME=COMMAND" in r.stderr
     r = xs("run", "--manifest", str(intact), "--impl", "g=/nonexistent/x {file}", "--no-html")
-    assert r.returncode == 2 and "cannot run /nonexistent/x" in r.stderr
+    assert r.returncode == 2 and "/nonexistent/x does not exist" in r.stdout
     r = xs("run", "--manifest", str(intact), "--impl", "o=true", "--update-expected-failures")
     assert r.returncode == 2 and "--expected-failures" in r.stderr
     r = xs("run", "-j", "0")

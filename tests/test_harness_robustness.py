@@ -181,7 +181,9 @@ def test_persistent_misdeed_is_blamed_on_the_case_in_flight(
 ) -> None:
     log = tmp_path / "starts"
     monkeypatch.setenv("TESTEE_LOG", str(log))
-    result = go(intact, [persistent(f"{deed}:{VICTIM}")], names=FIVE, jobs=1, timeout=2)
+    result = go(
+        intact, [persistent(f"{deed}:{VICTIM}")], names=FIVE, jobs=1, timeout=2, probe=False
+    )
     want_outcome, want_text = MISDEEDS[deed]
     r = result_of(result, VICTIM)
     assert r.outcome == want_outcome, r.message
@@ -224,8 +226,14 @@ def test_persistent_many_misdeeds_in_parallel(intact: Path) -> None:
 
 
 def test_persistent_testee_that_dies_at_once(intact: Path) -> None:
+    """Found by the probe before the run: unavailable, nothing started for a case. Past
+    the probe (it exits only once a case is in flight), each case is its crash."""
     a = Adapter("d", [PY, "-S", "-c", "import sys; sys.exit(5)"], protocol="persistent")
     result = go(intact, [a], names=FIVE, jobs=1)
+    assert result.impls[0].status == "unavailable"
+    assert "exits with status 5 before the first case" in (result.impls[0].unavailable or "")
+    assert result.impls[0].starts == 0
+    result = go(intact, [a], names=FIVE, jobs=1, probe=False)
     for name in FIVE:
         r = result_of(result, name)
         assert r.outcome == "crash" and "exit code 5" in r.message
@@ -249,6 +257,6 @@ def test_persistent_testee_that_never_reads(intact: Path) -> None:
     """The request does not fit in the pipe: the harness must not block writing it."""
     a = Adapter("deaf", ["sleep", "30"], protocol="persistent")
     t0 = time.monotonic()
-    result = go(intact, [a], names=["y_libxc-v3_hvm"], jobs=1, timeout=0.5)
+    result = go(intact, [a], names=["y_libxc-v3_hvm"], jobs=1, timeout=0.5, probe=False)
     assert time.monotonic() - t0 < 20  # not the 30 s it sleeps
     assert result.impls[0].results[0].outcome == "timeout"

@@ -184,8 +184,8 @@ def test_unavailable_runtime_answers_unsupported_once(tmp_path: Path) -> None:
 
 
 def test_harness_reports_an_unavailable_column_once(tmp_path: Path) -> None:
-    """The harness names the cause once and does not call the column's expected
-    failures stale: the run passes with an empty column."""
+    """The harness names the cause and the fix once and does not call the column's
+    expected failures stale."""
     env = dict(os.environ, XENSAVE_CACHE=str(tmp_path), PATH="/nonexistent")
     done = subprocess.run(
         [
@@ -198,9 +198,12 @@ def test_harness_reports_an_unavailable_column_once(tmp_path: Path) -> None:
         cwd=ROOT,
         timeout=300,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.count("unavailable here") == 1
+    # asked for by name and unable to run here: exit 2, the cause and the fix once
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = (done.stdout + done.stderr).splitlines()
+    assert sum(ln.lstrip().startswith("unavailable:") for ln in lines) == 1
     assert "apt-get is not on the PATH" in done.stdout
+    assert "fix: run on Debian bookworm" in done.stdout
     assert "stale" not in done.stdout
 
 

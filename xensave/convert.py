@@ -21,7 +21,10 @@ import struct
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
+
+if TYPE_CHECKING:
+    from .progress import Progress
 
 from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID, add_legacy_flags, reason
@@ -665,6 +668,7 @@ def convert(
     verify: bool = True,
     sync: bool | None = None,
     force: bool = False,
+    progress: Progress | None = None,
 ) -> ConvertResult:
     """Convert the image at ``src`` into ``dst``. Raises ConvertError (nothing written)
     or OSError.
@@ -675,7 +679,8 @@ def convert(
     is on disk; a new file costs no fsync, whose price is the disk's write speed, and a
     crash can lose only the new file, which the untouched input can make again.
     ``force``: replace an existing regular ``dst`` (never anything else); without it
-    an existing ``dst`` is refused (OutputError)."""
+    an existing ``dst`` is refused (OutputError). ``progress``: shown while reading
+    and while verifying the output."""
     from .outputs import check_output, create_temp
 
     exists = check_output(src, dst, force)  # OutputError: exit 2
@@ -694,7 +699,7 @@ def convert(
     ok = False
     try:
         out = _Out(fd, writeback=sync)
-        result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss)
+        result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss, progress)
         umask = os.umask(0)  # the mode a new file gets (mkstemp's is 0600)
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)
@@ -705,8 +710,10 @@ def convert(
         if verify:
             from .checker import check_stream
 
+            if progress is not None:
+                progress.restart("converting: verifying OUT: ", result.bytes_written)
             with open(tmp, "rb") as check:
-                report = check_stream(check)
+                report = check_stream(check, progress=progress.update if progress else None)
             if not report.valid:
                 first = "; ".join(x.format("OUT") for x in report.errors[:3])
                 raise ConvertError(f"the converted image does not verify clean: {first}")
@@ -736,12 +743,16 @@ def _convert(
     width: Literal[32, 64] | None,
     guest: Literal["pv", "hvm"] | None,
     allow_loss: bool,
+    progress: Progress | None = None,
 ) -> ConvertResult:
     opts = LegacyOptions(width, guest, want_pages=True)
     reader = Reader(fin, ReadOptions(legacy=opts))
     in_fd = _fileno(fin) if reader.src.size is not None else None
     opts.page_sink = lambda n: _feed(reader, out, n)
-    events = iter(reader)
+    events: Iterator[Event] = iter(reader)
+    if progress is not None:
+        progress.restart("converting: ", reader.src.size)
+        events = _shown(events, reader, progress)
     first = next(events, None)
     if first is None:
         raise ConvertError("empty input")
@@ -787,6 +798,13 @@ def _convert(
     )
 
 
+def _shown(events: Iterator[Event], reader: Reader, progress: Progress) -> Iterator[Event]:
+    """``events``, with the input offset shown as each goes by."""
+    for ev in events:
+        progress.update(reader.src.offset)
+        yield ev
+
+
 def _chain(first: list[Event], rest: Iterator[Event]) -> Iterator[Event]:
     yield from first
     yield from rest
@@ -807,6 +825,9 @@ examples:
   xensave convert --to libxc-v3 old.img new.xc      # legacy -> bare libxc v3
   xensave convert --legacy-width 32 --legacy-guest hvm odd.img new.libxl
   xensave convert --to libxc-v2 guest.xl guest-v2.xl  # v3 -> v2 for Xen < 4.14
+  xensave convert --json old.img new.libxl | jq .notes
+
+Progress is shown on stderr when it is a terminal (reading IN, then verifying OUT).
 """
 
 
@@ -855,13 +876,22 @@ def register(sub: object) -> None:
         help="never fsync OUT, not even when it replaces a file (a crash may then leave "
         "an incomplete OUT in place of the old one)",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument(
+        "--json", action="store_true", help="print the result (formats, bytes, notes) as JSON"
+    )
+    out.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing on success, show no progress"
+    )
 
 
 def cmd_convert(args: object) -> int:
     import sys
 
+    from .progress import Progress
+
     a = args
+    bar = Progress(None) if not a.quiet else None  # type: ignore[attr-defined]
     try:
         r = convert(
             a.input,  # type: ignore[attr-defined]
@@ -872,6 +902,7 @@ def cmd_convert(args: object) -> int:
             allow_loss=a.allow_loss,  # type: ignore[attr-defined]
             sync=True if a.sync else False if a.no_sync else None,  # type: ignore[attr-defined]
             force=a.force,  # type: ignore[attr-defined]
+            progress=bar,
         )
     except LegacyAmbiguous as e:
         print(f"xensave: convert: {a.input}: {e.message}", file=sys.stderr)  # type: ignore[attr-defined]
@@ -888,7 +919,22 @@ def cmd_convert(args: object) -> int:
             name = a.output  # type: ignore[attr-defined]
         print(f"xensave: convert: {name}: {reason(e)}", file=sys.stderr)
         return EXIT_ERROR
-    if not a.quiet:  # type: ignore[attr-defined]
+    finally:
+        if bar is not None:
+            bar.close()
+    if a.json:  # type: ignore[attr-defined]
+        import json
+
+        doc = {
+            "input": a.input,  # type: ignore[attr-defined]
+            "output": a.output,  # type: ignore[attr-defined]
+            "source": r.source,
+            "target": r.target,
+            "bytes_written": r.bytes_written,
+            "notes": r.notes,
+        }
+        print(json.dumps(doc, indent=2))
+    elif not a.quiet:  # type: ignore[attr-defined]
         print(f"{a.output}: {r.source} -> {r.target}, {r.bytes_written} bytes")  # type: ignore[attr-defined]
         for note in r.notes:
             print(f"  {note}")

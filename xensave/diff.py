@@ -37,11 +37,14 @@ import struct
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .console import EXIT_ERROR
+
+if TYPE_CHECKING:
+    from .progress import Progress
 from .constants import (
     PAGE_DATA_PFN_MASK,
     PAGE_DATA_TYPE_SHIFT,
@@ -227,8 +230,9 @@ def _regular_fd(f: BinaryIO) -> int | None:
         return None
 
 
-def collect(f: BinaryIO, name: str) -> Side:
-    """Read one image into a Side. DiffError for lost framing or a legacy image."""
+def collect(f: BinaryIO, name: str, progress: Callable[[int], None] | None = None) -> Side:
+    """Read one image into a Side (``progress(offset)`` told as the reading goes).
+    DiffError for lost framing or a legacy image."""
     from .console import format_read_error
     from .dump import header_item
     from .reader import (
@@ -249,6 +253,8 @@ def collect(f: BinaryIO, name: str) -> Side:
     occurrences: Counter[str] = Counter()
     try:
         for ev in reader:
+            if progress is not None:
+                progress(reader.src.offset)
             if isinstance(ev, RecordEvent):
                 _record(side, ev, occurrences, reader.st.page_size, fd)
                 continue
@@ -309,11 +315,15 @@ _LAYER_OF_KIND = {
 }
 
 
-def _side(f: BinaryIO, name: str, path: str) -> Side:
+def _side(
+    f: BinaryIO, name: str, path: str, progress: Progress | None = None, size: int | None = None
+) -> Side:
     """collect(), converting a legacy image given as a file to a libxl stream first (in
     a temporary directory, removed afterwards), as ``xensave export`` does."""
+    if progress is not None:
+        progress.restart(f"diff: reading {name}: ", size)
     try:
-        return collect(f, name)
+        return collect(f, name, progress.update if progress is not None else None)
     except _LegacyImage:
         if path == "-":
             raise
@@ -749,7 +759,8 @@ examples:
 
 Pages are compared by a 16-byte BLAKE2b of each one (its page type included), the
 last copy of a pfn sent several times winning; page contents are never held, so
-memory follows the number of pfns, not the size of the guest.
+memory follows the number of pfns, not the size of the guest. Progress is shown on
+stderr when it is a terminal (not with -q).
 """
 
 
@@ -774,9 +785,12 @@ def register(sub: Any) -> None:
     )
 
 
-def diff_files(path_a: str, path_b: str) -> tuple[dict[str, Any], Side | None, Side | None]:
+def diff_files(
+    path_a: str, path_b: str, progress: Progress | None = None
+) -> tuple[dict[str, Any], Side | None, Side | None]:
     """(differences, side A, side B); the sides are None when the files are one and the
-    same or byte-identical (then the differences are empty)."""
+    same or byte-identical (then the differences are empty). ``progress`` is shown
+    while each image is read."""
     from .console import InputError, open_input, reason
 
     if path_a == "-" and path_b == "-":
@@ -796,8 +810,8 @@ def diff_files(path_a: str, path_b: str) -> tuple[dict[str, Any], Side | None, S
                     first = first_difference(fa, fb)
                     if first is None:
                         return {}, None, None
-                a = _side(fa, name_a, path_a)
-                b = _side(fb, name_b, path_b)
+                a = _side(fa, name_a, path_a, progress, size_a)
+                b = _side(fb, name_b, path_b, progress, size_b)
             except OSError as exc:
                 raise InputError(f"cannot read {name_a} or {name_b}: {reason(exc)}") from None
     d = compare(a, b)
@@ -811,11 +825,17 @@ def diff_files(path_a: str, path_b: str) -> tuple[dict[str, Any], Side | None, S
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from .progress import Progress
+
+    bar = Progress(None) if not args.quiet else None
     try:
-        d, a, b = diff_files(args.a, args.b)
+        d, a, b = diff_files(args.a, args.b, bar)
     except DiffError as exc:
         print(f"xensave: diff: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        if bar is not None:
+            bar.close()
     same = not d
     if args.quiet:
         return EXIT_SAME if same else EXIT_DIFFERENT

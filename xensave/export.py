@@ -21,7 +21,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID
@@ -30,6 +30,10 @@ from .elf_core import PR_REGS, elf_layout, vcpu_notes, write_elf
 from .outputs import OutputError, check_output, create_temp, install, remove_temp
 from .page_index import COPY_CHUNK, ExportError, Index, build_index, fmt_ranges, gaps, replay
 from .vcpu_regs import Vcpu, hvm_context_cpus, hvm_cpu_regs, pv_regs
+
+if TYPE_CHECKING:
+    from .page_index import WriteObserver
+    from .progress import Progress
 
 __all__ = [  # the page index, registers and ELF writer are importable from here too
     "PR_REGS",
@@ -75,6 +79,41 @@ class Writeback:
             self.pending = 0
             if self.fn(self.fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0:
                 self.fn = None  # not supported here: the fsync does it all
+
+
+class _Shown:
+    """A write observer that shows the bytes copied so far, then tells ``inner``."""
+
+    def __init__(self, progress: Progress, inner: WriteObserver | None) -> None:
+        self.progress = progress
+        self.inner = inner
+        self.done = 0
+
+    def wrote(self, n: int) -> None:
+        self.done += n
+        self.progress.update(self.done)
+        if self.inner is not None:
+            self.inner.wrote(n)
+
+
+def _observer(
+    progress: Progress | None, label: str, total: int, inner: WriteObserver | None
+) -> WriteObserver | None:
+    if progress is None:
+        return inner
+    progress.restart(label, total)
+    return _Shown(progress, inner)
+
+
+def _reading(progress: Progress | None, label: str, f: BinaryIO) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    try:
+        size: int | None = os.fstat(f.fileno()).st_size if _is_seekable_file(f) else None
+    except (OSError, ValueError, io.UnsupportedOperation):
+        size = None
+    progress.restart(label, size)
+    return progress.update
 
 
 def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
@@ -263,23 +302,29 @@ def export(
     *,
     force: bool = False,
     sync: bool | None = None,
+    progress: Progress | None = None,
 ) -> Summary:
     """Write the guest memory of ``inp`` to ``out`` as ``kind``; ``sync`` as for
-    :class:`AtomicOutput` (None: fsync only when replacing an existing ``out``)."""
+    :class:`AtomicOutput` (None: fsync only when replacing an existing ``out``);
+    ``progress`` shown while reading IN and while writing OUT."""
     check_paths(inp, out, force)
     out_dir = os.path.dirname(os.path.abspath(out))
     src = Input(inp, out_dir)
     dst: AtomicOutput | None = None
     try:
         src.open()
-        idx = build_index(src.f, src.spool, name=src.name)
+        reading = _reading(progress, "exporting: reading: ", src.f)
+        idx = build_index(src.f, src.spool, name=src.name, progress=reading)
         if src.spool is not None:
             src.spool.flush()
         ranges = idx.ranges()
         if kind == "raw":
             _check_size(out, ranges[-1][1] * idx.page_size if ranges else 0, force)
         dst = AtomicOutput(out, force, sync)
-        wb = Writeback(dst.fd) if dst.sync else None
+        total = sum(e - s for s, e in ranges) * idx.page_size
+        wb = _observer(
+            progress, "exporting: writing: ", total, Writeback(dst.fd) if dst.sync else None
+        )
         if kind == "raw":
             size = _write_raw(idx, ranges, src.src_fd, dst.fd, wb)
         else:
@@ -335,7 +380,7 @@ def _check_size(name: str, size: int, force: bool) -> None:
 
 
 def _write_raw(
-    idx: Index, ranges: list[tuple[int, int]], src_fd: int, dst_fd: int, wb: Writeback | None
+    idx: Index, ranges: list[tuple[int, int]], src_fd: int, dst_fd: int, wb: WriteObserver | None
 ) -> int:
     ps = idx.page_size
     size = ranges[-1][1] * ps if ranges else 0
@@ -367,10 +412,16 @@ def parse_pfn_range(text: str) -> tuple[int, int]:
 
 
 def extract_pages(
-    inp: str, want: list[tuple[int, int]], out: str | None, *, force: bool = False
+    inp: str,
+    want: list[tuple[int, int]],
+    out: str | None,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
 ) -> tuple[list[tuple[int, int]], int]:
     """Write the pages of ``want`` (in order, never-sent ones as zeros) to ``out`` or
-    stdout; return the never-sent ranges and the page size."""
+    stdout; return the never-sent ranges and the page size. ``progress`` shown while
+    reading IN and while copying the pages."""
     if out is not None:
         check_paths(inp, out, force)
     out_dir = os.path.dirname(os.path.abspath(out)) if out else tempfile.gettempdir()
@@ -381,7 +432,13 @@ def extract_pages(
     hi = max(e for _, e in want)
     try:
         src.open()
-        idx = build_index(src.f, src.spool, want=lambda s, e: s < hi and e > lo, name=src.name)
+        idx = build_index(
+            src.f,
+            src.spool,
+            want=lambda s, e: s < hi and e > lo,
+            name=src.name,
+            progress=_reading(progress, "pages: reading: ", src.f),
+        )
         if src.spool is not None:
             src.spool.flush()
         ps = idx.page_size
@@ -405,7 +462,7 @@ def extract_pages(
                 if a < b:
                     yield a - pfn, base + (a - s) * ps, b - a
 
-        replay(idx, src.src_fd, fd, place)
+        replay(idx, src.src_fd, fd, place, _observer(progress, "pages: copying: ", here, None))
         if dst is not None:
             dst.commit()
         else:
@@ -468,12 +525,19 @@ never exists half-written; a legacy (Xen <= 4.5) image is converted there first.
 """
 
 PAGES_EPILOG = """\
+exit status: 0 written (pfns never sent included, as zeros), 1 the image is
+unreadable (framing lost), 2 usage or I/O error, or refused: OUT is the input, OUT
+exists without --force, OUT is not a regular file (never replaced, whatever --force
+says), stdout is a terminal, or the output would be over 1 TiB without --force
+
 examples:
   xensave pages guest.xl --pfn 0x100 -o page.bin
   xensave pages guest.xl --pfn 0-15 --pfn 0xfeffc | xxd | less
+  xensave pages guest.xl --pfn 0-0xff -o low.bin --json | jq .never_sent
 
 Pages are written in the order asked, one page per pfn; a pfn the image never sent
-is written as zeros and named on stderr.
+is written as zeros and named on stderr. Progress is shown on stderr when it is a
+terminal (export and pages alike: reading IN, then writing OUT).
 """
 
 
@@ -538,17 +602,28 @@ def register(sub: object) -> None:
         action="store_true",
         help="replace OUT if it is an existing regular file; write over 1 TiB",
     )
+    g.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON summary on stdout (with -o OUT: stdout then carries no pages)",
+    )
 
 
 def cmd_export(args: object) -> int:
+    from .progress import Progress
+
     a = args
+    bar = Progress(None) if not a.quiet else None  # type: ignore[attr-defined]
     kind, inp, out = a.kind, a.input, a.output  # type: ignore[attr-defined]
     try:
         sync = True if a.sync else False if a.no_sync else None  # type: ignore[attr-defined]
-        s = export(kind, inp, out, force=a.force, sync=sync)  # type: ignore[attr-defined]
+        s = export(kind, inp, out, force=a.force, sync=sync, progress=bar)  # type: ignore[attr-defined]
     except ExportError as e:
         print(f"xensave: export: {e}", file=sys.stderr)
         return e.code
+    finally:
+        if bar is not None:
+            bar.close()
     if a.json:  # type: ignore[attr-defined]
         print(json.dumps(s.as_json(), indent=2))
     if not a.quiet:  # type: ignore[attr-defined]
@@ -577,14 +652,34 @@ def cmd_pages(args: object) -> int:
         print(f"xensave: pages: {e}", file=sys.stderr)
         return EXIT_ERROR
     out = a.output  # type: ignore[attr-defined]
+    if out is None and a.json:  # type: ignore[attr-defined]
+        print("xensave: pages: --json needs -o OUT (stdout carries the pages)", file=sys.stderr)
+        return EXIT_ERROR
     if out is None and sys.stdout.isatty():
         print("xensave: pages: refusing to write pages to a terminal; use -o OUT", file=sys.stderr)
         return EXIT_ERROR
+    from .progress import Progress
+
+    bar = Progress(None)
     try:
-        missing, _ = extract_pages(a.input, want, out, force=a.force)  # type: ignore[attr-defined]
+        missing, ps = extract_pages(a.input, want, out, force=a.force, progress=bar)  # type: ignore[attr-defined]
     except ExportError as e:
         print(f"xensave: pages: {e}", file=sys.stderr)
         return e.code
+    finally:
+        bar.close()
+    if a.json:  # type: ignore[attr-defined]
+        doc = {
+            "input": a.input,  # type: ignore[attr-defined]
+            "output": out,
+            "pfns": [[lo, hi - 1] for lo, hi in want],  # inclusive, as export's ranges
+            "page_size": ps,
+            "pages": sum(hi - lo for lo, hi in want),
+            "output_bytes": sum(hi - lo for lo, hi in want) * ps,
+            "never_sent": [[lo, hi - 1] for lo, hi in missing],
+            "never_sent_pages": sum(hi - lo for lo, hi in missing),
+        }
+        print(json.dumps(doc, indent=2))
     if missing:
         n = sum(hi - lo for lo, hi in missing)
         print(

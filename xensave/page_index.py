@@ -90,11 +90,12 @@ def build_index(
     *,
     want: Callable[[int, int], bool] | None = None,
     name: str = "IN",
+    progress: Callable[[int], None] | None = None,
 ) -> Index:
     """Read the image once. Without ``spool`` the input must be a seekable file and
     ops point into it; with ``spool`` page contents are appended there and ops point
     into the spool. ``want(start, end)`` limits the copied runs (not the index of what
-    was sent)."""
+    was sent). ``progress(offset)`` is told the input offset as the reading goes."""
     from .bodies import PageData
     from .console import format_read_error
     from .reader import Reader, ReadError, ReadOptions, RecordEvent
@@ -111,6 +112,8 @@ def build_index(
     reader = Reader(f, ReadOptions(want_pages=spool is not None, page_sink=sink))
     try:
         for ev in reader:
+            if progress is not None:
+                progress(reader.src.offset)
             if not isinstance(ev, RecordEvent) or ev.layer != "libxc":
                 continue
             if ev.type == XcRecType.PAGE_DATA and len(ev.body) >= 8:

@@ -10,7 +10,8 @@ An adapter file (``conformance/adapters/*.json``) describes one implementation::
       "supports": {"layers": ["xl", "libxl", "libxc"], "versions": [2, 3], "guests": null},
       "expected_failures": "../expected-failures/reference.txt",
       "timeout": 10,
-      "role": "validator"                            # or "restorer", with "xen_release"
+      "role": "validator",                           # or "restorer", with "xen_release"
+      "setup": "what makes it runnable, e.g. run npm ci"
     }
 
 ``role`` says what the implementation is judged by. A *validator* (the default) by
@@ -26,6 +27,10 @@ protocol; without it the image comes on stdin), ``{python}`` the interpreter run
 the harness, ``{here}`` the adapter file's directory. ``supports`` lists what the
 implementation claims to handle (a missing or null key claims everything); cases
 outside are reported as unsupported. Paths are relative to the adapter file.
+
+``setup`` is the fix shown when the implementation cannot start here (see
+:func:`xensave.conformance.execute.probe`): a missing interpreter, a missing file, a
+testee that exits at once; ``{here}`` and ``{python}`` are replaced in it too.
 
 An expected-failure list holds one case name per line; ``#`` starts a comment.
 """
@@ -81,6 +86,8 @@ class Adapter:
     origin: list[str] = field(default_factory=list)  # options that name it on a command line
     role: str = "validator"  # or "restorer"
     xen_release: str | None = None  # a restorer's Xen release, "X.Y"
+    setup: str = ""  # the fix when it cannot start here ("run npm ci")
+    files: list[str] = field(default_factory=list)  # {here}/... arguments that must exist
 
     @property
     def role_label(self) -> str:
@@ -135,6 +142,7 @@ class Adapter:
             "xen_release": self.xen_release,
             "expected_failures": str(self.expected_failures) if self.expected_failures else None,
             "adapter_file": str(self.source) if self.source else None,
+            "setup": self.setup or None,
         }
 
 
@@ -175,7 +183,7 @@ def load_adapter(path: str | os.PathLike[str]) -> Adapter:
     if not isinstance(obj, dict):
         raise AdapterError(f"{where}: not a JSON object")
     known = {"name", "description", "protocol", "command", "supports", "expected_failures"}
-    known |= {"role", "xen_release"}
+    known |= {"role", "xen_release", "setup"}
     unknown = set(obj) - known - {"timeout", "$comment"}
     if unknown:
         raise AdapterError(f"{where}: unknown keys {sorted(unknown)}")
@@ -184,7 +192,13 @@ def load_adapter(path: str | os.PathLike[str]) -> Adapter:
     protocol = obj.get("protocol", "exit-code")
     if protocol not in PROTOCOLS:
         raise AdapterError(f"{where}: protocol {protocol!r} is not one of {PROTOCOLS}")
-    argv = [_expand(a, here) for a in _split(obj.get("command"), where)]
+    raw_argv = _split(obj.get("command"), where)
+    argv = [_expand(a, here) for a in raw_argv]
+    files = [_expand(a, here) for a in raw_argv[1:] if a.startswith("{here}")]
+    setup = obj.get("setup", "")
+    if not isinstance(setup, str):
+        raise AdapterError(f"{where}: setup is not a string")
+    setup = _expand(setup, here)
     supports: dict[str, list[str]] = {}
     sup = obj.get("supports") or {}
     if not isinstance(sup, dict) or set(sup) - set(_SUPPORT_KEYS):
@@ -227,6 +241,8 @@ def load_adapter(path: str | os.PathLike[str]) -> Adapter:
         origin=["--adapter", str(p)],
         role=role,
         xen_release=release.strip() if isinstance(release, str) else None,
+        setup=setup,
+        files=files,
     )
 
 

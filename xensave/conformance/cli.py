@@ -10,7 +10,6 @@ import argparse
 import math
 import os
 import sys
-import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,12 +18,18 @@ if TYPE_CHECKING:
 __all__ = ["main", "register"]
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
-DEFAULT_HTML = "out/conformance.html"
 
 RUN_EPILOG = """\
 exit status: 0 every implementation matches its expected-failure list, 1 it does not
 (an unexpected failure, an unexpected pass, or a stale list entry), 2 usage or I/O
-error, or a corpus that does not match its manifest.
+error, a corpus that does not match its manifest, or an implementation named by
+--impl, --persistent-impl or --adapter that cannot start here.
+
+An implementation that cannot start (its program or script missing, a persistent
+testee that exits at once when its input is empty, a runtime its answers say it
+cannot have) is reported once as "unavailable" with the cause and the fix, and its
+cases are skipped. Run without implementations, the bundled adapters that cannot start
+are reported the same way and do not change the exit status.
 
 implementations (any number; without any, every bundled adapter runs):
   --impl NAME='CMD {file}'      one process per case; {file} is the image, or it comes
@@ -36,10 +41,25 @@ implementations (any number; without any, every bundled adapter runs):
                                 and an expected-failure list (conformance/adapters/)
 
 examples:
-  xensave conformance run                                   # the main job
+  xensave conformance run --html out/conformance.html       # the main job
   xensave conformance run --impl mine='./mychecker {file}' --junit out/junit.xml
+  xensave conformance run --impl mine='./mychecker {file}' --expected-failures \\
+      mine=mine.xfail --update-expected-failures         # pin what it fails today
   xensave conformance run --adapter kaitai-js -k 'n_libxc-*' --layer libxc
   xensave conformance run --adapter my-adapter.json --update-expected-failures
+"""
+
+
+CONFORMANCE_EPILOG = """\
+exit status: that of the action (xensave conformance ACTION --help); 2 usage error
+"""
+LIST_EPILOG = """\
+exit status: 0 listed, 2 usage or I/O error (no manifest, an adapter file that
+cannot be read)
+"""
+COVERAGE_EPILOG = """\
+exit status: 0 every MUST rule cell has a failing case or an explanation, 1 some
+have neither, 2 usage or I/O error
 """
 
 
@@ -145,15 +165,16 @@ def register(subparsers: Any) -> None:
         help="run the conformance corpus against implementations",
         description="Run the conformance corpus against any implementation (a command "
         "in any language) and report where it deviates from the spec.",
+        epilog=CONFORMANCE_EPILOG,
         formatter_class=fmt,
     )
     sub = conf.add_subparsers(dest="conformance_command", metavar="ACTION", parser_class=type(conf))
     sub.required = True
     run = sub.add_parser(
         "run",
-        help="run the corpus (no arguments: every bundled adapter, HTML matrix)",
+        help="run the corpus (no arguments: every bundled adapter)",
         description="Run the corpus against implementations; print a summary; write "
-        "JSON, JUnit XML and an HTML matrix on request (the HTML by default).",
+        "JSON, JUnit XML and an HTML matrix on request.",
         epilog=RUN_EPILOG,
         formatter_class=fmt,
     )
@@ -209,20 +230,22 @@ def register(subparsers: Any) -> None:
     o = run.add_argument_group("reports")
     o.add_argument("--json", action="store_true", help="print the JSON report instead")
     o.add_argument("--junit", metavar="FILE", help="write JUnit XML for CI systems")
-    h = o.add_mutually_exclusive_group()
-    h.add_argument("--html", metavar="FILE", help=f"the HTML matrix (default {DEFAULT_HTML})")
-    h.add_argument("--no-html", action="store_true", help="do not write the HTML matrix")
+    o.add_argument("--html", metavar="FILE", help="write the HTML matrix to FILE")
+    # the HTML was once written by default; --no-html stays accepted for old scripts
+    o.add_argument("--no-html", action="store_true", help=argparse.SUPPRESS)
     o.add_argument("-v", "--verbose", action="store_true", help="list every failure and rule")
-    o.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    o.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
     lst = sub.add_parser(
         "list",
         help="list the bundled adapters and the cases a filter selects",
         description="List the bundled adapters (name, protocol, claimed support) and "
         "the cases the filters select.",
+        epilog=LIST_EPILOG,
         formatter_class=fmt,
     )
     _filters(lst)
+    lst.add_argument("--json", action="store_true", help="print the adapters and cases as JSON")
 
     cov = sub.add_parser(
         "coverage",
@@ -233,6 +256,7 @@ def register(subparsers: Any) -> None:
         "no failing case; then the applicable cells with no case at all. Exits 1 when a "
         "MUST rule cell has no failing case and neither the exempt nor the pending list "
         "(xensave/conformance/coverage.py) explains it.",
+        epilog=COVERAGE_EPILOG,
         formatter_class=fmt,
     )
     cov.add_argument(
@@ -246,23 +270,24 @@ def register(subparsers: Any) -> None:
     )
 
 
-class _Progress:
+class _CaseProgress:
+    """The run's ``progress(done, total, name)`` on :class:`xensave.progress.Progress`."""
+
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.last = 0.0
+        from ..progress import Progress
+
+        self.bar = Progress(None, "conformance: ", enabled=None if enabled else False, unit="cases")
 
     def __call__(self, done: int, total: int, name: str) -> None:
-        now = time.monotonic()
-        if not self.enabled or (now - self.last < 0.1 and done != total):
-            return
-        self.last = now
-        sys.stderr.write(f"\r\x1b[Kconformance: {done}/{total} {name}")
-        sys.stderr.flush()
+        self.bar.total = total or None
+        self.bar.update(done, name)
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
+        self.bar.close()
+
+
+def _progress(enabled: bool) -> _CaseProgress:
+    return _CaseProgress(enabled)
 
 
 def _err(msg: str) -> int:
@@ -313,14 +338,30 @@ def _list(args: argparse.Namespace) -> int:
     if mpath is None:
         return _err("no corpus manifest found (conformance/manifest.json); pass --manifest")
     manifest = load_manifest(mpath)
+    adapters = bundled_adapters(manifest.root / "adapters")
+    cases = _filters_of(args).apply(manifest.cases)
+    if args.json:
+        import json
+
+        from .manifest import as_jsonable
+
+        doc = {
+            "corpus_version": manifest.corpus_version,
+            "manifest": str(manifest.path),
+            "adapters": [a.to_json() for a in adapters],
+            "total_cases": len(manifest.cases),
+            "cases": [as_jsonable(c) for c in cases],
+        }
+        json.dump(doc, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return EXIT_OK
     version = manifest.corpus_version or "(no version)"
     print(f"corpus {version}: {manifest.path}")
     print("adapters:")
-    for a in bundled_adapters(manifest.root / "adapters"):
+    for a in adapters:
         claims = "; ".join(f"{k}: {', '.join(v)}" for k, v in a.supports.items()) or "everything"
         print(f"  {a.name:<16} {a.protocol:<10} {a.role_label}, claims {claims}")
         print(f"  {'':<16} {a.display_command()}")
-    cases = _filters_of(args).apply(manifest.cases)
     print(f"cases: {len(cases)} of {len(manifest.cases)}")
     for c in cases:
         xen = f"; restorable by Xen {c.restorable}" if c.restorable is not None else ""
@@ -432,7 +473,7 @@ def _run(args: argparse.Namespace) -> int:
         strict=args.strict,
         update_expected=args.update_expected_failures,
     )
-    progress = _Progress(not args.quiet and not args.json and sys.stderr.isatty())
+    progress = _progress(not args.quiet)
     try:
         result = run(manifest, adapters, _filters_of(args), opts, progress)
     finally:
@@ -446,9 +487,12 @@ def _run(args: argparse.Namespace) -> int:
     if args.junit:
         write_junit(result, Path(args.junit))
         print(f"JUnit XML: {args.junit}", file=info)
-    if not args.no_html:
-        html_path = Path(args.html or DEFAULT_HTML)
-        write_html(result, html_path)
-        print(f"HTML matrix: {html_path}", file=info)
+    if args.html:
+        write_html(result, Path(args.html))
+        print(f"HTML matrix: {args.html}", file=info)
     sys.stdout.flush()
+    named = bool(args.adapter or args.impl or args.persistent_impl)
+    down = [i for i in result.impls if i.unavailable is not None]
+    if named and down:  # asked for by name and cannot start: the run did not do its job
+        return EXIT_ERROR
     return EXIT_OK if result.ok else EXIT_FAIL

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import resource
 import selectors
 import shutil
@@ -28,7 +29,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .adapters import Adapter
 
 from .protocol import MAX_RESPONSE, RESPONSE_PREFIX, ProtocolError, decode_response, encode_request
 
@@ -37,8 +41,10 @@ __all__ = [
     "PersistentSession",
     "RawResult",
     "StartError",
+    "Unavailable",
     "Workspace",
     "kill_all",
+    "probe",
     "run_exit_code",
 ]
 
@@ -628,3 +634,122 @@ class Workspace:
                 with contextlib.suppress(OSError):
                     os.chmod(os.path.join(dirpath, dn), 0o700)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+# --- can it start at all? -----------------------------------------------------------
+
+#: Interpreters whose first argument, when it is not an option, is a script that
+#: must exist (``node {here}/testee.js``, ``python3 ./mine.py {file}``).
+_INTERPRETERS = re.compile(r"^(python[0-9.]*|pypy[0-9.]*|node|nodejs|perl|ruby|bash|sh|dash)$")
+#: An error line worth showing from a testee that exits at once: Python's last
+#: exception line, node's ``Error: Cannot find module ...``.
+_ERROR_LINE = re.compile(r"^\s*[A-Za-z_.]*(Error|Exception)\b.*:")
+_PROBE_STDERR = 64 << 10
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Why an implementation cannot start here, and what would make it start."""
+
+    cause: str
+    fix: str
+
+    def line(self, name: str) -> str:
+        return f"{name}: unavailable: {self.cause}; fix: {self.fix}"
+
+
+def _telling_line(stderr: bytes) -> str:
+    """The line of a start-up failure that says why (node ends with its version,
+    Python with the exception): the last error line, else the last line."""
+    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    errors = [ln for ln in lines if _ERROR_LINE.match(ln)]
+    line = (errors or lines or ["(nothing on stderr)"])[-1]
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+def _static_probe(adapter: Adapter) -> Unavailable | None:
+    argv = adapter.command
+    program = argv[0]
+    if adapter.source is not None:
+        where = f"the adapter file {adapter.source}"
+    else:
+        where = f"{adapter.origin[0]} {adapter.name}" if adapter.origin else "the command"
+    if os.sep in program:
+        if not os.path.exists(program):
+            return Unavailable(
+                f"{program} does not exist", adapter.setup or f"build it, or correct {where}"
+            )
+        if not os.access(program, os.X_OK) or os.path.isdir(program):
+            return Unavailable(
+                f"{program} is not executable", adapter.setup or f"chmod +x {program}"
+            )
+    elif shutil.which(program) is None:
+        return Unavailable(
+            f"{program} is not on the PATH",
+            adapter.setup or f"install {program}, or give its full path in {where}",
+        )
+    must_exist = list(adapter.files)
+    if _INTERPRETERS.match(os.path.basename(program)) and len(argv) > 1:
+        script = argv[1]
+        if not script.startswith("-") and "{file}" not in script:
+            must_exist.append(script)
+    for f in dict.fromkeys(must_exist):
+        if not os.path.exists(f):
+            return Unavailable(
+                f"{f} does not exist", adapter.setup or f"restore the file, or correct {where}"
+            )
+    return None
+
+
+def probe(adapter: Adapter, budget: float = 10.0) -> Unavailable | None:
+    """Whether ``adapter`` can start here, found before any case runs so that a missing
+    runtime is reported once and its cases are skipped, never a crash per case.
+
+    Every command: its program must be found and executable, and the script an
+    interpreter is given (or an adapter file's ``{here}/...`` argument) must exist. A
+    persistent testee is also started with its standard input already at end: the
+    protocol's end of a session, on which it exits 0 (spec/harness-protocol.md). One
+    that exits otherwise within ``budget`` seconds cannot start (node without its
+    modules, Python without a package); one still starting then is left to the run."""
+    found = _static_probe(adapter)
+    if found is not None or adapter.protocol != "persistent":
+        return found
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(
+                adapter.command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                process_group=0,
+                close_fds=True,
+            )
+        except OSError as exc:
+            return Unavailable(
+                f"cannot run {adapter.command[0]}: {exc.strerror or exc}",
+                adapter.setup or "check the command",
+            )
+        with _live_lock:
+            _live.add(proc)
+        deadline = time.monotonic() + budget
+        exited = False
+        try:  # wait without reaping, so that the group can still be killed safely
+            while not exited and time.monotonic() < deadline:
+                info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+                exited = info is not None
+                if not exited:
+                    time.sleep(_POLL)
+        finally:
+            rc = _reap(proc)
+        if not exited or rc == 0:
+            return None
+        err.seek(0, os.SEEK_END)
+        size = err.tell()
+        err.seek(max(0, size - _PROBE_STDERR))
+        line = _telling_line(err.read(_PROBE_STDERR))
+    status = f"signal {-rc}" if rc < 0 else f"status {rc}"
+    shown = " ".join(adapter.command[:3])
+    return Unavailable(
+        f"it exits with {status} before the first case: {line}",
+        adapter.setup or f"run it by hand to see why: {shown} </dev/null",
+    )

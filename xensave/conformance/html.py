@@ -269,6 +269,11 @@ def render_html(run: RunResult) -> str:
     for impl in impls:
         counts = impl.status_counts()
         res = '<span class="ok">OK</span>' if impl.ok else '<span class="bad">FAIL</span>'
+        if impl.unavailable is not None:  # it could not run here: say why, and the fix
+            res = (
+                f"<b>unavailable</b><br><small>{_e(impl.unavailable)}; "
+                f"fix: {_e(impl.fix or 'see the cause')}</small>"
+            )
         w(
             f"<tr><td><b>{_e(impl.adapter.name)}</b> <i>{_e(impl.adapter.role_label)}</i>"
             f"<br><small>{_e(impl.adapter.description)}</small></td>"

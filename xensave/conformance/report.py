@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from .adapters import Adapter
 from .manifest import as_jsonable
 from .runner import OUTCOMES, STATUSES, CaseResult, ImplRun, RunResult, rule_catalogue
 
@@ -60,7 +61,7 @@ def reproduce(run: RunResult, impl: ImplRun, r: CaseResult) -> str:
             cmd = f"{shlex.join(a.command)} < {shlex.quote(path)}"
         return f'{cmd}; echo "exit $?"'
     origin = a.origin or ["--persistent-impl", f"{a.name}={a.display_command()}"]
-    parts = ["xensave", "conformance", "run", *origin, "-k", r.case.name, "--no-html"]
+    parts = ["xensave", "conformance", "run", *origin, "-k", r.case.name]
     default_manifest = Path("conformance/manifest.json").resolve()
     if run.manifest.path.resolve() != default_manifest:
         parts += ["--manifest", _rel(run.manifest.path)]
@@ -192,12 +193,12 @@ def write_terminal(run: RunResult, out: TextIO, verbose: bool = False) -> None:
         for name, why in impl.stale:
             w(f"   stale expected-failure entry {name}: {why}\n")
         if impl.unavailable:
-            w(f"   unavailable here, every case declined: {impl.unavailable}\n")
+            w(f"   unavailable: {impl.unavailable}; fix: {impl.fix or 'see the cause'}\n")
         if warns:
             names = ", ".join(r.case.name for r in warns[:5])
             more = f" and {len(warns) - 5} more" if len(warns) > 5 else ""
             w(f"   warnings (SHOULD-level, --strict makes them failures): {names}{more}\n")
-        verdict = "OK" if impl.ok else "FAIL"
+        verdict = {"ok": "OK", "fail": "FAIL", "unavailable": "UNAVAILABLE"}[impl.status]
         nbad = sum(1 for r in impl.results if r.status == "fail")
         nx = sum(1 for r in impl.results if r.status == "xpass")
         detail = []
@@ -209,14 +210,22 @@ def write_terminal(run: RunResult, out: TextIO, verbose: bool = False) -> None:
             detail.append(f"{len(impl.stale)} stale entr{'ies' if len(impl.stale) != 1 else 'y'}")
         w(f"   {verdict}" + (f": {', '.join(detail)}" if detail else "") + "\n")
         if nbad or nx or impl.stale:
-            hint = "--update-expected-failures" if a.expected_failures else "an adapter file"
-            w(f"   (to pin these as known, rerun with {hint})\n")
+            w(f"   (to pin these as known, rerun with {pin_hint(a)})\n")
     if run.corpus_error:
         w(f"\nCORPUS ALTERED: {run.corpus_error}\n")
     else:
         w(f"\ncorpus: {len(m.cases)} files checked against the manifest before and after\n")
-    summary = ", ".join(f"{i.adapter.name} {'OK' if i.ok else 'FAIL'}" for i in run.impls)
-    w(f"result: {'OK' if run.ok else 'FAIL'} ({summary})\n")
+    summary = ", ".join(f"{i.adapter.name} {i.status.upper()}" for i in run.impls)
+    ran = [i for i in run.impls if i.unavailable is None]
+    word = "FAIL" if not run.ok else "OK" if ran or not run.impls else "UNAVAILABLE"
+    w(f"result: {word} ({summary})\n")
+
+
+def pin_hint(a: Adapter) -> str:
+    """The options that pin an implementation's failures as expected ones."""
+    if a.expected_failures is not None:
+        return f"--update-expected-failures (it rewrites {_rel(a.expected_failures)})"
+    return f"--expected-failures {a.name}=FILE --update-expected-failures"
 
 
 # --- JSON ---------------------------------------------------------------------------
@@ -285,7 +294,9 @@ def to_json(run: RunResult) -> dict[str, Any]:
                     for rule, cells in sorted(impl.rule_cell_counts().items())
                 },
                 "stale_expected_failures": [{"entry": n, "why": w} for n, w in impl.stale],
+                "status": impl.status,
                 "unavailable": impl.unavailable,
+                "fix": impl.fix,
                 "expected_failures_rewritten": bool(impl.updated),
                 "results": [_result_json(run, impl, r) for r in impl.results],
             }

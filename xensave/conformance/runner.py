@@ -22,7 +22,6 @@ from typing import Any
 
 from .adapters import (
     Adapter,
-    AdapterError,
     Entry,
     ExpectedFailures,
     read_expected_failures,
@@ -33,8 +32,10 @@ from .execute import (
     PersistentSession,
     RawResult,
     StartError,
+    Unavailable,
     Workspace,
     kill_all,
+    probe,
     run_exit_code,
 )
 from .manifest import Case, CorpusError, Filters, Manifest, snapshot
@@ -47,6 +48,7 @@ __all__ = [
     "ImplRun",
     "RunOptions",
     "RunResult",
+    "probe_answer",
     "run",
     "run_one",
 ]
@@ -108,8 +110,10 @@ class ImplRun:
     results: list[CaseResult]
     expected: ExpectedFailures
     stale: list[tuple[str, str]] = field(default_factory=list)  # (entry, why)
-    # the testee's runtime cannot be had (its answers' summary.unavailable): why
+    # it cannot start here (found by the probe before the run, a start failure, or
+    # its answers' summary.unavailable): why, and what would make it start
     unavailable: str | None = None
+    fix: str | None = None
     updated: Path | None = None
     starts: int = 0
     seconds: float = 0.0
@@ -117,6 +121,13 @@ class ImplRun:
     @property
     def ok(self) -> bool:
         return not self.stale and not any(r.status in _BAD_STATUSES for r in self.results)
+
+    @property
+    def status(self) -> str:
+        """``unavailable`` (it could not run here), ``ok`` or ``fail``."""
+        if self.unavailable is not None:
+            return "unavailable"
+        return "ok" if self.ok else "fail"
 
     def outcome_counts(self) -> Counter[str]:
         return Counter(r.outcome for r in self.results)
@@ -166,6 +177,7 @@ class RunOptions:
     timeout_given: bool = False  # --timeout on the command line beats adapter files
     strict: bool = False
     update_expected: bool = False
+    probe: bool = True  # find implementations that cannot start before the run
 
 
 @dataclass
@@ -242,11 +254,6 @@ def _judge_all(impl: ImplRun, by_name: dict[str, Case], strict: bool, run_names:
     for r in impl.results:
         r.listed = r.case.name in entries and r.outcome != "unsupported"
         r.status = status_of(r.case, r.outcome, r.listed, strict, r.level or None)
-        summary = r.raw.summary if r.raw is not None else None
-        if r.outcome == "unsupported" and isinstance(summary, dict):
-            why = summary.get("unavailable")
-            if isinstance(why, str) and impl.unavailable is None:
-                impl.unavailable = why
     impl.stale = []
     for name in entries:
         case = by_name.get(name)
@@ -274,8 +281,8 @@ def _update_list(
 ) -> None:
     adapter = impl.adapter
     path = adapter.expected_failures
-    if path is None:
-        return
+    if path is None or impl.unavailable is not None:
+        return  # a column that could not run here says nothing about its failures
     keep: dict[str, Entry] = {}
     for name in impl.expected.entries:  # entries for cases this run did not select
         case = by_name.get(name)
@@ -348,20 +355,26 @@ def run(
     progress: Callable[[int, int, str], None] | None = None,
 ) -> RunResult:
     """Run, judge and (with ``update_expected``) rewrite the expected-failure lists.
-    Raises CorpusError when the corpus does not match its manifest before the run,
-    AdapterError when a testee cannot be started at all."""
+    Raises CorpusError when the corpus does not match its manifest before the run. An
+    implementation that cannot start (:func:`~xensave.conformance.execute.probe`, a
+    start failure, an answer saying its runtime cannot be had) has its cases skipped
+    and its ``unavailable`` and ``fix`` set."""
     t0 = time.monotonic()
     before = snapshot(manifest)
     cases = filters.apply(manifest.cases)
     by_name = manifest.by_name()
     run_names = {c.name for c in cases}
     impls = [ImplRun(a, [], read_expected_failures(a.expected_failures)) for a in adapters]
+    exec_opts = [_exec_options(a, opts) for a in adapters]
+    down: dict[int, Unavailable] = _probe_all(adapters, exec_opts) if opts.probe else {}
 
     results: dict[tuple[int, str], RawResult] = {}
     tasks: queue.SimpleQueue[_Task] = queue.SimpleQueue()
     unsupported: dict[tuple[int, str], str] = {}
     total = 0
     for i, a in enumerate(adapters):
+        if i in down:
+            continue
         for c in cases:
             ok, why = a.supported(c)
             if ok:
@@ -369,11 +382,9 @@ def run(
                 total += 1
             else:
                 unsupported[(i, c.name)] = why
-    exec_opts = [_exec_options(a, opts) for a in adapters]
     workspace = Workspace()
     lock = threading.Lock()
     done = [0]
-    errors: list[str] = []
     stop = threading.Event()
     starts = [0] * len(adapters)
     elapsed = [0.0] * len(adapters)
@@ -387,6 +398,10 @@ def run(
                 except queue.Empty:
                     return
                 a = adapters[task.impl]
+                if task.impl in down:  # found unable to start during the run: skip
+                    with lock:
+                        done[0] += 1
+                    continue
                 data = before.data[task.case.name]
                 sess = None
                 if a.protocol == "persistent":
@@ -410,9 +425,15 @@ def run(
                     )
                 except StartError as exc:
                     with lock:
-                        errors.append(f"{a.name}: {exc}")
-                    stop.set()
-                    return
+                        down.setdefault(
+                            task.impl, Unavailable(str(exc), a.setup or "check the command")
+                        )
+                        done[0] += 1
+                    continue
+                why = raw.summary.get("unavailable") if isinstance(raw.summary, dict) else None
+                if raw.kind == "unsupported" and isinstance(why, str):
+                    with lock:  # the testee says its runtime cannot be had: once is enough
+                        down.setdefault(task.impl, Unavailable(why, a.setup or "see its message"))
                 with lock:
                     starts[task.impl] += sess.starts - before_starts if sess is not None else 1
                 with lock:
@@ -442,8 +463,6 @@ def run(
         raise
     finally:
         workspace.close()
-    if errors:
-        raise AdapterError("; ".join(dict.fromkeys(errors)))  # each worker may hit the same
 
     corpus_error = None
     try:
@@ -456,12 +475,18 @@ def run(
     for i, impl in enumerate(impls):
         impl.starts = starts[i]
         impl.seconds = elapsed[i]
+        if i in down:
+            impl.unavailable, impl.fix = down[i].cause, down[i].fix
         for c in cases:
             key = (i, c.name)
             if key in unsupported:
                 impl.results.append(CaseResult(c, "unsupported", message=unsupported[key]))
                 continue
-            raw = results[key]
+            raw = results.get(key)
+            if raw is None:  # skipped: the implementation cannot start here
+                why = f"not run: unavailable: {impl.unavailable}"
+                impl.results.append(CaseResult(c, "unsupported", message=why))
+                continue
             expects = impl.adapter.expects(c)
             if expects is None:
                 why = "the manifest declares no restorability for it"
@@ -495,6 +520,53 @@ def run(
         corpus_error=corpus_error,
         seconds=time.monotonic() - t0,
     )
+
+
+def probe_answer(adapter: Adapter, image: bytes, opts: ExecOptions) -> Unavailable | None:
+    """For a driver that has no corpus to skip (``xensave fuzz``): hand a persistent
+    testee one valid ``image`` and see whether it answers that its runtime cannot be
+    had (``summary.unavailable``, spec/harness-protocol.md), as the Xen columns do
+    where Debian's packages cannot be fetched."""
+    if adapter.protocol != "persistent":
+        return None
+    workspace = Workspace()
+    session = PersistentSession(adapter.command, opts)
+    try:
+        raw = run_one(adapter, "probe", image, workspace, opts, session)
+    except StartError as exc:
+        return Unavailable(str(exc), adapter.setup or "check the command")
+    finally:
+        session.close()
+        workspace.close()
+    why = raw.summary.get("unavailable") if isinstance(raw.summary, dict) else None
+    if raw.kind == "unsupported" and isinstance(why, str):
+        return Unavailable(why, adapter.setup or "see its message")
+    return None
+
+
+def _probe_all(
+    adapters: Sequence[Adapter], exec_opts: Sequence[ExecOptions]
+) -> dict[int, Unavailable]:
+    """:func:`~xensave.conformance.execute.probe` every implementation at once (each
+    may take its start-up time): index -> why it cannot start."""
+    found: dict[int, Unavailable] = {}
+
+    def one(i: int) -> None:
+        u = probe(adapters[i], exec_opts[i].startup_grace)
+        if u is not None:
+            found[i] = u
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(len(adapters))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)
+    except BaseException:  # an interrupt: no probe outlives the harness
+        kill_all()
+        raise
+    return found
 
 
 def rule_catalogue() -> dict[str, Any]:

@@ -23,7 +23,9 @@ DEFAULT_OUT = Path("out") / "fuzz"
 
 EPILOG = """\
 exit status: 0 no failure found, 1 failures found (each written with a manifest
-entry), 2 usage error or an implementation that cannot be started.
+entry), 2 usage error or an implementation that cannot start here (its program or
+script missing, or a persistent testee that exits at once on empty input: reported
+in one line with the cause and the fix, before any case runs).
 
 the implementation (exactly one):
   --impl NAME='CMD {file}'      one process per case; {file} is the image, or it comes
@@ -226,9 +228,13 @@ def _list_mutations(out: TextIO) -> int:
 
 
 class _Progress:
+    """Lines of text, so not :class:`xensave.progress.Progress`: redrawn on a terminal,
+    one every 5 s into a log; ``XENSAVE_PROGRESS`` decides as it does there."""
+
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.tty = sys.stderr.isatty()
+        forced = os.environ.get("XENSAVE_PROGRESS", "")
+        self.enabled = enabled and forced != "never"
+        self.tty = forced == "always" or sys.stderr.isatty()
         self.last = 0.0
 
     def __call__(self, line: str) -> None:
@@ -273,7 +279,7 @@ def main(args: argparse.Namespace) -> int:
     except ImportError:
         return _err("xensave fuzz needs hypothesis, a dependency of xensave: pip install xensave")
     from ..conformance.adapters import AdapterError
-    from ..conformance.execute import ExecOptions, StartError
+    from ..conformance.execute import ExecOptions, StartError, probe
     from .defaults import DEFAULT_STARTUP_GRACE, DEFAULT_TIMEOUT
     from .driver import FuzzConfig, fuzz, spec_for
 
@@ -305,6 +311,15 @@ def main(args: argparse.Namespace) -> int:
             startup_grace=DEFAULT_STARTUP_GRACE,
         ),
     )
+    down = probe(adapter, DEFAULT_STARTUP_GRACE)
+    if down is None and adapter.protocol == "persistent":
+        from ..conformance.runner import probe_answer
+        from .build import build_image
+        from .choices import ReplayChooser
+
+        down = probe_answer(adapter, build_image(ReplayChooser([])).data, config.exec)
+    if down is not None:  # one line, before any case: never a crash per case
+        return _err(down.line(adapter.name))
     progress = _Progress(not args.quiet and not args.json)
     progress(f"fuzz: {adapter.name} ({adapter.protocol}), seed {seed}")
     try:
