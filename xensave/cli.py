@@ -93,6 +93,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "pages": ("xensave.export", "register", "cmd_pages"),
     "fuzz": ("xensave.fuzz.cli", "register", "main"),
     "diff": ("xensave.diff", "register", "cmd_diff"),
+    "edit": ("xensave.edit", "register", "cmd_edit"),
 }
 LAZY_HELP: dict[str, str] = {
     "conformance": "run the conformance corpus against implementations",
@@ -101,6 +102,7 @@ LAZY_HELP: dict[str, str] = {
     "pages": "write chosen guest pages and say which were never sent",
     "fuzz": "fuzz an implementation; shrink and keep what fails",
     "diff": "compare two images: headers, config, records, registers, policies, pages",
+    "edit": "change a configuration, register, HVM context field or HVM param",
 }
 
 

@@ -209,6 +209,7 @@ class Side:
     bodies: dict[str, bytes] = field(default_factory=dict)  # record key -> digest
     params: dict[str, int] = field(default_factory=dict)
     regs: dict[int, dict[str, int]] = field(default_factory=dict)
+    hvm: dict[str, Any] = field(default_factory=dict)  # HVM context fields by name
     cpuid: dict[str, str] = field(default_factory=dict)
     msr: dict[str, str] = field(default_factory=dict)
     page_types: Counter[str] = field(default_factory=Counter)
@@ -397,6 +398,7 @@ def _decode(side: Side, ev: Any) -> None:
     elif t == XcRecType.HVM_CONTEXT:
         for vid, regs in hvm_context_cpus(body, e):
             side.regs[vid] = regs
+        side.hvm.update(hvm_fields(body))
     elif t == XcRecType.X86_CPUID_POLICY:
         for off in range(0, len(body) - 23, 24):
             leaf, sub, a, b, c, d = struct.unpack_from(f"{e}6I", body, off)
@@ -405,6 +407,40 @@ def _decode(side: Side, ev: Any) -> None:
         for off in range(0, len(body) - 15, 16):
             idx, flags, val = struct.unpack_from(f"{e}IIQ", body, off)
             side.msr[f"{idx:#x}"] = f"{val:#x}" + (f" flags {flags:#x}" if flags else "")
+
+
+#: hvm_hw_cpu fields the registers section shows already (vcpu_regs.hvm_cpu_regs).
+_CPU_REGISTER_FIELDS = frozenset(
+    {"rax", "rbx", "rcx", "rdx", "rbp", "rsi", "rdi", "rsp", "rip", "rflags", "shadow_gs"}
+    | {f"r{i}" for i in range(8, 16)}
+    | {f"cr{i}" for i in (0, 2, 3, 4)}
+    | {
+        f"{s}_{p}"
+        for s in ("cs", "ds", "es", "fs", "gs", "ss", "tr", "ldtr")
+        for p in ("sel", "arbytes", "limit", "base")
+    }
+    | {f"{s}_{p}" for s in ("idtr", "gdtr") for p in ("limit", "base")}
+)
+
+
+def hvm_fields(blob: bytes) -> dict[str, Any]:
+    """Every decoded HVM context field as ``TYPE[instance].field`` (the names
+    ``xensave edit --hvm-set`` takes); octet strings by digest, and CPU registers left
+    to the registers section."""
+    from . import hvm_context
+
+    out: dict[str, Any] = {}
+    for e in hvm_context.decode(blob).entries:
+        if e.fields is None:
+            continue
+        cpu = e.typecode == hvm_context.Typecode.CPU
+        for k, v in _flatten(e.fields).items():
+            if cpu and k in _CPU_REGISTER_FIELDS:
+                continue
+            if isinstance(v, bytes | bytearray):
+                v = "blake2b:" + hashlib.blake2b(v, digest_size=8).hexdigest()
+            out[f"{e.name}[{e.instance}].{k}"] = v
+    return out
 
 
 def _pages(side: Side, ev: Any, ps: int, fd: int | None) -> None:
@@ -562,6 +598,9 @@ def compare(a: Side, b: Side) -> dict[str, Any]:
     params = _dict_diff(a.params, b.params, "param")
     if params:
         d["hvm_params"] = params
+    hvm = _dict_diff(a.hvm, b.hvm, "field")
+    if hvm:
+        d["hvm_context"] = hvm
     regs: list[dict[str, Any]] = []
     for vid in sorted(a.regs.keys() | b.regs.keys()):
         ra, rb = a.regs.get(vid), b.regs.get(vid)
@@ -698,6 +737,9 @@ def format_text(d: dict[str, Any], a: Side, b: Side) -> list[str]:
     if "hvm_params" in d:
         lines.append("HVM parameters:")
         lines += _limited([_change(p, "param") for p in d["hvm_params"]])
+    if "hvm_context" in d:
+        lines.append("HVM context:")
+        lines += _limited([_change(x, "field") for x in d["hvm_context"]])
     if "registers" in d:
         lines.append("registers:")
         lines += _limited(
