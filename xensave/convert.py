@@ -21,7 +21,7 @@ import struct
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID, add_legacy_flags, reason
@@ -83,8 +83,8 @@ from .reader import (
     XlHeader,
 )
 
-Target = Literal["libxc-v3", "libxc-v2", "libxl", "xl"]
-TARGETS: tuple[Target, ...] = ("libxc-v3", "libxc-v2", "libxl", "xl")
+Target = Literal["libxc-v3", "libxc-v2", "libxl", "xl", "libvirt", "xapi"]
+TARGETS: tuple[Target, ...] = ("libxc-v3", "libxc-v2", "libxl", "xl", "libvirt", "xapi")
 _STATIC = frozenset({XcRecType.X86_PV_INFO, XcRecType.X86_CPUID_POLICY, XcRecType.X86_MSR_POLICY})
 _COPY_CHUNK = 1 << 24
 
@@ -665,6 +665,8 @@ def convert(
     verify: bool = True,
     sync: bool | None = None,
     force: bool = False,
+    config: str | None = None,
+    emulator: str | None = None,
 ) -> ConvertResult:
     """Convert the image at ``src`` into ``dst``. Raises ConvertError (nothing written)
     or OSError.
@@ -675,8 +677,11 @@ def convert(
     is on disk; a new file costs no fsync, whose price is the disk's write speed, and a
     crash can lose only the new file, which the untouched input can make again.
     ``force``: replace an existing regular ``dst`` (never anything else); without it
-    an existing ``dst`` is refused (OutputError)."""
+    an existing ``dst`` is refused (OutputError). ``config`` (a file) and ``emulator``
+    apply to toolstack moves (xensave.moves)."""
     from .outputs import check_output, create_temp
+
+    move_opts = _move_options(config, emulator)
 
     exists = check_output(src, dst, force)  # OutputError: exit 2
     fin: BinaryIO = (
@@ -694,7 +699,7 @@ def convert(
     ok = False
     try:
         out = _Out(fd, writeback=sync)
-        result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss)
+        result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss, move_opts)
         umask = os.umask(0)  # the mode a new file gets (mkstemp's is 0600)
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)
@@ -736,6 +741,7 @@ def _convert(
     width: Literal[32, 64] | None,
     guest: Literal["pv", "hvm"] | None,
     allow_loss: bool,
+    move_opts: dict[str, Any] | None = None,
 ) -> ConvertResult:
     opts = LegacyOptions(width, guest, want_pages=True)
     reader = Reader(fin, ReadOptions(legacy=opts))
@@ -754,15 +760,20 @@ def _convert(
             raise ConvertError("the xl file holds no stream")
         ahead = [second] if isinstance(second, LegacyHeader) else [first, second]
     if isinstance(ahead[0], LegacyHeader):
+        if to in ("libvirt", "xapi") or (move_opts and move_opts.get("config") is not None):
+            raise ConvertError(
+                "a legacy image moves in two steps: convert it first (--to xl or --to "
+                "libxl), then move the result (a version 1 libvirt file or a XAPI legacy "
+                "section would keep the legacy stream, which xensave does not read there)"
+            )
         target: Target = to or ("xl" if xl is not None else "libxl")
         lc = _Legacy(reader, out, target, xl, allow_loss)
         lc.run(_chain(ahead, events))
         return ConvertResult("legacy", target, out.pos, lc.notes)
-    if to in ("libxl", "xl"):
-        raise ConvertError(
-            f"--to {to} converts legacy images; for this image choose libxc-v3 or libxc-v2 "
-            "(its other layers are kept as they are)"
-        )
+    if to in ("libxl", "xl", "libvirt", "xapi"):
+        return _move(_chain(ahead, events), in_fd, out, to, allow_loss, move_opts or {})
+    if move_opts and move_opts.get("config") is not None:
+        raise ConvertError("--config applies to --to xl, libvirt (toolstack moves)")
     version = {"libxc-v3": 3, "libxc-v2": 2}.get(to or "", 0)
     vc = _Version(reader, out, version or 3, in_fd)
     if in_fd is None:
@@ -785,6 +796,39 @@ def _convert(
     return ConvertResult(
         "/".join(f"libxc-v{v}" for v in sorted(vc.src_versions)), target_name, out.pos, vc.notes
     )
+
+
+def _move_options(config: str | None, emulator: str | None) -> dict[str, Any]:
+    opts: dict[str, Any] = {"emulator": emulator, "config": None, "config_name": config or ""}
+    if config is not None:
+        from .console import InputError
+        from .edit import EditError, read_config
+
+        try:
+            opts["config"] = read_config(config)
+        except EditError as e:  # unreadable or too large: a usage error (exit 2)
+            raise InputError(str(e)) from None
+    return opts
+
+
+def _move(
+    events: Iterator[Event],
+    in_fd: int | None,
+    out: _Out,
+    to: Target,
+    allow_loss: bool,
+    opts: dict[str, Any],
+) -> ConvertResult:
+    """A toolstack move (xensave.moves): the stream copied, the wrapper rebuilt."""
+    from .moves import MoveError, move
+
+    if in_fd is None:
+        raise ConvertError("a toolstack move needs a regular file as input")
+    try:
+        layer, notes = move(events, in_fd, out, to, allow_loss=allow_loss, **opts)
+    except MoveError as e:
+        raise ConvertError(str(e)) from None
+    return ConvertResult(layer, to, out.pos, notes)
 
 
 def _chain(first: list[Event], rest: Iterator[Event]) -> Iterator[Event]:
@@ -837,6 +881,18 @@ def register(sub: object) -> None:
     )
     add_legacy_flags(p)
     p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="toolstack moves: the domain configuration OUT carries (libxl JSON for "
+        "--to xl, libvirt XML for --to libvirt)",
+    )
+    p.add_argument(
+        "--emulator",
+        choices=("qemu-xen", "qemu-traditional"),
+        help="toolstack moves from a XAPI image or a bare libxc stream: the device model "
+        "whose state it holds (libxl's EMULATOR_CONTEXT emulator id; default 0, unknown)",
+    )
+    p.add_argument(
         "--allow-loss",
         action="store_true",
         help="convert even where OUT cannot hold everything IN has (each loss is listed)",
@@ -872,6 +928,8 @@ def cmd_convert(args: object) -> int:
             allow_loss=a.allow_loss,  # type: ignore[attr-defined]
             sync=True if a.sync else False if a.no_sync else None,  # type: ignore[attr-defined]
             force=a.force,  # type: ignore[attr-defined]
+            config=a.config,  # type: ignore[attr-defined]
+            emulator=a.emulator,  # type: ignore[attr-defined]
         )
     except LegacyAmbiguous as e:
         print(f"xensave: convert: {a.input}: {e.message}", file=sys.stderr)  # type: ignore[attr-defined]
