@@ -851,6 +851,17 @@ examples:
   xensave convert --to libxc-v3 old.img new.xc      # legacy -> bare libxc v3
   xensave convert --legacy-width 32 --legacy-guest hvm odd.img new.libxl
   xensave convert --to libxc-v2 guest.xl guest-v2.xl  # v3 -> v2 for Xen < 4.14
+
+toolstack moves (v2/v3 images; a legacy image is converted first, then moved):
+  xensave convert --to libvirt --config dom.xml --allow-loss guest.xl guest.libvirt
+  xensave convert --to xl --config dom.json --allow-loss guest.libvirt guest.xl
+  xensave convert --to xapi --allow-loss guest.xl guest.xapi  # LIBXC + QEMU_TRAD
+  xensave convert --to xl --emulator qemu-xen --allow-loss vm.xapi vm.xl
+A libvirt file gets version 2 (a libxl stream follows), as libvirt built for Xen 4.6
+and later writes; a XAPI image a LIBXC section (xenopsd refuses LIBXL sections) and
+the device model state as QEMU_TRAD. Losses (the other toolstack's configuration,
+xenopsd's metadata, EMULATOR_XENSTORE_DATA, a UEFI variable store) are listed;
+a checkpointed (Remus/COLO) stream does not move to XAPI. See docs: toolstack moves.
 """
 
 
@@ -860,12 +871,15 @@ def register(sub: object) -> None:
 
     p = sub.add_parser(  # type: ignore[attr-defined]
         "convert",
-        help="convert a legacy image to v3/v2 (libxc, libxl, xl), or libxc v3 <-> v2",
+        help="convert a legacy image to v3/v2, libxc v3 <-> v2, or move between toolstacks",
         description="Convert IN into OUT. A legacy (Xen 4.5 and older) image becomes a "
         "libxc v3 or v2 stream, a libxl stream or an xl save file (default: xl for a "
         "legacy xl file, libxl otherwise); its toolstack width and guest type are "
         "detected. A libxc v3 image becomes v2 and a v2 image v3 (default: the other "
-        "version), its other layers kept. IN is never modified; OUT is written only "
+        "version), its other layers kept. --to xl, libvirt, xapi or libxl on a v2/v3 image "
+        "moves it between toolstacks: its stream copied as it is, the wrapper around it "
+        "rebuilt (the configuration from --config or IN; what OUT has no place for is "
+        "refused unless --allow-loss). IN is never modified; OUT is written only "
         "when the conversion is complete and verifies clean, an existing OUT replaced "
         "only with --force and only if it is a regular file.",
         epilog=CONVERT_EPILOG,

@@ -173,7 +173,7 @@ def read_config(path: str) -> bytes:
 def config_kind(data: bytes) -> str:
     """What a configuration file holds: "json", "xml", "sxp" or "text"."""
     t = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if t.startswith(b"{"):
+    if t.startswith((b"{", b"[")):
         return "json"
     if t.startswith(b"<"):
         return "xml"
@@ -263,6 +263,7 @@ class _Scan:
     vcpus: dict[int, list[_Rec]] = field(default_factory=dict)  # PV: X86_PV_VCPU_BASIC
     hvm_context: list[_Rec] = field(default_factory=list)
     hvm_params: list[_Rec] = field(default_factory=list)
+    checkpointed: bool = False
 
 
 _WANTED = frozenset({XcRecType.X86_PV_VCPU_BASIC, XcRecType.HVM_CONTEXT, XcRecType.HVM_PARAMS})
@@ -287,6 +288,8 @@ def scan(f: BinaryIO, size: int) -> _Scan:
     try:
         for ev in reader:
             if isinstance(ev, RecordEvent):
+                if ev.type == XcRecType.CHECKPOINT or (ev.layer == "libxl" and ev.type == 4):
+                    s.checkpointed = True  # libxc CHECKPOINT, libxl CHECKPOINT_END
                 if ev.layer != "libxc":
                     continue
                 if ev.type == XcRecType.X86_PV_INFO and ev.body:
@@ -327,6 +330,10 @@ def scan(f: BinaryIO, size: int) -> _Scan:
             elif not isinstance(ev, RecordEvent) and type(ev).__module__ != "xensave.reader":
                 break  # a legacy (pre-4.6) image
     except ReadError as e:
+        # a checkpointed stream may stop after a complete checkpoint (XC-CKPT-003)
+        if s.checkpointed and e.rule in ("XC-END-002", "XL-END-002"):
+            s.layer = reader.layer or ""
+            return s
         rule = f"{e.rule}: " if e.rule else ""
         raise EditError(
             f"IN cannot be read as an image: {e.offset:#x}: {rule}{e.message}", e.rule
@@ -818,7 +825,8 @@ def cmd_edit(args: Any) -> int:
                     }
                 )
             )
-        print(f"xensave: edit: {a.input}: {e}", file=sys.stderr)
+        msg = str(e) if not e.rule or e.rule in str(e) else f"{e.rule}: {e}"
+        print(f"xensave: edit: {a.input}: {msg}", file=sys.stderr)
         return e.code
     except OutputError as e:
         print(f"xensave: edit: {e}", file=sys.stderr)
