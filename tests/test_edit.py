@@ -118,6 +118,26 @@ def test_pv64_registers(tmp_path: Path, capsys: Any) -> None:
     assert regs == {(0, "rip"): 0x1000, (1, "rax"): 7}
 
 
+def test_pv_context_field_beside_the_registers(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "out.xl"
+    rc, _, err = run(capsys, "--set", "vcpu1.kernel_sp=0xffffc90000123000", PV64_XL, out)
+    assert rc == 0, err
+    # x86_64 tail: ldt_base, ldt_ents, gdt_frames[16], gdt_ents, kernel_ss, kernel_sp
+    tail = 512 + 8 + 25 * 8 + 256 * 16  # user_regs 200 octets, trap_info 16 each
+    assert pv_word(out, 1, tail + (2 + 16 + 2) * 8, "Q") == 0xFFFFC90000123000
+    d = diff(PV64_XL, out)
+    assert [x["field"] for x in d["pv_context"]] == ["vcpu1.kernel_sp"]
+    assert "registers" not in d
+
+
+def test_should_rule_broken_is_written_with_a_warning(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "out.xl"
+    rc, text, err = run(capsys, "--param", "PAE_ENABLED=1", HVM_XL, out)
+    assert rc == 0, err
+    assert "warning:" in text and "XC-HVMP-011" in text
+    assert params(out)[4] == 1
+
+
 def test_pv_selector_is_16_bits(tmp_path: Path, capsys: Any) -> None:
     rc, _, err = run(capsys, "--set", "vcpu0.cs=0x10000", PV64_XL, tmp_path / "o")
     assert rc == 2 and "16-bit" in err and not (tmp_path / "o").exists()

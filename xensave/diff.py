@@ -3,7 +3,8 @@
 Each image is read once by the streaming reader, the two one after the other. What
 is compared: the layers and their headers, the xl configuration (JSON, key by key)
 or libvirt XML, the record sequence (counts by type, records added and removed, and
-every non-page record's body by digest), HVM parameters by name, registers per vCPU,
+every non-page record's body by digest), HVM parameters by name, HVM context fields
+and PV vCPU context fields by the names ``xensave edit`` takes, registers per vCPU,
 CPUID and MSR policy entries, page-type counts, and guest memory page by page.
 
 Memory is bounded by the pfn index, never by page contents: each page is hashed as
@@ -210,6 +211,7 @@ class Side:
     params: dict[str, int] = field(default_factory=dict)
     regs: dict[int, dict[str, int]] = field(default_factory=dict)
     hvm: dict[str, Any] = field(default_factory=dict)  # HVM context fields by name
+    pv: dict[str, Any] = field(default_factory=dict)  # PV context fields not registers
     cpuid: dict[str, str] = field(default_factory=dict)
     msr: dict[str, str] = field(default_factory=dict)
     page_types: Counter[str] = field(default_factory=Counter)
@@ -395,6 +397,7 @@ def _decode(side: Side, ev: Any) -> None:
         got = pv_regs(body[8:], e)
         if got is not None:
             side.regs[vid] = got[1]
+            side.pv.update(pv_fields(vid, body[8:], e))
     elif t == XcRecType.HVM_CONTEXT:
         for vid, regs in hvm_context_cpus(body, e):
             side.regs[vid] = regs
@@ -421,6 +424,33 @@ _CPU_REGISTER_FIELDS = frozenset(
     }
     | {f"{s}_{p}" for s in ("idtr", "gdtr") for p in ("limit", "base")}
 )
+
+
+#: vcpu_guest_context fields the registers section shows already (vcpu_regs.pv_regs).
+_PV_REGISTER_FIELDS = frozenset(
+    {"ctrlreg[0]", "ctrlreg[2]", "ctrlreg[3]", "ctrlreg[4]", "fs_base"}
+    | {"gs_base_kernel", "gs_base_user"}
+)
+
+
+def pv_fields(vid: int, ctx: bytes, endian: str) -> dict[str, Any]:
+    """The PV context's fields beside its registers (flags, the tail words: kernel_sp,
+    gdt_frames[i], ctrlreg[1], vm_assist...) as ``vcpuN.field``, the names
+    ``xensave edit --set`` takes; the trap table by digest."""
+    from . import pv_context
+
+    c = pv_context.decode_or_none(ctx, None, endian)
+    if c is None:
+        return {}
+    fields: dict[str, Any] = {"flags": c.flags}
+    for k in ("error_code", "entry_vector", "saved_upcall_mask"):
+        fields[k] = c.user_regs[k]
+    for k, v in _flatten(c.words).items():
+        if k not in _PV_REGISTER_FIELDS:
+            fields[k] = v
+    traps = hashlib.blake2b(repr(c.trap_ctxt).encode(), digest_size=8).hexdigest()
+    fields["trap_ctxt"] = "blake2b:" + traps
+    return {f"vcpu{vid}.{k}": v for k, v in fields.items()}
 
 
 def hvm_fields(blob: bytes) -> dict[str, Any]:
@@ -601,6 +631,9 @@ def compare(a: Side, b: Side) -> dict[str, Any]:
     hvm = _dict_diff(a.hvm, b.hvm, "field")
     if hvm:
         d["hvm_context"] = hvm
+    pv = _dict_diff(a.pv, b.pv, "field")
+    if pv:
+        d["pv_context"] = pv
     regs: list[dict[str, Any]] = []
     for vid in sorted(a.regs.keys() | b.regs.keys()):
         ra, rb = a.regs.get(vid), b.regs.get(vid)
@@ -740,6 +773,9 @@ def format_text(d: dict[str, Any], a: Side, b: Side) -> list[str]:
     if "hvm_context" in d:
         lines.append("HVM context:")
         lines += _limited([_change(x, "field") for x in d["hvm_context"]])
+    if "pv_context" in d:
+        lines.append("PV vCPU context (beside the registers):")
+        lines += _limited([_change(x, "field") for x in d["pv_context"]])
     if "registers" in d:
         lines.append("registers:")
         lines += _limited(
@@ -802,7 +838,8 @@ def register(sub: Any) -> None:
         help="compare two images: headers, config, records, registers, policies, pages",
         description="Compare two save images of any layer (xl, libvirt, XAPI, libxl, "
         "libxc v2/v3): layers and headers, the xl configuration key by key, the record "
-        "sequence, HVM parameters, registers per vCPU, CPUID and MSR policies, page "
+        "sequence, HVM parameters, HVM context and PV vCPU context fields by name, "
+        "registers per vCPU, CPUID and MSR policies, page "
         "types, and which pages differ or were sent by one image only.",
         epilog=DIFF_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

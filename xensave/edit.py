@@ -637,30 +637,47 @@ def splice(in_fd: int, size: int, out_fd: int, patches: list[Patch]) -> int:
     return written + _copy(in_fd, out_fd, pos, size - pos)
 
 
-def _verdict(tmp: str, src: str) -> None:
-    """Refuse OUT unless it verifies clean, naming the rule; an IN that did not verify
-    clean either is said to be the cause."""
+def _new(out: list[Any], before: list[Any]) -> list[Any]:
+    """Diagnostics of OUT beyond IN's, counted by rule (offsets move with an edit)."""
+    from collections import Counter
+
+    left = Counter(d.rule for d in before)
+    new = []
+    for d in out:
+        if left[d.rule]:
+            left[d.rule] -= 1
+        else:
+            new.append(d)
+    return new
+
+
+def _verdict(tmp: str, src: str) -> list[str]:
+    """Refuse OUT unless it verifies clean, naming the rule the edit breaks (or saying
+    that IN did not verify clean either); return notes for SHOULD rules the edit
+    breaks (warnings: OUT is still valid)."""
     from .checker import check_stream
 
     with open(tmp, "rb") as f:
         out = check_stream(f)
-    if out.valid:
-        return
+    if not (out.errors or out.warnings):
+        return []
     with open(src, "rb") as f:
-        before = {d.rule for d in check_stream(f).errors}
-    new = [d for d in out.errors if d.rule not in before]
+        before = check_stream(f)
+    new = _new(out.errors, before.errors)
     if new:
         d = new[0]
         more = f" (and {len(new) - 1} more)" if len(new) > 1 else ""
         raise EditError(
             f"the edit would break {d.rule or 'the image'}: {d.format('OUT')}{more}", d.rule
         )
-    d = out.errors[0]
-    raise EditError(
-        f"IN does not verify clean itself ({d.format('IN')}); edit refused: fix or convert "
-        "IN first",
-        d.rule,
-    )
+    if out.errors:
+        d = out.errors[0]
+        raise EditError(
+            f"IN does not verify clean itself ({d.format('IN')}); edit refused: fix or "
+            "convert IN first",
+            d.rule,
+        )
+    return [f"warning: {d.format('OUT')}" for d in _new(out.warnings, before.warnings)]
 
 
 def edit(
@@ -699,7 +716,7 @@ def edit(
                 os.fsync(fd)
             os.close(fd)
             fd = -1
-            _verdict(tmp, src)
+            warnings = _verdict(tmp, src)
             install(tmp, dst, replace=force)
             ok = True
         finally:
@@ -707,7 +724,7 @@ def edit(
                 os.close(fd)
             if not ok:
                 remove_temp(tmp)
-    notes = []
+    notes = warnings
     copies = {c.target for c in changes}
     if len(changes) > len(copies):
         notes.append("a field held in several records (one per checkpoint) was set in each")
@@ -859,5 +876,5 @@ def cmd_edit(args: Any) -> int:
         for c in r.changes:
             print(f"  {c.text()}")
         for n in r.notes:
-            print(f"  note: {n}")
+            print(f"  {n}" if n.startswith("warning:") else f"  note: {n}")
     return EXIT_VALID
