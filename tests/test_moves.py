@@ -154,7 +154,8 @@ def test_moves_verify_and_keep_the_guest(
         (XAPI_UEFI, "libxl", "XENOPS"),
         (XL_HVM, "libvirt", "libvirt XML"),  # libvirt needs one: --config
         (REMUS, "xapi", "checkpointed"),
-        (LEGACY, "libvirt", "two steps"),
+        (LEGACY, "xapi", "two steps"),
+        (LEGACY, "libvirt", "libvirt XML"),
     ],
     ids=lambda x: x.name if isinstance(x, Path) else str(x),
 )
@@ -189,3 +190,18 @@ def test_config_of_the_wrong_kind(tmp_path: Path, capsys: Any, xml: Path, cfg: P
         capsys, "--to", "xl", "--config", tmp_path / "missing", XL_HVM, tmp_path / "d"
     )
     assert rc == 2
+
+
+def test_legacy_to_libvirt_in_one_step(tmp_path: Path, capsys: Any, xml: Path) -> None:
+    """A legacy image is converted to a libxl stream behind a version 2 header (libvirt
+    labels the stream that follows: 2 for libxl's), the same stream --to libxl writes."""
+    lv = tmp_path / "guest.libvirt"
+    rc, _, err = convert(capsys, "--to", "libvirt", "--config", xml, LEGACY, lv)
+    assert rc == 0, err
+    data = lv.read_bytes()
+    assert struct.unpack_from("<I", data, 16)[0] == 2
+    assert check_bytes(data).valid
+    plain = tmp_path / "guest.libxl"
+    assert convert(capsys, "--to", "libxl", LEGACY, plain)[0] == 0
+    assert data.endswith(plain.read_bytes())
+    assert len(data) == 64 + len(xml.read_bytes()) + 1 + plain.stat().st_size

@@ -760,12 +760,23 @@ def _convert(
             raise ConvertError("the xl file holds no stream")
         ahead = [second] if isinstance(second, LegacyHeader) else [first, second]
     if isinstance(ahead[0], LegacyHeader):
-        if to in ("libvirt", "xapi") or (move_opts and move_opts.get("config") is not None):
+        config = (move_opts or {}).get("config")
+        if to == "xapi" or (config is not None and to != "libvirt"):
             raise ConvertError(
                 "a legacy image moves in two steps: convert it first (--to xl or --to "
-                "libxl), then move the result (a version 1 libvirt file or a XAPI legacy "
-                "section would keep the legacy stream, which xensave does not read there)"
+                "libxl), then move the result (--config and --to xapi apply to v2/v3 images)"
             )
+        if to == "libvirt":  # converted to a libxl stream behind a version 2 header
+            from .moves import MoveError, libvirt_prefix
+
+            try:
+                out.write(libvirt_prefix(config, (move_opts or {}).get("config_name", "")))
+            except MoveError as e:
+                raise ConvertError(str(e)) from None
+            lc = _Legacy(reader, out, "libxl", xl, allow_loss)
+            lc.run(_chain(ahead, events))
+            lc.notes.append("the legacy stream became a libxl stream: libvirt header version 2")
+            return ConvertResult("legacy", "libvirt", out.pos, lc.notes)
         target: Target = to or ("xl" if xl is not None else "libxl")
         lc = _Legacy(reader, out, target, xl, allow_loss)
         lc.run(_chain(ahead, events))
@@ -852,7 +863,8 @@ examples:
   xensave convert --legacy-width 32 --legacy-guest hvm odd.img new.libxl
   xensave convert --to libxc-v2 guest.xl guest-v2.xl  # v3 -> v2 for Xen < 4.14
 
-toolstack moves (v2/v3 images; a legacy image is converted first, then moved):
+toolstack moves (v2/v3 images; a legacy image goes to libvirt converted to a libxl
+stream, and to XAPI in two steps: convert it to xl first):
   xensave convert --to libvirt --config dom.xml --allow-loss guest.xl guest.libvirt
   xensave convert --to xl --config dom.json --allow-loss guest.libvirt guest.xl
   xensave convert --to xapi --allow-loss guest.xl guest.xapi  # LIBXC + QEMU_TRAD

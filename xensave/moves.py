@@ -29,8 +29,10 @@ unless ``--allow-loss`` (each loss then listed):
   model section (emulator id from ``--emulator``, else 0 "unknown", which libxl never
   reads: ``write_emulator_blob``, tools/libs/light/libxl_stream_read.c), END.
 
-A legacy (Xen <= 4.5) image is first converted (``--to xl`` or ``--to libxl``); moving
-it into libvirt or XAPI takes a second ``convert`` run.
+A legacy (Xen <= 4.5) image is converted on the way to libvirt (a libxl stream behind
+a version 2 header: libvirt labels the stream that follows, and xensave writes no
+version 1 file, whose legacy stream it does not read); moving it into XAPI takes two
+``convert`` runs (to xl or libxl, then to XAPI).
 """
 
 from __future__ import annotations
@@ -298,9 +300,7 @@ class _Move:
         else:
             self.config_losses("libvirt")
         big = s.libxl.big if s.libxl is not None else bool(s.libxc and s.libxc.big)
-        e = ">" if big else "<"  # LVF-STR-003: the header words in the stream's order
-        head = LIBVIRT_MAGIC + struct.pack(e + "II", LIBVIRT_VERSION_LIBXL, len(xml))
-        self.out.write(head + bytes(40) + xml)
+        self.out.write(_libvirt_header(xml, big))
         self.libxl_stream(emulator)
 
     def to_libxl(self, emulator: EmulatorId | None) -> None:
@@ -349,6 +349,30 @@ class _Move:
                     "restorer accepts (XAPI-SEC-007)"
                 )
         out.write(struct.pack("<QQ", _XAPI_END, 0))
+
+
+def libvirt_prefix(config: bytes | None, name: str, big: bool = False) -> bytes:
+    """A libvirt save file's header and XML for a libxl stream (version 2): the XML
+    from ``config`` (a file's octets), which libvirt's restorer cannot do without."""
+    from .edit import EditError, config_kind, libvirt_xml_bytes
+
+    if config is None:
+        raise MoveError(
+            "libvirt's restorer needs the domain's libvirt XML (it refuses a file without: "
+            "libxlDomainSaveImageOpen; LVF-XML-001): give --config FILE.xml"
+        )
+    if config_kind(config) != "xml":
+        raise MoveError(f"--config {name}: a libvirt file holds libvirt XML")
+    try:
+        xml = libvirt_xml_bytes(config, name)
+    except EditError as e:
+        raise MoveError(f"{e.rule + ': ' if e.rule else ''}{e}") from None
+    return _libvirt_header(xml, big)
+
+
+def _libvirt_header(xml: bytes, big: bool) -> bytes:
+    e = ">" if big else "<"  # LVF-STR-003: the header words in the stream's order
+    return LIBVIRT_MAGIC + struct.pack(e + "II", LIBVIRT_VERSION_LIBXL, len(xml)) + bytes(40) + xml
 
 
 def _emulator_name(emu: int) -> str:
