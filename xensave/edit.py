@@ -553,13 +553,15 @@ def _set_params(s: _Scan, req: Request, changes: list[Change]) -> None:
         for rec in s.hvm_params:
             e = rec.endian
             if len(rec.body) < 8:
-                raise EditError(f"{rec.offset:#x}: {rec.where()}: shorter than its header")
+                raise EditError(
+                    f"{rec.offset:#x}: {rec.where()}: shorter than its header", "XC-HVMP-001"
+                )
             count = struct.unpack_from(e + "I", rec.body)[0]
             if 8 + 16 * count != len(rec.body):
                 raise EditError(
                     f"{rec.offset:#x}: {rec.where()}: count {count} does not match "
                     "its length; not edited",
-                    "XC-HVMP-001",
+                    "XC-HVMP-002",
                 )
             old = None
             for i in range(count):
