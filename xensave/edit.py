@@ -675,8 +675,8 @@ def _verdict(tmp: str, src: str) -> list[str]:
     if out.errors:
         d = out.errors[0]
         raise EditError(
-            f"IN does not verify clean itself ({d.format('IN')}); edit refused: fix or "
-            "convert IN first",
+            f"IN does not verify clean itself ({d.format('IN')}), and OUT would carry the "
+            "same fault; nothing written",
             d.rule,
         )
     return [f"warning: {d.format('OUT')}" for d in _new(out.warnings, before.warnings)]
