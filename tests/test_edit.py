@@ -189,6 +189,17 @@ def test_hpet_fields(tmp_path: Path, capsys: Any) -> None:
     assert "registers" not in d and "pages" not in d
 
 
+def test_octet_string_fields_by_octet(tmp_path: Path, capsys: Any) -> None:
+    out = tmp_path / "out.xc"
+    before = hvm_entry(EVERY, "RTC", 0).fields["cmos_data"]
+    rc, _, err = run(capsys, "--hvm-set", "RTC[0].cmos_data[11]=0x26", EVERY, out)
+    assert rc == 0, err
+    after = hvm_entry(out, "RTC", 0).fields["cmos_data"]
+    assert after[11] == 0x26 and after[:11] + after[12:] == before[:11] + before[12:]
+    rc, _, err = run(capsys, "--hvm-set", "RTC[0].cmos_data[11]=0x100", EVERY, tmp_path / "x")
+    assert rc == 2 and "8-bit" in err
+
+
 def test_params_changed_and_added(tmp_path: Path, capsys: Any) -> None:
     out = tmp_path / "out.xl"
     before = params(HVM_XL)

@@ -753,7 +753,8 @@ examples:
 Names: registers as `xensave dump` prints them (rip, eflags, cs_flags, cr3, and each
 structure's own fields: rflags, msr_efer, ctrlreg[4], kernel_sp...); HVM context
 fields as dump's JSON names them (HPET[0].timers[0].config, PIT[0].channels[2].mode,
-CPU_MSR[0].msr[1].val); HVM params by Xen's name (STORE_PFN, TIMER_MODE) or number.
+CPU_MSR[0].msr[1].val), octet strings by octet (RTC[0].cmos_data[11]); HVM params by
+Xen's name (STORE_PFN, TIMER_MODE) or number.
 """
 
 

@@ -150,15 +150,21 @@ def pv_register(name: str, width: int, ctx: bytes, endian: str) -> Slot:
 
 
 def _layout_slots(layout: list[tuple[str, str]]) -> dict[str, Slot]:
-    """Integer fields of one fixed layout: lists as ``name[i]``, octet strings left out."""
+    """Integer fields of one fixed layout: lists as ``name[i]``, octet strings octet by
+    octet (``cmos_data[3]``, ``data[32]`` of LAPIC_REGS)."""
     out: dict[str, Slot] = {}
     pos = 0
     for name, code in layout:
         count = int(code[:-1]) if len(code) > 1 else 1
         kind = code[-1]
         step = struct.calcsize("<" + kind)
-        if kind in "sx":
-            pos += struct.calcsize("<" + code)
+        if kind == "x":
+            pos += count
+            continue
+        if kind == "s":
+            for i in range(count):
+                out[f"{name}[{i}]"] = Slot(f"{name}[{i}]", pos + i, "B")
+            pos += count
             continue
         if count == 1:
             out[name] = Slot(name, pos, kind)
