@@ -384,3 +384,19 @@ def test_page_data_is_copied_not_read(
     assert rc == 0
     (rec,) = records(HVM_XL, 0x09)
     assert sum(copied) == HVM_XL.stat().st_size - (8 + rec.length + len(rec.padding))
+
+
+def test_held_records_are_bounded(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory follows what the edit changes, capped: a checkpointed image repeats its
+    HVM context per checkpoint, and no more than HELD_MAX octets of them are held."""
+    import xensave.edit
+
+    size = sum(r.length for r in records(REMUS, 0x09))
+    monkeypatch.setattr(xensave.edit, "HELD_MAX", size - 1)
+    rc, _, err = run(capsys, "--set", "vcpu0.rax=1", REMUS, tmp_path / "o")
+    assert rc == 1 and "MiB in all" in err and not (tmp_path / "o").exists()
+    monkeypatch.setattr(xensave.edit, "HELD_MAX", size)
+    rc, _, err = run(capsys, "--set", "vcpu0.rax=1", REMUS, tmp_path / "o")
+    assert rc == 0, err

@@ -269,8 +269,14 @@ class _Scan:
 _WANTED = frozenset({XcRecType.X86_PV_VCPU_BASIC, XcRecType.HVM_CONTEXT, XcRecType.HVM_PARAMS})
 
 
-def scan(f: BinaryIO, size: int) -> _Scan:
-    """One pass over IN (pages skipped): its headers and the records edits touch."""
+#: The most record octets an edit holds in memory (every copy of the records it
+#: changes: a checkpointed image repeats them once per checkpoint).
+HELD_MAX = 256 << 20
+
+
+def scan(f: BinaryIO, size: int, wanted: frozenset[int] = _WANTED) -> _Scan:
+    """One pass over IN (pages skipped): its headers and the records of the ``wanted``
+    types (those the edit touches), held up to HELD_MAX octets in all."""
     from .reader import (
         LibvirtHeader,
         Reader,
@@ -284,6 +290,7 @@ def scan(f: BinaryIO, size: int) -> _Scan:
     )
 
     s = _Scan(size=size)
+    held = 0
     reader = Reader(f)
     try:
         for ev in reader:
@@ -294,11 +301,17 @@ def scan(f: BinaryIO, size: int) -> _Scan:
                     continue
                 if ev.type == XcRecType.X86_PV_INFO and ev.body:
                     s.guest_width = ev.body[0]
-                if ev.type not in _WANTED:
+                if ev.type not in wanted:
                     continue
                 if not ev.body_complete:
                     raise EditError(
                         f"{ev.offset:#x}: record #{ev.index} {ev.name} is over 16 MiB; not edited"
+                    )
+                held += ev.length
+                if held > HELD_MAX:
+                    raise EditError(
+                        f"{ev.offset:#x}: the records this edit changes hold over "
+                        f"{HELD_MAX >> 20} MiB in all (one copy per checkpoint); not edited"
                     )
                 rec = _Rec(
                     ev.offset,
@@ -705,7 +718,12 @@ def edit(
 
         if not _stat.S_ISREG(st.st_mode):
             raise EditUsage(f"{src}: not a regular file (its page data is copied by offset)")
-        s = scan(f, st.st_size)
+        wanted = {XcRecType.X86_PV_VCPU_BASIC} if req.regs else set()
+        if req.regs or req.hvm:
+            wanted.add(XcRecType.HVM_CONTEXT)
+        if req.params:
+            wanted.add(XcRecType.HVM_PARAMS)
+        s = scan(f, st.st_size, frozenset(wanted))
         patches, changes = plan(s, req)
         fd, tmp = create_temp(dst)
         ok = False
