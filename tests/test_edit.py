@@ -400,3 +400,31 @@ def test_held_records_are_bounded(
     monkeypatch.setattr(xensave.edit, "HELD_MAX", size)
     rc, _, err = run(capsys, "--set", "vcpu0.rax=1", REMUS, tmp_path / "o")
     assert rc == 0, err
+
+
+@pytest.mark.parametrize("image", [PV64_XL, PV32, HVM_XL], ids=lambda p: p.name)
+def test_every_register_dump_names_is_settable_and_reads_back(image: Path) -> None:
+    """The register names of xensave.vcpu_regs (dump, diff, export) each find the field
+    they were read from: one naming for reading and writing."""
+    from xensave import edit_fields as ef
+    from xensave.vcpu_regs import hvm_cpu_regs, pv_regs
+
+    seen = 0
+    for rec in records(image, 0x04):  # PV
+        ctx = rec.body[8:]
+        got = pv_regs(ctx, "<")
+        assert got is not None
+        width = 8 if got[0] == "pv64" else 4
+        for name, value in got[1].items():
+            assert ef.read(ctx, ef.pv_register(name, width, ctx, "<"), "<") == value, name
+            seen += 1
+    for rec in records(image, 0x09):  # HVM
+        for e in hvm_context.decode(rec.body).entries:
+            if e.name != "CPU":
+                continue
+            regs = hvm_cpu_regs(e.raw, "<")
+            assert regs is not None
+            for name, value in regs.items():
+                assert ef.read(e.raw, ef.hvm_register(name), "<") == value, name
+                seen += 1
+    assert seen > 20
