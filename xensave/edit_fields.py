@@ -186,6 +186,7 @@ _HVM_SLOTS[Typecode.CPU_XSAVE] = {
     "xcr0_accum": Slot("xcr0_accum", 16, "Q"),
     "xstate_bv": Slot("xstate_bv", 24 + 512, "Q"),
     "xcomp_bv": Slot("xcomp_bv", 24 + 520, "Q"),
+    **{f"reserved[{i}]": Slot(f"reserved[{i}]", 24 + 528 + 8 * i, "Q") for i in range(6)},
 }
 _MSR_RE = re.compile(r"msr\[(\d+)\]\.(index|_rsvd|val)\Z")
 #: Fields decode_payload derives from others: set the word they come from instead.
