@@ -454,3 +454,19 @@ def test_every_hvm_field_diff_names_is_settable_and_reads_back() -> None:
         assert ef.read(e.raw, slot, "<") == value, key
         checked += 1
     assert checked > 100
+
+
+def test_optional_data_after_the_config_is_kept(tmp_path: Path, capsys: Any) -> None:
+    src = CORPUS / "y_xl-v3_hvm_optional-data-after-config.bin"
+    cfg = tmp_path / "dom.json"
+    cfg.write_text('{"c_info": {"name": "n"}}')
+    out = tmp_path / "out.xl"
+    assert run(capsys, "--config", cfg, src, out)[0] == 0
+
+    def tail(p: Path) -> bytes:
+        with open(p, "rb") as f:
+            h = next(iter(Reader(f)))
+        assert isinstance(h, XlHeader) and h.config_len is not None
+        return h.optional_data[4 + h.config_len :]
+
+    assert tail(src) and tail(out) == tail(src)
