@@ -338,6 +338,11 @@ class _Move:
         for who, body, length in dm:
             out.write(struct.pack("<QQ", _XAPI_QEMU_TRAD, length))
             out.copy_in(self.in_fd, body, length)
+            if who == "QEMU_XEN":
+                self.notes.append(
+                    "the QEMU_XEN section became QEMU_TRAD: xenopsd refuses QEMU_XEN "
+                    "(XAPI-SEC-006) and writes QEMU_TRAD whichever device model ran"
+                )
             if who == "QEMU_UPSTREAM":
                 self.notes.append(
                     "the device model state (qemu-upstream's) went into a QEMU_TRAD section, "
