@@ -364,6 +364,30 @@ def test_input_that_does_not_verify_is_said_to(tmp_path: Path, capsys: Any) -> N
 def test_legacy_input_refused(tmp_path: Path, capsys: Any) -> None:
     rc, _, err = run(capsys, "--set", "vcpu0.rip=1", LEGACY, tmp_path / "o")
     assert rc == 1 and "convert it first" in err
+    rc, _, err = run(capsys, "--config", HVM_XL, LEGACY, tmp_path / "o")
+    assert rc == 2 and "no configuration" in err
+
+
+def test_config_of_a_legacy_xl_file(tmp_path: Path, capsys: Any) -> None:
+    """The xl header of a pre-4.6 xl file is edited as it is; its legacy stream is
+    copied untouched and judged by the legacy rules."""
+    src = tmp_path / "legacy.xl"
+    from xensave.legacy.samples import XL_CONFIG
+    from xensave.legacy.samples import build as legacy_build
+
+    s = legacy_build(64, "pv", xl_config=XL_CONFIG)
+    src.write_bytes(s.data())
+    cfg = tmp_path / "dom.json"
+    cfg.write_text('{"c_info": {"name": "old"}}')
+    out = tmp_path / "out.xl"
+    rc, _, err = run(capsys, "--config", cfg, src, out)
+    assert rc == 0, err
+    with open(out, "rb") as f:
+        h = next(iter(Reader(f)))
+    assert isinstance(h, XlHeader) and not h.stream_v2
+    assert h.config == cfg.read_bytes() + b"\x00"
+    old_len = 48 + struct.unpack_from("<I", src.read_bytes(), 44)[0]
+    assert out.read_bytes()[48 + h.optional_data_len :] == src.read_bytes()[old_len:]
 
 
 def test_page_data_is_copied_not_read(

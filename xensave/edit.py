@@ -264,6 +264,8 @@ class _Scan:
     hvm_context: list[_Rec] = field(default_factory=list)
     hvm_params: list[_Rec] = field(default_factory=list)
     checkpointed: bool = False
+    legacy: bool = False  # a legacy (pre-4.6) stream: only the wrapper's config is edited
+    headers: list[Any] = field(default_factory=list)  # every event before the legacy one
 
 
 _WANTED = frozenset({XcRecType.X86_PV_VCPU_BASIC, XcRecType.HVM_CONTEXT, XcRecType.HVM_PARAMS})
@@ -333,15 +335,19 @@ def scan(f: BinaryIO, size: int, wanted: frozenset[int] = _WANTED) -> _Scan:
             elif isinstance(ev, XlHeader):
                 s.xl = ev
                 if not ev.stream_v2:
-                    break  # a legacy stream follows: refused below
+                    s.legacy = True  # a legacy stream follows: not read here
+                    break
             elif isinstance(ev, LibvirtHeader):
                 s.libvirt = ev
             elif isinstance(ev, XcDomainHeader):
                 s.guest = ev.type
             elif isinstance(ev, XcImageHeader | XapiHeader | Trailer):
                 pass
-            elif not isinstance(ev, RecordEvent) and type(ev).__module__ != "xensave.reader":
-                break  # a legacy (pre-4.6) image
+            elif type(ev).__module__ != "xensave.reader":
+                s.legacy = True  # a legacy (pre-4.6) stream: not read here
+                break
+            if not isinstance(ev, RecordEvent):
+                s.headers.append(ev)
     except ReadError as e:
         # a checkpointed stream may stop after a complete checkpoint (XC-CKPT-003)
         if s.checkpointed and e.rule in ("XC-END-002", "XL-END-002"):
@@ -352,11 +358,6 @@ def scan(f: BinaryIO, size: int, wanted: frozenset[int] = _WANTED) -> _Scan:
             f"IN cannot be read as an image: {e.offset:#x}: {rule}{e.message}", e.rule
         ) from None
     s.layer = reader.layer or ""
-    if s.layer == "legacy" or (s.xl is not None and not s.xl.stream_v2):
-        raise EditError(
-            "IN is a legacy (Xen 4.5 and older) image; edit works on v2/v3 images: convert "
-            "it first (xensave convert IN NEW), then edit NEW"
-        )
     return s
 
 
@@ -426,9 +427,11 @@ def _libvirt_config(s: _Scan, data: bytes, name: str, changes: list[Change]) -> 
     return 0, LIBVIRT_HEADER_SIZE + h.xml_len, head + xml
 
 
-#: Configuration writers by outer layer. The xend (``xm save``) layer joins here when
-#: the reader knows it: its function gets the scan (add the header event to _Scan),
-#: the new S-expression and its file name, and returns the patched header.
+#: Configuration writers by outer layer (``Reader.layer``). The xend (``xm save``)
+#: layer joins here when the reader knows it: its function gets the scan (the xend
+#: header event is in ``s.headers``: scan keeps every event before the legacy stream),
+#: the new S-expression (``config_kind`` says "sxp") and its file name, appends a
+#: Change, and returns the patch (0, end of the old header, new header octets).
 CONFIG_WRITERS = {"xl": _xl_config, "libvirt": _libvirt_config}
 
 
@@ -594,6 +597,12 @@ def plan(s: _Scan, req: Request) -> tuple[list[Patch], list[Change]]:
     """The byte ranges of IN to replace, and what each edit changes."""
     changes: list[Change] = []
     patches: list[Patch] = []
+    if s.legacy and (req.regs or req.hvm or req.params):
+        raise EditError(
+            "IN holds a legacy (Xen 4.5 and older) stream; registers, HVM context fields "
+            "and params are edited in v2/v3 images: convert it first (xensave convert IN "
+            "NEW), then edit NEW (a wrapper's --config can be edited as it is)"
+        )
     if req.config is not None:
         patches.append(_config_patch(s, req, changes))
     try:
