@@ -229,7 +229,11 @@ class _Move:
 
     def libxl_stream(self, emulator: EmulatorId | None) -> None:
         s, out = self.src, self.out
+        for _body, _length in s.varstored:
+            self.lost("the UEFI variable store (XAPI VARSTORED section; libxl has no record)")
         if s.libxl is not None and s.libxl.end >= 0:
+            for name, _body, _length in s.qemu:  # the libxl stream has its own records
+                self.lost(f"the device model state of the XAPI {name} section")
             out.copy_in(self.in_fd, s.libxl.start, s.libxl.end - s.libxl.start)
             return
         assert s.libxc is not None
@@ -253,8 +257,6 @@ class _Move:
             out.write(struct.pack(e + "IIII", LibxlRecType.EMULATOR_CONTEXT, 8 + length, emu, 0))
             out.copy_in(self.in_fd, body, length)
             out.write(bytes(-(8 + length) % 8))
-        for _body, _length in s.varstored:
-            self.lost("the UEFI variable store (XAPI VARSTORED section; libxl has no record)")
         out.write(struct.pack(e + "II", LibxlRecType.END, 0))
 
     # -- targets
@@ -265,6 +267,8 @@ class _Move:
         e = ">" if big else "<"
         if config is not None:
             self.config_losses("xl")
+            if s.xl is not None and s.xl.config:
+                self.notes.append("the xl configuration replaced by --config")
             opt = struct.pack(e + "I", len(config)) + config
             flags = XlMandatoryFlag.STREAM_V2 | XlMandatoryFlag.JSON
         elif s.xl is not None:
@@ -299,6 +303,8 @@ class _Move:
             self.config_losses("libvirt")
         else:
             self.config_losses("libvirt")
+            if s.libvirt is not None:
+                self.notes.append("the libvirt XML replaced by --config")
         big = s.libxl.big if s.libxl is not None else bool(s.libxc and s.libxc.big)
         self.out.write(_libvirt_header(xml, big))
         self.libxl_stream(emulator)
