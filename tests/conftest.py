@@ -39,3 +39,4 @@ if os.environ.get("XENSAVE_EXPORT_VOLATILITY") != "1":
     collect_ignore.append("test_export_volatility.py")
 if os.environ.get("XENSAVE_XEN_ORACLE") != "1":
     collect_ignore.append("test_xen_oracle.py")
+    collect_ignore.append("test_moves_oracle.py")

@@ -68,6 +68,7 @@ def lying(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["export", "elf"], 1),
         (["pages", "--pfn", "0", "-o"], 1),
         (["convert"], 1),
+        (["edit", "--set", "vcpu0.rax=1"], 1),
         (["diff"], 2),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else str(v),
@@ -83,6 +84,8 @@ def test_lying_length_costs_constant_memory(
         full = [*argv, out, str(lying)]
     elif cmd == "convert":
         full = [cmd, str(lying), out]
+    elif cmd == "edit":
+        full = [*argv, str(lying), out]
     elif cmd == "diff":
         other = tmp_path.parent / f"{tmp_path.name}-other.bin"
         write_lying(other, count=LYING_COUNT - 1)  # differs early: no byte-for-byte pass
@@ -186,6 +189,7 @@ def _commands(inp: Path, out: Path, force: bool) -> list[list[str]]:
         ["export", "raw", *f, str(inp), str(out)],
         ["export", "elf", *f, str(inp), str(out)],
         ["pages", *f, "--pfn", "0", "-o", str(out), str(inp)],
+        ["edit", *f, "--set", "vcpu0.rax=1", str(inp), str(out)],
     ]
 
 
@@ -282,6 +286,13 @@ def slow_write(self, data):
         time.sleep(30)
     return real_write(self, data)
 cv._Out.write = slow_write
+import xensave.edit as ed
+real_splice = ed.splice
+def slow_splice(*a, **k):
+    sys.stderr.write("@@writing\\n"); sys.stderr.flush()
+    time.sleep(30)
+    return real_splice(*a, **k)
+ed.splice = slow_splice
 from xensave.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -289,6 +300,7 @@ sys.exit(main(sys.argv[1:]))
         "convert": ["convert", str(inp), str(out)],
         "export": ["export", "raw", str(inp), str(out)],
         "pages": ["pages", "--pfn", "0", "-o", str(out), str(inp)],
+        "edit": ["edit", "--set", "vcpu0.rax=1", str(inp), str(out)],
     }[cmd]
     return subprocess.Popen(
         [sys.executable, "-c", code, *argv],
@@ -299,7 +311,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-@pytest.mark.parametrize("cmd", ["convert", "export", "pages"])
+@pytest.mark.parametrize("cmd", ["convert", "export", "pages", "edit"])
 def test_signal_mid_write_leaves_no_temporary(
     image: Path, tmp_path: Path, cmd: str, sig: signal.Signals
 ) -> None:

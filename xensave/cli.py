@@ -93,14 +93,16 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "pages": ("xensave.export", "register", "cmd_pages"),
     "fuzz": ("xensave.fuzz.cli", "register", "main"),
     "diff": ("xensave.diff", "register", "cmd_diff"),
+    "edit": ("xensave.edit", "register", "cmd_edit"),
 }
 LAZY_HELP: dict[str, str] = {
     "conformance": "run the conformance corpus against implementations",
-    "convert": "convert a legacy image to v3/v2 (libxc, libxl, xl), or libxc v3 <-> v2",
+    "convert": "convert a legacy image to v3/v2, libxc v3 <-> v2, or move between toolstacks",
     "export": "write guest memory as an ELF core (gdb) or a sparse raw image",
     "pages": "write chosen guest pages and say which were never sent",
     "fuzz": "fuzz an implementation; shrink and keep what fails",
     "diff": "compare two images: headers, config, records, registers, policies, pages",
+    "edit": "change a configuration, register, HVM context field or HVM param",
 }
 
 

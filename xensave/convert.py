@@ -21,7 +21,7 @@ import struct
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 if TYPE_CHECKING:
     from .progress import Progress
@@ -86,8 +86,8 @@ from .reader import (
     XlHeader,
 )
 
-Target = Literal["libxc-v3", "libxc-v2", "libxl", "xl"]
-TARGETS: tuple[Target, ...] = ("libxc-v3", "libxc-v2", "libxl", "xl")
+Target = Literal["libxc-v3", "libxc-v2", "libxl", "xl", "libvirt", "xapi"]
+TARGETS: tuple[Target, ...] = ("libxc-v3", "libxc-v2", "libxl", "xl", "libvirt", "xapi")
 _STATIC = frozenset({XcRecType.X86_PV_INFO, XcRecType.X86_CPUID_POLICY, XcRecType.X86_MSR_POLICY})
 _COPY_CHUNK = 1 << 24
 
@@ -669,6 +669,8 @@ def convert(
     sync: bool | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    config: str | None = None,
+    emulator: str | None = None,
 ) -> ConvertResult:
     """Convert the image at ``src`` into ``dst``. Raises ConvertError (nothing written)
     or OSError.
@@ -680,8 +682,11 @@ def convert(
     crash can lose only the new file, which the untouched input can make again.
     ``force``: replace an existing regular ``dst`` (never anything else); without it
     an existing ``dst`` is refused (OutputError). ``progress``: shown while reading
-    and while verifying the output."""
+    and while verifying the output. ``config`` (a file) and ``emulator`` apply to
+    toolstack moves (xensave.moves)."""
     from .outputs import check_output, create_temp
+
+    move_opts = _move_options(config, emulator)
 
     exists = check_output(src, dst, force)  # OutputError: exit 2
     fin: BinaryIO = (
@@ -699,7 +704,7 @@ def convert(
     ok = False
     try:
         out = _Out(fd, writeback=sync)
-        result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss, progress)
+        result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss, progress, move_opts)
         umask = os.umask(0)  # the mode a new file gets (mkstemp's is 0600)
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)
@@ -744,6 +749,7 @@ def _convert(
     guest: Literal["pv", "hvm"] | None,
     allow_loss: bool,
     progress: Progress | None = None,
+    move_opts: dict[str, Any] | None = None,
 ) -> ConvertResult:
     opts = LegacyOptions(width, guest, want_pages=True)
     reader = Reader(fin, ReadOptions(legacy=opts))
@@ -765,15 +771,31 @@ def _convert(
             raise ConvertError("the xl file holds no stream")
         ahead = [second] if isinstance(second, LegacyHeader) else [first, second]
     if isinstance(ahead[0], LegacyHeader):
+        config = (move_opts or {}).get("config")
+        if to == "xapi" or (config is not None and to != "libvirt"):
+            raise ConvertError(
+                "a legacy image moves in two steps: convert it first (--to xl or --to "
+                "libxl), then move the result (--config and --to xapi apply to v2/v3 images)"
+            )
+        if to == "libvirt":  # converted to a libxl stream behind a version 2 header
+            from .moves import MoveError, libvirt_prefix
+
+            try:
+                out.write(libvirt_prefix(config, (move_opts or {}).get("config_name", "")))
+            except MoveError as e:
+                raise ConvertError(str(e)) from None
+            lc = _Legacy(reader, out, "libxl", xl, allow_loss)
+            lc.run(_chain(ahead, events))
+            lc.notes.append("the legacy stream became a libxl stream: libvirt header version 2")
+            return ConvertResult("legacy", "libvirt", out.pos, lc.notes)
         target: Target = to or ("xl" if xl is not None else "libxl")
         lc = _Legacy(reader, out, target, xl, allow_loss)
         lc.run(_chain(ahead, events))
         return ConvertResult("legacy", target, out.pos, lc.notes)
-    if to in ("libxl", "xl"):
-        raise ConvertError(
-            f"--to {to} converts legacy images; for this image choose libxc-v3 or libxc-v2 "
-            "(its other layers are kept as they are)"
-        )
+    if to in ("libxl", "xl", "libvirt", "xapi"):
+        return _move(_chain(ahead, events), in_fd, out, to, allow_loss, move_opts or {})
+    if move_opts and move_opts.get("config") is not None:
+        raise ConvertError("--config applies to --to xl, libvirt (toolstack moves)")
     version = {"libxc-v3": 3, "libxc-v2": 2}.get(to or "", 0)
     vc = _Version(reader, out, version or 3, in_fd)
     if in_fd is None:
@@ -805,6 +827,39 @@ def _shown(events: Iterator[Event], reader: Reader, progress: Progress) -> Itera
         yield ev
 
 
+def _move_options(config: str | None, emulator: str | None) -> dict[str, Any]:
+    opts: dict[str, Any] = {"emulator": emulator, "config": None, "config_name": config or ""}
+    if config is not None:
+        from .console import InputError
+        from .edit import EditError, read_config
+
+        try:
+            opts["config"] = read_config(config)
+        except EditError as e:  # unreadable or too large: a usage error (exit 2)
+            raise InputError(str(e)) from None
+    return opts
+
+
+def _move(
+    events: Iterator[Event],
+    in_fd: int | None,
+    out: _Out,
+    to: Target,
+    allow_loss: bool,
+    opts: dict[str, Any],
+) -> ConvertResult:
+    """A toolstack move (xensave.moves): the stream copied, the wrapper rebuilt."""
+    from .moves import MoveError, move
+
+    if in_fd is None:
+        raise ConvertError("a toolstack move needs a regular file as input")
+    try:
+        layer, notes = move(events, in_fd, out, to, allow_loss=allow_loss, **opts)
+    except MoveError as e:
+        raise ConvertError(str(e)) from None
+    return ConvertResult(layer, to, out.pos, notes)
+
+
 def _chain(first: list[Event], rest: Iterator[Event]) -> Iterator[Event]:
     yield from first
     yield from rest
@@ -828,6 +883,18 @@ examples:
   xensave convert --json old.img new.libxl | jq .notes
 
 Progress is shown on stderr when it is a terminal (reading IN, then verifying OUT).
+
+toolstack moves (v2/v3 images; a legacy image goes to libvirt converted to a libxl
+stream, and to XAPI in two steps: convert it to xl first):
+  xensave convert --to libvirt --config dom.xml --allow-loss guest.xl guest.libvirt
+  xensave convert --to xl --config dom.json --allow-loss guest.libvirt guest.xl
+  xensave convert --to xapi --allow-loss guest.xl guest.xapi  # LIBXC + QEMU_TRAD
+  xensave convert --to xl --emulator qemu-xen --allow-loss vm.xapi vm.xl
+A libvirt file gets version 2 (a libxl stream follows), as libvirt built for Xen 4.6
+and later writes; a XAPI image a LIBXC section (xenopsd refuses LIBXL sections) and
+the device model state as QEMU_TRAD. Losses (the other toolstack's configuration,
+xenopsd's metadata, EMULATOR_XENSTORE_DATA, a UEFI variable store) are listed;
+a checkpointed (Remus/COLO) stream does not move to XAPI. See docs: toolstack moves.
 """
 
 
@@ -837,12 +904,15 @@ def register(sub: object) -> None:
 
     p = sub.add_parser(  # type: ignore[attr-defined]
         "convert",
-        help="convert a legacy image to v3/v2 (libxc, libxl, xl), or libxc v3 <-> v2",
+        help="convert a legacy image to v3/v2, libxc v3 <-> v2, or move between toolstacks",
         description="Convert IN into OUT. A legacy (Xen 4.5 and older) image becomes a "
         "libxc v3 or v2 stream, a libxl stream or an xl save file (default: xl for a "
         "legacy xl file, libxl otherwise); its toolstack width and guest type are "
         "detected. A libxc v3 image becomes v2 and a v2 image v3 (default: the other "
-        "version), its other layers kept. IN is never modified; OUT is written only "
+        "version), its other layers kept. --to xl, libvirt, xapi or libxl on a v2/v3 image "
+        "moves it between toolstacks: its stream copied as it is, the wrapper around it "
+        "rebuilt (the configuration from --config or IN; what OUT has no place for is "
+        "refused unless --allow-loss). IN is never modified; OUT is written only "
         "when the conversion is complete and verifies clean, an existing OUT replaced "
         "only with --force and only if it is a regular file.",
         epilog=CONVERT_EPILOG,
@@ -857,6 +927,18 @@ def register(sub: object) -> None:
         help="replace OUT if it is an existing regular file (anything else is refused)",
     )
     add_legacy_flags(p)
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="toolstack moves: the domain configuration OUT carries (libxl JSON for "
+        "--to xl, libvirt XML for --to libvirt)",
+    )
+    p.add_argument(
+        "--emulator",
+        choices=("qemu-xen", "qemu-traditional"),
+        help="toolstack moves from a XAPI image or a bare libxc stream: the device model "
+        "whose state it holds (libxl's EMULATOR_CONTEXT emulator id; default 0, unknown)",
+    )
     p.add_argument(
         "--allow-loss",
         action="store_true",
@@ -903,6 +985,8 @@ def cmd_convert(args: object) -> int:
             sync=True if a.sync else False if a.no_sync else None,  # type: ignore[attr-defined]
             force=a.force,  # type: ignore[attr-defined]
             progress=bar,
+            config=a.config,  # type: ignore[attr-defined]
+            emulator=a.emulator,  # type: ignore[attr-defined]
         )
     except LegacyAmbiguous as e:
         print(f"xensave: convert: {a.input}: {e.message}", file=sys.stderr)  # type: ignore[attr-defined]

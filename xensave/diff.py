@@ -3,7 +3,8 @@
 Each image is read once by the streaming reader, the two one after the other. What
 is compared: the layers and their headers, the xl configuration (JSON, key by key)
 or libvirt XML, the record sequence (counts by type, records added and removed, and
-every non-page record's body by digest), HVM parameters by name, registers per vCPU,
+every non-page record's body by digest), HVM parameters by name, HVM context fields
+and PV vCPU context fields by the names ``xensave edit`` takes, registers per vCPU,
 CPUID and MSR policy entries, page-type counts, and guest memory page by page.
 
 Memory is bounded by the pfn index, never by page contents: each page is hashed as
@@ -212,6 +213,8 @@ class Side:
     bodies: dict[str, bytes] = field(default_factory=dict)  # record key -> digest
     params: dict[str, int] = field(default_factory=dict)
     regs: dict[int, dict[str, int]] = field(default_factory=dict)
+    hvm: dict[str, Any] = field(default_factory=dict)  # HVM context fields by name
+    pv: dict[str, Any] = field(default_factory=dict)  # PV context fields not registers
     cpuid: dict[str, str] = field(default_factory=dict)
     msr: dict[str, str] = field(default_factory=dict)
     page_types: Counter[str] = field(default_factory=Counter)
@@ -404,9 +407,11 @@ def _decode(side: Side, ev: Any) -> None:
         got = pv_regs(body[8:], e)
         if got is not None:
             side.regs[vid] = got[1]
+            side.pv.update(pv_fields(vid, body[8:], e))
     elif t == XcRecType.HVM_CONTEXT:
         for vid, regs in hvm_context_cpus(body, e):
             side.regs[vid] = regs
+        side.hvm.update(hvm_fields(body))
     elif t == XcRecType.X86_CPUID_POLICY:
         for off in range(0, len(body) - 23, 24):
             leaf, sub, a, b, c, d = struct.unpack_from(f"{e}6I", body, off)
@@ -415,6 +420,67 @@ def _decode(side: Side, ev: Any) -> None:
         for off in range(0, len(body) - 15, 16):
             idx, flags, val = struct.unpack_from(f"{e}IIQ", body, off)
             side.msr[f"{idx:#x}"] = f"{val:#x}" + (f" flags {flags:#x}" if flags else "")
+
+
+#: hvm_hw_cpu fields the registers section shows already (vcpu_regs.hvm_cpu_regs).
+_CPU_REGISTER_FIELDS = frozenset(
+    {"rax", "rbx", "rcx", "rdx", "rbp", "rsi", "rdi", "rsp", "rip", "rflags", "shadow_gs"}
+    | {f"r{i}" for i in range(8, 16)}
+    | {f"cr{i}" for i in (0, 2, 3, 4)}
+    | {
+        f"{s}_{p}"
+        for s in ("cs", "ds", "es", "fs", "gs", "ss", "tr", "ldtr")
+        for p in ("sel", "arbytes", "limit", "base")
+    }
+    | {f"{s}_{p}" for s in ("idtr", "gdtr") for p in ("limit", "base")}
+)
+
+
+#: vcpu_guest_context fields the registers section shows already (vcpu_regs.pv_regs).
+_PV_REGISTER_FIELDS = frozenset(
+    {"ctrlreg[0]", "ctrlreg[2]", "ctrlreg[3]", "ctrlreg[4]", "fs_base"}
+    | {"gs_base_kernel", "gs_base_user"}
+)
+
+
+def pv_fields(vid: int, ctx: bytes, endian: str) -> dict[str, Any]:
+    """The PV context's fields beside its registers (flags, the tail words: kernel_sp,
+    gdt_frames[i], ctrlreg[1], vm_assist...) as ``vcpuN.field``, the names
+    ``xensave edit --set`` takes; the trap table by digest."""
+    from . import pv_context
+
+    c = pv_context.decode_or_none(ctx, None, endian)
+    if c is None:
+        return {}
+    fields: dict[str, Any] = {"flags": c.flags}
+    for k in ("error_code", "entry_vector", "saved_upcall_mask"):
+        fields[k] = c.user_regs[k]
+    for k, v in _flatten(c.words).items():
+        if k not in _PV_REGISTER_FIELDS:
+            fields[k] = v
+    traps = hashlib.blake2b(repr(c.trap_ctxt).encode(), digest_size=8).hexdigest()
+    fields["trap_ctxt"] = "blake2b:" + traps
+    return {f"vcpu{vid}.{k}": v for k, v in fields.items()}
+
+
+def hvm_fields(blob: bytes) -> dict[str, Any]:
+    """Every decoded HVM context field as ``TYPE[instance].field`` (the names
+    ``xensave edit --hvm-set`` takes); octet strings by digest, and CPU registers left
+    to the registers section."""
+    from . import hvm_context
+
+    out: dict[str, Any] = {}
+    for e in hvm_context.decode(blob).entries:
+        if e.fields is None:
+            continue
+        cpu = e.typecode == hvm_context.Typecode.CPU
+        for k, v in _flatten(e.fields).items():
+            if cpu and k in _CPU_REGISTER_FIELDS:
+                continue
+            if isinstance(v, bytes | bytearray):
+                v = "blake2b:" + hashlib.blake2b(v, digest_size=8).hexdigest()
+            out[f"{e.name}[{e.instance}].{k}"] = v
+    return out
 
 
 def _pages(side: Side, ev: Any, ps: int, fd: int | None) -> None:
@@ -572,6 +638,12 @@ def compare(a: Side, b: Side) -> dict[str, Any]:
     params = _dict_diff(a.params, b.params, "param")
     if params:
         d["hvm_params"] = params
+    hvm = _dict_diff(a.hvm, b.hvm, "field")
+    if hvm:
+        d["hvm_context"] = hvm
+    pv = _dict_diff(a.pv, b.pv, "field")
+    if pv:
+        d["pv_context"] = pv
     regs: list[dict[str, Any]] = []
     for vid in sorted(a.regs.keys() | b.regs.keys()):
         ra, rb = a.regs.get(vid), b.regs.get(vid)
@@ -708,6 +780,12 @@ def format_text(d: dict[str, Any], a: Side, b: Side) -> list[str]:
     if "hvm_params" in d:
         lines.append("HVM parameters:")
         lines += _limited([_change(p, "param") for p in d["hvm_params"]])
+    if "hvm_context" in d:
+        lines.append("HVM context:")
+        lines += _limited([_change(x, "field") for x in d["hvm_context"]])
+    if "pv_context" in d:
+        lines.append("PV vCPU context (beside the registers):")
+        lines += _limited([_change(x, "field") for x in d["pv_context"]])
     if "registers" in d:
         lines.append("registers:")
         lines += _limited(
@@ -771,7 +849,8 @@ def register(sub: Any) -> None:
         help="compare two images: headers, config, records, registers, policies, pages",
         description="Compare two save images of any layer (xl, libvirt, XAPI, libxl, "
         "libxc v2/v3): layers and headers, the xl configuration key by key, the record "
-        "sequence, HVM parameters, registers per vCPU, CPUID and MSR policies, page "
+        "sequence, HVM parameters, HVM context and PV vCPU context fields by name, "
+        "registers per vCPU, CPUID and MSR policies, page "
         "types, and which pages differ or were sent by one image only.",
         epilog=DIFF_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

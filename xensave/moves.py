@@ -1,0 +1,441 @@
+"""Toolstack moves for ``xensave convert``: an image's stream re-wrapped for another
+toolstack (xl save file, libvirt save file, XAPI suspend image, bare libxl stream).
+
+The stream itself is not rewritten: its octets are copied by offset (page data never
+read into memory), only the framing around it is built. Each wrapper holds different
+things beside the stream, and what the target has no place for is a loss, refused
+unless ``--allow-loss`` (each loss then listed):
+
+- **xl** (tools/xl/xl_saverestore.c, ``save_domain_core_writeconfig``): a header,
+  libxl's JSON configuration, a libxl stream. The configuration comes from ``--config``
+  (JSON) or from an xl source; a libvirt XML or xenopsd metadata is not translated.
+  Without one the file says so (``config_len`` 0, as xl writes when it has none) and
+  ``xl restore CONFIG FILE`` must supply it.
+- **libvirt** (libvirt's src/libxl/libxl_conf.h ``libxlSavefileHeader``,
+  ``libxlDoDomainSave`` in libxl_driver.c, ``libxlDomainSaveImageOpen`` in
+  libxl_domain.c): a 64-octet header whose version says which stream follows (1 a
+  legacy stream, 2 a libxl stream: ``LIBXL_SAVE_VERSION`` is 2 when libvirt is built
+  against a libxl with ``LIBXL_HAVE_SRM_V2``, Xen 4.6 and later) and the domain XML,
+  which libvirt's restorer requires (it refuses ``xmlLen`` 0). The version written is
+  2: a v2/v3 image always carries a libxl stream here.
+- **XAPI** (xenopsd's suspend image, spec/wrappers.md): xenopsd restores a ``LIBXC``
+  section and refuses ``LIBXL`` ones (XAPI-SEC-006), so the libxc stream is taken out
+  of the libxl stream; the device model's state (libxl's EMULATOR_CONTEXT) becomes a
+  ``QEMU_TRAD`` section, the name xenopsd writes whichever device model ran. libxl's
+  EMULATOR_XENSTORE_DATA has no XAPI home; a checkpointed stream (Remus, COLO) is
+  refused, since xenopsd restores one plain stream.
+- **libxl**: the bare stream; from a XAPI image or a bare libxc stream it is built:
+  header, an empty LIBXC_CONTEXT, the libxc stream, one EMULATOR_CONTEXT per device
+  model section (emulator id from ``--emulator``, else 0 "unknown", which libxl never
+  reads: ``write_emulator_blob``, tools/libs/light/libxl_stream_read.c), END.
+
+A legacy (Xen <= 4.5) image is converted on the way to libvirt (a libxl stream behind
+a version 2 header: libvirt labels the stream that follows, and xensave writes no
+version 1 file, whose legacy stream it does not read); moving it into XAPI takes two
+``convert`` runs (to xl or libxl, then to XAPI).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .constants import (
+    LIBVIRT_MAGIC,
+    LIBXL_IDENT,
+    LIBXL_OPT_BIG_ENDIAN,
+    LIBXL_VERSION,
+    XAPI_MAGIC,
+    XL_BYTEORDER_VALUE,
+    XL_MAGIC,
+    EmulatorId,
+    LibxlRecType,
+    XcRecType,
+    XlMandatoryFlag,
+)
+
+MOVE_TARGETS = ("xl", "libxl", "libvirt", "xapi")
+#: libvirt's LIBXL_SAVE_VERSION for a libxl (v2) stream; 1 labels a legacy stream.
+LIBVIRT_VERSION_LIBXL = 2
+LIBVIRT_VERSION_LEGACY = 1
+#: xenopsd's section types written here (reader.XapiKind holds them all).
+_XAPI_XENOPS = 0x000F
+_XAPI_LIBXC = 0x00F0
+_XAPI_QEMU_TRAD = 0x0F00
+_XAPI_VARSTORED = 0x0F11
+_XAPI_END = 0xFFFF
+#: The largest device model section xenopsd's restorer accepts (XAPI-SEC-007).
+XAPI_QEMU_MAX = 1 << 20
+EMULATORS = {"qemu-traditional": EmulatorId.QEMU_TRADITIONAL, "qemu-xen": EmulatorId.QEMU_UPSTREAM}
+
+
+_KINDS = {
+    "xl": "an xl save file",
+    "libvirt": "a libvirt save file",
+    "xapi": "a XAPI suspend image",
+    "libxl": "a bare libxl stream",
+}
+
+
+class MoveError(Exception):
+    """The move is refused; nothing is written."""
+
+
+class Out(Protocol):
+    """What a move writes through: convert's output file."""
+
+    pos: int
+
+    def write(self, data: bytes | memoryview) -> None: ...
+
+    def copy_in(self, in_fd: int, offset: int, n: int) -> None: ...
+
+
+@dataclass
+class _Span:
+    start: int
+    end: int = -1
+    big: bool = False
+
+
+@dataclass
+class Source:
+    """What an image holds, as far as a move needs it (offsets into IN)."""
+
+    layer: str = ""
+    xl: Any = None  # XlHeader
+    libvirt: Any = None  # LibvirtHeader
+    xenops: tuple[int, int] | None = None  # XAPI XENOPS section: (start, end)
+    varstored: list[tuple[int, int]] = field(default_factory=list)  # (body start, length)
+    qemu: list[tuple[str, int, int]] = field(default_factory=list)  # (name, body, length)
+    libxl: _Span | None = None
+    libxc: _Span | None = None
+    libxc_streams: int = 0
+    checkpointed: bool = False
+    emulator: list[tuple[int, int, int]] = field(default_factory=list)  # (id, body, len)
+    xenstore_records: int = 0
+
+
+def collect(events: Iterable[Any]) -> Source:
+    """Walk the reader's events once (pages skipped) and note where everything is."""
+    from .reader import ReadError
+
+    s = Source()
+    try:
+        _walk(s, events)
+    except ReadError as e:
+        # a checkpointed stream may stop after a complete checkpoint (XC-CKPT-003)
+        if not (s.checkpointed and e.rule in ("XC-END-002", "XL-END-002")):
+            raise
+        for span in (s.libxl, s.libxc):
+            if span is not None and span.end < 0:
+                span.end = e.offset
+    if s.libxc is None:
+        raise MoveError("no libxc stream in this image")
+    return s
+
+
+def _walk(s: Source, events: Iterable[Any]) -> None:
+    from .reader import (
+        LibvirtHeader,
+        LibxlHeader,
+        RecordEvent,
+        Trailer,
+        XapiHeader,
+        XcDomainHeader,
+        XcImageHeader,
+        XlHeader,
+    )
+
+    for ev in events:
+        if isinstance(ev, XlHeader):
+            s.layer = s.layer or "xl"
+            s.xl = ev
+        elif isinstance(ev, LibvirtHeader):
+            s.layer = s.layer or "libvirt"
+            s.libvirt = ev
+        elif isinstance(ev, XapiHeader):
+            s.layer = s.layer or "xapi"
+            if ev.name == "XENOPS":
+                s.xenops = (ev.offset, ev.body_offset + ev.length)
+            elif ev.name in ("QEMU_TRAD", "QEMU_XEN"):
+                s.qemu.append((ev.name, ev.body_offset, ev.length))
+            elif ev.name == "VARSTORED":
+                s.varstored.append((ev.body_offset, ev.length))
+        elif isinstance(ev, LibxlHeader):
+            s.layer = s.layer or "libxl"
+            if s.libxl is None:
+                s.libxl = _Span(ev.offset, big=ev.big_endian)
+        elif isinstance(ev, XcImageHeader):
+            s.layer = s.layer or "libxc"
+            s.libxc_streams += 1
+            if s.libxc is None:
+                s.libxc = _Span(ev.offset, big=ev.big_endian)
+        elif isinstance(ev, RecordEvent):
+            end = ev.offset + 8 + ev.length + len(ev.padding)
+            if ev.layer == "libxc":
+                if ev.type == XcRecType.CHECKPOINT:
+                    s.checkpointed = True
+                elif ev.type == XcRecType.END and s.libxc is not None and s.libxc.end < 0:
+                    s.libxc.end = end
+            else:
+                t = ev.type
+                if t in (LibxlRecType.CHECKPOINT_END, LibxlRecType.CHECKPOINT_STATE):
+                    s.checkpointed = True
+                elif t == LibxlRecType.EMULATOR_CONTEXT and ev.length >= 8:
+                    emu = struct.unpack_from(ev.endian + "I", ev.body)[0]
+                    s.emulator.append((emu, ev.body_offset + 8, ev.length - 8))
+                elif t == LibxlRecType.EMULATOR_XENSTORE_DATA:
+                    s.xenstore_records += 1
+                elif t == LibxlRecType.END and s.libxl is not None and s.libxl.end < 0:
+                    s.libxl.end = end
+        elif isinstance(ev, XcDomainHeader):
+            pass
+        elif isinstance(ev, Trailer):
+            raise MoveError(f"{ev.offset:#x}: {ev.length} octets follow the end of the image")
+        else:
+            raise MoveError(f"cannot move {type(ev).__name__}")
+
+
+@dataclass
+class _Move:
+    src: Source
+    in_fd: int
+    out: Out
+    to: str
+    allow_loss: bool
+    notes: list[str] = field(default_factory=list)
+
+    def lost(self, what: str) -> None:
+        if not self.allow_loss:
+            raise MoveError(
+                f"{what}; {_KINDS[self.to]} has no place for it (use --allow-loss to move anyway)"
+            )
+        self.notes.append(f"dropped: {what}")
+
+    def config_losses(self, keep: str) -> None:
+        """The source's configuration a target of kind ``keep`` does not carry."""
+        s = self.src
+        if s.xl is not None and s.xl.config and keep != "xl":
+            self.lost("the xl file's domain configuration (libxl JSON)")
+        if s.libvirt is not None and keep != "libvirt":
+            self.lost("the libvirt domain XML")
+        if s.xenops is not None and keep != "xapi":
+            self.lost("xenopsd's metadata (the XAPI XENOPS section)")
+
+    # -- the libxl stream (for xl, libvirt and bare libxl targets)
+
+    def libxl_stream(self, emulator: EmulatorId | None) -> None:
+        s, out = self.src, self.out
+        for _body, _length in s.varstored:
+            self.lost("the UEFI variable store (XAPI VARSTORED section; libxl has no record)")
+        if s.libxl is not None and s.libxl.end >= 0:
+            for name, _body, _length in s.qemu:  # the libxl stream has its own records
+                self.lost(f"the device model state of the XAPI {name} section")
+            out.copy_in(self.in_fd, s.libxl.start, s.libxl.end - s.libxl.start)
+            return
+        assert s.libxc is not None
+        if s.checkpointed or s.libxc_streams > 1:
+            raise MoveError(
+                "a checkpointed libxc stream cannot be put in a libxl stream here (libxl "
+                "frames each checkpoint with records of its own)"
+            )
+        e = ">" if s.libxc.big else "<"
+        options = LIBXL_OPT_BIG_ENDIAN if s.libxc.big else 0
+        out.write(struct.pack(">QII", LIBXL_IDENT, LIBXL_VERSION, options))
+        out.write(struct.pack(e + "II", LibxlRecType.LIBXC_CONTEXT, 0))
+        out.copy_in(self.in_fd, s.libxc.start, s.libxc.end - s.libxc.start)
+        for name, body, length in s.qemu:
+            emu = EmulatorId.UNKNOWN if emulator is None else emulator
+            if emulator is None:
+                self.notes.append(
+                    f"the {name} section became EMULATOR_CONTEXT with emulator id 0 "
+                    "(unknown; libxl never reads it): --emulator names the device model"
+                )
+            out.write(struct.pack(e + "IIII", LibxlRecType.EMULATOR_CONTEXT, 8 + length, emu, 0))
+            out.copy_in(self.in_fd, body, length)
+            out.write(bytes(-(8 + length) % 8))
+        out.write(struct.pack(e + "II", LibxlRecType.END, 0))
+
+    # -- targets
+
+    def to_xl(self, config: bytes | None, emulator: EmulatorId | None) -> None:
+        s, out = self.src, self.out
+        big = s.libxl.big if s.libxl is not None else bool(s.libxc and s.libxc.big)
+        e = ">" if big else "<"
+        if config is not None:
+            self.config_losses("xl")
+            if s.xl is not None and s.xl.config:
+                self.notes.append("the xl configuration replaced by --config")
+            opt = struct.pack(e + "I", len(config)) + config
+            flags = XlMandatoryFlag.STREAM_V2 | XlMandatoryFlag.JSON
+        elif s.xl is not None:
+            self.config_losses("xl")
+            h = s.xl
+            if len(h.optional_data) != h.optional_data_len:
+                raise MoveError("the xl optional data is over 16 MiB; not carried over")
+            opt, flags = h.optional_data, h.mandatory_flags
+        else:
+            self.config_losses("none")
+            opt = struct.pack(e + "I", 0)  # xl writes the length word even with no config
+            flags = XlMandatoryFlag.STREAM_V2
+            self.notes.append(
+                "no domain configuration: restore with `xl restore CONFIG FILE` (or give "
+                "--config JSON)"
+            )
+        out.write(XL_MAGIC + struct.pack(e + "IIII", XL_BYTEORDER_VALUE, flags, 0, len(opt)))
+        out.write(opt)
+        self.libxl_stream(emulator)
+
+    def to_libvirt(self, xml: bytes | None, emulator: EmulatorId | None) -> None:
+        s = self.src
+        if xml is None:
+            if s.libvirt is None:
+                raise MoveError(
+                    "libvirt's restorer needs the domain's libvirt XML (it refuses a file "
+                    "without: libxlDomainSaveImageOpen; LVF-XML-001): give --config FILE.xml"
+                )
+            if len(s.libvirt.xml) != s.libvirt.xml_len:
+                raise MoveError("the libvirt XML is over 16 MiB; not carried over")
+            xml = s.libvirt.xml
+            self.config_losses("libvirt")
+        else:
+            self.config_losses("libvirt")
+            if s.libvirt is not None:
+                self.notes.append("the libvirt XML replaced by --config")
+        big = s.libxl.big if s.libxl is not None else bool(s.libxc and s.libxc.big)
+        self.out.write(_libvirt_header(xml, big))
+        self.libxl_stream(emulator)
+
+    def to_libxl(self, emulator: EmulatorId | None) -> None:
+        self.config_losses("none")
+        self.libxl_stream(emulator)
+
+    def to_xapi(self) -> None:
+        s, out = self.src, self.out
+        assert s.libxc is not None
+        if s.checkpointed or s.libxc_streams > 1:
+            raise MoveError(
+                "a checkpointed stream (Remus, COLO) has no XAPI form: xenopsd restores one "
+                "plain libxc stream"
+            )
+        self.config_losses("xapi")
+        out.write(XAPI_MAGIC)
+        if s.xenops is not None:
+            start, end = s.xenops
+            out.copy_in(self.in_fd, start, end - start)
+        else:
+            self.notes.append(
+                "no XENOPS section: xenopsd's restorer does not need one (XAPI supplies "
+                "the VM's metadata)"
+            )
+        out.write(struct.pack("<QQ", _XAPI_LIBXC, 0))
+        out.copy_in(self.in_fd, s.libxc.start, s.libxc.end - s.libxc.start)
+        for body, length in s.varstored:
+            out.write(struct.pack("<QQ", _XAPI_VARSTORED, length))
+            out.copy_in(self.in_fd, body, length)
+        if s.xenstore_records:
+            self.lost("the device model's xenstore keys (libxl EMULATOR_XENSTORE_DATA)")
+        dm = [(_emulator_name(e), b, n) for e, b, n in s.emulator] + list(s.qemu)
+        if len(dm) > 1:
+            raise MoveError(f"{len(dm)} device model states; xenopsd restores one")
+        for who, body, length in dm:
+            out.write(struct.pack("<QQ", _XAPI_QEMU_TRAD, length))
+            out.copy_in(self.in_fd, body, length)
+            if who == "QEMU_XEN":
+                self.notes.append(
+                    "the QEMU_XEN section became QEMU_TRAD: xenopsd refuses QEMU_XEN "
+                    "(XAPI-SEC-006) and writes QEMU_TRAD whichever device model ran"
+                )
+            if who == "QEMU_UPSTREAM":
+                self.notes.append(
+                    "the device model state (qemu-upstream's) went into a QEMU_TRAD section, "
+                    "the name xenopsd writes whichever device model ran"
+                )
+            if length > XAPI_QEMU_MAX:
+                self.notes.append(
+                    f"the device model state is {length} octets, over the 1 MiB xenopsd's "
+                    "restorer accepts (XAPI-SEC-007)"
+                )
+        out.write(struct.pack("<QQ", _XAPI_END, 0))
+
+
+def libvirt_prefix(config: bytes | None, name: str, big: bool = False) -> bytes:
+    """A libvirt save file's header and XML for a libxl stream (version 2): the XML
+    from ``config`` (a file's octets), which libvirt's restorer cannot do without."""
+    from .edit import EditError, config_kind, libvirt_xml_bytes
+
+    if config is None:
+        raise MoveError(
+            "libvirt's restorer needs the domain's libvirt XML (it refuses a file without: "
+            "libxlDomainSaveImageOpen; LVF-XML-001): give --config FILE.xml"
+        )
+    if config_kind(config) != "xml":
+        raise MoveError(f"--config {name}: a libvirt file holds libvirt XML")
+    try:
+        xml = libvirt_xml_bytes(config, name)
+    except EditError as e:
+        raise MoveError(f"{e.rule + ': ' if e.rule else ''}{e}") from None
+    return _libvirt_header(xml, big)
+
+
+def _libvirt_header(xml: bytes, big: bool) -> bytes:
+    e = ">" if big else "<"  # LVF-STR-003: the header words in the stream's order
+    return LIBVIRT_MAGIC + struct.pack(e + "II", LIBVIRT_VERSION_LIBXL, len(xml)) + bytes(40) + xml
+
+
+def _emulator_name(emu: int) -> str:
+    try:
+        return EmulatorId(emu).name
+    except ValueError:
+        return f"emulator {emu}"
+
+
+def move(
+    events: Iterable[Any],
+    in_fd: int,
+    out: Out,
+    to: str,
+    *,
+    config: bytes | None = None,
+    config_name: str = "",
+    emulator: str | None = None,
+    allow_loss: bool = False,
+) -> tuple[str, list[str]]:
+    """Write the image ``events`` describe to ``out`` re-wrapped as ``to``; returns the
+    source's layer and the notes. Raises MoveError (nothing usable written)."""
+    from .edit import EditError, config_kind, libvirt_xml_bytes, xl_config_bytes
+
+    src = collect(events)
+    m = _Move(src, in_fd, out, to, allow_loss)
+    emu = EMULATORS[emulator] if emulator else None
+    try:
+        if config is not None:
+            kind = config_kind(config)
+            if to == "xl":
+                if kind != "json":
+                    raise MoveError(f"--config {config_name}: an xl file holds libxl's JSON")
+                config = xl_config_bytes(config, config_name)
+            elif to == "libvirt":
+                if kind != "xml":
+                    raise MoveError(f"--config {config_name}: a libvirt file holds libvirt XML")
+                config = libvirt_xml_bytes(config, config_name)
+            else:
+                raise MoveError(f"--config: a {to} image holds no domain configuration")
+    except EditError as e:
+        raise MoveError(f"{e.rule + ': ' if e.rule else ''}{e}") from None
+    if to == "xl":
+        m.to_xl(config, emu)
+    elif to == "libvirt":
+        m.to_libvirt(config, emu)
+    elif to == "libxl":
+        m.to_libxl(emu)
+    elif to == "xapi":
+        if emulator:
+            m.notes.append("--emulator does not apply to a XAPI image (its section is QEMU_TRAD)")
+        m.to_xapi()
+    else:
+        raise MoveError(f"no move to {to}")
+    return src.layer, m.notes
