@@ -100,7 +100,8 @@ def test_v2_images_restore_on_later_releases_too() -> None:
 
 
 def _with_record(rec: Record, version: int = 2) -> bytes:
-    xc = samples.libxc_stream("hvm", version, release=(4, 11) if version == 2 else (4, 19))
+    # as 4.6 and 4.19 write them: 4.6's HVM parameters are ones every v2 release knows
+    xc = samples.libxc_stream("hvm", version, release=(4, 6) if version == 2 else (4, 19))
     xc.records.insert(-1, rec)
     return to_bytes(xc)
 
@@ -170,10 +171,10 @@ def test_named_reasons(
 
 def test_reason_names_offset_and_record(capsys: pytest.CaptureFixture[str]) -> None:
     name = "i_libxc-v2_hvm_toolstack-record"
-    rc, out, _ = run(capsys, "verify", "--json", "--target-xen", "4.8", corpus_file(name))
+    rc, out, _ = run(capsys, "verify", "--json", "--target-xen", "4.9", corpus_file(name))
     assert rc == 1
     data = json.loads(out)
-    assert data["target_xen"] == "4.8" and data["restorable"] is False
+    assert data["target_xen"] == "4.9" and data["restorable"] is False
     (reason,) = data["reasons"]
     assert reason["record"] == "TOOLSTACK" and reason["layer"] == "libxc"
     raw = Path(corpus_file(name)).read_bytes()
@@ -202,7 +203,7 @@ def test_bad_release_is_a_usage_error(bad: str, capsys: pytest.CaptureFixture[st
 
 def test_quiet_gives_only_the_status(capsys: pytest.CaptureFixture[str]) -> None:
     path = corpus_file("y_xl-v3_hvm_typical")
-    assert run(capsys, "verify", "-q", "--target-xen", "4.14", path) == (0, "", "")
+    assert run(capsys, "verify", "-q", "--target-xen", "4.15", path) == (0, "", "")
     assert run(capsys, "verify", "-q", "--target-xen", "4.13", path) == (1, "", "")
 
 
@@ -249,7 +250,7 @@ def _without_hvm_context() -> bytes:
 
 def test_hvm_stream_without_context_is_refused_by_hvm_load() -> None:
     data = _without_hvm_context()
-    for rel in ("4.14", "4.17", "4.22"):
+    for rel in ("4.15", "4.17", "4.22"):
         report = _judge(data, rel)
         assert not report.restorable, rel
         (reason,) = report.reasons
@@ -340,7 +341,21 @@ def test_release_ranges() -> None:
 
 # --- every corpus case's declared restorability (from its recipe) -------------------
 
-AGREEMENT_RELEASES = ("4.5", "4.6", "4.11", "4.12", "4.14", "4.17", "4.22")
+AGREEMENT_RELEASES = (
+    "4.0",
+    "4.5",
+    "4.6",
+    "4.7",
+    "4.9",
+    "4.11",
+    "4.12",
+    "4.14",
+    "4.15",
+    "4.16",
+    "4.17",
+    "4.18",
+    "4.22",
+)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, BinaryIO, Protocol
 
-from . import hvm_params
+from . import cpu_policy, hvm_params
 from .constants import (
     PAGE_DATA_PFN_MASK,
     PAGE_DATA_TYPE_SHIFT,
@@ -271,6 +271,43 @@ def first_release_with(rtype: int) -> Release | None:
         return STREAM_V3_SINCE
     if rtype in {int(t) for t in XcRecType}:
         return STREAM_V2_SINCE
+    return None
+
+
+def releases_taking(
+    rtype: int, body: bytes, endian: str = "<"
+) -> tuple[frozenset[Release], str] | None:
+    """The releases whose hypervisor takes this record's content as far as its release
+    facts go, and the Xen function that decides it; None for a record no such fact
+    concerns. The facts: an X86_MSR_POLICY's entry count and indices
+    (:func:`cpu_policy.msr_facts`), an HVM_PARAMS index at or above a release's
+    HVM_NR_PARAMS (:func:`hvm_params.nr_params`). Content every release refuses is a
+    rule's business, not this; the corpus recipes declare restorability from it
+    (generators/corpus/framework.py:readable)."""
+    every = all_releases()
+    if rtype == XcRecType.X86_MSR_POLICY and body and not len(body) % 16:
+        indices = [i for (i,) in struct.iter_unpack(endian + "I12x", body)]
+        known = cpu_policy.MSR_INDICES
+        rels = frozenset(
+            r
+            for r in every
+            if r < STREAM_V3_SINCE
+            or (
+                len(indices) <= cpu_policy.msr_facts(r).max_entries
+                and all(
+                    cpu_policy.msr_facts(r).width(i) is not None or i not in known for i in indices
+                )
+            )
+        )
+        return rels, "xen/lib/x86/msr.c:x86_msr_copy_from_buffer"
+    if rtype == XcRecType.HVM_PARAMS and len(body) >= 8:
+        n = (len(body) - 8) // 16
+        indices = [
+            i & 0xFFFFFFFF for (i,) in struct.iter_unpack(endian + "Q8x", body[8 : 8 + 16 * n])
+        ]
+        top = max((i for i in indices if i < hvm_params.HVM_NR_PARAMS), default=-1)
+        rels = frozenset(r for r in every if r < STREAM_V2_SINCE or top < hvm_params.nr_params(r))
+        return rels, "xen/arch/x86/hvm/hvm.c:hvmop_set_param"
     return None
 
 
@@ -590,6 +627,8 @@ class Judge:
             self._hvm_context(ev)
         elif t == XcRecType.HVM_PARAMS and self.domain_type == DomainType.X86_HVM:
             self._hvm_params(ev)
+        elif t in (XcRecType.X86_CPUID_POLICY, XcRecType.X86_MSR_POLICY) and v3_rules:
+            self._policy(ev)
         if t & 0x80000000:
             return  # an optional record the restorer does not handle is skipped
         if t in xc_handled(rel, self.domain_type):
@@ -646,6 +685,30 @@ class Judge:
         for p in hvm_params.check(ev.body, ev.endian, self.rel):
             r = rules.get(p.rule)
             if p.rule not in _HVMP_JUDGED or r is None or not refuses(r, self.rel):
+                continue
+            self.refuse(
+                ev,
+                p.message,
+                ("rule:" + p.rule, 0),
+                r.xen_function,
+                offset=ev.body_offset + p.offset,
+                rule=p.rule,
+            )
+
+    def _policy(self, ev: RecordEvent) -> None:
+        """A CPUID or MSR policy as this release's x86_{cpuid,msr}_copy_from_buffer
+        reads it (:mod:`cpu_policy` with the release: its arrays, its MSR indices, entry
+        limit and field widths); the checker's release-free diagnostics of the same rules
+        are left out."""
+        cpuid = ev.type == XcRecType.X86_CPUID_POLICY
+        size = 24 if cpuid else 16
+        if not ev.body or len(ev.body) % size:
+            return  # refused before the hypervisor sees it (XC-POL-001, -002)
+        check = cpu_policy.check_cpuid if cpuid else cpu_policy.check_msr
+        rules = load_rules()
+        for p in check(ev.body, ev.endian, self.rel):
+            r = rules.get(p.rule)
+            if r is None or not refuses(r, self.rel):
                 continue
             self.refuse(
                 ev,
@@ -728,6 +791,8 @@ class Judge:
                 continue
             if r.id in _HVMP_JUDGED and d.record_type == "HVM_PARAMS":
                 continue  # judged per release by _hvm_params
+            if r.id in _POLICY_JUDGED and d.record_type in _POLICY_RECORDS:
+                continue  # judged per release by _policy
             if (
                 self.legacy_guest == "hvm"
                 and r.id in LEGACY_PV_ONLY_FROM_4_6
@@ -790,6 +855,9 @@ class Judge:
 _HVMP_JUDGED = frozenset(
     {"XC-HVMP-006", "XC-HVMP-007", "XC-HVMP-008", "XC-HVMP-009", "XC-HVMP-010"}
 )
+#: CPUID and MSR policy rules whose answer depends on the release (Judge._policy).
+_POLICY_JUDGED = frozenset(f"XC-POL-{n:03d}" for n in range(7, 13))
+_POLICY_RECORDS = frozenset({"X86_CPUID_POLICY", "X86_MSR_POLICY"})
 _XL = "tools/xl/xl_vmcontrol.c:create_domain"
 _LIBXL_READ = "tools/libs/light/libxl_stream_read.c:"
 _LIBXL_HDR = _LIBXL_READ + "stream_header_done"

@@ -78,7 +78,8 @@ def _sample(width: int, kind: str, xl: bool = False) -> LegacyImage | XlFile:
 
 def _bytes(image: LegacyImage | XlFile) -> Built:
     data = to_bytes(image) if isinstance(image, XlFile) else encode(image)
-    return Built(XlFile(b""), data)
+    # an xl file's header (its flags) is the model: readable() reads xl's JSON flag there
+    return Built(image if isinstance(image, XlFile) else XlFile(b""), data)
 
 
 # --- valid images ------------------------------------------------------------------------
@@ -220,7 +221,8 @@ def _broken(
         if patch is not None:
             data = patch(data)
         if xl:
-            data = to_bytes(XlFile(data, config=XL_CONFIG, mandatory_flags=1))
+            xl_file = XlFile(data, config=XL_CONFIG, mandatory_flags=1)
+            return Built(xl_file, to_bytes(xl_file))
         return Built(XlFile(b""), data)
 
     make.__name__ = "broken_" + slug.replace("-", "_")
