@@ -449,3 +449,35 @@ def test_cpu_msr_indices_are_judged_per_release() -> None:
     assert reason.rule == "HVM-MSR-003" and "0x6e1" in reason.message
     assert reason.function == "xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs"
     assert _judge(data, "4.18").restorable
+
+
+def test_4_14_refuses_arch_capabilities_in_the_msr_policy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Xen 4.14's x86_msr_copy_from_buffer takes one entry, MSR 0xce; a 4.19 saver's
+    policy holds 0xce and 0x10a (x86_msr_copy_to_buffer writes both from 4.15)."""
+    path = corpus_file("y_xl-v3_hvm_typical")
+    rc, out, _ = run(capsys, "verify", "--json", "--target-xen", "4.14", path)
+    data = json.loads(out)
+    assert rc == 1 and data["valid"] is True and data["restorable"] is False
+    assert {r["rule"] for r in data["reasons"]} == {"XC-POL-009", "XC-POL-010"}
+    assert {r["function"] for r in data["reasons"]} == {
+        "xen/lib/x86/msr.c:x86_msr_copy_from_buffer"
+    }
+    assert {r["record"] for r in data["reasons"]} == {"X86_MSR_POLICY"}
+    for rel in ("4.15", "4.18"):
+        assert run(capsys, "verify", "-q", "--target-xen", rel, path)[0] == 0
+    for guest in ("hvm", "x86_32-pv", "x86_64-pv"):  # what 4.14's saver writes
+        four_14 = corpus_file(f"y_xl-v3_{guest}_xen-4-14")
+        assert run(capsys, "verify", "-q", "--target-xen", "4.14", four_14)[0] == 0, guest
+
+
+def test_parameters_a_release_does_not_have(capsys: pytest.CaptureFixture[str]) -> None:
+    """X87_FIP_WIDTH (36), which 4.7's saver sends, is at 4.6's HVM_NR_PARAMS."""
+    path = corpus_file("y_xl-v2_hvm_xen-4-7")
+    rc, out, _ = run(capsys, "verify", "--json", "--target-xen", "4.6", path)
+    (reason,) = json.loads(out)["reasons"]
+    assert rc == 1 and reason["rule"] == "XC-HVMP-006" and reason["record"] == "HVM_PARAMS"
+    assert reason["function"] == "xen/arch/x86/hvm/hvm.c:hvmop_set_param"
+    assert "(36)" in reason["message"]
+    assert run(capsys, "verify", "-q", "--target-xen", "4.7", path)[0] == 0
