@@ -481,3 +481,30 @@ def test_parameters_a_release_does_not_have(capsys: pytest.CaptureFixture[str]) 
     assert reason["function"] == "xen/arch/x86/hvm/hvm.c:hvmop_set_param"
     assert "(36)" in reason["message"]
     assert run(capsys, "verify", "-q", "--target-xen", "4.7", path)[0] == 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(n for n in CASES if n.startswith("y_legacy-legacy_hvm_hvm-context-")),
+)
+def test_legacy_hvm_context_by_release(name: str) -> None:
+    """A legacy HVM image's context goes to the release's own hvm_load, whatever the
+    release: HVM_SAVE_CODE_MAX 15 (4.0), 16 (4.1), 18 (4.2), 19 (4.3, 4.4), 20 (4.5 on),
+    read in xen/include/public/arch-x86/hvm/save.h at each tag; CPU_MSR indices as
+    hvm_load_cpu_msrs restores them. Every release, against the recipe's declaration."""
+    declared = target.release_set(CASES[name]["restorable"])
+    assert declared and declared != set(target.all_releases())
+    with open(corpus_file(name), "rb") as f:
+        reports = target.judge_releases(f, target.all_releases())
+    for rel, rep in reports.items():
+        assert rep.restorable == (rel in declared), (rel, [x.message for x in rep.reasons])
+        for reason in rep.reasons:
+            assert reason.rule in ("HVM-TYPE-001", "HVM-MSR-003") and reason.function
+
+
+def test_hvm_save_code_max_by_release() -> None:
+    from xensave.hvm_context import TYPECODE_MAX, typecode_max
+
+    got = [typecode_max((4, m)) for m in range(0, 7)]
+    assert got == [15, 16, 18, 19, 19, 20, 20]
+    assert typecode_max(target.LAST_RELEASE) == TYPECODE_MAX == 20

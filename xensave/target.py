@@ -50,7 +50,7 @@ from .constants import (
     XcRecType,
     XlMandatoryFlag,
 )
-from .hvm_context import CPU_MSR_HANDLED, Typecode, cpu_msr_handled
+from .hvm_context import CPU_MSR_HANDLED, TYPECODE_MAX, Typecode, cpu_msr_handled, typecode_max
 from .hvm_context import decode as decode_hvm_context
 from .reader import (
     Event,
@@ -435,7 +435,8 @@ class Judge:
             at = ev.offset if offset is None else offset
             reason = Reason(at, message, ev.layer, ev.index, ev.name, rule, function)
         else:
-            reason = Reason(getattr(ev, "offset", 0), message, _layer_of(ev), function=function)
+            at = getattr(ev, "offset", 0) if offset is None else offset
+            reason = Reason(at, message, _layer_of(ev), rule=rule, function=function)
         self.report.reasons.append(reason)
         if key is not None:
             self._first[key] = reason
@@ -467,12 +468,18 @@ class Judge:
             self.note("a XAPI suspend image is restored by xenopsd, which drives libxc itself")
         elif isinstance(ev, LibvirtHeader | Trailer):
             pass
-        else:  # the legacy reader's events
+        else:  # the legacy reader's events (the reader has loaded their module)
+            from .legacy.read import LegacyHvmTail
+
             if not self.legacy:
                 self._legacy()
             guest = getattr(ev, "guest", None)
             if isinstance(guest, str) and not self.legacy_guest:
                 self.legacy_guest = guest
+            if isinstance(ev, LegacyHvmTail):
+                # xc_domain_restore (4.0-4.5) and, after convert-legacy-stream, libxc's
+                # HVM restorer hand the blob to the same hvm_load
+                self._hvm_blob(ev, ev.context, ev.context_offset)
 
     def _legacy(self) -> None:
         self.legacy = True
@@ -657,11 +664,31 @@ class Judge:
                 return
 
     def _hvm_context(self, ev: RecordEvent) -> None:
-        """CPU_MSR indices this release does not restore (hvm_load_cpu_msrs: -ENXIO).
-        HVM-MSR-003 refuses an index no release restores; the ones some later release
-        restores are judged here, per release."""
+        self._hvm_blob(ev, ev.body, ev.body_offset)
+
+    def _hvm_blob(self, ev: Any, blob: bytes, base: int) -> None:
+        """What this release's hvm_load refuses and the spec allows (the blob of an
+        HVM_CONTEXT record, or of a legacy image's HVM tail at ``base``): a typecode
+        above the release's HVM_SAVE_CODE_MAX (4.0-4.4; HVM-TYPE-001 refuses one above
+        every release's), and CPU_MSR indices it does not restore (hvm_load_cpu_msrs:
+        -ENXIO; HVM-MSR-003 refuses an index no release restores)."""
         handled = cpu_msr_handled(self.rel)
-        ctx = decode_hvm_context(ev.body)
+        ctx = decode_hvm_context(blob)
+        top = typecode_max(self.rel)
+        for e in ctx.entries:
+            if top < e.typecode <= TYPECODE_MAX:
+                self.refuse(
+                    ev,
+                    f"HVM context typecode {e.typecode} ({Typecode(e.typecode).name}): Xen "
+                    f"{self.r}'s hvm_load knows typecodes up to {top} (HVM_SAVE_CODE_MAX) "
+                    "and refuses the entry",
+                    ("typecode", e.typecode),
+                    "xen/common/hvm/save.c:hvm_load",
+                    offset=base + e.offset,
+                    rule="HVM-TYPE-001",
+                )
+        if top < Typecode.CPU_MSR:
+            return
         for e in ctx.of_type(Typecode.CPU_MSR):
             for k, m in enumerate((e.fields or {}).get("msr", [])):
                 index = m["index"]
@@ -673,7 +700,7 @@ class Judge:
                     f"does not restore it (a later release does), so it fails with -ENXIO",
                     ("msr", index),
                     "xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs",
-                    offset=ev.body_offset + e.payload_offset + 8 + 16 * k,
+                    offset=base + e.payload_offset + 8 + 16 * k,
                     rule="HVM-MSR-003",
                 )
 

@@ -14,11 +14,11 @@ from collections.abc import Callable
 
 from xensave.bodies import PageData
 from xensave.constants import PageType
-from xensave.model import LibxcStream, Record
+from xensave.model import LibxcStream, Record, XlFile
 
 from . import bases as B
 from .bases import X
-from .framework import Restore, recipe
+from .framework import Built, Restore, recipe
 
 Entry = tuple[int, int, bytes]
 
@@ -927,3 +927,74 @@ def every_msr() -> LibxcStream:
     items = entries(1)
     items[_find(items, CPU_MSR)] = (CPU_MSR, 0, msrs([(i, 0) for i in [*every, 0xC0011027]]))
     return _lean(pack(items))
+
+
+# --- legacy HVM images: what each release's hvm_load takes -------------------------------
+
+
+def _legacy_with(extra: list[Entry]) -> Built:
+    """A small legacy (Xen 4.5 layout) HVM image, one pfn of memory, whose HVM context
+    carries ``extra`` entries before its END."""
+    from xensave.legacy.format import HvmTail, PageBatch, encode
+    from xensave.legacy.samples import build as build_legacy
+
+    img = build_legacy(64, "hvm").image
+    for cp in img.checkpoints:
+        body = [b for b in cp.body if not isinstance(b, PageBatch)]
+        cp.body = [PageBatch([0], [bytes(4096)]), *body]
+        tail = cp.tail
+        assert isinstance(tail, HvmTail) and tail.context[-8:] == struct.pack("<HHI", END, 0, 0)
+        tail.context = tail.context[:-8] + pack([*extra, (END, 0, b"")])
+    return Built(XlFile(b""), encode(img))
+
+
+#: hvm_load (xen/common/hvm/save.c up to 4.11) refuses a typecode above the release's
+#: HVM_SAVE_CODE_MAX; hvm_load_cpu_msrs an MSR the release does not restore.
+_HVM_LOAD_OLD = "xen/common/hvm/save.c:hvm_load"
+_LOAD_MSRS = "xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs"
+
+
+@recipe(
+    "hvm-context-tsc-adjust",
+    "a legacy HVM image whose HVM context has a TSC_ADJUST entry (typecode 19), as Xen "
+    "4.3-4.5 save it: 4.0-4.2 do not know the typecode (HVM_SAVE_CODE_MAX 15-18) and refuse",
+    tags=("legacy-stream", "hvm-context"),
+    exercises=("HVM-TYPE-001",),
+    restore=Restore("4.3-", (_HVM_LOAD_OLD,)),
+    guest="hvm",
+    profile=None,
+    layers=("legacy",),
+)
+def legacy_tsc_adjust() -> Built:
+    return _legacy_with([(TSC_ADJUST, 0, struct.pack("<q", -1000))])
+
+
+@recipe(
+    "hvm-context-cpu-msr-bndcfgs",
+    "a legacy HVM image whose HVM context has a CPU_MSR entry (typecode 20) with "
+    "MSR_IA32_BNDCFGS, as Xen 4.5 saves it: 4.0-4.4 do not know the typecode",
+    tags=("legacy-stream", "hvm-context"),
+    exercises=("HVM-TYPE-001", "HVM-MSR-003"),
+    restore=Restore("4.5-", (_HVM_LOAD_OLD, _LOAD_MSRS)),
+    guest="hvm",
+    profile=None,
+    layers=("legacy",),
+)
+def legacy_cpu_msr_bndcfgs() -> Built:
+    return _legacy_with([(CPU_MSR, 0, msrs([(0xD90, 0)]))])
+
+
+@recipe(
+    "hvm-context-cpu-msr-xss",
+    "a legacy HVM image whose CPU_MSR entry has MSR_IA32_XSS (0xda0), which no legacy "
+    "saver wrote: valid, but hvm_load_cpu_msrs restores it from Xen 4.7 only (4.5 and 4.6 "
+    "answer -ENXIO, 4.0-4.4 do not know CPU_MSR)",
+    tags=("legacy-stream", "hvm-context"),
+    exercises=("HVM-MSR-003",),
+    restore=Restore("4.7-", (_HVM_LOAD_OLD, _LOAD_MSRS)),
+    guest="hvm",
+    profile=None,
+    layers=("legacy",),
+)
+def legacy_cpu_msr_xss() -> Built:
+    return _legacy_with([(CPU_MSR, 0, msrs([(0xDA0, 0)]))])
