@@ -469,17 +469,32 @@ class Judge:
         elif isinstance(ev, LibvirtHeader | Trailer):
             pass
         else:  # the legacy reader's events (the reader has loaded their module)
-            from .legacy.read import LegacyHvmTail
+            from .legacy.read import LegacyChunk, LegacyHvmTail
 
             if not self.legacy:
                 self._legacy()
             guest = getattr(ev, "guest", None)
             if isinstance(guest, str) and not self.legacy_guest:
                 self.legacy_guest = guest
+            if isinstance(ev, LegacyChunk) and ev.type in _UNCONVERTED:
+                self._unconverted(ev)
             if isinstance(ev, LegacyHvmTail):
                 # xc_domain_restore (4.0-4.5) and, after convert-legacy-stream, libxc's
                 # HVM restorer hand the blob to the same hvm_load
                 self._hvm_blob(ev, ev.context, ev.context_offset)
+
+    def _unconverted(self, ev: Any) -> None:
+        """A chunk libxl's path from 4.6 cannot convert: convert-legacy-stream (4.6 to
+        4.22) raises RuntimeError("todo") at Remus compression and tmem chunks."""
+        if self.rel < STREAM_V2_SINCE:
+            return
+        self.refuse(
+            ev,
+            f"{_UNCONVERTED[ev.type]} chunk: Xen {self.r} restores a legacy image through "
+            "convert-legacy-stream, which does not implement it (RuntimeError 'todo')",
+            ("unconverted", ev.type),
+            "tools/python/scripts/convert-legacy-stream:read_chunks",
+        )
 
     def _legacy(self) -> None:
         self.legacy = True
@@ -878,6 +893,14 @@ class Judge:
         return self.report
 
 
+#: Legacy chunk types convert-legacy-stream leaves unimplemented (its read_chunks raises
+#: RuntimeError("todo")), by chunk type (xensave.legacy.format.Chunk).
+_UNCONVERTED = {
+    -5: "TMEM",
+    -6: "TMEM_EXTRA",
+    -12: "COMPRESSED_DATA",
+    -13: "ENABLE_COMPRESSION",
+}
 #: HVM_PARAMS entry rules whose answer depends on the release (Judge._hvm_params).
 _HVMP_JUDGED = frozenset(
     {"XC-HVMP-006", "XC-HVMP-007", "XC-HVMP-008", "XC-HVMP-009", "XC-HVMP-010"}
