@@ -90,7 +90,7 @@ TYPECODE_MAX = 20
 #: HVM_SAVE_CODE_MAX by first release, read in xen/include/public/arch-x86/hvm/save.h at
 #: each tag: 15 in 4.0, 16 from 4.1 (CPU_XSAVE), 18 from 4.2 (VIRIDIAN_VCPU, VMCE_VCPU),
 #: 19 from 4.3 (TSC_ADJUST), 20 from 4.5 (CPU_MSR). hvm_load (xen/common/hvm/save.c up
-#: to 4.11) refuses a typecode above it, or one with no load handler.
+#: to 4.9) refuses a typecode above it, or one with no load handler.
 _TYPECODE_MAX_SINCE = (((4, 5), 20), ((4, 3), 19), ((4, 2), 18), ((4, 1), 16), ((4, 0), 15))
 
 

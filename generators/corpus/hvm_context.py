@@ -948,7 +948,7 @@ def _legacy_with(extra: list[Entry]) -> Built:
     return Built(XlFile(b""), encode(img))
 
 
-#: hvm_load (xen/common/hvm/save.c up to 4.11) refuses a typecode above the release's
+#: hvm_load (xen/common/hvm/save.c up to 4.9) refuses a typecode above the release's
 #: HVM_SAVE_CODE_MAX; hvm_load_cpu_msrs an MSR the release does not restore.
 _HVM_LOAD_OLD = "xen/common/hvm/save.c:hvm_load"
 _LOAD_MSRS = "xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs"
