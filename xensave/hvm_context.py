@@ -32,6 +32,7 @@ __all__ = [
     "MSR_HEADER_SIZE",
     "PER_VCPU",
     "SIZES",
+    "SIZE_CHANGED",
     "XSAVE_MIN_SIZE",
     "Entry",
     "Fit",
@@ -43,6 +44,7 @@ __all__ = [
     "decode",
     "decode_payload",
     "encode_payload",
+    "release_size",
     "size_refused",
     "typecode_max",
     "typecode_name",
@@ -237,6 +239,17 @@ _SIZE_BY_RELEASE: dict[int, tuple[tuple[tuple[int, int], int, bool], ...]] = {
     Typecode.VIRIDIAN_VCPU: (((4, 13), 216, False), ((4, 7), 16, False), ((4, 6), 8, True)),
     Typecode.VMCE_VCPU: (((4, 10), 32, False), ((4, 6), 24, False)),  # mcg_ext_ctl
 }
+
+
+#: The typecodes whose size changed between releases (:func:`size_refused` matters).
+SIZE_CHANGED = frozenset(_SIZE_BY_RELEASE)
+
+
+def release_size(typecode: int, release: tuple[int, int]) -> tuple[int, bool]:
+    """(size of the structure, whether it must be exact) for a typecode whose size
+    changed (:data:`SIZE_CHANGED`), in Xen ``release`` (4.6 or later)."""
+    hist = _SIZE_BY_RELEASE[typecode]
+    return next(((n, e) for since, n, e in hist if release >= since), hist[-1][1:])
 
 
 def size_refused(typecode: int, length: int, release: tuple[int, int]) -> bool:

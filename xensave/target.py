@@ -50,7 +50,16 @@ from .constants import (
     XcRecType,
     XlMandatoryFlag,
 )
-from .hvm_context import CPU_MSR_HANDLED, TYPECODE_MAX, Typecode, cpu_msr_handled, typecode_max
+from .hvm_context import (
+    CPU_MSR_HANDLED,
+    SIZE_CHANGED,
+    TYPECODE_MAX,
+    Typecode,
+    cpu_msr_handled,
+    release_size,
+    size_refused,
+    typecode_max,
+)
 from .hvm_context import decode as decode_hvm_context
 from .reader import (
     Event,
@@ -300,6 +309,8 @@ def releases_taking(
             )
         )
         return rels, "xen/lib/x86/msr.c:x86_msr_copy_from_buffer"
+    if rtype == XcRecType.HVM_CONTEXT:
+        return _releases_taking_hvm_context(body)
     if rtype == XcRecType.HVM_PARAMS and len(body) >= 8:
         n = (len(body) - 8) // 16
         indices = [
@@ -309,6 +320,41 @@ def releases_taking(
         rels = frozenset(r for r in every if r < STREAM_V2_SINCE or top < hvm_params.nr_params(r))
         return rels, "xen/arch/x86/hvm/hvm.c:hvmop_set_param"
     return None
+
+
+def _releases_taking_hvm_context(blob: bytes) -> tuple[frozenset[Release], str] | None:
+    """:func:`releases_taking` for an HVM context blob (its descriptors read here, the
+    blob's framing being the rules' business): an entry whose size changed and that a
+    release's load handler takes at another size (:func:`hvm_context.size_refused`),
+    and a CPU_MSR index a release does not restore (:func:`hvm_context.cpu_msr_handled`)."""
+    every = [r for r in all_releases() if r >= STREAM_V2_SINCE]
+    ok = set(every)
+    functions: list[str] = []
+    off = 0
+    while off + 8 <= len(blob):
+        tc, _inst, length = struct.unpack_from("<HHI", blob, off)
+        payload = blob[off + 8 : off + 8 + length]
+        off += 8 + length
+        if tc == Typecode.END:
+            break
+        if tc in SIZE_CHANGED:
+            refused = {r for r in ok if size_refused(tc, length, r)}
+            if refused:
+                ok -= refused
+                functions.append("xen/arch/x86/hvm/save.c:_hvm_check_entry")
+        if tc == Typecode.CPU_MSR and len(payload) >= 8:
+            count = min(struct.unpack_from("<I", payload)[0], (len(payload) - 8) // 16)
+            for k in range(count):
+                index = struct.unpack_from("<I", payload, 8 + 16 * k)[0]
+                if index in CPU_MSR_HANDLED:
+                    refused = {r for r in ok if index not in cpu_msr_handled(r)}
+                    if refused:
+                        ok -= refused
+                        functions.append("xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs")
+    if not functions:
+        return None
+    legacy = {r for r in all_releases() if r < STREAM_V2_SINCE}
+    return frozenset(ok | legacy), functions[0]
 
 
 # --- the judgement ------------------------------------------------------------------
@@ -702,6 +748,20 @@ class Judge:
                     offset=base + e.offset,
                     rule="HVM-TYPE-001",
                 )
+        if self.rel >= STREAM_V2_SINCE:
+            for e in ctx.entries:
+                if e.typecode in SIZE_CHANGED and size_refused(e.typecode, e.length, self.rel):
+                    size, exact = release_size(e.typecode, self.rel)
+                    self.refuse(
+                        ev,
+                        f"HVM context {e.name} entry of {e.length} octets: Xen {self.r} loads "
+                        + (f"exactly {size}" if exact else f"at most {size}")
+                        + " (its own, older layout)",
+                        ("size", e.typecode),
+                        "xen/arch/x86/hvm/save.c:_hvm_check_entry",
+                        offset=base + e.offset,
+                        rule="HVM-SIZE-001" if exact else "HVM-SIZE-002",
+                    )
         if top < Typecode.CPU_MSR:
             return
         for e in ctx.of_type(Typecode.CPU_MSR):
