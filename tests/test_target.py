@@ -508,3 +508,77 @@ def test_hvm_save_code_max_by_release() -> None:
     got = [typecode_max((4, m)) for m in range(0, 7)]
     assert got == [15, 16, 18, 19, 19, 20, 20]
     assert typecode_max(target.LAST_RELEASE) == TYPECODE_MAX == 20
+
+
+# --- images built independently: what Xen 4.17 wrote, and what Xen 4.17 restores ---------
+
+
+def test_images_xen_4_17_saved_are_restorable_by_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """The six xen-saved cases were written by Xen 4.17's own saver (Debian's
+    libxenguest, generators/corpus/xen_saved/), not by this repository's writer:
+    --target-xen 4.17 must restore each."""
+    names = sorted(n for n, c in CASES.items() if "xen-saved" in c["tags"])
+    assert len(names) == 6, names
+    for name in names:
+        rc, out, _ = run(capsys, "verify", "--target-xen", "4.17", corpus_file(name))
+        assert rc == 0 and ": restorable by Xen 4.17\n" in out, (name, out)
+
+
+#: The one reason a y_ case may disagree with Xen 4.17's own restore path: libxl hands
+#: convert-legacy-stream its own width, so a legacy image from a 32-bit toolstack fails
+#: on a 64-bit dom0 (the toolstack decides, not the image).
+_TOOLSTACK_WIDTH = "libxl passes its own width"
+
+
+def test_declared_4_17_restorability_is_what_xen_4_17_does() -> None:
+    """A y_ case declares 4.17 restorable exactly when Xen 4.17's restore path (the
+    xen-4.17-restore-hypervisor column: Debian's libxenguest over the hypervisor's
+    checks, conformance/xen/) restores it. That column is judged as a restorer of 4.17,
+    so a y_ case in its expected-failure list is one where the two part: allowed only
+    for the toolstack-width assumption. In the libxc-only column, a listed y_ case is
+    one the hypervisor refuses, so it must not be declared 4.17 restorable."""
+    sys.path.insert(0, str(ROOT / "conformance" / "xen"))
+    import triage
+
+    lists = ROOT / "conformance" / "expected-failures"
+    y_cases = {n for n in CASES if n.startswith("y_")}
+    hypervisor = triage.parse(lists / "xen-4.17-restore-hypervisor.txt")
+    for g in hypervisor:
+        for case, _note in g.entries:
+            if case in y_cases:
+                assert any(_TOOLSTACK_WIDTH in h for h in g.header), (case, g.header)
+                assert (4, 17) in target.release_set(CASES[case]["restorable"]), case
+    libxc_only = triage.parse(lists / "xen-4.17-restore.txt")
+    for g in libxc_only:
+        for case, _note in g.entries:
+            if case in y_cases and not any(_TOOLSTACK_WIDTH in h for h in g.header):
+                assert (4, 17) not in target.release_set(CASES[case]["restorable"]), case
+
+
+def test_releases_taking_reads_the_release_facts_of_a_record() -> None:
+    """What the recipes' restorability is narrowed by (framework.readable): facts of a
+    record's content and the release, each with the Xen function that decides."""
+    import struct
+
+    rs = target.release_set
+    msr_both = struct.pack("<IIQIIQ", 0xCE, 0, 0, 0x10A, 0, 0)
+    got = target.releases_taking(XcRecType.X86_MSR_POLICY, msr_both)
+    assert got is not None and got[0] >= rs("4.15-") and (4, 14) not in got[0]
+    assert got[1] == "xen/lib/x86/msr.c:x86_msr_copy_from_buffer"
+    msr_one = struct.pack("<IIQ", 0xCE, 0, 0)
+    assert target.releases_taking(XcRecType.X86_MSR_POLICY, msr_one) == (
+        frozenset(target.all_releases()),
+        "xen/lib/x86/msr.c:x86_msr_copy_from_buffer",
+    )
+    params = struct.pack("<II", 1, 0) + struct.pack("<QQ", 37, (0x80 << 32) | 0xFC00A000)
+    got = target.releases_taking(XcRecType.HVM_PARAMS, params)
+    assert got is not None and got[0] & rs("4.6-") == rs("4.9-")
+    rtc_24 = struct.pack("<HHI", 11, 0, 24) + bytes(24) + struct.pack("<HHI", 0, 0, 0)
+    got = target.releases_taking(XcRecType.HVM_CONTEXT, rtc_24)
+    assert got is not None and got[0] & rs("4.6-") == rs("4.14-")
+    assert got[1] == "xen/arch/x86/hvm/save.c:_hvm_check_entry"
+    xss = struct.pack("<I4xIIQ", 1, 0xDA0, 0, 0)
+    msr_blob = struct.pack("<HHI", 20, 0, len(xss)) + xss + struct.pack("<HHI", 0, 0, 0)
+    got = target.releases_taking(XcRecType.HVM_CONTEXT, msr_blob)
+    assert got is not None and got[0] & rs("4.6-") == rs("4.7-")
+    assert target.releases_taking(XcRecType.PAGE_DATA, b"") is None
