@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from xensave.bodies import PageData
 from xensave.constants import PageType
-from xensave.model import LibxcStream, Record, XlFile
+from xensave.legacy.samples import Sample
+from xensave.model import Image, LibxcStream, Record, XlFile
 
 from . import bases as B
 from .bases import X
@@ -932,20 +933,47 @@ def every_msr() -> LibxcStream:
 # --- legacy HVM images: what each release's hvm_load takes -------------------------------
 
 
-def _legacy_with(extra: list[Entry]) -> Built:
+def _legacy_sample(extra: list[Entry]) -> Sample:
     """A small legacy (Xen 4.5 layout) HVM image, one pfn of memory, whose HVM context
-    carries ``extra`` entries before its END."""
-    from xensave.legacy.format import HvmTail, PageBatch, encode
+    carries ``extra`` entries before its END, and what converting it must give."""
+    from xensave.legacy.format import HvmTail, PageBatch
     from xensave.legacy.samples import build as build_legacy
 
-    img = build_legacy(64, "hvm").image
-    for cp in img.checkpoints:
+    s = build_legacy(64, "hvm")
+    context = b""
+    for cp in s.image.checkpoints:
         body = [b for b in cp.body if not isinstance(b, PageBatch)]
         cp.body = [PageBatch([0], [bytes(4096)]), *body]
         tail = cp.tail
         assert isinstance(tail, HvmTail) and tail.context[-8:] == struct.pack("<HHI", END, 0, 0)
-        tail.context = tail.context[:-8] + pack([*extra, (END, 0, b"")])
-    return Built(XlFile(b""), encode(img))
+        tail.context = context = tail.context[:-8] + pack([*extra, (END, 0, b"")])
+    recs = s.expected.records
+    at = next(k for k, r in enumerate(recs) if r.type == X.PAGE_DATA)
+    recs = [r for r in recs if r.type != X.PAGE_DATA]
+    recs.insert(at, Record(X.PAGE_DATA, PageData([0], [bytes(4096)])))  # pfn 0, NOTAB
+    s.expected.records = [
+        Record(X.HVM_CONTEXT, context) if r.type == X.HVM_CONTEXT else r for r in recs
+    ]
+    return s
+
+
+def _legacy_with(extra: list[Entry]) -> Built:
+    from xensave.legacy.format import encode
+
+    return Built(XlFile(b""), encode(_legacy_sample(extra).image))
+
+
+#: The legacy HVM context cases' entries, by case name (legacy_expected).
+_LEGACY_EXTRA: dict[str, list[Entry]] = {
+    "y_legacy-legacy_hvm_hvm-context-tsc-adjust": [(TSC_ADJUST, 0, struct.pack("<q", -1000))],
+    "y_legacy-legacy_hvm_hvm-context-cpu-msr-bndcfgs": [(CPU_MSR, 0, msrs([(0xD90, 0)]))],
+    "y_legacy-legacy_hvm_hvm-context-cpu-msr-xss": [(CPU_MSR, 0, msrs([(0xDA0, 0)]))],
+}
+
+
+def legacy_expected() -> dict[str, tuple[str, Image]]:
+    """What converting each legacy HVM context case must give (legacy.expected_conversions)."""
+    return {n: ("libxl", _legacy_sample(e).expected.libxl(3)) for n, e in _LEGACY_EXTRA.items()}
 
 
 #: hvm_load (xen/common/hvm/save.c up to 4.9) refuses a typecode above the release's
@@ -966,7 +994,7 @@ _LOAD_MSRS = "xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs"
     layers=("legacy",),
 )
 def legacy_tsc_adjust() -> Built:
-    return _legacy_with([(TSC_ADJUST, 0, struct.pack("<q", -1000))])
+    return _legacy_with(_LEGACY_EXTRA["y_legacy-legacy_hvm_hvm-context-tsc-adjust"])
 
 
 @recipe(
@@ -981,7 +1009,7 @@ def legacy_tsc_adjust() -> Built:
     layers=("legacy",),
 )
 def legacy_cpu_msr_bndcfgs() -> Built:
-    return _legacy_with([(CPU_MSR, 0, msrs([(0xD90, 0)]))])
+    return _legacy_with(_LEGACY_EXTRA["y_legacy-legacy_hvm_hvm-context-cpu-msr-bndcfgs"])
 
 
 @recipe(
@@ -997,4 +1025,4 @@ def legacy_cpu_msr_bndcfgs() -> Built:
     layers=("legacy",),
 )
 def legacy_cpu_msr_xss() -> Built:
-    return _legacy_with([(CPU_MSR, 0, msrs([(0xDA0, 0)]))])
+    return _legacy_with(_LEGACY_EXTRA["y_legacy-legacy_hvm_hvm-context-cpu-msr-xss"])

@@ -191,6 +191,9 @@ def expected_conversions() -> dict[str, tuple[str, Image]]:
     out["y_legacy-legacy_x86_64-pv_remus-compressed"] = ("libxl", s.expected.libxl(3))
     s = build(32, "hvm", dm=b"QemuDeviceModelRecord")
     out["y_legacy-legacy_hvm_qemu-to-eof"] = ("libxl", s.expected.libxl(3))
+    from .hvm_context import legacy_expected  # its legacy HVM context cases
+
+    out.update(legacy_expected())
     return out
 
 
