@@ -289,7 +289,9 @@ def releases_taking(
     """The releases whose hypervisor takes this record's content as far as its release
     facts go, and the Xen function that decides it; None for a record no such fact
     concerns. The facts: an X86_MSR_POLICY's entry count and indices
-    (:func:`cpu_policy.msr_facts`), an HVM_PARAMS index at or above a release's
+    (:func:`cpu_policy.msr_facts`), X86_CPUID_POLICY leaves past a release's arrays
+    (:func:`cpu_policy.cpuid_limits`), HVM context entry sizes and CPU_MSR indices
+    (:func:`_releases_taking_hvm_context`), an HVM_PARAMS index at or above a release's
     HVM_NR_PARAMS (:func:`hvm_params.nr_params`). Content every release refuses is a
     rule's business, not this; the corpus recipes declare restorability from it
     (generators/corpus/framework.py:readable)."""
@@ -309,6 +311,16 @@ def releases_taking(
             )
         )
         return rels, "xen/lib/x86/msr.c:x86_msr_copy_from_buffer"
+    if rtype == XcRecType.X86_CPUID_POLICY and body and not len(body) % 24:
+        # the leaves current Xen takes, against each release's smaller arrays
+        now = {(p.rule, p.offset) for p in cpu_policy.check_cpuid(body, endian)}
+        rels = frozenset(
+            r
+            for r in every
+            if r < STREAM_V3_SINCE
+            or {(p.rule, p.offset) for p in cpu_policy.check_cpuid(body, endian, r)} <= now
+        )
+        return rels, "xen/lib/x86/cpuid.c:x86_cpuid_copy_from_buffer"
     if rtype == XcRecType.HVM_CONTEXT:
         return _releases_taking_hvm_context(body)
     if rtype == XcRecType.HVM_PARAMS and len(body) >= 8:
