@@ -13,11 +13,14 @@ xl header's byte order and mandatory flags, the libxl and libxc stream versions 
 byte order, the record types its restorers handle for the guest type (a mandatory
 record nobody handles stops a restore; an optional one is skipped; libxl refuses any
 record it does not know), the per-record length limit, STATIC_DATA_END placement in
-version 3 streams, device models (qemu-traditional left in 4.21), the CPU_MSR
-indices the release's hvm_load_cpu_msrs restores, HVM_PARAMS as the release sets
-them (32-bit index, set-once list), a populated pfn the restorer's bitmap cannot
-track, and legacy HVM faults libxl's path ignores from 4.6. The table is in
-``spec/releases.md``. Beside those facts, every diagnostic of the spec check whose
+version 3 streams, device models (qemu-traditional left in 4.21), the HVM context as
+the release's hvm_load takes it (its HVM_SAVE_CODE_MAX, entry sizes and CPU_MSR
+indices; a legacy image's blob too), HVM_PARAMS as the release sets them (32-bit
+index, HVM_NR_PARAMS, set-once list), the CPUID and MSR policies as the release's
+copy-from-buffer functions take them, a populated pfn the restorer's bitmap cannot
+track, legacy chunks convert-legacy-stream cannot convert (4.6 on), and legacy HVM
+faults libxl's path ignores from 4.6. The table is in ``spec/releases.md``.
+:func:`releases_taking` gives the record-content facts to the corpus recipes. Beside those facts, every diagnostic of the spec check whose
 rule the release's restore path enforces (the catalogue's ``xen_refuses``) is a reason
 to refuse, naming the Xen function (``xen_function``); a rule Xen tolerates is none.
 What is not judged: host-dependent limits (CPU features against the host's, memory),
