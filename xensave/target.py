@@ -20,9 +20,10 @@ index, HVM_NR_PARAMS, set-once list), the CPUID and MSR policies as the release'
 copy-from-buffer functions take them, a populated pfn the restorer's bitmap cannot
 track, legacy chunks convert-legacy-stream cannot convert (4.6 on), and legacy HVM
 faults libxl's path ignores from 4.6. The table is in ``spec/releases.md``.
-:func:`releases_taking` gives the record-content facts to the corpus recipes. Beside those facts, every diagnostic of the spec check whose
-rule the release's restore path enforces (the catalogue's ``xen_refuses``) is a reason
-to refuse, naming the Xen function (``xen_function``); a rule Xen tolerates is none.
+:func:`releases_taking` gives the record-content facts to the corpus recipes. Beside
+those facts, every diagnostic of the spec check whose rule the release's restore path
+enforces (the catalogue's ``xen_refuses``) is a reason to refuse, naming the Xen
+function (``xen_function``); a rule Xen tolerates is none.
 What is not judged: host-dependent limits (CPU features against the host's, memory),
 which depend on the host rather than the release.
 """
