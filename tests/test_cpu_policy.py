@@ -104,3 +104,39 @@ def test_limits_by_release() -> None:
 def test_arbitrary_bodies_never_raise(data: bytes, endian: str) -> None:
     for p in [*cpu_policy.check_cpuid(data, endian), *cpu_policy.check_msr(data, endian)]:
         assert 0 <= p.offset < max(len(data), 1)
+
+
+def _at(release: tuple[int, int], items: list[tuple[int, int]]) -> list[tuple[str, int]]:
+    body = msrs(items)
+    return [(p.rule, p.offset) for p in cpu_policy.check_msr(body, "<", release)]
+
+
+def test_msr_policy_by_release() -> None:
+    """x86_msr_copy_from_buffer at each tag (xen/lib/x86/msr.c): 4.14's switch has
+    MSR_INTEL_PLATFORM_INFO alone and MSR_MAX_SERIALISED_ENTRIES is 1; 4.15 adds
+    MSR_ARCH_CAPABILITIES (uint32_t raw) and 2 entries; 4.18 widens it to uint64_t."""
+    both = [(0xCE, 0), (0x10A, 0)]
+    assert _at((4, 14), both) == [("XC-POL-010", 0), ("XC-POL-009", 16)]
+    assert _at((4, 14), [(0x10A, 0)]) == [("XC-POL-009", 0)]
+    assert _at((4, 14), [(0xCE, 0x80000000)]) == []
+    for rel in ((4, 15), (4, 17), (4, 18), (4, 22)):
+        assert _at(rel, both) == [], rel
+    wide = [(0xCE, 0), (0x10A, 1 << 32)]
+    assert _at((4, 15), wide) == _at((4, 17), wide) == [("XC-POL-012", 24)]
+    assert _at((4, 18), wide) == []
+    assert _at((4, 18), [(0xCE, 1 << 32)]) == [("XC-POL-011", 8)]
+    assert _at((4, 22), [(0x8B, 0)]) == [("XC-POL-009", 0)]
+
+
+def test_cpuid_policy_by_release() -> None:
+    """Leaf 7 subleaf 2 needs CPUID_GUEST_NR_FEAT 3 (4.17); leaf 0x80000021 needs the
+    AMD extended range to reach 0x21 (4.16)."""
+
+    def at(release: tuple[int, int], items: list[tuple[int, int]]) -> list[str]:
+        return [p.rule for p in cpu_policy.check_cpuid(leaves(items), "<", release)]
+
+    assert at((4, 16), [(0x7, 2)]) == ["XC-POL-007"]
+    assert at((4, 17), [(0x7, 2)]) == []
+    assert at((4, 15), [(0x80000021, NONE)]) == ["XC-POL-007"]
+    assert at((4, 16), [(0x80000021, NONE)]) == []
+    assert at((4, 16), every_leaf()) == ["XC-POL-008", "XC-POL-007"]

@@ -132,6 +132,23 @@ def test_nr_params_by_release() -> None:
     assert hvm_params.nr_params((4, 22)) == hvm_params.HVM_NR_PARAMS == 39
 
 
+@pytest.mark.parametrize(
+    ("index", "first"),
+    [(35, (4, 6)), (36, (4, 7)), (37, (4, 9)), (38, (4, 10))],
+)
+def test_an_index_a_release_does_not_have_is_refused(index: int, first: tuple[int, int]) -> None:
+    """HVM_NR_PARAMS in xen/include/public/hvm/params.h at each tag: 36 (4.6), 37 (4.7),
+    38 (4.9), 39 (4.10); hvmop_set_param answers -EINVAL at or above it."""
+    from xensave.target import STREAM_V2_SINCE, all_releases
+
+    value = {35: 0, 36: 8, 37: (0x80 << 32) | 0xFC00A000, 38: 1}[index]
+    for rel in all_releases():
+        if rel < STREAM_V2_SINCE:
+            continue
+        rules = [p.rule for p in hvm_params.check(body([(index, value)]), release=rel)]
+        assert ("XC-HVMP-006" in rules) == (rel < first), rel
+
+
 def test_rules_are_catalogued_with_what_xen_does() -> None:
     for n in range(6, 15):
         r = RULES[f"XC-HVMP-{n:03}"]

@@ -32,6 +32,7 @@ __all__ = [
     "MSR_HEADER_SIZE",
     "PER_VCPU",
     "SIZES",
+    "SIZE_CHANGED",
     "XSAVE_MIN_SIZE",
     "Entry",
     "Fit",
@@ -43,7 +44,9 @@ __all__ = [
     "decode",
     "decode_payload",
     "encode_payload",
+    "release_size",
     "size_refused",
+    "typecode_max",
     "typecode_name",
     "valid_xcr0",
     "vcpu_registers",
@@ -86,6 +89,16 @@ class Typecode(IntEnum):
 
 #: The highest typecode Xen's x86 restore has a handler for (HVM_SAVE_CODE_MAX).
 TYPECODE_MAX = 20
+#: HVM_SAVE_CODE_MAX by first release, read in xen/include/public/arch-x86/hvm/save.h at
+#: each tag: 15 in 4.0, 16 from 4.1 (CPU_XSAVE), 18 from 4.2 (VIRIDIAN_VCPU, VMCE_VCPU),
+#: 19 from 4.3 (TSC_ADJUST), 20 from 4.5 (CPU_MSR). hvm_load (xen/common/hvm/save.c up
+#: to 4.9) refuses a typecode above it, or one with no load handler.
+_TYPECODE_MAX_SINCE = (((4, 5), 20), ((4, 3), 19), ((4, 2), 18), ((4, 1), 16), ((4, 0), 15))
+
+
+def typecode_max(release: tuple[int, int]) -> int:
+    """HVM_SAVE_CODE_MAX of Xen ``release``."""
+    return next((n for since, n in _TYPECODE_MAX_SINCE if release >= since), 15)
 
 
 class Fit(IntEnum):
@@ -168,12 +181,14 @@ _XSAVE_FIXED_SIZE = {0x1: 576, 0x3: 576, 0x5: 832, 0x7: 832}
 
 #: The MSR indices hvm_load_cpu_msrs (with vmx_load_msr/svm_load_msr before 4.13)
 #: restores, by the first Xen release that does; any other index fails with -ENXIO.
+#: CPU_MSR itself came with 4.5, whose vmx_load_msr and svm_load_msr take the same five
+#: as 4.6's.
 _MSR_SINCE: dict[int, tuple[int, int]] = {
-    0xD90: (4, 6),  # MSR_IA32_BNDCFGS
-    0xC0011027: (4, 6),  # MSR_AMD64_DR0_ADDRESS_MASK
-    0xC0011019: (4, 6),  # MSR_AMD64_DR1_ADDRESS_MASK
-    0xC001101A: (4, 6),  # MSR_AMD64_DR2_ADDRESS_MASK
-    0xC001101B: (4, 6),  # MSR_AMD64_DR3_ADDRESS_MASK
+    0xD90: (4, 5),  # MSR_IA32_BNDCFGS
+    0xC0011027: (4, 5),  # MSR_AMD64_DR0_ADDRESS_MASK
+    0xC0011019: (4, 5),  # MSR_AMD64_DR1_ADDRESS_MASK
+    0xC001101A: (4, 5),  # MSR_AMD64_DR2_ADDRESS_MASK
+    0xC001101B: (4, 5),  # MSR_AMD64_DR3_ADDRESS_MASK
     0xDA0: (4, 7),  # MSR_IA32_XSS
     0x140: (4, 10),  # MSR_INTEL_MISC_FEATURES_ENABLES
     0x48: (4, 11),  # MSR_SPEC_CTRL
@@ -224,6 +239,17 @@ _SIZE_BY_RELEASE: dict[int, tuple[tuple[tuple[int, int], int, bool], ...]] = {
     Typecode.VIRIDIAN_VCPU: (((4, 13), 216, False), ((4, 7), 16, False), ((4, 6), 8, True)),
     Typecode.VMCE_VCPU: (((4, 10), 32, False), ((4, 6), 24, False)),  # mcg_ext_ctl
 }
+
+
+#: The typecodes whose size changed between releases (:func:`size_refused` matters).
+SIZE_CHANGED = frozenset(_SIZE_BY_RELEASE)
+
+
+def release_size(typecode: int, release: tuple[int, int]) -> tuple[int, bool]:
+    """(size of the structure, whether it must be exact) for a typecode whose size
+    changed (:data:`SIZE_CHANGED`), in Xen ``release`` (4.6 or later)."""
+    hist = _SIZE_BY_RELEASE[typecode]
+    return next(((n, e) for since, n, e in hist if release >= since), hist[-1][1:])
 
 
 def size_refused(typecode: int, length: int, release: tuple[int, int]) -> bool:

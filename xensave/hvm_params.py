@@ -58,8 +58,10 @@ class Param:
     MCA_CAP = 38
 
 
-#: (HVM_NR_PARAMS, first release with it): 36 in 4.6, 37 from 4.7 (X87_FIP_WIDTH),
-#: 38 from 4.9 (VM86_TSS_SIZED), 39 from 4.10 (MCA_CAP).
+#: (HVM_NR_PARAMS, first release with it), read in xen/include/public/hvm/params.h at
+#: each release tag: 36 in 4.6, 37 from 4.7 (X87_FIP_WIDTH), 38 from 4.9
+#: (VM86_TSS_SIZED), 39 from 4.10 (MCA_CAP). hvmop_set_param (xen/arch/x86/hvm/hvm.c)
+#: answers -EINVAL for an index at or above it.
 _NR_SINCE = ((39, (4, 10)), (38, (4, 9)), (37, (4, 7)), (36, (4, 6)))
 
 
@@ -156,14 +158,13 @@ def check(body: bytes, endian: str = "<", release: tuple[int, int] | None = None
     this reads the entries the body holds, however many the count claims. With a
     ``release``, the entries as that release's restore path sees them: the index cut
     to 32 bits (``xc_hvm_param_set`` takes a uint32_t index) and the release's
-    set-once list (what ``--target-xen`` judges).
+    HVM_NR_PARAMS and set-once list (what ``--target-xen`` judges).
     """
     out: list[Problem] = []
     first: dict[int, tuple[int, int]] = {}  # once-only index -> (value, entry number)
     once = ONCE_ONLY if release is None else set_once(release)
-    # HVM_NR_PARAMS stays current Xen's here: a release with fewer (nr_params) refuses
-    # the later indices, but the corpus's release profiles do not say so yet (reported)
-    limit = HVM_NR_PARAMS
+    limit = HVM_NR_PARAMS if release is None else nr_params(release)
+    xen = "" if release is None else f"Xen {release[0]}.{release[1]}'s "
     n = max(0, (len(body) - 8) // 16)
     for k, (index, value) in enumerate(struct.iter_unpack(endian + "QQ", body[8 : 8 + 16 * n])):
         at = 8 + 16 * k
@@ -176,7 +177,7 @@ def check(body: bytes, endian: str = "<", release: tuple[int, int] | None = None
                 Problem(
                     "XC-HVMP-006",
                     at,
-                    f"{where}: index {index:#x} is not below HVM_NR_PARAMS ({limit})",
+                    f"{where}: index {index:#x} is not below {xen}HVM_NR_PARAMS ({limit})",
                 )
             )
             continue

@@ -58,7 +58,13 @@ def _blob(seed: str, size: int) -> bytes:
     return bytes(out[:size])
 
 
-def _policies() -> list[Record]:
+def _policies(release: tuple[int, int] | None = None) -> list[Record]:
+    """The CPUID and MSR policy records; the MSR policy holds what Xen ``release``
+    serialises (x86_msr_copy_to_buffer writes every MSR it knows: PLATFORM_INFO alone in
+    4.14, ARCH_CAPABILITIES too from 4.15), current Xen's by default."""
+    from .cpu_policy import msr_facts
+    from .target import LAST_RELEASE
+
     cpuid = CpuidPolicy(
         [
             (0x0, 0xFFFFFFFF, 0xD, 0x756E6547, 0x6C65746E, 0x49656E69),
@@ -67,7 +73,7 @@ def _policies() -> list[Record]:
             (0xD, 0x0, 0x7, 0x0, 0x340, 0x0),
         ]
     )
-    msr = MsrPolicy([(0xCE, 0, 0x0), (0x10A, 0, 0x0)])
+    msr = MsrPolicy([(i, 0, 0x0) for i, _w in msr_facts(release or LAST_RELEASE).widths])
     return [Record(XcRecType.X86_CPUID_POLICY, cpuid), Record(XcRecType.X86_MSR_POLICY, msr)]
 
 
@@ -153,8 +159,16 @@ def pv_vcpu_records(width: int, vcpu: int) -> list[Record]:
     ]
 
 
-def pv_records(width: int, version: int, vcpus: int = 2, *, small: bool = False) -> list[Record]:
-    """A PV guest's records in the order Xen's saver emits them.
+def pv_records(
+    width: int,
+    version: int,
+    vcpus: int = 2,
+    *,
+    small: bool = False,
+    release: tuple[int, int] | None = None,
+) -> list[Record]:
+    """A PV guest's records in the order Xen's saver emits them (``release``: the MSR
+    policy that Xen release writes).
 
     ``small`` gives eight pfns in one PAGE_DATA record (page tables that point at one
     another, the p2m frame, data, an XTAB and a BROKEN pfn) instead of 32 in two.
@@ -162,7 +176,7 @@ def pv_records(width: int, version: int, vcpus: int = 2, *, small: bool = False)
     levels = 4 if width == 8 else 3
     recs: list[Record] = [Record(XcRecType.X86_PV_INFO, PvInfo(width, levels))]
     if version >= 3:
-        recs += [*_policies(), Record(XcRecType.STATIC_DATA_END)]
+        recs += [*_policies(release), Record(XcRecType.STATIC_DATA_END)]
     if small:
         layout, _, page_data = _small_pv_pages(width)
         p2m_pfn = next(pfn for pfn, t in layout if t == PageType.NOTAB)
@@ -340,11 +354,11 @@ def hvm_records(
 
     ``small``: four pfns and a smaller context (see :func:`hvm_pages`); ``release``: the
     HVM parameters that Xen release sends (:func:`release_hvm_params`) instead of the
-    sample set.
+    sample set, and its MSR policy.
     """
     recs: list[Record] = []
     if version >= 3:
-        recs += [*_policies(), Record(XcRecType.STATIC_DATA_END)]
+        recs += [*_policies(release), Record(XcRecType.STATIC_DATA_END)]
     recs += [Record(XcRecType.PAGE_DATA, body) for body in hvm_pages(small)]
     recs.append(Record(XcRecType.X86_TSC_INFO, TscInfo(TscMode.DEFAULT, 2_400_000, 987_654_321)))
     if release is not None:
@@ -379,12 +393,14 @@ def libxc_stream(
     release: tuple[int, int] | None = None,
 ) -> LibxcStream:
     """A whole libxc stream of ``guest``; ``release`` (major, minor) sets the domain
-    header's Xen version and, for HVM, the parameters that release sends."""
+    header's Xen version, the MSR policy and, for HVM, the parameters that release
+    sends."""
     dom_type = DomainType.X86_HVM if guest == "hvm" else DomainType.X86_PV
     if guest == "hvm":
         recs = hvm_records(version, vcpus, small=small, release=release)
     else:
-        recs = pv_records(4 if guest == "x86_32-pv" else 8, version, vcpus, small=small)
+        width = 4 if guest == "x86_32-pv" else 8
+        recs = pv_records(width, version, vcpus, small=small, release=release)
     xen = release if release is not None else (4, 19) if version >= 3 else (4, 11)
     return LibxcStream(
         ImageHeader(version=version, options=1 if big_endian else 0),

@@ -13,13 +13,17 @@ xl header's byte order and mandatory flags, the libxl and libxc stream versions 
 byte order, the record types its restorers handle for the guest type (a mandatory
 record nobody handles stops a restore; an optional one is skipped; libxl refuses any
 record it does not know), the per-record length limit, STATIC_DATA_END placement in
-version 3 streams, device models (qemu-traditional left in 4.21), the CPU_MSR
-indices the release's hvm_load_cpu_msrs restores, HVM_PARAMS as the release sets
-them (32-bit index, set-once list), a populated pfn the restorer's bitmap cannot
-track, and legacy HVM faults libxl's path ignores from 4.6. The table is in
-``spec/releases.md``. Beside those facts, every diagnostic of the spec check whose
-rule the release's restore path enforces (the catalogue's ``xen_refuses``) is a reason
-to refuse, naming the Xen function (``xen_function``); a rule Xen tolerates is none.
+version 3 streams, device models (qemu-traditional left in 4.21), the HVM context as
+the release's hvm_load takes it (its HVM_SAVE_CODE_MAX, entry sizes and CPU_MSR
+indices; a legacy image's blob too), HVM_PARAMS as the release sets them (32-bit
+index, HVM_NR_PARAMS, set-once list), the CPUID and MSR policies as the release's
+copy-from-buffer functions take them, a populated pfn the restorer's bitmap cannot
+track, legacy chunks convert-legacy-stream cannot convert (4.6 on), and legacy HVM
+faults libxl's path ignores from 4.6. The table is in ``spec/releases.md``.
+:func:`releases_taking` gives the record-content facts to the corpus recipes. Beside
+those facts, every diagnostic of the spec check whose rule the release's restore path
+enforces (the catalogue's ``xen_refuses``) is a reason to refuse, naming the Xen
+function (``xen_function``); a rule Xen tolerates is none.
 What is not judged: host-dependent limits (CPU features against the host's, memory),
 which depend on the host rather than the release.
 """
@@ -36,7 +40,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, BinaryIO, Protocol
 
-from . import hvm_params
+from . import cpu_policy, hvm_params
 from .constants import (
     PAGE_DATA_PFN_MASK,
     PAGE_DATA_TYPE_SHIFT,
@@ -50,7 +54,16 @@ from .constants import (
     XcRecType,
     XlMandatoryFlag,
 )
-from .hvm_context import CPU_MSR_HANDLED, Typecode, cpu_msr_handled
+from .hvm_context import (
+    CPU_MSR_HANDLED,
+    SIZE_CHANGED,
+    TYPECODE_MAX,
+    Typecode,
+    cpu_msr_handled,
+    release_size,
+    size_refused,
+    typecode_max,
+)
 from .hvm_context import decode as decode_hvm_context
 from .reader import (
     Event,
@@ -274,6 +287,92 @@ def first_release_with(rtype: int) -> Release | None:
     return None
 
 
+def releases_taking(
+    rtype: int, body: bytes, endian: str = "<"
+) -> tuple[frozenset[Release], str] | None:
+    """The releases whose hypervisor takes this record's content as far as its release
+    facts go, and the Xen function that decides it; None for a record no such fact
+    concerns. The facts: an X86_MSR_POLICY's entry count and indices
+    (:func:`cpu_policy.msr_facts`), X86_CPUID_POLICY leaves past a release's arrays
+    (:func:`cpu_policy.cpuid_limits`), HVM context entry sizes and CPU_MSR indices
+    (:func:`_releases_taking_hvm_context`), an HVM_PARAMS index at or above a release's
+    HVM_NR_PARAMS (:func:`hvm_params.nr_params`). Content every release refuses is a
+    rule's business, not this; the corpus recipes declare restorability from it
+    (generators/corpus/framework.py:readable)."""
+    every = all_releases()
+    if rtype == XcRecType.X86_MSR_POLICY and body and not len(body) % 16:
+        indices = [i for (i,) in struct.iter_unpack(endian + "I12x", body)]
+        known = cpu_policy.MSR_INDICES
+        rels = frozenset(
+            r
+            for r in every
+            if r < STREAM_V3_SINCE
+            or (
+                len(indices) <= cpu_policy.msr_facts(r).max_entries
+                and all(
+                    cpu_policy.msr_facts(r).width(i) is not None or i not in known for i in indices
+                )
+            )
+        )
+        return rels, "xen/lib/x86/msr.c:x86_msr_copy_from_buffer"
+    if rtype == XcRecType.X86_CPUID_POLICY and body and not len(body) % 24:
+        # the leaves current Xen takes, against each release's smaller arrays
+        now = {(p.rule, p.offset) for p in cpu_policy.check_cpuid(body, endian)}
+        rels = frozenset(
+            r
+            for r in every
+            if r < STREAM_V3_SINCE
+            or {(p.rule, p.offset) for p in cpu_policy.check_cpuid(body, endian, r)} <= now
+        )
+        return rels, "xen/lib/x86/cpuid.c:x86_cpuid_copy_from_buffer"
+    if rtype == XcRecType.HVM_CONTEXT:
+        return _releases_taking_hvm_context(body)
+    if rtype == XcRecType.HVM_PARAMS and len(body) >= 8:
+        n = (len(body) - 8) // 16
+        indices = [
+            i & 0xFFFFFFFF for (i,) in struct.iter_unpack(endian + "Q8x", body[8 : 8 + 16 * n])
+        ]
+        top = max((i for i in indices if i < hvm_params.HVM_NR_PARAMS), default=-1)
+        rels = frozenset(r for r in every if r < STREAM_V2_SINCE or top < hvm_params.nr_params(r))
+        return rels, "xen/arch/x86/hvm/hvm.c:hvmop_set_param"
+    return None
+
+
+def _releases_taking_hvm_context(blob: bytes) -> tuple[frozenset[Release], str] | None:
+    """:func:`releases_taking` for an HVM context blob (its descriptors read here, the
+    blob's framing being the rules' business): an entry whose size changed and that a
+    release's load handler takes at another size (:func:`hvm_context.size_refused`),
+    and a CPU_MSR index a release does not restore (:func:`hvm_context.cpu_msr_handled`)."""
+    every = [r for r in all_releases() if r >= STREAM_V2_SINCE]
+    ok = set(every)
+    functions: list[str] = []
+    off = 0
+    while off + 8 <= len(blob):
+        tc, _inst, length = struct.unpack_from("<HHI", blob, off)
+        payload = blob[off + 8 : off + 8 + length]
+        off += 8 + length
+        if tc == Typecode.END:
+            break
+        if tc in SIZE_CHANGED:
+            refused = {r for r in ok if size_refused(tc, length, r)}
+            if refused:
+                ok -= refused
+                functions.append("xen/arch/x86/hvm/save.c:_hvm_check_entry")
+        if tc == Typecode.CPU_MSR and len(payload) >= 8:
+            count = min(struct.unpack_from("<I", payload)[0], (len(payload) - 8) // 16)
+            for k in range(count):
+                index = struct.unpack_from("<I", payload, 8 + 16 * k)[0]
+                if index in CPU_MSR_HANDLED:
+                    refused = {r for r in ok if index not in cpu_msr_handled(r)}
+                    if refused:
+                        ok -= refused
+                        functions.append("xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs")
+    if not functions:
+        return None
+    legacy = {r for r in all_releases() if r < STREAM_V2_SINCE}
+    return frozenset(ok | legacy), functions[0]
+
+
 # --- the judgement ------------------------------------------------------------------
 
 
@@ -398,7 +497,8 @@ class Judge:
             at = ev.offset if offset is None else offset
             reason = Reason(at, message, ev.layer, ev.index, ev.name, rule, function)
         else:
-            reason = Reason(getattr(ev, "offset", 0), message, _layer_of(ev), function=function)
+            at = getattr(ev, "offset", 0) if offset is None else offset
+            reason = Reason(at, message, _layer_of(ev), rule=rule, function=function)
         self.report.reasons.append(reason)
         if key is not None:
             self._first[key] = reason
@@ -430,12 +530,33 @@ class Judge:
             self.note("a XAPI suspend image is restored by xenopsd, which drives libxc itself")
         elif isinstance(ev, LibvirtHeader | Trailer):
             pass
-        else:  # the legacy reader's events
+        else:  # the legacy reader's events (the reader has loaded their module)
+            from .legacy.read import LegacyChunk, LegacyHvmTail
+
             if not self.legacy:
                 self._legacy()
             guest = getattr(ev, "guest", None)
             if isinstance(guest, str) and not self.legacy_guest:
                 self.legacy_guest = guest
+            if isinstance(ev, LegacyChunk) and ev.type in _UNCONVERTED:
+                self._unconverted(ev)
+            if isinstance(ev, LegacyHvmTail):
+                # xc_domain_restore (4.0-4.5) and, after convert-legacy-stream, libxc's
+                # HVM restorer hand the blob to the same hvm_load
+                self._hvm_blob(ev, ev.context, ev.context_offset)
+
+    def _unconverted(self, ev: Any) -> None:
+        """A chunk libxl's path from 4.6 cannot convert: convert-legacy-stream (4.6 to
+        4.22) raises RuntimeError("todo") at Remus compression and tmem chunks."""
+        if self.rel < STREAM_V2_SINCE:
+            return
+        self.refuse(
+            ev,
+            f"{_UNCONVERTED[ev.type]} chunk: Xen {self.r} restores a legacy image through "
+            "convert-legacy-stream, which does not implement it (RuntimeError 'todo')",
+            ("unconverted", ev.type),
+            "tools/python/scripts/convert-legacy-stream:read_chunks",
+        )
 
     def _legacy(self) -> None:
         self.legacy = True
@@ -590,6 +711,8 @@ class Judge:
             self._hvm_context(ev)
         elif t == XcRecType.HVM_PARAMS and self.domain_type == DomainType.X86_HVM:
             self._hvm_params(ev)
+        elif t in (XcRecType.X86_CPUID_POLICY, XcRecType.X86_MSR_POLICY) and v3_rules:
+            self._policy(ev)
         if t & 0x80000000:
             return  # an optional record the restorer does not handle is skipped
         if t in xc_handled(rel, self.domain_type):
@@ -618,11 +741,45 @@ class Judge:
                 return
 
     def _hvm_context(self, ev: RecordEvent) -> None:
-        """CPU_MSR indices this release does not restore (hvm_load_cpu_msrs: -ENXIO).
-        HVM-MSR-003 refuses an index no release restores; the ones some later release
-        restores are judged here, per release."""
+        self._hvm_blob(ev, ev.body, ev.body_offset)
+
+    def _hvm_blob(self, ev: Any, blob: bytes, base: int) -> None:
+        """What this release's hvm_load refuses and the spec allows (the blob of an
+        HVM_CONTEXT record, or of a legacy image's HVM tail at ``base``): a typecode
+        above the release's HVM_SAVE_CODE_MAX (4.0-4.4; HVM-TYPE-001 refuses one above
+        every release's), and CPU_MSR indices it does not restore (hvm_load_cpu_msrs:
+        -ENXIO; HVM-MSR-003 refuses an index no release restores)."""
         handled = cpu_msr_handled(self.rel)
-        ctx = decode_hvm_context(ev.body)
+        ctx = decode_hvm_context(blob)
+        top = typecode_max(self.rel)
+        for e in ctx.entries:
+            if top < e.typecode <= TYPECODE_MAX:
+                self.refuse(
+                    ev,
+                    f"HVM context typecode {e.typecode} ({Typecode(e.typecode).name}): Xen "
+                    f"{self.r}'s hvm_load knows typecodes up to {top} (HVM_SAVE_CODE_MAX) "
+                    "and refuses the entry",
+                    ("typecode", e.typecode),
+                    "xen/common/hvm/save.c:hvm_load",
+                    offset=base + e.offset,
+                    rule="HVM-TYPE-001",
+                )
+        if self.rel >= STREAM_V2_SINCE:
+            for e in ctx.entries:
+                if e.typecode in SIZE_CHANGED and size_refused(e.typecode, e.length, self.rel):
+                    size, exact = release_size(e.typecode, self.rel)
+                    self.refuse(
+                        ev,
+                        f"HVM context {e.name} entry of {e.length} octets: Xen {self.r} loads "
+                        + (f"exactly {size}" if exact else f"at most {size}")
+                        + " (its own, older layout)",
+                        ("size", e.typecode),
+                        "xen/arch/x86/hvm/save.c:_hvm_check_entry",
+                        offset=base + e.offset,
+                        rule="HVM-SIZE-001" if exact else "HVM-SIZE-002",
+                    )
+        if top < Typecode.CPU_MSR:
+            return
         for e in ctx.of_type(Typecode.CPU_MSR):
             for k, m in enumerate((e.fields or {}).get("msr", [])):
                 index = m["index"]
@@ -634,7 +791,7 @@ class Judge:
                     f"does not restore it (a later release does), so it fails with -ENXIO",
                     ("msr", index),
                     "xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs",
-                    offset=ev.body_offset + e.payload_offset + 8 + 16 * k,
+                    offset=base + e.payload_offset + 8 + 16 * k,
                     rule="HVM-MSR-003",
                 )
 
@@ -646,6 +803,30 @@ class Judge:
         for p in hvm_params.check(ev.body, ev.endian, self.rel):
             r = rules.get(p.rule)
             if p.rule not in _HVMP_JUDGED or r is None or not refuses(r, self.rel):
+                continue
+            self.refuse(
+                ev,
+                p.message,
+                ("rule:" + p.rule, 0),
+                r.xen_function,
+                offset=ev.body_offset + p.offset,
+                rule=p.rule,
+            )
+
+    def _policy(self, ev: RecordEvent) -> None:
+        """A CPUID or MSR policy as this release's x86_{cpuid,msr}_copy_from_buffer
+        reads it (:mod:`cpu_policy` with the release: its arrays, its MSR indices, entry
+        limit and field widths); the checker's release-free diagnostics of the same rules
+        are left out."""
+        cpuid = ev.type == XcRecType.X86_CPUID_POLICY
+        size = 24 if cpuid else 16
+        if not ev.body or len(ev.body) % size:
+            return  # refused before the hypervisor sees it (XC-POL-001, -002)
+        check = cpu_policy.check_cpuid if cpuid else cpu_policy.check_msr
+        rules = load_rules()
+        for p in check(ev.body, ev.endian, self.rel):
+            r = rules.get(p.rule)
+            if r is None or not refuses(r, self.rel):
                 continue
             self.refuse(
                 ev,
@@ -728,6 +909,8 @@ class Judge:
                 continue
             if r.id in _HVMP_JUDGED and d.record_type == "HVM_PARAMS":
                 continue  # judged per release by _hvm_params
+            if r.id in _POLICY_JUDGED and d.record_type in _POLICY_RECORDS:
+                continue  # judged per release by _policy
             if (
                 self.legacy_guest == "hvm"
                 and r.id in LEGACY_PV_ONLY_FROM_4_6
@@ -786,10 +969,21 @@ class Judge:
         return self.report
 
 
+#: Legacy chunk types convert-legacy-stream leaves unimplemented (its read_chunks raises
+#: RuntimeError("todo")), by chunk type (xensave.legacy.format.Chunk).
+_UNCONVERTED = {
+    -5: "TMEM",
+    -6: "TMEM_EXTRA",
+    -12: "COMPRESSED_DATA",
+    -13: "ENABLE_COMPRESSION",
+}
 #: HVM_PARAMS entry rules whose answer depends on the release (Judge._hvm_params).
 _HVMP_JUDGED = frozenset(
     {"XC-HVMP-006", "XC-HVMP-007", "XC-HVMP-008", "XC-HVMP-009", "XC-HVMP-010"}
 )
+#: CPUID and MSR policy rules whose answer depends on the release (Judge._policy).
+_POLICY_JUDGED = frozenset(f"XC-POL-{n:03d}" for n in range(7, 13))
+_POLICY_RECORDS = frozenset({"X86_CPUID_POLICY", "X86_MSR_POLICY"})
 _XL = "tools/xl/xl_vmcontrol.c:create_domain"
 _LIBXL_READ = "tools/libs/light/libxl_stream_read.c:"
 _LIBXL_HDR = _LIBXL_READ + "stream_header_done"

@@ -16,7 +16,7 @@ from xensave.model import LibxcStream, Record
 
 from . import bases as B
 from .bases import X
-from .framework import recipe
+from .framework import Restore, recipe
 
 NONE = 0xFFFFFFFF  # XEN_CPUID_NO_SUBLEAF
 Leaf = tuple[int, int, int, int, int, int]
@@ -30,6 +30,8 @@ LEAVES: list[Leaf] = [
     (0x80000000, NONE, 0x80000008, 0, 0, 0),
 ]
 MSRS: list[Msr] = [(0xCE, 0, 0x80000000), (0x10A, 0, 0)]
+_CPUID_FROM_BUFFER = "xen/lib/x86/cpuid.c:x86_cpuid_copy_from_buffer"
+_MSR_FROM_BUFFER = "xen/lib/x86/msr.c:x86_msr_copy_from_buffer"
 
 
 def _with(
@@ -138,9 +140,12 @@ def msr_arch_caps_64(guest: str) -> LibxcStream:
 @recipe(
     "cpu-policy-every-leaf",
     "X86_CPUID_POLICY with every leaf and subleaf the policy holds (120, the most allowed) "
-    "and X86_MSR_POLICY with both MSRs",
+    "and X86_MSR_POLICY with both MSRs: Xen 4.17 and later restore it (4.14-4.16 have no "
+    "leaf 7 subleaf 2, 4.14 and 4.15 no leaves past 0x8000001c, 4.14 no MSR 0x10a)",
     tags=("cpu-policy", "boundary"),
     exercises=("XC-POL-007", "XC-POL-008", "XC-POL-009", "XC-POL-010", "XC-POL-011"),
+    # CPUID_GUEST_NR_FEAT grew to 3 in 4.17 (xen/include/xen/lib/x86/cpuid.h at each tag)
+    restore=Restore("4.17-", (_CPUID_FROM_BUFFER, _MSR_FROM_BUFFER)),
 )
 def every_leaf() -> LibxcStream:
     leaves: list[Leaf] = []

@@ -58,7 +58,9 @@ from xensave.target import (
     format_releases,
     libxl_handled,
     release_set,
+    releases_taking,
     xc_versions,
+    xl_mandatory_known,
 )
 from xensave.writer import to_bytes
 
@@ -223,6 +225,14 @@ def readable(
                 rels = frozenset(r for r in rels if r >= first)
                 if _RECORD_TYPES not in by:
                     by.append(_RECORD_TYPES)
+        big = xc is not None and xc.image_header is not None and xc.image_header.big_endian
+        endian = ">" if big else "<"
+        for rec in xc.records if xc is not None else ():
+            taking = releases_taking(rec.type, rec.body_bytes(endian), endian)
+            if taking is not None and rels - taking[0]:
+                rels &= taking[0]
+                if taking[1] not in by:
+                    by.append(taking[1])
         libxl_types = _libxl_types(image) if image is not None else set()
         known = frozenset(r for r in rels if libxl_types <= libxl_handled(r))
         if known != rels:  # a record type (CHECKPOINT_STATE) the release's libxl lacks
@@ -231,6 +241,11 @@ def readable(
         return rels, by
     if "libxl" in layers:  # a libxl stream with no libxc stream in it
         return frozenset(r for r in every if r >= STREAM_V2_SINCE), [_XL_FLAGS]
+    if isinstance(image, XlFile):  # xl's JSON flag arrived in 4.5: older xl refuses it
+        flags = image.effective_mandatory_flags()
+        rels = frozenset(r for r in every if not flags & ~xl_mandatory_known(r))
+        if rels != every:
+            return rels, [*_READS_LEGACY, _XL_FLAGS]
     return every, list(_READS_LEGACY)
 
 

@@ -14,11 +14,12 @@ from collections.abc import Callable
 
 from xensave.bodies import PageData
 from xensave.constants import PageType
-from xensave.model import LibxcStream, Record
+from xensave.legacy.samples import Sample
+from xensave.model import Image, LibxcStream, Record, XlFile
 
 from . import bases as B
 from .bases import X
-from .framework import Restore, recipe
+from .framework import Built, Restore, recipe
 
 Entry = tuple[int, int, bytes]
 
@@ -927,3 +928,101 @@ def every_msr() -> LibxcStream:
     items = entries(1)
     items[_find(items, CPU_MSR)] = (CPU_MSR, 0, msrs([(i, 0) for i in [*every, 0xC0011027]]))
     return _lean(pack(items))
+
+
+# --- legacy HVM images: what each release's hvm_load takes -------------------------------
+
+
+def _legacy_sample(extra: list[Entry]) -> Sample:
+    """A small legacy (Xen 4.5 layout) HVM image, one pfn of memory, whose HVM context
+    carries ``extra`` entries before its END, and what converting it must give."""
+    from xensave.legacy.format import HvmTail, PageBatch
+    from xensave.legacy.samples import build as build_legacy
+
+    s = build_legacy(64, "hvm")
+    context = b""
+    for cp in s.image.checkpoints:
+        body = [b for b in cp.body if not isinstance(b, PageBatch)]
+        cp.body = [PageBatch([0], [bytes(4096)]), *body]
+        tail = cp.tail
+        assert isinstance(tail, HvmTail) and tail.context[-8:] == struct.pack("<HHI", END, 0, 0)
+        tail.context = context = tail.context[:-8] + pack([*extra, (END, 0, b"")])
+    recs = s.expected.records
+    at = next(k for k, r in enumerate(recs) if r.type == X.PAGE_DATA)
+    recs = [r for r in recs if r.type != X.PAGE_DATA]
+    recs.insert(at, Record(X.PAGE_DATA, PageData([0], [bytes(4096)])))  # pfn 0, NOTAB
+    s.expected.records = [
+        Record(X.HVM_CONTEXT, context) if r.type == X.HVM_CONTEXT else r for r in recs
+    ]
+    return s
+
+
+def _legacy_with(extra: list[Entry]) -> Built:
+    from xensave.legacy.format import encode
+
+    return Built(XlFile(b""), encode(_legacy_sample(extra).image))
+
+
+#: The legacy HVM context cases' entries, by case name (legacy_expected).
+_LEGACY_EXTRA: dict[str, list[Entry]] = {
+    "y_legacy-legacy_hvm_hvm-context-tsc-adjust": [(TSC_ADJUST, 0, struct.pack("<q", -1000))],
+    "y_legacy-legacy_hvm_hvm-context-cpu-msr-bndcfgs": [(CPU_MSR, 0, msrs([(0xD90, 0)]))],
+    "y_legacy-legacy_hvm_hvm-context-cpu-msr-xss": [(CPU_MSR, 0, msrs([(0xDA0, 0)]))],
+}
+
+
+def legacy_expected() -> dict[str, tuple[str, Image]]:
+    """What converting each legacy HVM context case must give (legacy.expected_conversions)."""
+    return {n: ("libxl", _legacy_sample(e).expected.libxl(3)) for n, e in _LEGACY_EXTRA.items()}
+
+
+#: hvm_load (xen/common/hvm/save.c up to 4.9) refuses a typecode above the release's
+#: HVM_SAVE_CODE_MAX; hvm_load_cpu_msrs an MSR the release does not restore.
+_HVM_LOAD_OLD = "xen/common/hvm/save.c:hvm_load"
+_LOAD_MSRS = "xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs"
+
+
+@recipe(
+    "hvm-context-tsc-adjust",
+    "a legacy HVM image whose HVM context has a TSC_ADJUST entry (typecode 19), as Xen "
+    "4.3-4.5 save it: 4.0-4.2 do not know the typecode (HVM_SAVE_CODE_MAX 15-18) and refuse",
+    tags=("legacy-stream", "hvm-context"),
+    exercises=("HVM-TYPE-001",),
+    restore=Restore("4.3-", (_HVM_LOAD_OLD,)),
+    guest="hvm",
+    profile=None,
+    layers=("legacy",),
+)
+def legacy_tsc_adjust() -> Built:
+    return _legacy_with(_LEGACY_EXTRA["y_legacy-legacy_hvm_hvm-context-tsc-adjust"])
+
+
+@recipe(
+    "hvm-context-cpu-msr-bndcfgs",
+    "a legacy HVM image whose HVM context has a CPU_MSR entry (typecode 20) with "
+    "MSR_IA32_BNDCFGS, as Xen 4.5 saves it: 4.0-4.4 do not know the typecode",
+    tags=("legacy-stream", "hvm-context"),
+    exercises=("HVM-TYPE-001", "HVM-MSR-003"),
+    restore=Restore("4.5-", (_HVM_LOAD_OLD, _LOAD_MSRS)),
+    guest="hvm",
+    profile=None,
+    layers=("legacy",),
+)
+def legacy_cpu_msr_bndcfgs() -> Built:
+    return _legacy_with(_LEGACY_EXTRA["y_legacy-legacy_hvm_hvm-context-cpu-msr-bndcfgs"])
+
+
+@recipe(
+    "hvm-context-cpu-msr-xss",
+    "a legacy HVM image whose CPU_MSR entry has MSR_IA32_XSS (0xda0), which no legacy "
+    "saver wrote: valid, but hvm_load_cpu_msrs restores it from Xen 4.7 only (4.5 and 4.6 "
+    "answer -ENXIO, 4.0-4.4 do not know CPU_MSR)",
+    tags=("legacy-stream", "hvm-context"),
+    exercises=("HVM-MSR-003",),
+    restore=Restore("4.7-", (_HVM_LOAD_OLD, _LOAD_MSRS)),
+    guest="hvm",
+    profile=None,
+    layers=("legacy",),
+)
+def legacy_cpu_msr_xss() -> Built:
+    return _legacy_with(_LEGACY_EXTRA["y_legacy-legacy_hvm_hvm-context-cpu-msr-xss"])

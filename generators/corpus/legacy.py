@@ -78,7 +78,8 @@ def _sample(width: int, kind: str, xl: bool = False) -> LegacyImage | XlFile:
 
 def _bytes(image: LegacyImage | XlFile) -> Built:
     data = to_bytes(image) if isinstance(image, XlFile) else encode(image)
-    return Built(XlFile(b""), data)
+    # an xl file's header (its flags) is the model: readable() reads xl's JSON flag there
+    return Built(image if isinstance(image, XlFile) else XlFile(b""), data)
 
 
 # --- valid images ------------------------------------------------------------------------
@@ -140,6 +141,15 @@ for _w in (32, 64):
     guest="x86_64-pv",
     profile=None,
     layers=("legacy",),
+    # libxl's path from 4.6 converts first, and convert-legacy-stream's read_chunks raises
+    # RuntimeError("todo") at ENABLE_COMPRESSION
+    restore=Restore(
+        "4.0-4.5",
+        (
+            "tools/libxc/xc_domain_restore.c:xc_domain_restore",
+            "tools/python/scripts/convert-legacy-stream:read_chunks",
+        ),
+    ),
 )
 def remus() -> Built:
     return _bytes(build(64, "pv", remus=True).image)
@@ -181,6 +191,9 @@ def expected_conversions() -> dict[str, tuple[str, Image]]:
     out["y_legacy-legacy_x86_64-pv_remus-compressed"] = ("libxl", s.expected.libxl(3))
     s = build(32, "hvm", dm=b"QemuDeviceModelRecord")
     out["y_legacy-legacy_hvm_qemu-to-eof"] = ("libxl", s.expected.libxl(3))
+    from .hvm_context import legacy_expected  # its legacy HVM context cases
+
+    out.update(legacy_expected())
     return out
 
 
@@ -220,7 +233,8 @@ def _broken(
         if patch is not None:
             data = patch(data)
         if xl:
-            data = to_bytes(XlFile(data, config=XL_CONFIG, mandatory_flags=1))
+            xl_file = XlFile(data, config=XL_CONFIG, mandatory_flags=1)
+            return Built(xl_file, to_bytes(xl_file))
         return Built(XlFile(b""), data)
 
     make.__name__ = "broken_" + slug.replace("-", "_")

@@ -847,6 +847,7 @@ def hvm_params_viridian_changed(version: int) -> LibxcStream:
 
 
 _SET_PARAM = "xen/arch/x86/hvm/hvm.c:hvm_allow_set_param"
+_HVMOP_SET = "xen/arch/x86/hvm/hvm.c:hvmop_set_param"
 
 
 @recipe(
@@ -855,7 +856,8 @@ _SET_PARAM = "xen/arch/x86/hvm/hvm.c:hvm_allow_set_param"
     "4.12 and later let it change only while zero (-EEXIST)",
     tags=("hvm-params",),
     exercises=("XC-HVMP-010",),
-    restore=Restore("4.6-4.11", (_SET_PARAM,)),
+    # 4.6-4.8 know no VM86_TSS_SIZED (37), which 4.13's parameters carry (hvmop_set_param)
+    restore=Restore("4.9-4.11", (_SET_PARAM, _HVMOP_SET)),
 )
 def hvm_params_ioreq_pfn_changed() -> LibxcStream:
     s, p = _lean_params(2)
@@ -870,7 +872,7 @@ def hvm_params_ioreq_pfn_changed() -> LibxcStream:
     tags=("hvm-params", "reserved-bits"),
     args=(2,),
     breaks=("XC-HVMP-006",),
-    restore=Restore("4.6-", ("tools/libs/ctrl/xc_domain.c:xc_hvm_param_set",)),
+    restore=Restore("4.9-", ("tools/libs/ctrl/xc_domain.c:xc_hvm_param_set", _HVMOP_SET)),
 )
 @recipe(
     "hvm-params-index-above-32-bits",
@@ -879,7 +881,14 @@ def hvm_params_ioreq_pfn_changed() -> LibxcStream:
     tags=("hvm-params", "reserved-bits"),
     args=(3,),
     breaks=("XC-HVMP-006",),
-    restore=Restore("4.14-", ("tools/libs/ctrl/xc_domain.c:xc_hvm_param_set",)),
+    # 4.19's MSR policy carries ARCH_CAPABILITIES, which 4.14 does not take
+    restore=Restore(
+        "4.15-",
+        (
+            "tools/libs/ctrl/xc_domain.c:xc_hvm_param_set",
+            "xen/lib/x86/msr.c:x86_msr_copy_from_buffer",
+        ),
+    ),
 )
 def hvm_params_index_above_32_bits(version: int) -> LibxcStream:
     s, p = _lean_params(version)
