@@ -18,7 +18,8 @@ question and is not looked at here. Rules: ``spec/libxc-stream.md`` (XC-POL-007 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+
+from ._slots import Struct
 
 __all__ = [
     "CPUID_MAX_LEAVES",
@@ -35,8 +36,7 @@ MSR_INTEL_PLATFORM_INFO = 0xCE
 MSR_ARCH_CAPABILITIES = 0x10A
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(Struct, frozen=True):
     """The sizes of struct cpu_policy's CPUID arrays in one Xen release."""
 
     basic: int  # CPUID_GUEST_NR_BASIC: leaves 0 .. basic-1
@@ -76,8 +76,7 @@ def cpuid_limits(release: tuple[int, int]) -> Limits:
     return next((lim for since, lim in _LIMITS if release >= since), _LIMITS[-1][1])
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """A broken rule; ``offset`` is relative to the start of the record's body."""
 
     rule: str
