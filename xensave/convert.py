@@ -23,12 +23,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
-from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
+from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, Cloner, sync_file_range
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID, add_legacy_flags, reason
 from .constants import (
     LIBXL_OPT_LEGACY,
     PV_VCPU_CONTEXT_SIZE,
     REC_LENGTH_MAX,
+    XC_REC_ALIGN_PAD,
     XL_MAGIC,
     DomainType,
     EmulatorId,
@@ -112,11 +113,30 @@ class _Out:
     conversion goes on and the fsync before the rename waits for what the disk has not
     yet written, not for the whole image."""
 
-    def __init__(self, fd: int, writeback: bool = False) -> None:
+    def __init__(self, fd: int, writeback: bool = False, align: bool = False) -> None:
         self.fd = fd
         self.pos = 0
         self.flushed = 0  # output below this offset has had its writeback started
         self.sfr = sync_file_range() if writeback else None
+        self.align = align  # page contents on 4096-octet boundaries (--align-pages)
+        self.cloner: Cloner | None = None  # made on the first copy from the input
+        self.pads = self.pad_bytes = 0  # alignment padding records written
+        self.unaligned = 0  # PAGE_DATA records that no padding can align
+
+    def page_data(self, entries: int, endian: str) -> None:
+        """Before a PAGE_DATA record with ``entries`` pfn entries and page contents:
+        with ``align``, the padding record that puts its contents on a page boundary."""
+        if self.align:
+            from .writer import align_pad
+
+            if self.pos % 8:
+                self.unaligned += 1
+                return
+            pad = align_pad(self.pos, entries, endian)
+            if pad:
+                self.write(pad)
+                self.pads += 1
+                self.pad_bytes += len(pad)
 
     def write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
@@ -141,6 +161,14 @@ class _Out:
     def copy_in(self, in_fd: int, offset: int, n: int) -> None:
         """Copy ``n`` input octets from ``offset`` (positioned reads: the input's own
         file position is left alone)."""
+        if self.cloner is None or self.cloner.src != in_fd:
+            self.cloner = Cloner(in_fd, self.fd)
+        shared = self.cloner.clone(offset, self.pos, n)
+        if shared:  # OUT now shares these blocks with IN: nothing was written
+            self.pos += shared
+            os.lseek(self.fd, self.pos, os.SEEK_SET)
+            offset += shared
+            n -= shared
         while n > 0:
             got = 0
             try:
@@ -365,6 +393,8 @@ class _Legacy:
         if not n:
             return
         nbytes = ev.data_pages * PAGE_SIZE
+        if nbytes:
+            self.out.page_data(n, "<")
         self.out.write(struct.pack("<IIII", XcRecType.PAGE_DATA, 8 + 8 * n + nbytes, n, 0))
         self.out.write(entries)
         if self.where is not None:
@@ -543,6 +573,7 @@ class _Version:
         self.src_versions: set[int] = set()
         self.sde_done = True
         self.dropped: dict[str, int] = {}
+        self.pads = 0  # alignment padding records of the input, left out
         self.guest = 0
 
     def run(self, events: Iterator[Event]) -> None:
@@ -554,6 +585,11 @@ class _Version:
                 "does not know it; the domain's CPU policy is then the receiver's default)"
                 if name != "STATIC_DATA_END"
                 else f"dropped {n} STATIC_DATA_END record{'s' if n != 1 else ''} (implied in v2)"
+            )
+        if self.pads:
+            self.notes.append(
+                f"left out {self.pads} alignment padding record{'s' if self.pads != 1 else ''} "
+                "of IN (they pad for IN's layout; --align-pages pads OUT anew)"
             )
 
     def event(self, ev: Event) -> None:
@@ -613,6 +649,9 @@ class _Version:
         out = self.out
         if ev.layer == "libxc":
             t = ev.type
+            if t == XC_REC_ALIGN_PAD:
+                self.pads += 1
+                return
             if ev.length > REC_LENGTH_MAX:  # refused before copying gigabytes
                 raise ConvertError(
                     f"{ev.offset:#x}: record #{ev.index} {ev.name}: XC-REC-008: body_length "
@@ -634,6 +673,8 @@ class _Version:
             elif not self.sde_done and t not in _STATIC:
                 out.record(XcRecType.STATIC_DATA_END, b"", ev.endian)
                 self.sde_done = True
+        if ev.page_bytes and ev.layer == "libxc" and ev.type == XcRecType.PAGE_DATA:
+            out.page_data((len(ev.body) - 8) // 8, ev.endian)
         out.write(struct.pack(f"{ev.endian}II", ev.type, ev.length))
         if ev.page_bytes:
             out.write(ev.body)
@@ -665,6 +706,7 @@ def convert(
     verify: bool = True,
     sync: bool | None = None,
     force: bool = False,
+    align_pages: bool = False,
 ) -> ConvertResult:
     """Convert the image at ``src`` into ``dst``. Raises ConvertError (nothing written)
     or OSError.
@@ -675,7 +717,10 @@ def convert(
     is on disk; a new file costs no fsync, whose price is the disk's write speed, and a
     crash can lose only the new file, which the untouched input can make again.
     ``force``: replace an existing regular ``dst`` (never anything else); without it
-    an existing ``dst`` is refused (OutputError)."""
+    an existing ``dst`` is refused (OutputError).
+    ``align_pages``: put an alignment padding record (optional, which Xen's restorer
+    skips) before each PAGE_DATA so that its page contents start on a 4096-octet
+    boundary of ``dst``."""
     from .outputs import check_output, create_temp
 
     exists = check_output(src, dst, force)  # OutputError: exit 2
@@ -693,8 +738,24 @@ def convert(
         raise
     ok = False
     try:
-        out = _Out(fd, writeback=sync)
+        out = _Out(fd, writeback=sync, align=align_pages)
         result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss)
+        if out.pads:
+            result.notes.append(
+                f"page contents aligned to 4096 bytes: {out.pads} padding record"
+                f"{'s' if out.pads != 1 else ''} added ({out.pad_bytes} bytes)"
+            )
+        if out.unaligned:
+            result.notes.append(
+                f"{out.unaligned} PAGE_DATA record{'s' if out.unaligned != 1 else ''} not "
+                "aligned: the libxc stream starts off an 8-byte boundary of OUT (the xl "
+                "header's optional data is not a multiple of 8 bytes long), and records "
+                "are multiples of 8 from their stream's start"
+            )
+        if out.cloner is not None and out.cloner.shared:
+            result.notes.append(
+                f"{out.cloner.shared} bytes of page data share IN's blocks (reflink), not copied"
+            )
         umask = os.umask(0)  # the mode a new file gets (mkstemp's is 0600)
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)
@@ -780,7 +841,7 @@ def _convert(
         ahead = pre
     vc.run(_chain(ahead, events))
     target_name = f"libxc-v{vc.version}"
-    if vc.src_versions == {vc.version}:
+    if vc.src_versions == {vc.version} and not vc.pads and not out.pads:
         vc.notes.append(f"the image already is {target_name}: copied unchanged")
     return ConvertResult(
         "/".join(f"libxc-v{v}" for v in sorted(vc.src_versions)), target_name, out.pos, vc.notes
@@ -855,6 +916,13 @@ def register(sub: object) -> None:
         help="never fsync OUT, not even when it replaces a file (a crash may then leave "
         "an incomplete OUT in place of the old one)",
     )
+    p.add_argument(
+        "--align-pages",
+        action="store_true",
+        help="start the page contents of every PAGE_DATA record on a 4096-byte boundary "
+        "of OUT, with an optional padding record before it (Xen's restorer skips it); "
+        "costs under 4 KiB per record, lets export share or map pages",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
 
@@ -872,6 +940,7 @@ def cmd_convert(args: object) -> int:
             allow_loss=a.allow_loss,  # type: ignore[attr-defined]
             sync=True if a.sync else False if a.no_sync else None,  # type: ignore[attr-defined]
             force=a.force,  # type: ignore[attr-defined]
+            align_pages=a.align_pages,  # type: ignore[attr-defined]
         )
     except LegacyAmbiguous as e:
         print(f"xensave: convert: {a.input}: {e.message}", file=sys.stderr)  # type: ignore[attr-defined]

@@ -3,7 +3,9 @@ each run of pages lies in the input (or a spool), which pfn it starts at and how
 pages it holds, the set of pfns sent (as runs) and the vCPU registers; page contents
 are never held in memory. ``replay`` then copies the runs in stream order (so when live
 migration sent a page several times the last copy wins) to wherever the output wants
-them: ``copy_file_range`` where the kernel allows, ``pread``/``pwrite`` otherwise.
+them: shared blocks (reflink) where the filesystem has them and a run sits on block
+boundaries in both files (a page-aligned stream), ``copy_file_range`` where the kernel
+allows, ``pread``/``pwrite`` otherwise.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
+from ._writeback import Cloner
 from .bodies import has_data
 from .console import EXIT_ERROR, EXIT_INVALID
 from .constants import PAGE_DATA_PFN_MASK, PAGE_DATA_TYPE_SHIFT, REC_LENGTH_MAX, XcRecType
@@ -233,16 +236,22 @@ class WriteObserver(Protocol):
 
 
 class Copier:
-    """Copy byte ranges between file descriptors: copy_file_range where possible."""
+    """Copy byte ranges between file descriptors: shared blocks, else copy_file_range,
+    else pread/pwrite. ``cloner.shared`` says how much was shared."""
 
     def __init__(self, src: int, dst: int, writeback: WriteObserver | None = None) -> None:
         self.src = src
         self.dst = dst
         self.cfr = hasattr(os, "copy_file_range")
         self.writeback = writeback
+        self.cloner = Cloner(src, dst)
 
     def copy(self, src_off: int, dst_off: int, n: int) -> None:
-        if self.writeback is not None:
+        shared = self.cloner.clone(src_off, dst_off, n)
+        src_off += shared
+        dst_off += shared
+        n -= shared
+        if self.writeback is not None and n:
             self.writeback.wrote(n)
         while n > 0 and self.cfr:
             try:
@@ -273,9 +282,10 @@ def replay(
     dst_fd: int,
     place: Callable[[int, int], Iterator[tuple[int, int, int]]],
     writeback: WriteObserver | None = None,
-) -> None:
+) -> int:
     """Copy every op in stream order; ``place(pfn, n)`` yields (page offset in the
-    run, output offset, pages) for the parts of the run that go to the output."""
+    run, output offset, pages) for the parts of the run that go to the output.
+    Returns how many octets the output shares with the input (reflink)."""
     ps = idx.page_size
     cp = Copier(src_fd, dst_fd, writeback)
     ops = idx.ops
@@ -283,3 +293,9 @@ def replay(
         src, pfn, n = ops[i], ops[i + 1], ops[i + 2]
         for k, out, m in place(pfn, n):
             cp.copy(src + k * ps, out, m * ps)
+    if cp.cloner.shared:
+        idx.notes.append(
+            f"{cp.cloner.shared} bytes of page contents share the image's blocks (reflink), "
+            "not copied"
+        )
+    return cp.cloner.shared

@@ -30,6 +30,7 @@ from .constants import (
     XC_DOMAIN_HEADER_SIZE,
     XC_ID,
     XC_IMAGE_HEADER_SIZE,
+    XC_REC_ALIGN_PAD,
     XL_BYTEORDER_VALUE,
     XL_HEADER_SIZE,
     XL_MAGIC,
@@ -239,6 +240,8 @@ def record_name(layer: str, rtype: int) -> str:
     try:
         return enum(rtype).name
     except ValueError:
+        if rtype == XC_REC_ALIGN_PAD and layer == "libxc":
+            return "ALIGN_PAD"  # xensave's, not Xen's (spec/libxc-stream.md)
         kind = "optional" if rtype & 0x80000000 else "mandatory"
         return f"UNKNOWN_{kind.upper()}_{rtype:#010x}"
 
