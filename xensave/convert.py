@@ -23,7 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
-from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, Cloner, sync_file_range
+from ._writeback import (
+    SYNC_FILE_RANGE_WRITE,
+    WRITEBACK_STEP,
+    Bounce,
+    Cloner,
+    same_phase,
+    sync_file_range,
+)
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID, add_legacy_flags, reason
 from .constants import (
     LIBXL_OPT_LEGACY,
@@ -122,6 +129,7 @@ class _Out:
         self.cloner: Cloner | None = None  # made on the first copy from the input
         self.pads = self.pad_bytes = 0  # alignment padding records written
         self.unaligned = 0  # PAGE_DATA records that no padding can align
+        self.bounce: Bounce | None = None  # for copies copy_file_range is slow at
 
     def page_data(self, entries: int, endian: str) -> None:
         """Before a PAGE_DATA record with ``entries`` pfn entries and page contents:
@@ -171,13 +179,16 @@ class _Out:
             n -= shared
         while n > 0:
             got = 0
-            try:
-                step = _COPY_CHUNK if self.sfr is not None else 1 << 30
-                got = os.copy_file_range(in_fd, self.fd, min(n, step), offset)
-            except OSError:
-                got = 0
-            if got <= 0:
-                data = os.pread(in_fd, min(n, _COPY_CHUNK), offset)
+            if same_phase(offset, self.pos):
+                try:
+                    step = _COPY_CHUNK if self.sfr is not None else 1 << 30
+                    got = os.copy_file_range(in_fd, self.fd, min(n, step), offset)
+                except OSError:
+                    got = 0
+            if got <= 0:  # through a buffer (pages land off their page boundaries)
+                if self.bounce is None:
+                    self.bounce = Bounce()
+                data = self.bounce.read(in_fd, offset, n)
                 if not data:
                     raise ConvertError("the input ended early while copying page data")
                 self.write(data)

@@ -433,6 +433,12 @@ def _send_to_stdout(fd: int, size: int) -> None:
     sys.stdout.flush()
     out = sys.stdout.fileno()
     off = 0
+    with contextlib.suppress(OSError):  # the kernel moves it (pipe, file, socket)
+        while off < size:
+            sent = os.sendfile(out, fd, off, size - off)
+            if sent <= 0:
+                break
+            off += sent
     while off < size:
         data = os.pread(fd, min(COPY_CHUNK, size - off), off)
         if not data:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
-from ._writeback import Cloner
+from ._writeback import Bounce, Cloner, same_phase
 from .bodies import has_data
 from .console import EXIT_ERROR, EXIT_INVALID
 from .constants import PAGE_DATA_PFN_MASK, PAGE_DATA_TYPE_SHIFT, REC_LENGTH_MAX, XcRecType
@@ -245,6 +245,7 @@ class Copier:
         self.cfr = hasattr(os, "copy_file_range")
         self.writeback = writeback
         self.cloner = Cloner(src, dst)
+        self.bounce: Bounce | None = None
 
     def copy(self, src_off: int, dst_off: int, n: int) -> None:
         shared = self.cloner.clone(src_off, dst_off, n)
@@ -253,7 +254,7 @@ class Copier:
         n -= shared
         if self.writeback is not None and n:
             self.writeback.wrote(n)
-        while n > 0 and self.cfr:
+        while n > 0 and self.cfr and same_phase(src_off, dst_off):
             try:
                 done = os.copy_file_range(self.src, self.dst, min(n, 1 << 30), src_off, dst_off)
             except OSError as e:
@@ -266,14 +267,19 @@ class Copier:
             src_off += done
             dst_off += done
             n -= done
+        if n > 0 and self.bounce is None:
+            self.bounce = Bounce()
         while n > 0:
-            data = os.pread(self.src, min(n, COPY_CHUNK), src_off)
+            assert self.bounce is not None
+            data = self.bounce.read(self.src, src_off, n)
             if not data:
                 raise ExportError(f"input ends early at {src_off:#x}", EXIT_INVALID)
-            os.pwrite(self.dst, data, dst_off)
-            src_off += len(data)
-            dst_off += len(data)
-            n -= len(data)
+            while data:
+                done = os.pwrite(self.dst, data, dst_off)
+                data = data[done:]
+                src_off += done
+                dst_off += done
+                n -= done
 
 
 def replay(
