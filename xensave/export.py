@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
+from ._slots import Struct, field
 from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID
 from .constants import PAGE_DATA_PFN_MASK
@@ -223,8 +222,7 @@ class Input:
 # --- the exports ------------------------------------------------------------------------
 
 
-@dataclass
-class Summary:
+class Summary(Struct):
     kind: str
     output: str
     layer: str
@@ -556,6 +554,8 @@ def cmd_export(args: object) -> int:
         print(f"xensave: export: {e}", file=sys.stderr)
         return e.code
     if a.json:  # type: ignore[attr-defined]
+        import json
+
         print(json.dumps(s.as_json(), indent=2))
     if not a.quiet:  # type: ignore[attr-defined]
         mib = s.pages * s.page_size / (1 << 20)

@@ -15,13 +15,18 @@ import os
 import struct
 from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
+from ._slots import Struct, field
 from ._writeback import Bounce, Cloner, same_phase
-from .bodies import has_data
 from .console import EXIT_ERROR, EXIT_INVALID
-from .constants import PAGE_DATA_PFN_MASK, PAGE_DATA_TYPE_SHIFT, REC_LENGTH_MAX, XcRecType
+from .constants import (
+    PAGE_DATA_PFN_MASK,
+    PAGE_DATA_TYPE_SHIFT,
+    PAGE_TYPES_WITHOUT_DATA,
+    REC_LENGTH_MAX,
+    XcRecType,
+)
 from .vcpu_regs import Vcpu, hvm_context_cpus, pv_regs
 
 
@@ -36,8 +41,7 @@ class ExportError(Exception):
 # --- the index ------------------------------------------------------------------------
 
 
-@dataclass
-class Index:
+class Index(Struct):
     page_size: int = 4096
     ops: array[int] = field(default_factory=lambda: array("Q"))  # src_off, pfn, n
     runs: array[int] = field(default_factory=lambda: array("Q"))  # start, end (exclusive)
@@ -98,7 +102,6 @@ def build_index(
     ops point into it; with ``spool`` page contents are appended there and ops point
     into the spool. ``want(start, end)`` limits the copied runs (not the index of what
     was sent)."""
-    from .bodies import PageData
     from .console import format_read_error
     from .reader import Reader, ReadError, ReadOptions, RecordEvent
 
@@ -119,7 +122,7 @@ def build_index(
             if ev.type == XcRecType.PAGE_DATA and len(ev.body) >= 8:
                 if not ev.body_complete:
                     raise ExportError(_too_long(name, ev), _too_long_code(ev))
-                _page_data(idx, reader.st.page_size, ev, spool, want, PageData)
+                _page_data(idx, reader.st.page_size, ev, spool, want)
             elif ev.type == XcRecType.X86_PV_VCPU_BASIC and len(ev.body) >= 8:
                 vid = struct.unpack_from(f"{ev.endian}I", ev.body)[0]
                 got = pv_regs(ev.body[8:], ev.endian)
@@ -166,12 +169,13 @@ def _page_data(
     ev: object,
     spool: BinaryIO | None,
     want: Callable[[int, int], bool] | None,
-    page_data: type,
 ) -> None:
     from .reader import RecordEvent
 
     assert isinstance(ev, RecordEvent)
-    _, _, entries = page_data.decode_header(ev.body, ev.endian)  # type: ignore[attr-defined]
+    (count,) = struct.unpack_from(f"{ev.endian}I", ev.body)
+    avail_entries = min(count, (len(ev.body) - 8) // 8)
+    entries = list(struct.unpack_from(f"{ev.endian}{avail_entries}Q", ev.body, 8))
     avail = ev.page_bytes // ps
     base = ev.body_offset + len(ev.body)
     if spool is not None:
@@ -203,7 +207,7 @@ def _page_data(
         return
     for ent in entries:
         ptype = ent >> PAGE_DATA_TYPE_SHIFT
-        if not has_data(ptype):
+        if ptype in PAGE_TYPES_WITHOUT_DATA:
             idx.no_data += 1
             continue
         pfn = ent & PAGE_DATA_PFN_MASK
