@@ -46,9 +46,7 @@ from .constants import (
     XlMandatoryFlag,
 )
 from .legacy.format import (
-    HVM_PARAM_CHUNKS as LEGACY_HVM_PARAMS,
-)
-from .legacy.format import (
+    CONVERTER_VERSION,
     PAGE_SIZE,
     XTAB_FILLER,
     CompressionError,
@@ -58,6 +56,9 @@ from .legacy.format import (
     has_data,
     physmap_xenstore,
     split_compressed,
+)
+from .legacy.format import (
+    HVM_PARAM_CHUNKS as LEGACY_HVM_PARAMS,
 )
 from .legacy.format import (
     Chunk as LegacyChunkType,
@@ -75,7 +76,6 @@ from .legacy.read import (
     LegacyPvTail,
     LegacyTrailer,
 )
-from .legacy.samples import CONVERTER_VERSION
 from .outputs import OutputError
 from .reader import (
     Event,
