@@ -174,6 +174,11 @@ class Input:
 
         if self.path == "-":
             self.f = io.FileIO(sys.stdin.fileno(), "rb", closefd=False)
+            with contextlib.suppress(OSError):
+                if stat.S_ISFIFO(os.fstat(self.f.fileno()).st_mode):
+                    from .console import _grow_pipe
+
+                    _grow_pipe(self.f.fileno())  # fewer, larger splices
         else:
             try:
                 self.f = open(self.path, "rb")  # noqa: SIM115 (closed in close())

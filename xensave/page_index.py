@@ -106,15 +106,10 @@ def build_index(
     from .reader import Reader, ReadError, ReadOptions, RecordEvent
 
     idx = Index()
-    # a pipe's page contents go to the spool in bounded chunks as they are read
-    sink: Callable[[bytes], None] | None = None
-    if spool is not None:
-        out = spool
-
-        def sink(chunk: bytes) -> None:
-            out.write(chunk)
-
-    reader = Reader(f, ReadOptions(want_pages=spool is not None, page_sink=sink))
+    # a pipe's page contents go to the spool as they are read, spliced by the kernel
+    # (the spool is written through its descriptor only)
+    spool_fd = spool.fileno() if spool is not None else None
+    reader = Reader(f, ReadOptions(want_pages=spool is not None, page_fd=spool_fd))
     try:
         for ev in reader:
             if not isinstance(ev, RecordEvent) or ev.layer != "libxc":
@@ -178,8 +173,8 @@ def _page_data(
     entries = list(struct.unpack_from(f"{ev.endian}{avail_entries}Q", ev.body, 8))
     avail = ev.page_bytes // ps
     base = ev.body_offset + len(ev.body)
-    if spool is not None:
-        base = spool.tell() - ev.page_bytes  # the sink has written them already
+    if spool is not None:  # the reader has appended them to the spool already
+        base = os.lseek(spool.fileno(), 0, os.SEEK_CUR) - ev.page_bytes
     k = 0
     run_pfn = run_k = run_n = 0
 
