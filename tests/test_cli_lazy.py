@@ -59,3 +59,53 @@ def test_target_xen_loads_its_module_only_when_given(tmp_path: Path) -> None:
             check=True,
         ).stdout.split()
         assert out == ["0", loaded], args
+
+
+def test_fast_verify_reads_its_arguments_as_argparse_does() -> None:
+    """The plain verify the harness runs skips argparse; whatever it accepts, argparse
+    reads the same way, and whatever else goes to argparse."""
+    for argv in (
+        ["verify", "-q", "x.img"],
+        ["verify", "--quiet", "x.img"],
+        ["verify", "x.img", "--json"],
+        ["verify", "--stop-at-end", "-"],
+        ["verify", "-q", "-q", "--stop-at-end", "x.img"],
+    ):
+        fast = cli._fast_verify(argv)
+        assert fast is not None, argv
+        assert vars(fast) == vars(cli.build_parser("verify").parse_args(argv)), argv
+    for argv in (
+        ["verify"],
+        ["verify", "--qui", "x.img"],  # an abbreviation argparse accepts
+        ["verify", "-q", "--json", "x.img"],  # an error argparse reports
+        ["verify", "--", "x.img"],
+        ["verify", "a.img", "b.img"],
+        ["verify", "--target-xen", "4.6", "x.img"],
+        ["verify", "--legacy-width", "32", "x.img"],
+        ["verify", "--help"],
+        ["dump", "x.img"],
+    ):
+        assert cli._fast_verify(argv) is None, argv
+
+
+def test_fast_exit_keeps_output_and_status(tmp_path: Path) -> None:
+    """``run`` ends a plain verify with os._exit: its output must be complete and its
+    status the verdict's."""
+    good = tmp_path / "good.bin"
+    good.write_bytes(samples.valid_samples()[0].data)
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(samples.valid_samples()[0].data[:-8])
+    for image, rc in ((good, 0), (bad, 1)):
+        for flags in (["-q"], ["--json"], []):
+            p = subprocess.run(
+                [sys.executable, "-m", "xensave", "verify", *flags, str(image)],
+                capture_output=True,
+                text=True,
+            )
+            assert p.returncode == rc, (image, flags, p.stderr)
+            if flags == ["--json"]:
+                import json
+
+                assert json.loads(p.stdout)["valid"] is (rc == 0)
+            elif not flags:
+                assert p.stdout.endswith(")\n") and str(image) in p.stdout

@@ -59,7 +59,15 @@ class _StructMeta(type):
         ns["_defaults"] = defaults
         ns["_frozen"] = frozen
         ns["__init__"] = _make_init(name, fields, defaults, frozen)
+        if "__setattr__" not in ns:
+            # a mutable class gets the plain slot store: a checking one costs a Python
+            # call per assignment, thousands per image for the reader's events
+            ns["__setattr__"] = _frozen_setattr if frozen else object.__setattr__
         return super().__new__(mcs, name, bases, ns)
+
+
+def _frozen_setattr(self: Any, name: str, value: Any) -> None:
+    raise AttributeError(f"{type(self).__name__} is frozen: cannot set {name!r}")
 
 
 def _make_init(

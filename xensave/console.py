@@ -8,7 +8,6 @@ line) for these. It stays cheap to import: ``xensave verify`` loads it first.
 
 from __future__ import annotations
 
-import argparse
 import os
 import stat
 import sys
@@ -16,6 +15,8 @@ from collections.abc import Sized
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 if TYPE_CHECKING:
+    import argparse
+
     from .legacy.read import LegacyOptions
     from .source import ReadError
 
@@ -98,7 +99,7 @@ def add_legacy_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-def legacy_options(args: argparse.Namespace) -> LegacyOptions | None:
+def legacy_options(args: object) -> LegacyOptions | None:
     """The reader's ``ReadOptions.legacy`` from the --legacy-* flags (None without any,
     so that a non-legacy image loads no legacy code)."""
     width = getattr(args, "legacy_width", None)

@@ -70,6 +70,12 @@ REC_ALIGN = 8
 REC_HEADER_SIZE = 8
 REC_TYPE_OPTIONAL = 0x80000000
 REC_LENGTH_MAX = 128 << 20  # what Xen's restorer accepts per record
+#: xensave's alignment padding record (spec/libxc-stream.md#alignment-padding): an
+#: optional libxc record (bit 31) whose zero body puts the next PAGE_DATA's page
+#: contents on a page boundary. Not Xen's: Xen has defined no optional type (through
+#: 4.19) and numbers its types upwards from the bottom of each range, so the top of
+#: the optional range is the value least likely to meet one of Xen's.
+XC_REC_ALIGN_PAD = 0xFFFFFFF0
 
 PAGE_DATA_PFN_MASK = (1 << 52) - 1
 PAGE_DATA_RESERVED_MASK = 0xFF << 52

@@ -26,12 +26,20 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 if TYPE_CHECKING:
     from .progress import Progress
 
-from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
+from ._writeback import (
+    SYNC_FILE_RANGE_WRITE,
+    WRITEBACK_STEP,
+    Bounce,
+    Cloner,
+    same_phase,
+    sync_file_range,
+)
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID, add_legacy_flags, reason
 from .constants import (
     LIBXL_OPT_LEGACY,
     PV_VCPU_CONTEXT_SIZE,
     REC_LENGTH_MAX,
+    XC_REC_ALIGN_PAD,
     XL_MAGIC,
     DomainType,
     EmulatorId,
@@ -41,9 +49,7 @@ from .constants import (
     XlMandatoryFlag,
 )
 from .legacy.format import (
-    HVM_PARAM_CHUNKS as LEGACY_HVM_PARAMS,
-)
-from .legacy.format import (
+    CONVERTER_VERSION,
     PAGE_SIZE,
     XTAB_FILLER,
     CompressionError,
@@ -53,6 +59,9 @@ from .legacy.format import (
     has_data,
     physmap_xenstore,
     split_compressed,
+)
+from .legacy.format import (
+    HVM_PARAM_CHUNKS as LEGACY_HVM_PARAMS,
 )
 from .legacy.format import (
     Chunk as LegacyChunkType,
@@ -70,7 +79,6 @@ from .legacy.read import (
     LegacyPvTail,
     LegacyTrailer,
 )
-from .legacy.samples import CONVERTER_VERSION
 from .outputs import OutputError
 from .reader import (
     Event,
@@ -115,11 +123,31 @@ class _Out:
     conversion goes on and the fsync before the rename waits for what the disk has not
     yet written, not for the whole image."""
 
-    def __init__(self, fd: int, writeback: bool = False) -> None:
+    def __init__(self, fd: int, writeback: bool = False, align: bool = False) -> None:
         self.fd = fd
         self.pos = 0
         self.flushed = 0  # output below this offset has had its writeback started
         self.sfr = sync_file_range() if writeback else None
+        self.align = align  # page contents on 4096-octet boundaries (--align-pages)
+        self.cloner: Cloner | None = None  # made on the first copy from the input
+        self.pads = self.pad_bytes = 0  # alignment padding records written
+        self.unaligned = 0  # PAGE_DATA records that no padding can align
+        self.bounce: Bounce | None = None  # for copies copy_file_range is slow at
+
+    def page_data(self, entries: int, endian: str) -> None:
+        """Before a PAGE_DATA record with ``entries`` pfn entries and page contents:
+        with ``align``, the padding record that puts its contents on a page boundary."""
+        if self.align:
+            from .writer import align_pad
+
+            if self.pos % 8:
+                self.unaligned += 1
+                return
+            pad = align_pad(self.pos, entries, endian)
+            if pad:
+                self.write(pad)
+                self.pads += 1
+                self.pad_bytes += len(pad)
 
     def write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
@@ -144,15 +172,26 @@ class _Out:
     def copy_in(self, in_fd: int, offset: int, n: int) -> None:
         """Copy ``n`` input octets from ``offset`` (positioned reads: the input's own
         file position is left alone)."""
+        if self.cloner is None or self.cloner.src != in_fd:
+            self.cloner = Cloner(in_fd, self.fd)
+        shared = self.cloner.clone(offset, self.pos, n)
+        if shared:  # OUT now shares these blocks with IN: nothing was written
+            self.pos += shared
+            os.lseek(self.fd, self.pos, os.SEEK_SET)
+            offset += shared
+            n -= shared
         while n > 0:
             got = 0
-            try:
-                step = _COPY_CHUNK if self.sfr is not None else 1 << 30
-                got = os.copy_file_range(in_fd, self.fd, min(n, step), offset)
-            except OSError:
-                got = 0
-            if got <= 0:
-                data = os.pread(in_fd, min(n, _COPY_CHUNK), offset)
+            if same_phase(offset, self.pos):
+                try:
+                    step = _COPY_CHUNK if self.sfr is not None else 1 << 30
+                    got = os.copy_file_range(in_fd, self.fd, min(n, step), offset)
+                except OSError:
+                    got = 0
+            if got <= 0:  # through a buffer (pages land off their page boundaries)
+                if self.bounce is None:
+                    self.bounce = Bounce()
+                data = self.bounce.read(in_fd, offset, n)
                 if not data:
                     raise ConvertError("the input ended early while copying page data")
                 self.write(data)
@@ -368,6 +407,8 @@ class _Legacy:
         if not n:
             return
         nbytes = ev.data_pages * PAGE_SIZE
+        if nbytes:
+            self.out.page_data(n, "<")
         self.out.write(struct.pack("<IIII", XcRecType.PAGE_DATA, 8 + 8 * n + nbytes, n, 0))
         self.out.write(entries)
         if self.where is not None:
@@ -546,6 +587,7 @@ class _Version:
         self.src_versions: set[int] = set()
         self.sde_done = True
         self.dropped: dict[str, int] = {}
+        self.pads = 0  # alignment padding records of the input, left out
         self.guest = 0
 
     def run(self, events: Iterator[Event]) -> None:
@@ -557,6 +599,11 @@ class _Version:
                 "does not know it; the domain's CPU policy is then the receiver's default)"
                 if name != "STATIC_DATA_END"
                 else f"dropped {n} STATIC_DATA_END record{'s' if n != 1 else ''} (implied in v2)"
+            )
+        if self.pads:
+            self.notes.append(
+                f"left out {self.pads} alignment padding record{'s' if self.pads != 1 else ''} "
+                "of IN (they pad for IN's layout; --align-pages pads OUT anew)"
             )
 
     def event(self, ev: Event) -> None:
@@ -616,6 +663,9 @@ class _Version:
         out = self.out
         if ev.layer == "libxc":
             t = ev.type
+            if t == XC_REC_ALIGN_PAD:
+                self.pads += 1
+                return
             if ev.length > REC_LENGTH_MAX:  # refused before copying gigabytes
                 raise ConvertError(
                     f"{ev.offset:#x}: record #{ev.index} {ev.name}: XC-REC-008: body_length "
@@ -637,6 +687,8 @@ class _Version:
             elif not self.sde_done and t not in _STATIC:
                 out.record(XcRecType.STATIC_DATA_END, b"", ev.endian)
                 self.sde_done = True
+        if ev.page_bytes and ev.layer == "libxc" and ev.type == XcRecType.PAGE_DATA:
+            out.page_data((len(ev.body) - 8) // 8, ev.endian)
         out.write(struct.pack(f"{ev.endian}II", ev.type, ev.length))
         if ev.page_bytes:
             out.write(ev.body)
@@ -671,6 +723,7 @@ def convert(
     progress: Progress | None = None,
     config: str | None = None,
     emulator: str | None = None,
+    align_pages: bool = False,
 ) -> ConvertResult:
     """Convert the image at ``src`` into ``dst``. Raises ConvertError (nothing written)
     or OSError.
@@ -683,7 +736,10 @@ def convert(
     ``force``: replace an existing regular ``dst`` (never anything else); without it
     an existing ``dst`` is refused (OutputError). ``progress``: shown while reading
     and while verifying the output. ``config`` (a file) and ``emulator`` apply to
-    toolstack moves (xensave.moves)."""
+    toolstack moves (xensave.moves).
+    ``align_pages``: put an alignment padding record (optional, which Xen's restorer
+    skips) before each PAGE_DATA so that its page contents start on a 4096-octet
+    boundary of ``dst``."""
     from .outputs import check_output, create_temp
 
     move_opts = _move_options(config, emulator)
@@ -703,8 +759,24 @@ def convert(
         raise
     ok = False
     try:
-        out = _Out(fd, writeback=sync)
+        out = _Out(fd, writeback=sync, align=align_pages)
         result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss, progress, move_opts)
+        if out.pads:
+            result.notes.append(
+                f"page contents aligned to 4096 bytes: {out.pads} padding record"
+                f"{'s' if out.pads != 1 else ''} added ({out.pad_bytes} bytes)"
+            )
+        if out.unaligned:
+            result.notes.append(
+                f"{out.unaligned} PAGE_DATA record{'s' if out.unaligned != 1 else ''} not "
+                "aligned: the libxc stream starts off an 8-byte boundary of OUT (the xl "
+                "header's optional data is not a multiple of 8 bytes long), and records "
+                "are multiples of 8 from their stream's start"
+            )
+        if out.cloner is not None and out.cloner.shared:
+            result.notes.append(
+                f"{out.cloner.shared} bytes of page data share IN's blocks (reflink), not copied"
+            )
         umask = os.umask(0)  # the mode a new file gets (mkstemp's is 0600)
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)
@@ -813,7 +885,7 @@ def _convert(
         ahead = pre
     vc.run(_chain(ahead, events))
     target_name = f"libxc-v{vc.version}"
-    if vc.src_versions == {vc.version}:
+    if vc.src_versions == {vc.version} and not vc.pads and not out.pads:
         vc.notes.append(f"the image already is {target_name}: copied unchanged")
     return ConvertResult(
         "/".join(f"libxc-v{v}" for v in sorted(vc.src_versions)), target_name, out.pos, vc.notes
@@ -958,6 +1030,13 @@ def register(sub: object) -> None:
         help="never fsync OUT, not even when it replaces a file (a crash may then leave "
         "an incomplete OUT in place of the old one)",
     )
+    p.add_argument(
+        "--align-pages",
+        action="store_true",
+        help="start the page contents of every PAGE_DATA record on a 4096-byte boundary "
+        "of OUT, with an optional padding record before it (Xen's restorer skips it); "
+        "costs under 4 KiB per record, lets export share or map pages",
+    )
     out = p.add_mutually_exclusive_group()
     out.add_argument(
         "--json", action="store_true", help="print the result (formats, bytes, notes) as JSON"
@@ -987,6 +1066,7 @@ def cmd_convert(args: object) -> int:
             progress=bar,
             config=a.config,  # type: ignore[attr-defined]
             emulator=a.emulator,  # type: ignore[attr-defined]
+            align_pages=a.align_pages,  # type: ignore[attr-defined]
         )
     except LegacyAmbiguous as e:
         print(f"xensave: convert: {a.input}: {e.message}", file=sys.stderr)  # type: ignore[attr-defined]

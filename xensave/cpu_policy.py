@@ -20,7 +20,8 @@ release, what the rules say (current Xen's limits); with one, what that release 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+
+from ._slots import Struct
 
 __all__ = [
     "CPUID_MAX_LEAVES",
@@ -38,8 +39,7 @@ MSR_INTEL_PLATFORM_INFO = 0xCE
 MSR_ARCH_CAPABILITIES = 0x10A
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(Struct, frozen=True):
     """The sizes of struct cpu_policy's CPUID arrays in one Xen release."""
 
     basic: int  # CPUID_GUEST_NR_BASIC: leaves 0 .. basic-1
@@ -71,8 +71,7 @@ LIMITS = _LIMITS[0][1]
 CPUID_MAX_LEAVES = LIMITS.max_leaves
 
 
-@dataclass(frozen=True, slots=True)
-class MsrFacts:
+class MsrFacts(Struct, frozen=True):
     """What one Xen release's x86_msr_copy_from_buffer takes."""
 
     max_entries: int  # MSR_MAX_SERIALISED_ENTRIES (-E2BIG above it)
@@ -116,8 +115,7 @@ def first_release_taking(index: int) -> tuple[int, int] | None:
     return min(known) if known else None
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """A broken rule; ``offset`` is relative to the start of the record's body."""
 
     rule: str

@@ -70,6 +70,9 @@ _PAGE_TYPE_NAMES = {int(t): t.name for t in PageType}
 _TOP_TO_TYPE = bytes(b >> 4 for b in range(256))
 _LOW_NIBBLE = bytes(b & 0x0F for b in range(256))
 _DESCRIPTOR_LIMIT = 4096  # HVM context descriptors listed at most
+#: Where page contents fall is reported modulo this (the page size, and the block
+#: size of the filesystems that share blocks between files).
+ALIGN = 4096
 
 
 def _enum_name(enum: Any, value: int) -> str:
@@ -96,10 +99,18 @@ class PageStats:
     types: dict[int, int] = field(default_factory=dict)
     reserved_nonzero: int = 0  # records whose reserved word is not zero
     sampled: int = 0  # entries of long arrays of which only a prefix was read
+    #: offset of the page contents modulo ALIGN -> records (those with contents)
+    mods: dict[int, int] = field(default_factory=dict)
+    aligned_bytes: int = 0  # page contents that start on an ALIGN boundary
 
     def add_record(self, ev: RecordEvent) -> None:
         self.records += 1
         self.page_bytes += ev.page_bytes
+        if ev.page_bytes:
+            mod = (ev.body_offset + ev.length - ev.page_bytes) % ALIGN
+            self.mods[mod] = self.mods.get(mod, 0) + 1
+            if not mod:
+                self.aligned_bytes += ev.page_bytes
         body = ev.body
         if len(body) < 8:
             return
@@ -152,7 +163,25 @@ class PageStats:
                 else {}
             ),
             **({"entries_not_in_types": self.sampled} if self.sampled else {}),
+            **({"contents_offset_mod_4096": self.mods} if self.mods else {}),
         }
+
+    def alignment(self) -> str:
+        """Where the page contents start, modulo ALIGN: the alignment report."""
+        with_pages = sum(self.mods.values())
+        if not with_pages:
+            return ""
+        if with_pages == 1:
+            mod = next(iter(self.mods))
+            return "contents page-aligned" if not mod else f"contents at {mod:#x} mod 4096"
+        aligned = self.mods.get(0, 0)
+        text = f"contents page-aligned in {aligned} of {with_pages}"
+        others = sorted((m, n) for m, n in self.mods.items() if m)
+        if others:
+            shown = ", ".join(f"{m:#x} x{n}" if n > 1 else f"{m:#x}" for m, n in others[:4])
+            more = f", {len(others) - 4} more" if len(others) > 4 else ""
+            text += f" (others at {shown}{more} mod 4096)"
+        return text
 
     def text(self) -> str:
         pfns = f"{self.entries} pfns"
@@ -168,7 +197,20 @@ class PageStats:
             out += f", reserved word set in {self.reserved_nonzero}"
         if self.sampled:
             out += f" (pfn range and types leave out {self.sampled} entries of long arrays)"
-        return out
+        where = self.alignment()
+        return f"{out}, {where}" if where else out
+
+    def total(self) -> str:
+        """The whole image's alignment line (empty without page contents)."""
+        with_pages = sum(self.mods.values())
+        if not with_pages:
+            return ""
+        aligned = self.mods.get(0, 0)
+        share = self.aligned_bytes / self.page_bytes if self.page_bytes else 0.0
+        return (
+            f"page contents: {aligned} of {with_pages} PAGE_DATA records start on a "
+            f"4096-byte boundary ({self.aligned_bytes} of {self.page_bytes} bytes, {share:.0%})"
+        )
 
 
 def _pfn_min_max(raw: bytes, endian: str) -> tuple[int, int]:
@@ -708,6 +750,7 @@ class TextDump:
         self._run_depth = 0
         self._seen_xapi = False
         self.guest_width: int | None = None
+        self.pages_total = PageStats()  # every PAGE_DATA: the alignment total
 
     def line(self, offset: int | None, depth: int, text: str) -> None:
         where = f"{offset:#0{self.width + 2}x}" if offset is not None else " " * (self.width + 2)
@@ -715,6 +758,7 @@ class TextDump:
 
     def event(self, ev: Event, depth: int) -> None:
         if isinstance(ev, RecordEvent) and ev.layer == "libxc" and ev.type == XcRecType.PAGE_DATA:
+            self.pages_total.add_record(ev)
             if self.fold:
                 if self._run is None:
                     self._run = PageStats()
@@ -779,6 +823,7 @@ class JsonDump:
 
     def __init__(self, out: IO[str], name: str, size: int | None) -> None:
         self.out = out
+        self.pages_total = PageStats()  # every PAGE_DATA: the alignment total
         self._first = True
         self.guest_width: int | None = None
         head = json.dumps({"file": name, "size": size})[:-1]
@@ -789,6 +834,7 @@ class JsonDump:
             if ev.layer == "libxc" and ev.type == XcRecType.PAGE_DATA:
                 stats = PageStats()
                 stats.add_record(ev)
+                self.pages_total.add_record(ev)
                 fields = stats.to_json()
             else:
                 self.guest_width = _guest_width(ev, self.guest_width)
@@ -802,7 +848,21 @@ class JsonDump:
 
     def finish(self, err: ReadError | None, bytes_read: int) -> None:
         error = None if err is None else error_json(err)
-        tail = json.dumps({"complete": err is None, "bytes_read": bytes_read, "error": error})
+        t = self.pages_total
+        align = {
+            "page_data_records_with_contents": sum(t.mods.values()),
+            "page_aligned_records": t.mods.get(0, 0),
+            "page_bytes": t.page_bytes,
+            "page_aligned_bytes": t.aligned_bytes,
+        }
+        tail = json.dumps(
+            {
+                "complete": err is None,
+                "bytes_read": bytes_read,
+                "error": error,
+                "page_alignment": align,
+            }
+        )
         self.out.write("\n], " + tail[1:] + "\n")
 
 
@@ -842,6 +902,9 @@ def dump(
         sink.finish(err, reader.src.offset)
     else:
         sink.flush()
+        total = sink.pages_total.total()
+        if total:
+            sink.line(None, 0, total)
     return DumpResult(err, reader.src.offset)
 
 

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
+from ._slots import Struct, field
 from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID
 from .constants import PAGE_DATA_PFN_MASK
@@ -214,6 +213,11 @@ class Input:
 
         if self.path == "-":
             self.f = io.FileIO(sys.stdin.fileno(), "rb", closefd=False)
+            with contextlib.suppress(OSError):
+                if stat.S_ISFIFO(os.fstat(self.f.fileno()).st_mode):
+                    from .console import _grow_pipe
+
+                    _grow_pipe(self.f.fileno())  # fewer, larger splices
         else:
             try:
                 self.f = open(self.path, "rb")  # noqa: SIM115 (closed in close())
@@ -262,8 +266,7 @@ class Input:
 # --- the exports ------------------------------------------------------------------------
 
 
-@dataclass
-class Summary:
+class Summary(Struct):
     kind: str
     output: str
     layer: str
@@ -490,6 +493,12 @@ def _send_to_stdout(fd: int, size: int) -> None:
     sys.stdout.flush()
     out = sys.stdout.fileno()
     off = 0
+    with contextlib.suppress(OSError):  # the kernel moves it (pipe, file, socket)
+        while off < size:
+            sent = os.sendfile(out, fd, off, size - off)
+            if sent <= 0:
+                break
+            off += sent
     while off < size:
         data = os.pread(fd, min(COPY_CHUNK, size - off), off)
         if not data:
@@ -625,6 +634,8 @@ def cmd_export(args: object) -> int:
         if bar is not None:
             bar.close()
     if a.json:  # type: ignore[attr-defined]
+        import json
+
         print(json.dumps(s.as_json(), indent=2))
     if not a.quiet:  # type: ignore[attr-defined]
         mib = s.pages * s.page_size / (1 << 20)
@@ -669,6 +680,8 @@ def cmd_pages(args: object) -> int:
     finally:
         bar.close()
     if a.json:  # type: ignore[attr-defined]
+        import json
+
         doc = {
             "input": a.input,  # type: ignore[attr-defined]
             "output": out,

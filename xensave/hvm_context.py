@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
+
+from ._slots import Struct, field
 
 __all__ = [
     "CPU_COMPAT_SIZE",
@@ -422,8 +423,7 @@ _LAYOUTS: dict[int, _Layout] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Compiled:
+class _Compiled(Struct, frozen=True):
     fmt: struct.Struct
     names: tuple[tuple[str, int, bool], ...]  # name, number of values, is a list
 
@@ -581,8 +581,7 @@ def _decode_msrs(p: bytes) -> dict[str, Any] | None:
 # --- the walk -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """A broken rule: ``offset`` is from the start of the blob; ``entry`` its index."""
 
     rule: str
@@ -591,8 +590,7 @@ class Problem:
     entry: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(Struct, frozen=True):
     """One descriptor and its payload. ``offset`` is the descriptor's, in the blob.
 
     ``raw`` is the payload as far as the blob holds it (shorter than ``length``
@@ -605,8 +603,14 @@ class Entry:
     typecode: int
     instance: int
     length: int
-    raw: bytes = field(repr=False)
-    fields: dict[str, Any] | None = field(repr=False)
+    raw: bytes
+    fields: dict[str, Any] | None
+
+    def __repr__(self) -> str:  # the payload and its decoding left out, as before
+        return (
+            f"Entry(index={self.index!r}, offset={self.offset!r}, typecode={self.typecode!r}, "
+            f"instance={self.instance!r}, length={self.length!r})"
+        )
 
     @property
     def name(self) -> str:
@@ -649,8 +653,7 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-@dataclass(slots=True)
-class HvmContext:
+class HvmContext(Struct):
     """A decoded blob: its entries in order, and what is wrong with it.
 
     ``end`` is the index of the END entry in ``entries`` (None when there is

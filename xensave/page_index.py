@@ -3,7 +3,9 @@ each run of pages lies in the input (or a spool), which pfn it starts at and how
 pages it holds, the set of pfns sent (as runs) and the vCPU registers; page contents
 are never held in memory. ``replay`` then copies the runs in stream order (so when live
 migration sent a page several times the last copy wins) to wherever the output wants
-them: ``copy_file_range`` where the kernel allows, ``pread``/``pwrite`` otherwise.
+them: shared blocks (reflink) where the filesystem has them and a run sits on block
+boundaries in both files (a page-aligned stream), ``copy_file_range`` where the kernel
+allows, ``pread``/``pwrite`` otherwise.
 """
 
 from __future__ import annotations
@@ -13,12 +15,18 @@ import os
 import struct
 from array import array
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
-from .bodies import has_data
+from ._slots import Struct, field
+from ._writeback import Bounce, Cloner, same_phase
 from .console import EXIT_ERROR, EXIT_INVALID
-from .constants import PAGE_DATA_PFN_MASK, PAGE_DATA_TYPE_SHIFT, REC_LENGTH_MAX, XcRecType
+from .constants import (
+    PAGE_DATA_PFN_MASK,
+    PAGE_DATA_TYPE_SHIFT,
+    PAGE_TYPES_WITHOUT_DATA,
+    REC_LENGTH_MAX,
+    XcRecType,
+)
 from .vcpu_regs import Vcpu, hvm_context_cpus, pv_regs
 
 
@@ -33,8 +41,7 @@ class ExportError(Exception):
 # --- the index ------------------------------------------------------------------------
 
 
-@dataclass
-class Index:
+class Index(Struct):
     page_size: int = 4096
     ops: array[int] = field(default_factory=lambda: array("Q"))  # src_off, pfn, n
     runs: array[int] = field(default_factory=lambda: array("Q"))  # start, end (exclusive)
@@ -96,20 +103,14 @@ def build_index(
     ops point into it; with ``spool`` page contents are appended there and ops point
     into the spool. ``want(start, end)`` limits the copied runs (not the index of what
     was sent). ``progress(offset)`` is told the input offset as the reading goes."""
-    from .bodies import PageData
     from .console import format_read_error
     from .reader import Reader, ReadError, ReadOptions, RecordEvent
 
     idx = Index()
-    # a pipe's page contents go to the spool in bounded chunks as they are read
-    sink: Callable[[bytes], None] | None = None
-    if spool is not None:
-        out = spool
-
-        def sink(chunk: bytes) -> None:
-            out.write(chunk)
-
-    reader = Reader(f, ReadOptions(want_pages=spool is not None, page_sink=sink))
+    # a pipe's page contents go to the spool as they are read, spliced by the kernel
+    # (the spool is written through its descriptor only)
+    spool_fd = spool.fileno() if spool is not None else None
+    reader = Reader(f, ReadOptions(want_pages=spool is not None, page_fd=spool_fd))
     try:
         for ev in reader:
             if progress is not None:
@@ -119,7 +120,7 @@ def build_index(
             if ev.type == XcRecType.PAGE_DATA and len(ev.body) >= 8:
                 if not ev.body_complete:
                     raise ExportError(_too_long(name, ev), _too_long_code(ev))
-                _page_data(idx, reader.st.page_size, ev, spool, want, PageData)
+                _page_data(idx, reader.st.page_size, ev, spool, want)
             elif ev.type == XcRecType.X86_PV_VCPU_BASIC and len(ev.body) >= 8:
                 vid = struct.unpack_from(f"{ev.endian}I", ev.body)[0]
                 got = pv_regs(ev.body[8:], ev.endian)
@@ -166,16 +167,17 @@ def _page_data(
     ev: object,
     spool: BinaryIO | None,
     want: Callable[[int, int], bool] | None,
-    page_data: type,
 ) -> None:
     from .reader import RecordEvent
 
     assert isinstance(ev, RecordEvent)
-    _, _, entries = page_data.decode_header(ev.body, ev.endian)  # type: ignore[attr-defined]
+    (count,) = struct.unpack_from(f"{ev.endian}I", ev.body)
+    avail_entries = min(count, (len(ev.body) - 8) // 8)
+    entries = list(struct.unpack_from(f"{ev.endian}{avail_entries}Q", ev.body, 8))
     avail = ev.page_bytes // ps
     base = ev.body_offset + len(ev.body)
-    if spool is not None:
-        base = spool.tell() - ev.page_bytes  # the sink has written them already
+    if spool is not None:  # the reader has appended them to the spool already
+        base = os.lseek(spool.fileno(), 0, os.SEEK_CUR) - ev.page_bytes
     k = 0
     run_pfn = run_k = run_n = 0
 
@@ -203,7 +205,7 @@ def _page_data(
         return
     for ent in entries:
         ptype = ent >> PAGE_DATA_TYPE_SHIFT
-        if not has_data(ptype):
+        if ptype in PAGE_TYPES_WITHOUT_DATA:
             idx.no_data += 1
             continue
         pfn = ent & PAGE_DATA_PFN_MASK
@@ -236,18 +238,25 @@ class WriteObserver(Protocol):
 
 
 class Copier:
-    """Copy byte ranges between file descriptors: copy_file_range where possible."""
+    """Copy byte ranges between file descriptors: shared blocks, else copy_file_range,
+    else pread/pwrite. ``cloner.shared`` says how much was shared."""
 
     def __init__(self, src: int, dst: int, writeback: WriteObserver | None = None) -> None:
         self.src = src
         self.dst = dst
         self.cfr = hasattr(os, "copy_file_range")
         self.writeback = writeback
+        self.cloner = Cloner(src, dst)
+        self.bounce: Bounce | None = None
 
     def copy(self, src_off: int, dst_off: int, n: int) -> None:
-        if self.writeback is not None:
+        shared = self.cloner.clone(src_off, dst_off, n)
+        src_off += shared
+        dst_off += shared
+        n -= shared
+        if self.writeback is not None and n:
             self.writeback.wrote(n)
-        while n > 0 and self.cfr:
+        while n > 0 and self.cfr and same_phase(src_off, dst_off):
             try:
                 done = os.copy_file_range(self.src, self.dst, min(n, 1 << 30), src_off, dst_off)
             except OSError as e:
@@ -260,14 +269,19 @@ class Copier:
             src_off += done
             dst_off += done
             n -= done
+        if n > 0 and self.bounce is None:
+            self.bounce = Bounce()
         while n > 0:
-            data = os.pread(self.src, min(n, COPY_CHUNK), src_off)
+            assert self.bounce is not None
+            data = self.bounce.read(self.src, src_off, n)
             if not data:
                 raise ExportError(f"input ends early at {src_off:#x}", EXIT_INVALID)
-            os.pwrite(self.dst, data, dst_off)
-            src_off += len(data)
-            dst_off += len(data)
-            n -= len(data)
+            while data:
+                done = os.pwrite(self.dst, data, dst_off)
+                data = data[done:]
+                src_off += done
+                dst_off += done
+                n -= done
 
 
 def replay(
@@ -276,9 +290,10 @@ def replay(
     dst_fd: int,
     place: Callable[[int, int], Iterator[tuple[int, int, int]]],
     writeback: WriteObserver | None = None,
-) -> None:
+) -> int:
     """Copy every op in stream order; ``place(pfn, n)`` yields (page offset in the
-    run, output offset, pages) for the parts of the run that go to the output."""
+    run, output offset, pages) for the parts of the run that go to the output.
+    Returns how many octets the output shares with the input (reflink)."""
     ps = idx.page_size
     cp = Copier(src_fd, dst_fd, writeback)
     ops = idx.ops
@@ -286,3 +301,9 @@ def replay(
         src, pfn, n = ops[i], ops[i + 1], ops[i + 2]
         for k, out, m in place(pfn, n):
             cp.copy(src + k * ps, out, m * ps)
+    if cp.cloner.shared:
+        idx.notes.append(
+            f"{cp.cloner.shared} bytes of page contents share the image's blocks (reflink), "
+            "not copied"
+        )
+    return cp.cloner.shared

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from ._slots import Struct, field
 from .constants import PV_VCPU_CONTEXT_SIZE
 
 #: Octets of vcpu_guest_context per guest width (tools/include/xen-foreign).
@@ -136,8 +136,7 @@ _TAIL_64 = [
 ]
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(Struct, frozen=True):
     width: int
     regs: list[tuple[str, str]]
     tail: list[tuple[str, int]]
@@ -160,9 +159,10 @@ def _layout(width: int) -> _Layout:
             offsets[f"user_regs.{name}"] = pos
         pos += struct.calcsize("<" + code)
     offsets["trap_ctxt"] = pos
+    trap_size = struct.calcsize("<" + trap_code)
     for i in range(TRAP_ENTRIES):
-        offsets[f"trap_ctxt[{i}]"] = pos + i * struct.calcsize("<" + trap_code)
-    pos += TRAP_ENTRIES * struct.calcsize("<" + trap_code)
+        offsets[f"trap_ctxt[{i}]"] = pos + i * trap_size
+    pos += TRAP_ENTRIES * trap_size
     for name, count in tail:
         offsets[name] = pos
         for i in range(count if count > 1 else 0):
@@ -222,8 +222,7 @@ def flag_names(flags: int, width: int) -> list[str]:
     return [known.get(b, f"bit{b}") for b in range(width * 8) if flags >> b & 1]
 
 
-@dataclass
-class PvContext:
+class PvContext(Struct):
     """One decoded vcpu_guest_context; field names are Xen's."""
 
     width: int

@@ -23,9 +23,9 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
-from dataclasses import dataclass, field
 from typing import Literal
 
+from ._slots import Struct, field
 from .pv_context import Problem
 
 #: A P2M frame list slot no X86_PV_P2M_FRAMES record has filled.
@@ -46,8 +46,7 @@ _IS_TABLE = bytes(1 if 1 <= t <= 4 or 9 <= t <= 12 else 0 for t in range(256))
 _NATIVE = "<" if sys.byteorder == "little" else ">"
 
 
-@dataclass
-class PvRestoreState:
+class PvRestoreState(Struct):
     """What the PV restorer knows about one stream, as far as these rules need."""
 
     width: int

@@ -10,6 +10,7 @@ length field the bytes do not back.
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Callable, Iterator
 from enum import IntEnum
@@ -30,6 +31,7 @@ from .constants import (
     XC_DOMAIN_HEADER_SIZE,
     XC_ID,
     XC_IMAGE_HEADER_SIZE,
+    XC_REC_ALIGN_PAD,
     XL_BYTEORDER_VALUE,
     XL_HEADER_SIZE,
     XL_MAGIC,
@@ -239,6 +241,8 @@ def record_name(layer: str, rtype: int) -> str:
     try:
         return enum(rtype).name
     except ValueError:
+        if rtype == XC_REC_ALIGN_PAD and layer == "libxc":
+            return "ALIGN_PAD"  # xensave's, not Xen's (spec/libxc-stream.md)
         kind = "optional" if rtype & 0x80000000 else "mandatory"
         return f"UNKNOWN_{kind.upper()}_{rtype:#010x}"
 
@@ -296,6 +300,9 @@ class ReadOptions(Struct):
     # With ``want_pages``: receive PAGE_DATA page contents in chunks of at most
     # PAGES_KEEP_MAX bytes as they are read, instead of in ``RecordEvent.pages``.
     page_sink: Callable[[bytes], None] | None = None
+    # With ``want_pages``: append PAGE_DATA page contents to this file descriptor
+    # instead (spliced from a pipe by the kernel; ``page_sink`` is then unused).
+    page_fd: int | None = None
 
 
 class _State(Struct):
@@ -736,7 +743,17 @@ class Reader:
         rest = length - _PAGE_DATA_HEAD_SIZE - want
         ev.page_bytes = rest
         sink = self.opts.page_sink
-        if self.opts.want_pages and sink is None and rest <= PAGES_KEEP_MAX:
+        if self.opts.want_pages and self.opts.page_fd is not None:
+            fd = self.opts.page_fd
+            got = 0
+            if self._head:  # octets read ahead come first
+                ahead = memoryview(self._head[:rest])
+                self._head = self._head[len(ahead) :]
+                got = len(ahead)
+                while ahead:
+                    ahead = ahead[os.write(fd, ahead) :]
+            got += self.src.copy_to(fd, rest - got)
+        elif self.opts.want_pages and sink is None and rest <= PAGES_KEEP_MAX:
             ev.pages = self._take(rest)
             got = len(ev.pages)
         elif self.opts.want_pages and sink is not None:

@@ -113,6 +113,42 @@ class Source:
         self.offset += done
         return done
 
+    def copy_to(self, fd: int, n: int) -> int:
+        """Append the next ``n`` bytes to the file ``fd`` (at its position); return how
+        many were there. From a pipe the kernel moves them (splice), page contents
+        never crossing into user space; otherwise through the reusable buffer."""
+        done = 0
+        if self._splice and n > 0:
+            try:
+                src = self.f.fileno()
+                while done < n:
+                    got = os.splice(src, fd, min(n - done, 1 << 30))
+                    if not got:
+                        self._eof = True
+                        break
+                    done += got
+            except OSError:
+                self._splice = False  # not spliceable after all: read from here on
+        if done < n and not self._eof:
+            if self._view is None:
+                self._view = memoryview(bytearray(_CHUNK))
+            readinto = getattr(self.f, "readinto", None)
+            while done < n:
+                want = min(_CHUNK, n - done)
+                if readinto is not None:
+                    got = readinto(self._view[:want]) or 0
+                    data = self._view[:got]
+                else:
+                    data = memoryview(self.f.read(want) or b"")
+                    got = len(data)
+                if not got:
+                    break
+                while data:
+                    data = data[os.write(fd, data) :]
+                done += got
+        self.offset += done
+        return done
+
     def _splice_skip(self, n: int) -> int:
         done = 0
         try:

@@ -10,11 +10,11 @@ notes and ``xensave diff`` compares them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+
+from ._slots import Struct, field
 
 
-@dataclass
-class Vcpu:
+class Vcpu(Struct):
     vcpu_id: int
     source: str  # "pv64", "pv32", "hvm" or "none"
     regs: dict[str, int] = field(default_factory=dict)

@@ -11,7 +11,7 @@ import io
 import struct
 from typing import BinaryIO
 
-from .constants import LibxlRecType
+from .constants import XC_REC_ALIGN_PAD, LibxlRecType
 from .model import (
     DomainHeader,
     Image,
@@ -50,13 +50,37 @@ def encode_record(rec: Record, endian: str) -> bytes:
     return struct.pack(f"{endian}II", rec.type, length) + body + pad
 
 
-class RecordWriter:
-    """Writes records one by one to a file, for images too large to model in memory."""
+def align_pad(pos: int, entries: int, endian: str = "<", page_size: int = 4096) -> bytes:
+    """The padding record (XC_REC_ALIGN_PAD, zero body) to write at stream offset
+    ``pos`` so that the page contents of a PAGE_DATA record of ``entries`` pfn entries
+    written right after it start on a ``page_size`` boundary; b"" when they would
+    already, and b"" too when ``pos`` is not a multiple of 8: records are whole
+    multiples of 8 from the start of their stream, so a stream that starts off an
+    8-octet boundary of the file (an xl file whose optional data is not a multiple of 8
+    long) can never put contents on a page boundary. ``pos`` counts from wherever the
+    file's page boundaries are (the start of the file)."""
+    first = pos + 16 + 8 * entries  # record header, count and reserved, the entries
+    if first % page_size == 0 or pos % 8:
+        return b""
+    body = -(first + 8) % page_size  # the padding record's own header comes first
+    return struct.pack(f"{endian}II", XC_REC_ALIGN_PAD, body) + bytes(body)
 
-    def __init__(self, out: BinaryIO, big_endian: bool = False) -> None:
+
+class RecordWriter:
+    """Writes records one by one to a file, for images too large to model in memory.
+
+    With ``align_pages``, each PAGE_DATA record written by ``page_data_record`` is
+    preceded, where needed, by an alignment padding record (:func:`align_pad`) so that
+    its page contents start on a 4096-octet boundary of the file; ``written`` must
+    then count from the start of the file (``start``: octets already in it)."""
+
+    def __init__(
+        self, out: BinaryIO, big_endian: bool = False, align_pages: bool = False, start: int = 0
+    ) -> None:
         self.out = out
         self.endian = _endian(big_endian)
-        self.written = 0
+        self.written = start
+        self.align_pages = align_pages
 
     def raw(self, data: bytes) -> None:
         self.out.write(data)
@@ -68,6 +92,8 @@ class RecordWriter:
     def page_data_record(self, entries_blob: bytes, count: int, pages: bytes) -> None:
         """A PAGE_DATA record from pre-packed parts, without building one big bytes."""
         body_len = 8 + len(entries_blob) + len(pages)
+        if self.align_pages and pages:
+            self.raw(align_pad(self.written, len(entries_blob) // 8, self.endian))
         self.raw(struct.pack(f"{self.endian}IIII", 1, body_len, count, 0))
         self.raw(entries_blob)
         self.raw(pages)

@@ -4,8 +4,6 @@ start is ``spec/nesting.md`` (:mod:`.nesting`)."""
 
 from __future__ import annotations
 
-import json
-
 from ..constants import XL_BYTEORDER_VALUE, XL_HEADER_SIZE, XL_MAGIC, XlMandatoryFlag
 from ..reader import BODY_KEEP_MAX, ReadError, XlHeader
 from .emit import CheckState, field_rule
@@ -183,6 +181,8 @@ def _json_object_problem(text: bytes) -> str | None:
     except UnicodeDecodeError as exc:
         return f"not UTF-8 ({exc.reason} at byte {exc.start})"
     try:
+        import json  # only for an xl file's JSON configuration
+
         value = json.loads(s, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         return str(exc)

@@ -18,6 +18,9 @@ from typing import Literal
 
 from ..constants import HvmParam
 
+#: What a conversion writes as the libxc domain header's xen_minor (xen_major is 0).
+CONVERTER_VERSION = 1
+
 Guest = Literal["pv", "hvm"]
 Width = Literal[32, 64]
 

@@ -17,6 +17,7 @@ from ..bodies import EmulatorRecord, HvmParams, P2mFrames, PageData, PvInfo, Tsc
 from ..constants import DomainType, EmulatorId, HvmParam, LibxlRecType, XcRecType
 from ..model import DomainHeader, ImageHeader, LibxcStream, LibxlHeader, LibxlStream, Record, XlFile
 from ..samples import hvm_context_blob, pv_extended, pv_xsave
+from .format import CONVERTER_VERSION as CONVERTER_VERSION
 from .format import (
     DM_QEMU_TO_EOF,
     DM_RECORD_0002,
@@ -51,8 +52,6 @@ from .format import (
     vcpu_info,
 )
 
-#: What a conversion writes as the libxc domain header's xen_minor (xen_major is 0).
-CONVERTER_VERSION = 1
 LIBXL_OPT_LEGACY = 2
 
 
