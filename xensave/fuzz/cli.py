@@ -80,6 +80,17 @@ def _percent(text: str) -> int:
     return v
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) > 256:
+        raise argparse.ArgumentTypeError(f"not a whole number from 0 to 256: {text!r}")
+    v = int(text)
+    if v == 0:
+        from .parallel import default_jobs
+
+        return default_jobs()
+    return v
+
+
 def _size(text: str) -> int:
     from ..conformance.cli import _size as size
 
@@ -184,6 +195,16 @@ def register(subparsers: Any) -> None:
     )
     e.add_argument(
         "--memory-limit", type=_size, metavar="BYTES", help="address-space limit, e.g. 512M"
+    )
+    e.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="worker processes, each with its own testee, sharing the run's cases, its "
+        "failures and the hypothesis database in OUT/hypothesis (default 1; 0: one per "
+        "core); the same seed and budget search the same cases whatever N",
     )
     e.add_argument(
         "--strict",
@@ -299,6 +320,8 @@ def main(args: argparse.Namespace) -> int:
         mutate=args.mutate,
         mutations=args.mutations or None,
         spec=spec,
+        jobs=args.jobs,
+        database=args.out / "hypothesis",
         exec=ExecOptions(
             timeout=timeout,
             memory_limit=args.memory_limit,
