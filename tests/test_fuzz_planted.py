@@ -269,5 +269,5 @@ def test_two_workers_find_what_one_finds(runs: dict[str, Run], tmp_path: Path) -
 
     assert found(two) == found(one) and found(one)
     for c in two.cases:
-        assert checker_rules(two.data(c)) == set(c["rules"]), c["name"]
+        assert checker_rules(two.data(c)) == set(c["fuzz"]["breaks"]), c["name"]
     assert any((out / "hypothesis").iterdir())
