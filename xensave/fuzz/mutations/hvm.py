@@ -447,3 +447,158 @@ def hvm_params_empty(ch: Chooser, g: Generated) -> str:
     i, _ = _params(g)
     xc_recs(g)[i].body = HvmParams([])
     return "count 0"
+
+
+# --- HVM_PARAMS entries the restore path refuses (issue 14; xensave/hvm_params.py) ---------------
+# Each adds one entry anywhere among the record's entries, or changes one: the generated
+# images give no VIRIDIAN, IOREQ_SERVER_PFN, NR_IOREQ_SERVER_PAGES, deprecated or
+# later-refused index, so nothing else is broken.
+
+
+def _add_param(ch: Chooser, g: Generated, index: int, value: int) -> str:
+    _, hp = _params(g)
+    at = ch.integer(0, len(hp.params))
+    hp.params.insert(at, (index, value))
+    return f"param[{at}] = index {index:#x}, value {value:#x}"
+
+
+@mutation(
+    "xc-hvm-params-index-over",
+    ["XC-HVMP-006"],
+    "an HVM_PARAMS index at or above HVM_NR_PARAMS (39)",
+    tags=HP,
+    when=is_hvm,
+)
+def hvm_params_index_over(ch: Chooser, g: Generated) -> str:
+    # hvm_params.check: an index of 39 or more (any of 64 bits) is refused
+    return _add_param(ch, g, ch.integer(39, 2**64 - 1), ch.integer(0, 2**64 - 1))
+
+
+#: HVM_PARAM_MEMORY_EVENT_CR0/CR3/CR4/INT3/SINGLE_STEP, BUFIOREQ_EVTCHN, MEMORY_EVENT_MSR
+#: (xen/include/public/hvm/params.h); hvm_allow_set_param refuses each.
+_DEPRECATED_PARAMS = (20, 21, 22, 23, 25, 26, 30)
+
+
+@mutation(
+    "xc-hvm-params-deprecated",
+    ["XC-HVMP-007"],
+    "an HVM_PARAMS index deprecated in every release (MEMORY_EVENT_*, BUFIOREQ_EVTCHN)",
+    tags=HP,
+    when=is_hvm,
+)
+def hvm_params_deprecated(ch: Chooser, g: Generated) -> str:
+    return _add_param(ch, g, pick(ch, _DEPRECATED_PARAMS), ch.integer(0, 2**64 - 1))
+
+
+def _bad_value(ch: Chooser) -> tuple[int, int]:
+    """(index, value) that hvm_set_param refuses on every release."""
+    which = ch.integer(0, 5)
+    if which == 0:  # TIMER_MODE: HVMPTM_* 0-3
+        return 10, ch.integer(4, 2**64 - 1)
+    if which == 1:  # ACPI_S_STATE: S0 or S3
+        return 14, other_than(ch, [0, 3], 1, 2**64 - 1)
+    if which == 2:  # TRIPLE_FAULT_REASON: at most SHUTDOWN_MAX (5)
+        return 31, ch.integer(6, 2**64 - 1)
+    if which == 3:  # NR_IOREQ_SERVER_PAGES: 1-64
+        return 33, pick(ch, (0, ch.integer(65, 2**64 - 1)))
+    if which == 4:  # X87_FIP_WIDTH: 0, 4 or 8
+        return 36, other_than(ch, [0, 4, 8], 1, 2**64 - 1)
+    # VM86_TSS_SIZED: a size (bits 32-63) below sizeof(struct tss32), 104
+    return 37, ch.integer(0, 103) << 32 | ch.integer(0, 2**32 - 1)
+
+
+@mutation(
+    "xc-hvm-params-value",
+    ["XC-HVMP-008"],
+    "an HVM_PARAMS value hvm_set_param refuses (TIMER_MODE, ACPI_S_STATE, ...)",
+    tags=HP,
+    when=is_hvm,
+)
+def hvm_params_value(ch: Chooser, g: Generated) -> str:
+    return _add_param(ch, g, *_bad_value(ch))
+
+
+@mutation(
+    "xc-hvm-params-viridian",
+    ["XC-HVMP-009"],
+    "an HVM_PARAMS VIRIDIAN value without base_freq (bit 0) or with a bit above 12",
+    tags=HP,
+    when=is_hvm,
+)
+def hvm_params_viridian(ch: Chooser, g: Generated) -> str:
+    if ch.integer(0, 1):
+        value = ch.integer(0, 0x1FFF) & ~1  # no base_freq
+    else:
+        value = ch.integer(0, 0x1FFF) | 1 | nonzero(ch, 51) << 13
+    return _add_param(ch, g, 9, value)
+
+
+@mutation(
+    "xc-hvm-params-changed",
+    ["XC-HVMP-010"],
+    "an HVM_PARAMS set-once parameter given twice with different non-zero values",
+    tags=HP,
+    when=is_hvm,
+)
+def hvm_params_changed(ch: Chooser, g: Generated) -> str:
+    _, hp = _params(g)
+    which = ch.integer(0, 2)
+    # the second value differs from the first and is valid on its own
+    if which == 0:  # VIRIDIAN: base_freq (bit 0) and bits 1-12 only
+        a = 1 | ch.integer(0, 0xFFF) << 1
+        index, b = 9, a ^ 1 << ch.integer(1, 12)
+    elif which == 1:  # NR_IOREQ_SERVER_PAGES: 1-64
+        a = ch.integer(1, 64)
+        index, b = 33, a % 64 + 1
+    else:  # IOREQ_SERVER_PFN: any
+        a = ch.integer(1, 2**64 - 1)
+        index, b = 32, a ^ nonzero(ch, 64)
+    first = ch.integer(0, len(hp.params))
+    hp.params.insert(first, (index, a))
+    second = ch.integer(first + 1, len(hp.params))
+    hp.params.insert(second, (index, b))
+    return f"index {index}: {a:#x} in param[{first}], {b:#x} in param[{second}]"
+
+
+@mutation(
+    "xc-hvm-params-pae-enabled",
+    ["XC-HVMP-011"],
+    "an HVM_PARAMS entry naming PAE_ENABLED (SHOULD)",
+    tags=HP,
+    when=is_hvm,
+)
+def hvm_params_pae_enabled(ch: Chooser, g: Generated) -> str:
+    return _add_param(ch, g, 4, ch.integer(0, 2**64 - 1))
+
+
+@mutation(
+    "xc-hvm-params-nestedhvm",
+    ["XC-HVMP-012"],
+    "an HVM_PARAMS entry naming NESTEDHVM",
+    tags=HP,
+    when=is_hvm,
+)
+def hvm_params_nestedhvm(ch: Chooser, g: Generated) -> str:
+    return _add_param(ch, g, 24, ch.integer(0, 2**64 - 1))
+
+
+@mutation(
+    "xc-hvm-params-dm-domain",
+    ["XC-HVMP-013"],
+    "an HVM_PARAMS entry naming DM_DOMAIN",
+    tags=HP,
+    when=is_hvm,
+)
+def hvm_params_dm_domain(ch: Chooser, g: Generated) -> str:
+    return _add_param(ch, g, 13, ch.integer(0, 2**64 - 1))
+
+
+@mutation(
+    "xc-hvm-params-altp2m",
+    ["XC-HVMP-014"],
+    "an HVM_PARAMS entry naming ALTP2M",
+    tags=HP,
+    when=is_hvm,
+)
+def hvm_params_altp2m(ch: Chooser, g: Generated) -> str:
+    return _add_param(ch, g, 35, ch.integer(0, 2**64 - 1))

@@ -577,3 +577,15 @@ def dirty_pfn_list_length(ch: Chooser, g: Generated) -> str:
     n += n % 8 == 0
     at = insert_before_end(ch, recs, Record(X.CHECKPOINT_DIRTY_PFN_LIST, bytes(n)), first)
     return f"record #{at} of {n} octets"
+
+
+@mutation(
+    "xc-tsc-pvrdtscp",
+    ["XC-TSC-005"],
+    "X86_TSC_INFO mode 3 (PVRDTSCP), which Xen 4.12 and later refuse (SHOULD)",
+    tags=TSC,
+)
+def tsc_info_mode_pvrdtscp(ch: Chooser, g: Generated) -> str:
+    _, tsc = _tsc(g)
+    tsc.mode = 3
+    return "mode 3"

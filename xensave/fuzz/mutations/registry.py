@@ -188,6 +188,16 @@ MUTATIONS: list[Mutation] = [
     libxc.dirty_pfn_list_length,
     wrappers.libvirt_xml_empty,
     wrappers.xapi_section_unknown,
+    hvm.hvm_params_index_over,
+    hvm.hvm_params_deprecated,
+    hvm.hvm_params_value,
+    hvm.hvm_params_viridian,
+    hvm.hvm_params_changed,
+    hvm.hvm_params_pae_enabled,
+    hvm.hvm_params_nestedhvm,
+    hvm.hvm_params_dm_domain,
+    hvm.hvm_params_altp2m,
+    libxc.tsc_info_mode_pvrdtscp,
 ]
 
 
