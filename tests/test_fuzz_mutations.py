@@ -114,7 +114,6 @@ NOT_BROKEN = {
             *(f"HVM-XSAVE-00{n}" for n in (4, 5, 6, 7)),
             "HVM-MSR-003",
             "HVM-VMCE-001",
-            *(f"XC-POL-{n:03}" for n in range(7, 13)),
         )
     },
 }

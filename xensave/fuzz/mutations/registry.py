@@ -198,6 +198,12 @@ MUTATIONS: list[Mutation] = [
     hvm.hvm_params_dm_domain,
     hvm.hvm_params_altp2m,
     libxc.tsc_info_mode_pvrdtscp,
+    libxc.cpuid_policy_leaf_outside,
+    libxc.cpuid_policy_too_many,
+    libxc.msr_policy_index,
+    libxc.msr_policy_too_many,
+    libxc.msr_policy_platform_info_wide,
+    libxc.msr_policy_arch_caps_wide,
 ]
 
 
