@@ -5,6 +5,7 @@ of the PV vCPU context inside X86_PV_VCPU_BASIC (``spec/pv-context.md``,
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -567,3 +568,281 @@ def shared_info_before_pv_info(ch: Chooser, g: Generated) -> Applied:
     at = ch.integer(0, where(recs, X.X86_PV_INFO)[0])
     recs.insert(at, rec)
     return Applied(f"moved to #{at}", breaks=("XC-SDE-004",) if v3(g) else ())
+
+
+# --- what the hypervisor refuses in the EXTENDED, XSAVE and MSRS contexts (issue 14) -------------
+# The contexts are the guest's (x86, little-endian) whatever the stream's byte order;
+# xensave/pv_context.py holds the facts (extended_problems, xsave_problems, msrs_problems).
+
+
+def _ctx(g: Generated, rtype: int, pred: Callable[[bytes], bool] = bool) -> list[int]:
+    """The records of ``rtype`` whose context satisfies ``pred``."""
+    recs = xc_recs(g)
+    return [k for k in _vcpus(g, rtype) if pred(typed(recs[k], VcpuContext).context)]
+
+
+def _has_ctx(rtype: int, pred: Callable[[bytes], bool] = bool) -> Callable[[Generated], bool]:
+    return lambda g: is_pv(g) and bool(_ctx(g, rtype, pred))
+
+
+def _edit_ctx(
+    ch: Chooser,
+    g: Generated,
+    rtype: int,
+    edit: Callable[[bytes], bytes],
+    pred: Callable[[bytes], bool] = bool,
+) -> str:
+    k = pick(ch, _ctx(g, rtype, pred))
+    ctx = typed(xc_recs(g)[k], VcpuContext)
+    ctx.context = edit(ctx.context)
+    return f"record #{k}"
+
+
+def _non_canonical(ch: Chooser) -> int:
+    """A 64-bit address whose bits 47-63 are not all equal."""
+    return ch.integer(1 << 47, 2**64 - (1 << 47) - 1)
+
+
+@mutation(
+    "pv-ext-size",
+    ["PV-EXT-001"],
+    "an X86_PV_VCPU_EXTENDED context whose size field is under 32",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_EXTENDED, lambda c: len(c) >= 8),
+)
+def pv_extended_size(ch: Chooser, g: Generated) -> str:
+    size = ch.integer(0, 31)
+
+    def edit(c: bytes) -> bytes:
+        return c[:4] + struct.pack("<I", size) + c[8:]
+
+    where_ = _edit_ctx(ch, g, X.X86_PV_VCPU_EXTENDED, edit, lambda c: len(c) >= 8)
+    return f"{where_} size {size}"
+
+
+@mutation(
+    "pv-ext-entry-non-canonical",
+    ["PV-EXT-002"],
+    "an X86_PV_VCPU_EXTENDED syscall32 or sysenter entry point not canonical",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_EXTENDED, lambda c: len(c) >= 24),
+)
+def pv_extended_entry_non_canonical(ch: Chooser, g: Generated) -> str:
+    at = pick(ch, (8, 16))
+    value = _non_canonical(ch)
+
+    def edit(c: bytes) -> bytes:
+        return c[:at] + struct.pack("<Q", value) + c[at + 8 :]
+
+    where_ = _edit_ctx(ch, g, X.X86_PV_VCPU_EXTENDED, edit, lambda c: len(c) >= 24)
+    return f"{where_} octet {at}: {value:#x}"
+
+
+def _accum(c: bytes) -> int:
+    return int.from_bytes(c[8:16], "little") if len(c) >= 16 else 0
+
+
+def _full(c: bytes) -> bool:
+    """An XSAVE context with xcr0_accum set and the FXSAVE area and header there."""
+    return _accum(c) != 0 and len(c) >= 592
+
+
+def _xsave(
+    ch: Chooser,
+    g: Generated,
+    edit: Callable[[bytes], bytes],
+    pred: Callable[[bytes], bool] = lambda c: len(c) >= 16,
+) -> str:
+    return _edit_ctx(ch, g, X.X86_PV_VCPU_XSAVE, edit, pred)
+
+
+@mutation(
+    "pv-xsave-xcr0-over-accum",
+    ["PV-XSV-001"],
+    "an X86_PV_VCPU_XSAVE xcr0 with a bit xcr0_accum lacks",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_XSAVE, lambda c: len(c) >= 16),
+)
+def pv_xsave_xcr0_over_accum(ch: Chooser, g: Generated) -> str:
+    # one more bit outside x87/SSE/YMM/AVX-512, whose pairings PV-XSV-003 judges
+    bit = pick(ch, (3, 4, ch.integer(8, 62)))
+
+    def edit(c: bytes) -> bytes:
+        accum = _accum(c)
+        if accum >> bit & 1:  # already in xcr0_accum: take it out of both
+            accum &= ~(1 << bit)
+        xcr0 = accum | 1 << bit
+        return struct.pack("<QQ", xcr0, accum) + c[16:]
+
+    return f"{_xsave(ch, g, edit)} bit {bit}"
+
+
+@mutation(
+    "pv-xsave-short",
+    ["PV-XSV-002"],
+    "an X86_PV_VCPU_XSAVE context with xcr0_accum set, shorter than 592 octets",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_XSAVE, lambda c: len(c) >= 16),
+)
+def pv_xsave_short(ch: Chooser, g: Generated) -> str:
+    n = ch.integer(16, 591)
+
+    def edit(c: bytes) -> bytes:
+        return (struct.pack("<QQ", 3, 3) + c[16:]).ljust(n, b"\0")[:n]
+
+    return f"{_xsave(ch, g, edit)} x87|SSE in {n} octets"
+
+
+@mutation(
+    "pv-xsave-bad-xcr0",
+    ["PV-XSV-003"],
+    "an X86_PV_VCPU_XSAVE xcr0_accum Xen calls invalid, or xstate_bv beyond it",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_XSAVE, _full),
+)
+def pv_xsave_bad_xcr0(ch: Chooser, g: Generated) -> str:
+    which = ch.integer(0, 3)
+    # x87 clear; YMM without SSE; some of AVX-512 (bits 5-7) but not all; xstate_bv
+    accum = (2, 5, 7 | (ch.integer(1, 6) << 5))[which] if which < 3 else 0
+
+    def edit(c: bytes) -> bytes:
+        if which < 3:
+            return struct.pack("<QQ", accum, accum) + c[16:]
+        have = _accum(c)
+        bv = int.from_bytes(c[528:536], "little") | 1 << pick(
+            ch, [b for b in range(63) if not have >> b & 1]
+        )
+        return c[:528] + struct.pack("<Q", bv) + c[536:]
+
+    what = f"xcr0_accum {accum:#x}" if which < 3 else "xstate_bv beyond xcr0_accum"
+    return f"{_xsave(ch, g, edit, _full)} {what}"
+
+
+def _std(c: bytes) -> bool:
+    """xcr0_accum set and within x87, SSE and YMM (PV-XSV-004 and -005 apply)."""
+    return _full(c) and not _accum(c) & ~7 and bool(_accum(c) & 1)
+
+
+@mutation(
+    "pv-xsave-long",
+    ["PV-XSV-004"],
+    "an X86_PV_VCPU_XSAVE context of x87, SSE and YMM longer than their XSAVE area",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_XSAVE, _std),
+)
+def pv_xsave_long(ch: Chooser, g: Generated) -> str:
+    extra = ch.integer(1, 512)
+    return f"{_xsave(ch, g, lambda c: c + bytes(extra), _std)} {extra} octets more"
+
+
+@mutation(
+    "pv-xsave-ymm-short",
+    ["PV-XSV-005"],
+    "an X86_PV_VCPU_XSAVE context with YMM in xcr0_accum, shorter than 848 octets",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_XSAVE, _std),
+)
+def pv_xsave_ymm_short(ch: Chooser, g: Generated) -> str:
+    n = ch.integer(592, 847)
+
+    def edit(c: bytes) -> bytes:
+        xcr0 = int.from_bytes(c[:8], "little")
+        return (struct.pack("<QQ", xcr0, 7) + c[16:]).ljust(n, b"\0")[:n]
+
+    return f"{_xsave(ch, g, edit, _std)} x87|SSE|YMM in {n} octets"
+
+
+@mutation(
+    "pv-xsave-header-reserved",
+    ["PV-XSV-006"],
+    "an X86_PV_VCPU_XSAVE header with xcomp_bv or a reserved word not zero",
+    tags=("reserved-bits", *PVC),
+    when=_has_ctx(X.X86_PV_VCPU_XSAVE, _full),
+)
+def pv_xsave_header_reserved(ch: Chooser, g: Generated) -> str:
+    word = ch.integer(1, 7)  # xcomp_bv, then the six reserved words
+    value = nonzero(ch, 64)
+    at = 16 + 512 + 8 * word
+
+    def edit(c: bytes) -> bytes:
+        return c[:at] + struct.pack("<Q", value) + c[at + 8 :]
+
+    return f"{_xsave(ch, g, edit, _full)} octet {at}: {value:#x}"
+
+
+def _msr_entries(c: bytes) -> list[tuple[int, int, int]]:
+    return list(struct.iter_unpack("<IIQ", c[: len(c) // 16 * 16]))
+
+
+def _pack_msrs(entries: list[tuple[int, int, int]]) -> bytes:
+    return b"".join(struct.pack("<IIQ", *e) for e in entries)
+
+
+_MSRS_OK = tuple(pv_context.PV_MSRS)
+
+
+@mutation(
+    "pv-msrs-reserved",
+    ["PV-MSR-001"],
+    "an X86_PV_VCPU_MSRS entry with its reserved field not zero",
+    tags=("reserved-bits", *PVC),
+    when=_has_ctx(X.X86_PV_VCPU_MSRS, lambda c: len(c) >= 16),
+)
+def pv_msrs_reserved(ch: Chooser, g: Generated) -> str:
+    reserved = nonzero(ch, 32)
+
+    def edit(c: bytes) -> bytes:
+        e = _msr_entries(c)
+        k = ch.integer(0, len(e) - 1)
+        e[k] = (e[k][0], reserved, e[k][2])
+        return _pack_msrs(e)
+
+    where_ = _edit_ctx(ch, g, X.X86_PV_VCPU_MSRS, edit, lambda c: len(c) >= 16)
+    return f"{where_} reserved {reserved:#x}"
+
+
+@mutation(
+    "pv-msrs-index",
+    ["PV-MSR-002"],
+    "an X86_PV_VCPU_MSRS entry for an MSR Xen does not restore for a PV vCPU",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_MSRS, lambda c: len(c) >= 16),
+)
+def pv_msrs_index(ch: Chooser, g: Generated) -> str:
+    index = other_than(ch, list(_MSRS_OK), 0, 0xFFFFFFFF)
+
+    def edit(c: bytes) -> bytes:
+        e = _msr_entries(c)
+        k = ch.integer(0, len(e) - 1)
+        e[k] = (index, 0, e[k][2])
+        return _pack_msrs(e)
+
+    return f"{_edit_ctx(ch, g, X.X86_PV_VCPU_MSRS, edit, lambda c: len(c) >= 16)} MSR {index:#x}"
+
+
+def _msrs_count(ch: Chooser, g: Generated, lo: int, hi: int) -> str:
+    n = ch.integer(lo, hi)
+    entries = [(_MSRS_OK[k % len(_MSRS_OK)], 0, k) for k in range(n)]
+    return f"{_edit_ctx(ch, g, X.X86_PV_VCPU_MSRS, lambda c: _pack_msrs(entries))} {n} entries"
+
+
+@mutation(
+    "pv-msrs-over-11",
+    ["PV-MSR-003", "PV-MSR-004"],
+    "an X86_PV_VCPU_MSRS context of more than 11 entries (so also more than 7)",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_MSRS, lambda c: True),
+)
+def pv_msrs_over_11(ch: Chooser, g: Generated) -> str:
+    return _msrs_count(ch, g, 12, 40)
+
+
+@mutation(
+    "pv-msrs-over-7",
+    ["PV-MSR-004"],
+    "an X86_PV_VCPU_MSRS context of 8 to 11 entries (Xen 4.20 takes 7 at most)",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_MSRS, lambda c: True),
+)
+def pv_msrs_over_7(ch: Chooser, g: Generated) -> str:
+    return _msrs_count(ch, g, 8, 11)

@@ -204,6 +204,18 @@ MUTATIONS: list[Mutation] = [
     libxc.msr_policy_too_many,
     libxc.msr_policy_platform_info_wide,
     libxc.msr_policy_arch_caps_wide,
+    pv.pv_extended_size,
+    pv.pv_extended_entry_non_canonical,
+    pv.pv_xsave_xcr0_over_accum,
+    pv.pv_xsave_short,
+    pv.pv_xsave_bad_xcr0,
+    pv.pv_xsave_long,
+    pv.pv_xsave_ymm_short,
+    pv.pv_xsave_header_reserved,
+    pv.pv_msrs_reserved,
+    pv.pv_msrs_index,
+    pv.pv_msrs_over_11,
+    pv.pv_msrs_over_7,
 ]
 
 
