@@ -96,24 +96,6 @@ NOT_BROKEN = {
     # The PV restore-path rules (issue 14): n_ cases in the corpus for each guest width
     # and stream version; mutations for them are still to be written.
     **dict.fromkeys(_PV_RESTORE_RULES, "no mutation yet: the corpus's n_ cases break it"),
-    # what Xen's restore path refuses (issue 14): the corpus and tests/test_hvm_context.py,
-    # tests/test_hvm_params.py and tests/test_cpu_policy.py show each; their mutations come
-    # with the reorganised xensave/fuzz/mutations/ package
-    **{
-        r: "issue 14's restore-path rules: mutations to add in xensave/fuzz/mutations/"
-        for r in (
-            *(f"HVM-CPU-00{n}" for n in (2, 3, 4, 5)),
-            "HVM-PIC-002",
-            "HVM-LINK-002",
-            "HVM-PIT-002",
-            "HVM-LAPIC-001",
-            "HVM-MTRR-001",
-            "HVM-VIRIDIAN-001",
-            *(f"HVM-XSAVE-00{n}" for n in (4, 5, 6, 7)),
-            "HVM-MSR-003",
-            "HVM-VMCE-001",
-        )
-    },
 }
 
 

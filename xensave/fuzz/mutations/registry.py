@@ -216,6 +216,22 @@ MUTATIONS: list[Mutation] = [
     pv.pv_msrs_index,
     pv.pv_msrs_over_11,
     pv.pv_msrs_over_7,
+    hvm.cpu_cr0,
+    hvm.cpu_flags,
+    hvm.cpu_tsc_aux,
+    hvm.cpu_dr6_dr7,
+    hvm.pic_unreachable,
+    hvm.pci_link_pad,
+    hvm.pit_unreachable,
+    hvm.lapic_x2apic_disabled,
+    hvm.mtrr_vcnt,
+    hvm.viridian_vcpu_pad,
+    hvm.vmce_caps,
+    hvm.cpu_xsave_invalid_xcr0,
+    hvm.cpu_xsave_amx_half,
+    hvm.cpu_xsave_tail,
+    hvm.cpu_xsave_ymm_short,
+    hvm.cpu_msr_index,
 ]
 
 
