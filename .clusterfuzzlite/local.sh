@@ -49,6 +49,7 @@ for options in "$OUT"/*.options; do
   echo "== $name: $seconds s"
   if ! (cd "$findings" && "$OUT/$name" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -max_total_time="$seconds" -print_final_stats=1 "$corpus" 2>&1 | tail -n 12); then
+    echo "$name: FAILED (its output is above)"
     status=1
   fi
   if compgen -G "$findings/*-*" > /dev/null; then
@@ -56,4 +57,5 @@ for options in "$OUT"/*.options; do
     status=1
   fi
 done
+[ $status = 0 ] && echo "every target built and ran clean"
 exit $status

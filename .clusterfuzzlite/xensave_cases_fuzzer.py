@@ -5,6 +5,8 @@ The target itself is xensave.fuzz.atheris_target (``--target cases``)."""
 
 import sys
 
+import atheris  # noqa: F401  (named here so that pyinstaller bundles it)
+
 from xensave.fuzz.atheris_target import main
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ itself is xensave.fuzz.atheris_target (also run by ``tox -e atheris``)."""
 
 import sys
 
+import atheris  # noqa: F401  (named here so that pyinstaller bundles it)
+
 from xensave.fuzz.atheris_target import main
 
 if __name__ == "__main__":
