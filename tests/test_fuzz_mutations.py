@@ -76,8 +76,7 @@ def test_declarations(m: Mutation) -> None:
 
 #: The PV restore-path rules of issue 14, which no mutation breaks yet.
 _PV_RESTORE_RULES = (
-    "XC-P2M-005", "XC-PAGE-008", "XC-PAGE-009", "XC-PVI-008", "PV-SIF-002", "PV-ADR-002",
-    "PV-LDT-003", "PV-DBG-002", "PV-VMA-001",
+    "XC-P2M-005", "XC-PAGE-008", "XC-PAGE-009", "PV-SIF-002",
 )  # fmt: skip
 
 #: Image rules (MUST and SHOULD) no mutation breaks, with the reason. Legacy streams

@@ -846,3 +846,74 @@ def pv_msrs_over_11(ch: Chooser, g: Generated) -> str:
 )
 def pv_msrs_over_7(ch: Chooser, g: Generated) -> str:
     return _msrs_count(ch, g, 8, 11)
+
+
+# --- what arch_set_info_guest refuses in a BASIC context (issue 14) ----------------------------
+# xensave/pv_context.py (hypervisor_problems) holds the facts: canonical addresses, the
+# range a 64-bit Xen keeps for itself (2^47 up to HYPERVISOR_VIRT_END, 0xffff880000000000),
+# the vm_assist bits a PV domain may set.
+
+
+def _xen_range(ch: Chooser) -> int:
+    """An address in the range a 64-bit Xen keeps for itself, canonical (so only that
+    range is wrong with it), page-aligned."""
+    return 0xFFFF800000000000 + (ch.integer(0, (0x80000000000 >> 12) - 1) << 12)
+
+
+_ADR_002 = ("rsp", "kernel_sp", "fs_base", "gs_base_kernel", "gs_base_user")
+
+
+def _non_canonical_reg(ch: Chooser, g: Generated, c: pv_context.PvContext) -> dict[str, Any]:
+    return {pick(ch, _ADR_002): _non_canonical(ch)}
+
+
+address_non_canonical = _pv_field(
+    "pv-address-non-canonical",
+    "PV-ADR-002",
+    "a 64-bit rsp, kernel_sp, fs_base or gs_base not canonical",
+    _non_canonical_reg,
+    width=8,
+)
+ldt_base_in_xen_range = _pv_field(
+    "pv-ldt-base-xen-range",
+    "PV-LDT-003",
+    "a 64-bit ldt_base in the range Xen keeps for itself",
+    lambda ch, g, c: {"ldt_base": _xen_range(ch)},
+    width=8,
+)
+debugreg_in_xen_range = _pv_field(
+    "pv-debugreg-xen-range",
+    "PV-DBG-002",
+    "a 64-bit breakpoint (debugreg[0-3]) in the range Xen keeps for itself",
+    lambda ch, g, c: {"debugreg": {ch.integer(0, 3): _xen_range(ch) | ch.integer(0, 4095)}},
+    width=8,
+)
+
+
+def _vm_assist_bad(ch: Chooser, g: Generated, c: pv_context.PvContext) -> dict[str, Any]:
+    valid = pv_context.VM_ASSIST_VALID[c.width]
+    bit = pick(ch, [b for b in range(8 * c.width) if not valid >> b & 1])
+    return {"vm_assist": c.word("vm_assist") | 1 << bit}
+
+
+vm_assist_unknown = _pv_field(
+    "pv-vm-assist-unknown",
+    "PV-VMA-001",
+    "vCPU 0's vm_assist with a VMASST type a PV domain cannot enable",
+    _vm_assist_bad,
+    vcpu0=True,
+)
+
+
+@mutation(
+    "xc-pvi-short",
+    ["XC-PVI-001", "XC-PVI-008"],
+    "X86_PV_INFO body of 2 to 7 octets (guest_width and pt_levels kept)",
+    tags=("off-by-one", *PVI),
+    when=is_pv,
+)
+def pv_info_short(ch: Chooser, g: Generated) -> str:
+    i, pvi = _pvi(g)
+    n = ch.integer(2, 7)
+    xc_recs(g)[i].body = pvi.encode("<")[:n]
+    return f"record #{i} body of {n} octets"

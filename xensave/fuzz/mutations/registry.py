@@ -232,6 +232,11 @@ MUTATIONS: list[Mutation] = [
     hvm.cpu_xsave_tail,
     hvm.cpu_xsave_ymm_short,
     hvm.cpu_msr_index,
+    pv.address_non_canonical,
+    pv.ldt_base_in_xen_range,
+    pv.debugreg_in_xen_range,
+    pv.vm_assist_unknown,
+    pv.pv_info_short,
 ]
 
 
