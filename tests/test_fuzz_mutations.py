@@ -74,11 +74,6 @@ def test_declarations(m: Mutation) -> None:
     assert BY_NAME[m.name] is m
 
 
-#: The PV restore-path rules of issue 14, which no mutation breaks yet.
-_PV_RESTORE_RULES = (
-    "XC-P2M-005", "XC-PAGE-008", "XC-PAGE-009", "PV-SIF-002",
-)  # fmt: skip
-
 #: Image rules (MUST and SHOULD) no mutation breaks, with the reason. Legacy streams
 #: (LEG-) are not generated at all.
 NOT_BROKEN = {
@@ -92,9 +87,6 @@ NOT_BROKEN = {
     "XAPI-SEC-007": "a device model section over 1 MiB needs 1 MiB of bytes",
     "IMG-FMT-001": "an input that is no image at all: tests/test_fuzz_properties.py feeds "
     "arbitrary bytes",
-    # The PV restore-path rules (issue 14): n_ cases in the corpus for each guest width
-    # and stream version; mutations for them are still to be written.
-    **dict.fromkeys(_PV_RESTORE_RULES, "no mutation yet: the corpus's n_ cases break it"),
 }
 
 

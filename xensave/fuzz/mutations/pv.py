@@ -10,8 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import pv_context
-from ...bodies import P2mFrames, PvBasicContext, PvInfo, VcpuContext
-from ...constants import PV_VCPU_CONTEXT_SIZE, VCPU_RECORD_TYPES, XcRecType
+from ...bodies import P2mFrames, PageData, PvBasicContext, PvInfo, VcpuContext, has_data
+from ...constants import (
+    PAGE_DATA_PFN_MASK,
+    PV_VCPU_CONTEXT_SIZE,
+    VCPU_RECORD_TYPES,
+    XcRecType,
+)
 from ...model import Record
 from ..build import PAGE, Generated
 from ..choices import Chooser
@@ -917,3 +922,71 @@ def pv_info_short(ch: Chooser, g: Generated) -> str:
     n = ch.integer(2, 7)
     xc_recs(g)[i].body = pvi.encode("<")[:n]
     return f"record #{i} body of {n} octets"
+
+
+# --- pfns the restorer cannot place: above max_pfn, or not populated (issue 14) ----------------
+# The generator's PV stream: one X86_PV_P2M_FRAMES (max_pfn is its end_pfn, the highest
+# pfn the PAGE_DATA records send) before the PAGE_DATA records; one NOTAB page is the
+# GDT frame, the start-info page and every frame of the P2M list.
+
+
+def _sent(g: Generated) -> dict[int, tuple[int, int, int]]:
+    """pfn -> (record index, entry number, type) of its last PAGE_DATA entry."""
+    out: dict[int, tuple[int, int, int]] = {}
+    recs = xc_recs(g)
+    for i in pages(g):
+        for k, e in enumerate(typed(recs[i], PageData).entries):
+            out[e & PAGE_DATA_PFN_MASK] = (i, k, e >> 60)
+    return out
+
+
+def _above_max(ch: Chooser, g: Generated) -> int:
+    return _p2m_end(g) + ch.integer(1, 1 << 20)
+
+
+@mutation(
+    "xc-p2m-frame-bad",
+    ["XC-P2M-005"],
+    "a P2M frame list entry above max_pfn, never sent, or last sent as a page table",
+    tags=("p2m",),
+    when=is_pv,
+)
+def p2m_frame_bad(ch: Chooser, g: Generated) -> str:
+    _, p2m = _p2m(g)
+    k = ch.integer(0, len(p2m.frames) - 1)
+    sent = _sent(g)
+    which = ch.integer(0, 2)
+    holes = [p for p in range(_p2m_end(g) + 1) if p not in sent]
+    tables = [p for p, (_, _, t) in sent.items() if t & 0x7 in (1, 2, 3, 4)]
+    if which == 1 and holes:
+        p2m.frames[k] = pick(ch, holes)
+    elif which == 2 and tables:
+        p2m.frames[k] = pick(ch, tables)
+    else:
+        p2m.frames[k] = _above_max(ch, g)
+    return f"frame[{k}] = pfn {p2m.frames[k]:#x}"
+
+
+@mutation(
+    "pv-start-info-frame-bad",
+    ["PV-SIF-002"],
+    "the start-info page's XenStore or console frame above max_pfn or never sent",
+    tags=PVC,
+    when=lambda g: is_pv(g) and bool(_basic(g, vcpu0=True)),
+)
+def start_info_frame_bad(ch: Chooser, g: Generated) -> str:
+    recs = xc_recs(g)
+    w = _width(g)
+    ctx = pv_context.decode(typed(recs[_basic(g, vcpu0=True)[0]], PvBasicContext).context, w)
+    pfn = ctx.user_regs["rdx" if w == 8 else "edx"]
+    i, k, _ = _sent(g)[pfn]  # the generator sends it, with data (PV-SIF-001)
+    pd = typed(recs[i], PageData)
+    n = sum(1 for e in pd.entries[:k] if has_data(e >> 60))
+    holes = [p for p in range(_p2m_end(g) + 1) if p not in _sent(g)]
+    bad = pick(ch, holes) if holes and ch.integer(0, 1) else _above_max(ch, g)
+    fmt, offsets = ("<Q", (56, 72)) if w == 8 else ("<I", (44, 52))
+    at = pick(ch, offsets)  # store_mfn, console.domU.mfn
+    page = bytearray(pd.pages[n])
+    struct.pack_into(fmt, page, at, bad)
+    pd.pages[n] = bytes(page)
+    return f"start-info pfn {pfn:#x}: octet {at} = {bad:#x}"

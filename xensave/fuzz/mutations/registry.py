@@ -237,6 +237,10 @@ MUTATIONS: list[Mutation] = [
     pv.debugreg_in_xen_range,
     pv.vm_assist_unknown,
     pv.pv_info_short,
+    pv.p2m_frame_bad,
+    libxc_pages.page_above_max_pfn,
+    libxc_pages.page_table_entry_above_max_pfn,
+    pv.start_info_frame_bad,
 ]
 
 
