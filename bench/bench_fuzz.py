@@ -81,12 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     rates: dict[int, list[float]] = {j: [] for j in args.jobs}
+    cpu: dict[int, list[float]] = {j: [] for j in args.jobs}  # CPU ms per case, all processes
     cores = len(os.sched_getaffinity(0))
     print(f"{cores} CPUs, load average {os.getloadavg()[0]:.1f} before the runs")
     for k in range(args.repeat):
         for j in args.jobs:
             rate, n, failures, stopped, me, kids = one_run(args.cases, args.seed + k, j)
             rates[j].append(rate)
+            cpu[j].append(me + kids)
             note = f", {failures} failure(s)!" if failures else ""
             print(
                 f"run {k + 1}, -j {j}: {n} cases, {rate:.0f} cases/s; CPU per case: "
@@ -112,6 +114,15 @@ def main(argv: list[str] | None = None) -> int:
             )
             ok &= good
         print(line)
+    if 1 in cpu:
+        # what N workers cost beyond one, whatever else runs: on idle cores the
+        # wall-clock scaling is N / this at best
+        base = statistics.median(cpu[1])
+        for j in args.jobs:
+            if j != 1:
+                ratio = statistics.median(cpu[j]) / base
+                print(f"CPU per case, -j {j} over -j 1: {ratio:.2f} (at most {j / ratio:.2f} times "
+                      f"-j 1 on {j} idle cores)")  # fmt: skip
     return 0 if ok else 1
 
 

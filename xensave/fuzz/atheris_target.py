@@ -88,12 +88,13 @@ def cases_one_input() -> Callable[[bytes], Any]:
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv if argv is None else argv)
     target = "check"
-    if len(args) > 1 and args[1].startswith("--target"):
-        value = args.pop(1).partition("=")[2] or (args.pop(1) if len(args) > 1 else "")
-        if value not in TARGETS:
-            print(f"--target: one of {', '.join(TARGETS)}, not {value!r}", file=sys.stderr)
-            return 2
-        target = value
+    for k in range(len(args) - 1, 0, -1):  # ours, anywhere; the rest is libFuzzer's
+        if args[k] == "--target" or args[k].startswith("--target="):
+            value = args.pop(k).partition("=")[2] or (args.pop(k) if k < len(args) else "")
+            if value not in TARGETS:
+                print(f"--target: one of {', '.join(TARGETS)}, not {value!r}", file=sys.stderr)
+                return 2
+            target = value
     try:
         lib: Any = importlib.import_module("atheris")
     except ImportError:
