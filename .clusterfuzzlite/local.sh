@@ -13,6 +13,10 @@ set -o pipefail
 seconds=${1:-30}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 WORK=${WORK:-$(mktemp -d -t xensave-cflite-XXXXXX)}
+if [ -n "$(ls -A "$WORK" 2>/dev/null)" ]; then
+  echo "local.sh: $WORK is not empty; give a new or empty WORK" >&2
+  exit 2
+fi
 export WORK SRC=$WORK/src OUT=$WORK/out
 mkdir -p "$SRC/xensave" "$OUT" "$WORK/bin"
 echo "local ClusterFuzzLite build in $WORK"
@@ -21,7 +25,12 @@ git -C "$repo" ls-files -z | (cd "$repo" && tar --null -T - -cf -) | tar -xf - -
 "${PYTHON:-python3}" -m venv "$WORK/venv"
 # shellcheck disable=SC1091
 . "$WORK/venv/bin/activate"
-pip install -q atheris pyinstaller
+# build.sh runs pip3 install: it must land in this environment and nowhere else
+if [ "$(command -v pip3)" != "$WORK/venv/bin/pip3" ]; then
+  echo "local.sh: pip3 is $(command -v pip3), not $WORK/venv/bin/pip3; stopping" >&2
+  exit 2
+fi
+"$WORK/venv/bin/pip" install -q atheris pyinstaller
 
 # What the builder image's compile_python_fuzzer does, minus the sanitizer runtime:
 # FUZZER.py [pyinstaller options] -> $OUT/NAME.pkg (one-file bundle) + $OUT/NAME.
@@ -30,14 +39,18 @@ cat > "$WORK/bin/compile_python_fuzzer" <<'SH'
 fuzzer=$1
 shift
 name=$(basename -s .py "$fuzzer")
-pyinstaller --log-level WARN --distpath "$OUT" --workpath "$WORK/pyinstaller/$name" \
+"$WORK/venv/bin/pyinstaller" --log-level WARN --distpath "$OUT" --workpath "$WORK/pyinstaller/$name" \
   --specpath "$WORK/pyinstaller" --onefile --name "$name.pkg" "$@" "$fuzzer"
 printf '#!/bin/sh\nexec "$(dirname "$0")/%s.pkg" "$@"\n' "$name" > "$OUT/$name"
 chmod +x "$OUT/$name"
 SH
 chmod +x "$WORK/bin/compile_python_fuzzer"
+# build.sh's pip3 is this environment's, or nothing: never another one on PATH
+printf '#!/bin/sh\nexec "%s/venv/bin/pip3" "$@"\n' "$WORK" > "$WORK/bin/pip3"
+chmod +x "$WORK/bin/pip3"
 export PATH=$WORK/bin:$PATH
 
+[ -x "$WORK/venv/bin/pip3" ] || { echo "local.sh: $WORK/venv vanished" >&2; exit 2; }
 (cd "$SRC/xensave" && bash .clusterfuzzlite/build.sh)
 
 status=0
