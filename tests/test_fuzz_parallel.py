@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from xensave.conformance.adapters import load_adapter
 from xensave.conformance.execute import RawResult
 from xensave.fuzz.cases import build_case
@@ -66,3 +68,32 @@ def test_jobs_option(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "120 cases" in ok.stdout and "no failures" in ok.stdout
     assert default_jobs() >= 1
+
+
+def test_interrupt_ends_every_worker(tmp_path: Path) -> None:
+    """Ctrl-C during a -j 2 search ends the run at once (exit 130), workers and their
+    testees with it, instead of leaving them to finish the budget."""
+    import os
+    import signal
+    import time
+
+    cmd = [sys.executable, "-m", "xensave", "fuzz", "--out", str(tmp_path), "-q"]
+    cmd += ["--adapter", "reference", "-j", "2", "--max-examples", "100000", "--max-time", "300"]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, to find what it started
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(6)
+    proc.send_signal(signal.SIGINT)
+    t0 = time.monotonic()
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert time.monotonic() - t0 < 10
+    time.sleep(1)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # nothing of the run's group is left

@@ -147,6 +147,7 @@ def fuzz_parallel(
         for k in range(config.jobs)
     ]
     result = FuzzResult(adapter, config)
+    sent = False  # the shrink phase's shares, or nothing when the run ends early
     try:
         for w in workers:
             w.start()
@@ -165,6 +166,7 @@ def fuzz_parallel(
             )
         for k, inbox in enumerate(inboxes):
             inbox.put(shares[k])
+        sent = True
         shrunk = _collect(outbox, workers, "shrunk", shared, config, None)
         # the shrunk copies replace the originals, in the same places
         back = {id(f): s for k in shrunk for f, s in zip(shares[k], shrunk[k], strict=True)}
@@ -172,6 +174,9 @@ def fuzz_parallel(
         result.warnings = [back.get(id(f), f) for f in result.warnings]
     finally:
         shared.stop.set()
+        if not sent:  # let workers waiting for a share end (an error, Ctrl-C)
+            for inbox in inboxes:
+                inbox.put([])
         for w in workers:
             w.join(timeout=10)
             if w.is_alive():
