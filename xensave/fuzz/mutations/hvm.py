@@ -601,7 +601,10 @@ def hvm_params_dm_domain(ch: Chooser, g: Generated) -> str:
     when=is_hvm,
 )
 def hvm_params_altp2m(ch: Chooser, g: Generated) -> str:
-    return _add_param(ch, g, 35, ch.integer(0, 2**64 - 1))
+    # 0 or 1: hvm_set_param (xen/arch/x86/hvm/hvm.c) refuses a larger value in every
+    # release before 4.19 too (above 1 in 4.6-4.8, above XEN_ALTP2M_limited, 3, from
+    # 4.9), which no rule says yet (XC-HVMP-008 does not list ALTP2M)
+    return _add_param(ch, g, 35, ch.integer(0, 1))
 
 
 # --- what the load handlers refuse (issue 14; xensave/hvm_context.py holds the facts) -----------
