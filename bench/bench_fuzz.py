@@ -29,7 +29,8 @@ from pathlib import Path
 from xensave.conformance.adapters import load_adapter
 from xensave.fuzz.cases import build_case
 from xensave.fuzz.choices import RandomChooser
-from xensave.fuzz.driver import FuzzConfig, fuzz, spec_for
+from xensave.fuzz.driver import FuzzConfig, spec_for
+from xensave.fuzz.parallel import run
 
 ROOT = Path(__file__).resolve().parent.parent
 ADAPTER = ROOT / "conformance" / "adapters" / "reference.json"
@@ -50,7 +51,7 @@ def one_run(cases: int, seed: int, jobs: int = 1) -> tuple[float, int, int, str,
     config = FuzzConfig(seed=seed, max_examples=cases, max_time=None, shrink=False, jobs=jobs)
     config.spec = spec_for(adapter)
     me, kids = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
-    result = fuzz(adapter, config)
+    result = run(adapter, config)
     me = (_cpu(resource.RUSAGE_SELF) - me) * 1e3 / max(result.cases, 1)
     kids = (_cpu(resource.RUSAGE_CHILDREN) - kids) * 1e3 / max(result.cases, 1)
     failures = len(result.failures) + len(result.warnings)

@@ -296,7 +296,8 @@ def main(args: argparse.Namespace) -> int:
     from ..conformance.adapters import AdapterError
     from ..conformance.execute import ExecOptions, StartError
     from .defaults import DEFAULT_STARTUP_GRACE, DEFAULT_TIMEOUT
-    from .driver import FuzzConfig, fuzz, spec_for
+    from .driver import FuzzConfig, spec_for
+    from .parallel import run
 
     try:
         adapter = _adapter(args)
@@ -331,7 +332,7 @@ def main(args: argparse.Namespace) -> int:
     progress = _Progress(not args.quiet and not args.json)
     progress(f"fuzz: {adapter.name} ({adapter.protocol}), seed {seed}")
     try:
-        result = fuzz(adapter, config, progress)
+        result = run(adapter, config, progress)
     except StartError as exc:
         return _err(str(exc))
     finally:

@@ -429,13 +429,10 @@ def fuzz(
     progress: ProgressFn | None = None,
     lane: Lane | None = None,
 ) -> FuzzResult:
-    """Search, then shrink each distinct failure (``config.jobs`` processes share
-    both phases). Raises :class:`xensave.conformance.execute.StartError` when the
-    testee cannot be run. With ``lane`` only search, as one of several workers."""
-    if config.jobs > 1 and lane is None:
-        from .parallel import fuzz_parallel
-
-        return fuzz_parallel(adapter, config, progress)
+    """Search, then shrink each distinct failure, in this process
+    (:func:`xensave.fuzz.parallel.run` heeds ``config.jobs``). Raises
+    :class:`xensave.conformance.execute.StartError` when the testee cannot be run.
+    With ``lane`` only search, as one of several workers."""
     result = FuzzResult(adapter, config)
     pool = select_mutations(config.mutations)
     testee = lane.testee if lane is not None else Testee(adapter, config.exec)

@@ -39,7 +39,7 @@ from .driver import (
     shrink_all,
 )
 
-__all__ = ["default_jobs", "fuzz_parallel"]
+__all__ = ["default_jobs", "fuzz_parallel", "run"]
 
 
 def default_jobs() -> int:
@@ -126,6 +126,14 @@ def _why_stopped(results: Sequence[FuzzResult], config: FuzzConfig) -> str:
         if not r.startswith("--max-examples"):
             return r
     return reasons[0] if reasons else f"--max-examples {config.max_examples} reached"
+
+
+def run(adapter: Adapter, config: FuzzConfig, progress: ProgressFn | None = None) -> FuzzResult:
+    """A whole ``xensave fuzz`` run: :func:`xensave.fuzz.driver.fuzz` in this process,
+    or with ``config.jobs`` worker processes."""
+    if config.jobs > 1:
+        return fuzz_parallel(adapter, config, progress)
+    return fuzz(adapter, config, progress)
 
 
 def fuzz_parallel(
