@@ -74,14 +74,6 @@ def test_declarations(m: Mutation) -> None:
     assert BY_NAME[m.name] is m
 
 
-#: The PV restore-path rules of issue 14, which no mutation breaks yet.
-_PV_RESTORE_RULES = (
-    "XC-P2M-005", "XC-PAGE-008", "XC-PAGE-009", "XC-PVI-008", "PV-SIF-002", "PV-ADR-002",
-    "PV-LDT-003", "PV-DBG-002", "PV-VMA-001", "PV-EXT-001", "PV-EXT-002", "PV-XSV-001",
-    "PV-XSV-002", "PV-XSV-003", "PV-XSV-004", "PV-XSV-005", "PV-XSV-006", "PV-MSR-001",
-    "PV-MSR-002", "PV-MSR-003", "PV-MSR-004",
-)  # fmt: skip
-
 #: Image rules (MUST and SHOULD) no mutation breaks, with the reason. Legacy streams
 #: (LEG-) are not generated at all.
 NOT_BROKEN = {
@@ -95,30 +87,6 @@ NOT_BROKEN = {
     "XAPI-SEC-007": "a device model section over 1 MiB needs 1 MiB of bytes",
     "IMG-FMT-001": "an input that is no image at all: tests/test_fuzz_properties.py feeds "
     "arbitrary bytes",
-    # The PV restore-path rules (issue 14): n_ cases in the corpus for each guest width
-    # and stream version; mutations for them are still to be written.
-    **dict.fromkeys(_PV_RESTORE_RULES, "no mutation yet: the corpus's n_ cases break it"),
-    # what Xen's restore path refuses (issue 14): the corpus and tests/test_hvm_context.py,
-    # tests/test_hvm_params.py and tests/test_cpu_policy.py show each; their mutations come
-    # with the reorganised xensave/fuzz/mutations/ package
-    **{
-        r: "issue 14's restore-path rules: mutations to add in xensave/fuzz/mutations/"
-        for r in (
-            *(f"HVM-CPU-00{n}" for n in (2, 3, 4, 5)),
-            "HVM-PIC-002",
-            "HVM-LINK-002",
-            "HVM-PIT-002",
-            "HVM-LAPIC-001",
-            "HVM-MTRR-001",
-            "HVM-VIRIDIAN-001",
-            *(f"HVM-XSAVE-00{n}" for n in (4, 5, 6, 7)),
-            "HVM-MSR-003",
-            "HVM-VMCE-001",
-            *(f"XC-HVMP-{n:03}" for n in range(6, 15)),
-            *(f"XC-POL-{n:03}" for n in range(7, 13)),
-            "XC-TSC-005",
-        )
-    },
 }
 
 

@@ -243,3 +243,31 @@ def test_no_failure_against_the_reference(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "no failures" in proc.stdout and "300 cases" in proc.stdout
+
+
+def test_two_workers_find_what_one_finds(runs: dict[str, Run], tmp_path: Path) -> None:
+    """``-j 2`` searches the same numbered cases as one process with the same seed and
+    budget, so it finds the same failures, keeps the same case of each to shrink and
+    counts them alike; the shrinks share one hypothesis database in OUT."""
+    one = runs["reserved-bits"]
+    out = tmp_path / "j2"
+    proc = subprocess.run(
+        fuzz_command(out, "--persistent-impl", impl("reserved-bits"), *BUDGET, "-j", "2"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    two = Run(out, proc)
+    assert two.rc == 1, two
+
+    def found(run: Run) -> list[tuple[Any, ...]]:
+        return sorted(
+            (tuple(c["fuzz"]["signature"]), c["fuzz"]["example"], c["fuzz"]["first_example"],
+             c["fuzz"]["failing_cases"], c["fuzz"]["original_size"])
+            for c in run.cases
+        )  # fmt: skip
+
+    assert found(two) == found(one) and found(one)
+    for c in two.cases:
+        assert checker_rules(two.data(c)) == set(c["fuzz"]["breaks"]), c["name"]
+    assert any((out / "hypothesis").iterdir())

@@ -82,6 +82,17 @@ def _percent(text: str) -> int:
     return v
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) > 256:
+        raise argparse.ArgumentTypeError(f"not a whole number from 0 to 256: {text!r}")
+    v = int(text)
+    if v == 0:
+        from .parallel import default_jobs
+
+        return default_jobs()
+    return v
+
+
 def _size(text: str) -> int:
     from ..conformance.cli import _size as size
 
@@ -188,6 +199,16 @@ def register(subparsers: Any) -> None:
         "--memory-limit", type=_size, metavar="BYTES", help="address-space limit, e.g. 512M"
     )
     e.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="worker processes, each with its own testee, sharing the run's cases, its "
+        "failures and the hypothesis database in OUT/hypothesis (default 1; 0: one per "
+        "core); the same seed and budget search the same cases whatever N",
+    )
+    e.add_argument(
         "--strict",
         action="store_true",
         help="disagreements on recommended (SHOULD-level) cases are failures, not warnings",
@@ -281,7 +302,8 @@ def main(args: argparse.Namespace) -> int:
     from ..conformance.adapters import AdapterError
     from ..conformance.execute import ExecOptions, StartError, probe
     from .defaults import DEFAULT_STARTUP_GRACE, DEFAULT_TIMEOUT
-    from .driver import FuzzConfig, fuzz, spec_for
+    from .driver import FuzzConfig, spec_for
+    from .parallel import run
 
     try:
         adapter = _adapter(args)
@@ -305,6 +327,8 @@ def main(args: argparse.Namespace) -> int:
         mutate=args.mutate,
         mutations=args.mutations or None,
         spec=spec,
+        jobs=args.jobs,
+        database=args.out / "hypothesis",
         exec=ExecOptions(
             timeout=timeout,
             memory_limit=args.memory_limit,
@@ -323,7 +347,7 @@ def main(args: argparse.Namespace) -> int:
     progress = _Progress(not args.quiet and not args.json)
     progress(f"fuzz: {adapter.name} ({adapter.protocol}), seed {seed}")
     try:
-        result = fuzz(adapter, config, progress)
+        result = run(adapter, config, progress)
     except StartError as exc:
         return _err(str(exc))
     finally:

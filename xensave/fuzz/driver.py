@@ -64,6 +64,7 @@ __all__ = [
     "Testee",
     "case_name",
     "fuzz",
+    "shrink_all",
     "spec_for",
     "write_reproducers",
 ]
@@ -160,6 +161,8 @@ class FuzzConfig:
     mutations: Sequence[str] | None = None
     spec: Spec = field(default_factory=Spec)
     exec: ExecOptions = field(default_factory=lambda: ExecOptions(DEFAULT_TIMEOUT))
+    jobs: int = 1  # worker processes (xensave.fuzz.parallel); each runs its own testee
+    database: Path | None = None  # hypothesis example database shared by the workers
 
 
 def spec_for(
@@ -340,9 +343,12 @@ class _Builder:
 
     _DONE = object()
 
-    def __init__(self, config: FuzzConfig, pool: Sequence[Mutation]) -> None:
+    def __init__(
+        self, config: FuzzConfig, pool: Sequence[Mutation], indices: range | None = None
+    ) -> None:
         self.config = config
         self.pool = pool
+        self.indices = range(config.max_examples) if indices is None else indices
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=16)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._work, name="fuzz-builder", daemon=True)
@@ -351,7 +357,7 @@ class _Builder:
     def _work(self) -> None:
         c = self.config
         try:
-            for index in range(c.max_examples):
+            for index in self.indices:
                 ch = RandomChooser(_case_rng(c.seed, index))
                 case = build_case(ch, c.spec, role=c.role, mutate=c.mutate, pool=self.pool)
                 while not self.stop.is_set():
@@ -386,21 +392,64 @@ class _Builder:
         self.thread.join()
 
 
-def fuzz(adapter: Adapter, config: FuzzConfig, progress: ProgressFn | None = None) -> FuzzResult:
-    """Search, then shrink each distinct failure. Raises
-    :class:`xensave.conformance.execute.StartError` when the testee cannot be run."""
+class Lane:
+    """One worker's share of a search that several processes run
+    (:mod:`xensave.fuzz.parallel`): the case numbers it takes, its testee (kept for
+    the shrink phase), and what the workers share: when the run started, when any of
+    them first failed, a stop flag and a case count."""
+
+    def __init__(self, indices: range, testee: Testee, shared: Any) -> None:
+        self.indices = indices
+        self.testee = testee
+        self.shared = shared
+
+    @property
+    def t0(self) -> float:
+        return float(self.shared.t0)
+
+    def first_failure(self) -> float | None:
+        t = float(self.shared.first_failure.value)
+        return t if t else None
+
+    def failed(self, when: float) -> None:
+        with self.shared.first_failure.get_lock():
+            if not self.shared.first_failure.value:
+                self.shared.first_failure.value = when
+
+    def ran(self) -> bool:
+        """Count a case; False when the run is to stop (another worker said so)."""
+        with self.shared.cases.get_lock():
+            self.shared.cases.value += 1
+        return not self.shared.stop.is_set()
+
+
+def fuzz(
+    adapter: Adapter,
+    config: FuzzConfig,
+    progress: ProgressFn | None = None,
+    lane: Lane | None = None,
+) -> FuzzResult:
+    """Search, then shrink each distinct failure, in this process
+    (:func:`xensave.fuzz.parallel.run` heeds ``config.jobs``). Raises
+    :class:`xensave.conformance.execute.StartError` when the testee cannot be run.
+    With ``lane`` only search, as one of several workers."""
     result = FuzzResult(adapter, config)
     pool = select_mutations(config.mutations)
-    testee = Testee(adapter, config.exec)
+    testee = lane.testee if lane is not None else Testee(adapter, config.exec)
     runner = _Runner(testee)
-    t0 = time.monotonic()
+    t0 = lane.t0 if lane is not None else time.monotonic()
     found: dict[tuple[str, ...], Failure] = {}
     first_failure_at: float | None = None
     last_report = 0.0
-    builder = _Builder(config, pool)
+    builder = _Builder(config, pool, lane.indices if lane is not None else None)
     try:
         for index, case, choices in builder:
             now = time.monotonic()
+            if lane is not None:
+                first_failure_at = first_failure_at or lane.first_failure()
+                if not lane.ran():
+                    result.stopped = "stopped"
+                    break
             if config.max_time is not None and now - t0 >= config.max_time:
                 result.stopped = f"--max-time {config.max_time:g} s reached"
                 break
@@ -430,6 +479,8 @@ def fuzz(adapter: Adapter, config: FuzzConfig, progress: ProgressFn | None = Non
                     (result.failures if verdict else result.warnings).append(found[sig])
                     if verdict and first_failure_at is None:
                         first_failure_at = time.monotonic()
+                        if lane is not None:
+                            lane.failed(first_failure_at)
             if progress is not None and (now - last_report >= 0.2 or index == 0):
                 last_report = now
                 rate = result.cases / max(now - t0, 1e-9)
@@ -441,23 +492,35 @@ def fuzz(adapter: Adapter, config: FuzzConfig, progress: ProgressFn | None = Non
             result.stopped = f"--max-examples {config.max_examples} reached"
         builder.close()
         result.search_seconds = time.monotonic() - t0
-        runner.cache = {}
-        if config.shrink:
-            todo = result.failures + result.warnings
-            budget_end = time.monotonic() + config.shrink_time
-            for k, failure in enumerate(todo):
-                left = budget_end - time.monotonic()
-                if left <= 0:
-                    break
-                if progress is not None:
-                    progress(f"fuzz: shrinking failure {k + 1} of {len(todo)}: {failure.title()}")
-                _shrink(failure, runner, config, pool, left / (len(todo) - k))
+        if config.shrink and lane is None:
+            shrink_all(result.failures + result.warnings, runner, config, pool, progress)
     finally:
         builder.close()
         result.starts = testee.starts
-        testee.close()
+        if lane is None:
+            testee.close()
     result.seconds = time.monotonic() - t0
     return result
+
+
+def shrink_all(
+    todo: list[Failure],
+    runner: _Runner,
+    config: FuzzConfig,
+    pool: Sequence[Mutation],
+    progress: ProgressFn | None = None,
+) -> None:
+    """Shrink each failure in place within ``config.shrink_time`` in all, the time
+    left shared evenly among the failures still to go."""
+    runner.cache = {}
+    budget_end = time.monotonic() + config.shrink_time
+    for k, failure in enumerate(todo):
+        left = budget_end - time.monotonic()
+        if left <= 0:
+            break
+        if progress is not None:
+            progress(f"fuzz: shrinking failure {k + 1} of {len(todo)}: {failure.title()}")
+        _shrink(failure, runner, config, pool, left / (len(todo) - k))
 
 
 # --- shrinking ----------------------------------------------------------------------------------
@@ -538,6 +601,14 @@ def _preshrink(
     failure.shrink_runs += runs
 
 
+def database_key(adapter: Adapter, config: FuzzConfig, signature: tuple[str, ...]) -> bytes:
+    """Where a failure's examples live in the shared hypothesis database: one key per
+    implementation, way of building cases and kind of failure, so a choice sequence
+    is only replayed where it means the same case and the same failure."""
+    what = [adapter.name, config.role, config.mutate, config.mutations, config.spec, signature]
+    return b"xensave-fuzz:" + hashlib.sha256(repr(what).encode()).hexdigest()[:32].encode()
+
+
 class _Reproduced(Exception):
     """Raised inside hypothesis's test when a candidate fails like the target."""
 
@@ -569,21 +640,36 @@ def _shrink(
 
     class SeedDatabase(ExampleDatabase):
         """Hands hypothesis the failing choice sequence as a known interesting example
-        (the secondary corpus: replayed, then shrunk), and keeps nothing."""
+        (replayed, then shrunk), after what the shared database holds under this
+        failure's key (minimal examples of earlier shrinks, by any worker or run: when
+        one still fails, shrinking starts from it). Keeps what hypothesis saves there,
+        or nothing without a shared database."""
 
-        def __init__(self, seed: bytes) -> None:
+        def __init__(self, seed: bytes, shared: ExampleDatabase | None) -> None:
             super().__init__()
             self.seed = seed
+            self.shared = shared
 
         def fetch(self, key: bytes) -> Any:
-            if key.endswith(b"secondary"):
+            if self.shared is not None:
+                yield from self.shared.fetch(key)
+            if key == db_key:
                 yield self.seed
 
         def save(self, key: bytes, value: bytes) -> None:
-            pass
+            if self.shared is not None:
+                self.shared.save(key, value)
 
         def delete(self, key: bytes, value: bytes) -> None:
-            pass
+            if self.shared is not None:
+                self.shared.delete(key, value)
+
+    shared = None
+    if config.database is not None:
+        from hypothesis.database import DirectoryBasedExampleDatabase
+
+        shared = DirectoryBasedExampleDatabase(str(config.database))
+    db_key = database_key(runner.testee.adapter, config, failure.signature)
 
     deadline = time.monotonic() + seconds
     before = failure.case.data
@@ -598,7 +684,7 @@ def _shrink(
         )
 
     @settings(
-        database=SeedDatabase(choices_to_bytes(failure.choices)),
+        database=SeedDatabase(choices_to_bytes(failure.choices), shared),
         phases=[Phase.reuse, Phase.shrink],
         max_examples=1,
         deadline=None,
@@ -620,6 +706,7 @@ def _shrink(
                 failure.case, failure.outcome = case, out
             raise _Reproduced(case, out)
 
+    reproduce._hypothesis_internal_database_key = db_key  # type: ignore[attr-defined]
     # _Reproduced ends the search; hypothesis giving up (a flaky testee) also leaves the
     # smallest failing image seen so far in ``failure``.
     with contextlib.suppress(Exception):

@@ -577,3 +577,142 @@ def dirty_pfn_list_length(ch: Chooser, g: Generated) -> str:
     n += n % 8 == 0
     at = insert_before_end(ch, recs, Record(X.CHECKPOINT_DIRTY_PFN_LIST, bytes(n)), first)
     return f"record #{at} of {n} octets"
+
+
+@mutation(
+    "xc-tsc-pvrdtscp",
+    ["XC-TSC-005"],
+    "X86_TSC_INFO mode 3 (PVRDTSCP), which Xen 4.12 and later refuse (SHOULD)",
+    tags=TSC,
+)
+def tsc_info_mode_pvrdtscp(ch: Chooser, g: Generated) -> str:
+    _, tsc = _tsc(g)
+    tsc.mode = 3
+    return "mode 3"
+
+
+# --- policy records the restore path refuses (issue 14; xensave/cpu_policy.py) -------------------
+
+
+def _cpuid(g: Generated) -> CpuidPolicy:
+    recs = xc_recs(g)
+    return typed(recs[where(recs, X.X86_CPUID_POLICY)[0]], CpuidPolicy)
+
+
+def _msrs(g: Generated) -> MsrPolicy:
+    recs = xc_recs(g)
+    return typed(recs[where(recs, X.X86_MSR_POLICY)[0]], MsrPolicy)
+
+
+def _leaf_outside(ch: Chooser) -> tuple[int, int]:
+    """A (leaf, subleaf) that x86_cpuid_copy_from_buffer answers -ERANGE for, by the
+    current limits (basic 0-0xd; subleaves of 4, 7, 0xb, 0xd below 6, 3, 2, 63;
+    0x40000000 and 0x40000100; extended 0x80000000-0x80000021)."""
+    which = ch.integer(0, 3)
+    if which == 0:  # a leaf no array holds
+        leaf = pick(
+            ch,
+            (
+                ch.integer(0xE, 0x3FFFFFFF),
+                ch.integer(0x40000001, 0x400000FF),
+                ch.integer(0x80000022, 0xFFFFFFFF),
+            ),
+        )
+        return leaf, pick(ch, (0xFFFFFFFF, 0))
+    if which == 1:  # a subleaf past its leaf's array
+        leaf, limit = pick(ch, ((0x4, 6), (0x7, 3), (0xB, 2), (0xD, 63)))
+        return leaf, ch.integer(limit, 0xFFFFFFFF)
+    # a subleaf given to a leaf that has none
+    leaf = pick(ch, (0x0, 0x1, 0x2, 0x6, 0x40000000, 0x80000000, 0x80000021))
+    return leaf, ch.integer(0, 0xFFFFFFFE)
+
+
+@mutation(
+    "xc-cpuid-leaf-outside",
+    ["XC-POL-007"],
+    "an X86_CPUID_POLICY leaf or subleaf the policy does not hold",
+    tags=POL,
+    when=has(X.X86_CPUID_POLICY),
+)
+def cpuid_policy_leaf_outside(ch: Chooser, g: Generated) -> str:
+    pol = _cpuid(g)
+    k = ch.integer(0, len(pol.leaves) - 1)
+    leaf, subleaf = _leaf_outside(ch)
+    pol.leaves[k] = (leaf, subleaf, *pol.leaves[k][2:])
+    return f"leaf[{k}] = {leaf:#x}/{subleaf:#x}"
+
+
+@mutation(
+    "xc-cpuid-too-many",
+    ["XC-POL-008"],
+    "X86_CPUID_POLICY with more than 120 leaves (CPUID_MAX_SERIALISED_LEAVES)",
+    tags=POL,
+    when=has(X.X86_CPUID_POLICY),
+)
+def cpuid_policy_too_many(ch: Chooser, g: Generated) -> str:
+    pol = _cpuid(g)
+    n = ch.integer(121, 200)
+    pol.leaves = [pol.leaves[k % len(pol.leaves)] for k in range(n)]  # each leaf valid
+    return f"{n} leaves"
+
+
+@mutation(
+    "xc-msr-index",
+    ["XC-POL-009"],
+    "an X86_MSR_POLICY index other than PLATFORM_INFO (0xce) and ARCH_CAPABILITIES (0x10a)",
+    tags=POL,
+    when=has(X.X86_MSR_POLICY),
+)
+def msr_policy_index(ch: Chooser, g: Generated) -> str:
+    pol = _msrs(g)
+    k = ch.integer(0, len(pol.entries) - 1)
+    idx = other_than(ch, [0xCE, 0x10A], 0, 0xFFFFFFFF)
+    pol.entries[k] = (idx, *pol.entries[k][1:])
+    return f"msr[{k}] index {idx:#x}"
+
+
+@mutation(
+    "xc-msr-too-many",
+    ["XC-POL-010"],
+    "X86_MSR_POLICY with more than 2 entries (MSR_MAX_SERIALISED_ENTRIES)",
+    tags=POL,
+    when=has(X.X86_MSR_POLICY),
+)
+def msr_policy_too_many(ch: Chooser, g: Generated) -> str:
+    pol = _msrs(g)
+    n = ch.integer(3, 8)
+    pol.entries = [pol.entries[k % len(pol.entries)] for k in range(n)]  # each entry valid
+    return f"{n} entries"
+
+
+@mutation(
+    "xc-msr-platform-info-wide",
+    ["XC-POL-011"],
+    "the X86_MSR_POLICY value of PLATFORM_INFO (0xce) wider than 32 bits",
+    tags=POL,
+    when=has(X.X86_MSR_POLICY),
+)
+def msr_policy_platform_info_wide(ch: Chooser, g: Generated) -> str:
+    return _msr_wide(ch, g, 0xCE)
+
+
+@mutation(
+    "xc-msr-arch-caps-wide",
+    ["XC-POL-012"],
+    "the X86_MSR_POLICY value of ARCH_CAPABILITIES (0x10a) wider than 32 bits (SHOULD)",
+    tags=POL,
+    when=has(X.X86_MSR_POLICY),
+)
+def msr_policy_arch_caps_wide(ch: Chooser, g: Generated) -> str:
+    return _msr_wide(ch, g, 0x10A)
+
+
+def _msr_wide(ch: Chooser, g: Generated, idx: int) -> str:
+    """Give MSR ``idx`` a value over 32 bits, in its entry or (none there) in place
+    of the other MSR's."""
+    pol = _msrs(g)
+    mine = [k for k, e in enumerate(pol.entries) if e[0] == idx]
+    k = pick(ch, mine) if mine else ch.integer(0, len(pol.entries) - 1)
+    value = nonzero(ch, 32) << 32 | ch.integer(0, 2**32 - 1)
+    pol.entries[k] = (idx, pol.entries[k][1], value)
+    return f"msr[{k}] = {idx:#x}: {value:#x}"

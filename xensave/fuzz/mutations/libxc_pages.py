@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from ...bodies import PageData, pfn_entry, split_pfn_entry
-from ...constants import PAGE_TYPES_WITHOUT_DATA
+import struct
+
+from ...bodies import P2mFrames, PageData, has_data, pfn_entry, split_pfn_entry
+from ...constants import PAGE_TYPES_WITHOUT_DATA, PageType, XcRecType
+from ...model import Record
 from ..build import PAGE, Generated, fill
 from ..choices import Chooser
 from . import mutation
-from .helpers import PD, nonzero, pages, pick, typed, xc_recs
+from .helpers import PD, is_pv, nonzero, pages, pick, typed, xc_recs
 
 # --- PAGE_DATA ----------------------------------------------------------------------------
 
@@ -124,3 +127,63 @@ def page_data_body_short(ch: Chooser, g: Generated) -> str:
     n = ch.integer(0, 7)
     xc_recs(g)[i].body = bytes(n)
     return f"record #{i} body of {n} octets"
+
+
+# --- pfns above max_pfn in a PV stream (issue 14; xensave/pv_records.py) ------------------------
+
+
+def _max_pfn(g: Generated) -> int:
+    """max_pfn of the generator's PV stream: the end_pfn of its one X86_PV_P2M_FRAMES,
+    which comes before the PAGE_DATA records."""
+    body = next(r.body for r in xc_recs(g) if r.type == XcRecType.X86_PV_P2M_FRAMES)
+    assert isinstance(body, P2mFrames)
+    return body.end_pfn
+
+
+def _above_max_pfn(ch: Chooser, g: Generated) -> int:
+    return _max_pfn(g) + ch.integer(1, 1 << 20)
+
+
+@mutation(
+    "xc-page-above-max-pfn",
+    ["XC-PAGE-008"],
+    "a PV PAGE_DATA record sending a pfn above max_pfn",
+    tags=PD,
+    when=is_pv,
+)
+def page_above_max_pfn(ch: Chooser, g: Generated) -> str:
+    recs = xc_recs(g)
+    at = pick(ch, pages(g)) + 1  # after one of the PAGE_DATA records
+    pfn = _above_max_pfn(ch, g)
+    ptype = pick(ch, (PageType.NOTAB, PageType.XTAB))
+    recs.insert(at, Record(XcRecType.PAGE_DATA, PageData.of([(pfn, ptype)])))
+    return f"record #{at} sends pfn {pfn:#x} ({ptype.name})"
+
+
+@mutation(
+    "xc-page-table-entry-above-max-pfn",
+    ["XC-PAGE-009"],
+    "a present entry of a PV page-table page naming a pfn above max_pfn",
+    tags=PD,
+    when=lambda g: is_pv(g) and bool(_tables_with_data(g)),
+)
+def page_table_entry_above_max_pfn(ch: Chooser, g: Generated) -> str:
+    i, k = pick(ch, _tables_with_data(g))
+    pd = typed(xc_recs(g)[i], PageData)
+    slot = ch.integer(0, 255)  # the guest's half of any level (Xen keeps L4 slots 256-271)
+    pfn = _above_max_pfn(ch, g)
+    page = bytearray(pd.pages[k])
+    struct.pack_into("<Q", page, 8 * slot, pfn << 12 | 1 | ch.integer(0, 0x7FF) << 1)
+    pd.pages[k] = bytes(page)
+    return f"record #{i} page {k}: entry {slot} names pfn {pfn:#x}"
+
+
+def _tables_with_data(g: Generated) -> list[tuple[int, int]]:
+    """(record, page number) of the page-table pages PAGE_DATA sends with contents."""
+    out = []
+    recs = xc_recs(g)
+    for i in pages(g):
+        pd = typed(recs[i], PageData)
+        data = [e >> 60 for e in pd.entries if has_data(e >> 60)]
+        out += [(i, k) for k, t in enumerate(data) if t & 0x7 in (1, 2, 3, 4)]
+    return out

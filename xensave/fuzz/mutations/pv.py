@@ -5,12 +5,18 @@ of the PV vCPU context inside X86_PV_VCPU_BASIC (``spec/pv-context.md``,
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
 
 from ... import pv_context
-from ...bodies import P2mFrames, PvBasicContext, PvInfo, VcpuContext
-from ...constants import PV_VCPU_CONTEXT_SIZE, VCPU_RECORD_TYPES, XcRecType
+from ...bodies import P2mFrames, PageData, PvBasicContext, PvInfo, VcpuContext, has_data
+from ...constants import (
+    PAGE_DATA_PFN_MASK,
+    PV_VCPU_CONTEXT_SIZE,
+    VCPU_RECORD_TYPES,
+    XcRecType,
+)
 from ...model import Record
 from ..build import PAGE, Generated
 from ..choices import Chooser
@@ -567,3 +573,420 @@ def shared_info_before_pv_info(ch: Chooser, g: Generated) -> Applied:
     at = ch.integer(0, where(recs, X.X86_PV_INFO)[0])
     recs.insert(at, rec)
     return Applied(f"moved to #{at}", breaks=("XC-SDE-004",) if v3(g) else ())
+
+
+# --- what the hypervisor refuses in the EXTENDED, XSAVE and MSRS contexts (issue 14) -------------
+# The contexts are the guest's (x86, little-endian) whatever the stream's byte order;
+# xensave/pv_context.py holds the facts (extended_problems, xsave_problems, msrs_problems).
+
+
+def _ctx(g: Generated, rtype: int, pred: Callable[[bytes], bool] = bool) -> list[int]:
+    """The records of ``rtype`` whose context satisfies ``pred``."""
+    recs = xc_recs(g)
+    return [k for k in _vcpus(g, rtype) if pred(typed(recs[k], VcpuContext).context)]
+
+
+def _has_ctx(rtype: int, pred: Callable[[bytes], bool] = bool) -> Callable[[Generated], bool]:
+    return lambda g: is_pv(g) and bool(_ctx(g, rtype, pred))
+
+
+def _edit_ctx(
+    ch: Chooser,
+    g: Generated,
+    rtype: int,
+    edit: Callable[[bytes], bytes],
+    pred: Callable[[bytes], bool] = bool,
+) -> str:
+    k = pick(ch, _ctx(g, rtype, pred))
+    ctx = typed(xc_recs(g)[k], VcpuContext)
+    ctx.context = edit(ctx.context)
+    return f"record #{k}"
+
+
+def _non_canonical(ch: Chooser) -> int:
+    """A 64-bit address whose bits 47-63 are not all equal."""
+    return ch.integer(1 << 47, 2**64 - (1 << 47) - 1)
+
+
+@mutation(
+    "pv-ext-size",
+    ["PV-EXT-001"],
+    "an X86_PV_VCPU_EXTENDED context whose size field is under 32",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_EXTENDED, lambda c: len(c) >= 8),
+)
+def pv_extended_size(ch: Chooser, g: Generated) -> str:
+    size = ch.integer(0, 31)
+
+    def edit(c: bytes) -> bytes:
+        return c[:4] + struct.pack("<I", size) + c[8:]
+
+    where_ = _edit_ctx(ch, g, X.X86_PV_VCPU_EXTENDED, edit, lambda c: len(c) >= 8)
+    return f"{where_} size {size}"
+
+
+@mutation(
+    "pv-ext-entry-non-canonical",
+    ["PV-EXT-002"],
+    "an X86_PV_VCPU_EXTENDED syscall32 or sysenter entry point not canonical",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_EXTENDED, lambda c: len(c) >= 24),
+)
+def pv_extended_entry_non_canonical(ch: Chooser, g: Generated) -> str:
+    at = pick(ch, (8, 16))
+    value = _non_canonical(ch)
+
+    def edit(c: bytes) -> bytes:
+        return c[:at] + struct.pack("<Q", value) + c[at + 8 :]
+
+    where_ = _edit_ctx(ch, g, X.X86_PV_VCPU_EXTENDED, edit, lambda c: len(c) >= 24)
+    return f"{where_} octet {at}: {value:#x}"
+
+
+def _accum(c: bytes) -> int:
+    return int.from_bytes(c[8:16], "little") if len(c) >= 16 else 0
+
+
+def _full(c: bytes) -> bool:
+    """An XSAVE context with xcr0_accum set and the FXSAVE area and header there."""
+    return _accum(c) != 0 and len(c) >= 592
+
+
+def _xsave(
+    ch: Chooser,
+    g: Generated,
+    edit: Callable[[bytes], bytes],
+    pred: Callable[[bytes], bool] = lambda c: len(c) >= 16,
+) -> str:
+    return _edit_ctx(ch, g, X.X86_PV_VCPU_XSAVE, edit, pred)
+
+
+@mutation(
+    "pv-xsave-xcr0-over-accum",
+    ["PV-XSV-001"],
+    "an X86_PV_VCPU_XSAVE xcr0 with a bit xcr0_accum lacks",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_XSAVE, lambda c: len(c) >= 16),
+)
+def pv_xsave_xcr0_over_accum(ch: Chooser, g: Generated) -> str:
+    # one more bit outside x87/SSE/YMM/AVX-512, whose pairings PV-XSV-003 judges
+    bit = pick(ch, (3, 4, ch.integer(8, 62)))
+
+    def edit(c: bytes) -> bytes:
+        accum = _accum(c)
+        if accum >> bit & 1:  # already in xcr0_accum: take it out of both
+            accum &= ~(1 << bit)
+        xcr0 = accum | 1 << bit
+        return struct.pack("<QQ", xcr0, accum) + c[16:]
+
+    return f"{_xsave(ch, g, edit)} bit {bit}"
+
+
+@mutation(
+    "pv-xsave-short",
+    ["PV-XSV-002"],
+    "an X86_PV_VCPU_XSAVE context with xcr0_accum set, shorter than 592 octets",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_XSAVE, lambda c: len(c) >= 16),
+)
+def pv_xsave_short(ch: Chooser, g: Generated) -> str:
+    n = ch.integer(16, 591)
+
+    def edit(c: bytes) -> bytes:
+        return (struct.pack("<QQ", 3, 3) + c[16:]).ljust(n, b"\0")[:n]
+
+    return f"{_xsave(ch, g, edit)} x87|SSE in {n} octets"
+
+
+@mutation(
+    "pv-xsave-bad-xcr0",
+    ["PV-XSV-003"],
+    "an X86_PV_VCPU_XSAVE xcr0_accum Xen calls invalid, or xstate_bv beyond it",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_XSAVE, _full),
+)
+def pv_xsave_bad_xcr0(ch: Chooser, g: Generated) -> str:
+    which = ch.integer(0, 3)
+    # x87 clear; YMM without SSE; some of AVX-512 (bits 5-7) but not all; xstate_bv
+    accum = (2, 5, 7 | (ch.integer(1, 6) << 5))[which] if which < 3 else 0
+
+    def edit(c: bytes) -> bytes:
+        if which < 3:
+            return struct.pack("<QQ", accum, accum) + c[16:]
+        have = _accum(c)
+        bv = int.from_bytes(c[528:536], "little") | 1 << pick(
+            ch, [b for b in range(63) if not have >> b & 1]
+        )
+        return c[:528] + struct.pack("<Q", bv) + c[536:]
+
+    what = f"xcr0_accum {accum:#x}" if which < 3 else "xstate_bv beyond xcr0_accum"
+    return f"{_xsave(ch, g, edit, _full)} {what}"
+
+
+def _std(c: bytes) -> bool:
+    """xcr0_accum set and within x87, SSE and YMM (PV-XSV-004 and -005 apply)."""
+    return _full(c) and not _accum(c) & ~7 and bool(_accum(c) & 1)
+
+
+@mutation(
+    "pv-xsave-long",
+    ["PV-XSV-004"],
+    "an X86_PV_VCPU_XSAVE context of x87, SSE and YMM longer than their XSAVE area",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_XSAVE, _std),
+)
+def pv_xsave_long(ch: Chooser, g: Generated) -> str:
+    extra = ch.integer(1, 512)
+    return f"{_xsave(ch, g, lambda c: c + bytes(extra), _std)} {extra} octets more"
+
+
+@mutation(
+    "pv-xsave-ymm-short",
+    ["PV-XSV-005"],
+    "an X86_PV_VCPU_XSAVE context with YMM in xcr0_accum, shorter than 848 octets",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_XSAVE, _std),
+)
+def pv_xsave_ymm_short(ch: Chooser, g: Generated) -> str:
+    n = ch.integer(592, 847)
+
+    def edit(c: bytes) -> bytes:
+        xcr0 = int.from_bytes(c[:8], "little")
+        return (struct.pack("<QQ", xcr0, 7) + c[16:]).ljust(n, b"\0")[:n]
+
+    return f"{_xsave(ch, g, edit, _std)} x87|SSE|YMM in {n} octets"
+
+
+@mutation(
+    "pv-xsave-header-reserved",
+    ["PV-XSV-006"],
+    "an X86_PV_VCPU_XSAVE header with xcomp_bv or a reserved word not zero",
+    tags=("reserved-bits", *PVC),
+    when=_has_ctx(X.X86_PV_VCPU_XSAVE, _full),
+)
+def pv_xsave_header_reserved(ch: Chooser, g: Generated) -> str:
+    word = ch.integer(1, 7)  # xcomp_bv, then the six reserved words
+    value = nonzero(ch, 64)
+    at = 16 + 512 + 8 * word
+
+    def edit(c: bytes) -> bytes:
+        return c[:at] + struct.pack("<Q", value) + c[at + 8 :]
+
+    return f"{_xsave(ch, g, edit, _full)} octet {at}: {value:#x}"
+
+
+def _msr_entries(c: bytes) -> list[tuple[int, int, int]]:
+    return list(struct.iter_unpack("<IIQ", c[: len(c) // 16 * 16]))
+
+
+def _pack_msrs(entries: list[tuple[int, int, int]]) -> bytes:
+    return b"".join(struct.pack("<IIQ", *e) for e in entries)
+
+
+_MSRS_OK = tuple(pv_context.PV_MSRS)
+
+
+@mutation(
+    "pv-msrs-reserved",
+    ["PV-MSR-001"],
+    "an X86_PV_VCPU_MSRS entry with its reserved field not zero",
+    tags=("reserved-bits", *PVC),
+    when=_has_ctx(X.X86_PV_VCPU_MSRS, lambda c: len(c) >= 16),
+)
+def pv_msrs_reserved(ch: Chooser, g: Generated) -> str:
+    reserved = nonzero(ch, 32)
+
+    def edit(c: bytes) -> bytes:
+        e = _msr_entries(c)
+        k = ch.integer(0, len(e) - 1)
+        e[k] = (e[k][0], reserved, e[k][2])
+        return _pack_msrs(e)
+
+    where_ = _edit_ctx(ch, g, X.X86_PV_VCPU_MSRS, edit, lambda c: len(c) >= 16)
+    return f"{where_} reserved {reserved:#x}"
+
+
+@mutation(
+    "pv-msrs-index",
+    ["PV-MSR-002"],
+    "an X86_PV_VCPU_MSRS entry for an MSR Xen does not restore for a PV vCPU",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_MSRS, lambda c: len(c) >= 16),
+)
+def pv_msrs_index(ch: Chooser, g: Generated) -> str:
+    index = other_than(ch, list(_MSRS_OK), 0, 0xFFFFFFFF)
+
+    def edit(c: bytes) -> bytes:
+        e = _msr_entries(c)
+        k = ch.integer(0, len(e) - 1)
+        e[k] = (index, 0, e[k][2])
+        return _pack_msrs(e)
+
+    return f"{_edit_ctx(ch, g, X.X86_PV_VCPU_MSRS, edit, lambda c: len(c) >= 16)} MSR {index:#x}"
+
+
+def _msrs_count(ch: Chooser, g: Generated, lo: int, hi: int) -> str:
+    n = ch.integer(lo, hi)
+    entries = [(_MSRS_OK[k % len(_MSRS_OK)], 0, k) for k in range(n)]
+    return f"{_edit_ctx(ch, g, X.X86_PV_VCPU_MSRS, lambda c: _pack_msrs(entries))} {n} entries"
+
+
+@mutation(
+    "pv-msrs-over-11",
+    ["PV-MSR-003", "PV-MSR-004"],
+    "an X86_PV_VCPU_MSRS context of more than 11 entries (so also more than 7)",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_MSRS, lambda c: True),
+)
+def pv_msrs_over_11(ch: Chooser, g: Generated) -> str:
+    return _msrs_count(ch, g, 12, 40)
+
+
+@mutation(
+    "pv-msrs-over-7",
+    ["PV-MSR-004"],
+    "an X86_PV_VCPU_MSRS context of 8 to 11 entries (Xen 4.20 takes 7 at most)",
+    tags=PVC,
+    when=_has_ctx(X.X86_PV_VCPU_MSRS, lambda c: True),
+)
+def pv_msrs_over_7(ch: Chooser, g: Generated) -> str:
+    return _msrs_count(ch, g, 8, 11)
+
+
+# --- what arch_set_info_guest refuses in a BASIC context (issue 14) ----------------------------
+# xensave/pv_context.py (hypervisor_problems) holds the facts: canonical addresses, the
+# range a 64-bit Xen keeps for itself (2^47 up to HYPERVISOR_VIRT_END, 0xffff880000000000),
+# the vm_assist bits a PV domain may set.
+
+
+def _xen_range(ch: Chooser) -> int:
+    """An address in the range a 64-bit Xen keeps for itself, canonical (so only that
+    range is wrong with it), page-aligned."""
+    return 0xFFFF800000000000 + (ch.integer(0, (0x80000000000 >> 12) - 1) << 12)
+
+
+_ADR_002 = ("rsp", "kernel_sp", "fs_base", "gs_base_kernel", "gs_base_user")
+
+
+def _non_canonical_reg(ch: Chooser, g: Generated, c: pv_context.PvContext) -> dict[str, Any]:
+    return {pick(ch, _ADR_002): _non_canonical(ch)}
+
+
+address_non_canonical = _pv_field(
+    "pv-address-non-canonical",
+    "PV-ADR-002",
+    "a 64-bit rsp, kernel_sp, fs_base or gs_base not canonical",
+    _non_canonical_reg,
+    width=8,
+)
+ldt_base_in_xen_range = _pv_field(
+    "pv-ldt-base-xen-range",
+    "PV-LDT-003",
+    "a 64-bit ldt_base in the range Xen keeps for itself",
+    lambda ch, g, c: {"ldt_base": _xen_range(ch)},
+    width=8,
+)
+debugreg_in_xen_range = _pv_field(
+    "pv-debugreg-xen-range",
+    "PV-DBG-002",
+    "a 64-bit breakpoint (debugreg[0-3]) in the range Xen keeps for itself",
+    lambda ch, g, c: {"debugreg": {ch.integer(0, 3): _xen_range(ch) | ch.integer(0, 4095)}},
+    width=8,
+)
+
+
+def _vm_assist_bad(ch: Chooser, g: Generated, c: pv_context.PvContext) -> dict[str, Any]:
+    valid = pv_context.VM_ASSIST_VALID[c.width]
+    bit = pick(ch, [b for b in range(8 * c.width) if not valid >> b & 1])
+    return {"vm_assist": c.word("vm_assist") | 1 << bit}
+
+
+vm_assist_unknown = _pv_field(
+    "pv-vm-assist-unknown",
+    "PV-VMA-001",
+    "vCPU 0's vm_assist with a VMASST type a PV domain cannot enable",
+    _vm_assist_bad,
+    vcpu0=True,
+)
+
+
+@mutation(
+    "xc-pvi-short",
+    ["XC-PVI-001", "XC-PVI-008"],
+    "X86_PV_INFO body of 2 to 7 octets (guest_width and pt_levels kept)",
+    tags=("off-by-one", *PVI),
+    when=is_pv,
+)
+def pv_info_short(ch: Chooser, g: Generated) -> str:
+    i, pvi = _pvi(g)
+    n = ch.integer(2, 7)
+    xc_recs(g)[i].body = pvi.encode("<")[:n]
+    return f"record #{i} body of {n} octets"
+
+
+# --- pfns the restorer cannot place: above max_pfn, or not populated (issue 14) ----------------
+# The generator's PV stream: one X86_PV_P2M_FRAMES (max_pfn is its end_pfn, the highest
+# pfn the PAGE_DATA records send) before the PAGE_DATA records; one NOTAB page is the
+# GDT frame, the start-info page and every frame of the P2M list.
+
+
+def _sent(g: Generated) -> dict[int, tuple[int, int, int]]:
+    """pfn -> (record index, entry number, type) of its last PAGE_DATA entry."""
+    out: dict[int, tuple[int, int, int]] = {}
+    recs = xc_recs(g)
+    for i in pages(g):
+        for k, e in enumerate(typed(recs[i], PageData).entries):
+            out[e & PAGE_DATA_PFN_MASK] = (i, k, e >> 60)
+    return out
+
+
+def _above_max(ch: Chooser, g: Generated) -> int:
+    return _p2m_end(g) + ch.integer(1, 1 << 20)
+
+
+@mutation(
+    "xc-p2m-frame-bad",
+    ["XC-P2M-005"],
+    "a P2M frame list entry above max_pfn, never sent, or last sent as a page table",
+    tags=("p2m",),
+    when=is_pv,
+)
+def p2m_frame_bad(ch: Chooser, g: Generated) -> str:
+    _, p2m = _p2m(g)
+    k = ch.integer(0, len(p2m.frames) - 1)
+    sent = _sent(g)
+    which = ch.integer(0, 2)
+    holes = [p for p in range(_p2m_end(g) + 1) if p not in sent]
+    tables = [p for p, (_, _, t) in sent.items() if t & 0x7 in (1, 2, 3, 4)]
+    if which == 1 and holes:
+        p2m.frames[k] = pick(ch, holes)
+    elif which == 2 and tables:
+        p2m.frames[k] = pick(ch, tables)
+    else:
+        p2m.frames[k] = _above_max(ch, g)
+    return f"frame[{k}] = pfn {p2m.frames[k]:#x}"
+
+
+@mutation(
+    "pv-start-info-frame-bad",
+    ["PV-SIF-002"],
+    "the start-info page's XenStore or console frame above max_pfn or never sent",
+    tags=PVC,
+    when=lambda g: is_pv(g) and bool(_basic(g, vcpu0=True)),
+)
+def start_info_frame_bad(ch: Chooser, g: Generated) -> str:
+    recs = xc_recs(g)
+    w = _width(g)
+    ctx = pv_context.decode(typed(recs[_basic(g, vcpu0=True)[0]], PvBasicContext).context, w)
+    pfn = ctx.user_regs["rdx" if w == 8 else "edx"]
+    i, k, _ = _sent(g)[pfn]  # the generator sends it, with data (PV-SIF-001)
+    pd = typed(recs[i], PageData)
+    n = sum(1 for e in pd.entries[:k] if has_data(e >> 60))
+    holes = [p for p in range(_p2m_end(g) + 1) if p not in _sent(g)]
+    bad = pick(ch, holes) if holes and ch.integer(0, 1) else _above_max(ch, g)
+    fmt, offsets = ("<Q", (56, 72)) if w == 8 else ("<I", (44, 52))
+    at = pick(ch, offsets)  # store_mfn, console.domU.mfn
+    page = bytearray(pd.pages[n])
+    struct.pack_into(fmt, page, at, bad)
+    pd.pages[n] = bytes(page)
+    return f"start-info pfn {pfn:#x}: octet {at} = {bad:#x}"

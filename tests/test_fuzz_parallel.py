@@ -1,0 +1,99 @@
+"""``xensave fuzz -j N``: how the workers' findings become one corpus of failures, and
+the option itself. (That two workers find what one finds is in test_fuzz_planted.py.)"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from xensave.conformance.adapters import load_adapter
+from xensave.conformance.execute import RawResult
+from xensave.fuzz.cases import build_case
+from xensave.fuzz.choices import RandomChooser
+from xensave.fuzz.driver import Failure, FuzzConfig, FuzzResult, Outcome
+from xensave.fuzz.parallel import _merge, default_jobs
+
+ROOT = Path(__file__).resolve().parents[1]
+ADAPTER = load_adapter(ROOT / "conformance" / "adapters" / "reference.json")
+
+
+def _failure(sig: str, index: int, size: int, count: int = 1) -> Failure:
+    case = build_case(RandomChooser(random.Random(index)))
+    case.data = bytes(size)
+    out = Outcome("false-accept", "accept", "", RawResult("accept"))
+    return Failure((sig,), index, case, out, [], count=count, first=index)
+
+
+def _result(
+    failures: list[Failure], warnings: Sequence[Failure] = (), cases: int = 10
+) -> FuzzResult:
+    r = FuzzResult(ADAPTER, FuzzConfig(seed=1), cases=cases)
+    r.failures, r.warnings = list(failures), list(warnings)
+    r.outcomes["pass"] = cases
+    return r
+
+
+def test_merge_keeps_the_smallest_case_of_each_kind() -> None:
+    a_big, a_small, a_tie = (
+        _failure("a", 3, 500, 2),
+        _failure("a", 8, 100, 1),
+        _failure("a", 9, 100),
+    )
+    b = _failure("b", 5, 50)
+    w = _failure("w", 1, 10)
+    into = _result([], cases=0)
+    _merge([_result([a_big, b]), _result([a_small, a_tie], [w])], into)
+    assert into.cases == 20 and into.outcomes["pass"] == 20
+    # listed by first discovery, as one process lists them
+    assert [f.signature for f in into.failures] == [("a",), ("b",)]
+    a = into.failures[0]
+    assert (a.index, len(a.case.data)) == (8, 100)  # smallest; the earlier of two equals
+    assert (a.first, a.count) == (3, 4)
+    assert into.warnings == [w]
+
+
+def test_jobs_option(tmp_path: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "xensave", "fuzz", "--out", str(tmp_path), "-q", *args]
+        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+
+    bad = run("--adapter", "reference", "-j", "-1")
+    assert bad.returncode == 2 and "-j" in bad.stderr
+    ok = run("--adapter", "reference", "-j", "0", "--seed", "4", "--max-examples", "120")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "120 cases" in ok.stdout and "no failures" in ok.stdout
+    assert default_jobs() >= 1
+
+
+def test_interrupt_ends_every_worker(tmp_path: Path) -> None:
+    """Ctrl-C during a -j 2 search ends the run at once (exit 130), workers and their
+    testees with it, instead of leaving them to finish the budget."""
+    import os
+    import signal
+    import time
+
+    cmd = [sys.executable, "-m", "xensave", "fuzz", "--out", str(tmp_path), "-q"]
+    cmd += ["--adapter", "reference", "-j", "2", "--max-examples", "100000", "--max-time", "300"]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, to find what it started
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    time.sleep(6)
+    proc.send_signal(signal.SIGINT)
+    t0 = time.monotonic()
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert time.monotonic() - t0 < 10
+    time.sleep(1)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # nothing of the run's group is left
