@@ -1800,7 +1800,7 @@ def test_checker_source_names_no_other_rule() -> None:
     package = Path(__file__).parent.parent / "xensave"
     files = [package / "checker.py", *(package / "check").glob("*.py")]
     src = "".join(p.read_text() for p in files)
-    cited = set(re.findall(r'"((?:XLF|XL|XC|LVF|XAPI|IMG|LEG|HVM|PV)-[A-Z0-9]+-\d{3})"', src))
+    cited = set(re.findall(r'"((?:XLF|XL|XC|LVF|XAPI|IMG|LEG|HVM|PV|XEND)-[A-Z0-9]+-\d{3})"', src))
     assert cited == set(CHECKS), sorted(cited ^ set(CHECKS))
 
 
