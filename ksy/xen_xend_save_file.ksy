@@ -39,9 +39,9 @@ params:
     doc: Online vCPUs of a PV guest (see xen_legacy_libxc_image).
 seq:
   - id: signature
+    -orig-id: SIGNATURE
     contents: LinuxGuestRecord
     doc: The xend signature (XEND-HDR-001).
-    -orig-id: SIGNATURE
   - id: len_config
     type: s4
     valid:

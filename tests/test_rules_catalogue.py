@@ -34,6 +34,7 @@ LAYER_OF_PREFIX = {
     "LEG": "legacy",
     "HVM": "libxc",
     "PV": "libxc",
+    "XEND": "xend",
 }
 # A rule line: anchor, bold ID, level in parentheses, then the rule text.
 RULE_LINE_RE = re.compile(
