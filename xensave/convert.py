@@ -69,6 +69,7 @@ from .legacy.read import (
 )
 from .legacy.samples import CONVERTER_VERSION
 from .outputs import OutputError
+from .xend import XendHeader
 from .reader import (
     Event,
     LegacyAmbiguous,
@@ -747,7 +748,10 @@ def _convert(
         raise ConvertError("empty input")
     xl: XlHeader | None = None
     ahead: list[Event] = [first]
-    if isinstance(first, XlHeader):
+    notes: list[str] = []
+    if isinstance(first, XendHeader):  # xend (xm save): its configuration becomes xl's
+        xl, notes, ahead = _from_xend(first, events)
+    elif isinstance(first, XlHeader):
         xl = first
         second = next(events, None)
         if second is None:
@@ -756,8 +760,9 @@ def _convert(
     if isinstance(ahead[0], LegacyHeader):
         target: Target = to or ("xl" if xl is not None else "libxl")
         lc = _Legacy(reader, out, target, xl, allow_loss)
+        lc.notes += notes
         lc.run(_chain(ahead, events))
-        return ConvertResult("legacy", target, out.pos, lc.notes)
+        return ConvertResult("xend" if notes else "legacy", target, out.pos, lc.notes)
     if to in ("libxl", "xl"):
         raise ConvertError(
             f"--to {to} converts legacy images; for this image choose libxc-v3 or libxc-v2 "
@@ -785,6 +790,23 @@ def _convert(
     return ConvertResult(
         "/".join(f"libxc-v{v}" for v in sorted(vc.src_versions)), target_name, out.pos, vc.notes
     )
+
+
+def _from_xend(
+    h: XendHeader, events: Iterator[Event]
+) -> tuple[XlHeader, list[str], list[Event]]:
+    """An xend file: the xl header its configuration becomes (xensave.xend), the notes
+    on it, and the legacy image's first event."""
+    from .xend import XendConfigError, xl_header_of
+
+    second = next(events, None)
+    if not isinstance(second, LegacyHeader):
+        raise ConvertError("the xend file holds no legacy image after its configuration")
+    try:
+        xl, notes = xl_header_of(h, second.guest)
+    except XendConfigError as e:
+        raise ConvertError(str(e)) from None
+    return xl, notes, [second]
 
 
 def _chain(first: list[Event], rest: Iterator[Event]) -> Iterator[Event]:

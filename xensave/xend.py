@@ -26,7 +26,7 @@ from ._slots import Struct
 from .source import ReadError
 
 if TYPE_CHECKING:
-    from .reader import Event, Reader
+    from .reader import Reader, XlHeader
 
 #: XendCheckpoint.py: SIGNATURE.
 SIGNATURE = b"LinuxGuestRecord"
@@ -558,3 +558,28 @@ def xl_config_json(cfg: SxpValue, guest: str) -> tuple[bytes, list[str]]:
 
     obj, notes = xl_config_of(cfg, guest)
     return json.dumps(obj, indent=4).encode() + b"\x00", notes
+
+
+def xl_header_of(h: XendHeader, guest: str) -> tuple[XlHeader, list[str]]:
+    """The xl header (JSON flag, the configuration as xl's JSON) that ``convert``
+    writes for an xend file whose legacy image holds a ``guest`` guest, and the notes
+    on what the configuration lost. Raises XendConfigError for a configuration xend
+    itself could not restore from."""
+    from .constants import XL_BYTEORDER_VALUE, XL_MAGIC, XlMandatoryFlag
+    from .reader import XlHeader
+
+    if h.signature != SIGNATURE or h.config_len <= 0 or not h.config_complete:
+        raise XendConfigError("the xend header or configuration is damaged (XEND-HDR-001/CFG-001)")
+    try:
+        parsed = parse_sxp(h.config)
+    except SxpSyntaxError as e:
+        raise XendConfigError(f"the configuration does not parse (XEND-CFG-002): {e}") from None
+    if not isinstance(parsed.value, list):
+        raise XendConfigError("the configuration holds no complete list (XEND-CFG-002)")
+    config, notes = xl_config_json(parsed.value, guest)
+    opt = struct.pack("<I", len(config)) + config
+    hdr = XlHeader(
+        0, XL_MAGIC, XL_BYTEORDER_VALUE, False, int(XlMandatoryFlag.JSON), 0, len(opt), opt,
+        len(config), config,
+    )
+    return hdr, ["xend configuration carried over as xl's JSON configuration", *notes]
