@@ -51,7 +51,6 @@ from .constants import (
     XC_IMAGE_HEADER_SIZE,
     XL_HEADER_SIZE,
 )
-from .xend import XendHeader
 from .reader import (
     XAPI_LENGTH_FRAMED,
     Event,
@@ -67,6 +66,7 @@ from .reader import (
     XcImageHeader,
     XlHeader,
 )
+from .xend import XendHeader
 
 if TYPE_CHECKING:
     from .check.legacy import LegacyChecker

@@ -69,7 +69,6 @@ from .legacy.read import (
 )
 from .legacy.samples import CONVERTER_VERSION
 from .outputs import OutputError
-from .xend import XendHeader
 from .reader import (
     Event,
     LegacyAmbiguous,
@@ -83,6 +82,7 @@ from .reader import (
     XcImageHeader,
     XlHeader,
 )
+from .xend import XendHeader
 
 Target = Literal["libxc-v3", "libxc-v2", "libxl", "xl"]
 TARGETS: tuple[Target, ...] = ("libxc-v3", "libxc-v2", "libxl", "xl")
@@ -792,9 +792,7 @@ def _convert(
     )
 
 
-def _from_xend(
-    h: XendHeader, events: Iterator[Event]
-) -> tuple[XlHeader, list[str], list[Event]]:
+def _from_xend(h: XendHeader, events: Iterator[Event]) -> tuple[XlHeader, list[str], list[Event]]:
     """An xend file: the xl header its configuration becomes (xensave.xend), the notes
     on it, and the legacy image's first event."""
     from .xend import XendConfigError, xl_header_of

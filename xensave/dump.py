@@ -59,7 +59,6 @@ from .reader import (
     XcImageHeader,
     XlHeader,
 )
-
 from .xend import XendHeader
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ import os
 import re
 import struct
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, BinaryIO, Union
+from typing import TYPE_CHECKING, BinaryIO, TypeAlias
 
 from ._slots import Struct
 from .source import ReadError
@@ -38,7 +38,7 @@ DETECT_PREFIX = SIGNATURE[:10]
 #: Configuration kept whole up to this size (xend's are a few KiB); beyond, a prefix.
 CONFIG_KEEP_MAX = 16 << 20
 
-SxpValue = Union[str, list["SxpValue"]]
+SxpValue: TypeAlias = "str | list[SxpValue]"
 
 
 class XendHeader(Struct):
@@ -222,7 +222,7 @@ def sxp_text(v: SxpValue) -> str:
             return v
         out = []
         for ch in v:
-            if ch in "\\\"":
+            if ch in '\\"':
                 out.append("\\" + ch)
             elif " " <= ch <= "~":
                 out.append(ch)
@@ -306,7 +306,7 @@ def xend_events(reader: Reader) -> Iterator[object]:
             layer="xend",
             rule="XEND-CFG-001",
         )
-    yield from legacy_events(reader, "xend", reader.opts.legacy)  # type: ignore[misc]
+    yield from legacy_events(reader, "xend", reader.opts.legacy)
 
 
 # --- the configuration API -----------------------------------------------------------------------
@@ -522,9 +522,13 @@ def xl_config_of(cfg: SxpValue, guest: str) -> tuple[dict[str, object], list[str
         out["disks"] = disks
     if nics:
         out["nics"] = nics
-    others = sorted(
-        {x[0] for x in cfg[1:] if isinstance(x, list) and x and isinstance(x[0], str)} - mapped
-    ) if isinstance(cfg, list) else []
+    others = (
+        sorted(
+            {x[0] for x in cfg[1:] if isinstance(x, list) and x and isinstance(x[0], str)} - mapped
+        )
+        if isinstance(cfg, list)
+        else []
+    )
     if others:
         notes.append("not carried over (no clear xl equivalent): " + ", ".join(others))
     return out, notes
@@ -579,7 +583,15 @@ def xl_header_of(h: XendHeader, guest: str) -> tuple[XlHeader, list[str]]:
     config, notes = xl_config_json(parsed.value, guest)
     opt = struct.pack("<I", len(config)) + config
     hdr = XlHeader(
-        0, XL_MAGIC, XL_BYTEORDER_VALUE, False, int(XlMandatoryFlag.JSON), 0, len(opt), opt,
-        len(config), config,
+        0,
+        XL_MAGIC,
+        XL_BYTEORDER_VALUE,
+        False,
+        int(XlMandatoryFlag.JSON),
+        0,
+        len(opt),
+        opt,
+        len(config),
+        config,
     )
     return hdr, ["xend configuration carried over as xl's JSON configuration", *notes]
