@@ -46,7 +46,7 @@ def xm(guest: str, cfg: bytes | None = None) -> bytes:
     [
         (b"(domain (name a) (vcpus 2))", ["domain", ["name", "a"], ["vcpus", "2"]]),
         (b"  # comment (not a list\n(a)", ["a"]),
-        (b'(a "x y" \'z\')', ["a", "x y", "z"]),
+        (b"(a \"x y\" 'z')", ["a", "x y", "z"]),
         (rb'(a "\t\x41\101\q")', ["a", "\t\x41\x41\\"]),  # \q: backslash kept, q dropped
         (b"(a b;c [d])", ["a", "b", ";c", "[d", "]"]),  # separators end atoms, start new ones
         (b"(a)\x04)))", ["a"]),  # ctrl-D ends the input: the rest is never read
