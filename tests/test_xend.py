@@ -18,16 +18,8 @@ from xensave.cli import main
 from xensave.legacy.format import encode
 from xensave.legacy.read import LegacyHeader
 from xensave.reader import Reader, XlHeader
-from xensave.xend import (
-    SxpSyntaxError,
-    XendConfigError,
-    XendHeader,
-    parse_sxp,
-    read_config,
-    sxp_text,
-    write_with_config,
-    xl_config_of,
-)
+from xensave.xend import SxpSyntaxError, XendHeader, parse_sxp, sxp_text
+from xensave.xend_config import XendConfigError, read_config, write_with_config, xl_config_of
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "conformance" / "corpus"

@@ -795,7 +795,7 @@ def _convert(
 def _from_xend(h: XendHeader, events: Iterator[Event]) -> tuple[XlHeader, list[str], list[Event]]:
     """An xend file: the xl header its configuration becomes (xensave.xend), the notes
     on it, and the legacy image's first event."""
-    from .xend import XendConfigError, xl_header_of
+    from .xend_config import XendConfigError, xl_header_of
 
     second = next(events, None)
     if not isinstance(second, LegacyHeader):

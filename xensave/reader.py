@@ -354,7 +354,7 @@ class Reader:
         elif layer == "xend":
             from .xend import xend_events
 
-            yield from xend_events(self)  # type: ignore[misc]
+            yield from xend_events(self, self.opts.legacy)  # type: ignore[misc]
         else:
             yield from self._libxc_stream(0, top=True)
 
