@@ -1770,6 +1770,8 @@ COVERED_ELSEWHERE = {
     **{r: "tests/test_cpu_policy.py" for r in ("XC-POL-008", "XC-POL-010", "XC-POL-012")},
     # the PV vCPU context rules: one case each in tests/test_pv_context.py
     **{r: "tests/test_pv_context.py" for r in CHECKS if r.startswith("PV-")},
+    # the xend file rules: one case each in tests/test_xend.py
+    **{r: "tests/test_xend.py" for r in CHECKS if r.startswith("XEND-")},
 }
 
 

@@ -129,6 +129,18 @@ def test_config_rules(cfg: bytes, rule: str) -> None:
     assert rule in got
 
 
+def test_signature_and_device_model_rules() -> None:
+    """XEND-HDR-001 (an error, the file still read as xend's) and XEND-DM-001 (a
+    warning: xc_domain_restore reads the length-framed record too)."""
+    damaged = check_bytes(b"LinuxGuestRecorD" + xm("hvm")[16:])
+    assert [(d.rule, d.offset) for d in damaged.errors] == [("XEND-HDR-001", 15)]
+    framed = xend_bytes(config("hvm"), encode(small_image("hvm", dm=b"DeviceModelRecord0002")))
+    report = check_bytes(framed)
+    assert report.valid and [d.rule for d in report.warnings] == ["XEND-DM-001"]
+    every = {d.rule for d in check_bytes(xm("hvm")).diagnostics}
+    assert not any(r.startswith("XEND-") for r in every)
+
+
 def test_every_cut_of_the_header_is_a_clean_verdict() -> None:
     data = xm("hvm")
     for cut in range(1, 20 + len(config("hvm")) + 8):
