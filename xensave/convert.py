@@ -1,4 +1,5 @@
-"""``xensave convert``: legacy images to libxc v3/v2, libxl or xl; libxc v3 <-> v2.
+"""``xensave convert``: legacy images (bare, in an xl file or in an xend file) to libxc
+v3/v2, libxl or xl; libxc v3 <-> v2.
 
 Safety first: the input is opened read-only and never written; the output goes to a
 temporary file beside OUT, which is checked with the reference checker and renamed
@@ -839,8 +840,10 @@ def register(sub: object) -> None:
         help="convert a legacy image to v3/v2 (libxc, libxl, xl), or libxc v3 <-> v2",
         description="Convert IN into OUT. A legacy (Xen 4.5 and older) image becomes a "
         "libxc v3 or v2 stream, a libxl stream or an xl save file (default: xl for a "
-        "legacy xl file, libxl otherwise); its toolstack width and guest type are "
-        "detected. A libxc v3 image becomes v2 and a v2 image v3 (default: the other "
+        "legacy xl file or an xend (xm save) file, libxl otherwise); its toolstack "
+        "width and guest type are detected, and an xend file's S-expression "
+        "configuration becomes xl's JSON where the mapping is clear (the notes name "
+        "the rest). A libxc v3 image becomes v2 and a v2 image v3 (default: the other "
         "version), its other layers kept. IN is never modified; OUT is written only "
         "when the conversion is complete and verifies clean, an existing OUT replaced "
         "only with --force and only if it is a regular file.",
