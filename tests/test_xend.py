@@ -326,3 +326,18 @@ def test_diff_compares_device_model_state_by_digest(
 def test_corpus_has_each_guest() -> None:
     valid = sorted(p.name for p in CORPUS.glob("y_xend-*"))
     assert valid == [f"y_xend-legacy_{g}_xm-save.bin" for g in sorted(GUESTS)]
+
+
+def test_target_xen_follows_the_declared_restorability() -> None:
+    """xend restored these files up to 4.4; xl of 4.5 and later refuses them (the
+    recipes declare it; ``--target-xen`` must agree for every release)."""
+    from xensave import target
+
+    manifest = json.loads((CORPUS.parent / "manifest.json").read_text())
+    cases = [c for c in manifest["cases"] if c["layer"] == "xend"]
+    assert cases
+    for c in cases:
+        declared = target.release_set(c["restorable"])
+        for rel in target.all_releases():
+            with (CORPUS.parent / c["file"]).open("rb") as f:
+                assert target.judge_stream(f, rel).restorable == (rel in declared), (c, rel)
