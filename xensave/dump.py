@@ -573,6 +573,11 @@ def header_item(ev: Event) -> tuple[Item, str]:
         if ev.kind == XapiKind.XENOPS and ev.data:
             item["text"] = ev.data.decode("utf-8", "replace")
             text += f": {_text_preview(ev.data)}"
+        elif ev.kind in (XapiKind.QEMU_TRAD, XapiKind.QEMU_XEN):
+            writer = "qemu-traditional" if ev.kind == XapiKind.QEMU_TRAD else "qemu-upstream"
+            dm = devmodel.describe(ev.data, ev.length, writer, "the XAPI section type")
+            item["device_model"] = dm
+            text += f"; {devmodel.text(dm)}"
         return item, text
     if isinstance(ev, LibxlHeader):
         item = {
