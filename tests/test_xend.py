@@ -97,6 +97,31 @@ def test_deep_nesting_costs_no_stack() -> None:
     assert v == []
 
 
+def test_hostile_configuration_costs_bounded_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parentheses (or atoms) by the hundred thousand would cost tens of MB as lists;
+    the parse keeps SXP_NODES_MAX values (1000 here) and still reads to the end for
+    xend's errors."""
+    import tracemalloc
+
+    from xensave import xend
+
+    monkeypatch.setattr(xend, "SXP_NODES_MAX", 1000)
+    size = 1 << 17
+    for text in (b"(" * size + b")" * size, b"(" + b"a " * size + b")"):
+        tracemalloc.start()
+        got = parse_sxp(text)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert got.truncated and isinstance(got.value, list)
+        assert peak < 3 << 20, peak  # the text as str and 1000 values; lists: 8+ MB
+    with pytest.raises(SxpSyntaxError):  # an error past the kept values is still found
+        parse_sxp(b"(" * 2000 + b"\x04")
+    with pytest.raises(SxpSyntaxError):
+        parse_sxp(b"(" + b"a " * 2000 + b"\x01)")
+    with pytest.raises(SxpSyntaxError):
+        parse_sxp(b"(" * 2000 + b")" * 2001)
+
+
 # --- reading and the rules -----------------------------------------------------------------------
 
 

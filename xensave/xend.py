@@ -79,6 +79,10 @@ _ESCAPES = {
 }
 _HEX = "0123456789abcdefABCDEF"
 _EOT = "\x04"  # sxp.Parser: ctrl-D ends the input
+_OPEN_RUN = re.compile(r"\(+")
+_CLOSE_RUN = re.compile(r"\)+")
+#: What ends a run of plain characters in a string: its delimiter or a backslash.
+_STRING_STOP = {'"': re.compile(r'["\\]'), "'": re.compile(r"['\\]")}
 
 
 class SxpSyntaxError(ValueError):
@@ -98,12 +102,20 @@ class SxpParse(Struct):
     value: SxpValue | None
     end: int
     rest: bool
+    truncated: bool = False  # values beyond SXP_NODES_MAX were read, not kept
+
+
+#: Values (lists, atoms, strings) a parse keeps; beyond, the text is still read to the
+#: end for xend's errors, but nothing more is built (a hostile configuration of 16 MiB
+#: of parentheses must not cost gigabytes). xend's own configurations hold hundreds.
+SXP_NODES_MAX = 200_000
 
 
 def parse_sxp(text: bytes) -> SxpParse:
     """Parse ``text`` as xend's ``sxp.Parser.input`` does (every octet is fed, no
     end-of-input call), raising :class:`SxpSyntaxError` where xend's parser raises.
-    Iterative: nesting depth costs list entries, never Python stack."""
+    Iterative: nesting depth costs list entries, never Python stack, and at most
+    SXP_NODES_MAX values are kept."""
     s = text.decode("latin-1")  # xend's configuration was a Python 2 byte string
     n = len(s)
     i = 0
@@ -111,6 +123,8 @@ def parse_sxp(text: bytes) -> SxpParse:
     first: SxpValue | None = None
     first_end = 0
     rest = False
+    nodes = 0
+    deep = 0  # lists opened past SXP_NODES_MAX: counted, not built
 
     def done(v: SxpValue, end: int) -> None:
         nonlocal first, first_end, rest
@@ -132,9 +146,17 @@ def parse_sxp(text: bytes) -> SxpParse:
             continue
         if first is not None and not stack:
             rest = True
-        if c == "(":
-            stack.append([])
-            i += 1
+        if c == "(":  # a run of them at once: hostile input is mostly parentheses
+            k = _OPEN_RUN.match(s, i).end() - i  # type: ignore[union-attr]
+            built = 0 if deep else max(0, min(k, SXP_NODES_MAX - nodes))
+            stack.extend([] for _ in range(built))
+            nodes += built
+            deep += k - built
+            i += k
+        elif c == ")" and deep:
+            k = min(_CLOSE_RUN.match(s, i).end() - i, deep)  # type: ignore[union-attr]
+            deep -= k
+            i += k
         elif c == ")":
             if not stack:
                 raise SxpSyntaxError(i, "')' closes no list")
@@ -145,20 +167,24 @@ def parse_sxp(text: bytes) -> SxpParse:
             got, i = _string(s, i)
             if got is None:
                 break  # the input ends inside the string: no value, and no error
-            done(got, i)
+            if not deep and nodes < SXP_NODES_MAX:
+                nodes += 1
+                done(got, i)
         elif c == _EOT:
-            if stack:
+            if stack or deep:
                 raise SxpSyntaxError(i, "the input ends (ctrl-D) inside a list")
             break
         elif " " <= c <= "~":  # string.printable less white space
             j = _ATOM_REST.match(s, i + 1).end()  # type: ignore[union-attr]
             if j >= n:
                 break  # xend never sees the end of input: an atom at the end is not produced
-            done(s[i:j], j)
+            if not deep and nodes < SXP_NODES_MAX:
+                nodes += 1
+                done(s[i:j], j)
             i = j
         else:
             raise SxpSyntaxError(i, f"invalid character code {ord(c)}")
-    return SxpParse(first, first_end, rest)
+    return SxpParse(first, first_end, rest, nodes >= SXP_NODES_MAX)
 
 
 def _string(s: str, i: int) -> tuple[str | None, int]:
@@ -168,16 +194,15 @@ def _string(s: str, i: int) -> tuple[str | None, int]:
     i += 1
     out: list[str] = []
     n = len(s)
+    stop = _STRING_STOP[delim]
     while True:
-        if i >= n:
+        m = stop.search(s, i)
+        if m is None:
             return None, n
-        c = s[i]
-        if c == delim:
+        out.append(s[i : m.start()])
+        i = m.start()
+        if s[i] == delim:
             return "".join(out), i + 1
-        if c != "\\":
-            out.append(c)
-            i += 1
-            continue
         i += 1
         if i >= n:
             return None, n
