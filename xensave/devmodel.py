@@ -103,6 +103,8 @@ def text(d: dict[str, object]) -> str:
     fmt = str(d.get("format"))
     if fmt == "QEVM" and "qevm_version" in d:
         fmt = f"QEVM v{d['qevm_version']}"
+        if "qevm_version_note" in d:
+            fmt += " (not a version QEMU writes)"
     first = d.get("first_section_id") or d.get("machine")
     if first:
         fmt += f", first section {first!r}"
