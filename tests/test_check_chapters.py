@@ -27,7 +27,7 @@ from xensave.rules import load_rules
 ROOT = Path(__file__).parent.parent
 PACKAGE = ROOT / "xensave" / "check"
 CORPUS = ROOT / "conformance" / "corpus"
-RULE_ID = re.compile(r"(?:XLF|XL|XC|LVF|XAPI|IMG|LEG|HVM|PV)-[A-Z0-9]+-\d{3}")
+RULE_ID = re.compile(r"(?:XLF|XL|XC|LVF|XAPI|IMG|LEG|HVM|PV|XEND)-[A-Z0-9]+-\d{3}")
 RULES = load_rules()
 NOT_CHAPTERS = {"emit", "__init__"}  # shared results and state; the package
 

@@ -1770,6 +1770,8 @@ COVERED_ELSEWHERE = {
     **{r: "tests/test_cpu_policy.py" for r in ("XC-POL-008", "XC-POL-010", "XC-POL-012")},
     # the PV vCPU context rules: one case each in tests/test_pv_context.py
     **{r: "tests/test_pv_context.py" for r in CHECKS if r.startswith("PV-")},
+    # the xend file rules: one case each in tests/test_xend.py
+    **{r: "tests/test_xend.py" for r in CHECKS if r.startswith("XEND-")},
 }
 
 
@@ -1800,7 +1802,7 @@ def test_checker_source_names_no_other_rule() -> None:
     package = Path(__file__).parent.parent / "xensave"
     files = [package / "checker.py", *(package / "check").glob("*.py")]
     src = "".join(p.read_text() for p in files)
-    cited = set(re.findall(r'"((?:XLF|XL|XC|LVF|XAPI|IMG|LEG|HVM|PV)-[A-Z0-9]+-\d{3})"', src))
+    cited = set(re.findall(r'"((?:XLF|XL|XC|LVF|XAPI|IMG|LEG|HVM|PV|XEND)-[A-Z0-9]+-\d{3})"', src))
     assert cited == set(CHECKS), sorted(cited ^ set(CHECKS))
 
 

@@ -33,6 +33,7 @@ EXPECTED = {
     "xen_legacy_libxc_image",
     "xen_legacy_libxl_toolstack",
     "xen_legacy_xl_save_file",
+    "xen_xend_save_file",
     "xen_hvm_context",
     "xen_pv_vcpu_context",
 }

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec"
 KSY = ROOT / "ksy"
 
-ID_RE = re.compile(r"^(XLF|XL|XC|LVF|XAPI|IMG|LEG|PV|HVM)-[A-Z0-9]+-\d{3}$")
+ID_RE = re.compile(r"^(XLF|XL|XC|LVF|XAPI|IMG|LEG|PV|HVM|XEND)-[A-Z0-9]+-\d{3}$")
 LAYER_OF_PREFIX = {
     "XLF": "xl-file",
     "XL": "libxl",
@@ -34,6 +34,7 @@ LAYER_OF_PREFIX = {
     "LEG": "legacy",
     "HVM": "libxc",
     "PV": "libxc",
+    "XEND": "xend",
 }
 # A rule line: anchor, bold ID, level in parentheses, then the rule text.
 RULE_LINE_RE = re.compile(

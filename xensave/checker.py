@@ -40,6 +40,7 @@ from .check import (
     nesting,
     pv_context,
     wrappers,
+    xend,
     xl_file,
 )
 from .check.emit import MAX_PER_RULE, CheckState, Diagnostic, Report, Stop
@@ -65,6 +66,7 @@ from .reader import (
     XcImageHeader,
     XlHeader,
 )
+from .xend import XendHeader
 
 if TYPE_CHECKING:
     from .check.legacy import LegacyChecker
@@ -86,6 +88,7 @@ __all__ = [
 #: The chapter modules, outermost layer first. Each module's ``CHECKS`` is the slice
 #: of the rules of its chapter that it cites.
 CHAPTER_MODULES: tuple[ModuleType, ...] = (
+    xend,
     xl_file,
     libxl,
     nesting,
@@ -162,6 +165,9 @@ class _Checker(CheckState):
             wrappers.xapi_section(self, ev)
             framed = ev.kind in XAPI_LENGTH_FRAMED
             self.pos = ev.body_offset + (ev.length if framed else 0)
+        elif isinstance(ev, XendHeader):
+            xend.header(self, ev)
+            self.pos = ev.config_offset + len(ev.config)
         else:  # a legacy image's events
             self.legacy_event(ev)
 
@@ -171,6 +177,8 @@ class _Checker(CheckState):
             lc = self.legacy = legacy.LegacyChecker(self)
             self.layer = self.layer or "legacy"
         lc.event(ev)  # type: ignore[arg-type]  # the reader yields only legacy events here
+        if self.carrier == "xend":
+            xend.legacy_event(self, ev)
         self.pos = max(self.pos, getattr(ev, "offset", 0))
 
     # -- end of input
@@ -206,6 +214,8 @@ class _Checker(CheckState):
             wrappers.libvirt_read_error(self, e, present)
         elif layer == "xapi":
             wrappers.xapi_read_error(self, e)
+        elif layer == "xend":
+            xend.read_error(self, e)
         elif e.rule == "IMG-FMT-001":
             self.emit("IMG-FMT-001", e.offset, "image", e.message)
         else:

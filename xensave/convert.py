@@ -1,4 +1,5 @@
-"""``xensave convert``: legacy images to libxc v3/v2, libxl or xl; libxc v3 <-> v2.
+"""``xensave convert``: legacy images (bare, in an xl file or in an xend file) to libxc
+v3/v2, libxl or xl; libxc v3 <-> v2.
 
 Safety first: the input is opened read-only and never written; the output goes to a
 temporary file beside OUT, which is checked with the reference checker and renamed
@@ -93,6 +94,7 @@ from .reader import (
     XcImageHeader,
     XlHeader,
 )
+from .xend import XendHeader
 
 Target = Literal["libxc-v3", "libxc-v2", "libxl", "xl", "libvirt", "xapi"]
 TARGETS: tuple[Target, ...] = ("libxc-v3", "libxc-v2", "libxl", "xl", "libvirt", "xapi")
@@ -836,7 +838,10 @@ def _convert(
         raise ConvertError("empty input")
     xl: XlHeader | None = None
     ahead: list[Event] = [first]
-    if isinstance(first, XlHeader):
+    notes: list[str] = []
+    if isinstance(first, XendHeader):  # xend (xm save): its configuration becomes xl's
+        xl, notes, ahead = _from_xend(first, events)
+    elif isinstance(first, XlHeader):
         xl = first
         second = next(events, None)
         if second is None:
@@ -862,8 +867,9 @@ def _convert(
             return ConvertResult("legacy", "libvirt", out.pos, lc.notes)
         target: Target = to or ("xl" if xl is not None else "libxl")
         lc = _Legacy(reader, out, target, xl, allow_loss)
+        lc.notes += notes
         lc.run(_chain(ahead, events))
-        return ConvertResult("legacy", target, out.pos, lc.notes)
+        return ConvertResult("xend" if notes else "legacy", target, out.pos, lc.notes)
     if to in ("libxl", "xl", "libvirt", "xapi"):
         return _move(_chain(ahead, events), in_fd, out, to, allow_loss, move_opts or {})
     if move_opts and move_opts.get("config") is not None:
@@ -932,6 +938,21 @@ def _move(
     return ConvertResult(layer, to, out.pos, notes)
 
 
+def _from_xend(h: XendHeader, events: Iterator[Event]) -> tuple[XlHeader, list[str], list[Event]]:
+    """An xend file: the xl header its configuration becomes (xensave.xend), the notes
+    on it, and the legacy image's first event."""
+    from .xend_config import XendConfigError, xl_header_of
+
+    second = next(events, None)
+    if not isinstance(second, LegacyHeader):
+        raise ConvertError("the xend file holds no legacy image after its configuration")
+    try:
+        xl, notes = xl_header_of(h, second.guest)
+    except XendConfigError as e:
+        raise ConvertError(str(e)) from None
+    return xl, notes, [second]
+
+
 def _chain(first: list[Event], rest: Iterator[Event]) -> Iterator[Event]:
     yield from first
     yield from rest
@@ -979,8 +1000,10 @@ def register(sub: object) -> None:
         help="convert a legacy image to v3/v2, libxc v3 <-> v2, or move between toolstacks",
         description="Convert IN into OUT. A legacy (Xen 4.5 and older) image becomes a "
         "libxc v3 or v2 stream, a libxl stream or an xl save file (default: xl for a "
-        "legacy xl file, libxl otherwise); its toolstack width and guest type are "
-        "detected. A libxc v3 image becomes v2 and a v2 image v3 (default: the other "
+        "legacy xl file or an xend (xm save) file, libxl otherwise); its toolstack "
+        "width and guest type are detected, and an xend file's S-expression "
+        "configuration becomes xl's JSON where the mapping is clear (the notes name "
+        "the rest). A libxc v3 image becomes v2 and a v2 image v3 (default: the other "
         "version), its other layers kept. --to xl, libvirt, xapi or libxl on a v2/v3 image "
         "moves it between toolstacks: its stream copied as it is, the wrapper around it "
         "rebuilt (the configuration from --config or IN; what OUT has no place for is "

@@ -221,6 +221,8 @@ class Side:
     page_copies: int = 0
     pages: PageIndex = field(default_factory=PageIndex)
     trailers: list[tuple[str, int]] = field(default_factory=list)
+    # EMULATOR_CONTEXT key -> the device-model state told apart (xensave.devmodel)
+    device_models: dict[str, dict[str, Any]] = field(default_factory=dict)
     last: tuple[str, int] = ("", -1)  # (layer, type) of the latest record
     notes: list[str] = field(default_factory=list)
 
@@ -334,18 +336,47 @@ def _side(
 
     from .convert import ConvertError, convert
 
+    xend = _xend_header(path)  # an xend file converts to xl, its configuration kept
     with tempfile.TemporaryDirectory(prefix="xensave-diff.") as tmp:
         out = os.path.join(tmp, "converted")
         try:
-            convert(path, out, "libxl")
+            convert(path, out, "libxl" if xend is None else "xl")
         except ConvertError as exc:
             raise DiffError(f"{name}: a legacy (pre-Xen 4.6) image: {exc}") from None
         with open(out, "rb") as g:
             side = collect(g, name)
+    if xend is not None:
+        side.headers = {"xend_header": xend, **side.headers}
+        side.layers.insert(0, "xend")
+        for dm in side.device_models.values():  # xend ran only qemu-dm (xend.md)
+            if dm["writer"] == "unknown":
+                dm["writer"] = "qemu-traditional"
+        side.notes.append(f"{name}: xend (xm save) image, compared after conversion to xl")
+        return side
     side.notes.append(
         f"{name}: legacy (Xen <= 4.5) image, compared after conversion to a libxl stream"
     )
     return side
+
+
+def _xend_header(path: str) -> dict[str, Any] | None:
+    """The header item of an xend file (its S-expression configuration as text), or
+    None for any other image."""
+    from .dump import header_item
+    from .reader import Reader, ReadError
+    from .xend import XendHeader
+
+    with open(path, "rb") as f:
+        try:
+            first = next(iter(Reader(f)), None)
+        except ReadError:
+            return None
+    if not isinstance(first, XendHeader):
+        return None
+    item, _ = header_item(first)
+    item.pop("kind", None)
+    item.pop("offset", None)
+    return item
 
 
 def _config(config: bytes | None, flags: int) -> Any:
@@ -382,10 +413,30 @@ def _record(side: Side, ev: Any, occ: Counter[str], ps: int, fd: int | None) -> 
     if not ev.body_complete:
         h.update(ev.length.to_bytes(8, "little"))
     side.bodies[f"{key} #{n}" if n else key] = h.digest()
+    if ev.layer == "libxl" and ev.type == LibxlRecType.EMULATOR_CONTEXT and len(body) >= 8:
+        _device_model(side, ev, f"{key} #{n}" if n else key, fd)
     if ev.layer != "libxc":
         return
     with contextlib.suppress(struct.error, ValueError, IndexError):
         _decode(side, ev)  # an undecodable body still counts through its digest
+
+
+def _device_model(side: Side, ev: Any, key: str, fd: int | None) -> None:
+    """The state's writer, size and SHA-256 (of the whole state: read again from a
+    regular file when the reader kept a prefix; else only its size is compared)."""
+    from . import devmodel
+
+    eid = struct.unpack_from(f"{ev.endian}I", ev.body)[0]
+    size = ev.length - 8
+    digest = None
+    if not ev.body_complete and fd is not None:
+        digest = devmodel.file_digest(fd, ev.body_offset + 8, size)
+    d = devmodel.describe(
+        ev.body[8:], size, devmodel.EMULATOR_WRITERS.get(eid, "unknown"), "emulator_id", digest
+    )
+    side.device_models[key] = {
+        k: d.get(k) for k in ("writer", "size", "format", "qevm_version", "sha256")
+    }
 
 
 def _decode(side: Side, ev: Any) -> None:
@@ -663,9 +714,25 @@ def compare(a: Side, b: Side) -> dict[str, Any]:
     pages = compare_pages(a.pages, b.pages)
     if not pages.empty:
         d["pages"] = pages_json(pages)
+    dms: list[dict[str, Any]] = []
+    for key in list(a.device_models) + [k for k in b.device_models if k not in a.device_models]:
+        da, db = a.device_models.get(key), b.device_models.get(key)
+        if da is None or db is None:
+            dms.append({"record": key, "only_in": "a" if db is None else "b"})
+        elif da != db:
+            dms.append({"record": key, "a": da, "b": db})
+    if dms:
+        d["device_model"] = dms
     if a.trailers != b.trailers:
         d["trailing_bytes"] = {"a": a.trailers, "b": b.trailers}
     return d
+
+
+def _dm_text(d: dict[str, Any]) -> str:
+    digest = d.get("sha256")
+    dg = f"sha256 {digest[:16]}..." if digest else "sha256 not computed"
+    version = f" v{d['qevm_version']}" if d.get("qevm_version") is not None else ""
+    return f"{d['writer']}, {d['format']}{version}, {d['size']} bytes, {dg}"
 
 
 def pages_json(p: PageDiff) -> dict[str, Any]:
@@ -816,6 +883,16 @@ def format_text(d: dict[str, Any], a: Side, b: Side) -> list[str]:
         ):
             if p[key]:
                 lines.append(f"  {word}: {_ranges(p[key])}")
+    if "device_model" in d:
+        lines.append("device-model state (QEMU's bytes, compared by digest):")
+        lines += _limited(
+            [
+                f"{x['record']}: only in {x['only_in'].upper()}"
+                if "only_in" in x
+                else f"{x['record']}: {_dm_text(x['a'])} -> {_dm_text(x['b'])}"
+                for x in d["device_model"]
+            ]
+        )
     if "trailing_bytes" in d:
         t = d["trailing_bytes"]
         lines.append(f"bytes after the stream: {t['a'] or 'none'} -> {t['b'] or 'none'}")

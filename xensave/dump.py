@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
-from . import pv_context
+from . import devmodel, pv_context
 from .console import error_json, plural
 from .constants import (
     PAGE_TYPES_WITHOUT_DATA,
@@ -59,6 +59,7 @@ from .reader import (
     XcImageHeader,
     XlHeader,
 )
+from .xend import XendHeader
 
 if TYPE_CHECKING:
     from .legacy.read import LegacyOptions
@@ -514,6 +515,15 @@ def _decode_xl(ev: RecordEvent) -> tuple[Item, str, list[str]]:
         else:
             fields["state_bytes"] = ev.length - 8
             text += f", state {ev.length - 8} bytes"
+            if ev.body_complete:
+                dm = devmodel.describe(
+                    body[8:],
+                    ev.length - 8,
+                    devmodel.EMULATOR_WRITERS.get(eid, "unknown"),
+                    "the record's emulator_id",
+                )
+                fields["device_model"] = dm
+                details = [devmodel.text(dm)]
         return fields, text, details
     if t == LibxlRecType.CHECKPOINT_STATE:
         (control,) = struct.unpack_from(f"{e}I", body)
@@ -605,6 +615,11 @@ def header_item(ev: Event) -> tuple[Item, str]:
         if ev.kind == XapiKind.XENOPS and ev.data:
             item["text"] = ev.data.decode("utf-8", "replace")
             text += f": {_text_preview(ev.data)}"
+        elif ev.kind in (XapiKind.QEMU_TRAD, XapiKind.QEMU_XEN):
+            writer = "qemu-traditional" if ev.kind == XapiKind.QEMU_TRAD else "qemu-upstream"
+            dm = devmodel.describe(ev.data, ev.length, writer, "the XAPI section type")
+            item["device_model"] = dm
+            text += f"; {devmodel.text(dm)}"
         return item, text
     if isinstance(ev, LibxlHeader):
         item = {
@@ -659,11 +674,42 @@ def header_item(ev: Event) -> tuple[Item, str]:
         if ev.xen_major == 0:
             text += " (converted from a legacy image)"
         return item, text
+    if isinstance(ev, XendHeader):
+        return _xend_item(ev)
     assert isinstance(ev, Trailer)
     return (
         {"kind": "trailer", "offset": ev.offset, "length": ev.length, "layer": ev.layer},
         f"{ev.length} bytes after the end of the {ev.layer} stream",
     )
+
+
+def _xend_item(ev: XendHeader) -> tuple[Item, str]:
+    from .xend import SxpSyntaxError, child_value, image_kind, parse_sxp
+
+    item: Item = {
+        "kind": "xend_header",
+        "offset": ev.offset,
+        "signature": ev.signature.decode("latin-1"),
+        "config_len": ev.config_len,
+        "config": ev.config.decode("latin-1"),
+    }
+    text = f"xend save file (xm save): configuration {ev.config_len} bytes"
+    try:
+        parsed = parse_sxp(ev.config) if ev.config_complete else None
+    except SxpSyntaxError:
+        parsed = None
+    if parsed is not None and isinstance(parsed.value, list):
+        name = child_value(parsed.value, "name")
+        kind = image_kind(parsed.value)
+        if isinstance(name, str):
+            item["domain_name"] = name
+            text += f" (domain {name!r}"
+            text += f", image {kind})" if kind else ")"
+        if kind:
+            item["image_kind"] = kind
+    else:
+        text += f": {_text_preview(ev.config)}"
+    return item, text
 
 
 def _config_name(config: bytes) -> str | None:
@@ -716,7 +762,7 @@ class _Depth:
         self.libxl: int | None = None
 
     def of(self, ev: Event) -> int:
-        if isinstance(ev, XlHeader | LibvirtHeader):
+        if isinstance(ev, XlHeader | LibvirtHeader | XendHeader):
             self.wrapped = True
             return 0
         if isinstance(ev, XapiHeader):
@@ -891,7 +937,7 @@ def dump(
     try:
         for ev in events:
             if type(ev).__name__.startswith("Legacy"):  # xensave.legacy's events
-                _legacy(sink, ev, 1 if depth.wrapped else 0)
+                _legacy(sink, ev, 1 if depth.wrapped else 0, _fd_of(f, reader))
                 continue
             sink.event(ev, depth.of(ev))
             if progress is not None:
@@ -908,13 +954,42 @@ def dump(
     return DumpResult(err, reader.src.offset)
 
 
-def _legacy(sink: TextDump | JsonDump, ev: Any, depth: int) -> None:
+def _fd_of(f: BinaryIO, reader: Reader) -> int | None:
+    """The input's descriptor when it is a regular file (to digest a long state)."""
+    if reader.src.size is None:
+        return None
+    try:
+        return f.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def legacy_device_model(ev: Any, fd: int | None) -> dict[str, object]:
+    """The device-model state of a legacy HVM tail, told apart (xensave.devmodel).
+    The state follows the 21-octet signature, and a u32 length but for
+    QemuDeviceModelRecord; a state the reader kept a prefix of is digested from the
+    file when it is a regular one."""
+    writer, why = devmodel.LEGACY_WRITERS.get(ev.dm_signature, ("unknown", "unknown signature"))
+    digest = None
+    if not ev.dm_complete or len(ev.dm_data) != ev.dm_length:
+        start = ev.dm_offset + 21 + (0 if ev.dm_signature == b"QemuDeviceModelRecord" else 4)
+        if fd is not None:
+            digest = devmodel.file_digest(fd, start, ev.dm_length)
+    return devmodel.describe(ev.dm_data, ev.dm_length, writer, why, digest)
+
+
+def _legacy(sink: TextDump | JsonDump, ev: Any, depth: int, fd: int | None = None) -> None:
     from .legacy.dump import item
 
     fields, text = item(ev)
+    dm = legacy_device_model(ev, fd) if type(ev).__name__ == "LegacyHvmTail" else None
+    if dm is not None:
+        fields["device_model"] = dm
     if isinstance(sink, TextDump):
         sink.flush()
         sink.line(ev.offset, depth, text)
+        if dm is not None:
+            sink.line(None, depth + 1, devmodel.text(dm))
     else:
         fields["depth"] = depth
         sink.out.write(("" if sink._first else ",\n") + json.dumps(fields))

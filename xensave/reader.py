@@ -47,7 +47,7 @@ from .source import Source
 if TYPE_CHECKING:
     from .legacy.read import LegacyOptions
 
-Layer = Literal["xl", "libvirt", "xapi", "libxl", "libxc", "legacy"]
+Layer = Literal["xl", "libvirt", "xapi", "libxl", "libxc", "legacy", "xend"]
 
 #: Bodies up to this size are read whole; larger ones keep only a prefix.
 BODY_KEEP_MAX = 16 << 20
@@ -282,6 +282,8 @@ def detect(head: bytes) -> Layer | None:
         return "libxl"
     if head[:8] == b"\xff" * 8 or (len(head) >= 12 and head[8:12] == XC_ID.to_bytes(4, "big")):
         return "libxc"
+    if head.startswith(b"LinuxGuest"):  # xend's LinuxGuestRecord (xensave.xend)
+        return "xend"
     return None
 
 
@@ -356,6 +358,10 @@ class Reader:
             yield from self._xapi()
         elif layer == "libxl":
             yield from self._libxl(0)
+        elif layer == "xend":
+            from .xend import xend_events
+
+            yield from xend_events(self, self.opts.legacy)  # type: ignore[misc]
         else:
             yield from self._libxc_stream(0, top=True)
 

@@ -37,11 +37,11 @@ __all__ = [
 
 CATALOGUE_NAME = "rules.toml"
 
-Layer = Literal["xl-file", "libxl", "libxc", "libvirt", "xapi", "image", "legacy"]
+Layer = Literal["xl-file", "libxl", "libxc", "libvirt", "xapi", "image", "legacy", "xend"]
 Subject = Literal["image", "reader", "writer"]
 
 _LAYERS: frozenset[str] = frozenset(
-    {"xl-file", "libxl", "libxc", "libvirt", "xapi", "image", "legacy"}
+    {"xl-file", "libxl", "libxc", "libvirt", "xapi", "image", "legacy", "xend"}
 )
 _SUBJECTS: frozenset[str] = frozenset({"image", "reader", "writer"})
 _REQUIRED_KEYS = (
@@ -61,7 +61,7 @@ _OPTIONAL_KEYS = ("versions", "since", "errata", "xen_refuses", "xen_function", 
 #: pre-4.6 legacy stream) and the outermost wrapping of an image.
 GUESTS: tuple[str, ...] = ("x86_32-pv", "x86_64-pv", "hvm")
 STREAMS: tuple[str, ...] = ("v2", "v3", "legacy")
-OUTER: tuple[str, ...] = ("libxc", "legacy", "libxl", "xl", "libvirt", "xapi")
+OUTER: tuple[str, ...] = ("libxc", "legacy", "libxl", "xl", "libvirt", "xapi", "xend")
 _PV = ("x86_32-pv", "x86_64-pv")
 #: Areas whose records exist for one kind of guest only (libxc-stream.md "Guest types",
 #: pv-context.md, hvm-context.md, libxl-stream.md "Emulator records", legacy.md).
@@ -85,6 +85,7 @@ _STREAMS_OF_LAYER: dict[str, tuple[str, ...]] = {
     "libxc": ("v2", "v3"),
     "libxl": ("v2", "v3"),
     "legacy": ("legacy",),
+    "xend": ("legacy",),  # an xend save file carries a legacy image (xend.md)
     "xl-file": STREAMS,
     "libvirt": STREAMS,
     "xapi": STREAMS,
@@ -97,6 +98,7 @@ _OUTER_OF_LAYER: dict[str, tuple[str, ...]] = {
     "xl-file": ("xl",),
     "libvirt": ("libvirt",),
     "xapi": ("xapi",),
+    "xend": ("xend",),
     "image": OUTER,
 }
 #: ``xen_refuses``: "none", or comma-separated releases and ranges ("4.6-", "4.0-4.5,4.14-",

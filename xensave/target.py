@@ -99,6 +99,8 @@ CHECKPOINT_STATE_SINCE: Release = (4, 7)
 XL_JSON_SINCE: Release = (4, 5)
 #: qemu-traditional support was removed from xl and libxl.
 QEMU_TRADITIONAL_UNTIL: Release = (4, 20)
+#: xend (xm save files) was removed (commit 9e8672f1c3, first absent from 4.5.0).
+XEND_UNTIL: Release = (4, 4)
 #: The lowest pfn the restorer cannot track (every release from 4.6). pfn_set_populated
 #: (xg_sr_restore.c, formerly xc_sr_restore.c) grows its bitmap to the next power of two
 #: above the pfn: a pfn of 2^49 or more needs 2^50 bits, 2^47 octets, which is the whole
@@ -530,6 +532,16 @@ class Judge:
             self.note("a XAPI suspend image is restored by xenopsd, which drives libxc itself")
         elif isinstance(ev, LibvirtHeader | Trailer):
             pass
+        elif type(ev).__name__ == "XendHeader":  # xensave.xend, outside the Event union
+            self.legacy = True  # what follows is a legacy image xend's own tools read
+            if self.rel > XEND_UNTIL:
+                self.refuse(
+                    ev,
+                    f"an xend (xm save) file: only xend restores it, and xend left Xen in "
+                    f"4.5 (Xen {self.r}'s xl refuses it; xensave convert makes an xl file)",
+                    ("xend", 0),
+                    "tools/xl/xl_vmcontrol.c:create_domain",
+                )
         else:  # the legacy reader's events (the reader has loaded their module)
             from .legacy.read import LegacyChunk, LegacyHvmTail
 
@@ -1002,6 +1014,8 @@ def _layer_of(ev: Any) -> str:
         return "xapi"
     if isinstance(ev, LibvirtHeader):
         return "libvirt"
+    if type(ev).__name__ == "XendHeader":
+        return "xend"
     return "legacy"
 
 

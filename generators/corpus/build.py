@@ -34,6 +34,7 @@ MODULES = (
     "checkpoint",
     "wrappers",
     "legacy",
+    "xend",
     "regressions",
     "xen_saved",
 )

@@ -122,6 +122,7 @@ TAGS: dict[str, str] = {
     "colo": "COLO: CHECKPOINT_STATE records on the forward stream",
     "dirty-pfn-list": "CHECKPOINT_DIRTY_PFN_LIST, a back-channel record",
     "legacy-stream": "a legacy (pre-Xen 4.6) stream after the xl header or inside a wrapper",
+    "xend": "an xend (xm save) file: LinuxGuestRecord, S-expression configuration, legacy image",
     "libvirt": "inside libvirt's libxl-driver save file (libvirt-xml header)",
     "xapi": "inside a XAPI (xenopsd) suspend image (XenSavedDomv2- framing)",
     "domain-xml": "the domain XML stored in a libvirt save file",

@@ -11,12 +11,12 @@ from .policy import PROFILES, TAGS
 SCHEMA_ID = "https://xensave.invalid/conformance/manifest.schema.json"
 
 SEMVER = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
-RULE_ID = r"^(XLF|XL|XC|LVF|XAPI|IMG|LEG|HVM|PV)-[A-Z0-9]+-[0-9]{3}$"
-LAYERS = ["xl", "libvirt", "xapi", "libxl", "libxc", "legacy"]
+RULE_ID = r"^(XLF|XL|XC|LVF|XAPI|IMG|LEG|HVM|PV|XEND)-[A-Z0-9]+-[0-9]{3}$"
+LAYERS = ["xl", "libvirt", "xapi", "libxl", "libxc", "legacy", "xend"]
 GUESTS = ["x86_32-pv", "x86_64-pv", "hvm"]
 RELEASES = r"^(none|4\.\d+(-(4\.\d+)?)?(,4\.\d+(-(4\.\d+)?)?)*)$"
 NAME = (
-    r"^(y|n|i)_(xl|libvirt|xapi|libxl|libxc|legacy)-(v[23]|legacy)_(x86_32-pv|x86_64-pv|hvm)"
+    r"^(y|n|i)_(xl|libvirt|xapi|libxl|libxc|legacy|xend)-(v[23]|legacy)_(x86_32-pv|x86_64-pv|hvm)"
     r"_[a-z0-9]+(-[a-z0-9]+)*$"
 )
 

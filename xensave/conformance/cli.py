@@ -127,7 +127,7 @@ def _filters(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="LAYER",
-        help="outermost layer: xl, libvirt, xapi, libxl, libxc, legacy",
+        help="outermost layer: xl, libvirt, xapi, libxl, libxc, legacy, xend",
     )
     g.add_argument(
         "--version",

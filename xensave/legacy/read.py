@@ -712,12 +712,13 @@ def legacy_events(
 ) -> Iterator[LegacyEvent]:
     """Hook for ``Reader``: detect, then parse, the legacy image at its position.
     ``how``: ``xl`` (an xl file's STREAMv2 flag is clear: a legacy image must follow;
-    if no variant parses, the furthest is parsed to show the fault), ``guessed``
+    if no variant parses, the furthest is parsed to show the fault; ``xend`` likewise
+    after an xend save file's configuration), ``guessed``
     (octets 4-7 look legacy) or ``unknown`` (nothing does). ``opts`` (the reader's
     ``ReadOptions.legacy``) narrows the variant; None detects it."""
     opts = opts or LegacyOptions()
     try:
-        width, guest, why = detect(reader, opts, strict=how != "xl")
+        width, guest, why = detect(reader, opts, strict=how not in ("xl", "xend"))
     except _NoCandidate as nc:
         if how == "guessed":
             raise ReadError(
