@@ -494,3 +494,53 @@ def test_optional_data_after_the_config_is_kept(tmp_path: Path, capsys: Any) -> 
         return h.optional_data[4 + h.config_len :]
 
     assert tail(src) and tail(out) == tail(src)
+
+
+# --- an xm save (xend) file's S-expression configuration --------------------------------
+
+XEND_HVM = CORPUS / "y_xend-legacy_hvm_xm-save.bin"
+
+
+def test_xend_configuration_replaced_and_read_back(tmp_path: Path, capsys: Any) -> None:
+    from xensave.xend_config import read_config
+
+    raw, _ = read_config(str(XEND_HVM))
+    new = raw.replace(b"(name sample-hvm)", b"(name renamed-hvm)")
+    assert new != raw
+    cfg = tmp_path / "dom.sxp"
+    cfg.write_bytes(new)
+    out = tmp_path / "out.xm"
+    rc, _, err = run(capsys, "--config", cfg, XEND_HVM, out)
+    assert rc == 0, err
+    got, value = read_config(str(out))
+    assert got == new
+    assert ["name", "renamed-hvm"] in value
+    # the legacy image after the configuration is copied untouched
+    assert out.read_bytes()[20 + len(new) :] == XEND_HVM.read_bytes()[20 + len(raw) :]
+    assert not check_bytes(out.read_bytes()).errors
+
+
+def test_xend_configuration_of_another_kind_is_refused(tmp_path: Path, capsys: Any) -> None:
+    cfg = tmp_path / "dom.json"
+    cfg.write_text('{"c_info": {"name": "x"}}')
+    out = tmp_path / "out.xm"
+    rc, _, err = run(capsys, "--config", cfg, XEND_HVM, out)
+    assert rc == 2 and "S-expression" in err and not out.exists()
+
+
+def test_xend_configuration_of_a_pv_guest_on_hvm_state_is_refused(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """xend picks the restore path from the configuration's image kind: a (linux ...)
+    image over an HVM guest's state breaks XEND-CFG-005, and nothing is written."""
+    from xensave.xend_config import read_config
+
+    raw, _ = read_config(str(XEND_HVM))
+    start = raw.index(b"(image (hvm")
+    end = raw.index(b"(device (vbd", start)
+    cfg = tmp_path / "dom.sxp"
+    cfg.write_bytes(raw[:start] + b"(image (linux (kernel /boot/vmlinuz))) " + raw[end:])
+    out = tmp_path / "out.xm"
+    rc, _, err = run(capsys, "--config", cfg, XEND_HVM, out)
+    assert rc == 1 and "XEND-CFG-005" in err, err
+    assert not out.exists()

@@ -1,8 +1,9 @@
 """``xensave edit IN OUT``: change a saved image safely.
 
 What can change: the domain configuration (``--config``: xl JSON in an xl save file,
-libvirt XML in a libvirt file), vCPU registers (``--set vcpu0.rip=...``), HVM context
-fields (``--hvm-set HPET[0].config=...``) and HVM params (``--param NAME=VALUE``).
+libvirt XML in a libvirt file, xend's S-expression in an ``xm save`` file), vCPU
+registers (``--set vcpu0.rip=...``), HVM context fields (``--hvm-set
+HPET[0].config=...``) and HVM params (``--param NAME=VALUE``).
 Names are those ``dump`` and ``diff`` print (:mod:`xensave.edit_fields`).
 
 How: IN is read once by the streaming reader without its page contents, and the few
@@ -266,6 +267,7 @@ class _Scan:
     checkpointed: bool = False
     legacy: bool = False  # a legacy (pre-4.6) stream: only the wrapper's config is edited
     headers: list[Any] = field(default_factory=list)  # every event before the legacy one
+    xend: Any = None  # xensave.xend.XendHeader of an xm save file
 
 
 _WANTED = frozenset({XcRecType.X86_PV_VCPU_BASIC, XcRecType.HVM_CONTEXT, XcRecType.HVM_PARAMS})
@@ -343,6 +345,8 @@ def scan(f: BinaryIO, size: int, wanted: frozenset[int] = _WANTED) -> _Scan:
                 s.guest = ev.type
             elif isinstance(ev, XcImageHeader | XapiHeader | Trailer):
                 pass
+            elif type(ev).__name__ == "XendHeader":  # xensave.xend: the configuration
+                s.xend = ev
             elif type(ev).__module__ != "xensave.reader":
                 s.legacy = True  # a legacy (pre-4.6) stream: not read here
                 break
@@ -368,8 +372,7 @@ Patch = tuple[int, int, bytes]  # replace IN[start:end] with the octets
 
 
 def _config_patch(s: _Scan, req: Request, changes: list[Change]) -> Patch:
-    """The new outer header holding ``req.config``. xend's S-expression (an ``xm
-    save`` image) is the lead's to wire: CONFIG_WRITERS takes a function per layer."""
+    """The new outer header holding ``req.config`` (CONFIG_WRITERS: one per layer)."""
     assert req.config is not None
     writer = CONFIG_WRITERS.get(s.layer)
     if writer is None:
@@ -427,12 +430,35 @@ def _libvirt_config(s: _Scan, data: bytes, name: str, changes: list[Change]) -> 
     return 0, LIBVIRT_HEADER_SIZE + h.xml_len, head + xml
 
 
-#: Configuration writers by outer layer (``Reader.layer``). The xend (``xm save``)
-#: layer joins here when the reader knows it: its function gets the scan (the xend
-#: header event is in ``s.headers``: scan keeps every event before the legacy stream),
-#: the new S-expression (``config_kind`` says "sxp") and its file name, appends a
-#: Change, and returns the patch (0, end of the old header, new header octets).
-CONFIG_WRITERS = {"xl": _xl_config, "libvirt": _libvirt_config}
+def _xend_config(s: _Scan, data: bytes, name: str, changes: list[Change]) -> Patch:
+    """An xm save file: the signature, the new length (big-endian, as xend's
+    XendCheckpoint.save writes it) and the new S-expression, which must parse as one
+    ``(domain ...)`` list as xend's restore needs (XEND-CFG-002)."""
+    from .xend import CONFIG_LEN_FMT, SIGNATURE
+    from .xend_config import XendConfigError, config_bytes
+
+    h = s.xend
+    if config_kind(data) != "sxp":
+        raise EditUsage(
+            f"--config {name}: an xm save file holds xend's S-expression configuration "
+            "(a `(domain ...)` list, as `xm list --long` prints it)"
+        )
+    try:
+        config = config_bytes(data)
+    except XendConfigError as e:
+        raise EditError(f"--config {name}: {e}", "XEND-CFG-002") from None
+    if not h.config_complete:
+        raise EditError("the xend configuration is too long or truncated; not edited")
+    old = h.config.decode("latin-1")
+    changes.append(Change("config", "xend configuration", old, config.decode("latin-1"), "xend", 0))
+    head = SIGNATURE + struct.pack(CONFIG_LEN_FMT, len(config))
+    return h.offset, h.stream_offset, head + config
+
+
+#: Configuration writers by outer layer (``Reader.layer``): each gets the scan, the new
+#: configuration and its file name, appends a Change, and returns the patch (start and
+#: end of the old header, new header octets).
+CONFIG_WRITERS = {"xl": _xl_config, "libvirt": _libvirt_config, "xend": _xend_config}
 
 
 def _set_registers(s: _Scan, req: Request, changes: list[Change]) -> None:
@@ -806,7 +832,8 @@ def register(sub: Any) -> None:
         "--config",
         metavar="FILE",
         help="replace the domain configuration: libxl JSON for an xl save file, "
-        "libvirt XML for a libvirt file",
+        "libvirt XML for a libvirt file, a (domain ...) S-expression for an xm save "
+        "(xend) file",
     )
     p.add_argument(
         "--set",
