@@ -80,6 +80,31 @@ REFUSED = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("value", "refused_by"),
+    [
+        (0, ()),
+        (1, ()),
+        (2, ((4, 6), (4, 8))),  # XEN_ALTP2M_external: above 1 before 4.9
+        (3, ((4, 6), (4, 8))),  # XEN_ALTP2M_limited, the largest from 4.9
+        (4, ((4, 6), (4, 8), (4, 9), (4, 18))),
+    ],
+)
+def test_altp2m_value_by_release(value: int, refused_by: tuple[tuple[int, int], ...]) -> None:
+    """hvm_set_param (xen/arch/x86/hvm/hvm.c): `a.value > 1` refused in 4.6-4.8,
+    `value > XEN_ALTP2M_limited` (3) from 4.9; 4.19 refuses the index (XC-HVMP-014)."""
+    entries = body([(35, value)])
+    for release in ((4, 6), (4, 8), (4, 9), (4, 18)):
+        # XC-HVMP-014 is named at every release: target.py applies its xen_refuses (4.19-)
+        rules = [
+            p.rule for p in hvm_params.check(entries, release=release) if p.rule != "XC-HVMP-014"
+        ]
+        assert rules == (["XC-HVMP-008"] if release in refused_by else []), (release, rules)
+    assert next(p.rule for p in hvm_params.check(entries, release=(4, 19))) == "XC-HVMP-014"
+    unreleased = [p.rule for p in hvm_params.check(entries)]
+    assert unreleased == ["XC-HVMP-014", *(["XC-HVMP-008"] if value > 3 else [])]
+
+
 @pytest.mark.parametrize(("index", "value", "rule", "where"), REFUSED)
 @pytest.mark.parametrize("endian", ["<", ">"])
 def test_refused_entries(index: int, value: int, rule: str, where: int, endian: str) -> None:

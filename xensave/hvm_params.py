@@ -134,8 +134,23 @@ class Problem:
     message: str
 
 
-def _value_problem(index: int, value: int) -> str | None:
-    """Why hvm_set_param refuses ``value`` for ``index`` on every release (or None)."""
+#: The largest ALTP2M value hvm_set_param takes, by first release: 1 (XEN_ALTP2M_mixed)
+#: in 4.6 to 4.8, XEN_ALTP2M_limited (3) from 4.9 (xen/arch/x86/hvm/hvm.c; from 4.19 the
+#: index itself is refused, XC-HVMP-014).
+_ALTP2M_MAX = (((4, 9), 3), ((4, 6), 1))
+
+
+def altp2m_max(release: tuple[int, int] | None) -> int:
+    """The largest ALTP2M value Xen ``release`` sets (None: what every release refuses
+    above)."""
+    if release is None:
+        return _ALTP2M_MAX[0][1]
+    return next((m for since, m in _ALTP2M_MAX if release >= since), _ALTP2M_MAX[-1][1])
+
+
+def _value_problem(index: int, value: int, release: tuple[int, int] | None = None) -> str | None:
+    """Why hvm_set_param refuses ``value`` for ``index`` (on every release, or on
+    ``release``), or None."""
     if index == Param.TIMER_MODE and value > 3:
         return f"TIMER_MODE {value:#x} is not 0-3 (HVMPTM_*)"
     if index == Param.ACPI_S_STATE and value not in (0, 3):
@@ -148,6 +163,8 @@ def _value_problem(index: int, value: int) -> str | None:
         return f"X87_FIP_WIDTH {value:#x} is not 0, 4 or 8"
     if index == Param.VM86_TSS_SIZED and value >> 32 < TSS32_SIZE:
         return f"VM86_TSS_SIZED size {value >> 32} (bits 32-63) is below a 32-bit TSS (104)"
+    if index == Param.ALTP2M and value > altp2m_max(release):
+        return f"ALTP2M {value:#x} is above {altp2m_max(release)} (XEN_ALTP2M_*)"
     return None
 
 
@@ -199,7 +216,7 @@ def check(body: bytes, endian: str = "<", release: tuple[int, int] | None = None
                     f"{where}: index {index} (HVM_PARAM_{name}), which Xen {since} and later {how}",
                 )
             )
-        why = _value_problem(index, value)
+        why = _value_problem(index, value, release)
         if why is not None:
             out.append(Problem("XC-HVMP-008", at + 8, f"{where}: {why}"))
         if index == Param.VIRIDIAN and (value & ~VIRIDIAN_MASK or not value & 1):
