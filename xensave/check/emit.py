@@ -13,7 +13,7 @@ from enum import IntEnum
 
 from .. import pv_records
 from .._slots import Struct, field
-from ..constants import PageType
+from ..constants import XC_REC_ALIGN_PAD, PageType, XcRecType
 from ..reader import LibvirtHeader, ReadOptions, RecordEvent, XlHeader
 from ..rules import Rule, load_rules
 
@@ -303,5 +303,7 @@ def record_name(kinds: type[IntEnum], rtype: int) -> str:
     try:
         return kinds(rtype).name
     except ValueError:
+        if rtype == XC_REC_ALIGN_PAD and kinds is XcRecType:
+            return "ALIGN_PAD"
         kind = "OPTIONAL" if rtype & 0x80000000 else "MANDATORY"
         return f"UNKNOWN_{kind}_{rtype:#010x}"
