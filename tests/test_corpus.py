@@ -492,6 +492,44 @@ def test_failing_cases_sit_in_cells_their_rules_apply_to() -> None:
         assert any(cell in RULES[r].cells() for r in c["rules"]), (c["name"], cell)
 
 
+def test_replay_names_come_from_the_home_case_and_the_cell() -> None:
+    """A replay is named by its home case and its cell only; where several homes share a
+    slug, the replay is the one of the home whose name sorts first, whatever order the
+    recipes were registered or replayed in."""
+
+    def slug(c: Case) -> str:
+        stem = f"{c['layer']}-v{c['version']}" if c["version"] else f"{c['layer']}-legacy"
+        return str(c["name"]).removeprefix(f"{c['name'][0]}_{stem}_{c['guest']}_")
+
+    homes = {c["name"]: c for c in cases() if "replay_of" not in c}
+    for c in cases():
+        if "replay_of" not in c:
+            continue
+        home = homes[c["replay_of"]]
+        want = f"{home['name'][0]}_{home['layer']}-v{c['version']}_{c['guest']}_{slug(home)}"
+        assert c["name"] == want, c["name"]
+        rivals = [
+            n
+            for n, h in homes.items()
+            if (slug(h), n[0], h["layer"]) == (slug(home), home["name"][0], home["layer"])
+        ]
+        assert c["replay_of"] == min(rivals), (c["name"], rivals)
+
+
+def test_an_added_recipe_displaces_no_replay() -> None:
+    """select(): a later recipe's replay (a later ``since``) fills only cells no older
+    replay covers, even when its image is smaller."""
+    from dataclasses import replace
+
+    resolved = build.cases()
+    homes = [r for r in resolved if not r.case.replay_of]
+    kept = [r for r in resolved if r.case.replay_of]
+    old = kept[0]
+    newer = replace(old, name=old.name + "-newer", data=b"", case=replace(old.case, since="9.0.0"))
+    again = build.select(homes, [newer, *kept])
+    assert sorted(r.name for r in again) == sorted(r.name for r in kept)
+
+
 def test_the_gate_sees_a_missing_cell() -> None:
     """Take away the failing cases of XC-PAGE-006 in x86_32 PV v2: the gate names that
     cell (and nothing else)."""

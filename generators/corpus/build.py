@@ -94,14 +94,26 @@ def _covers(r: Resolved) -> set[tuple[str, str, str, int | None]]:
 
 def select(homes: list[Resolved], candidates: list[Resolved]) -> list[Resolved]:
     """The replays the corpus keeps: one wherever a rule a replay breaks has no case of
-    that kind (``n_``, ``i_``) in that cell yet, taking the smaller images first (then by
-    name) so that the corpus stays within its size budget. Every replay of every recipe
-    would double it (issue 17); one per rule and cell is what the coverage gate needs."""
+    that kind (``n_``, ``i_``) in that cell yet, so that the corpus stays within its size
+    budget (every replay of every recipe would double it, issue 17; one per rule and cell
+    is what the coverage gate needs).
+
+    The choice is stable: where several homes share a slug, their replays into a cell
+    share a name (:func:`framework.replay_name`) and the one of the home whose name sorts
+    first stands for them; then the replays of the oldest recipes (``since``) come first,
+    the smaller images (then by name) among those, so a recipe added later only fills
+    cells no older recipe covers and never displaces (renames or removes) a case."""
+    by_name: dict[str, Resolved] = {}
+    for r in candidates:
+        mine = by_name.get(r.name)
+        if mine is None or r.case.replay_of < mine.case.replay_of:
+            by_name[r.name] = r
     have: set[tuple[str, str, str, int | None]] = set()
     for r in homes:
         have |= _covers(r)
     kept: list[Resolved] = []
-    for r in sorted(candidates, key=lambda r: (len(r.data), r.name)):
+    order = sorted(by_name.values(), key=lambda r: (version_key(r.case.since), len(r.data), r.name))
+    for r in order:
         new = _covers(r) - have
         if new:
             kept.append(r)

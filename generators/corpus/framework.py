@@ -486,6 +486,19 @@ def validate(case: Case, rules: dict[str, Rule]) -> None:
         raise ValueError(f"{where}: the description must be one line")
 
 
+def case_name(prefix: str, layer: str, version: int | None, guest: str, slug: str) -> str:
+    """The JSONTestSuite-style name: verdict, outer layer and libxc version, guest, slug."""
+    stem = f"{layer}-v{version}" if version is not None else f"{layer}-legacy"
+    return f"{prefix}_{stem}_{guest}_{slug}"
+
+
+def replay_name(home: Resolved, cell: tuple[str, int]) -> str:
+    """A replay's name, from its home case and its cell alone: the home's name with the
+    cell's libxc version and guest. It never depends on which replays were made or kept,
+    so adding a recipe renames no case."""
+    return case_name(home.verdict.prefix, home.layer, cell[1], cell[0], home.case.slug)
+
+
 def resolve(case: Case, rules: dict[str, Rule] | None = None) -> Resolved:
     rules = load_rules() if rules is None else rules
     validate(case, rules)
@@ -499,8 +512,7 @@ def resolve(case: Case, rules: dict[str, Rule] | None = None) -> Resolved:
     if guest is None:
         raise ValueError(f"{case.recipe} ({case.slug}): cannot tell the guest; declare it")
     layer = layers[0]
-    stem = f"{layer}-v{version}" if version is not None else f"{layer}-legacy"
-    name = f"{verdict.prefix}_{stem}_{guest}_{case.slug}"
+    name = case_name(verdict.prefix, layer, version, guest, case.slug)
     if verdict.prefix == "n":
         listed = list(case.breaks)
     elif verdict.prefix == "i":
@@ -590,6 +602,9 @@ def replays(home: Resolved, taken: set[str], rules: dict[str, Rule]) -> list[Res
             missed.append(f"{cell[0]} v{cell[1]}")
             continue
         if (r.guest, r.version) != cell:
+            home.only_here = _OWN_IMAGE
+            return []
+        if r.name != replay_name(home, cell):  # the recipe's layer moved
             home.only_here = _OWN_IMAGE
             return []
         if home.profile is not None and r.profile is None:  # a release's own stream
