@@ -127,6 +127,8 @@ class Case:
     only_here: str = ""  # why the recipe is not replayed in the other cells of its rules
     same_guest: str = ""  # why it is replayed in its own guest type's other cells only
     same_version: str = ""  # why it is replayed in its own libxc version's other cells only
+    replay_in: tuple[tuple[str, int], ...] = ()  # only these cells (the size budget)
+    replay_in_why: str = ""  # why only those
     replay: tuple[tuple[str, int], tuple[str, int]] | None = None  # (home, cell)
     replay_of: str = ""  # the home case's name, for a replay
     since: str = FIRST_VERSION  # the corpus version that added the case
@@ -283,6 +285,8 @@ def recipe(
     only_here: str = "",
     same_guest: str = "",
     same_version: str = "",
+    replay_in: tuple[tuple[str, int], ...] = (),
+    replay_in_why: str = "",
     since: str = FIRST_VERSION,
     fault_offset: int | None = None,
 ) -> Callable[[Builder], Builder]:
@@ -291,7 +295,10 @@ def recipe(
     A case that breaks rules is also replayed in every other (guest, libxc version)
     cell those rules apply to (:func:`replays`) unless ``only_here`` says why not
     (``same_guest``: why only in the other versions of its own guest type;
-    ``same_version``: why only in the other guest types of its own version)."""
+    ``same_version``: why only in the other guest types of its own version;
+    ``replay_in``: only in these cells, for ``replay_in_why``)."""
+    if bool(replay_in) != bool(replay_in_why):
+        raise ValueError(f"{slug}: replay_in and replay_in_why go together")
 
     def deco(fn: Builder) -> Builder:
         module = Path(inspect.getfile(fn)).resolve().relative_to(ROOT).as_posix()
@@ -315,6 +322,8 @@ def recipe(
                 only_here=only_here,
                 same_guest=same_guest,
                 same_version=same_version,
+                replay_in=tuple(replay_in),
+                replay_in_why=replay_in_why,
                 since=since,
                 fault_offset=fault_offset,
             )
@@ -587,6 +596,9 @@ def replays(home: Resolved, taken: set[str], rules: dict[str, Rule]) -> list[Res
     if case.same_version:
         others = [c for c in others if c[1] == here[1]]
         home.only_here = case.same_version
+    if case.replay_in:
+        others = [c for c in others if c in case.replay_in]
+        home.only_here = case.replay_in_why
     if case.restore is not None or case.layers is not None or case.guest or case.version:
         home.only_here = "the recipe declares its cell (guest, version, layers or restore)"
         return []
