@@ -167,7 +167,7 @@ def test_manifest_shape_without_jsonschema() -> None:
     ]
     names = {c["name"] for c in cases()}
     for c in cases():
-        optional = [k for k in ("replay_of", "only_here") if k in c]
+        optional = [k for k in ("legacy_guest", "toolstack", "replay_of", "only_here") if k in c]
         assert list(c) == keys + optional, c["name"]
         if "replay_of" in c:  # the same recipe and declarations as the case it replays
             home = next(h for h in cases() if h["name"] == c["replay_of"])
@@ -485,11 +485,34 @@ def test_exemptions_name_applicable_cells_with_a_reason() -> None:
 def test_failing_cases_sit_in_cells_their_rules_apply_to() -> None:
     """An n_ case in a cell its rule does not apply to means a wrong cells declaration
     (or a recipe on the wrong base)."""
-    for c in of_kind("n"):
-        cell = (c["guest"], "legacy" if c["version"] is None else f"v{c['version']}")
-        if any(RULES[r].layer in ("xl-file", "libvirt", "xapi", "image") for r in c["rules"]):
+    from xensave.conformance.coverage import cells_of
+    from xensave.conformance.manifest import load_manifest
+
+    for c in load_manifest(CONFORMANCE / "manifest.json").cases:
+        if c.prefix != "n":
+            continue
+        if any(RULES[r].layer in ("xl-file", "libvirt", "xapi", "image") for r in c.rules):
             continue  # the wrapper rules: any stream inside
-        assert any(cell in RULES[r].cells() for r in c["rules"]), (c["name"], cell)
+        cells = cells_of(c)
+        assert cells, c.name
+        assert any(cell in RULES[r].cells() for r in c.rules for cell in cells), (c.name, cells)
+
+
+def test_legacy_cases_say_their_legacy_cell() -> None:
+    """Every case holding a legacy stream names its guest kind (x86_32 non-PAE or PAE,
+    x86_64, HVM) and toolstack width, and the valid ones cover all eight."""
+    legacy = [c for c in cases() if c["version"] is None and "legacy-stream" in c["tags"]]
+    assert legacy
+    for c in legacy:
+        assert c.get("toolstack") in (32, 64), c["name"]
+        kind = c["legacy_guest"]
+        assert kind == c["guest"] or (c["guest"], kind) in (
+            ("x86_32-pv", "x86_32-nonpae-pv"),
+            ("x86_32-pv", "x86_32-pae-pv"),
+        ), c["name"]
+    valid = {(c["legacy_guest"], c["toolstack"]) for c in legacy if c["verdict"] != "reject"}
+    kinds = ("x86_32-nonpae-pv", "x86_32-pae-pv", "x86_64-pv", "hvm")
+    assert valid == {(k, w) for k in kinds for w in (32, 64)}
 
 
 def test_replay_names_come_from_the_home_case_and_the_cell() -> None:

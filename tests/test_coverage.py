@@ -43,7 +43,10 @@ def test_coverage_json_counts_cases_by_cell() -> None:
         and (c["guest"], c["version"]) == ("x86_32-pv", 2)
     )
     assert want and page["cells"]["x86_32-pv/v2"]["n"] == want
-    assert page["cells"]["x86_32-pv/legacy"]["applies"] is False
+    assert page["cells"]["x86_32-pae-pv/legacy"]["applies"] is False
+    hdr = next(r for r in data["rules"] if r["rule"] == "LEG-HDR-002")  # 64-bit words only
+    assert hdr["cells"]["hvm/legacy-64"]["applies"] and hdr["cells"]["hvm/legacy-64"]["n"]
+    assert not hdr["cells"]["hvm/legacy-32"]["applies"]
     pvi = next(r for r in data["rules"] if r["rule"] == "XC-PVI-001")
     assert pvi["cells"]["hvm/v3"]["applies"] is False
 

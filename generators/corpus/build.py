@@ -174,7 +174,7 @@ def render(resolved: list[Resolved]) -> dict[str, bytes]:
         files[path] = r.data
         entry = r.entry(hashlib.sha256(r.data).hexdigest())
         entry["fault_offset"] = faults[r.name]
-        for key in ("replay_of", "only_here"):  # the optional keys come last
+        for key in ("legacy_guest", "toolstack", "replay_of", "only_here"):  # optional, last
             if key in entry:
                 entry[key] = entry.pop(key)
         entries.append(entry)

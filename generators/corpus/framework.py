@@ -49,7 +49,7 @@ from xensave.model import (
     XapiImage,
     XlFile,
 )
-from xensave.rules import GUESTS, Level, Rule, load_rules
+from xensave.rules import GUESTS, LEGACY_GUESTS, Level, Rule, load_rules
 from xensave.target import (
     STREAM_V2_SINCE,
     Release,
@@ -129,6 +129,7 @@ class Case:
     same_version: str = ""  # why it is replayed in its own libxc version's other cells only
     replay_in: tuple[tuple[str, int], ...] = ()  # only these cells (the size budget)
     replay_in_why: str = ""  # why only those
+    legacy: tuple[str, int] | None = None  # a legacy stream's guest kind and toolstack
     replay: tuple[tuple[str, int], tuple[str, int]] | None = None  # (home, cell)
     replay_of: str = ""  # the home case's name, for a replay
     since: str = FIRST_VERSION  # the corpus version that added the case
@@ -287,6 +288,7 @@ def recipe(
     same_version: str = "",
     replay_in: tuple[tuple[str, int], ...] = (),
     replay_in_why: str = "",
+    legacy: tuple[str, int] | None = None,
     since: str = FIRST_VERSION,
     fault_offset: int | None = None,
 ) -> Callable[[Builder], Builder]:
@@ -296,7 +298,9 @@ def recipe(
     cell those rules apply to (:func:`replays`) unless ``only_here`` says why not
     (``same_guest``: why only in the other versions of its own guest type;
     ``same_version``: why only in the other guest types of its own version;
-    ``replay_in``: only in these cells, for ``replay_in_why``)."""
+    ``replay_in``: only in these cells, for ``replay_in_why``). ``legacy``: for an
+    image holding a legacy stream, its legacy cell: the guest kind (``rules.
+    LEGACY_GUESTS``: x86_32 non-PAE or PAE, x86_64, HVM) and the toolstack's width."""
     if bool(replay_in) != bool(replay_in_why):
         raise ValueError(f"{slug}: replay_in and replay_in_why go together")
 
@@ -324,6 +328,7 @@ def recipe(
                 same_version=same_version,
                 replay_in=tuple(replay_in),
                 replay_in_why=replay_in_why,
+                legacy=legacy,
                 since=since,
                 fault_offset=fault_offset,
             )
@@ -431,6 +436,8 @@ class Resolved:
 
     def entry(self, sha256: str) -> dict[str, object]:
         out = self._entry(sha256)
+        if self.case.legacy is not None:
+            out["legacy_guest"], out["toolstack"] = self.case.legacy
         if self.case.replay_of:
             out["replay_of"] = self.case.replay_of
         if self.only_here:
@@ -491,6 +498,10 @@ def validate(case: Case, rules: dict[str, Rule]) -> None:
             raise ValueError(f"{where}: tag {tag!r} is not in the controlled list")
     if not case.tags:
         raise ValueError(f"{where}: no tags")
+    if case.legacy is not None:
+        kind, width = case.legacy
+        if case.guest is None or kind not in LEGACY_GUESTS[case.guest] or width not in (32, 64):
+            raise ValueError(f"{where}: legacy {case.legacy} does not fit guest {case.guest}")
     if not case.description or "\n" in case.description:
         raise ValueError(f"{where}: the description must be one line")
 

@@ -390,6 +390,7 @@ def libvirt_xml_not_a_domain() -> LibvirtFile:
     guest="hvm",
     profile=None,
     layers=("libvirt",),
+    legacy=("hvm", 64),
 )
 def libvirt_legacy_stream() -> LibvirtFile:
     return LibvirtFile(legacy_hvm_stream(), domain_xml("hvm"), version=1)
@@ -585,6 +586,7 @@ def xapi_no_memory_section() -> XapiImage:
     guest="hvm",
     profile=None,
     layers=("xapi",),
+    legacy=("hvm", 64),
 )
 def xapi_libxc_legacy() -> XapiImage:
     return XapiImage(
