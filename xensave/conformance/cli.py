@@ -228,7 +228,9 @@ def register(subparsers: Any) -> None:
         "coverage",
         help="rules x cells: how many y_/n_/i_ cases test each rule in each cell",
         description="Show, for every image rule, the corpus cases in each cell (guest "
-        "type x libxc v2, v3 or legacy stream) as n/i/y counts (must reject / either / "
+        "type x libxc v2 or v3 stream; for a legacy stream the guest's kind, x86_32 "
+        "non-PAE or PAE, x86_64 or HVM, by toolstack width for the rules on the "
+        "toolstack's words) as n/i/y counts (must reject / either / "
         "must accept), '-' where the rule does not apply and '!' where a MUST rule has "
         "no failing case; then the applicable cells with no case at all, and by outer "
         "layer (bare libxc, legacy, libxl, xl, libvirt, XAPI) how many MUST rules that "

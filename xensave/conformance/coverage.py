@@ -1,7 +1,10 @@
 """Which rules the corpus tests in which cells (issue 17).
 
 A *cell* is a guest type and a stream kind: ``x86_32-pv``, ``x86_64-pv`` or ``hvm``
-with a libxc ``v2`` or ``v3`` stream or a pre-4.6 ``legacy`` one. Every image rule
+with a libxc ``v2`` or ``v3`` stream; or, for a pre-4.6 legacy stream, the guest's kind
+(``x86_32-nonpae-pv``, ``x86_32-pae-pv``, ``x86_64-pv``, ``hvm``) with ``legacy`` (either
+toolstack) or, for the rules on the toolstack's words, ``legacy-32`` and ``legacy-64``
+(the width of the toolstack that wrote it). Every image rule
 says which cells it applies to (``spec/rules.toml``: defaults by layer and area, or
 a ``cells`` line); this module counts the corpus's ``y_``, ``n_`` and ``i_`` cases
 of each rule in each cell, by outer layer too, and lists the applicable cells where
@@ -587,8 +590,11 @@ def render_markdown(cov: Coverage) -> str:
         "# Corpus coverage by cell",
         "",
         "Each image rule applies to some cells: a guest type (x86_32 PV, x86_64 PV, HVM) "
-        "with a libxc v2 or v3 stream or a pre-4.6 legacy one (`cells` in "
-        "`spec/rules.toml`, or the defaults by layer and area in `xensave/rules.py`). "
+        "with a libxc v2 or v3 stream; or a pre-4.6 legacy stream of an x86_32 non-PAE, "
+        "x86_32 PAE, x86_64 PV or HVM guest, from either toolstack (*legacy*) or, for the "
+        "rules on the toolstack's words, from a 32- or a 64-bit one (*legacy-32*, "
+        "*legacy-64*) (`cells` in `spec/rules.toml`, or the defaults by layer and area in "
+        "`xensave/rules.py`). "
         "Each cell shows the corpus's cases of the rule as *n/i/y*: must be rejected / "
         "either verdict conforms / must be accepted; `-` where the rule does not apply; "
         "**!** where a MUST rule has no failing case. The same table is printed by "
