@@ -129,6 +129,7 @@ class Case:
     same_version: str = ""  # why it is replayed in its own libxc version's other cells only
     replay_in: tuple[tuple[str, int], ...] = ()  # only these cells (the size budget)
     replay_in_why: str = ""  # why only those
+    replay_since: str = ""  # the corpus version that added its replays, if not ``since``
     legacy: tuple[str, int] | None = None  # a legacy stream's guest kind and toolstack
     replay: tuple[tuple[str, int], tuple[str, int]] | None = None  # (home, cell)
     replay_of: str = ""  # the home case's name, for a replay
@@ -288,6 +289,7 @@ def recipe(
     same_version: str = "",
     replay_in: tuple[tuple[str, int], ...] = (),
     replay_in_why: str = "",
+    replay_since: str = "",
     legacy: tuple[str, int] | None = None,
     since: str = FIRST_VERSION,
     fault_offset: int | None = None,
@@ -298,7 +300,9 @@ def recipe(
     cell those rules apply to (:func:`replays`) unless ``only_here`` says why not
     (``same_guest``: why only in the other versions of its own guest type;
     ``same_version``: why only in the other guest types of its own version;
-    ``replay_in``: only in these cells, for ``replay_in_why``). ``legacy``: for an
+    ``replay_in``: only in these cells, for ``replay_in_why``; ``replay_since``: the
+    corpus version that added its replays, where a later one than the recipe's own
+    ``since``). ``legacy``: for an
     image holding a legacy stream, its legacy cell: the guest kind (``rules.
     LEGACY_GUESTS``: x86_32 non-PAE or PAE, x86_64, HVM) and the toolstack's width."""
     if bool(replay_in) != bool(replay_in_why):
@@ -328,6 +332,7 @@ def recipe(
                 same_version=same_version,
                 replay_in=tuple(replay_in),
                 replay_in_why=replay_in_why,
+                replay_since=replay_since,
                 legacy=legacy,
                 since=since,
                 fault_offset=fault_offset,
@@ -617,7 +622,11 @@ def replays(home: Resolved, taken: set[str], rules: dict[str, Rule]) -> list[Res
     missed: list[str] = []
     for cell in others:
         variant = replace(
-            case, args=_moved(case.args, here, cell), replay=(here, cell), replay_of=home.name
+            case,
+            args=_moved(case.args, here, cell),
+            replay=(here, cell),
+            replay_of=home.name,
+            since=case.replay_since or case.since,
         )
         try:
             r = resolve(variant, rules)

@@ -217,6 +217,7 @@ def in_libvirt_libxl_version_3() -> LibvirtFile:
     "a XAPI image whose libxc stream has a pfn of the reserved page type 7",
     tags=("xapi", "page-data", "page-type"),
     breaks=("XC-PAGE-005",),
+    replay_since="1.1.0",
 )
 def in_xapi_page_type_7() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -240,6 +241,7 @@ def in_xapi_page_type_7() -> XapiImage:
     breaks=("LVF-HDR-001",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def libvirt_magic() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -267,6 +269,7 @@ def libvirt_header_truncated() -> Built:
     breaks=("LVF-HDR-003",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 @recipe(
     "version-0",
@@ -276,6 +279,7 @@ def libvirt_header_truncated() -> Built:
     breaks=("LVF-HDR-003",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def libvirt_version(version: int) -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -304,6 +308,7 @@ def libvirt_big_endian() -> LibvirtFile:
     permits=("LVF-HDR-006",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def libvirt_unused_nonzero() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -318,6 +323,7 @@ def libvirt_unused_nonzero() -> LibvirtFile:
     breaks=("LVF-XML-001",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def libvirt_xml_len_zero() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -332,6 +338,7 @@ def libvirt_xml_len_zero() -> LibvirtFile:
     breaks=("LVF-XML-002",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def libvirt_xml_beyond_file() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -346,6 +353,7 @@ def libvirt_xml_beyond_file() -> LibvirtFile:
     breaks=("LVF-XML-003",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def libvirt_xml_without_nul() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -360,6 +368,7 @@ def libvirt_xml_without_nul() -> LibvirtFile:
     breaks=("LVF-XML-004",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def libvirt_xml_inner_nul() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -375,6 +384,7 @@ def libvirt_xml_inner_nul() -> LibvirtFile:
     breaks=("LVF-XML-004",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def libvirt_xml_not_a_domain() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -417,6 +427,7 @@ def libvirt_no_libxl_stream() -> LibvirtFile:
     permits=("XL-HDR-004", "XC-HDR-006"),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def libvirt_byte_order_mismatch() -> LibvirtFile:
     guest, version = B.replay_cell("x86_64-pv", 3)
@@ -432,6 +443,7 @@ def libvirt_byte_order_mismatch() -> LibvirtFile:
     breaks=("LVF-STR-004",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def libvirt_trailing_data() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -449,6 +461,7 @@ def libvirt_trailing_data() -> LibvirtFile:
     breaks=("XAPI-HDR-001",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def xapi_signature() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -463,6 +476,7 @@ def xapi_signature() -> XapiImage:
     breaks=("XAPI-SEC-001",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def xapi_section_header_truncated() -> Built:
     x = xapi_image("hvm", 3)
@@ -476,6 +490,7 @@ def xapi_section_header_truncated() -> Built:
     breaks=("XAPI-SEC-002",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def xapi_unknown_section() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -490,6 +505,7 @@ def xapi_unknown_section() -> XapiImage:
     breaks=("XAPI-SEC-003",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def xapi_xenops_beyond_file() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -505,6 +521,7 @@ def xapi_xenops_beyond_file() -> XapiImage:
     permits=("XAPI-SEC-005",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def xapi_libxc_length_nonzero() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -557,6 +574,7 @@ def xapi_libxc_section_without_stream() -> XapiImage:
     breaks=("XAPI-STR-002",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def xapi_two_memory_sections() -> XapiImage:
     x = xapi_image("x86_64-pv", 3)
@@ -617,6 +635,7 @@ def xapi_demu() -> XapiImage:
     breaks=("XAPI-END-001",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def xapi_without_end_of_image() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -631,6 +650,7 @@ def xapi_without_end_of_image() -> XapiImage:
     breaks=("XAPI-END-002",),
     replay_in=_budget(),
     replay_in_why=BUDGET,
+    replay_since="1.1.0",
 )
 def xapi_trailing_data() -> XapiImage:
     x = xapi_image("hvm", 3)
