@@ -43,7 +43,10 @@ def test_coverage_json_counts_cases_by_cell() -> None:
         and (c["guest"], c["version"]) == ("x86_32-pv", 2)
     )
     assert want and page["cells"]["x86_32-pv/v2"]["n"] == want
-    assert page["cells"]["x86_32-pv/legacy"]["applies"] is False
+    assert page["cells"]["x86_32-pae-pv/legacy"]["applies"] is False
+    hdr = next(r for r in data["rules"] if r["rule"] == "LEG-HDR-002")  # 64-bit words only
+    assert hdr["cells"]["hvm/legacy-64"]["applies"] and hdr["cells"]["hvm/legacy-64"]["n"]
+    assert not hdr["cells"]["hvm/legacy-32"]["applies"]
     pvi = next(r for r in data["rules"] if r["rule"] == "XC-PVI-001")
     assert pvi["cells"]["hvm/v3"]["applies"] is False
 
@@ -111,11 +114,17 @@ def test_the_html_matrix_has_a_table_by_cell() -> None:
 def test_the_docs_page_shows_every_rule_and_the_gaps() -> None:
     from xensave.conformance.coverage import CELLS, coverage, render_markdown
     from xensave.conformance.manifest import load_manifest
-    from xensave.rules import load_rules
+    from xensave.rules import OUTER, load_rules
 
     page = render_markdown(coverage(load_manifest(MANIFEST).cases))
-    rows = [ln for ln in page.splitlines() if ln.startswith("| XC-") or ln.startswith("| HVM-")]
-    assert all(ln.count("|") == 3 + len(CELLS) for ln in rows)
+    cells, layers = page.split("## By outer layer")
+    rows = [ln for ln in cells.splitlines() if ln.startswith(("| XC-", "| HVM-"))]
+    assert rows and all(ln.count("|") == 3 + len(CELLS) for ln in rows)
+    rows = [ln for ln in layers.splitlines() if ln.startswith("| XC-")]
+    assert rows and all(ln.count("|") == 2 + len(OUTER) for ln in rows)
+    row = next(ln for ln in rows if ln.startswith("| XC-PAGE-005 |")).split(" | ")
+    assert "**!**" not in row[1 + OUTER.index("xapi")]  # its XAPI-wrapped case
+    assert "**!**" in row[1 + OUTER.index("libxl")] and "- pending: " in layers
     image = [r for r in load_rules().values() if r.subject == "image"]
     for r in image:
         assert f"| {r.id} | {r.level} |" in page, r.id

@@ -327,7 +327,10 @@ PV_GUESTS = {"x86_32-pv", "x86_64-pv"}
 CHAPTER_CELLS: dict[str, dict[str, set[str]]] = {
     "pv-context.md": {"guests": PV_GUESTS},
     "hvm-context.md": {"guests": {"hvm"}},
-    "legacy.md": {"streams": {"legacy"}, "outer": {"legacy", "xl", "libvirt", "xapi"}},
+    "legacy.md": {
+        "streams": {"legacy", "legacy-32", "legacy-64"},
+        "outer": {"legacy", "xl", "libvirt", "xapi"},
+    },
     "libxc-stream.md": {"streams": {"v2", "v3"}},
     "libxl-stream.md": {"streams": {"v2", "v3"}, "outer": {"libxl", "xl", "libvirt", "xapi"}},
     "xl-file.md": {"outer": {"xl"}},
@@ -409,3 +412,30 @@ def test_cells_follow_the_context_width_the_rule_names(words: str, guests: tuple
             named.add(m.group("id"))
             assert RULES[m.group("id")].guests == guests, m.group("id")
     assert named
+
+
+def test_legacy_cells_follow_the_toolstack_and_the_section() -> None:
+    """legacy.md: a rule "In an image from a 64-bit toolstack" applies to the 64-bit
+    toolstack's cells only; a rule on the toolstack's words (p2m_size, pfn words, p2m
+    frame list entries) has a cell for each width; the rules of a "(PV only)" section
+    or of the PV tail apply to PV guests only; and an x86_32 PV guest is two legacy
+    cells, non-PAE and PAE."""
+    sections: dict[str, str] = {}
+    section = ""
+    for line in (SPEC / "legacy.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            section = line
+        for rid in re.findall(r'<a id="(leg-[a-z]+-\d+)">', line):
+            sections[rid.upper()] = section
+    assert sections
+    for rid, heading in sections.items():
+        r = RULES[rid]
+        if r.summary.startswith("In an image from a 64-bit toolstack"):
+            assert r.streams == ("legacy-64",), rid
+        if "(PV only)" in heading or heading.endswith("PV tail"):
+            assert set(r.guests) == PV_GUESTS, rid
+    for rid in ("LEG-HDR-001", "LEG-P2M-001", "LEG-PAGE-001", "LEG-PAGE-002", "LEG-PAGE-005"):
+        assert RULES[rid].streams == ("legacy-32", "legacy-64"), rid
+    assert ("x86_32-pae-pv", "legacy") in RULES["LEG-CHK-004"].cells()
+    assert ("x86_32-nonpae-pv", "legacy") in RULES["LEG-CHK-004"].cells()
+    assert ("x86_32-pv", "legacy") not in RULES["LEG-CHK-004"].cells()

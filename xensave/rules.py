@@ -22,6 +22,8 @@ from ._slots import Struct
 __all__ = [
     "CATALOGUE_NAME",
     "GUESTS",
+    "LEGACY_GUESTS",
+    "LEGACY_STREAMS",
     "OUTER",
     "STREAMS",
     "Layer",
@@ -61,6 +63,16 @@ _OPTIONAL_KEYS = ("versions", "since", "errata", "xen_refuses", "xen_function", 
 #: pre-4.6 legacy stream) and the outermost wrapping of an image.
 GUESTS: tuple[str, ...] = ("x86_32-pv", "x86_64-pv", "hvm")
 STREAMS: tuple[str, ...] = ("v2", "v3", "legacy")
+#: A legacy stream's cells tell apart what the image's words depend on (legacy.md): the
+#: 32-bit guest's paging (2-level non-PAE or 3-level PAE), and, for a rule on the
+#: toolstack's words ("legacy-32", "legacy-64" in its ``cells.versions``), the width of
+#: the toolstack that wrote it. "legacy" is either toolstack.
+LEGACY_STREAMS: tuple[str, ...] = ("legacy", "legacy-32", "legacy-64")
+LEGACY_GUESTS: dict[str, tuple[str, ...]] = {
+    "x86_32-pv": ("x86_32-nonpae-pv", "x86_32-pae-pv"),
+    "x86_64-pv": ("x86_64-pv",),
+    "hvm": ("hvm",),
+}
 OUTER: tuple[str, ...] = ("libxc", "legacy", "libxl", "xl", "libvirt", "xapi", "xend")
 _PV = ("x86_32-pv", "x86_64-pv")
 #: Areas whose records exist for one kind of guest only (libxc-stream.md "Guest types",
@@ -148,8 +160,14 @@ class Rule(Struct, frozen=True):
     outer: tuple[str, ...] = ("libxc",)
 
     def cells(self) -> list[tuple[str, str]]:
-        """The (guest, stream) cells the rule applies to, in matrix order."""
-        return [(g, v) for v in self.streams for g in self.guests]
+        """The (guest, stream) cells the rule applies to, in matrix order; in a legacy
+        stream an x86_32 PV guest is two cells, non-PAE and PAE (LEGACY_GUESTS)."""
+        out: list[tuple[str, str]] = []
+        for v in self.streams:
+            for g in self.guests:
+                kinds = LEGACY_GUESTS[g] if v in LEGACY_STREAMS else (g,)
+                out += [(k, v) for k in kinds]
+        return out
 
     @property
     def xen_tolerates(self) -> bool:
@@ -222,8 +240,9 @@ def _cells_from_table(rid: str, table: dict[str, Any], versions: tuple[int, ...]
         _expect(bool(guests) and set(guests) <= set(GUESTS), rid, f"bad cells.guests {guests}")
     if "versions" in cells:
         raw = cells["versions"]
-        streams = tuple("legacy" if v == "legacy" else f"v{v}" for v in raw)
-        _expect(bool(streams) and set(streams) <= set(STREAMS), rid, f"bad cells.versions {raw}")
+        streams = tuple(v if v in LEGACY_STREAMS else f"v{v}" for v in raw)
+        known = {*STREAMS, *LEGACY_STREAMS}
+        _expect(bool(streams) and set(streams) <= known, rid, f"bad cells.versions {raw}")
     if "layers" in cells:
         outer = tuple(cells["layers"])
         _expect(bool(outer) and set(outer) <= set(OUTER), rid, f"bad cells.layers {outer}")

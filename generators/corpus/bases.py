@@ -56,6 +56,10 @@ def _cell(guest: str, version: int) -> tuple[str, int]:
     return (g1 if guest == g0 else guest), (v1 if version == v0 else version)
 
 
+#: For recipes that build their own wrapper around the cell's stream (wrappers.py).
+replay_cell = _cell
+
+
 def xc(guest: str = "hvm", version: int = 3, **kw: object) -> LibxcStream:
     """A small valid bare libxc stream (one vCPU unless ``vcpus`` says otherwise)."""
     kw.setdefault("vcpus", 1)

@@ -44,7 +44,7 @@ MODULES = (
 #: (a description, a tag, the bytes of a case whose verdict stays) a patch. Each case
 #: carries the version that added it (``since``, a recipe declaration, default
 #: framework.FIRST_VERSION); docs/changelog.md says what each version changed.
-CORPUS_VERSION = "1.0.0"
+CORPUS_VERSION = "2.0.0"
 
 CONFORMANCE = ROOT / "conformance"
 #: Generated files, relative to the output directory (the corpus/ images aside).
@@ -95,14 +95,26 @@ def _covers(r: Resolved) -> set[tuple[str, str, str, int | None]]:
 
 def select(homes: list[Resolved], candidates: list[Resolved]) -> list[Resolved]:
     """The replays the corpus keeps: one wherever a rule a replay breaks has no case of
-    that kind (``n_``, ``i_``) in that cell yet, taking the smaller images first (then by
-    name) so that the corpus stays within its size budget. Every replay of every recipe
-    would double it (issue 17); one per rule and cell is what the coverage gate needs."""
+    that kind (``n_``, ``i_``) in that cell yet, so that the corpus stays within its size
+    budget (every replay of every recipe would double it, issue 17; one per rule and cell
+    is what the coverage gate needs).
+
+    The choice is stable: where several homes share a slug, their replays into a cell
+    share a name (:func:`framework.replay_name`) and the one of the home whose name sorts
+    first stands for them; then the replays of the oldest recipes (``since``) come first,
+    the smaller images (then by name) among those, so a recipe added later only fills
+    cells no older recipe covers and never displaces (renames or removes) a case."""
+    by_name: dict[str, Resolved] = {}
+    for r in candidates:
+        mine = by_name.get(r.name)
+        if mine is None or r.case.replay_of < mine.case.replay_of:
+            by_name[r.name] = r
     have: set[tuple[str, str, str, int | None]] = set()
     for r in homes:
         have |= _covers(r)
     kept: list[Resolved] = []
-    for r in sorted(candidates, key=lambda r: (len(r.data), r.name)):
+    order = sorted(by_name.values(), key=lambda r: (version_key(r.case.since), len(r.data), r.name))
+    for r in order:
         new = _covers(r) - have
         if new:
             kept.append(r)
@@ -163,7 +175,7 @@ def render(resolved: list[Resolved]) -> dict[str, bytes]:
         files[path] = r.data
         entry = r.entry(hashlib.sha256(r.data).hexdigest())
         entry["fault_offset"] = faults[r.name]
-        for key in ("replay_of", "only_here"):  # the optional keys come last
+        for key in ("legacy_guest", "toolstack", "replay_of", "only_here"):  # optional, last
             if key in entry:
                 entry[key] = entry.pop(key)
         entries.append(entry)

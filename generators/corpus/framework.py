@@ -49,7 +49,7 @@ from xensave.model import (
     XapiImage,
     XlFile,
 )
-from xensave.rules import GUESTS, Level, Rule, load_rules
+from xensave.rules import GUESTS, LEGACY_GUESTS, Level, Rule, load_rules
 from xensave.target import (
     STREAM_V2_SINCE,
     Release,
@@ -129,6 +129,10 @@ class Case:
     only_here: str = ""  # why the recipe is not replayed in the other cells of its rules
     same_guest: str = ""  # why it is replayed in its own guest type's other cells only
     same_version: str = ""  # why it is replayed in its own libxc version's other cells only
+    replay_in: tuple[tuple[str, int], ...] = ()  # only these cells (the size budget)
+    replay_in_why: str = ""  # why only those
+    replay_since: str = ""  # the corpus version that added its replays, if not ``since``
+    legacy: tuple[str, int] | None = None  # a legacy stream's guest kind and toolstack
     replay: tuple[tuple[str, int], tuple[str, int]] | None = None  # (home, cell)
     replay_of: str = ""  # the home case's name, for a replay
     since: str = FIRST_VERSION  # the corpus version that added the case
@@ -298,6 +302,10 @@ def recipe(
     only_here: str = "",
     same_guest: str = "",
     same_version: str = "",
+    replay_in: tuple[tuple[str, int], ...] = (),
+    replay_in_why: str = "",
+    replay_since: str = "",
+    legacy: tuple[str, int] | None = None,
     since: str = FIRST_VERSION,
     fault_offset: int | None = None,
 ) -> Callable[[Builder], Builder]:
@@ -306,7 +314,14 @@ def recipe(
     A case that breaks rules is also replayed in every other (guest, libxc version)
     cell those rules apply to (:func:`replays`) unless ``only_here`` says why not
     (``same_guest``: why only in the other versions of its own guest type;
-    ``same_version``: why only in the other guest types of its own version)."""
+    ``same_version``: why only in the other guest types of its own version;
+    ``replay_in``: only in these cells, for ``replay_in_why``; ``replay_since``: the
+    corpus version that added its replays, where a later one than the recipe's own
+    ``since``). ``legacy``: for an
+    image holding a legacy stream, its legacy cell: the guest kind (``rules.
+    LEGACY_GUESTS``: x86_32 non-PAE or PAE, x86_64, HVM) and the toolstack's width."""
+    if bool(replay_in) != bool(replay_in_why):
+        raise ValueError(f"{slug}: replay_in and replay_in_why go together")
 
     def deco(fn: Builder) -> Builder:
         module = Path(inspect.getfile(fn)).resolve().relative_to(ROOT).as_posix()
@@ -330,6 +345,10 @@ def recipe(
                 only_here=only_here,
                 same_guest=same_guest,
                 same_version=same_version,
+                replay_in=tuple(replay_in),
+                replay_in_why=replay_in_why,
+                replay_since=replay_since,
+                legacy=legacy,
                 since=since,
                 fault_offset=fault_offset,
             )
@@ -437,6 +456,8 @@ class Resolved:
 
     def entry(self, sha256: str) -> dict[str, object]:
         out = self._entry(sha256)
+        if self.case.legacy is not None:
+            out["legacy_guest"], out["toolstack"] = self.case.legacy
         if self.case.replay_of:
             out["replay_of"] = self.case.replay_of
         if self.only_here:
@@ -497,8 +518,25 @@ def validate(case: Case, rules: dict[str, Rule]) -> None:
             raise ValueError(f"{where}: tag {tag!r} is not in the controlled list")
     if not case.tags:
         raise ValueError(f"{where}: no tags")
+    if case.legacy is not None:
+        kind, width = case.legacy
+        if case.guest is None or kind not in LEGACY_GUESTS[case.guest] or width not in (32, 64):
+            raise ValueError(f"{where}: legacy {case.legacy} does not fit guest {case.guest}")
     if not case.description or "\n" in case.description:
         raise ValueError(f"{where}: the description must be one line")
+
+
+def case_name(prefix: str, layer: str, version: int | None, guest: str, slug: str) -> str:
+    """The JSONTestSuite-style name: verdict, outer layer and libxc version, guest, slug."""
+    stem = f"{layer}-v{version}" if version is not None else f"{layer}-legacy"
+    return f"{prefix}_{stem}_{guest}_{slug}"
+
+
+def replay_name(home: Resolved, cell: tuple[str, int]) -> str:
+    """A replay's name, from its home case and its cell alone: the home's name with the
+    cell's libxc version and guest. It never depends on which replays were made or kept,
+    so adding a recipe renames no case."""
+    return case_name(home.verdict.prefix, home.layer, cell[1], cell[0], home.case.slug)
 
 
 def resolve(case: Case, rules: dict[str, Rule] | None = None) -> Resolved:
@@ -514,8 +552,7 @@ def resolve(case: Case, rules: dict[str, Rule] | None = None) -> Resolved:
     if guest is None:
         raise ValueError(f"{case.recipe} ({case.slug}): cannot tell the guest; declare it")
     layer = layers[0]
-    stem = f"{layer}-v{version}" if version is not None else f"{layer}-legacy"
-    name = f"{verdict.prefix}_{stem}_{guest}_{case.slug}"
+    name = case_name(verdict.prefix, layer, version, guest, case.slug)
     if verdict.prefix == "n":
         listed = list(case.breaks)
     elif verdict.prefix == "i":
@@ -590,6 +627,9 @@ def replays(home: Resolved, taken: set[str], rules: dict[str, Rule]) -> list[Res
     if case.same_version:
         others = [c for c in others if c[1] == here[1]]
         home.only_here = case.same_version
+    if case.replay_in:
+        others = [c for c in others if c in case.replay_in]
+        home.only_here = case.replay_in_why
     if case.restore is not None or case.layers is not None or case.guest or case.version:
         home.only_here = "the recipe declares its cell (guest, version, layers or restore)"
         return []
@@ -597,7 +637,11 @@ def replays(home: Resolved, taken: set[str], rules: dict[str, Rule]) -> list[Res
     missed: list[str] = []
     for cell in others:
         variant = replace(
-            case, args=_moved(case.args, here, cell), replay=(here, cell), replay_of=home.name
+            case,
+            args=_moved(case.args, here, cell),
+            replay=(here, cell),
+            replay_of=home.name,
+            since=case.replay_since or case.since,
         )
         try:
             r = resolve(variant, rules)
@@ -605,6 +649,9 @@ def replays(home: Resolved, taken: set[str], rules: dict[str, Rule]) -> list[Res
             missed.append(f"{cell[0]} v{cell[1]}")
             continue
         if (r.guest, r.version) != cell:
+            home.only_here = _OWN_IMAGE
+            return []
+        if r.name != replay_name(home, cell):  # the recipe's layer moved
             home.only_here = _OWN_IMAGE
             return []
         if home.profile is not None and r.profile is None:  # a release's own stream

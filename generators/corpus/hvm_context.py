@@ -992,6 +992,8 @@ _LOAD_MSRS = "xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs"
     guest="hvm",
     profile=None,
     layers=("legacy",),
+    legacy=("hvm", 64),
+    since="2.0.0",
 )
 def legacy_tsc_adjust() -> Built:
     return _legacy_with(_LEGACY_EXTRA["y_legacy-legacy_hvm_hvm-context-tsc-adjust"])
@@ -1007,6 +1009,8 @@ def legacy_tsc_adjust() -> Built:
     guest="hvm",
     profile=None,
     layers=("legacy",),
+    legacy=("hvm", 64),
+    since="2.0.0",
 )
 def legacy_cpu_msr_bndcfgs() -> Built:
     return _legacy_with(_LEGACY_EXTRA["y_legacy-legacy_hvm_hvm-context-cpu-msr-bndcfgs"])
@@ -1023,6 +1027,8 @@ def legacy_cpu_msr_bndcfgs() -> Built:
     guest="hvm",
     profile=None,
     layers=("legacy",),
+    legacy=("hvm", 64),
+    since="2.0.0",
 )
 def legacy_cpu_msr_xss() -> Built:
     return _legacy_with(_LEGACY_EXTRA["y_legacy-legacy_hvm_hvm-context-cpu-msr-xss"])

@@ -58,6 +58,8 @@ LEG_PV = (
 )
 LEG_HVM = (*LEG, "LEG-CHK-002", "LEG-DM-001", "LEG-PAGE-004")
 GUEST = {4: "x86_64-pv", 3: "x86_32-pv", 2: "x86_32-pv"}
+#: Each sample kind's legacy cell guest (rules.LEGACY_GUESTS).
+KIND = {"pv4": "x86_64-pv", "pv3": "x86_32-pae-pv", "pv2": "x86_32-nonpae-pv", "hvm": "hvm"}
 
 
 def _guest(kind: str) -> str:
@@ -107,6 +109,7 @@ for _w in (32, 64):
             guest=_g,
             profile=None,
             layers=("legacy",),
+            legacy=(KIND[_kind], _w),
         )(legacy_image)
         recipe(
             f"{_name}xl-toolstack-{_w}",
@@ -119,6 +122,7 @@ for _w in (32, 64):
             guest=_g,
             profile=None,
             layers=("xl",),
+            legacy=(KIND[_kind], _w),
         )(legacy_xl_file)
     recipe(
         f"non-pae-toolstack-{_w}",
@@ -130,6 +134,7 @@ for _w in (32, 64):
         guest="x86_32-pv",
         profile=None,
         layers=("legacy",),
+        legacy=("x86_32-nonpae-pv", _w),
     )(legacy_image)
 
 
@@ -150,6 +155,7 @@ for _w in (32, 64):
             "tools/python/scripts/convert-legacy-stream:read_chunks",
         ),
     ),
+    legacy=("x86_64-pv", 64),
 )
 def remus() -> Built:
     return _bytes(build(64, "pv", remus=True).image)
@@ -163,6 +169,7 @@ def remus() -> Built:
     guest="hvm",
     profile=None,
     layers=("legacy",),
+    legacy=("hvm", 32),
 )
 def qemu_to_eof() -> Built:
     return _bytes(build(32, "hvm", dm=b"QemuDeviceModelRecord").image)
@@ -248,6 +255,7 @@ def _broken(
         profile=None,
         layers=("xl",) if xl else ("legacy",),
         restore=restore,
+        legacy=(KIND[kind], 64),
     )(make)
 
 
@@ -506,6 +514,7 @@ recipe(
     guest="x86_64-pv",
     profile=None,
     layers=("legacy",),
+    legacy=("x86_64-pv", 64),
 )(_remus_mutation("encoding"))
 recipe(
     "compressed-too-many",
@@ -515,6 +524,7 @@ recipe(
     guest="x86_64-pv",
     profile=None,
     layers=("legacy",),
+    legacy=("x86_64-pv", 64),
 )(_remus_mutation("count"))
 
 

@@ -137,6 +137,17 @@ def schema() -> dict[str, object]:
                 "type": "string",
                 "pattern": r"^generators/corpus/[a-z0-9_]+\.py:[a-z_][a-z0-9_]*$",
             },
+            "legacy_guest": {
+                "description": "For an image holding a legacy (Xen 4.5 and older) stream: "
+                "the guest's kind, an x86_32 PV guest's paging told apart (2-level non-PAE "
+                "or 3-level PAE), as the coverage cells name it.",
+                "enum": ["x86_32-nonpae-pv", "x86_32-pae-pv", "x86_64-pv", "hvm"],
+            },
+            "toolstack": {
+                "description": "With legacy_guest: the width in bits of the toolstack that "
+                "wrote the legacy stream (its words are 4 or 8 octets).",
+                "enum": [32, 64],
+            },
             "replay_of": {
                 "description": "For a case that replays a recipe in another cell (guest "
                 "type, libxc version) of the rules it breaks: the name of the recipe's own "

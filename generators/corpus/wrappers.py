@@ -6,6 +6,7 @@ inside them; the others break one rule of the wrappers themselves (spec/wrappers
 
 from __future__ import annotations
 
+import itertools
 import struct
 
 from xensave import samples
@@ -22,6 +23,18 @@ from .valid import XC, XC_HVM, XC_PV, XC_V3, exercised
 from .xl_file import legacy_hvm_stream
 
 K = XapiKind
+
+#: The size budget (issue 17): a small PV stream is 32 KiB, so a wrapper recipe is
+#: replayed in the HVM v2 cell and in one PV cell, the PV cells taken in turn, rather
+#: than in all five. (coverage.PENDING lists the cells this leaves.)
+_PV_CELLS = (("x86_32-pv", 2), ("x86_64-pv", 3), ("x86_32-pv", 3), ("x86_64-pv", 2))
+_turn = itertools.count()
+BUDGET = "the size budget: replayed in the HVM v2 cell and one PV cell (the PV cells in turn)"
+
+
+def _budget() -> tuple[tuple[str, int], ...]:
+    return (("hvm", 2), _PV_CELLS[next(_turn) % len(_PV_CELLS)])
+
 
 #: The MUST rules of the libvirt file that every valid one exercises.
 LVF = (
@@ -97,6 +110,8 @@ def domain_xml(guest: str) -> bytes:
 
 
 def libvirt_file(guest: str, version: int, small: bool = True) -> LibvirtFile:
+    """libvirt's file around a small libxl stream (the replayed cell's, in a replay)."""
+    guest, version = B.replay_cell(guest, version)
     stream = samples.build(guest, version, "libxl", small=small, vcpus=1 if small else 2)
     assert isinstance(stream, LibxlStream)
     return LibvirtFile(stream, domain_xml(guest))
@@ -119,6 +134,8 @@ QEMU_STATE = b"QEVM\x00\x00\x00\x03" + bytes(120)
 def xapi_image(
     guest: str, version: int, *, kind: int = XapiKind.LIBXC, uefi: bool = False
 ) -> XapiImage:
+    """XAPI's image around a small stream (the replayed cell's, in a replay)."""
+    guest, version = B.replay_cell(guest, version)
     wrap = "libxc" if kind == XapiKind.LIBXC else "libxl"
     stream = samples.build(guest, version, wrap, small=True, vcpus=1)
     assert isinstance(stream, LibxcStream | LibxlStream)
@@ -200,6 +217,7 @@ def in_libvirt_libxl_version_3() -> LibvirtFile:
     "a XAPI image whose libxc stream has a pfn of the reserved page type 7",
     tags=("xapi", "page-data", "page-type"),
     breaks=("XC-PAGE-005",),
+    replay_since="2.0.0",
 )
 def in_xapi_page_type_7() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -221,6 +239,9 @@ def in_xapi_page_type_7() -> XapiImage:
     "the libvirt magic's thirteenth octet is 'X' instead of the NUL",
     tags=("libvirt", "magic"),
     breaks=("LVF-HDR-001",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def libvirt_magic() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -246,6 +267,9 @@ def libvirt_header_truncated() -> Built:
     tags=("libvirt", "version", "off-by-one"),
     args=(3,),
     breaks=("LVF-HDR-003",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 @recipe(
     "version-0",
@@ -253,6 +277,9 @@ def libvirt_header_truncated() -> Built:
     tags=("libvirt", "version", "off-by-one"),
     args=(0,),
     breaks=("LVF-HDR-003",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def libvirt_version(version: int) -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -279,6 +306,9 @@ def libvirt_big_endian() -> LibvirtFile:
     tags=("libvirt", "reserved-bits"),
     breaks=("LVF-HDR-005",),
     permits=("LVF-HDR-006",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def libvirt_unused_nonzero() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -291,6 +321,9 @@ def libvirt_unused_nonzero() -> LibvirtFile:
     "xml_len is 0: no domain XML, the libxl stream follows the header directly",
     tags=("libvirt", "domain-xml"),
     breaks=("LVF-XML-001",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def libvirt_xml_len_zero() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -303,6 +336,9 @@ def libvirt_xml_len_zero() -> LibvirtFile:
     "xml_len claims one octet more than the whole rest of the file",
     tags=("libvirt", "domain-xml", "declared-only"),
     breaks=("LVF-XML-002",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def libvirt_xml_beyond_file() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -315,6 +351,9 @@ def libvirt_xml_beyond_file() -> LibvirtFile:
     "the domain XML does not end with NUL (xml_len counts only the text)",
     tags=("libvirt", "domain-xml"),
     breaks=("LVF-XML-003",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def libvirt_xml_without_nul() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -327,6 +366,9 @@ def libvirt_xml_without_nul() -> LibvirtFile:
     "a NUL in the middle of the domain XML cuts the document short",
     tags=("libvirt", "domain-xml"),
     breaks=("LVF-XML-004",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def libvirt_xml_inner_nul() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -340,6 +382,9 @@ def libvirt_xml_inner_nul() -> LibvirtFile:
     "the XML is a well-formed libvirt network definition, not a domain definition",
     tags=("libvirt", "domain-xml"),
     breaks=("LVF-XML-004",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def libvirt_xml_not_a_domain() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -355,6 +400,7 @@ def libvirt_xml_not_a_domain() -> LibvirtFile:
     guest="hvm",
     profile=None,
     layers=("libvirt",),
+    legacy=("hvm", 64),
 )
 def libvirt_legacy_stream() -> LibvirtFile:
     return LibvirtFile(legacy_hvm_stream(), domain_xml("hvm"), version=1)
@@ -379,11 +425,15 @@ def libvirt_no_libxl_stream() -> LibvirtFile:
     tags=("libvirt", "nesting", "big-endian"),
     breaks=("LVF-STR-003",),
     permits=("XL-HDR-004", "XC-HDR-006"),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def libvirt_byte_order_mismatch() -> LibvirtFile:
-    stream = samples.build("x86_64-pv", 3, "libxl", True, small=True, vcpus=1)
+    guest, version = B.replay_cell("x86_64-pv", 3)
+    stream = samples.build(guest, version, "libxl", True, small=True, vcpus=1)
     assert isinstance(stream, LibxlStream)
-    return LibvirtFile(stream, domain_xml("x86_64-pv"))
+    return LibvirtFile(stream, domain_xml(guest))
 
 
 @recipe(
@@ -391,6 +441,9 @@ def libvirt_byte_order_mismatch() -> LibvirtFile:
     "16 octets follow the libxl END record at the end of the libvirt file",
     tags=("libvirt", "trailing-data"),
     breaks=("LVF-STR-004",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def libvirt_trailing_data() -> LibvirtFile:
     f = libvirt_file("hvm", 3)
@@ -406,6 +459,9 @@ def libvirt_trailing_data() -> LibvirtFile:
     "the XAPI signature ends in a carriage return instead of the newline",
     tags=("xapi", "magic"),
     breaks=("XAPI-HDR-001",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def xapi_signature() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -418,6 +474,9 @@ def xapi_signature() -> XapiImage:
     "the image ends 5 octets into the END_OF_IMAGE section header",
     tags=("xapi", "section-framing", "truncated"),
     breaks=("XAPI-SEC-001",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def xapi_section_header_truncated() -> Built:
     x = xapi_image("hvm", 3)
@@ -429,6 +488,9 @@ def xapi_section_header_truncated() -> Built:
     "a section of type 0x0F20, which xenopsd does not define, before END_OF_IMAGE",
     tags=("xapi", "section-framing", "unknown-record"),
     breaks=("XAPI-SEC-002",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def xapi_unknown_section() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -441,6 +503,9 @@ def xapi_unknown_section() -> XapiImage:
     "the XENOPS section's length claims 1 MiB, more than the whole image",
     tags=("xapi", "section-framing", "declared-only"),
     breaks=("XAPI-SEC-003",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def xapi_xenops_beyond_file() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -454,6 +519,9 @@ def xapi_xenops_beyond_file() -> XapiImage:
     tags=("xapi", "section-framing", "reserved-bits"),
     breaks=("XAPI-SEC-004",),
     permits=("XAPI-SEC-005",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def xapi_libxc_length_nonzero() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -477,6 +545,7 @@ def xapi_libxl_section(guest: str, version: int) -> XapiImage:
     "the QEMU_TRAD section holds 1 MiB + 1 octets, one more than xenopsd's restorer takes",
     tags=("xapi", "section-framing", "off-by-one"),
     breaks=("XAPI-SEC-007",),
+    only_here="a 1 MiB section: one cell shows it",
 )
 def xapi_qemu_over_1mib() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -503,6 +572,9 @@ def xapi_libxc_section_without_stream() -> XapiImage:
     "two LIBXC sections, each with a whole libxc stream",
     tags=("xapi", "duplicate-record"),
     breaks=("XAPI-STR-002",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def xapi_two_memory_sections() -> XapiImage:
     x = xapi_image("x86_64-pv", 3)
@@ -532,6 +604,7 @@ def xapi_no_memory_section() -> XapiImage:
     guest="hvm",
     profile=None,
     layers=("xapi",),
+    legacy=("hvm", 64),
 )
 def xapi_libxc_legacy() -> XapiImage:
     return XapiImage(
@@ -560,6 +633,9 @@ def xapi_demu() -> XapiImage:
     "the image ends after the device model's state, without an END_OF_IMAGE section",
     tags=("xapi", "missing-record", "truncated"),
     breaks=("XAPI-END-001",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def xapi_without_end_of_image() -> XapiImage:
     x = xapi_image("hvm", 3)
@@ -572,6 +648,9 @@ def xapi_without_end_of_image() -> XapiImage:
     "16 octets follow the END_OF_IMAGE section header",
     tags=("xapi", "trailing-data"),
     breaks=("XAPI-END-002",),
+    replay_in=_budget(),
+    replay_in_why=BUDGET,
+    replay_since="2.0.0",
 )
 def xapi_trailing_data() -> XapiImage:
     x = xapi_image("hvm", 3)

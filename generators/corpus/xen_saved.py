@@ -131,6 +131,9 @@ def _describe(name: str) -> str:
     )
 
 
+#: The corpus version that added a guest's case (the others came with 1.0.0).
+_ADDED = {"x86_32-pv-live": "2.0.0"}
+
 for _name, _g in provenance()["guests"].items():
     _remus = bool(_g["checkpoint_offsets"])
     recipe(
@@ -140,4 +143,5 @@ for _name, _g in provenance()["guests"].items():
         args=(_name,),
         guest=_g["guest"],
         exercises=exercised("xl", _g["guest"], 3) + (CARRIED_RULES if _remus else ()),
+        since=_ADDED.get(_name, "1.0.0"),
     )(xl_image)

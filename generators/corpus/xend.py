@@ -27,7 +27,18 @@ from xensave.xend import SIGNATURE
 from .framework import Built, Restore, recipe
 from .legacy import LEG_HVM, LEG_PV
 
-GUESTS = ("hvm", "x86_64-pv", "x86_32-pv")
+#: Guest variants: the manifest's guest, the slug's suffix and the legacy cell (every
+#: small image comes from a 64-bit toolstack); x86_32 PV is PAE, and a 2-level
+#: (non-PAE) variant stands for the other legacy x86_32 cell.
+VARIANTS: dict[str, tuple[str, str, tuple[str, int]]] = {
+    "hvm": ("hvm", "", ("hvm", 64)),
+    "x86_64-pv": ("x86_64-pv", "", ("x86_64-pv", 64)),
+    "x86_32-pv": ("x86_32-pv", "", ("x86_32-pae-pv", 64)),
+    "x86_32-nonpae-pv": ("x86_32-pv", "-non-pae", ("x86_32-nonpae-pv", 64)),
+}
+GUESTS = tuple(VARIANTS)
+#: Added with corpus 2.0.0, as every xend case.
+SINCE = "2.0.0"
 #: The MUST rules of the xend file that every valid one exercises.
 XEND = ("XEND-HDR-001", "XEND-CFG-001", "XEND-CFG-002", "XEND-CFG-005")
 _RESTORE = "tools/python/xen/xend/XendCheckpoint.py:restore"
@@ -35,6 +46,10 @@ _XL_REFUSES = "tools/xl/xl_vmcontrol.c:create_domain"
 #: What xend restores (4.0-4.4) and what nothing restores.
 XEND_RESTORES = Restore("4.0-4.4", (_RESTORE, _XL_REFUSES))
 NOTHING_RESTORES = Restore("none", (_RESTORE, _XL_REFUSES))
+#: A 2-level (non-PAE) 32-bit guest: declared as the legacy non-PAE cases are (legacy.py).
+NON_PAE_RESTORES = Restore(
+    "none", (_RESTORE, "tools/libxc/xc_domain_restore.c:xc_domain_restore", _XL_REFUSES)
+)
 
 #: pfns a small image keeps: the top-level page table, GDT and start-info page the vCPU
 #: context names (0, 5, 6) and the p2m frame (32) for a PV guest; two pages for HVM.
@@ -78,7 +93,7 @@ def small_image(guest: str, dm: bytes = b"QemuDeviceModelRecord") -> LegacyImage
     """The legacy sample of ``guest`` (64-bit toolstack, one vCPU) with only the pages
     its state refers to, and qemu-dm's state for an HVM guest."""
     kind = "hvm" if guest == "hvm" else "pv"
-    levels = None if guest == "hvm" else (4 if guest == "x86_64-pv" else 3)
+    levels = {"hvm": None, "x86_64-pv": 4, "x86_32-pv": 3, "x86_32-nonpae-pv": 2}[guest]
     img = build(64, kind, levels=levels, vcpus=1, dm=dm).image
     keep = _KEEP[kind]
     for cp in img.checkpoints:
@@ -118,18 +133,22 @@ def xm_save(guest: str) -> Built:
     return _built(xend_bytes(config(guest), encode(small_image(guest))))
 
 
-for _g in GUESTS:
+for _g, (_guest, _suffix, _cell) in VARIANTS.items():
     recipe(
-        "xm-save",
+        "xm-save" + _suffix,
         f"what xm save wrote for a {_g} guest: signature, S-expression configuration, the "
         "legacy image" + (", qemu-dm's state to the end of the file" if _g == "hvm" else ""),
         tags=("xend", "legacy-stream", "config"),
         args=(_g,),
         exercises=(*XEND, *(LEG_HVM if _g == "hvm" else LEG_PV)),
-        guest=_g,
+        # a 2-level guest is valid but not convertible (LEG-GUEST-001), as in legacy.py
+        permits=("LEG-GUEST-001",) if _suffix else (),
+        guest=_guest,
         profile=None,
         layers=("xend",),
-        restore=XEND_RESTORES,
+        restore=NON_PAE_RESTORES if _suffix else XEND_RESTORES,
+        legacy=_cell,
+        since=SINCE,
     )(xm_save)
 
 
@@ -150,16 +169,20 @@ def _broken(
 
     fn.__name__ = "broken_" + slug.replace("-", "_")
     for g in guests:
+        guest, suffix, cell = VARIANTS[g]
         recipe(
-            slug,
+            slug + suffix,
             what,
             tags=("xend", *tags),
             args=(g,),
             breaks=breaks,
-            guest=g,
+            permits=("LEG-GUEST-001",) if suffix else (),
+            guest=guest,
             profile=None,
             layers=("xend",),
-            restore=restore,
+            restore=NON_PAE_RESTORES if suffix else restore,
+            legacy=cell,
+            since=SINCE,
         )(fn)
 
 

@@ -369,6 +369,7 @@ def legacy_hvm_stream() -> bytes:
     guest="hvm",
     profile=None,
     layers=("xl",),
+    legacy=("hvm", 64),
 )
 def legacy_stream() -> XlFile:
     return XlFile(

@@ -251,11 +251,15 @@ def register(subparsers: Any) -> None:
         "coverage",
         help="rules x cells: how many y_/n_/i_ cases test each rule in each cell",
         description="Show, for every image rule, the corpus cases in each cell (guest "
-        "type x libxc v2, v3 or legacy stream) as n/i/y counts (must reject / either / "
+        "type x libxc v2 or v3 stream; for a legacy stream the guest's kind, x86_32 "
+        "non-PAE or PAE, x86_64 or HVM, by toolstack width for the rules on the "
+        "toolstack's words) as n/i/y counts (must reject / either / "
         "must accept), '-' where the rule does not apply and '!' where a MUST rule has "
-        "no failing case; then the applicable cells with no case at all. Exits 1 when a "
-        "MUST rule cell has no failing case and neither the exempt nor the pending list "
-        "(xensave/conformance/coverage.py) explains it.",
+        "no failing case; then the applicable cells with no case at all, and by outer "
+        "layer (bare libxc, legacy, libxl, xl, libvirt, XAPI) how many MUST rules that "
+        "apply there have a failing case wrapped that way. Exits 1 when a MUST rule cell, "
+        "or a declared outer layer of a MUST rule, has no failing case and neither the "
+        "exempt nor the pending lists (xensave/conformance/coverage.py) explain it.",
         epilog=COVERAGE_EPILOG,
         formatter_class=fmt,
     )
@@ -372,7 +376,16 @@ def _list(args: argparse.Namespace) -> int:
 def _coverage(args: argparse.Namespace) -> int:
     import json
 
-    from .coverage import EXEMPT, PENDING, PENDING_AREAS, cell_label, coverage, render_text, to_json
+    from .coverage import (
+        EXEMPT,
+        LAYER_PENDING,
+        PENDING,
+        PENDING_AREAS,
+        cell_label,
+        coverage,
+        render_text,
+        to_json,
+    )
     from .manifest import load_manifest
 
     mpath = _manifest_path(args.manifest)
@@ -380,9 +393,10 @@ def _coverage(args: argparse.Namespace) -> int:
         return _err("no corpus manifest found (conformance/manifest.json); pass --manifest")
     cov = coverage(load_manifest(mpath).cases)
     unexplained = cov.unexplained()
+    layers_unexplained = cov.layers_unexplained()
     if args.json:
         print(json.dumps(to_json(cov), indent=2))
-        return EXIT_FAIL if unexplained else EXIT_OK
+        return EXIT_FAIL if unexplained or layers_unexplained else EXIT_OK
     sys.stdout.write(render_text(cov, all_rules=args.all))
     empty = {rid: rc.uncovered() for rid, rc in cov.rules.items() if rc.uncovered()}
     if empty:
@@ -398,12 +412,17 @@ def _coverage(args: argparse.Namespace) -> int:
             print(f"{title}: {' '.join(rids)} in {where}: {why}")
     for (chapter, stream), why in PENDING_AREAS.items():
         print(f"pending: every {chapter} rule in {stream} cells: {why}")
+    for (outer, inner), (count, why) in LAYER_PENDING.items():
+        print(f"pending: {count} MUST rules of the {inner} layer wrapped in {outer}: {why}")
     if unexplained:
         print("MUST rule cells without a failing case, unexplained:")
         for rid, cells in unexplained.items():
             print(f"  {rid}: {', '.join(cell_label(c) for c in cells)}")
-        return EXIT_FAIL
-    return EXIT_OK
+    if layers_unexplained:
+        print("MUST rules without a failing case in a declared outer layer, unexplained:")
+        for (outer, inner), rids in layers_unexplained.items():
+            print(f"  {outer} ({inner} rules): {' '.join(rids)}")
+    return EXIT_FAIL if unexplained or layers_unexplained else EXIT_OK
 
 
 def _adapters(args: argparse.Namespace, root: Path) -> list[Any]:

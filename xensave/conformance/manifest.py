@@ -57,6 +57,8 @@ class Case:
     restorable: str | None = None  # the Xen releases that restore it ("4.6-", "none")
     restore_decided_by: tuple[str, ...] = ()
     since: str | None = None  # the corpus version that added the case
+    legacy_guest: str | None = None  # a legacy stream's guest kind (x86_32 non-PAE, PAE...)
+    toolstack: int | None = None  # and the width of the toolstack that wrote it
 
     @property
     def prefix(self) -> str:
@@ -115,6 +117,9 @@ def _case(obj: object, index: int) -> Case:
     version = obj.get("version")
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise CorpusError(f"{where}: version is not an integer or null")
+    toolstack = obj.get("toolstack")
+    if toolstack not in (None, 32, 64) or isinstance(toolstack, bool):
+        raise CorpusError(f"{where}: toolstack is not 32, 64 or null")
     file = obj["file"]
     if os.path.isabs(file) or ".." in Path(file).parts:
         raise CorpusError(f"{where}: file {file!r} is not a path inside the corpus")
@@ -139,6 +144,8 @@ def _case(obj: object, index: int) -> Case:
             obj.get("restore_decided_by"), f"{where}: restore_decided_by"
         ),
         since=_opt_str(obj.get("since"), f"{where}: since"),
+        legacy_guest=_opt_str(obj.get("legacy_guest"), f"{where}: legacy_guest"),
+        toolstack=toolstack,
     )
 
 
