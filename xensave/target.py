@@ -35,7 +35,7 @@ import json
 import re
 import struct
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, BinaryIO, Protocol
@@ -405,6 +405,17 @@ class Reason:
         out["function"] = self.function or None
         out["message"] = self.message
         return out
+
+
+class _BodyProblem(Protocol):
+    """A decoder's problem (hvm_params, cpu_policy): a rule at an offset in a body."""
+
+    @property
+    def rule(self) -> str: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def message(self) -> str: ...
 
 
 class _Diagnostic(Protocol):
@@ -811,19 +822,8 @@ class Judge:
         """The entry rules as this release reads them (:func:`hvm_params.check` with the
         release: the index cut to 32 bits, its HVM_NR_PARAMS and set-once list); the
         checker's release-free diagnostics of the same rules are left out."""
-        rules = load_rules()
-        for p in hvm_params.check(ev.body, ev.endian, self.rel):
-            r = rules.get(p.rule)
-            if p.rule not in _HVMP_JUDGED or r is None or not refuses(r, self.rel):
-                continue
-            self.refuse(
-                ev,
-                p.message,
-                ("rule:" + p.rule, 0),
-                r.xen_function,
-                offset=ev.body_offset + p.offset,
-                rule=p.rule,
-            )
+        problems = hvm_params.check(ev.body, ev.endian, self.rel)
+        self._refuse_problems(ev, [p for p in problems if p.rule in _HVMP_JUDGED])
 
     def _policy(self, ev: RecordEvent) -> None:
         """A CPUID or MSR policy as this release's x86_{cpuid,msr}_copy_from_buffer
@@ -835,8 +835,13 @@ class Judge:
         if not ev.body or len(ev.body) % size:
             return  # refused before the hypervisor sees it (XC-POL-001, -002)
         check = cpu_policy.check_cpuid if cpuid else cpu_policy.check_msr
+        self._refuse_problems(ev, check(ev.body, ev.endian, self.rel))
+
+    def _refuse_problems(self, ev: RecordEvent, problems: Sequence[_BodyProblem]) -> None:
+        """Refuse for each problem (at an offset in ``ev``'s body) whose rule this
+        release's restore path enforces (the rule's ``xen_refuses``)."""
         rules = load_rules()
-        for p in check(ev.body, ev.endian, self.rel):
+        for p in problems:
             r = rules.get(p.rule)
             if r is None or not refuses(r, self.rel):
                 continue
