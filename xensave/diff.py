@@ -277,7 +277,12 @@ def collect(f: BinaryIO, name: str, progress: Callable[[int], None] | None = Non
             item.pop("offset", None)
             if isinstance(ev, XapiHeader):
                 kind = f"xapi_section {ev.name}"
-                if ev.data:
+                dm = item.pop("device_model", None)
+                if dm is not None:  # compared as a device-model state, not as a header
+                    _device_model(
+                        side, kind, str(dm["writer"]), ev.data, ev.length, ev.body_offset, fd
+                    )
+                elif ev.data:
                     item["data_blake2b"] = hashlib.blake2b(ev.data, digest_size=16).hexdigest()
             layer = "xapi" if isinstance(ev, XapiHeader) else _LAYER_OF_KIND.get(kind, kind)
             if kind == "libxc_image_header":
@@ -414,28 +419,56 @@ def _record(side: Side, ev: Any, occ: Counter[str], ps: int, fd: int | None) -> 
         h.update(ev.length.to_bytes(8, "little"))
     side.bodies[f"{key} #{n}" if n else key] = h.digest()
     if ev.layer == "libxl" and ev.type == LibxlRecType.EMULATOR_CONTEXT and len(body) >= 8:
-        _device_model(side, ev, f"{key} #{n}" if n else key, fd)
+        eid = struct.unpack_from(f"{ev.endian}I", ev.body)[0]
+        writer = devmodel_writer(eid)
+        _device_model(side, label, writer, ev.body[8:], ev.length - 8, ev.body_offset + 8, fd)
     if ev.layer != "libxc":
         return
     with contextlib.suppress(struct.error, ValueError, IndexError):
         _decode(side, ev)  # an undecodable body still counts through its digest
 
 
-def _device_model(side: Side, ev: Any, key: str, fd: int | None) -> None:
-    """The state's writer, size and SHA-256 (of the whole state: read again from a
+def _dm_differ(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two states differ in their bytes (size, format, digest), or in their writer when
+    both name one: "unknown" (emulator id 0, which libxl never reads) claims none, and
+    where a state is held (a record or a XAPI section) is the wrappers' difference."""
+    fields = ("size", "format", "qevm_version", "sha256")
+    if any(a.get(k) != b.get(k) for k in fields):
+        return True
+    return "unknown" not in (a["writer"], b["writer"]) and a["writer"] != b["writer"]
+
+
+def devmodel_writer(emulator_id: int) -> str:
+    """The device model a libxl EMULATOR_CONTEXT record's emulator id names."""
+    from . import devmodel
+
+    return devmodel.EMULATOR_WRITERS.get(emulator_id, "unknown")
+
+
+def _device_model(
+    side: Side,
+    where: str,
+    writer: str,
+    data: bytes,
+    size: int,
+    offset: int,
+    fd: int | None,
+) -> None:
+    """The n-th device-model state, whatever holds it (a libxl EMULATOR_CONTEXT
+    record, a XAPI QEMU section), so that a state moved between toolstacks is the
+    same state: its writer, size and SHA-256 (of the whole state: read again from a
     regular file when the reader kept a prefix; else only its size is compared)."""
     from . import devmodel
 
-    eid = struct.unpack_from(f"{ev.endian}I", ev.body)[0]
-    size = ev.length - 8
     digest = None
-    if not ev.body_complete and fd is not None:
-        digest = devmodel.file_digest(fd, ev.body_offset + 8, size)
-    d = devmodel.describe(
-        ev.body[8:], size, devmodel.EMULATOR_WRITERS.get(eid, "unknown"), "emulator_id", digest
-    )
+    if len(data) < size and fd is not None:
+        digest = devmodel.file_digest(fd, offset, size)
+    d = devmodel.describe(data, size, writer, "container", digest)
+    n = len(side.device_models)
+    key = "device-model state" + (f" #{n}" if n else "")
     side.device_models[key] = {
-        k: d.get(k) for k in ("writer", "size", "format", "qevm_version", "sha256")
+        "in": where,
+        **{k: d.get(k) for k in ("writer", "size", "format", "qevm_version", "sha256")},
     }
 
 
@@ -719,7 +752,7 @@ def compare(a: Side, b: Side) -> dict[str, Any]:
         da, db = a.device_models.get(key), b.device_models.get(key)
         if da is None or db is None:
             dms.append({"record": key, "only_in": "a" if db is None else "b"})
-        elif da != db:
+        elif _dm_differ(da, db):
             dms.append({"record": key, "a": da, "b": db})
     if dms:
         d["device_model"] = dms
@@ -732,7 +765,8 @@ def _dm_text(d: dict[str, Any]) -> str:
     digest = d.get("sha256")
     dg = f"sha256 {digest[:16]}..." if digest else "sha256 not computed"
     version = f" v{d['qevm_version']}" if d.get("qevm_version") is not None else ""
-    return f"{d['writer']}, {d['format']}{version}, {d['size']} bytes, {dg}"
+    where = f" in {d['in']}" if d.get("in") else ""
+    return f"{d['writer']}{where}, {d['format']}{version}, {d['size']} bytes, {dg}"
 
 
 def pages_json(p: PageDiff) -> dict[str, Any]:

@@ -616,8 +616,12 @@ def header_item(ev: Event) -> tuple[Item, str]:
             item["text"] = ev.data.decode("utf-8", "replace")
             text += f": {_text_preview(ev.data)}"
         elif ev.kind in (XapiKind.QEMU_TRAD, XapiKind.QEMU_XEN):
-            writer = "qemu-traditional" if ev.kind == XapiKind.QEMU_TRAD else "qemu-upstream"
-            dm = devmodel.describe(ev.data, ev.length, writer, "the XAPI section type")
+            # xenopsd names every state QEMU_TRAD, whichever device model ran (wrappers.md)
+            if ev.kind == XapiKind.QEMU_TRAD:
+                writer, why = "unknown", "QEMU_TRAD, which xenopsd writes for either device model"
+            else:
+                writer, why = "qemu-upstream", "the XAPI section type"
+            dm = devmodel.describe(ev.data, ev.length, writer, why)
             item["device_model"] = dm
             text += f"; {devmodel.text(dm)}"
         return item, text
