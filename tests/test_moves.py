@@ -185,7 +185,8 @@ def test_config_of_the_wrong_kind(tmp_path: Path, capsys: Any, xml: Path, cfg: P
     rc, _, err = convert(capsys, "--to", "libvirt", "--config", cfg, XL_HVM, tmp_path / "b")
     assert rc == 1 and "XML" in err
     rc, _, err = convert(capsys, "--to", "xapi", "--config", cfg, XL_HVM, tmp_path / "c")
-    assert rc == 1
+    assert rc == 2 and "--config applies to --to xl and --to libvirt" in err  # usage
+    assert not (tmp_path / "c").exists()
     rc, _, err = convert(
         capsys, "--to", "xl", "--config", tmp_path / "missing", XL_HVM, tmp_path / "d"
     )

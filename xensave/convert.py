@@ -1075,6 +1075,14 @@ def cmd_convert(args: object) -> int:
     from .progress import Progress
 
     a = args
+    if a.config is not None and a.to not in ("xl", "libvirt"):  # type: ignore[attr-defined]
+        # a usage error, found before IN is opened: only those files hold a configuration
+        print(
+            "xensave: convert: --config applies to --to xl and --to libvirt (the "
+            "configuration an xl or libvirt save file holds)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     bar = Progress(None) if not a.quiet else None  # type: ignore[attr-defined]
     try:
         r = convert(
