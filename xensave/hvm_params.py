@@ -16,6 +16,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from .constants import HvmParam
+
 __all__ = [
     "HVM_NR_PARAMS",
     "ONCE_ONLY",
@@ -31,31 +33,9 @@ __all__ = [
 HVM_NR_PARAMS = 39
 
 
-class Param:
-    """The HVM_PARAM_* indices the checks name (xen/include/public/hvm/params.h)."""
-
-    PAE_ENABLED = 4
-    IOREQ_PFN = 5
-    BUFIOREQ_PFN = 6
-    VIRIDIAN = 9
-    TIMER_MODE = 10
-    DM_DOMAIN = 13
-    ACPI_S_STATE = 14
-    MEMORY_EVENT_CR0 = 20
-    MEMORY_EVENT_CR3 = 21
-    MEMORY_EVENT_CR4 = 22
-    MEMORY_EVENT_INT3 = 23
-    NESTEDHVM = 24
-    MEMORY_EVENT_SINGLE_STEP = 25
-    BUFIOREQ_EVTCHN = 26
-    MEMORY_EVENT_MSR = 30
-    TRIPLE_FAULT_REASON = 31
-    IOREQ_SERVER_PFN = 32
-    NR_IOREQ_SERVER_PAGES = 33
-    ALTP2M = 35
-    X87_FIP_WIDTH = 36
-    VM86_TSS_SIZED = 37
-    MCA_CAP = 38
+#: The HVM_PARAM_* indices (xen/include/public/hvm/params.h): one table for the whole
+#: package, here under the name the checks use.
+Param = HvmParam
 
 
 #: (HVM_NR_PARAMS, first release with it), read in xen/include/public/hvm/params.h at
@@ -72,13 +52,16 @@ def nr_params(release: tuple[int, int]) -> int:
 
 #: Deprecated indices every release since 4.6 refuses (-EOPNOTSUPP or -EINVAL).
 _ALWAYS_REFUSED = {
-    Param.MEMORY_EVENT_CR0: "MEMORY_EVENT_CR0",
-    Param.MEMORY_EVENT_CR3: "MEMORY_EVENT_CR3",
-    Param.MEMORY_EVENT_CR4: "MEMORY_EVENT_CR4",
-    Param.MEMORY_EVENT_INT3: "MEMORY_EVENT_INT3",
-    Param.MEMORY_EVENT_SINGLE_STEP: "MEMORY_EVENT_SINGLE_STEP",
-    Param.MEMORY_EVENT_MSR: "MEMORY_EVENT_MSR",
-    Param.BUFIOREQ_EVTCHN: "BUFIOREQ_EVTCHN",
+    p: p.name
+    for p in (
+        Param.MEMORY_EVENT_CR0,
+        Param.MEMORY_EVENT_CR3,
+        Param.MEMORY_EVENT_CR4,
+        Param.MEMORY_EVENT_INT3,
+        Param.MEMORY_EVENT_SINGLE_STEP,
+        Param.MEMORY_EVENT_MSR,
+        Param.BUFIOREQ_EVTCHN,
+    )
 }
 
 #: Indices later releases no longer set, with the rule that says so and what they do

@@ -7,6 +7,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
+from ... import hvm_params
 from ...bodies import HvmParams
 from ...constants import XcRecType
 from ...model import Record
@@ -470,8 +471,9 @@ def _add_param(ch: Chooser, g: Generated, index: int, value: int) -> str:
     when=is_hvm,
 )
 def hvm_params_index_over(ch: Chooser, g: Generated) -> str:
-    # hvm_params.check: an index of 39 or more (any of 64 bits) is refused
-    return _add_param(ch, g, ch.integer(39, 2**64 - 1), ch.integer(0, 2**64 - 1))
+    # hvm_params.check: an index of HVM_NR_PARAMS or more (any of 64 bits) is refused
+    index = ch.integer(hvm_params.HVM_NR_PARAMS, 2**64 - 1)
+    return _add_param(ch, g, index, ch.integer(0, 2**64 - 1))
 
 
 #: HVM_PARAM_MEMORY_EVENT_CR0/CR3/CR4/INT3/SINGLE_STEP, BUFIOREQ_EVTCHN, MEMORY_EVENT_MSR
@@ -497,14 +499,14 @@ def _bad_value(ch: Chooser) -> tuple[int, int]:
         return 10, ch.integer(4, 2**64 - 1)
     if which == 1:  # ACPI_S_STATE: S0 or S3
         return 14, other_than(ch, [0, 3], 1, 2**64 - 1)
-    if which == 2:  # TRIPLE_FAULT_REASON: at most SHUTDOWN_MAX (5)
-        return 31, ch.integer(6, 2**64 - 1)
+    if which == 2:  # TRIPLE_FAULT_REASON: at most SHUTDOWN_MAX
+        return 31, ch.integer(hvm_params.SHUTDOWN_MAX + 1, 2**64 - 1)
     if which == 3:  # NR_IOREQ_SERVER_PAGES: 1-64
         return 33, pick(ch, (0, ch.integer(65, 2**64 - 1)))
     if which == 4:  # X87_FIP_WIDTH: 0, 4 or 8
         return 36, other_than(ch, [0, 4, 8], 1, 2**64 - 1)
-    # VM86_TSS_SIZED: a size (bits 32-63) below sizeof(struct tss32), 104
-    return 37, ch.integer(0, 103) << 32 | ch.integer(0, 2**32 - 1)
+    # VM86_TSS_SIZED: a size (bits 32-63) below sizeof(struct tss32)
+    return 37, ch.integer(0, hvm_params.TSS32_SIZE - 1) << 32 | ch.integer(0, 2**32 - 1)
 
 
 @mutation(
@@ -526,10 +528,11 @@ def hvm_params_value(ch: Chooser, g: Generated) -> str:
     when=is_hvm,
 )
 def hvm_params_viridian(ch: Chooser, g: Generated) -> str:
+    mask = hvm_params.VIRIDIAN_MASK  # HVMPV_feature_mask: bits 0-12
     if ch.integer(0, 1):
-        value = ch.integer(0, 0x1FFF) & ~1  # no base_freq
+        value = ch.integer(0, mask) & ~1  # no base_freq
     else:
-        value = ch.integer(0, 0x1FFF) | 1 | nonzero(ch, 51) << 13
+        value = ch.integer(0, mask) | 1 | nonzero(ch, 51) << mask.bit_length()
     return _add_param(ch, g, 9, value)
 
 

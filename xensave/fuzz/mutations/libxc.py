@@ -5,6 +5,7 @@ TOOLSTACK, VERIFY and CHECKPOINT_DIRTY_PFN_LIST."""
 
 from __future__ import annotations
 
+from ... import cpu_policy
 from ...bodies import CpuidPolicy, HvmParams, MsrPolicy, PfnList, TscInfo
 from ...constants import XcRecType
 from ...model import LibxcStream, Record, padding_for
@@ -651,7 +652,7 @@ def cpuid_policy_leaf_outside(ch: Chooser, g: Generated) -> str:
 )
 def cpuid_policy_too_many(ch: Chooser, g: Generated) -> str:
     pol = _cpuid(g)
-    n = ch.integer(121, 200)
+    n = ch.integer(cpu_policy.CPUID_MAX_LEAVES + 1, 200)
     pol.leaves = [pol.leaves[k % len(pol.leaves)] for k in range(n)]  # each leaf valid
     return f"{n} leaves"
 
@@ -666,7 +667,7 @@ def cpuid_policy_too_many(ch: Chooser, g: Generated) -> str:
 def msr_policy_index(ch: Chooser, g: Generated) -> str:
     pol = _msrs(g)
     k = ch.integer(0, len(pol.entries) - 1)
-    idx = other_than(ch, [0xCE, 0x10A], 0, 0xFFFFFFFF)
+    idx = other_than(ch, sorted(cpu_policy.MSR_INDICES), 0, 0xFFFFFFFF)
     pol.entries[k] = (idx, *pol.entries[k][1:])
     return f"msr[{k}] index {idx:#x}"
 
@@ -680,7 +681,7 @@ def msr_policy_index(ch: Chooser, g: Generated) -> str:
 )
 def msr_policy_too_many(ch: Chooser, g: Generated) -> str:
     pol = _msrs(g)
-    n = ch.integer(3, 8)
+    n = ch.integer(cpu_policy.MSR_MAX_ENTRIES + 1, 8)
     pol.entries = [pol.entries[k % len(pol.entries)] for k in range(n)]  # each entry valid
     return f"{n} entries"
 
