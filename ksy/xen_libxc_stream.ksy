@@ -272,7 +272,8 @@ types:
               The record's contents, decoded for the types listed (HVM_CONTEXT
               by xen_hvm_context.ksy, little-endian whatever the stream's byte
               order); raw octets for SHARED_INFO, TOOLSTACK, the empty
-              signalling records and every unknown type.
+              signalling records, ALIGN_PAD's zero padding (`is_align_pad`)
+              and every unknown type.
           - id: padding
             type: u1
             valid: 0
@@ -294,6 +295,18 @@ types:
               True when bit 31 of the type is set, so a restorer may ignore the
               record. (A shift rather than a comparison with 0x7fffffff: the
               Rust target compares 32-bit values as signed.)
+          is_align_pad:
+            value: rec_type_raw >> 16 == 0xffff and (rec_type_raw & 0xffff) == 0xfff0
+            doc: |
+              True for ALIGN_PAD (type 0xfffffff0), xensave's optional padding
+              record, not one of Xen's types: its zero body puts the contents
+              of the PAGE_DATA record that follows on a 4096-octet boundary of
+              the file, and Xen's restorer skips it as it skips any optional
+              record. It is not in the `rec_type` enum because C# cannot hold
+              an enum value of 2^31 or more, and the type is tested in two
+              halves because JavaScript cannot hold such a literal in an
+              expression.
+            doc-ref: spec/libxc-stream.md#align-pad
           is_end:
             value: rec_type == rec_type::end
             doc: True for the END record that closes the stream.

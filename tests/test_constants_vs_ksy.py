@@ -193,6 +193,19 @@ def test_libxc_record_types() -> None:
     assert_enum(c.XcRecType, enum(XC, "rec_type"))
 
 
+def test_libxc_align_pad_type() -> None:
+    # ALIGN_PAD is not in the rec_type enum (C# cannot hold 0xfffffff0 there); the
+    # instance that names it tests the type word's two 16-bit halves.
+    expr = instance(XC, "stream_section/record", "is_align_pad")
+    m = re.fullmatch(
+        r"rec_type_raw >> 16 == (0x[0-9a-f]+) and \(rec_type_raw & 0xffff\) == (0x[0-9a-f]+)", expr
+    )
+    assert m, expr
+    assert int(m.group(1), 16) << 16 | int(m.group(2), 16) == c.XC_REC_ALIGN_PAD
+    assert c.XC_REC_ALIGN_PAD & c.REC_TYPE_OPTIONAL
+    assert c.XC_REC_ALIGN_PAD not in enum(XC, "rec_type")
+
+
 def test_pfn_entry_layout() -> None:
     pe = "stream_section/pfn_entry"
 

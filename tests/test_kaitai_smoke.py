@@ -167,6 +167,21 @@ def test_optional_bit_in_every_layer(big: bool) -> None:
 
 
 @pytest.mark.parametrize("big", [False, True])
+def test_align_pad_is_named(big: bool) -> None:
+    # Only 0xfffffff0 is ALIGN_PAD: not its neighbours, not the same low half
+    # without bit 31, not the same halves swapped.
+    e = ">" if big else "<"
+    types = [0xFFFFFFF0, 0xFFFFFFF1, 0xFFFEFFF0, 0x7FFFFFF0, 0xFFF0FFFF]
+    data = libxc(big)
+    extra = b"".join(rec(e, t, bytes(8 * i)) for i, t in enumerate(types))
+    s = XenLibxcStream.from_bytes(data[:-8] + extra + data[-8:])
+    named = {r.rec_type_raw: r.is_align_pad for r in s.section.records[-6:-1]}
+    assert named == {t: t == 0xFFFFFFF0 for t in types}
+    pad = s.section.records[-6]
+    assert pad.is_optional and pad.body == b""
+
+
+@pytest.mark.parametrize("big", [False, True])
 def test_xl(big: bool) -> None:
     f = XenXlSaveFile.from_bytes(xl_file(libxl(big), big))
     assert f.header.is_le != big and f.header.byteorder == 0x01020304

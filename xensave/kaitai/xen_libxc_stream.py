@@ -1086,6 +1086,26 @@ class XenLibxcStream(KaitaiStruct):
 
 
             @property
+            def is_align_pad(self):
+                """True for ALIGN_PAD (type 0xfffffff0), xensave's optional padding
+                record, not one of Xen's types: its zero body puts the contents
+                of the PAGE_DATA record that follows on a 4096-octet boundary of
+                the file, and Xen's restorer skips it as it skips any optional
+                record. It is not in the `rec_type` enum because C# cannot hold
+                an enum value of 2^31 or more, and the type is tested in two
+                halves because JavaScript cannot hold such a literal in an
+                expression.
+                
+                .. seealso::
+                   spec/libxc-stream.md#align-pad
+                """
+                if hasattr(self, '_m_is_align_pad'):
+                    return self._m_is_align_pad
+
+                self._m_is_align_pad =  ((self.rec_type_raw >> 16 == 65535) and (self.rec_type_raw & 65535 == 65520)) 
+                return getattr(self, '_m_is_align_pad', None)
+
+            @property
             def is_checkpoint(self):
                 """True for a CHECKPOINT record."""
                 if hasattr(self, '_m_is_checkpoint'):

@@ -1297,6 +1297,26 @@ var XenLibxcStream = (function() {
       }
 
       /**
+       * True for ALIGN_PAD (type 0xfffffff0), xensave's optional padding
+       * record, not one of Xen's types: its zero body puts the contents
+       * of the PAGE_DATA record that follows on a 4096-octet boundary of
+       * the file, and Xen's restorer skips it as it skips any optional
+       * record. It is not in the `rec_type` enum because C# cannot hold
+       * an enum value of 2^31 or more, and the type is tested in two
+       * halves because JavaScript cannot hold such a literal in an
+       * expression.
+       * @see spec/libxc-stream.md#align-pad
+       */
+      Object.defineProperty(Record.prototype, 'isAlignPad', {
+        get: function() {
+          if (this._m_isAlignPad !== undefined)
+            return this._m_isAlignPad;
+          this._m_isAlignPad =  ((this.recTypeRaw >>> 16 == 65535) && ((this.recTypeRaw & 65535) == 65520)) ;
+          return this._m_isAlignPad;
+        }
+      });
+
+      /**
        * True for a CHECKPOINT record.
        */
       Object.defineProperty(Record.prototype, 'isCheckpoint', {
@@ -1369,7 +1389,8 @@ var XenLibxcStream = (function() {
        * The record's contents, decoded for the types listed (HVM_CONTEXT
        * by xen_hvm_context.ksy, little-endian whatever the stream's byte
        * order); raw octets for SHARED_INFO, TOOLSTACK, the empty
-       * signalling records and every unknown type.
+       * signalling records, ALIGN_PAD's zero padding (`is_align_pad`)
+       * and every unknown type.
        */
 
       /**
