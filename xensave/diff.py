@@ -57,26 +57,23 @@ from .constants import (
     XcRecType,
     XlMandatoryFlag,
 )
+from .diff_pages import DIGEST, PageDiff, PageIndex, compare_pages, pages_json
+from .diff_text import format_text
+
+__all__ = ["PageDiff", "PageIndex", "compare_pages", "format_text", "pages_json"]
 
 EXIT_SAME = 0
 EXIT_DIFFERENT = 1
 
-#: pfns per block of the page index.
-BLOCK = 16
-_MASK_BYTES = BLOCK // 8
-_DIGEST = 16
-_BLOCK_BYTES = _MASK_BYTES + BLOCK * _DIGEST
 #: Pages fetched per pread on a regular file.
 _BATCH = 64
 #: Record sequences longer than this are compared by counts only (difflib is quadratic).
 SEQ_MAX = 20000
-#: Lines of each list the text output shows (--json lists everything).
-TEXT_LIMIT = 20
 
 _PERSON = [f"xensave-pt{t}".encode() for t in range(16)]
-_NO_DATA_DIGEST = [hashlib.blake2b(b"", digest_size=_DIGEST, person=p).digest() for p in _PERSON]
+_NO_DATA_DIGEST = [hashlib.blake2b(b"", digest_size=DIGEST, person=p).digest() for p in _PERSON]
 _MISSING_DIGEST = [
-    hashlib.blake2b(b"\x00missing", digest_size=_DIGEST, person=p).digest() for p in _PERSON
+    hashlib.blake2b(b"\x00missing", digest_size=DIGEST, person=p).digest() for p in _PERSON
 ]
 _PAGE_TYPE_NAMES = {int(t): t.name for t in PageType}
 #: Records after which a checkpointed stream may end without END (XC-CKPT-003).
@@ -95,104 +92,6 @@ class DiffError(Exception):
 
 class _LegacyImage(DiffError):
     """A legacy image: compared after conversion when it is a file, refused on a pipe."""
-
-
-# --- the page index -----------------------------------------------------------------
-
-
-class PageIndex:
-    """pfn -> 16-byte digest, in blocks of BLOCK pfns: {pfn // BLOCK: bytearray of a
-    presence mask then BLOCK digests}. Setting a pfn again replaces its digest."""
-
-    def __init__(self) -> None:
-        self.blocks: dict[int, bytearray] = {}
-        self.count = 0
-
-    def set(self, pfn: int, digest: bytes) -> None:
-        hi, lo = divmod(pfn, BLOCK)
-        blk = self.blocks.get(hi)
-        if blk is None:
-            blk = self.blocks[hi] = bytearray(_BLOCK_BYTES)
-        bit = 1 << (lo & 7)
-        if not blk[lo >> 3] & bit:
-            blk[lo >> 3] |= bit
-            self.count += 1
-        at = _MASK_BYTES + lo * _DIGEST
-        blk[at : at + _DIGEST] = digest
-
-    def get(self, pfn: int) -> bytes | None:
-        hi, lo = divmod(pfn, BLOCK)
-        blk = self.blocks.get(hi)
-        if blk is None or not blk[lo >> 3] & (1 << (lo & 7)):
-            return None
-        at = _MASK_BYTES + lo * _DIGEST
-        return bytes(blk[at : at + _DIGEST])
-
-
-class _Runs:
-    """[start, end) runs of pfns, appended in increasing order and merged."""
-
-    def __init__(self) -> None:
-        self.runs = array("Q")
-        self.count = 0
-
-    def add(self, pfn: int) -> None:
-        self.count += 1
-        if self.runs and self.runs[-1] == pfn:
-            self.runs[-1] = pfn + 1
-        else:
-            self.runs.extend((pfn, pfn + 1))
-
-    def pairs(self, limit: int | None = None) -> list[tuple[int, int]]:
-        r = self.runs
-        n = len(r) // 2 if limit is None else min(limit, len(r) // 2)
-        return [(r[2 * i], r[2 * i + 1]) for i in range(n)]
-
-    @property
-    def nruns(self) -> int:
-        return len(self.runs) // 2
-
-
-@dataclass
-class PageDiff:
-    a_pfns: int = 0
-    b_pfns: int = 0
-    same: int = 0
-    differ: _Runs = field(default_factory=_Runs)
-    only_a: _Runs = field(default_factory=_Runs)
-    only_b: _Runs = field(default_factory=_Runs)
-
-    @property
-    def empty(self) -> bool:
-        return not (self.differ.count or self.only_a.count or self.only_b.count)
-
-
-def compare_pages(a: PageIndex, b: PageIndex) -> PageDiff:
-    """Which pfns differ, and which only one image sent (blocks equal as a whole are
-    skipped at C speed)."""
-    out = PageDiff(a.count, b.count)
-    for hi in sorted(a.blocks.keys() | b.blocks.keys()):
-        ba, bb = a.blocks.get(hi), b.blocks.get(hi)
-        if ba is not None and ba == bb:
-            out.same += sum(bin(x).count("1") for x in ba[:_MASK_BYTES])
-            continue
-        for lo in range(BLOCK):
-            bit, byte = 1 << (lo & 7), lo >> 3
-            in_a = ba is not None and ba[byte] & bit
-            in_b = bb is not None and bb[byte] & bit
-            pfn = hi * BLOCK + lo
-            if in_a and in_b:
-                at = _MASK_BYTES + lo * _DIGEST
-                assert ba is not None and bb is not None
-                if ba[at : at + _DIGEST] == bb[at : at + _DIGEST]:
-                    out.same += 1
-                else:
-                    out.differ.add(pfn)
-            elif in_a:
-                out.only_a.add(pfn)
-            elif in_b:
-                out.only_b.add(pfn)
-    return out
 
 
 # --- one image ----------------------------------------------------------------------
@@ -603,7 +502,7 @@ def _pages(side: Side, ev: Any, ps: int, fd: int | None) -> None:
             index.set(pfn, _MISSING_DIGEST[ptype])
             continue
         side.page_copies += 1
-        index.set(pfn, blake(page, digest_size=_DIGEST, person=_PERSON[ptype]).digest())
+        index.set(pfn, blake(page, digest_size=DIGEST, person=_PERSON[ptype]).digest())
 
 
 def _page_source(ev: Any, ps: int, fd: int | None) -> Iterator[memoryview]:
@@ -761,28 +660,6 @@ def compare(a: Side, b: Side) -> dict[str, Any]:
     return d
 
 
-def _dm_text(d: dict[str, Any]) -> str:
-    digest = d.get("sha256")
-    dg = f"sha256 {digest[:16]}..." if digest else "sha256 not computed"
-    version = f" v{d['qevm_version']}" if d.get("qevm_version") is not None else ""
-    where = f" in {d['in']}" if d.get("in") else ""
-    return f"{d['writer']}{where}, {d['format']}{version}, {d['size']} bytes, {dg}"
-
-
-def pages_json(p: PageDiff) -> dict[str, Any]:
-    return {
-        "a_pfns": p.a_pfns,
-        "b_pfns": p.b_pfns,
-        "same": p.same,
-        "differ": p.differ.count,
-        "only_in_a": p.only_a.count,
-        "only_in_b": p.only_b.count,
-        "differ_ranges": [[s, e - 1] for s, e in p.differ.pairs()],
-        "only_in_a_ranges": [[s, e - 1] for s, e in p.only_a.pairs()],
-        "only_in_b_ranges": [[s, e - 1] for s, e in p.only_b.pairs()],
-    }
-
-
 # --- byte identity --------------------------------------------------------------------
 
 
@@ -803,134 +680,6 @@ def first_difference(fa: BinaryIO, fb: BinaryIO) -> int | None:
     finally:
         fa.seek(0)
         fb.seek(0)
-
-
-# --- text ------------------------------------------------------------------------------
-
-
-def _v(x: Any) -> str:
-    if isinstance(x, bool) or x is None:
-        return json.dumps(x)
-    if isinstance(x, int):
-        return f"{x:#x}" if x >= 0x10000 else str(x)
-    return x if isinstance(x, str) else json.dumps(x)
-
-
-def _change(item: dict[str, Any], key: str, v: Any = _v) -> str:
-    if item.get("only_in") == "a":
-        return f"{item[key]}: {v(item['a'])} only in A"
-    if item.get("only_in") == "b":
-        return f"{item[key]}: {v(item['b'])} only in B"
-    return f"{item[key]}: {v(item['a'])} -> {v(item['b'])}"
-
-
-def _ranges(pairs: list[list[int]]) -> str:
-    parts = [f"{s:#x}" if s == e else f"{s:#x}-{e:#x}" for s, e in pairs[:TEXT_LIMIT]]
-    if len(pairs) > TEXT_LIMIT:
-        parts.append(f"... {len(pairs) - TEXT_LIMIT} more ranges (--json lists all)")
-    return ", ".join(parts)
-
-
-def _limited(lines: list[str], indent: str = "  ") -> list[str]:
-    out = [indent + x for x in lines[:TEXT_LIMIT]]
-    if len(lines) > TEXT_LIMIT:
-        out.append(f"{indent}... {len(lines) - TEXT_LIMIT} more (--json lists all)")
-    return out
-
-
-def format_text(d: dict[str, Any], a: Side, b: Side) -> list[str]:
-    lines = [
-        f"--- A: {a.name} ({', '.join(a.layers)})",
-        f"+++ B: {b.name} ({', '.join(b.layers)})",
-        *(f"note: {n}" for n in a.notes + b.notes),
-    ]
-    if "layers" in d:
-        lines.append(f"layers: {' > '.join(a.layers)} -> {' > '.join(b.layers)}")
-    if "headers" in d:
-        lines.append("headers:")
-        lines += _limited(
-            [
-                f"{h['header']}: only in {h['only_in'].upper()}"
-                if "field" not in h
-                else f"{h['header']}.{_change(h, 'field')}"
-                for h in d["headers"]
-            ]
-        )
-    if "config" in d:
-        lines.append("xl configuration:")
-        lines += _limited([_change(c, "key", json.dumps) for c in d["config"]])
-    if "xml" in d:
-        lines.append("libvirt XML:")
-        lines += _limited(d["xml"])
-    if "records" in d:
-        r = d["records"]
-        lines.append("records:")
-        if "counts" in r:
-            lines += _limited([f"{c['record']}: {c['a']} -> {c['b']}" for c in r["counts"]])
-        for key, word in (("removed", "only in A"), ("added", "only in B")):
-            if key in r:
-                lines += _limited(
-                    [f"{word}: {x['record']} (non-page record {x['position']})" for x in r[key]]
-                )
-        if r.get("order"):
-            lines.append("  the same records in another order")
-        if "bodies_differ" in r:
-            lines += _limited([f"body differs: {k}" for k in r["bodies_differ"]])
-        if "sequence_not_compared" in r:
-            lines.append(f"  (order not compared: {r['sequence_not_compared']})")
-    if "hvm_params" in d:
-        lines.append("HVM parameters:")
-        lines += _limited([_change(p, "param") for p in d["hvm_params"]])
-    if "hvm_context" in d:
-        lines.append("HVM context:")
-        lines += _limited([_change(x, "field") for x in d["hvm_context"]])
-    if "pv_context" in d:
-        lines.append("PV vCPU context (beside the registers):")
-        lines += _limited([_change(x, "field") for x in d["pv_context"]])
-    if "registers" in d:
-        lines.append("registers:")
-        lines += _limited(
-            [
-                f"vcpu {x['vcpu']}: only in {x['only_in'].upper()}"
-                if "register" not in x
-                else f"vcpu {x['vcpu']} {_change(x, 'register')}"
-                for x in d["registers"]
-            ]
-        )
-    for key, title, field_ in (("cpuid", "CPUID policy", "leaf"), ("msr", "MSR policy", "msr")):
-        if key in d:
-            lines.append(f"{title}:")
-            lines += _limited([_change(x, field_) for x in d[key]])
-    if "page_types" in d:
-        lines.append("page types (pfn entries, repeats included):")
-        lines += _limited([f"{t['type']}: {t['a']} -> {t['b']}" for t in d["page_types"]])
-    if "pages" in d:
-        p = d["pages"]
-        lines.append(
-            f"pages: A has {p['a_pfns']} pfns, B {p['b_pfns']}: {p['same']} the same, "
-            f"{p['differ']} differ, {p['only_in_a']} only in A, {p['only_in_b']} only in B"
-        )
-        for key, word in (
-            ("differ_ranges", "differ"),
-            ("only_in_a_ranges", "only in A"),
-            ("only_in_b_ranges", "only in B"),
-        ):
-            if p[key]:
-                lines.append(f"  {word}: {_ranges(p[key])}")
-    if "device_model" in d:
-        lines.append("device-model state (QEMU's bytes, compared by digest):")
-        lines += _limited(
-            [
-                f"{x['record']}: only in {x['only_in'].upper()}"
-                if "only_in" in x
-                else f"{x['record']}: {_dm_text(x['a'])} -> {_dm_text(x['b'])}"
-                for x in d["device_model"]
-            ]
-        )
-    if "trailing_bytes" in d:
-        t = d["trailing_bytes"]
-        lines.append(f"bytes after the stream: {t['a'] or 'none'} -> {t['b'] or 'none'}")
-    return lines
 
 
 # --- the command ---------------------------------------------------------------------
