@@ -32,12 +32,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import struct
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any, BinaryIO, Protocol
 
 from . import cpu_policy, hvm_params
@@ -80,300 +78,68 @@ from .reader import (
     XcImageHeader,
     XlHeader,
 )
+from .release_facts import (
+    CHECKPOINT_STATE_SINCE,
+    LEGACY_PV_ONLY_FROM_4_6,
+    LONG_RECORDS_SINCE,
+    QEMU_TRADITIONAL_UNTIL,
+    STREAM_V2_SINCE,
+    STREAM_V3_SINCE,
+    UNTRACKABLE_PFN,
+    XEND_UNTIL,
+    XL_JSON_SINCE,
+    emulators_known,
+    first_release_with,
+    libxl_handled,
+    rec_length_max,
+    releases_taking,
+    xc_handled,
+    xc_versions,
+    xl_mandatory_known,
+)
+from .releases import (
+    FIRST_RELEASE,
+    LAST_RELEASE,
+    Release,
+    all_releases,
+    argparse_release,
+    fmt_release,
+    format_releases,
+    parse_release,
+    release_set,
+)
 from .rules import Rule, load_rules
 
-Release = tuple[int, int]
-
-#: The releases this table describes (4.0 to the newest tagged one).
-FIRST_RELEASE: Release = (4, 0)
-LAST_RELEASE: Release = (4, 22)
-#: libxc stream version 2, libxl streams and STREAMv2 xl files arrived together.
-STREAM_V2_SINCE: Release = (4, 6)
-#: libxc stream version 3 (STATIC_DATA_END, CPUID and MSR policy records).
-STREAM_V3_SINCE: Release = (4, 14)
-#: REC_LENGTH_MAX went from 8 MiB to 128 MiB.
-LONG_RECORDS_SINCE: Release = (4, 10)
-#: libxl's COLO record CHECKPOINT_STATE.
-CHECKPOINT_STATE_SINCE: Release = (4, 7)
-#: The xl header's JSON configuration flag.
-XL_JSON_SINCE: Release = (4, 5)
-#: qemu-traditional support was removed from xl and libxl.
-QEMU_TRADITIONAL_UNTIL: Release = (4, 20)
-#: xend (xm save files) was removed (commit 9e8672f1c3, first absent from 4.5.0).
-XEND_UNTIL: Release = (4, 4)
-#: The lowest pfn the restorer cannot track (every release from 4.6). pfn_set_populated
-#: (xg_sr_restore.c, formerly xc_sr_restore.c) grows its bitmap to the next power of two
-#: above the pfn: a pfn of 2^49 or more needs 2^50 bits, 2^47 octets, which is the whole
-#: 47-bit user address space of an x86-64 Linux process (a 5-level-paging kernel hands
-#: out addresses above 2^47 only to an mmap that asks for them, which malloc never does),
-#: so realloc fails ("Failed to realloc populated bitmap") on every host. Smaller pfns
-#: may or may not be backed, depending on the host's memory: not judged.
-UNTRACKABLE_PFN = 1 << 49
-#: Legacy rules libxl's path (4.6 on: convert-legacy-stream, then libxenguest) enforces
-#: for a PV guest only: for HVM the script reads p2m_size and the VCPU_INFO map but uses
-#: them for PV alone (read_legacy_stream, read_chunks), and the HVM restorer takes any
-#: pfn (xg_sr_restore_x86_hvm.c:x86_hvm_pfn_is_valid). Their catalogue ``xen_refuses``
-#: is the PV answer; for a legacy HVM image they count on 4.0-4.5 only, whose
-#: xc_domain_restore indexes its p2m_size-long arrays by the pfn unchecked (apply_batch)
-#: and loops up to max_vcpu_id alone. Legacy HVM recipes breaking them declare the same
-#: (generators/corpus/legacy.py; tests/test_target.py holds the two equal).
-LEGACY_PV_ONLY_FROM_4_6 = frozenset(
-    {"LEG-HDR-001", "LEG-HDR-002", "LEG-PAGE-002", "LEG-PAGE-003", "LEG-CHK-005"}
-)
-
-_PV_RECORDS_V2 = frozenset(
-    {
-        XcRecType.X86_PV_INFO,
-        XcRecType.X86_PV_P2M_FRAMES,
-        XcRecType.X86_PV_VCPU_BASIC,
-        XcRecType.X86_PV_VCPU_EXTENDED,
-        XcRecType.X86_PV_VCPU_XSAVE,
-        XcRecType.X86_PV_VCPU_MSRS,
-        XcRecType.SHARED_INFO,
-        XcRecType.X86_TSC_INFO,
-    }
-)
-_HVM_RECORDS_V2 = frozenset({XcRecType.X86_TSC_INFO, XcRecType.HVM_CONTEXT, XcRecType.HVM_PARAMS})
-_COMMON_RECORDS = frozenset(
-    {XcRecType.END, XcRecType.PAGE_DATA, XcRecType.VERIFY, XcRecType.CHECKPOINT}
-)
-_V3_RECORDS = frozenset(
-    {XcRecType.STATIC_DATA_END, XcRecType.X86_CPUID_POLICY, XcRecType.X86_MSR_POLICY}
-)
-
-
-def fmt_release(r: Release) -> str:
-    return f"{r[0]}.{r[1]}"
-
-
-def parse_release(text: str) -> Release:
-    """``X.Y`` -> (X, Y); ValueError (with the reason) for anything else or a release
-    the table does not describe."""
-    m = re.fullmatch(r"\s*(\d{1,3})\.(\d{1,3})\s*", text)
-    if not m:
-        raise ValueError(f"{text!r} is not a Xen release: give MAJOR.MINOR, e.g. 4.14")
-    rel = (int(m.group(1)), int(m.group(2)))
-    if not FIRST_RELEASE <= rel <= LAST_RELEASE:
-        raise ValueError(
-            f"xensave knows Xen {fmt_release(FIRST_RELEASE)} to {fmt_release(LAST_RELEASE)}, "
-            f"not {fmt_release(rel)}"
-        )
-    return rel
-
-
-def all_releases() -> list[Release]:
-    """Every release the table describes, oldest first (4.0 ... 4.5, 4.6 ... LAST)."""
-    return [(4, minor) for minor in range(FIRST_RELEASE[1], LAST_RELEASE[1] + 1)]
-
-
-@cache
-def release_set(text: str) -> frozenset[Release]:
-    """The releases a catalogue ``xen_refuses`` value names: "none", or comma-separated
-    ``X.Y`` and ``X.Y-[X.Y]`` ranges (an open range runs to LAST_RELEASE). ValueError
-    for bad syntax, a reversed range or a release outside FIRST..LAST_RELEASE."""
-    text = text.strip()
-    if text == "none":
-        return frozenset()
-    out: set[Release] = set()
-    for part in text.split(","):
-        lo_text, dash, hi_text = part.partition("-")
-        lo = parse_release(lo_text)
-        hi = (parse_release(hi_text) if hi_text else LAST_RELEASE) if dash else lo
-        if hi < lo:
-            raise ValueError(f"release range {part!r} runs backwards")
-        out.update(r for r in all_releases() if lo <= r <= hi)
-    return frozenset(out)
-
-
-def format_releases(releases: frozenset[Release] | set[Release]) -> str:
-    """The inverse of :func:`release_set`: the shortest range list, or "none"."""
-    ordered = all_releases()
-    parts: list[str] = []
-    i = 0
-    while i < len(ordered):
-        if ordered[i] not in releases:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] in releases:
-            j += 1
-        lo, hi = ordered[i], ordered[j]
-        if hi == LAST_RELEASE and lo != hi:
-            parts.append(f"{fmt_release(lo)}-")
-        elif lo == hi:
-            parts.append(fmt_release(lo))
-        else:
-            parts.append(f"{fmt_release(lo)}-{fmt_release(hi)}")
-        i = j + 1
-    return ",".join(parts) or "none"
-
-
-def argparse_release(text: str) -> Release:
-    """parse_release for argparse (a usage error, exit 2)."""
-    try:
-        return parse_release(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-# --- what each release accepts -------------------------------------------------------
-
-
-def xc_versions(rel: Release) -> tuple[int, ...]:
-    """libxc stream versions the release's restorer accepts."""
-    if rel < STREAM_V2_SINCE:
-        return ()
-    return (2, 3) if rel >= STREAM_V3_SINCE else (2,)
-
-
-def rec_length_max(rel: Release) -> int:
-    """The restorer's REC_LENGTH_MAX: the longest libxc record body it reads."""
-    return (128 << 20) if rel >= LONG_RECORDS_SINCE else (8 << 20)
-
-
-def xc_handled(rel: Release, domain_type: int) -> frozenset[int]:
-    """libxc record types the release's restorer handles for a guest type. CHECKPOINT_
-    DIRTY_PFN_LIST and TOOLSTACK are handled by none: the first travels only on the
-    COLO back channel, the second lost its reader when libxl's stream arrived."""
-    if rel < STREAM_V2_SINCE:
-        return frozenset()
-    per_guest = _PV_RECORDS_V2 if domain_type == DomainType.X86_PV else _HVM_RECORDS_V2
-    if domain_type not in (DomainType.X86_PV, DomainType.X86_HVM):
-        per_guest = frozenset()
-    out = _COMMON_RECORDS | per_guest
-    if rel >= STREAM_V3_SINCE:
-        out |= _V3_RECORDS
-    return out
-
-
-def libxl_handled(rel: Release) -> frozenset[int]:
-    """libxl record types the release reads (it refuses every other, optional or not)."""
-    if rel < STREAM_V2_SINCE:
-        return frozenset()
-    out = {
-        LibxlRecType.END,
-        LibxlRecType.LIBXC_CONTEXT,
-        LibxlRecType.EMULATOR_XENSTORE_DATA,
-        LibxlRecType.EMULATOR_CONTEXT,
-        LibxlRecType.CHECKPOINT_END,
-    }
-    if rel >= CHECKPOINT_STATE_SINCE:
-        out.add(LibxlRecType.CHECKPOINT_STATE)
-    return frozenset(out)
-
-
-def xl_mandatory_known(rel: Release) -> int:
-    """Mandatory flags the release's xl accepts in a save file header."""
-    flags = 0
-    if rel >= XL_JSON_SINCE:
-        flags |= XlMandatoryFlag.JSON
-    if rel >= STREAM_V2_SINCE:
-        flags |= XlMandatoryFlag.STREAM_V2
-    return int(flags)
-
-
-def emulators_known(rel: Release) -> frozenset[int]:
-    """Emulator ids whose device model the release's libxl can still start."""
-    ids = {EmulatorId.UNKNOWN, EmulatorId.QEMU_UPSTREAM}
-    if rel <= QEMU_TRADITIONAL_UNTIL:
-        ids.add(EmulatorId.QEMU_TRADITIONAL)
-    return frozenset(ids)
-
-
-def first_release_with(rtype: int) -> Release | None:
-    """The first release whose restorer knows libxc record type ``rtype`` (None: none)."""
-    if rtype in _V3_RECORDS:
-        return STREAM_V3_SINCE
-    if rtype in {int(t) for t in XcRecType}:
-        return STREAM_V2_SINCE
-    return None
-
-
-def releases_taking(
-    rtype: int, body: bytes, endian: str = "<"
-) -> tuple[frozenset[Release], str] | None:
-    """The releases whose hypervisor takes this record's content as far as its release
-    facts go, and the Xen function that decides it; None for a record no such fact
-    concerns. The facts: an X86_MSR_POLICY's entry count and indices
-    (:func:`cpu_policy.msr_facts`), X86_CPUID_POLICY leaves past a release's arrays
-    (:func:`cpu_policy.cpuid_limits`), HVM context entry sizes and CPU_MSR indices
-    (:func:`_releases_taking_hvm_context`), an HVM_PARAMS index at or above a release's
-    HVM_NR_PARAMS (:func:`hvm_params.nr_params`). Content every release refuses is a
-    rule's business, not this; the corpus recipes declare restorability from it
-    (generators/corpus/framework.py:readable)."""
-    every = all_releases()
-    if rtype == XcRecType.X86_MSR_POLICY and body and not len(body) % 16:
-        indices = [i for (i,) in struct.iter_unpack(endian + "I12x", body)]
-        known = cpu_policy.MSR_INDICES
-        rels = frozenset(
-            r
-            for r in every
-            if r < STREAM_V3_SINCE
-            or (
-                len(indices) <= cpu_policy.msr_facts(r).max_entries
-                and all(
-                    cpu_policy.msr_facts(r).width(i) is not None or i not in known for i in indices
-                )
-            )
-        )
-        return rels, "xen/lib/x86/msr.c:x86_msr_copy_from_buffer"
-    if rtype == XcRecType.X86_CPUID_POLICY and body and not len(body) % 24:
-        # the leaves current Xen takes, against each release's smaller arrays
-        now = {(p.rule, p.offset) for p in cpu_policy.check_cpuid(body, endian)}
-        rels = frozenset(
-            r
-            for r in every
-            if r < STREAM_V3_SINCE
-            or {(p.rule, p.offset) for p in cpu_policy.check_cpuid(body, endian, r)} <= now
-        )
-        return rels, "xen/lib/x86/cpuid.c:x86_cpuid_copy_from_buffer"
-    if rtype == XcRecType.HVM_CONTEXT:
-        return _releases_taking_hvm_context(body)
-    if rtype == XcRecType.HVM_PARAMS and len(body) >= 8:
-        n = (len(body) - 8) // 16
-        indices = [
-            i & 0xFFFFFFFF for (i,) in struct.iter_unpack(endian + "Q8x", body[8 : 8 + 16 * n])
-        ]
-        top = max((i for i in indices if i < hvm_params.HVM_NR_PARAMS), default=-1)
-        rels = frozenset(r for r in every if r < STREAM_V2_SINCE or top < hvm_params.nr_params(r))
-        return rels, "xen/arch/x86/hvm/hvm.c:hvmop_set_param"
-    return None
-
-
-def _releases_taking_hvm_context(blob: bytes) -> tuple[frozenset[Release], str] | None:
-    """:func:`releases_taking` for an HVM context blob (its descriptors read here, the
-    blob's framing being the rules' business): an entry whose size changed and that a
-    release's load handler takes at another size (:func:`hvm_context.size_refused`),
-    and a CPU_MSR index a release does not restore (:func:`hvm_context.cpu_msr_handled`)."""
-    every = [r for r in all_releases() if r >= STREAM_V2_SINCE]
-    ok = set(every)
-    functions: list[str] = []
-    off = 0
-    while off + 8 <= len(blob):
-        tc, _inst, length = struct.unpack_from("<HHI", blob, off)
-        payload = blob[off + 8 : off + 8 + length]
-        off += 8 + length
-        if tc == Typecode.END:
-            break
-        if tc in SIZE_CHANGED:
-            refused = {r for r in ok if size_refused(tc, length, r)}
-            if refused:
-                ok -= refused
-                functions.append("xen/arch/x86/hvm/save.c:_hvm_check_entry")
-        if tc == Typecode.CPU_MSR and len(payload) >= 8:
-            count = min(struct.unpack_from("<I", payload)[0], (len(payload) - 8) // 16)
-            for k in range(count):
-                index = struct.unpack_from("<I", payload, 8 + 16 * k)[0]
-                if index in CPU_MSR_HANDLED:
-                    refused = {r for r in ok if index not in cpu_msr_handled(r)}
-                    if refused:
-                        ok -= refused
-                        functions.append("xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs")
-    if not functions:
-        return None
-    legacy = {r for r in all_releases() if r < STREAM_V2_SINCE}
-    return frozenset(ok | legacy), functions[0]
-
+#: Re-exported: the release names and facts lived here before release_facts.py and
+#: releases.py were split out, and callers still import them from here.
+__all__ = [
+    "CHECKPOINT_STATE_SINCE",
+    "FIRST_RELEASE",
+    "LAST_RELEASE",
+    "LEGACY_PV_ONLY_FROM_4_6",
+    "LONG_RECORDS_SINCE",
+    "QEMU_TRADITIONAL_UNTIL",
+    "STREAM_V2_SINCE",
+    "STREAM_V3_SINCE",
+    "UNTRACKABLE_PFN",
+    "XEND_UNTIL",
+    "XL_JSON_SINCE",
+    "Release",
+    "all_releases",
+    "argparse_release",
+    "emulators_known",
+    "first_release_with",
+    "fmt_release",
+    "format_releases",
+    "libxl_handled",
+    "parse_release",
+    "rec_length_max",
+    "release_set",
+    "releases_taking",
+    "xc_handled",
+    "xc_versions",
+    "xl_mandatory_known",
+]
 
 # --- the judgement ------------------------------------------------------------------
 
