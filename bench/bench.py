@@ -7,7 +7,13 @@ then measures with public tools:
 (a) ``xensave verify FILE`` against ``cat FILE > /dev/null`` on the same file, both
     with the file in the page cache, in the same run;
 (b) ``cat FILE | xensave verify -``: throughput through a pipe;
-(c) peak RSS of verify and dump on the 1 GiB and the 4 GiB image.
+(c) peak RSS of verify and dump on the 1 GiB and the 4 GiB image;
+(d) scale: a 64 GiB sparse image (``--sparse-gib``), bare libxc v3 HVM and the same
+    inside an xl save file, whose page contents are holes (written by seeking, so it
+    takes about 1/500 of its size on disk): verify and dump time and peak RSS, which
+    must not grow with the image; and ``xensave diff`` of two such images
+    (``--diff-gib``, 4 by default, 0 to skip), whose memory does grow, by its pfn
+    index: the bytes per pfn are printed.
 
 Wall time and peak RSS come from GNU ``/usr/bin/time -v``; each measurement is run
 ``--runs`` times and the median kept (hyperfine, when installed, is used for (a)
@@ -15,8 +21,9 @@ too and its figures printed alongside). Prints a table; exits 1 if a target is
 missed, 2 if the benchmark itself cannot run. Images go to a temporary directory
 that is deleted afterwards (``--keep`` keeps it).
 
-    python bench/bench.py                 # the whole benchmark (about 5 GiB of disk)
-    python bench/bench.py --skip-big      # 1 GiB image only
+    python bench/bench.py                 # the whole benchmark (about 5.5 GiB of disk)
+    python bench/bench.py --skip-big      # 1 GiB image only, and the sparse images
+    python bench/bench.py --only-sparse   # (d) alone
 """
 
 from __future__ import annotations
@@ -38,9 +45,9 @@ from pathlib import Path
 
 from xensave.bodies import CpuidPolicy, HvmParams, MsrPolicy, TscInfo
 from xensave.constants import DomainType, HvmParam, XcRecType
-from xensave.model import DomainHeader, ImageHeader, Record
-from xensave.samples import hvm_context_blob
-from xensave.writer import RecordWriter, encode_domain_header, encode_image_header
+from xensave.model import DomainHeader, ImageHeader, LibxcStream, LibxlStream, Record, XlFile
+from xensave.samples import build, hvm_context_blob
+from xensave.writer import RecordWriter, encode_domain_header, encode_image_header, to_bytes
 
 GIB = 1 << 30
 MIB = 1 << 20
@@ -56,6 +63,16 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 RSS_LIMIT_MIB = 64.0
 RSS_GROWTH_LIMIT_MIB = 4.0  # 4 GiB image vs 1 GiB image
 PIPE_TARGET_GBPS = 1.0
+#: (d): peak RSS of verify and dump on the sparse image, and its growth over the 1 GiB
+#: image's (the same targets as (c): memory must not follow the image).
+SPARSE_GIB = 64
+#: (d): diff's page index, bytes per pfn of both images together (PageIndex: 16-pfn
+#: blocks of 258 bytes, in a dict), with the interpreter's own RSS taken off.
+DIFF_BYTES_PER_PFN_LIMIT = 64.0
+#: (d): diff reads and hashes every page (tens of microseconds a page on the shared
+#: 2-core machine), so two 64 GiB images take tens of minutes: 4 GiB by default,
+#: ``--diff-gib 64`` for the full size.
+DIFF_GIB = 4
 
 
 # --- the image ----------------------------------------------------------------------
@@ -92,6 +109,47 @@ def write_image(path: Path, size: int) -> int:
         w.record(Record(XcRecType.HVM_PARAMS, HvmParams([(int(i), v) for i, v in params])))
         w.record(Record(XcRecType.END))
         return w.written
+
+
+#: An optional record type the sparse writer puts where the page data goes, then cuts.
+_SPLIT = 0x8000BE7C
+_SPLIT_BODY = b"xensave bench: page data goes here"
+
+
+def write_sparse_image(path: Path, size: int, wrap: str = "libxc") -> int:
+    """A v3 HVM image (``samples.build``, bare or wrapped: "libxc", "libxl", "xl") whose
+    PAGE_DATA records describe ``size`` bytes of guest memory, pfns 0 up, in batches
+    of BATCH; each record's header and pfn list is written and its page contents are
+    skipped with a seek, so they are a hole: zero pages that take no disk. Returns
+    the file's length."""
+    image = build("hvm", 3, wrap)
+    inner: object = image.payload if isinstance(image, XlFile) else image
+    if isinstance(inner, LibxlStream):
+        inner = next(i for i in inner.items if isinstance(i, LibxcStream))
+    xc = inner
+    assert isinstance(xc, LibxcStream)
+    first = next(i for i, r in enumerate(xc.records) if r.type == XcRecType.PAGE_DATA)
+    xc.records[:] = [r for r in xc.records if r.type != XcRecType.PAGE_DATA]
+    xc.records.insert(first, Record(_SPLIT, _SPLIT_BODY))
+    data = to_bytes(image)
+    marker = struct.pack("<II", _SPLIT, len(_SPLIT_BODY)) + _SPLIT_BODY
+    at = data.index(marker)
+    assert data.count(marker) == 1
+    pages_total = size // PAGE
+    with open(path, "wb") as out:
+        out.write(data[:at])
+        for first_pfn in range(0, pages_total, BATCH):
+            n = min(BATCH, pages_total - first_pfn)
+            out.write(struct.pack("<IIII", XcRecType.PAGE_DATA, 8 + n * (8 + PAGE), n, 0))
+            out.write(struct.pack(f"<{n}Q", *range(first_pfn, first_pfn + n)))  # NOTAB
+            out.seek(n * PAGE, os.SEEK_CUR)
+        out.write(data[at + len(marker) + (-len(marker) % 8) :])
+        return out.tell()
+
+
+def disk_use(path: Path) -> int:
+    """Bytes the file takes on disk (its allocated blocks)."""
+    return os.stat(path).st_blocks * 512
 
 
 # --- measuring ----------------------------------------------------------------------
@@ -187,6 +245,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size-gib", type=int, default=1, help="size of the main image")
     ap.add_argument("--big-gib", type=int, default=4, help="size of the memory image")
     ap.add_argument("--skip-big", action="store_true", help="do not build the big image")
+    ap.add_argument(
+        "--sparse-gib", type=int, default=SPARSE_GIB, help="size of the sparse images (0: skip)"
+    )
+    ap.add_argument(
+        "--diff-gib",
+        type=int,
+        default=DIFF_GIB,
+        help="size of the two sparse images diff compares (0: skip diff)",
+    )
+    ap.add_argument("--only-sparse", action="store_true", help="run (d) alone")
     ap.add_argument("--dir", help="where to put the images (default: a temp dir)")
     ap.add_argument("--keep", action="store_true", help="keep the images afterwards")
     args = ap.parse_args(argv)
@@ -207,6 +275,11 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace, tmp: Path) -> int:
     rows: list[Row] = []
     runs = args.runs
+    if args.only_sparse:
+        status = sparse(args, tmp, rows)
+        if status:
+            return status
+        return finish(rows)
 
     small = tmp / f"hvm-{args.size_gib}g.xc"
     t0 = time.perf_counter()
@@ -312,6 +385,14 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
                 )
             )
 
+    if args.sparse_gib or args.diff_gib:
+        status = sparse(args, tmp, rows, rss)
+        if status:
+            return status
+    return finish(rows)
+
+
+def finish(rows: list[Row]) -> int:
     print_table(rows)
     missed = [r for r in rows if r.ok is False]
     if missed:
@@ -319,6 +400,110 @@ def run(args: argparse.Namespace, tmp: Path) -> int:
         return 1
     print("\nall targets met")
     return 0
+
+
+def sparse(
+    args: argparse.Namespace,
+    tmp: Path,
+    rows: list[Row],
+    rss: dict[tuple[str, int], float] | None = None,
+) -> int:
+    """(d): verify, dump and diff on sparse images of ``--sparse-gib`` (``--diff-gib``)."""
+    runs = max(1, min(args.runs, 3))
+    gib = args.sparse_gib
+    for wrap in ("libxc", "xl") if gib else ():
+        path = tmp / f"sparse-{gib}g.{wrap}"
+        t0 = time.perf_counter()
+        length = write_sparse_image(path, gib * GIB, wrap)
+        print(
+            f"wrote {path} ({length} bytes, {disk_use(path) / MIB:.0f} MiB on disk) "
+            f"in {time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
+        records = -(-gib * GIB // PAGE // BATCH)
+        for label, cmd in (
+            ("verify FILE", [*XENSAVE, "verify", str(path)]),
+            ("dump FILE", [*XENSAVE, "dump", str(path)]),
+            ("dump --json FILE", [*XENSAVE, "dump", "--json", str(path)]),
+        ):
+            rs = repeat(cmd, runs, tmp)
+            if any(r.status != 0 for r in rs):
+                print(f"bench: xensave {label} failed on {path}", file=sys.stderr)
+                return 2
+            peak, wall = max_rss_mib(rs), median_wall(rs)
+            rows.append(
+                Row(
+                    f"{gib} GiB sparse ({wrap}), {label}",
+                    f"{fmt_s(wall)}, {wall / records * 1e6:.0f} us/record, peak RSS {peak:.1f} MiB",
+                    f"< {RSS_LIMIT_MIB:.0f} MiB",
+                    peak < RSS_LIMIT_MIB,
+                )
+            )
+            base = (rss or {}).get((label, args.size_gib))
+            if base is not None and wrap == "libxc":
+                rows.append(
+                    Row(
+                        f"RSS growth {args.size_gib}->{gib} GiB, {label}",
+                        f"{peak - base:+.1f} MiB",
+                        f"< {RSS_GROWTH_LIMIT_MIB:.0f} MiB",
+                        peak - base < RSS_GROWTH_LIMIT_MIB,
+                    )
+                )
+        path.unlink()
+    if args.diff_gib:
+        return sparse_diff(args.diff_gib, tmp, rows)
+    return 0
+
+
+def sparse_diff(gib: int, tmp: Path, rows: list[Row]) -> int:
+    """``xensave diff`` of two sparse images of ``gib`` that differ in one page: every
+    page is read and hashed, so the time is per page, and the page index holds every
+    pfn of both. Memory per pfn is the slope between that run and one on two images of
+    one PAGE_DATA record each (whose RSS is the interpreter's and the code's)."""
+    runs: dict[int, Run] = {}
+    for size in (BATCH * PAGE, gib * GIB):
+        a, b = tmp / f"diff-a-{size}.xc", tmp / f"diff-b-{size}.xc"
+        write_sparse_image(a, size)
+        write_sparse_image(b, size)
+        write_page_difference(b)
+        runs[size] = r = timed([*XENSAVE, "diff", "-q", str(a), str(b)], tmp=tmp)
+        a.unlink()
+        b.unlink()
+        if r.status != 1:
+            print(f"bench: xensave diff exited {r.status}, not 1 (differ)", file=sys.stderr)
+            return 2
+    small, big = runs[BATCH * PAGE], runs[gib * GIB]
+    pages = 2 * gib * GIB // PAGE
+    per_pfn = (big.rss_kib - small.rss_kib) * 1024 / (pages - 2 * BATCH)
+    rows.append(
+        Row(
+            f"diff -q, two {gib} GiB sparse images",
+            f"{fmt_s(big.wall)}, {(big.wall - small.wall) / pages * 1e6:.1f} us/page, "
+            f"peak RSS {big.rss_kib / 1024:.0f} MiB (two 4 MiB images: "
+            f"{small.rss_kib / 1024:.0f} MiB)",
+            "",
+            None,
+        )
+    )
+    rows.append(
+        Row(
+            "diff memory per pfn (both images' pfns)",
+            f"{per_pfn:.1f} bytes",
+            f"< {DIFF_BYTES_PER_PFN_LIMIT:.0f} bytes",
+            per_pfn < DIFF_BYTES_PER_PFN_LIMIT,
+        )
+    )
+    return 0
+
+
+def write_page_difference(path: Path) -> None:
+    """Give pfn 0 of a sparse image (the first page of its first PAGE_DATA record, a
+    hole) one non-zero byte, so that exactly one page differs from its twin."""
+    with open(path, "r+b") as f:
+        data = f.read(1 << 20)
+        at = data.index(struct.pack("<IIII", XcRecType.PAGE_DATA, 8 + BATCH * (8 + PAGE), BATCH, 0))
+        f.seek(at + 16 + 8 * BATCH)
+        f.write(b"\x01")
 
 
 def versus_cat(
