@@ -11,10 +11,10 @@ Memory is bounded by the pfn index, never by page contents: each page is hashed 
 it is read (a 16-byte BLAKE2b that also covers its page type) into a table keyed by
 pfn, where a later copy of the same pfn replaces the earlier one (the last copy
 wins, as on restore). The table is kept in blocks of 16 pfns (16 bytes each plus a
-presence mask), so a dense guest costs about 20 bytes a page, and pfns that lie
-far apart (one per block) up to about 400 bytes each. On a regular file
-page contents are read with ``pread`` in small batches; on a pipe the reader hands
-over one record's pages at a time.
+presence mask), so a dense guest costs about 28 bytes a page (measured:
+docs/performance.md), and pfns that lie far apart (one per block) up to about 400
+bytes each. On a regular file page contents are read with ``pread`` in small
+batches; on a pipe the reader hands over one record's pages at a time.
 
 A legacy (Xen <= 4.5) image given as a file is converted to a libxl stream in a
 temporary directory first, as ``xensave export`` does; on a pipe it is refused.

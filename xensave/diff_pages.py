@@ -2,9 +2,9 @@
 so that memory follows the number of pfns sent, never page contents.
 
 A block is a presence mask then BLOCK 16-byte digests (258 bytes for 16 pfns), held
-in a dict keyed by pfn // BLOCK: about 20 bytes a pfn for a dense guest with the
-dict's and bytearray's own overhead, up to about 400 bytes for pfns one per block
-(see docs/performance.md for the measured figures).
+in a dict keyed by pfn // BLOCK: with the dict's and bytearray's own overhead, 28
+bytes a pfn measured for a dense guest (docs/performance.md), up to about 400 bytes
+for pfns one per block.
 """
 
 from __future__ import annotations
