@@ -134,7 +134,13 @@ def _published() -> set[str]:
     path = CONFORMANCE / "manifest.json"
     if not path.exists():
         return set()
-    return {c["name"] for c in json.loads(path.read_text())["cases"]}
+    try:
+        return {c["name"] for c in json.loads(path.read_text())["cases"]}
+    except (ValueError, KeyError, TypeError) as e:
+        raise SystemExit(
+            f"{path} is not a manifest ({e}); after a merge, take the published one "
+            "(the main branch's) and run the generator again"
+        ) from e
 
 
 def version_key(version: str) -> tuple[int, int, int]:
