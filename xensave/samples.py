@@ -28,6 +28,7 @@ from .bodies import (
     TscInfo,
     VcpuContext,
     encode_xenstore,
+    has_data,
     pfn_entry,
 )
 from .constants import (
@@ -87,10 +88,11 @@ def _page_table(entries: dict[int, int], flags: int = 0x67) -> bytes:
     return bytes(page)
 
 
-def _small_pv_pages(width: int) -> tuple[list[tuple[int, int]], bytes | None, PageData]:
-    """The eight pfns of a small PV guest: one page table of each level (the top one
-    pinned), its p2m frame, data, one XTAB and one BROKEN pfn; each table page points at
-    the next level, the L1 table at the data pages."""
+def _chain_pv_pages(width: int) -> tuple[list[tuple[int, int]], PageData]:
+    """The eight pfns of a small PV guest with a whole page-table chain: one table of
+    each level from pfn 0 (the top one pinned) down to an L1 table that maps the p2m
+    frame and the data pages, then the p2m frame, data (the start-info page on pfn 5),
+    an XTAB pfn 6 and a BROKEN pfn 7. For the recipes that change a lower-level table."""
     levels = 4 if width == 8 else 3
     top = PageType.L4TAB_PIN if levels == 4 else PageType.L3TAB_PIN
     tables = [top, *(PageType(lvl) for lvl in range(levels - 1, 0, -1))]
@@ -102,19 +104,93 @@ def _small_pv_pages(width: int) -> tuple[list[tuple[int, int]], bytes | None, Pa
     layout += [(6, PageType.XTAB), (7, PageType.BROKEN)]
     pages: list[bytes] = []
     for pfn in range(n):
-        if pfn < n - 1:  # PAE's top level (the PDPT) only has the present bit
-            flags = 0x1 if levels == 3 and pfn == 0 else 0x67
-            pages.append(_page_table({0: pfn + 1}, flags))
+        if pfn == 0 and levels == 3:
+            pages.append(_pae_top(1))
+        elif pfn < n - 1:
+            pages.append(_page_table({0: pfn + 1}))
         else:
             pages.append(_page_table({i: d for i, d in enumerate([p2m_pfn, *data])}))
-    # The p2m frame: one entry per pfn 0-7, guest_width octets each (machine frames).
-    p2m = b"".join((0x1A2B00 + pfn).to_bytes(width, "little") for pfn in range(8)).ljust(
-        PAGE, b"\x00"
-    )
-    pages.append(p2m)
-    pages += [struct.pack("<Q", pfn) * (PAGE // 8) for pfn in data]
-    record = PageData([pfn_entry(pfn, t) for pfn, t in layout], pages)
-    return layout, p2m, record
+    pages += [_p2m_frame(width), *(_data_page(pfn) for pfn in data)]
+    return layout, PageData([pfn_entry(pfn, t) for pfn, t in layout], pages)
+
+
+def _compact_pv_pages(width: int) -> tuple[list[tuple[int, int]], PageData]:
+    """The eight pfns of a small PV guest with only the pages its restore needs: the
+    pinned top-level table on pfn 0, the p2m frame (pfn 4 on x86_64, 3 on x86_32) and
+    the start-info page on pfn 5; the pfns between are XALLOC (memory allocated, no
+    contents sent: a zero page, so whatever a later page names there is a page the
+    guest has), pfn 6 is XTAB and 7 BROKEN. A PAE guest's L3 names pfn 1 in slot 3:
+    an empty L2 table, which a zero XALLOC page is.
+
+    Why these pages (Xen 4.17 and 4.6, xc_sr_restore_x86_pv.c / xg_sr_restore_x86_pv.c):
+    process_vcpu_basic wants ctrlreg[3] on a page sent as a table of level pt_levels;
+    process_start_info wants vCPU 0's start-info pfn sent as NOTAB (it reads store_mfn
+    and console.domU.mfn there); update_guest_p2m wants each p2m frame sent as NOTAB.
+    The hypervisor then validates the pinned top table (alloc_l4_table, alloc_l3_table
+    in xen/arch/x86/mm.c): an empty L4 passes; a PAE guest's L3 must have slot 3 present
+    and naming a page that validates as an L2 table (Xen adds its own mappings there),
+    which an empty one does. These guests restore; with no mappings they would not run.
+    """
+    levels = 4 if width == 8 else 3
+    if levels == 4:
+        layout = [(0, int(PageType.L4TAB_PIN)), (1, PageType.XALLOC), (2, PageType.XALLOC)]
+        layout += [(3, PageType.XALLOC), (4, PageType.NOTAB)]
+        pages = [bytes(PAGE), _p2m_frame(width)]
+    else:
+        layout = [(0, int(PageType.L3TAB_PIN)), (1, PageType.XALLOC)]
+        layout += [(2, PageType.XALLOC), (3, PageType.NOTAB), (4, PageType.XALLOC)]
+        pages = [_pae_top(1), _p2m_frame(width)]
+    layout += [(5, PageType.NOTAB), (6, PageType.XTAB), (7, PageType.BROKEN)]
+    pages.append(_data_page(5))
+    return layout, PageData([pfn_entry(pfn, t) for pfn, t in layout], pages)
+
+
+def _sparse_pv_pages(width: int) -> tuple[list[tuple[int, int]], list[bytes]]:
+    """The 32 pfns of the full PV layout with fewer pages sent: tables of every level
+    from pfn 0 (the top one pinned; a PAE guest's names its L2 in slot 3) down to an L1
+    that maps the data pages, the start-info page on pfn 5, the p2m frame on pfn 27,
+    data on pfn 31, XTAB, BROKEN and XALLOC pfns (memory without contents sent: pfns
+    8-26 and 30), and the contents of the pfns that carry data."""
+    levels = 4 if width == 8 else 3
+    top = PageType.L4TAB_PIN if levels == 4 else PageType.L3TAB_PIN
+    layout: list[tuple[int, int]] = [(0, int(top))]
+    layout += [(pfn, int(PageType(levels - pfn))) for pfn in range(1, levels)]
+    layout += [(pfn, PageType.NOTAB) for pfn in range(levels, 8)]
+    layout += [(pfn, PageType.XALLOC) for pfn in range(8, 27)]
+    layout += [(27, PageType.NOTAB), (28, PageType.XTAB), (29, PageType.BROKEN)]
+    layout += [(30, PageType.XALLOC), (31, PageType.NOTAB)]
+    data = [pfn for pfn, t in layout if t == PageType.NOTAB]
+    pages = [_pae_top(1) if levels == 3 else _page_table({0: 1})]
+    pages += [_page_table({0: pfn + 1}) for pfn in range(1, levels - 1)]
+    pages.append(_page_table(dict(enumerate(data))))
+    pages += [_p2m_frame(width, 32) if pfn == 27 else _data_page(pfn) for pfn in data]
+    return layout, pages
+
+
+def _entries(layout: list[tuple[int, int]]) -> list[int]:
+    return [pfn_entry(pfn, t) for pfn, t in layout]
+
+
+def _pae_top(l2_pfn: int) -> bytes:
+    """A PAE guest's top table (the PDPT): slot 3 names the L2 table that maps the top
+    GiB, where Xen keeps its own mappings (alloc_l3_table refuses a 32-bit guest's L3
+    without it); entries carry the present bit only (the others are reserved in a
+    PDPT)."""
+    return _page_table({3: l2_pfn}, 0x1)
+
+
+def _p2m_frame(width: int, pfns: int = 8) -> bytes:
+    """The p2m frame as the saver sends it: one machine frame per pfn, guest_width
+    octets each (the restorer rewrites it, update_guest_p2m)."""
+    p2m = b"".join((0x1A2B00 + pfn).to_bytes(width, "little") for pfn in range(pfns))
+    return p2m.ljust(PAGE, b"\x00")
+
+
+def _data_page(pfn: int) -> bytes:
+    """A data page holding its own pfn in every word; on the start-info page (pfn 5)
+    this makes store_mfn and console.domU.mfn name pfn 5 itself, a page the stream
+    sends (process_start_info maps both)."""
+    return struct.pack("<Q", pfn) * (PAGE // 8)
 
 
 def pv_extended(width: int, vcpu: int) -> bytes:
@@ -165,35 +241,46 @@ def pv_records(
     vcpus: int = 2,
     *,
     small: bool = False,
+    chain: bool = False,
+    sparse: bool = False,
     release: tuple[int, int] | None = None,
 ) -> list[Record]:
     """A PV guest's records in the order Xen's saver emits them (``release``: the MSR
     policy that Xen release writes).
 
-    ``small`` gives eight pfns in one PAGE_DATA record (page tables that point at one
-    another, the p2m frame, data, an XTAB and a BROKEN pfn) instead of 32 in two.
+    ``small`` gives eight pfns in one PAGE_DATA record instead of 32 in two: the pages
+    restore needs and no more (:func:`_compact_pv_pages`), or with ``chain`` a table
+    of every level down to an L1 that maps the data (:func:`_chain_pv_pages`);
+    without ``small``, ``sparse`` sends 10 or 11 of the 32 pfns' contents, not 29 or 30
+    (:func:`_sparse_pv_pages`).
     """
     levels = 4 if width == 8 else 3
     recs: list[Record] = [Record(XcRecType.X86_PV_INFO, PvInfo(width, levels))]
     if version >= 3:
         recs += [*_policies(release), Record(XcRecType.STATIC_DATA_END)]
     if small:
-        layout, _, page_data = _small_pv_pages(width)
+        layout, page_data = (_chain_pv_pages if chain else _compact_pv_pages)(width)
         p2m_pfn = next(pfn for pfn, t in layout if t == PageType.NOTAB)
         recs.append(Record(XcRecType.X86_PV_P2M_FRAMES, P2mFrames(0, 7, [p2m_pfn])))
         recs.append(Record(XcRecType.PAGE_DATA, page_data))
     else:
-        top = PageType.L4TAB_PIN if levels == 4 else PageType.L3TAB_PIN
-        # 32 pfns: page tables at the low end, a p2m frame, data, and the odd special pfn.
-        big: list[tuple[int, int]] = [(0, top)]
-        for lvl, pfn in zip(range(levels - 1, 0, -1), (1, 2, 3), strict=False):
-            big.append((pfn, PageType(lvl)))
-        big += [(pfn, PageType.NOTAB) for pfn in range(len(big), 28)]
-        big += [(28, PageType.XTAB), (29, PageType.BROKEN), (30, PageType.XALLOC)]
-        big += [(31, PageType.NOTAB)]
         recs.append(Record(XcRecType.X86_PV_P2M_FRAMES, P2mFrames(0, 31, [27])))
-        recs.append(Record(XcRecType.PAGE_DATA, PageData.of(big[:16])))
-        recs.append(Record(XcRecType.PAGE_DATA, PageData.of(big[16:])))
+        if sparse:
+            big, pages = _sparse_pv_pages(width)
+            split = sum(1 for _, t in big[:16] if has_data(t))
+            recs.append(Record(XcRecType.PAGE_DATA, PageData(_entries(big[:16]), pages[:split])))
+            recs.append(Record(XcRecType.PAGE_DATA, PageData(_entries(big[16:]), pages[split:])))
+        else:
+            top = PageType.L4TAB_PIN if levels == 4 else PageType.L3TAB_PIN
+            # 32 pfns: page tables at the low end, a p2m frame, data, the odd special pfn.
+            big = [(0, top)]
+            for lvl, pfn in zip(range(levels - 1, 0, -1), (1, 2, 3), strict=False):
+                big.append((pfn, PageType(lvl)))
+            big += [(pfn, PageType.NOTAB) for pfn in range(len(big), 28)]
+            big += [(28, PageType.XTAB), (29, PageType.BROKEN), (30, PageType.XALLOC)]
+            big += [(31, PageType.NOTAB)]
+            recs.append(Record(XcRecType.PAGE_DATA, PageData.of(big[:16])))
+            recs.append(Record(XcRecType.PAGE_DATA, PageData.of(big[16:])))
     recs.append(Record(XcRecType.X86_TSC_INFO, TscInfo(TscMode.DEFAULT, 2_400_000, 123_456_789)))
     recs.append(Record(XcRecType.SHARED_INFO, _blob("shared_info", PAGE)))
     for v in range(vcpus):
@@ -325,15 +412,18 @@ def release_hvm_params(release: tuple[int, int]) -> list[tuple[int, int]]:
 
 def hvm_pages(small: bool = False) -> list[PageData]:
     """The PAGE_DATA bodies of an HVM guest: low memory, then the special pages below
-    4 GiB; ``small`` keeps one low page, the xenstore and console pages and an XTAB."""
+    4 GiB; ``small`` keeps one low page, an XTAB and the xenstore and console pages as
+    XALLOC (populated, no contents: the restorer clears both when it meets their
+    HVM_PARAMS, handle_hvm_params in xg_sr_restore_x86_hvm.c, so contents sent for
+    them are never seen; populate_pfns populates XALLOC, xg_sr_restore.c)."""
     if small:
         return [
             PageData.of(
                 [
                     (0, PageType.NOTAB),
                     (0xFEFFB, PageType.XTAB),
-                    (0xFEFFC, PageType.NOTAB),
-                    (0xFEFFD, PageType.NOTAB),
+                    (0xFEFFC, PageType.XALLOC),
+                    (0xFEFFD, PageType.XALLOC),
                 ]
             )
         ]
@@ -390,17 +480,21 @@ def libxc_stream(
     *,
     vcpus: int = 2,
     small: bool = False,
+    chain: bool = False,
+    sparse: bool = False,
     release: tuple[int, int] | None = None,
 ) -> LibxcStream:
     """A whole libxc stream of ``guest``; ``release`` (major, minor) sets the domain
     header's Xen version, the MSR policy and, for HVM, the parameters that release
-    sends."""
+    sends; ``chain`` and ``sparse``: the PV page layouts of :func:`pv_records`."""
     dom_type = DomainType.X86_HVM if guest == "hvm" else DomainType.X86_PV
     if guest == "hvm":
         recs = hvm_records(version, vcpus, small=small, release=release)
     else:
         width = 4 if guest == "x86_32-pv" else 8
-        recs = pv_records(width, version, vcpus, small=small, release=release)
+        recs = pv_records(
+            width, version, vcpus, small=small, chain=chain, sparse=sparse, release=release
+        )
     xen = release if release is not None else (4, 19) if version >= 3 else (4, 11)
     return LibxcStream(
         ImageHeader(version=version, options=1 if big_endian else 0),
@@ -447,11 +541,22 @@ def build(
     *,
     vcpus: int = 2,
     small: bool = False,
+    chain: bool = False,
+    sparse: bool = False,
     release: tuple[int, int] | None = None,
 ) -> StreamImage:
     """A valid image of ``guest`` with a libxc stream of ``version``, bare ("libxc") or
     wrapped ("libxl", "xl"); the keywords as for :func:`libxc_stream`."""
-    xc = libxc_stream(guest, version, big_endian, vcpus=vcpus, small=small, release=release)
+    xc = libxc_stream(
+        guest,
+        version,
+        big_endian,
+        vcpus=vcpus,
+        small=small,
+        chain=chain,
+        sparse=sparse,
+        release=release,
+    )
     if wrap == "libxc":
         return xc
     xl = libxl_wrap(xc, _emulator_records(guest), options=1 if big_endian else 0)

@@ -44,7 +44,7 @@ MODULES = (
 #: (a description, a tag, the bytes of a case whose verdict stays) a patch. Each case
 #: carries the version that added it (``since``, a recipe declaration, default
 #: framework.FIRST_VERSION); docs/changelog.md says what each version changed.
-CORPUS_VERSION = "2.0.0"
+CORPUS_VERSION = "2.1.0"
 
 CONFORMANCE = ROOT / "conformance"
 #: Generated files, relative to the output directory (the corpus/ images aside).
@@ -103,7 +103,10 @@ def select(homes: list[Resolved], candidates: list[Resolved]) -> list[Resolved]:
     share a name (:func:`framework.replay_name`) and the one of the home whose name sorts
     first stands for them; then the replays of the oldest recipes (``since``) come first,
     the smaller images (then by name) among those, so a recipe added later only fills
-    cells no older recipe covers and never displaces (renames or removes) a case."""
+    cells no older recipe covers and never displaces (renames or removes) a case. A
+    replay the published manifest already holds is kept whatever its size now (smaller
+    bases reorder the sizes; a case stays once published)."""
+    published = _published()
     by_name: dict[str, Resolved] = {}
     for r in candidates:
         mine = by_name.get(r.name)
@@ -115,11 +118,29 @@ def select(homes: list[Resolved], candidates: list[Resolved]) -> list[Resolved]:
     kept: list[Resolved] = []
     order = sorted(by_name.values(), key=lambda r: (version_key(r.case.since), len(r.data), r.name))
     for r in order:
+        if r.name in published:
+            kept.append(r)
+            have |= _covers(r)
+    for r in order:
         new = _covers(r) - have
-        if new:
+        if new and r.name not in published:
             kept.append(r)
             have |= new
     return kept
+
+
+def _published() -> set[str]:
+    """The names of the cases in the committed manifest (none before the first)."""
+    path = CONFORMANCE / "manifest.json"
+    if not path.exists():
+        return set()
+    try:
+        return {c["name"] for c in json.loads(path.read_text())["cases"]}
+    except (ValueError, KeyError, TypeError) as e:
+        raise SystemExit(
+            f"{path} is not a manifest ({e}); after a merge, take the published one "
+            "(the main branch's) and run the generator again"
+        ) from e
 
 
 def version_key(version: str) -> tuple[int, int, int]:

@@ -960,9 +960,9 @@ def verify_twice() -> LibxcStream:
 PV_CELLS = [(g, v) for g in ("x86_64-pv", "x86_32-pv") for v in (2, 3)]
 
 
-def _pv_small(guest: str, version: int) -> tuple[LibxcStream, PageData]:
+def _pv_small(guest: str, version: int, **kw: object) -> tuple[LibxcStream, PageData]:
     """The small PV stream (pfns 0-7, max_pfn 7) and its one PAGE_DATA record."""
-    s = B.xc(guest, version)
+    s = B.xc(guest, version, **kw)
     pd = B.body(s.records, X.PAGE_DATA)
     assert isinstance(pd, PageData)
     return s, pd
@@ -1019,7 +1019,7 @@ for _g, _v in PV_CELLS:
 
 def pte_naming(guest: str, version: int, pfn: int, flags: int) -> LibxcStream:
     """The small stream whose L1 page table's entry 100 names ``pfn`` with ``flags``."""
-    s, pd = _pv_small(guest, version)
+    s, pd = _pv_small(guest, version, chain=True)
     levels = 4 if guest == "x86_64-pv" else 3
     l1 = levels - 1  # tables from pfn 0, top level first: the L1 table is the last
     page = bytearray(pd.pages[l1])

@@ -1,11 +1,12 @@
 """The PV vCPU context inside X86_PV_VCPU_BASIC (spec/pv-context.md): realistic valid
 contexts for x86_32 (PAE) and x86_64 guests, and one case per PV- rule.
 
-The bases are the small PV streams of :mod:`.bases`: page tables from pfn 0 (the top
-level, pinned, at pfn 0), the p2m frame, data pages, an XTAB pfn 6 and a BROKEN pfn 7;
-p2m_end_pfn 7. x86_64: L4-L1 at pfns 0-3, p2m frame 4, data 5. x86_32: L3-L1 at 0-2,
-p2m frame 3, data 4 and 5. Every vCPU's context (xensave.pv_context.sample) has CR3
-on pfn 0, a one-frame GDT on pfn 5 and, for vCPU 0, the start-info page on pfn 5.
+The bases are the small PV streams of :mod:`.bases` (xensave.samples): the top-level
+table pinned at pfn 0, the p2m frame (pfn 4 on x86_64, 3 on x86_32), the start-info
+page on pfn 5, an XTAB pfn 6 and a BROKEN pfn 7; p2m_end_pfn 7; ``chain=True`` gives
+tables of every level (x86_64: L4-L1 at pfns 0-3; x86_32: L3-L1 at 0-2, data on 4).
+Every vCPU's context (xensave.pv_context.sample) has CR3 on pfn 0, a one-frame GDT on
+pfn 5 and, for vCPU 0, the start-info page on pfn 5.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def _above_4g(cr3: int) -> LibxcStream:
     frames = [3] * (top // fpp + 1)
     B.get(s.records, X.X86_PV_P2M_FRAMES).body = P2mFrames(0, top, frames)
     table = bytearray(4096)
-    table[0:8] = ((1 << 12) | 1).to_bytes(8, "little")  # PDPT entry 0: the L2 table, pfn 1
+    table[24:32] = ((1 << 12) | 1).to_bytes(8, "little")  # PDPT slot 3: the L2 table, pfn 1
     B.insert_after(
         s.records,
         X.PAGE_DATA,
@@ -220,8 +221,12 @@ _BROKEN: list[tuple[str, str, str, str, dict[str, Any]]] = [
 ]  # fmt: skip
 
 
-def _broken(guest: str, changes: dict[str, Any]) -> LibxcStream:
-    return _xc(guest, **changes)
+def _broken(guest: str, changes: dict[str, Any], chain: bool = False) -> LibxcStream:
+    return _with_context(B.xc(guest, 3, chain=chain), guest, **changes)
+
+
+#: Changes naming pfns 1-4 as the tables or data page they are in the chain layout.
+_CHAIN = {"gdt-frame-page-table", "cr3-l2-table", "cr3-data-page"}
 
 
 #: Changes wrong for one guest width only (replayed in that width's other version only).
@@ -232,7 +237,7 @@ for _slug, _guest, _what, _rule, _changes in _BROKEN:
         f"pv-context-{_slug}",
         _what,
         tags=TAGS,
-        args=(_guest, _changes),
+        args=(_guest, _changes, _slug in _CHAIN),
         breaks=(_rule,),
         same_guest=_ONE_WIDTH.get(_slug, ""),
     )(_broken)

@@ -179,7 +179,8 @@ RELEASE_OF_VERSION = {2: (4, 11), 3: (4, 19)}
 
 
 def cell(guest: str, version: int, wrap: str) -> Image:
-    return samples.build(guest, version, wrap, release=RELEASE_OF_VERSION[version])
+    # PV: the 32-pfn layout sending the contents of 10 or 11 pfns (the rest XALLOC)
+    return samples.build(guest, version, wrap, release=RELEASE_OF_VERSION[version], sparse=True)
 
 
 for _wrap in samples.WRAPS:
