@@ -208,8 +208,9 @@ def remus_xl() -> XlFile:
 #: The PV home of every breaking recipe below: the smallest PV stream (x86_32, version 2).
 PV_HOME = ("x86_32-pv", 2)
 #: The other PV cells the PV homes are replayed in. A PV checkpointed stream is 33-36 KiB
-#: (its first checkpoint is a whole small PV stream), so every PV cell for every recipe
-#: would add about 1.7 MiB; the corpus has room for one replay each.
+#: (its first checkpoint is a whole small PV stream): x86_64 PV v2 and x86_32 PV v3 too
+#: would add about 0.8 MiB to the corpus, more than its size budget has left. Widen this
+#: (and shrink coverage.PENDING to match) once the PV bases are smaller.
 PV_REPLAYS: tuple[tuple[str, int], ...] = (("x86_64-pv", 3),)
 _PV_WHY = (
     "the size budget: a PV checkpointed stream is 33-36 KiB, so the PV home (x86_32 PV v2) "
