@@ -437,13 +437,36 @@ def _legacy_kaitai(name: str, data: bytes) -> None:
 # --- regeneration --------------------------------------------------------------------------------
 
 
+@cache
+def built() -> list[build.Resolved]:
+    """The recipes' cases, built once for the tests that need a build (a build of the
+    whole corpus is the costliest step of this file)."""
+    return build.cases()
+
+
 def test_recipes_make_exactly_the_committed_corpus() -> None:
-    problems = build.check(CONFORMANCE)
+    problems = build.check(CONFORMANCE, built())
     assert not problems, "\n".join(problems) + "\n(run: python -m generators.corpus)"
 
 
+@pytest.mark.parametrize("at", [0, 1, 4095, 4096, 4097, 9000, 12287, None])
+def test_first_difference_is_the_first_octet_that_differs(at: int | None) -> None:
+    """fault_offsets' comparison in blocks finds what an octet-by-octet scan finds."""
+    a = bytes(range(256)) * 48  # 12288 octets
+    b = bytearray(a)
+    if at is not None:
+        b[at] ^= 0xFF
+        if at + 1 < len(b):
+            b[-1] ^= 0xFF  # a later difference too
+    assert build.first_difference(a, bytes(b)) == at
+    assert build.first_difference(a, bytes(b) + b"more") == at
+    early = at if at is not None and at < 100 else None
+    assert build.first_difference(a[:100], bytes(b)) == early
+
+
 def test_recipes_are_deterministic() -> None:
-    first = build.render(build.cases())
+    """A second build in the same process makes the same files as the first."""
+    first = build.render(built())
     again = build.render(build.cases())
     assert first == again
 
@@ -451,11 +474,19 @@ def test_recipes_are_deterministic() -> None:
 # --- coverage by cell (issue 17) ---------------------------------------------------------------
 
 
-def _coverage() -> Any:
-    from xensave.conformance.coverage import coverage
+@cache
+def _loaded() -> Any:
+    """The manifest as the harness loads it, once (the tests only read it)."""
     from xensave.conformance.manifest import load_manifest
 
-    return coverage(load_manifest(CONFORMANCE / "manifest.json").cases)
+    return load_manifest(CONFORMANCE / "manifest.json")
+
+
+@cache
+def _coverage() -> Any:
+    from xensave.conformance.coverage import coverage
+
+    return coverage(_loaded().cases)
 
 
 def test_every_applicable_cell_of_a_must_rule_has_a_failing_case() -> None:
@@ -491,9 +522,8 @@ def test_failing_cases_sit_in_cells_their_rules_apply_to() -> None:
     """An n_ case in a cell its rule does not apply to means a wrong cells declaration
     (or a recipe on the wrong base)."""
     from xensave.conformance.coverage import cells_of
-    from xensave.conformance.manifest import load_manifest
 
-    for c in load_manifest(CONFORMANCE / "manifest.json").cases:
+    for c in _loaded().cases:
         if c.prefix != "n":
             continue
         if any(RULES[r].layer in ("xl-file", "libvirt", "xapi", "image") for r in c.rules):
@@ -530,18 +560,17 @@ def test_replay_names_come_from_the_home_case_and_the_cell() -> None:
         return str(c["name"]).removeprefix(f"{c['name'][0]}_{stem}_{c['guest']}_")
 
     homes = {c["name"]: c for c in cases() if "replay_of" not in c}
+    rivals: dict[tuple[str, str, str], list[str]] = {}  # homes by slug, prefix and layer
+    for n, h in homes.items():
+        rivals.setdefault((slug(h), n[0], h["layer"]), []).append(n)
     for c in cases():
         if "replay_of" not in c:
             continue
         home = homes[c["replay_of"]]
         want = f"{home['name'][0]}_{home['layer']}-v{c['version']}_{c['guest']}_{slug(home)}"
         assert c["name"] == want, c["name"]
-        rivals = [
-            n
-            for n, h in homes.items()
-            if (slug(h), n[0], h["layer"]) == (slug(home), home["name"][0], home["layer"])
-        ]
-        assert c["replay_of"] == min(rivals), (c["name"], rivals)
+        mine = rivals[(slug(home), home["name"][0], home["layer"])]
+        assert c["replay_of"] == min(mine), (c["name"], mine)
 
 
 def test_an_added_recipe_displaces_no_replay() -> None:
@@ -549,7 +578,7 @@ def test_an_added_recipe_displaces_no_replay() -> None:
     replay covers, even when its image is smaller."""
     from dataclasses import replace
 
-    resolved = build.cases()
+    resolved = built()
     homes = [r for r in resolved if not r.case.replay_of]
     kept = [r for r in resolved if r.case.replay_of]
     old = kept[0]
@@ -562,9 +591,8 @@ def test_the_gate_sees_a_missing_cell() -> None:
     """Take away the failing cases of XC-PAGE-006 in x86_32 PV v2: the gate names that
     cell (and nothing else)."""
     from xensave.conformance.coverage import coverage
-    from xensave.conformance.manifest import load_manifest
 
-    m = load_manifest(CONFORMANCE / "manifest.json")
+    m = _loaded()
     kept = [
         c
         for c in m.cases
@@ -598,9 +626,8 @@ def test_the_layer_gate_sees_a_missing_layer() -> None:
     """Take away the XAPI-wrapped failing cases of XC-PAGE-005: the gate names the XAPI
     layer for the libxc rules (one more than its pending count), and nothing else."""
     from xensave.conformance.coverage import coverage
-    from xensave.conformance.manifest import load_manifest
 
-    m = load_manifest(CONFORMANCE / "manifest.json")
+    m = _loaded()
     kept = [c for c in m.cases if not ("XC-PAGE-005" in c.rules and c.layer == "xapi")]
     assert len(kept) < len(m.cases)
     left = coverage(kept).layers_unexplained()

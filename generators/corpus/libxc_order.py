@@ -362,6 +362,24 @@ def p2m_before_pv_info() -> LibxcStream:
 
 
 @recipe(
+    "pv-info-after-p2m",
+    "X86_PV_INFO comes after X86_PV_P2M_FRAMES, both after STATIC_DATA_END (version 3)",
+    tags=("ordering", "p2m", "pv-info"),
+    breaks=("XC-ORD-001", "XC-PVI-007"),
+    since="2.1.0",
+)
+def pv_info_after_p2m() -> LibxcStream:
+    """XC-ORD-001 in a version 3 stream. X86_PV_P2M_FRAMES must follow STATIC_DATA_END
+    (XC-SDE-003, a MUST), so only X86_PV_INFO can move past it, which leaves the static
+    part it belongs in: XC-PVI-007 is a SHOULD, so XC-ORD-001 alone makes the case
+    ``n_``. Xen refuses it: handle_x86_pv_p2m_frames (xg_sr_restore_x86_pv.c) wants
+    X86_PV_INFO seen first, and handle_static_data_end does not."""
+    s = B.xc("x86_64-pv", 3)
+    B.move_after(s.records, X.X86_PV_INFO, X.X86_PV_P2M_FRAMES)
+    return s
+
+
+@recipe(
     "page-data-before-p2m",
     "the first PAGE_DATA comes before X86_PV_P2M_FRAMES (version 2)",
     tags=("ordering", "p2m", "page-data"),

@@ -215,6 +215,33 @@ def pv_info_length(n: int) -> LibxcStream:
     guest="x86_64-pv",
 )
 @recipe(
+    "guest-width-2",
+    "a 32-bit guest's X86_PV_INFO says guest_width 2",
+    tags=("pv-info",),
+    args=("guest_width", 2, "x86_32-pv", 2),
+    breaks=("XC-PVI-002",),
+    guest="x86_32-pv",
+    since="2.1.0",
+)
+@recipe(
+    "guest-width-2",
+    "a 64-bit guest's version 2 X86_PV_INFO says guest_width 2",
+    tags=("pv-info",),
+    args=("guest_width", 2, "x86_64-pv", 2),
+    breaks=("XC-PVI-002",),
+    guest="x86_64-pv",
+    since="2.1.0",
+)
+@recipe(
+    "guest-width-2",
+    "a 32-bit guest's version 3 X86_PV_INFO says guest_width 2",
+    tags=("pv-info",),
+    args=("guest_width", 2, "x86_32-pv", 3),
+    breaks=("XC-PVI-002",),
+    guest="x86_32-pv",
+    since="2.1.0",
+)
+@recipe(
     "pt-levels-2",
     "X86_PV_INFO pt_levels is 2 (non-PAE paging, legacy streams only)",
     tags=("pv-info",),
@@ -243,8 +270,12 @@ def pv_info_length(n: int) -> LibxcStream:
     args=("reserved", b"\x00" * 5 + b"\x01"),
     breaks=("XC-PVI-005",),
 )
-def pv_info_field(field: str, value: object) -> LibxcStream:
-    s, info = _pv_info()
+def pv_info_field(
+    field: str, value: object, guest: str = "x86_64-pv", version: int = 3
+) -> LibxcStream:
+    """``guest`` and ``version``: the cell of a case whose width says no guest (a
+    guest_width of 2 or 16), which therefore declares its cell and is not replayed."""
+    s, info = _pv_info(guest, version)
     setattr(info, field, value)
     return s
 

@@ -243,6 +243,17 @@ for _slug, _guest, _what, _rule, _changes in _BROKEN:
     )(_broken)
 
 
+recipe(
+    "pv-context-ldt32-ents-8193",
+    "ldt_ents is 8193, one over 8192, at the page-aligned 32-bit kernel address 0xc1230000",
+    tags=TAGS,
+    args=("x86_32-pv", {"ldt_ents": 8193, "ldt_base": 0xC1230000}),
+    breaks=("PV-LDT-001",),
+    same_guest="the x86_64 home above has the 64-bit cells (its ldt_base has no 32-bit place)",
+    since="2.1.0",
+)(_broken)
+
+
 # --- what Xen's restore path refuses (Xen release gates in spec/rules.toml) -------------------
 
 CELLS = [(g, v) for g in ("x86_64-pv", "x86_32-pv") for v in (2, 3)]

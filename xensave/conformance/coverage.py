@@ -158,25 +158,6 @@ PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
         _XLF,
     ),
     **_each(
-        "XL-REC-002 XL-REC-003 XL-CKE-001 XL-CKS-001 XL-CKS-003 XL-CKS-004 XL-CKS-005 "
-        "XL-CKS-006 XL-NEST-003 XL-NEST-005 XC-CKPT-001 XC-DIRTY-001 XC-DIRTY-002",
-        (("x86_32-pv", "v2"), ("x86_64-pv", "v2"), ("x86_32-pv", "v3"), ("x86_64-pv", "v3")),
-        "the recipe places its change among an HVM stream's emulator or checkpoint "
-        "records; a PV placement is not written",
-    ),
-    "XC-PVI-002": (
-        (("x86_32-pv", "v2"), ("x86_64-pv", "v2"), ("x86_32-pv", "v3")),
-        "the recipe declares its own cell",
-    ),
-    "XC-ORD-001": (
-        (("x86_32-pv", "v3"), ("x86_64-pv", "v3")),
-        "in v3 the recipe's move also crosses STATIC_DATA_END (XC-SDE-003)",
-    ),
-    "PV-LDT-001": (
-        (("x86_32-pv", "v2"), ("x86_32-pv", "v3")),
-        "the recipe's LDT sits on a 64-bit layout",
-    ),
-    **_each(
         "LVF-HDR-001 LVF-XML-001 XAPI-SEC-001",
         (
             ("x86_64-pv", "v2"),
