@@ -26,14 +26,18 @@ import time
 from pathlib import Path
 
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+#: The directory holding this checkout's package.
+HERE = str(Path(__file__).resolve().parent.parent)
 
 
-def _once(cmd: list[str], path: str | None) -> tuple[float, float]:
+def _once(cmd: list[str], path: str | None, cwd: str) -> tuple[float, float]:
     """Wall time and CPU time (user + system) of one run. On a loaded machine the
-    wall time is mostly waiting for a core; the CPU time is what the process costs."""
-    env = ENV if path is None else {**ENV, "PYTHONPATH": path}
+    wall time is mostly waiting for a core; the CPU time is what the process costs.
+    The process runs in ``cwd`` (no package there): ``-c`` and ``-m`` put the current
+    directory first on sys.path, which would shadow PYTHONPATH's package."""
+    env = {**ENV, "PYTHONPATH": HERE if path is None else path}
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, cwd=cwd)
     _pid, _status, usage = os.wait4(proc.pid, 0)
     proc.returncode = 0  # reaped above
     return time.perf_counter() - t, usage.ru_utime + usage.ru_stime
@@ -62,12 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         if a.before:
             cmds["xensave verify -q (before)"] = (verify, a.before)
         for cmd, path in cmds.values():  # warm the byte-code cache and the page cache
-            _once(cmd, path)
+            _once(cmd, path, d)
         walls: dict[str, list[float]] = {k: [] for k in cmds}
         cpus: dict[str, list[float]] = {k: [] for k in cmds}
         for _ in range(a.runs):
             for k, (cmd, path) in cmds.items():
-                w, c = _once(cmd, path)
+                w, c = _once(cmd, path, d)
                 walls[k].append(w)
                 cpus[k].append(c)
     for label, times in (("wall", walls), ("CPU (user + system)", cpus)):
