@@ -7,16 +7,25 @@ per class, more than everything else the checker imports together. The classes o
 the verify path (reader events, diagnostics, rules) therefore use this small
 equivalent: fields are the annotated names in order, with defaults; ``__init__`` is
 generated once per class; ``__repr__``, ``__eq__`` and ``replace`` are generic.
-``typing.dataclass_transform`` tells type checkers that it behaves like a dataclass.
+``typing.dataclass_transform`` tells type checkers that it behaves like a dataclass;
+at run time ``typing`` is not imported (it and the ``re`` and ``enum`` it loads cost
+more than this whole module).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar, dataclass_transform
+TYPE_CHECKING = False  # mypy reads this as true
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, ClassVar, TypeVar, dataclass_transform
 
-T = TypeVar("T")
-S = TypeVar("S", bound="Struct")
+    T = TypeVar("T")
+    S = TypeVar("S", bound="Struct")
+else:
+
+    def dataclass_transform(**_kw: object) -> Callable[[type], type]:
+        return lambda cls: cls
+
 
 _MISSING = object()
 

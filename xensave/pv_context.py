@@ -19,11 +19,14 @@ context of the wrong size, and :func:`decode_or_none` answers None instead.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from typing import Any, NamedTuple
 
 from ._slots import Struct, field
 from .constants import PV_VCPU_CONTEXT_SIZE
+
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 #: Octets of vcpu_guest_context per guest width (tools/include/xen-foreign).
 CONTEXT_SIZE = PV_VCPU_CONTEXT_SIZE
@@ -489,13 +492,20 @@ def sample(width: int, vcpu: int, *, top_pfn: int, gdt_pfn: int, start_info_pfn:
 # --- what the restore path refuses (spec/pv-context.md) -----------------------------------
 
 
-class Problem(NamedTuple):
-    """A rule a context breaks: its ID, the offset from the start of the context (the
-    octets after the record's 8-octet vcpu_id/reserved header) and what is wrong."""
+if TYPE_CHECKING:
+    from typing import NamedTuple
 
-    rule: str
-    offset: int
-    message: str
+    class Problem(NamedTuple):
+        rule: str
+        offset: int
+        message: str
+
+else:  # the same class without typing (NamedTuple makes it with namedtuple)
+    from collections import namedtuple
+
+    Problem = namedtuple("Problem", ("rule", "offset", "message"))
+Problem.__doc__ = """A rule a context breaks: its ID, the offset from the start of the context
+(the octets after the record's 8-octet vcpu_id/reserved header) and what is wrong."""
 
 
 def is_canonical(value: int) -> bool:
