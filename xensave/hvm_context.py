@@ -17,11 +17,14 @@ generated Kaitai parsers (importing this module costs a few milliseconds).
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from enum import IntEnum
-from typing import Any
 
 from ._slots import Struct, field
+
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 __all__ = [
     "CPU_COMPAT_SIZE",

@@ -11,13 +11,23 @@ catalogue byte for byte, because every ``xensave verify`` run pays for loading.
 from __future__ import annotations
 
 import os
-import re
 import zlib
 from enum import StrEnum
 from functools import cache
-from typing import Any, Literal, cast
 
 from ._slots import Struct
+
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
+if TYPE_CHECKING:
+    from typing import Any, Literal, cast
+
+    Layer = Literal["xl-file", "libxl", "libxc", "libvirt", "xapi", "image", "legacy", "xend"]
+    Subject = Literal["image", "reader", "writer"]
+else:
+
+    def cast(_type: object, value: object) -> object:
+        return value
+
 
 __all__ = [
     "CATALOGUE_NAME",
@@ -26,10 +36,8 @@ __all__ = [
     "LEGACY_STREAMS",
     "OUTER",
     "STREAMS",
-    "Layer",
     "Level",
     "Rule",
-    "Subject",
     "catalogue_text",
     "default_cells",
     "load_rules",
@@ -38,9 +46,6 @@ __all__ = [
 ]
 
 CATALOGUE_NAME = "rules.toml"
-
-Layer = Literal["xl-file", "libxl", "libxc", "libvirt", "xapi", "image", "legacy", "xend"]
-Subject = Literal["image", "reader", "writer"]
 
 _LAYERS: frozenset[str] = frozenset(
     {"xl-file", "libxl", "libxc", "libvirt", "xapi", "image", "legacy", "xend"}
@@ -116,7 +121,8 @@ _OUTER_OF_LAYER: dict[str, tuple[str, ...]] = {
 #: ``xen_refuses``: "none", or comma-separated releases and ranges ("4.6-", "4.0-4.5,4.14-",
 #: "4.12"). Only the syntax is checked here; ``xensave.target.release_set`` gives the
 #: releases (it knows the first and last release xensave describes).
-XEN_REFUSES_RE = re.compile(r"^(none|\d+\.\d+(-(\d+\.\d+)?)?(,\d+\.\d+(-(\d+\.\d+)?)?)*)$")
+#: (A pattern, compiled only when the TOML is parsed: ``re`` is not on the verify path.)
+XEN_REFUSES_PATTERN = r"^(none|\d+\.\d+(-(\d+\.\d+)?)?(,\d+\.\d+(-(\d+\.\d+)?)?)*)$"
 
 
 class Level(StrEnum):
@@ -250,6 +256,8 @@ def _cells_from_table(rid: str, table: dict[str, Any], versions: tuple[int, ...]
 
 
 def _rule_from_table(table: dict[str, Any]) -> Rule:
+    import re  # only when the generated table is stale or missing
+
     rid = str(table.get("id", "<no id>"))
     for key in _REQUIRED_KEYS:
         _expect(key in table, rid, f"missing key {key!r}")
@@ -276,7 +284,7 @@ def _rule_from_table(table: dict[str, Any]) -> Rule:
     xen_function = table.get("xen_function", "")
     _expect(
         isinstance(xen_refuses, str)
-        and (not xen_refuses or bool(XEN_REFUSES_RE.match(xen_refuses))),
+        and (not xen_refuses or bool(re.match(XEN_REFUSES_PATTERN, xen_refuses))),
         rid,
         f'\'xen_refuses\' must be "none" or release ranges like "4.6-", not {xen_refuses!r}',
     )
@@ -288,9 +296,9 @@ def _rule_from_table(table: dict[str, Any]) -> Rule:
     return Rule(
         id=rid,
         level=Level(table["level"]),
-        layer=cast(Layer, table["layer"]),
+        layer=cast("Layer", table["layer"]),
         area=table["area"],
-        subject=cast(Subject, table["subject"]),
+        subject=cast("Subject", table["subject"]),
         summary=table["summary"],
         ksy=table["ksy"],
         kaitai=table["kaitai"],
@@ -359,7 +367,7 @@ def _from_table(raw: bytes) -> dict[str, Rule] | None:
             outer,
         ) = row
         rules[rid] = Rule(
-            rid, Level(level), cast(Layer, layer), area, cast(Subject, subject), summary,
+            rid, Level(level), cast("Layer", layer), area, cast("Subject", subject), summary,
             ksy, kaitai, spec,
             tuple(versions), errata, since, xen_refuses, xen_function,
             tuple(guests), tuple(streams), tuple(outer),
