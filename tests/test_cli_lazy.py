@@ -41,6 +41,72 @@ def test_verify_loads_no_other_command(tmp_path: Path) -> None:
         assert not [m for m in loaded if m.split(".")[1:2] == [heavy]], (heavy, sorted(loaded))
 
 
+#: One valid corpus image of each kind a verify reaches different checks for.
+START_UP_IMAGES = (
+    "y_libxc-v3_hvm_typical.bin",  # HVM context, HVM params, CPU policy
+    "y_libxc-v3_x86_64-pv_typical.bin",  # PV contexts and page tables
+    "y_xl-v3_hvm_typical.bin",  # xl header and its JSON configuration
+    "y_libxl-v3_x86_64-pv_typical.bin",
+    "y_legacy-legacy_x86_64-pv_toolstack-64.bin",  # the legacy reader
+    "y_legacy-legacy_hvm_toolstack-64.bin",
+    "y_libvirt-v3_hvm_in-libvirt.bin",
+    "y_xapi-v3_hvm_in-xapi.bin",
+)
+#: Standard modules a plain verify must not import (issue 21 item 3: its start-up is
+#: the harness's cost per case): typing and what it pulls in, dataclasses and the
+#: inspect machinery behind it, argparse (the fast path reads the arguments itself),
+#: importlib's helpers, contextlib, and re.
+NOT_ON_VERIFY_PATH = (
+    "typing",
+    "dataclasses",
+    "inspect",
+    "ast",
+    "dis",
+    "tokenize",
+    "argparse",
+    "gettext",
+    "contextlib",
+    "importlib.util",
+    "weakref",
+    "tomllib",
+    "json",
+    "re",
+)
+#: What an image's outer layer needs: xl's JSON configuration (json compiles patterns
+#: with re), libvirt's XML (xml.etree).
+ALLOWED = {"y_xl": {"json", "re"}, "y_libvirt": {"re", "contextlib", "weakref"}}
+#: The checks of the layers an image does not have stay unloaded.
+UNREACHED = {
+    "y_libxc-v3_hvm_typical.bin": ("check.legacy", "check.xend", "check.xl_file", "legacy"),
+    "y_libxc-v3_x86_64-pv_typical.bin": ("check.legacy", "check.xend", "hvm_context", "xend"),
+    "y_legacy-legacy_x86_64-pv_toolstack-64.bin": ("check.libxc", "check.libxl", "xend"),
+}
+
+
+def test_plain_verify_imports_no_heavy_standard_module() -> None:
+    """The console script's way (``xensave.cli:run``) of ``verify -q``, per image kind:
+    none of the heavy standard modules, nor the checks of a layer the image lacks."""
+    corpus = Path(__file__).resolve().parent.parent / "conformance" / "corpus"
+    code = (
+        "import sys, xensave.cli as c; rc = c.main(['verify', '-q', sys.argv[1]]); "
+        "print(rc, ' '.join(sorted(sys.modules)))"
+    )
+    for name in START_UP_IMAGES:
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(corpus / name)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        assert out[0] == "0", name
+        loaded = set(out[1:])
+        allowed = ALLOWED.get(name.split("-")[0], set())
+        heavy = sorted(m for m in NOT_ON_VERIFY_PATH if m in loaded and m not in allowed)
+        assert not heavy, (name, heavy)
+        ours = sorted(m for m in UNREACHED.get(name, ()) if f"xensave.{m}" in loaded)
+        assert not ours, (name, ours)
+
+
 def test_target_xen_loads_its_module_only_when_given(tmp_path: Path) -> None:
     image = tmp_path / "i.bin"
     image.write_bytes(samples.valid_samples()[0].data)

@@ -7,16 +7,25 @@ per class, more than everything else the checker imports together. The classes o
 the verify path (reader events, diagnostics, rules) therefore use this small
 equivalent: fields are the annotated names in order, with defaults; ``__init__`` is
 generated once per class; ``__repr__``, ``__eq__`` and ``replace`` are generic.
-``typing.dataclass_transform`` tells type checkers that it behaves like a dataclass.
+``typing.dataclass_transform`` tells type checkers that it behaves like a dataclass;
+at run time ``typing`` is not imported (it and the ``re`` and ``enum`` it loads cost
+more than this whole module).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar, dataclass_transform
+TYPE_CHECKING = False  # mypy reads this as true
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, ClassVar, TypeVar, dataclass_transform
 
-T = TypeVar("T")
-S = TypeVar("S", bound="Struct")
+    T = TypeVar("T")
+    S = TypeVar("S", bound="Struct")
+else:
+
+    def dataclass_transform(**_kw: object) -> Callable[[type], type]:
+        return lambda cls: cls
+
 
 _MISSING = object()
 
@@ -58,12 +67,32 @@ class _StructMeta(type):
         ns["_fields"] = fields
         ns["_defaults"] = defaults
         ns["_frozen"] = frozen
-        ns["__init__"] = _make_init(name, fields, defaults, frozen)
+        ns.pop("__init__", None)
         if "__setattr__" not in ns:
             # a mutable class gets the plain slot store: a checking one costs a Python
             # call per assignment, thousands per image for the reader's events
             ns["__setattr__"] = _frozen_setattr if frozen else object.__setattr__
-        return super().__new__(mcs, name, bases, ns)
+        cls = super().__new__(mcs, name, bases, ns)
+        type.__setattr__(cls, "__init__", _first_init(cls, fields, defaults, frozen))
+        return cls
+
+
+def _first_init(
+    cls: type, fields: tuple[str, ...], defaults: dict[str, Any], frozen: bool
+) -> Callable[..., None]:
+    """An ``__init__`` that compiles the class's real one at its first call and hands
+    over to it: compiling costs more than the rest of making the class, and a verify
+    makes many classes it never instantiates."""
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init = cls.__dict__["__init__"]
+        if init is __init__:
+            init = _make_init(cls.__name__, fields, defaults, frozen)
+            type.__setattr__(cls, "__init__", init)
+        init(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
 
 
 def _frozen_setattr(self: Any, name: str, value: Any) -> None:

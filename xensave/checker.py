@@ -24,25 +24,8 @@ entry once a violation is known to be there.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator
-from types import ModuleType
-from typing import TYPE_CHECKING, BinaryIO
+import sys
 
-from .check import (
-    hvm_context,
-    legacy,
-    libxc,
-    libxc_hvm,
-    libxc_pages,
-    libxc_pv,
-    libxc_static,
-    libxl,
-    nesting,
-    pv_context,
-    wrappers,
-    xend,
-    xl_file,
-)
 from .check.emit import MAX_PER_RULE, CheckState, Diagnostic, Report, Stop
 from .constants import (
     LIBVIRT_HEADER_SIZE,
@@ -66,11 +49,16 @@ from .reader import (
     XcImageHeader,
     XlHeader,
 )
-from .xend import XendHeader
 
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from types import ModuleType
+    from typing import BinaryIO, TypeGuard
+
     from .check.legacy import LegacyChecker
     from .legacy.read import LegacyOptions
+    from .xend import XendHeader
 
 __all__ = [
     "CHECKS",
@@ -86,21 +74,23 @@ __all__ = [
 # --- the rule table -----------------------------------------------------------------
 
 #: The chapter modules, outermost layer first. Each module's ``CHECKS`` is the slice
-#: of the rules of its chapter that it cites.
-CHAPTER_MODULES: tuple[ModuleType, ...] = (
-    xend,
-    xl_file,
-    libxl,
-    nesting,
-    libxc,
-    libxc_static,
-    libxc_pages,
-    libxc_pv,
-    pv_context,
-    libxc_hvm,
-    hvm_context,
-    legacy,
-    wrappers,
+#: of the rules of its chapter that it cites. A walk imports only the modules of the
+#: layers it meets (a libxc stream needs neither the legacy nor the xend checks), so
+#: :data:`CHAPTER_MODULES` and :data:`CHECKS` are made on first use (``__getattr__``).
+CHAPTER_NAMES = (
+    "xend",
+    "xl_file",
+    "libxl",
+    "nesting",
+    "libxc",
+    "libxc_static",
+    "libxc_pages",
+    "libxc_pv",
+    "pv_context",
+    "libxc_hvm",
+    "hvm_context",
+    "legacy",
+    "wrappers",
 )
 
 #: ``spec/image.md``: the image as a whole (no layer's bytes where they should be).
@@ -118,9 +108,28 @@ def _assemble(modules: tuple[ModuleType, ...], own: dict[str, str]) -> dict[str,
     return table
 
 
-#: Every rule the checker can cite, with the check that cites it. The keys are the
-#: only rule IDs that appear in the checker's diagnostics.
-CHECKS: dict[str, str] = _assemble(CHAPTER_MODULES, IMAGE_CHECKS)
+if TYPE_CHECKING:
+    CHAPTER_MODULES: tuple[ModuleType, ...]
+    #: Every rule the checker can cite, with the check that cites it. The keys are the
+    #: only rule IDs that appear in the checker's diagnostics.
+    CHECKS: dict[str, str]
+
+
+def __getattr__(name: str) -> object:
+    """``CHAPTER_MODULES`` and ``CHECKS``, made (and kept) at their first use."""
+    if name == "CHAPTER_MODULES":
+        import importlib
+
+        value: object = tuple(
+            importlib.import_module(f"{__package__}.check.{m}") for m in CHAPTER_NAMES
+        )
+    elif name == "CHECKS":
+        value = _assemble(__getattr__("CHAPTER_MODULES"), IMAGE_CHECKS)  # type: ignore[arg-type]
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 
 #: Image rules of the catalogue that the checker does not cite, with the reason.
 UNCHECKED: dict[str, str] = {}
@@ -132,40 +141,70 @@ PROGRESS_STEP = 64 << 20
 
 
 class _Checker(CheckState):
-    """One walk: each event goes to the chapter module of its layer."""
+    """One walk: each event goes to the chapter module of its layer, imported when the
+    walk first needs it (the record checks once, at the first record)."""
 
     legacy: LegacyChecker | None = None  # made at a legacy image's first event
+    _record: Callable[[CheckState, RecordEvent], None] | None = None  # libxc.record
+    _libxl_record: Callable[[CheckState, RecordEvent], None] | None = None
+
+    def _record_checks(
+        self,
+    ) -> tuple[
+        Callable[[CheckState, RecordEvent], None], Callable[[CheckState, RecordEvent], None]
+    ]:
+        from .check import libxc, libxl
+
+        self._record, self._libxl_record = libxc.record, libxl.record
+        return libxc.record, libxl.record
 
     def event(self, ev: Event) -> None:
         if isinstance(ev, RecordEvent):
+            xc_record, xl_record = self._record, self._libxl_record
+            if xc_record is None or xl_record is None:
+                xc_record, xl_record = self._record_checks()
             if ev.layer == "libxc":
-                libxc.record(self, ev)
+                xc_record(self, ev)
             else:
-                libxl.record(self, ev)
+                xl_record(self, ev)
             self.pos = ev.body_offset + ev.length + len(ev.padding)
         elif isinstance(ev, XcImageHeader):
+            from .check import libxc
+
             libxc.image_header(self, ev)
             self.pos = ev.offset + XC_IMAGE_HEADER_SIZE
         elif isinstance(ev, XcDomainHeader):
+            from .check import libxc
+
             libxc.domain_header(self, ev)
             self.pos = ev.offset + XC_DOMAIN_HEADER_SIZE
         elif isinstance(ev, LibxlHeader):
+            from .check import libxl
+
             libxl.header(self, ev)
             self.pos = ev.offset + LIBXL_HEADER_SIZE
         elif isinstance(ev, XlHeader):
+            from .check import xl_file
+
             xl_file.header(self, ev)
             self.pos = XL_HEADER_SIZE + len(ev.optional_data)
         elif isinstance(ev, Trailer):
             self.trailer(ev)
             self.pos = ev.offset + ev.length
         elif isinstance(ev, LibvirtHeader):
+            from .check import wrappers
+
             wrappers.libvirt_header(self, ev)
             self.pos = LIBVIRT_HEADER_SIZE + len(ev.xml)
         elif isinstance(ev, XapiHeader):
+            from .check import wrappers
+
             wrappers.xapi_section(self, ev)
             framed = ev.kind in XAPI_LENGTH_FRAMED
             self.pos = ev.body_offset + (ev.length if framed else 0)
-        elif isinstance(ev, XendHeader):
+        elif _is_xend_header(ev):
+            from .check import xend
+
             xend.header(self, ev)
             self.pos = ev.config_offset + len(ev.config)
         else:  # a legacy image's events
@@ -174,10 +213,14 @@ class _Checker(CheckState):
     def legacy_event(self, ev: object) -> None:
         lc = self.legacy
         if lc is None:
+            from .check import legacy
+
             lc = self.legacy = legacy.LegacyChecker(self)
             self.layer = self.layer or "legacy"
         lc.event(ev)  # type: ignore[arg-type]  # the reader yields only legacy events here
         if self.carrier == "xend":
+            from .check import xend
+
             xend.legacy_event(self, ev)
         self.pos = max(self.pos, getattr(ev, "offset", 0))
 
@@ -185,6 +228,8 @@ class _Checker(CheckState):
 
     def trailer(self, t: Trailer) -> None:
         """Bytes after the outermost END: each layer's rule says so."""
+        from .check import libxc, libxl, wrappers
+
         if t.layer == "libxc":
             libxc.trailer(self, t)
         elif t.layer == "libxl":
@@ -203,18 +248,32 @@ class _Checker(CheckState):
         layer = e.layer
         present = 0 if eof is None else max(0, eof - e.offset)
         if layer == "legacy" and e.rule:
+            from .check import legacy
+
             legacy.read_error(self, e)
         elif layer == "libxc":
+            from .check import libxc
+
             libxc.read_error(self, e, present)
         elif layer == "libxl":
+            from .check import libxl
+
             libxl.read_error(self, e, present)
         elif layer == "xl":
+            from .check import xl_file
+
             xl_file.read_error(self, e, present)
         elif layer == "libvirt":
+            from .check import wrappers
+
             wrappers.libvirt_read_error(self, e, present)
         elif layer == "xapi":
+            from .check import wrappers
+
             wrappers.xapi_read_error(self, e)
         elif layer == "xend":
+            from .check import xend
+
             xend.read_error(self, e)
         elif e.rule == "IMG-FMT-001":
             self.emit("IMG-FMT-001", e.offset, "image", e.message)
@@ -228,6 +287,14 @@ class _Checker(CheckState):
         if progress is not None and self.pos - self.last_progress >= PROGRESS_STEP:
             self.last_progress = self.pos
             progress(self.pos)
+
+
+def _is_xend_header(ev: object) -> TypeGuard[XendHeader]:
+    """Whether ``ev`` is an xend header. Only the reader of an xend image imports
+    :mod:`xensave.xend` (whose S-expression parser compiles regular expressions), so
+    an event is one only if that module is loaded."""
+    xend = sys.modules.get(f"{__package__}.xend")
+    return xend is not None and isinstance(ev, xend.XendHeader)
 
 
 # --- entry points ----------------------------------------------------------------------

@@ -11,14 +11,32 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Sized
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sized
+    from typing import Any, BinaryIO, Protocol
 
     from .legacy.read import LegacyOptions
     from .source import ReadError
+
+    class Verdict(Protocol):
+        """What ``summary_line`` needs of a checker report (``xensave.checker.Report``)."""
+
+        @property
+        def valid(self) -> bool: ...
+        @property
+        def layer(self) -> str | None: ...
+        @property
+        def bytes_read(self) -> int: ...
+        @property
+        def errors(self) -> Sized: ...
+        @property
+        def warnings(self) -> Sized: ...
+        @property
+        def notes(self) -> Sized: ...
+
 
 EXIT_VALID = 0
 EXIT_INVALID = 1
@@ -116,23 +134,6 @@ def legacy_options(args: object) -> LegacyOptions | None:
 
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-class Verdict(Protocol):
-    """What ``summary_line`` needs of a checker report (``xensave.checker.Report``)."""
-
-    @property
-    def valid(self) -> bool: ...
-    @property
-    def layer(self) -> str | None: ...
-    @property
-    def bytes_read(self) -> int: ...
-    @property
-    def errors(self) -> Sized: ...
-    @property
-    def warnings(self) -> Sized: ...
-    @property
-    def notes(self) -> Sized: ...
 
 
 def summary_line(name: str, report: Verdict) -> str:

@@ -17,10 +17,45 @@ generated Kaitai parsers (importing this module costs a few milliseconds).
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from typing import Any
 
 from ._slots import Struct, field
+from .hvm_typecodes import (
+    APIC_BASE_ENABLE,
+    APIC_BASE_EXTD,
+    CPU_COMPAT_SIZE,
+    CPU_MSR_HANDLED,
+    CR0_ET,
+    CR0_PE,
+    CR0_PG,
+    CR0_VALID,
+    DESCRIPTOR_SIZE,
+    HVM_FILE_MAGIC,
+    HVM_FILE_VERSION,
+    MSR_ENTRY_SIZE,
+    MSR_HEADER_SIZE,
+    MTRR_VCNT,
+    PER_VCPU,
+    SIZE_CHANGED,
+    SIZES,
+    TYPECODE_MAX,
+    VMCE_CAPS,
+    XCR0_X87,
+    XSAVE_MIN_SIZE,
+    Fit,
+    Typecode,
+    cpu_msr_handled,
+    release_size,
+    size_refused,
+    typecode_max,
+    typecode_name,
+    valid_xcr0,
+    xsave_size,
+)
+
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 __all__ = [
     "CPU_COMPAT_SIZE",
@@ -54,38 +89,6 @@ __all__ = [
     "xsave_size",
 ]
 
-from .hvm_typecodes import (
-    APIC_BASE_ENABLE,
-    APIC_BASE_EXTD,
-    CPU_COMPAT_SIZE,
-    CPU_MSR_HANDLED,
-    CR0_ET,
-    CR0_PE,
-    CR0_PG,
-    CR0_VALID,
-    DESCRIPTOR_SIZE,
-    HVM_FILE_MAGIC,
-    HVM_FILE_VERSION,
-    MSR_ENTRY_SIZE,
-    MSR_HEADER_SIZE,
-    MTRR_VCNT,
-    PER_VCPU,
-    SIZE_CHANGED,
-    SIZES,
-    TYPECODE_MAX,
-    VMCE_CAPS,
-    XCR0_X87,
-    XSAVE_MIN_SIZE,
-    Fit,
-    Typecode,
-    cpu_msr_handled,
-    release_size,
-    size_refused,
-    typecode_max,
-    typecode_name,
-    valid_xcr0,
-    xsave_size,
-)
 
 # --- payload layouts ------------------------------------------------------------------
 #

@@ -19,11 +19,14 @@ context of the wrong size, and :func:`decode_or_none` answers None instead.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from typing import Any, NamedTuple
 
 from ._slots import Struct, field
 from .constants import PV_VCPU_CONTEXT_SIZE
+
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 #: Octets of vcpu_guest_context per guest width (tools/include/xen-foreign).
 CONTEXT_SIZE = PV_VCPU_CONTEXT_SIZE
@@ -180,13 +183,38 @@ def _layout(width: int) -> _Layout:
     )
 
 
-LAYOUTS = {4: _layout(4), 8: _layout(8)}
+_LAYOUTS: dict[int, _Layout] = {}
+
+
+def layout(width: int) -> _Layout:
+    """The layout of a ``width``-octet guest's context (KeyError for another width),
+    made at its first use: an HVM image's verify never needs one."""
+    lay = _LAYOUTS.get(width)
+    if lay is None:
+        if width not in CONTEXT_SIZE:
+            raise KeyError(width)
+        lay = _LAYOUTS[width] = _layout(width)
+    return lay
+
+
+if TYPE_CHECKING:
+    #: Both widths' layouts, by width.
+    LAYOUTS: dict[int, _Layout]
+
+
+def __getattr__(name: str) -> object:
+    """``LAYOUTS``, made (and kept) at its first use."""
+    if name == "LAYOUTS":
+        value = {w: layout(w) for w in CONTEXT_SIZE}
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def offset_of(width: int, name: str) -> int:
     """Offset of a field in the context: ``flags``, ``user_regs.rdx``, ``gdt_frames[2]``,
     ``ctrlreg[3]``... (KeyError for a name the layout of that width lacks)."""
-    return LAYOUTS[width].offsets[name]
+    return layout(width).offsets[name]
 
 
 def width_of_size(size: int) -> int | None:
@@ -321,12 +349,12 @@ class PvContext(Struct):
 
 def decode(ctx: bytes, width: int, endian: str = "<") -> PvContext:
     """Decode a vcpu_guest_context of a guest of ``width`` (4 or 8) octets per word."""
-    if width not in LAYOUTS:
+    if width not in CONTEXT_SIZE:
         raise ValueError(f"guest width {width} is not 4 or 8")
     size = CONTEXT_SIZE[width]
     if len(ctx) != size:
         raise ValueError(f"context is {len(ctx)} octets, not {size} for guest width {width}")
-    lay = LAYOUTS[width]
+    lay = layout(width)
     word = "I" if width == 4 else "Q"
     (flags,) = struct.unpack_from(endian + word, ctx, FPU_SIZE)
     values = struct.unpack_from(endian + lay.regs_code, ctx, lay.offsets["user_regs"])
@@ -352,7 +380,7 @@ def decode_or_none(ctx: bytes, width: int | None, endian: str = "<") -> PvContex
     width, the size picks the layout."""
     if width is None:
         width = width_of_size(len(ctx))
-    if width not in LAYOUTS or len(ctx) != CONTEXT_SIZE[width]:
+    if width not in CONTEXT_SIZE or len(ctx) != CONTEXT_SIZE[width]:
         return None
     return decode(ctx, width, endian)
 
@@ -363,7 +391,7 @@ def encode(width: int, endian: str = "<", **fields: Any) -> bytes:
     ``gdt_frames``/``ctrlreg``/``debugreg`` (shorter lists are padded with zeros),
     ``flags``, ``fpu_ctxt`` (512 octets) and ``trap_ctxt`` (``{index: (vector, flags,
     cs, address)}``). Used by the sample and corpus builders."""
-    lay = LAYOUTS[width]
+    lay = layout(width)
     word = "I" if width == 4 else "Q"
     out = bytearray(CONTEXT_SIZE[width])
     fpu = fields.pop("fpu_ctxt", b"")
@@ -489,13 +517,20 @@ def sample(width: int, vcpu: int, *, top_pfn: int, gdt_pfn: int, start_info_pfn:
 # --- what the restore path refuses (spec/pv-context.md) -----------------------------------
 
 
-class Problem(NamedTuple):
-    """A rule a context breaks: its ID, the offset from the start of the context (the
-    octets after the record's 8-octet vcpu_id/reserved header) and what is wrong."""
+if TYPE_CHECKING:
+    from typing import NamedTuple
 
-    rule: str
-    offset: int
-    message: str
+    class Problem(NamedTuple):
+        rule: str
+        offset: int
+        message: str
+
+else:  # the same class without typing (NamedTuple makes it with namedtuple)
+    from collections import namedtuple
+
+    Problem = namedtuple("Problem", ("rule", "offset", "message"))
+Problem.__doc__ = """A rule a context breaks: its ID, the offset from the start of the context
+(the octets after the record's 8-octet vcpu_id/reserved header) and what is wrong."""
 
 
 def is_canonical(value: int) -> bool:

@@ -23,10 +23,13 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
-from typing import Literal
 
 from ._slots import Struct, field
 from .pv_context import Problem
+
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
+if TYPE_CHECKING:
+    from typing import Literal
 
 #: A P2M frame list slot no X86_PV_P2M_FRAMES record has filled.
 NO_FRAME = (1 << 64) - 1

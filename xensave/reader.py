@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Callable, Iterator
 from enum import IntEnum
-from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from ._slots import Struct, field
 from .constants import (
@@ -44,10 +42,14 @@ from .source import LegacyAmbiguous as LegacyAmbiguous  # re-exported: callers c
 from .source import ReadError as ReadError
 from .source import Source
 
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import BinaryIO, Literal
+
     from .legacy.read import LegacyOptions
 
-Layer = Literal["xl", "libvirt", "xapi", "libxl", "libxc", "legacy", "xend"]
+    Layer = Literal["xl", "libvirt", "xapi", "libxl", "libxc", "legacy", "xend"]
 
 #: Bodies up to this size are read whole; larger ones keep only a prefix.
 BODY_KEEP_MAX = 16 << 20

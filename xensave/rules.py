@@ -11,13 +11,23 @@ catalogue byte for byte, because every ``xensave verify`` run pays for loading.
 from __future__ import annotations
 
 import os
-import re
 import zlib
 from enum import StrEnum
 from functools import cache
-from typing import Any, Literal, cast
 
 from ._slots import Struct
+
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
+if TYPE_CHECKING:
+    from typing import Any, Literal, cast
+
+    Layer = Literal["xl-file", "libxl", "libxc", "libvirt", "xapi", "image", "legacy", "xend"]
+    Subject = Literal["image", "reader", "writer"]
+else:
+
+    def cast(_type: object, value: object) -> object:
+        return value
+
 
 __all__ = [
     "CATALOGUE_NAME",
@@ -26,10 +36,8 @@ __all__ = [
     "LEGACY_STREAMS",
     "OUTER",
     "STREAMS",
-    "Layer",
     "Level",
     "Rule",
-    "Subject",
     "catalogue_text",
     "default_cells",
     "load_rules",
@@ -38,9 +46,6 @@ __all__ = [
 ]
 
 CATALOGUE_NAME = "rules.toml"
-
-Layer = Literal["xl-file", "libxl", "libxc", "libvirt", "xapi", "image", "legacy", "xend"]
-Subject = Literal["image", "reader", "writer"]
 
 _LAYERS: frozenset[str] = frozenset(
     {"xl-file", "libxl", "libxc", "libvirt", "xapi", "image", "legacy", "xend"}
@@ -116,7 +121,8 @@ _OUTER_OF_LAYER: dict[str, tuple[str, ...]] = {
 #: ``xen_refuses``: "none", or comma-separated releases and ranges ("4.6-", "4.0-4.5,4.14-",
 #: "4.12"). Only the syntax is checked here; ``xensave.target.release_set`` gives the
 #: releases (it knows the first and last release xensave describes).
-XEN_REFUSES_RE = re.compile(r"^(none|\d+\.\d+(-(\d+\.\d+)?)?(,\d+\.\d+(-(\d+\.\d+)?)?)*)$")
+#: (A pattern, compiled only when the TOML is parsed: ``re`` is not on the verify path.)
+XEN_REFUSES_PATTERN = r"^(none|\d+\.\d+(-(\d+\.\d+)?)?(,\d+\.\d+(-(\d+\.\d+)?)?)*)$"
 
 
 class Level(StrEnum):
@@ -250,6 +256,8 @@ def _cells_from_table(rid: str, table: dict[str, Any], versions: tuple[int, ...]
 
 
 def _rule_from_table(table: dict[str, Any]) -> Rule:
+    import re  # only when the generated table is stale or missing
+
     rid = str(table.get("id", "<no id>"))
     for key in _REQUIRED_KEYS:
         _expect(key in table, rid, f"missing key {key!r}")
@@ -276,7 +284,7 @@ def _rule_from_table(table: dict[str, Any]) -> Rule:
     xen_function = table.get("xen_function", "")
     _expect(
         isinstance(xen_refuses, str)
-        and (not xen_refuses or bool(XEN_REFUSES_RE.match(xen_refuses))),
+        and (not xen_refuses or bool(re.match(XEN_REFUSES_PATTERN, xen_refuses))),
         rid,
         f'\'xen_refuses\' must be "none" or release ranges like "4.6-", not {xen_refuses!r}',
     )
@@ -288,9 +296,9 @@ def _rule_from_table(table: dict[str, Any]) -> Rule:
     return Rule(
         id=rid,
         level=Level(table["level"]),
-        layer=cast(Layer, table["layer"]),
+        layer=cast("Layer", table["layer"]),
         area=table["area"],
-        subject=cast(Subject, table["subject"]),
+        subject=cast("Subject", table["subject"]),
         summary=table["summary"],
         ksy=table["ksy"],
         kaitai=table["kaitai"],
@@ -329,57 +337,89 @@ def parse_catalogue(text: str) -> dict[str, Rule]:
     return rules
 
 
-def _from_table(raw: bytes) -> dict[str, Rule] | None:
-    """The generated table's rules, or None unless it was made from exactly ``raw``."""
+def _rows_for(raw: bytes) -> dict[str, tuple[Any, ...]] | None:
+    """The generated table's rows by rule ID, or None unless it was made from exactly
+    ``raw``."""
     try:
         from . import _catalogue
     except ImportError:
         return None
     if len(raw) != _catalogue.SIZE or zlib.crc32(raw) != _catalogue.CRC32:
         return None
-    rules = {}
-    for row in _catalogue.RULES:
-        (
-            rid,
-            level,
-            layer,
-            area,
-            subject,
-            summary,
-            ksy,
-            kaitai,
-            spec,
-            versions,
-            errata,
-            since,
-            xen_refuses,
-            xen_function,
-            guests,
-            streams,
-            outer,
-        ) = row
-        rules[rid] = Rule(
-            rid, Level(level), cast(Layer, layer), area, cast(Subject, subject), summary,
-            ksy, kaitai, spec,
-            tuple(versions), errata, since, xen_refuses, xen_function,
-            tuple(guests), tuple(streams), tuple(outer),
-        )  # fmt: skip
-    return rules
+    return {row[0]: row for row in _catalogue.RULES}
+
+
+@cache
+def _table_rows() -> dict[str, tuple[Any, ...]] | None:
+    """``_rows_for`` the catalogue as stored, once per process."""
+    return _rows_for(catalogue_bytes())
+
+
+def _from_table(raw: bytes) -> dict[str, Rule] | None:
+    """The generated table's rules, or None unless it was made from exactly ``raw``."""
+    rows = _rows_for(raw)
+    if rows is None:
+        return None
+    return {rid: _from_row(row) for rid, row in rows.items()}
+
+
+def _from_row(row: tuple[Any, ...]) -> Rule:
+    (
+        rid,
+        level,
+        layer,
+        area,
+        subject,
+        summary,
+        ksy,
+        kaitai,
+        spec,
+        versions,
+        errata,
+        since,
+        xen_refuses,
+        xen_function,
+        guests,
+        streams,
+        outer,
+    ) = row
+    return Rule(
+        rid, Level(level), cast("Layer", layer), area, cast("Subject", subject), summary,
+        ksy, kaitai, spec,
+        tuple(versions), errata, since, xen_refuses, xen_function,
+        tuple(guests), tuple(streams), tuple(outer),
+    )  # fmt: skip
 
 
 @cache
 def load_rules() -> dict[str, Rule]:
     """Load the catalogue once per process; callers must not mutate the result."""
-    raw = catalogue_bytes()
-    table = _from_table(raw)
-    return table if table is not None else parse_catalogue(raw.decode("utf-8"))
+    rows = _table_rows()
+    if rows is None:
+        return parse_catalogue(catalogue_text())
+    return {rid: _from_row(row) for rid, row in rows.items()}
+
+
+#: The rules ``rule`` has looked up so far, by ID.
+_LOOKED_UP: dict[str, Rule] = {}
 
 
 def rule(rule_id: str) -> Rule:
-    """Look up one rule by ID; an unknown ID is a programming error, hence KeyError."""
-    try:
-        return load_rules()[rule_id]
-    except KeyError:
+    """Look up one rule by ID; an unknown ID is a programming error, hence KeyError.
+    Until something loads the whole catalogue, only that rule is made from the
+    generated table: the checker cites a few rules per image, and making all of them
+    would cost a fifth of a verify's start-up."""
+    found = _LOOKED_UP.get(rule_id)
+    if found is None:
+        rows = None if load_rules.cache_info().currsize else _table_rows()
+        if rows is None:
+            found = load_rules().get(rule_id)
+        elif rule_id in rows:
+            found = _from_row(rows[rule_id])
+        if found is not None:
+            _LOOKED_UP[rule_id] = found
+    if found is None:
         raise KeyError(
             f"unknown rule ID {rule_id!r}: not in the rules catalogue (spec/{CATALOGUE_NAME})"
-        ) from None
+        )
+    return found

@@ -15,7 +15,7 @@ from .. import pv_records
 from .._slots import Struct, field
 from ..constants import XC_REC_ALIGN_PAD, PageType, XcRecType
 from ..reader import LibvirtHeader, ReadOptions, RecordEvent, XlHeader
-from ..rules import Rule, load_rules
+from ..rules import Rule, load_rules, rule
 
 #: Severity of a broken rule, by its level.
 SEVERITY = {"MUST": "error", "SHOULD": "warning", "MAY": "note"}
@@ -194,7 +194,7 @@ class CheckState:
 
     @property
     def rules(self) -> dict[str, Rule]:
-        """The catalogue, loaded at the first diagnostic (a clean image never needs it)."""
+        """The whole catalogue (a diagnostic looks up its one rule with ``rule``)."""
         return load_rules()
 
     def emit(
@@ -205,12 +205,12 @@ class CheckState:
         message: str,
         ev: RecordEvent | None = None,
     ) -> None:
-        rule = self.rules[rid]
-        if rule.versions:
+        r = rule(rid)
+        if r.versions:
             version = self.xc.version if self.xc is not None else None
-            if version not in rule.versions:
+            if version not in r.versions:
                 return
-        level = str(rule.level)
+        level = str(r.level)
         d = Diagnostic(
             rid,
             level,
@@ -244,8 +244,7 @@ class CheckState:
     ) -> None:
         """A framing loss inside a record the reader could not yield (no version gate,
         no cap: it is the last diagnostic)."""
-        rule = self.rules[rid]
-        level = str(rule.level)
+        level = str(rule(rid).level)
         self.diags.append(
             Diagnostic(rid, level, SEVERITY[level], offset, layer, index, name, message)
         )

@@ -11,7 +11,6 @@ and :mod:`.libxc_static` (STATIC_DATA_END and the CPU policies).
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 
 from ..constants import (
     HVM_ONLY_RECORDS,
@@ -29,6 +28,10 @@ from ..constants import (
 from ..reader import ReadError, RecordEvent, Trailer, XcDomainHeader, XcImageHeader
 from . import libxc_hvm, libxc_pages, libxc_pv, libxc_static, libxl, nesting, pv_context, wrappers
 from .emit import ZEROS, CheckState, Stop, XcState, field_rule, first_nonzero, record_name
+
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CHECKS: dict[str, str] = {
     "XC-HDR-001": "image header: marker; truncated marker",
@@ -375,8 +378,7 @@ def dirty_pfn_list(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
         )
 
 
-_Handler = Callable[[CheckState, XcState, RecordEvent], None]
-_HANDLERS: dict[int, _Handler] = {
+_HANDLERS: dict[int, Callable[[CheckState, XcState, RecordEvent], None]] = {
     XcRecType.END: end,
     XcRecType.PAGE_DATA: libxc_pages.page_data,
     XcRecType.X86_PV_INFO: libxc_pv.pv_info,

@@ -6,13 +6,15 @@ contexts then)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from .. import pv_context as layout
 from .. import pv_records
 from ..constants import PageType, XcRecType
 from ..reader import RecordEvent
 from .emit import CheckState, FrameRef, XcState
+
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CHECKS: dict[str, str] = {
     "PV-GDT-001": "PV context: gdt_ents <= 7168",

@@ -12,17 +12,20 @@ build them from a model, deterministically, and compare conversions with the mod
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Literal
 
+from .._slots import Struct, field
 from ..constants import HvmParam
+
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Guest = Literal["pv", "hvm"]
+    Width = Literal[32, 64]
 
 #: What a conversion writes as the libxc domain header's xen_minor (xen_major is 0).
 CONVERTER_VERSION = 1
-
-Guest = Literal["pv", "hvm"]
-Width = Literal[32, 64]
 
 PAGE_SIZE = 4096
 #: The largest page batch Xen's legacy restorer accepts.
@@ -126,8 +129,7 @@ def has_data(word: int) -> bool:
 # --- model ------------------------------------------------------------------------
 
 
-@dataclass
-class PageBatch:
+class PageBatch(Struct):
     """A positive chunk: pfn words (type in bits 28-31) and one page per data pfn.
     In a compressed body (after ENABLE_COMPRESSION) ``pages`` stays empty."""
 
@@ -136,8 +138,7 @@ class PageBatch:
     count: int | None = None  # None: len(words)
 
 
-@dataclass
-class RawChunk:
+class RawChunk(Struct):
     """A negative chunk: its type and the payload octets as written."""
 
     type: int
@@ -147,8 +148,7 @@ class RawChunk:
 BodyItem = PageBatch | RawChunk
 
 
-@dataclass
-class PvTail:
+class PvTail(Struct):
     unmapped: list[int] = field(default_factory=list)
     vcpus: list[bytes] = field(default_factory=list)  # one context per online vCPU
     extended: list[bytes] = field(default_factory=list)  # 128 octets each, with extv
@@ -157,8 +157,7 @@ class PvTail:
     unmapped_count: int | None = None
 
 
-@dataclass
-class HvmTail:
+class HvmTail(Struct):
     magic_pfns: tuple[int, int, int] = (0, 0, 0)  # ioreq, bufioreq, store
     context: bytes = b""
     dm_signature: bytes = DM_RECORD_0002
@@ -166,14 +165,12 @@ class HvmTail:
     dm_length: int | None = None  # None: len(dm_data); unused for QemuDeviceModelRecord
 
 
-@dataclass
-class Checkpoint:
+class Checkpoint(Struct):
     body: list[BodyItem] = field(default_factory=list)
     tail: PvTail | HvmTail | None = None
 
 
-@dataclass
-class LegacyImage:
+class LegacyImage(Struct):
     width: Width = 64
     guest: Guest = "hvm"
     p2m_size: int = 0
@@ -233,8 +230,7 @@ def ext_xcnt_block(size: int) -> tuple[bytes, bytes]:
 # --- physmap (libxl's legacy toolstack record) ----------------------------------------
 
 
-@dataclass
-class PhysmapEntry:
+class PhysmapEntry(Struct):
     phys_offset: int
     start_addr: int
     size: int

@@ -11,10 +11,8 @@ raises ``ReadError`` (layer ``legacy``) where the framing is lost.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
 
+from .._slots import Struct, field
 from ..source import LegacyAmbiguous, ReadError, Source
 from .format import (
     DM_QEMU_TO_EOF,
@@ -29,12 +27,17 @@ from .format import (
     VCPU_SIZE_X86_32,
     VCPU_SIZE_X86_64,
     Chunk,
-    Guest,
-    Width,
     p2m_frame_count,
     word_fmt,
     word_size,
 )
+
+TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import BinaryIO, Protocol
+
+    from .format import Guest, Width
 
 #: How much of a pipe is buffered to tell the candidates apart.
 PROBE_MAX = 8 << 20
@@ -57,8 +60,7 @@ _LEVEL_OF_TOP = bytes((b >> 4) & 7 if (b >> 4) not in (0xD, 0xE, 0xF) else 0 for
 CANDIDATES: tuple[tuple[Width, Guest], ...] = ((64, "pv"), (64, "hvm"), (32, "pv"), (32, "hvm"))
 
 
-@dataclass
-class LegacyOptions:
+class LegacyOptions(Struct):
     width: Width | None = None
     guest: Guest | None = None
     want_pages: bool = False  # keep page contents and whole device-model data
@@ -69,8 +71,7 @@ class LegacyOptions:
 # --- events ----------------------------------------------------------------------------
 
 
-@dataclass
-class LegacyHeader:
+class LegacyHeader(Struct):
     offset: int
     width: Width
     guest: Guest
@@ -78,21 +79,18 @@ class LegacyHeader:
     how: str  # why this width and guest type
 
 
-@dataclass
-class LegacyExtInfo:
+class LegacyExtInfo(Struct):
     offset: int
     total: int
     blocks: list[tuple[int, bytes, bytes]]  # (offset, id, data)
 
 
-@dataclass
-class LegacyP2mFrames:
+class LegacyP2mFrames(Struct):
     offset: int
     frames: list[int]
 
 
-@dataclass
-class LegacyBatch:
+class LegacyBatch(Struct):
     offset: int
     index: int
     checkpoint: int
@@ -103,8 +101,7 @@ class LegacyBatch:
     raw: bytes = b""  # the pfn words as stored
 
 
-@dataclass
-class LegacyChunk:
+class LegacyChunk(Struct):
     offset: int
     index: int
     checkpoint: int
@@ -112,15 +109,13 @@ class LegacyChunk:
     payload: bytes
 
 
-@dataclass
-class LegacyBodyEnd:
+class LegacyBodyEnd(Struct):
     offset: int
     checkpoint: int
     compressed_body: bool
 
 
-@dataclass
-class LegacyVcpu:
+class LegacyVcpu(Struct):
     vcpu_id: int
     offset: int
     basic: bytes
@@ -128,8 +123,7 @@ class LegacyVcpu:
     xsave: bytes | None  # the per-vCPU XSAVE octets, its 16-octet header included
 
 
-@dataclass
-class LegacyPvTail:
+class LegacyPvTail(Struct):
     offset: int
     checkpoint: int
     unmapped_count: int
@@ -139,8 +133,7 @@ class LegacyPvTail:
     shared_info: bytes
 
 
-@dataclass
-class LegacyHvmTail:
+class LegacyHvmTail(Struct):
     offset: int
     checkpoint: int
     magic_pfns: tuple[int, int, int]
@@ -153,16 +146,14 @@ class LegacyHvmTail:
     dm_complete: bool = True
 
 
-@dataclass
-class LegacyEnd:
+class LegacyEnd(Struct):
     offset: int
     checkpoints: int
     last_checkpoint_seen: bool
     pt_levels: int | None  # 4, 3 or 2 for PV (None: no page tables seen); None for HVM
 
 
-@dataclass
-class LegacyTrailer:
+class LegacyTrailer(Struct):
     offset: int
     length: int
 
@@ -184,28 +175,29 @@ LegacyEvent = (
 # --- inputs ----------------------------------------------------------------------------
 
 
-class HostReader(Protocol):
-    """What the legacy reader needs of the reader it takes over from
-    (``xensave.reader.Reader``, which imports this module, not the other way round):
-    its source, the bytes it has read ahead, and its positioned take and skip."""
+if TYPE_CHECKING:
 
-    src: Source
-    _head: bytes
+    class HostReader(Protocol):
+        """What the legacy reader needs of the reader it takes over from
+        (``xensave.reader.Reader``, which imports this module, not the other way round):
+        its source, the bytes it has read ahead, and its positioned take and skip."""
 
-    def _take(self, n: int) -> bytes: ...
-    def _skip(self, n: int) -> int: ...
-    def _pos(self) -> int: ...
+        src: Source
+        _head: bytes
+
+        def _take(self, n: int) -> bytes: ...
+        def _skip(self, n: int) -> int: ...
+        def _pos(self) -> int: ...
+
+    class _In(Protocol):
+        def take(self, n: int) -> bytes: ...
+        def skip(self, n: int) -> int: ...
+        def pos(self) -> int: ...
+        def at_eof(self) -> bool: ...
 
 
 class _Exhausted(Exception):
     """A probe ran out of buffered bytes without finding a fault."""
-
-
-class _In(Protocol):
-    def take(self, n: int) -> bytes: ...
-    def skip(self, n: int) -> int: ...
-    def pos(self) -> int: ...
-    def at_eof(self) -> bool: ...
 
 
 class _ReaderIn:
@@ -286,8 +278,7 @@ class _SeekIn:
 # --- the parser ----------------------------------------------------------------------------
 
 
-@dataclass
-class _State:
+class _State(Struct):
     vcpus: list[int] = field(default_factory=lambda: [0])
     vcpu_size: int = 0
     extv: bool = False
@@ -556,8 +547,7 @@ def heuristic(head: bytes) -> tuple[list[tuple[Width, Guest]], str]:
     return [(32, "hvm"), (32, "pv"), (64, "hvm"), (64, "pv")], "octets 4-7 are a chunk type"
 
 
-@dataclass
-class _Probe:
+class _Probe(Struct):
     width: Width
     guest: Guest
     verdict: str  # complete | plausible | failed

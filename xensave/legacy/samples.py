@@ -29,14 +29,12 @@ from .format import (
     XTAB_FILLER,
     Checkpoint,
     Chunk,
-    Guest,
     HvmTail,
     LegacyImage,
     PageBatch,
     PhysmapEntry,
     PvTail,
     RawChunk,
-    Width,
     compress_page,
     compressed,
     encode_physmap,
@@ -51,6 +49,10 @@ from .format import (
     tsc_info,
     vcpu_info,
 )
+
+TYPE_CHECKING = False  # mypy reads this as true
+if TYPE_CHECKING:
+    from .format import Guest, Width
 
 LIBXL_OPT_LEGACY = 2
 
