@@ -232,11 +232,13 @@ def triage(report: dict) -> int:
         for name, r in sorted(disagree.items()):
             if name in known:
                 continue
-            home = manifest[name].get("replay_of", "")
+            home = manifest[name].get("replay_of", "") or manifest[name].get("wrap_of", "")
             if home in known and home in disagree and disagree[home]["outcome"] == r["outcome"]:
-                # a replay in another cell: the same recipe and declarations, and Xen
-                # disagrees with it as with the case it replays, for the same reason
+                # a replay in another cell, or a copy in another outer layer: the same
+                # recipe and declarations, and Xen disagrees with it as with the case it
+                # replays or wraps, for the same reason
                 known[home].entries.append((name, notes[home] or f"as {home}"))
+                known[name], notes[name] = known[home], notes[home]
                 continue
             found = classify(column, r, manifest[name], areas)
             if found is None:

@@ -1,0 +1,323 @@
+"""Every libxc and libxl rule inside every outer layer it declares (issue 17).
+
+A rule of the libxc layer can be broken in a bare libxc stream, or in one that a libxl
+stream, an xl file, a libvirt file or a XAPI image carries; a rule of the libxl layer in
+a bare libxl stream or inside the last three (``spec/rules.toml``, ``outer``). The
+recipes break each rule in bare streams; here, for each MUST rule and each outer layer
+it declares where no case breaks it yet, the rule's smallest breaking case (its *home*,
+an HVM one wherever the rule has one) is built again by its own recipe and the faulty
+stream put inside that outer layer: a libxl stream (the LIBXC_CONTEXT record before it,
+an HVM guest's emulator records and END after), an xl file (header and domain
+configuration around that), a libvirt file (header and domain XML), a XAPI image
+(xenopsd's metadata, the LIBXC section, an HVM guest's device model state,
+END_OF_IMAGE).
+
+The copy declares what its home declares, so its verdict is the home's; a libxl stream
+in a XAPI image also breaks XAPI-SEC-006 (xenopsd refuses a LIBXL section, a SHOULD
+rule: the verdict stays). Its restorability is the home's, derived the same way
+(framework.derive_restore) or, where the home's recipe declares it, the home's releases
+with the wrapper's own restore path added to the functions that decide it. The name is
+the home's with the outer layer for the layer and the home's layer before the slug
+(``n_libxc-v3_hvm_page-type-5`` in an xl file is ``n_xl-v3_hvm_libxc-page-type-5``),
+so it depends on the home case and the outer layer only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from xensave import samples
+from xensave.constants import LIBXL_IDENT, LibxlRecType
+from xensave.constants import XcRecType as X
+from xensave.model import Image, LibvirtFile, LibxcStream, LibxlStream, XapiImage, XlFile
+from xensave.reader import XapiKind
+from xensave.rules import Level, Rule
+from xensave.writer import to_bytes
+
+from .framework import (
+    Built,
+    Case,
+    Resolved,
+    Restore,
+    layers_of,
+    libxc_of,
+    resolve,
+    version_key,
+)
+from .wrappers import domain_xml, xapi_image
+
+#: The corpus version that added the wrapped copies.
+SINCE = "2.1.0"
+
+#: The outer layers each inner layer's stream is wrapped in (rules.OUTER's order).
+OUTERS: dict[str, tuple[str, ...]] = {
+    "libxc": ("libxl", "xl", "libvirt", "xapi"),
+    "libxl": ("xl", "libvirt", "xapi"),
+}
+
+#: The size budget: a rule that has no HVM case (its home is a PV stream, 29-37 KiB
+#: today) is wrapped in these outer layers only. A libxl stream is what an xl file and
+#: a libvirt file carry too, so it shows the libxl restore path's reading of the fault.
+PV_OUTERS: tuple[str, ...] = ("libxl",)
+PV_BUDGET = (
+    "the size budget: a rule with no HVM case has its PV home wrapped in a libxl stream "
+    "only (generators/corpus/wrapped.py, PV_OUTERS; a small PV stream is 29-37 KiB)"
+)
+
+#: The wrapper's own restore path, added to what decides a copy whose home's recipe
+#: declares its restorability (the releases stay the home's).
+PATH: dict[str, tuple[str, ...]] = {
+    "libxl": ("tools/libs/light/libxl_stream_read.c:libxl__stream_read_start",),
+    "xl": (
+        "tools/xl/xl_saverestore.c:main_restore",
+        "tools/libs/light/libxl_stream_read.c:libxl__stream_read_start",
+    ),
+    "libvirt": (
+        "libvirt:src/libxl/libxl_domain.c:libxlDomainSaveImageOpen",
+        "tools/libs/light/libxl_stream_read.c:libxl__stream_read_start",
+    ),
+    "xapi": ("xenopsd:xc/domain.ml:restore_common",),
+}
+#: xenopsd refuses a LIBXL section (SHOULD): a libxl stream in a XAPI image breaks it.
+XAPI_LIBXL = "XAPI-SEC-006"
+
+
+def _big_endian(stream: LibxcStream | LibxlStream) -> bool:
+    if isinstance(stream, LibxlStream):
+        return bool(stream.header.options & 1)
+    return stream.image_header is not None and stream.image_header.big_endian
+
+
+def _checkpointed(stream: LibxlStream) -> bool:
+    return any(
+        not isinstance(i, LibxcStream) and i.type == LibxlRecType.CHECKPOINT_END
+        for i in stream.items
+    )
+
+
+def inner_of(image: Image, layer: str) -> LibxcStream | LibxlStream | None:
+    """The stream of ``layer`` ("libxc", "libxl") an image is or carries."""
+    if layer == "libxc":
+        return libxc_of(image)
+    if isinstance(image, LibxlStream):
+        return image
+    if isinstance(image, XlFile | LibvirtFile):
+        return image.payload if isinstance(image.payload, LibxlStream) else None
+    if isinstance(image, XapiImage):
+        return next((s.body for s in image.sections if isinstance(s.body, LibxlStream)), None)
+    return None
+
+
+def enclose(inner: LibxcStream | LibxlStream, outer: str, guest: str, version: int) -> Image:
+    """``inner`` in a small valid image of ``outer`` for the guest and libxc version.
+    Octets after a libxl stream's END (its ``trailer``) end an xl or libvirt file."""
+    big = _big_endian(inner)
+    trailer = inner.trailer
+    if trailer and (isinstance(inner, LibxcStream) or outer != "xl"):
+        # after a libxc stream's END comes the libxl stream's next record, after a libxl
+        # stream's END in a libvirt file the libvirt rule's octets (LVF-STR-004), in a
+        # XAPI image the next section header
+        raise ValueError("octets after the stream's END have no place in the wrapper")
+    if isinstance(inner, LibxcStream) and any(r.type == X.CHECKPOINT for r in inner.records):
+        # libxc hands a checkpointed stream back to libxl at each CHECKPOINT: libxl's
+        # checkpoint records must follow, which the home does not have
+        raise ValueError("a checkpointed libxc stream needs libxl's checkpoint records")
+    if isinstance(inner, LibxlStream) and inner.header.ident != LIBXL_IDENT:
+        # an xl, libvirt or XAPI reader finds no libxl stream: the wrapper's nesting rule
+        raise ValueError("a libxl stream without its ident is the wrapper's fault")
+    if outer == "xapi" and isinstance(inner, LibxlStream) and _checkpointed(inner):
+        raise ValueError("xenopsd reads no checkpointed libxl stream")
+    if outer == "xapi":
+        kind = XapiKind.LIBXC if isinstance(inner, LibxcStream) else XapiKind.LIBXL
+        x = xapi_image(guest, version, kind=kind)
+        x.sections[1].body = inner
+        return x
+    if isinstance(inner, LibxcStream):
+        stream = samples.build(guest, version, "libxl", big, small=True, vcpus=1)
+        assert isinstance(stream, LibxlStream)
+        at = next(i for i, it in enumerate(stream.items) if isinstance(it, LibxcStream))
+        stream.items[at] = inner
+    else:
+        stream = replace(inner, trailer=b"")
+    if outer == "libxl":
+        return stream
+    if outer == "xl":
+        return XlFile(stream, config=samples.domain_config(guest), big_endian=big, trailer=trailer)
+    if outer == "libvirt":
+        return LibvirtFile(stream, domain_xml(guest), big_endian=big, trailer=trailer)
+    raise ValueError(f"no outer layer {outer!r}")
+
+
+def wrap(built: Built, layer: str, outer: str, guest: str, version: int) -> tuple[Built, int]:
+    """The home's stream of ``layer`` inside ``outer``, and the offset of the stream's
+    first octet in it.
+
+    Where the recipe's bytes are not its model written out (a bare stream's recipe
+    only), they take the stream's place and the wrapper goes on after them. ValueError
+    where the home's fault has no place inside the wrapper: a stream cut short (a reader
+    then meets the wrapper's own nesting fault first), octets after its END, a
+    checkpointed stream."""
+    inner = inner_of(built.image, layer)
+    if inner is None:
+        raise ValueError(f"no {layer} stream in the image")
+    if inner is not built.image:  # a stream another wrapper carries: its fault in it
+        if built.data is not None:
+            raise ValueError("the recipe's octets are not its model's: no stream to take")
+        base = samples.build(guest, version, layer, _big_endian(inner), small=True, vcpus=1)
+        if to_bytes(replace(inner, trailer=b"")) == to_bytes(base):
+            raise ValueError("the stream is valid: the fault is in the wrapper around it")
+    image = enclose(inner, outer, guest, version)
+    whole = to_bytes(image)
+    mine = to_bytes(replace(inner, trailer=b""))
+    at = whole.find(mine)
+    if at < 0:
+        raise ValueError("the stream is not written whole inside the wrapper")
+    data = built.data
+    if data is None:
+        return Built(image), at
+    if len(data) < len(mine) and mine.startswith(data):
+        # a reader meets a wrapper whose stream is cut short: the wrapper's nesting rule
+        # (XL-NEST-001, XLF-NEST-001, LVF-STR-002, XAPI-STR-001) is what it breaks
+        raise ValueError("a stream cut short in a wrapper is the wrapper's fault")
+    if len(data) > len(mine) and data.startswith(mine):
+        raise ValueError("octets appended after the stream have no place in the wrapper")
+    return Built(image, whole[:at] + data + whole[at + len(mine) :]), at
+
+
+def copy_case(home: Resolved, layer: str, outer: str) -> Case:
+    """The home's recipe and declarations, its ``layer`` stream wrapped in ``outer``."""
+    case = home.case
+    assert home.guest is not None and home.version is not None
+    guest, version = home.guest, home.version
+    built = case.build()
+    inner = inner_of(built.image, layer)
+    assert inner is not None
+    breaks = case.breaks
+    if outer == "xapi" and layer == "libxl":
+        breaks = (*breaks, XAPI_LIBXL)
+    restore = case.restore
+    if restore is not None:
+        releases = "none" if XAPI_LIBXL in breaks else restore.releases
+        by = tuple(dict.fromkeys((*restore.by, *PATH[outer])))
+        restore = Restore(releases, by)
+    # the model's layers, or where the recipe's octets stand for it, what it declares
+    inside = layers_of(inner) if built.data is None else list(case.layers or home.layers)
+    between = ["libxl"] if outer in ("xl", "libvirt") and layer == "libxc" else []
+
+    def build() -> Built:
+        return wrap(case.build(), layer, outer, guest, version)[0]
+
+    tags = set(case.tags) | {"nesting"} | ({outer} & {"libvirt", "xapi"})
+    return replace(
+        case,
+        slug=f"{layer}-{case.slug}",
+        builder=build,
+        args=(),
+        description=f"{case.description} (in {_IN[outer]})",
+        tags=tuple(sorted(tags)),
+        breaks=breaks,
+        guest=guest,
+        version=version,
+        profile=home.profile,
+        layers=(outer, *between, *inside),
+        restore=restore,
+        replay=None,
+        replay_of="",
+        wrap_of=home.name,
+        since=SINCE,
+        fault_offset=None,
+    )
+
+
+_IN = {
+    "libxl": "a libxl stream",
+    "xl": "an xl save file",
+    "libvirt": "a libvirt save file",
+    "xapi": "a XAPI image",
+}
+
+
+def _failing(r: Resolved) -> bool:
+    return r.verdict.prefix in ("n", "i")
+
+
+def homes_for(rid: str, rules: dict[str, Rule], resolved: list[Resolved]) -> list[Resolved]:
+    """The cases that break the rule and no rule outside its layer, the preferred first:
+    an HVM case, a bare stream of the rule's layer, the oldest recipe (so a recipe added
+    later displaces no copy), the smallest image, then by name."""
+    layer = str(rules[rid].layer)
+    homes = [
+        r
+        for r in resolved
+        if _failing(r)
+        and rid in r.rules
+        and all(str(rules[x].layer) == layer for x in r.rules)
+        and not r.case.wrap_of
+        and r.guest is not None
+        and r.version is not None
+    ]
+    return sorted(
+        homes,
+        key=lambda r: (
+            r.guest != "hvm",
+            r.layer != layer,
+            version_key(r.case.since),
+            len(r.data),
+            r.name,
+        ),
+    )
+
+
+def copies(
+    resolved: list[Resolved],
+    rules: dict[str, Rule],
+    faults: Callable[[list[Resolved]], dict[str, int | None]],
+) -> list[Resolved]:
+    """One wrapped copy for each MUST rule of the libxc and libxl layers and each outer
+    layer it declares where no case breaks it (a PV home: PV_OUTERS only)."""
+    have: dict[str, set[str]] = {}
+    for r in resolved:
+        if _failing(r):
+            for rid in r.rules:
+                have.setdefault(rid, set()).add(r.layer)
+    made: dict[str, Resolved] = {}
+    shifts: dict[str, tuple[Resolved, int]] = {}
+    for rid in sorted(rules):
+        rule = rules[rid]
+        inner = str(rule.layer)
+        if rule.level != Level.MUST or rule.subject != "image" or inner not in OUTERS:
+            continue
+        for outer in OUTERS[inner]:
+            if outer not in rule.outer or outer in have.get(rid, set()):
+                continue
+            for home in homes_for(rid, rules, resolved):
+                if home.guest != "hvm" and outer not in PV_OUTERS:
+                    continue
+                if outer in home.layers:
+                    continue
+                try:
+                    built = home.case.build()
+                    shift = wrap(built, inner, outer, home.guest or "", home.version or 0)[1]
+                    stream = inner_of(built.image, inner)
+                    assert stream is not None
+                    if stream is not built.image:  # the stream inside the home's wrapper
+                        shift -= home.data.find(to_bytes(replace(stream, trailer=b"")))
+                except ValueError:
+                    continue  # the home's fault has no place in a wrapper
+                r = made.get(f"{home.name}:{outer}") or resolve(
+                    copy_case(home, inner, outer), rules
+                )
+                made[f"{home.name}:{outer}"] = r
+                shifts[r.name] = (home, shift)
+                for covered in r.rules:
+                    have.setdefault(covered, set()).add(outer)
+                break
+    out = sorted(made.values(), key=lambda r: r.name)
+    at_home = faults([home for home, _ in shifts.values()])
+    for r in out:
+        home, shift = shifts[r.name]
+        offset = at_home.get(home.name)
+        if offset is not None:
+            r.case = replace(r.case, fault_offset=offset + shift)
+    return out
