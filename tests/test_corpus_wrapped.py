@@ -18,6 +18,8 @@ from xensave.rules import load_rules
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"
 RULES = load_rules()
+#: A libxc CHECKPOINT record (type 0x0E, no body), little-endian.
+CHECKPOINT = bytes([0x0E]) + bytes(7)
 #: What each outer layer carries, outermost first, around the inner stream's layers.
 AROUND = {"libxl": ("libxl",), "xl": ("xl", "libxl"), "libvirt": ("libvirt", "libxl")}
 
@@ -77,10 +79,22 @@ def test_a_copy_carries_its_homes_faulty_stream(name: str) -> None:
     rebuilt one. (A home that is itself wrapped has its stream inside its file.)"""
     c = manifest()[name]
     home = manifest()[c["wrap_of"]]
-    assert data(home) in data(c)
-    if c["fault_offset"] is not None and home["fault_offset"] is not None:
-        at = data(c).index(data(home))
-        assert c["fault_offset"] == at + home["fault_offset"]
+    pieces = [data(home)]
+    if "checkpointed" in home["tags"] and data(home) not in data(c):
+        # libxl carries a checkpointed libxc stream in pieces, one per checkpoint, its
+        # own records between them: cut the home after each (aligned) CHECKPOINT record
+        octets, cut = data(home), [0]
+        cut += [k + 8 for k in range(0, len(octets), 8) if octets[k : k + 8] == CHECKPOINT]
+        pieces = [octets[a:b] for a, b in zip(cut, [*cut[1:], len(octets)], strict=True)]
+        pieces = [p for p in pieces if p]
+        assert len(pieces) > 1
+    at, where = 0, []
+    for piece in pieces:
+        at = data(c).index(piece, at)
+        where.append(at)
+        at += len(piece)
+    if c["fault_offset"] is not None and home["fault_offset"] is not None and len(pieces) == 1:
+        assert c["fault_offset"] == where[0] + home["fault_offset"]
 
 
 def test_one_copy_per_home_and_outer_layer() -> None:
