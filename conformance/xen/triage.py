@@ -185,6 +185,9 @@ def _classify(
     wrong_accept = result["expected"] == "reject" and result["answer"] == "accept"
     if column.startswith("xen-4.17-restore") and wrong_accept and "XC-END-002" in case["rules"]:
         return REMUS
+    if column.startswith("xen-4.17-restore") and wrong_accept and "XAPI-SEC-006" in case["rules"]:
+        # a libxl stream in a XAPI image: xenopsd refuses the LIBXL section itself
+        return LAYERS["xenopsd:"]
     if column.startswith("xen-4.17-restore") and wrong_accept:
         for fn in case.get("restore_decided_by", []):
             for prefix, header in LAYERS.items():
