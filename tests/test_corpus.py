@@ -167,7 +167,9 @@ def test_manifest_shape_without_jsonschema() -> None:
     ]
     names = {c["name"] for c in cases()}
     for c in cases():
-        optional = [k for k in ("legacy_guest", "toolstack", "replay_of", "only_here") if k in c]
+        optional = [
+            k for k in ("legacy_guest", "toolstack", "replay_of", "wrap_of", "only_here") if k in c
+        ]
         assert list(c) == keys + optional, c["name"]
         if "replay_of" in c:  # the same recipe and declarations as the case it replays
             home = next(h for h in cases() if h["name"] == c["replay_of"])
@@ -579,7 +581,7 @@ def test_an_added_recipe_displaces_no_replay() -> None:
     from dataclasses import replace
 
     resolved = built()
-    homes = [r for r in resolved if not r.case.replay_of]
+    homes = [r for r in resolved if not r.case.replay_of and not r.case.wrap_of]
     kept = [r for r in resolved if r.case.replay_of]
     old = kept[0]
     newer = replace(old, name=old.name + "-newer", data=b"", case=replace(old.case, since="9.0.0"))

@@ -124,7 +124,14 @@ def test_the_docs_page_shows_every_rule_and_the_gaps() -> None:
     assert rows and all(ln.count("|") == 2 + len(OUTER) for ln in rows)
     row = next(ln for ln in rows if ln.startswith("| XC-PAGE-005 |")).split(" | ")
     assert "**!**" not in row[1 + OUTER.index("xapi")]  # its XAPI-wrapped case
-    assert "**!**" in row[1 + OUTER.index("libxl")] and "- pending: " in layers
+    assert "**!**" not in row[1 + OUTER.index("libxl")]  # a wrapped copy
+    # a PV-only rule: its PV home's copies in every outer layer
+    row = next(ln for ln in rows if ln.startswith("| XC-PVI-001 |")).split(" | ")
+    for outer in ("libxl", "xl", "libvirt", "xapi"):
+        assert "**!**" not in row[1 + OUTER.index(outer)], outer
+    # a checkpoint rule: no XAPI copy (a XAPI section's stream ends at END), pending
+    row = next(ln for ln in rows if ln.startswith("| XC-CKPT-001 |")).split(" | ")
+    assert "**!**" in row[1 + OUTER.index("xapi")] and "- pending: " in layers
     image = [r for r in load_rules().values() if r.subject == "image"]
     for r in image:
         assert f"| {r.id} | {r.level} |" in page, r.id

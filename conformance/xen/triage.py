@@ -185,6 +185,9 @@ def _classify(
     wrong_accept = result["expected"] == "reject" and result["answer"] == "accept"
     if column.startswith("xen-4.17-restore") and wrong_accept and "XC-END-002" in case["rules"]:
         return REMUS
+    if column.startswith("xen-4.17-restore") and wrong_accept and "XAPI-SEC-006" in case["rules"]:
+        # a libxl stream in a XAPI image: xenopsd refuses the LIBXL section itself
+        return LAYERS["xenopsd:"]
     if column.startswith("xen-4.17-restore") and wrong_accept:
         for fn in case.get("restore_decided_by", []):
             for prefix, header in LAYERS.items():
@@ -232,11 +235,13 @@ def triage(report: dict) -> int:
         for name, r in sorted(disagree.items()):
             if name in known:
                 continue
-            home = manifest[name].get("replay_of", "")
+            home = manifest[name].get("replay_of", "") or manifest[name].get("wrap_of", "")
             if home in known and home in disagree and disagree[home]["outcome"] == r["outcome"]:
-                # a replay in another cell: the same recipe and declarations, and Xen
-                # disagrees with it as with the case it replays, for the same reason
+                # a replay in another cell, or a copy in another outer layer: the same
+                # recipe and declarations, and Xen disagrees with it as with the case it
+                # replays or wraps, for the same reason
                 known[home].entries.append((name, notes[home] or f"as {home}"))
+                known[name], notes[name] = known[home], notes[home]
                 continue
             found = classify(column, r, manifest[name], areas)
             if found is None:

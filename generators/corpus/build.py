@@ -15,7 +15,7 @@ from xensave import samples
 from xensave.rules import load_rules
 from xensave.writer import to_bytes
 
-from .framework import REGISTRY, ROOT, Resolved, replays, resolve
+from .framework import REGISTRY, ROOT, Resolved, replays, resolve, version_key
 from .policy import TAGS
 from .schema import schema
 
@@ -69,11 +69,14 @@ def cases() -> list[Resolved]:
     """Every case, resolved and sorted by name."""
     for m in MODULES:
         importlib.import_module(f"{__package__}.{m}")
+    from . import wrapped  # after the recipe modules: it reads their registrations
+
     rules = load_rules()
     out = [resolve(c, rules) for c in REGISTRY]
     taken = {r.name for r in out}
     candidates = [r for home in out for r in replays(home, taken, rules)]
     out += select(out, candidates)
+    out += wrapped.copies(out, rules, fault_offsets)
     names: dict[str, str] = {}
     for r in out:
         if r.name in names:
@@ -142,15 +145,6 @@ def _published() -> set[str]:
         ) from e
 
 
-def version_key(version: str) -> tuple[int, int, int]:
-    """``MAJOR.MINOR.PATCH`` as a tuple that sorts; ValueError for anything else."""
-    parts = version.split(".")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise ValueError(f"corpus version {version!r} is not MAJOR.MINOR.PATCH")
-    major, minor, patch = (int(p) for p in parts)
-    return major, minor, patch
-
-
 def fault_offsets(resolved: list[Resolved]) -> dict[str, int | None]:
     """Where each case's fault is, for readers of the case (the docs show the octets
     around it): the offset its recipe declares (``fault_offset=``), else the first octet
@@ -207,7 +201,13 @@ def render(resolved: list[Resolved]) -> dict[str, bytes]:
         files[path] = r.data
         entry = r.entry(hashlib.sha256(r.data).hexdigest())
         entry["fault_offset"] = faults[r.name]
-        for key in ("legacy_guest", "toolstack", "replay_of", "only_here"):  # optional, last
+        for key in (
+            "legacy_guest",
+            "toolstack",
+            "replay_of",
+            "wrap_of",
+            "only_here",
+        ):  # optional, last
             if key in entry:
                 entry[key] = entry.pop(key)
         entries.append(entry)

@@ -135,6 +135,7 @@ class Case:
     legacy: tuple[str, int] | None = None  # a legacy stream's guest kind and toolstack
     replay: tuple[tuple[str, int], tuple[str, int]] | None = None  # (home, cell)
     replay_of: str = ""  # the home case's name, for a replay
+    wrap_of: str = ""  # the home case's name, for a copy wrapped in an outer layer
     since: str = FIRST_VERSION  # the corpus version that added the case
     fault_offset: int | None = None  # None: where it first differs from its base (build.py)
 
@@ -460,6 +461,8 @@ class Resolved:
             out["legacy_guest"], out["toolstack"] = self.case.legacy
         if self.case.replay_of:
             out["replay_of"] = self.case.replay_of
+        if self.case.wrap_of:
+            out["wrap_of"] = self.case.wrap_of
         if self.only_here:
             out["only_here"] = self.only_here
         return out
@@ -485,6 +488,15 @@ class Resolved:
             "recipe": self.case.recipe,
             "since": self.case.since,
         }
+
+
+def version_key(version: str) -> tuple[int, int, int]:
+    """``MAJOR.MINOR.PATCH`` as a tuple that sorts; ValueError for anything else."""
+    parts = version.split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(f"corpus version {version!r} is not MAJOR.MINOR.PATCH")
+    major, minor, patch = (int(p) for p in parts)
+    return major, minor, patch
 
 
 def _unique(seq: Iterator[str] | list[str] | tuple[str, ...]) -> list[str]:

@@ -155,6 +155,14 @@ def schema() -> dict[str, object]:
                 "type": "string",
                 "pattern": NAME,
             },
+            "wrap_of": {
+                "description": "For a copy of a case with its faulty stream wrapped in "
+                "another outer layer (a libxl stream, an xl, libvirt or XAPI file): the name "
+                "of the case whose recipe built the stream. Same declarations, so the same "
+                "verdict.",
+                "type": "string",
+                "pattern": NAME,
+            },
             "only_here": {
                 "description": "Why this breaking case is not replayed in every other cell "
                 "its rules apply to (the change has no place there, or the recipe builds "
