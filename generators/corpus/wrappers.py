@@ -6,7 +6,6 @@ inside them; the others break one rule of the wrappers themselves (spec/wrappers
 
 from __future__ import annotations
 
-import itertools
 import struct
 
 from xensave import samples
@@ -23,18 +22,6 @@ from .valid import XC, XC_HVM, XC_PV, XC_V3, exercised
 from .xl_file import legacy_hvm_stream
 
 K = XapiKind
-
-#: The size budget (issue 17): a small PV stream is 32 KiB, so a wrapper recipe is
-#: replayed in the HVM v2 cell and in one PV cell, the PV cells taken in turn, rather
-#: than in all five. (coverage.PENDING lists the cells this leaves.)
-_PV_CELLS = (("x86_32-pv", 2), ("x86_64-pv", 3), ("x86_32-pv", 3), ("x86_64-pv", 2))
-_turn = itertools.count()
-BUDGET = "the size budget: replayed in the HVM v2 cell and one PV cell (the PV cells in turn)"
-
-
-def _budget() -> tuple[tuple[str, int], ...]:
-    return (("hvm", 2), _PV_CELLS[next(_turn) % len(_PV_CELLS)])
-
 
 #: The MUST rules of the libvirt file that every valid one exercises.
 LVF = (
@@ -239,8 +226,6 @@ def in_xapi_page_type_7() -> XapiImage:
     "the libvirt magic's thirteenth octet is 'X' instead of the NUL",
     tags=("libvirt", "magic"),
     breaks=("LVF-HDR-001",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def libvirt_magic() -> LibvirtFile:
@@ -267,8 +252,6 @@ def libvirt_header_truncated() -> Built:
     tags=("libvirt", "version", "off-by-one"),
     args=(3,),
     breaks=("LVF-HDR-003",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 @recipe(
@@ -277,8 +260,6 @@ def libvirt_header_truncated() -> Built:
     tags=("libvirt", "version", "off-by-one"),
     args=(0,),
     breaks=("LVF-HDR-003",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def libvirt_version(version: int) -> LibvirtFile:
@@ -306,8 +287,6 @@ def libvirt_big_endian() -> LibvirtFile:
     tags=("libvirt", "reserved-bits"),
     breaks=("LVF-HDR-005",),
     permits=("LVF-HDR-006",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def libvirt_unused_nonzero() -> LibvirtFile:
@@ -321,8 +300,6 @@ def libvirt_unused_nonzero() -> LibvirtFile:
     "xml_len is 0: no domain XML, the libxl stream follows the header directly",
     tags=("libvirt", "domain-xml"),
     breaks=("LVF-XML-001",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def libvirt_xml_len_zero() -> LibvirtFile:
@@ -336,8 +313,6 @@ def libvirt_xml_len_zero() -> LibvirtFile:
     "xml_len claims one octet more than the whole rest of the file",
     tags=("libvirt", "domain-xml", "declared-only"),
     breaks=("LVF-XML-002",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def libvirt_xml_beyond_file() -> LibvirtFile:
@@ -351,8 +326,6 @@ def libvirt_xml_beyond_file() -> LibvirtFile:
     "the domain XML does not end with NUL (xml_len counts only the text)",
     tags=("libvirt", "domain-xml"),
     breaks=("LVF-XML-003",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def libvirt_xml_without_nul() -> LibvirtFile:
@@ -366,8 +339,6 @@ def libvirt_xml_without_nul() -> LibvirtFile:
     "a NUL in the middle of the domain XML cuts the document short",
     tags=("libvirt", "domain-xml"),
     breaks=("LVF-XML-004",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def libvirt_xml_inner_nul() -> LibvirtFile:
@@ -382,8 +353,6 @@ def libvirt_xml_inner_nul() -> LibvirtFile:
     "the XML is a well-formed libvirt network definition, not a domain definition",
     tags=("libvirt", "domain-xml"),
     breaks=("LVF-XML-004",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def libvirt_xml_not_a_domain() -> LibvirtFile:
@@ -425,8 +394,6 @@ def libvirt_no_libxl_stream() -> LibvirtFile:
     tags=("libvirt", "nesting", "big-endian"),
     breaks=("LVF-STR-003",),
     permits=("XL-HDR-004", "XC-HDR-006"),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def libvirt_byte_order_mismatch() -> LibvirtFile:
@@ -441,8 +408,6 @@ def libvirt_byte_order_mismatch() -> LibvirtFile:
     "16 octets follow the libxl END record at the end of the libvirt file",
     tags=("libvirt", "trailing-data"),
     breaks=("LVF-STR-004",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def libvirt_trailing_data() -> LibvirtFile:
@@ -459,8 +424,6 @@ def libvirt_trailing_data() -> LibvirtFile:
     "the XAPI signature ends in a carriage return instead of the newline",
     tags=("xapi", "magic"),
     breaks=("XAPI-HDR-001",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def xapi_signature() -> XapiImage:
@@ -474,8 +437,6 @@ def xapi_signature() -> XapiImage:
     "the image ends 5 octets into the END_OF_IMAGE section header",
     tags=("xapi", "section-framing", "truncated"),
     breaks=("XAPI-SEC-001",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def xapi_section_header_truncated() -> Built:
@@ -488,8 +449,6 @@ def xapi_section_header_truncated() -> Built:
     "a section of type 0x0F20, which xenopsd does not define, before END_OF_IMAGE",
     tags=("xapi", "section-framing", "unknown-record"),
     breaks=("XAPI-SEC-002",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def xapi_unknown_section() -> XapiImage:
@@ -503,8 +462,6 @@ def xapi_unknown_section() -> XapiImage:
     "the XENOPS section's length claims 1 MiB, more than the whole image",
     tags=("xapi", "section-framing", "declared-only"),
     breaks=("XAPI-SEC-003",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def xapi_xenops_beyond_file() -> XapiImage:
@@ -519,8 +476,6 @@ def xapi_xenops_beyond_file() -> XapiImage:
     tags=("xapi", "section-framing", "reserved-bits"),
     breaks=("XAPI-SEC-004",),
     permits=("XAPI-SEC-005",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def xapi_libxc_length_nonzero() -> XapiImage:
@@ -572,8 +527,6 @@ def xapi_libxc_section_without_stream() -> XapiImage:
     "two LIBXC sections, each with a whole libxc stream",
     tags=("xapi", "duplicate-record"),
     breaks=("XAPI-STR-002",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def xapi_two_memory_sections() -> XapiImage:
@@ -633,8 +586,6 @@ def xapi_demu() -> XapiImage:
     "the image ends after the device model's state, without an END_OF_IMAGE section",
     tags=("xapi", "missing-record", "truncated"),
     breaks=("XAPI-END-001",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def xapi_without_end_of_image() -> XapiImage:
@@ -648,8 +599,6 @@ def xapi_without_end_of_image() -> XapiImage:
     "16 octets follow the END_OF_IMAGE section header",
     tags=("xapi", "trailing-data"),
     breaks=("XAPI-END-002",),
-    replay_in=_budget(),
-    replay_in_why=BUDGET,
     replay_since="2.0.0",
 )
 def xapi_trailing_data() -> XapiImage:
