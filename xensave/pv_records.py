@@ -297,8 +297,10 @@ def _start_info_words(state: PvRestoreState, pfn: int) -> tuple[int, int] | None
     if state.read is None:
         return words
     at = state.contents_at.get(pfn)
-    if at is None or not at[0]:
+    if at is None:
         return words  # not sent in a record read by offset: whatever was kept
+    if not at[0]:
+        return 0, 0  # among pages seen but not itself: what kept words would say
     w = state.width
     store_at, console_at = START_INFO_FIELDS[w]
     raw = state.read(at[0] + store_at, console_at + w - store_at)
