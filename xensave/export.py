@@ -326,9 +326,12 @@ def export(
     dst: AtomicOutput | None = None
     try:
         src.open()
-        reading = _reading(progress, "exporting: reading: ", src.f)
-        if kind == "raw" and src.spool is not None:
-            # a pipe: each page spliced straight to its place in OUT as it is read
+        # from a pipe, export raw splices each page straight to its place in OUT as it
+        # reads it: reading IN is writing OUT (the progress says so, counting IN's bytes)
+        direct = kind == "raw" and src.spool is not None
+        label = "exporting: writing: " if direct else "exporting: reading: "
+        reading = _reading(progress, label, src.f)
+        if direct:
             dst = AtomicOutput(out, force, sync)
             sync_as_written = Writeback(dst.fd) if dst.sync else None
             placer = Placer(dst.fd, OFF_MAX if force else BIG_OUTPUT, sync_as_written)
