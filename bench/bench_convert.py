@@ -83,6 +83,11 @@ def timed(cmd: list[str]) -> tuple[float, int]:
     return dt, max(before, after)
 
 
+def _load() -> str:
+    """The machine's load average: ratios from a loaded machine say less."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=1024, help="MiB of guest pages (1024)")
@@ -109,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             "convert --align-pages": [],
         }
         rss = 0
+        load0 = _load()
         for _ in range(a.runs):  # alternate, so drift hits every command alike
             for name, cmd, made in (
                 ("cp", ["cp", str(src), copy], copy),
@@ -124,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                 os.unlink(made)
         mbs = {k: size / statistics.median(v) / 1e6 for k, v in times.items()}
         print(f"image: {size} octets ({a.size} MiB of pages), {a.runs} runs each, median")
+        print(f"load average (1, 5, 15 min) before: {load0}, after: {_load()}")
         for k, v in times.items():
             runs = " ".join(f"{t:.2f}" for t in v)
             print(f"  {k:22} {statistics.median(v):6.3f} s  {mbs[k]:6.0f} MB/s   ({runs})")

@@ -75,6 +75,7 @@ def measure(img: Path, tmp: Path, runs: int, aligned: Path | None = None) -> dic
         cmds["export raw (aligned)"] = ([*xs, "raw", "-q", str(aligned), str(out)], None)
         cmds["export elf (aligned)"] = ([*xs, "elf", "-q", str(aligned), str(out)], None)
     res: dict[str, list[Run]] = {k: [] for k in cmds}
+    print("load average (1, 5, 15 min) before:", " ".join(f"{x:.1f}" for x in os.getloadavg()))
     for _ in range(runs):  # alternate, so that drift hits every command alike
         for name, (cmd, feed) in cmds.items():
             if out.exists():
@@ -85,6 +86,7 @@ def measure(img: Path, tmp: Path, runs: int, aligned: Path | None = None) -> dic
             res[name].append(r)
     if out.exists():
         out.unlink()
+    print("load average (1, 5, 15 min) after:", " ".join(f"{x:.1f}" for x in os.getloadavg()))
     return res
 
 

@@ -308,6 +308,7 @@ def _run(
 ) -> Report:
     c = _Checker()
     c.read_options = reader.opts if reader is not None else None
+    c.page_reader = _page_reader(reader)
     it: Iterator[Event] = iter(events)
     try:
         for ev in it:
@@ -335,6 +336,23 @@ def _run(
     if progress is not None:
         progress(bytes_read)
     return Report(c.finish(), layer, bytes_read)
+
+
+def _page_reader(reader: Reader | None) -> Callable[[int, int], bytes] | None:
+    """``os.pread`` on the image when it is a regular file the reader's offsets are
+    file offsets of (the PV page checks then read only the pages they judge)."""
+    import os
+    import stat
+
+    if reader is None or reader.src.size is None or reader.opts.want_pages:
+        return None
+    try:
+        fd = reader.src.f.fileno()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return lambda offset, n: os.pread(fd, n, offset)
 
 
 def check_stream(

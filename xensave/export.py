@@ -1,7 +1,8 @@
 """Export guest memory: ``xensave export raw|elf IN OUT`` and ``xensave pages IN --pfn``.
 
 The command: it opens the input (a pipe is spooled to a temporary file next to the
-output first, a legacy image converted there), builds the page index
+output first, a legacy image converted there; ``export raw`` from a pipe instead
+splices each page straight to its place in the output as it reads it), builds the page index
 (:mod:`xensave.page_index`, registers from :mod:`xensave.vcpu_regs`) and writes the
 raw image or the ELF core (:mod:`xensave.elf_core`).
 
@@ -27,7 +28,16 @@ from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID
 from .constants import PAGE_DATA_PFN_MASK
 from .elf_core import PR_REGS, elf_layout, vcpu_notes, write_elf
 from .outputs import OutputError, check_output, create_temp, install, remove_temp
-from .page_index import COPY_CHUNK, ExportError, Index, build_index, fmt_ranges, gaps, replay
+from .page_index import (
+    COPY_CHUNK,
+    ExportError,
+    Index,
+    Placer,
+    build_index,
+    fmt_ranges,
+    gaps,
+    replay,
+)
 from .vcpu_regs import Vcpu, hvm_context_cpus, hvm_cpu_regs, pv_regs
 
 if TYPE_CHECKING:
@@ -316,22 +326,36 @@ def export(
     dst: AtomicOutput | None = None
     try:
         src.open()
-        reading = _reading(progress, "exporting: reading: ", src.f)
-        idx = build_index(src.f, src.spool, name=src.name, progress=reading)
-        if src.spool is not None:
-            src.spool.flush()
-        ranges = idx.ranges()
-        if kind == "raw":
-            _check_size(out, ranges[-1][1] * idx.page_size if ranges else 0, force)
-        dst = AtomicOutput(out, force, sync)
-        total = sum(e - s for s, e in ranges) * idx.page_size
-        wb = _observer(
-            progress, "exporting: writing: ", total, Writeback(dst.fd) if dst.sync else None
-        )
-        if kind == "raw":
-            size = _write_raw(idx, ranges, src.src_fd, dst.fd, wb)
+        # from a pipe, export raw splices each page straight to its place in OUT as it
+        # reads it: reading IN is writing OUT (the progress says so, counting IN's bytes)
+        direct = kind == "raw" and src.spool is not None
+        label = "exporting: writing: " if direct else "exporting: reading: "
+        reading = _reading(progress, label, src.f)
+        if direct:
+            dst = AtomicOutput(out, force, sync)
+            sync_as_written = Writeback(dst.fd) if dst.sync else None
+            placer = Placer(dst.fd, OFF_MAX if force else BIG_OUTPUT, sync_as_written)
+            idx = build_index(src.f, None, name=src.name, progress=reading, direct=placer)
+            ranges = idx.ranges()
+            size = ranges[-1][1] * idx.page_size if ranges else 0
+            _check_size(out, size, force)
+            os.ftruncate(dst.fd, size)
         else:
-            size = write_elf(idx, ranges, src.src_fd, dst.fd, wb)
+            idx = build_index(src.f, src.spool, name=src.name, progress=reading)
+            if src.spool is not None:
+                src.spool.flush()
+            ranges = idx.ranges()
+            if kind == "raw":
+                _check_size(out, ranges[-1][1] * idx.page_size if ranges else 0, force)
+            dst = AtomicOutput(out, force, sync)
+            total = sum(e - s for s, e in ranges) * idx.page_size
+            wb = _observer(
+                progress, "exporting: writing: ", total, Writeback(dst.fd) if dst.sync else None
+            )
+            if kind == "raw":
+                size = _write_raw(idx, ranges, src.src_fd, dst.fd, wb)
+            else:
+                size = write_elf(idx, ranges, src.src_fd, dst.fd, wb)
         dst.commit()
     except OSError as e:
         raise ExportError(f"{_shown(e, out)}: {e.strerror or e}") from e

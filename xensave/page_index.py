@@ -98,19 +98,30 @@ def build_index(
     want: Callable[[int, int], bool] | None = None,
     name: str = "IN",
     progress: Callable[[int], None] | None = None,
+    direct: Placer | None = None,
 ) -> Index:
     """Read the image once. Without ``spool`` the input must be a seekable file and
     ops point into it; with ``spool`` page contents are appended there and ops point
-    into the spool. ``want(start, end)`` limits the copied runs (not the index of what
-    was sent). ``progress(offset)`` is told the input offset as the reading goes."""
+    into the spool; with ``direct`` they go straight to their place in its output as
+    they are read, and there are no ops. ``want(start, end)`` limits the copied runs
+    (not the index of what was sent). ``progress(offset)`` is told the input offset as
+    the reading goes."""
     from .console import format_read_error
     from .reader import Reader, ReadError, ReadOptions, RecordEvent
 
     idx = Index()
-    # a pipe's page contents go to the spool as they are read, spliced by the kernel
-    # (the spool is written through its descriptor only)
-    spool_fd = spool.fileno() if spool is not None else None
-    reader = Reader(f, ReadOptions(want_pages=spool is not None, page_fd=spool_fd))
+    # a pipe's page contents go to the spool (or OUT) as they are read, spliced by the
+    # kernel (the spool is written through its descriptor only)
+    if direct is not None:
+        opts = ReadOptions(want_pages=True, page_fd=direct.fd, page_places=direct.places)
+        spool = None
+        want = _nothing
+    else:
+        spool_fd = spool.fileno() if spool is not None else None
+        opts = ReadOptions(want_pages=spool is not None, page_fd=spool_fd)
+    reader = Reader(f, opts)
+    if direct is not None:
+        direct.page_size = lambda: reader.st.page_size
     try:
         for ev in reader:
             if progress is not None:
@@ -140,6 +151,69 @@ def build_index(
     idx.layer = reader.layer or ""
     idx.page_size = reader.st.page_size
     return idx
+
+
+def _nothing(start: int, end: int) -> bool:
+    return False
+
+
+class Placer:
+    """Where each page a stream sends goes in a raw image (pfn N at N * page size),
+    for a reader that copies page contents there as it reads them (a pipe: the kernel
+    splices them, nothing is spooled). The last copy of a page wins as the stream
+    goes. A page that would put the image over ``limit`` octets is skipped and
+    ``over`` set: the caller refuses the image on its size, as it would have before
+    writing anything."""
+
+    def __init__(self, fd: int, limit: int, observer: WriteObserver | None) -> None:
+        self.fd = fd
+        self.page_size: Callable[[], int] = lambda: 4096  # the reader's, once reading
+        self.limit = limit
+        self.observer = observer
+        self.over = False
+
+    def places(self, ev: object) -> list[tuple[int | None, int]]:
+        from .reader import RecordEvent
+
+        assert isinstance(ev, RecordEvent)
+        ps = self.page_size()
+        if not ev.body_complete or len(ev.body) < 8:
+            return []  # build_index refuses the record: nothing placed
+        (count,) = struct.unpack_from(f"{ev.endian}I", ev.body)
+        n = min(count, (len(ev.body) - 8) // 8)
+        entries = struct.unpack_from(f"{ev.endian}{n}Q", ev.body, 8)
+        avail = ev.page_bytes // ps
+        runs: list[tuple[int, int]] = []
+        first = entries[0] if n else 0
+        if (
+            n <= avail
+            and first + n - 1 <= PAGE_DATA_PFN_MASK
+            and entries == tuple(range(first, first + n))
+        ):  # the usual batch, checked at C speed: consecutive plain data pfns, one run
+            runs.append((first, n))
+        if not runs:
+            k = 0
+            for ent in entries:
+                if ent >> PAGE_DATA_TYPE_SHIFT in PAGE_TYPES_WITHOUT_DATA:
+                    continue
+                if k >= avail:
+                    break
+                pfn = ent & PAGE_DATA_PFN_MASK
+                if runs and runs[-1][0] + runs[-1][1] == pfn:
+                    runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+                else:
+                    runs.append((pfn, 1))
+                k += 1
+        out: list[tuple[int | None, int]] = []
+        for pfn, m in runs:
+            if (pfn + m) * ps > self.limit:
+                self.over = True
+                out.append((None, m * ps))
+                continue
+            out.append((pfn * ps, m * ps))
+            if self.observer is not None:
+                self.observer.wrote(m * ps)
+        return out
 
 
 def _too_long(name: str, ev: object) -> str:

@@ -16,6 +16,12 @@ P2M frame, 1/512 of the pfns, up to ``limit`` pfns, the same bound as the checke
 page-type table) and, for the start-info fields, two guest words per pfn sent with
 contents, held in blocks of 512 pfns that exist only where pages came: never more
 than twice the page contents read.
+
+Reading: when the caller can read the image at an offset (``PageReader``), only the
+pages these rules look at are read: the page-table pages of each record (XC-PAGE-009)
+and, when the stream ends, the one start-info page a vCPU names (PV-SIF-002, found by
+the offset its pfn's contents were last sent at). Otherwise (a pipe) the caller hands
+every record's page contents over and the start-info words of every page are kept.
 """
 
 from __future__ import annotations
@@ -29,7 +35,11 @@ from .pv_context import Problem
 
 TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
 if TYPE_CHECKING:
-    from typing import Literal
+    from collections.abc import Callable
+    from typing import Literal, TypeAlias
+
+    #: Reads ``n`` octets of the image at an offset (``os.pread`` on its descriptor).
+    PageReader: TypeAlias = Callable[[int, int], bytes]
 
 #: A P2M frame list slot no X86_PV_P2M_FRAMES record has filled.
 NO_FRAME = (1 << 64) - 1
@@ -64,6 +74,10 @@ class PvRestoreState(Struct):
     #: console.domU.mfn, were it the start-info page (judged when the stream ends,
     #: against the max_pfn of then, as process_start_info does).
     start_info_words: PfnWords = field(default_factory=lambda: PfnWords())
+    #: With a ``PageReader``: per pfn, the image offset its contents were last sent
+    #: at (0: never, or not known), read for the start-info words when the stream ends.
+    contents_at: PfnWords = field(default_factory=lambda: PfnWords())
+    read: PageReader | None = None
 
     @property
     def fpp(self) -> int:
@@ -92,7 +106,12 @@ def p2m_frames(state: PvRestoreState, body: bytes, endian: str, tag: object = No
 
 
 def page_data(
-    state: PvRestoreState, body: bytes, endian: str, pages: bytes | None = None
+    state: PvRestoreState,
+    body: bytes,
+    endian: str,
+    pages: bytes | None = None,
+    read: PageReader | None = None,
+    at: int = 0,
 ) -> list[Problem]:
     """Problems of one PAGE_DATA record that passed XC-PAGE-001 to -006: XC-PAGE-008 (a
     pfn above ``max_pfn``; the restorer stops there) and XC-PAGE-009 (a present entry
@@ -100,8 +119,10 @@ def page_data(
     with contents, whether its start-info fields are in range (PV-SIF-002).
 
     ``body`` is the record body up to the end of the pfn array or the whole body;
-    ``pages`` the page contents when ``body`` stops before them (None and a short
-    body: not known, only XC-PAGE-008 is judged). Offsets are from the body's start."""
+    ``pages`` the page contents when ``body`` stops before them. Neither: with ``read``
+    the contents are in the image from offset ``at`` and only the page tables are read
+    (the start-info page later, by :func:`start_info_problem`); without, they are not
+    known and only XC-PAGE-008 is judged. Offsets are from the body's start."""
     if state.max_pfn < 0:
         return []  # no X86_PV_P2M_FRAMES yet: XC-ORD-002's business
     (count,) = struct.unpack_from(endian + "I", body)
@@ -131,30 +152,63 @@ def page_data(
         return out
     base = 8 + 8 * count
     contents = memoryview(pages if pages is not None else body)[0 if pages is not None else base :]
-    if not contents:
+    if not contents and (read is None or pages is not None):
         return out  # no contents, or none given
     # contents follow types 0-4 and 9-12 (XC-PAGE-006); tables are 1-4 and 9-12
     if types.translate(_HAS_DATA).count(1) == count:
         data_pfns = pfns.tolist()
     else:
         data_pfns = [pfn for pfn, t in zip(pfns, types, strict=True) if _HAS_DATA[t]]
-    if types.translate(_IS_TABLE).count(1):
-        k = 0
-        for pfn, ptype in zip(pfns, types, strict=True):
-            if _IS_TABLE[ptype]:
-                found = _pte_problem(contents, PAGE_SIZE * k, ptype, pfn, limit)
-                if found:
-                    out.append(found._replace(offset=base + found.offset))
-                    break
-            k += _HAS_DATA[ptype]
-    _note_start_info(state, contents, data_pfns)
+    if not data_pfns:
+        return out
+    tables = types.translate(_IS_TABLE)
+    all_data = len(data_pfns) == count
+    i = tables.find(1)
+    while i >= 0:  # the page-table pages only, found at C speed
+        # the page's place among those with contents
+        k = i if all_data else types[:i].translate(_HAS_DATA).count(1)
+        found = _table_problem(contents, read, at, k, types[i], pfns[i], limit)
+        if found:
+            out.append(found._replace(offset=base + found.offset))
+            break
+        i = tables.find(1, i + 1)
+    if contents:
+        _note_start_info(state, contents, data_pfns)
+    else:
+        state.read = read
+        _note_contents_at(state, at, data_pfns)
     return out
+
+
+def _table_problem(
+    contents: memoryview, read: PageReader | None, at: int, k: int, ptype: int, pfn: int, limit: int
+) -> Problem | None:
+    """XC-PAGE-009 in the ``k``-th page with contents of a record: in ``contents`` when
+    given, else read from the image (``at`` is where the record's contents start)."""
+    if contents:
+        return _pte_problem(contents, PAGE_SIZE * k, ptype, pfn, limit)
+    assert read is not None
+    page = memoryview(read(at + PAGE_SIZE * k, PAGE_SIZE))
+    if len(page) < PAGE_SIZE:
+        return None  # the file shrank under us: nothing to judge
+    found = _pte_problem(page, 0, ptype, pfn, limit)
+    return found._replace(offset=found.offset + PAGE_SIZE * k) if found else None
 
 
 def _pte_problem(contents: memoryview, at: int, ptype: int, pfn: int, limit: int) -> Problem | None:
     """XC-PAGE-009 in one page-table page: its first present entry above ``limit``
     (offset from ``contents``). Page contents are guest memory, little-endian whatever
     the stream's byte order."""
+    page = bytearray(contents[at : at + PAGE_SIZE])
+    # bits 52-63 cleared at C speed: when no entry's frame is above the limit, present
+    # or not, there is nothing to find entry by entry
+    page[7::8] = bytes(PAGE_SIZE // 8)
+    page[6::8] = page[6::8].translate(_LOW_NIBBLE)
+    frames = array("Q", page)
+    if _NATIVE != "<":
+        frames.byteswap()
+    if max(frames) >> 12 <= limit:
+        return None
     ptes = struct.unpack_from("<512Q", contents, at)
     for j, pte in enumerate(ptes):
         if pte & PTE_PRESENT and (pte & PTE_FRAME_MASK) >> 12 > limit:
@@ -226,6 +280,42 @@ def _note_start_info(state: PvRestoreState, contents: memoryview, pfns: list[int
         state.start_info_words.put_run(pfn, stores[i : i + 1], consoles[i : i + 1])
 
 
+def _note_contents_at(state: PvRestoreState, at: int, pfns: list[int]) -> None:
+    """Keep where each page's contents start in the image (``at`` onwards, one page
+    per pfn of ``pfns``): at C speed for a run of consecutive pfns, per pfn otherwise."""
+    first, n = pfns[0], len(pfns)
+    where = array("Q", range(at, at + PAGE_SIZE * n, PAGE_SIZE))
+    zeros = array("Q", bytes(8 * n))
+    if pfns[-1] == first + n - 1 and pfns == list(range(first, first + n)):
+        state.contents_at.put_run(first, where, zeros)
+        return
+    for i, pfn in enumerate(pfns):
+        state.contents_at.put_run(pfn, where[i : i + 1], zeros[i : i + 1])
+
+
+def _start_info_words(state: PvRestoreState, pfn: int) -> tuple[int, int] | None:
+    """store_mfn and console.domU.mfn of the page last sent for ``pfn``, were it the
+    start-info page; None when its contents were never seen."""
+    words = state.start_info_words.get(pfn)
+    if state.read is None:
+        return words
+    at = state.contents_at.get(pfn)
+    if at is None:
+        return words  # not sent in a record read by offset: whatever was kept
+    if not at[0]:
+        return 0, 0  # among pages seen but not itself: what kept words would say
+    w = state.width
+    store_at, console_at = START_INFO_FIELDS[w]
+    raw = state.read(at[0] + store_at, console_at + w - store_at)
+    if len(raw) < console_at + w - store_at:
+        return None
+    code = "<I" if w == 4 else "<Q"  # guest memory: little-endian
+    return (
+        struct.unpack_from(code, raw, 0)[0],
+        struct.unpack_from(code, raw, console_at - store_at)[0],
+    )
+
+
 #: Page types whose pfn the restorer populates (page_type_to_populate in
 #: xg_sr_common.h): NOTAB, L1-L4 TAB with or without the pin bit, XALLOC; not XTAB,
 #: BROKEN or the reserved values.
@@ -239,7 +329,7 @@ def start_info_problem(
     console.domU.mfn above ``max_pfn``, or (with ``page_types``, the last page type
     sent per pfn, 0xff never sent) naming a pfn not last sent with a type that
     populates it. None: nothing wrong, or nothing known."""
-    words = state.start_info_words.get(pfn) if pfn >= 0 else None
+    words = _start_info_words(state, pfn) if pfn >= 0 else None
     if words is None:
         return None
     m = state.max_pfn

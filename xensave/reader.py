@@ -307,6 +307,11 @@ class ReadOptions(Struct):
     # With ``want_pages``: append PAGE_DATA page contents to this file descriptor
     # instead (spliced from a pipe by the kernel; ``page_sink`` is then unused).
     page_fd: int | None = None
+    # With ``page_fd``: where a record's page contents go instead of being appended,
+    # told the event (its body is the pfn array): stretches (offset in page_fd, or
+    # None to skip them; length), in order; fewer octets than the record has: the
+    # rest is skipped.
+    page_places: Callable[[RecordEvent], list[tuple[int | None, int]]] | None = None
 
 
 class _State(Struct):
@@ -751,7 +756,9 @@ class Reader:
         rest = length - _PAGE_DATA_HEAD_SIZE - want
         ev.page_bytes = rest
         sink = self.opts.page_sink
-        if self.opts.want_pages and self.opts.page_fd is not None:
+        if self.opts.want_pages and self.opts.page_fd is not None and self.opts.page_places:
+            got = self._place_pages(ev, self.opts.page_fd, self.opts.page_places(ev), rest)
+        elif self.opts.want_pages and self.opts.page_fd is not None:
             fd = self.opts.page_fd
             got = 0
             if self._head:  # octets read ahead come first
@@ -783,6 +790,33 @@ class Reader:
                 rtype=ev.type,
                 rule="XC-REC-003",
             )
+
+    def _place_pages(
+        self, ev: RecordEvent, fd: int, places: list[tuple[int | None, int]], rest: int
+    ) -> int:
+        """Copy ``rest`` octets of page contents to their ``places`` in ``fd`` (what
+        no place covers is skipped); returns how many were there."""
+        got = 0
+        for at, n in places:
+            n = min(n, rest - got)
+            if n <= 0:
+                break
+            if at is None:
+                done = self._skip(n)
+            else:
+                done = 0
+                if self._head:  # octets read ahead come first
+                    ahead = memoryview(self._head[:n])
+                    self._head = self._head[len(ahead) :]
+                    while ahead:
+                        k = os.pwrite(fd, ahead, at + done)
+                        ahead = ahead[k:]
+                        done += k
+                done += self.src.copy_to(fd, n - done, at + done)
+            got += done
+            if done < n:
+                return got
+        return got + self._skip(rest - got)
 
     def _skip(self, n: int) -> int:
         if self._head:

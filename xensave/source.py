@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from typing import BinaryIO
 
 _CHUNK = 1 << 20
+#: Octets per splice from a pipe into a file: the kernel writes each splice into the
+#: page cache as one write, and writes of 64 KiB cost less CPU per octet than larger
+#: ones (which make it allocate large folios) on the Linux 6.x we measured
+#: (cat IMG | export raw -: 0.8 s of CPU per GiB at 64 KiB, 1.5 s at 1 MiB).
+SPLICE_STEP = 64 << 10
 
 
 class ReadError(Exception):
@@ -115,16 +120,18 @@ class Source:
         self.offset += done
         return done
 
-    def copy_to(self, fd: int, n: int) -> int:
-        """Append the next ``n`` bytes to the file ``fd`` (at its position); return how
-        many were there. From a pipe the kernel moves them (splice), page contents
-        never crossing into user space; otherwise through the reusable buffer."""
+    def copy_to(self, fd: int, n: int, at: int | None = None) -> int:
+        """Append the next ``n`` bytes to the file ``fd`` (at its position, or at offset
+        ``at``); return how many were there. From a pipe the kernel moves them
+        (splice), page contents never crossing into user space; otherwise through the
+        reusable buffer."""
         done = 0
         if self._splice and n > 0:
             try:
                 src = self.f.fileno()
                 while done < n:
-                    got = os.splice(src, fd, min(n - done, 1 << 30))
+                    where = None if at is None else at + done
+                    got = os.splice(src, fd, min(n - done, SPLICE_STEP), offset_dst=where)
                     if not got:
                         self._eof = True
                         break
@@ -146,8 +153,9 @@ class Source:
                 if not got:
                     break
                 while data:
-                    data = data[os.write(fd, data) :]
-                done += got
+                    k = os.write(fd, data) if at is None else os.pwrite(fd, data, at + done)
+                    data = data[k:]
+                    done += k
         self.offset += done
         return done
 

@@ -191,6 +191,9 @@ class CheckState:
         self.last_progress = 0
         #: The reader's options, to ask for page contents once a PV stream needs them.
         self.read_options: ReadOptions | None = None
+        #: Reads the image at an offset (a regular file): PV page checks read only the
+        #: pages they judge instead of asking for every page's contents.
+        self.page_reader: pv_records.PageReader | None = None
 
     @property
     def rules(self) -> dict[str, Rule]:

@@ -170,7 +170,7 @@ def domain_header(c: CheckState, h: XcDomainHeader) -> None:
     off = h.offset
     if h.type in (DomainType.X86_PV, DomainType.X86_HVM):
         xc.guest = h.type
-        if h.type == DomainType.X86_PV and c.read_options is not None:
+        if h.type == DomainType.X86_PV and c.read_options is not None and c.page_reader is None:
             c.read_options.want_pages = True  # XC-PAGE-009, PV-SIF-002 read them
         if h.page_shift != 12:
             c.emit(

@@ -15,7 +15,7 @@ from array import array
 
 from .. import pv_records
 from ..constants import DomainType
-from ..reader import RecordEvent, data_pfn_count
+from ..reader import PAGES_KEEP_MAX, RecordEvent, data_pfn_count
 from .emit import MAX_NAMED, CheckState, XcState, named
 from .libxc_static import static_point
 
@@ -126,7 +126,11 @@ def page_data(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
     elif not complete:
         xc.pfn_types = None  # types beyond the prefix unknown: no telling what it holds
     else:
-        found = pv_records.page_data(xc.pv, body, e, ev.pages) if xc.pv is not None else []
+        found = (
+            pv_records.page_data(xc.pv, body, e, ev.pages, *_page_reader(c, ev))
+            if xc.pv is not None
+            else []
+        )
         for p in found:
             c.emit(p.rule, base + p.offset, "libxc", p.message, ev)
         if any(p.rule == "XC-PAGE-008" for p in found):
@@ -134,6 +138,16 @@ def page_data(c: CheckState, xc: XcState, ev: RecordEvent) -> None:
         elif xc.pfn_types is not None:
             # A record the restorer accepts: its pfns now have these types.
             note_pfn_types(xc.pfn_types, body, e)
+
+
+def _page_reader(c: CheckState, ev: RecordEvent) -> tuple[pv_records.PageReader | None, int]:
+    """How pv_records reads this record's page contents itself: from the image at the
+    offset they start at, when the checker reads a file (no contents came with the
+    event). Records longer than the reader would hand over are left unread, as when the
+    contents come with the events."""
+    if c.page_reader is None or ev.pages is not None or ev.page_bytes > PAGES_KEEP_MAX:
+        return None, 0
+    return c.page_reader, ev.body_offset + len(ev.body)
 
 
 def new_section(xc: XcState) -> None:

@@ -1,0 +1,141 @@
+"""``export raw -`` from a pipe: each page is spliced straight to its place in OUT as
+it is read (no spool). What it writes must be what the file export writes, for
+batches of consecutive pfns, scattered pfns, entries without contents and pages sent
+again (last copy wins); an image that would be over 1 TiB is refused as from a file,
+leaving nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from export_images import CASES, LEGACY, case
+
+from xensave import samples, writer
+from xensave.bodies import PageData
+from xensave.constants import PageType, XcRecType
+from xensave.model import Record
+
+PAGE = 4096
+
+
+def _export(
+    src: Path, out: Path, *, pipe: bool, force: bool = False
+) -> subprocess.CompletedProcess[bytes]:
+    cmd = [sys.executable, "-m", "xensave", "export", "raw", "-q"]
+    if force:
+        cmd.append("--force")
+    if not pipe:
+        return subprocess.run([*cmd, str(src), str(out)], capture_output=True, check=False)
+    with open(src, "rb") as f:
+        cat = subprocess.Popen(["cat"], stdin=f, stdout=subprocess.PIPE)
+        assert cat.stdout is not None
+        r = subprocess.run(
+            [*cmd, "-", str(out)], stdin=cat.stdout, capture_output=True, check=False
+        )
+        cat.stdout.close()
+        cat.wait()
+    return r
+
+
+def _data_extents(path: Path) -> list[tuple[int, int]]:
+    """The file's data (non-hole) extents, by SEEK_DATA / SEEK_HOLE."""
+    out: list[tuple[int, int]] = []
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size, at = os.fstat(fd).st_size, 0
+        while at < size:
+            try:
+                start = os.lseek(fd, at, os.SEEK_DATA)
+            except OSError:
+                break  # only a hole is left
+            at = os.lseek(fd, start, os.SEEK_HOLE)
+            out.append((start, at))
+    finally:
+        os.close(fd)
+    return out
+
+
+def _same_sparse(a: Path, b: Path) -> bool:
+    """Whether two (sparse) raw images hold the same bytes, reading only where either
+    has data (a raw image of an HVM guest spans 4 GiB)."""
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        for start, end in _data_extents(a) + _data_extents(b):
+            fa.seek(start)
+            fb.seek(start)
+            if fa.read(end - start) != fb.read(end - start):
+                return False
+    return True
+
+
+def _scattered() -> samples.LibxcStream:
+    """HVM: a record of scattered pfns with XTAB and BROKEN entries among them, and
+    pages sent again in a later record."""
+    xc = samples.libxc_stream("hvm", 3)
+    xc.records = [r for r in xc.records if r.type != XcRecType.PAGE_DATA]  # low pfns only
+    end = next(i for i, r in enumerate(xc.records) if r.type == XcRecType.X86_TSC_INFO)
+    odd = [
+        (40, PageType.NOTAB),
+        (7, PageType.XTAB),
+        (41, PageType.NOTAB),
+        (90, PageType.NOTAB),
+        (8, PageType.BROKEN),
+        (3, PageType.NOTAB),
+        (4, PageType.NOTAB),
+    ]
+    xc.records.insert(end, Record(XcRecType.PAGE_DATA, PageData.of(odd, fill=b"o")))
+    again = [(41, PageType.NOTAB), (3, PageType.NOTAB)]
+    xc.records.insert(end + 1, Record(XcRecType.PAGE_DATA, PageData.of(again, fill=b"z")))
+    return xc
+
+
+@pytest.mark.parametrize("name", [c for c in CASES if c not in LEGACY])
+def test_pipe_raw_same_as_file(tmp_path: Path, name: str) -> None:
+    src = tmp_path / "in"
+    src.write_bytes(case(name).data)
+    a, b = tmp_path / "a.raw", tmp_path / "b.raw"
+    assert _export(src, a, pipe=False).returncode == 0
+    r = _export(src, b, pipe=True)
+    assert r.returncode == 0, r.stderr
+    assert _same_sparse(a, b)
+
+
+def test_pipe_raw_scattered_and_resent(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.write_bytes(writer.to_bytes(_scattered()))
+    a, b = tmp_path / "a.raw", tmp_path / "b.raw"
+    assert _export(src, a, pipe=False).returncode == 0
+    r = _export(src, b, pipe=True)
+    assert r.returncode == 0, r.stderr
+    mem = b.read_bytes()
+    assert mem == a.read_bytes()
+    assert len(mem) == 91 * PAGE
+    assert mem[41 * PAGE : 42 * PAGE] == b"z" * PAGE  # the last copy wins
+    assert mem[3 * PAGE : 4 * PAGE] == b"z" * PAGE
+    assert mem[90 * PAGE : 91 * PAGE] == mem[40 * PAGE : 41 * PAGE]  # both "o" pages
+
+
+def test_pipe_raw_too_big_refused_like_a_file(tmp_path: Path) -> None:
+    """A pfn whose page ends past 1 TiB: refused (exit 2) without --force, the same
+    message as from a file, and no file left behind."""
+    xc = samples.libxc_stream("hvm", 3)
+    end = next(i for i, r in enumerate(xc.records) if r.type == XcRecType.X86_TSC_INFO)
+    far = (1 << 40) // PAGE + 1
+    xc.records.insert(end, Record(XcRecType.PAGE_DATA, PageData.of([(far, PageType.NOTAB)])))
+    src = tmp_path / "in"
+    src.write_bytes(writer.to_bytes(xc))
+    out = tmp_path / "out.raw"
+    from_file = _export(src, out, pipe=False)
+    from_pipe = _export(src, out, pipe=True)
+    assert from_pipe.returncode == from_file.returncode == 2
+    assert b"1.0 TiB" in from_pipe.stderr
+    assert from_pipe.stderr.replace(b"<stdin>", b"") == from_file.stderr.replace(
+        str(src).encode(), b""
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
