@@ -221,6 +221,10 @@ _HVM_WHY = (
     "this recipe's own PV home (x86_32 PV v2) and its replays"
 )
 _V = "2.1.0"  # the corpus version that added the PV homes
+_PLAIN_WHY = (
+    "the checkpointed dirty-pfn-list recipes and their replays cover every cell; this one "
+    "gives the plain-stream placement a XAPI image carries"
+)
 
 
 @recipe(
@@ -306,6 +310,37 @@ def dirty_pfn_list(guest: str, version: int, length: int | None) -> LibxcStream:
         at = B.index(s.records, X.CHECKPOINT)
     body: PfnList | bytes = pfns if length is None else pfns.encode("<")[:length]
     s.records.insert(at, Record(X.CHECKPOINT_DIRTY_PFN_LIST, body))
+    return s
+
+
+@recipe(
+    "dirty-pfn-list-plain",
+    "CHECKPOINT_DIRTY_PFN_LIST (a back-channel record) before the END of a stream that "
+    "is not checkpointed",
+    tags=("dirty-pfn-list",),
+    args=("hvm", 3, None),
+    breaks=("XC-DIRTY-001",),
+    since=_V,
+    only_here=_PLAIN_WHY,
+)
+@recipe(
+    "dirty-pfn-list-plain-length-12",
+    "a 12-octet CHECKPOINT_DIRTY_PFN_LIST before the END of a stream that is not "
+    "checkpointed",
+    tags=("dirty-pfn-list",),
+    args=("hvm", 3, 12),
+    breaks=("XC-DIRTY-001", "XC-DIRTY-002"),
+    since=_V,
+    only_here=_PLAIN_WHY,
+)
+def dirty_pfn_list_plain(guest: str, version: int, length: int | None) -> LibxcStream:
+    """The back-channel record in a plain stream: the placement a wrapper whose restorer
+    takes only plain streams (a XAPI image: xenopsd) can carry, since the checkpointed
+    recipes' streams stop after their last checkpoint, with no END."""
+    s = B.xc(guest, version)
+    pfns = PfnList([0, 0xFEFFC])
+    body: PfnList | bytes = pfns if length is None else pfns.encode("<")[:length]
+    B.insert_before(s.records, X.END, Record(X.CHECKPOINT_DIRTY_PFN_LIST, body))
     return s
 
 
