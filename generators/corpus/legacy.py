@@ -23,7 +23,7 @@ from xensave.legacy.format import (
     tsc_info,
     vcpu_info,
 )
-from xensave.legacy.samples import XL_CONFIG, build
+from xensave.legacy.samples import XL_CONFIG, build, small
 from xensave.model import Image, XlFile
 from xensave.writer import to_bytes
 
@@ -211,6 +211,22 @@ NOT_CONVERTIBLE = {f"i_legacy-legacy_x86_32-pv_non-pae-toolstack-{w}": "non-PAE"
 # --- one broken image per rule ------------------------------------------------------------------
 
 Mutation = Callable[[LegacyImage], None]
+#: A legacy cell a broken case is built in: the sample kind and the toolstack's width.
+LegCell = tuple[str, int]
+#: Added with corpus 2.1.0: the broken cases outside their recipe's first cell.
+SINCE_CELLS = "2.1.0"
+PV_KINDS = ("pv4", "pv3", "pv2")
+
+
+def _cell_suffix(kind: str, width: int) -> str:
+    """The slug's tail naming a cell other than the recipe's first one (the manifest's
+    guest already tells x86_64 PV, x86_32 PV and HVM apart): a 2-level guest and a
+    32-bit toolstack say so."""
+    return ("-non-pae" if kind == "pv2" else "") + ("-ts32" if width == 32 else "")
+
+
+def _cells(kinds: tuple[str, ...], widths: tuple[int, ...] = (64,)) -> tuple[LegCell, ...]:
+    return tuple((k, w) for w in widths for k in kinds)
 
 
 def _broken(
@@ -226,37 +242,58 @@ def _broken(
     xl: bool = False,
     patch: Callable[[bytes], bytes] | None = None,
     restore: Restore | None = None,
+    cells: tuple[LegCell, ...] = (),
+    cells_restore: Restore | None = None,
+    cells_xl: bool | None = None,
+    home: bool = True,
 ) -> None:
-    """``xl``: inside a legacy xl file, for faults that stop a bare image from being
-    recognised as legacy at all (the xl file says a legacy image follows);
-    ``restore``: the case's own restorability, where it differs by guest type from
-    what the rule's ``xen_refuses`` says."""
+    """One broken image on the small legacy base (``xensave.legacy.samples.small``),
+    first of ``kind`` from a 64-bit toolstack (``home``), then in each of ``cells``.
+    ``xl``: inside a legacy xl file, for faults that stop a bare image from being
+    recognised as legacy at all (the xl file says a legacy image follows), or where the
+    recipe chose the xl file; ``cells_xl`` overrides it for ``cells``. ``restore``: the
+    case's own restorability where it differs from what the rule's ``xen_refuses``
+    says, for cells of ``kind``'s guest type; ``cells_restore`` for the others. A
+    2-level (non-PAE) guest also shows LEG-GUEST-001, which no release restores."""
 
-    def make() -> Built:
-        s = build(64, "hvm" if kind == "hvm" else "pv", levels=None if kind == "hvm" else 4)
+    def make(k: str, width: int, wrap: bool) -> Built:
+        s = small(
+            32 if width == 32 else 64,
+            "hvm" if k == "hvm" else "pv",
+            levels=None if k == "hvm" else int(k[-1]),
+        )
         mutate(s.image)
         data = encode(s.image)
         data = data[: len(data) - cut] if cut else data
         if patch is not None:
             data = patch(data)
-        if xl:
+        if wrap:
             xl_file = XlFile(data, config=XL_CONFIG, mandatory_flags=1)
             return Built(xl_file, to_bytes(xl_file))
         return Built(XlFile(b""), data)
 
     make.__name__ = "broken_" + slug.replace("-", "_")
-    recipe(
-        slug,
-        what,
-        tags=("legacy-stream", *tags) + (("xl-header",) if xl else ()),
-        breaks=breaks,
-        permits=permits + (("XLF-STR-001",) if xl else ()),
-        guest=_guest(kind),
-        profile=None,
-        layers=("xl",) if xl else ("legacy",),
-        restore=restore,
-        legacy=(KIND[kind], 64),
-    )(make)
+    todo = [((kind, 64), xl, True)] if home else []
+    todo += [(c, xl if cells_xl is None else cells_xl, False) for c in cells]
+    for (k, width), wrap, first in todo:
+        same = (k == "hvm") == (kind == "hvm")
+        rest = restore if same else cells_restore
+        recipe(
+            slug if first else slug + _cell_suffix(k, width),
+            what,
+            tags=("legacy-stream", *tags) + (("xl-header",) if wrap else ()),
+            args=(k, width, wrap),
+            breaks=breaks,
+            permits=permits
+            + (("XLF-STR-001",) if wrap else ())
+            + (("LEG-GUEST-001",) if k == "pv2" else ()),
+            guest=_guest(k),
+            profile=None,
+            layers=("xl",) if wrap else ("legacy",),
+            restore=None if k == "pv2" else rest,
+            legacy=(KIND[k], width),
+            since="1.0.0" if first else SINCE_CELLS,
+        )(make)
 
 
 #: Xen 4.0-4.5's xc_domain_restore does not restore these HVM faults (apply_batch
@@ -277,6 +314,13 @@ _HVM_PFN = "tools/libs/guest/xg_sr_restore_x86_hvm.c:x86_hvm_pfn_is_valid"
 
 def _first_body(img: LegacyImage) -> list[PageBatch | RawChunk]:
     return img.checkpoints[0].body
+
+
+def _replace_chunk(img: LegacyImage, new: RawChunk) -> None:
+    """Put ``new`` where the first body has a chunk of its type."""
+    body = _first_body(img)
+    at = next(i for i, c in enumerate(body) if isinstance(c, RawChunk) and c.type == new.type)
+    body[at] = new
 
 
 def _set(attr: str, value: object) -> Mutation:
@@ -425,9 +469,7 @@ _broken(
     "hvm",
     ("LEG-CHK-005",),
     ("vcpu",),
-    lambda img: _first_body(img).__setitem__(
-        2, RawChunk(Chunk.VCPU_INFO, struct.pack("<iQ", 1, 7))
-    ),
+    lambda img: _replace_chunk(img, RawChunk(Chunk.VCPU_INFO, struct.pack("<iQ", 1, 7))),
     # every release restores it: 4.0-4.5 read the map only up to max_vcpu_id
     # (buffer_tail_hvm), and 4.6 on checks it for PV only (read_chunks)
     restore=Restore("4.0-", (f"{_XCDR}:buffer_tail_hvm", f"{_CLS}:read_chunks")),
@@ -488,38 +530,51 @@ _broken(
     "hvm",
     ("LEG-CMP-001",),
     ("page-data",),
-    lambda img: _first_body(img).insert(0, compressed(b"\x00", 64)),
+    lambda img: _first_body(img).insert(0, compressed(b"\x00", img.width)),
 )
 
 
-def _remus_mutation(kind: str) -> Callable[[], Built]:
-    def make() -> Built:
-        s = build(64, "pv", remus=True)
+def _remus_mutation(fault: str) -> Callable[[str, int], Built]:
+    """A small two-checkpoint Remus image of ``kind`` whose second, compressed body is
+    broken: its compressed data (``encoding``) or one chunk of it too many (``count``)."""
+
+    def make(kind: str, width: int) -> Built:
+        s = small(
+            32 if width == 32 else 64,
+            "hvm" if kind == "hvm" else "pv",
+            levels=None if kind == "hvm" else int(kind[-1]),
+            remus=True,
+        )
         body = s.image.checkpoints[1].body
-        if kind == "encoding":
-            body[1] = compressed(b"\x05" + b"\x00" * 8, 64)  # a 5-word run, then nothing
+        if fault == "encoding":
+            body[1] = compressed(b"\x05" + b"\x00" * 8, width)  # a 5-word run, then nothing
         else:
-            body.insert(1, compressed(b"\x00", 64))  # one page more than the pfns
+            body.insert(1, compressed(b"\x00", width))  # one page more than the pfns
         return Built(XlFile(b""), encode(s.image))
 
-    make.__name__ = f"remus_{kind}"
+    make.__name__ = f"remus_{fault}"
     return make
 
 
-recipe(
-    "compressed-run-short",
-    "compressed data whose page stops before 4096 octets",
-    tags=("legacy-stream", "checkpointed", "truncated"),
-    breaks=("LEG-CMP-002", "LEG-CMP-003"),
-    guest="x86_64-pv",
-    profile=None,
-    layers=("legacy",),
-    legacy=("x86_64-pv", 64),
-)(_remus_mutation("encoding"))
+for _k in ("pv4", "pv3", "pv2", "hvm"):
+    recipe(
+        "compressed-run-short" + ("" if _k == "pv4" else _cell_suffix(_k, 64)),
+        "compressed data whose page stops before 4096 octets",
+        tags=("legacy-stream", "checkpointed", "truncated"),
+        args=(_k, 64),
+        breaks=("LEG-CMP-002", "LEG-CMP-003"),
+        permits=("LEG-GUEST-001",) if _k == "pv2" else (),
+        guest=_guest(_k),
+        profile=None,
+        layers=("legacy",),
+        legacy=(KIND[_k], 64),
+        since="1.0.0" if _k == "pv4" else SINCE_CELLS,
+    )(_remus_mutation("encoding"))
 recipe(
     "compressed-too-many",
     "more compressed pages than pfns waiting for them",
     tags=("legacy-stream", "checkpointed"),
+    args=("pv4", 64),
     breaks=("LEG-CMP-003",),
     guest="x86_64-pv",
     profile=None,

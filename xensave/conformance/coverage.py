@@ -332,11 +332,6 @@ PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
         ),
         _LEG,
     ),
-    **_each(
-        "LEG-CMP-002 LEG-CMP-003",
-        (("x86_32-nonpae-pv", "legacy"), ("x86_32-pae-pv", "legacy"), ("hvm", "legacy")),
-        _LEG,
-    ),
 }
 
 
