@@ -309,6 +309,9 @@ def _hvm_from_46(*by: str) -> Restore:
 
 _CLS = "tools/python/scripts/convert-legacy-stream"
 _XCDR = "tools/libxc/xc_domain_restore.c"
+#: pagebuf_get_one (4.0-4.5) refuses a VCPU_INFO max_vcpu_id of 64 or more (4.0, 4.1)
+#: or of XC_SR_MAX_VCPUS (4096) or more (4.2-4.5); read_chunks from 4.6.
+_VCPU_ID_MAX = Restore("none", (f"{_XCDR}:pagebuf_get_one", f"{_CLS}:read_chunks"))
 _HVM_PFN = "tools/libs/guest/xg_sr_restore_x86_hvm.c:x86_hvm_pfn_is_valid"
 
 
@@ -323,6 +326,16 @@ def _replace_chunk(img: LegacyImage, new: RawChunk) -> None:
     body[at] = new
 
 
+def _p2m_size_zero(img: LegacyImage) -> None:
+    img.p2m_size = 0
+    img.p2m_frames = []  # a PV image's p2m frame list has p2m_size's frames: none
+
+
+#: Every legacy cell but the recipes' first (x86_64 PV or HVM from a 64-bit toolstack),
+#: for the rules on the toolstack's words.
+_ALL7 = (*_cells((*PV_KINDS, "hvm"), (32,)), *_cells(PV_KINDS))
+
+
 def _set(attr: str, value: object) -> Mutation:
     return lambda img: setattr(img, attr, value)
 
@@ -333,8 +346,9 @@ _broken(
     "hvm",
     ("LEG-HDR-001", "LEG-PAGE-002"),
     ("off-by-one",),
-    _set("p2m_size", 0),
+    _p2m_size_zero,
     restore=_hvm_from_46(f"{_CLS}:read_legacy_stream", _HVM_PFN),
+    cells=_ALL7,
 )
 _broken(
     "p2m-size-high",
@@ -344,6 +358,7 @@ _broken(
     ("off-by-one",),
     _set("p2m_size", (1 << 32) + 64),
     restore=_hvm_from_46(f"{_CLS}:read_legacy_stream"),
+    cells=_cells(PV_KINDS),
 )
 
 
@@ -359,6 +374,7 @@ _broken(
     ("declared-only",),
     _set("ext_total", 100),
     xl=True,
+    cells=_cells(("pv3", "pv2")),
 )
 
 
@@ -374,6 +390,7 @@ _broken(
     ("LEG-EXT-003",),
     ("duplicate-record",),
     _second_vcpu,
+    cells=_cells(("pv3", "pv2")),
 )
 _broken(
     "extv-with-data",
@@ -382,6 +399,7 @@ _broken(
     ("LEG-EXT-004",),
     ("reserved-bits",),
     lambda img: img.ext_blocks.__setitem__(1, (b"extv", b"\x00" * 4)),
+    cells=_cells(("pv3", "pv2")),
 )
 
 
@@ -401,6 +419,7 @@ _broken(
     ("LEG-EXT-005",),
     ("off-by-one",),
     _xcnt_small,
+    cells=_cells(("pv3", "pv2")),
 )
 _broken(
     "unknown-ext-block",
@@ -417,6 +436,7 @@ _broken(
     ("LEG-P2M-001",),
     ("p2m",),
     lambda img: img.p2m_frames.__setitem__(0, 0x1000),
+    cells=(*_cells(PV_KINDS, (32,)), *_cells(("pv3", "pv2"))),
 )
 _broken(
     "chunk-type-unknown",
@@ -426,6 +446,7 @@ _broken(
     ("unknown-record",),
     lambda img: _first_body(img).insert(0, RawChunk(-21, b"")),
     xl=True,
+    cells=_cells(PV_KINDS),
 )
 _broken(
     "batch-over-1024",
@@ -443,6 +464,7 @@ _broken(
     ("LEG-CHK-002",),
     ("wrong-guest",),
     lambda img: _first_body(img).insert(0, hvm_param(Chunk.HVM_VIRIDIAN, 1)),
+    cells=_cells(("pv3", "pv2")),
 )
 _broken(
     "hvm-param-padding",
@@ -462,6 +484,8 @@ _broken(
         0, RawChunk(Chunk.VCPU_INFO, struct.pack("<i", 4096) + bytes(8 * 65))
     ),
     xl=True,
+    cells=_cells(PV_KINDS),
+    cells_restore=_VCPU_ID_MAX,
 )
 _broken(
     "vcpu-map-beyond",
@@ -473,6 +497,7 @@ _broken(
     # every release restores it: 4.0-4.5 read the map only up to max_vcpu_id
     # (buffer_tail_hvm), and 4.6 on checks it for PV only (read_chunks)
     restore=Restore("4.0-", (f"{_XCDR}:buffer_tail_hvm", f"{_CLS}:read_chunks")),
+    cells=_cells(PV_KINDS),
 )
 _broken(
     "tsc-mode-4",
@@ -481,6 +506,7 @@ _broken(
     ("LEG-CHK-006",),
     ("tsc",),
     lambda img: _first_body(img).insert(0, tsc_info(4, 0, 0, 0)),
+    cells=_cells(PV_KINDS),
 )
 _broken(
     "toolstack-not-physmap",
@@ -497,6 +523,7 @@ _broken(
     ("LEG-PAGE-001",),
     ("page-type",),
     lambda img: _first_body(img).insert(0, PageBatch([(5 << 28) | 1], [bytes(4096)])),
+    cells=_ALL7,
 )
 _broken(
     "pfn-beyond-p2m",
@@ -506,6 +533,7 @@ _broken(
     ("off-by-one",),
     lambda img: _first_body(img).insert(0, PageBatch([64], [bytes(4096)])),
     restore=_hvm_from_46(_HVM_PFN),
+    cells=_ALL7,
 )
 _broken(
     "pfn-high-bits",
@@ -515,6 +543,7 @@ _broken(
     ("reserved-bits",),
     lambda img: _first_body(img).insert(0, PageBatch([(1 << 32) | 1], [bytes(4096)])),
     restore=_hvm_from_46(_HVM_PFN),
+    cells=_cells(PV_KINDS),
 )
 _broken(
     "pfn-twice",
@@ -523,6 +552,7 @@ _broken(
     ("LEG-PAGE-005",),
     ("duplicate-record",),
     lambda img: _first_body(img).insert(0, PageBatch([1, 1], [bytes(4096)] * 2)),
+    cells=_ALL7,
 )
 _broken(
     "compressed-without-enable",
@@ -531,6 +561,7 @@ _broken(
     ("LEG-CMP-001",),
     ("page-data",),
     lambda img: _first_body(img).insert(0, compressed(b"\x00", img.width)),
+    cells=_cells(PV_KINDS),
 )
 
 
@@ -597,6 +628,7 @@ _broken(
     ("off-by-one",),
     _unmapped,
     xl=True,
+    cells=_cells(("pv3", "pv2")),
 )
 
 
@@ -615,6 +647,7 @@ _broken(
     ("LEG-TAIL-002",),
     ("vcpu",),
     _xsave_size,
+    cells=_cells(("pv3", "pv2")),
 )
 
 
@@ -656,12 +689,24 @@ _broken(
     cut=3200,
 )
 _broken(
+    "truncated-tail",
+    "a PV image cut inside the shared-info page that ends its tail",
+    "pv4",
+    ("LEG-END-001",),
+    ("truncated",),
+    lambda img: None,
+    cut=3200,
+    home=False,
+    cells=_cells(PV_KINDS),
+)
+_broken(
     "trailing-data",
     "octets after the tail of the last checkpoint",
     "hvm",
     ("LEG-END-002",),
     ("trailing-data",),
     _set("trailer", b"\x00" * 8),
+    cells=_cells(PV_KINDS),
 )
 
 

@@ -131,11 +131,6 @@ _WRAP = (
 )
 
 
-_LEG = (
-    "the legacy recipes break images of an x86_64 PV or HVM guest from a 64-bit toolstack "
-    "(xensave.legacy.samples); replays onto x86_32 non-PAE and PAE guests and 32-bit "
-    "toolstacks are not written: a legacy PV image is about 100 KiB (the size budget)"
-)
 _XLF = (
     "the xl-file recipes build on an xl file carrying a libxl stream; replays onto an xl file "
     "carrying a legacy stream are not written (a legacy PV image is about 100 KiB)"
@@ -289,48 +284,6 @@ PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
             ("hvm", "legacy"),
         ),
         _WRAP,
-    ),
-    **_each(
-        "LEG-HDR-001 LEG-PAGE-001 LEG-PAGE-002 LEG-PAGE-005",
-        (
-            ("x86_32-nonpae-pv", "legacy-32"),
-            ("x86_32-pae-pv", "legacy-32"),
-            ("x86_64-pv", "legacy-32"),
-            ("hvm", "legacy-32"),
-            ("x86_32-nonpae-pv", "legacy-64"),
-            ("x86_32-pae-pv", "legacy-64"),
-            ("x86_64-pv", "legacy-64"),
-        ),
-        _LEG,
-    ),
-    **_each(
-        "LEG-HDR-002 LEG-PAGE-003",
-        (
-            ("x86_32-nonpae-pv", "legacy-64"),
-            ("x86_32-pae-pv", "legacy-64"),
-            ("x86_64-pv", "legacy-64"),
-        ),
-        _LEG,
-    ),
-    **_each(
-        "LEG-CHK-001 LEG-CHK-004 LEG-CHK-005 LEG-CHK-006 LEG-CMP-001 LEG-END-001 LEG-END-002",
-        (("x86_32-nonpae-pv", "legacy"), ("x86_32-pae-pv", "legacy"), ("x86_64-pv", "legacy")),
-        _LEG,
-    ),
-    **_each(
-        "LEG-EXT-002 LEG-EXT-003 LEG-EXT-004 LEG-EXT-005 LEG-CHK-002 LEG-TAIL-001 LEG-TAIL-002",
-        (("x86_32-nonpae-pv", "legacy"), ("x86_32-pae-pv", "legacy")),
-        _LEG,
-    ),
-    "LEG-P2M-001": (
-        (
-            ("x86_32-nonpae-pv", "legacy-32"),
-            ("x86_32-pae-pv", "legacy-32"),
-            ("x86_64-pv", "legacy-32"),
-            ("x86_32-nonpae-pv", "legacy-64"),
-            ("x86_32-pae-pv", "legacy-64"),
-        ),
-        _LEG,
     ),
 }
 
