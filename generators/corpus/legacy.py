@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from xensave import pv_context
 from xensave.legacy.format import (
+    DM_RECORD_0002,
     Chunk,
     HvmTail,
     LegacyImage,
@@ -23,7 +24,7 @@ from xensave.legacy.format import (
     tsc_info,
     vcpu_info,
 )
-from xensave.legacy.samples import XL_CONFIG, build, small
+from xensave.legacy.samples import XL_CONFIG, Sample, small
 from xensave.model import Image, XlFile
 from xensave.writer import to_bytes
 
@@ -66,13 +67,28 @@ def _guest(kind: str) -> str:
     return "hvm" if kind == "hvm" else GUEST[int(kind[-1])]
 
 
-def _sample(width: int, kind: str, xl: bool = False) -> LegacyImage | XlFile:
-    s = build(
+def _valid(
+    width: int,
+    kind: str,
+    *,
+    remus: bool = False,
+    dm: bytes = DM_RECORD_0002,
+    xl_config: bytes | None = None,
+) -> Sample:
+    """The valid cases' image: the small base with two vCPUs (xensave.legacy.samples.small)."""
+    return small(
         32 if width == 32 else 64,
         "hvm" if kind == "hvm" else "pv",
         levels=None if kind == "hvm" else int(kind[-1]),
-        xl_config=XL_CONFIG if xl else None,
+        vcpus=2,
+        remus=remus,
+        dm=dm,
+        xl_config=xl_config,
     )
+
+
+def _sample(width: int, kind: str, xl: bool = False) -> LegacyImage | XlFile:
+    s = _valid(width, kind, xl_config=XL_CONFIG if xl else None)
     if xl:
         return XlFile(encode(s.image), config=XL_CONFIG, mandatory_flags=1)
     return s.image
@@ -158,7 +174,7 @@ for _w in (32, 64):
     legacy=("x86_64-pv", 64),
 )
 def remus() -> Built:
-    return _bytes(build(64, "pv", remus=True).image)
+    return _bytes(_valid(64, "pv4", remus=True).image)
 
 
 @recipe(
@@ -172,7 +188,7 @@ def remus() -> Built:
     legacy=("hvm", 32),
 )
 def qemu_to_eof() -> Built:
-    return _bytes(build(32, "hvm", dm=b"QemuDeviceModelRecord").image)
+    return _bytes(_valid(32, "hvm", dm=b"QemuDeviceModelRecord").image)
 
 
 # --- what the valid images convert to -----------------------------------------------------------
@@ -188,15 +204,13 @@ def expected_conversions() -> dict[str, tuple[str, Image]]:
         for kind in ("pv4", "pv3", "hvm"):
             g = _guest(kind)
             name = {"pv4": "", "pv3": "pae-", "hvm": ""}[kind]
-            guest = "hvm" if kind == "hvm" else "pv"
-            levels = None if kind == "hvm" else int(kind[-1])
-            s = build(w, guest, levels=levels)  # type: ignore[arg-type]
+            s = _valid(w, kind)
             out[f"y_legacy-legacy_{g}_{name}toolstack-{w}"] = ("libxl", s.expected.libxl(3))
-            s = build(w, guest, levels=levels, xl_config=XL_CONFIG)  # type: ignore[arg-type]
+            s = _valid(w, kind, xl_config=XL_CONFIG)
             out[f"i_xl-legacy_{g}_{name}xl-toolstack-{w}"] = ("xl", s.expected.xl(3))
-    s = build(64, "pv", remus=True)
+    s = _valid(64, "pv4", remus=True)
     out["y_legacy-legacy_x86_64-pv_remus-compressed"] = ("libxl", s.expected.libxl(3))
-    s = build(32, "hvm", dm=b"QemuDeviceModelRecord")
+    s = _valid(32, "hvm", dm=b"QemuDeviceModelRecord")
     out["y_legacy-legacy_hvm_qemu-to-eof"] = ("libxl", s.expected.libxl(3))
     from .hvm_context import legacy_expected  # its legacy HVM context cases
 
@@ -421,13 +435,18 @@ _broken(
     _xcnt_small,
     cells=_cells(("pv3", "pv2")),
 )
+def _unknown_block(img: LegacyImage) -> None:
+    img.ext_blocks.append((b"abcd", b"\x01\x02"))
+    img.ext_total = None
+
+
 _broken(
     "unknown-ext-block",
     "an extended-info block 'abcd' the restorer would skip",
     "pv4",
     ("LEG-EXT-006",),
     ("unknown-record",),
-    lambda img: (img.ext_blocks.append((b"abcd", b"\x01\x02")), setattr(img, "ext_total", None)),
+    _unknown_block,
 )
 _broken(
     "p2m-frame-beyond",

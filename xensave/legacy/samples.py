@@ -339,16 +339,17 @@ def small(
     remus: bool = False,
     dm: bytes = DM_RECORD_0002,
     xl_config: bytes | None = None,
+    vcpus: int = 1,
 ) -> Sample:
-    """The small base of the broken legacy cases: :func:`build` with one vCPU and only
-    the pages the guest's state refers to (an x86_64 PV image is about 32 KiB, an HVM
-    one about 9 KiB, where the full samples are 100-125 KiB)."""
+    """The small base of the legacy corpus cases: :func:`build` with only the pages the
+    guest's state refers to, one vCPU unless told (an x86_64 PV image is about 32 KiB,
+    an HVM one about 9 KiB, where the full samples are 100-125 KiB)."""
     pages = SMALL_PAGES[guest] | (SMALL_REMUS if remus else frozenset())
     return build(
         width,
         guest,
         levels=levels,
-        vcpus=1,
+        vcpus=vcpus,
         remus=remus,
         dm=dm,
         xl_config=xl_config,
