@@ -25,10 +25,13 @@ from xensave.legacy.format import (
     vcpu_info,
 )
 from xensave.legacy.samples import XL_CONFIG, Sample, small
-from xensave.model import Image, XlFile
+from xensave.model import Image, LibvirtFile, XapiImage, XapiSection, XlFile
+from xensave.reader import XapiKind
+from xensave.target import format_releases, release_set
 from xensave.writer import to_bytes
 
 from .framework import Built, Restore, recipe
+from .wrappers import XENOPS_META, domain_xml
 
 #: The MUST rules every valid legacy image exercises.
 LEG = (
@@ -243,6 +246,50 @@ def _cells(kinds: tuple[str, ...], widths: tuple[int, ...] = (64,)) -> tuple[Leg
     return tuple((k, w) for w in widths for k in kinds)
 
 
+#: The wrappers a broken legacy image is also carried in (LAYER rows of issue 17): a
+#: legacy xl file (mandatory flags: xl's JSON config) and a libvirt file of version 1,
+#: each running to the end of the file. A XAPI image's LIBXC_LEGACY section
+#: (``_wrapped`` builds one) waits for a reader that ends a legacy image inside it.
+WRAPS = ("xl", "libvirt")
+_WRAP_TAG = {"": (), "xl": ("xl-header",), "libvirt": ("libvirt",), "xapi": ("xapi",)}
+_WRAP_PERMITS = {
+    "": (),
+    "xl": ("XLF-STR-001",),
+    "libvirt": ("LVF-STR-001",),
+    "xapi": ("XAPI-STR-003",),
+}
+#: xl's JSON flag (mandatory_flags 1) arrived in 4.5: older xl refuses the file
+#: (readable in framework.py); a recipe's own Restore is narrowed to it.
+_XL_FROM = "4.5-"
+
+
+def _wrapped(data: bytes, wrap: str, guest: str) -> Built:
+    if wrap == "xl":
+        xl_file = XlFile(data, config=XL_CONFIG, mandatory_flags=1)
+        return Built(xl_file, to_bytes(xl_file))
+    if wrap == "libvirt":
+        lv = LibvirtFile(data, domain_xml(guest), version=1)
+        return Built(lv, to_bytes(lv))
+    if wrap == "xapi":
+        x = XapiImage(
+            [
+                XapiSection(XapiKind.XENOPS, XENOPS_META),
+                XapiSection(XapiKind.LIBXC_LEGACY, data, length=0),
+                XapiSection(XapiKind.END_OF_IMAGE),
+            ]
+        )
+        return Built(x, to_bytes(x))
+    return Built(XlFile(b""), data)
+
+
+def _restore_in(rest: Restore | None, wrap: str) -> Restore | None:
+    if rest is None or wrap != "xl":
+        return rest
+    rels = format_releases(release_set(rest.releases) & release_set(_XL_FROM))
+    by = rest.by + (() if _XL_FLAGS in rest.by else (_XL_FLAGS,))
+    return Restore(rels, by)
+
+
 def _broken(
     slug: str,
     what: str,
@@ -258,19 +305,21 @@ def _broken(
     restore: Restore | None = None,
     cells: tuple[LegCell, ...] = (),
     cells_restore: Restore | None = None,
-    cells_xl: bool | None = None,
     home: bool = True,
+    wraps: tuple[str, ...] = (),
+    wrap_kind: str | None = None,
 ) -> None:
     """One broken image on the small legacy base (``xensave.legacy.samples.small``),
-    first of ``kind`` from a 64-bit toolstack (``home``), then in each of ``cells``.
-    ``xl``: inside a legacy xl file, for faults that stop a bare image from being
-    recognised as legacy at all (the xl file says a legacy image follows), or where the
-    recipe chose the xl file; ``cells_xl`` overrides it for ``cells``. ``restore``: the
-    case's own restorability where it differs from what the rule's ``xen_refuses``
-    says, for cells of ``kind``'s guest type; ``cells_restore`` for the others. A
-    2-level (non-PAE) guest also shows LEG-GUEST-001, which no release restores."""
+    first of ``kind`` from a 64-bit toolstack (``home``), then in each of ``cells``,
+    then inside each of ``wraps`` (of ``wrap_kind``, default ``kind``, 64-bit).
+    ``xl``: the home case and ``cells`` inside a legacy xl file, for faults that stop a
+    bare image from being recognised as legacy at all (the xl file says a legacy image
+    follows), or where the recipe chose the xl file. ``restore``: the case's own
+    restorability where it differs from what the rule's ``xen_refuses`` says, for cells
+    of ``kind``'s guest type; ``cells_restore`` for the others. A 2-level (non-PAE)
+    guest also shows LEG-GUEST-001, which no release restores."""
 
-    def make(k: str, width: int, wrap: bool) -> Built:
+    def make(k: str, width: int, wrap: str) -> Built:
         s = small(
             32 if width == 32 else 64,
             "hvm" if k == "hvm" else "pv",
@@ -281,29 +330,26 @@ def _broken(
         data = data[: len(data) - cut] if cut else data
         if patch is not None:
             data = patch(data)
-        if wrap:
-            xl_file = XlFile(data, config=XL_CONFIG, mandatory_flags=1)
-            return Built(xl_file, to_bytes(xl_file))
-        return Built(XlFile(b""), data)
+        return _wrapped(data, wrap, _guest(k))
 
     make.__name__ = "broken_" + slug.replace("-", "_")
-    todo = [((kind, 64), xl, True)] if home else []
-    todo += [(c, xl if cells_xl is None else cells_xl, False) for c in cells]
+    first_wrap = "xl" if xl else ""
+    todo = [((kind, 64), first_wrap, True)] if home else []
+    todo += [(c, first_wrap, False) for c in cells]
+    todo += [((wrap_kind or kind, 64), w, False) for w in wraps]
     for (k, width), wrap, first in todo:
         same = (k == "hvm") == (kind == "hvm")
-        rest = restore if same else cells_restore
+        rest = _restore_in(restore if same else cells_restore, wrap)
         recipe(
-            slug if first else slug + _cell_suffix(k, width),
+            slug + _cell_suffix(k, width),
             what,
-            tags=("legacy-stream", *tags) + (("xl-header",) if wrap else ()),
+            tags=("legacy-stream", *tags) + _WRAP_TAG[wrap],
             args=(k, width, wrap),
             breaks=breaks,
-            permits=permits
-            + (("XLF-STR-001",) if wrap else ())
-            + (("LEG-GUEST-001",) if k == "pv2" else ()),
+            permits=permits + _WRAP_PERMITS[wrap] + (("LEG-GUEST-001",) if k == "pv2" else ()),
             guest=_guest(k),
             profile=None,
-            layers=("xl",) if wrap else ("legacy",),
+            layers=(wrap,) if wrap else ("legacy",),
             restore=None if k == "pv2" else rest,
             legacy=(KIND[k], width),
             since="1.0.0" if first else SINCE_CELLS,
@@ -323,6 +369,7 @@ def _hvm_from_46(*by: str) -> Restore:
 
 _CLS = "tools/python/scripts/convert-legacy-stream"
 _XCDR = "tools/libxc/xc_domain_restore.c"
+_XL_FLAGS = "tools/xl/xl_vmcontrol.c:create_domain"
 #: pagebuf_get_one (4.0-4.5) refuses a VCPU_INFO max_vcpu_id of 64 or more (4.0, 4.1)
 #: or of XC_SR_MAX_VCPUS (4096) or more (4.2-4.5); read_chunks from 4.6.
 _VCPU_ID_MAX = Restore("none", (f"{_XCDR}:pagebuf_get_one", f"{_CLS}:read_chunks"))
@@ -363,6 +410,7 @@ _broken(
     _p2m_size_zero,
     restore=_hvm_from_46(f"{_CLS}:read_legacy_stream", _HVM_PFN),
     cells=_ALL7,
+    wraps=WRAPS,
 )
 _broken(
     "p2m-size-high",
@@ -373,6 +421,7 @@ _broken(
     _set("p2m_size", (1 << 32) + 64),
     restore=_hvm_from_46(f"{_CLS}:read_legacy_stream"),
     cells=_cells(PV_KINDS),
+    wraps=WRAPS,
 )
 
 
@@ -389,6 +438,7 @@ _broken(
     _set("ext_total", 100),
     xl=True,
     cells=_cells(("pv3", "pv2")),
+    wraps=("libvirt",),
 )
 
 
@@ -405,6 +455,8 @@ _broken(
     ("duplicate-record",),
     _second_vcpu,
     cells=_cells(("pv3", "pv2")),
+    wraps=WRAPS,
+    wrap_kind="pv3",
 )
 _broken(
     "extv-with-data",
@@ -414,6 +466,8 @@ _broken(
     ("reserved-bits",),
     lambda img: img.ext_blocks.__setitem__(1, (b"extv", b"\x00" * 4)),
     cells=_cells(("pv3", "pv2")),
+    wraps=WRAPS,
+    wrap_kind="pv3",
 )
 
 
@@ -434,7 +488,11 @@ _broken(
     ("off-by-one",),
     _xcnt_small,
     cells=_cells(("pv3", "pv2")),
+    wraps=WRAPS,
+    wrap_kind="pv3",
 )
+
+
 def _unknown_block(img: LegacyImage) -> None:
     img.ext_blocks.append((b"abcd", b"\x01\x02"))
     img.ext_total = None
@@ -456,6 +514,8 @@ _broken(
     ("p2m",),
     lambda img: img.p2m_frames.__setitem__(0, 0x1000),
     cells=(*_cells(PV_KINDS, (32,)), *_cells(("pv3", "pv2"))),
+    wraps=WRAPS,
+    wrap_kind="pv3",
 )
 _broken(
     "chunk-type-unknown",
@@ -466,6 +526,7 @@ _broken(
     lambda img: _first_body(img).insert(0, RawChunk(-21, b"")),
     xl=True,
     cells=_cells(PV_KINDS),
+    wraps=("libvirt",),
 )
 _broken(
     "batch-over-1024",
@@ -484,6 +545,8 @@ _broken(
     ("wrong-guest",),
     lambda img: _first_body(img).insert(0, hvm_param(Chunk.HVM_VIRIDIAN, 1)),
     cells=_cells(("pv3", "pv2")),
+    wraps=WRAPS,
+    wrap_kind="pv3",
 )
 _broken(
     "hvm-param-padding",
@@ -492,6 +555,7 @@ _broken(
     ("LEG-CHK-003",),
     ("reserved-bits",),
     lambda img: _first_body(img).insert(0, hvm_param(Chunk.HVM_VIRIDIAN, 1, pad=1)),
+    wraps=WRAPS,
 )
 _broken(
     "vcpu-id-4096",
@@ -505,6 +569,7 @@ _broken(
     xl=True,
     cells=_cells(PV_KINDS),
     cells_restore=_VCPU_ID_MAX,
+    wraps=("libvirt",),
 )
 _broken(
     "vcpu-map-beyond",
@@ -517,6 +582,7 @@ _broken(
     # (buffer_tail_hvm), and 4.6 on checks it for PV only (read_chunks)
     restore=Restore("4.0-", (f"{_XCDR}:buffer_tail_hvm", f"{_CLS}:read_chunks")),
     cells=_cells(PV_KINDS),
+    wraps=WRAPS,
 )
 _broken(
     "tsc-mode-4",
@@ -526,6 +592,7 @@ _broken(
     ("tsc",),
     lambda img: _first_body(img).insert(0, tsc_info(4, 0, 0, 0)),
     cells=_cells(PV_KINDS),
+    wraps=WRAPS,
 )
 _broken(
     "toolstack-not-physmap",
@@ -543,6 +610,7 @@ _broken(
     ("page-type",),
     lambda img: _first_body(img).insert(0, PageBatch([(5 << 28) | 1], [bytes(4096)])),
     cells=_ALL7,
+    wraps=WRAPS,
 )
 _broken(
     "pfn-beyond-p2m",
@@ -563,6 +631,7 @@ _broken(
     lambda img: _first_body(img).insert(0, PageBatch([(1 << 32) | 1], [bytes(4096)])),
     restore=_hvm_from_46(_HVM_PFN),
     cells=_cells(PV_KINDS),
+    wraps=WRAPS,
 )
 _broken(
     "pfn-twice",
@@ -572,6 +641,7 @@ _broken(
     ("duplicate-record",),
     lambda img: _first_body(img).insert(0, PageBatch([1, 1], [bytes(4096)] * 2)),
     cells=_ALL7,
+    wraps=WRAPS,
 )
 _broken(
     "compressed-without-enable",
@@ -581,6 +651,7 @@ _broken(
     ("page-data",),
     lambda img: _first_body(img).insert(0, compressed(b"\x00", img.width)),
     cells=_cells(PV_KINDS),
+    wraps=WRAPS,
 )
 
 
@@ -588,7 +659,7 @@ def _remus_mutation(fault: str) -> Callable[[str, int], Built]:
     """A small two-checkpoint Remus image of ``kind`` whose second, compressed body is
     broken: its compressed data (``encoding``) or one chunk of it too many (``count``)."""
 
-    def make(kind: str, width: int) -> Built:
+    def make(kind: str, width: int, wrap: str = "") -> Built:
         s = small(
             32 if width == 32 else 64,
             "hvm" if kind == "hvm" else "pv",
@@ -600,23 +671,23 @@ def _remus_mutation(fault: str) -> Callable[[str, int], Built]:
             body[1] = compressed(b"\x05" + b"\x00" * 8, width)  # a 5-word run, then nothing
         else:
             body.insert(1, compressed(b"\x00", width))  # one page more than the pfns
-        return Built(XlFile(b""), encode(s.image))
+        return _wrapped(encode(s.image), wrap, _guest(kind))
 
     make.__name__ = f"remus_{fault}"
     return make
 
 
-for _k in ("pv4", "pv3", "pv2", "hvm"):
+for _k, _wrap in (("pv4", ""), ("pv3", ""), ("pv2", ""), ("hvm", ""), *(("hvm", w) for w in WRAPS)):
     recipe(
         "compressed-run-short" + ("" if _k == "pv4" else _cell_suffix(_k, 64)),
         "compressed data whose page stops before 4096 octets",
-        tags=("legacy-stream", "checkpointed", "truncated"),
-        args=(_k, 64),
+        tags=("legacy-stream", "checkpointed", "truncated", *_WRAP_TAG[_wrap]),
+        args=(_k, 64, _wrap),
         breaks=("LEG-CMP-002", "LEG-CMP-003"),
-        permits=("LEG-GUEST-001",) if _k == "pv2" else (),
+        permits=_WRAP_PERMITS[_wrap] + (("LEG-GUEST-001",) if _k == "pv2" else ()),
         guest=_guest(_k),
         profile=None,
-        layers=("legacy",),
+        layers=(_wrap or "legacy",),
         legacy=(KIND[_k], 64),
         since="1.0.0" if _k == "pv4" else SINCE_CELLS,
     )(_remus_mutation("encoding"))
@@ -648,6 +719,7 @@ _broken(
     _unmapped,
     xl=True,
     cells=_cells(("pv3", "pv2")),
+    wraps=("libvirt",),
 )
 
 
@@ -667,6 +739,8 @@ _broken(
     ("vcpu",),
     _xsave_size,
     cells=_cells(("pv3", "pv2")),
+    wraps=WRAPS,
+    wrap_kind="pv3",
 )
 
 
@@ -689,6 +763,7 @@ _broken(
     ("magic",),
     _dm(b"DeviceModelRecord0003"),
     xl=True,
+    wraps=("libvirt",),
 )
 _broken(
     "qemu-magic",
@@ -697,6 +772,7 @@ _broken(
     ("LEG-DM-002",),
     ("magic",),
     _dm(b"QemuDeviceModelRecord", b"QEMU" + bytes(60)),
+    wraps=WRAPS,
 )
 _broken(
     "truncated-tail",
@@ -706,6 +782,7 @@ _broken(
     ("truncated",),
     lambda img: None,
     cut=3200,
+    wraps=WRAPS,
 )
 _broken(
     "truncated-tail",
@@ -726,6 +803,7 @@ _broken(
     ("trailing-data",),
     _set("trailer", b"\x00" * 8),
     cells=_cells(PV_KINDS),
+    wraps=WRAPS,
 )
 
 
