@@ -113,6 +113,13 @@ EXEMPT.update(
             "every cell",
         ),
         **_each(
+            "PV-MSR-001 PV-MSR-002 PV-MSR-003 PV-MSR-004",
+            (("x86_32-nonpae-pv", "legacy"), ("x86_32-pae-pv", "legacy"), ("x86_64-pv", "legacy")),
+            "a legacy PV tail holds each vCPU's basic and extended contexts and XSAVE state, "
+            "no MSRs: xc_domain_restore's buffer_tail_pv (4.0-4.5) and convert-legacy-stream's "
+            "read_pv_tail (4.6 on) read none, so there is no X86_PV_VCPU_MSRS to break",
+        ),
+        **_each(
             "XC-SDE-001 XC-POL-001 XC-POL-002 XC-POL-006 XC-POL-007 XC-POL-008 XC-POL-009 "
             "XC-POL-010 XC-POL-011",
             _cells((*_PV, "hvm"), ("v2",)),
@@ -134,6 +141,25 @@ _WRAP = (
 _XLF = (
     "the xl-file recipes build on an xl file carrying a libxl stream; replays onto an xl file "
     "carrying a legacy stream are not written (a legacy PV image is about 100 KiB)"
+)
+
+
+_LEG_PV: tuple[Cell, ...] = (
+    ("x86_32-nonpae-pv", "legacy"),
+    ("x86_32-pae-pv", "legacy"),
+    ("x86_64-pv", "legacy"),
+)
+_LEG_CATALOGUE = (
+    "Xen 4.0-4.5 refuse this fault too (read in RELEASE-4.0.0 and RELEASE-4.5.0; "
+    "generators/corpus/legacy.py, CATALOGUE_BEHIND), but the catalogue's xen_refuses "
+    "starts later, so a legacy case would be declared against it and against "
+    "verify --target-xen; it waits for the catalogue"
+)
+_LEG_OLD = (
+    "Xen 4.0-4.5 restore a legacy image themselves (xc_domain_restore, then the "
+    "hypervisor's load handlers as they were then); whether those releases take this "
+    "fault, and the rest of the sample's context, is not yet read in their code, so a "
+    "case's restorability cannot be declared"
 )
 
 
@@ -287,14 +313,66 @@ PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
     ),
 }
 
+#: The legacy cells of the context rules and LEG-CHK-004 still without a failing case,
+#: merged into PENDING (a rule pending elsewhere keeps its own cells and reason).
+_LEGACY_PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
+    # the HVM and PV context rules, and LEG-CHK-004, in legacy images (generators/
+    # corpus/legacy.py: HVM_REPLAYS, CATALOGUE_BEHIND and the pv-context cases)
+    **_each(
+        "PV-GDT-001 PV-CR3-001",
+        (("x86_32-nonpae-pv", "legacy"), ("x86_32-pae-pv", "legacy")),
+        _LEG_CATALOGUE,
+    ),
+    **_each(
+        "PV-GDT-002 PV-SIF-001 PV-LDT-001 PV-LDT-002 LEG-CHK-004",
+        _LEG_PV,
+        _LEG_CATALOGUE,
+    ),
+    **_each(
+        "PV-CR3-002",
+        (("x86_64-pv", "legacy"),),
+        _LEG_CATALOGUE,
+    ),
+    **_each(
+        "PV-CR3-003 PV-ADR-001 PV-DBG-001 PV-LDT-003 PV-DBG-002",
+        (("x86_64-pv", "legacy"),),
+        _LEG_OLD,
+    ),
+    **_each(
+        "PV-FLG-002",
+        (("x86_32-nonpae-pv", "legacy"), ("x86_32-pae-pv", "legacy")),
+        _LEG_OLD,
+    ),
+    **_each(
+        "PV-SIF-002 PV-VMA-001 PV-EXT-001 PV-EXT-002 PV-XSV-001 PV-XSV-002 PV-XSV-003 "
+        "PV-XSV-004 PV-XSV-005 PV-XSV-006",
+        _LEG_PV,
+        _LEG_OLD,
+    ),
+    **_each(
+        "HVM-SIZE-001 HVM-SIZE-002 HVM-PIC-001 HVM-CPU-002 HVM-MSR-003 HVM-VMCE-001",
+        (("hvm", "legacy"),),
+        _LEG_CATALOGUE,
+    ),
+    **_each(
+        "HVM-CPU-001 HVM-PIT-001 HVM-XSAVE-001 HVM-XSAVE-002 HVM-XSAVE-003 HVM-CPU-003 "
+        "HVM-CPU-004 HVM-CPU-005 HVM-PIC-002 HVM-LINK-002 HVM-PIT-002 HVM-LAPIC-001 "
+        "HVM-MTRR-001 HVM-VIRIDIAN-001 HVM-XSAVE-004 HVM-XSAVE-005 HVM-XSAVE-006 "
+        "HVM-XSAVE-007",
+        (("hvm", "legacy"),),
+        _LEG_OLD,
+    ),
+}
+for _rid, (_cells_left, _why) in _LEGACY_PENDING.items():
+    if _rid in PENDING:
+        _had, _had_why = PENDING[_rid]
+        PENDING[_rid] = (_had + _cells_left, f"{_had_why}; in legacy cells: {_why}")
+    else:
+        PENDING[_rid] = (_cells_left, _why)
+
 
 #: Whole chapters pending in one stream kind: (chapter, stream) -> why.
-PENDING_AREAS: dict[tuple[str, str], str] = {
-    ("hvm-context.md", "legacy"): "the HVM context recipes build libxc streams; replays into a "
-    "legacy HVM image's context are not written",
-    ("pv-context.md", "legacy"): "the PV context recipes build libxc streams; replays into a "
-    "legacy PV image's vCPU contexts are not written",
-}
+PENDING_AREAS: dict[tuple[str, str], str] = {}
 
 
 #: Declared outer layers (``rules.OUTER``) where a MUST rule has no failing case and
