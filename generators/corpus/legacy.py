@@ -995,3 +995,125 @@ def _hvm_replays() -> None:
 
 _HVM_SETCONTEXT = f"{_CLS}:read_legacy_stream"
 _hvm_replays()
+
+
+# --- the xl file's rules around a legacy stream (the XLF rows of PENDING, issue 17) --------
+
+#: xl's mandatory flags: JSON (bit 0), STREAMv2 (bit 1, clear before a legacy stream).
+_JSON, _STREAM_V2 = 1, 2
+
+
+def _xlf_magic(f: XlFile) -> None:
+    f.magic = b"Xen saved domain, xl formaT\n \x00 \r"
+
+
+def _xlf_byteorder(f: XlFile) -> None:
+    f.byteorder = 0xDEADBEEF
+
+
+def _xlf_flag_unknown(f: XlFile) -> None:
+    f.mandatory_flags = _JSON | 4
+
+
+def _xlf_optional_flags(f: XlFile) -> None:
+    f.optional_flags = 1
+
+
+def _xlf_optional_past_end(f: XlFile) -> None:
+    f.optional_data_len = 0x1000000
+
+
+def _xlf_optional_3(f: XlFile) -> None:
+    f.config = None
+    f.mandatory_flags = 0
+    f.optional_extra = b"\x00\x00\x00"
+
+
+def _xlf_optional_one_less(f: XlFile) -> None:
+    assert f.config is not None
+    f.optional_data_len = 4 + len(f.config) - 1
+
+
+def _xlf_json_config_len_0(f: XlFile) -> None:
+    f.config = b""
+
+
+def _xlf_config_len_one_less(f: XlFile) -> None:
+    assert f.config is not None
+    f.config_len = len(f.config) - 1
+    f.optional_data_len = 4 + len(f.config)
+
+
+def _xlf_config_not_object(f: XlFile) -> None:
+    f.config = b'["legacy-guest"]\x00'
+
+
+def _xlf_stream_v2(f: XlFile) -> None:
+    f.mandatory_flags = _JSON | _STREAM_V2
+
+
+#: The xl_file.py recipes' faults on a legacy xl file (JSON flag set, STREAMv2 clear,
+#: the small legacy image after the configuration), one per XLF rule and legacy guest:
+#: (slug, what, rule, tags, mutation). Restorability follows the catalogue and the
+#: xl flags each release knows (framework.readable). XLF-NEST-002 compares the header's
+#: byte order with the libxl stream's: a legacy stream declares none (coverage EXEMPT).
+XLF_LEGACY: tuple[tuple[str, str, str, tuple[str, ...], Callable[[XlFile], None]], ...] = (
+    ("magic-wrong-letter", "the magic reads 'Xen saved domain, xl formaT'", "XLF-HDR-001",
+     ("magic",), _xlf_magic),
+    ("byteorder-wrong", "the byteorder word is 0xdeadbeef", "XLF-HDR-002", (), _xlf_byteorder),
+    ("mandatory-flag-unknown", "mandatory_flags has bit 2 set besides JSON (0x5)",
+     "XLF-HDR-004", ("reserved-bits",), _xlf_flag_unknown),
+    ("optional-flags-nonzero", "optional_flags is 1 although no optional flag is defined",
+     "XLF-HDR-006", ("reserved-bits",), _xlf_optional_flags),
+    ("optional-data-len-past-end", "optional_data_len (0x1000000) declares more optional "
+     "data than the file holds", "XLF-OPT-001", ("optional-data", "declared-only"),
+     _xlf_optional_past_end),
+    ("optional-data-len-3", "optional_data_len is 3, too short for the config_len word",
+     "XLF-OPT-002", ("optional-data", "off-by-one"), _xlf_optional_3),
+    ("optional-data-len-one-less", "optional_data_len is one less than 4 + config_len",
+     "XLF-OPT-003", ("optional-data", "off-by-one"), _xlf_optional_one_less),
+    ("json-flag-config-len-0", "the JSON flag is set but config_len is 0", "XLF-CFG-001",
+     ("config",), _xlf_json_config_len_0),
+    ("config-len-one-less", "config_len is one less than the configuration: the JSON "
+     "config loses its NUL", "XLF-CFG-002", ("config", "off-by-one"), _xlf_config_len_one_less),
+    ("json-config-not-object", "the JSON configuration is a JSON array, not an object",
+     "XLF-CFG-003", ("config",), _xlf_config_not_object),
+    ("stream-v2-but-legacy", "the STREAMv2 flag is set but a legacy image follows the "
+     "configuration instead of a libxl stream", "XLF-NEST-001", ("nesting",), _xlf_stream_v2),
+)  # fmt: skip
+
+
+def _xlf_legacy(slug: str) -> Callable[[str], Built]:
+    mutate = next(m for s, _w, _r, _t, m in XLF_LEGACY if s == slug)
+
+    def make(kind: str) -> Built:
+        s = small(
+            64,
+            "hvm" if kind == "hvm" else "pv",
+            levels=None if kind == "hvm" else int(kind[-1]),
+        )
+        f = XlFile(encode(s.image), config=XL_CONFIG, mandatory_flags=_JSON)
+        mutate(f)
+        return Built(f, to_bytes(f))
+
+    make.__name__ = "xlf_" + slug.replace("-", "_")
+    return make
+
+
+for _slug, _what, _rule, _tags, _m in XLF_LEGACY:
+    _make = _xlf_legacy(_slug)
+    for _k in ("hvm", "pv4", "pv3", "pv2"):
+        recipe(
+            "legacy-" + _slug + _cell_suffix(_k, 64),
+            _what + " (a legacy xl file)",
+            tags=("xl-header", "legacy-stream", *_tags),
+            args=(_k,),
+            breaks=(_rule,),
+            permits=(() if _rule == "XLF-NEST-001" else ("XLF-STR-001",))
+            + (("LEG-GUEST-001",) if _k == "pv2" else ()),
+            guest=_guest(_k),
+            profile=None,
+            layers=("xl",),
+            legacy=(KIND[_k], 64),
+            since=SINCE_CELLS,
+        )(_make)
