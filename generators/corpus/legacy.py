@@ -642,7 +642,6 @@ _broken(
     ("reserved-bits",),
     lambda img: _first_body(img).insert(0, PageBatch([(1 << 32) | 1], [bytes(4096)])),
     restore=_hvm_from_46(_HVM_PFN),
-    cells=_cells(PV_KINDS),
     wraps=WRAPS,
 )
 _broken(
