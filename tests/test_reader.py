@@ -276,12 +276,25 @@ def test_libvirt_wrapper(big: bool) -> None:
     assert detect(libvirt_wrap(inner, XML)[:32]) == "libvirt"
 
 
-def test_libvirt_version_1_is_legacy() -> None:
+def test_libvirt_version_1_holds_a_legacy_image() -> None:
+    from xensave.legacy.format import encode
+    from xensave.legacy.read import LegacyEnd, LegacyHeader
+    from xensave.legacy.samples import small
+
+    inner = encode(small(64, "hvm").image)
+    events = events_of(libvirt_wrap(inner, XML, version=1))
+    assert events[0].version == 1
+    hdr = next(e for e in events if isinstance(e, LegacyHeader))
+    assert (hdr.offset, hdr.width, hdr.guest) == (64 + len(XML), 64, "hvm")
+    assert isinstance(events[-1], LegacyEnd) and events[-1].offset == 64 + len(XML) + len(inner)
+
+
+def test_libvirt_version_1_libxl_stream_is_no_legacy_image() -> None:
     inner = to_bytes(samples.build("hvm", 3, "libxl"))
     with pytest.raises(ReadError) as exc:
         events_of(libvirt_wrap(inner, XML, version=1))
-    assert "legacy" in exc.value.message and "not implemented" in exc.value.message
-    assert exc.value.offset == 64 + len(XML)
+    # read as the legacy image version 1 promises: its first chunk is no legacy chunk
+    assert exc.value.layer == "legacy" and exc.value.offset >= 64 + len(XML)
 
 
 def test_libvirt_truncated_xml() -> None:

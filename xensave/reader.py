@@ -475,13 +475,9 @@ class Reader:
                 layer="libvirt",
                 rule="LVF-XML-002",
             )
-        if version == 1:
-            raise ReadError(
-                self._pos(),
-                "this libvirt save file has version 1: a legacy (pre-Xen 4.6) libxl "
-                f"stream follows; {LEGACY_NOT_IMPLEMENTED}",
-                layer="libvirt",
-            )
+        if version == 1:  # libxl before 4.6 wrote a legacy image, to the end (LVF-STR-001)
+            yield from _legacy(self, "xl")
+            return
         yield from self._libxl(self._pos(), top=False)
         yield from self._trailer("libvirt")
 

@@ -158,9 +158,11 @@ def build(
     physmap: bool = True,
     xl_config: bytes | None = None,
     unmapped: tuple[int, ...] = (),
+    pages: frozenset[int] | None = None,
 ) -> Sample:
     """A legacy image and what it converts to. ``levels`` (PV): 4 for an x86_64 guest,
-    3 (PAE) or 2 (non-PAE) for an x86_32 guest."""
+    3 (PAE) or 2 (non-PAE) for an x86_32 guest; ``pages``: send only these pfns (the
+    rest of the batches' pfns are left out, filler and XTAB words stay)."""
     p2m_size = 64
     exp = Expected(guest, config=xl_config)
     img = LegacyImage(width, guest, p2m_size)
@@ -188,9 +190,10 @@ def build(
         compressing = remus and c > 0
         types = _pv_types(levels or 4) if guest == "pv" else []
         # batch 1: 16 pfns from 8*c, with tables first (PV), a ballooned pfn and fillers
-        pfns = list(range(8 * c, 8 * c + 16))
+        pfns = [p for p in range(8 * c, 8 * c + 16) if pages is None or p in pages]
         words = []
-        for i, pfn in enumerate(pfns):
+        for pfn in pfns:
+            i = pfn - 8 * c
             t = types[i] if i < len(types) and c == 0 else 0
             words.append((t << 28) | pfn)
         words.append((0xF << 28) | 50)  # a real XTAB entry: kept
@@ -207,7 +210,7 @@ def build(
             cp.body.append(PageBatch(words, [new_pages[p] for p in data_pfns]))
         else:
             cp.body.append(PageBatch(words))
-        batch2 = [] if compressing else [pfn for pfn in range(32, 40)]
+        batch2 = [] if compressing else [p for p in range(32, 40) if pages is None or p in pages]
         if batch2:
             cp.body.append(PageBatch(batch2, [page(p, c) for p in batch2]))
             for p in batch2:
@@ -321,6 +324,39 @@ def build(
     if dm == DM_QEMU_TO_EOF and guest == "hvm":
         name += "_qemu-to-eof"
     return Sample(name, img, exp, xl_config)
+
+
+#: The pfns a small image sends: for PV the top-level table, GDT and start-info page
+#: its vCPU context names (0, 5, 6) and its p2m frame (32); for HVM pfn 0. A Remus
+#: image also sends pfns 8 and 9, which its second, compressed checkpoint resends.
+SMALL_PAGES = {"pv": frozenset({0, 5, 6, 32}), "hvm": frozenset({0})}
+SMALL_REMUS = frozenset({8, 9})
+
+
+def small(
+    width: Width,
+    guest: Guest,
+    *,
+    levels: int | None = None,
+    remus: bool = False,
+    dm: bytes = DM_RECORD_0002,
+    xl_config: bytes | None = None,
+    vcpus: int = 1,
+) -> Sample:
+    """The small base of the legacy corpus cases: :func:`build` with only the pages the
+    guest's state refers to, one vCPU unless told (an x86_64 PV image is about 32 KiB,
+    an HVM one about 9 KiB, where the full samples are 100-125 KiB)."""
+    pages = SMALL_PAGES[guest] | (SMALL_REMUS if remus else frozenset())
+    return build(
+        width,
+        guest,
+        levels=levels,
+        vcpus=vcpus,
+        remus=remus,
+        dm=dm,
+        xl_config=xl_config,
+        pages=pages,
+    )
 
 
 XL_CONFIG = b'{"c_info": {"name": "legacy-guest"}}\x00'
