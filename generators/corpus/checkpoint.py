@@ -325,8 +325,7 @@ def dirty_pfn_list(guest: str, version: int, length: int | None) -> LibxcStream:
 )
 @recipe(
     "dirty-pfn-list-plain-length-12",
-    "a 12-octet CHECKPOINT_DIRTY_PFN_LIST before the END of a stream that is not "
-    "checkpointed",
+    "a 12-octet CHECKPOINT_DIRTY_PFN_LIST before the END of a stream that is not checkpointed",
     tags=("dirty-pfn-list",),
     args=("hvm", 3, 12),
     breaks=("XC-DIRTY-001", "XC-DIRTY-002"),
