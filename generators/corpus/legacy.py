@@ -658,6 +658,12 @@ _broken(
     lambda img: _first_body(img).insert(0, PageBatch([(1 << 32) | 1], [bytes(4096)])),
     restore=_hvm_from_46(_HVM_PFN),
     wraps=WRAPS,
+    # PV too from 4.6: convert-legacy-stream's write_page_data keeps bits 0-31 of the
+    # word alone, so the page lands at pfn 1, which the guest has (4.0-4.5's
+    # apply_batch: "pfn out of range")
+    cells=_cells(PV_KINDS),
+    cells_restore=Restore("4.6-", (f"{_XCDR}:apply_batch", f"{_CLS}:write_page_data")),
+    cells_since=SINCE_CATALOGUE,
 )
 _broken(
     "pfn-twice",

@@ -200,20 +200,9 @@ PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
     ),
 }
 
-#: The legacy cells of the context rules and LEG-CHK-004 still without a failing case,
+#: The legacy cells of the HVM and PV context rules still without a failing case,
 #: merged into PENDING (a rule pending elsewhere keeps its own cells and reason).
 _LEGACY_PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
-    "LEG-PAGE-003": (
-        (
-            ("x86_32-nonpae-pv", "legacy-64"),
-            ("x86_32-pae-pv", "legacy-64"),
-            ("x86_64-pv", "legacy-64"),
-        ),
-        "a PV image with a pfn word's bit 32 set is restored from 4.6 (convert-legacy-stream's "
-        "write_page_data drops bits 32-63, as Xen 4.17's restore shows), but verify "
-        "--target-xen knows that for HVM only (x86_hvm_pfn_is_valid) and would judge the "
-        "case against its declaration; it waits for that fact in xensave/target.py",
-    ),
     # the HVM and PV context rules in legacy images whose Xen 4.0-4.5 checks are not
     # read yet (the ones read have cases: generators/corpus/legacy.py, HVM_REPLAYS,
     # HVM_CATALOGUE_REPLAYS and the pv-context cases)
