@@ -44,9 +44,7 @@ UNTRACKABLE_PFN = 1 << 49
 #: xc_domain_restore indexes its p2m_size-long arrays by the pfn unchecked (apply_batch)
 #: and loops up to max_vcpu_id alone. Legacy HVM recipes breaking them declare the same
 #: (generators/corpus/legacy.py; tests/test_target.py holds the two equal).
-LEGACY_PV_ONLY_FROM_4_6 = frozenset(
-    {"LEG-HDR-001", "LEG-HDR-002", "LEG-PAGE-002", "LEG-PAGE-003", "LEG-CHK-005"}
-)
+LEGACY_PV_ONLY_FROM_4_6 = frozenset({"LEG-HDR-001", "LEG-HDR-002", "LEG-PAGE-002", "LEG-CHK-005"})
 
 _PV_RECORDS_V2 = frozenset(
     {

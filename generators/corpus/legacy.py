@@ -29,6 +29,7 @@ from xensave.legacy.format import (
 from xensave.legacy.samples import XL_CONFIG, Sample, page, small
 from xensave.model import Image, LibvirtFile, XapiImage, XapiSection, XlFile
 from xensave.reader import XapiKind
+from xensave.rules import load_rules
 from xensave.target import format_releases, release_set
 from xensave.writer import to_bytes
 
@@ -235,6 +236,9 @@ Mutation = Callable[[LegacyImage], None]
 LegCell = tuple[str, int]
 #: Added with corpus 2.1.0: the broken cases outside their recipe's first cell.
 SINCE_CELLS = "2.1.0"
+#: The corpus version of the legacy cells the catalogue allowed once its xen_refuses said
+#: that Xen 4.0-4.5 refuse them too (the rules once listed in coverage's _LEG_CATALOGUE).
+SINCE_CATALOGUE = "3.0.0"
 PV_KINDS = ("pv4", "pv3", "pv2")
 
 
@@ -313,6 +317,8 @@ def _broken(
     wrap_kind: str | None = None,
     new_restore: Restore | None = None,
     wrap_slug: str | None = None,
+    since: str = "1.0.0",
+    cells_since: str = SINCE_CELLS,
 ) -> None:
     """One broken image on the small legacy base (``xensave.legacy.samples.small``),
     first of ``kind`` from a 64-bit toolstack (``home``), then in each of ``cells``,
@@ -323,7 +329,8 @@ def _broken(
     restorability where it differs from what the rule's ``xen_refuses`` says, for cells
     of ``kind``'s guest type; ``cells_restore`` for the others; ``new_restore``, when
     given, for every case but the first; ``wrap_slug``: the wrapped copies' slug where
-    the wrapper's own recipes use ``slug`` (a replay's home is found by slug). A
+    the wrapper's own recipes use ``slug`` (a replay's home is found by slug);
+    ``since``: the first case's corpus version, ``cells_since`` that of ``cells``. A
     2-level (non-PAE) guest also shows LEG-GUEST-001, which no release restores."""
 
     def make(k: str, width: int, wrap: str) -> Built:
@@ -341,10 +348,10 @@ def _broken(
 
     make.__name__ = "broken_" + slug.replace("-", "_")
     first_wrap = "xl" if xl else ""
-    todo = [((kind, 64), first_wrap, True)] if home else []
-    todo += [(c, first_wrap, False) for c in cells]
-    todo += [((wrap_kind or kind, 64), w, False) for w in wraps]
-    for (k, width), wrap, first in todo:
+    todo = [((kind, 64), first_wrap, True, since)] if home else []
+    todo += [(c, first_wrap, False, cells_since) for c in cells]
+    todo += [((wrap_kind or kind, 64), w, False, SINCE_CELLS) for w in wraps]
+    for (k, width), wrap, first, case_since in todo:
         name = wrap_slug if wrap and wrap_slug and not first else slug
         same = (k == "hvm") == (kind == "hvm")
         rest = _restore_in(restore if same else cells_restore, wrap)
@@ -362,7 +369,7 @@ def _broken(
             layers=(wrap,) if wrap else ("legacy",),
             restore=None if k == "pv2" else rest,
             legacy=(KIND[k], width),
-            since="1.0.0" if first else SINCE_CELLS,
+            since=case_since,
         )(make)
 
 
@@ -571,6 +578,7 @@ _broken(
     lambda img: _first_body(img).insert(0, hvm_param(Chunk.HVM_VIRIDIAN, 1, pad=1)),
     wraps=WRAPS,
 )
+_NO_VCPU_4096 = Restore("none", (f"{_XCDR}:pagebuf_get_one", f"{_CLS}:read_chunks"))
 _broken(
     "vcpu-id-4096",
     "VCPU_INFO with max_vcpu_id 4096",
@@ -582,6 +590,13 @@ _broken(
     ),
     xl=True,
     wraps=("libvirt",),
+    # no release restores it, of either guest type: 4.0-4.1's pagebuf_get_one refuses
+    # max_vcpu_id 64 or more, 4.2-4.5's 4096 (XC_SR_MAX_VCPUS) or more, and 4.6 on
+    # read_chunks (the rule's own)
+    restore=_NO_VCPU_4096,
+    cells=_cells(PV_KINDS),
+    cells_restore=_NO_VCPU_4096,
+    cells_since=SINCE_CATALOGUE,
 )
 _broken(
     "vcpu-map-beyond",
@@ -643,6 +658,12 @@ _broken(
     lambda img: _first_body(img).insert(0, PageBatch([(1 << 32) | 1], [bytes(4096)])),
     restore=_hvm_from_46(_HVM_PFN),
     wraps=WRAPS,
+    # PV too from 4.6: convert-legacy-stream's write_page_data keeps bits 0-31 of the
+    # word alone, so the page lands at pfn 1, which the guest has (4.0-4.5's
+    # apply_batch: "pfn out of range")
+    cells=_cells(PV_KINDS),
+    cells_restore=Restore("4.6-", (f"{_XCDR}:apply_batch", f"{_CLS}:write_page_data")),
+    cells_since=SINCE_CATALOGUE,
 )
 _broken(
     "pfn-twice",
@@ -858,7 +879,19 @@ def _ctx(**changes: Any) -> Mutation:
     return m
 
 
+def _ldt(ents: int, offset: int) -> Mutation:
+    """vCPU 0's LDT of ``ents`` entries, ``offset`` octets past a page of the guest's
+    kernel (0xc1230000 for x86_32, 0xffff888001230000 for x86_64)."""
+
+    def m(img: LegacyImage) -> None:
+        base = 0xFFFF888001230000 if img.guest_width == 8 else 0xC1230000
+        _ctx(ldt_ents=ents, ldt_base=base + offset)(img)
+
+    return m
+
+
 _REGS_32 = frozenset({"edx", "esp", "eip"})
+_PV_BASIC = "tools/libs/guest/xg_sr_restore_x86_pv.c:process_vcpu_basic"
 _REGS_64 = frozenset({"rdx", "rsp", "rip"})
 
 
@@ -875,16 +908,74 @@ _broken(
     ("PV-GDT-001",),
     ("pv-context", "vcpu", "off-by-one"),
     _ctx(gdt_ents=7169),
+    cells=_cells(("pv3", "pv2")),
+    cells_since=SINCE_CATALOGUE,
+    # no release restores it: 4.0-4.5's xc_domain_restore lets up to 8192 entries by, but
+    # the hypervisor's set_gdt (from arch_set_info_guest) refuses more than 7168, and 4.6
+    # on process_vcpu_basic does (the rule's own)
+    restore=Restore(
+        "none",
+        ("xen/arch/x86/mm.c:set_gdt", _PV_BASIC),
+    ),
 )
 _broken(
     "pv-context-cr3-on-l3",
-    "vCPU 0's CR3 in the PV tail names a pfn the batches sent as an L3 table, not the "
-    "guest's top level (L4)",
+    "vCPU 0's CR3 in the PV tail names a pfn the batches sent as a page table one level "
+    "below the guest's top (an L3 under the L4 of x86_64)",
     "pv4",
     ("PV-CR3-001",),
     ("pv-context", "vcpu", "page-type"),
     _cr3_on_lower,
+    cells=_cells(("pv3",)),  # a 2-level guest's frames are not judged (LEG-GUEST-001)
+    cells_since=SINCE_CATALOGUE,
+    # no release restores it: 4.0-4.5's xc_domain_restore wants CR3's pfn typed as a table
+    # of pt_levels ("PT base is bad"), 4.6 on process_vcpu_basic does (the rule's own)
+    restore=Restore(
+        "none",
+        (f"{_XCDR}:xc_domain_restore", _PV_BASIC),
+    ),
 )
+
+#: The PV context rules whose check Xen 4.0-4.5 also make, in a legacy PV tail of every
+#: PV cell (the pfns are the small base's: 0 the top page table, 5 the GDT, 6 the start
+#: info page), but a 2-level guest for the rules on the frames a context names: the
+#: checker leaves them unjudged there (LEG-GUEST-001; the PV-CR3 rules assume PAE).
+#: No release restores them: 4.0-4.5's xc_domain_restore ("GDT frame number ... is
+#: bad", "User PT base is bad", "Suspend record frame number is bad") or the
+#: hypervisor's arch_set_info_guest (the LDT checks), 4.6 on the rule's own function.
+_FRAMED = ("pv4", "pv3")
+_PV_CATALOGUE: list[tuple[str, str, str, tuple[str, ...], Mutation, tuple[str, ...], str]] = [
+    ("pv-context-gdt-frame-page-table", "vCPU 0's GDT frame in the PV tail is pfn 0, the "
+     "top-level page table", "PV-GDT-002", ("pv-context", "vcpu", "page-type"),
+     _ctx(gdt_frames={0: 0}), _FRAMED, f"{_XCDR}:xc_domain_restore"),
+    ("pv-context-start-info-page-table", "vCPU 0's edx/rdx (start info) in the PV tail is "
+     "pfn 0, the top-level page table", "PV-SIF-001", ("pv-context", "vcpu", "page-type"),
+     _ctx(edx=0, rdx=0), _FRAMED, f"{_XCDR}:xc_domain_restore"),
+    ("pv-context-ldt-ents-8193", "vCPU 0's ldt_ents in the PV tail is 8193, one over 8192",
+     "PV-LDT-001", ("pv-context", "vcpu", "off-by-one"), _ldt(8193, 0), PV_KINDS,
+     "xen/arch/x86/domain.c:arch_set_info_guest"),
+    ("pv-context-ldt-base-unaligned", "vCPU 0's ldt_base in the PV tail is 8 octets past "
+     "a page boundary", "PV-LDT-002", ("pv-context", "vcpu"), _ldt(16, 8), PV_KINDS,
+     "xen/arch/x86/domain.c:arch_set_info_guest"),
+    ("pv-context-cr1-data-page", "vCPU 0's ctrlreg[1] in the PV tail names pfn 6, the "
+     "start info page, as the user page table", "PV-CR3-002", ("pv-context", "vcpu",
+     "page-type"), _ctx(ctrlreg={1: (6 << 12) | 1}), ("pv4",),
+     f"{_XCDR}:xc_domain_restore"),
+]  # fmt: skip
+for _slug, _what, _rid, _tags, _mutate, _kinds, _by in _PV_CATALOGUE:
+    _decl = Restore("none", tuple(dict.fromkeys((_by, load_rules()[_rid].xen_function))))
+    _broken(
+        _slug,
+        _what,
+        _kinds[0],
+        (_rid,),
+        _tags,
+        _mutate,
+        restore=_decl,
+        cells=_cells(_kinds[1:]),
+        since=SINCE_CATALOGUE,
+        cells_since=SINCE_CATALOGUE,
+    )
 _broken(
     "pv-context-rsp-non-canonical",
     "vCPU 0's rsp in the PV tail, 0x0000800000000000, is not canonical",
@@ -940,21 +1031,35 @@ HVM_REPLAYS: dict[str, tuple[str, tuple[str, ...]]] = {
         (_HVM_LOAD, "xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs"),
     ),
 }
-#: Rules whose check Xen 4.0-4.5 also make (read in RELEASE-4.0.0 and RELEASE-4.5.0)
-#: while the catalogue's xen_refuses starts at 4.6, so a legacy case would be declared
-#: against the catalogue (and ``verify --target-xen``): HVM-SIZE-001 and -002
-#: (_hvm_check_entry: exact length in 4.0, strict_length from 4.1), HVM-PIC-001
-#: (vpic_load: instance above 1), HVM-CPU-002 (hvm_load_cpu_ctxt: "bad CR0"),
-#: HVM-MSR-003 (4.5's hvm_load_cpu_msrs: -ENXIO), HVM-VMCE-001 (vmce_restore_vcpu from
-#: 4.2), PV-GDT-001 (set_gdt), PV-GDT-002, PV-CR3-001, PV-CR3-002 and PV-SIF-001
-#: (xc_domain_restore: "GDT frame number ... is bad", "PT base is bad", "User PT base is
-#: bad", "Suspend record frame number is bad"), PV-LDT-001 and -002
-#: (arch_set_info_guest), LEG-CHK-004 (pagebuf_get_one: max_vcpu_id of 64 or more in
-#: 4.0-4.1, of 4096 or more in 4.2-4.5). Their legacy cases wait for the catalogue.
-CATALOGUE_BEHIND = (
-    "HVM-SIZE-001 HVM-SIZE-002 HVM-PIC-001 HVM-CPU-002 HVM-MSR-003 HVM-VMCE-001 PV-GDT-001 "
-    "PV-GDT-002 PV-CR3-001 PV-CR3-002 PV-SIF-001 PV-LDT-001 PV-LDT-002 LEG-CHK-004"
-)
+_SAVE_C = "xen/common/hvm/save.c"
+#: More HVM context recipes replayed in a legacy HVM tail (corpus 3.0.0), for the rules
+#: whose xen_refuses the catalogue once started at 4.6 though 4.0-4.5 refuse them too
+#: (read in RELEASE-4.0.0 to RELEASE-4.5.0): HVM-SIZE-001 and -002 (_hvm_check_entry,
+#: in 4.0 an inline of xen/include/xen/hvm/save.h: exactly the structure's length in
+#: 4.0, from 4.1 exactly for hvm_load_entry and no longer for the zero-extending load),
+#: HVM-PIC-001 (vpic_load: an instance above 1 is -EINVAL), HVM-CPU-002
+#: (hvm_load_cpu_ctxt: "bad CR0", with the same reserved bits), HVM-MSR-003 (typecode 20
+#: is above HVM_SAVE_CODE_MAX before 4.5; 4.5's hvm_load_cpu_msrs takes only BNDCFGS,
+#: -ENXIO for any other index) and HVM-VMCE-001 (typecode 18 is unknown before 4.2;
+#: 4.2-4.5's vmce_restore_vcpu allows the bank count, MCG_CTL_P, and at most TES_P,
+#: SER_P and CMCI_P: -EPERM).
+HVM_CATALOGUE_REPLAYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "HVM-SIZE-001": ("hvm-context-pic-length", (f"{_SAVE_C}:_hvm_check_entry",)),
+    "HVM-SIZE-002": ("hvm-context-cpu-length", (f"{_SAVE_C}:_hvm_check_entry",)),
+    "HVM-PIC-001": ("hvm-context-pic-instance", ("xen/arch/x86/hvm/vpic.c:vpic_load",)),
+    "HVM-CPU-002": (
+        "hvm-context-cpu-cr0-no-et",
+        ("xen/arch/x86/hvm/hvm.c:hvm_load_cpu_ctxt",),
+    ),
+    "HVM-MSR-003": (
+        "hvm-context-msr-unknown-index",
+        (_HVM_LOAD, "xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs"),
+    ),
+    "HVM-VMCE-001": (
+        "hvm-context-vmce-caps",
+        (_HVM_LOAD, "xen/arch/x86/cpu/mcheck/vmce.c:vmce_restore_vcpu"),
+    ),
+}
 
 
 def _hvm_context_replay(slug: str) -> Callable[[], Built]:
@@ -974,7 +1079,9 @@ def _hvm_context_replay(slug: str) -> Callable[[], Built]:
 
 
 def _hvm_replays() -> None:
-    for rid, (slug, by) in HVM_REPLAYS.items():
+    todo = [(r, v, SINCE_CELLS) for r, v in HVM_REPLAYS.items()]
+    todo += [(r, v, SINCE_CATALOGUE) for r, v in HVM_CATALOGUE_REPLAYS.items()]
+    for rid, (slug, by), since in todo:
         home = next(c for c in REGISTRY if c.slug == slug and "hvm_context" in c.recipe)
         assert rid in home.breaks, (rid, slug)
         recipe(
@@ -988,7 +1095,7 @@ def _hvm_replays() -> None:
             layers=("legacy",),
             restore=Restore("none", (f"{_XCDR}:xc_domain_restore", *by, _HVM_SETCONTEXT)),
             legacy=("hvm", 64),
-            since=SINCE_CELLS,
+            since=since,
         )(_hvm_context_replay(slug))
 
 
