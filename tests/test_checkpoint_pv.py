@@ -13,22 +13,20 @@
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from read_events import records
 
 from xensave.bodies import CheckpointState
 from xensave.checker import check_bytes
 from xensave.conformance.coverage import PENDING
 from xensave.constants import CheckpointControl, LibxlRecType, XcRecType
 from xensave.model import Record
-from xensave.reader import Reader, RecordEvent
 from xensave.rules import Level, load_rules
-from xensave.source import ReadError
 from xensave.writer import to_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,18 +43,6 @@ def _cases() -> list[dict[str, Any]]:
     return list(data["cases"])
 
 
-def _records(data: bytes) -> list[RecordEvent]:
-    """The records read, up to where the reader stops (a checkpointed stream has no END)."""
-    out: list[RecordEvent] = []
-    try:
-        for e in Reader(io.BytesIO(data)):
-            if isinstance(e, RecordEvent):
-                out.append(e)
-    except ReadError:
-        pass
-    return out
-
-
 def _pv_checkpointed_libxl() -> list[dict[str, Any]]:
     return [
         c
@@ -66,9 +52,9 @@ def _pv_checkpointed_libxl() -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("name", [c["name"] for c in _pv_checkpointed_libxl()])
-def test_a_pv_checkpoint_has_no_emulator_records(name: str) -> None:
+def test_a_pv_checkpoint_has_no_emulatorrecords(name: str) -> None:
     data = (ROOT / "conformance" / "corpus" / f"{name}.bin").read_bytes()
-    recs = _records(data)
+    recs = records(data)
     libxl = [(e.type, k) for k, e in enumerate(recs) if e.layer == "libxl"]
     emulator = (LibxlRecType.EMULATOR_XENSTORE_DATA, LibxlRecType.EMULATOR_CONTEXT)
     assert not [t for t, _ in libxl if t in emulator]
@@ -122,12 +108,12 @@ def _pv_colo(body: CheckpointState | bytes) -> bytes:
 @pytest.mark.parametrize("size", [4, 5, 6, 7])
 def test_a_short_checkpoint_state_in_a_pv_stream_is_libxls(size: int) -> None:
     body = bytes(4) + b"\x01" * (size - 4)
-    last = _records(_pv_colo(body))[-1]
+    last = records(_pv_colo(body))[-1]
     assert (last.layer, last.type, last.length) == ("libxl", LibxlRecType.CHECKPOINT_STATE, size)
 
 
 def test_an_8_octet_type_5_record_in_a_pv_stream_is_libxcs() -> None:
-    last = _records(_pv_colo(bytes(4) + b"\x00\x00\x00\x01"))[-1]
+    last = records(_pv_colo(bytes(4) + b"\x00\x00\x00\x01"))[-1]
     assert (last.layer, last.type) == ("libxc", XcRecType.X86_PV_VCPU_EXTENDED)
 
 

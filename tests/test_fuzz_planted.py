@@ -18,7 +18,6 @@ record) and nothing else wrong.
 
 from __future__ import annotations
 
-import io
 import json
 import struct
 import subprocess
@@ -27,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from read_events import records
 
 from xensave.checker import check_bytes
 from xensave.conformance.manifest import load_manifest
 from xensave.fuzz.verdicts import RESERVED
-from xensave.reader import Reader, ReadError, RecordEvent
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANTED = Path(__file__).resolve().parent / "planted" / "planted.py"
@@ -98,17 +97,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
 def checker_rules(data: bytes) -> set[str]:
     report = check_bytes(data)
     return {d.rule for d in report.diagnostics if d.severity in ("error", "warning")}
-
-
-def records(data: bytes) -> list[RecordEvent]:
-    out = []
-    try:
-        for ev in Reader(io.BytesIO(data)):
-            if isinstance(ev, RecordEvent):
-                out.append(ev)
-    except ReadError:
-        pass
-    return out
 
 
 def test_manifest_entries_say_everything(runs: dict[str, Run]) -> None:
