@@ -28,6 +28,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from debian import Unavailable, XenRuntime, _lock, cache_dir
@@ -83,37 +84,53 @@ def build(rt: XenRuntime) -> Built:
     """Compile the emulation for ``rt`` unless an identical build is cached."""
     out = rt.root.parent / "emu" / _digest(rt)
     built = Built(out)
-    if built.save.is_file():
-        return built
+    _build_once(out, built.save, lambda part: _build_emu_into(rt, part))
+    return built
+
+
+def _build_once(out: Path, product: Path, make: Callable[[Path], None]) -> None:
+    """Run ``make`` into a fresh ``OUT.part`` and rename it to ``out``, under a lock so
+    that concurrent runs build once, unless ``product`` (a file in ``out``) exists: a
+    failed build leaves nothing behind, and a half-done one is never seen as ``out``."""
+    if product.is_file():
+        return
     lock = _lock(out.parent)
     try:
-        if built.save.is_file():
-            return built
+        if product.is_file():  # another process built it while this one waited
+            return
         part = out.with_name(out.name + ".part")
         shutil.rmtree(part, ignore_errors=True)
         part.mkdir(parents=True)
-        inc = ["-I", str(rt.include), "-I", str(EMU)]
-        inc += _api_flags(rt.include / "xen", rt.include)
-        _cc([*CFLAGS, "-fPIC", *inc, "-shared", "-Wl,-soname,libxenevtchn.so.1",
-             f"-Wl,--version-script={EMU / 'libxenevtchn.map'}",
-             "-o", str(part / "libxenevtchn.so.1"), str(EMU / "evtchn.c")])  # fmt: skip
-        _cc([*CFLAGS, "-fPIC", *inc, "-shared", "-Wl,-soname,libxenctrl.so.4.17",
-             f"-Wl,--version-script={EMU / 'libxenctrl.map'}",
-             "-o", str(part / "libxenctrl.so.4.17"),
-             str(EMU / "xenctrl.c"), str(EMU / "checks.c"), str(EMU / "guest.c")])  # fmt: skip
-        # --no-as-needed: both libraries are loaded before libxenguest is dlopened,
-        # so its NEEDED entries (same SONAMEs) resolve to them, not to Debian's.
-        _cc([*CFLAGS, *inc, "-o", str(part / "xensave-xen-restore"), str(EMU / "restore.c"),
-             "-Wl,--no-as-needed", str(part / "libxenctrl.so.4.17"),
-             str(part / "libxenevtchn.so.1"), "-Wl,-rpath,$ORIGIN", "-ldl"])  # fmt: skip
-        _cc([*CFLAGS, *inc, "-o", str(part / "xensave-xen-save"), str(EMU / "save.c"),
-             "-Wl,--no-as-needed", str(part / "libxenctrl.so.4.17"),
-             str(part / "libxenevtchn.so.1"), "-Wl,-rpath,$ORIGIN", "-ldl"])  # fmt: skip
+        try:
+            make(part)
+        except BaseException:
+            shutil.rmtree(part, ignore_errors=True)
+            raise
         shutil.rmtree(out, ignore_errors=True)
         part.rename(out)
     finally:
         os.close(lock)
-    return built
+
+
+def _build_emu_into(rt: XenRuntime, part: Path) -> None:
+    """Compile the emulation against Debian's Xen ``rt`` into ``part`` (see build)."""
+    inc = ["-I", str(rt.include), "-I", str(EMU)]
+    inc += _api_flags(rt.include / "xen", rt.include)
+    _cc([*CFLAGS, "-fPIC", *inc, "-shared", "-Wl,-soname,libxenevtchn.so.1",
+         f"-Wl,--version-script={EMU / 'libxenevtchn.map'}",
+         "-o", str(part / "libxenevtchn.so.1"), str(EMU / "evtchn.c")])  # fmt: skip
+    _cc([*CFLAGS, "-fPIC", *inc, "-shared", "-Wl,-soname,libxenctrl.so.4.17",
+         f"-Wl,--version-script={EMU / 'libxenctrl.map'}",
+         "-o", str(part / "libxenctrl.so.4.17"),
+         str(EMU / "xenctrl.c"), str(EMU / "checks.c"), str(EMU / "guest.c")])  # fmt: skip
+    # --no-as-needed: both libraries are loaded before libxenguest is dlopened,
+    # so its NEEDED entries (same SONAMEs) resolve to them, not to Debian's.
+    _cc([*CFLAGS, *inc, "-o", str(part / "xensave-xen-restore"), str(EMU / "restore.c"),
+         "-Wl,--no-as-needed", str(part / "libxenctrl.so.4.17"),
+         str(part / "libxenevtchn.so.1"), "-Wl,-rpath,$ORIGIN", "-ldl"])  # fmt: skip
+    _cc([*CFLAGS, *inc, "-o", str(part / "xensave-xen-save"), str(EMU / "save.c"),
+         "-Wl,--no-as-needed", str(part / "libxenctrl.so.4.17"),
+         str(part / "libxenevtchn.so.1"), "-Wl,-rpath,$ORIGIN", "-ldl"])  # fmt: skip
 
 
 # --- XEN_SRC: another Xen tree's saver and restorer ---------------------------------------
@@ -284,24 +301,7 @@ def build_tree(tree: Path) -> BuiltTree:
         raise Unavailable(f"XEN_SRC={tree}: no tools/libs/guest/xg_sr_save.c (Xen 4.15 or later)")
     out = cache_dir() / "emu" / f"src-{version}-{_tree_digest(tree)}"
     built = BuiltTree(out, version)
-    if built.save.is_file():
-        return built
-    lock = _lock(out.parent)
-    try:
-        if built.save.is_file():
-            return built
-        part = out.with_name(out.name + ".part")
-        shutil.rmtree(part, ignore_errors=True)
-        part.mkdir(parents=True)
-        try:
-            _build_tree_into(tree, version, part)
-        except BaseException:
-            shutil.rmtree(part, ignore_errors=True)  # a failed build leaves nothing behind
-            raise
-        shutil.rmtree(out, ignore_errors=True)
-        part.rename(out)
-    finally:
-        os.close(lock)
+    _build_once(out, built.save, lambda part: _build_tree_into(tree, version, part))
     return built
 
 
