@@ -26,7 +26,7 @@ from xensave.legacy.format import (
     tsc_info,
     vcpu_info,
 )
-from xensave.legacy.samples import XL_CONFIG, Sample, page, small
+from xensave.legacy.samples import XL_CONFIG, Sample, add_xsave, page, small
 from xensave.model import Image, LibvirtFile, XapiImage, XapiSection, XlFile
 from xensave.reader import XapiKind
 from xensave.rules import load_rules
@@ -493,10 +493,10 @@ _broken(
 
 
 def _xcnt_small(img: LegacyImage) -> None:
-    img.ext_blocks[2] = ext_xcnt_block(8)
+    img.ext_blocks.append(ext_xcnt_block(8))  # the small base has no xcnt of its own
+    img.ext_total = None
     tail = img.checkpoints[0].tail
     assert isinstance(tail, PvTail)
-    tail.xsave = [(0, b"")] * 0
     # the tail then holds 8 octets of XSAVE state per vCPU
     tail.extended = [e + b"\x00" * 8 for e in tail.extended]
 
@@ -756,6 +756,7 @@ _broken(
 
 
 def _xsave_size(img: LegacyImage) -> None:
+    add_xsave(img)  # the small base has no XSAVE state
     tail = img.checkpoints[0].tail
     assert isinstance(tail, PvTail)
     mask, area = tail.xsave[0]
@@ -937,7 +938,7 @@ _broken(
 )
 
 #: The PV context rules whose check Xen 4.0-4.5 also make, in a legacy PV tail of every
-#: PV cell (the pfns are the small base's: 0 the top page table, 5 the GDT, 6 the start
+#: PV cell (the pfns are the small base's: 0 the top page table, 5 the GDT and start
 #: info page), but a 2-level guest for the rules on the frames a context names: the
 #: checker leaves them unjudged there (LEG-GUEST-001; the PV-CR3 rules assume PAE).
 #: No release restores them: 4.0-4.5's xc_domain_restore ("GDT frame number ... is
@@ -957,9 +958,9 @@ _PV_CATALOGUE: list[tuple[str, str, str, tuple[str, ...], Mutation, tuple[str, .
     ("pv-context-ldt-base-unaligned", "vCPU 0's ldt_base in the PV tail is 8 octets past "
      "a page boundary", "PV-LDT-002", ("pv-context", "vcpu"), _ldt(16, 8), PV_KINDS,
      "xen/arch/x86/domain.c:arch_set_info_guest"),
-    ("pv-context-cr1-data-page", "vCPU 0's ctrlreg[1] in the PV tail names pfn 6, the "
+    ("pv-context-cr1-data-page", "vCPU 0's ctrlreg[1] in the PV tail names pfn 5, the "
      "start info page, as the user page table", "PV-CR3-002", ("pv-context", "vcpu",
-     "page-type"), _ctx(ctrlreg={1: (6 << 12) | 1}), ("pv4",),
+     "page-type"), _ctx(ctrlreg={1: (5 << 12) | 1}), ("pv4",),
      f"{_XCDR}:xc_domain_restore"),
 ]  # fmt: skip
 for _slug, _what, _rid, _tags, _mutate, _kinds, _by in _PV_CATALOGUE:

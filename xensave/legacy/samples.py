@@ -55,6 +55,8 @@ if TYPE_CHECKING:
     from .format import Guest, Width
 
 LIBXL_OPT_LEGACY = 2
+#: Octets of each vCPU's XSAVE state: xcr0, xcr0_accum (x87|SSE|YMM) and that area.
+XSAVE_AREA = 16 + 576 + 256
 
 
 def blob(seed: str, size: int) -> bytes:
@@ -136,11 +138,11 @@ def _pv_types(levels: int) -> list[int]:
     return [0xA, 0x1, 0x1, 0x1, 0x1]
 
 
-def _vcpu_context(guest_width: int, vcpu: int, checkpoint: int) -> bytes:
+def _vcpu_context(guest_width: int, vcpu: int, checkpoint: int, start_info: int) -> bytes:
     """A realistic vcpu_guest_context (xensave.pv_context.sample): CR3 on the top-level
-    table at pfn 0, the GDT on pfn 5 and the start-info page on pfn 6 (NOTAB pfns of
-    the first batch); rax/eax counts the checkpoint."""
-    ctx = pv_context.sample(guest_width, vcpu, top_pfn=0, gdt_pfn=5, start_info_pfn=6)
+    table at pfn 0, the GDT on pfn 5 and the start-info page on pfn ``start_info``
+    (NOTAB pfns of the first batch); rax/eax counts the checkpoint."""
+    ctx = pv_context.sample(guest_width, vcpu, top_pfn=0, gdt_pfn=5, start_info_pfn=start_info)
     if guest_width == 8:
         return pv_context.replace(ctx, 8, rax=checkpoint)
     return pv_context.replace(ctx, 4, eax=checkpoint)
@@ -159,10 +161,12 @@ def build(
     xl_config: bytes | None = None,
     unmapped: tuple[int, ...] = (),
     pages: frozenset[int] | None = None,
+    start_info: int = 6,
 ) -> Sample:
     """A legacy image and what it converts to. ``levels`` (PV): 4 for an x86_64 guest,
     3 (PAE) or 2 (non-PAE) for an x86_32 guest; ``pages``: send only these pfns (the
-    rest of the batches' pfns are left out, filler and XTAB words stay)."""
+    rest of the batches' pfns are left out, filler and XTAB words stay); ``start_info``:
+    the start-info pfn vCPU 0's context names (the GDT is on pfn 5)."""
     p2m_size = 64
     exp = Expected(guest, config=xl_config)
     img = LegacyImage(width, guest, p2m_size)
@@ -171,12 +175,11 @@ def build(
         levels = levels or 4
         gw = 8 if levels == 4 else 4
         vsize = VCPU_SIZE_X86_64 if gw == 8 else VCPU_SIZE_X86_32
-        ctxs = [_vcpu_context(gw, v, 0) for v in range(vcpus)]
+        ctxs = [_vcpu_context(gw, v, 0, start_info) for v in range(vcpus)]
         assert len(ctxs[0]) == vsize
         img.ext_blocks = [ext_vcpu_block(ctxs[0]), (b"extv", b"")]
-        xs_area = 16 + 576 + 256  # xcr0, xcr0_accum (x87|SSE|YMM) and that XSAVE area
         if xsave:
-            img.ext_blocks.append(ext_xcnt_block(xs_area + 16))
+            img.ext_blocks.append(ext_xcnt_block(XSAVE_AREA + 16))
         nframes = p2m_frame_count(p2m_size, gw)
         img.p2m_frames = [32 + i for i in range(nframes)]  # NOTAB pages it sends
         exp.records.append(Record(XcRecType.X86_PV_INFO, PvInfo(gw, levels)))
@@ -260,7 +263,7 @@ def build(
         if guest == "pv":
             tail = PvTail(
                 list(unmapped),
-                [_vcpu_context(gw, v, c) for v in range(vcpus)],
+                [_vcpu_context(gw, v, c, start_info) for v in range(vcpus)],
                 # what the hypervisor hands out (the restore path checks them: PV-EXT, -XSV)
                 [pv_extended(gw, v).ljust(EXT_VCPU_SIZE, b"\0") for v in range(vcpus)],
                 [(7, pv_xsave(v)) for v in range(vcpus)] if xsave else [],
@@ -326,10 +329,14 @@ def build(
     return Sample(name, img, exp, xl_config)
 
 
-#: The pfns a small image sends: for PV the top-level table, GDT and start-info page
-#: its vCPU context names (0, 5, 6) and its p2m frame (32); for HVM pfn 0. A Remus
-#: image also sends pfns 8 and 9, which its second, compressed checkpoint resends.
-SMALL_PAGES = {"pv": frozenset({0, 5, 6, 32}), "hvm": frozenset({0})}
+#: The pfns a small image sends: for PV the top-level table its vCPU context's CR3
+#: names (0), the page that is both its GDT and its start-info page (5, as in the
+#: libxc bases of xensave.samples) and its p2m frame (32), each of which every
+#: release's restorer wants sent (see :func:`small`); for HVM pfn 0. A Remus image
+#: also sends pfns 8 and 9, which its second, compressed checkpoint resends.
+SMALL_PAGES = {"pv": frozenset({0, 5, 32}), "hvm": frozenset({0})}
+#: The start-info pfn of the small base (its GDT frame too).
+SMALL_START_INFO = 5
 SMALL_REMUS = frozenset({8, 9})
 
 
@@ -343,20 +350,52 @@ def small(
     xl_config: bytes | None = None,
     vcpus: int = 1,
 ) -> Sample:
-    """The small base of the legacy corpus cases: :func:`build` with only the pages the
-    guest's state refers to, one vCPU unless told (an x86_64 PV image is about 32 KiB,
-    an HVM one about 9 KiB, where the full samples are 100-125 KiB)."""
+    """The small base of the legacy corpus cases: :func:`build` with only what a
+    restore needs, one vCPU unless told (an x86_64 PV image is about 26 KiB, an HVM
+    one about 9 KiB, where the full samples are 100-125 KiB).
+
+    What a PV image keeps, and the Xen function that wants it:
+
+    - the ``vcpu`` extended-info block: 4.0-4.5's ``load_p2m_frame_list`` would take the
+      toolstack's width without it, but convert-legacy-stream (4.6 on) takes the guest's
+      width and the tail's context size from it alone (``read_pv_extended_info``);
+    - the pinned top-level table CR3 names, sent with its table type
+      (``xc_domain_restore`` 4.0-4.5, ``process_vcpu_basic`` from 4.6);
+    - the start-info page vCPU 0's edx/rdx names, sent as NOTAB, whose store and
+      console pfns (both 0 here) lie within the guest (``xc_domain_restore``,
+      ``process_start_info``); the one GDT frame (gdt_ents 32) is that same NOTAB
+      page, which is all the restorers ask of a GDT frame (``xc_domain_restore``,
+      ``process_vcpu_basic``);
+    - each p2m frame, sent as NOTAB (``xc_domain_restore``, ``update_guest_p2m``);
+    - the tail: a context per online vCPU and the shared-info page (both read whole).
+
+    What it leaves out: the XSAVE state (no ``xcnt`` block: XSAVE records are optional
+    from 4.6, and 4.0-4.5 read the state only when ``xcnt`` says so); :func:`add_xsave`
+    puts it back for the recipes on it. The ``extv`` block and the 128-octet extended
+    contexts stay (136 octets a vCPU): recipes break them."""
     pages = SMALL_PAGES[guest] | (SMALL_REMUS if remus else frozenset())
     return build(
         width,
         guest,
         levels=levels,
         vcpus=vcpus,
+        xsave=False,
         remus=remus,
         dm=dm,
         xl_config=xl_config,
         pages=pages,
+        start_info=SMALL_START_INFO,
     )
+
+
+def add_xsave(img: LegacyImage) -> None:
+    """Give a PV image built without XSAVE state the ``xcnt`` block and, in each tail,
+    each vCPU's XSAVE area that :func:`build` writes by default."""
+    img.ext_blocks.append(ext_xcnt_block(XSAVE_AREA + 16))
+    img.ext_total = None
+    for cp in img.checkpoints:
+        if isinstance(cp.tail, PvTail):
+            cp.tail.xsave = [(7, pv_xsave(v)) for v in range(len(cp.tail.vcpus))]
 
 
 XL_CONFIG = b'{"c_info": {"name": "legacy-guest"}}\x00'
