@@ -14,8 +14,10 @@ import struct
 import pytest
 
 from xensave import pv_context, samples
-from xensave.bodies import HvmParams, P2mFrames, PageData, PvBasicContext
+from xensave.bodies import HvmParams, P2mFrames, PageData, PvBasicContext, VcpuContext
 from xensave.constants import HvmParam, XcRecType
+from xensave.legacy import format as legacy_format
+from xensave.legacy import samples as legacy_samples
 from xensave.model import LibxcStream, Record
 from xensave.writer import to_bytes
 
@@ -67,7 +69,11 @@ def _populated(ptype: int | None) -> bool:
 @pytest.mark.parametrize("guest", ["x86_32-pv", "x86_64-pv"])
 def test_pv_base_meets_the_restorer(guest: str, version: int, layout: dict[str, bool]) -> None:
     width, levels = (4, 3) if guest == "x86_32-pv" else (8, 4)
-    s = _stream(guest, version, **layout)
+    _meets_the_restorer(_stream(guest, version, **layout), width, levels)
+
+
+def _meets_the_restorer(s: LibxcStream, width: int, levels: int) -> None:
+    """The conditions of libxenguest's PV restorer (the module docstring's functions)."""
     types, contents = _pages(s.records)
     (p2m,) = _of(s.records, XcRecType.X86_PV_P2M_FRAMES)
     assert isinstance(p2m, P2mFrames)
@@ -77,7 +83,7 @@ def test_pv_base_meets_the_restorer(guest: str, version: int, layout: dict[str, 
     for frame in p2m.frames:
         assert types.get(frame) == NOTAB and frame in contents
     (basic,) = _of(s.records, XcRecType.X86_PV_VCPU_BASIC)
-    assert isinstance(basic, PvBasicContext)
+    assert isinstance(basic, PvBasicContext | VcpuContext)
     ctx = pv_context.decode(basic.context, width)
     # process_vcpu_basic: CR3 on a table of the guest's level; GDT frames NOTAB
     assert ctx.cr3_pfn <= max_pfn and types[ctx.cr3_pfn] & LTABTYPE_MASK == levels
@@ -164,3 +170,93 @@ def test_small_hvm_base(version: int) -> None:
 )
 def test_small_bases_stay_small(guest: str, most: int) -> None:
     assert len(to_bytes(_stream(guest, 3, small=True))) <= most
+
+
+# --- the small legacy base (xensave.legacy.samples.small) --------------------------------
+# Conditions of Xen 4.0-4.5's tools/libxc/xc_domain_restore.c (load_p2m_frame_list,
+# xc_domain_restore: "Suspend record frame number is bad", "GDT frame number ... is
+# bad", "PT base is bad", "PFN-to-MFN frame number ... is bad") and of
+# convert-legacy-stream (read_pv_extended_info, read_pv_tail), read at RELEASE-4.5.0
+# and RELEASE-4.17.0; from 4.6 the converted stream meets libxenguest's, as above.
+
+LEGACY_PV = [pytest.param(w, lv, id=f"ts{w}-{lv}level") for w in (32, 64) for lv in (4, 3, 2)]
+
+
+def _legacy_pages(img: legacy_format.LegacyImage) -> tuple[dict[int, int], dict[int, bytes]]:
+    """The last type and contents each pfn was sent with, over every page batch."""
+    types: dict[int, int] = {}
+    contents: dict[int, bytes] = {}
+    for cp in img.checkpoints:
+        for item in cp.body:
+            if not isinstance(item, legacy_format.PageBatch):
+                continue
+            pages = iter(item.pages)
+            for word in item.words:
+                if word == legacy_format.XTAB_FILLER:
+                    continue
+                pfn, ptype = word & legacy_format.LEGACY_PFN_MASK, word >> 28
+                types[pfn] = ptype
+                if legacy_format.has_data(word):
+                    contents[pfn] = next(pages)
+    return types, contents
+
+
+@pytest.mark.parametrize(("width", "levels"), LEGACY_PV)
+@pytest.mark.parametrize("vcpus", [1, 2])
+def test_small_legacy_pv_base_meets_the_restorers(width: int, levels: int, vcpus: int) -> None:
+    img = legacy_samples.small(width, "pv", levels=levels, vcpus=vcpus).image  # type: ignore[arg-type]
+    gw = 8 if levels == 4 else 4
+    size = {8: 5168, 4: 2800}[gw]  # sizeof vcpu_guest_context_x86_{64,32}
+    # read_pv_extended_info: the guest's width and the tail's context size come from the
+    # one 'vcpu' block alone (4.0-4.5 would fall back to the toolstack's width)
+    vcpu_blocks = [data for bid, data in img.ext_blocks if bid == b"vcpu"]
+    assert [len(d) for d in vcpu_blocks] == [size]
+    types, contents = _legacy_pages(img)
+    n = img.p2m_size
+    # xc_domain_restore: each p2m frame below p2m_size, NOTAB and sent (mapped to write)
+    assert len(img.p2m_frames) == (n * gw + 4095) // 4096
+    for frame in img.p2m_frames:
+        assert frame < n and types.get(frame) == NOTAB and frame in contents
+    (tail,) = [cp.tail for cp in img.checkpoints]
+    assert isinstance(tail, legacy_format.PvTail)
+    assert len(tail.vcpus) == vcpus and all(len(c) == size for c in tail.vcpus)
+    assert len(tail.shared_info) == 4096  # read whole by both
+    for v, raw in enumerate(tail.vcpus):
+        ctx = pv_context.decode(raw, gw)
+        # the GDT frames gdt_ents uses: below p2m_size, NOTAB, sent
+        assert ctx.gdt_ents <= 8192
+        for frame in ctx.gdt_frames[: ctx.gdt_frames_used]:
+            assert frame < n and types.get(frame) == NOTAB and frame in contents
+        # CR3: below p2m_size, a table of the guest's level (pt_levels; 2 for the
+        # non-PAE guest LEG-GUEST-001 describes, which no release restores)
+        assert ctx.cr3_pfn < n and types[ctx.cr3_pfn] & LTABTYPE_MASK == levels
+        if v == 0:
+            # vCPU 0's start info: below p2m_size, NOTAB, sent; its store and console
+            # pfns at most p2m_size (the restorer then maps them through its p2m)
+            info = ctx.start_info_pfn
+            assert info < n and types.get(info) == NOTAB and info in contents
+            word, at_store, at_console = ("<I", 44, 52) if gw == 4 else ("<Q", 56, 72)
+            for at in (at_store, at_console):
+                (pfn,) = struct.unpack_from(word, contents[info], at)
+                assert pfn <= n and _populated(types.get(pfn)), (at, pfn)
+
+
+@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize(("width", "levels"), [p for p in LEGACY_PV if p.values[1] != 2])
+def test_small_legacy_pv_base_converts_to_what_libxenguest_restores(
+    width: int, levels: int, version: int
+) -> None:
+    """What a conversion must write (Expected, built apart from the converter) meets
+    libxenguest's restorer as the libxc bases do."""
+    s = legacy_samples.small(width, "pv", levels=levels)  # type: ignore[arg-type]
+    _meets_the_restorer(s.expected.libxc(version), 8 if levels == 4 else 4, levels)
+
+
+@pytest.mark.parametrize(
+    ("levels", "most"),
+    # the 'vcpu' block and the tail's context (2800 or 5168 octets each), the 4096-octet
+    # shared info, three pages and the small chunks around them
+    [(4, 27 << 10), (3, 22 << 10), (2, 22 << 10)],
+)
+def test_small_legacy_pv_base_stays_small(levels: int, most: int) -> None:
+    assert len(legacy_samples.small(64, "pv", levels=levels).data()) <= most
