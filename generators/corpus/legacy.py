@@ -927,7 +927,7 @@ _broken(
     ("PV-CR3-001",),
     ("pv-context", "vcpu", "page-type"),
     _cr3_on_lower,
-    cells=_cells(("pv3",)),  # a 2-level guest's frames are not judged (LEG-GUEST-001)
+    cells=_cells(("pv3",)),  # the non-PAE cell: its own block below
     cells_since=SINCE_CATALOGUE,
     # no release restores it: 4.0-4.5's xc_domain_restore wants CR3's pfn typed as a table
     # of pt_levels ("PT base is bad"), 4.6 on process_vcpu_basic does (the rule's own)
@@ -939,8 +939,8 @@ _broken(
 
 #: The PV context rules whose check Xen 4.0-4.5 also make, in a legacy PV tail of every
 #: PV cell (the pfns are the small base's: 0 the top page table, 5 the GDT and start
-#: info page), but a 2-level guest for the rules on the frames a context names: the
-#: checker leaves them unjudged there (LEG-GUEST-001; the PV-CR3 rules assume PAE).
+#: info page); the rules on the frames a context names have the non-PAE cell in a
+#: block of their own below.
 #: No release restores them: 4.0-4.5's xc_domain_restore ("GDT frame number ... is
 #: bad", "User PT base is bad", "Suspend record frame number is bad") or the
 #: hypervisor's arch_set_info_guest (the LDT checks), 4.6 on the rule's own function.
@@ -976,6 +976,37 @@ for _slug, _what, _rid, _tags, _mutate, _kinds, _by in _PV_CATALOGUE:
         cells=_cells(_kinds[1:]),
         since=SINCE_CATALOGUE,
         cells_since=SINCE_CATALOGUE,
+    )
+# --- the frames a 2-level (non-PAE) guest's context names (issue 17) ---------------------
+# The checker judges them as for a PAE guest, but for CR3 against the guest's own top
+# level, an L2 table (PV-CR3-001's pt_levels for it; xensave/check/legacy.py). No
+# release restores such a guest (LEG-GUEST-001, which each case also shows): 4.0-4.5's
+# xc_domain_restore takes pt_levels 3 from the 2800-octet 'vcpu' block and refuses a CR3
+# on an L2 ("PT base is bad"), and from 4.6 convert-legacy-stream's read_pv_extended_info
+# says 3 levels too, so that libxenguest's process_vcpu_basic refuses it. Each case's
+# own fault is one of the frame checks both make (GDT frame, CR3, start info).
+_NON_PAE_FRAMES: list[tuple[str, str, str, tuple[str, ...], Mutation]] = [
+    ("pv-context-cr3-on-l3", "vCPU 0's CR3 in the PV tail of a 2-level guest names a pfn "
+     "the batches sent as an L1 table, one level below the guest's top (its L2)",
+     "PV-CR3-001", ("pv-context", "vcpu", "page-type"), _cr3_on_lower),
+    ("pv-context-gdt-frame-page-table", "vCPU 0's GDT frame in the PV tail of a 2-level "
+     "guest is pfn 0, its top-level (L2) page table", "PV-GDT-002",
+     ("pv-context", "vcpu", "page-type"), _ctx(gdt_frames={0: 0})),
+    ("pv-context-start-info-page-table", "vCPU 0's edx (start info) in the PV tail of a "
+     "2-level guest is pfn 0, its top-level (L2) page table", "PV-SIF-001",
+     ("pv-context", "vcpu", "page-type"), _ctx(edx=0)),
+]  # fmt: skip
+for _slug, _what, _rid, _tags, _mutate in _NON_PAE_FRAMES:
+    _broken(
+        _slug,
+        _what,
+        "pv2",
+        (_rid,),
+        _tags,
+        _mutate,
+        home=False,
+        cells=_cells(("pv2",)),
+        cells_since="3.1.0",
     )
 _broken(
     "pv-context-rsp-non-canonical",

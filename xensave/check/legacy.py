@@ -169,8 +169,7 @@ class LegacyChecker:
                 )
             self.end_of_checkpoint()
         elif isinstance(ev, LegacyEnd):
-            if ev.pt_levels != 2:  # else LEG-GUEST-001: the PV-CR3 rules assume PAE
-                self.frames_at_end()
+            self.frames_at_end(ev.pt_levels)
             if not ev.last_checkpoint_seen:
                 self.emit(
                     "LEG-END-003",
@@ -211,7 +210,19 @@ class LegacyChecker:
                 )
                 self.frames[v.vcpu_id] = (None, refs)
 
-    def frames_at_end(self) -> None:
+    def frames_at_end(self, pt_levels: int | None) -> None:
+        """The frames the last tail's contexts name. A 2-level (non-PAE) guest's CR3
+        names its L2 table: the level its page types show (LEG-GUEST-001), which is
+        PV-CR3-001's pt_levels for it (no release restores such a guest anyway)."""
+        if pt_levels == 2:
+            l2 = (PageType.L2TAB, PageType.L2TAB_PIN)
+            self.frames = {
+                vcpu: (
+                    ev,
+                    [(r[0], r[1], r[2], r[3], l2) if r[0] == "PV-CR3-001" else r for r in refs],
+                )
+                for vcpu, (ev, refs) in self.frames.items()
+            }
         table = self.pfn_types
         if table is not None:
             for pfn in self.unmapped:  # what a conversion sends as XTAB, after the pages

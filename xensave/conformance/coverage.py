@@ -153,12 +153,6 @@ _WRAP = (
 )
 
 
-_LEG_2LEVEL = (
-    "every release refuses a 2-level (non-PAE) guest (LEG-GUEST-001), and the checker "
-    "does not judge the frames a 2-level guest's context names (xensave/check/legacy.py: "
-    "the PV-CR3 rules assume PAE), so a case would not show its rule; it waits for the "
-    "checker"
-)
 _LEG_OLD = (
     "Xen 4.0-4.5 restore a legacy image themselves (xc_domain_restore, then the "
     "hypervisor's load handlers as they were then); whether those releases take this "
@@ -206,11 +200,6 @@ _LEGACY_PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
     # the HVM and PV context rules in legacy images whose Xen 4.0-4.5 checks are not
     # read yet (the ones read have cases: generators/corpus/legacy.py, HVM_REPLAYS,
     # HVM_CATALOGUE_REPLAYS and the pv-context cases)
-    **_each(
-        "PV-CR3-001 PV-GDT-002 PV-SIF-001",
-        (("x86_32-nonpae-pv", "legacy"),),
-        _LEG_2LEVEL,
-    ),
     **_each(
         "PV-CR3-003 PV-ADR-001 PV-DBG-001 PV-LDT-003 PV-DBG-002",
         (("x86_64-pv", "legacy"),),
