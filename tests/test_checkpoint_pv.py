@@ -6,13 +6,14 @@
 * each ``pv-`` recipe has cases in its PV home and replay cells, and the coverage's
   PENDING entry for these rules names exactly the PV cells left: the two copies of that
   list (``PV_REPLAYS`` and ``PENDING``) are held equal;
-* after CHECKPOINT_END a PV stream's type-5 record of 8 octets or more reads as the libxc
-  X86_PV_VCPU_EXTENDED, not a CHECKPOINT_STATE: why the PV trailing-octets case has a
-  6-octet body.
+* after CHECKPOINT_END a type-5 record is libxl's CHECKPOINT_STATE in a PV stream too,
+  whatever its length, never the libxc X86_PV_VCPU_EXTENDED (spec/nesting.md): the
+  reader and the Kaitai parsers agree, and the checker judges it by the XL-CKS rules.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -105,16 +106,39 @@ def _pv_colo(body: CheckpointState | bytes) -> bytes:
     return to_bytes(s)
 
 
-@pytest.mark.parametrize("size", [4, 5, 6, 7])
-def test_a_short_checkpoint_state_in_a_pv_stream_is_libxls(size: int) -> None:
+@pytest.mark.parametrize("size", [4, 5, 6, 7, 8, 16, 136])
+def test_a_type_5_record_after_checkpoint_end_in_a_pv_stream_is_libxls(size: int) -> None:
+    """Xen's libxl reads the record after CHECKPOINT_END itself in COLO
+    (libxl__stream_read_checkpoint_state), whatever its length; 136 octets is the
+    longest X86_PV_VCPU_EXTENDED body (XC-VCPU-004), so no length tells the layers apart."""
     body = bytes(4) + b"\x01" * (size - 4)
     last = records(_pv_colo(body))[-1]
     assert (last.layer, last.type, last.length) == ("libxl", LibxlRecType.CHECKPOINT_STATE, size)
 
 
-def test_an_8_octet_type_5_record_in_a_pv_stream_is_libxcs() -> None:
-    last = records(_pv_colo(bytes(4) + b"\x00\x00\x00\x01"))[-1]
-    assert (last.layer, last.type) == ("libxc", XcRecType.X86_PV_VCPU_EXTENDED)
+def test_the_kaitai_parser_reads_the_same_layer() -> None:
+    """The generated parser (ksy/xen_libxl_stream.ksy, has_colo_checkpoint_state) sees a
+    CHECKPOINT_STATE there too, and no resumed libxc records after it."""
+    from kaitaistruct import KaitaiStream
+
+    from xensave.kaitai.xen_libxl_stream import XenLibxlStream
+
+    data = _pv_colo(bytes(8))  # the parser validates the zero octets (XL-CKS-006)
+    parsed = XenLibxlStream(KaitaiStream(io.BytesIO(data)))
+    ends = [r for r in parsed.records if r.resumes_libxc]
+    assert ends and ends[-1].has_colo_checkpoint_state
+    state = ends[-1].colo_checkpoint_state
+    assert (state.rec_type_raw, state.len_body) == (LibxlRecType.CHECKPOINT_STATE, 8)
+    assert not ends[-1].reads_libxc_resumed
+
+
+def test_an_8_octet_checkpoint_state_in_a_pv_stream_is_judged_as_one() -> None:
+    """Control_id NEW and four zero octets: only XL-CKS-002 (a SHOULD), as in HVM."""
+    report = check_bytes(_pv_colo(bytes(8)))
+    assert report.errors == [], [d.format("pv-colo") for d in report.errors]
+    assert {d.rule for d in report.warnings} == {"XL-CKS-002"}
+    report = check_bytes(_pv_colo(bytes(4) + b"\x00\x00\x00\x01"))
+    assert {d.rule for d in report.errors} == {"XL-CKS-006"}
 
 
 def test_the_pv_colo_stream_of_one_checkpoint_is_valid() -> None:

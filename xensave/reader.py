@@ -24,7 +24,6 @@ from .constants import (
     REC_ALIGN,
     REC_HEADER_SIZE,
     REC_LENGTH_MAX,
-    VCPU_HEADER_SIZE,
     XAPI_MAGIC,
     XC_DOMAIN_HEADER_SIZE,
     XC_ID,
@@ -33,7 +32,6 @@ from .constants import (
     XL_BYTEORDER_VALUE,
     XL_HEADER_SIZE,
     XL_MAGIC,
-    DomainType,
     LibxlRecType,
     XcRecType,
     XlMandatoryFlag,
@@ -320,7 +318,6 @@ class _State(Struct):
     xc_endian: str = "<"
     page_size: int = 4096
     xc_checkpointed: bool = False
-    xc_guest: int = 0  # domain type of the latest libxc domain header
     stack: list[str] = field(default_factory=list)
 
 
@@ -609,19 +606,18 @@ class Reader:
             yield from self._trailer("libxl")
 
     def _colo_checkpoint_state_follows(self, e: str) -> bool:
-        """After CHECKPOINT_END, COLO's primary sends a libxl CHECKPOINT_STATE (NEW)
-        before the libxc records resume; nothing in the stream says which layer the next
-        record belongs to. A libxc record of that type (5, X86_PV_VCPU_EXTENDED) exists
-        only for PV guests and needs at least 8 bytes of body, while CHECKPOINT_STATE
-        has 4: so the guest type decides, and for PV the length."""
+        """Whether the record after CHECKPOINT_END is COLO's CHECKPOINT_STATE (libxl
+        layer) rather than the first resumed libxc record. Both layers have a type 5
+        (libxc's X86_PV_VCPU_EXTENDED), and Xen picks the layer by its mode, never from
+        the record (spec/nesting.md): so a type-5 record here is libxl's, for every
+        guest type and body length, as XL-NEST-003 places it; Xen's savers never
+        resume a checkpoint with X86_PV_VCPU_EXTENDED."""
         raw = self._take(REC_HEADER_SIZE)
         self._head = raw + self._head
         if len(raw) < REC_HEADER_SIZE:
             return False
-        rtype, length = struct.unpack(f"{e}II", raw)
-        if rtype != LibxlRecType.CHECKPOINT_STATE:
-            return False
-        return self.st.xc_guest != DomainType.X86_PV or length < VCPU_HEADER_SIZE
+        (rtype,) = struct.unpack_from(f"{e}I", raw)
+        return bool(rtype == LibxlRecType.CHECKPOINT_STATE)
 
     # -- libxc stream
 
@@ -636,7 +632,6 @@ class Reader:
         draw = self._need(XC_DOMAIN_HEADER_SIZE, "libxc domain header", layer="libxc")
         dtype, shift, dres, major, minor = struct.unpack(f"{e}IHHII", draw)
         yield XcDomainHeader(dstart, dtype, shift, dres, major, minor)
-        self.st.xc_guest = dtype
         self.st.page_size = 1 << shift if 9 <= shift <= 30 else 4096
         # A bare stream has no libxl layer to hand a CHECKPOINT to: read on to END.
         yield from self._libxc_records(through_checkpoints=top)

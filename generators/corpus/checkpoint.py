@@ -468,7 +468,7 @@ def _colo_state(guest: str, version: int, body: CheckpointState | bytes) -> Libx
 @recipe(
     "pv-checkpoint-state-trailing-nonzero",
     "a PV guest's COLO-shaped stream whose CHECKPOINT_STATE has a 6-octet body, control_id "
-    "NEW then 0x00 0x01 (8 octets would read as the libxc X86_PV_VCPU_EXTENDED, also type 5)",
+    "NEW then 0x00 0x01",
     tags=("checkpointed", "colo", "reserved-bits"),
     args=(*PV_HOME, bytes(4) + b"\x00\x01"),
     breaks=("XL-CKS-002", "XL-CKS-006"),

@@ -448,15 +448,17 @@ class XenLibxlStream(KaitaiStruct):
         def has_colo_checkpoint_state(self):
             """True when a libxl CHECKPOINT_STATE record follows this
             CHECKPOINT_END. Nothing in the stream names the layer of the next
-            record: a libxc record of type 5 (X86_PV_VCPU_EXTENDED) exists
-            only for x86 PV guests and has a body of at least 8 octets,
-            while CHECKPOINT_STATE has 4. So a type-5 record is libxl's
-            unless the guest is x86 PV and its body is 8 octets or more.
+            record, and libxc has a type 5 too (X86_PV_VCPU_EXTENDED): Xen
+            picks the layer by its mode (COLO or Remus), never from the
+            record. A type-5 record here is read as libxl's, whatever the
+            guest and the body length (XL-NEST-003 places CHECKPOINT_STATE
+            here; Xen's savers never resume a checkpoint's libxc records with
+            X86_PV_VCPU_EXTENDED).
             """
             if hasattr(self, '_m_has_colo_checkpoint_state'):
                 return self._m_has_colo_checkpoint_state
 
-            self._m_has_colo_checkpoint_state =  ((self.resumes_libxc) and (self._io.size() - self.ofs_next >= 8) and (self.next_rec_type_raw == int(XenLibxlStream.RecType.checkpoint_state)) and ( (((not (self.libxc_is_pv_before))) or (self.next_len_body < 8)) )) 
+            self._m_has_colo_checkpoint_state =  ((self.resumes_libxc) and (self._io.size() - self.ofs_next >= 8) and (self.next_rec_type_raw == int(XenLibxlStream.RecType.checkpoint_state))) 
             return getattr(self, '_m_has_colo_checkpoint_state', None)
 
         @property

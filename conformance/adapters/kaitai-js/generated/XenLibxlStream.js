@@ -465,16 +465,18 @@ var XenLibxlStream = (function() {
     /**
      * True when a libxl CHECKPOINT_STATE record follows this
      * CHECKPOINT_END. Nothing in the stream names the layer of the next
-     * record: a libxc record of type 5 (X86_PV_VCPU_EXTENDED) exists
-     * only for x86 PV guests and has a body of at least 8 octets,
-     * while CHECKPOINT_STATE has 4. So a type-5 record is libxl's
-     * unless the guest is x86 PV and its body is 8 octets or more.
+     * record, and libxc has a type 5 too (X86_PV_VCPU_EXTENDED): Xen
+     * picks the layer by its mode (COLO or Remus), never from the
+     * record. A type-5 record here is read as libxl's, whatever the
+     * guest and the body length (XL-NEST-003 places CHECKPOINT_STATE
+     * here; Xen's savers never resume a checkpoint's libxc records with
+     * X86_PV_VCPU_EXTENDED).
      */
     Object.defineProperty(Record.prototype, 'hasColoCheckpointState', {
       get: function() {
         if (this._m_hasColoCheckpointState !== undefined)
           return this._m_hasColoCheckpointState;
-        this._m_hasColoCheckpointState =  ((this.resumesLibxc) && (this._io.size - this.ofsNext >= 8) && (this.nextRecTypeRaw == XenLibxlStream.RecType.CHECKPOINT_STATE) && ( ((!(this.libxcIsPvBefore)) || (this.nextLenBody < 8)) )) ;
+        this._m_hasColoCheckpointState =  ((this.resumesLibxc) && (this._io.size - this.ofsNext >= 8) && (this.nextRecTypeRaw == XenLibxlStream.RecType.CHECKPOINT_STATE)) ;
         return this._m_hasColoCheckpointState;
       }
     });
