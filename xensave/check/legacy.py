@@ -213,8 +213,9 @@ class LegacyChecker:
                 )
                 self.frames[v.vcpu_id] = (None, refs)
             # PV-EXT, PV-XSV: the extended context and the XSAVE state after its 16-octet
-            # header go to the same domctls as the EXTENDED and XSAVE records' (4.1-4.5's
-            # xc_domain_restore; from 4.6 convert-legacy-stream writes them as those records)
+            # header go to the same domctls as the EXTENDED and XSAVE records' (4.0-4.5's
+            # xc_domain_restore, XSAVE from 4.1; from 4.6 convert-legacy-stream writes them
+            # as those records)
             at = v.offset + len(v.basic)
             blobs = []
             if v.extended is not None:
