@@ -125,11 +125,15 @@ def _legacy_state_cases() -> list[dict[str, Any]]:
 
 
 def _tail_spans(data: bytes) -> list[tuple[int, int]]:
-    """Where the legacy reader finds the vCPU contexts and HVM context blobs."""
+    """Where the legacy reader finds the vCPU states and HVM context blobs."""
     spans: list[tuple[int, int]] = []
     for ev in Reader(io.BytesIO(data)):  # a legacy image: the legacy reader's events
         if isinstance(ev, LegacyPvTail):
-            spans += [(v.offset, v.offset + len(v.basic)) for v in ev.vcpus]
+            # each vCPU's basic context, then its extended context and XSAVE state
+            spans += [
+                (v.offset, v.offset + len(v.basic) + len(v.extended or b"") + len(v.xsave or b""))
+                for v in ev.vcpus
+            ]
         elif isinstance(ev, LegacyHvmTail):
             spans.append((ev.context_offset, ev.context_offset + len(ev.context)))
     return spans

@@ -198,6 +198,8 @@ class LegacyChecker:
         """The PV- rules on each vCPU's context (``spec/pv-context.md``), as on an
         X86_PV_VCPU_BASIC record: its own values now, the frames it names at the end
         (the last tail's contexts are the ones a restorer applies)."""
+        from ..pv_context import extended_problems, xsave_problems
+
         where = self.tail_name("PV", ev.checkpoint)
         self.frames = {}
         self.frames_where = where
@@ -209,6 +211,22 @@ class LegacyChecker:
                     self.c, v.basic, v.offset, width, "<", v.vcpu_id, "legacy", where, None
                 )
                 self.frames[v.vcpu_id] = (None, refs)
+            # PV-EXT, PV-XSV: the extended context and the XSAVE state after its 16-octet
+            # header go to the same domctls as the EXTENDED and XSAVE records' (4.0-4.5's
+            # xc_domain_restore, XSAVE from 4.1; from 4.6 convert-legacy-stream writes them
+            # as those records)
+            at = v.offset + len(v.basic)
+            blobs = []
+            if v.extended is not None:
+                blobs.append((extended_problems(v.extended), at))
+                at += len(v.extended)
+            if v.xsave is not None and len(v.xsave) >= 16:
+                blobs.append((xsave_problems(v.xsave[16:]), at + 16))
+            for problems, base in blobs:
+                for p in problems:
+                    self.c.emit(
+                        p.rule, base + p.offset, "legacy", f"{where}vCPU {v.vcpu_id}: {p.message}"
+                    )
 
     def frames_at_end(self, pt_levels: int | None) -> None:
         """The frames the last tail's contexts name. A 2-level (non-PAE) guest's CR3
