@@ -221,6 +221,10 @@ def test_small_legacy_pv_base_meets_the_restorers(width: int, levels: int, vcpus
     assert isinstance(tail, legacy_format.PvTail)
     assert len(tail.vcpus) == vcpus and all(len(c) == size for c in tail.vcpus)
     assert len(tail.shared_info) == 4096  # read whole by both
+    # XEN_DOMCTL_set_ext_vcpucontext: 4.0-4.1 take only a size of 32 (their struct's),
+    # 4.2-4.5 none under 32; the tail holds 128 octets whatever the size says
+    for ext in tail.extended:
+        assert len(ext) == 128 and struct.unpack_from("<I", ext, 4) == (32,)
     for v, raw in enumerate(tail.vcpus):
         ctx = pv_context.decode(raw, gw)
         # the GDT frames gdt_ents uses: below p2m_size, NOTAB, sent

@@ -265,7 +265,7 @@ def build(
                 list(unmapped),
                 [_vcpu_context(gw, v, c, start_info) for v in range(vcpus)],
                 # what the hypervisor hands out (the restore path checks them: PV-EXT, -XSV)
-                [pv_extended(gw, v).ljust(EXT_VCPU_SIZE, b"\0") for v in range(vcpus)],
+                [_legacy_extended(gw, v) for v in range(vcpus)],
                 [(7, pv_xsave(v)) for v in range(vcpus)] if xsave else [],
                 blob(f"{seed}/shinfo/{c}", PAGE_SIZE),
             )
@@ -386,6 +386,16 @@ def small(
         pages=pages,
         start_info=SMALL_START_INFO,
     )
+
+
+def _legacy_extended(width: int, vcpu: int) -> bytes:
+    """The tail's 128-octet extended context with ``size`` 32, no vMCE state: the one size
+    every release restores. Xen 4.0-4.1's XEN_DOMCTL_set_ext_vcpucontext takes only
+    ``sizeof`` its struct then (32), 4.2-4.5 any size from 32 (the offset of ``mcg_cap``,
+    then of ``vmce``), and from 4.6 ``vcpu_set_vmce`` sets no vMCE state for it."""
+    ext = bytearray(pv_extended(width, vcpu)[:32])
+    struct.pack_into("<I", ext, 4, 32)
+    return bytes(ext).ljust(EXT_VCPU_SIZE, b"\0")
 
 
 def add_xsave(img: LegacyImage) -> None:
