@@ -563,6 +563,8 @@ several times (live migration) the last copy wins. PFNs the image never sent are
 listed on stderr (holes in the raw image, gaps between PT_LOAD segments in the core).
 OUT is written under a temporary name next to it and renamed when complete, so it
 never exists half-written; a legacy (Xen <= 4.5) image is converted there first.
+From a pipe nothing is spooled: each page goes into OUT as it is read (in a core,
+pages then come in stream order and the program headers after them).
 """
 
 PAGES_EPILOG = """\
