@@ -3,7 +3,7 @@ as it is read (no spool). What it writes must be what the file export writes, fo
 batches of consecutive pfns, scattered pfns, entries without contents and pages sent
 again (last copy wins): the same bytes for a raw image; for a core the same notes and
 pages at the same addresses, in the layout of a core written as the stream goes (pages
-in stream order from the second page on, then notes and program headers, the ELF
+in stream order from 64 KiB on, then notes and program headers, the ELF
 header last); an image that would be over 1 TiB is refused as from a file, leaving
 nothing behind.
 """
@@ -203,3 +203,17 @@ def test_pipe_elf_without_pages(tmp_path: Path) -> None:
     notes, pages = core_contents(b)
     assert notes and not pages
     assert (notes, pages) == core_contents(a)
+
+
+def test_core_pages_start_on_a_write_boundary(tmp_path: Path) -> None:
+    """From a file and from a pipe a core's page contents start 64 KiB in (not one page
+    in, where the kernel's writes into the page cache cost half as much again), so an
+    image sent in aligned batches keeps every PT_LOAD of a batch on that boundary."""
+    src = tmp_path / "in"
+    src.write_bytes(case("hvm").data)
+    a, b = tmp_path / "a.core", tmp_path / "b.core"
+    assert _export(src, a, pipe=False, kind="elf").returncode == 0
+    export_from_pipe(src, b)
+    for core in (a, b):
+        offsets = [o for _, o, _ in _loads(core)]
+        assert min(offsets) == 64 << 10
