@@ -217,3 +217,31 @@ def test_core_pages_start_on_a_write_boundary(tmp_path: Path) -> None:
     for core in (a, b):
         offsets = [o for _, o, _ in _loads(core)]
         assert min(offsets) == 64 << 10
+
+
+def test_stream_core_past_pn_xnum(tmp_path: Path) -> None:
+    """65,535 stretches and the PT_NOTE: e_phnum says PN_XNUM and section header 0
+    holds the count, as in the file export's core; every PT_LOAD at its address."""
+    from xensave.elf_core import StreamCore
+
+    n = 0xFFFF
+    with open(tmp_path / "c.core", "w+b") as f:
+        core = StreamCore(f.fileno(), None)
+        core.here = 64 << 10
+        places: list[tuple[int | None, int]] = []
+        for i in range(n):
+            core._place(2 * i, 2 * i + 1, PAGE, places)  # every other pfn: no two touch
+        size = core.finish({})
+    assert [o for o, _ in places[:2]] == [64 << 10, (64 << 10) + PAGE]
+    assert (tmp_path / "c.core").stat().st_size == size
+    with open(tmp_path / "c.core", "rb") as f:
+        elf = ELFFile(f)
+        assert elf.header["e_phnum"] == 0xFFFF
+        assert elf.get_section(0)["sh_info"] == n + 1
+        assert elf.num_segments() == n + 1
+        loads = [
+            (s["p_paddr"], s["p_offset"]) for s in elf.iter_segments() if s["p_type"] == "PT_LOAD"
+        ]
+    assert loads[0] == (0, 64 << 10)
+    assert loads[-1] == (2 * (n - 1) * PAGE, (64 << 10) + (n - 1) * PAGE)
+    assert len(loads) == n
