@@ -5,9 +5,11 @@ bench/bench.py) and its page-aligned copy (``convert --align-pages``), then
 alternates ``cp``, ``xensave export raw`` and ``xensave export elf`` on them RUNS
 times (and, RUNS times too, ``cat IMG | cp /dev/stdin OUT`` against ``cat IMG |
 xensave export raw|elf -``) under ``/usr/bin/time -v``; reports median wall time,
-throughput, the ratio to cp and peak RSS. With ``--big GIB`` a second, larger image
-shows whether RSS grows with image size. Goals (issue 21): export at >= 90% of cp's
-throughput, from a pipe at >= 50% of ``cat | cp``, memory bounded by the pfn index.
+throughput, the ratio to cp, CPU seconds (user + system; the ratio to cp's says how
+much work the copy takes whatever else loads the machine) and peak RSS. With
+``--big GIB`` a second, larger image shows whether RSS grows with image size. Goals
+(issue 21): export at >= 90% of cp's throughput, from a pipe at >= 50% of ``cat |
+cp``, memory bounded by the pfn index.
 The default writes a new OUT atomically without fsync, as cp does; ``--sync`` (fsync
 before the rename) is measured against ``cp`` followed by ``sync`` of the copy, which
 is bound by the disk's write speed the same way.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -36,6 +39,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import Run, timed, write_image
 
 MIB = 1 << 20
+#: CPU seconds (user + system) of each command's last run, by ``timed``'s report file:
+#: on a machine others load, the wall time says how long one waited, the CPU time how
+#: much work the copy took.
+CPU: dict[int, float] = {}
+
+
+def timed_cpu(cmd: list[str], *, tmp: Path, stdin_from: list[str] | None = None) -> Run:
+    """``bench.timed``, noting the command's user + system CPU seconds in CPU."""
+    r = timed(cmd, tmp=tmp, stdin_from=stdin_from)
+    text = (tmp / "time.txt").read_text()
+    got = [float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", text)]
+    CPU[id(r)] = sum(got)
+    return r
+
+
+def cpu(r: Run) -> float:
+    return CPU[id(r)]
 
 
 def align(img: Path, aligned: Path) -> None:
@@ -80,7 +100,7 @@ def measure(img: Path, tmp: Path, runs: int, aligned: Path | None = None) -> dic
         for name, (cmd, feed) in cmds.items():
             if out.exists():
                 out.unlink()
-            r = timed(cmd, tmp=tmp, stdin_from=feed)
+            r = timed_cpu(cmd, tmp=tmp, stdin_from=feed)
             if r.status != 0:
                 raise SystemExit(f"{name} failed with status {r.status}")
             res[name].append(r)
@@ -131,13 +151,26 @@ def report(size: int, res: dict[str, list[Run]]) -> dict[str, float]:
     cp = statistics.median(r.wall for r in res["cp"])
     rss: dict[str, float] = {}
     print(f"image: {size / MIB:.0f} MiB of libxc v3 HVM stream")
-    print(f"{'command':<22} {'median s':>9} {'MiB/s':>8} {'vs cp':>7} {'peak RSS MiB':>13}")
+    cp_cpu = statistics.median(cpu(r) for r in res["cp"])
+    print(
+        f"{'command':<22} {'median s':>9} {'MiB/s':>8} {'vs cp':>7} {'CPU s':>7} "
+        f"{'CPU vs cp':>9} {'peak RSS MiB':>13}"
+    )
     for name, rs in res.items():
         wall = statistics.median(r.wall for r in rs)
+        work = statistics.median(cpu(r) for r in rs)
         peak = max(r.rss_kib for r in rs) / 1024
         rss[name] = peak
         ratio = cp / wall
-        print(f"{name:<22} {wall:>9.3f} {size / MIB / wall:>8.0f} {ratio:>6.0%} {peak:>13.1f}")
+        print(
+            f"{name:<22} {wall:>9.3f} {size / MIB / wall:>8.0f} {ratio:>6.0%} {work:>7.2f} "
+            f"{cp_cpu / work:>8.0%} {peak:>13.1f}"
+        )
+    print(
+        "  (each run's walls: "
+        + "; ".join(f"{n} {' '.join(f'{r.wall:.2f}' for r in rs)}" for n, rs in res.items())
+        + ")"
+    )
     cps = statistics.median(r.wall for r in res["cp + sync OUT"])
     cat = statistics.median(r.wall for r in res["cat | cp /dev/stdin"])
     for name, base, label, goal in (

@@ -15,7 +15,10 @@ it with nothing but the memory layer its own automagic stacks on the core.
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from xensave import samples, writer
 from xensave.bodies import PageData, VcpuContext, has_data
@@ -418,3 +421,40 @@ def case(name: str) -> Planted:
     if name.endswith("-resent"):
         return planted(name.removesuffix("-resent"), resend=True)
     return planted(name)
+
+
+def export_from_pipe(src: Path, out: Path, kind: str = "elf") -> None:
+    """``cat SRC | xensave export KIND - OUT``: IN is a pipe, so nothing can be re-read
+    (a raw image and a core are then written as the stream goes)."""
+    with open(src, "rb") as f:
+        cat = subprocess.Popen(["cat"], stdin=f, stdout=subprocess.PIPE)
+        assert cat.stdout is not None
+        r = subprocess.run(
+            [sys.executable, "-m", "xensave", "export", kind, "-q", "-", str(out)],
+            stdin=cat.stdout,
+            capture_output=True,
+            check=False,
+        )
+        cat.stdout.close()
+        cat.wait()
+    assert r.returncode == 0, r.stderr
+
+
+def core_contents(path: Path) -> tuple[bytes, dict[int, bytes]]:
+    """An ELF core as a reader sees it, whatever its layout: the PT_NOTE contents and
+    guest-physical page address -> page, by pyelftools. PT_LOADs must not overlap."""
+    from elftools.elf.elffile import ELFFile
+
+    notes = b""
+    pages: dict[int, bytes] = {}
+    with open(path, "rb") as f:
+        for seg in ELFFile(f).iter_segments():
+            if seg["p_type"] == "PT_NOTE":
+                notes += seg.data()
+            elif seg["p_type"] == "PT_LOAD":
+                assert seg["p_paddr"] == seg["p_vaddr"]
+                data = seg.data()
+                for k in range(0, len(data), PAGE):
+                    assert seg["p_paddr"] + k not in pages, "PT_LOADs overlap"
+                    pages[seg["p_paddr"] + k] = data[k : k + PAGE]
+    return notes, pages

@@ -16,7 +16,15 @@ from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
-from export_images import CASES, LEGACY, Planted, case, planted, planted_legacy
+from export_images import (
+    CASES,
+    LEGACY,
+    Planted,
+    case,
+    core_contents,
+    planted,
+    planted_legacy,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -146,7 +154,10 @@ def test_pipe_input_same_as_file(tmp_path: Path) -> None:
         cat.stdout.close()
         cat.wait()
         assert r.returncode == 0, r.stderr
-        assert a.read_bytes() == b.read_bytes()
+        if kind == "raw":
+            assert a.read_bytes() == b.read_bytes()
+        else:  # the same notes and pages, in the layout of a core written as read
+            assert core_contents(a) == core_contents(b)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 

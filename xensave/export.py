@@ -1,8 +1,9 @@
 """Export guest memory: ``xensave export raw|elf IN OUT`` and ``xensave pages IN --pfn``.
 
-The command: it opens the input (a pipe is spooled to a temporary file next to the
-output first, a legacy image converted there; ``export raw`` from a pipe instead
-splices each page straight to its place in the output as it reads it), builds the page index
+The command: it opens the input (a legacy image is converted to a temporary file next
+to the output first; from a pipe each page is spliced straight to its place in the
+output as it is read, nothing spooled: see :class:`xensave.elf_core.StreamCore` for
+the core's layout then), builds the page index
 (:mod:`xensave.page_index`, registers from :mod:`xensave.vcpu_regs`) and writes the
 raw image or the ELF core (:mod:`xensave.elf_core`).
 
@@ -26,7 +27,7 @@ from ._slots import Struct, field
 from ._writeback import SYNC_FILE_RANGE_WRITE, WRITEBACK_STEP, sync_file_range
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID
 from .constants import PAGE_DATA_PFN_MASK
-from .elf_core import PR_REGS, elf_layout, vcpu_notes, write_elf
+from .elf_core import PR_REGS, StreamCore, elf_layout, vcpu_notes, write_elf
 from .outputs import OutputError, check_output, create_temp, install, remove_temp
 from .page_index import (
     COPY_CHUNK,
@@ -326,20 +327,27 @@ def export(
     dst: AtomicOutput | None = None
     try:
         src.open()
-        # from a pipe, export raw splices each page straight to its place in OUT as it
-        # reads it: reading IN is writing OUT (the progress says so, counting IN's bytes)
-        direct = kind == "raw" and src.spool is not None
+        # from a pipe, each page goes straight to its place in OUT as it is read (the
+        # kernel splices it), nothing spooled: reading IN is writing OUT (the progress
+        # says so, counting IN's bytes)
+        direct = src.spool is not None
         label = "exporting: writing: " if direct else "exporting: reading: "
         reading = _reading(progress, label, src.f)
         if direct:
             dst = AtomicOutput(out, force, sync)
             sync_as_written = Writeback(dst.fd) if dst.sync else None
-            placer = Placer(dst.fd, OFF_MAX if force else BIG_OUTPUT, sync_as_written)
-            idx = build_index(src.f, None, name=src.name, progress=reading, direct=placer)
-            ranges = idx.ranges()
-            size = ranges[-1][1] * idx.page_size if ranges else 0
-            _check_size(out, size, force)
-            os.ftruncate(dst.fd, size)
+            if kind == "raw":
+                placer = Placer(dst.fd, OFF_MAX if force else BIG_OUTPUT, sync_as_written)
+                idx = build_index(src.f, None, name=src.name, progress=reading, direct=placer)
+                ranges = idx.ranges()
+                size = ranges[-1][1] * idx.page_size if ranges else 0
+                _check_size(out, size, force)
+                os.ftruncate(dst.fd, size)
+            else:
+                core = StreamCore(dst.fd, sync_as_written)
+                idx = build_index(src.f, None, name=src.name, progress=reading, direct=core)
+                ranges = idx.ranges()
+                size = core.finish(idx.vcpus)
         else:
             idx = build_index(src.f, src.spool, name=src.name, progress=reading)
             if src.spool is not None:
@@ -555,6 +563,8 @@ several times (live migration) the last copy wins. PFNs the image never sent are
 listed on stderr (holes in the raw image, gaps between PT_LOAD segments in the core).
 OUT is written under a temporary name next to it and renamed when complete, so it
 never exists half-written; a legacy (Xen <= 4.5) image is converted there first.
+From a pipe nothing is spooled: each page goes into OUT as it is read (in a core,
+pages then come in stream order and the program headers after them).
 """
 
 PAGES_EPILOG = """\
