@@ -193,7 +193,7 @@ class _Out:
             if got <= 0:  # through a buffer (pages land off their page boundaries)
                 if self.bounce is None:
                     self.bounce = Bounce()
-                data = self.bounce.read(in_fd, offset, n)
+                data = self.bounce.read(in_fd, offset, n, self.pos)
                 if not data:
                     raise ConvertError("the input ended early while copying page data")
                 self.write(data)
