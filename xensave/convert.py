@@ -10,9 +10,10 @@ Page data is never decoded on the way: on regular files it moves with
 ``copy_file_range`` (as ``cp`` does) or through one cache-sized buffer, elsewhere
 through one bounded buffer (xensave.convert_out). The output's disk writes start
 while the conversion runs (``sync_file_range`` on Linux), so the disk works during the
-conversion instead of only in the fsync after it. Memory stays bounded by the largest single chunk (a 4 MiB page batch, a Remus compression
-buffer, a device-model record) plus a pfn -> output offset table that Remus
-decompression needs (8 octets per guest pfn).
+conversion instead of only in the fsync after it. Memory stays bounded by the largest
+single chunk (a 4 MiB page batch, a Remus compression buffer, a device-model record)
+plus a pfn -> output offset table that Remus decompression needs (8 octets per guest
+pfn).
 
 The modules: this one (the entry point, v3 <-> v2, the command line),
 xensave.convert_out (OUT and the copying), xensave.convert_legacy (legacy images),
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 from collections.abc import Iterator
 
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID, add_legacy_flags, reason
@@ -44,14 +46,14 @@ from .reader import (
     XcImageHeader,
     XlHeader,
 )
-from .xend import XendHeader
 
 TYPE_CHECKING = False  # typing stays off the start-up; mypy reads this as true
 if TYPE_CHECKING:
-    from typing import Any, BinaryIO, Literal
+    from typing import Any, BinaryIO, Literal, TypeGuard
 
     from .convert_out import Target
     from .progress import Progress
+    from .xend import XendHeader
 
 __all__ = ["TARGETS", "ConvertError", "ConvertResult", "convert"]
 
@@ -345,7 +347,7 @@ def _convert(
     xl: XlHeader | None = None
     ahead: list[Event] = [first]
     notes: list[str] = []
-    if isinstance(first, XendHeader):  # xend (xm save): its configuration becomes xl's
+    if _is_xend(first):  # xend (xm save): its configuration becomes xl's
         xl, notes, ahead = _from_xend(first, events)
     elif isinstance(first, XlHeader):
         xl = first
@@ -442,6 +444,14 @@ def _move(
     except MoveError as e:
         raise ConvertError(str(e)) from None
     return ConvertResult(layer, to, out.pos, notes)
+
+
+def _is_xend(ev: Event) -> TypeGuard[XendHeader]:
+    """Whether ``ev`` is an xend file's header. The reader imports xensave.xend when it
+    meets one; loading it (and ``typing`` with it) for every other image would cost
+    the start-up of every conversion."""
+    xend = sys.modules.get("xensave.xend")
+    return xend is not None and isinstance(ev, xend.XendHeader)
 
 
 def _from_xend(h: XendHeader, events: Iterator[Event]) -> tuple[XlHeader, list[str], list[Event]]:
