@@ -249,7 +249,7 @@ def convert(
     toolstack moves (xensave.moves).
     ``align_pages``: put an alignment padding record (optional, which Xen's restorer
     skips) before each PAGE_DATA so that its page contents start on a 4096-octet
-    boundary of ``dst``."""
+    boundary of ``dst``, in a toolstack move too (xensave.moves)."""
     from .outputs import check_output, create_temp
 
     move_opts = _move_options(config, emulator)
@@ -574,7 +574,10 @@ def register(sub: object) -> None:
         action="store_true",
         help="start the page contents of every PAGE_DATA record on a 4096-byte boundary "
         "of OUT, with an optional padding record before it (Xen's restorer skips it); "
-        "costs under 4 KiB per record, lets export share or map pages",
+        "costs under 4 KiB per record, lets export share or map pages. Any target, "
+        "toolstack moves too; not where the wrapper puts the libxc stream off an 8-byte "
+        "boundary (a XAPI image, an xl file whose configuration is not a multiple of 8 "
+        "long): the notes then say so",
     )
     out = p.add_mutually_exclusive_group()
     out.add_argument(

@@ -29,6 +29,11 @@ unless ``--allow-loss`` (each loss then listed):
   model section (emulator id from ``--emulator``, else 0 "unknown", which libxl never
   reads: ``write_emulator_blob``, tools/libs/light/libxl_stream_read.c), END.
 
+With ``--align-pages`` the libxc stream is copied in runs between its PAGE_DATA
+records, each given a padding record before it (xensave.convert_out) and any old one
+left out; where the wrapper puts the stream off an 8-octet boundary (XAPI's 15-octet
+signature, an xl configuration of odd length) nothing can align it.
+
 A legacy (Xen <= 4.5) image is converted on the way to libvirt (a libxl stream behind
 a version 2 header: libvirt labels the stream that follows, and xensave writes no
 version 1 file, whose legacy stream it does not read); moving it into XAPI takes two
@@ -38,6 +43,8 @@ version 1 file, whose legacy stream it does not read); moving it into XAPI takes
 from __future__ import annotations
 
 import struct
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -48,6 +55,7 @@ from .constants import (
     LIBXL_OPT_BIG_ENDIAN,
     LIBXL_VERSION,
     XAPI_MAGIC,
+    XC_REC_ALIGN_PAD,
     XL_BYTEORDER_VALUE,
     XL_MAGIC,
     EmulatorId,
@@ -87,10 +95,13 @@ class Out(Protocol):
     """What a move writes through: convert's output file."""
 
     pos: int
+    align: bool  # --align-pages
 
     def write(self, data: bytes | memoryview) -> None: ...
 
     def copy_in(self, in_fd: int, offset: int, n: int) -> None: ...
+
+    def page_data(self, entries: int, endian: str) -> None: ...
 
 
 @dataclass
@@ -116,15 +127,22 @@ class Source:
     checkpointed: bool = False
     emulator: list[tuple[int, int, int]] = field(default_factory=list)  # (id, body, len)
     xenstore_records: int = 0
+    # --align-pages: per libxc PAGE_DATA record with page contents, three numbers:
+    # where the copy stops before it (the record, or an ALIGN_PAD record right before
+    # it, which pads for IN's layout and is left out), the record's offset, and its pfn
+    # entries times 2 plus 1 if big-endian. 24 octets a record of at least 4120.
+    pages: array[int] = field(default_factory=lambda: array("q"))
+    pads_dropped: int = 0
 
 
-def collect(events: Iterable[Any]) -> Source:
-    """Walk the reader's events once (pages skipped) and note where everything is."""
+def collect(events: Iterable[Any], align: bool = False) -> Source:
+    """Walk the reader's events once (pages skipped) and note where everything is (with
+    ``align``, each PAGE_DATA record too)."""
     from .reader import ReadError
 
     s = Source()
     try:
-        _walk(s, events)
+        _walk(s, events, align)
     except ReadError as e:
         # a checkpointed stream may stop after a complete checkpoint (XC-CKPT-003)
         if not (s.checkpointed and e.rule in ("XC-END-002", "XL-END-002")):
@@ -137,7 +155,7 @@ def collect(events: Iterable[Any]) -> Source:
     return s
 
 
-def _walk(s: Source, events: Iterable[Any]) -> None:
+def _walk(s: Source, events: Iterable[Any], align: bool) -> None:
     from .reader import (
         LibvirtHeader,
         LibxlHeader,
@@ -149,6 +167,7 @@ def _walk(s: Source, events: Iterable[Any]) -> None:
         XlHeader,
     )
 
+    pad_at = pad_end = -1  # the last libxc ALIGN_PAD record: where it starts and ends
     for ev in events:
         if isinstance(ev, XlHeader):
             s.layer = s.layer or "xl"
@@ -176,6 +195,13 @@ def _walk(s: Source, events: Iterable[Any]) -> None:
         elif isinstance(ev, RecordEvent):
             end = ev.offset + 8 + ev.length + len(ev.padding)
             if ev.layer == "libxc":
+                if align and ev.type == XC_REC_ALIGN_PAD:
+                    pad_at, pad_end = ev.offset, end
+                elif align and ev.type == XcRecType.PAGE_DATA and ev.page_bytes:
+                    entries = (ev.length - ev.page_bytes - 8) // 8
+                    cut = pad_at if pad_end == ev.offset else ev.offset
+                    s.pages.extend((cut, ev.offset, 2 * entries + (ev.endian == ">")))
+                    s.pads_dropped += cut != ev.offset
                 if ev.type == XcRecType.CHECKPOINT:
                     s.checkpointed = True
                 elif ev.type == XcRecType.END and s.libxc is not None and s.libxc.end < 0:
@@ -215,6 +241,24 @@ class _Move:
             )
         self.notes.append(f"dropped: {what}")
 
+    def copy_stream(self, start: int, end: int) -> None:
+        """Copy IN's octets [start, end), which hold libxc records: as they are, or with
+        --align-pages each PAGE_DATA record with contents given a new padding record
+        before it (an old one before it left out)."""
+        pages = self.src.pages
+        if not self.out.align or not pages:
+            self.out.copy_in(self.in_fd, start, end - start)
+            return
+        pos = start
+        i = 3 * bisect_left(range(len(pages) // 3), start, key=lambda k: pages[3 * k + 1])
+        while i < len(pages) and pages[i + 1] < end:
+            cut, rec, word = pages[i], pages[i + 1], pages[i + 2]
+            self.out.copy_in(self.in_fd, pos, cut - pos)
+            self.out.page_data(word >> 1, ">" if word & 1 else "<")
+            pos = rec
+            i += 3
+        self.out.copy_in(self.in_fd, pos, end - pos)
+
     def config_losses(self, keep: str) -> None:
         """The source's configuration a target of kind ``keep`` does not carry."""
         s = self.src
@@ -234,7 +278,7 @@ class _Move:
         if s.libxl is not None and s.libxl.end >= 0:
             for name, _body, _length in s.qemu:  # the libxl stream has its own records
                 self.lost(f"the device model state of the XAPI {name} section")
-            out.copy_in(self.in_fd, s.libxl.start, s.libxl.end - s.libxl.start)
+            self.copy_stream(s.libxl.start, s.libxl.end)
             return
         assert s.libxc is not None
         if s.checkpointed or s.libxc_streams > 1:
@@ -246,7 +290,7 @@ class _Move:
         options = LIBXL_OPT_BIG_ENDIAN if s.libxc.big else 0
         out.write(struct.pack(">QII", LIBXL_IDENT, LIBXL_VERSION, options))
         out.write(struct.pack(e + "II", LibxlRecType.LIBXC_CONTEXT, 0))
-        out.copy_in(self.in_fd, s.libxc.start, s.libxc.end - s.libxc.start)
+        self.copy_stream(s.libxc.start, s.libxc.end)
         for name, body, length in s.qemu:
             emu = EmulatorId.UNKNOWN if emulator is None else emulator
             if emulator is None:
@@ -332,7 +376,7 @@ class _Move:
                 "the VM's metadata)"
             )
         out.write(struct.pack("<QQ", _XAPI_LIBXC, 0))
-        out.copy_in(self.in_fd, s.libxc.start, s.libxc.end - s.libxc.start)
+        self.copy_stream(s.libxc.start, s.libxc.end)
         for body, length in s.varstored:
             out.write(struct.pack("<QQ", _XAPI_VARSTORED, length))
             out.copy_in(self.in_fd, body, length)
@@ -408,7 +452,7 @@ def move(
     source's layer and the notes. Raises MoveError (nothing usable written)."""
     from .edit import EditError, config_kind, libvirt_xml_bytes, xl_config_bytes
 
-    src = collect(events)
+    src = collect(events, align=out.align)
     m = _Move(src, in_fd, out, to, allow_loss)
     emu = EMULATORS[emulator] if emulator else None
     try:
@@ -438,4 +482,10 @@ def move(
         m.to_xapi()
     else:
         raise MoveError(f"no move to {to}")
+    if src.pads_dropped:
+        n = src.pads_dropped
+        m.notes.append(
+            f"left out {n} alignment padding record{'s' if n != 1 else ''} of IN (they pad "
+            "for IN's layout; --align-pages pads OUT anew)"
+        )
     return src.layer, m.notes
