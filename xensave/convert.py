@@ -270,7 +270,10 @@ def convert(
     ok = False
     try:
         out = OutFile(fd, writeback=sync, align=align_pages)
+        if src != "-":  # OUT is about as long as IN, whatever the conversion
+            out.reserve(os.fstat(fin.fileno()).st_size)
         result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss, progress, move_opts)
+        out.finish()
         if out.pads:
             result.notes.append(
                 f"page contents aligned to 4096 bytes: {out.pads} padding record"

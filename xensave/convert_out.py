@@ -18,6 +18,7 @@ from ._writeback import (
     WRITEBACK_STEP,
     Bounce,
     Cloner,
+    reserve,
     same_phase,
     sync_file_range,
 )
@@ -56,6 +57,17 @@ class OutFile:
         self.pads = self.pad_bytes = 0  # alignment padding records written
         self.unaligned = 0  # PAGE_DATA records that no padding can align
         self.bounce: Bounce | None = None  # for copies copy_file_range is slow at
+        self.reserved = False  # OUT's blocks allocated up front (its size set)
+
+    def reserve(self, n: int) -> None:
+        """Allocate about ``n`` octets of OUT before writing it (xensave._writeback);
+        ``finish`` then cuts what was not written."""
+        self.reserved = reserve(self.fd, n)
+
+    def finish(self) -> None:
+        """After the last write: OUT ends where the writing did."""
+        if self.reserved:
+            os.ftruncate(self.fd, self.pos)
 
     def page_data(self, entries: int, endian: str) -> None:
         """Before a PAGE_DATA record with ``entries`` pfn entries and page contents:
