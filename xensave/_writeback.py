@@ -72,10 +72,11 @@ def reserve(fd: int, n: int) -> bool:
 BOUNCE_SIZE = 256 << 10
 PAGE = 4096
 #: A copy whose destination lies this little ahead of its source within a page
-#: (0 < distance < NEAR) runs at half speed on the CPUs measured (AMD EPYC: the
-#: kernel's ``rep movsb`` with a destination 8 octets past its source took 1.5-2
-#: times as long as one 2048 octets away or at the same offset).
-NEAR = 64
+#: (0 < distance < NEAR) is the slow case on the CPUs measured (AMD EPYC, the kernel's
+#: ``rep movsb``): a destination 8 octets ahead took 1.5-2 times as long as one 2048
+#: octets away or at the same offset, and a move's 76 octets some 5% longer (an xl
+#: file's header before the stream). Half a page away costs nothing either way.
+NEAR = 1024
 
 
 def same_phase(src_off: int, dst_off: int) -> bool:
