@@ -46,8 +46,6 @@ import struct
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from .constants import (
     LIBVIRT_MAGIC,
@@ -91,48 +89,58 @@ class MoveError(Exception):
     """The move is refused; nothing is written."""
 
 
-class Out(Protocol):
-    """What a move writes through: convert's output file."""
+TYPE_CHECKING = False  # typing stays off the start-up; mypy reads this as true
+if TYPE_CHECKING:
+    from typing import Any, Protocol
 
-    pos: int
-    align: bool  # --align-pages
+    class Out(Protocol):
+        """What a move writes through: convert's output file."""
 
-    def write(self, data: bytes | memoryview) -> None: ...
+        pos: int
+        align: bool  # --align-pages
 
-    def copy_in(self, in_fd: int, offset: int, n: int) -> None: ...
+        def write(self, data: bytes | memoryview) -> None: ...
 
-    def page_data(self, entries: int, endian: str) -> None: ...
+        def copy_in(self, in_fd: int, offset: int, n: int) -> None: ...
+
+        def page_data(self, entries: int, endian: str) -> None: ...
 
 
-@dataclass
 class _Span:
-    start: int
-    end: int = -1
-    big: bool = False
+    """Where a stream starts and ends in IN (end -1: not found yet)."""
+
+    __slots__ = ("big", "end", "start")
+
+    def __init__(self, start: int, end: int = -1, big: bool = False) -> None:
+        self.start = start
+        self.end = end
+        self.big = big
 
 
-@dataclass
 class Source:
-    """What an image holds, as far as a move needs it (offsets into IN)."""
+    """What an image holds, as far as a move needs it (offsets into IN). Plain classes
+    here, not dataclasses: their import is a start-up cost every conversion would pay."""
 
-    layer: str = ""
-    xl: Any = None  # XlHeader
-    libvirt: Any = None  # LibvirtHeader
-    xenops: tuple[int, int] | None = None  # XAPI XENOPS section: (start, end)
-    varstored: list[tuple[int, int]] = field(default_factory=list)  # (body start, length)
-    qemu: list[tuple[str, int, int]] = field(default_factory=list)  # (name, body, length)
-    libxl: _Span | None = None
-    libxc: _Span | None = None
-    libxc_streams: int = 0
-    checkpointed: bool = False
-    emulator: list[tuple[int, int, int]] = field(default_factory=list)  # (id, body, len)
-    xenstore_records: int = 0
-    # --align-pages: per libxc PAGE_DATA record with page contents, three numbers:
-    # where the copy stops before it (the record, or an ALIGN_PAD record right before
-    # it, which pads for IN's layout and is left out), the record's offset, and its pfn
-    # entries times 2 plus 1 if big-endian. 24 octets a record of at least 4120.
-    pages: array[int] = field(default_factory=lambda: array("q"))
-    pads_dropped: int = 0
+    def __init__(self) -> None:
+        self.layer = ""
+        self.xl: Any = None  # XlHeader
+        self.libvirt: Any = None  # LibvirtHeader
+        self.xenops: tuple[int, int] | None = None  # XAPI XENOPS section: (start, end)
+        self.varstored: list[tuple[int, int]] = []  # (body start, length)
+        self.qemu: list[tuple[str, int, int]] = []  # (name, body, length)
+        self.libxl: _Span | None = None
+        self.libxc: _Span | None = None
+        self.libxc_streams = 0
+        self.checkpointed = False
+        self.emulator: list[tuple[int, int, int]] = []  # (id, body, len)
+        self.xenstore_records = 0
+        # --align-pages: per libxc PAGE_DATA record with page contents, three numbers:
+        # where the copy stops before it (the record, or an ALIGN_PAD record right
+        # before it, which pads for IN's layout and is left out), the record's offset,
+        # and its pfn entries times 2 plus 1 if big-endian. 24 octets a record of at
+        # least 4120.
+        self.pages: array[int] = array("q")
+        self.pads_dropped = 0
 
 
 def collect(events: Iterable[Any], align: bool = False) -> Source:
@@ -225,14 +233,14 @@ def _walk(s: Source, events: Iterable[Any], align: bool) -> None:
             raise MoveError(f"cannot move {type(ev).__name__}")
 
 
-@dataclass
 class _Move:
-    src: Source
-    in_fd: int
-    out: Out
-    to: str
-    allow_loss: bool
-    notes: list[str] = field(default_factory=list)
+    def __init__(self, src: Source, in_fd: int, out: Out, to: str, allow_loss: bool) -> None:
+        self.src = src
+        self.in_fd = in_fd
+        self.out = out
+        self.to = to
+        self.allow_loss = allow_loss
+        self.notes: list[str] = []
 
     def lost(self, what: str) -> None:
         if not self.allow_loss:
@@ -437,6 +445,26 @@ def _emulator_name(emu: int) -> str:
         return f"emulator {emu}"
 
 
+def _config_for(to: str, config: bytes, config_name: str) -> bytes:
+    """``--config``'s octets as ``to`` holds them, checked (xensave.edit, loaded only
+    when a configuration is given)."""
+    from .edit import EditError, config_kind, libvirt_xml_bytes, xl_config_bytes
+
+    try:
+        kind = config_kind(config)
+        if to == "xl":
+            if kind != "json":
+                raise MoveError(f"--config {config_name}: an xl file holds libxl's JSON")
+            return xl_config_bytes(config, config_name)
+        if to == "libvirt":
+            if kind != "xml":
+                raise MoveError(f"--config {config_name}: a libvirt file holds libvirt XML")
+            return libvirt_xml_bytes(config, config_name)
+        raise MoveError(f"--config: a {to} image holds no domain configuration")
+    except EditError as e:
+        raise MoveError(f"{e.rule + ': ' if e.rule else ''}{e}") from None
+
+
 def move(
     events: Iterable[Any],
     in_fd: int,
@@ -450,26 +478,11 @@ def move(
 ) -> tuple[str, list[str]]:
     """Write the image ``events`` describe to ``out`` re-wrapped as ``to``; returns the
     source's layer and the notes. Raises MoveError (nothing usable written)."""
-    from .edit import EditError, config_kind, libvirt_xml_bytes, xl_config_bytes
-
     src = collect(events, align=out.align)
     m = _Move(src, in_fd, out, to, allow_loss)
     emu = EMULATORS[emulator] if emulator else None
-    try:
-        if config is not None:
-            kind = config_kind(config)
-            if to == "xl":
-                if kind != "json":
-                    raise MoveError(f"--config {config_name}: an xl file holds libxl's JSON")
-                config = xl_config_bytes(config, config_name)
-            elif to == "libvirt":
-                if kind != "xml":
-                    raise MoveError(f"--config {config_name}: a libvirt file holds libvirt XML")
-                config = libvirt_xml_bytes(config, config_name)
-            else:
-                raise MoveError(f"--config: a {to} image holds no domain configuration")
-    except EditError as e:
-        raise MoveError(f"{e.rule + ': ' if e.rule else ''}{e}") from None
+    if config is not None:
+        config = _config_for(to, config, config_name)
     if to == "xl":
         m.to_xl(config, emu)
     elif to == "libvirt":
