@@ -1,24 +1,32 @@
-"""Legacy -> v3 conversion throughput against ``cp`` on the same file, and its memory.
+"""``xensave convert`` throughput against ``cp`` of the same file, and its memory.
 
-Writes a legacy HVM image of SIZE (default 1 GiB) from a 64-bit toolstack, page batch
-by page batch (never held in memory), then alternates ``cp``, the default ``xensave
-convert --to libxl`` (a new OUT: no fsync, as cp), ``cp`` followed by an fsync of the
-copy, ``xensave convert --sync`` and ``xensave convert --align-pages`` (its page
-contents put on 4096-byte boundaries) on it RUNS times, and reports the median
-throughput of each, their ratios and the converter's peak RSS. Run by hand: ``python
-bench/bench_convert.py [--size MiB] [--runs N] [--dir DIR]``. The goal (issue 21):
-convert at >= 90% of cp, in bounded memory.
+The conversions users run, each timed against ``cp`` of its own input in the same
+run (commands alternated RUNS times, so drift hits each alike), the input in the
+page cache and OUT a new file (no fsync, as cp):
 
-Plain ``cp`` leaves its copy in the page cache; ``--sync`` (and the default when OUT
-replaces a file) waits until the output is on the disk, so its floor is the disk's
-write rate, which ``cp + fsync`` measures: it is compared with that.
+- legacy -> libxl: a legacy HVM image from a 64-bit toolstack (written page batch
+  by page batch, never held in memory); also ``--align-pages``, and ``--sync``
+  against ``cp`` followed by an fsync of the copy (both then wait for the disk);
+- v2 -> v3, libxc -> xl, xl -> libxl: a libxc v3 HVM image (bench/bench.py's
+  generator), made v2 and an xl file by convert once, untimed.
+
+Each line gives the median wall time and throughput, the ratio to cp's wall time
+and to cp's CPU time (user + system of the process; on a machine shared with other
+work the CPU ratio moves least), and the peak RSS. The goal (issue 21): convert at
+>= 90% of cp, in bounded memory.
+
+    python bench/bench_convert.py [--size 1024] [--big] [--runs 5] [--dir DIR]
+                                  [--only NAME ...]
+
+``--big`` repeats everything at 4 GiB (about 4 times as long: some 5 minutes on an
+idle 2-core machine with 3 runs; the inputs are made one at a time, so the page cache
+holds at most two 4 GiB files).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import struct
 import subprocess
@@ -27,6 +35,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench import write_image as write_v3
 from xensave.legacy.format import (
     Chunk,
     PhysmapEntry,
@@ -40,6 +51,7 @@ from xensave.samples import hvm_context_blob
 
 PAGE = 4096
 BATCH = 1024
+MIB = 1 << 20
 
 
 def write_image(path: Path, size: int) -> int:
@@ -71,16 +83,20 @@ def write_image(path: Path, size: int) -> int:
 #: Children run with byte-code caching on, as an installed xensave does (a machine that
 #: sets PYTHONDONTWRITEBYTECODE would otherwise charge every run a full compile).
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+XENSAVE = [sys.executable, "-m", "xensave"]
 
 
-def timed(cmd: list[str]) -> tuple[float, int]:
-    """Wall time and the child's peak RSS (KiB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def timed(cmd: list[str]) -> tuple[float, float, int]:
+    """Wall time, CPU time (user + system) and the peak RSS (KiB) of ``cmd``, from
+    its own resource usage (``wait4``)."""
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=CHILD_ENV)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=CHILD_ENV)
+    _pid, status, ru = os.wait4(proc.pid, 0)
     dt = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return dt, max(before, after)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return dt, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
 
 
 def _load() -> str:
@@ -88,59 +104,116 @@ def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def convert_cmd(src: Path, out: Path, to: str, *extra: str) -> list[str]:
+    return [*XENSAVE, "convert", "-q", "--to", to, *extra, str(src), str(out)]
+
+
+def cp_sync_cmd(src: Path, copy: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        f"import os, shutil; shutil.copyfile({str(src)!r}, {str(copy)!r}); "
+        f"fd = os.open({str(copy)!r}, os.O_RDONLY); os.fsync(fd)",
+    ]
+
+
+def group(
+    name: str, src: Path, d: Path, runs: int, commands: dict[str, list[str]]
+) -> dict[str, tuple[list[float], list[float], int]]:
+    """Run cp and ``commands`` (each writing d/out) alternately; their times and RSS."""
+    copy, out = d / "copy.img", d / "out.img"
+    allc = {"cp": ["cp", str(src), str(copy)], **commands}
+    res: dict[str, tuple[list[float], list[float], int]] = {k: ([], [], 0) for k in allc}
+    subprocess.run(["cat", str(src)], stdout=subprocess.DEVNULL, check=True)  # in the cache
+    for _ in range(runs):
+        for k, cmd in allc.items():
+            wall, cpu, rss = timed(cmd)
+            res[k] = (res[k][0] + [wall], res[k][1] + [cpu], max(rss, res[k][2]))
+            for made in (copy, out):
+                if made.exists():
+                    made.unlink()
+    return res
+
+
+def show(name: str, size: int, res: dict[str, tuple[list[float], list[float], int]]) -> None:
+    cp_wall = statistics.median(res["cp"][0])
+    cp_cpu = statistics.median(res["cp"][1])
+    print(f"{name} ({size / MIB:.0f} MiB input)")
+    for k, (walls, cpus, rss) in res.items():
+        w, c = statistics.median(walls), statistics.median(cpus)
+        runs = " ".join(f"{t:.2f}" for t in walls)
+        line = f"  {k:24} {w:6.3f} s {size / w / 1e6:6.0f} MB/s  cpu {c:6.3f} s"
+        if k != "cp" and "sync" not in k:
+            ok = "OK" if cp_wall / w >= 0.9 else "BELOW"
+            line += f"  vs cp: wall {cp_wall / w:4.0%} ({ok}), cpu {cp_cpu / c:4.0%}"
+        if k != "cp" and "fsync" not in k:
+            line += f"  RSS {rss / 1024:.0f} MiB"
+        print(f"{line}   ({runs})")
+    if "cp + fsync" in res and "convert --sync" in res:
+        s = statistics.median(res["cp + fsync"][0]) / statistics.median(res["convert --sync"][0])
+        print(f"  convert --sync vs cp + fsync: wall {s:.0%}")
+
+
+def bench_size(mib: int, runs: int, d: Path, only: set[str]) -> None:
+    size = mib * MIB
+    if "legacy" in only:
+        src = d / "legacy.img"
+        write_image(src, size)
+        out = d / "out.img"
+        cmds = {
+            "convert": convert_cmd(src, out, "libxl"),
+            "convert --align-pages": convert_cmd(src, out, "libxl", "--align-pages"),
+            "cp + fsync": cp_sync_cmd(src, d / "copy.img"),
+            "convert --sync": convert_cmd(src, out, "libxl", "--sync"),
+        }
+        show("legacy -> libxl", src.stat().st_size, group("legacy", src, d, runs, cmds))
+        src.unlink()
+    if not only & {"v2", "xl", "libxl"}:
+        return
+    v3 = d / "v3.img"
+    write_v3(v3, size)
+    out = d / "out.img"
+    if "v2" in only:
+        v2 = d / "v2.img"
+        subprocess.run(convert_cmd(v3, v2, "libxc-v2"), check=True, env=CHILD_ENV)
+        res = group("v2", v2, d, runs, {"convert": convert_cmd(v2, out, "libxc-v3")})
+        show("libxc v2 -> v3", v2.stat().st_size, res)
+        v2.unlink()
+    if "xl" in only:
+        res = group("xl", v3, d, runs, {"convert": convert_cmd(v3, out, "xl")})
+        show("libxc v3 -> xl file", v3.stat().st_size, res)
+    if "libxl" in only:
+        xl = d / "v3.xl"
+        subprocess.run(convert_cmd(v3, xl, "xl"), check=True, env=CHILD_ENV)
+        v3.unlink()
+        res = group("libxl", xl, d, runs, {"convert": convert_cmd(xl, out, "libxl")})
+        show("xl file -> libxl", xl.stat().st_size, res)
+        xl.unlink()
+    if v3.exists():
+        v3.unlink()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=1024, help="MiB of guest pages (1024)")
+    ap.add_argument("--big", action="store_true", help="then everything again at 4 GiB")
     ap.add_argument("--runs", type=int, default=5, help="runs of each command (5)")
     ap.add_argument("--dir", default=None, help="where to put the files (a temp dir)")
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        choices=("legacy", "v2", "xl", "libxl"),
+        default=["legacy", "v2", "xl", "libxl"],
+        help="the conversions to measure (all)",
+    )
     a = ap.parse_args(argv)
+    started = time.perf_counter()
+    print(f"{a.runs} runs each, median; load average (1, 5, 15 min) before: {_load()}")
     with tempfile.TemporaryDirectory(dir=a.dir) as d:
-        src = Path(d) / "legacy.img"
-        write_image(src, a.size << 20)
-        size = src.stat().st_size
-        copy, out = str(Path(d) / "copy.img"), str(Path(d) / "out.img")
-        conv = [sys.executable, "-m", "xensave", "convert", "-q", "--to", "libxl", str(src), out]
-        cp_sync = [
-            sys.executable,
-            "-c",
-            f"import os, shutil; shutil.copyfile({str(src)!r}, "
-            f"{copy!r}); fd = os.open({copy!r}, os.O_RDONLY); os.fsync(fd)",
-        ]
-        times: dict[str, list[float]] = {
-            "cp": [],
-            "convert": [],
-            "cp + fsync": [],
-            "convert --sync": [],
-            "convert --align-pages": [],
-        }
-        rss = 0
-        load0 = _load()
-        for _ in range(a.runs):  # alternate, so drift hits every command alike
-            for name, cmd, made in (
-                ("cp", ["cp", str(src), copy], copy),
-                ("convert", conv, out),
-                ("cp + fsync", cp_sync, copy),
-                ("convert --sync", [*conv[:4], "--sync", *conv[4:]], out),
-                ("convert --align-pages", [*conv[:4], "--align-pages", *conv[4:]], out),
-            ):
-                t, r = timed(cmd)
-                times[name].append(t)
-                if name.startswith("convert"):
-                    rss = max(rss, r)
-                os.unlink(made)
-        mbs = {k: size / statistics.median(v) / 1e6 for k, v in times.items()}
-        print(f"image: {size} octets ({a.size} MiB of pages), {a.runs} runs each, median")
-        print(f"load average (1, 5, 15 min) before: {load0}, after: {_load()}")
-        for k, v in times.items():
-            runs = " ".join(f"{t:.2f}" for t in v)
-            print(f"  {k:22} {statistics.median(v):6.3f} s  {mbs[k]:6.0f} MB/s   ({runs})")
-        for k in ("convert", "convert --align-pages"):
-            ratio = mbs[k] / mbs["cp"]
-            verdict = "OK" if ratio >= 0.9 else "BELOW"
-            print(f"{k + ' vs cp:':29} {ratio:.0%} ({verdict}: goal >= 90%)")
-        print(f"convert --sync vs cp + fsync: {mbs['convert --sync'] / mbs['cp + fsync']:.0%}")
-        print(f"convert --sync vs cp:         {mbs['convert --sync'] / mbs['cp']:.0%}")
-        print(f"peak RSS of the converter: {rss / 1024:.0f} MiB (output verification included)")
+        for mib in (a.size, 4096) if a.big else (a.size,):
+            bench_size(mib, a.runs, Path(d), set(a.only))
+    took = time.perf_counter() - started
+    print(f"load average after: {_load()}; the bench took {took:.0f} s")
     return 0
 
 

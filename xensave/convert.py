@@ -7,79 +7,31 @@ over OUT only when complete and clean; an OUT it replaces is on disk first (fsyn
 Converting onto the input is refused.
 
 Page data is never decoded on the way: on regular files it moves with
-``copy_file_range`` (as ``cp`` does), elsewhere through one bounded buffer. The
-output's disk writes start while the conversion runs (``sync_file_range`` on Linux),
-so the disk works during the conversion instead of only in the fsync after it. Memory
-stays bounded by the largest single chunk (a 4 MiB page batch, a Remus compression
-buffer, a device-model record) plus a pfn -> output offset table that Remus
-decompression needs (8 octets per guest pfn).
+``copy_file_range`` (as ``cp`` does) or through one cache-sized buffer, elsewhere
+through one bounded buffer (xensave.convert_out). The output's disk writes start
+while the conversion runs (``sync_file_range`` on Linux), so the disk works during the
+conversion instead of only in the fsync after it. Memory stays bounded by the largest
+single chunk (a 4 MiB page batch, a Remus compression buffer, a device-model record)
+plus a pfn -> output offset table that Remus decompression needs (8 octets per guest
+pfn).
+
+The modules: this one (the entry point, v3 <-> v2, the command line),
+xensave.convert_out (OUT and the copying), xensave.convert_legacy (legacy images),
+xensave.moves (toolstack moves).
 """
 
 from __future__ import annotations
 
 import os
 import struct
-from array import array
+import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-if TYPE_CHECKING:
-    from .progress import Progress
-
-from ._writeback import (
-    SYNC_FILE_RANGE_WRITE,
-    WRITEBACK_STEP,
-    Bounce,
-    Cloner,
-    same_phase,
-    sync_file_range,
-)
 from .console import EXIT_ERROR, EXIT_INVALID, EXIT_VALID, add_legacy_flags, reason
-from .constants import (
-    LIBXL_OPT_LEGACY,
-    PV_VCPU_CONTEXT_SIZE,
-    REC_LENGTH_MAX,
-    XC_REC_ALIGN_PAD,
-    XL_MAGIC,
-    DomainType,
-    EmulatorId,
-    HvmParam,
-    LibxlRecType,
-    XcRecType,
-    XlMandatoryFlag,
-)
-from .legacy.format import (
-    CONVERTER_VERSION,
-    PAGE_SIZE,
-    XTAB_FILLER,
-    CompressionError,
-    PhysmapError,
-    apply_compressed,
-    decode_physmap,
-    has_data,
-    physmap_xenstore,
-    split_compressed,
-)
-from .legacy.format import (
-    HVM_PARAM_CHUNKS as LEGACY_HVM_PARAMS,
-)
-from .legacy.format import (
-    Chunk as LegacyChunkType,
-)
-from .legacy.read import (
-    LegacyBatch,
-    LegacyBodyEnd,
-    LegacyChunk,
-    LegacyEnd,
-    LegacyExtInfo,
-    LegacyHeader,
-    LegacyHvmTail,
-    LegacyOptions,
-    LegacyP2mFrames,
-    LegacyPvTail,
-    LegacyTrailer,
-)
+from .constants import REC_LENGTH_MAX, XC_REC_ALIGN_PAD, XcRecType
+from .convert_legacy import LegacyConverter
+from .convert_out import ConvertError, OutFile, feed, fileno
+from .legacy.read import LegacyHeader, LegacyOptions
 from .outputs import OutputError
 from .reader import (
     Event,
@@ -94,493 +46,49 @@ from .reader import (
     XcImageHeader,
     XlHeader,
 )
-from .xend import XendHeader
 
-Target = Literal["libxc-v3", "libxc-v2", "libxl", "xl", "libvirt", "xapi"]
+TYPE_CHECKING = False  # typing stays off the start-up; mypy reads this as true
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, Literal, TypeGuard
+
+    from .convert_out import Target
+    from .progress import Progress
+    from .xend import XendHeader
+
+__all__ = ["TARGETS", "ConvertError", "ConvertResult", "convert"]
+
 TARGETS: tuple[Target, ...] = ("libxc-v3", "libxc-v2", "libxl", "xl", "libvirt", "xapi")
 _STATIC = frozenset({XcRecType.X86_PV_INFO, XcRecType.X86_CPUID_POLICY, XcRecType.X86_MSR_POLICY})
-_COPY_CHUNK = 1 << 24
+#: The names the tests reach (and patch) here.
+_Out = OutFile
+_Legacy = LegacyConverter
 
 
-class ConvertError(Exception):
-    """The conversion is refused or failed; nothing was written to OUT."""
-
-
-@dataclass
 class ConvertResult:
-    source: str  # what the input was
-    target: str
-    bytes_written: int
-    notes: list[str] = field(default_factory=list)
+    """What a conversion did (a plain class: ``dataclasses`` costs a start-up that a
+    command run for one file notices)."""
 
-
-# --- output --------------------------------------------------------------------------------
-
-
-class _Out:
-    """The output file, written strictly in order.
-
-    With ``writeback`` (when OUT is to be fsynced), each completed 32 MiB is handed to
-    the kernel for writing as soon as it is complete, so the disk works while the
-    conversion goes on and the fsync before the rename waits for what the disk has not
-    yet written, not for the whole image."""
-
-    def __init__(self, fd: int, writeback: bool = False, align: bool = False) -> None:
-        self.fd = fd
-        self.pos = 0
-        self.flushed = 0  # output below this offset has had its writeback started
-        self.sfr = sync_file_range() if writeback else None
-        self.align = align  # page contents on 4096-octet boundaries (--align-pages)
-        self.cloner: Cloner | None = None  # made on the first copy from the input
-        self.pads = self.pad_bytes = 0  # alignment padding records written
-        self.unaligned = 0  # PAGE_DATA records that no padding can align
-        self.bounce: Bounce | None = None  # for copies copy_file_range is slow at
-
-    def page_data(self, entries: int, endian: str) -> None:
-        """Before a PAGE_DATA record with ``entries`` pfn entries and page contents:
-        with ``align``, the padding record that puts its contents on a page boundary."""
-        if self.align:
-            from .writer import align_pad
-
-            if self.pos % 8:
-                self.unaligned += 1
-                return
-            pad = align_pad(self.pos, entries, endian)
-            if pad:
-                self.write(pad)
-                self.pads += 1
-                self.pad_bytes += len(pad)
-
-    def write(self, data: bytes | memoryview) -> None:
-        view = memoryview(data)
-        while view:
-            n = os.write(self.fd, view)
-            view = view[n:]
-            self.pos += n
-        if self.sfr is not None and self.pos - self.flushed >= WRITEBACK_STEP:
-            self.writeback()
-
-    def writeback(self) -> None:
-        """Start (not wait for) the disk write of what was written since the last call."""
-        assert self.sfr is not None
-        if self.sfr(self.fd, self.flushed, self.pos - self.flushed, SYNC_FILE_RANGE_WRITE):
-            self.sfr = None  # unsupported here (or failed): the final fsync does it all
-        self.flushed = self.pos
-
-    def record(self, rtype: int, body: bytes, endian: str = "<") -> None:
-        pad = -len(body) % 8
-        self.write(struct.pack(f"{endian}II", rtype, len(body)) + body + b"\x00" * pad)
-
-    def copy_in(self, in_fd: int, offset: int, n: int) -> None:
-        """Copy ``n`` input octets from ``offset`` (positioned reads: the input's own
-        file position is left alone)."""
-        if self.cloner is None or self.cloner.src != in_fd:
-            self.cloner = Cloner(in_fd, self.fd)
-        shared = self.cloner.clone(offset, self.pos, n)
-        if shared:  # OUT now shares these blocks with IN: nothing was written
-            self.pos += shared
-            os.lseek(self.fd, self.pos, os.SEEK_SET)
-            offset += shared
-            n -= shared
-        while n > 0:
-            got = 0
-            if same_phase(offset, self.pos):
-                try:
-                    step = _COPY_CHUNK if self.sfr is not None else 1 << 30
-                    got = os.copy_file_range(in_fd, self.fd, min(n, step), offset)
-                except OSError:
-                    got = 0
-            if got <= 0:  # through a buffer (pages land off their page boundaries)
-                if self.bounce is None:
-                    self.bounce = Bounce()
-                data = self.bounce.read(in_fd, offset, n)
-                if not data:
-                    raise ConvertError("the input ended early while copying page data")
-                self.write(data)
-                got = len(data)
-            else:
-                self.pos += got
-                if self.sfr is not None and self.pos - self.flushed >= WRITEBACK_STEP:
-                    self.writeback()
-            offset += got
-            n -= got
-
-
-def _feed(reader: Reader, out: _Out, n: int) -> None:
-    """Move the next ``n`` octets of the reader's input to ``out``."""
-    head = reader._head
-    if head:
-        k = min(n, len(head))
-        out.write(head[:k])
-        reader._head = head[k:]
-        n -= k
-    src = reader.src
-    if not n:
-        return
-    if src.size is not None and _fileno(src.f) is not None:
-        fd = _fileno(src.f)
-        assert fd is not None
-        if src.size - src.offset < n:
-            raise ConvertError("the input ended inside page data")
-        out.copy_in(fd, src.offset, n)
-        src.skip(n)
-        return
-    while n:
-        data = src.read(min(n, _COPY_CHUNK))
-        if not data:
-            raise ConvertError("the input ended inside page data")
-        out.write(data)
-        n -= len(data)
-
-
-def _fileno(f: BinaryIO) -> int | None:
-    try:
-        return f.fileno()
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
-# --- legacy -> v2/v3 --------------------------------------------------------------------------
-
-
-def _entry(word: int) -> int:
-    return ((word & 0xF0000000) << 32) | (word & 0x0FFFFFFF)
-
-
-_LOW_NIBBLE = bytes(b & 0x0F for b in range(256))
-_HIGH_NIBBLE = bytes(b & 0xF0 for b in range(256))
-_NO_DATA = bytes(1 if (b >> 4) in (0xD, 0xE, 0xF) else 0 for b in range(256))
-
-
-def _no_data_only(raw: bytes, ws: int) -> bool:
-    tops = raw[3::ws]
-    return tops.translate(_NO_DATA).count(1) == len(tops)
-
-
-def _entries(raw: bytes, ws: int) -> tuple[bytes, int | None]:
-    """The v2 pfn entries (type moved from bits 28-31 to 60-63) of a batch's pfn words,
-    without unpacking them; (b"", None) when filler words must be dropped first."""
-    n = len(raw) // ws
-    if XTAB_FILLER.to_bytes(ws, "little") in raw:
-        return b"", None
-    if ws == 8 and any(raw[i::8] != bytes(n) for i in (4, 5, 6, 7)):
-        return b"", None  # bits 32-63 set (LEG-PAGE-003): the slow path keeps them
-    out = bytearray(8 * n)
-    out[0::8] = raw[0::ws]
-    out[1::8] = raw[1::ws]
-    out[2::8] = raw[2::ws]
-    out[3::8] = raw[3::ws].translate(_LOW_NIBBLE)
-    out[7::8] = raw[3::ws].translate(_HIGH_NIBBLE)
-    return bytes(out), n
-
-
-class _Legacy:
-    """Turns legacy events into a libxc stream (wrapped as the target asks)."""
+    __slots__ = ("bytes_written", "notes", "source", "target")
 
     def __init__(
-        self, reader: Reader, out: _Out, target: Target, xl: XlHeader | None, allow_loss: bool
+        self, source: str, target: str, bytes_written: int, notes: list[str] | None = None
     ) -> None:
-        self.reader = reader
-        self.out = out
+        self.source = source  # what the input was
         self.target = target
-        self.version = 2 if target == "libxc-v2" else 3
-        self.wrap = target in ("libxl", "xl")
-        self.xl = xl
-        self.allow_loss = allow_loss
-        self.notes: list[str] = []
-        self.guest = "hvm"
-        self.p2m_size = 0
-        # pfn -> output offset of its latest page; built when Remus compression needs it
-        self.where: array[int] | None = None
-        self.xc_start = 0
-        self.pending: list[int] = []  # compressed body: pfn words awaiting pages
-        self.params: dict[int, int] = {}
-        self.toolstack: bytes | None = None
-        self.pv_tail: LegacyPvTail | None = None
-        self.hvm_tail: LegacyHvmTail | None = None
-        self.width = 64
+        self.bytes_written = bytes_written
+        self.notes: list[str] = [] if notes is None else notes
 
-    def lost(self, what: str) -> None:
-        if not self.allow_loss:
-            raise ConvertError(
-                f"{what}; converting to {self.target} would lose it (use --to libxl or "
-                "--to xl, or --allow-loss to convert anyway)"
-            )
-        self.notes.append(f"dropped: {what}")
-
-    def run(self, events: Iterator[Event]) -> None:
-        for ev in events:
-            handler = getattr(self, "on_" + type(ev).__name__, None)
-            if handler is None:
-                raise ConvertError(f"unexpected {type(ev).__name__} in a legacy image")
-            handler(ev)
-
-    # -- events
-
-    def on_LegacyHeader(self, ev: LegacyHeader) -> None:
-        self.guest = ev.guest
-        self.width = ev.width
-        self.p2m_size = ev.p2m_size
-        self.notes.append(
-            f"legacy image: {ev.guest.upper()} guest, {ev.width}-bit toolstack ({ev.how})"
+    def __repr__(self) -> str:
+        return (
+            f"ConvertResult({self.source!r}, {self.target!r}, {self.bytes_written}, {self.notes!r})"
         )
-        out = self.out
-        if self.xl is not None:
-            if self.target == "xl":
-                h = self.xl
-                e = ">" if h.big_endian else "<"
-                flags = h.mandatory_flags | XlMandatoryFlag.STREAM_V2
-                out.write(XL_MAGIC)
-                out.write(
-                    struct.pack(
-                        f"{e}IIII", h.byteorder, flags, h.optional_flags, h.optional_data_len
-                    )
-                )
-                if len(h.optional_data) != h.optional_data_len:
-                    raise ConvertError("the xl optional data is too large to carry over")
-                out.write(h.optional_data)
-            elif h_config(self.xl):
-                self.lost("the xl file's domain configuration")
-        elif self.target == "xl":
-            raise ConvertError(
-                "a bare legacy stream has no domain configuration for an xl file; "
-                "use --to libxl (or libxc-v3)"
-            )
-        if self.wrap:
-            out.write(struct.pack(">QII", 0x4C6962786C466D74, 2, LIBXL_OPT_LEGACY))
-            out.record(LibxlRecType.LIBXC_CONTEXT, b"")
-        out.write(struct.pack(">QIIHHI", 0xFFFFFFFFFFFFFFFF, 0x58454E46, self.version, 0, 0, 0))
-        dtype = DomainType.X86_PV if ev.guest == "pv" else DomainType.X86_HVM
-        out.write(struct.pack("<IHHII", dtype, 12, 0, 0, CONVERTER_VERSION))
-        self.xc_start = out.pos
-        if ev.guest == "hvm" and self.version >= 3:
-            out.record(XcRecType.STATIC_DATA_END, b"")
-
-    def on_LegacyExtInfo(self, ev: LegacyExtInfo) -> None:
-        gw = 8
-        for _off, bid, data in ev.blocks:
-            if bid == b"vcpu":
-                gw = 8 if len(data) == PV_VCPU_CONTEXT_SIZE[8] else 4
-            elif bid not in (b"extv", b"xcnt"):
-                self.notes.append(f"ignored extended-info block {bid!r}")
-        self.gw = gw
-        self.out.record(XcRecType.X86_PV_INFO, struct.pack("BB6x", gw, 4 if gw == 8 else 3))
-        if self.version >= 3:
-            self.out.record(XcRecType.STATIC_DATA_END, b"")
-
-    def on_LegacyP2mFrames(self, ev: LegacyP2mFrames) -> None:
-        body = struct.pack(f"<II{len(ev.frames)}Q", 0, self.p2m_size - 1, *ev.frames)
-        self.out.record(XcRecType.X86_PV_P2M_FRAMES, body)
-
-    def _build_index(self) -> None:
-        """Index the pages written so far by reading back the PAGE_DATA records."""
-        self.where = array("q")
-        pos = self.xc_start
-        fd = self.out.fd
-        while pos + 8 <= self.out.pos:
-            rtype, length = struct.unpack("<II", os.pread(fd, 8, pos))
-            if rtype == XcRecType.PAGE_DATA:
-                (count,) = struct.unpack("<I", os.pread(fd, 4, pos + 8))
-                raw = os.pread(fd, 8 * count, pos + 16)
-                ents = struct.unpack(f"<{count}Q", raw)
-                pfns = [e & 0x0FFFFFFF for e in ents if (e >> 60) not in (0xD, 0xE, 0xF)]
-                self._remember(pfns, pos + 16 + 8 * count)
-            pos += 8 + length + (-length % 8)
-
-    def _remember(self, pfns: list[int], start: int) -> None:
-        where = self.where
-        assert where is not None
-        top = max(pfns) + 1 if pfns else 0
-        if top > len(where):
-            where.extend([-1] * (top - len(where)))
-        for i, pfn in enumerate(pfns):
-            where[pfn] = start + i * PAGE_SIZE
-
-    def on_LegacyBatch(self, ev: LegacyBatch) -> None:
-        ws = 4 if self.width == 32 else 8
-        if ev.data_pages == 0 and not _no_data_only(ev.raw, ws):  # a compressed body
-            self.pending += [w for w in ev.words if w != XTAB_FILLER]
-            return
-        entries, n = _entries(ev.raw, ws)
-        if n is None:  # filler words to drop: the slow way
-            kept = [w for w in ev.words if w != XTAB_FILLER]
-            entries = struct.pack(f"<{len(kept)}Q", *[_entry(w) for w in kept])
-            n = len(kept)
-        if not n:
-            return
-        nbytes = ev.data_pages * PAGE_SIZE
-        if nbytes:
-            self.out.page_data(n, "<")
-        self.out.write(struct.pack("<IIII", XcRecType.PAGE_DATA, 8 + 8 * n + nbytes, n, 0))
-        self.out.write(entries)
-        if self.where is not None:
-            self._remember([w & 0x0FFFFFFF for w in ev.words if has_data(w)], self.out.pos)
-        if ev.pages is not None:
-            self.out.write(ev.pages)
-        # otherwise the reader's page sink copies the pages right after this returns
-
-    def on_LegacyChunk(self, ev: LegacyChunk) -> None:
-        t = ev.type
-        p = ev.payload
-        if t in LEGACY_HVM_PARAMS:
-            self.params.pop(LEGACY_HVM_PARAMS[t], None)
-            self.params[LEGACY_HVM_PARAMS[t]] = struct.unpack_from("<Q", p, 4)[0]
-        elif t == LegacyChunkType.TSC_INFO:
-            mode, nsec, khz, inc = struct.unpack("<IQII", p)
-            self.out.record(XcRecType.X86_TSC_INFO, struct.pack("<IIQII", mode, khz, nsec, inc, 0))
-        elif t == LegacyChunkType.TOOLSTACK:
-            self.toolstack = p[4:]
-        elif t == LegacyChunkType.ENABLE_VERIFY_MODE:
-            self.out.record(XcRecType.VERIFY, b"")
-        elif t == LegacyChunkType.COMPRESSED_DATA:
-            self._decompress(p[4 if self.width == 32 else 8 :], ev.offset)
-
-    def _decompress(self, data: bytes, offset: int) -> None:
-        if self.where is None:
-            self._build_index()
-        assert self.where is not None
-        try:
-            spans = split_compressed(data)
-        except CompressionError as e:
-            raise ConvertError(f"{offset:#x}: broken Remus compressed data: {e}") from None
-        take: list[int] = []
-        got = 0
-        while self.pending and got < len(spans):
-            w = self.pending.pop(0)
-            take.append(w)
-            if has_data(w):
-                got += 1
-        while self.pending and not has_data(self.pending[0]):
-            take.append(self.pending.pop(0))
-        if got < len(spans):
-            raise ConvertError(
-                f"{offset:#x}: compressed data holds {len(spans)} pages but only {got} "
-                "pfns are waiting for them"
-            )
-        pages = []
-        for (start, end, kind), pfn in zip(
-            spans, [w & 0x0FFFFFFF for w in take if has_data(w)], strict=True
-        ):
-            old = bytes(PAGE_SIZE)
-            if kind != 1:
-                at = self.where[pfn] if pfn < len(self.where) else -1
-                if at < 0 and (kind == 2 or kind == 0):
-                    raise ConvertError(
-                        f"{offset:#x}: compressed page for pfn {pfn:#x} is a delta, "
-                        "but no earlier contents of that page are in the image"
-                    )
-                old = os.pread(self.out.fd, PAGE_SIZE, at)
-            pages.append(apply_compressed(data, start, end, kind, old))
-        self._page_record(take, pages)
-
-    def _page_record(self, words: list[int], pages: list[bytes]) -> None:
-        entries = [_entry(w) for w in words]
-        body = struct.pack(f"<II{len(entries)}Q", len(entries), 0, *entries)
-        self.out.write(struct.pack("<II", XcRecType.PAGE_DATA, len(body) + PAGE_SIZE * len(pages)))
-        self.out.write(body)
-        if self.where is not None:
-            self._remember([w & 0x0FFFFFFF for w in words if has_data(w)], self.out.pos)
-        for pg in pages:
-            self.out.write(pg)
-
-    def on_LegacyBodyEnd(self, ev: LegacyBodyEnd) -> None:
-        if any(has_data(w) for w in self.pending):
-            n = sum(1 for w in self.pending if has_data(w))
-            raise ConvertError(
-                f"{ev.offset:#x}: the compressed body ends with {n} pfns whose pages never came"
-            )
-        if self.pending:
-            self._page_record(self.pending, [])
-            self.pending = []
-
-    def on_LegacyPvTail(self, ev: LegacyPvTail) -> None:
-        self.pv_tail = ev
-
-    def on_LegacyHvmTail(self, ev: LegacyHvmTail) -> None:
-        self.hvm_tail = ev
-
-    def on_LegacyTrailer(self, ev: LegacyTrailer) -> None:
-        raise ConvertError(f"{ev.offset:#x}: {ev.length} octets follow the end of the legacy image")
-
-    def on_LegacyEnd(self, ev: LegacyEnd) -> None:
-        out = self.out
-        if self.guest == "pv":
-            if ev.pt_levels == 2:
-                raise ConvertError(
-                    "this is a 32-bit PV guest with 2-level (non-PAE) page tables: its page "
-                    "types show L2 but no L3 tables. Xen 4.6 and later run 32-bit PV guests "
-                    "only in PAE mode and the v2 format has no way to describe 2 levels, so "
-                    "it cannot be converted"
-                )
-            t = self.pv_tail
-            if t is None:
-                raise ConvertError("the legacy image has no PV tail")
-            if t.unmapped:
-                for i in range(0, len(t.unmapped), 1024):
-                    part = t.unmapped[i : i + 1024]
-                    self._page_record([0xF0000000 | (p & 0x0FFFFFFF) for p in part], [])
-                self.notes.append(
-                    f"{len(t.unmapped)} unmapped pfns of the PV tail written as XTAB entries"
-                )
-            for v in t.vcpus:
-                head = struct.pack("<II", v.vcpu_id, 0)
-                out.record(XcRecType.X86_PV_VCPU_BASIC, head + v.basic)
-                if v.extended is not None:
-                    out.record(XcRecType.X86_PV_VCPU_EXTENDED, head + v.extended)
-                if v.xsave is not None:
-                    mask, size = struct.unpack_from("<QQ", v.xsave.ljust(16, b"\x00"))
-                    if size != len(v.xsave) - 16:
-                        raise ConvertError(
-                            f"vCPU {v.vcpu_id}: XSAVE size {size} does not match the "
-                            f"'xcnt' block ({len(v.xsave)} octets with its header)"
-                        )
-                    if mask:
-                        out.record(XcRecType.X86_PV_VCPU_XSAVE, head + v.xsave[16:])
-            out.record(XcRecType.SHARED_INFO, t.shared_info)
-            if self.params:
-                self.lost("HVM parameters in a PV image")
-        else:
-            h = self.hvm_tail
-            if h is None:
-                raise ConvertError("the legacy image has no HVM tail")
-            out.record(XcRecType.HVM_CONTEXT, h.context)
-            params = [
-                *list(self.params.items()),
-                (HvmParam.IOREQ_PFN, h.magic_pfns[0]),
-                (HvmParam.BUFIOREQ_PFN, h.magic_pfns[1]),
-                (HvmParam.STORE_PFN, h.magic_pfns[2]),
-            ]
-            flat = [x for kv in params for x in kv]
-            out.record(XcRecType.HVM_PARAMS, struct.pack(f"<II{len(flat)}Q", len(params), 0, *flat))
-        out.record(XcRecType.END, b"")
-        emu: list[tuple[int, bytes]] = []
-        if self.toolstack:
-            try:
-                entries = decode_physmap(self.toolstack, self.width)
-            except PhysmapError as e:
-                self.lost(f"toolstack data that is not libxl's physmap record ({e})")
-            else:
-                if entries:
-                    emu.append((LibxlRecType.EMULATOR_XENSTORE_DATA, physmap_xenstore(entries)))
-        if self.hvm_tail is not None and self.hvm_tail.dm_data:
-            emu.append((LibxlRecType.EMULATOR_CONTEXT, self.hvm_tail.dm_data))
-        if self.wrap:
-            for rtype, data in emu:
-                out.record(rtype, struct.pack("<II", EmulatorId.UNKNOWN, 0) + data)
-            out.record(LibxlRecType.END, b"")
-        elif emu:
-            self.lost("the device-model state and toolstack data (they need a libxl stream)")
-
-
-def h_config(h: XlHeader) -> bool:
-    return bool(h.optional_data_len)
 
 
 # --- v3 <-> v2 -----------------------------------------------------------------------------------
 
 
 class _Version:
-    def __init__(self, reader: Reader, out: _Out, version: int, in_fd: int | None) -> None:
+    def __init__(self, reader: Reader, out: OutFile, version: int, in_fd: int | None) -> None:
         self.reader = reader
         self.out = out
         self.version = version
@@ -741,7 +249,7 @@ def convert(
     toolstack moves (xensave.moves).
     ``align_pages``: put an alignment padding record (optional, which Xen's restorer
     skips) before each PAGE_DATA so that its page contents start on a 4096-octet
-    boundary of ``dst``."""
+    boundary of ``dst``, in a toolstack move too (xensave.moves)."""
     from .outputs import check_output, create_temp
 
     move_opts = _move_options(config, emulator)
@@ -761,8 +269,11 @@ def convert(
         raise
     ok = False
     try:
-        out = _Out(fd, writeback=sync, align=align_pages)
+        out = OutFile(fd, writeback=sync, align=align_pages)
+        if src != "-":  # OUT is about as long as IN, whatever the conversion
+            out.reserve(os.fstat(fin.fileno()).st_size)
         result = _convert(fin, out, to, legacy_width, legacy_guest, allow_loss, progress, move_opts)
+        out.finish()
         if out.pads:
             result.notes.append(
                 f"page contents aligned to 4096 bytes: {out.pads} padding record"
@@ -817,7 +328,7 @@ def convert(
 
 def _convert(
     fin: BinaryIO,
-    out: _Out,
+    out: OutFile,
     to: Target | None,
     width: Literal[32, 64] | None,
     guest: Literal["pv", "hvm"] | None,
@@ -827,8 +338,8 @@ def _convert(
 ) -> ConvertResult:
     opts = LegacyOptions(width, guest, want_pages=True)
     reader = Reader(fin, ReadOptions(legacy=opts))
-    in_fd = _fileno(fin) if reader.src.size is not None else None
-    opts.page_sink = lambda n: _feed(reader, out, n)
+    in_fd = fileno(fin) if reader.src.size is not None else None
+    opts.page_sink = lambda n: feed(reader, out, n)
     events: Iterator[Event] = iter(reader)
     if progress is not None:
         progress.restart("converting: ", reader.src.size)
@@ -839,7 +350,7 @@ def _convert(
     xl: XlHeader | None = None
     ahead: list[Event] = [first]
     notes: list[str] = []
-    if isinstance(first, XendHeader):  # xend (xm save): its configuration becomes xl's
+    if _is_xend(first):  # xend (xm save): its configuration becomes xl's
         xl, notes, ahead = _from_xend(first, events)
     elif isinstance(first, XlHeader):
         xl = first
@@ -861,12 +372,12 @@ def _convert(
                 out.write(libvirt_prefix(config, (move_opts or {}).get("config_name", "")))
             except MoveError as e:
                 raise ConvertError(str(e)) from None
-            lc = _Legacy(reader, out, "libxl", xl, allow_loss)
+            lc = LegacyConverter(reader, out, "libxl", xl, allow_loss)
             lc.run(_chain(ahead, events))
             lc.notes.append("the legacy stream became a libxl stream: libvirt header version 2")
             return ConvertResult("legacy", "libvirt", out.pos, lc.notes)
         target: Target = to or ("xl" if xl is not None else "libxl")
-        lc = _Legacy(reader, out, target, xl, allow_loss)
+        lc = LegacyConverter(reader, out, target, xl, allow_loss)
         lc.notes += notes
         lc.run(_chain(ahead, events))
         return ConvertResult("xend" if notes else "legacy", target, out.pos, lc.notes)
@@ -921,7 +432,7 @@ def _move_options(config: str | None, emulator: str | None) -> dict[str, Any]:
 def _move(
     events: Iterator[Event],
     in_fd: int | None,
-    out: _Out,
+    out: OutFile,
     to: Target,
     allow_loss: bool,
     opts: dict[str, Any],
@@ -936,6 +447,14 @@ def _move(
     except MoveError as e:
         raise ConvertError(str(e)) from None
     return ConvertResult(layer, to, out.pos, notes)
+
+
+def _is_xend(ev: Event) -> TypeGuard[XendHeader]:
+    """Whether ``ev`` is an xend file's header. The reader imports xensave.xend when it
+    meets one; loading it (and ``typing`` with it) for every other image would cost
+    the start-up of every conversion."""
+    xend = sys.modules.get("xensave.xend")
+    return xend is not None and isinstance(ev, xend.XendHeader)
 
 
 def _from_xend(h: XendHeader, events: Iterator[Event]) -> tuple[XlHeader, list[str], list[Event]]:
@@ -1058,7 +577,10 @@ def register(sub: object) -> None:
         action="store_true",
         help="start the page contents of every PAGE_DATA record on a 4096-byte boundary "
         "of OUT, with an optional padding record before it (Xen's restorer skips it); "
-        "costs under 4 KiB per record, lets export share or map pages",
+        "costs under 4 KiB per record, lets export share or map pages. Any target, "
+        "toolstack moves too; not where the wrapper puts the libxc stream off an 8-byte "
+        "boundary (a XAPI image, an xl file whose configuration is not a multiple of 8 "
+        "long): the notes then say so",
     )
     out = p.add_mutually_exclusive_group()
     out.add_argument(

@@ -29,6 +29,11 @@ unless ``--allow-loss`` (each loss then listed):
   model section (emulator id from ``--emulator``, else 0 "unknown", which libxl never
   reads: ``write_emulator_blob``, tools/libs/light/libxl_stream_read.c), END.
 
+With ``--align-pages`` the libxc stream is copied in runs between its PAGE_DATA
+records, each given a padding record before it (xensave.convert_out) and any old one
+left out; where the wrapper puts the stream off an 8-octet boundary (XAPI's 15-octet
+signature, an xl configuration of odd length) nothing can align it.
+
 A legacy (Xen <= 4.5) image is converted on the way to libvirt (a libxl stream behind
 a version 2 header: libvirt labels the stream that follows, and xensave writes no
 version 1 file, whose legacy stream it does not read); moving it into XAPI takes two
@@ -38,9 +43,9 @@ version 1 file, whose legacy stream it does not read); moving it into XAPI takes
 from __future__ import annotations
 
 import struct
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
 
 from .constants import (
     LIBVIRT_MAGIC,
@@ -48,6 +53,7 @@ from .constants import (
     LIBXL_OPT_BIG_ENDIAN,
     LIBXL_VERSION,
     XAPI_MAGIC,
+    XC_REC_ALIGN_PAD,
     XL_BYTEORDER_VALUE,
     XL_MAGIC,
     EmulatorId,
@@ -83,48 +89,68 @@ class MoveError(Exception):
     """The move is refused; nothing is written."""
 
 
-class Out(Protocol):
-    """What a move writes through: convert's output file."""
+TYPE_CHECKING = False  # typing stays off the start-up; mypy reads this as true
+if TYPE_CHECKING:
+    from typing import Any, Protocol
 
-    pos: int
+    class Out(Protocol):
+        """What a move writes through: convert's output file."""
 
-    def write(self, data: bytes | memoryview) -> None: ...
+        pos: int
+        align: bool  # --align-pages
 
-    def copy_in(self, in_fd: int, offset: int, n: int) -> None: ...
+        def write(self, data: bytes | memoryview) -> None: ...
+
+        def copy_in(self, in_fd: int, offset: int, n: int) -> None: ...
+
+        def page_data(self, entries: int, endian: str) -> None: ...
 
 
-@dataclass
 class _Span:
-    start: int
-    end: int = -1
-    big: bool = False
+    """Where a stream starts and ends in IN (end -1: not found yet)."""
+
+    __slots__ = ("big", "end", "start")
+
+    def __init__(self, start: int, end: int = -1, big: bool = False) -> None:
+        self.start = start
+        self.end = end
+        self.big = big
 
 
-@dataclass
 class Source:
-    """What an image holds, as far as a move needs it (offsets into IN)."""
+    """What an image holds, as far as a move needs it (offsets into IN). Plain classes
+    here, not dataclasses: their import is a start-up cost every conversion would pay."""
 
-    layer: str = ""
-    xl: Any = None  # XlHeader
-    libvirt: Any = None  # LibvirtHeader
-    xenops: tuple[int, int] | None = None  # XAPI XENOPS section: (start, end)
-    varstored: list[tuple[int, int]] = field(default_factory=list)  # (body start, length)
-    qemu: list[tuple[str, int, int]] = field(default_factory=list)  # (name, body, length)
-    libxl: _Span | None = None
-    libxc: _Span | None = None
-    libxc_streams: int = 0
-    checkpointed: bool = False
-    emulator: list[tuple[int, int, int]] = field(default_factory=list)  # (id, body, len)
-    xenstore_records: int = 0
+    def __init__(self) -> None:
+        self.layer = ""
+        self.xl: Any = None  # XlHeader
+        self.libvirt: Any = None  # LibvirtHeader
+        self.xenops: tuple[int, int] | None = None  # XAPI XENOPS section: (start, end)
+        self.varstored: list[tuple[int, int]] = []  # (body start, length)
+        self.qemu: list[tuple[str, int, int]] = []  # (name, body, length)
+        self.libxl: _Span | None = None
+        self.libxc: _Span | None = None
+        self.libxc_streams = 0
+        self.checkpointed = False
+        self.emulator: list[tuple[int, int, int]] = []  # (id, body, len)
+        self.xenstore_records = 0
+        # --align-pages: per libxc PAGE_DATA record with page contents, three numbers:
+        # where the copy stops before it (the record, or an ALIGN_PAD record right
+        # before it, which pads for IN's layout and is left out), the record's offset,
+        # and its pfn entries times 2 plus 1 if big-endian. 24 octets a record of at
+        # least 4120.
+        self.pages: array[int] = array("q")
+        self.pads_dropped = 0
 
 
-def collect(events: Iterable[Any]) -> Source:
-    """Walk the reader's events once (pages skipped) and note where everything is."""
+def collect(events: Iterable[Any], align: bool = False) -> Source:
+    """Walk the reader's events once (pages skipped) and note where everything is (with
+    ``align``, each PAGE_DATA record too)."""
     from .reader import ReadError
 
     s = Source()
     try:
-        _walk(s, events)
+        _walk(s, events, align)
     except ReadError as e:
         # a checkpointed stream may stop after a complete checkpoint (XC-CKPT-003)
         if not (s.checkpointed and e.rule in ("XC-END-002", "XL-END-002")):
@@ -137,7 +163,7 @@ def collect(events: Iterable[Any]) -> Source:
     return s
 
 
-def _walk(s: Source, events: Iterable[Any]) -> None:
+def _walk(s: Source, events: Iterable[Any], align: bool) -> None:
     from .reader import (
         LibvirtHeader,
         LibxlHeader,
@@ -149,6 +175,7 @@ def _walk(s: Source, events: Iterable[Any]) -> None:
         XlHeader,
     )
 
+    pad_at = pad_end = -1  # the last libxc ALIGN_PAD record: where it starts and ends
     for ev in events:
         if isinstance(ev, XlHeader):
             s.layer = s.layer or "xl"
@@ -176,6 +203,13 @@ def _walk(s: Source, events: Iterable[Any]) -> None:
         elif isinstance(ev, RecordEvent):
             end = ev.offset + 8 + ev.length + len(ev.padding)
             if ev.layer == "libxc":
+                if align and ev.type == XC_REC_ALIGN_PAD:
+                    pad_at, pad_end = ev.offset, end
+                elif align and ev.type == XcRecType.PAGE_DATA and ev.page_bytes:
+                    entries = (ev.length - ev.page_bytes - 8) // 8
+                    cut = pad_at if pad_end == ev.offset else ev.offset
+                    s.pages.extend((cut, ev.offset, 2 * entries + (ev.endian == ">")))
+                    s.pads_dropped += cut != ev.offset
                 if ev.type == XcRecType.CHECKPOINT:
                     s.checkpointed = True
                 elif ev.type == XcRecType.END and s.libxc is not None and s.libxc.end < 0:
@@ -199,14 +233,14 @@ def _walk(s: Source, events: Iterable[Any]) -> None:
             raise MoveError(f"cannot move {type(ev).__name__}")
 
 
-@dataclass
 class _Move:
-    src: Source
-    in_fd: int
-    out: Out
-    to: str
-    allow_loss: bool
-    notes: list[str] = field(default_factory=list)
+    def __init__(self, src: Source, in_fd: int, out: Out, to: str, allow_loss: bool) -> None:
+        self.src = src
+        self.in_fd = in_fd
+        self.out = out
+        self.to = to
+        self.allow_loss = allow_loss
+        self.notes: list[str] = []
 
     def lost(self, what: str) -> None:
         if not self.allow_loss:
@@ -214,6 +248,24 @@ class _Move:
                 f"{what}; {_KINDS[self.to]} has no place for it (use --allow-loss to move anyway)"
             )
         self.notes.append(f"dropped: {what}")
+
+    def copy_stream(self, start: int, end: int) -> None:
+        """Copy IN's octets [start, end), which hold libxc records: as they are, or with
+        --align-pages each PAGE_DATA record with contents given a new padding record
+        before it (an old one before it left out)."""
+        pages = self.src.pages
+        if not self.out.align or not pages:
+            self.out.copy_in(self.in_fd, start, end - start)
+            return
+        pos = start
+        i = 3 * bisect_left(range(len(pages) // 3), start, key=lambda k: pages[3 * k + 1])
+        while i < len(pages) and pages[i + 1] < end:
+            cut, rec, word = pages[i], pages[i + 1], pages[i + 2]
+            self.out.copy_in(self.in_fd, pos, cut - pos)
+            self.out.page_data(word >> 1, ">" if word & 1 else "<")
+            pos = rec
+            i += 3
+        self.out.copy_in(self.in_fd, pos, end - pos)
 
     def config_losses(self, keep: str) -> None:
         """The source's configuration a target of kind ``keep`` does not carry."""
@@ -234,7 +286,7 @@ class _Move:
         if s.libxl is not None and s.libxl.end >= 0:
             for name, _body, _length in s.qemu:  # the libxl stream has its own records
                 self.lost(f"the device model state of the XAPI {name} section")
-            out.copy_in(self.in_fd, s.libxl.start, s.libxl.end - s.libxl.start)
+            self.copy_stream(s.libxl.start, s.libxl.end)
             return
         assert s.libxc is not None
         if s.checkpointed or s.libxc_streams > 1:
@@ -246,7 +298,7 @@ class _Move:
         options = LIBXL_OPT_BIG_ENDIAN if s.libxc.big else 0
         out.write(struct.pack(">QII", LIBXL_IDENT, LIBXL_VERSION, options))
         out.write(struct.pack(e + "II", LibxlRecType.LIBXC_CONTEXT, 0))
-        out.copy_in(self.in_fd, s.libxc.start, s.libxc.end - s.libxc.start)
+        self.copy_stream(s.libxc.start, s.libxc.end)
         for name, body, length in s.qemu:
             emu = EmulatorId.UNKNOWN if emulator is None else emulator
             if emulator is None:
@@ -332,7 +384,7 @@ class _Move:
                 "the VM's metadata)"
             )
         out.write(struct.pack("<QQ", _XAPI_LIBXC, 0))
-        out.copy_in(self.in_fd, s.libxc.start, s.libxc.end - s.libxc.start)
+        self.copy_stream(s.libxc.start, s.libxc.end)
         for body, length in s.varstored:
             out.write(struct.pack("<QQ", _XAPI_VARSTORED, length))
             out.copy_in(self.in_fd, body, length)
@@ -393,6 +445,26 @@ def _emulator_name(emu: int) -> str:
         return f"emulator {emu}"
 
 
+def _config_for(to: str, config: bytes, config_name: str) -> bytes:
+    """``--config``'s octets as ``to`` holds them, checked (xensave.edit, loaded only
+    when a configuration is given)."""
+    from .edit import EditError, config_kind, libvirt_xml_bytes, xl_config_bytes
+
+    try:
+        kind = config_kind(config)
+        if to == "xl":
+            if kind != "json":
+                raise MoveError(f"--config {config_name}: an xl file holds libxl's JSON")
+            return xl_config_bytes(config, config_name)
+        if to == "libvirt":
+            if kind != "xml":
+                raise MoveError(f"--config {config_name}: a libvirt file holds libvirt XML")
+            return libvirt_xml_bytes(config, config_name)
+        raise MoveError(f"--config: a {to} image holds no domain configuration")
+    except EditError as e:
+        raise MoveError(f"{e.rule + ': ' if e.rule else ''}{e}") from None
+
+
 def move(
     events: Iterable[Any],
     in_fd: int,
@@ -406,26 +478,11 @@ def move(
 ) -> tuple[str, list[str]]:
     """Write the image ``events`` describe to ``out`` re-wrapped as ``to``; returns the
     source's layer and the notes. Raises MoveError (nothing usable written)."""
-    from .edit import EditError, config_kind, libvirt_xml_bytes, xl_config_bytes
-
-    src = collect(events)
+    src = collect(events, align=out.align)
     m = _Move(src, in_fd, out, to, allow_loss)
     emu = EMULATORS[emulator] if emulator else None
-    try:
-        if config is not None:
-            kind = config_kind(config)
-            if to == "xl":
-                if kind != "json":
-                    raise MoveError(f"--config {config_name}: an xl file holds libxl's JSON")
-                config = xl_config_bytes(config, config_name)
-            elif to == "libvirt":
-                if kind != "xml":
-                    raise MoveError(f"--config {config_name}: a libvirt file holds libvirt XML")
-                config = libvirt_xml_bytes(config, config_name)
-            else:
-                raise MoveError(f"--config: a {to} image holds no domain configuration")
-    except EditError as e:
-        raise MoveError(f"{e.rule + ': ' if e.rule else ''}{e}") from None
+    if config is not None:
+        config = _config_for(to, config, config_name)
     if to == "xl":
         m.to_xl(config, emu)
     elif to == "libvirt":
@@ -438,4 +495,10 @@ def move(
         m.to_xapi()
     else:
         raise MoveError(f"no move to {to}")
+    if src.pads_dropped:
+        n = src.pads_dropped
+        m.notes.append(
+            f"left out {n} alignment padding record{'s' if n != 1 else ''} of IN (they pad "
+            "for IN's layout; --align-pages pads OUT anew)"
+        )
     return src.layer, m.notes

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import signal
 import stat
 import time
@@ -89,7 +88,7 @@ _handlers_installed = False
 def temp_name(out: str) -> str:
     d = os.path.dirname(os.path.abspath(out))
     base = os.path.basename(out)
-    return os.path.join(d, f".{base}.xensave-{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    return os.path.join(d, f".{base}.xensave-{os.getpid()}-{os.urandom(4).hex()}.tmp")
 
 
 def _pid_alive(pid: int) -> bool:

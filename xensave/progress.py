@@ -16,7 +16,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing stays off the start-up; mypy reads this as true
+if TYPE_CHECKING:
+    from typing import TextIO
 
 _INTERVAL = 0.1
 

@@ -1,0 +1,173 @@
+"""The output file of ``xensave convert`` and how octets of IN move into it.
+
+OUT is written strictly in order. Page data is never decoded on the way: between
+regular files it moves with ``copy_file_range`` where source and destination sit at
+the same offset within a page (as ``cp`` does), or is shared with IN (reflink) where
+the filesystem allows; otherwise through one cache-sized buffer placed within a page
+where the kernel's copy is fast (xensave._writeback). Elsewhere (a pipe) it goes
+through one bounded buffer.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+
+from ._writeback import (
+    SYNC_FILE_RANGE_WRITE,
+    WRITEBACK_STEP,
+    Bounce,
+    Cloner,
+    reserve,
+    same_phase,
+    sync_file_range,
+)
+
+TYPE_CHECKING = False  # typing stays off the start-up; mypy reads this as true
+if TYPE_CHECKING:
+    from typing import BinaryIO, Literal
+
+    from .reader import Reader
+
+    #: What ``convert --to`` names.
+    Target = Literal["libxc-v3", "libxc-v2", "libxl", "xl", "libvirt", "xapi"]
+
+_COPY_CHUNK = 1 << 24
+
+
+class ConvertError(Exception):
+    """The conversion is refused or failed; nothing was written to OUT."""
+
+
+class OutFile:
+    """The output file, written strictly in order.
+
+    With ``writeback`` (when OUT is to be fsynced), each completed 32 MiB is handed to
+    the kernel for writing as soon as it is complete, so the disk works while the
+    conversion goes on and the fsync before the rename waits for what the disk has not
+    yet written, not for the whole image."""
+
+    def __init__(self, fd: int, writeback: bool = False, align: bool = False) -> None:
+        self.fd = fd
+        self.pos = 0
+        self.flushed = 0  # output below this offset has had its writeback started
+        self.sfr = sync_file_range() if writeback else None
+        self.align = align  # page contents on 4096-octet boundaries (--align-pages)
+        self.cloner: Cloner | None = None  # made on the first copy from the input
+        self.pads = self.pad_bytes = 0  # alignment padding records written
+        self.unaligned = 0  # PAGE_DATA records that no padding can align
+        self.bounce: Bounce | None = None  # for copies copy_file_range is slow at
+        self.reserved = False  # OUT's blocks allocated up front (its size set)
+
+    def reserve(self, n: int) -> None:
+        """Allocate about ``n`` octets of OUT before writing it (xensave._writeback);
+        ``finish`` then cuts what was not written."""
+        self.reserved = reserve(self.fd, n)
+
+    def finish(self) -> None:
+        """After the last write: OUT ends where the writing did."""
+        if self.reserved:
+            os.ftruncate(self.fd, self.pos)
+
+    def page_data(self, entries: int, endian: str) -> None:
+        """Before a PAGE_DATA record with ``entries`` pfn entries and page contents:
+        with ``align``, the padding record that puts its contents on a page boundary."""
+        if self.align:
+            from .writer import align_pad
+
+            if self.pos % 8:
+                self.unaligned += 1
+                return
+            pad = align_pad(self.pos, entries, endian)
+            if pad:
+                self.write(pad)
+                self.pads += 1
+                self.pad_bytes += len(pad)
+
+    def write(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+            self.pos += n
+        if self.sfr is not None and self.pos - self.flushed >= WRITEBACK_STEP:
+            self.writeback()
+
+    def writeback(self) -> None:
+        """Start (not wait for) the disk write of what was written since the last call."""
+        assert self.sfr is not None
+        if self.sfr(self.fd, self.flushed, self.pos - self.flushed, SYNC_FILE_RANGE_WRITE):
+            self.sfr = None  # unsupported here (or failed): the final fsync does it all
+        self.flushed = self.pos
+
+    def record(self, rtype: int, body: bytes, endian: str = "<") -> None:
+        pad = -len(body) % 8
+        self.write(struct.pack(f"{endian}II", rtype, len(body)) + body + b"\x00" * pad)
+
+    def copy_in(self, in_fd: int, offset: int, n: int) -> None:
+        """Copy ``n`` input octets from ``offset`` (positioned reads: the input's own
+        file position is left alone)."""
+        if self.cloner is None or self.cloner.src != in_fd:
+            self.cloner = Cloner(in_fd, self.fd)
+        shared = self.cloner.clone(offset, self.pos, n)
+        if shared:  # OUT now shares these blocks with IN: nothing was written
+            self.pos += shared
+            os.lseek(self.fd, self.pos, os.SEEK_SET)
+            offset += shared
+            n -= shared
+        while n > 0:
+            got = 0
+            if same_phase(offset, self.pos):
+                try:
+                    step = _COPY_CHUNK if self.sfr is not None else 1 << 30
+                    got = os.copy_file_range(in_fd, self.fd, min(n, step), offset)
+                except OSError:
+                    got = 0
+            if got <= 0:  # through a buffer (pages land off their page boundaries)
+                if self.bounce is None:
+                    self.bounce = Bounce()
+                data = self.bounce.read(in_fd, offset, n, self.pos)
+                if not data:
+                    raise ConvertError("the input ended early while copying page data")
+                self.write(data)
+                got = len(data)
+            else:
+                self.pos += got
+                if self.sfr is not None and self.pos - self.flushed >= WRITEBACK_STEP:
+                    self.writeback()
+            offset += got
+            n -= got
+
+
+def feed(reader: Reader, out: OutFile, n: int) -> None:
+    """Move the next ``n`` octets of the reader's input to ``out``."""
+    head = reader._head
+    if head:
+        k = min(n, len(head))
+        out.write(head[:k])
+        reader._head = head[k:]
+        n -= k
+    src = reader.src
+    if not n:
+        return
+    if src.size is not None and fileno(src.f) is not None:
+        fd = fileno(src.f)
+        assert fd is not None
+        if src.size - src.offset < n:
+            raise ConvertError("the input ended inside page data")
+        out.copy_in(fd, src.offset, n)
+        src.skip(n)
+        return
+    while n:
+        data = src.read(min(n, _COPY_CHUNK))
+        if not data:
+            raise ConvertError("the input ended inside page data")
+        out.write(data)
+        n -= len(data)
+
+
+def fileno(f: BinaryIO) -> int | None:
+    try:
+        return f.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None
