@@ -371,7 +371,7 @@ class Copier:
             self.bounce = Bounce()
         while n > 0:
             assert self.bounce is not None
-            data = self.bounce.read(self.src, src_off, n)
+            data = self.bounce.read(self.src, src_off, n, dst_off)
             if not data:
                 raise ExportError(f"input ends early at {src_off:#x}", EXIT_INVALID)
             while data:  # in small writes: see WRITE_STEP
