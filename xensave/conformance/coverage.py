@@ -203,9 +203,9 @@ PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
 #: The legacy cells of the HVM and PV context rules still without a failing case,
 #: merged into PENDING (a rule pending elsewhere keeps its own cells and reason).
 _LEGACY_PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
-    # the HVM and PV context rules in legacy images whose Xen 4.0-4.5 checks are not
-    # read yet (the ones read have cases: generators/corpus/legacy.py, HVM_REPLAYS,
-    # HVM_CATALOGUE_REPLAYS and the pv-context cases)
+    # the PV context rules in legacy images whose Xen 4.0-4.5 checks are not read yet
+    # (the ones read have cases: generators/corpus/legacy.py, HVM_REPLAYS,
+    # HVM_CATALOGUE_REPLAYS, HVM_OLD_REPLAYS and the pv-context cases)
     **_each(
         "PV-CR3-001 PV-GDT-002 PV-SIF-001",
         (("x86_32-nonpae-pv", "legacy"),),
@@ -225,14 +225,6 @@ _LEGACY_PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
         "PV-SIF-002 PV-VMA-001 PV-EXT-001 PV-EXT-002 PV-XSV-001 PV-XSV-002 PV-XSV-003 "
         "PV-XSV-004 PV-XSV-005 PV-XSV-006",
         _LEG_PV,
-        _LEG_OLD,
-    ),
-    **_each(
-        "HVM-CPU-001 HVM-PIT-001 HVM-XSAVE-001 HVM-XSAVE-002 HVM-XSAVE-003 HVM-CPU-003 "
-        "HVM-CPU-004 HVM-CPU-005 HVM-PIC-002 HVM-LINK-002 HVM-PIT-002 HVM-LAPIC-001 "
-        "HVM-MTRR-001 HVM-VIRIDIAN-001 HVM-XSAVE-004 HVM-XSAVE-005 HVM-XSAVE-006 "
-        "HVM-XSAVE-007",
-        (("hvm", "legacy"),),
         _LEG_OLD,
     ),
 }
