@@ -1285,16 +1285,19 @@ def _home_blob(slug: str) -> tuple[Any, bytes]:
 
 def _splice_entry(base: bytes, home: bytes, code: int, size: int | None) -> bytes:
     """``base`` with the recipe's entry of ``code`` (instance 0): where ``base`` has one,
-    the octets the recipe changed (against the unbroken blob) written over it."""
+    the octets the recipe changed (against the unbroken blob) written over it, the
+    entry lengthened to the recipe's only when a changed octet lies beyond it."""
     new = next(p for t, i, p in _blob_entries(home)[0] if (t, i) == (code, 0))
     items, _ = _blob_entries(base)
     at = next((k for k, (t, i, _p) in enumerate(items) if (t, i) == (code, 0)), None)
     if at is not None:
         old = next(p for t, i, p in _hvm_context.entries(1) if (t, i) == (code, 0))
-        mine = bytearray(items[at][2] + new[len(items[at][2]) :])
-        for k, octet in enumerate(new):
-            if k >= len(old) or octet != old[k]:
-                mine[k] = octet
+        diff = [k for k, octet in enumerate(new) if k >= len(old) or octet != old[k]]
+        mine = bytearray(items[at][2])
+        if diff and diff[-1] >= len(mine):  # a field the sample's shorter entry lacks
+            mine += new[len(mine) :]
+        for k in diff:
+            mine[k] = new[k]
         new = bytes(mine)
     new = new if size is None else new[:size]
     if at is None:
