@@ -98,3 +98,26 @@ def test_end_replays_carry_the_recipes_tail_after_the_samples_entries() -> None:
         assert tail[:2] == b"\0\0" and len(tail) > 8  # END, and more than its descriptor
         case = next(c for c in REGISTRY if c.slug == slug and "legacy.py" in c.recipe)
         assert before_end + tail in case.build().data
+
+
+@pytest.mark.parametrize(
+    ("typecode", "length", "release", "refused"),
+    [
+        (2, 1032, (4, 5), True),  # CPU: pad0 and flags came with 4.7
+        (2, 1024, (4, 0), False),  # msr_tsc_aux is in 4.0's structure already
+        (2, 1016, (4, 1), True),  # the compat form is loaded from 4.2
+        (2, 1016, (4, 2), False),
+        (5, 24, (4, 0), True),  # LAPIC: tdt_msr came with 4.1
+        (5, 16, (4, 1), False),  # ... whose load zero-extends
+        (17, 16, (4, 2), True),  # VIRIDIAN_VCPU: apic_assist alone up to 4.6
+        (18, 24, (4, 2), True),  # VMCE_VCPU: caps alone in 4.2
+        (18, 8, (4, 3), False),  # ... zero-extended from 4.3
+    ],
+)
+def test_sizes_before_46(
+    typecode: int, length: int, release: tuple[int, int], refused: bool
+) -> None:
+    """Read at each tag in public/arch-x86/hvm/save.h and the type's load handler."""
+    from xensave.hvm_typecodes import size_refused
+
+    assert size_refused(typecode, length, release) is refused
