@@ -186,14 +186,22 @@ def xsave_size(xcr0_accum: int) -> int | None:
 #: the structure then, whether it must be exact). Xen 4.6 loaded CPU, RTC and
 #: VIRIDIAN_VCPU at their exact size (hvm_load_entry; CPU also at the 1016-octet compat
 #: size); later releases zero-extend shorter entries of these (hvm_load_entry_zeroextend),
-#: and refuse ones longer than their own structure.
+#: and refuse ones longer than their own structure. Before 4.6 (read at RELEASE-4.0.0 to
+#: RELEASE-4.5.0, public arch-x86/hvm/save.h and each load handler): CPU exactly 1024
+#: (the compat size from 4.2 only), LAPIC exactly 16 in 4.0 (tdt_msr came with 4.1's
+#: zero-extending load), RTC exactly 16, VIRIDIAN_VCPU (from 4.2) exactly 8, VMCE_VCPU
+#: exactly 8 in 4.2 and at most 24 from 4.3.
 _SIZE_BY_RELEASE: dict[int, tuple[tuple[tuple[int, int], int, bool], ...]] = {
-    Typecode.CPU: (((4, 7), 1032, False), ((4, 6), 1024, True)),
-    Typecode.LAPIC: (((4, 21), 32, False), ((4, 6), 24, False)),  # pending_esr from 4.21
-    Typecode.RTC: (((4, 14), 24, False), ((4, 6), 16, True)),  # rtc_offset from 4.14
-    Typecode.VIRIDIAN_VCPU: (((4, 13), 216, False), ((4, 7), 16, False), ((4, 6), 8, True)),
-    Typecode.VMCE_VCPU: (((4, 10), 32, False), ((4, 6), 24, False)),  # mcg_ext_ctl
+    Typecode.CPU: (((4, 7), 1032, False), ((4, 0), 1024, True)),
+    # pending_esr from 4.21
+    Typecode.LAPIC: (((4, 21), 32, False), ((4, 1), 24, False), ((4, 0), 16, True)),
+    Typecode.RTC: (((4, 14), 24, False), ((4, 0), 16, True)),  # rtc_offset from 4.14
+    Typecode.VIRIDIAN_VCPU: (((4, 13), 216, False), ((4, 7), 16, False), ((4, 2), 8, True)),
+    # mcg_ext_ctl from 4.10
+    Typecode.VMCE_VCPU: (((4, 10), 32, False), ((4, 3), 24, False), ((4, 2), 8, True)),
 }
+#: The first release that loads a CPU entry in the 1016-octet compat form.
+CPU_COMPAT_SINCE = (4, 2)
 
 
 #: The typecodes whose size changed between releases (:func:`size_refused` matters).
@@ -202,21 +210,21 @@ SIZE_CHANGED = frozenset(_SIZE_BY_RELEASE)
 
 def release_size(typecode: int, release: tuple[int, int]) -> tuple[int, bool]:
     """(size of the structure, whether it must be exact) for a typecode whose size
-    changed (:data:`SIZE_CHANGED`), in Xen ``release`` (4.6 or later)."""
+    changed (:data:`SIZE_CHANGED`), in Xen ``release``."""
     hist = _SIZE_BY_RELEASE[typecode]
     return next(((n, e) for since, n, e in hist if release >= since), hist[-1][1:])
 
 
 def size_refused(typecode: int, length: int, release: tuple[int, int]) -> bool:
-    """Whether Xen ``release`` (4.6 or later) refuses an entry of ``length`` octets of a
-    known typecode for its size alone: a newer release's longer layout fails on an older
-    one. HVM-SIZE-001 and -002 give current Xen's sizes; this gives each release's."""
+    """Whether Xen ``release`` refuses an entry of ``length`` octets of a known typecode
+    for its size alone: a newer release's longer layout fails on an older one.
+    HVM-SIZE-001 and -002 give current Xen's sizes; this gives each release's."""
     hist = _SIZE_BY_RELEASE.get(typecode)
     if hist is None:
         size, fit = SIZES.get(typecode, (0, Fit.VARIABLE))
         return (fit == Fit.EXACT and length != size) or (fit == Fit.AT_MOST and length > size)
     size, exact = next(((n, e) for since, n, e in hist if release >= since), hist[-1][1:])
-    if typecode == Typecode.CPU and length == CPU_COMPAT_SIZE:
+    if typecode == Typecode.CPU and length == CPU_COMPAT_SIZE and release >= CPU_COMPAT_SINCE:
         return False
     return length != size if exact else length > size
 

@@ -536,8 +536,9 @@ class Judge:
         """What this release's hvm_load refuses and the spec allows (the blob of an
         HVM_CONTEXT record, or of a legacy image's HVM tail at ``base``): a typecode
         above the release's HVM_SAVE_CODE_MAX (4.0-4.4; HVM-TYPE-001 refuses one above
-        every release's), and CPU_MSR indices it does not restore (hvm_load_cpu_msrs:
-        -ENXIO; HVM-MSR-003 refuses an index no release restores)."""
+        every release's), an entry at another size than the release's structure
+        (size_refused, from 4.0), and CPU_MSR indices it does not restore
+        (hvm_load_cpu_msrs: -ENXIO; HVM-MSR-003 refuses an index no release restores)."""
         handled = cpu_msr_handled(self.rel)
         ctx = decode_hvm_context(blob)
         top = typecode_max(self.rel)
@@ -553,20 +554,20 @@ class Judge:
                     offset=base + e.offset,
                     rule="HVM-TYPE-001",
                 )
-        if self.rel >= STREAM_V2_SINCE:
-            for e in ctx.entries:
-                if e.typecode in SIZE_CHANGED and size_refused(e.typecode, e.length, self.rel):
-                    size, exact = release_size(e.typecode, self.rel)
-                    self.refuse(
-                        ev,
-                        f"HVM context {e.name} entry of {e.length} octets: Xen {self.r} loads "
-                        + (f"exactly {size}" if exact else f"at most {size}")
-                        + " (its own, older layout)",
-                        ("size", e.typecode),
-                        "xen/arch/x86/hvm/save.c:_hvm_check_entry",
-                        offset=base + e.offset,
-                        rule="HVM-SIZE-001" if exact else "HVM-SIZE-002",
-                    )
+        for e in ctx.entries:
+            changed = e.typecode <= top and e.typecode in SIZE_CHANGED
+            if changed and size_refused(e.typecode, e.length, self.rel):
+                size, exact = release_size(e.typecode, self.rel)
+                self.refuse(
+                    ev,
+                    f"HVM context {e.name} entry of {e.length} octets: Xen {self.r} loads "
+                    + (f"exactly {size}" if exact else f"at most {size}")
+                    + " (its own, older layout)",
+                    ("size", e.typecode),
+                    "xen/arch/x86/hvm/save.c:_hvm_check_entry",
+                    offset=base + e.offset,
+                    rule="HVM-SIZE-001" if exact else "HVM-SIZE-002",
+                )
         if top < Typecode.CPU_MSR:
             return
         for e in ctx.of_type(Typecode.CPU_MSR):

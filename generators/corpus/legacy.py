@@ -33,7 +33,7 @@ from xensave.rules import load_rules
 from xensave.target import format_releases, release_set
 from xensave.writer import to_bytes
 
-from . import hvm_context as _hvm_context  # noqa: F401  (its recipes: HVM_REPLAYS)
+from . import hvm_context as _hvm_context  # its recipes (HVM_REPLAYS), entries, pack
 from . import pv_context as _pvc
 from .framework import REGISTRY, Built, Restore, libxc_of, recipe
 from .wrappers import XENOPS_META, domain_xml
@@ -1279,6 +1279,267 @@ def _hvm_replays() -> None:
 
 _HVM_SETCONTEXT = f"{_CLS}:read_legacy_stream"
 _hvm_replays()
+
+
+# --- the HVM context rules read in Xen 4.0-4.5's load handlers (issue 17, corpus 3.1.0) ----
+
+#: The corpus version of the legacy HVM cases of :data:`HVM_OLD_REPLAYS`.
+SINCE_OLD_HVM = "3.1.0"
+_HVM_C = "xen/arch/x86/hvm/hvm.c"
+_CHECK_ENTRY = f"{_SAVE_C}:_hvm_check_entry"
+_LOAD_CPU = f"{_HVM_C}:hvm_load_cpu_ctxt"
+_LOAD_XSAVE = f"{_HVM_C}:hvm_load_cpu_xsave_states"
+_VALIDATE_XSTATE = "xen/arch/x86/xstate.c:validate_xstate"
+_OLD_CPU, _OLD_PIC, _OLD_LINK, _OLD_PIT = 2, 3, 9, 10
+_OLD_LAPIC, _OLD_MTRR, _OLD_XSAVE, _OLD_VIRIDIAN_VCPU = 5, 14, 16, 17
+
+#: An HVM context recipe of hvm_context.py replayed into a legacy HVM image by the rule it
+#: breaks: (its slug, the typecode it changes, the length the entry is cut to or None,
+#: the releases that restore the image, the Xen functions that decide). Only the changed
+#: entry is carried: the rest of the blob stays the legacy sample's (HEADER, CPU, two
+#: PICs, END: restored by every release), so that each release's answer is about the
+#: fault. A changed CPU or PIC entry is the sample's with the octets the recipe changed.
+#: Read in RELEASE-4.0.0 to RELEASE-4.5.0 (the 4.6 on half is the v2 path the rule's
+#: xen_refuses says, with 4.6's entry sizes: xensave.hvm_typecodes):
+#:
+#: - CPU: exactly 1024 octets (hvm_load_entry) in 4.0 and 4.1, 1024 or the 1016 compat
+#:   form in 4.2-4.6, 1032 from 4.7 (flags, pad0): a CPU entry long enough to hold pad0
+#:   or flags is refused by _hvm_check_entry up to 4.6. hvm_load_cpu_ctxt and the vendor
+#:   load_cpu_ctxt (vmx_vmcs_restore, svm_vmcb_restore) copy msr_tsc_aux, dr6 and dr7
+#:   unchecked up to 4.11 and 4.17.
+#: - PIC (vpic_load), PCI_LINK (irq_load_link: the routes only), PIT (pit_load): the
+#:   same code from 4.0 to 4.6, no check of these fields, exact lengths 8, 8 and 56.
+#: - LAPIC: 16 octets in 4.0 (hvm_load_entry, exact), 24 and zero-extended from 4.1; the
+#:   entry is cut to 16. lapic_load_hidden refuses EXTD without EN from 4.5.
+#: - MTRR: hvm_load_mtrr_msr keeps msr_mtrr_cap as it is up to 4.11; 240 octets, exact.
+#: - VIRIDIAN_VCPU (typecode 17): unknown before 4.2 (HVM_SAVE_CODE_MAX 15, 16), 8
+#:   octets exactly in 4.2-4.6 (apic_assist: no _pad); the entry is cut to the 16 of
+#:   4.7-4.12, so every release refuses it, for its length or its pad.
+#: - CPU_XSAVE (typecode 16): unknown in 4.0. 4.1-4.3's hvm_load_cpu_xsave_states
+#:   checks only the host (XSAVE, its area size, xfeature_mask within the host's) and
+#:   copies the host's area size: no minimum length, no xcr0 check. 4.4 refuses an entry
+#:   under 600 octets, validate_xstate's bits (xcr0_accum within the entry's own
+#:   xfeature_mask, xcr0 and xstate_bv within xcr0_accum, x87, YMM with SSE) and any
+#:   entry longer than xcr0_accum needs; 4.5 checks valid_xcr0 of both and lets a longer
+#:   entry's excess through when it is zero. Neither looks at xcomp_bv or the reserved
+#:   words, nor at an entry shorter than xcr0_accum needs (from 600 octets). What the
+#:   host decides is taken to allow the image (spec/hvm-context.md, CPU_XSAVE).
+HVM_OLD_REPLAYS: dict[str, tuple[str, int, int | None, str, tuple[str, ...]]] = {
+    "HVM-CPU-001": ("hvm-context-cpu-pad0", _OLD_CPU, None, "none", (_CHECK_ENTRY, _LOAD_CPU)),
+    "HVM-CPU-003": ("hvm-context-cpu-flags", _OLD_CPU, None, "none", (_CHECK_ENTRY, _LOAD_CPU)),
+    "HVM-CPU-004": ("hvm-context-cpu-tsc-aux", _OLD_CPU, None, "4.0-4.11", (_LOAD_CPU,)),
+    "HVM-CPU-005": ("hvm-context-cpu-dr7", _OLD_CPU, None, "4.0-4.17", (_LOAD_CPU,)),
+    "HVM-PIC-002": (
+        "hvm-context-pic-master-bit",
+        _OLD_PIC,
+        None,
+        "4.0-4.18",
+        ("xen/arch/x86/hvm/vpic.c:vpic_load", "xen/arch/x86/hvm/vpic.c:vpic_check"),
+    ),
+    "HVM-LINK-002": (
+        "hvm-context-pci-link-pad",
+        _OLD_LINK,
+        None,
+        "4.0-4.18",
+        ("xen/arch/x86/hvm/irq.c:irq_load_link", "xen/arch/x86/hvm/irq.c:irq_check_link"),
+    ),
+    "HVM-PIT-001": (
+        "hvm-context-pit-speaker",
+        _OLD_PIT,
+        None,
+        "4.0-4.18",
+        ("xen/arch/x86/hvm/i8254.c:pit_load", "xen/arch/x86/emul-i8254.c:pit_check"),
+    ),
+    "HVM-PIT-002": (
+        "hvm-context-pit-gate",
+        _OLD_PIT,
+        None,
+        "4.0-4.18",
+        ("xen/arch/x86/hvm/i8254.c:pit_load", "xen/arch/x86/emul-i8254.c:pit_check"),
+    ),
+    "HVM-LAPIC-001": (
+        "hvm-context-lapic-extd-without-en",
+        _OLD_LAPIC,
+        16,
+        "4.0-4.4",
+        ("xen/arch/x86/hvm/vlapic.c:lapic_load_hidden",),
+    ),
+    "HVM-MTRR-001": (
+        "hvm-context-mtrr-vcnt-9",
+        _OLD_MTRR,
+        None,
+        "4.0-4.11",
+        ("xen/arch/x86/hvm/mtrr.c:hvm_load_mtrr_msr",),
+    ),
+    "HVM-VIRIDIAN-001": (
+        "hvm-context-viridian-pad",
+        _OLD_VIRIDIAN_VCPU,
+        16,
+        "none",
+        (
+            _HVM_LOAD,
+            _CHECK_ENTRY,
+            "xen/arch/x86/hvm/viridian/viridian.c:viridian_load_vcpu_ctxt",
+        ),
+    ),
+    "HVM-XSAVE-001": (
+        "hvm-context-xsave-short",
+        _OLD_XSAVE,
+        None,
+        "4.1-4.3",
+        (_HVM_LOAD, _LOAD_XSAVE),
+    ),
+    "HVM-XSAVE-002": (
+        "hvm-context-xsave-reserved",
+        _OLD_XSAVE,
+        None,
+        "4.1-4.6",
+        (_HVM_LOAD, _LOAD_XSAVE, _VALIDATE_XSTATE),
+    ),
+    "HVM-XSAVE-003": (
+        "hvm-context-xsave-xcr0",
+        _OLD_XSAVE,
+        None,
+        "4.1-4.3",
+        (_HVM_LOAD, _LOAD_XSAVE, _VALIDATE_XSTATE),
+    ),
+    "HVM-XSAVE-004": (
+        "hvm-context-xsave-ymm-without-sse",
+        _OLD_XSAVE,
+        None,
+        "4.1-4.3",
+        (_HVM_LOAD, _LOAD_XSAVE, _VALIDATE_XSTATE),
+    ),
+    "HVM-XSAVE-005": (
+        "hvm-context-xsave-tile-half",
+        _OLD_XSAVE,
+        None,
+        "4.1-4.3,4.5-4.18",
+        (_HVM_LOAD, _LOAD_XSAVE, _VALIDATE_XSTATE),
+    ),
+    "HVM-XSAVE-006": (
+        "hvm-context-xsave-nonzero-tail",
+        _OLD_XSAVE,
+        None,
+        "4.1-4.3",
+        (_HVM_LOAD, _LOAD_XSAVE),
+    ),
+    "HVM-XSAVE-007": (
+        "hvm-context-xsave-short-for-accum",
+        _OLD_XSAVE,
+        None,
+        "4.1-4.7",
+        (_HVM_LOAD, _LOAD_XSAVE),
+    ),
+}
+
+#: The SHOULD rules on the END entry (HVM-FRAME-003, -004): the recipe's blob from its
+#: END descriptor on replaces the sample's END. hvm_load returns at the first typecode 0
+#: without reading its instance, length or anything after it, in every release.
+HVM_OLD_END_REPLAYS: dict[str, str] = {
+    "HVM-FRAME-003": "hvm-context-end-length",
+    "HVM-FRAME-004": "hvm-context-after-end",
+}
+
+
+def _blob_entries(blob: bytes) -> tuple[list[tuple[int, int, bytes]], int]:
+    """The entries of a blob up to and with its END, and the offset of END's descriptor."""
+    out: list[tuple[int, int, bytes]] = []
+    off = 0
+    while True:
+        code, inst, n = struct.unpack_from("<HHI", blob, off)
+        if code == 0:
+            return [*out, (0, inst, b"")], off
+        out.append((code, inst, blob[off + 8 : off + 8 + n]))
+        off += 8 + n
+
+
+def _home_blob(slug: str) -> tuple[Any, bytes]:
+    home = next(c for c in REGISTRY if c.slug == slug and "hvm_context" in c.recipe)
+    xc = libxc_of(home.build().image)
+    assert xc is not None
+    return home, next(r for r in xc.records if r.type == XcRecType.HVM_CONTEXT).body_bytes("<")
+
+
+def _splice_entry(base: bytes, home: bytes, code: int, size: int | None) -> bytes:
+    """``base`` with the recipe's entry of ``code`` (instance 0): where ``base`` has one,
+    the octets the recipe changed (against the unbroken blob) written over it, the
+    entry lengthened to the recipe's only when a changed octet lies beyond it."""
+    new = next(p for t, i, p in _blob_entries(home)[0] if (t, i) == (code, 0))
+    items, _ = _blob_entries(base)
+    at = next((k for k, (t, i, _p) in enumerate(items) if (t, i) == (code, 0)), None)
+    if at is not None:
+        old = next(p for t, i, p in _hvm_context.entries(1) if (t, i) == (code, 0))
+        diff = [k for k, octet in enumerate(new) if k >= len(old) or octet != old[k]]
+        mine = bytearray(items[at][2])
+        if diff and diff[-1] >= len(mine):  # a field the sample's shorter entry lacks
+            mine += new[len(mine) :]
+        for k in diff:
+            mine[k] = new[k]
+        new = bytes(mine)
+    new = new if size is None else new[:size]
+    if at is None:
+        at = next(k for k, (t, _i, _p) in enumerate(items) if t == 0 or t > code)
+        items.insert(at, (code, 0, new))
+    else:
+        items[at] = (code, 0, new)
+    return _hvm_context.pack(items)
+
+
+def _old_hvm_case(slug: str, change: Callable[[bytes, bytes], bytes]) -> Callable[[], Built]:
+    def make() -> Built:
+        _, blob = _home_blob(slug)
+        s = small(64, "hvm")
+        for cp in s.image.checkpoints:
+            assert isinstance(cp.tail, HvmTail)
+            cp.tail.context = change(cp.tail.context, blob)
+        return Built(XlFile(b""), encode(s.image))
+
+    make.__name__ = "hvm_context_old_" + slug.removeprefix("hvm-context-").replace("-", "_")
+    return make
+
+
+def _old_hvm_replays() -> None:
+    for rid, (slug, code, size, rels, by) in HVM_OLD_REPLAYS.items():
+        home, _ = _home_blob(slug)
+        assert rid in home.breaks, (rid, slug)
+        cut = "" if size is None else f", the entry cut to {size} octets"
+        recipe(
+            slug,
+            f"{home.description} (in a legacy HVM image's tail{cut})",
+            tags=tuple(dict.fromkeys(("legacy-stream", *home.tags))),
+            breaks=home.breaks,
+            permits=home.permits,
+            guest="hvm",
+            profile=None,
+            layers=("legacy",),
+            restore=Restore(rels, (f"{_XCDR}:xc_domain_restore", *by, _HVM_SETCONTEXT)),
+            legacy=("hvm", 64),
+            since=SINCE_OLD_HVM,
+        )(_old_hvm_case(slug, lambda base, blob, c=code, n=size: _splice_entry(base, blob, c, n)))
+    for rid, slug in HVM_OLD_END_REPLAYS.items():
+        home, _ = _home_blob(slug)
+        assert rid in home.breaks, (rid, slug)
+
+        def tail(base: bytes, blob: bytes) -> bytes:
+            return base[: _blob_entries(base)[1]] + blob[_blob_entries(blob)[1] :]
+
+        recipe(
+            slug,
+            f"{home.description} (in a legacy HVM image's tail)",
+            tags=tuple(dict.fromkeys(("legacy-stream", *home.tags))),
+            breaks=home.breaks,
+            permits=home.permits,
+            guest="hvm",
+            profile=None,
+            layers=("legacy",),
+            restore=Restore("4.0-", (f"{_XCDR}:xc_domain_restore", _HVM_LOAD, _HVM_SETCONTEXT)),
+            legacy=("hvm", 64),
+            since=SINCE_OLD_HVM,
+        )(_old_hvm_case(slug, tail))
+
+
+_old_hvm_replays()
 
 
 # --- the xl file's rules around a legacy stream (the XLF rows of PENDING, issue 17) --------
