@@ -24,11 +24,9 @@ import contextlib
 import hashlib
 import json
 import os
-import queue
 import random
 import shlex
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -335,61 +333,23 @@ def _case_rng(seed: int, index: int) -> random.Random:
     return random.Random(f"xensave-fuzz:{seed}:{index}")
 
 
-class _Builder:
-    """Builds the search's cases ahead in a thread of its own, in order: while the
-    harness waits for the testee's answer to one case, the next ones are built and
-    written. Each case comes from its own seeded chooser, so the cases are the same
-    whatever the timing."""
+def _cases(
+    config: FuzzConfig, pool: Sequence[Mutation], indices: range | None = None
+) -> Iterator[tuple[int, Case, list[int | bytes]]]:
+    """The search's cases in order, each built from its own seeded chooser (so the
+    cases are the same whatever the timing or the number of workers), with the
+    choices that built it.
 
-    _DONE = object()
-
-    def __init__(
-        self, config: FuzzConfig, pool: Sequence[Mutation], indices: range | None = None
-    ) -> None:
-        self.config = config
-        self.pool = pool
-        self.indices = range(config.max_examples) if indices is None else indices
-        self.queue: queue.Queue[Any] = queue.Queue(maxsize=16)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._work, name="fuzz-builder", daemon=True)
-        self.thread.start()
-
-    def _work(self) -> None:
-        c = self.config
-        try:
-            for index in self.indices:
-                ch = RandomChooser(_case_rng(c.seed, index))
-                case = build_case(ch, c.spec, role=c.role, mutate=c.mutate, pool=self.pool)
-                while not self.stop.is_set():
-                    try:
-                        self.queue.put((index, case, ch.choices), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if self.stop.is_set():
-                    return
-            item: Any = self._DONE
-        except BaseException as exc:  # handed to the consumer, raised there
-            item = exc
-        while not self.stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def __iter__(self) -> Iterator[tuple[int, Case, list[int | bytes]]]:
-        while True:
-            item = self.queue.get()
-            if item is self._DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join()
+    Built here, between two answers of the testee, not ahead in a thread: a builder
+    thread holds the GIL while the harness's system calls (writing the copy, the
+    request) wait for it, up to the interpreter's switch interval each time, which
+    cost more than it saved. One worker is the fuzzer and its testee taking turns on
+    one core's worth of time; ``-j N`` puts N of them on N cores."""
+    c = config
+    for index in range(c.max_examples) if indices is None else indices:
+        ch = RandomChooser(_case_rng(c.seed, index))
+        case = build_case(ch, c.spec, role=c.role, mutate=c.mutate, pool=pool)
+        yield index, case, ch.choices
 
 
 class Lane:
@@ -441,9 +401,9 @@ def fuzz(
     found: dict[tuple[str, ...], Failure] = {}
     first_failure_at: float | None = None
     last_report = 0.0
-    builder = _Builder(config, pool, lane.indices if lane is not None else None)
+    indices = lane.indices if lane is not None else None
     try:
-        for index, case, choices in builder:
+        for index, case, choices in _cases(config, pool, indices):
             now = time.monotonic()
             if lane is not None:
                 first_failure_at = first_failure_at or lane.first_failure()
@@ -490,12 +450,10 @@ def fuzz(
                 )
         else:
             result.stopped = f"--max-examples {config.max_examples} reached"
-        builder.close()
         result.search_seconds = time.monotonic() - t0
         if config.shrink and lane is None:
             shrink_all(result.failures + result.warnings, runner, config, pool, progress)
     finally:
-        builder.close()
         result.starts = testee.starts
         if lane is None:
             testee.close()
