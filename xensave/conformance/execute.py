@@ -361,7 +361,13 @@ class PersistentSession:
                             sel.unregister(key.fd)
         self._stop()
 
-    def run(self, header: dict[str, Any], image: bytes) -> RawResult:
+    def run(
+        self, header: dict[str, Any], image: bytes, meanwhile: Callable[[], None] | None = None
+    ) -> RawResult:
+        """Send one request and wait for its answer. ``meanwhile`` is called once, as
+        soon as the request is on its way (its first octets written), to do other work
+        while the testee judges (``xensave fuzz`` builds its next case); it must not
+        raise."""
         if self.proc is None:
             self._start()
         proc, sel, watch = self.proc, self.sel, self.watch
@@ -422,6 +428,9 @@ class PersistentSession:
                     if not pending:
                         sel.unregister(in_fd)
                         writing = False
+                    if meanwhile is not None:
+                        work, meanwhile = meanwhile, None
+                        work()
                 elif key.data == "exit":
                     watch.fired(sel)
                 else:

@@ -108,13 +108,17 @@ class Testee:
             return self.session.starts if self.session is not None else 0
         return self.runs
 
-    def run(self, name: str, data: bytes) -> RawResult:
+    def run(self, name: str, data: bytes, meanwhile: Callable[[], None] | None = None) -> RawResult:
+        """The testee's answer; ``meanwhile`` runs while it judges, over the
+        persistent protocol (see :meth:`PersistentSession.run`), or not at all."""
         if self.adapter.protocol == "persistent":
             if self.session is None:
                 self.session = PersistentSession(self.adapter.command, self.opts)
             if self.session.proc is None and self._warm_ok:
                 self._warm_up(self.session)
-        raw = run_one(self.adapter, name, data, self.workspace, self.opts, self.session)
+        raw = run_one(
+            self.adapter, name, data, self.workspace, self.opts, self.session, meanwhile=meanwhile
+        )
         self.runs += 1
         return raw
 
@@ -296,11 +300,11 @@ class _Runner:
     def known(self, data: bytes) -> bool:
         return self.cache is not None and hashlib.sha256(data).digest() in self.cache
 
-    def run(self, case: Case, name: str) -> Outcome:
+    def run(self, case: Case, name: str, meanwhile: Callable[[], None] | None = None) -> Outcome:
         key = hashlib.sha256(case.data).digest() if self.cache is not None else b""
         raw = self.cache.get(key) if self.cache is not None else None
         if raw is None:
-            raw = self.testee.run(name, case.data)
+            raw = self.testee.run(name, case.data, meanwhile)
             if self.cache is not None and len(self.cache) < 100_000:
                 self.cache[key] = raw
         outcome, answer, message = classify(_judged(case, name), raw)
@@ -338,18 +342,46 @@ def _cases(
 ) -> Iterator[tuple[int, Case, list[int | bytes]]]:
     """The search's cases in order, each built from its own seeded chooser (so the
     cases are the same whatever the timing or the number of workers), with the
-    choices that built it.
-
-    Built here, between two answers of the testee, not ahead in a thread: a builder
-    thread holds the GIL while the harness's system calls (writing the copy, the
-    request) wait for it, up to the interpreter's switch interval each time, which
-    cost more than it saved. One worker is the fuzzer and its testee taking turns on
-    one core's worth of time; ``-j N`` puts N of them on N cores."""
+    choices that built it."""
     c = config
     for index in range(c.max_examples) if indices is None else indices:
         ch = RandomChooser(_case_rng(c.seed, index))
         case = build_case(ch, c.spec, role=c.role, mutate=c.mutate, pool=pool)
         yield index, case, ch.choices
+
+
+class _Ahead:
+    """The search's cases, each built while the testee judges the one before: the
+    harness calls :meth:`build` once the request is on its way (the ``meanwhile`` of
+    :meth:`PersistentSession.run`), so a worker's two processes work side by side.
+
+    In the one thread that runs the harness, not in a thread of its own: a builder
+    thread held the GIL while the harness's system calls (writing the copy, the
+    request, reading the answer) waited for it, up to the interpreter's switch
+    interval each time, which cost more than building ahead saved."""
+
+    _EMPTY = object()
+
+    def __init__(self, cases: Iterator[tuple[int, Case, list[int | bytes]]]) -> None:
+        self.cases = cases
+        self.next: Any = self._EMPTY
+
+    def build(self) -> None:
+        """Build the next case now, if not yet; an error is kept for :meth:`take`
+        (it must not interrupt the harness in the middle of a request)."""
+        if self.next is self._EMPTY:
+            try:
+                self.next = next(self.cases, None)
+            except BaseException as exc:
+                self.next = exc
+
+    def take(self) -> tuple[int, Case, list[int | bytes]] | None:
+        """The next case (None after the last), built now unless built already."""
+        self.build()
+        item, self.next = self.next, self._EMPTY
+        if isinstance(item, BaseException):
+            raise item
+        return item  # type: ignore[no-any-return]
 
 
 class Lane:
@@ -402,8 +434,10 @@ def fuzz(
     first_failure_at: float | None = None
     last_report = 0.0
     indices = lane.indices if lane is not None else None
+    ahead = _Ahead(_cases(config, pool, indices))
     try:
-        for index, case, choices in _cases(config, pool, indices):
+        while (item := ahead.take()) is not None:
+            index, case, choices = item
             now = time.monotonic()
             if lane is not None:
                 first_failure_at = first_failure_at or lane.first_failure()
@@ -419,7 +453,7 @@ def fuzz(
                     "of other kinds"
                 )
                 break
-            out = runner.run(case, f"fuzz-{index}")
+            out = runner.run(case, f"fuzz-{index}", ahead.build)
             result.cases += 1
             result.outcomes[out.outcome] += 1
             verdict = _is_failure(out, case, config.strict)
