@@ -133,7 +133,8 @@ def test_a_case_that_cannot_be_built_ends_the_search_after_the_answer() -> None:
         raise ValueError("no such image")
 
     ahead = _Ahead(cases())
-    assert ahead.take() == (0, None, [])
+    first = ahead.take()
+    assert first is not None and first[0] == 0
     ahead.build()  # what the harness calls while the testee judges case 0: no raise
     with pytest.raises(ValueError, match="no such image"):
         ahead.take()
