@@ -367,7 +367,7 @@ class PersistentSession:
         """Send one request and wait for its answer. ``meanwhile`` is called once, as
         soon as the request is on its way (its first octets written), to do other work
         while the testee judges (``xensave fuzz`` builds its next case); it must not
-        raise."""
+        raise. The time it takes is added to the testee's time limit."""
         if self.proc is None:
             self._start()
         proc, sel, watch = self.proc, self.sel, self.watch
@@ -430,7 +430,12 @@ class PersistentSession:
                         writing = False
                     if meanwhile is not None:
                         work, meanwhile = meanwhile, None
+                        began = time.monotonic()
                         work()
+                        # the harness's own work is not the testee's time
+                        spent = time.monotonic() - began
+                        deadline += spent
+                        start += spent
                 elif key.data == "exit":
                     watch.fired(sel)
                 else:
