@@ -10,9 +10,13 @@ same cases whatever N) take turns, so a change in the machine's load hits all al
 the figure for each is the median of ``--repeat`` runs. Targets (from the fuzzing
 issues): 500 cases per second with one worker, and scaling near-linearly with the
 cores: with N workers at least 85% of N times the one-worker rate, for N up to the
-cores. Also prints where a case's time goes (building and writing the image in this
-process; the rest is the harness and the testee) and the load average, since the
-machine is shared. Exits 1 when a target is missed.
+cores. (One worker builds its next case while its testee judges the current one, so
+it keeps two processes busy: on two cores the second target asks for little overlap
+in one worker, and docs/fuzzing.md says why the two pull against each other.)
+Also prints where a case's CPU time goes (building and writing the image, and
+the reference checker judging it, each measured alone in this process; the rest is
+the harness and the protocol) and the load average, since the machine is shared.
+Exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+from xensave.checker import check_bytes
 from xensave.conformance.adapters import load_adapter
 from xensave.fuzz.cases import build_case
 from xensave.fuzz.choices import RandomChooser
@@ -58,13 +63,17 @@ def one_run(cases: int, seed: int, jobs: int = 1) -> tuple[float, int, int, str,
     return result.rate, result.cases, failures, result.stopped, me, kids
 
 
-def build_cost(cases: int, seed: int) -> tuple[float, float]:
-    """Milliseconds per case to build a case and to write its bytes, in this process."""
-    t0 = time.perf_counter()
+def build_cost(cases: int, seed: int) -> tuple[float, float, float]:
+    """CPU milliseconds per case to build a case and write its bytes, and for the
+    reference checker to judge it, in this process; the mean image size."""
+    t0 = time.process_time()
     built = [build_case(RandomChooser(random.Random(f"{seed}:{i}"))) for i in range(cases)]
-    t1 = time.perf_counter()
+    t1 = time.process_time()
+    for c in built:
+        check_bytes(c.data)
+    t2 = time.process_time()
     size = sum(len(c.data) for c in built)
-    return (t1 - t0) * 1e3 / cases, size / cases
+    return (t1 - t0) * 1e3 / cases, (t2 - t1) * 1e3 / cases, size / cases
 
 
 def _jobs(text: str) -> list[int]:
@@ -96,8 +105,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"this process {me:.2f} ms, workers and testees {kids:.2f} ms ({stopped}{note})"
             )
     print(f"load average {os.getloadavg()[0]:.1f} after the runs")
-    per_case, size = build_cost(min(args.cases, 1000), args.seed)
-    print(f"building and writing a case: {per_case:.2f} ms (mean image {size / 1024:.0f} KiB)")
+    per_case, check, size = build_cost(min(args.cases, 1000), args.seed)
+    print(
+        f"CPU per case in one process: building and writing it {per_case:.2f} ms, the "
+        f"reference checker judging it {check:.2f} ms (mean image {size / 1024:.0f} KiB); "
+        "the rest of -j 1's CPU per case is the harness and the protocol"
+    )
     ok = True
     medians = {j: statistics.median(r) for j, r in rates.items()}
     for j, m in medians.items():
@@ -116,14 +129,15 @@ def main(argv: list[str] | None = None) -> int:
             ok &= good
         print(line)
     if 1 in cpu:
-        # what N workers cost beyond one, whatever else runs: on idle cores the
-        # wall-clock scaling is N / this at best
+        # what N workers cost beyond one, whatever else runs; and the most any number
+        # of workers can do on this machine's idle cores: one worker already runs its
+        # builder and its testee side by side, so -j 1 can take up to two cores itself
         base = statistics.median(cpu[1])
         for j in args.jobs:
             if j != 1:
-                ratio = statistics.median(cpu[j]) / base
-                print(f"CPU per case, -j {j} over -j 1: {ratio:.2f} (at most {j / ratio:.2f} times "
-                      f"-j 1 on {j} idle cores)")  # fmt: skip
+                c, n = statistics.median(cpu[j]), min(j, cores)
+                print(f"CPU per case, -j {j} over -j 1: {c / base:.2f}; {n} idle cores "
+                      f"run at most {n / c * 1e3:.0f} cases/s at this cost")  # fmt: skip
     return 0 if ok else 1
 
 

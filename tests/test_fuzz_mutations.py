@@ -207,3 +207,14 @@ def test_replay_chooser() -> None:
     empty = ReplayChooser([])
     first = build_case(empty)
     assert first.mutation == "" and check_bytes(first.data).valid
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 17, 128, 129, 1000, 2**32, 2**64 - 1, 2**64 + 3])
+def test_the_fast_chooser_draws_what_randint_draws(n: int) -> None:
+    """A seed's cases were defined with ``random.randint``: the chooser's shortcut
+    must leave the generator where randint would, value for value."""
+    ours, theirs = random.Random(f"draw:{n}"), random.Random(f"draw:{n}")
+    ch = RandomChooser(ours)
+    for _ in range(200):
+        assert ch._below(n) == theirs.randint(0, n - 1)
+    assert ours.random() == theirs.random()

@@ -6,8 +6,10 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,3 +99,46 @@ def test_interrupt_ends_every_worker(tmp_path: Path) -> None:
     time.sleep(1)
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)  # nothing of the run's group is left
+
+
+_ECHO_TESTEE = (
+    "from xensave.conformance.testee import serve\n"
+    "serve(lambda image, header: {'verdict': 'accept' if image else 'reject'})\n"
+)
+
+
+def test_the_next_case_is_built_while_the_testee_judges(tmp_path: Path) -> None:
+    """The harness calls the fuzzer back once per request, after sending it and before
+    the answer is in; what the call-back does is not the harness's business."""
+    from xensave.conformance.execute import ExecOptions, PersistentSession
+
+    session = PersistentSession([sys.executable, "-c", _ECHO_TESTEE], ExecOptions(2.0))
+    try:
+        calls: list[int] = []
+        for k, image in enumerate([b"x" * 100, b"", b"y" * (300 << 10)]):  # > a pipe's buffer
+            before = len(calls)
+            raw = session.run({"name": f"c{k}"}, image, lambda: calls.append(len(calls)))
+            assert len(calls) == before + 1
+            assert raw.kind == ("accept" if image else "reject")
+        # the fuzzer's own work, however long, is not the testee's time
+        raw = session.run({"name": "slow"}, b"z", lambda: time.sleep(2.5))
+        assert raw.kind == "accept", raw.message
+    finally:
+        session.close()
+
+
+def test_a_case_that_cannot_be_built_ends_the_search_after_the_answer() -> None:
+    """An error while building ahead waits for the current request's answer, then
+    surfaces where the search takes its next case."""
+    from xensave.fuzz.driver import _Ahead
+
+    def cases() -> Iterator[tuple[int, Any, list[int | bytes]]]:
+        yield 0, None, []
+        raise ValueError("no such image")
+
+    ahead = _Ahead(cases())
+    first = ahead.take()
+    assert first is not None and first[0] == 0
+    ahead.build()  # what the harness calls while the testee judges case 0: no raise
+    with pytest.raises(ValueError, match="no such image"):
+        ahead.take()

@@ -22,6 +22,7 @@ import resource
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -360,7 +361,13 @@ class PersistentSession:
                             sel.unregister(key.fd)
         self._stop()
 
-    def run(self, header: dict[str, Any], image: bytes) -> RawResult:
+    def run(
+        self, header: dict[str, Any], image: bytes, meanwhile: Callable[[], None] | None = None
+    ) -> RawResult:
+        """Send one request and wait for its answer. ``meanwhile`` is called once, as
+        soon as the request is on its way (its first octets written), to do other work
+        while the testee judges (``xensave fuzz`` builds its next case); it must not
+        raise. The time it takes is added to the testee's time limit."""
         if self.proc is None:
             self._start()
         proc, sel, watch = self.proc, self.sel, self.watch
@@ -421,6 +428,14 @@ class PersistentSession:
                     if not pending:
                         sel.unregister(in_fd)
                         writing = False
+                    if meanwhile is not None:
+                        work, meanwhile = meanwhile, None
+                        began = time.monotonic()
+                        work()
+                        # the harness's own work is not the testee's time
+                        spent = time.monotonic() - began
+                        deadline += spent
+                        start += spent
                 elif key.data == "exit":
                     watch.fired(sel)
                 else:
@@ -584,29 +599,63 @@ def _describe_rc(rc: int | None) -> str:
 # --- private copies ---------------------------------------------------------------
 
 
+def _read_file(path: str, size: int) -> bytes:
+    """The first ``size`` + 1 octets of a file (one more tells a longer file)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        left = size + 1
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 class Workspace:
     """Hands each case to a testee as a private read-only copy in a fresh directory
     of its own, and tells afterwards whether the testee deleted or rewrote it."""
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="xensave-conformance-"))
+        self._copies = 0
 
     def hand_over(self, name: str, data: bytes) -> Path:
-        d = Path(tempfile.mkdtemp(dir=self.root))
-        path = d / name
-        with open(path, "xb") as f:
-            f.write(data)
-        path.chmod(0o444)
-        d.chmod(0o555)
-        return path
+        # plain os calls on str paths: a fuzz run hands over hundreds of copies a
+        # second, and pathlib, tempfile's random names and shutil cost more than the
+        # copy itself (the root is private, so numbered directories are as safe)
+        while True:
+            self._copies += 1
+            d = os.path.join(self.root, str(self._copies))
+            try:
+                os.mkdir(d, 0o700)
+                break
+            except FileExistsError:
+                continue
+        path = os.path.join(d, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, 0o444)
+        finally:
+            os.close(fd)
+        os.chmod(d, 0o555)
+        return Path(path)
 
     def take_back(self, path: Path, data: bytes) -> str | None:
         """None when the copy is as handed over; else what happened; then remove it."""
+        p = str(path)
         try:
-            st = path.lstat()
-            if not path.is_file() or path.is_symlink():
+            st = os.lstat(p)
+            if not stat.S_ISREG(st.st_mode):  # a symlink, a directory, a fifo...
                 what: str | None = "replaced"
-            elif st.st_size != len(data) or path.read_bytes() != data:
+            elif st.st_size != len(data) or _read_file(p, len(data)) != data:
                 what = "rewrote"  # "the testee rewrote its input copy"
             else:
                 what = None
@@ -614,12 +663,18 @@ class Workspace:
             what = "deleted"
         except OSError:
             what = "made unreadable"
-        self._remove(path.parent)
+        self._remove(os.path.dirname(p), p)
         return what
 
-    def _remove(self, d: Path) -> None:
+    def _remove(self, d: str, path: str) -> None:
         with contextlib.suppress(OSError):
-            d.chmod(0o700)
+            os.chmod(d, 0o700)
+        try:  # the copy alone, as handed over: no tree walk
+            os.unlink(path)
+            os.rmdir(d)
+            return
+        except OSError:
+            pass
 
         def onerror(func: Any, p: str, exc: Any) -> None:
             with contextlib.suppress(OSError):

@@ -324,18 +324,20 @@ def run_one(
     session: PersistentSession | None = None,
     *,
     file_name: str | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> RawResult:
     """Hand one image to one implementation exactly as a conformance run does (a
     private read-only copy, the adapter's protocol, the copy checked afterwards), so
     that other drivers such as ``xensave fuzz`` judge testees the same way. A
-    persistent adapter needs its ``session``; :class:`StartError` propagates."""
+    persistent adapter needs its ``session``; :class:`StartError` propagates.
+    ``meanwhile``: see :meth:`PersistentSession.run` (called there, or not at all)."""
     path = workspace.hand_over(file_name or f"{name}.bin", data)
     try:
         if adapter.protocol == "persistent":
             if session is None:
                 raise ValueError(f"{adapter.name}: a persistent adapter needs a session")
             header = {"protocol": 1, "name": name, "file": str(path), "size": len(data)}
-            raw = session.run(header, data)
+            raw = session.run(header, data, meanwhile)
         elif adapter.takes_file:
             raw = run_exit_code(adapter.argv(str(path)), None, opts)
         else:

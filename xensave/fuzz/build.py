@@ -231,11 +231,16 @@ def _one_page_record(ch: Chooser, types: Sequence[PageType], pfn: int) -> tuple[
         if style == 2:
             count = min(count, 256)
         page = fill(ch.integer(0, 3), PAGE)
-        for i in range(count):
-            present = style == 2 or (style == 1 and i % 64 == 0)
-            entries.append(pfn_entry(pfn + i, PageType.NOTAB if present else PageType.XTAB))
-            if present:
-                pages.append(page)
+        # the entries of pfn, pfn + 1, ... with their types' bits or-ed in: a batch can
+        # have a thousand, and this runs for one case in ten
+        notab, xtab = pfn_entry(0, PageType.NOTAB), pfn_entry(0, PageType.XTAB)
+        if style == 2:
+            entries = [notab | p for p in range(pfn, pfn + count)]
+        elif style == 1:
+            entries = [(xtab if i % 64 else notab) | (pfn + i) for i in range(count)]
+        else:
+            entries = [xtab | p for p in range(pfn, pfn + count)]
+        pages = [page] * (count if style == 2 else (count + 63) // 64 if style == 1 else 0)
         pfn += count
     else:
         for _ in range(ch.integer(1, 6)):

@@ -24,11 +24,9 @@ import contextlib
 import hashlib
 import json
 import os
-import queue
 import random
 import shlex
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -110,13 +108,17 @@ class Testee:
             return self.session.starts if self.session is not None else 0
         return self.runs
 
-    def run(self, name: str, data: bytes) -> RawResult:
+    def run(self, name: str, data: bytes, meanwhile: Callable[[], None] | None = None) -> RawResult:
+        """The testee's answer; ``meanwhile`` runs while it judges, over the
+        persistent protocol (see :meth:`PersistentSession.run`), or not at all."""
         if self.adapter.protocol == "persistent":
             if self.session is None:
                 self.session = PersistentSession(self.adapter.command, self.opts)
             if self.session.proc is None and self._warm_ok:
                 self._warm_up(self.session)
-        raw = run_one(self.adapter, name, data, self.workspace, self.opts, self.session)
+        raw = run_one(
+            self.adapter, name, data, self.workspace, self.opts, self.session, meanwhile=meanwhile
+        )
         self.runs += 1
         return raw
 
@@ -298,11 +300,11 @@ class _Runner:
     def known(self, data: bytes) -> bool:
         return self.cache is not None and hashlib.sha256(data).digest() in self.cache
 
-    def run(self, case: Case, name: str) -> Outcome:
+    def run(self, case: Case, name: str, meanwhile: Callable[[], None] | None = None) -> Outcome:
         key = hashlib.sha256(case.data).digest() if self.cache is not None else b""
         raw = self.cache.get(key) if self.cache is not None else None
         if raw is None:
-            raw = self.testee.run(name, case.data)
+            raw = self.testee.run(name, case.data, meanwhile)
             if self.cache is not None and len(self.cache) < 100_000:
                 self.cache[key] = raw
         outcome, answer, message = classify(_judged(case, name), raw)
@@ -335,61 +337,51 @@ def _case_rng(seed: int, index: int) -> random.Random:
     return random.Random(f"xensave-fuzz:{seed}:{index}")
 
 
-class _Builder:
-    """Builds the search's cases ahead in a thread of its own, in order: while the
-    harness waits for the testee's answer to one case, the next ones are built and
-    written. Each case comes from its own seeded chooser, so the cases are the same
-    whatever the timing."""
+def _cases(
+    config: FuzzConfig, pool: Sequence[Mutation], indices: range | None = None
+) -> Iterator[tuple[int, Case, list[int | bytes]]]:
+    """The search's cases in order, each built from its own seeded chooser (so the
+    cases are the same whatever the timing or the number of workers), with the
+    choices that built it."""
+    c = config
+    for index in range(c.max_examples) if indices is None else indices:
+        ch = RandomChooser(_case_rng(c.seed, index))
+        case = build_case(ch, c.spec, role=c.role, mutate=c.mutate, pool=pool)
+        yield index, case, ch.choices
 
-    _DONE = object()
 
-    def __init__(
-        self, config: FuzzConfig, pool: Sequence[Mutation], indices: range | None = None
-    ) -> None:
-        self.config = config
-        self.pool = pool
-        self.indices = range(config.max_examples) if indices is None else indices
-        self.queue: queue.Queue[Any] = queue.Queue(maxsize=16)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._work, name="fuzz-builder", daemon=True)
-        self.thread.start()
+class _Ahead:
+    """The search's cases, each built while the testee judges the one before: the
+    harness calls :meth:`build` once the request is on its way (the ``meanwhile`` of
+    :meth:`PersistentSession.run`), so a worker's two processes work side by side.
 
-    def _work(self) -> None:
-        c = self.config
-        try:
-            for index in self.indices:
-                ch = RandomChooser(_case_rng(c.seed, index))
-                case = build_case(ch, c.spec, role=c.role, mutate=c.mutate, pool=self.pool)
-                while not self.stop.is_set():
-                    try:
-                        self.queue.put((index, case, ch.choices), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if self.stop.is_set():
-                    return
-            item: Any = self._DONE
-        except BaseException as exc:  # handed to the consumer, raised there
-            item = exc
-        while not self.stop.is_set():
+    In the one thread that runs the harness, not in a thread of its own: a builder
+    thread held the GIL while the harness's system calls (writing the copy, the
+    request, reading the answer) waited for it, up to the interpreter's switch
+    interval each time, which cost more than building ahead saved."""
+
+    _EMPTY = object()
+
+    def __init__(self, cases: Iterator[tuple[int, Case, list[int | bytes]]]) -> None:
+        self.cases = cases
+        self.next: Any = self._EMPTY
+
+    def build(self) -> None:
+        """Build the next case now, if not yet; an error is kept for :meth:`take`
+        (it must not interrupt the harness in the middle of a request)."""
+        if self.next is self._EMPTY:
             try:
-                self.queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+                self.next = next(self.cases, None)
+            except BaseException as exc:
+                self.next = exc
 
-    def __iter__(self) -> Iterator[tuple[int, Case, list[int | bytes]]]:
-        while True:
-            item = self.queue.get()
-            if item is self._DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join()
+    def take(self) -> tuple[int, Case, list[int | bytes]] | None:
+        """The next case (None after the last), built now unless built already."""
+        self.build()
+        item, self.next = self.next, self._EMPTY
+        if isinstance(item, BaseException):
+            raise item
+        return item  # type: ignore[no-any-return]
 
 
 class Lane:
@@ -441,9 +433,11 @@ def fuzz(
     found: dict[tuple[str, ...], Failure] = {}
     first_failure_at: float | None = None
     last_report = 0.0
-    builder = _Builder(config, pool, lane.indices if lane is not None else None)
+    indices = lane.indices if lane is not None else None
+    ahead = _Ahead(_cases(config, pool, indices))
     try:
-        for index, case, choices in builder:
+        while (item := ahead.take()) is not None:
+            index, case, choices = item
             now = time.monotonic()
             if lane is not None:
                 first_failure_at = first_failure_at or lane.first_failure()
@@ -459,7 +453,7 @@ def fuzz(
                     "of other kinds"
                 )
                 break
-            out = runner.run(case, f"fuzz-{index}")
+            out = runner.run(case, f"fuzz-{index}", ahead.build)
             result.cases += 1
             result.outcomes[out.outcome] += 1
             verdict = _is_failure(out, case, config.strict)
@@ -490,12 +484,10 @@ def fuzz(
                 )
         else:
             result.stopped = f"--max-examples {config.max_examples} reached"
-        builder.close()
         result.search_seconds = time.monotonic() - t0
         if config.shrink and lane is None:
             shrink_all(result.failures + result.warnings, runner, config, pool, progress)
     finally:
-        builder.close()
         result.starts = testee.starts
         if lane is None:
             testee.close()

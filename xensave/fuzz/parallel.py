@@ -26,6 +26,7 @@ from typing import Any
 
 from ..conformance.adapters import Adapter
 from ..conformance.execute import StartError
+from ..rules import load_rules
 from .cases import select_mutations
 from .driver import (
     Failure,
@@ -156,6 +157,11 @@ def fuzz_parallel(
     ]
     result = FuzzResult(adapter, config)
     sent = False  # the shrink phase's shares, or nothing when the run ends early
+    if ctx.get_start_method() == "fork":
+        # what every worker needs and would otherwise load on its own first case (the
+        # rule catalogue, for each case's verdict: a quarter of a second): loaded
+        # once, here, and inherited
+        load_rules()
     try:
         for w in workers:
             w.start()

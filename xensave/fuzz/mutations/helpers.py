@@ -3,7 +3,8 @@ the image, values that break a field."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 from ...bodies import PageData
@@ -25,11 +26,41 @@ def pick(ch: Chooser, seq: Sequence[T]) -> T:
 
 
 def where(recs: Sequence[Record], *types: int) -> list[int]:
+    if _reading is not None and recs is _reading[1]:
+        found = _reading[2].get(types)
+        if found is None:
+            found = _reading[2][types] = [i for i, r in enumerate(recs) if r.type in types]
+        return list(found)
     return [i for i, r in enumerate(recs) if r.type in types]
 
 
 def xc_recs(g: Generated) -> list[Record]:
+    if _reading is not None and g is _reading[0]:
+        return _reading[1]
     return g.libxc.records
+
+
+#: While :func:`reading` an image: the image, its libxc records and the indices
+#: :func:`where` found in them by types. Every fuzz case asks some two hundred
+#: predicates about its image, which look up the same records again and again.
+_reading: tuple[Generated, list[Record], dict[tuple[int, ...], list[int]]] | None = None
+
+
+@contextmanager
+def reading(g: Generated) -> Iterator[None]:
+    """Within this, ``g`` is only read (the mutations' predicates): its records and
+    where each type is are looked up once."""
+    global _reading
+    try:
+        recs = g.libxc.records
+    except LookupError:  # no libxc stream: nothing to keep
+        yield
+        return
+    saved, _reading = _reading, (g, recs, {})
+    try:
+        yield
+    finally:
+        _reading = saved
 
 
 def xc_endian(g: Generated) -> str:

@@ -9,10 +9,11 @@ listed here, once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..build import Generated
 from . import Mutation, hvm, libxc, libxc_pages, libxl, pv, wrappers, xl_file
+from .helpers import reading
 
 __all__ = ["BY_NAME", "MUTATIONS", "applicable"]
 
@@ -257,5 +258,16 @@ BY_NAME: dict[str, Mutation] = _by_name(MUTATIONS)
 
 
 def applicable(gen: Generated, pool: Sequence[Mutation] | None = None) -> list[Mutation]:
-    """The mutations (of ``pool``, default all) that apply to ``gen``."""
-    return [m for m in (MUTATIONS if pool is None else pool) if m.when(gen)]
+    """The mutations (of ``pool``, default all) that apply to ``gen``. Each distinct
+    predicate is asked once (many mutations share one, ``is_hvm`` fifty of them),
+    :func:`.helpers.reading` the image: this runs for every fuzz case."""
+    seen: dict[Callable[[Generated], bool], bool] = {}
+    out = []
+    with reading(gen):
+        for m in MUTATIONS if pool is None else pool:
+            ok = seen.get(m.when)
+            if ok is None:
+                ok = seen[m.when] = bool(m.when(gen))
+            if ok:
+                out.append(m)
+    return out
