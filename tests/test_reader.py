@@ -434,6 +434,35 @@ def test_xapi_libxc_legacy_section_reads_one_checkpoint() -> None:
     assert len(ends) == 1 and ends[0].checkpoints == 1 and ends[0].offset == at + len(one)
 
 
+@pytest.mark.parametrize("fault", ["trailing-octets", "qemu-to-eof"])
+def test_xapi_libxc_legacy_faults_that_are_xapi_framing(fault: str) -> None:
+    """What coverage's LAYER_EXEMPT says of LEG-END-002 and LEG-DM-002 in XAPI: octets
+    after the tail are read as the next section header, and qemu's state after
+    QemuDeviceModelRecord runs to the end of the input, taking END_OF_IMAGE along."""
+    from xensave.legacy.format import DM_QEMU_TO_EOF, encode
+    from xensave.legacy.samples import small
+
+    if fault == "trailing-octets":
+        inner = encode(small(64, "hvm").image) + b"\x00" * 8
+        rule = "XAPI-SEC-002"
+    else:
+        inner = encode(small(64, "hvm", dm=DM_QEMU_TO_EOF).image)
+        rule = "XAPI-END-001"
+    data = (
+        XAPI_MAGIC
+        + section(XapiKind.XENOPS, XENOPS)
+        + section(XapiKind.LIBXC_LEGACY, length=0)
+        + inner
+        + section(XapiKind.END_OF_IMAGE)
+    )
+    with pytest.raises(ReadError) as exc:
+        events_of(data)
+    assert exc.value.rule == rule
+    at = len(XAPI_MAGIC) + 16 + len(XENOPS) + 16
+    want = at + len(inner) - 8 if fault == "trailing-octets" else len(data)
+    assert exc.value.offset == want
+
+
 def test_xapi_truncated() -> None:
     data = XAPI_MAGIC + section(XapiKind.XENOPS, XENOPS)
     with pytest.raises(ReadError) as exc:  # no END_OF_IMAGE
