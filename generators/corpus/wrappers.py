@@ -18,7 +18,7 @@ from xensave.writer import to_bytes
 
 from . import bases as B
 from .bases import X
-from .framework import Built, recipe
+from .framework import Built, Restore, recipe
 from .valid import XC, XC_HVM, XC_PV, XC_V3, exercised
 from .xl_file import legacy_hvm_stream
 
@@ -897,6 +897,18 @@ LEGACY_XAPI: tuple[tuple[str, str, tuple[str, ...], str, tuple[str, ...], XapiCh
 )
 
 
+#: No release restores a version 2 file holding a legacy image: libvirt built on a libxl
+#: without the v2 stream (Xen 4.0-4.5) knows save files up to version 1 and refuses a
+#: later one (LIBXL_SAVE_VERSION), and from 4.6 libxl reads a libxl stream header there.
+_V2_BUT_LEGACY = Restore(
+    "none",
+    (
+        "libvirt:src/libxl/libxl_domain.c:libxlDomainSaveImageOpen",
+        "tools/libs/light/libxl_stream_read.c:stream_header_done",
+    ),
+)
+
+
 def _legacy_suffix(kind: str) -> str:
     """An x86_32 PV guest is PAE or non-PAE: the non-PAE case says so in its slug."""
     return "-non-pae" if kind == "pv2" else ""
@@ -922,9 +934,10 @@ def _legacy_wrap_cases() -> None:
     """Each wrapper recipe's fault around a legacy image, in each emitted legacy kind.
     A version 1 libvirt file announces the legacy image (LVF-STR-001), a LIBXC_LEGACY
     section too (XAPI-STR-003); a 2-level guest shows LEG-GUEST-001 as well. Who
-    restores them is derived as for any case: the releases that read a legacy image
-    (natively to 4.5, through convert-legacy-stream from 4.6), less those the broken
-    rule's own Xen, libvirt or xenopsd function refuses."""
+    restores them is derived as for any case (the releases that read a legacy image,
+    natively to 4.5 and through convert-legacy-stream from 4.6, less those the broken
+    rule's own Xen, libvirt or xenopsd function refuses), but for the version 2 file,
+    which libvirt itself decides for 4.0-4.5 (``_V2_BUT_LEGACY``)."""
     for kind in LEGACY_WRAP_KINDS:
         guest, cell, _levels = LEGACY_KIND[kind]
         guest_permits = ("LEG-GUEST-001",) if kind == "pv2" else ()
@@ -942,6 +955,7 @@ def _legacy_wrap_cases() -> None:
                 guest=guest,
                 profile=None,
                 layers=("libvirt",),
+                restore=_V2_BUT_LEGACY if rule == "LVF-STR-002" else None,
                 legacy=(cell, 64),
                 since=SINCE_LEGACY_WRAP,
             )(_legacy_lvf_case(lvf))
