@@ -564,6 +564,8 @@ def test_replay_names_come_from_the_home_case_and_the_cell() -> None:
     homes = {c["name"]: c for c in cases() if "replay_of" not in c}
     rivals: dict[tuple[str, str, str], list[str]] = {}  # homes by slug, prefix and layer
     for n, h in homes.items():
+        if h["version"] is None:  # a legacy image's case is replayed nowhere (replays())
+            continue
         rivals.setdefault((slug(h), n[0], h["layer"]), []).append(n)
     for c in cases():
         if "replay_of" not in c:

@@ -371,7 +371,6 @@ def test_xapi_long_opaque_section_keeps_a_prefix() -> None:
 @pytest.mark.parametrize(
     ("kind", "words"),
     [
-        (XapiKind.LIBXC_LEGACY, ("legacy", "not implemented")),
         (XapiKind.DEMU, ("DEMU", "no length")),
         (0x1234, ("unknown type 0x1234",)),
     ],
@@ -383,6 +382,85 @@ def test_xapi_sections_that_cannot_be_read(kind: int, words: tuple[str, ...]) ->
     assert exc.value.offset == len(XAPI_MAGIC) + 16 + len(XENOPS)
     for w in words:
         assert w in exc.value.message
+
+
+@pytest.mark.parametrize(
+    ("width", "guest", "levels"),
+    [(64, "hvm", None), (32, "pv", 3), (64, "pv", 4)],
+    ids=["64-bit-hvm", "32-bit-pae-pv", "64-bit-pv"],
+)
+def test_xapi_libxc_legacy_section_holds_a_legacy_image(
+    width: int, guest: str, levels: int | None
+) -> None:
+    """The legacy image ends after its first tail; the next section header follows."""
+    from xensave.legacy.format import encode
+    from xensave.legacy.read import LegacyEnd, LegacyHeader, LegacyTrailer
+    from xensave.legacy.samples import small
+
+    inner = encode(small(width, guest, levels=levels).image)  # type: ignore[arg-type]
+    events = events_of(xapi_image(inner, kind=XapiKind.LIBXC_LEGACY))
+    at = len(XAPI_MAGIC) + 16 + len(XENOPS) + 16
+    hdr = next(e for e in events if isinstance(e, LegacyHeader))
+    assert (hdr.offset, hdr.width, hdr.guest) == (at, width, guest)
+    end = next(i for i, e in enumerate(events) if isinstance(e, LegacyEnd))
+    assert events[end].offset == at + len(inner)
+    assert [(e.name, e.offset) for e in events[end + 1 :] if isinstance(e, XapiHeader)] == [
+        ("QEMU_TRAD", at + len(inner)),
+        ("END_OF_IMAGE", at + len(inner) + 16 + 4),
+    ]
+    assert not any(isinstance(e, LegacyTrailer | Trailer) for e in events)
+
+
+def test_xapi_libxc_legacy_section_reads_one_checkpoint() -> None:
+    """xenopsd's helper restores a plain stream, stopping after the first tail: a Remus
+    image's second checkpoint is then read as the next section header."""
+    from xensave._slots import replace
+    from xensave.legacy.format import encode
+    from xensave.legacy.read import LegacyEnd
+    from xensave.legacy.samples import small
+
+    img = small(64, "pv", levels=4, remus=True).image
+    assert len(img.checkpoints) > 1
+    one = encode(replace(img, checkpoints=img.checkpoints[:1]))
+    data = xapi_image(encode(img), kind=XapiKind.LIBXC_LEGACY)
+    at = len(XAPI_MAGIC) + 16 + len(XENOPS) + 16
+    assert data[at : at + len(one)] == one
+    seen: list[Event] = []
+    with pytest.raises(ReadError) as exc:
+        for ev in read_events(io.BytesIO(data)):
+            seen.append(ev)
+    assert (exc.value.rule, exc.value.offset) == ("XAPI-SEC-002", at + len(one))
+    ends = [e for e in seen if isinstance(e, LegacyEnd)]
+    assert len(ends) == 1 and ends[0].checkpoints == 1 and ends[0].offset == at + len(one)
+
+
+@pytest.mark.parametrize("fault", ["trailing-octets", "qemu-to-eof"])
+def test_xapi_libxc_legacy_faults_that_are_xapi_framing(fault: str) -> None:
+    """What coverage's LAYER_EXEMPT says of LEG-END-002 and LEG-DM-002 in XAPI: octets
+    after the tail are read as the next section header, and qemu's state after
+    QemuDeviceModelRecord runs to the end of the input, taking END_OF_IMAGE along."""
+    from xensave.legacy.format import DM_QEMU_TO_EOF, encode
+    from xensave.legacy.samples import small
+
+    if fault == "trailing-octets":
+        inner = encode(small(64, "hvm").image) + b"\x00" * 8
+        rule = "XAPI-SEC-002"
+    else:
+        inner = encode(small(64, "hvm", dm=DM_QEMU_TO_EOF).image)
+        rule = "XAPI-END-001"
+    data = (
+        XAPI_MAGIC
+        + section(XapiKind.XENOPS, XENOPS)
+        + section(XapiKind.LIBXC_LEGACY, length=0)
+        + inner
+        + section(XapiKind.END_OF_IMAGE)
+    )
+    with pytest.raises(ReadError) as exc:
+        events_of(data)
+    assert exc.value.rule == rule
+    at = len(XAPI_MAGIC) + 16 + len(XENOPS) + 16
+    want = at + len(inner) - 8 if fault == "trailing-octets" else len(data)
+    assert exc.value.offset == want
 
 
 def test_xapi_truncated() -> None:

@@ -554,12 +554,10 @@ class Reader:
             elif kind == XapiKind.END_OF_IMAGE:
                 break
             elif kind == XapiKind.LIBXC_LEGACY:
-                raise ReadError(
-                    off,
-                    "XAPI LIBXC_LEGACY section: a legacy (pre-Xen 4.6) libxc stream "
-                    f"follows; {LEGACY_NOT_IMPLEMENTED}",
-                    layer="xapi",
-                )
+                # xenopsd hands the section to its restore helper as it does a LIBXC one
+                # and reads the next section header where the helper stopped: a legacy
+                # image of one checkpoint, ending after its first tail
+                yield from _legacy(self, "xapi")
             elif kind == XapiKind.DEMU:
                 raise ReadError(
                     off,

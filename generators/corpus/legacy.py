@@ -36,7 +36,7 @@ from xensave.writer import to_bytes
 from . import hvm_context as _hvm_context  # its recipes (HVM_REPLAYS), entries, pack
 from . import pv_context as _pvc
 from .framework import REGISTRY, Built, Restore, libxc_of, recipe
-from .wrappers import XENOPS_META, domain_xml
+from .wrappers import domain_xml
 
 #: The MUST rules every valid legacy image exercises.
 LEG = (
@@ -241,6 +241,8 @@ SINCE_CELLS = "2.1.0"
 #: that Xen 4.0-4.5 refuse them too (the rules once listed in coverage's _LEG_CATALOGUE).
 SINCE_CATALOGUE = "3.0.0"
 PV_KINDS = ("pv4", "pv3", "pv2")
+#: The corpus version of the copies in a XAPI image's LIBXC_LEGACY section.
+SINCE_XAPI = "3.1.0"
 
 
 def _cell_suffix(kind: str, width: int) -> str:
@@ -256,9 +258,26 @@ def _cells(kinds: tuple[str, ...], widths: tuple[int, ...] = (64,)) -> tuple[Leg
 
 #: The wrappers a broken legacy image is also carried in (LAYER rows of issue 17): a
 #: legacy xl file (mandatory flags: xl's JSON config) and a libvirt file of version 1,
-#: each running to the end of the file. A XAPI image's LIBXC_LEGACY section
-#: (``_wrapped`` builds one) waits for a reader that ends a legacy image inside it.
-WRAPS = ("xl", "libvirt")
+#: each running to the end of the file, and a XAPI image's LIBXC_LEGACY section, where
+#: the image is one checkpoint and the next section header follows its tail
+#: (spec/wrappers.md, "Finding the streams").
+WRAPS = ("xl", "libvirt", "xapi")
+#: For faults with no place in a XAPI image: octets after the tail (LEG-END-002), a
+#: qemu state running to the end of the input (LEG-DM-002) or a second checkpoint
+#: (LEG-CMP-002, LEG-CMP-003) are, there, the next section header (coverage's
+#: LAYER_EXEMPT says so for each rule).
+WRAPS_NOT_XAPI = ("xl", "libvirt")
+#: For faults that stop a bare image from being recognised as legacy (``xl=True``):
+#: the home case is already in an xl file.
+WRAPS_NOT_XL = ("libvirt", "xapi")
+#: The guest types ("hvm", "pv") whose XAPI copies the corpus holds, within its size
+#: budget: an HVM copy is about 9 KiB, a PV one about 28 KiB (the 8 PV copies, of the
+#: LEG-EXT, LEG-P2M, LEG-TAIL rules and LEG-CHK-002, about 225 KiB on the legacy PV
+#: base of corpus 3.0.0); coverage's LAYER_PENDING counts the rules left out.
+XAPI_COPIES: tuple[str, ...] = ("hvm",)
+#: xenopsd's metadata in a XAPI copy: the record its releases of the LIBXC_LEGACY era
+#: wrote (lib/suspend_image.ml, Xenops_record: the save time and the word size).
+XAPI_LEGACY_META = b"((time 20150601T12:00:00Z)(word_size 64))"
 _WRAP_TAG = {"": (), "xl": ("xl-header",), "libvirt": ("libvirt",), "xapi": ("xapi",)}
 _WRAP_PERMITS = {
     "": (),
@@ -281,7 +300,7 @@ def _wrapped(data: bytes, wrap: str, guest: str) -> Built:
     if wrap == "xapi":
         x = XapiImage(
             [
-                XapiSection(XapiKind.XENOPS, XENOPS_META),
+                XapiSection(XapiKind.XENOPS, XAPI_LEGACY_META),
                 XapiSection(XapiKind.LIBXC_LEGACY, data, length=0),
                 XapiSection(XapiKind.END_OF_IMAGE),
             ]
@@ -351,7 +370,13 @@ def _broken(
     first_wrap = "xl" if xl else ""
     todo = [((kind, 64), first_wrap, True, since)] if home else []
     todo += [(c, first_wrap, False, cells_since) for c in cells]
-    todo += [((wrap_kind or kind, 64), w, False, SINCE_CELLS) for w in wraps]
+    wk = wrap_kind or kind
+    xapi_ok = ("hvm" if wk == "hvm" else "pv") in XAPI_COPIES
+    todo += [
+        ((wk, 64), w, False, SINCE_XAPI if w == "xapi" else SINCE_CELLS)
+        for w in wraps
+        if w != "xapi" or xapi_ok
+    ]
     for (k, width), wrap, first, case_since in todo:
         name = wrap_slug if wrap and wrap_slug and not first else slug
         same = (k == "hvm") == (kind == "hvm")
@@ -460,7 +485,7 @@ _broken(
     _set("ext_total", 100),
     xl=True,
     cells=_cells(("pv3", "pv2")),
-    wraps=("libvirt",),
+    wraps=WRAPS_NOT_XL,
 )
 
 
@@ -548,7 +573,7 @@ _broken(
     lambda img: _first_body(img).insert(0, RawChunk(-21, b"")),
     xl=True,
     cells=_cells(PV_KINDS),
-    wraps=("libvirt",),
+    wraps=WRAPS_NOT_XL,
 )
 _broken(
     "batch-over-1024",
@@ -590,7 +615,7 @@ _broken(
         0, RawChunk(Chunk.VCPU_INFO, struct.pack("<i", 4096) + bytes(8 * 65))
     ),
     xl=True,
-    wraps=("libvirt",),
+    wraps=WRAPS_NOT_XL,
     # no release restores it, of either guest type: 4.0-4.1's pagebuf_get_one refuses
     # max_vcpu_id 64 or more, 4.2-4.5's 4096 (XC_SR_MAX_VCPUS) or more, and 4.6 on
     # read_chunks (the rule's own)
@@ -710,7 +735,13 @@ def _remus_mutation(fault: str) -> Callable[[str, int], Built]:
     return make
 
 
-for _k, _wrap in (("pv4", ""), ("pv3", ""), ("pv2", ""), ("hvm", ""), *(("hvm", w) for w in WRAPS)):
+for _k, _wrap in (
+    ("pv4", ""),
+    ("pv3", ""),
+    ("pv2", ""),
+    ("hvm", ""),
+    *(("hvm", w) for w in WRAPS_NOT_XAPI),
+):
     recipe(
         "compressed-run-short" + ("" if _k == "pv4" else _cell_suffix(_k, 64)),
         "compressed data whose page stops before 4096 octets",
@@ -752,7 +783,7 @@ _broken(
     _unmapped,
     xl=True,
     cells=_cells(("pv3", "pv2")),
-    wraps=("libvirt",),
+    wraps=WRAPS_NOT_XL,
 )
 
 
@@ -797,7 +828,7 @@ _broken(
     ("magic",),
     _dm(b"DeviceModelRecord0003"),
     xl=True,
-    wraps=("libvirt",),
+    wraps=WRAPS_NOT_XL,
 )
 _broken(
     "qemu-magic",
@@ -806,7 +837,7 @@ _broken(
     ("LEG-DM-002",),
     ("magic",),
     _dm(b"QemuDeviceModelRecord", b"QEMU" + bytes(60)),
-    wraps=WRAPS,
+    wraps=WRAPS_NOT_XAPI,
 )
 _broken(
     "truncated-tail",
@@ -837,7 +868,7 @@ _broken(
     ("trailing-data",),
     _set("trailer", b"\x00" * 8),
     cells=_cells(PV_KINDS),
-    wraps=WRAPS,
+    wraps=WRAPS_NOT_XAPI,
     wrap_slug="legacy-trailing-data",
 )
 

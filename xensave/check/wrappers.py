@@ -32,7 +32,7 @@ CHECKS: dict[str, str] = {
     "XAPI-SEC-007": "XAPI QEMU_TRAD/QEMU_XEN section: length <= 1 MiB (warning)",
     "XAPI-STR-001": "XAPI LIBXC/LIBXL section: a libxc/libxl header (complete) follows",
     "XAPI-STR-002": "XAPI: exactly one memory section (second one; none at END_OF_IMAGE)",
-    "XAPI-STR-003": "XAPI: note a LIBXC_LEGACY section (not checked)",
+    "XAPI-STR-003": "XAPI: note a LIBXC_LEGACY section (its legacy image: LEG rules)",
     "XAPI-STR-004": "XAPI: note a DEMU section (nothing after it is checked)",
     "XAPI-END-001": "XAPI: END_OF_IMAGE present (EOF at a section boundary)",
     "XAPI-END-002": "XAPI: no bytes after END_OF_IMAGE (Trailer event)",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 
-from .._slots import Struct, field
+from .._slots import Struct, field, replace
 from ..source import LegacyAmbiguous, ReadError, Source
 from .format import (
     DM_QEMU_TO_EOF,
@@ -66,6 +66,10 @@ class LegacyOptions(Struct):
     want_pages: bool = False  # keep page contents and whole device-model data
     page_sink: Callable[[int], None] | None = None  # consumes n page octets itself
     light: bool = False  # leave LegacyBatch.words empty (probing: framing only)
+    # Stop after the first checkpoint's tail and leave what follows to the caller: a
+    # XAPI LIBXC_LEGACY section, which xenopsd's helper restores as a plain stream
+    # (xc_domain_restore with checkpointed_stream 0 finishes after the first tail).
+    single: bool = False
 
 
 # --- events ----------------------------------------------------------------------------
@@ -384,7 +388,7 @@ def parse(inp: _In, width: Width, guest: Guest, opts: LegacyOptions) -> Iterator
                 cp += 1
                 break
         cp += 1
-        if last_seen or inp.at_eof():
+        if last_seen or opts.single or inp.at_eof():
             break
     levels: int | None = None
     if guest == "pv":
@@ -395,7 +399,7 @@ def parse(inp: _In, width: Width, guest: Guest, opts: LegacyOptions) -> Iterator
         elif st.seen_l2:
             levels = 2
     yield LegacyEnd(inp.pos(), cp, last_seen, levels)
-    if not inp.at_eof():
+    if not opts.single and not inp.at_eof():
         off = inp.pos()
         n = inp.skip(1 << 62)
         yield LegacyTrailer(off, n)
@@ -556,10 +560,10 @@ class _Probe(Struct):
     reached: int = 0  # how far the parse read before it failed (deeper than ``offset``)
 
 
-def _probe(inp: _In, width: Width, guest: Guest) -> _Probe:
+def _probe(inp: _In, width: Width, guest: Guest, single: bool = False) -> _Probe:
     bodies = 0
     try:
-        for ev in parse(inp, width, guest, LegacyOptions(light=True)):
+        for ev in parse(inp, width, guest, LegacyOptions(light=True, single=single)):
             if isinstance(ev, LegacyBodyEnd):
                 bodies += 1
     except _Exhausted:
@@ -631,14 +635,14 @@ def detect(
         try:
             for w, g in cands:
                 probe_in = _SeekIn(f, start, src.size)
-                results.append(_probe(probe_in, w, g))
+                results.append(_probe(probe_in, w, g, opts.single))
         finally:
             f.seek(here)
     else:
         data = _peek(reader, PROBE_MAX)
         final = len(data) < PROBE_MAX
         for w, g in cands:
-            results.append(_probe(_BufIn(data, start, final), w, g))
+            results.append(_probe(_BufIn(data, start, final), w, g, opts.single))
     good = [p for p in results if p.verdict == "complete"]
     if not good:
         good = [p for p in results if p.verdict == "plausible"]
@@ -704,11 +708,15 @@ def legacy_events(
     ``how``: ``xl`` (an xl file's STREAMv2 flag is clear: a legacy image must follow;
     if no variant parses, the furthest is parsed to show the fault; ``xend`` likewise
     after an xend save file's configuration), ``guessed``
-    (octets 4-7 look legacy) or ``unknown`` (nothing does). ``opts`` (the reader's
-    ``ReadOptions.legacy``) narrows the variant; None detects it."""
+    (octets 4-7 look legacy) or ``unknown`` (nothing does); ``xapi``: a XAPI
+    LIBXC_LEGACY section says one follows, and the image ends after its first tail
+    (``LegacyOptions.single``), where the next section header starts. ``opts`` (the
+    reader's ``ReadOptions.legacy``) narrows the variant; None detects it."""
     opts = opts or LegacyOptions()
+    if how == "xapi":
+        opts = replace(opts, single=True)
     try:
-        width, guest, why = detect(reader, opts, strict=how not in ("xl", "xend"))
+        width, guest, why = detect(reader, opts, strict=how not in ("xl", "xend", "xapi"))
     except _NoCandidate as nc:
         if how == "guessed":
             raise ReadError(
