@@ -53,7 +53,7 @@ NON_PAE_RESTORES = Restore(
 
 #: pfns a small image keeps: the top-level page table, GDT and start-info page the vCPU
 #: context names (0, 5, 6) and the p2m frame (32) for a PV guest; two pages for HVM.
-_KEEP = {"pv": frozenset({0, 5, 6, 32}), "hvm": frozenset({0, 1})}
+_KEEP = {"pv": frozenset({0, 5, 32}), "hvm": frozenset({0, 1})}
 
 
 def qemu_state() -> bytes:
@@ -94,7 +94,9 @@ def small_image(guest: str, dm: bytes = b"QemuDeviceModelRecord") -> LegacyImage
     its state refers to, and qemu-dm's state for an HVM guest."""
     kind = "hvm" if guest == "hvm" else "pv"
     levels = {"hvm": None, "x86_64-pv": 4, "x86_32-pv": 3, "x86_32-nonpae-pv": 2}[guest]
-    img = build(64, kind, levels=levels, vcpus=1, dm=dm).image
+    # as the small legacy base: the GDT and start info on one page, pfn 5, no XSAVE state
+    # (xensave.legacy.samples.small says which Xen functions ask for what)
+    img = build(64, kind, levels=levels, vcpus=1, dm=dm, start_info=5, xsave=False).image
     keep = _KEEP[kind]
     for cp in img.checkpoints:
         body = []

@@ -174,17 +174,12 @@ EXEMPT.update(
 _WRAP = (
     "corpus budget: the wrapper recipes' copies around a legacy image (a libvirt "
     "version 1 file, a XAPI LIBXC_LEGACY section: generators/corpus/wrappers.py, "
-    "LEGACY_WRAP_KINDS) are emitted for the HVM kind only; the 15 cases of each PV kind "
-    "would cost 518,245 octets (x86_64), 442,481 (x86_32 PAE) and 442,481 (x86_32 "
-    "non-PAE) on the legacy PV base of corpus 3.0.0"
+    "LEGACY_WRAP_KINDS) are emitted for the HVM and x86_64 PV kinds (the x86_64 kind's 15 "
+    "cases cost 438,565 octets); each 32-bit PV kind's 15 would cost about 371,000 more, "
+    "and the corpus holds 32 MiB less 48,200 octets"
 )
 
 
-_LEG_BUDGET = (
-    "corpus budget: generators/corpus/legacy.py (OLD_PV) builds these cases, with their "
-    "restorability read in Xen 4.0-4.5, but OLD_PV_EMIT keeps them out of the corpus "
-    "within its 0.3 MiB share (about 32 KiB an x86_64 case, 27 KiB an x86_32 one)"
-)
 _LEG_SIF = (
     "the checker does not judge a legacy image's start-info page (xensave/check/legacy.py "
     "keeps no page contents), so a case would not show its rule; what Xen does was read: "
@@ -202,7 +197,7 @@ PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
         "LVF-HDR-001 LVF-XML-001 XAPI-SEC-001 LVF-HDR-003 LVF-HDR-005 XAPI-HDR-001 "
         "XAPI-SEC-004 LVF-XML-002 XAPI-SEC-002 XAPI-END-001 LVF-XML-003 XAPI-SEC-003 "
         "XAPI-END-002 LVF-XML-004 XAPI-STR-002",
-        _LEG_PV,
+        (("x86_32-pae-pv", "legacy"), ("x86_32-nonpae-pv", "legacy")),
         _WRAP,
     ),
 }
@@ -210,19 +205,8 @@ PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
 #: The legacy cells of the HVM and PV context rules still without a failing case,
 #: merged into PENDING (a rule pending elsewhere keeps its own cells and reason).
 _LEGACY_PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
-    # the PV context rules in legacy images without a case: their Xen 4.0-4.5 checks
-    # are read (generators/corpus/legacy.py, OLD_PV), but the corpus budget leaves them
-    # out, or the checker cannot show the rule (PV-SIF-002)
-    **_each(
-        "PV-XSV-002 PV-XSV-003 PV-XSV-004 PV-XSV-005 PV-XSV-006",
-        (("x86_64-pv", "legacy"), ("x86_32-pae-pv", "legacy"), ("x86_32-nonpae-pv", "legacy")),
-        _LEG_BUDGET,
-    ),
-    **_each(
-        "PV-VMA-001 PV-EXT-001 PV-EXT-002 PV-XSV-001 PV-FLG-002",
-        (("x86_32-pae-pv", "legacy"), ("x86_32-nonpae-pv", "legacy")),
-        _LEG_BUDGET,
-    ),
+    # PV-SIF-002: the checker cannot show the rule in a legacy image (its Xen 4.0-4.5
+    # checks are read; the other PV context rules have cases: legacy.py, OLD_PV)
     "PV-SIF-002": (_LEG_PV, _LEG_SIF),
 }
 for _rid, (_cells_left, _why) in _LEGACY_PENDING.items():
@@ -307,16 +291,7 @@ LAYER_EXEMPT: dict[str, tuple[tuple[str, ...], str]] = {
 #: layer): (how many MUST rules of that layer, why). The gate holds each count exactly,
 #: so it can only go down; a group whose count reaches 0 is dropped. Work left for
 #: issue 17. The libxc and libxl rows count what generators/corpus/wrapped.py leaves.
-LAYER_PENDING: dict[tuple[str, str], tuple[int, str]] = {
-    ("xapi", "legacy"): (
-        8,
-        "corpus budget: the legacy recipes' copies in a XAPI LIBXC_LEGACY section are "
-        "emitted for HVM images only (generators/corpus/legacy.py, XAPI_COPIES); the 8 "
-        "rules only a PV image can break (LEG-EXT-002 to 005, LEG-P2M-001, LEG-CHK-002, "
-        "LEG-TAIL-001, LEG-TAIL-002) would cost 230,228 octets on the legacy PV base of "
-        "corpus 3.0.0; they are carried in xl and libvirt (version 1) files",
-    ),
-}
+LAYER_PENDING: dict[tuple[str, str], tuple[int, str]] = {}
 
 
 @dataclass
