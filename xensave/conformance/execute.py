@@ -22,6 +22,7 @@ import resource
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -584,17 +585,44 @@ def _describe_rc(rc: int | None) -> str:
 # --- private copies ---------------------------------------------------------------
 
 
-class Workspace:
-    """Hands each case to a testee as a private read-only copy in a fresh directory
-    of its own, and tells afterwards whether the testee deleted or rewrote it."""
+def _default_base() -> str | None:
+    """Where private copies go: RAM (``/dev/shm``) where Linux offers it, unless
+    ``TMPDIR`` says otherwise; else the system's temporary directory. On a disk file
+    system with online discard, removing a directory costs milliseconds, more than a
+    persistent testee takes for a case."""
+    shm = "/dev/shm"
+    if "TMPDIR" in os.environ or not (os.path.isdir(shm) and os.access(shm, os.W_OK)):
+        return None
+    return shm
 
-    def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="xensave-conformance-"))
+
+class Workspace:
+    """Hands each case to a testee as a private read-only copy in a directory that
+    holds nothing else, and tells afterwards whether the testee deleted or rewrote it.
+
+    A directory emptied after its case is handed to a later case (one at a time) rather
+    than removed and made again: removing directories dominated a run's per-case cost on
+    disk file systems. One the testee left anything else in is removed, never reused."""
+
+    def __init__(self, base: str | None = None) -> None:
+        self.root = Path(
+            tempfile.mkdtemp(prefix="xensave-conformance-", dir=base or _default_base())
+        )
+        self._free: list[Path] = []
+        self._lock = threading.Lock()
 
     def hand_over(self, name: str, data: bytes) -> Path:
-        d = Path(tempfile.mkdtemp(dir=self.root))
+        with self._lock:
+            d = self._free.pop() if self._free else None
+        if d is None:
+            d = Path(tempfile.mkdtemp(dir=self.root))
         path = d / name
-        with open(path, "xb") as f:
+        try:
+            f = open(path, "xb")  # noqa: SIM115
+        except FileExistsError:  # a testee wrote there after the directory was emptied
+            path = Path(tempfile.mkdtemp(dir=self.root)) / name
+            f = open(path, "xb")  # noqa: SIM115
+        with f:
             f.write(data)
         path.chmod(0o444)
         d.chmod(0o555)
@@ -614,8 +642,25 @@ class Workspace:
             what = "deleted"
         except OSError:
             what = "made unreadable"
-        self._remove(path.parent)
+        self._recycle(path)
         return what
+
+    def _recycle(self, path: Path) -> None:
+        """Empty the case's directory for the next case, or remove it when the testee
+        left more than its copy there or made it other than a plain directory."""
+        d = path.parent
+        try:
+            if stat.S_ISDIR(d.lstat().st_mode):
+                d.chmod(0o700)
+                if os.path.lexists(path):
+                    path.unlink()
+                if not any(os.scandir(d)):
+                    with self._lock:
+                        self._free.append(d)
+                    return
+        except OSError:
+            pass
+        self._remove(d)
 
     def _remove(self, d: Path) -> None:
         with contextlib.suppress(OSError):
