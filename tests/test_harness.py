@@ -692,3 +692,50 @@ def test_reports_show_the_role(corpus: Path, tmp_path: Path) -> None:
     assert props["role"] == "restorer (Xen 4.17)"
     html = render_html(result)
     assert "restorer (Xen 4.17)" in html and "restored by Xen" in html
+
+
+# --- private copies ------------------------------------------------------------------------
+
+
+def test_workspace_reuses_only_directories_it_emptied(tmp_path: Path) -> None:
+    """A directory comes back for a later case only when nothing but the copy was in it:
+    each case still sees a directory holding its own file alone."""
+    from xensave.conformance.execute import Workspace
+
+    ws = Workspace(str(tmp_path))
+    first = ws.hand_over("a.bin", b"one")
+    assert list(first.parent.iterdir()) == [first]
+    assert (first.stat().st_mode & 0o777, first.parent.stat().st_mode & 0o777) == (0o444, 0o555)
+    assert ws.take_back(first, b"one") is None
+    second = ws.hand_over("b.bin", b"two")
+    assert second.parent == first.parent and list(second.parent.iterdir()) == [second]
+    os.chmod(second.parent, 0o700)  # a testee (root ignores modes) leaves a file behind
+    (second.parent / "left-over").write_bytes(b"")
+    assert ws.take_back(second, b"two") is None
+    assert not second.parent.exists()
+    third = ws.hand_over("c.bin", b"three")
+    assert third.parent != second.parent and list(third.parent.iterdir()) == [third]
+    os.chmod(third.parent, 0o700)
+    third.unlink()
+    assert ws.take_back(third, b"three") == "deleted"
+    ws.close()
+    assert not ws.root.exists()
+
+
+def test_workspace_goes_where_tmpdir_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TMPDIR wins; without it the copies go to RAM (/dev/shm) where Linux has it."""
+    import tempfile
+
+    from xensave.conformance.execute import Workspace
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    ws = Workspace()
+    assert ws.root.parent == tmp_path
+    ws.close()
+    monkeypatch.delenv("TMPDIR")
+    ws = Workspace()
+    shm = Path("/dev/shm")
+    usable = shm.is_dir() and os.access(shm, os.W_OK)
+    assert ws.root.parent == (shm if usable else tmp_path)
+    ws.close()

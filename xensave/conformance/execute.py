@@ -616,28 +616,58 @@ def _read_file(path: str, size: int) -> bytes:
         os.close(fd)
 
 
+def _default_base() -> str | None:
+    """Where private copies go: RAM (``/dev/shm``) where Linux offers it, unless
+    ``TMPDIR`` says otherwise; else the system's temporary directory. On a disk file
+    system with online discard, removing a directory costs milliseconds, more than a
+    persistent testee takes for a case."""
+    shm = "/dev/shm"
+    if "TMPDIR" in os.environ or not (os.path.isdir(shm) and os.access(shm, os.W_OK)):
+        return None
+    return shm
+
+
 class Workspace:
-    """Hands each case to a testee as a private read-only copy in a fresh directory
-    of its own, and tells afterwards whether the testee deleted or rewrote it."""
+    """Hands each case to a testee as a private read-only copy in a directory that
+    holds nothing else, and tells afterwards whether the testee deleted or rewrote it.
 
-    def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="xensave-conformance-"))
+    A directory emptied after its case is handed to a later case (one at a time) rather
+    than removed and made again: removing directories dominated a run's per-case cost on
+    disk file systems. One the testee left anything else in is removed, never reused."""
+
+    def __init__(self, base: str | None = None) -> None:
+        self.root = Path(
+            tempfile.mkdtemp(prefix="xensave-conformance-", dir=base or _default_base())
+        )
+        self._root = str(self.root)
         self._copies = 0
+        self._free: list[str] = []
+        self._lock = threading.Lock()
 
-    def hand_over(self, name: str, data: bytes) -> Path:
+    def _new_dir(self) -> str:
         # plain os calls on str paths: a fuzz run hands over hundreds of copies a
         # second, and pathlib, tempfile's random names and shutil cost more than the
         # copy itself (the root is private, so numbered directories are as safe)
         while True:
-            self._copies += 1
-            d = os.path.join(self.root, str(self._copies))
+            with self._lock:
+                self._copies += 1
+                d = os.path.join(self._root, str(self._copies))
             try:
                 os.mkdir(d, 0o700)
-                break
+                return d
             except FileExistsError:
                 continue
-        path = os.path.join(d, name)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+
+    def hand_over(self, name: str, data: bytes) -> Path:
+        with self._lock:
+            d = self._free.pop() if self._free else None
+        path = os.path.join(d or self._new_dir(), name)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        except FileExistsError:  # a testee wrote there after the directory was emptied
+            d = None
+            path = os.path.join(self._new_dir(), name)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         try:
             view = memoryview(data)
             while view:
@@ -645,7 +675,7 @@ class Workspace:
             os.fchmod(fd, 0o444)
         finally:
             os.close(fd)
-        os.chmod(d, 0o555)
+        os.chmod(os.path.dirname(path), 0o555)
         return Path(path)
 
     def take_back(self, path: Path, data: bytes) -> str | None:
@@ -663,18 +693,31 @@ class Workspace:
             what = "deleted"
         except OSError:
             what = "made unreadable"
-        self._remove(os.path.dirname(p), p)
+        self._recycle(p)
         return what
 
-    def _remove(self, d: str, path: str) -> None:
-        with contextlib.suppress(OSError):
-            os.chmod(d, 0o700)
-        try:  # the copy alone, as handed over: no tree walk
-            os.unlink(path)
-            os.rmdir(d)
-            return
+    def _recycle(self, path: str) -> None:
+        """Empty the case's directory for the next case, or remove it when the testee
+        left more than its copy there or made it other than a plain directory."""
+        d = os.path.dirname(path)
+        try:
+            if stat.S_ISDIR(os.lstat(d).st_mode):
+                os.chmod(d, 0o700)
+                if os.path.lexists(path):
+                    os.unlink(path)
+                with os.scandir(d) as left:
+                    empty = next(left, None) is None
+                if empty:
+                    with self._lock:
+                        self._free.append(d)
+                    return
         except OSError:
             pass
+        self._remove(d)
+
+    def _remove(self, d: str) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(d, 0o700)
 
         def onerror(func: Any, p: str, exc: Any) -> None:
             with contextlib.suppress(OSError):

@@ -26,7 +26,6 @@ import json
 import os
 import random
 import shlex
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -74,18 +73,9 @@ MANIFEST_FORMAT = "xensave-corpus"
 
 
 def _workspace() -> Workspace:
-    """The harness's workspace for private copies, in RAM where Linux offers it
-    (``/dev/shm``) unless ``TMPDIR`` says otherwise: a fuzz run makes and removes a
-    directory per case, which on a disk file system costs more than the case."""
-    shm = "/dev/shm"
-    if "TMPDIR" in os.environ or not (os.path.isdir(shm) and os.access(shm, os.W_OK)):
-        return Workspace()
-    saved = tempfile.tempdir
-    tempfile.tempdir = shm
-    try:
-        return Workspace()
-    finally:
-        tempfile.tempdir = saved
+    """The harness's workspace for private copies (in RAM where Linux offers it: the
+    Workspace's own choice)."""
+    return Workspace()
 
 
 class Testee:
