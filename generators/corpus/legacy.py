@@ -1414,7 +1414,7 @@ HVM_OLD_REPLAYS: dict[str, tuple[str, int, int | None, str, tuple[str, ...]]] = 
         "hvm-context-xsave-tile-half",
         _OLD_XSAVE,
         None,
-        "4.1-4.3,4.5-4.18",
+        "4.1-4.3",
         (_HVM_LOAD, _LOAD_XSAVE, _VALIDATE_XSTATE),
     ),
     "HVM-XSAVE-006": (
