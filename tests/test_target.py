@@ -572,3 +572,72 @@ def test_releases_taking_reads_the_release_facts_of_a_record() -> None:
     got = target.releases_taking(XcRecType.X86_CPUID_POLICY, leaf_7_2)
     assert got is not None and got[0] & rs("4.14-") == rs("4.17-")
     assert target.releases_taking(XcRecType.PAGE_DATA, b"") is None
+
+
+#: XCR0 bits by name (the SDM's numbering, which xstate.h follows).
+_X87, _SSE, _YMM, _PKRU, _TILE_CFG, _TILE_DATA, _LWP = 0, 1, 2, 9, 17, 18, 62
+
+
+def test_xsave_components_per_release() -> None:
+    """XCNTXT_MASK as read at each RELEASE tag (xen/include/asm-x86/xstate.h, later
+    xen/arch/x86/include/asm/xstate.h): none compared before 4.4; AMX only from 4.20
+    (commit "x86/xstate: enable AMX components"); PKRU from 4.7; LWP 4.4 to 4.12."""
+    from xensave.release_facts import xsave_components
+
+    def has(rel: tuple[int, int], bit: int) -> bool:
+        mask = xsave_components(rel)
+        assert mask is not None, rel
+        return bool(mask >> bit & 1)
+
+    assert xsave_components((4, 3)) is None and xsave_components((4, 0)) is None
+    for rel in target.all_releases():
+        if rel >= (4, 4):
+            assert all(has(rel, b) for b in (_X87, _SSE, _YMM)), rel
+            assert has(rel, _TILE_CFG) == has(rel, _TILE_DATA) == (rel >= (4, 20)), rel
+            assert has(rel, _PKRU) == (rel >= (4, 7)), rel
+            assert has(rel, _LWP) == ((4, 4) <= rel <= (4, 12)), rel
+
+
+def test_an_xcr0_accum_outside_the_releases_components_is_refused_on_every_host() -> None:
+    """validate_xstate: xcr0_accum beyond the host's xfeature_mask, itself within
+    XCNTXT_MASK (xstate_init). Both AMX components (HVM-XSAVE-005 holds) restore from
+    4.20 only; the same check covers a PV vCPU's XSAVE record."""
+    import struct
+
+    from generators.corpus.hvm_context import CPU_XSAVE, _find, entries, pack, xsave
+
+    amx = 0x7 | 1 << _TILE_CFG | 1 << _TILE_DATA
+    items = entries(1)
+    x = bytearray(xsave(0))
+    struct.pack_into("<Q", x, 16, amx)
+    items[_find(items, CPU_XSAVE)] = (CPU_XSAVE, 0, bytes(x))
+    xc = samples.libxc_stream("hvm", 3, release=(4, 17))
+    next(r for r in xc.records if r.type == XcRecType.HVM_CONTEXT).body = pack(items)
+    data = to_bytes(xc)
+    for rel in ("4.17", "4.19"):
+        (reason,) = _judge(data, rel).reasons
+        assert reason.function == "xen/arch/x86/xstate.c:validate_xstate"
+        assert f"{amx:#x}" in reason.message and reason.record == "HVM_CONTEXT"
+    assert _judge(data, "4.20").restorable
+
+    pv = samples.libxc_stream("x86_64-pv", 3, release=(4, 17))
+    rec = next(r for r in pv.records if r.type == XcRecType.X86_PV_VCPU_XSAVE)
+    ctx = bytearray(rec.body.context)
+    struct.pack_into("<Q", ctx, 8, 0x7 | 1 << _LWP)  # LWP: Xen 4.4 to 4.12 only
+    rec.body.context = bytes(ctx)
+    data = to_bytes(pv)
+    (reason,) = _judge(data, "4.17").reasons
+    assert reason.record == "X86_PV_VCPU_XSAVE" and "0x4000000000000000" in reason.message
+    assert not [r for r in _judge(data, "4.12").reasons if "XCNTXT_MASK" in r.message]
+
+
+def test_the_emulated_4_17_host_has_the_4_17_components() -> None:
+    """conformance/xen/emu/checks.c's host holds XCNTXT_MASK of 4.17; the one home of
+    the fact is release_facts.xsave_components."""
+    import re
+
+    from xensave.release_facts import xsave_components
+
+    text = (Path(__file__).resolve().parent.parent / "conformance/xen/emu/checks.c").read_text()
+    (value,) = re.findall(r"#define XCNTXT_MASK_4_17 (0x[0-9a-f]+)ull", text)
+    assert int(value, 16) == xsave_components((4, 17))

@@ -46,6 +46,32 @@ UNTRACKABLE_PFN = 1 << 49
 #: (generators/corpus/legacy.py; tests/test_target.py holds the two equal).
 LEGACY_PV_ONLY_FROM_4_6 = frozenset({"LEG-HDR-001", "LEG-HDR-002", "LEG-PAGE-002", "LEG-CHK-005"})
 
+#: XCNTXT_MASK by the first release that has it (xstate.h): the XSAVE components Xen
+#: ever enables, which bound the host's xfeature_mask (xstate_init) and so, from 4.4,
+#: an xcr0_accum validate_xstate takes on any host (-EOPNOTSUPP beyond it; from 4.12 the
+#: domain's xcr0_max, within it, refuses first with -EINVAL). x87, SSE, YMM, LWP (bit
+#: 62) in 4.4; OPMASK, ZMM, HI_ZMM, BNDREGS, BNDCSR from 4.5; PKRU from 4.7; LWP gone
+#: from 4.13; TILE_CFG and TILE_DATA (AMX) from 4.20.
+_XCNTXT_MASK: tuple[tuple[Release, int], ...] = (
+    ((4, 4), 0x4000000000000007),
+    ((4, 5), 0x40000000000000FF),
+    ((4, 7), 0x40000000000002FF),
+    ((4, 13), 0x2FF),
+    ((4, 20), 0x602FF),
+)
+
+
+def xsave_components(rel: Release) -> int | None:
+    """The XSAVE components (an XCR0 mask) some host of the release can restore in an
+    ``xcr0_accum``; None before 4.4, whose restore compares only the image's own feature
+    mask with the host's (hvm_load_cpu_xsave_states, XEN_DOMCTL_setvcpuextstate)."""
+    out = None
+    for since, mask in _XCNTXT_MASK:
+        if rel >= since:
+            out = mask
+    return out
+
+
 _PV_RECORDS_V2 = frozenset(
     {
         XcRecType.X86_PV_INFO,
@@ -192,7 +218,9 @@ def _releases_taking_hvm_context(blob: bytes) -> tuple[frozenset[Release], str] 
     """:func:`releases_taking` for an HVM context blob (its descriptors read here, the
     blob's framing being the rules' business): an entry whose size changed and that a
     release's load handler takes at another size (:func:`hvm_context.size_refused`),
-    and a CPU_MSR index a release does not restore (:func:`hvm_context.cpu_msr_handled`)."""
+    and a CPU_MSR index a release does not restore (:func:`hvm_context.cpu_msr_handled`).
+    A CPU_XSAVE ``xcr0_accum`` beyond the release's components (:func:`xsave_components`)
+    is judged by ``xensave.target`` alone: no recipe carries one that no rule refuses."""
     every = [r for r in all_releases() if r >= STREAM_V2_SINCE]
     ok = set(every)
     functions: list[str] = []

@@ -96,6 +96,7 @@ from .release_facts import (
     xc_handled,
     xc_versions,
     xl_mandatory_known,
+    xsave_components,
 )
 from .releases import (
     FIRST_RELEASE,
@@ -502,6 +503,9 @@ class Judge:
             self._hvm_params(ev)
         elif t in (XcRecType.X86_CPUID_POLICY, XcRecType.X86_MSR_POLICY) and v3_rules:
             self._policy(ev)
+        elif t == XcRecType.X86_PV_VCPU_XSAVE and len(ev.body) >= 24:
+            accum = struct.unpack_from(ev.endian + "Q", ev.body, 16)[0]
+            self._xsave_components(ev, accum, ev.body_offset + 16, "X86_PV_VCPU_XSAVE")
         if t & 0x80000000:
             return  # an optional record the restorer does not handle is skipped
         if t in xc_handled(rel, self.domain_type):
@@ -568,6 +572,10 @@ class Judge:
                     offset=base + e.offset,
                     rule="HVM-SIZE-001" if exact else "HVM-SIZE-002",
                 )
+        for e in ctx.of_type(Typecode.CPU_XSAVE):
+            if len(e.raw) >= 24:
+                accum = struct.unpack_from("<Q", e.raw, 16)[0]
+                self._xsave_components(ev, accum, base + e.payload_offset + 16, "CPU_XSAVE")
         if top < Typecode.CPU_MSR:
             return
         for e in ctx.of_type(Typecode.CPU_MSR):
@@ -584,6 +592,23 @@ class Judge:
                     offset=base + e.payload_offset + 8 + 16 * k,
                     rule="HVM-MSR-003",
                 )
+
+    def _xsave_components(self, ev: Any, accum: int, offset: int, what: str) -> None:
+        """An xcr0_accum with a component outside the release's XCNTXT_MASK, which no
+        host's xfeature_mask holds (:func:`release_facts.xsave_components`): the spec
+        allows it (a later release may restore it), this release refuses it everywhere."""
+        mask = xsave_components(self.rel)
+        if mask is None or not accum & ~mask:
+            return
+        self.refuse(
+            ev,
+            f"{what} xcr0_accum {accum:#x} has components {accum & ~mask:#x} outside Xen "
+            f"{self.r}'s XCNTXT_MASK {mask:#x}: no host's xfeature_mask holds them, so "
+            "validate_xstate refuses it on every host",
+            ("xsave-components", 0),
+            "xen/arch/x86/xstate.c:validate_xstate",
+            offset=offset,
+        )
 
     def _hvm_params(self, ev: RecordEvent) -> None:
         """The entry rules as this release reads them (:func:`hvm_params.check` with the

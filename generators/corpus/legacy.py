@@ -1101,15 +1101,16 @@ def _tail_blob(slug: str) -> Mutation:
 
 
 def _accum_opmask_alone(img: LegacyImage) -> None:
-    """xcr0_accum x87|SSE|YMM|OPMASK without ZMM and HI_ZMM, and the tail's feature mask
-    the same (4.4's validate_xstate refuses an accum beyond the mask the image gives)."""
+    """xcr0_accum x87|SSE|YMM|OPMASK without ZMM and HI_ZMM; the tail's feature mask stays
+    x87|SSE|YMM: 4.1-4.3's XEN_DOMCTL_setvcpuextstate refuses a mask beyond the host's,
+    whose XCNTXT_MASK has no OPMASK, and 4.4 refuses the accum whatever the mask."""
     tail = _pv_tail(img)
     if not tail.xsave:
         add_xsave(img)  # the small base has no XSAVE state
     _mask, area = tail.xsave[0]
     ctx = bytearray(area)
     struct.pack_into("<Q", ctx, 8, 0x27)
-    tail.xsave[0] = (0x27, bytes(ctx))
+    tail.xsave[0] = (_mask, bytes(ctx))
 
 
 _PV64 = ("pv4",)
@@ -1445,7 +1446,7 @@ HVM_OLD_REPLAYS: dict[str, tuple[str, int, int | None, str, tuple[str, ...]]] = 
         "hvm-context-xsave-tile-half",
         _OLD_XSAVE,
         None,
-        "4.1-4.3,4.5-4.18",
+        "4.1-4.3",
         (_HVM_LOAD, _LOAD_XSAVE, _VALIDATE_XSTATE),
     ),
     "HVM-XSAVE-006": (

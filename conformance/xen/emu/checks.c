@@ -2,7 +2,8 @@
  * Hypervisor-side checks of "libxc + hypervisor" mode: what Xen 4.17's
  * hypervisor refuses when the restorer hands it a domain's state. Host-
  * independent conditions only: nothing that compares with the host CPU (its
- * features, xfeature_mask, CPUID policy limits, MCE capabilities) and nothing
+ * features, xfeature_mask, CPUID policy limits, MCE capabilities) beyond what
+ * no host can have (an XSAVE component outside XCNTXT_MASK), and nothing
  * that needs page-type validation of guest memory (CR3 and GDT frames).
  * Each check names the Xen function (and file) that makes it and returns the
  * errno that function returns.
@@ -217,8 +218,17 @@ static bool valid_xcr0(uint64_t xcr0)
     return true;
 }
 
-/* validate_xstate (xen/arch/x86/xstate.c), without the host-dependent parts
- * (xcr0_accum against the policy's xcr0_max and the host's xfeature_mask).
+/* The XSAVE components Xen 4.17 can ever use, on the most capable host: the
+ * host's xfeature_mask is its CPU's XSAVE features ANDed with XCNTXT_MASK
+ * (xstate_init; x87, SSE, YMM, BNDREGS, BNDCSR, OPMASK, ZMM, HI_ZMM, PKRU, and
+ * no AMX before 4.20), and a domain's xcr0_max is what recalculate_xstate
+ * (xen/arch/x86/cpuid.c) grants, the same components at most. */
+#define XCNTXT_MASK_4_17 0x2ffull
+
+/* validate_xstate (xen/arch/x86/xstate.c), against a host that has every
+ * component Xen 4.17 knows (XCNTXT_MASK_4_17 as xcr0_max and xfeature_mask):
+ * an xcr0_accum beyond it is refused on every host; a smaller host refuses
+ * more, which is host-dependent and not modelled.
  * hdr: the 64-byte XSAVE header (xstate_bv, xcomp_bv, reserved[6]). */
 static int validate_xstate(const char *who, uint64_t xcr0, uint64_t accum, const uint8_t *hdr)
 {
@@ -232,6 +242,17 @@ static int validate_xstate(const char *who, uint64_t xcr0, uint64_t accum, const
         emu_refuse("%s: validate_xstate: xcr0 %#llx, xcr0_accum %#llx, xstate_bv %#llx "
                    "inconsistent (-EINVAL)", who, (unsigned long long)xcr0,
                    (unsigned long long)accum, (unsigned long long)bv);
+        return -EINVAL;
+    }
+    if ( accum & ~XCNTXT_MASK_4_17 )
+    {
+        /* xcr0_accum & ~xcr0_max (-EINVAL) is tested before xcr0_accum &
+         * ~xfeature_mask (-EOPNOTSUPP), and xcr0_max is within xfeature_mask */
+        emu_refuse("%s: validate_xstate: xcr0_accum %#llx has components %#llx beyond any "
+                   "host's xcr0_max and xfeature_mask (XCNTXT_MASK %#llx) (-EINVAL)",
+                   who, (unsigned long long)accum,
+                   (unsigned long long)(accum & ~XCNTXT_MASK_4_17),
+                   (unsigned long long)XCNTXT_MASK_4_17);
         return -EINVAL;
     }
     if ( comp )
