@@ -198,8 +198,6 @@ class LegacyChecker:
         """The PV- rules on each vCPU's context (``spec/pv-context.md``), as on an
         X86_PV_VCPU_BASIC record: its own values now, the frames it names at the end
         (the last tail's contexts are the ones a restorer applies)."""
-        from ..pv_context import extended_problems, xsave_problems
-
         where = self.tail_name("PV", ev.checkpoint)
         self.frames = {}
         self.frames_where = where
@@ -211,36 +209,16 @@ class LegacyChecker:
                     self.c, v.basic, v.offset, width, "<", v.vcpu_id, "legacy", where, None
                 )
                 self.frames[v.vcpu_id] = (None, refs)
-            # PV-EXT, PV-XSV: the extended context and the XSAVE state after its 16-octet
-            # header go to the same domctls as the EXTENDED and XSAVE records' (4.0-4.5's
-            # xc_domain_restore, XSAVE from 4.1; from 4.6 convert-legacy-stream writes them
-            # as those records)
-            at = v.offset + len(v.basic)
-            blobs = []
-            if v.extended is not None:
-                blobs.append((extended_problems(v.extended), at))
-                at += len(v.extended)
-            if v.xsave is not None and len(v.xsave) >= 16:
-                blobs.append((xsave_problems(v.xsave[16:]), at + 16))
-            for problems, base in blobs:
-                for p in problems:
-                    self.c.emit(
-                        p.rule, base + p.offset, "legacy", f"{where}vCPU {v.vcpu_id}: {p.message}"
-                    )
+            # the extended context and the XSAVE state (pv-context.md's rules on them)
+            pv_context.tail_blobs(
+                self.c, v.vcpu_id, v.extended, v.xsave, v.offset + len(v.basic), where
+            )
 
     def frames_at_end(self, pt_levels: int | None) -> None:
-        """The frames the last tail's contexts name. A 2-level (non-PAE) guest's CR3
-        names its L2 table: the level its page types show (LEG-GUEST-001), which is
-        PV-CR3-001's pt_levels for it (no release restores such a guest anyway)."""
+        """The frames the last tail's contexts name; a 2-level (non-PAE) guest's CR3
+        against its L2 table (no release restores such a guest anyway)."""
         if pt_levels == 2:
-            l2 = (PageType.L2TAB, PageType.L2TAB_PIN)
-            self.frames = {
-                vcpu: (
-                    ev,
-                    [(r[0], r[1], r[2], r[3], l2) if r[0] == "PV-CR3-001" else r for r in refs],
-                )
-                for vcpu, (ev, refs) in self.frames.items()
-            }
+            self.frames = pv_context.two_level(self.frames)
         table = self.pfn_types
         if table is not None:
             for pfn in self.unmapped:  # what a conversion sends as XTAB, after the pages

@@ -171,6 +171,41 @@ def blob(c: CheckState, ev: RecordEvent, vcpu: int) -> None:
         c.emit(p.rule, ev.body_offset + 8 + p.offset, "libxc", f"vCPU {vcpu}: {p.message}", ev)
 
 
+def tail_blobs(
+    c: CheckState,
+    vcpu: int,
+    extended: bytes | None,
+    xsave: bytes | None,
+    at: int,
+    where: str,
+) -> None:
+    """PV-EXT, PV-XSV on a legacy PV tail's extended context and XSAVE state (at ``at``,
+    one after the other; the XSAVE state after its 16-octet header): they go to the same
+    domctls as the EXTENDED and XSAVE records' (4.0-4.5's xc_domain_restore, XSAVE from
+    4.1; from 4.6 convert-legacy-stream writes them as those records)."""
+    blobs = []
+    if extended is not None:
+        blobs.append((layout.extended_problems(extended), at))
+        at += len(extended)
+    if xsave is not None and len(xsave) >= 16:
+        blobs.append((layout.xsave_problems(xsave[16:]), at + 16))
+    for problems, base in blobs:
+        for p in problems:
+            c.emit(p.rule, base + p.offset, "legacy", f"{where}vCPU {vcpu}: {p.message}")
+
+
+def two_level(
+    frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]],
+) -> dict[int, tuple[RecordEvent | None, list[FrameRef]]]:
+    """The frames of a 2-level (non-PAE) guest: its CR3 names its L2 table, the level
+    its page types show, which is PV-CR3-001's pt_levels for it."""
+    l2 = (PageType.L2TAB, PageType.L2TAB_PIN)
+    return {
+        vcpu: (ev, [(r[0], r[1], r[2], r[3], l2) if r[0] == "PV-CR3-001" else r for r in refs])
+        for vcpu, (ev, refs) in frames.items()
+    }
+
+
 def frames_at_end(c: CheckState, xc: XcState) -> None:
     """PV-GDT-002, PV-CR3-001/-002, PV-SIF-001 at a libxc END: the frames the last
     context of each vCPU names, against the page types the whole stream has sent
