@@ -100,6 +100,9 @@ def measure(img: Path, tmp: Path, runs: int, aligned: Path | None = None) -> dic
         for name, (cmd, feed) in cmds.items():
             if out.exists():
                 out.unlink()
+            # the last run's gigabyte written back first: else the kernel's writeback of
+            # it lands in this run's time (it swung a pipe export 0.8-1.6 s run to run)
+            os.sync()
             r = timed_cpu(cmd, tmp=tmp, stdin_from=feed)
             if r.status != 0:
                 raise SystemExit(f"{name} failed with status {r.status}")
