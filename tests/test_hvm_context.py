@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from xensave.checker import check_bytes
 from xensave.constants import XcRecType
 from xensave.export import hvm_context_cpus
 from xensave.hvm_context import Typecode, decode, decode_payload
+from xensave.hvm_typecodes import CPU_COMPAT_SINCE, SIZE_CHANGED, release_size
 from xensave.kaitai.xen_hvm_context import XenHvmContext
 from xensave.reader import Reader, RecordEvent
 from xensave.rules import Level, load_rules
@@ -549,3 +551,35 @@ def test_sizes_by_release() -> None:
     assert all(
         not refused(t, len(p), (4, m)) for t, _, p in H.entries(2) if t for m in range(14, 23)
     )
+
+
+def test_the_spec_sizes_table_is_the_release_sizes() -> None:
+    """spec/hvm-context.md's "sizes by release" table and hvm_typecodes' per-release
+    sizes say the same, release by release (the one fact lives in prose and Python)."""
+    text = (Path(__file__).resolve().parent.parent / "spec" / "hvm-context.md").read_text()
+    rows = dict(re.findall(r"^\| ([A-Z_]+) \| (\d\.\d+.*|from .*) \|$", text, re.M))
+    assert set(rows) == {Typecode(t).name for t in SIZE_CHANGED}
+    seg = re.compile(
+        r"(?:from (\d+)\.(\d+)|(\d+)\.(\d+)(?: (?:to|and) (\d+)\.(\d+))?): "
+        r"(exactly|at most) (\d+)(?: or (\d+))?"
+    )
+    for name, cell in rows.items():
+        code = Typecode[name]
+        for minor in range(0, 23):
+            rel = (4, minor)
+            said = None
+            for m in seg.finditer(cell):
+                if m[1]:
+                    lo, hi = (int(m[1]), int(m[2])), (4, 99)
+                else:
+                    lo = (int(m[3]), int(m[4]))
+                    hi = (int(m[5]), int(m[6])) if m[5] else lo
+                if lo <= rel <= hi:
+                    sizes = {int(m[8])} | ({int(m[9])} if m[9] else set())
+                    said = (max(sizes), m[7] == "exactly", min(sizes))
+            if said is None:  # a release before the typecode existed
+                assert minor < 2 and code in (Typecode.VIRIDIAN_VCPU, Typecode.VMCE_VCPU)
+                continue
+            assert release_size(code, rel) == said[:2], (name, rel)
+            if code == Typecode.CPU:
+                assert (said[2] == 1016) == (CPU_COMPAT_SINCE <= rel < (4, 7)), rel
