@@ -72,12 +72,6 @@ MANIFEST_FORMAT = "xensave-corpus"
 # --- the implementation under test -------------------------------------------------------
 
 
-def _workspace() -> Workspace:
-    """The harness's workspace for private copies (in RAM where Linux offers it: the
-    Workspace's own choice)."""
-    return Workspace()
-
-
 class Testee:
     """One implementation, run case by case as the conformance harness runs it: a
     private read-only copy of each image, the adapter's protocol, a persistent
@@ -86,7 +80,7 @@ class Testee:
     def __init__(self, adapter: Adapter, opts: ExecOptions) -> None:
         self.adapter = adapter
         self.opts = opts
-        self.workspace = _workspace()
+        self.workspace = Workspace()  # in RAM where Linux offers it (its own choice)
         self.session: PersistentSession | None = None
         self.runs = 0
         self._warm: bytes | None = None
