@@ -641,3 +641,33 @@ def test_the_emulated_4_17_host_has_the_4_17_components() -> None:
     text = (Path(__file__).resolve().parent.parent / "conformance/xen/emu/checks.c").read_text()
     (value,) = re.findall(r"#define XCNTXT_MASK_4_17 (0x[0-9a-f]+)ull", text)
     assert int(value, 16) == xsave_components((4, 17))
+
+
+def test_a_legacy_pv_tails_xcr0_accum_outside_the_releases_components_is_refused() -> None:
+    """A legacy PV tail's XSAVE state goes to XEN_DOMCTL_setvcpuextstate like the
+    X86_PV_VCPU_XSAVE record (xc_domain_restore 4.1-4.5; convert-legacy-stream from 4.6):
+    from 4.4 validate_xstate refuses an xcr0_accum beyond the host's xfeature_mask,
+    which XCNTXT_MASK bounds and which has no AMX before 4.20. 4.1-4.3's domctl
+    (xen/arch/x86/domctl.c, read at RELEASE-4.3.0) checks the image's feature mask and
+    xcr0 against the host's, never xcr0_accum; 4.0 reads no XSAVE state."""
+    import struct
+
+    from xensave.legacy import samples as legacy_samples
+    from xensave.legacy.format import PvTail, encode
+
+    img = legacy_samples.build(64, "pv", levels=4, vcpus=1).image
+    (tail,) = [cp.tail for cp in img.checkpoints if isinstance(cp.tail, PvTail)]
+    mask, area = tail.xsave[0]
+    amx = 0x7 | 1 << _TILE_CFG | 1 << _TILE_DATA
+    edited = bytearray(area)
+    struct.pack_into("<Q", edited, 8, amx)  # xcr0_accum, after xcr0
+    tail.xsave[0] = (mask, bytes(edited))
+    data = encode(img)
+    at = data.index(struct.pack("<QQ", 7, amx)) + 8  # xcr0, xcr0_accum
+    for rel in ("4.4", "4.5", "4.12", "4.17", "4.19"):
+        (reason,) = _judge(data, rel).reasons
+        assert reason.function == "xen/arch/x86/xstate.c:validate_xstate", rel
+        assert reason.offset == at and reason.layer == "legacy", rel
+        assert f"{amx:#x}" in reason.message and "vCPU 0" in reason.message, rel
+    for rel in ("4.0", "4.1", "4.3", "4.20", "4.22"):
+        assert _judge(data, rel).restorable, rel

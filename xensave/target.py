@@ -321,7 +321,7 @@ class Judge:
                     "tools/xl/xl_vmcontrol.c:create_domain",
                 )
         else:  # the legacy reader's events (the reader has loaded their module)
-            from .legacy.read import LegacyChunk, LegacyHvmTail
+            from .legacy.read import LegacyChunk, LegacyHvmTail, LegacyPvTail
 
             if not self.legacy:
                 self._legacy()
@@ -334,6 +334,20 @@ class Judge:
                 # xc_domain_restore (4.0-4.5) and, after convert-legacy-stream, libxc's
                 # HVM restorer hand the blob to the same hvm_load
                 self._hvm_blob(ev, ev.context, ev.context_offset)
+            if isinstance(ev, LegacyPvTail):
+                self._legacy_pv_xsave(ev)
+
+    def _legacy_pv_xsave(self, ev: Any) -> None:
+        """A legacy PV tail's XSAVE states (u64 feature mask, u64 size, then xcr0,
+        xcr0_accum and the area) reach the same XEN_DOMCTL_setvcpuextstate as an
+        X86_PV_VCPU_XSAVE record: from xc_domain_restore (4.1-4.5) or, from 4.6, as
+        the record convert-legacy-stream writes. Before 4.4 the domctl does not
+        compare xcr0_accum with the host (:func:`release_facts.xsave_components`)."""
+        for v in ev.vcpus:
+            if v.xsave is not None and len(v.xsave) >= 32:
+                accum = struct.unpack_from("<Q", v.xsave, 24)[0]
+                at = v.offset + len(v.basic) + len(v.extended or b"") + 24
+                self._xsave_components(ev, accum, at, f"vCPU {v.vcpu_id}'s XSAVE state")
 
     def _unconverted(self, ev: Any) -> None:
         """A chunk libxl's path from 4.6 cannot convert: convert-legacy-stream (4.6 to
