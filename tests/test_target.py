@@ -671,3 +671,107 @@ def test_a_legacy_pv_tails_xcr0_accum_outside_the_releases_components_is_refused
         assert f"{amx:#x}" in reason.message and "vCPU 0" in reason.message, rel
     for rel in ("4.0", "4.1", "4.3", "4.20", "4.22"):
         assert _judge(data, rel).restorable, rel
+
+
+def test_releases_taking_applies_the_releases_xsave_components() -> None:
+    """An xcr0_accum with both AMX bits is taken by no release from 4.4 to 4.19 (no AMX
+    in their XCNTXT_MASK, validate_xstate) and by every other; one with LWP by 4.4 to
+    4.12 and the releases before 4.4, where nothing compares it. An HVM context refused
+    for an entry's size by some releases and for its xcr0_accum by others names both
+    functions, each with the releases it takes the context on."""
+    import struct
+
+    from xensave.release_facts import releases_taking_each
+
+    rs = target.release_set
+    amx = 0x7 | 1 << _TILE_CFG | 1 << _TILE_DATA
+    pv = struct.pack("<I4xQQ", 0, 0x7, amx) + bytes(576)
+    assert target.releases_taking(XcRecType.X86_PV_VCPU_XSAVE, pv) == (
+        rs("4.0-4.3,4.20-"),
+        "xen/arch/x86/xstate.c:validate_xstate",
+    )
+    lwp = struct.pack("<I4xQQ", 0, 0x7, 0x7 | 1 << _LWP) + bytes(576)
+    got = target.releases_taking(XcRecType.X86_PV_VCPU_XSAVE, lwp)
+    assert got is not None and got[0] == rs("4.0-4.12")
+    plain = struct.pack("<I4xQQ", 0, 0x7, 0x7) + bytes(576)
+    assert target.releases_taking(XcRecType.X86_PV_VCPU_XSAVE, plain) is None
+
+    xsave = struct.pack("<QQQ", 0x7, 0x7, amx) + bytes(576)
+    rtc_24 = struct.pack("<HHI", 11, 0, 24) + bytes(24)  # RTC at 24 octets: 4.14 on
+    blob = rtc_24 + struct.pack("<HHI", 16, 0, len(xsave)) + xsave + bytes(8)
+    each = {f: rels & rs("4.6-") for rels, f in releases_taking_each(XcRecType.HVM_CONTEXT, blob)}
+    assert each == {
+        "xen/arch/x86/hvm/save.c:_hvm_check_entry": rs("4.14-"),
+        "xen/arch/x86/xstate.c:validate_xstate": rs("4.20-"),
+    }
+    got = target.releases_taking(XcRecType.HVM_CONTEXT, blob)
+    assert got == (rs("4.0-4.5,4.20-"), "xen/arch/x86/xstate.c:validate_xstate")
+
+
+def _xcr0_accums(path: Path) -> set[int]:
+    """Every xcr0_accum a corpus image carries, read with the reader's events alone
+    (libxc X86_PV_VCPU_XSAVE records, CPU_XSAVE entries of HVM contexts in libxc
+    records and legacy HVM tails, legacy PV tails' XSAVE states)."""
+    import struct
+
+    from xensave.legacy.read import LegacyHvmTail, LegacyPvTail
+    from xensave.reader import Reader, ReadError, RecordEvent
+
+    def blob_accums(blob: bytes) -> set[int]:
+        out, off = set(), 0
+        while off + 8 <= len(blob):
+            tc, _inst, length = struct.unpack_from("<HHI", blob, off)
+            if tc == 0:
+                break
+            if tc == 16 and length >= 24 and off + 32 <= len(blob):
+                out.add(struct.unpack_from("<Q", blob, off + 8 + 16)[0])
+            off += 8 + length
+        return out
+
+    found: set[int] = set()
+    with open(path, "rb") as f:
+        try:
+            for ev in Reader(f):
+                if isinstance(ev, RecordEvent):
+                    if ev.layer != "libxc":
+                        continue
+                    if ev.type == XcRecType.X86_PV_VCPU_XSAVE and len(ev.body) >= 24:
+                        found.add(struct.unpack_from("<Q", ev.body, 16)[0])
+                    elif ev.type == XcRecType.HVM_CONTEXT:
+                        found |= blob_accums(ev.body)
+                elif isinstance(ev, LegacyHvmTail):
+                    found |= blob_accums(ev.context)
+                elif isinstance(ev, LegacyPvTail):
+                    for v in ev.vcpus:
+                        if v.xsave is not None and len(v.xsave) >= 32:
+                            found.add(struct.unpack_from("<Q", v.xsave, 24)[0])
+        except ReadError:
+            pass  # what comes after lost framing reaches no restorer either
+    return found
+
+
+def test_no_case_is_declared_restorable_where_its_xsave_components_are_not() -> None:
+    """A recipe declares restorability from the rules it breaks and the record facts
+    (releases_taking): either way, no corpus case may claim a release from 4.4 whose
+    XCNTXT_MASK lacks a component of an xcr0_accum it carries (validate_xstate refuses
+    it on every host of that release), whatever layer carries the state. The cases
+    that carry such a component are listed, so that the check cannot pass vacuously."""
+    from xensave.release_facts import xsave_components
+
+    carrying, wrong = [], {}
+    for name, case in sorted(CASES.items()):
+        accums = _xcr0_accums(CORPUS / case["file"])
+        beyond = {
+            r
+            for r in target.all_releases()
+            for a in accums
+            if (mask := xsave_components(r)) is not None and a & ~mask
+        }
+        if not beyond:
+            continue
+        carrying.append(name)
+        if claimed := beyond & target.release_set(case["restorable"]):
+            wrong[name] = target.format_releases(frozenset(claimed))
+    assert not wrong, wrong
+    assert "n_libxc-v3_hvm_hvm-context-xsave-tile-half" in carrying
+    assert "n_legacy-legacy_x86_64-pv_pv-vcpu-xsave-accum-opmask-alone" in carrying

@@ -170,9 +170,11 @@ def releases_taking(
     facts go, and the Xen function that decides it; None for a record no such fact
     concerns. The facts: an X86_MSR_POLICY's entry count and indices
     (:func:`cpu_policy.msr_facts`), X86_CPUID_POLICY leaves past a release's arrays
-    (:func:`cpu_policy.cpuid_limits`), HVM context entry sizes and CPU_MSR indices
-    (:func:`_releases_taking_hvm_context`), an HVM_PARAMS index at or above a release's
-    HVM_NR_PARAMS (:func:`hvm_params.nr_params`). Content every release refuses is a
+    (:func:`cpu_policy.cpuid_limits`), HVM context entry sizes, CPU_MSR indices
+    and CPU_XSAVE components (:func:`_releases_taking_hvm_context`), an HVM_PARAMS index
+    at or above a release's HVM_NR_PARAMS (:func:`hvm_params.nr_params`) and an
+    X86_PV_VCPU_XSAVE ``xcr0_accum`` beyond a release's XSAVE components
+    (:func:`releases_taking_xcr0_accum`). Content every release refuses is a
     rule's business, not this; the corpus recipes declare restorability from it
     (generators/corpus/framework.py:readable)."""
     every = all_releases()
@@ -202,7 +204,19 @@ def releases_taking(
         )
         return rels, "xen/lib/x86/cpuid.c:x86_cpuid_copy_from_buffer"
     if rtype == XcRecType.HVM_CONTEXT:
-        return _releases_taking_hvm_context(body)
+        each = _releases_taking_hvm_context(body)
+        if not each:
+            return None
+        # one function is named: the one refusing the newest release
+        newest = max(max(frozenset(every) - rels) for rels, _f in each)
+        fn = next(f for rels, f in each if newest not in rels)
+        return frozenset.intersection(*(rels for rels, _f in each)), fn
+    if rtype == XcRecType.X86_PV_VCPU_XSAVE and len(body) >= 24:
+        # the context after the vCPU id: xcr0, xcr0_accum (little-endian, as Xen gives it)
+        rels = releases_taking_xcr0_accum(struct.unpack_from("<Q", body, 16)[0])
+        if rels != frozenset(every):
+            return rels, _VALIDATE_XSTATE
+        return None
     if rtype == XcRecType.HVM_PARAMS and len(body) >= 8:
         n = (len(body) - 8) // 16
         indices = [
@@ -214,16 +228,47 @@ def releases_taking(
     return None
 
 
-def _releases_taking_hvm_context(blob: bytes) -> tuple[frozenset[Release], str] | None:
-    """:func:`releases_taking` for an HVM context blob (its descriptors read here, the
-    blob's framing being the rules' business): an entry whose size changed and that a
-    release's load handler takes at another size (:func:`hvm_context.size_refused`),
-    and a CPU_MSR index a release does not restore (:func:`hvm_context.cpu_msr_handled`).
-    A CPU_XSAVE ``xcr0_accum`` beyond the release's components (:func:`xsave_components`)
-    is judged by ``xensave.target`` alone: no recipe carries one that no rule refuses."""
-    every = [r for r in all_releases() if r >= STREAM_V2_SINCE]
-    ok = set(every)
-    functions: list[str] = []
+_VALIDATE_XSTATE = "xen/arch/x86/xstate.c:validate_xstate"
+
+
+def releases_taking_xcr0_accum(accum: int) -> frozenset[Release]:
+    """The releases some host of which restores a vCPU's XSAVE state whose
+    ``xcr0_accum`` is ``accum``, as far as :func:`xsave_components` goes: every release
+    before 4.4, and from 4.4 those whose XCNTXT_MASK holds every component of it
+    (validate_xstate, reached from hvm_load_cpu_xsave_states and
+    XEN_DOMCTL_setvcpuextstate). The recipes of legacy images, which carry no libxc
+    record, declare the same (tests/test_target.py holds them to it)."""
+    out = set()
+    for r in all_releases():
+        mask = xsave_components(r)
+        if mask is None or not accum & ~mask:
+            out.add(r)
+    return frozenset(out)
+
+
+def releases_taking_each(
+    rtype: int, body: bytes, endian: str = "<"
+) -> list[tuple[frozenset[Release], str]]:
+    """:func:`releases_taking`, one fact at a time: each Xen function that takes the
+    record's content on fewer releases than all, with the releases it takes it on. An
+    HVM context may meet several (an entry size one release refuses, an xcr0_accum
+    another does); the recipes name each that decides (framework.py:readable)."""
+    if rtype == XcRecType.HVM_CONTEXT:
+        return _releases_taking_hvm_context(body)
+    one = releases_taking(rtype, body, endian)
+    return [] if one is None else [one]
+
+
+def _releases_taking_hvm_context(blob: bytes) -> list[tuple[frozenset[Release], str]]:
+    """:func:`releases_taking_each` for an HVM context blob (its descriptors read here,
+    the blob's framing being the rules' business): an entry whose size changed and that
+    a release's load handler takes at another size (:func:`hvm_context.size_refused`),
+    a CPU_MSR index a release does not restore (:func:`hvm_context.cpu_msr_handled`),
+    and a CPU_XSAVE ``xcr0_accum`` beyond the release's components
+    (:func:`releases_taking_xcr0_accum`). Releases before 4.6 take everything here:
+    their libxc streams are legacy ones, judged elsewhere."""
+    every = frozenset(all_releases())
+    refused: dict[str, set[Release]] = {}  # by function, in the order met
     off = 0
     while off + 8 <= len(blob):
         tc, _inst, length = struct.unpack_from("<HHI", blob, off)
@@ -231,21 +276,22 @@ def _releases_taking_hvm_context(blob: bytes) -> tuple[frozenset[Release], str] 
         off += 8 + length
         if tc == Typecode.END:
             break
+        out: set[Release] = set()
         if tc in SIZE_CHANGED:
-            refused = {r for r in ok if size_refused(tc, length, r)}
-            if refused:
-                ok -= refused
-                functions.append("xen/arch/x86/hvm/save.c:_hvm_check_entry")
+            out = {r for r in every if r >= STREAM_V2_SINCE and size_refused(tc, length, r)}
+            refused.setdefault("xen/arch/x86/hvm/save.c:_hvm_check_entry", set()).update(out)
         if tc == Typecode.CPU_MSR and len(payload) >= 8:
             count = min(struct.unpack_from("<I", payload)[0], (len(payload) - 8) // 16)
             for k in range(count):
                 index = struct.unpack_from("<I", payload, 8 + 16 * k)[0]
                 if index in CPU_MSR_HANDLED:
-                    refused = {r for r in ok if index not in cpu_msr_handled(r)}
-                    if refused:
-                        ok -= refused
-                        functions.append("xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs")
-    if not functions:
-        return None
-    legacy = {r for r in all_releases() if r < STREAM_V2_SINCE}
-    return frozenset(ok | legacy), functions[0]
+                    out = {r for r in every if r >= STREAM_V2_SINCE}
+                    out = {r for r in out if index not in cpu_msr_handled(r)}
+                    fn = "xen/arch/x86/hvm/hvm.c:hvm_load_cpu_msrs"
+                    refused.setdefault(fn, set()).update(out)
+        if tc == Typecode.CPU_XSAVE and len(payload) >= 24:
+            # xfeature_mask, xcr0, xcr0_accum
+            accum = struct.unpack_from("<Q", payload, 16)[0]
+            out = {r for r in every - releases_taking_xcr0_accum(accum) if r >= STREAM_V2_SINCE}
+            refused.setdefault(_VALIDATE_XSTATE, set()).update(out)
+    return [(every - rels, fn) for fn, rels in refused.items() if rels]

@@ -49,6 +49,7 @@ from xensave.model import (
     XapiImage,
     XlFile,
 )
+from xensave.release_facts import releases_taking_each
 from xensave.rules import GUESTS, LEGACY_GUESTS, Level, Rule, load_rules
 from xensave.target import (
     STREAM_V2_SINCE,
@@ -58,7 +59,6 @@ from xensave.target import (
     format_releases,
     libxl_handled,
     release_set,
-    releases_taking,
     xc_versions,
     xl_mandatory_known,
 )
@@ -233,11 +233,11 @@ def readable(
         big = xc is not None and xc.image_header is not None and xc.image_header.big_endian
         endian = ">" if big else "<"
         for rec in xc.records if xc is not None else ():
-            taking = releases_taking(rec.type, rec.body_bytes(endian), endian)
-            if taking is not None and rels - taking[0]:
-                rels &= taking[0]
-                if taking[1] not in by:
-                    by.append(taking[1])
+            for taking in releases_taking_each(rec.type, rec.body_bytes(endian), endian):
+                if rels - taking[0]:
+                    rels &= taking[0]
+                    if taking[1] not in by:
+                        by.append(taking[1])
         libxl_types = _libxl_types(image) if image is not None else set()
         known = frozenset(r for r in rels if libxl_types <= libxl_handled(r))
         if known != rels:  # a record type (CHECKPOINT_STATE) the release's libxl lacks
