@@ -765,6 +765,12 @@ class _Depth:
         self.xapi = False
         self.libxl: int | None = None
 
+    def legacy(self) -> int:
+        """Where a stream starts: under its XAPI section, under an xl, libvirt or xend
+        header, or at 0. A legacy image's events all sit there, its header as a libxc
+        stream's does."""
+        return 2 if self.xapi else (1 if self.wrapped else 0)
+
     def of(self, ev: Event) -> int:
         if isinstance(ev, XlHeader | LibvirtHeader | XendHeader):
             self.wrapped = True
@@ -772,7 +778,7 @@ class _Depth:
         if isinstance(ev, XapiHeader):
             self.xapi = True
             return 1
-        base = 2 if self.xapi else (1 if self.wrapped else 0)
+        base = self.legacy()
         if isinstance(ev, LibxlHeader):
             self.libxl = base
             return base
@@ -941,7 +947,7 @@ def dump(
     try:
         for ev in events:
             if type(ev).__name__.startswith("Legacy"):  # xensave.legacy's events
-                _legacy(sink, ev, 1 if depth.wrapped else 0, _fd_of(f, reader))
+                _legacy(sink, ev, depth.legacy(), _fd_of(f, reader))
                 continue
             sink.event(ev, depth.of(ev))
             if progress is not None:
