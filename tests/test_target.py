@@ -775,3 +775,22 @@ def test_no_case_is_declared_restorable_where_its_xsave_components_are_not() -> 
     assert not wrong, wrong
     assert "n_libxc-v3_hvm_hvm-context-xsave-tile-half" in carrying
     assert "n_legacy-legacy_x86_64-pv_pv-vcpu-xsave-accum-opmask-alone" in carrying
+
+
+def test_xen_4_0_restores_an_xcnt_image_with_a_note_and_refuses_no_xcnt_rule() -> None:
+    """Xen 4.0's xc_domain_restore skips an 'xcnt' block like any block it does not
+    know (load_p2m_frame_list) and its buffer_tail_pv reads no XSAVE state: it checks
+    neither LEG-EXT-005 nor LEG-TAIL-002 (read at RELEASE-4.0.0); 4.1 reads both."""
+    from xensave.legacy import samples as legacy_samples
+    from xensave.legacy.format import encode
+
+    rules = load_rules()
+    for rid in ("LEG-EXT-005", "LEG-TAIL-002"):
+        assert not target.refuses(rules[rid], (4, 0)) and target.refuses(rules[rid], (4, 1))
+    data = encode(legacy_samples.build(64, "pv", levels=4, vcpus=1).image)
+    old, new = _judge(data, "4.0"), _judge(data, "4.1")
+    assert old.restorable and new.restorable
+    assert any("'xcnt' block" in n for n in old.notes), old.notes
+    assert not any("'xcnt' block" in n for n in new.notes), new.notes
+    plain = encode(legacy_samples.build(64, "pv", levels=4, vcpus=1, xsave=False).image)
+    assert not any("'xcnt' block" in n for n in _judge(plain, "4.0").notes)

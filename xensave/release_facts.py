@@ -26,6 +26,10 @@ CHECKPOINT_STATE_SINCE: Release = (4, 7)
 XL_JSON_SINCE: Release = (4, 5)
 #: qemu-traditional support was removed from xl and libxl.
 QEMU_TRADITIONAL_UNTIL: Release = (4, 20)
+#: A legacy PV image's 'xcnt' extended-info block and the tail's XSAVE states: Xen 4.0's
+#: xc_domain_restore skips the block (load_p2m_frame_list) and reads no state
+#: (buffer_tail_pv), so it takes them as the shared-info page; read at RELEASE-4.0.0/4.1.0.
+XCNT_SINCE: Release = (4, 1)
 #: xend (xm save files) was removed (commit 9e8672f1c3, first absent from 4.5.0).
 XEND_UNTIL: Release = (4, 4)
 #: The lowest pfn the restorer cannot track (every release from 4.6). pfn_set_populated

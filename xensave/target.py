@@ -86,6 +86,7 @@ from .release_facts import (
     STREAM_V2_SINCE,
     STREAM_V3_SINCE,
     UNTRACKABLE_PFN,
+    XCNT_SINCE,
     XEND_UNTIL,
     XL_JSON_SINCE,
     emulators_known,
@@ -321,7 +322,7 @@ class Judge:
                     "tools/xl/xl_vmcontrol.c:create_domain",
                 )
         else:  # the legacy reader's events (the reader has loaded their module)
-            from .legacy.read import LegacyChunk, LegacyHvmTail, LegacyPvTail
+            from .legacy.read import LegacyChunk, LegacyExtInfo, LegacyHvmTail, LegacyPvTail
 
             if not self.legacy:
                 self._legacy()
@@ -336,6 +337,16 @@ class Judge:
                 self._hvm_blob(ev, ev.context, ev.context_offset)
             if isinstance(ev, LegacyPvTail):
                 self._legacy_pv_xsave(ev)
+            if (
+                isinstance(ev, LegacyExtInfo)
+                and self.rel < XCNT_SINCE
+                and any(bid == b"xcnt" for _off, bid, _data in ev.blocks)
+            ):
+                self.note(
+                    f"an 'xcnt' block: Xen {self.r} does not know it and reads the tail "
+                    "without the XSAVE states, so it restores the guest with a misread "
+                    "shared-info page (xc_domain_restore.c:buffer_tail_pv)"
+                )
 
     def _legacy_pv_xsave(self, ev: Any) -> None:
         """A legacy PV tail's XSAVE states (u64 feature mask, u64 size, then xcr0,
