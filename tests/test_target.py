@@ -794,3 +794,31 @@ def test_xen_4_0_restores_an_xcnt_image_with_a_note_and_refuses_no_xcnt_rule() -
     assert not any("'xcnt' block" in n for n in new.notes), new.notes
     plain = encode(legacy_samples.build(64, "pv", levels=4, vcpus=1, xsave=False).image)
     assert not any("'xcnt' block" in n for n in _judge(plain, "4.0").notes)
+
+
+def test_a_legacy_stream_in_a_xapi_libxc_legacy_section_restores_before_4_6_only() -> None:
+    """xenopsd (xen-api, ocaml/xenopsd/xc/domain.ml, restore_common) hands a
+    LIBXC_LEGACY section to its restore helper as it hands a LIBXC one, unconverted
+    (only a whole 'XenSavedDomain' file is piped through convert-legacy-stream), and
+    the helper (xenguest, stub_xc_domain_restore) calls the release's
+    xc_domain_restore, which from 4.6 reads a libxc stream only: read_headers
+    (xc_sr_restore.c at RELEASE-4.6.0) takes the first word, p2m_size, for the marker.
+    Debian's Xen 4.17 libxenguest answers "Invalid marker" to such a section."""
+    name = "i_xapi-legacy_hvm_libxc-legacy"
+    with open(corpus_file(name), "rb") as f:
+        reports = target.judge_releases(f, target.all_releases())
+    for rel, rep in reports.items():
+        if rel < (4, 6):
+            assert rep.restorable, rel
+        else:
+            (reason,) = rep.reasons
+            assert reason.function == "tools/libs/guest/xg_sr_restore.c:read_headers"
+            assert "LIBXC_LEGACY" in reason.message
+            assert not any("convert-legacy-stream" in n for n in rep.notes), rep.notes
+    xapi_legacy = [c for c in MANIFEST["cases"] if c["name"].split("_")[1] == "xapi-legacy"]
+    assert len(xapi_legacy) > 20
+    for case in xapi_legacy:
+        declared = target.release_set(case["restorable"])
+        assert all(r < (4, 6) for r in declared), case["name"]
+        if declared:
+            assert "xenopsd:xc/domain.ml:restore_common" in case["restore_decided_by"]

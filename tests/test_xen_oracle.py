@@ -371,3 +371,56 @@ def test_xen_restores_a_page_aligned_stream(tmp_path: Path) -> None:
                 )
                 assert done.returncode == rc, (s.name, kind, image.name, done.stdout)
                 assert said in done.stdout, (s.name, kind, done.stdout)
+
+
+_XAPI_SECTION = """
+import io, sys
+sys.path.insert(0, sys.argv[1])
+import testee
+from xensave.reader import ReadError, ReadOptions, XapiHeader, read_events
+data = open(sys.argv[2], "rb").read()
+start = None
+try:
+    for ev in read_events(io.BytesIO(data), ReadOptions(stop_at_end=False)):
+        if isinstance(ev, XapiHeader) and ev.kind == 0x00F2:
+            start = ev.offset + 16
+except ReadError:
+    pass
+stream = testee.LibxcStream(data[start:], sys.argv[3], False, None)
+rc, err = testee.Restorer(testee.runtime(), hypervisor=False).run(stream)
+print(rc, testee._summary(err))
+"""
+
+
+@pytest.mark.parametrize(
+    ("case", "guest"),
+    [
+        ("i_xapi-legacy_hvm_libxc-legacy", "hvm"),
+        ("i_xapi-legacy_x86_64-pv_libxc-legacy-length-nonzero", "pv"),
+    ],
+)
+def test_xen_refuses_a_xapi_libxc_legacy_section_as_xenopsd_hands_it_over(
+    case: str, guest: str
+) -> None:
+    """xenopsd gives a LIBXC_LEGACY section to xenguest unconverted (xc/domain.ml,
+    restore_common), whose xc_domain_restore reads from the section on: Xen 4.17's
+    read_headers takes the legacy image's p2m_size for the marker. The corpus declares
+    these cases restorable by 4.0-4.5 only (spec/wrappers.md)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _XAPI_SECTION,
+            str(TESTEE.parent),
+            str(CORPUS / f"{case}.bin"),
+            guest,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rc, _, why = done.stdout.strip().partition(" ")
+    assert rc == "1" and why.startswith("Invalid marker"), done.stdout

@@ -254,6 +254,7 @@ class Judge:
         self.checkpointed = False
         self.saved_by: Release | None = None
         self.last: tuple[str, int] = ("", -1)  # (layer, type) of the latest record
+        self.unread = False  # a legacy stream the release's restore path never reads
 
     @property
     def r(self) -> str:
@@ -307,7 +308,7 @@ class Judge:
                 self._xl_record(ev)
         elif isinstance(ev, XapiHeader):
             if ev.kind == XapiKind.LIBXC_LEGACY:
-                self._legacy()
+                self._xapi_legacy(ev)
             self.note("a XAPI suspend image is restored by xenopsd, which drives libxc itself")
         elif isinstance(ev, LibvirtHeader | Trailer):
             pass
@@ -329,6 +330,8 @@ class Judge:
             guest = getattr(ev, "guest", None)
             if isinstance(guest, str) and not self.legacy_guest:
                 self.legacy_guest = guest
+            if self.unread:
+                return  # refused at its first word (_xapi_legacy)
             if isinstance(ev, LegacyChunk) and ev.type in _UNCONVERTED:
                 self._unconverted(ev)
             if isinstance(ev, LegacyHvmTail):
@@ -347,6 +350,25 @@ class Judge:
                     "without the XSAVE states, so it restores the guest with a misread "
                     "shared-info page (xc_domain_restore.c:buffer_tail_pv)"
                 )
+
+    def _xapi_legacy(self, ev: XapiHeader) -> None:
+        """A LIBXC_LEGACY section: xenopsd hands it to its restore helper unconverted, as
+        a LIBXC one (xc/domain.ml:restore_common; only a whole 'XenSavedDomain' file
+        goes through convert-legacy-stream), and the helper's xc_domain_restore reads a
+        libxc stream only from 4.6: read_headers takes p2m_size for the marker."""
+        self.legacy = True
+        if self.rel < STREAM_V2_SINCE:
+            return
+        self.unread = True
+        self.refuse(
+            ev,
+            f"a legacy stream in a XAPI LIBXC_LEGACY section: xenopsd hands it to Xen "
+            f"{self.r}'s xc_domain_restore unconverted, which reads libxc streams only "
+            "(its first word is no image header marker)",
+            ("xapi-legacy", 0),
+            _GUEST + "xg_sr_restore.c:read_headers",
+            offset=ev.offset + 16,
+        )
 
     def _legacy_pv_xsave(self, ev: Any) -> None:
         """A legacy PV tail's XSAVE states (u64 feature mask, u64 size, then xcr0,
@@ -741,6 +763,8 @@ class Judge:
                 continue
             if not refuses(r, self.rel):
                 continue
+            if self.unread and d.layer == "legacy":
+                continue  # never read (_xapi_legacy)
             if r.id in _HVMP_JUDGED and d.record_type == "HVM_PARAMS":
                 continue  # judged per release by _hvm_params
             if r.id in _POLICY_JUDGED and d.record_type in _POLICY_RECORDS:

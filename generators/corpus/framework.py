@@ -49,6 +49,7 @@ from xensave.model import (
     XapiImage,
     XlFile,
 )
+from xensave.reader import XapiKind
 from xensave.release_facts import releases_taking_each
 from xensave.rules import GUESTS, LEGACY_GUESTS, Level, Rule, load_rules
 from xensave.target import (
@@ -265,19 +266,42 @@ def derive_restore(
     the recipe's own :class:`Restore` if it has one; otherwise the releases that read
     the image (:func:`readable`) less every release whose restore path refuses a rule
     the recipe declares broken or shown (``breaks``, ``permits``: the catalogue's
-    ``xen_refuses``). Never computed by running the checker."""
+    ``xen_refuses``). Either way, a legacy stream in a XAPI image's LIBXC_LEGACY section
+    is restored by releases before 4.6 only (:data:`_UNCONVERTED_LEGACY`). Never
+    computed by running the checker."""
     if case.restore is not None:
-        return release_set(case.restore.releases), list(case.restore.by)
-    rules = load_rules() if rules is None else rules
-    rels, by = readable(layers, version, image)
-    for rid in (*case.breaks, *case.permits):
-        r = rules[rid]
-        if not r.xen_refuses:
-            continue
-        rels -= release_set(r.xen_refuses)
-        if r.xen_function not in by:  # it decides, by refusing or by tolerating
-            by.append(r.xen_function)
+        rels, by = release_set(case.restore.releases), list(case.restore.by)
+    else:
+        rules = load_rules() if rules is None else rules
+        rels, by = readable(layers, version, image)
+        for rid in (*case.breaks, *case.permits):
+            r = rules[rid]
+            if not r.xen_refuses:
+                continue
+            rels -= release_set(r.xen_refuses)
+            if r.xen_function not in by:  # it decides, by refusing or by tolerating
+                by.append(r.xen_function)
+    if _xapi_legacy(image) and rels - _UNCONVERTED_LEGACY:
+        rels &= _UNCONVERTED_LEGACY
+        by += [f for f in (*_XAPI_LEGACY_BY, _READS_V2) if f not in by]
     return rels, by
+
+
+#: The releases that restore a legacy stream handed over unconverted: xenopsd gives a
+#: XAPI image's LIBXC_LEGACY section to its restore helper as it gives a LIBXC one
+#: (xc/domain.ml:restore_common; only a whole 'XenSavedDomain' file goes through
+#: convert-legacy-stream), and the helper calls the release's xc_domain_restore on it
+#: (xenguest's stub_xc_domain_restore), which from 4.6 reads a libxc stream only:
+#: read_headers takes the legacy image's p2m_size for the marker and refuses it.
+_UNCONVERTED_LEGACY = frozenset(r for r in all_releases() if r < STREAM_V2_SINCE)
+_XAPI_LEGACY_BY = ("xenopsd:xc/domain.ml:restore_common",)
+
+
+def _xapi_legacy(image: Image | None) -> bool:
+    """Whether the image is a XAPI one whose memory image is a LIBXC_LEGACY section."""
+    return isinstance(image, XapiImage) and any(
+        sec.kind == XapiKind.LIBXC_LEGACY for sec in image.sections
+    )
 
 
 # --- registry ---------------------------------------------------------------------------
