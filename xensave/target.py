@@ -18,8 +18,11 @@ the release's hvm_load takes it (its HVM_SAVE_CODE_MAX, entry sizes and CPU_MSR
 indices; a legacy image's blob too), HVM_PARAMS as the release sets them (32-bit
 index, HVM_NR_PARAMS, set-once list), the CPUID and MSR policies as the release's
 copy-from-buffer functions take them, a populated pfn the restorer's bitmap cannot
-track, legacy chunks convert-legacy-stream cannot convert (4.6 on), and legacy HVM
-faults libxl's path ignores from 4.6. The table is in ``spec/releases.md``.
+track, legacy chunks convert-legacy-stream cannot convert (4.6 on), legacy HVM
+faults libxl's path ignores from 4.6, an xcr0_accum beyond the release's XSAVE
+components (any vCPU's XSAVE state, a legacy tail's too; 4.4 on), and a XAPI
+LIBXC_LEGACY section, which xenopsd does not convert (4.6 on). The table is in
+``spec/releases.md``.
 :func:`releases_taking` gives the record-content facts to the corpus recipes. Beside
 those facts, every diagnostic of the spec check whose rule the release's restore path
 enforces (the catalogue's ``xen_refuses``) is a reason to refuse, naming the Xen
