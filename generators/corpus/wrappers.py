@@ -9,7 +9,6 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from xensave import samples
 from xensave.bodies import PageData, pfn_entry, split_pfn_entry
 from xensave.constants import LIBVIRT_MAGIC, XAPI_MAGIC
 from xensave.model import LibvirtFile, LibxcStream, LibxlStream, XapiImage, XapiSection
@@ -100,7 +99,7 @@ def domain_xml(guest: str) -> bytes:
 def libvirt_file(guest: str, version: int, small: bool = True) -> LibvirtFile:
     """libvirt's file around a small libxl stream (the replayed cell's, in a replay)."""
     guest, version = B.replay_cell(guest, version)
-    stream = samples.build(guest, version, "libxl", small=small, vcpus=1 if small else 2)
+    stream = B.small(guest, version, "libxl", small=small, vcpus=1 if small else 2)
     assert isinstance(stream, LibxlStream)
     return LibvirtFile(stream, domain_xml(guest))
 
@@ -125,7 +124,7 @@ def xapi_image(
     """XAPI's image around a small stream (the replayed cell's, in a replay)."""
     guest, version = B.replay_cell(guest, version)
     wrap = "libxc" if kind == XapiKind.LIBXC else "libxl"
-    stream = samples.build(guest, version, wrap, small=True, vcpus=1)
+    stream = B.small(guest, version, wrap)
     assert isinstance(stream, LibxcStream | LibxlStream)
     sections = [XapiSection(XapiKind.XENOPS, XENOPS_META), XapiSection(kind, stream)]
     if uefi:
@@ -277,7 +276,7 @@ def libvirt_version(version: int) -> LibvirtFile:
     permits=("LVF-HDR-004", "XL-HDR-004", "XC-HDR-006"),
 )
 def libvirt_big_endian() -> LibvirtFile:
-    stream = samples.build("x86_64-pv", 3, "libxl", True, small=True, vcpus=1)
+    stream = B.small("x86_64-pv", 3, "libxl", True)
     assert isinstance(stream, LibxlStream)
     return LibvirtFile(stream, domain_xml("x86_64-pv"), big_endian=True)
 
@@ -399,7 +398,7 @@ def libvirt_no_libxl_stream() -> LibvirtFile:
 )
 def libvirt_byte_order_mismatch() -> LibvirtFile:
     guest, version = B.replay_cell("x86_64-pv", 3)
-    stream = samples.build(guest, version, "libxl", True, small=True, vcpus=1)
+    stream = B.small(guest, version, "libxl", True)
     assert isinstance(stream, LibxlStream)
     return LibvirtFile(stream, domain_xml(guest))
 
