@@ -214,9 +214,13 @@ def pv_xsave(vcpu: int) -> bytes:
     return struct.pack("<QQ", 7, 7) + bytes(fxsave) + header + _blob(f"ymm{vcpu}", 256)
 
 
-def pv_vcpu_records(width: int, vcpu: int) -> list[Record]:
-    """The four records of one PV vCPU, as Xen's saver emits them."""
-    return [
+def pv_vcpu_records(width: int, vcpu: int, *, xsave: bool = True) -> list[Record]:
+    """The records of one PV vCPU, as Xen's saver emits them: BASIC, EXTENDED, XSAVE and
+    MSRS, or without ``xsave`` the three a saver writes for a vCPU with no XSAVE state
+    (write_one_vcpu_xsave in xg_sr_save_x86_pv.c skips the record when the hypervisor
+    reports no xfeature_mask; the restorer, update_vcpu_context, sets XSAVE state only
+    for a vCPU that sent it, and the vCPU keeps the FPU state of its BASIC context)."""
+    recs = [
         Record(
             XcRecType.X86_PV_VCPU_BASIC,
             PvBasicContext(
@@ -227,12 +231,19 @@ def pv_vcpu_records(width: int, vcpu: int) -> list[Record]:
             ),
         ),
         Record(XcRecType.X86_PV_VCPU_EXTENDED, VcpuContext(vcpu, pv_extended(width, vcpu))),
-        Record(XcRecType.X86_PV_VCPU_XSAVE, VcpuContext(vcpu, pv_xsave(vcpu))),
         Record(
             XcRecType.X86_PV_VCPU_MSRS,
             VcpuContext(vcpu, struct.pack("<IIQ", 0xC0000103, 0, vcpu)),
         ),
     ]
+    if xsave:
+        recs.insert(2, pv_xsave_record(vcpu))
+    return recs
+
+
+def pv_xsave_record(vcpu: int) -> Record:
+    """vCPU ``vcpu``'s X86_PV_VCPU_XSAVE record (:func:`pv_xsave`)."""
+    return Record(XcRecType.X86_PV_VCPU_XSAVE, VcpuContext(vcpu, pv_xsave(vcpu)))
 
 
 def pv_records(
@@ -244,9 +255,11 @@ def pv_records(
     chain: bool = False,
     sparse: bool = False,
     release: tuple[int, int] | None = None,
+    xsave: bool = True,
 ) -> list[Record]:
     """A PV guest's records in the order Xen's saver emits them (``release``: the MSR
-    policy that Xen release writes).
+    policy that Xen release writes; ``xsave``: whether the vCPUs have XSAVE state,
+    :func:`pv_vcpu_records`).
 
     ``small`` gives eight pfns in one PAGE_DATA record instead of 32 in two: the pages
     restore needs and no more (:func:`_compact_pv_pages`), or with ``chain`` a table
@@ -284,7 +297,7 @@ def pv_records(
     recs.append(Record(XcRecType.X86_TSC_INFO, TscInfo(TscMode.DEFAULT, 2_400_000, 123_456_789)))
     recs.append(Record(XcRecType.SHARED_INFO, _blob("shared_info", PAGE)))
     for v in range(vcpus):
-        recs += pv_vcpu_records(width, v)
+        recs += pv_vcpu_records(width, v, xsave=xsave)
     recs.append(Record(XcRecType.END))
     return recs
 
@@ -483,17 +496,26 @@ def libxc_stream(
     chain: bool = False,
     sparse: bool = False,
     release: tuple[int, int] | None = None,
+    xsave: bool = True,
 ) -> LibxcStream:
     """A whole libxc stream of ``guest``; ``release`` (major, minor) sets the domain
     header's Xen version, the MSR policy and, for HVM, the parameters that release
-    sends; ``chain`` and ``sparse``: the PV page layouts of :func:`pv_records`."""
+    sends; ``chain``, ``sparse`` and ``xsave``: as for :func:`pv_records` (a PV guest
+    only)."""
     dom_type = DomainType.X86_HVM if guest == "hvm" else DomainType.X86_PV
     if guest == "hvm":
         recs = hvm_records(version, vcpus, small=small, release=release)
     else:
         width = 4 if guest == "x86_32-pv" else 8
         recs = pv_records(
-            width, version, vcpus, small=small, chain=chain, sparse=sparse, release=release
+            width,
+            version,
+            vcpus,
+            small=small,
+            chain=chain,
+            sparse=sparse,
+            release=release,
+            xsave=xsave,
         )
     xen = release if release is not None else (4, 19) if version >= 3 else (4, 11)
     return LibxcStream(
@@ -544,6 +566,7 @@ def build(
     chain: bool = False,
     sparse: bool = False,
     release: tuple[int, int] | None = None,
+    xsave: bool = True,
 ) -> StreamImage:
     """A valid image of ``guest`` with a libxc stream of ``version``, bare ("libxc") or
     wrapped ("libxl", "xl"); the keywords as for :func:`libxc_stream`."""
@@ -556,6 +579,7 @@ def build(
         chain=chain,
         sparse=sparse,
         release=release,
+        xsave=xsave,
     )
     if wrap == "libxc":
         return xc

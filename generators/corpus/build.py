@@ -11,10 +11,10 @@ import json
 import shutil
 from pathlib import Path
 
-from xensave import samples
 from xensave.rules import load_rules
 from xensave.writer import to_bytes
 
+from .bases import small
 from .framework import REGISTRY, ROOT, Resolved, replays, resolve, version_key
 from .policy import TAGS
 from .schema import schema
@@ -43,7 +43,7 @@ MODULES = (
 #: (a description, a tag, the bytes of a case whose verdict stays) a patch. Each case
 #: carries the version that added it (``since``, a recipe declaration, default
 #: framework.FIRST_VERSION); docs/changelog.md says what each version changed.
-CORPUS_VERSION = "4.1.0"
+CORPUS_VERSION = "5.0.0"
 
 CONFORMANCE = ROOT / "conformance"
 #: Generated files, relative to the output directory (the corpus/ images aside).
@@ -164,7 +164,7 @@ def fault_offsets(resolved: list[Resolved]) -> dict[str, int | None]:
             out[r.name] = None
             continue
         if key not in bases:
-            image = samples.build(r.guest, r.version, r.layer, vcpus=1, small=True)
+            image = small(r.guest, r.version, r.layer)
             bases[key] = to_bytes(image)
         base = bases[key]
         n = min(len(base), len(r.data))

@@ -59,7 +59,8 @@ def later_section(guest: str, n: int, version: int = 3) -> list[Record]:
     # them) must stay pfns the guest has (process_start_info, PV-SIF-002)
     pages = PageData.of([(5, PageType.NOTAB)], fill=bytes([n]) + bytes(7))
     shared = B.get(B.xc(guest, version).records, X.SHARED_INFO)
-    return [Record(X.PAGE_DATA, pages), tsc, shared, *samples.pv_vcpu_records(width, 0)]
+    vcpu = samples.pv_vcpu_records(width, 0, xsave=False)  # as the small base (bases.small)
+    return [Record(X.PAGE_DATA, pages), tsc, shared, *vcpu]
 
 
 def bare(guest: str, checkpoints: int = 3, version: int = 3) -> LibxcStream:

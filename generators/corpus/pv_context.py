@@ -402,8 +402,11 @@ recipe(
 
 
 def _blob(guest: str, version: int, rtype: int, edit: Any) -> LibxcStream:
-    """The small stream with vCPU 0's ``rtype`` context replaced by ``edit(context)``."""
+    """The small stream with vCPU 0's ``rtype`` context replaced by ``edit(context)``
+    (an XSAVE context added first: the small base has none)."""
     s = B.xc(guest, version)
+    if rtype == X.X86_PV_VCPU_XSAVE:
+        B.add_xsave(s)
     body = B.body(s.records, rtype)
     assert isinstance(body, VcpuContext)
     body.context = edit(bytearray(body.context))
@@ -480,6 +483,7 @@ def _vcpu_limits(guest: str) -> LibxcStream:
     ctx = bytearray(ext.context[:32])  # no vMCE state: size 32 restores none
     struct.pack_into("<QQ", ctx, 8, 0xFFFF800000000000, 0x00007FFFFFFFFFFF)
     ext.context = bytes(ctx)
+    B.add_xsave(s)  # the small base has no XSAVE state
     xsave = B.body(s.records, X.X86_PV_VCPU_XSAVE)
     assert isinstance(xsave, VcpuContext)
     ctx = bytearray(xsave.context)

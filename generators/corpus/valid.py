@@ -355,6 +355,7 @@ def p2m_span(guest: str, end: int, frames: list[int]) -> LibxcStream:
 )
 def vcpu_context_limits() -> LibxcStream:
     s = B.xc("x86_64-pv", 3)
+    B.add_xsave(s)  # the small base has no XSAVE state
     xsave = B.body(s.records, X.X86_PV_VCPU_XSAVE)
     assert isinstance(xsave, VcpuContext)
     # header only: xcr0 and xcr0_accum 0, "nothing to restore" (a non-zero xcr0_accum

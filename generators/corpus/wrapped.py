@@ -47,6 +47,7 @@ from xensave.reader import XapiKind
 from xensave.rules import Level, Rule
 from xensave.writer import to_bytes
 
+from . import bases as B
 from .framework import (
     Built,
     Case,
@@ -122,7 +123,7 @@ def carry(inner: LibxcStream, guest: str, version: int) -> LibxlStream:
     the emulator records and CHECKPOINT_END, and the libxc stream goes on headerless
     (libxl_stream_read.c, process_record and checkpoint_done); after a last CHECKPOINT the
     stream stops there, as a Remus stream does (checkpoint.py, ``carried``)."""
-    stream = samples.build(guest, version, "libxl", _big_endian(inner), small=True, vcpus=1)
+    stream = B.small(guest, version, "libxl", _big_endian(inner))
     assert isinstance(stream, LibxlStream)
     at = next(i for i, it in enumerate(stream.items) if isinstance(it, LibxcStream))
     if not any(r.type == X.CHECKPOINT for r in inner.records):
@@ -206,7 +207,7 @@ def wrap(built: Built, layer: str, outer: str, guest: str, version: int) -> tupl
     if inner is not built.image:  # a stream another wrapper carries: its fault in it
         if built.data is not None:
             raise ValueError("the recipe's octets are not its model's: no stream to take")
-        base = samples.build(guest, version, layer, _big_endian(inner), small=True, vcpus=1)
+        base = B.small(guest, version, layer, _big_endian(inner))
         if to_bytes(replace(inner, trailer=b"")) == to_bytes(base):
             raise ValueError("the stream is valid: the fault is in the wrapper around it")
     image = enclose(inner, outer, guest, version)
