@@ -87,7 +87,7 @@ class LegacyChecker:
         self.frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]] = {}
         self.frames_where = ""
         self.unmapped: list[int] = []
-        #: PV-SIF-002: the start-info page's words, found when the last tail names it
+        #: The start-info page's words, found when the last tail names it
         #: (StartInfoPages: kept per pfn from the contents on a pipe, read back on a file).
         self.start_info: StartInfoPages | None = None
 
@@ -237,14 +237,15 @@ class LegacyChecker:
         pv_context.judge_frames(self.c, self.frames, table, "legacy", self.frames_where, names)
         pages = self.start_info
         if table is not None and pages is not None:
-            # PV-SIF-002: what the restorer reads in a start-info page PV-SIF-001 lets by
-            for vcpu, (_ev, refs) in sorted(self.frames.items()):
-                for rid, offset, _what, pfn, types in refs:
-                    if rid != "PV-SIF-001" or pv_context.pfn_problem(table, pfn, types, names):
-                        continue
-                    bad = start_info_problem(pfn, pages.words(pfn), table)
-                    if bad:
-                        self.emit("PV-SIF-002", offset, f"{self.frames_where}vCPU {vcpu}: {bad}")
+            # what the restorer reads in the start-info page: its words as last sent
+            pv_context.start_info_at_end(
+                self.c,
+                self.frames,
+                table,
+                names,
+                self.frames_where,
+                lambda pfn: start_info_problem(pfn, pages.words(pfn), table),
+            )
         self.frames = {}
 
     def end_of_checkpoint(self) -> None:
@@ -471,7 +472,7 @@ UNKNOWN = 0xFFFF_FFFF
 
 
 class StartInfoPages:
-    """Where PV-SIF-002 finds the start-info page of a legacy PV image, whose pfn only
+    """Where the start-info check finds the start-info page of a legacy PV image, whose pfn only
     the tail names, after every page. On a file (``read``: the checker's page reader)
     it keeps one (offset, count) pair per page batch with contents and, at the end,
     reads the batches' pfn words back from the last batch on until one sent the pfn,
@@ -588,7 +589,7 @@ class StartInfoPages:
 
 
 def start_info_problem(pfn: int, words: tuple[int, int] | None, table: bytearray) -> str | None:
-    """PV-SIF-002 in a legacy image: the start-info page at ``pfn`` holds ``words``
+    """What is wrong in a legacy image's start-info page at ``pfn``, holding ``words``
     (store_mfn, console.domU.mfn, clamped) naming pfns beyond the image's last pfn (the
     ``max_pfn`` its conversion has: p2m_size - 1) or not last sent with a type the
     restorer populates (``table``: the last page type per pfn, 0xff never sent)."""
