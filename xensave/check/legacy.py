@@ -22,6 +22,8 @@ from .libxc_pages import PFN_TABLE_LIMIT
 
 TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
 if TYPE_CHECKING:
+    from typing import Literal
+
     from ..legacy.read import (
         LegacyBatch,
         LegacyChunk,
@@ -523,10 +525,13 @@ class StartInfoPages:
         little-endian whatever the host)."""
         gw = self.guest_width
         store_at, console_at = pv_records.START_INFO_FIELDS[gw]
-        code = "I" if gw == 4 else "Q"
-        words = array(code)
-        words.frombytes(pages[: self.page_size * n])
-        if sys.byteorder != "little":
+        code: Literal["I", "Q"] = "I" if gw == 4 else "Q"
+        words: memoryview | array[int]
+        if sys.byteorder == "little":
+            words = pages[: self.page_size * n].cast(code)  # no copy of the batch
+        else:
+            words = array(code)
+            words.frombytes(pages[: self.page_size * n])
             words.byteswap()
         per_page = self.page_size // gw
         return (
