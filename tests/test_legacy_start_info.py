@@ -29,6 +29,7 @@ import pytest
 from xensave import pv_context
 from xensave.check.legacy import CLAMP, StartInfoPages, start_info_problem
 from xensave.checker import Diagnostic, check_bytes, check_stream
+from xensave.convert import convert
 from xensave.legacy.format import (
     XTAB_FILLER,
     LegacyImage,
@@ -109,6 +110,18 @@ def test_the_recipe_is_refused_alike_from_a_file_a_pipe_and_memory(
     diags = [json.loads(r.stdout)["diagnostics"] for r in (on_file, on_pipe)]
     assert diags[0] == diags[1]
     assert [d["rule"] for d in diags[1] if d["rule"].startswith("PV-SIF")] == ["PV-SIF-002"]
+
+
+@pytest.mark.parametrize("kind", ("pv4", "pv3"))
+def test_the_libxc_checker_agrees_on_the_conversion(kind: str, tmp_path: Path) -> None:
+    """The recipe's image converted to a libxc v3 stream (what Xen 4.6 on restores) is
+    refused for the rule too (a 2-level guest has no conversion: LEG-GUEST-001)."""
+    img = _base(kind)
+    recipes._start_info_store_xtab(img)
+    src, dst = tmp_path / "legacy.bin", tmp_path / "v3.bin"
+    src.write_bytes(encode(img))
+    convert(str(src), str(dst), legacy_width=64, legacy_guest="pv", verify=False)
+    assert [d.rule for d in check_bytes(dst.read_bytes()).errors] == ["PV-SIF-002"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
