@@ -8,10 +8,11 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from xensave import pv_context
+from xensave import pv_context, pv_records
 from xensave.constants import XcRecType
 from xensave.legacy.format import (
     DM_RECORD_0002,
+    XTAB_FILLER,
     Chunk,
     HvmTail,
     LegacyImage,
@@ -21,12 +22,20 @@ from xensave.legacy.format import (
     compressed,
     encode,
     ext_xcnt_block,
+    has_data,
     hvm_param,
     toolstack,
     tsc_info,
     vcpu_info,
 )
-from xensave.legacy.samples import XL_CONFIG, Sample, add_xsave, page, small
+from xensave.legacy.samples import (
+    SMALL_START_INFO,
+    XL_CONFIG,
+    Sample,
+    add_xsave,
+    page,
+    small,
+)
 from xensave.model import Image, LibvirtFile, XapiImage, XapiSection, XlFile
 from xensave.reader import XapiKind
 from xensave.rules import load_rules
@@ -1198,6 +1207,60 @@ def _old_pv() -> None:
 
 
 _old_pv()
+
+
+# --- the start-info page of a legacy PV image (PV-SIF-002, issue 17) ------------------------
+#
+# The small base's start-info page is pfn 5 (SMALL_START_INFO; vCPU 0's edx/rdx), sent as
+# NOTAB with store_mfn and console.domU.mfn 0; its first batch also sends pfn 50 as XTAB.
+# The case points store_mfn at pfn 50, within p2m_size but never populated. Read at
+# RELEASE-4.0.0 to RELEASE-4.5.0: xc_domain_restore marks every pfn invalid and allocates
+# only those a batch sends with a type other than XTAB, refuses a store_mfn only above
+# p2m_size (4.2-4.5; 4.0 and 4.1 not at all), and hands libxl the p2m entry of pfn 50,
+# INVALID_P2M_ENTRY; xc_dom_gnttab_seed (4.2-4.5) skips a frame of -1, and libxl's
+# libxl__build_post (build_post in 4.0) passes it to xs_introduce_domain without looking
+# at the result: the domain is restored. From 4.6 convert-legacy-stream sends pfn 50 as an
+# XTAB entry of PAGE_DATA, populate_pfns leaves it out, and process_start_info refuses
+# ("XenStore pfn has bad mfn").
+_SIF_XTAB = 50
+
+
+def _start_info_store_xtab(img: LegacyImage) -> None:
+    """store_mfn of the start-info page (pfn 5) is pfn 50, which the first batch sends
+    as XTAB; console.domU.mfn stays 0 (the top-level table: populated)."""
+    at = pv_records.START_INFO_FIELDS[img.guest_width][0]
+    code = "<I" if img.guest_width == 4 else "<Q"
+    batch = _first_body(img)[0]
+    assert isinstance(batch, PageBatch)
+    assert (0xF << 28) | _SIF_XTAB in batch.words  # XTAB in the base: nothing to add
+    data = [w & 0x0FFFFFFF for w in batch.words if w != XTAB_FILLER and has_data(w)]
+    k = data.index(SMALL_START_INFO)
+    contents = bytearray(batch.pages[k])
+    struct.pack_into(code, contents, at, _SIF_XTAB)
+    batch.pages[k] = bytes(contents)
+
+
+_broken(
+    "pv-context-start-info-store-xtab",
+    "the start-info page (pfn 5, vCPU 0's edx/rdx in the PV tail) names store_mfn 50, a "
+    "pfn the batches send as XTAB, so the restorer never populates it",
+    "pv4",
+    ("PV-SIF-002",),
+    _CTX_TAGS,
+    _start_info_store_xtab,
+    home=False,
+    cells=_cells(_PV_ALL),
+    cells_since="5.0.0",
+    restore=Restore(
+        "4.0-4.5",
+        (
+            f"{_XCDR}:xc_domain_restore",
+            "tools/libxc/xc_dom_boot.c:xc_dom_gnttab_seed",
+            "tools/libxl/libxl_dom.c:libxl__build_post",
+            "tools/libs/guest/xg_sr_restore_x86_pv.c:process_start_info",
+        ),
+    ),
+)
 _broken(
     "hvm-context-no-end",
     "the HVM tail's context blob lacks its END entry",

@@ -13,6 +13,7 @@ import struct
 import sys
 from array import array
 
+from .. import pv_records
 from ..constants import PV_VCPU_CONTEXT_SIZE, PageType
 from ..reader import ReadError, RecordEvent
 from . import hvm_context, pv_context
@@ -21,6 +22,8 @@ from .libxc_pages import PFN_TABLE_LIMIT
 
 TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
 if TYPE_CHECKING:
+    from typing import Literal
+
     from ..legacy.read import (
         LegacyBatch,
         LegacyChunk,
@@ -86,6 +89,9 @@ class LegacyChecker:
         self.frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]] = {}
         self.frames_where = ""
         self.unmapped: list[int] = []
+        #: The start-info page's words, found when the last tail names it
+        #: (StartInfoPages: kept per pfn from the contents on a pipe, read back on a file).
+        self.start_info: StartInfoPages | None = None
 
     def emit(self, rid: str, offset: int, message: str) -> None:
         self.c.emit(rid, offset, "legacy", message)
@@ -112,6 +118,11 @@ class LegacyChecker:
 
         if isinstance(ev, LegacyHeader):
             self.width, self.guest, self.p2m_size = ev.width, ev.guest, ev.p2m_size
+            if ev.guest == "pv":
+                c = self.c
+                self.start_info = StartInfoPages(ev.width, c.page_reader)
+                if c.page_reader is None and c.read_options is not None:
+                    c.read_options.want_pages = True  # the reader hands page contents over
             if ev.p2m_size == 0:
                 self.emit("LEG-HDR-001", ev.offset, "p2m_size is 0")
             if ev.width == 64 and ev.p2m_size >> 32:
@@ -226,6 +237,17 @@ class LegacyChecker:
                     table[pfn & 0x0FFFFFFF] = PageType.XTAB
         names = ("the image's last pfn", "a page batch")
         pv_context.judge_frames(self.c, self.frames, table, "legacy", self.frames_where, names)
+        pages = self.start_info
+        if table is not None and pages is not None:
+            # what the restorer reads in the start-info page: its words as last sent
+            pv_context.start_info_at_end(
+                self.c,
+                self.frames,
+                table,
+                names,
+                self.frames_where,
+                lambda pfn: start_info_problem(pfn, pages.words(pfn), table),
+            )
         self.frames = {}
 
     def end_of_checkpoint(self) -> None:
@@ -237,6 +259,8 @@ class LegacyChecker:
         for off, bid, data in ev.blocks:
             if bid == b"vcpu":
                 vcpu += 1
+                if vcpu == 1 and self.start_info is not None:
+                    self.start_info.guest_width = 8 if len(data) == PV_VCPU_CONTEXT_SIZE[8] else 4
                 if vcpu == 2:
                     self.emit("LEG-EXT-003", off, "a second 'vcpu' block")
             elif bid == b"extv":
@@ -293,6 +317,8 @@ class LegacyChecker:
             )
         elif self.pfn_types is not None:
             _note_types(self.pfn_types, ev.words, ev.raw, ws, fillers == 0, XTAB_FILLER)
+            if self.start_info is not None:
+                self.start_info.batch(ev, len(self.pfn_types))
         if bad_pfn:
             i = first["p"]
             self.emit(
@@ -438,3 +464,153 @@ def _note_types(
         pfn = w & 0x0FFFFFFF
         if w != filler and pfn < limit:
             table[pfn] = (w >> 28) & 0xF
+
+
+#: A start-info word kept on a pipe is clamped to this (any such value is beyond every
+#: pfn a legacy image can name: its p2m_size is below 2^32, LEG-HDR-002); a pfn whose
+#: pair reads UNKNOWN has no contents known (never sent, or last sent compressed).
+CLAMP = 0xFFFF_FFFE
+UNKNOWN = 0xFFFF_FFFF
+
+
+class StartInfoPages:
+    """Where the start-info check finds the start-info page of a legacy PV image, whose pfn only
+    the tail names, after every page. On a file (``read``: the checker's page reader)
+    it keeps one (offset, count) pair per page batch with contents and, at the end,
+    reads the batches' pfn words back from the last batch on until one sent the pfn,
+    then the two words of that page: no state per pfn. On a pipe it keeps, for every
+    pfn below the image's p2m_size sent with contents, the two words that page would
+    give were it the start-info page (clamped to 32 bits, :data:`CLAMP`): 8 octets a
+    pfn, in blocks of :attr:`BLOCK` pfns made only where pages came. Both answer the
+    same: a page last sent in a compressed (Remus) body is not known either way."""
+
+    BLOCK = 512
+
+    def __init__(self, width: int, read: pv_records.PageReader | None) -> None:
+        from ..legacy.format import LEGACY_PFN_MASK, NO_DATA_TYPES, PAGE_SIZE
+
+        self.ws = 4 if width == 32 else 8
+        self.guest_width = 8  # from the 'vcpu' block's size (ext_info)
+        self.read = read
+        self.batches = array("Q")  # file: per batch, its offset and count | compressed << 32
+        self.blocks: dict[int, array[int]] = {}  # pipe: (store, console) per pfn
+        self.pfn_mask = LEGACY_PFN_MASK
+        self.page_size = PAGE_SIZE
+        self.no_data = bytes(1 if b >> 4 in NO_DATA_TYPES else 0 for b in range(256))
+
+    def batch(self, ev: LegacyBatch, limit: int) -> None:
+        """Take one page batch (its pfns below ``limit`` on a pipe)."""
+        tops = ev.raw[3 :: self.ws]  # bits 24-31 of each word: the type on top
+        if len(tops) == tops.translate(self.no_data).count(1):
+            return  # no contents: the start-info words stay those last sent
+        compressed = ev.data_pages == 0  # the pages come in COMPRESSED_DATA chunks
+        if self.read is not None:
+            self.batches.extend((ev.offset, len(tops) | (int(compressed) << 32)))
+            return
+        mask, no_data = self.pfn_mask, self.no_data
+        pfns = [w & mask for w in ev.words if not no_data[(w >> 24) & 0xFF]]
+        pages = ev.pages
+        if compressed or pages is None or len(pages) < self.page_size * len(pfns):
+            for pfn in pfns:
+                if pfn < limit:
+                    self._put(pfn, UNKNOWN, UNKNOWN)
+            return
+        stores, consoles = self._fields(memoryview(pages), len(pfns))
+        for pfn, store, console in zip(pfns, stores, consoles, strict=True):
+            if pfn < limit:
+                self._put(pfn, min(store, CLAMP), min(console, CLAMP))
+
+    def _fields(self, pages: memoryview, n: int) -> tuple[list[int], list[int]]:
+        """store_mfn and console.domU.mfn of each of ``n`` pages (guest memory:
+        little-endian whatever the host)."""
+        gw = self.guest_width
+        store_at, console_at = pv_records.START_INFO_FIELDS[gw]
+        code: Literal["I", "Q"] = "I" if gw == 4 else "Q"
+        words: memoryview | array[int]
+        if sys.byteorder == "little":
+            words = pages[: self.page_size * n].cast(code)  # no copy of the batch
+        else:
+            words = array(code)
+            words.frombytes(pages[: self.page_size * n])
+            words.byteswap()
+        per_page = self.page_size // gw
+        return (
+            words[store_at // gw :: per_page].tolist(),
+            words[console_at // gw :: per_page].tolist(),
+        )
+
+    def _put(self, pfn: int, store: int, console: int) -> None:
+        key, at = divmod(pfn, self.BLOCK)
+        block = self.blocks.get(key)
+        if block is None:
+            block = self.blocks[key] = array("I", [UNKNOWN]) * (2 * self.BLOCK)
+        block[2 * at] = store
+        block[2 * at + 1] = console
+
+    def words(self, pfn: int) -> tuple[int, int] | None:
+        """store_mfn and console.domU.mfn (clamped) of ``pfn``'s page as last sent;
+        None when its contents are not known."""
+        if self.read is None:
+            block = self.blocks.get(pfn // self.BLOCK)
+            if block is None:
+                return None
+            at = 2 * (pfn % self.BLOCK)
+            pair = (block[at], block[at + 1])
+            return None if pair[0] == UNKNOWN else pair
+        return self._read_back(pfn, self.read)
+
+    def _read_back(self, pfn: int, read: pv_records.PageReader) -> tuple[int, int] | None:
+        ws, mask, no_data = self.ws, self.pfn_mask, self.no_data
+        b = self.batches
+        for i in range(len(b) - 2, -1, -2):
+            offset, count, compressed = b[i], b[i + 1] & 0xFFFF_FFFF, b[i + 1] >> 32
+            raw = read(offset + 4, count * ws)
+            if len(raw) < count * ws:
+                return None  # the file shrank under us: nothing to judge
+            words = array("I" if ws == 4 else "Q", raw)
+            if sys.byteorder != "little":
+                words.byteswap()
+            k, found = 0, -1
+            for w in words:
+                if not no_data[(w >> 24) & 0xFF]:
+                    if w & mask == pfn:
+                        found = k  # the last of a pfn sent twice in a batch (LEG-PAGE-005)
+                    k += 1
+            if found < 0:
+                continue
+            if compressed:
+                return None
+            gw = self.guest_width
+            store_at, console_at = pv_records.START_INFO_FIELDS[gw]
+            at = offset + 4 + count * ws + self.page_size * found + store_at
+            got = read(at, console_at + gw - store_at)
+            if len(got) < console_at + gw - store_at:
+                return None
+            code = "<I" if gw == 4 else "<Q"
+            store = struct.unpack_from(code, got, 0)[0]
+            console = struct.unpack_from(code, got, console_at - store_at)[0]
+            return min(store, CLAMP), min(console, CLAMP)
+        return None
+
+
+def start_info_problem(pfn: int, words: tuple[int, int] | None, table: bytearray) -> str | None:
+    """What is wrong in a legacy image's start-info page at ``pfn``, holding ``words``
+    (store_mfn, console.domU.mfn, clamped) naming pfns beyond the image's last pfn (the
+    ``max_pfn`` its conversion has: p2m_size - 1) or not last sent with a type the
+    restorer populates (``table``: the last page type per pfn, 0xff never sent)."""
+    if words is None:
+        return None
+    last = len(table) - 1
+    problems = []
+    for name, value in zip(("store_mfn", "console.domU.mfn"), words, strict=True):
+        shown = f"{value:#x}" if value < CLAMP else f"of at least {CLAMP:#x}"
+        if value >= CLAMP or value > last:
+            problems.append(f"{name} {shown} above the image's last pfn {last:#x}")
+        elif table[value] == 0xFF:
+            problems.append(f"{name} {shown}, a pfn never sent in a page batch")
+        elif table[value] not in pv_records.POPULATED_TYPES:
+            what = {13: "BROKEN", 15: "XTAB"}.get(table[value], f"type {table[value]:#x}")
+            problems.append(f"{name} {shown}, a pfn last sent as {what} (not populated)")
+    if not problems:
+        return None
+    return f"the start-info page (pfn {pfn:#x}) as last sent has " + " and ".join(problems)

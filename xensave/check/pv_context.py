@@ -223,6 +223,25 @@ def frames_at_end(c: CheckState, xc: XcState) -> None:
     xc.pv_frames.clear()
 
 
+def start_info_at_end(
+    c: CheckState,
+    frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]],
+    table: bytearray,
+    names: tuple[str, str],
+    where: str,
+    problem: Callable[[int], str | None],
+) -> None:
+    """PV-SIF-002 when a legacy image ends: ``problem(pfn)`` says what is wrong in the
+    start-info page at ``pfn`` as last sent, for the start-info pfn of each context in
+    ``frames`` that PV-SIF-001 lets by (the restorer reads the page only then)."""
+    for vcpu, (ev, refs) in sorted(frames.items()):
+        for rid, offset, _what, pfn, types in refs:
+            if rid != "PV-SIF-001" or pfn_problem(table, pfn, types, names):
+                continue
+            if bad := problem(pfn):
+                c.emit("PV-SIF-002", offset, "legacy", f"{where}vCPU {vcpu}: {bad}", ev)
+
+
 def judge_frames(
     c: CheckState,
     frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]],

@@ -181,15 +181,6 @@ _WRAP = (
 )
 
 
-_LEG_SIF = (
-    "the checker does not judge a legacy image's start-info page (xensave/check/legacy.py "
-    "keeps no page contents), so a case would not show its rule; what Xen does was read: "
-    "4.0-4.5 restore an image whose start-info words name an XTAB pfn (xc_domain_restore "
-    "gives libxl an invalid frame, whose xs_introduce_domain failure libxl ignores), "
-    "4.6 on refuse it (process_start_info)"
-)
-
-
 #: Applicable cells that still want a failing case: the recipes build their own images
 #: (not on the cell bases) or place their change where only their own cell has it. The
 #: gate holds this list exactly, so it can only shrink. Work left for issue 17.
@@ -203,11 +194,7 @@ PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
 
 #: The legacy cells of the HVM and PV context rules still without a failing case,
 #: merged into PENDING (a rule pending elsewhere keeps its own cells and reason).
-_LEGACY_PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {
-    # PV-SIF-002: the checker cannot show the rule in a legacy image (its Xen 4.0-4.5
-    # checks are read; the other PV context rules have cases: legacy.py, OLD_PV)
-    "PV-SIF-002": (_LEG_PV, _LEG_SIF),
-}
+_LEGACY_PENDING: dict[str, tuple[tuple[Cell, ...], str]] = {}
 for _rid, (_cells_left, _why) in _LEGACY_PENDING.items():
     if _rid in PENDING:
         _had, _had_why = PENDING[_rid]

@@ -217,6 +217,12 @@ class _ReaderIn:
     def pos(self) -> int:
         return self.r._pos()
 
+    def wants_pages(self) -> bool:
+        """Whether the reader's own options want page contents now (a checker turns
+        them on once it knows a PV image needs them: PV-SIF-002 on a pipe)."""
+        opts = getattr(self.r, "opts", None)
+        return bool(getattr(opts, "want_pages", False))
+
     def at_eof(self) -> bool:
         b = self.r._take(1)
         self.r._head = b + self.r._head
@@ -353,7 +359,9 @@ def parse(inp: _In, width: Width, guest: Guest, opts: LegacyOptions) -> Iterator
                 if opts.page_sink is not None and nbytes:
                     yield ev
                     opts.page_sink(nbytes)
-                elif opts.want_pages:
+                elif opts.want_pages or (
+                    isinstance(inp, _ReaderIn) and guest == "pv" and inp.wants_pages()
+                ):
                     ev.pages = _need(inp, nbytes, f"page data of chunk {index}")
                     yield ev
                 else:
