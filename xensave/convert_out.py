@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     Target = Literal["libxc-v3", "libxc-v2", "libxl", "xl", "libvirt", "xapi"]
 
 _COPY_CHUNK = 1 << 24
+PAGE = 4096
 
 
 class ConvertError(Exception):
@@ -47,7 +48,9 @@ class OutFile:
     conversion goes on and the fsync before the rename waits for what the disk has not
     yet written, not for the whole image."""
 
-    def __init__(self, fd: int, writeback: bool = False, align: bool = False) -> None:
+    def __init__(
+        self, fd: int, writeback: bool = False, align: bool = False, keep_phase: bool = False
+    ) -> None:
         self.fd = fd
         self.pos = 0
         self.flushed = 0  # output below this offset has had its writeback started
@@ -56,6 +59,11 @@ class OutFile:
         self.cloner: Cloner | None = None  # made on the first copy from the input
         self.pads = self.pad_bytes = 0  # alignment padding records written
         self.unaligned = 0  # PAGE_DATA records that no padding can align
+        #: --keep-page-offsets: page contents at IN's offset within a page (congruent
+        #: mod 4096), so that copy_file_range copies page onto page.
+        self.keep_phase = keep_phase and not align
+        self.phase_pads = self.phase_pad_bytes = 0  # padding records written for it
+        self.phase_unkept = 0  # PAGE_DATA records whose shift no padding can undo
         self.bounce: Bounce | None = None  # for copies copy_file_range is slow at
         self.reserved = False  # OUT's blocks allocated up front (its size set)
 
@@ -83,6 +91,29 @@ class OutFile:
                 self.write(pad)
                 self.pads += 1
                 self.pad_bytes += len(pad)
+
+    def keep_page_phase(self, src_off: int, ahead: int, endian: str) -> None:
+        """Before a PAGE_DATA record whose page contents start at ``src_off`` of IN and
+        ``ahead`` octets after the record's start in OUT: with ``keep_phase``, the
+        padding record (XC_REC_ALIGN_PAD, zero body) that puts them at the same offset
+        within a page as in IN. A record is a multiple of 8 octets, so only a shift
+        that is a multiple of 8 can be undone; the rest are counted. Once a stream is
+        in phase, the records copied after it stay so: one padding record a stream,
+        unless the converter changes the layout again further on."""
+        if not self.keep_phase:
+            return
+        shift = (src_off - (self.pos + ahead)) % PAGE
+        if not shift:
+            return
+        if shift % 8:
+            self.phase_unkept += 1
+            return
+        from .constants import XC_REC_ALIGN_PAD
+
+        body = (shift - 8) % PAGE  # the padding record's own 8-octet header counts too
+        self.write(struct.pack(f"{endian}II", XC_REC_ALIGN_PAD, body) + bytes(body))
+        self.phase_pads += 1
+        self.phase_pad_bytes += 8 + body
 
     def write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
