@@ -42,6 +42,9 @@ PAGE = 4096
 #: (the same without reserving OUT's blocks) 0.46-0.53 s. 1 MiB keeps clear of the
 #: cliff, and a quarter of the system calls of 256 KiB.
 BOUNCE = 1 << 20
+#: The shortest copy not shared with IN that makes OUT reserve its blocks (OutFile.reserve):
+#: page contents, not a stretch of headers before the first shared ones.
+RESERVE_AT = 1 << 20
 
 
 class ConvertError(Exception):
@@ -164,7 +167,7 @@ class OutFile:
         shared = self.cloner.clone(offset, self.pos, n)
         if shared or self.cloner.shared:
             self.to_reserve = 0  # sharing: nothing to reserve
-        elif self.to_reserve and n >= CLONE_ALIGN:
+        elif self.to_reserve and n >= RESERVE_AT:
             self.reserved = reserve(self.fd, self.to_reserve)
             self.to_reserve = 0
         if shared:  # OUT now shares these blocks with IN: nothing was written
