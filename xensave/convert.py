@@ -606,12 +606,13 @@ def register(sub: object) -> None:
         action="store_true",
         help="keep page contents at the offset within a 4096-byte page they have in IN, "
         "with an optional padding record (as --align-pages) where the conversion shifts "
-        "them, so the kernel copies them page onto page (as cp does: the fastest copy). "
-        "Costs under 4 KiB per shift: one for v2 <-> v3 and bare libxc <-> libxl, one "
-        "per batch for legacy images, where every other batch cannot be kept (a shift "
-        "that is not a multiple of 8 cannot be padded; nor an xl or XAPI wrapper's, the "
-        "notes then say so). Xen's restorer skips the padding; Xen's verify-stream-v2 "
-        "refuses it, which is why it is not the default",
+        "them, so the kernel copies them page onto page (as cp does: the fastest copy), "
+        "or shares their blocks on btrfs or XFS. Costs under 4 KiB per shift: one for "
+        "v2 <-> v3 and bare libxc <-> libxl, one per batch for legacy images, where "
+        "every other batch cannot be kept (a shift that is not a multiple of 8 cannot "
+        "be padded, as that of an xl header without configuration or of a XAPI "
+        "wrapper: the notes then say so). Xen's restorer skips the padding; Xen's "
+        "verify-stream-v2 refuses it, which is why it is not the default",
     )
     out = p.add_mutually_exclusive_group()
     out.add_argument(
