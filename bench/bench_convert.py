@@ -5,10 +5,12 @@ run (commands alternated RUNS times, so drift hits each alike), the input in the
 page cache and OUT a new file (no fsync, as cp):
 
 - legacy -> libxl: a legacy HVM image from a 64-bit toolstack (written page batch
-  by page batch, never held in memory); also ``--align-pages``, and ``--sync``
-  against ``cp`` followed by an fsync of the copy (both then wait for the disk);
-- v2 -> v3, libxc -> xl, xl -> libxl: a libxc v3 HVM image (bench/bench.py's
-  generator), made v2 and an xl file by convert once, untimed.
+  by page batch, never held in memory); also ``--align-pages``,
+  ``--keep-page-offsets``, and ``--sync`` against ``cp`` followed by an fsync of
+  the copy (both then wait for the disk);
+- v2 -> v3 (also ``--keep-page-offsets``), libxc -> xl, xl -> libxl: a libxc v3 HVM
+  image (bench/bench.py's generator), made v2 and an xl file by convert once,
+  untimed.
 
 Each line gives the median wall time and throughput, the ratio to cp's wall time
 and to cp's CPU time (user + system of the process; on a machine shared with other
@@ -143,7 +145,7 @@ def show(name: str, size: int, res: dict[str, tuple[list[float], list[float], in
     for k, (walls, cpus, rss) in res.items():
         w, c = statistics.median(walls), statistics.median(cpus)
         runs = " ".join(f"{t:.2f}" for t in walls)
-        line = f"  {k:24} {w:6.3f} s {size / w / 1e6:6.0f} MB/s  cpu {c:6.3f} s"
+        line = f"  {k:28} {w:6.3f} s {size / w / 1e6:6.0f} MB/s  cpu {c:6.3f} s"
         if k != "cp" and "sync" not in k:
             ok = "OK" if cp_wall / w >= 0.9 else "BELOW"
             line += f"  vs cp: wall {cp_wall / w:4.0%} ({ok}), cpu {cp_cpu / c:4.0%}"
@@ -164,6 +166,7 @@ def bench_size(mib: int, runs: int, d: Path, only: set[str]) -> None:
         cmds = {
             "convert": convert_cmd(src, out, "libxl"),
             "convert --align-pages": convert_cmd(src, out, "libxl", "--align-pages"),
+            "convert --keep-page-offsets": convert_cmd(src, out, "libxl", "--keep-page-offsets"),
             "cp + fsync": cp_sync_cmd(src, d / "copy.img"),
             "convert --sync": convert_cmd(src, out, "libxl", "--sync"),
         }
@@ -177,7 +180,11 @@ def bench_size(mib: int, runs: int, d: Path, only: set[str]) -> None:
     if "v2" in only:
         v2 = d / "v2.img"
         subprocess.run(convert_cmd(v3, v2, "libxc-v2"), check=True, env=CHILD_ENV)
-        res = group("v2", v2, d, runs, {"convert": convert_cmd(v2, out, "libxc-v3")})
+        cmds = {
+            "convert": convert_cmd(v2, out, "libxc-v3"),
+            "convert --keep-page-offsets": convert_cmd(v2, out, "libxc-v3", "--keep-page-offsets"),
+        }
+        res = group("v2", v2, d, runs, cmds)
         show("libxc v2 -> v3", v2.stat().st_size, res)
         v2.unlink()
     if "xl" in only:

@@ -233,6 +233,8 @@ class LegacyConverter:
         nbytes = ev.data_pages * PAGE_SIZE
         if nbytes:
             self.out.page_data(n, "<")
+            if ev.pages is None:  # the reader's sink copies them from IN: keep their phase
+                self.out.keep_page_phase(ev.offset + 4 + len(ev.raw), 16 + 8 * n, "<")
         self.out.write(struct.pack("<IIII", XcRecType.PAGE_DATA, 8 + 8 * n + nbytes, n, 0))
         self.out.write(entries)
         if self.where is not None:

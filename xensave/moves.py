@@ -98,12 +98,15 @@ if TYPE_CHECKING:
 
         pos: int
         align: bool  # --align-pages
+        keep_phase: bool  # --keep-page-offsets
 
         def write(self, data: bytes | memoryview) -> None: ...
 
         def copy_in(self, in_fd: int, offset: int, n: int) -> None: ...
 
         def page_data(self, entries: int, endian: str) -> None: ...
+
+        def keep_page_phase(self, src_off: int, ahead: int, endian: str) -> None: ...
 
 
 class _Span:
@@ -143,14 +146,15 @@ class Source:
         self.pads_dropped = 0
 
 
-def collect(events: Iterable[Any], align: bool = False) -> Source:
+def collect(events: Iterable[Any], align: bool = False, pages: bool = False) -> Source:
     """Walk the reader's events once (pages skipped) and note where everything is (with
-    ``align``, each PAGE_DATA record too)."""
+    ``align`` or ``pages``, each PAGE_DATA record too; with ``align``, the padding
+    records before them, to be left out)."""
     from .reader import ReadError
 
     s = Source()
     try:
-        _walk(s, events, align)
+        _walk(s, events, align, pages or align)
     except ReadError as e:
         # a checkpointed stream may stop after a complete checkpoint (XC-CKPT-003)
         if not (s.checkpointed and e.rule in ("XC-END-002", "XL-END-002")):
@@ -163,7 +167,7 @@ def collect(events: Iterable[Any], align: bool = False) -> Source:
     return s
 
 
-def _walk(s: Source, events: Iterable[Any], align: bool) -> None:
+def _walk(s: Source, events: Iterable[Any], align: bool, pages: bool) -> None:
     from .reader import (
         LibvirtHeader,
         LibxlHeader,
@@ -205,7 +209,7 @@ def _walk(s: Source, events: Iterable[Any], align: bool) -> None:
             if ev.layer == "libxc":
                 if align and ev.type == XC_REC_ALIGN_PAD:
                     pad_at, pad_end = ev.offset, end
-                elif align and ev.type == XcRecType.PAGE_DATA and ev.page_bytes:
+                elif pages and ev.type == XcRecType.PAGE_DATA and ev.page_bytes:
                     entries = (ev.length - ev.page_bytes - 8) // 8
                     cut = pad_at if pad_end == ev.offset else ev.offset
                     s.pages.extend((cut, ev.offset, 2 * entries + (ev.endian == ">")))
@@ -252,17 +256,25 @@ class _Move:
     def copy_stream(self, start: int, end: int) -> None:
         """Copy IN's octets [start, end), which hold libxc records: as they are, or with
         --align-pages each PAGE_DATA record with contents given a new padding record
-        before it (an old one before it left out)."""
+        before it (an old one before it left out); with --keep-page-offsets one where
+        the wrapper shifts the stream (IN's kept)."""
         pages = self.src.pages
-        if not self.out.align or not pages:
+        align = self.out.align
+        if not (align or self.out.keep_phase) or not pages:
             self.out.copy_in(self.in_fd, start, end - start)
             return
         pos = start
         i = 3 * bisect_left(range(len(pages) // 3), start, key=lambda k: pages[3 * k + 1])
         while i < len(pages) and pages[i + 1] < end:
             cut, rec, word = pages[i], pages[i + 1], pages[i + 2]
-            self.out.copy_in(self.in_fd, pos, cut - pos)
-            self.out.page_data(word >> 1, ">" if word & 1 else "<")
+            e = ">" if word & 1 else "<"
+            if align:
+                self.out.copy_in(self.in_fd, pos, cut - pos)
+                self.out.page_data(word >> 1, e)
+            else:  # contents 16 + 8 * entries octets into the record, in IN and OUT
+                self.out.copy_in(self.in_fd, pos, rec - pos)
+                ahead = 16 + 8 * (word >> 1)
+                self.out.keep_page_phase(rec + ahead, ahead, e)
             pos = rec
             i += 3
         self.out.copy_in(self.in_fd, pos, end - pos)
@@ -478,7 +490,7 @@ def move(
 ) -> tuple[str, list[str]]:
     """Write the image ``events`` describe to ``out`` re-wrapped as ``to``; returns the
     source's layer and the notes. Raises MoveError (nothing usable written)."""
-    src = collect(events, align=out.align)
+    src = collect(events, align=out.align, pages=out.keep_phase)
     m = _Move(src, in_fd, out, to, allow_loss)
     emu = EMULATORS[emulator] if emulator else None
     if config is not None:
