@@ -406,6 +406,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             global _ENDED_FAST
             _ENDED_FAST = True
             return rc
+        if _requested(argv) == "export":  # a plain export skips argparse too
+            from .export import cmd_export, fast_args
+
+            plain = fast_args(sys.argv[1:] if argv is None else list(argv))
+            if plain is not None:
+                rc = cmd_export(plain)
+                sys.stdout.flush()
+                return rc
         try:
             args = build_parser(_requested(argv)).parse_args(argv)
         except SystemExit as exc:  # argparse: --help, --version, usage errors

@@ -424,20 +424,31 @@ class Pipeline:
 
     The work list is three integers per run, as the index is, and the copier reads it
     where the reader appends it: no queue of objects. ``close`` waits for the copies
-    and raises what the copier met (an I/O error, IN ending early); ``cancel`` stops
-    it at the next run. The thread comes from ``_thread``, the C core of
-    ``threading``, whose import (with its own) is a few milliseconds of start-up."""
+    and raises what the copier met (an I/O error, IN ending early); ``cancel`` (an
+    error or a signal in the main thread) tells it to stop and does not wait for the
+    copy under way: the copier works on descriptors of its own, which it closes, so
+    the caller may close and remove OUT at once. The thread comes from ``_thread``,
+    the C core of ``threading``, whose import (with its own) is a few milliseconds of
+    start-up."""
 
     #: While the reader and the copier share the interpreter: how soon the reader
     #: hands the lock to a copier whose system call has returned (the default 5 ms
     #: would leave the kernel idle for longer than a 4 MiB copy takes).
     SWITCH_INTERVAL = 0.0002
 
-    def __init__(self, src_fd: int, dst_fd: int, writeback: WriteObserver | None = None) -> None:
+    def __init__(
+        self,
+        src_fd: int,
+        dst_fd: int,
+        writeback: Callable[[int], WriteObserver] | None = None,
+    ) -> None:
+        """``writeback(fd)`` makes the observer of OUT's copies, given the copier's
+        descriptor of OUT."""
         import _thread
         import sys
 
-        self.copier = Copier(src_fd, dst_fd, writeback)
+        src, dst = os.dup(src_fd), os.dup(dst_fd)
+        self.copier = Copier(src, dst, writeback(dst) if writeback is not None else None)
         self.work: array[int] = array("Q")  # src_off, dst_off, octets
         self.copied = 0  # octets copied so far (the main thread shows it)
         self.error: BaseException | None = None
@@ -482,16 +493,15 @@ class Pipeline:
         except BaseException as e:  # handed to the main thread
             self.error = e
         finally:
+            os.close(self.copier.src)
+            os.close(self.copier.dst)
             self.ended.release()
 
-    def _join(self, waiting: Callable[[int], None] | None) -> None:
+    def _end(self) -> None:
         import sys
 
+        self.closed = True
         self._signal()
-        while not self.ended.acquire(timeout=0.1):
-            if waiting is not None:
-                waiting(self.copied)
-        self.ended.release()
         sys.setswitchinterval(self._interval)
 
     def close(self, waiting: Callable[[int], None] | None = None) -> None:
@@ -499,17 +509,24 @@ class Pipeline:
         0.1 s meanwhile) and raise what the copier met."""
         if self.closed:
             return
-        self.closed = True
-        self._join(waiting)
+        self._end()
+        try:
+            while not self.ended.acquire(timeout=0.1):
+                if waiting is not None:
+                    waiting(self.copied)
+        except BaseException:  # a signal: the copier stops too
+            self.stopped = True
+            raise
         if self.error is not None:
             raise self.error
 
     def cancel(self) -> None:
-        """Stop after the copy under way (an error elsewhere); idempotent."""
+        """Tell the copier to stop after the copy under way, without waiting for it
+        (an error or a signal elsewhere); nothing once ``close`` has run."""
         if self.closed:
             return
-        self.stopped = self.closed = True
-        self._join(None)
+        self.stopped = True
+        self._end()
 
 
 def replay(
