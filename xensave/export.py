@@ -5,7 +5,8 @@ to the output first; from a pipe each page is spliced straight to its place in t
 output as it is read, nothing spooled: see :class:`xensave.elf_core.StreamCore` for
 the core's layout then), builds the page index
 (:mod:`xensave.page_index`, registers from :mod:`xensave.vcpu_regs`) and writes the
-raw image or the ELF core (:mod:`xensave.elf_core`).
+raw image or the ELF core (:mod:`xensave.elf_core`); from a file the page copies
+start on a second thread while the index is still being read (``_copy_from_file``).
 
 Outputs are written to a temporary file in the output's directory and renamed only
 when complete; the input is opened read-only and is never the output (same path or

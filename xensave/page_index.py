@@ -5,7 +5,9 @@ are never held in memory. ``replay`` then copies the runs in stream order (so wh
 migration sent a page several times the last copy wins) to wherever the output wants
 them: shared blocks (reflink) where the filesystem has them and a run sits on block
 boundaries in both files (a page-aligned stream), ``copy_file_range`` where the kernel
-allows, ``pread``/``pwrite`` otherwise.
+allows, ``pread``/``pwrite`` otherwise. ``export`` from a file does not wait for the
+whole index: a :class:`Pipeline` copies each run on a second thread as soon as the
+index finds it.
 """
 
 from __future__ import annotations
