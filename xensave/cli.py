@@ -406,6 +406,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             global _ENDED_FAST
             _ENDED_FAST = True
             return rc
+        if _requested(argv) == "export":  # a plain export skips argparse too
+            from .export import cmd_export, fast_args
+
+            plain = fast_args(sys.argv[1:] if argv is None else list(argv))
+            if plain is not None:
+                rc = cmd_export(plain)
+                sys.stdout.flush()
+                _ENDED_FAST = True  # OUT renamed into place or removed, IN's temporaries too
+                return rc
         try:
             args = build_parser(_requested(argv)).parse_args(argv)
         except SystemExit as exc:  # argparse: --help, --version, usage errors
@@ -449,8 +458,10 @@ def run() -> NoReturn:
     """The ``xensave`` command (console script and ``python -m xensave``): ``main``,
     then exit. After a plain verify the process ends at once (``os._exit``) instead of
     tearing down every module and object, a fifth of the harness's cost per case; it
-    has only read, and its output is flushed. Other commands exit normally (their
-    temporary files and child processes are cleaned up on the way)."""
+    has only read, and its output is flushed. So does a plain export, whose output is
+    in place (or removed) and whose temporaries are gone when ``main`` returns. Other
+    commands exit normally (their temporary files and child processes are cleaned up
+    on the way)."""
     rc = main()
     if _ENDED_FAST:
         try:  # noqa: SIM105 (contextlib is not on the verify path)

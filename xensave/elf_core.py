@@ -16,10 +16,15 @@ import bisect
 import os
 import struct
 from array import array
-from collections.abc import Callable, Iterator
 
-from .page_index import WRITE_STEP, Index, WriteObserver, record_runs, replay
+from .page_index import WRITE_STEP, Index, record_runs, replay
 from .vcpu_regs import Vcpu
+
+TYPE_CHECKING = False  # typing stays off the export's start-up; mypy reads this as true
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from .page_index import Pipeline, WriteObserver
 
 #: x86_64 elf_prstatus.pr_reg order (struct user_regs_struct).
 PR_REGS = [
@@ -228,6 +233,95 @@ def write_elf(
         yield 0, offsets[i] + (pfn - starts[i]) * ps, n
 
     replay(idx, src_fd, dst_fd, place, wb)
+    return size
+
+
+class EarlyCore:
+    """Starts a core's page copies while IN's index is still being read (a
+    :class:`xensave.page_index.Pipeline`), wherever the final layout is already
+    certain: that of ``elf_layout``, the ranges in pfn order from the first DATA_ALIGN
+    boundary, where a page's offset is that boundary plus one page for every pfn sent
+    below it. As long as each new pfn comes above all those sent before (Xen's saver
+    goes up the pfns; a live migration's later passes send pages again), that count
+    never changes for a page already placed. ``held`` says at the end whether it
+    stayed so, and whether the headers and notes fitted below the boundary; if not,
+    the caller starts again from an empty OUT with the whole index (``write_elf``).
+    Memory: three integers per stretch of pfns, as the index."""
+
+    def __init__(self, pipe: Pipeline) -> None:
+        self.pipe = pipe
+        self.on = True
+        self.page_size = 0
+        # the stretches sent so far, in pfn order, never touching: [start, end) and the
+        # pfns sent below each
+        self.starts: array[int] = array("Q")
+        self.ends: array[int] = array("Q")
+        self.below: array[int] = array("Q")
+        self.sent = 0  # pfns sent so far
+        self.top = 0  # one past the highest
+
+    def __call__(self, src: int, pfn: int, n: int, ps: int) -> None:
+        """A run of ``n`` pages for ``pfn`` on, at ``src`` in IN."""
+        if not self.on:
+            return
+        if self.page_size != ps:
+            if self.page_size:
+                self.on = False  # never in one stream; the layout is not guessed then
+                return
+            self.page_size = ps
+        data = max(ps, DATA_ALIGN)
+        end = pfn + n
+        starts, ends, below = self.starts, self.ends, self.below
+        while pfn < end:
+            if pfn >= self.top:  # new pfns above all: appended
+                if starts and ends[-1] == pfn:
+                    ends[-1] = end
+                else:
+                    starts.append(pfn)
+                    ends.append(end)
+                    below.append(self.sent)
+                self.pipe.put(src, data + self.sent * ps, (end - pfn) * ps)
+                self.sent += end - pfn
+                self.top = end
+                return
+            i = bisect.bisect_right(starts, pfn) - 1
+            if i < 0 or ends[i] <= pfn:  # a new pfn below one sent: every place moves
+                self.on = False
+                return
+            e = min(end, ends[i])  # pages sent again: over their first copy
+            self.pipe.put(src, data + (below[i] + pfn - starts[i]) * ps, (e - pfn) * ps)
+            src += (e - pfn) * ps
+            pfn = e
+
+    def held(self, ranges: list[tuple[int, int]], offsets: list[int]) -> bool:
+        """Whether every page went where ``elf_layout`` puts it (``ranges``, the
+        index's, at ``offsets``)."""
+        if not self.on or not ranges:
+            return self.on
+        return offsets[0] == max(self.page_size, DATA_ALIGN) and self.sent == sum(
+            e - s for s, e in ranges
+        )
+
+
+def finish_early(
+    core: EarlyCore,
+    idx: Index,
+    ranges: list[tuple[int, int]],
+    src_fd: int,
+    dst_fd: int,
+    wb: WriteObserver | None,
+) -> int:
+    """Complete a core whose pages ``core`` placed (the pipeline closed): write its
+    headers and notes, or when the guess did not hold, write it again from the start
+    (``write_elf``). Its size."""
+    ps = idx.page_size
+    head, offsets = elf_layout(ranges, idx.vcpus, ps)
+    if not core.held(ranges, offsets):
+        os.ftruncate(dst_fd, 0)
+        return write_elf(idx, ranges, src_fd, dst_fd, wb)
+    size = (offsets[-1] + (ranges[-1][1] - ranges[-1][0]) * ps) if ranges else len(head)
+    os.pwrite(dst_fd, head, 0)
+    os.ftruncate(dst_fd, size)
     return size
 
 
