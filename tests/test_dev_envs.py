@@ -34,7 +34,7 @@ def test_main_runs_the_checkouts_package() -> None:
     """Without the wheel, the harness and the testees that are scripts (Xen's adapters)
     find the package through PYTHONPATH: without it they fail to import xensave."""
     main = _tox()["testenv:main"]
-    assert _lines(main["setenv"]) == ["PYTHONPATH = {tox_root}"]
+    assert "PYTHONPATH = {tox_root}" in _lines(main["setenv"])
     assert main["commands"].startswith("python -m xensave conformance run ")
 
 
