@@ -13,6 +13,9 @@
 //       API (signatures only): the compiler's C# output must be valid C#.
 //   node generators/ksc.js --lint [FILE.ksy...]
 //       Only the name-clash lint (below), on ksy/ or on the files given.
+//   node generators/ksc.js --target NAME [--target NAME...] --out DIR
+//       Every ksy for the named targets only, into DIR/<target>/ (the docs build
+//       needs only the graphviz target's output).
 //   node generators/ksc.js --list-targets
 //       Print the targets --all-targets compiles.
 //
@@ -391,9 +394,12 @@ async function regen(compiler) {
   console.log(`wrote ${js.size} files to ${path.relative(ROOT, JS_OUT)}/`);
 }
 
-async function allTargets(compiler, outDir) {
+async function allTargets(compiler, outDir, only = []) {
   const failures = [];
-  for (const t of targets(compiler)) {
+  const chosen = targets(compiler).filter((t) => only.length === 0 || only.includes(t.name));
+  const unknown = only.filter((n) => !chosen.some((t) => t.name === n));
+  if (unknown.length > 0) throw new Error(`no compiler target named ${unknown.join(', ')} (see --list-targets)`);
+  for (const t of chosen) {
     const expected = EXPECTED_FAILURES[t.name];
     let files;
     try {
@@ -460,6 +466,7 @@ function parseArgs(argv) {
     lint: false,
     lintFiles: [],
     out: null,
+    only: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -469,11 +476,16 @@ function parseArgs(argv) {
     else if (a === '--compile-csharp') args.compileCsharp = true;
     else if (a === '--lint') args.lint = true;
     else if (a === '--out' && i + 1 < argv.length) args.out = argv[++i];
+    else if (a === '--target' && i + 1 < argv.length) args.only.push(argv[++i]);
     else if (a.startsWith('--out=')) args.out = a.slice('--out='.length);
     else if (args.lint && !a.startsWith('-')) args.lintFiles.push(path.resolve(a));
     else throw new UsageError(`unknown argument: ${a}`);
   }
-  if (!args.regen && !args.allTargets && !args.listTargets && !args.lint) {
+  if (args.only.length > 0) {
+    if (args.allTargets) throw new UsageError('--target and --all-targets exclude each other');
+    if (!args.out) throw new UsageError('--target needs --out DIR');
+  }
+  if (!args.regen && !args.allTargets && !args.listTargets && !args.lint && args.only.length === 0) {
     throw new UsageError('nothing to do');
   }
   if (args.allTargets && !args.out) throw new UsageError('--all-targets needs --out DIR');
@@ -490,6 +502,7 @@ async function main() {
     console.error(`ksc.js: ${err.message}`);
     console.error(
       'usage: node generators/ksc.js [--regen] [--all-targets --out DIR [--compile-csharp]] ' +
+        '[--target NAME... --out DIR] ' +
         '[--list-targets] [--lint [FILE.ksy...]]',
     );
     return 2;
@@ -498,16 +511,16 @@ async function main() {
     lint(args.lintFiles);
     console.log('lint: no name clashes');
     if (!args.regen && !args.allTargets && !args.listTargets) return 0;
-  } else if (args.regen || args.allTargets) {
+  } else if (args.regen || args.allTargets || args.only.length > 0) {
     lint([]);
   }
   const compiler = loadCompiler();
   if (args.listTargets) {
     for (const t of targets(compiler)) console.log(t.name);
   }
-  if (args.allTargets) {
+  if (args.allTargets || args.only.length > 0) {
     const out = path.resolve(args.out);
-    await allTargets(compiler, out);
+    await allTargets(compiler, out, args.only);
     if (args.compileCsharp) compileCsharp(path.join(out, 'csharp'));
   }
   if (args.regen) await regen(compiler);
