@@ -271,3 +271,24 @@ def test_output_mode_is_a_new_file_s(tmp_path: Path) -> None:
     finally:
         os.umask(umask)
     assert (tmp_path / "b").stat().st_mode & 0o777 == 0o644
+
+
+_BROKEN_LEGACY = sorted(n for n, v in _legacy_case_names().items() if v != "accept")
+
+
+@pytest.mark.parametrize("name", _BROKEN_LEGACY)
+def test_broken_legacy_case_converts_or_is_refused_cleanly(tmp_path: Path, name: str) -> None:
+    """A legacy image that breaks a rule either converts or gives a ConvertError that says
+    where; never another exception (a p2m_size of 0 once ended in struct.error)."""
+    out = tmp_path / "out.bin"
+    try:
+        convert(str(_CORPUS / "corpus" / f"{name}.bin"), str(out), allow_loss=True)
+    except ConvertError:
+        assert not out.exists()
+
+
+@pytest.mark.parametrize("width", ["", "-ts32"])
+def test_pv_p2m_size_zero_is_refused_naming_the_rule(tmp_path: Path, width: str) -> None:
+    src = _CORPUS / "corpus" / f"n_legacy-legacy_x86_64-pv_p2m-size-zero{width}.bin"
+    with pytest.raises(ConvertError, match=r"^0x0: LEG-HDR-001: p2m_size 0x0"):
+        convert(str(src), str(tmp_path / "out.bin"))

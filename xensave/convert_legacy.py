@@ -121,6 +121,7 @@ class LegacyConverter:
         self.pv_tail: LegacyPvTail | None = None
         self.hvm_tail: LegacyHvmTail | None = None
         self.width = 64
+        self.header_offset = 0
 
     def lost(self, what: str) -> None:
         if not self.allow_loss:
@@ -143,6 +144,7 @@ class LegacyConverter:
         self.guest = ev.guest
         self.width = ev.width
         self.p2m_size = ev.p2m_size
+        self.header_offset = ev.offset
         self.notes.append(
             f"legacy image: {ev.guest.upper()} guest, {ev.width}-bit toolstack ({ev.how})"
         )
@@ -191,6 +193,14 @@ class LegacyConverter:
             self.out.record(XcRecType.STATIC_DATA_END, b"")
 
     def on_LegacyP2mFrames(self, ev: LegacyP2mFrames) -> None:
+        if not 0 < self.p2m_size <= 1 << 32:
+            # X86_PV_P2M_FRAMES names the last pfn in 32 bits; no such record can say
+            # "none" or a pfn beyond them (convert-legacy-stream fails here too)
+            rule = "LEG-HDR-001" if self.p2m_size == 0 else "LEG-HDR-002"
+            raise ConvertError(
+                f"{self.header_offset:#x}: {rule}: p2m_size {self.p2m_size:#x} leaves a PV "
+                "guest no last pfn that an X86_PV_P2M_FRAMES record can name"
+            )
         body = struct.pack(f"<II{len(ev.frames)}Q", 0, self.p2m_size - 1, *ev.frames)
         self.out.record(XcRecType.X86_PV_P2M_FRAMES, body)
 
