@@ -240,3 +240,18 @@ def test_the_shortcuts_of_the_predicates_agree_with_the_long_way() -> None:
         for r in recs:
             for endian in "<>":
                 assert body_len(r) == len(r.body_bytes(endian)), (r.type, endian)
+
+
+@pytest.mark.parametrize("width", [4, 8])
+def test_the_fuzz_pv_sample_is_the_sample(width: int) -> None:
+    """The builder writes a vCPU context's anchors into a template instead of encoding
+    it whole; the octets must be :func:`xensave.pv_context.sample`'s."""
+    from xensave import pv_context
+    from xensave.fuzz.build import pv_sample
+
+    rng = random.Random(width)
+    for vcpu in range(4):
+        for _ in range(25):
+            top, gdt, si = (rng.choice([0, 1, 0xFFF, rng.randrange(1 << 20)]) for _ in "abc")
+            want = pv_context.sample(width, vcpu, top_pfn=top, gdt_pfn=gdt, start_info_pfn=si)
+            assert pv_sample(width, vcpu, top, gdt, si) == want
