@@ -1,7 +1,7 @@
 """Benchmark of ``xensave fuzz``: cases per second against the reference checker over
 the persistent protocol, the way ``xensave fuzz --adapter reference`` runs.
 
-    python bench/bench_fuzz.py [--cases N] [--repeat K] [--seed S] [--jobs 1,2]
+    python bench/bench_fuzz.py [--cases N] [--repeat K] [--seed S] [--jobs 1,1s,2]
 
 Each run is a whole search through the harness: build a case (a valid image, most of
 the time mutated), hand it over as a private read-only copy, send it to the testee,
@@ -10,9 +10,13 @@ same cases whatever N) take turns, so a change in the machine's load hits all al
 the figure for each is the median of ``--repeat`` runs. Targets (from the fuzzing
 issues): 500 cases per second with one worker, and scaling near-linearly with the
 cores: with N workers at least 85% of N times the one-worker rate, for N up to the
-cores. (One worker builds its next case while its testee judges the current one, so
-it keeps two processes busy: on two cores the second target asks for little overlap
-in one worker, and docs/fuzzing.md says why the two pull against each other.)
+cores. A worker builds its next case while its testee judges the current one when the
+workers leave a core free (``xensave fuzz --overlap``): so ``-j 1`` keeps two
+processes busy on two cores and ``-j 2`` runs each worker in turn. ``1s`` in
+``--jobs`` is one worker building in turn (``--no-overlap``), ``1o``/``2o`` force the
+overlap: the ratio of ``-j 2`` to ``1s`` is how the workers themselves scale, the
+ratio to ``-j 1`` what a second core adds to the default (docs/fuzzing.md says why
+the two differ on two cores).
 Also prints where a case's CPU time goes (building and writing the image, and
 the reference checker judging it, each measured alone in this process; the rest is
 the harness and the protocol) and the load average, since the machine is shared.
@@ -49,11 +53,14 @@ def _cpu(who: int) -> float:
     return r.ru_utime + r.ru_stime
 
 
-def one_run(cases: int, seed: int, jobs: int = 1) -> tuple[float, int, int, str, float, float]:
+def one_run(
+    cases: int, seed: int, jobs: int = 1, overlap: bool | None = None
+) -> tuple[float, int, int, str, float, float]:
     """(cases per second, cases, failures, why it stopped, CPU ms per case of the
     fuzzer, of the testee and workers) of one search."""
     adapter = load_adapter(ADAPTER)
     config = FuzzConfig(seed=seed, max_examples=cases, max_time=None, shrink=False, jobs=jobs)
+    config.overlap = overlap
     config.spec = spec_for(adapter)
     me, kids = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     result = run(adapter, config)
@@ -76,8 +83,25 @@ def build_cost(cases: int, seed: int) -> tuple[float, float, float]:
     return (t1 - t0) * 1e3 / cases, (t2 - t1) * 1e3 / cases, size / cases
 
 
-def _jobs(text: str) -> list[int]:
-    return [int(j) for j in text.split(",")]
+#: A run's kind: its name in --jobs, the workers, and the overlap (None: the default).
+Kind = tuple[str, int, bool | None]
+
+
+def _jobs(text: str) -> list[Kind]:
+    out: list[Kind] = []
+    for word in text.split(","):
+        word = word.strip()
+        overlap = {"s": False, "o": True}.get(word[-1:])
+        n = int(word[:-1] if overlap is not None else word)
+        if n < 1:
+            raise argparse.ArgumentTypeError(f"{word}: at least one worker")
+        out.append((word, n, overlap))
+    return out
+
+
+def _label(kind: Kind) -> str:
+    _name, n, overlap = kind
+    return f"-j {n}" + {None: "", True: " --overlap", False: " --no-overlap"}[overlap]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,22 +110,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3, help="runs to take the median of")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument(
-        "--jobs", type=_jobs, default=[1, 2], help="worker counts, comma-separated (default 1,2)"
+        "--jobs",
+        type=_jobs,
+        default=_jobs("1,1s,2"),
+        help="worker counts, comma-separated; a suffix s builds in turn (--no-overlap), "
+        "o ahead (--overlap); default 1,1s,2",
     )
     args = p.parse_args(argv)
+    kinds: list[Kind] = args.jobs
 
-    rates: dict[int, list[float]] = {j: [] for j in args.jobs}
-    cpu: dict[int, list[float]] = {j: [] for j in args.jobs}  # CPU ms per case, all processes
+    rates: dict[str, list[float]] = {k[0]: [] for k in kinds}
+    cpu: dict[str, list[float]] = {k[0]: [] for k in kinds}  # CPU ms per case, all processes
     cores = len(os.sched_getaffinity(0))
     print(f"{cores} CPUs, load average {os.getloadavg()[0]:.1f} before the runs")
-    for k in range(args.repeat):
-        for j in args.jobs:
-            rate, n, failures, stopped, me, kids = one_run(args.cases, args.seed + k, j)
-            rates[j].append(rate)
-            cpu[j].append(me + kids)
+    for r in range(args.repeat):
+        for kind in kinds:
+            name, j, overlap = kind
+            rate, n, failures, stopped, me, kids = one_run(args.cases, args.seed + r, j, overlap)
+            rates[name].append(rate)
+            cpu[name].append(me + kids)
             note = f", {failures} failure(s)!" if failures else ""
             print(
-                f"run {k + 1}, -j {j}: {n} cases, {rate:.0f} cases/s; CPU per case: "
+                f"run {r + 1}, {_label(kind)}: {n} cases, {rate:.0f} cases/s; CPU per case: "
                 f"this process {me:.2f} ms, workers and testees {kids:.2f} ms ({stopped}{note})"
             )
     print(f"load average {os.getloadavg()[0]:.1f} after the runs")
@@ -112,32 +142,32 @@ def main(argv: list[str] | None = None) -> int:
         "the rest of -j 1's CPU per case is the harness and the protocol"
     )
     ok = True
-    medians = {j: statistics.median(r) for j, r in rates.items()}
-    for j, m in medians.items():
-        line = f"median -j {j}: {m:.0f} cases/s against the reference checker, persistent protocol"
-        if j == 1:
+    medians = {name: statistics.median(r) for name, r in rates.items()}
+    for kind in kinds:
+        name, j, overlap = kind
+        m = medians[name]
+        c = statistics.median(cpu[name])
+        line = f"median {_label(kind)}: {m:.0f} cases/s, {c:.2f} ms of CPU a case"
+        if name == "1":
             good = m >= TARGET
-            line += f" (target {TARGET:.0f}): {'ok' if good else 'MISSED'}"
+            line += f" (target {TARGET:.0f} cases/s): {'ok' if good else 'MISSED'}"
             ok &= good
-        elif 1 in medians and j <= cores:
-            scale = m / medians[1]
-            good = scale >= EFFICIENCY * j
-            line += (
-                f"; {scale:.2f} times -j 1 (target {EFFICIENCY * j:.2f}, "
-                f"{EFFICIENCY:.0%} of linear): {'ok' if good else 'MISSED'}"
-            )
-            ok &= good
+        elif j > 1 and j <= cores and overlap is None:
+            if "1" in medians:
+                scale = m / medians["1"]
+                good = scale >= EFFICIENCY * j
+                line += (
+                    f"; {scale:.2f} times -j 1 (target {EFFICIENCY * j:.2f}, "
+                    f"{EFFICIENCY:.0%} of linear): {'ok' if good else 'MISSED'}"
+                )
+                ok &= good
+            if "1s" in medians:
+                line += f"; {m / medians['1s']:.2f} times -j 1 --no-overlap"
+        if j > 1 or overlap is False:
+            # the most this machine's idle cores can give at this cost: every core
+            # busy building or judging, none waiting
+            line += f"; {min(j, cores)} idle cores run at most {min(j, cores) / c * 1e3:.0f}/s"
         print(line)
-    if 1 in cpu:
-        # what N workers cost beyond one, whatever else runs; and the most any number
-        # of workers can do on this machine's idle cores: one worker already runs its
-        # builder and its testee side by side, so -j 1 can take up to two cores itself
-        base = statistics.median(cpu[1])
-        for j in args.jobs:
-            if j != 1:
-                c, n = statistics.median(cpu[j]), min(j, cores)
-                print(f"CPU per case, -j {j} over -j 1: {c / base:.2f}; {n} idle cores "
-                      f"run at most {n / c * 1e3:.0f} cases/s at this cost")  # fmt: skip
     return 0 if ok else 1
 
 

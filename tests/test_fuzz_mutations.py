@@ -218,3 +218,40 @@ def test_the_fast_chooser_draws_what_randint_draws(n: int) -> None:
     for _ in range(200):
         assert ch._below(n) == theirs.randint(0, n - 1)
     assert ours.random() == theirs.random()
+
+
+def test_the_shortcuts_of_the_predicates_agree_with_the_long_way() -> None:
+    """What fuzzing asks of every case in a shorter way gives what the long way gives:
+    which mutations apply (each predicate once, by plan), whether a PV image sends a
+    page table with contents, and a record's body length without encoding it (in both
+    byte orders, since a big-endian BASIC context is re-encoded)."""
+    from xensave.fuzz.mutations import libxc_pages
+    from xensave.fuzz.mutations.helpers import body_len, xc_recs, xl_recs
+    from xensave.fuzz.mutations.registry import applicable
+
+    pool = [m for k, m in enumerate(MUTATIONS) if k % 3]
+    for seed in range(150):
+        g = build_image(RandomChooser(random.Random(f"shortcuts:{seed}")))
+        assert applicable(g) == [m for m in MUTATIONS if m.when(g)]
+        assert applicable(g, pool) == [m for m in pool if m.when(g)]
+        if g.guest != "hvm":
+            assert libxc_pages._any_table_with_data(g) == bool(libxc_pages._tables_with_data(g))
+        recs = xc_recs(g) + (xl_recs(g) if g.has_libxl else [])
+        for r in recs:
+            for endian in "<>":
+                assert body_len(r) == len(r.body_bytes(endian)), (r.type, endian)
+
+
+@pytest.mark.parametrize("width", [4, 8])
+def test_the_fuzz_pv_sample_is_the_sample(width: int) -> None:
+    """The builder writes a vCPU context's anchors into a template instead of encoding
+    it whole; the octets must be :func:`xensave.pv_context.sample`'s."""
+    from xensave import pv_context
+    from xensave.fuzz.build import pv_sample
+
+    rng = random.Random(width)
+    for vcpu in range(4):
+        for _ in range(25):
+            top, gdt, si = (rng.choice([0, 1, 0xFFF, rng.randrange(1 << 20)]) for _ in "abc")
+            want = pv_context.sample(width, vcpu, top_pfn=top, gdt_pfn=gdt, start_info_pfn=si)
+            assert pv_sample(width, vcpu, top, gdt, si) == want

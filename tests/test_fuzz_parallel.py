@@ -142,3 +142,40 @@ def test_a_case_that_cannot_be_built_ends_the_search_after_the_answer() -> None:
     ahead.build()  # what the harness calls while the testee judges case 0: no raise
     with pytest.raises(ValueError, match="no such image"):
         ahead.take()
+
+
+def test_a_worker_overlaps_only_with_a_core_to_spare(monkeypatch: pytest.MonkeyPatch) -> None:
+    """By default a worker builds ahead only when the workers leave a core free; the
+    option overrides that either way."""
+    from xensave.fuzz import driver
+
+    monkeypatch.setattr(driver, "cores", lambda: 2)
+    assert driver.overlaps(FuzzConfig(seed=1, jobs=1))
+    assert not driver.overlaps(FuzzConfig(seed=1, jobs=2))
+    assert not driver.overlaps(FuzzConfig(seed=1, jobs=1, overlap=False))
+    assert driver.overlaps(FuzzConfig(seed=1, jobs=2, overlap=True))
+    monkeypatch.setattr(driver, "cores", lambda: 1)
+    assert not driver.overlaps(FuzzConfig(seed=1, jobs=1))
+
+
+def test_overlapping_searches_the_same_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building ahead or in turn, one worker hands the testee the same images in the
+    same order, and calls back while it judges only when overlapping."""
+    from xensave.fuzz import driver
+
+    seen: dict[bool, list[tuple[str, bytes, bool]]] = {True: [], False: []}
+
+    def run(self: Any, name: str, data: bytes, meanwhile: Any = None) -> RawResult:
+        seen[overlap].append((name, data, meanwhile is not None))
+        if meanwhile is not None:
+            meanwhile()
+        return RawResult("accept")
+
+    monkeypatch.setattr(driver.Testee, "run", run)
+    for overlap in (True, False):
+        config = FuzzConfig(seed=9, max_examples=40, max_time=None, shrink=False)
+        config.overlap = overlap
+        result = driver.fuzz(ADAPTER, config)
+        assert result.cases == 40
+    assert [s[:2] for s in seen[True]] == [s[:2] for s in seen[False]]
+    assert all(s[2] for s in seen[True]) and not any(s[2] for s in seen[False])

@@ -739,3 +739,21 @@ def test_workspace_goes_where_tmpdir_says(tmp_path: Path, monkeypatch: pytest.Mo
     usable = shm.is_dir() and os.access(shm, os.W_OK)
     assert ws.root.parent == (shm if usable else tmp_path)
     ws.close()
+
+
+def test_a_response_is_measured_for_depth_only_when_it_could_be_too_deep() -> None:
+    """decode_response skips the depth scan for a body with at most MAX_DEPTH brackets;
+    the limit still holds at its edge, and brackets inside strings never count."""
+    from xensave.conformance.protocol import MAX_DEPTH, ProtocolError, decode_response
+
+    def nested(levels: int) -> bytes:
+        return json.dumps({"verdict": "accept", "summary": _nest(levels - 1)}).encode()
+
+    def _nest(levels: int) -> object:
+        return [] if levels <= 1 else [_nest(levels - 1)]
+
+    assert decode_response(nested(MAX_DEPTH)).verdict == "accept"
+    with pytest.raises(ProtocolError, match="nests"):
+        decode_response(nested(MAX_DEPTH + 1))
+    stringy = {"verdict": "reject", "message": "[" * 500, "diagnostics": [{"rule": "{" * 99}]}
+    assert decode_response(json.dumps(stringy).encode()).verdict == "reject"

@@ -161,7 +161,11 @@ def decode_response(body: bytes) -> Response:
     """
     if len(body) > MAX_RESPONSE:
         raise ProtocolError(f"response of {len(body)} bytes is over the {MAX_RESPONSE} limit")
-    depth = json_depth(body)
+    # nesting needs an opening bracket a level (in a string or not): with no more
+    # brackets than the limit the body cannot nest too deeply, and the scan is skipped
+    # (an answer with its diagnostics has some forty; the harness reads one a case)
+    shallow = body.count(b"[") + body.count(b"{") <= MAX_DEPTH
+    depth = 0 if shallow else json_depth(body)
     if depth > MAX_DEPTH:
         raise ProtocolError(f"response nests {depth} levels deep; at most {MAX_DEPTH} allowed")
     try:

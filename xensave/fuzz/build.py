@@ -352,9 +352,30 @@ def _start_info_in_range(pages: list[PageData], pfn: int, width: int) -> None:
             return
 
 
+@cache
+def _pv_template(width: int, vcpu: int) -> bytes:
+    return pv_context.sample(width, vcpu, top_pfn=0, gdt_pfn=0, start_info_pfn=0)
+
+
+def pv_sample(width: int, vcpu: int, top: int, gdt: int, start_info: int) -> bytes:
+    """``pv_context.sample`` of those anchors, made by writing them into the sample of
+    anchors 0 (encoding a whole context for each vCPU of each case cost more than the
+    rest of its record): only ``ctrlreg[3]``, ``gdt_frames[0]`` and vCPU 0's
+    edx/rdx depend on them. ``tests/test_fuzz_mutations.py`` holds the two equal."""
+    ctx = bytearray(_pv_template(width, vcpu))
+    word = "<Q" if width == 8 else "<I"
+    at = pv_context.offset_of
+    struct.pack_into(word, ctx, at(width, "ctrlreg[3]"), pv_context.pfn_to_cr3(top, width))
+    struct.pack_into(word, ctx, at(width, "gdt_frames[0]"), gdt)
+    if vcpu == 0:
+        dx = "user_regs.rdx" if width == 8 else "user_regs.edx"
+        struct.pack_into(word, ctx, at(width, dx), start_info)
+    return bytes(ctx)
+
+
 def _pv_vcpu(ch: Chooser, width: int, v: int, top: int, notab: int) -> list[Record]:
     ch.integer(0, 3)  # was the blobs' filler seed: kept, so stored choices still line up
-    basic = pv_context.sample(width, v, top_pfn=top, gdt_pfn=notab, start_info_pfn=notab)
+    basic = pv_sample(width, v, top, notab, notab)
     recs = [Record(X.X86_PV_VCPU_BASIC, PvBasicContext(v, basic))]
     # what the hypervisor takes back (PV-EXT, PV-XSV, PV-MSR): an ext_vcpucontext of 32
     # to 128 octets that says its size, an XSAVE state of one of the sizes

@@ -209,6 +209,13 @@ def register(subparsers: Any) -> None:
         "core); the same seed and budget search the same cases whatever N",
     )
     e.add_argument(
+        "--overlap",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="build each worker's next case while its testee judges the current one "
+        "(default: when the workers leave a core free; over the persistent protocol only)",
+    )
+    e.add_argument(
         "--strict",
         action="store_true",
         help="disagreements on recommended (SHOULD-level) cases are failures, not warnings",
@@ -328,6 +335,7 @@ def main(args: argparse.Namespace) -> int:
         mutations=args.mutations or None,
         spec=spec,
         jobs=args.jobs,
+        overlap=args.overlap,
         database=args.out / "hypothesis",
         exec=ExecOptions(
             timeout=timeout,

@@ -16,7 +16,6 @@ Workers are forked where the platform allows (no re-import), else spawned.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import queue
 import signal
 import time
@@ -36,6 +35,7 @@ from .driver import (
     ProgressFn,
     Testee,
     _Runner,
+    cores,
     fuzz,
     shrink_all,
 )
@@ -45,10 +45,7 @@ __all__ = ["default_jobs", "fuzz_parallel", "run"]
 
 def default_jobs() -> int:
     """The cores this process may run on (``-j 0``)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+    return cores()
 
 
 def _context() -> Any:

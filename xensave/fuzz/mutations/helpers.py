@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
-from ...bodies import PageData
+from ...bodies import PageData, VcpuContext
 from ...constants import XcRecType
 from ...model import Record, padding_for
 from ..build import Generated
@@ -164,6 +164,8 @@ def body_len(rec: Record) -> int:
         return len(b)
     if isinstance(b, PageData):
         return 8 + 8 * len(b.entries) + sum(map(len, b.pages))
+    if isinstance(b, VcpuContext):  # vcpu_id and reserved, then the context as it is
+        return 8 + len(b.context)
     return len(b.encode("<"))
 
 

@@ -257,17 +257,29 @@ def _by_name(mutations: Sequence[Mutation]) -> dict[str, Mutation]:
 BY_NAME: dict[str, Mutation] = _by_name(MUTATIONS)
 
 
+#: The last pool :func:`applicable` saw and its plan: the pool's distinct predicates, in
+#: order, and for each mutation the number of its predicate.
+_plan: tuple[tuple[Mutation, ...], list[Callable[[Generated], bool]], list[int]] | None = None
+
+
+def _plan_for(pool: Sequence[Mutation]) -> tuple[list[Callable[[Generated], bool]], list[int]]:
+    global _plan
+    if _plan is not None and _plan[0] == tuple(pool):
+        return _plan[1], _plan[2]
+    number: dict[Callable[[Generated], bool], int] = {}
+    of = [number.setdefault(m.when, len(number)) for m in pool]
+    preds = list(number)
+    _plan = (tuple(pool), preds, of)
+    return preds, of
+
+
 def applicable(gen: Generated, pool: Sequence[Mutation] | None = None) -> list[Mutation]:
     """The mutations (of ``pool``, default all) that apply to ``gen``. Each distinct
     predicate is asked once (many mutations share one, ``is_hvm`` fifty of them),
-    :func:`.helpers.reading` the image: this runs for every fuzz case."""
-    seen: dict[Callable[[Generated], bool], bool] = {}
-    out = []
+    :func:`.helpers.reading` the image: this runs for every fuzz case. A run keeps its
+    pool, so which predicates are distinct is worked out once for it."""
+    pool = MUTATIONS if pool is None else pool
+    preds, of = _plan_for(pool)
     with reading(gen):
-        for m in MUTATIONS if pool is None else pool:
-            ok = seen.get(m.when)
-            if ok is None:
-                ok = seen[m.when] = bool(m.when(gen))
-            if ok:
-                out.append(m)
-    return out
+        ok = [bool(p(gen)) for p in preds]
+    return [m for m, k in zip(pool, of, strict=True) if ok[k]]
