@@ -606,8 +606,9 @@ def register(sub: object) -> None:
         action="store_true",
         help="keep page contents at the offset within a 4096-byte page they have in IN, "
         "with an optional padding record (as --align-pages) where the conversion shifts "
-        "them, so the kernel copies them page onto page (as cp does: the fastest copy), "
-        "or shares their blocks on btrfs or XFS. Costs under 4 KiB per shift: one for "
+        "them, so that on btrfs or XFS OUT shares IN's blocks instead of copying them "
+        "(on ext4 it measured slower than the default: see docs/performance.md). "
+        "Costs under 4 KiB per shift: one for "
         "v2 <-> v3 and bare libxc <-> libxl, one per batch for legacy images, where "
         "every other batch cannot be kept (a shift that is not a multiple of 8 cannot "
         "be padded, as that of an xl header without configuration or of a XAPI "
