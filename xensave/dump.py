@@ -974,25 +974,11 @@ def _fd_of(f: BinaryIO, reader: Reader) -> int | None:
         return None
 
 
-def legacy_device_model(ev: Any, fd: int | None) -> dict[str, object]:
-    """The device-model state of a legacy HVM tail, told apart (xensave.devmodel).
-    The state follows the 21-octet signature, and a u32 length but for
-    QemuDeviceModelRecord; a state the reader kept a prefix of is digested from the
-    file when it is a regular one."""
-    writer, why = devmodel.LEGACY_WRITERS.get(ev.dm_signature, ("unknown", "unknown signature"))
-    digest = None
-    if not ev.dm_complete or len(ev.dm_data) != ev.dm_length:
-        start = ev.dm_offset + 21 + (0 if ev.dm_signature == b"QemuDeviceModelRecord" else 4)
-        if fd is not None:
-            digest = devmodel.file_digest(fd, start, ev.dm_length)
-    return devmodel.describe(ev.dm_data, ev.dm_length, writer, why, digest)
-
-
 def _legacy(sink: TextDump | JsonDump, ev: Any, depth: int, fd: int | None = None) -> None:
-    from .legacy.dump import item
+    from .legacy.dump import device_model, item
 
     fields, text = item(ev)
-    dm = legacy_device_model(ev, fd) if type(ev).__name__ == "LegacyHvmTail" else None
+    dm = device_model(ev, fd) if type(ev).__name__ == "LegacyHvmTail" else None
     if dm is not None:
         fields["device_model"] = dm
     if isinstance(sink, TextDump):

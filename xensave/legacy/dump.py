@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from .. import devmodel
 from .format import HVM_PARAM_CHUNKS, Chunk, chunk_name, has_data
 from .read import (
     LegacyBatch,
@@ -100,3 +101,17 @@ def item(ev: LegacyEvent) -> tuple[dict[str, Any], str]:
         d.update(length=ev.length)
         text = f"{ev.length} octets after the legacy image"
     return d, text
+
+
+def device_model(ev: LegacyHvmTail, fd: int | None) -> dict[str, object]:
+    """The device-model state of a legacy HVM tail, told apart (xensave.devmodel).
+    The state follows the 21-octet signature, and a u32 length but for
+    QemuDeviceModelRecord; a state the reader kept a prefix of is digested from the
+    file when it is a regular one."""
+    writer, why = devmodel.LEGACY_WRITERS.get(ev.dm_signature, ("unknown", "unknown signature"))
+    digest = None
+    if not ev.dm_complete or len(ev.dm_data) != ev.dm_length:
+        start = ev.dm_offset + 21 + (0 if ev.dm_signature == b"QemuDeviceModelRecord" else 4)
+        if fd is not None:
+            digest = devmodel.file_digest(fd, start, ev.dm_length)
+    return devmodel.describe(ev.dm_data, ev.dm_length, writer, why, digest)
