@@ -307,7 +307,14 @@ sys.exit(main(sys.argv[1:]))
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        # SIGINT as a terminal leaves it: a test run in the background (`cmd &` from a
+        # script) inherits it ignored, and Python then rightly never raises KeyboardInterrupt
+        preexec_fn=_sigint_default,
     )
+
+
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
