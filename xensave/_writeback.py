@@ -17,6 +17,10 @@ import struct
 import sys
 from collections.abc import Callable
 
+TYPE_CHECKING = False  # typing stays off the start-up; mypy reads this as true
+if TYPE_CHECKING:
+    from typing import Any
+
 #: Start the disk write of each completed stretch of output this long.
 WRITEBACK_STEP = 32 << 20
 #: linux/fs.h SYNC_FILE_RANGE_WRITE: start writeback of dirty pages, do not wait.
@@ -29,11 +33,22 @@ def sync_file_range() -> Callable[[int, int, int, int], int] | None:
         return None
     import ctypes
 
+    fn: Callable[[int, int, int, int], int] | None = _libc(
+        "sync_file_range", ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint
+    )
+    return fn
+
+
+def _libc(name: str, *argtypes: Any) -> Any:
+    """The C library's function ``name`` returning an int, or None where it has none.
+    ``ctypes`` is loaded by the caller, only on the paths that need it."""
+    import ctypes
+
     try:
-        fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+        fn = getattr(ctypes.CDLL(None, use_errno=True), name)
     except (OSError, AttributeError):
         return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    fn.argtypes = list(argtypes)
     fn.restype = ctypes.c_int
     return fn
 
@@ -56,13 +71,8 @@ def reserve(fd: int, n: int) -> bool:
         return False
     import ctypes
 
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).fallocate
-    except (OSError, AttributeError):
-        return False
-    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-    fn.restype = ctypes.c_int
-    return bool(fn(fd, 0, 0, n) == 0)
+    fn = _libc("fallocate", ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
+    return fn is not None and bool(fn(fd, 0, 0, n) == 0)
 
 
 #: The buffer a copy goes through when its source and destination sit at different
