@@ -55,7 +55,8 @@ START_UP_IMAGES = (
 #: Standard modules a plain verify must not import (issue 21 item 3: its start-up is
 #: the harness's cost per case): typing and what it pulls in, dataclasses and the
 #: inspect machinery behind it, argparse (the fast path reads the arguments itself),
-#: importlib's helpers, contextlib, and re.
+#: importlib's helpers, contextlib, re, and enum (xensave's enumerations are built
+#: without it: xensave._codes).
 NOT_ON_VERIFY_PATH = (
     "typing",
     "dataclasses",
@@ -71,10 +72,11 @@ NOT_ON_VERIFY_PATH = (
     "tomllib",
     "json",
     "re",
+    "enum",
 )
 #: What an image's outer layer needs: xl's JSON configuration (json compiles patterns
-#: with re), libvirt's XML (xml.etree).
-ALLOWED = {"y_xl": {"json", "re"}, "y_libvirt": {"re", "contextlib", "weakref"}}
+#: with re, and re's flags are an enum), libvirt's XML (xml.etree).
+ALLOWED = {"y_xl": {"json", "re", "enum"}, "y_libvirt": {"re", "enum", "contextlib", "weakref"}}
 #: The checks of the layers an image does not have stay unloaded.
 UNREACHED = {
     "y_libxc-v3_hvm_typical.bin": ("check.legacy", "check.xend", "check.xl_file", "legacy"),

@@ -7,7 +7,7 @@ source of truth.
 
 from __future__ import annotations
 
-from enum import IntEnum
+from ._codes import IntEnum
 
 # --- xl save file -----------------------------------------------------------
 

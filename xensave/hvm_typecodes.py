@@ -6,7 +6,7 @@ sources in Xen are named beside each fact."""
 
 from __future__ import annotations
 
-from enum import IntEnum
+from ._codes import IntEnum
 
 #: HEADER.magic, Xen's HVM_FILE_MAGIC.
 HVM_FILE_MAGIC = 0x54381286

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import struct
-from enum import IntEnum
 
+from ._codes import IntEnum
 from ._slots import Struct, field
 from .constants import (
     LIBVIRT_MAGIC,

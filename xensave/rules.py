@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import zlib
-from enum import StrEnum
 from functools import cache
 
+from ._codes import StrEnum
 from ._slots import Struct
 
 TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true

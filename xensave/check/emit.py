@@ -9,9 +9,8 @@ module cites no rule: the chapter modules do.
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 from .. import pv_records
+from .._codes import IntEnum
 from .._slots import Struct, field
 from ..constants import XC_REC_ALIGN_PAD, PageType, XcRecType
 from ..reader import LibvirtHeader, ReadOptions, RecordEvent, XlHeader

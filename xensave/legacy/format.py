@@ -12,8 +12,8 @@ build them from a model, deterministically, and compare conversions with the mod
 from __future__ import annotations
 
 import struct
-from enum import IntEnum
 
+from .._codes import IntEnum
 from .._slots import Struct, field
 from ..constants import HvmParam
 
