@@ -111,3 +111,25 @@ def test_class_body_keeps_its_docstring_and_constants_stay_plain() -> None:
 
     assert Kind.__doc__ == "Doc." and Kind._private == 5 and list(Kind) == [Kind.ONE]
     assert repr(Kind) == "<enum 'Kind'>"
+
+
+def test_pv_context_problem_is_the_named_tuple_it_stands_for() -> None:
+    """pv_context.Problem is made without collections.namedtuple (off the verify path);
+    it behaves as the namedtuple of the same fields."""
+    import collections
+
+    from xensave.pv_context import Problem
+
+    real = collections.namedtuple("Problem", ("rule", "offset", "message"))
+    ours, theirs = Problem("PV-X-001", 8, "m"), real("PV-X-001", 8, "m")
+    assert ours == theirs and hash(ours) == hash(theirs) and repr(ours) == repr(theirs)
+    assert (ours.rule, ours.offset, ours.message) == (theirs.rule, theirs.offset, theirs.message)
+    assert Problem(rule="R", offset=1, message="x") == real(rule="R", offset=1, message="x")
+    assert pickle.loads(pickle.dumps(ours)) == ours and type(copy.copy(ours)) is Problem
+    assert Problem._fields == real._fields
+    moved = ours._replace(offset=16)
+    assert type(moved) is Problem and moved == theirs._replace(offset=16)
+    with pytest.raises(ValueError):
+        ours._replace(width=4)
+    with pytest.raises(AttributeError):
+        ours.rule = "other"  # type: ignore[misc]

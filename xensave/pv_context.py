@@ -525,10 +525,33 @@ if TYPE_CHECKING:
         offset: int
         message: str
 
-else:  # the same class without typing (NamedTuple makes it with namedtuple)
-    from collections import namedtuple
+else:  # the same class without typing or collections (namedtuple), both off the verify path
 
-    Problem = namedtuple("Problem", ("rule", "offset", "message"))
+    class Problem(tuple):
+        __slots__ = ()
+        _fields = ("rule", "offset", "message")
+
+        def __new__(cls, rule: str, offset: int, message: str) -> Problem:
+            return tuple.__new__(cls, (rule, offset, message))
+
+        def __getnewargs__(self) -> tuple[str, int, str]:
+            return tuple(self)
+
+        def __repr__(self) -> str:
+            return f"Problem(rule={self[0]!r}, offset={self[1]!r}, message={self[2]!r})"
+
+        def _replace(self, **changes: object) -> Problem:
+            fields = dict(zip(self._fields, self, strict=True))
+            unknown = set(changes) - set(fields)
+            if unknown:
+                raise ValueError(f"Got unexpected field names: {sorted(unknown)!r}")
+            return Problem(**{**fields, **changes})
+
+        rule = property(lambda self: self[0])
+        offset = property(lambda self: self[1])
+        message = property(lambda self: self[2])
+
+
 Problem.__doc__ = """A rule a context breaks: its ID, the offset from the start of the context
 (the octets after the record's 8-octet vcpu_id/reserved header) and what is wrong."""
 

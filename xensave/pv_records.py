@@ -28,18 +28,27 @@ from __future__ import annotations
 
 import struct
 import sys
-from array import array
 
 from ._slots import Struct, field
 from .pv_context import Problem
 
 TYPE_CHECKING = False  # typing stays off the verify path; mypy reads this as true
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from array import array
+    from collections.abc import Callable, Iterable
     from typing import Literal, TypeAlias
 
     #: Reads ``n`` octets of the image at an offset (``os.pread`` on its descriptor).
     PageReader: TypeAlias = Callable[[int, int], bytes]
+
+
+def _array(code: str, init: Iterable[int] | bytes = ()) -> array[int]:
+    """``array.array``, imported on first use: ``array`` imports ``collections`` (a tenth
+    of a verify's start-up), which an image without a PV guest never needs."""
+    from array import array
+
+    return array(code, init)
+
 
 #: A P2M frame list slot no X86_PV_P2M_FRAMES record has filled.
 NO_FRAME = (1 << 64) - 1
@@ -66,7 +75,7 @@ class PvRestoreState(Struct):
     limit: int = 1 << 32
     max_pfn: int = -1  # -1: no X86_PV_P2M_FRAMES record yet
     #: The P2M frame list: for each frame index, the pfn the last record gave it.
-    frames: array[int] = field(default_factory=lambda: array("Q"))
+    frames: array[int] = field(default_factory=lambda: _array("Q"))
     #: Where frames came from: (tag, first frame index, how many, body offset of the
     #: first), one per record.
     frame_records: list[tuple[object, int, int, int]] = field(default_factory=list)
@@ -98,6 +107,8 @@ def p2m_frames(state: PvRestoreState, body: bytes, endian: str, tag: object = No
     need = end // state.fpp + 1
     if len(state.frames) < need:
         state.frames.extend([NO_FRAME] * (need - len(state.frames)))
+    from array import array  # PV only: array loads collections, not needed for HVM
+
     values = array("Q", body[8 : 8 + 8 * n])
     if endian != _NATIVE:
         values.byteswap()
@@ -125,6 +136,8 @@ def page_data(
     known and only XC-PAGE-008 is judged. Offsets are from the body's start."""
     if state.max_pfn < 0:
         return []  # no X86_PV_P2M_FRAMES yet: XC-ORD-002's business
+    from array import array  # PV only (see _array)
+
     (count,) = struct.unpack_from(endian + "I", body)
     raw = array("Q", body[8 : 8 + 8 * count])
     if endian != _NATIVE:
@@ -204,6 +217,8 @@ def _pte_problem(contents: memoryview, at: int, ptype: int, pfn: int, limit: int
     # or not, there is nothing to find entry by entry
     page[7::8] = bytes(PAGE_SIZE // 8)
     page[6::8] = page[6::8].translate(_LOW_NIBBLE)
+    from array import array  # PV only (see _array)
+
     frames = array("Q", page)
     if _NATIVE != "<":
         frames.byteswap()
@@ -241,7 +256,7 @@ class PfnWords:
             k = min(n - i, self.BLOCK - at)
             block = self.blocks.get(key)
             if block is None:
-                block = self.blocks[key] = array("Q", [0]) * (2 * self.BLOCK)
+                block = self.blocks[key] = _array("Q", [0]) * (2 * self.BLOCK)
             block[2 * at : 2 * (at + k) : 2] = store[i : i + k]
             block[2 * at + 1 : 2 * (at + k) : 2] = console[i : i + k]
             i += k
@@ -259,6 +274,8 @@ def _note_start_info(state: PvRestoreState, contents: memoryview, pfns: list[int
     are guest memory, little-endian whatever the stream's byte order."""
     if not pfns:
         return
+    from array import array  # PV only (see _array)
+
     w = state.width
     store_at, console_at = START_INFO_FIELDS[w]
     code: Literal["I", "Q"] = "I" if w == 4 else "Q"
@@ -283,6 +300,8 @@ def _note_start_info(state: PvRestoreState, contents: memoryview, pfns: list[int
 def _note_contents_at(state: PvRestoreState, at: int, pfns: list[int]) -> None:
     """Keep where each page's contents start in the image (``at`` onwards, one page
     per pfn of ``pfns``): at C speed for a run of consecutive pfns, per pfn otherwise."""
+    from array import array  # PV only (see _array)
+
     first, n = pfns[0], len(pfns)
     where = array("Q", range(at, at + PAGE_SIZE * n, PAGE_SIZE))
     zeros = array("Q", bytes(8 * n))

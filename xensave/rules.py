@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import zlib
-from functools import cache
 
 from ._codes import StrEnum
 from ._slots import Struct
@@ -38,6 +37,7 @@ __all__ = [
     "STREAMS",
     "Level",
     "Rule",
+    "catalogue_loaded",
     "catalogue_text",
     "default_cells",
     "load_rules",
@@ -349,10 +349,20 @@ def _rows_for(raw: bytes) -> dict[str, tuple[Any, ...]] | None:
     return {row[0]: row for row in _catalogue.RULES}
 
 
-@cache
+#: Once per process (plain globals, not functools.cache: functools and the collections
+#: it imports are a seventh of a verify's start-up): the generated table's rows
+#: (``_NOT_YET`` until asked for) and the whole catalogue (None until loaded).
+_NOT_YET: dict[str, tuple[Any, ...]] = {}
+_ROWS: dict[str, tuple[Any, ...]] | None = _NOT_YET
+_RULES: dict[str, Rule] | None = None
+
+
 def _table_rows() -> dict[str, tuple[Any, ...]] | None:
     """``_rows_for`` the catalogue as stored, once per process."""
-    return _rows_for(catalogue_bytes())
+    global _ROWS
+    if _ROWS is _NOT_YET:
+        _ROWS = _rows_for(catalogue_bytes())
+    return _ROWS
 
 
 def _from_table(raw: bytes) -> dict[str, Rule] | None:
@@ -391,13 +401,21 @@ def _from_row(row: tuple[Any, ...]) -> Rule:
     )  # fmt: skip
 
 
-@cache
 def load_rules() -> dict[str, Rule]:
     """Load the catalogue once per process; callers must not mutate the result."""
-    rows = _table_rows()
-    if rows is None:
-        return parse_catalogue(catalogue_text())
-    return {rid: _from_row(row) for rid, row in rows.items()}
+    global _RULES
+    if _RULES is None:
+        rows = _table_rows()
+        if rows is None:
+            _RULES = parse_catalogue(catalogue_text())
+        else:
+            _RULES = {rid: _from_row(row) for rid, row in rows.items()}
+    return _RULES
+
+
+def catalogue_loaded() -> bool:
+    """Whether something has loaded the whole catalogue in this process yet."""
+    return _RULES is not None
 
 
 #: The rules ``rule`` has looked up so far, by ID.
@@ -411,7 +429,7 @@ def rule(rule_id: str) -> Rule:
     would cost a fifth of a verify's start-up."""
     found = _LOOKED_UP.get(rule_id)
     if found is None:
-        rows = None if load_rules.cache_info().currsize else _table_rows()
+        rows = None if _RULES is not None else _table_rows()
         if rows is None:
             found = load_rules().get(rule_id)
         elif rule_id in rows:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import struct
 import sys
-from array import array
 
 from .. import pv_records
 from ..constants import DomainType
@@ -206,6 +205,8 @@ def note_pfn_types(table: bytearray, body: bytes, endian: str) -> None:
     types = bytes(raw[top::8]).translate(_HIGH_NIBBLE)
     raw[top::8] = bytes(n)  # clear bits 52-63, leaving the pfn
     raw[second::8] = raw[second::8].translate(_LOW_NIBBLE)
+    from array import array  # PV only: array loads collections, not needed for HVM
+
     pfns = array("Q", raw)
     if (endian == "<") != (sys.byteorder == "little"):
         pfns.byteswap()
