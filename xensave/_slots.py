@@ -77,16 +77,47 @@ class _StructMeta(type):
         return cls
 
 
+#: How many instances of a class its interpreted ``__init__`` makes before the class's
+#: own is compiled: compiling one (the parser, then the compiler) costs as much as a
+#: few hundred interpreted calls, and a verify makes most classes a handful of times;
+#: a class made more often (a record event per record) gets the faster compiled one.
+INTERPRETED_CALLS = 64
+
+
 def _first_init(
     cls: type, fields: tuple[str, ...], defaults: dict[str, Any], frozen: bool
 ) -> Callable[..., None]:
-    """An ``__init__`` that compiles the class's real one at its first call and hands
-    over to it: compiling costs more than the rest of making the class, and a verify
-    makes many classes it never instantiates."""
+    """An ``__init__`` that stores the fields without compiling anything for the class's
+    first INTERPRETED_CALLS instances, then compiles the class's real one and hands over
+    to it. Any call it does not take plainly (a missing or unknown argument, one given
+    twice, too many) goes to the compiled one, which alone raises TypeError."""
+    n = len(fields)
+    index = {f: i for i, f in enumerate(fields)}
+    fill = tuple(defaults.get(f, _MISSING) for f in fields)
+    store = object.__setattr__ if frozen else setattr
+    calls = 0
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        nonlocal calls
         init = cls.__dict__["__init__"]
         if init is __init__:
+            calls += 1
+            if calls <= INTERPRETED_CALLS and len(args) <= n:
+                values = [*args, *fill[len(args) :]]
+                given = len(args)
+                for k, v in kwargs.items():
+                    i = index.get(k, -1)
+                    if i < given:  # unknown, or also given by position
+                        break
+                    values[i] = v
+                else:
+                    if _MISSING not in values:
+                        for i, f in enumerate(fields):
+                            v = values[i]
+                            if fill[i] is not _MISSING and type(v) is _Factory:
+                                v = v.make()
+                            store(self, f, v)
+                        return
             init = _make_init(cls.__name__, fields, defaults, frozen)
             type.__setattr__(cls, "__init__", init)
         init(self, *args, **kwargs)
