@@ -181,9 +181,9 @@ def _json_object_problem(text: bytes) -> str | None:
     except UnicodeDecodeError as exc:
         return f"not UTF-8 ({exc.reason} at byte {exc.start})"
     try:
-        import json  # only for an xl file's JSON configuration
+        from .._jsonfast import loads  # json.loads, without importing json if it can
 
-        value = json.loads(s, parse_constant=_reject_constant)
+        value = loads(s, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         return str(exc)
     if not isinstance(value, dict):
