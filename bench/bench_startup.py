@@ -3,8 +3,8 @@
 The exit-code protocol of the conformance harness starts one ``xensave verify -q``
 process per case, so its cost per case is the interpreter's start plus what verify
 imports and sets up; the check of a small image is next to nothing. This runs, for a
-small valid image of each kind (libxc v3 HVM, libxc v3 PV, xl, legacy: each reaches
-other checks and decoders), alternately: ``python -c pass`` (the floor), ``xensave
+small valid image of each kind (libxc v3 HVM, libxc v3 PV, xl, legacy, libvirt: each
+reaches other checks and decoders), alternately: ``python -c pass`` (the floor), ``xensave
 verify -q`` as the installed console script runs it (``xensave.cli:run``) and as
 ``python -m xensave``, RUNS times each, and prints the medians of wall and CPU time
 (user + system: on a loaded machine the honest measure) and the start-up overhead
@@ -44,6 +44,7 @@ IMAGES = {
     "v3-pv": "y_libxc-v3_x86_64-pv_typical.bin",
     "xl": "y_xl-v3_hvm_typical.bin",
     "legacy": "y_legacy-legacy_x86_64-pv_toolstack-64.bin",
+    "libvirt": "y_libvirt-v3_hvm_in-libvirt.bin",
 }
 GOAL = 0.5
 
