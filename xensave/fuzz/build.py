@@ -268,7 +268,8 @@ def page_records(ch: Chooser, types: Sequence[PageType], max_records: int = 3) -
 
 
 def max_pfn(pages: Sequence[PageData]) -> int:
-    return max(e & PAGE_DATA_PFN_MASK for pd in pages for e in pd.entries)
+    pfn = PAGE_DATA_PFN_MASK.__and__  # one C-level pass a record, not a generator
+    return max(max(map(pfn, pd.entries)) for pd in pages)
 
 
 _LEAVES = (0x0, 0x1, 0x7, 0xD)
@@ -318,15 +319,25 @@ def tsc_record(ch: Chooser, permits: list[str]) -> Record:
 def _pv_anchors(pages: list[PageData], levels: int) -> tuple[int, int]:
     """The pfns a vCPU context names: the last top-level page table and the last NOTAB
     page the records send (PV-CR3-001, PV-GDT-002, PV-SIF-001). When the chosen pages
-    have none, one more PAGE_DATA record sends them after the others (no choice made)."""
-    last: dict[int, int] = {}
-    for pd in pages:
-        for e in pd.entries:
-            last[e & PAGE_DATA_PFN_MASK] = e >> 60
-    tops = [p for p, t in last.items() if t in (levels, levels | 0x8)]
-    notabs = [p for p, t in last.items() if t == PageType.NOTAB]
-    if tops and notabs:
-        return tops[-1], notabs[-1]
+    have none, one more PAGE_DATA record sends them after the others (no choice made).
+
+    :func:`page_records` sends each pfn once, in increasing order, so the last of a
+    type is the first found from the end (a bulk batch holds a thousand entries; the
+    tables are in the small records); ``tests/test_fuzz_mutations.py`` holds this to
+    the long way."""
+    top = notab = None
+    tops = (levels, levels | 0x8)
+    for pd in reversed(pages):
+        for e in reversed(pd.entries):
+            t = e >> 60
+            if top is None and t in tops:
+                top = e & PAGE_DATA_PFN_MASK
+            elif notab is None and t == PageType.NOTAB:
+                notab = e & PAGE_DATA_PFN_MASK
+            else:
+                continue
+            if top is not None and notab is not None:
+                return top, notab
     nxt = max_pfn(pages) + 1
     pages.append(
         PageData(
