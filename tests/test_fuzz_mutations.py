@@ -9,6 +9,7 @@ must be what it finds broken), never to compute a verdict.
 from __future__ import annotations
 
 import random
+import struct
 import sys
 from pathlib import Path
 
@@ -240,6 +241,24 @@ def test_the_shortcuts_of_the_predicates_agree_with_the_long_way() -> None:
         for r in recs:
             for endian in "<>":
                 assert body_len(r) == len(r.body_bytes(endian)), (r.type, endian)
+    # and of the records mutations leave (a count that lies, a body cut short, ...)
+    for m in MUTATIONS:
+        for seed in range(3):
+            ch = RandomChooser(random.Random(f"shortcuts:{m.name}:{seed}"))
+            case = build_case(ch, mutate=100, pool=[m])
+            if case.mutation != m.name:
+                continue
+            try:
+                recs = xc_recs(case.base)
+            except LookupError:
+                recs = []
+            recs = recs + (xl_recs(case.base) if case.base.has_libxl else [])
+            for r in recs:
+                try:
+                    want = len(r.body_bytes("<"))
+                except struct.error:  # a body the writer cannot encode either
+                    continue
+                assert body_len(r) == want, (m.name, r.type)
 
 
 @pytest.mark.parametrize("width", [4, 8])
@@ -255,3 +274,36 @@ def test_the_fuzz_pv_sample_is_the_sample(width: int) -> None:
             top, gdt, si = (rng.choice([0, 1, 0xFFF, rng.randrange(1 << 20)]) for _ in "abc")
             want = pv_context.sample(width, vcpu, top_pfn=top, gdt_pfn=gdt, start_info_pfn=si)
             assert pv_sample(width, vcpu, top, gdt, si) == want
+
+
+def test_the_pv_anchors_are_the_last_of_their_types() -> None:
+    """The builder finds a PV vCPU's anchors (the last top-level table and the last
+    NOTAB page sent) from the end, stopping at the first of each; the long way is the
+    type each pfn was last sent as, in the order the pfns were first sent."""
+    from xensave.constants import PAGE_DATA_PFN_MASK, PageType
+    from xensave.fuzz.build import _pv_anchors, max_pfn, page_records, pv_types
+
+    def long_way(pages: list, levels: int) -> tuple[int, int] | None:
+        last: dict[int, int] = {}
+        for pd in pages:
+            for e in pd.entries:
+                last[e & PAGE_DATA_PFN_MASK] = e >> 60
+        tops = [p for p, t in last.items() if t in (levels, levels | 0x8)]
+        notabs = [p for p, t in last.items() if t == PageType.NOTAB]
+        return (tops[-1], notabs[-1]) if tops and notabs else None
+
+    appended = 0
+    for seed in range(600):
+        levels = 3 + seed % 2
+        pages = page_records(RandomChooser(random.Random(f"anchors:{seed}")), pv_types(levels))
+        top = max(e & PAGE_DATA_PFN_MASK for pd in pages for e in pd.entries)
+        assert max_pfn(pages) == top
+        want, n = long_way(pages, levels), len(pages)
+        got = _pv_anchors(pages, levels)
+        if want is None:  # one more record sends both, after the others
+            appended += 1
+            assert len(pages) == n + 1 and got == (top + 1, top + 2)
+            assert long_way(pages, levels) == got
+        else:
+            assert len(pages) == n and got == want
+    assert 0 < appended < 600

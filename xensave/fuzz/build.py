@@ -268,7 +268,8 @@ def page_records(ch: Chooser, types: Sequence[PageType], max_records: int = 3) -
 
 
 def max_pfn(pages: Sequence[PageData]) -> int:
-    return max(e & PAGE_DATA_PFN_MASK for pd in pages for e in pd.entries)
+    pfn = PAGE_DATA_PFN_MASK.__and__  # one C-level pass a record, not a generator
+    return max(max(map(pfn, pd.entries)) for pd in pages)
 
 
 _LEAVES = (0x0, 0x1, 0x7, 0xD)
@@ -318,15 +319,25 @@ def tsc_record(ch: Chooser, permits: list[str]) -> Record:
 def _pv_anchors(pages: list[PageData], levels: int) -> tuple[int, int]:
     """The pfns a vCPU context names: the last top-level page table and the last NOTAB
     page the records send (PV-CR3-001, PV-GDT-002, PV-SIF-001). When the chosen pages
-    have none, one more PAGE_DATA record sends them after the others (no choice made)."""
-    last: dict[int, int] = {}
-    for pd in pages:
-        for e in pd.entries:
-            last[e & PAGE_DATA_PFN_MASK] = e >> 60
-    tops = [p for p, t in last.items() if t in (levels, levels | 0x8)]
-    notabs = [p for p, t in last.items() if t == PageType.NOTAB]
-    if tops and notabs:
-        return tops[-1], notabs[-1]
+    have none, one more PAGE_DATA record sends them after the others (no choice made).
+
+    :func:`page_records` sends each pfn once, in increasing order, so the last of a
+    type is the first found from the end (a bulk batch holds a thousand entries; the
+    tables are in the small records); ``tests/test_fuzz_mutations.py`` holds this to
+    the long way."""
+    top = notab = None
+    tops = (levels, levels | 0x8)
+    for pd in reversed(pages):
+        for e in reversed(pd.entries):
+            t = e >> 60
+            if top is None and t in tops:
+                top = e & PAGE_DATA_PFN_MASK
+            elif notab is None and t == PageType.NOTAB:
+                notab = e & PAGE_DATA_PFN_MASK
+            else:
+                continue
+            if top is not None and notab is not None:
+                return top, notab
     nxt = max_pfn(pages) + 1
     pages.append(
         PageData(
@@ -373,6 +384,12 @@ def pv_sample(width: int, vcpu: int, top: int, gdt: int, start_info: int) -> byt
     return bytes(ctx)
 
 
+#: The sample EXTENDED and XSAVE contexts of a vCPU: the same octets every time, and
+#: hashing the XSAVE area's filler cost a tenth of building a PV case.
+_extended = cache(pv_extended)
+_xsave = cache(pv_xsave)
+
+
 def _pv_vcpu(ch: Chooser, width: int, v: int, top: int, notab: int) -> list[Record]:
     ch.integer(0, 3)  # was the blobs' filler seed: kept, so stored choices still line up
     basic = pv_sample(width, v, top, notab, notab)
@@ -382,12 +399,12 @@ def _pv_vcpu(ch: Chooser, width: int, v: int, top: int, notab: int) -> list[Reco
     # x87|SSE|YMM make, the MSRs set_vcpu_msrs restores
     if ch.integer(0, 1):
         size = 32 + (ch.integer(1, 128) - 1) % 97
-        ext = bytearray(pv_extended(width, v).ljust(128, b"\0")[:size])
+        ext = bytearray(_extended(width, v).ljust(128, b"\0")[:size])
         struct.pack_into("<I", ext, 4, size)
         recs.append(Record(X.X86_PV_VCPU_EXTENDED, VcpuContext(v, bytes(ext))))
     if ch.integer(0, 1):
         kind = ch.integer(16, 1100) % 3
-        xsave = bytes(16) if kind == 0 else pv_xsave(v)
+        xsave = bytes(16) if kind == 0 else _xsave(v)
         if kind == 1:  # x87|SSE only: the FXSAVE region and header
             xsave = struct.pack("<QQ", 3, 3) + xsave[16 : 16 + 512] + struct.pack("<Q", 3)
             xsave = xsave.ljust(16 + 576, b"\0")
@@ -403,8 +420,10 @@ def _pv_vcpu(ch: Chooser, width: int, v: int, top: int, notab: int) -> list[Reco
 _PV_MSRS = (0xC0000103, 0x48, 0x140, 0xC0011027)
 
 
+@cache
 def hvm_context(vcpus: int, seed: int) -> bytes:
-    """A plausible HVM context blob: HEADER, a CPU entry per vCPU, END."""
+    """A plausible HVM context blob: HEADER, a CPU entry per vCPU, END (made once for
+    each of the few arguments the builder gives)."""
 
     def desc(code: int, inst: int, payload: bytes) -> bytes:
         return struct.pack("<HHI", code, inst, len(payload)) + payload
@@ -572,6 +591,7 @@ def libxl_stream(
 _NAMES = ("guest", "web-01", "db")
 
 
+@cache
 def config_json(guest: str, name: str) -> bytes:
     """The JSON domain configuration xl stores, NUL-terminated."""
     cfg = {
@@ -604,6 +624,7 @@ def xl_file(
     )
 
 
+@cache
 def domain_xml(guest: str, name: str) -> bytes:
     """A small libvirt domain definition, NUL-terminated as libvirt stores it."""
     os_type = "hvm" if guest == "hvm" else "linux"

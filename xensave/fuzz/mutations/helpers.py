@@ -7,7 +7,17 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
-from ...bodies import PageData, VcpuContext
+from ...bodies import (
+    CpuidPolicy,
+    EmulatorRecord,
+    HvmParams,
+    MsrPolicy,
+    P2mFrames,
+    PageData,
+    PvInfo,
+    TscInfo,
+    VcpuContext,
+)
 from ...constants import XcRecType
 from ...model import Record, padding_for
 from ..build import Generated
@@ -158,7 +168,9 @@ def damage_libxl_ident(ch: Chooser, g: Generated) -> str:
 
 
 def body_len(rec: Record) -> int:
-    """The length of a record's body, without encoding a PAGE_DATA body."""
+    """The length of a record's body without encoding it (the padding predicates ask
+    it of every record of every case); ``tests/test_fuzz_mutations.py`` holds it to
+    the encoded length."""
     b = rec.body
     if isinstance(b, bytes):
         return len(b)
@@ -166,12 +178,32 @@ def body_len(rec: Record) -> int:
         return 8 + 8 * len(b.entries) + sum(map(len, b.pages))
     if isinstance(b, VcpuContext):  # vcpu_id and reserved, then the context as it is
         return 8 + len(b.context)
+    if isinstance(b, P2mFrames):  # start, end, a u64 a frame
+        return 8 + 8 * len(b.frames)
+    if isinstance(b, HvmParams):  # count, reserved, (index, value) u64 pairs
+        return 8 + 8 * sum(map(len, b.params))
+    if isinstance(b, EmulatorRecord):  # emulator id, index, the data
+        return 8 + len(b.data)
+    if isinstance(b, CpuidPolicy):  # six u32 a leaf
+        return 24 * len(b.leaves)
+    if isinstance(b, MsrPolicy):  # index, flags, value
+        return 16 * len(b.entries)
+    if isinstance(b, TscInfo):
+        return 24
+    if isinstance(b, PvInfo):  # width, levels, the reserved octets
+        return 2 + len(b.reserved)
     return len(b.encode("<"))
 
 
 def unaligned(recs: Sequence[Record]) -> list[int]:
     """Indices of the records whose body needs padding."""
     return [i for i, r in enumerate(recs) if padding_for(body_len(r))]
+
+
+def any_unaligned(recs: Sequence[Record]) -> bool:
+    """Whether a record's body needs padding (``bool(unaligned(recs))``, stopping at
+    the first)."""
+    return any(padding_for(body_len(r)) for r in recs)
 
 
 def pages(g: Generated) -> list[int]:

@@ -15,6 +15,7 @@ from ..choices import Chooser
 from . import Applied, mutation
 from .helpers import (
     FRAMING,
+    any_unaligned,
     body_len,
     end_of,
     has,
@@ -146,7 +147,7 @@ def domain_header_reserved_field(ch: Chooser, g: Generated) -> str:
     ["XC-REC-002"],
     "a padding octet of a libxc record not zero",
     tags=("reserved-bits", *FRAMING),
-    when=lambda g: bool(unaligned(xc_recs(g))),
+    when=lambda g: any_unaligned(xc_recs(g)),
 )
 def record_padding_nonzero(ch: Chooser, g: Generated) -> str:
     recs = xc_recs(g)

@@ -17,6 +17,7 @@ from . import Applied, Mutation, mutation
 from .helpers import (
     FRAMING,
     XLH,
+    any_unaligned,
     body_len,
     damage_libxl_ident,
     is_hvm,
@@ -79,7 +80,7 @@ def header_options_reserved_bit(ch: Chooser, g: Generated) -> str:
     ["XL-REC-002"],
     "a padding octet of a libxl record not zero",
     tags=("reserved-bits", *FRAMING),
-    when=lambda g: g.has_libxl and bool(unaligned(xl_recs(g))),
+    when=lambda g: g.has_libxl and any_unaligned(xl_recs(g)),
 )
 def record_padding_nonzero(ch: Chooser, g: Generated) -> str:
     recs = xl_recs(g)

@@ -979,10 +979,11 @@ def start_info_frame_bad(ch: Chooser, g: Generated) -> str:
     w = _width(g)
     ctx = pv_context.decode(typed(recs[_basic(g, vcpu0=True)[0]], PvBasicContext).context, w)
     pfn = ctx.user_regs["rdx" if w == 8 else "edx"]
-    i, k, _ = _sent(g)[pfn]  # the generator sends it, with data (PV-SIF-001)
+    sent = _sent(g)
+    i, k, _ = sent[pfn]  # the generator sends it, with data (PV-SIF-001)
     pd = typed(recs[i], PageData)
     n = sum(1 for e in pd.entries[:k] if has_data(e >> 60))
-    holes = [p for p in range(_p2m_end(g) + 1) if p not in _sent(g)]
+    holes = [p for p in range(_p2m_end(g) + 1) if p not in sent]
     bad = pick(ch, holes) if holes and ch.integer(0, 1) else _above_max(ch, g)
     fmt, offsets = ("<Q", (56, 72)) if w == 8 else ("<I", (44, 52))
     at = pick(ch, offsets)  # store_mfn, console.domU.mfn
