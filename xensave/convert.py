@@ -275,6 +275,7 @@ def convert(
         fin.close()
         raise
     ok = False
+    out: OutFile | None = None
     try:
         out = OutFile(fd, writeback=sync, align=align_pages, keep_phase=keep_page_offsets)
         if src != "-":  # OUT is about as long as IN, whatever the conversion
@@ -336,6 +337,8 @@ def convert(
         raise ConvertError(f"{e.offset:#x}: {e.rule + ': ' if e.rule else ''}{e.message}") from None
     finally:
         fin.close()
+        if out is not None:
+            out.release()
         if fd >= 0:
             os.close(fd)
         if not ok:

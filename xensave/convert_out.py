@@ -19,6 +19,8 @@ from ._writeback import (
     WRITEBACK_STEP,
     Bounce,
     Cloner,
+    Splicer,
+    near,
     reserve,
     same_phase,
     sync_file_range,
@@ -75,7 +77,8 @@ class OutFile:
         self.keep_phase = keep_phase and not align
         self.phase_pads = self.phase_pad_bytes = 0  # padding records written for it
         self.phase_unkept = 0  # PAGE_DATA records whose shift no padding can undo
-        self.bounce: Bounce | None = None  # for copies copy_file_range is slow at
+        self.splicer = Splicer()  # copies between different offsets within a page
+        self.bounce: Bounce | None = None  # for copies where one copy is slow (near)
         self.reserved = False  # OUT's blocks allocated up front (its size set)
         self.to_reserve = 0  # octets to reserve at the first copy not shared with IN
 
@@ -90,8 +93,13 @@ class OutFile:
 
     def finish(self) -> None:
         """After the last write: OUT ends where the writing did."""
+        self.release()
         if self.reserved:
             os.ftruncate(self.fd, self.pos)
+
+    def release(self) -> None:
+        """Close the pipe the copies went through (also after an error)."""
+        self.splicer.close()
 
     def page_data(self, entries: int, endian: str) -> None:
         """Before a PAGE_DATA record with ``entries`` pfn entries and page contents:
@@ -178,17 +186,24 @@ class OutFile:
         self._copy(in_fd, offset, n)
 
     def _copy(self, in_fd: int, offset: int, n: int) -> None:
-        """Copy ``n`` octets of IN at ``offset`` to OUT's end: by the kernel between
-        equal page phases, through the bounce buffer otherwise."""
+        """Copy ``n`` octets of IN at ``offset`` to OUT's end: by the kernel, with
+        ``copy_file_range`` between equal offsets within a page, else through a pipe
+        (one copy), unless OUT lies just ahead of IN within a page (the CPU's slow
+        case), where the bounce buffer makes two fast copies of one slow one."""
+        splicer = self.splicer
         while n > 0:
-            got = 0
+            got: int | None = 0
             if same_phase(offset, self.pos):
                 try:
                     step = _COPY_CHUNK if self.sfr is not None else 1 << 30
                     got = os.copy_file_range(in_fd, self.fd, min(n, step), offset)
                 except OSError:
                     got = 0
-            if got <= 0:  # through a buffer (pages land off their page boundaries)
+            elif splicer.on and not near(offset, self.pos):
+                got = splicer.move(in_fd, offset, self.fd, None, n)
+                if got == 0:
+                    raise ConvertError("the input ended early while copying page data")
+            if not got:  # through a buffer (pages land just ahead of their offsets in IN)
                 if self.bounce is None:
                     self.bounce = Bounce(BOUNCE)
                 data = self.bounce.read(in_fd, offset, n, self.pos)

@@ -18,7 +18,7 @@ import struct
 from array import array
 
 from ._slots import Struct, field
-from ._writeback import Bounce, Cloner, same_phase
+from ._writeback import Bounce, Cloner, Splicer, near, same_phase
 from .console import EXIT_ERROR, EXIT_INVALID
 from .constants import (
     PAGE_DATA_PFN_MASK,
@@ -371,8 +371,11 @@ WRITE_STEP = SPLICE_STEP
 
 
 class Copier:
-    """Copy byte ranges between file descriptors: shared blocks, else copy_file_range,
-    else pread/pwrite. ``cloner.shared`` says how much was shared."""
+    """Copy byte ranges between file descriptors: shared blocks, else copy_file_range
+    (equal offsets within a page), else a splice through a pipe (one copy), else (OUT
+    just ahead of IN within a page, or no splice) pread/pwrite through a buffer placed
+    where both copies are fast. ``cloner.shared`` says how much was shared; ``close``
+    releases the pipe."""
 
     def __init__(self, src: int, dst: int, writeback: WriteObserver | None = None) -> None:
         self.src = src
@@ -380,7 +383,11 @@ class Copier:
         self.cfr = hasattr(os, "copy_file_range")
         self.writeback = writeback
         self.cloner = Cloner(src, dst)
+        self.splicer = Splicer()
         self.bounce: Bounce | None = None
+
+    def close(self) -> None:
+        self.splicer.close()
 
     def copy(self, src_off: int, dst_off: int, n: int) -> None:
         shared = self.cloner.clone(src_off, dst_off, n)
@@ -402,6 +409,16 @@ class Copier:
             src_off += done
             dst_off += done
             n -= done
+        splicer = self.splicer
+        while n > 0 and splicer.on and not near(src_off, dst_off):
+            moved = splicer.move(self.src, src_off, self.dst, dst_off, n)
+            if moved is None:
+                break  # not here: the buffer
+            if not moved:
+                raise ExportError(f"input ends early at {src_off:#x}", EXIT_INVALID)
+            src_off += moved
+            dst_off += moved
+            n -= moved
         if n > 0 and self.bounce is None:
             self.bounce = Bounce()
         while n > 0:
@@ -495,6 +512,7 @@ class Pipeline:
         except BaseException as e:  # handed to the main thread
             self.error = e
         finally:
+            self.copier.close()
             os.close(self.copier.src)
             os.close(self.copier.dst)
             self.ended.release()
@@ -544,10 +562,13 @@ def replay(
     ps = idx.page_size
     cp = Copier(src_fd, dst_fd, writeback)
     ops = idx.ops
-    for i in range(0, len(ops), 3):
-        src, pfn, n = ops[i], ops[i + 1], ops[i + 2]
-        for k, out, m in place(pfn, n):
-            cp.copy(src + k * ps, out, m * ps)
+    try:
+        for i in range(0, len(ops), 3):
+            src, pfn, n = ops[i], ops[i + 1], ops[i + 2]
+            for k, out, m in place(pfn, n):
+                cp.copy(src + k * ps, out, m * ps)
+    finally:
+        cp.close()
     note_shared(idx, cp.cloner.shared)
     return cp.cloner.shared
 
