@@ -7,6 +7,7 @@ import errno
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,14 @@ class Spy:
             self.ways["copy_file_range"] = self.ways.get("copy_file_range", 0) + got
             return got
 
+        real_chunks = _writeback.ReadAhead.chunks
+
+        def chunks(r: _writeback.ReadAhead, *a: int | None) -> Iterator[memoryview]:
+            for piece in real_chunks(r, *a):  # type: ignore[arg-type]
+                self.ways["buffer"] = self.ways.get("buffer", 0) + len(piece)
+                yield piece
+
+        monkeypatch.setattr(_writeback.ReadAhead, "chunks", chunks)
         monkeypatch.setattr(Splicer, "move", move)
         monkeypatch.setattr(_writeback.Bounce, "read", read)
         monkeypatch.setattr(os, "copy_file_range", cfr)
@@ -202,3 +211,75 @@ def test_no_pipe_left_open(tmp_path: Path) -> None:
             break
         time.sleep(0.02)
     assert _fds() == before
+
+
+def _threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/task")
+@pytest.mark.parametrize("n", [2 << 20, (5 << 20) + 3, 7 << 20])
+def test_read_ahead_moves_the_bytes_and_ends_its_thread(tmp_path: Path, n: int) -> None:
+    """A long copy with OUT just ahead of IN goes through two buffers, the next read on a
+    second thread: OUT gets IN's bytes in order, and the thread ends with the output."""
+    from xensave import convert_out
+
+    assert convert_out.READ_AHEAD
+    data = os.urandom(n + 4096)
+    (tmp_path / "in").write_bytes(data)
+    threads = _threads()
+    fd_in = os.open(tmp_path / "in", os.O_RDONLY)
+    fd_out = os.open(tmp_path / "out", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        out = OutFile(fd_out)
+        out.write(b"h" * 4100)  # 4 octets ahead of IN's 4096
+        out.copy_in(fd_in, 4096, n)
+        assert out.ahead is not None and out.ahead.alive  # used, and reusable
+        out.copy_in(fd_in, 0, 2 << 20)  # again, the same thread
+        assert _threads() == threads + 1
+        out.finish()
+    finally:
+        os.close(fd_in)
+        os.close(fd_out)
+    got = (tmp_path / "out").read_bytes()
+    assert got == b"h" * 4100 + data[4096 : 4096 + n] + data[: 2 << 20]
+    for _ in range(100):
+        if _threads() == threads:
+            break
+        time.sleep(0.01)
+    assert _threads() == threads
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/task")
+def test_read_ahead_after_in_ends_early_or_out_fails(tmp_path: Path) -> None:
+    """IN shorter than the copy: an error, and that reader retired (its thread ends); a
+    write that fails mid-copy likewise; the next copy makes a new reader."""
+    data = os.urandom(3 << 20)
+    (tmp_path / "in").write_bytes(data)
+    threads = _threads()
+    fd_in = os.open(tmp_path / "in", os.O_RDONLY)
+    fd_out = os.open(tmp_path / "out", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        out = OutFile(fd_out)
+        out.write(b"h" * 8)
+        with pytest.raises(ConvertError, match="ended early"):
+            out.copy_in(fd_in, 0, 4 << 20)
+        first = out.ahead
+        assert first is not None and not first.alive
+        failing = OutFile(os.open(tmp_path / "in", os.O_RDONLY))  # not writable: EBADF
+        failing.pos = 8
+        with pytest.raises(OSError):
+            failing._copy(fd_in, 0, 3 << 20)
+        assert failing.ahead is not None and not failing.ahead.alive
+        os.close(failing.fd)
+        out.copy_in(fd_in, 0, 3 << 20)  # a new reader
+        assert out.ahead is not first and out.ahead is not None and out.ahead.alive
+        out.finish()
+    finally:
+        os.close(fd_in)
+        os.close(fd_out)
+    for _ in range(100):
+        if _threads() == threads:
+            break
+        time.sleep(0.01)
+    assert _threads() == threads

@@ -21,7 +21,7 @@ import mmap
 import os
 import struct
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 TYPE_CHECKING = False  # typing stays off the start-up; mypy reads this as true
 if TYPE_CHECKING:
@@ -216,6 +216,102 @@ class Bounce:
         view = self.whole[at : at + min(n, self.size)]
         got = os.preadv(fd, [view], offset)
         return view[:got]
+
+
+class ReadAhead:
+    """The bounce buffer's copies on two cores: a second thread reads the next piece of
+    IN into one of two buffers while the caller writes the other to OUT (``pread`` and
+    ``write`` both release the interpreter's lock). The CPU time is the same as one
+    buffer's; the wall time is about that of the writes alone, where a machine has a
+    core to spare. For long copies where OUT lies just ahead of IN within a page
+    (``near``), the only ones that still take two copies. After a copy that did not
+    run to its end (an error, IN ending early, a signal) it is not used again
+    (``alive`` False): the caller makes another."""
+
+    def __init__(self, size: int) -> None:
+        import _thread
+
+        self.size = size
+        self.area = mmap.mmap(-1, 2 * (size + PAGE))
+        whole = memoryview(self.area)
+        self.slots = (whole[: size + PAGE], whole[size + PAGE :])
+        self.free = (_thread.allocate_lock(), _thread.allocate_lock())  # held: being filled
+        self.full = (_thread.allocate_lock(), _thread.allocate_lock())  # free: filled
+        for lock in self.full:
+            lock.acquire()
+        self.posted = _thread.allocate_lock()  # released: a job (or the end) is posted
+        self.posted.acquire()
+        self.got = [0, 0]
+        self.error: BaseException | None = None
+        self.job: tuple[int, int, int, int] | None = None
+        self.alive = True
+        _thread.start_new_thread(self._run, ())
+
+    def _run(self) -> None:
+        while True:
+            self.posted.acquire()
+            job = self.job
+            if job is None:
+                return
+            fd, off, n, at = job
+            i = 0
+            while n > 0:
+                k = i & 1
+                self.free[k].acquire()
+                if self.job is None:  # stopped
+                    return
+                try:
+                    got = os.preadv(fd, [self.slots[k][at : at + min(n, self.size)]], off)
+                except BaseException as e:  # handed to the caller
+                    self.error = e
+                    got = -1
+                self.got[k] = got
+                self.full[k].release()
+                if got <= 0:
+                    break
+                off += got
+                n -= got
+                i += 1
+
+    def chunks(self, fd: int, offset: int, n: int, dst_off: int | None) -> Iterator[memoryview]:
+        """``n`` octets of ``fd`` from ``offset``, piece by piece (an empty piece: IN
+        ends there, and nothing follows), for writing at ``dst_off``; each piece is
+        valid until the next is asked for."""
+        assert self.alive
+        at = bounce_phase(offset, dst_off)
+        self.error = None
+        self.job = (fd, offset, n, at)
+        self.posted.release()
+        done = False
+        try:
+            i = 0
+            while n > 0:
+                k = i & 1
+                self.full[k].acquire()
+                got = self.got[k]
+                if got < 0:
+                    assert self.error is not None
+                    raise self.error
+                yield self.slots[k][at : at + got]
+                if not got:
+                    return
+                self.free[k].release()
+                n -= got
+                i += 1
+            done = True
+        finally:
+            if not done:
+                self.close()
+
+    def close(self) -> None:
+        """Stop the reading thread (it ends at its next step) and retire this one."""
+        self.alive = False
+        self.job = None
+        # only this thread releases these locks; the reader only takes them, so one held
+        # now is released once, and one free now lets the reader through to its end
+        for lock in (self.posted, *self.free):
+            if lock.locked():
+                lock.release()
 
 
 #: linux/fs.h: _IOW(0x94, 13, struct file_clone_range).

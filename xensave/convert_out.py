@@ -19,6 +19,7 @@ from ._writeback import (
     WRITEBACK_STEP,
     Bounce,
     Cloner,
+    ReadAhead,
     Splicer,
     near,
     reserve,
@@ -44,6 +45,9 @@ PAGE = 4096
 #: (the same without reserving OUT's blocks) 0.46-0.53 s. 1 MiB keeps clear of the
 #: cliff, and a quarter of the system calls of 256 KiB.
 BOUNCE = 1 << 20
+#: Long copies that need two (OUT just ahead of IN within a page) read IN on a second
+#: thread (xensave._writeback.ReadAhead); False: on this one.
+READ_AHEAD = True
 #: The shortest copy not shared with IN that makes OUT reserve its blocks (OutFile.reserve):
 #: page contents, not a stretch of headers before the first shared ones.
 RESERVE_AT = 1 << 20
@@ -79,6 +83,7 @@ class OutFile:
         self.phase_unkept = 0  # PAGE_DATA records whose shift no padding can undo
         self.splicer = Splicer()  # copies between different offsets within a page
         self.bounce: Bounce | None = None  # for copies where one copy is slow (near)
+        self.ahead: ReadAhead | None = None  # the same, long ones, on two cores
         self.reserved = False  # OUT's blocks allocated up front (its size set)
         self.to_reserve = 0  # octets to reserve at the first copy not shared with IN
 
@@ -98,8 +103,12 @@ class OutFile:
             os.ftruncate(self.fd, self.pos)
 
     def release(self) -> None:
-        """Close the pipe the copies went through (also after an error)."""
+        """Close the pipe the copies went through and end the reading thread (also
+        after an error)."""
         self.splicer.close()
+        if self.ahead is not None:
+            self.ahead.close()
+            self.ahead = None
 
     def page_data(self, entries: int, endian: str) -> None:
         """Before a PAGE_DATA record with ``entries`` pfn entries and page contents:
@@ -203,6 +212,9 @@ class OutFile:
                 got = splicer.move(in_fd, offset, self.fd, None, n)
                 if got == 0:
                     raise ConvertError("the input ended early while copying page data")
+            if not got and n >= 2 * BOUNCE and READ_AHEAD:  # two copies, on two cores
+                self._read_ahead(in_fd, offset, n)
+                return
             if not got:  # through a buffer (pages land just ahead of their offsets in IN)
                 if self.bounce is None:
                     self.bounce = Bounce(BOUNCE)
@@ -217,6 +229,17 @@ class OutFile:
                     self.writeback()
             offset += got
             n -= got
+
+    def _read_ahead(self, in_fd: int, offset: int, n: int) -> None:
+        """Copy ``n`` octets of IN at ``offset`` to OUT's end through two buffers, the
+        next one read on a second thread while this one is written."""
+        ra = self.ahead
+        if ra is None or not ra.alive:
+            ra = self.ahead = ReadAhead(BOUNCE)
+        for data in ra.chunks(in_fd, offset, n, self.pos):
+            if not data:
+                raise ConvertError("the input ended early while copying page data")
+            self.write(data)
 
 
 def feed(reader: Reader, out: OutFile, n: int) -> None:
