@@ -200,9 +200,9 @@ _REFUSED = frozenset((errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP))
 
 
 class Bounce:
-    """A cache-sized buffer for the copies ``same_phase`` rejects, placed within a
-    page as ``bounce_phase`` says (an anonymous mapping: page-aligned, so the phase is
-    known without asking for its address)."""
+    """A cache-sized buffer for the copies a single copy is slow for (``near``) or that
+    cannot be spliced, placed within a page as ``bounce_phase`` says (an anonymous
+    mapping: page-aligned, so the phase is known without asking for its address)."""
 
     def __init__(self, size: int = BOUNCE_SIZE) -> None:
         self.size = size

@@ -3,9 +3,11 @@
 OUT is written strictly in order. Page data is never decoded on the way: between
 regular files it moves with ``copy_file_range`` where source and destination sit at
 the same offset within a page (as ``cp`` does), or is shared with IN (reflink) where
-the filesystem allows; otherwise through one cache-sized buffer placed within a page
-where the kernel's copy is fast (xensave._writeback). Elsewhere (a pipe) it goes
-through one bounded buffer.
+the filesystem allows; at other offsets the kernel moves it through a pipe (one copy,
+``splice``), except where OUT lies 1-31 octets ahead of IN within a page, the CPU's
+slow case for any single copy: there through a buffer placed within a page where both
+of its copies are fast, the next piece read on a second thread (xensave._writeback).
+Elsewhere (a pipe) it goes through one bounded buffer.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ PAGE = 4096
 #: of the copy alone): 256 KiB 0.55 s, 512 KiB 0.49 s, 1 MiB 0.45 s, 2 MiB 0.40 s,
 #: 4 MiB 1.1 s (a cliff); copy_file_range between equal phases 0.42 s, cp's copy
 #: (the same without reserving OUT's blocks) 0.46-0.53 s. 1 MiB keeps clear of the
-#: cliff, and a quarter of the system calls of 256 KiB.
+#: cliff, and a quarter of the system calls of 256 KiB. Only the copies a pipe cannot
+#: make fast (``_writeback.near``: OUT 1-31 octets ahead of IN within a page) use it now.
 BOUNCE = 1 << 20
 #: Long copies that need two (OUT just ahead of IN within a page) read IN on a second
 #: thread (xensave._writeback.ReadAhead); False: on this one.

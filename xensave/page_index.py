@@ -4,10 +4,12 @@ pages it holds, the set of pfns sent (as runs) and the vCPU registers; page cont
 are never held in memory. ``replay`` then copies the runs in stream order (so when live
 migration sent a page several times the last copy wins) to wherever the output wants
 them: shared blocks (reflink) where the filesystem has them and a run sits on block
-boundaries in both files (a page-aligned stream), ``copy_file_range`` where the kernel
-allows, ``pread``/``pwrite`` otherwise. ``export`` from a file does not wait for the
-whole index: a :class:`Pipeline` copies each run on a second thread as soon as the
-index finds it.
+boundaries in both files (a page-aligned stream), ``copy_file_range`` where a run sits
+at the same offset within a page in both, a splice through a pipe (one copy) at other
+offsets, ``pread``/``pwrite`` through a buffer where OUT lies 1-31 octets ahead of IN
+within a page (xensave._writeback.near) or the kernel cannot splice. ``export`` from
+a file does not wait for the whole index: a :class:`Pipeline` copies each run on a
+second thread as soon as the index finds it.
 """
 
 from __future__ import annotations
