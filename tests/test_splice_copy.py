@@ -219,12 +219,15 @@ def _threads() -> int:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/task")
 @pytest.mark.parametrize("n", [2 << 20, (5 << 20) + 3, 7 << 20])
-def test_read_ahead_moves_the_bytes_and_ends_its_thread(tmp_path: Path, n: int) -> None:
-    """A long copy with OUT just ahead of IN goes through two buffers, the next read on a
-    second thread: OUT gets IN's bytes in order, and the thread ends with the output."""
+def test_read_ahead_moves_the_bytes_and_ends_its_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n: int
+) -> None:
+    """With READ_AHEAD, a long copy with OUT just ahead of IN goes through two buffers,
+    the next read on a second thread: OUT gets IN's bytes in order, and the thread ends
+    with the output."""
     from xensave import convert_out
 
-    assert convert_out.READ_AHEAD
+    monkeypatch.setattr(convert_out, "READ_AHEAD", True)
     data = os.urandom(n + 4096)
     (tmp_path / "in").write_bytes(data)
     threads = _threads()
@@ -251,9 +254,14 @@ def test_read_ahead_moves_the_bytes_and_ends_its_thread(tmp_path: Path, n: int) 
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/task")
-def test_read_ahead_after_in_ends_early_or_out_fails(tmp_path: Path) -> None:
+def test_read_ahead_after_in_ends_early_or_out_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """IN shorter than the copy: an error, and that reader retired (its thread ends); a
     write that fails mid-copy likewise; the next copy makes a new reader."""
+    from xensave import convert_out
+
+    monkeypatch.setattr(convert_out, "READ_AHEAD", True)
     data = os.urandom(3 << 20)
     (tmp_path / "in").write_bytes(data)
     threads = _threads()

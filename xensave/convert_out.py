@@ -49,8 +49,12 @@ PAGE = 4096
 #: make fast (``_writeback.near``: OUT 1-31 octets ahead of IN within a page) use it now.
 BOUNCE = 1 << 20
 #: Long copies that need two (OUT just ahead of IN within a page) read IN on a second
-#: thread (xensave._writeback.ReadAhead); False: on this one.
-READ_AHEAD = True
+#: thread (xensave._writeback.ReadAhead); False: on this one. Off: on the shared 2-core
+#: machine it cost about 10% more CPU for v2 -> v3 of 1 GiB (0.596 s against 0.540 s,
+#: six runs interleaved at load 5) and took no wall time off where the other core was
+#: busy (docs/performance.md, 8 December 2026, one copy through a pipe); an idle
+#: machine may say otherwise.
+READ_AHEAD = False
 #: The shortest copy not shared with IN that makes OUT reserve its blocks (OutFile.reserve):
 #: page contents, not a stretch of headers before the first shared ones.
 RESERVE_AT = 1 << 20
