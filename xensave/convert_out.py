@@ -6,7 +6,8 @@ the same offset within a page (as ``cp`` does), or is shared with IN (reflink) w
 the filesystem allows; at other offsets the kernel moves it through a pipe (one copy,
 ``splice``), except where OUT lies 1-31 octets ahead of IN within a page, the CPU's
 slow case for any single copy: there through a buffer placed within a page where both
-of its copies are fast, the next piece read on a second thread (xensave._writeback).
+of its copies are fast (with ``READ_AHEAD``, the next piece read on a second thread;
+xensave._writeback).
 Elsewhere (a pipe) it goes through one bounded buffer.
 """
 
