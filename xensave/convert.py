@@ -6,8 +6,9 @@ temporary file beside OUT, which is checked with the reference checker and renam
 over OUT only when complete and clean; an OUT it replaces is on disk first (fsync).
 Converting onto the input is refused.
 
-Page data is never decoded on the way: on regular files it moves with
-``copy_file_range`` (as ``cp`` does) or through one cache-sized buffer, elsewhere
+Page data is never decoded on the way: on regular files the kernel moves it
+(``copy_file_range`` as ``cp`` does, or ``splice`` through a pipe: one copy either
+way), through a buffer only where a single copy is the CPU's slow case; elsewhere
 through one bounded buffer (xensave.convert_out). The output's disk writes start
 while the conversion runs (``sync_file_range`` on Linux), so the disk works during the
 conversion instead of only in the fsync after it. Memory stays bounded by the largest
@@ -275,6 +276,7 @@ def convert(
         fin.close()
         raise
     ok = False
+    out: OutFile | None = None
     try:
         out = OutFile(fd, writeback=sync, align=align_pages, keep_phase=keep_page_offsets)
         if src != "-":  # OUT is about as long as IN, whatever the conversion
@@ -336,6 +338,8 @@ def convert(
         raise ConvertError(f"{e.offset:#x}: {e.rule + ': ' if e.rule else ''}{e.message}") from None
     finally:
         fin.close()
+        if out is not None:
+            out.release()
         if fd >= 0:
             os.close(fd)
         if not ok:

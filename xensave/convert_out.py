@@ -3,9 +3,12 @@
 OUT is written strictly in order. Page data is never decoded on the way: between
 regular files it moves with ``copy_file_range`` where source and destination sit at
 the same offset within a page (as ``cp`` does), or is shared with IN (reflink) where
-the filesystem allows; otherwise through one cache-sized buffer placed within a page
-where the kernel's copy is fast (xensave._writeback). Elsewhere (a pipe) it goes
-through one bounded buffer.
+the filesystem allows; at other offsets the kernel moves it through a pipe (one copy,
+``splice``), except where OUT lies 1-31 octets ahead of IN within a page, the CPU's
+slow case for any single copy: there through a buffer placed within a page where both
+of its copies are fast (with ``READ_AHEAD``, the next piece read on a second thread;
+xensave._writeback).
+Elsewhere (a pipe) it goes through one bounded buffer.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from ._writeback import (
     WRITEBACK_STEP,
     Bounce,
     Cloner,
+    ReadAhead,
+    Splicer,
+    near,
     reserve,
     same_phase,
     sync_file_range,
@@ -40,8 +46,16 @@ PAGE = 4096
 #: of the copy alone): 256 KiB 0.55 s, 512 KiB 0.49 s, 1 MiB 0.45 s, 2 MiB 0.40 s,
 #: 4 MiB 1.1 s (a cliff); copy_file_range between equal phases 0.42 s, cp's copy
 #: (the same without reserving OUT's blocks) 0.46-0.53 s. 1 MiB keeps clear of the
-#: cliff, and a quarter of the system calls of 256 KiB.
+#: cliff, and a quarter of the system calls of 256 KiB. Only the copies a pipe cannot
+#: make fast (``_writeback.near``: OUT 1-31 octets ahead of IN within a page) use it now.
 BOUNCE = 1 << 20
+#: Long copies that need two (OUT just ahead of IN within a page) read IN on a second
+#: thread (xensave._writeback.ReadAhead); False: on this one. Off: on the shared 2-core
+#: machine it cost about 10% more CPU for v2 -> v3 of 1 GiB (0.596 s against 0.540 s,
+#: six runs interleaved at load 5) and took no wall time off where the other core was
+#: busy (docs/performance.md, 8 December 2026, one copy through a pipe); an idle
+#: machine may say otherwise.
+READ_AHEAD = False
 #: The shortest copy not shared with IN that makes OUT reserve its blocks (OutFile.reserve):
 #: page contents, not a stretch of headers before the first shared ones.
 RESERVE_AT = 1 << 20
@@ -75,7 +89,9 @@ class OutFile:
         self.keep_phase = keep_phase and not align
         self.phase_pads = self.phase_pad_bytes = 0  # padding records written for it
         self.phase_unkept = 0  # PAGE_DATA records whose shift no padding can undo
-        self.bounce: Bounce | None = None  # for copies copy_file_range is slow at
+        self.splicer = Splicer()  # copies between different offsets within a page
+        self.bounce: Bounce | None = None  # for copies where one copy is slow (near)
+        self.ahead: ReadAhead | None = None  # the same, long ones, on two cores
         self.reserved = False  # OUT's blocks allocated up front (its size set)
         self.to_reserve = 0  # octets to reserve at the first copy not shared with IN
 
@@ -90,8 +106,17 @@ class OutFile:
 
     def finish(self) -> None:
         """After the last write: OUT ends where the writing did."""
+        self.release()
         if self.reserved:
             os.ftruncate(self.fd, self.pos)
+
+    def release(self) -> None:
+        """Close the pipe the copies went through and end the reading thread (also
+        after an error)."""
+        self.splicer.close()
+        if self.ahead is not None:
+            self.ahead.close()
+            self.ahead = None
 
     def page_data(self, entries: int, endian: str) -> None:
         """Before a PAGE_DATA record with ``entries`` pfn entries and page contents:
@@ -178,17 +203,27 @@ class OutFile:
         self._copy(in_fd, offset, n)
 
     def _copy(self, in_fd: int, offset: int, n: int) -> None:
-        """Copy ``n`` octets of IN at ``offset`` to OUT's end: by the kernel between
-        equal page phases, through the bounce buffer otherwise."""
+        """Copy ``n`` octets of IN at ``offset`` to OUT's end: by the kernel, with
+        ``copy_file_range`` between equal offsets within a page, else through a pipe
+        (one copy), unless OUT lies just ahead of IN within a page (the CPU's slow
+        case), where the bounce buffer makes two fast copies of one slow one."""
+        splicer = self.splicer
         while n > 0:
-            got = 0
+            got: int | None = 0
             if same_phase(offset, self.pos):
                 try:
                     step = _COPY_CHUNK if self.sfr is not None else 1 << 30
                     got = os.copy_file_range(in_fd, self.fd, min(n, step), offset)
                 except OSError:
                     got = 0
-            if got <= 0:  # through a buffer (pages land off their page boundaries)
+            elif splicer.on and not near(offset, self.pos):
+                got = splicer.move(in_fd, offset, self.fd, None, n)
+                if got == 0:
+                    raise ConvertError("the input ended early while copying page data")
+            if not got and n >= 2 * BOUNCE and READ_AHEAD:  # two copies, on two cores
+                self._read_ahead(in_fd, offset, n)
+                return
+            if not got:  # through a buffer (pages land just ahead of their offsets in IN)
                 if self.bounce is None:
                     self.bounce = Bounce(BOUNCE)
                 data = self.bounce.read(in_fd, offset, n, self.pos)
@@ -202,6 +237,17 @@ class OutFile:
                     self.writeback()
             offset += got
             n -= got
+
+    def _read_ahead(self, in_fd: int, offset: int, n: int) -> None:
+        """Copy ``n`` octets of IN at ``offset`` to OUT's end through two buffers, the
+        next one read on a second thread while this one is written."""
+        ra = self.ahead
+        if ra is None or not ra.alive:
+            ra = self.ahead = ReadAhead(BOUNCE)
+        for data in ra.chunks(in_fd, offset, n, self.pos):
+            if not data:
+                raise ConvertError("the input ended early while copying page data")
+            self.write(data)
 
 
 def feed(reader: Reader, out: OutFile, n: int) -> None:

@@ -4,10 +4,12 @@ pages it holds, the set of pfns sent (as runs) and the vCPU registers; page cont
 are never held in memory. ``replay`` then copies the runs in stream order (so when live
 migration sent a page several times the last copy wins) to wherever the output wants
 them: shared blocks (reflink) where the filesystem has them and a run sits on block
-boundaries in both files (a page-aligned stream), ``copy_file_range`` where the kernel
-allows, ``pread``/``pwrite`` otherwise. ``export`` from a file does not wait for the
-whole index: a :class:`Pipeline` copies each run on a second thread as soon as the
-index finds it.
+boundaries in both files (a page-aligned stream), ``copy_file_range`` where a run sits
+at the same offset within a page in both, a splice through a pipe (one copy) at other
+offsets, ``pread``/``pwrite`` through a buffer where OUT lies 1-31 octets ahead of IN
+within a page (xensave._writeback.near) or the kernel cannot splice. ``export`` from
+a file does not wait for the whole index: a :class:`Pipeline` copies each run on a
+second thread as soon as the index finds it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import struct
 from array import array
 
 from ._slots import Struct, field
-from ._writeback import Bounce, Cloner, same_phase
+from ._writeback import Bounce, Cloner, Splicer, near, same_phase
 from .console import EXIT_ERROR, EXIT_INVALID
 from .constants import (
     PAGE_DATA_PFN_MASK,
@@ -371,8 +373,11 @@ WRITE_STEP = SPLICE_STEP
 
 
 class Copier:
-    """Copy byte ranges between file descriptors: shared blocks, else copy_file_range,
-    else pread/pwrite. ``cloner.shared`` says how much was shared."""
+    """Copy byte ranges between file descriptors: shared blocks, else copy_file_range
+    (equal offsets within a page), else a splice through a pipe (one copy), else (OUT
+    just ahead of IN within a page, or no splice) pread/pwrite through a buffer placed
+    where both copies are fast. ``cloner.shared`` says how much was shared; ``close``
+    releases the pipe."""
 
     def __init__(self, src: int, dst: int, writeback: WriteObserver | None = None) -> None:
         self.src = src
@@ -380,7 +385,11 @@ class Copier:
         self.cfr = hasattr(os, "copy_file_range")
         self.writeback = writeback
         self.cloner = Cloner(src, dst)
+        self.splicer = Splicer()
         self.bounce: Bounce | None = None
+
+    def close(self) -> None:
+        self.splicer.close()
 
     def copy(self, src_off: int, dst_off: int, n: int) -> None:
         shared = self.cloner.clone(src_off, dst_off, n)
@@ -402,6 +411,16 @@ class Copier:
             src_off += done
             dst_off += done
             n -= done
+        splicer = self.splicer
+        while n > 0 and splicer.on and not near(src_off, dst_off):
+            moved = splicer.move(self.src, src_off, self.dst, dst_off, n)
+            if moved is None:
+                break  # not here: the buffer
+            if not moved:
+                raise ExportError(f"input ends early at {src_off:#x}", EXIT_INVALID)
+            src_off += moved
+            dst_off += moved
+            n -= moved
         if n > 0 and self.bounce is None:
             self.bounce = Bounce()
         while n > 0:
@@ -495,6 +514,7 @@ class Pipeline:
         except BaseException as e:  # handed to the main thread
             self.error = e
         finally:
+            self.copier.close()
             os.close(self.copier.src)
             os.close(self.copier.dst)
             self.ended.release()
@@ -544,10 +564,13 @@ def replay(
     ps = idx.page_size
     cp = Copier(src_fd, dst_fd, writeback)
     ops = idx.ops
-    for i in range(0, len(ops), 3):
-        src, pfn, n = ops[i], ops[i + 1], ops[i + 2]
-        for k, out, m in place(pfn, n):
-            cp.copy(src + k * ps, out, m * ps)
+    try:
+        for i in range(0, len(ops), 3):
+            src, pfn, n = ops[i], ops[i + 1], ops[i + 2]
+            for k, out, m in place(pfn, n):
+                cp.copy(src + k * ps, out, m * ps)
+    finally:
+        cp.close()
     note_shared(idx, cp.cloner.shared)
     return cp.cloner.shared
 
