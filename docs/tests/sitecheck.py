@@ -9,6 +9,7 @@ offline and so is this check.
 from __future__ import annotations
 
 import sys
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -39,40 +40,55 @@ def parse(text: str) -> _Collect:
     return p
 
 
-_cache: dict[Path, set[str]] = {}
+# Each file is parsed once, whether it is checked as a page or named by another page's
+# link: the corpus pages are megabytes, and parsing is most of this check's time.
+_parsed: dict[Path, _Collect] = {}
+
+
+def parsed_file(path: Path) -> _Collect:
+    path = path.resolve()
+    if path not in _parsed:
+        _parsed[path] = parse(path.read_text(errors="replace"))
+    return _parsed[path]
 
 
 def ids_of(path: Path) -> set[str]:
-    if path not in _cache:
-        _cache[path] = parse(path.read_text(errors="replace")).ids
-    return _cache[path]
+    return parsed_file(path).ids
+
+
+@cache
+def _target(parent: Path, path: str) -> tuple[Path, bool]:
+    """Where a relative link leads and whether it exists (thousands of links share a few
+    targets: the corpus pages and the rule index)."""
+    target = (parent / unquote(path)).resolve()
+    if target.is_dir():
+        target = target / "index.html"
+    return target, target.exists()
 
 
 def broken_links(root: Path, page: Path, text: str | None = None) -> list[str]:
     """Internal links of one page (its file, or the DOM text given) that lead nowhere."""
     root = root.resolve()
-    p = parse(page.read_text(errors="replace") if text is None else text)
+    p = parsed_file(page) if text is None else parse(text)
     bad = []
     for _attr, url in p.links:
         parts = urlsplit(url)
         if parts.scheme in ("http", "https", "mailto", "data", "javascript"):
             continue
         if parts.scheme == "file":
-            target = Path(unquote(parts.path))
+            target, exists = _target(Path("/"), parts.path)
         elif parts.scheme or parts.netloc:
             continue
         elif parts.path:
-            target = (page.parent / unquote(parts.path)).resolve()
+            target, exists = _target(page.parent, parts.path)
         else:
-            target = page.resolve()
-        if target.is_dir():
-            target = target / "index.html"
+            target, exists = _target(page.parent, page.name)
         try:
             target.relative_to(root)
         except ValueError:
             bad.append(f"{page.relative_to(root)}: {url} leaves the site")
             continue
-        if not target.exists():
+        if not exists:
             bad.append(f"{page.relative_to(root)}: {url} (no such file)")
             continue
         frag = unquote(parts.fragment)
