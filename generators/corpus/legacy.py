@@ -280,7 +280,7 @@ WRAPS_NOT_XAPI = ("xl", "libvirt")
 #: the home case is already in an xl file.
 WRAPS_NOT_XL = ("libvirt", "xapi")
 #: The guest types ("hvm", "pv") whose XAPI copies the corpus holds, within its size
-#: budget: an HVM copy is about 9 KiB, a PV one about 25 KiB on the legacy PV base of
+#: budget: an HVM copy is about 6 KiB, a PV one about 25 KiB on the legacy PV base of
 #: corpus 3.1.0 (the 8 PV copies, of the LEG-EXT, LEG-P2M, LEG-TAIL rules and
 #: LEG-CHK-002); coverage's LAYER_PENDING would count the rules left out.
 XAPI_COPIES: tuple[str, ...] = ("hvm", "pv")
