@@ -14,7 +14,7 @@ import sys
 from array import array
 
 from .. import pv_records
-from ..constants import PV_VCPU_CONTEXT_SIZE, PageType
+from ..constants import PV_VCPU_CONTEXT_SIZE
 from ..reader import ReadError, RecordEvent
 from . import hvm_context, pv_context
 from .emit import CheckState, FrameRef
@@ -88,7 +88,8 @@ class LegacyChecker:
         self.pfn_types: bytearray | None = None
         self.frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]] = {}
         self.frames_where = ""
-        self.unmapped: list[int] = []
+        self.unmapped: list[int] = []  # the latest PV tail's unmapped pfns
+        self.unmapped_at = 0  # where its list's first word is
         #: The start-info page's words, found when the last tail names it
         #: (StartInfoPages: kept per pfn from the contents on a pipe, read back on a file).
         self.start_info: StartInfoPages | None = None
@@ -213,6 +214,7 @@ class LegacyChecker:
         self.frames = {}
         self.frames_where = where
         self.unmapped = ev.unmapped
+        self.unmapped_at = ev.offset + 4  # after the u32 count
         for v in ev.vcpus:
             width = next((w for w, n in PV_VCPU_CONTEXT_SIZE.items() if n == len(v.basic)), None)
             if width is not None:  # else LEG-EXT-003 (the vcpu block's size)
@@ -230,14 +232,29 @@ class LegacyChecker:
         against its L2 table (no release restores such a guest anyway)."""
         if pt_levels == 2:
             self.frames = pv_context.two_level(self.frames)
-        table = self.pfn_types
-        if table is not None:
-            for pfn in self.unmapped:  # what a conversion sends as XTAB, after the pages
-                if pfn & 0x0FFFFFFF < len(table):
-                    table[pfn & 0x0FFFFFFF] = PageType.XTAB
+        table = self.pfn_types  # what the batches sent: the unmapped list apart
         names = ("the image's last pfn", "a page batch")
         pv_context.judge_frames(self.c, self.frames, table, "legacy", self.frames_where, names)
         pages = self.start_info
+        si_words = None
+        if table is not None and pages is not None:
+            known, pfn_types = pages, table
+
+            def si_words(pfn: int) -> tuple[int, int] | None:
+                words = known.words(pfn)
+                return None if start_info_problem(pfn, words, pfn_types) else words
+
+        pv_context.unmapped_frames(
+            self.c,
+            self.frames,
+            table,
+            names,
+            self.frames_where,
+            self.unmapped,
+            self.unmapped_at,
+            4 if self.width == 32 else 8,
+            si_words,
+        )
         if table is not None and pages is not None:
             # what the restorer reads in the start-info page: its words as last sent
             pv_context.start_info_at_end(
