@@ -115,6 +115,29 @@ def test_legacy_images_take_libxls_path_to_the_restorer() -> None:
     assert "Already received X86_PV_INFO record" in out
 
 
+def test_convert_legacy_stream_drops_the_pv_tails_unmapped_pfns(tmp_path: Path) -> None:
+    """convert-legacy-stream's read_pv_tail reads the unmapped pfns and writes nothing
+    for them, so libxenguest judges the frames (process_vcpu_basic) and the start-info
+    words (process_start_info) by the page batches alone: the images of
+    tests/test_legacy_unmapped.py restore exactly as its ``new`` column says."""
+    from test_legacy_unmapped import CASES, image
+
+    for case in CASES:
+        for levels in (4, 3):
+            f = tmp_path / f"unmapped-{case.slug}-{levels}.bin"  # no "_hvm_": a PV guest
+            f.write_bytes(image(case, levels))
+            done = subprocess.run(
+                [sys.executable, str(TESTEE), "restore-hypervisor", "--file", str(f)],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            out = done.stdout.strip()
+            assert done.returncode == (0 if case.new else 1), (case.slug, levels, out)
+            if not case.new:
+                assert "XenStore pfn has bad mfn" in out, out
+
+
 def test_the_hypervisor_switch() -> None:
     """tsc_set_info (xen/arch/x86/time.c) refuses TSC mode 4 with -EINVAL; libxenguest
     passes the mode through, so only the libxc + hypervisor mode refuses."""
