@@ -138,6 +138,36 @@ def test_convert_legacy_stream_drops_the_pv_tails_unmapped_pfns(tmp_path: Path) 
                 assert "XenStore pfn has bad mfn" in out, out
 
 
+def test_what_convert_legacy_stream_reads_in_a_pv_tail(tmp_path: Path) -> None:
+    """The 4.6-on verdicts of tests/test_target_legacy_tail.py, from Xen's own tools:
+    without VCPU_INFO convert-legacy-stream reads no context and libxenguest refuses
+    (update_vcpu_context); with two it reads the tail's context twice and runs out of
+    input (read_pv_tail); it reads an 'xcnt' of 0 as no XSAVE state and a longer
+    block for its first u32 (read_pv_extended_info); it drops the feature mask."""
+    import test_target_legacy_tail as t
+
+    cases = [
+        (t.without_vcpu_info(), "Sender didn't send vcpu0's basic state"),
+        (t.two_vcpu_infos(), "Stream truncated"),
+        (t.xcnt_zero(), None),
+        (t.xcnt_long(), None),
+        (t.with_mask(0x7 | 1 << 5), None),
+        (t.with_mask(0x3), None),
+    ]
+    for i, (data, why) in enumerate(cases):
+        f = tmp_path / f"tail-{i}.bin"  # no "_hvm_": a PV guest
+        f.write_bytes(data)
+        done = subprocess.run(
+            [sys.executable, str(TESTEE), "restore-hypervisor", "--file", str(f)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        out = done.stdout.strip()
+        assert done.returncode == (0 if why is None else 1), (i, out)
+        assert why is None or why in out, (i, out)
+
+
 def test_the_hypervisor_switch() -> None:
     """tsc_set_info (xen/arch/x86/time.c) refuses TSC mode 4 with -EINVAL; libxenguest
     passes the mode through, so only the libxc + hypervisor mode refuses."""
