@@ -21,8 +21,11 @@ copy-from-buffer functions take them, a populated pfn the restorer's bitmap cann
 track, legacy chunks convert-legacy-stream cannot convert (4.6 on), legacy HVM
 faults libxl's path ignores from 4.6, an xcr0_accum beyond the release's XSAVE
 components (any vCPU's XSAVE state, a legacy tail's too; 4.4 on), and a XAPI
-LIBXC_LEGACY section, which xenopsd does not convert (4.6 on). The table is in
-``spec/releases.md``.
+LIBXC_LEGACY section, which xenopsd does not convert (4.6 on). In a legacy PV
+image, also what convert-legacy-stream (4.6 on) reads otherwise than
+xc_domain_restore (4.0-4.5): the tail's unmapped pfns (frames among them are
+refused by 4.0-4.5 only), the VCPU_INFO maps, the 'xcnt' block and the XSAVE
+feature mask (4.1-4.4). The table is in ``spec/releases.md``.
 :func:`releases_taking` gives the record-content facts to the corpus recipes. Beside
 those facts, every diagnostic of the spec check whose rule the release's restore path
 enforces (the catalogue's ``xen_refuses``) is a reason to refuse, naming the Xen
