@@ -7,8 +7,9 @@ list, read in Xen's source:
   contexts it frees every listed pfn the batches populated (xc_domain_decrease_reservation)
   and sets its p2m entry to INVALID_P2M_ENTRY, leaving its page type as sent. The start-info
   page then fails to map (xc_map_foreign_range), a GDT frame or CR3/CR1 table is an invalid
-  frame that arch_set_info_guest refuses (set_gdt, mfn_valid): refused. store_mfn and
-  console.domU.mfn become that invalid frame, which libxl takes without looking: restored.
+  frame that arch_set_info_guest refuses (set_gdt, mfn_valid), and so are the p2m frames
+  it maps last (xc_map_foreign_pages): refused. store_mfn and console.domU.mfn become that
+  invalid frame, which libxl takes without looking: restored.
 * 4.6 on, ``convert-legacy-stream`` (read_pv_tail) reads the list and drops it, so the
   restorer (process_start_info, process_vcpu_basic) sees only the batches: restored when
   the batches populated the page.
@@ -38,6 +39,7 @@ FIELDS = {8: (56, 72, "<Q"), 4: (44, 52, "<I")}
 #: A NOTAB pfn the small base does not otherwise use; 63 (p2m_size - 1) no batch sends.
 EXTRA = 40
 NEVER = 63
+P2M_FRAME = 32
 OLD = ((4, 0), (4, 1), (4, 5))
 NEW = ((4, 6), (4, 17), (4, 22))
 
@@ -94,6 +96,8 @@ CASES = [
     Case("store", EXTRA, (EXTRA,), ("PV-SIF-002",), 0, True, True),
     # store_mfn names a pfn no batch sent: the list changes nothing, 4.6 on refuse
     Case("store-never-sent", NEVER, (NEVER,), ("PV-SIF-002",), None, True, False),
+    # the p2m frame (pfn 32): 4.0-4.5 cannot map it to write the guest's p2m
+    Case("p2m-frame", 0, (P2M_FRAME,), ("LEG-P2M-001",), 0, False, True),
     # a listed pfn nothing names
     Case("unnamed", 0, (EXTRA, 41), (), None, True, True),
 ]
@@ -157,3 +161,20 @@ def test_an_unmapped_pfn_past_32_bits_matches_no_frame() -> None:
     img = _base(4)
     _unmap(img, (1 << 32) | SMALL_START_INFO)
     assert check_bytes(encode(img)).errors == []
+
+
+def test_a_p2m_frame_not_sent_as_notab_is_refused_by_every_release() -> None:
+    """xc_domain_restore (4.0-4.5) refuses a p2m frame not last sent as NOTAB ("PFN-to-MFN
+    frame number is bad"), update_guest_p2m (4.6 on) too ("has bad type")."""
+    img = _base(4)
+    img.p2m_frames = [50]  # sent as XTAB by the first batch
+    data = encode(img)
+    (error,) = check_bytes(data).errors
+    assert error.rule == "LEG-P2M-001" and "XTAB" in error.message
+    assert struct.unpack_from("<Q", data, error.offset)[0] == 50
+    for rel in OLD + NEW:
+        (reason,) = judge_stream(io.BytesIO(data), rel).reasons
+        assert reason.rule == "LEG-P2M-001"
+        assert reason.function.endswith(
+            "xc_domain_restore.c:xc_domain_restore" if rel in OLD else ":update_guest_p2m"
+        ), rel

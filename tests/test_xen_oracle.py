@@ -122,6 +122,9 @@ def test_convert_legacy_stream_drops_the_pv_tails_unmapped_pfns(tmp_path: Path) 
     tests/test_legacy_unmapped.py restore exactly as its ``new`` column says."""
     from test_legacy_unmapped import CASES, image
 
+    from xensave.legacy.format import encode
+    from xensave.legacy.samples import small
+
     for case in CASES:
         for levels in (4, 3):
             f = tmp_path / f"unmapped-{case.slug}-{levels}.bin"  # no "_hvm_": a PV guest
@@ -136,6 +139,17 @@ def test_convert_legacy_stream_drops_the_pv_tails_unmapped_pfns(tmp_path: Path) 
             assert done.returncode == (0 if case.new else 1), (case.slug, levels, out)
             if not case.new:
                 assert "XenStore pfn has bad mfn" in out, out
+    img = small(64, "pv", levels=4).image
+    img.p2m_frames = [50]  # sent as XTAB: update_guest_p2m refuses
+    f = tmp_path / "p2m-frame-xtab.bin"
+    f.write_bytes(encode(img))
+    done = subprocess.run(
+        [sys.executable, str(TESTEE), "restore-hypervisor", "--file", str(f)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1 and "p2m_frame_list[0] has bad type 15" in done.stdout
 
 
 def test_what_convert_legacy_stream_reads_in_a_pv_tail(tmp_path: Path) -> None:

@@ -909,13 +909,16 @@ class Judge:
             if self._unmapped_frame(d.layer, r.id, d.offset):
                 if self.rel >= STREAM_V2_SINCE:
                     self.note(
-                        "a frame the vCPU contexts or the start-info page name is in the "
+                        "a frame the vCPU contexts, the start-info page or the p2m frame "
+                        "list name is in the "
                         f"PV tail's unmapped pfn list: Xen {self.r}'s convert-legacy-stream "
                         "drops that list (read_pv_tail), so the restorer judges the frame "
                         "by the page batches alone"
                     )
                     continue
                 function = _XCDR  # it frees the page before it applies the context
+            elif r.id == "LEG-P2M-001" and self.rel >= STREAM_V2_SINCE:
+                function = _GUEST + "xg_sr_restore_x86_pv.c:update_guest_p2m"
             key = ("rule:" + r.id, 0)
             n = self._seen.get(key, 0)
             self._seen[key] = n + 1
@@ -997,8 +1000,9 @@ _XL = "tools/xl/xl_vmcontrol.c:create_domain"
 #: page table is an invalid frame arch_set_info_guest refuses. From 4.6
 #: convert-legacy-stream reads the list and drops it (read_pv_tail).
 #: The start-info page's XenStore and console frames there (PV-SIF-002) 4.0-4.5 tolerate.
+#: And the p2m frames (LEG-P2M-001), which xc_domain_restore then fails to map.
 _UNMAPPED_FRAME_RULES = frozenset(
-    {"PV-SIF-001", "PV-GDT-002", "PV-CR3-001", "PV-CR3-002", "PV-SIF-002"}
+    {"PV-SIF-001", "PV-GDT-002", "PV-CR3-001", "PV-CR3-002", "PV-SIF-002", "LEG-P2M-001"}
 )
 _XCDR = "tools/libxc/xc_domain_restore.c:xc_domain_restore"
 

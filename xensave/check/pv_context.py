@@ -361,11 +361,12 @@ def pfn_problem(
         return f"was never sent in {names[1]}"
     if got not in types:
         want = " or ".join(t.name for t in types)
-        return f"was last sent as {_page_type_name(got)}, not {want}"
+        return f"was last sent as {page_type_name(got)}, not {want}"
     return None
 
 
-def _page_type_name(value: int) -> str:
+def page_type_name(value: int) -> str:
+    """A page type's name, or its number when it has none."""
     try:
         return PageType(value).name
     except ValueError:
