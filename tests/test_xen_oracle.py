@@ -115,6 +115,73 @@ def test_legacy_images_take_libxls_path_to_the_restorer() -> None:
     assert "Already received X86_PV_INFO record" in out
 
 
+def test_convert_legacy_stream_drops_the_pv_tails_unmapped_pfns(tmp_path: Path) -> None:
+    """convert-legacy-stream's read_pv_tail reads the unmapped pfns and writes nothing
+    for them, so libxenguest judges the frames (process_vcpu_basic) and the start-info
+    words (process_start_info) by the page batches alone: the images of
+    tests/test_legacy_unmapped.py restore exactly as its ``new`` column says."""
+    from test_legacy_unmapped import CASES, image
+
+    from xensave.legacy.format import encode
+    from xensave.legacy.samples import small
+
+    for case in CASES:
+        for levels in (4, 3):
+            f = tmp_path / f"unmapped-{case.slug}-{levels}.bin"  # no "_hvm_": a PV guest
+            f.write_bytes(image(case, levels))
+            done = subprocess.run(
+                [sys.executable, str(TESTEE), "restore-hypervisor", "--file", str(f)],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            out = done.stdout.strip()
+            assert done.returncode == (0 if case.new else 1), (case.slug, levels, out)
+            if not case.new:
+                assert "XenStore pfn has bad mfn" in out, out
+    img = small(64, "pv", levels=4).image
+    img.p2m_frames = [50]  # sent as XTAB: update_guest_p2m refuses
+    f = tmp_path / "p2m-frame-xtab.bin"
+    f.write_bytes(encode(img))
+    done = subprocess.run(
+        [sys.executable, str(TESTEE), "restore-hypervisor", "--file", str(f)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1 and "p2m_frame_list[0] has bad type 15" in done.stdout
+
+
+def test_what_convert_legacy_stream_reads_in_a_pv_tail(tmp_path: Path) -> None:
+    """The 4.6-on verdicts of tests/test_target_legacy_tail.py, from Xen's own tools:
+    without VCPU_INFO convert-legacy-stream reads no context and libxenguest refuses
+    (update_vcpu_context); with two it reads the tail's context twice and runs out of
+    input (read_pv_tail); it reads an 'xcnt' of 0 as no XSAVE state and a longer
+    block for its first u32 (read_pv_extended_info); it drops the feature mask."""
+    import test_target_legacy_tail as t
+
+    cases = [
+        (t.without_vcpu_info(), "Sender didn't send vcpu0's basic state"),
+        (t.two_vcpu_infos(), "Stream truncated"),
+        (t.xcnt_zero(), None),
+        (t.xcnt_long(), None),
+        (t.with_mask(0x7 | 1 << 5), None),
+        (t.with_mask(0x3), None),
+    ]
+    for i, (data, why) in enumerate(cases):
+        f = tmp_path / f"tail-{i}.bin"  # no "_hvm_": a PV guest
+        f.write_bytes(data)
+        done = subprocess.run(
+            [sys.executable, str(TESTEE), "restore-hypervisor", "--file", str(f)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        out = done.stdout.strip()
+        assert done.returncode == (0 if why is None else 1), (i, out)
+        assert why is None or why in out, (i, out)
+
+
 def test_the_hypervisor_switch() -> None:
     """tsc_set_info (xen/arch/x86/time.c) refuses TSC mode 4 with -EINVAL; libxenguest
     passes the mode through, so only the libxc + hypervisor mode refuses."""

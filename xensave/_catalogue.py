@@ -6,8 +6,8 @@ it again. Used by xensave.rules only while CRC32 matches the catalogue's text.
 
 # fmt: off
 
-CRC32 = 0xadd50186
-SIZE = 119079
+CRC32 = 0x2282a4ac
+SIZE = 119115
 RULES = (
     ('XLF-HDR-001', 'MUST', 'xl-file', 'header', 'image', 'The file starts with the 32-byte magic "Xen saved domain, xl format\\n \\0 \\r".', 'xen_xl_save_file.ksy#xen_xl_save_file.magic', True, 'xl-file.md#xlf-hdr-001', (), False, '', '4.0-', 'tools/xl/xl_vmcontrol.c:create_domain', ('x86_32-pv', 'x86_64-pv', 'hvm'), ('v2', 'v3', 'legacy'), ('xl',)),
     ('XLF-HDR-002', 'MUST', 'xl-file', 'header', 'image', "The byteorder word reads 0x01020304 in the byte order used by the file's header words.", 'xen_xl_save_file.ksy#save_file_header.byteorder', True, 'xl-file.md#xlf-hdr-002', (), False, '', '4.0-', 'tools/xl/xl_vmcontrol.c:create_domain', ('x86_32-pv', 'x86_64-pv', 'hvm'), ('v2', 'v3', 'legacy'), ('xl',)),
@@ -261,7 +261,7 @@ RULES = (
     ('LEG-EXT-004', 'MUST', 'legacy', 'ext-info', 'image', 'An extv block has no data.', 'xen_legacy_libxc_image.ksy#ext_block.len_body', False, 'legacy.md#leg-ext-004', (), False, '', 'none', 'tools/python/scripts/convert-legacy-stream:read_pv_extended_info', ('x86_32-pv', 'x86_64-pv'), ('legacy',), ('legacy', 'xl', 'libvirt', 'xapi')),
     ('LEG-EXT-005', 'MUST', 'legacy', 'ext-info', 'image', 'An xcnt block holds one u32 of at least 16.', 'xen_legacy_libxc_image.ksy#ext_block.len_body', False, 'legacy.md#leg-ext-005', (), False, '', '4.1-', 'tools/python/scripts/convert-legacy-stream:read_pv_extended_info', ('x86_32-pv', 'x86_64-pv'), ('legacy',), ('legacy', 'xl', 'libvirt', 'xapi')),
     ('LEG-EXT-006', 'SHOULD', 'legacy', 'ext-info', 'image', 'Extended-info block ids are vcpu, extv or xcnt.', 'xen_legacy_libxc_image.ksy#ext_block.block_id', False, 'legacy.md#leg-ext-006', (), False, '', '4.6-', 'tools/python/scripts/convert-legacy-stream:read_pv_extended_info', ('x86_32-pv', 'x86_64-pv'), ('legacy',), ('legacy', 'xl', 'libvirt', 'xapi')),
-    ('LEG-P2M-001', 'MUST', 'legacy', 'p2m', 'image', 'Every p2m frame list entry names a pfn below p2m_size.', 'xen_legacy_libxc_image.ksy#xen_legacy_libxc_image.p2m_frames', False, 'legacy.md#leg-p2m-001', (), False, '', '4.0-', 'tools/libxc/xc_domain_restore.c:xc_domain_restore', ('x86_32-pv', 'x86_64-pv'), ('legacy-32', 'legacy-64'), ('legacy', 'xl', 'libvirt', 'xapi')),
+    ('LEG-P2M-001', 'MUST', 'legacy', 'p2m', 'image', 'Every p2m frame list entry names a pfn below p2m_size, last sent in a page batch as NOTAB.', 'xen_legacy_libxc_image.ksy#xen_legacy_libxc_image.p2m_frames', False, 'legacy.md#leg-p2m-001', (), False, '', '4.0-', 'tools/libxc/xc_domain_restore.c:xc_domain_restore', ('x86_32-pv', 'x86_64-pv'), ('legacy-32', 'legacy-64'), ('legacy', 'xl', 'libvirt', 'xapi')),
     ('LEG-CHK-001', 'MUST', 'legacy', 'chunk', 'image', 'Every chunk type is 0, a page count 1-1024, or a defined negative type -1 to -20.', 'xen_legacy_libxc_image.ksy#chunk.chunk_type', False, 'legacy.md#leg-chk-001', (), False, '', '4.0-', 'tools/python/scripts/convert-legacy-stream:read_chunks', ('x86_32-pv', 'x86_64-pv', 'hvm'), ('legacy',), ('legacy', 'xl', 'libvirt', 'xapi')),
     ('LEG-CHK-002', 'MUST', 'legacy', 'chunk', 'image', 'HVM parameter chunks do not appear in a PV image.', 'xen_legacy_libxc_image.ksy#chunk.chunk_type', False, 'legacy.md#leg-chk-002', (), False, '', '4.6-', 'tools/python/scripts/convert-legacy-stream:write_libxc_hvm_params', ('x86_32-pv', 'x86_64-pv'), ('legacy',), ('legacy', 'xl', 'libvirt', 'xapi')),
     ('LEG-CHK-003', 'MUST', 'legacy', 'chunk', 'image', 'The padding word of every HVM parameter chunk is zero.', 'xen_legacy_libxc_image.ksy#hvm_param.padding', False, 'legacy.md#leg-chk-003', (), False, '', 'none', 'tools/python/scripts/convert-legacy-stream:read_chunks', ('hvm',), ('legacy',), ('legacy', 'xl', 'libvirt', 'xapi')),

@@ -525,6 +525,12 @@ def libxc_stream(
     )
 
 
+#: Octets of qemu's state after its "QEVM" magic in the small samples: a stand-in (a
+#: real device model's state is larger and opaque to Xen, which hands it on unread),
+#: the same in the libxl samples' EMULATOR_CONTEXT and the small legacy HVM tail.
+QEMU_STATE_SIZE = 300
+
+
 def emulator_records(guest: str) -> list[Record]:
     """What libxl writes for the device model after the libxc stream: an HVM guest's
     xenstore keys and qemu state; nothing for a PV guest."""
@@ -541,7 +547,7 @@ def _emulator_records(guest: str) -> list[Record]:
         ),
         Record(
             LibxlRecType.EMULATOR_CONTEXT,
-            EmulatorRecord(EmulatorId.QEMU_UPSTREAM, 0, b"QEVM" + _blob("qemu", 300)),
+            EmulatorRecord(EmulatorId.QEMU_UPSTREAM, 0, b"QEVM" + _blob("qemu", QEMU_STATE_SIZE)),
         ),
     ]
 

@@ -43,7 +43,7 @@ MODULES = (
 #: (a description, a tag, the bytes of a case whose verdict stays) a patch. Each case
 #: carries the version that added it (``since``, a recipe declaration, default
 #: framework.FIRST_VERSION); docs/changelog.md says what each version changed.
-CORPUS_VERSION = "5.0.0"
+CORPUS_VERSION = "5.1.0"
 
 CONFORMANCE = ROOT / "conformance"
 #: Generated files, relative to the output directory (the corpus/ images aside).

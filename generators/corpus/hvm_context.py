@@ -938,8 +938,9 @@ def _legacy_sample(extra: list[Entry]) -> Sample:
     carries ``extra`` entries before its END, and what converting it must give."""
     from xensave.legacy.format import HvmTail, PageBatch
     from xensave.legacy.samples import build as build_legacy
+    from xensave.samples import QEMU_STATE_SIZE
 
-    s = build_legacy(64, "hvm")
+    s = build_legacy(64, "hvm", qemu_size=QEMU_STATE_SIZE)  # qemu's state as the small base
     context = b""
     for cp in s.image.checkpoints:
         body = [b for b in cp.body if not isinstance(b, PageBatch)]

@@ -280,7 +280,7 @@ WRAPS_NOT_XAPI = ("xl", "libvirt")
 #: the home case is already in an xl file.
 WRAPS_NOT_XL = ("libvirt", "xapi")
 #: The guest types ("hvm", "pv") whose XAPI copies the corpus holds, within its size
-#: budget: an HVM copy is about 9 KiB, a PV one about 25 KiB on the legacy PV base of
+#: budget: an HVM copy is about 6 KiB, a PV one about 25 KiB on the legacy PV base of
 #: corpus 3.1.0 (the 8 PV copies, of the LEG-EXT, LEG-P2M, LEG-TAIL rules and
 #: LEG-CHK-002); coverage's LAYER_PENDING would count the rules left out.
 XAPI_COPIES: tuple[str, ...] = ("hvm", "pv")
@@ -1259,6 +1259,71 @@ _broken(
             "tools/libxl/libxl_dom.c:libxl__build_post",
             "tools/libs/guest/xg_sr_restore_x86_pv.c:process_start_info",
         ),
+    ),
+)
+# The last PV tail's list of unmapped pfns (spec/legacy.md, "PV tail"), read at
+# RELEASE-4.0.0 to RELEASE-4.5.0 and RELEASE-4.6.0: xc_domain_restore (4.0-4.5) frees every
+# listed pfn the batches populated (xc_domain_decrease_reservation) and marks its p2m entry
+# invalid before it maps the start-info page (xc_map_foreign_range fails) and hands vCPU 0's
+# GDT frames to the hypervisor, and before it maps the p2m frames (xc_map_foreign_pages
+# fails): refused. From 4.6 convert-legacy-stream's read_pv_tail reads the list and drops
+# it, so the restorer sees the page the batches populated: restored. The small base's
+# start-info page and GDT frame share pfn 5; its one p2m frame is pfn 32.
+_UNMAPPED_BY = (f"{_XCDR}:xc_domain_restore", f"{_CLS}:read_pv_tail")
+
+
+def _unmap(*pfns: int) -> Mutation:
+    def mutate(img: LegacyImage) -> None:
+        _pv_tail(img).unmapped = list(pfns)
+
+    return mutate
+
+
+_broken(
+    "pv-context-start-info-unmapped",
+    "the last PV tail lists pfn 5, the start-info page (vCPU 0's edx/rdx) and vCPU 0's "
+    "GDT frame, as unmapped",
+    "pv4",
+    ("PV-GDT-002", "PV-SIF-001"),
+    _CTX_TAGS,
+    _unmap(SMALL_START_INFO),
+    home=False,
+    cells=_cells(_PV_ALL),
+    cells_since="5.1.0",
+    restore=Restore("4.6-", _UNMAPPED_BY),
+)
+_broken(
+    "p2m-frame-unmapped",
+    "the last PV tail lists pfn 32, the p2m frame list's one frame, as unmapped",
+    "pv4",
+    ("LEG-P2M-001",),
+    ("p2m",),
+    _unmap(32),
+    home=False,
+    # not the non-PAE cell (no release restores that guest): the corpus's size budget
+    cells=_cells(("pv4", "pv3")),
+    cells_since="5.1.0",
+    restore=Restore("4.6-", _UNMAPPED_BY),
+)
+
+
+# The small base's first batch sends pfn 50 as XTAB. Read at RELEASE-4.0.0 to
+# RELEASE-4.5.0, xc_domain_restore refuses a p2m frame whose last page type is not NOTAB
+# ("PFN-to-MFN frame number is bad"); from 4.6 convert-legacy-stream hands the list on as
+# X86_PV_P2M_FRAMES and update_guest_p2m refuses the frame's type ("has bad type").
+_broken(
+    "p2m-frame-sent-xtab",
+    "the p2m frame list's one entry names pfn 50, which the batches send as XTAB",
+    "pv4",
+    ("LEG-P2M-001",),
+    ("p2m", "page-type"),
+    _set("p2m_frames", [_SIF_XTAB]),
+    home=False,
+    cells=_cells(_PV_ALL),
+    cells_since="5.1.0",
+    restore=Restore(
+        "none",
+        (f"{_XCDR}:xc_domain_restore", "tools/libs/guest/xg_sr_restore_x86_pv.c:update_guest_p2m"),
     ),
 )
 _broken(

@@ -627,20 +627,20 @@ def not_an_image() -> Built:
 
 # --- the wrapper rules around a legacy image (issue 17: the legacy cells) -------------------
 
-#: The legacy cells whose copies of the wrapper recipes the corpus holds, within its size
-#: budget: each kind's small legacy image (xensave.legacy.samples.small, one vCPU, from a
-#: 64-bit toolstack) in a libvirt file of version 1 or a XAPI image's LIBXC_LEGACY
-#: section. An HVM image is 8,494 octets, an x86_64 PV one 27,000 and an x86_32 one
-#: 22,264, so the x86_64 kind's 15 cases cost 438,565 octets and each 32-bit kind's
-#: 362,801 (corpus 5.0.0 made room for them: the libxc PV base lost its XSAVE record,
-#: bases.small). LEGACY_WRAP_LEFT names the rules a kind still goes without; coverage's
-#: PENDING names the same cells.
+#: The legacy cells whose copies of the wrapper recipes the corpus holds: each kind's
+#: small legacy image (xensave.legacy.samples.small, one vCPU, from a 64-bit toolstack)
+#: in a libvirt file of version 1 or a XAPI image's LIBXC_LEGACY section. An HVM image
+#: is 5,794 octets, an x86_64 PV one 27,000 and an x86_32 one 22,264, so the x86_64
+#: kind's 15 cases cost 438,565 octets and each 32-bit kind's 362,801 (corpus 5.0.0 made
+#: room for them: the libxc PV base lost its XSAVE record, bases.small; corpus 5.1.0 for
+#: the non-PAE kind's last five: the small legacy HVM tail's qemu state shrank to the
+#: libxl bases' stand-in).
 LEGACY_WRAP_KINDS: tuple[str, ...] = ("hvm", "pv4", "pv3", "pv2")
-#: The rules whose legacy copies a kind leaves out for the corpus budget (32 MiB, with
-#: 100,000 octets kept for the next cases): the non-PAE kind's five most costly to
-#: repeat after the PAE kind's 15 (XAPI-STR-002 carries the image twice).
-LEGACY_WRAP_LEFT: dict[str, tuple[str, ...]] = {
-    "pv2": ("LVF-HDR-005", "LVF-XML-002", "LVF-XML-003", "LVF-XML-004", "XAPI-STR-002"),
+#: The corpus version that added each kind's copies of a rule, where it is not the
+#: kind's own (``SINCE_LEGACY_KIND``): the non-PAE kind's five that waited for room.
+SINCE_LEGACY_RULE: dict[tuple[str, str], str] = {
+    ("pv2", rule): "5.1.0"
+    for rule in ("LVF-HDR-005", "LVF-XML-002", "LVF-XML-003", "LVF-XML-004", "XAPI-STR-002")
 }
 #: The corpus version that added each kind's copies.
 SINCE_LEGACY_KIND = {"hvm": "3.1.0", "pv4": "3.1.0", "pv3": "5.0.0", "pv2": "5.0.0"}
@@ -948,12 +948,9 @@ def _legacy_wrap_cases() -> None:
     for kind in LEGACY_WRAP_KINDS:
         guest, cell, _levels = LEGACY_KIND[kind]
         guest_permits = ("LEG-GUEST-001",) if kind == "pv2" else ()
-        left = LEGACY_WRAP_LEFT.get(kind, ())
         for slug, what, tags, rule, permits, lvf in LEGACY_LVF:
             if rule == "LVF-STR-002" and kind != "hvm":
                 continue  # one case stands for every cell (coverage's EXEMPT says why)
-            if rule in left:
-                continue
             announced = () if rule == "LVF-STR-002" else ("LVF-STR-001",)
             recipe(
                 slug + _legacy_suffix(kind),
@@ -967,11 +964,9 @@ def _legacy_wrap_cases() -> None:
                 layers=("libvirt",),
                 restore=_V2_BUT_LEGACY if rule == "LVF-STR-002" else None,
                 legacy=(cell, 64),
-                since=SINCE_LEGACY_KIND[kind],
+                since=SINCE_LEGACY_RULE.get((kind, rule), SINCE_LEGACY_KIND[kind]),
             )(_legacy_lvf_case(lvf))
         for slug, what, tags, rule, permits, xapi in LEGACY_XAPI:
-            if rule in left:
-                continue
             recipe(
                 slug + _legacy_suffix(kind),
                 f"{what} (a legacy image in a LIBXC_LEGACY section)",
@@ -983,7 +978,7 @@ def _legacy_wrap_cases() -> None:
                 profile=None,
                 layers=("xapi",),
                 legacy=(cell, 64),
-                since=SINCE_LEGACY_KIND[kind],
+                since=SINCE_LEGACY_RULE.get((kind, rule), SINCE_LEGACY_KIND[kind]),
             )(_legacy_xapi_case(xapi))
 
 

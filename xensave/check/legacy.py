@@ -40,7 +40,7 @@ CHECKS: dict[str, str] = {
     "LEG-EXT-004": "An extv block has no data.",
     "LEG-EXT-005": "An xcnt block holds one u32 of at least 16.",
     "LEG-EXT-006": "Extended-info block ids are vcpu, extv or xcnt.",
-    "LEG-P2M-001": "Every p2m frame list entry names a pfn below p2m_size.",
+    "LEG-P2M-001": "Every p2m frame list entry names a pfn below p2m_size, last sent in a page ...",
     "LEG-CHK-001": "Every chunk type is 0, a page count 1-1024, or a defined negative type -1 t...",
     "LEG-CHK-002": "HVM parameter chunks do not appear in a PV image.",
     "LEG-CHK-003": "The padding word of every HVM parameter chunk is zero.",
@@ -88,7 +88,11 @@ class LegacyChecker:
         self.pfn_types: bytearray | None = None
         self.frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]] = {}
         self.frames_where = ""
-        self.unmapped: list[int] = []
+        self.unmapped: list[int] = []  # the latest PV tail's unmapped pfns
+        self.unmapped_at = 0  # where its list's first word is
+        #: The p2m frame list and where it is (judged against the batches at the end).
+        self.p2m_frames: list[int] = []
+        self.p2m_frames_at = 0
         #: The start-info page's words, found when the last tail names it
         #: (StartInfoPages: kept per pfn from the contents on a pipe, read back on a file).
         self.start_info: StartInfoPages | None = None
@@ -132,6 +136,7 @@ class LegacyChecker:
         elif isinstance(ev, LegacyExtInfo):
             self.ext_info(ev)
         elif isinstance(ev, LegacyP2mFrames):
+            self.p2m_frames, self.p2m_frames_at = ev.frames, ev.offset
             if self.guest == "pv":  # one octet per pfn the frames can cover (1024 each)
                 size = min(self.p2m_size, len(ev.frames) * 1024, PFN_TABLE_LIMIT)
                 self.pfn_types = bytearray(b"\xff") * size
@@ -213,6 +218,7 @@ class LegacyChecker:
         self.frames = {}
         self.frames_where = where
         self.unmapped = ev.unmapped
+        self.unmapped_at = ev.offset + 4  # after the u32 count
         for v in ev.vcpus:
             width = next((w for w, n in PV_VCPU_CONTEXT_SIZE.items() if n == len(v.basic)), None)
             if width is not None:  # else LEG-EXT-003 (the vcpu block's size)
@@ -230,14 +236,30 @@ class LegacyChecker:
         against its L2 table (no release restores such a guest anyway)."""
         if pt_levels == 2:
             self.frames = pv_context.two_level(self.frames)
-        table = self.pfn_types
-        if table is not None:
-            for pfn in self.unmapped:  # what a conversion sends as XTAB, after the pages
-                if pfn & 0x0FFFFFFF < len(table):
-                    table[pfn & 0x0FFFFFFF] = PageType.XTAB
+        table = self.pfn_types  # what the batches sent: the unmapped list apart
+        self.p2m_frames_at_end(table)
         names = ("the image's last pfn", "a page batch")
         pv_context.judge_frames(self.c, self.frames, table, "legacy", self.frames_where, names)
         pages = self.start_info
+        si_words = None
+        if table is not None and pages is not None:
+            known, pfn_types = pages, table
+
+            def si_words(pfn: int) -> tuple[int, int] | None:
+                words = known.words(pfn)
+                return None if start_info_problem(pfn, words, pfn_types) else words
+
+        pv_context.unmapped_frames(
+            self.c,
+            self.frames,
+            table,
+            names,
+            self.frames_where,
+            self.unmapped,
+            self.unmapped_at,
+            4 if self.width == 32 else 8,
+            si_words,
+        )
         if table is not None and pages is not None:
             # what the restorer reads in the start-info page: its words as last sent
             pv_context.start_info_at_end(
@@ -249,6 +271,51 @@ class LegacyChecker:
                 lambda pfn: start_info_problem(pfn, pages.words(pfn), table),
             )
         self.frames = {}
+
+    def p2m_frames_at_end(self, table: bytearray | None) -> None:
+        """LEG-P2M-001's page types: the restorer maps the p2m frames once the stream
+        ends, each a pfn last sent as NOTAB (4.0-4.5's xc_domain_restore, checking its
+        page type, then xc_map_foreign_pages; from 4.6 update_guest_p2m, after
+        convert-legacy-stream). One a batch populated but the last tail lists as
+        unmapped is reported at the list's entry: 4.0-4.5 free it before they map the
+        frames, 4.6 on never see the list (as pv_context.unmapped_frames)."""
+        frames = self.p2m_frames
+        if table is None or not frames:
+            return
+        ws = 4 if self.width == 32 else 8
+        bad = [
+            i for i, pfn in enumerate(frames) if pfn < len(table) and table[pfn] != PageType.NOTAB
+        ]  # a pfn at or beyond p2m_size: reported with the list
+        if bad:
+            i, pfn = bad[0], frames[bad[0]]
+            got = table[pfn]
+            what = (
+                "was never sent in a page batch"
+                if got == 0xFF
+                else f"was last sent as {pv_context.page_type_name(got)}"
+            )
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+            self.emit(
+                "LEG-P2M-001",
+                self.p2m_frames_at + ws * i,
+                f"p2m frame list entry {i} names pfn {pfn:#x}, which {what}, not NOTAB{more}",
+            )
+        fine = {pfn for pfn in frames if pfn < len(table) and table[pfn] == PageType.NOTAB}
+        entry: dict[int, int] = {}
+        for k, pfn in enumerate(self.unmapped):
+            if pfn in fine and pfn not in entry:
+                entry[pfn] = k
+        listed = [(i, pfn) for i, pfn in enumerate(frames) if pfn in entry]
+        if listed:
+            i, pfn = listed[0]
+            more = f" (and {len(listed) - 1} more)" if len(listed) > 1 else ""
+            self.emit(
+                "LEG-P2M-001",
+                self.unmapped_at + ws * entry[pfn],
+                f"p2m frame list entry {i} names pfn {pfn:#x}, which is entry {entry[pfn]} "
+                f"of the last PV tail's unmapped pfns{more}: Xen 4.0-4.5 free those before "
+                "they map the p2m frames (from 4.6 convert-legacy-stream drops the list)",
+            )
 
     def end_of_checkpoint(self) -> None:
         if self.compress_pending:

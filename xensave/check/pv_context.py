@@ -242,6 +242,86 @@ def start_info_at_end(
                 c.emit("PV-SIF-002", offset, "legacy", f"{where}vCPU {vcpu}: {bad}", ev)
 
 
+def unmapped_frames(
+    c: CheckState,
+    frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]],
+    table: bytearray | None,
+    names: tuple[str, str],
+    where: str,
+    unmapped: list[int],
+    at: int,
+    word: int,
+    start_info: Callable[[int], tuple[int, int] | None] | None = None,
+) -> None:
+    """A legacy PV image's frames, and its start-info page's store_mfn and
+    console.domU.mfn, that the page batches let by but that its last tail lists as
+    unmapped (``unmapped``, the list's first word at ``at``, ``word`` octets each): each
+    breaks its own rule, reported at the list's entry. ``start_info(pfn)``: the two
+    words of the start-info page at ``pfn`` as last sent, None when unknown or already
+    judged. Xen 4.0-4.5's xc_domain_restore frees such a page and clears its p2m entry
+    before it applies the contexts: mapping the start-info page or setting the context
+    then fails, and the XenStore and console frames it hands libxl are invalid (which
+    it tolerates). From 4.6 convert-legacy-stream drops the list (read_pv_tail) and
+    the restore goes on; ``verify --target-xen`` tells these apart by the offset."""
+    if not unmapped:
+        return
+    words_of: dict[int, tuple[int, int] | None] = {}
+    wanted: set[int] = set()
+    for _ev, refs in frames.values():
+        for rid, _offset, _what, pfn, types in refs:
+            if pfn_problem(table, pfn, types, names):
+                continue
+            wanted.add(pfn)
+            if rid == "PV-SIF-001" and start_info is not None:
+                words_of[pfn] = start_info(pfn)
+                wanted.update(words_of[pfn] or ())
+    entry: dict[int, int] = {}  # the first entry of each pfn wanted (a few at most)
+    for k, pfn in enumerate(unmapped):
+        if pfn in wanted and pfn not in entry:
+            entry[pfn] = k
+    if not entry:
+        return
+    lost = (
+        "Xen 4.0-4.5 free those before they apply the contexts (from 4.6 "
+        "convert-legacy-stream drops the list)"
+    )
+    for vcpu, (ev, refs) in sorted(frames.items()):
+        gdt_done = False
+        for rid, _offset, what, pfn, types in refs:
+            if pfn_problem(table, pfn, types, names):
+                continue  # its rule has said so already
+            at_k = entry.get(pfn)
+            if at_k is not None and not (rid == "PV-GDT-002" and gdt_done):
+                gdt_done = gdt_done or rid == "PV-GDT-002"
+                c.emit(
+                    rid,
+                    at + word * at_k,
+                    "legacy",
+                    f"{where}vCPU {vcpu}: {what} is entry {at_k} of the tail's unmapped pfns: "
+                    + lost,
+                    ev,
+                )
+            words = words_of.get(pfn) if rid == "PV-SIF-001" else None
+            if words is None:
+                continue
+            found = [
+                (entry[value], f"{name} {value:#x} is entry {entry[value]}")
+                for name, value in zip(("store_mfn", "console.domU.mfn"), words, strict=True)
+                if value in entry
+            ]
+            if found:
+                c.emit(
+                    "PV-SIF-002",
+                    at + word * min(found)[0],
+                    "legacy",
+                    f"{where}vCPU {vcpu}: in the start-info page (pfn {pfn:#x}) "
+                    + " and ".join(text for _k, text in found)
+                    + " of the tail's unmapped pfns: Xen 4.0-4.5 free those and hand the "
+                    "toolstack an invalid frame (from 4.6 convert-legacy-stream drops the list)",
+                    ev,
+                )
+
+
 def judge_frames(
     c: CheckState,
     frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]],
@@ -281,11 +361,12 @@ def pfn_problem(
         return f"was never sent in {names[1]}"
     if got not in types:
         want = " or ".join(t.name for t in types)
-        return f"was last sent as {_page_type_name(got)}, not {want}"
+        return f"was last sent as {page_type_name(got)}, not {want}"
     return None
 
 
-def _page_type_name(value: int) -> str:
+def page_type_name(value: int) -> str:
+    """A page type's name, or its number when it has none."""
     try:
         return PageType(value).name
     except ValueError:

@@ -16,7 +16,7 @@ from .. import pv_context
 from ..bodies import EmulatorRecord, HvmParams, P2mFrames, PageData, PvInfo, TscInfo, VcpuContext
 from ..constants import DomainType, EmulatorId, HvmParam, LibxlRecType, XcRecType
 from ..model import DomainHeader, ImageHeader, LibxcStream, LibxlHeader, LibxlStream, Record, XlFile
-from ..samples import hvm_context_blob, pv_extended, pv_xsave
+from ..samples import QEMU_STATE_SIZE, hvm_context_blob, pv_extended, pv_xsave
 from .format import CONVERTER_VERSION as CONVERTER_VERSION
 from .format import (
     DM_QEMU_TO_EOF,
@@ -162,11 +162,13 @@ def build(
     unmapped: tuple[int, ...] = (),
     pages: frozenset[int] | None = None,
     start_info: int = 6,
+    qemu_size: int = 3000,
 ) -> Sample:
     """A legacy image and what it converts to. ``levels`` (PV): 4 for an x86_64 guest,
     3 (PAE) or 2 (non-PAE) for an x86_32 guest; ``pages``: send only these pfns (the
     rest of the batches' pfns are left out, filler and XTAB words stay); ``start_info``:
-    the start-info pfn vCPU 0's context names (the GDT is on pfn 5)."""
+    the start-info pfn vCPU 0's context names (the GDT is on pfn 5); ``qemu_size``: the
+    octets of an HVM tail's qemu state after its "QEVM" magic."""
     p2m_size = 64
     exp = Expected(guest, config=xl_config)
     img = LegacyImage(width, guest, p2m_size)
@@ -292,7 +294,7 @@ def build(
                 exp.records.append(Record(XcRecType.SHARED_INFO, tail.shared_info))
         else:
             ctx = hvm_context_blob(1 + c)  # well-formed (HVM-*), one vCPU more each time
-            dm_data = b"QEVM" + blob(f"{seed}/qemu/{c}", 3000)
+            dm_data = b"QEVM" + blob(f"{seed}/qemu/{c}", qemu_size)
             sig = dm if c == cps - 1 else b"RemusDeviceModelState"
             magic = (0xFEFF0 + c, 0xFEFF1, 0xFEFF2)
             cp.tail = HvmTail(magic, ctx, sig, dm_data)
@@ -352,7 +354,7 @@ def small(
 ) -> Sample:
     """The small base of the legacy corpus cases: :func:`build` with only what a
     restore needs, one vCPU unless told (an x86_64 PV image is about 26 KiB, an HVM
-    one about 9 KiB, where the full samples are 100-125 KiB).
+    one about 6 KiB, where the full samples are 100-125 KiB).
 
     What a PV image keeps, and the Xen function that wants it:
 
@@ -368,6 +370,13 @@ def small(
       ``process_vcpu_basic``);
     - each p2m frame, sent as NOTAB (``xc_domain_restore``, ``update_guest_p2m``);
     - the tail: a context per online vCPU and the shared-info page (both read whole).
+
+    An HVM image's tail carries the small samples' qemu state (``QEMU_STATE_SIZE``
+    octets after "QEVM", as the libxl bases' EMULATOR_CONTEXT): Xen reads the device
+    model's record by its length, or to the end for the old signature, and hands the
+    octets to qemu unread (``buffer_qemu`` and ``compat_buffer_qemu`` in
+    xc_domain_restore.c to 4.5, convert-legacy-stream's ``read_qemu`` from 4.6), so
+    their size decides no rule.
 
     What it leaves out: the XSAVE state (no ``xcnt`` block: XSAVE records are optional
     from 4.6, and 4.0-4.5 read the state only when ``xcnt`` says so); :func:`add_xsave`
@@ -385,6 +394,7 @@ def small(
         xl_config=xl_config,
         pages=pages,
         start_info=SMALL_START_INFO,
+        qemu_size=QEMU_STATE_SIZE,
     )
 
 
