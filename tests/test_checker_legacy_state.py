@@ -125,10 +125,14 @@ def _legacy_state_cases() -> list[dict[str, Any]]:
 
 
 def _tail_spans(data: bytes) -> list[tuple[int, int]]:
-    """Where the legacy reader finds the vCPU states and HVM context blobs."""
+    """Where the legacy reader finds the vCPU states and HVM context blobs, and a PV
+    tail's list of unmapped pfns (a frame a context names that the list frees is
+    reported at the list's entry: spec/legacy.md, the PV tail)."""
     spans: list[tuple[int, int]] = []
     for ev in Reader(io.BytesIO(data)):  # a legacy image: the legacy reader's events
         if isinstance(ev, LegacyPvTail):
+            if ev.unmapped:  # the count word, then the list, up to the first vCPU's state
+                spans.append((ev.offset, ev.vcpus[0].offset if ev.vcpus else ev.shared_info_offset))
             # each vCPU's basic context, then its extended context and XSAVE state
             spans += [
                 (v.offset, v.offset + len(v.basic) + len(v.extended or b"") + len(v.xsave or b""))
