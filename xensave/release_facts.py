@@ -14,6 +14,9 @@ from .constants import DomainType, EmulatorId, LibxlRecType, XcRecType, XlMandat
 from .hvm_typecodes import CPU_MSR_HANDLED, SIZE_CHANGED, Typecode, cpu_msr_handled, size_refused
 from .releases import Release, all_releases
 
+#: Where libxenguest's sources lie in the latest releases (tools/libxc before the move
+#: to tools/libs): the prefix of the restore functions a reason names.
+LIBXENGUEST = "tools/libs/guest/"
 #: libxc stream version 2, libxl streams and STREAMv2 xl files arrived together.
 STREAM_V2_SINCE: Release = (4, 6)
 #: libxc stream version 3 (STATIC_DATA_END, CPUID and MSR policy records).
