@@ -178,3 +178,36 @@ def test_a_p2m_frame_not_sent_as_notab_is_refused_by_every_release() -> None:
         assert reason.function.endswith(
             "xc_domain_restore.c:xc_domain_restore" if rel in OLD else ":update_guest_p2m"
         ), rel
+
+
+def test_corpus_diagnostics_in_the_unmapped_list_are_the_frame_rules() -> None:
+    """verify --target-xen reads a diagnostic inside a PV tail's unmapped pfn list by
+    release only for UNMAPPED_FRAME_RULES: every diagnostic the checker puts there, over
+    the legacy corpus, is one of them (and some case puts one there)."""
+    import json
+
+    from xensave.check.pv_context import UNMAPPED_FRAME_RULES
+    from xensave.legacy.read import LegacyPvTail
+    from xensave.reader import Reader
+    from xensave.source import ReadError
+
+    root = Path(__file__).resolve().parent.parent / "conformance"
+    cases = json.loads((root / "manifest.json").read_text())["cases"]
+    seen: set[str] = set()
+    for case in cases:
+        if case["layer"] != "legacy" or "pv" not in case["guest"]:
+            continue
+        data = (root / case["file"]).read_bytes()
+        spans = []
+        try:
+            for ev in Reader(io.BytesIO(data)):
+                if isinstance(ev, LegacyPvTail) and ev.unmapped:
+                    first = ev.vcpus[0].offset if ev.vcpus else ev.shared_info_offset
+                    spans.append((ev.offset + 4, first))
+        except ReadError:
+            pass  # a broken image: the tails read before the fault
+        for d in check_bytes(data).diagnostics:
+            if any(lo <= d.offset < hi for lo, hi in spans):
+                assert d.rule in UNMAPPED_FRAME_RULES, (case["name"], d.rule, d.offset)
+                seen.add(d.rule)
+    assert seen

@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from typing import Any, Protocol
 
+from .check.pv_context import UNMAPPED_FRAME_RULES
 from .reader import XapiHeader
 from .release_facts import LIBXENGUEST, STREAM_V2_SINCE, XCNT_SINCE, xsave_components
 from .releases import Release
@@ -267,7 +268,7 @@ class LegacyJudge:
         unmapped: the checker reports those at the list's entry (pv_context's
         unmapped_frames), where no context field lies."""
         start, end = self.unmapped_span
-        return layer == "legacy" and rule in _UNMAPPED_FRAME_RULES and start <= offset < end
+        return layer == "legacy" and rule in UNMAPPED_FRAME_RULES and start <= offset < end
 
 
 #: Legacy chunk types convert-legacy-stream leaves unimplemented (its read_chunks raises
@@ -278,16 +279,13 @@ _UNCONVERTED = {
     -12: "COMPRESSED_DATA",
     -13: "ENABLE_COMPRESSION",
 }
-#: The frame rules of a legacy PV tail's contexts. Xen 4.0-4.5's xc_domain_restore frees
-#: each pfn of the tail's unmapped list the batches populated and clears its p2m entry
-#: before it applies the contexts: the start-info page then fails to map, a GDT frame or
-#: page table is an invalid frame arch_set_info_guest refuses. From 4.6
+#: What refuses a frame diagnostic in a legacy PV tail's unmapped pfn list (the rules in
+#: check.pv_context.UNMAPPED_FRAME_RULES) in Xen 4.0-4.5: xc_domain_restore frees each
+#: pfn of that list the batches populated and clears its p2m entry before it applies the
+#: contexts, so the start-info page fails to map, a GDT frame or page table is an invalid
+#: frame arch_set_info_guest refuses, and a p2m frame (LEG-P2M-001) fails to map; the
+#: start-info page's XenStore and console frames (PV-SIF-002) it tolerates. From 4.6
 #: convert-legacy-stream reads the list and drops it (read_pv_tail).
-#: The start-info page's XenStore and console frames there (PV-SIF-002) 4.0-4.5 tolerate.
-#: And the p2m frames (LEG-P2M-001), which xc_domain_restore then fails to map.
-_UNMAPPED_FRAME_RULES = frozenset(
-    {"PV-SIF-001", "PV-GDT-002", "PV-CR3-001", "PV-CR3-002", "PV-SIF-002", "LEG-P2M-001"}
-)
 XC_DOMAIN_RESTORE = "tools/libxc/xc_domain_restore.c:xc_domain_restore"
 
 

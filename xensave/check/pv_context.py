@@ -242,6 +242,15 @@ def start_info_at_end(
                 c.emit("PV-SIF-002", offset, "legacy", f"{where}vCPU {vcpu}: {bad}", ev)
 
 
+#: The rules of the diagnostics that lie in a legacy PV tail's unmapped pfn list: the
+#: frames that list frees, reported at its entry (:func:`unmapped_frames`, and
+#: LEG-P2M-001 from check.legacy). ``verify --target-xen`` reads them by release
+#: (xensave.target_legacy); a test holds every diagnostic there to this set.
+UNMAPPED_FRAME_RULES = frozenset(
+    {"PV-SIF-001", "PV-GDT-002", "PV-CR3-001", "PV-CR3-002", "PV-SIF-002", "LEG-P2M-001"}
+)
+
+
 def unmapped_frames(
     c: CheckState,
     frames: dict[int, tuple[RecordEvent | None, list[FrameRef]]],
