@@ -182,11 +182,11 @@ def test_a_p2m_frame_not_sent_as_notab_is_refused_by_every_release() -> None:
 
 def test_corpus_diagnostics_in_the_unmapped_list_are_the_frame_rules() -> None:
     """verify --target-xen reads a diagnostic inside a PV tail's unmapped pfn list by
-    release only for UNMAPPED_FRAME_RULES: every diagnostic the checker puts there, over
+    release only for UNMAPPED_LIST_RULES: every diagnostic the checker puts there, over
     the legacy corpus, is one of them (and some case puts one there)."""
     import json
 
-    from xensave.check.pv_context import UNMAPPED_FRAME_RULES
+    from xensave.check.legacy import UNMAPPED_LIST_RULES
     from xensave.legacy.read import LegacyPvTail
     from xensave.reader import Reader
     from xensave.source import ReadError
@@ -208,6 +208,6 @@ def test_corpus_diagnostics_in_the_unmapped_list_are_the_frame_rules() -> None:
             pass  # a broken image: the tails read before the fault
         for d in check_bytes(data).diagnostics:
             if any(lo <= d.offset < hi for lo, hi in spans):
-                assert d.rule in UNMAPPED_FRAME_RULES, (case["name"], d.rule, d.offset)
+                assert d.rule in UNMAPPED_LIST_RULES, (case["name"], d.rule, d.offset)
                 seen.add(d.rule)
     assert seen

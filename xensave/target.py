@@ -264,7 +264,7 @@ class Judge(LegacyJudge):
         self.unread = False  # a legacy stream the release's restore path never reads
         self.legacy_word = 8  # a legacy image's word size (its toolstack's width)
         #: Where the last legacy PV tail's unmapped pfn list lies (start, end): a frame
-        #: rule's diagnostic there is one only 4.0-4.5 refuse (UNMAPPED_FRAME_RULES).
+        #: rule's diagnostic there is one only 4.0-4.5 refuse (UNMAPPED_LIST_RULES).
         self.unmapped_span = (0, 0)
         #: The online-vCPU maps of a legacy PV image's first body, one per VCPU_INFO
         #: chunk (convert-legacy-stream reads that body and its tail only).

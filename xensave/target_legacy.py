@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from typing import Any, Protocol
 
-from .check.pv_context import UNMAPPED_FRAME_RULES
+from .check.legacy import UNMAPPED_LIST_RULES
 from .reader import XapiHeader
 from .release_facts import LIBXENGUEST, STREAM_V2_SINCE, XCNT_SINCE, xsave_components
 from .releases import Release
@@ -268,7 +268,7 @@ class LegacyJudge:
         unmapped: the checker reports those at the list's entry (pv_context's
         unmapped_frames), where no context field lies."""
         start, end = self.unmapped_span
-        return layer == "legacy" and rule in UNMAPPED_FRAME_RULES and start <= offset < end
+        return layer == "legacy" and rule in UNMAPPED_LIST_RULES and start <= offset < end
 
 
 #: Legacy chunk types convert-legacy-stream leaves unimplemented (its read_chunks raises
@@ -280,7 +280,7 @@ _UNCONVERTED = {
     -13: "ENABLE_COMPRESSION",
 }
 #: What refuses a frame diagnostic in a legacy PV tail's unmapped pfn list (the rules in
-#: check.pv_context.UNMAPPED_FRAME_RULES) in Xen 4.0-4.5: xc_domain_restore frees each
+#: check.legacy.UNMAPPED_LIST_RULES) in Xen 4.0-4.5: xc_domain_restore frees each
 #: pfn of that list the batches populated and clears its p2m entry before it applies the
 #: contexts, so the start-info page fails to map, a GDT frame or page table is an invalid
 #: frame arch_set_info_guest refuses, and a p2m frame (LEG-P2M-001) fails to map; the

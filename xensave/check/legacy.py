@@ -533,6 +533,13 @@ def _note_types(
             table[pfn] = (w >> 28) & 0xF
 
 
+#: The rules of the diagnostics that lie in a legacy PV tail's unmapped pfn list: the
+#: frames that list frees, reported at its entry (pv_context.unmapped_frames, and
+#: LEG-P2M-001 from LegacyChecker.p2m_frames_at_end). ``verify --target-xen`` reads them
+#: by release (xensave.target_legacy); a test holds every diagnostic there to this set.
+UNMAPPED_LIST_RULES = pv_context.UNMAPPED_FRAME_RULES | {"LEG-P2M-001"}
+
+
 #: A start-info word kept on a pipe is clamped to this (any such value is beyond every
 #: pfn a legacy image can name: its p2m_size is below 2^32, LEG-HDR-002); a pfn whose
 #: pair reads UNKNOWN has no contents known (never sent, or last sent compressed).

@@ -242,12 +242,10 @@ def start_info_at_end(
                 c.emit("PV-SIF-002", offset, "legacy", f"{where}vCPU {vcpu}: {bad}", ev)
 
 
-#: The rules of the diagnostics that lie in a legacy PV tail's unmapped pfn list: the
-#: frames that list frees, reported at its entry (:func:`unmapped_frames`, and
-#: LEG-P2M-001 from check.legacy). ``verify --target-xen`` reads them by release
-#: (xensave.target_legacy); a test holds every diagnostic there to this set.
+#: The rules :func:`unmapped_frames` reports at an entry of a legacy PV tail's unmapped
+#: pfn list: the frames that list frees (check.legacy.UNMAPPED_LIST_RULES adds its own).
 UNMAPPED_FRAME_RULES = frozenset(
-    {"PV-SIF-001", "PV-GDT-002", "PV-CR3-001", "PV-CR3-002", "PV-SIF-002", "LEG-P2M-001"}
+    {"PV-SIF-001", "PV-GDT-002", "PV-CR3-001", "PV-CR3-002", "PV-SIF-002"}
 )
 
 
